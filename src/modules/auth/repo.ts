@@ -1,0 +1,176 @@
+import { and, count, desc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
+import type { Executor } from '../../platform/db/index.ts';
+import { doctors, emailTokens, loginFailures, patients, refreshTokens, sessions, users } from '../../platform/db/tables.ts';
+
+export type UserRow = typeof users.$inferSelect;
+export type EmailPurpose = 'VERIFY_EMAIL' | 'RESET_PASSWORD';
+
+export async function insertUser(ex: Executor, u: typeof users.$inferInsert): Promise<UserRow> {
+  const [row] = await ex.insert(users).values(u).returning();
+  return row;
+}
+
+export async function insertPatient(ex: Executor, p: typeof patients.$inferInsert) {
+  const [row] = await ex.insert(patients).values(p).returning();
+  return row;
+}
+
+export async function insertDoctor(ex: Executor, d: typeof doctors.$inferInsert) {
+  const [row] = await ex.insert(doctors).values(d).returning();
+  return row;
+}
+
+export async function findUserById(ex: Executor, id: string): Promise<UserRow | undefined> {
+  const [row] = await ex.select().from(users).where(eq(users.id, id)).limit(1);
+  return row;
+}
+
+export async function findUserByLogin(ex: Executor, login: string): Promise<UserRow | undefined> {
+  const l = login.toLowerCase();
+  const [row] = await ex
+    .select()
+    .from(users)
+    .where(or(eq(sql`lower(${users.username})`, l), eq(sql`lower(${users.email})`, l)))
+    .limit(1);
+  return row;
+}
+
+export async function findUserByEmail(ex: Executor, email: string): Promise<UserRow | undefined> {
+  const [row] = await ex.select().from(users).where(eq(sql`lower(${users.email})`, email.toLowerCase())).limit(1);
+  return row;
+}
+
+export async function findPatient(ex: Executor, id: string) {
+  const [row] = await ex.select().from(patients).where(eq(patients.id, id)).limit(1);
+  return row;
+}
+
+export async function findDoctor(ex: Executor, id: string) {
+  const [row] = await ex.select().from(doctors).where(eq(doctors.id, id)).limit(1);
+  return row;
+}
+
+export async function setPassword(ex: Executor, userId: string, passwordHash: string): Promise<void> {
+  await ex.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, userId));
+}
+
+export async function markEmailVerified(ex: Executor, userId: string): Promise<UserRow> {
+  const [row] = await ex
+    .update(users)
+    .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())`, updatedAt: sql`now()` })
+    .where(eq(users.id, userId))
+    .returning();
+  return row;
+}
+
+// Sessions and refresh tokens
+
+export async function createSession(ex: Executor, userId: string, ttlDays: number): Promise<string> {
+  const [row] = await ex
+    .insert(sessions)
+    .values({ userId, expiresAt: sql`now() + make_interval(days => ${ttlDays})` })
+    .returning({ id: sessions.id });
+  return row.id;
+}
+
+export async function insertRefreshToken(ex: Executor, sessionId: string, tokenHash: string): Promise<void> {
+  await ex.insert(refreshTokens).values({ sessionId, tokenHash });
+}
+
+/** Marks the token spent if it was live; null when it was unknown or already spent. */
+export async function spendRefreshToken(ex: Executor, tokenHash: string): Promise<string | null> {
+  const [row] = await ex
+    .update(refreshTokens)
+    .set({ spentAt: sql`now()` })
+    .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.spentAt)))
+    .returning({ sessionId: refreshTokens.sessionId });
+  return row?.sessionId ?? null;
+}
+
+export async function findRefreshToken(ex: Executor, tokenHash: string) {
+  const [row] = await ex.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).limit(1);
+  return row;
+}
+
+export async function findSession(ex: Executor, id: string) {
+  const [row] = await ex.select().from(sessions).where(eq(sessions.id, id)).limit(1);
+  return row;
+}
+
+export async function revokeSession(ex: Executor, id: string, reason: string): Promise<void> {
+  await ex
+    .update(sessions)
+    .set({ revokedAt: sql`now()`, revokedReason: reason })
+    .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)));
+}
+
+/** Revokes every live session of the user, except one (the caller's own, on a password change). */
+export async function revokeUserSessions(ex: Executor, userId: string, reason: string, exceptSessionId?: string): Promise<void> {
+  await ex
+    .update(sessions)
+    .set({ revokedAt: sql`now()`, revokedReason: reason })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined));
+}
+
+// Single-use mail tokens
+
+export async function insertEmailToken(ex: Executor, userId: string, purpose: EmailPurpose, tokenHash: string, ttlMinutes: number) {
+  await ex.insert(emailTokens).values({ userId, purpose, tokenHash, expiresAt: sql`now() + make_interval(mins => ${ttlMinutes})` });
+}
+
+/** Spends a live token atomically; null when unknown, expired, used or for another purpose. */
+export async function consumeEmailToken(ex: Executor, purpose: EmailPurpose, tokenHash: string): Promise<string | null> {
+  const [row] = await ex
+    .update(emailTokens)
+    .set({ usedAt: sql`now()` })
+    .where(and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, sql`now()`)))
+    .returning({ userId: emailTokens.userId });
+  return row?.userId ?? null;
+}
+
+/** Spends every other live token of that purpose, so that only the newest reset link works. */
+export async function spendEmailTokens(ex: Executor, userId: string, purpose: EmailPurpose): Promise<void> {
+  await ex
+    .update(emailTokens)
+    .set({ usedAt: sql`now()` })
+    .where(and(eq(emailTokens.userId, userId), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt)));
+}
+
+export async function recentEmailTokenExists(ex: Executor, userId: string, purpose: EmailPurpose, withinSeconds: number): Promise<boolean> {
+  const [row] = await ex
+    .select({ n: count() })
+    .from(emailTokens)
+    .where(and(eq(emailTokens.userId, userId), eq(emailTokens.purpose, purpose), gt(emailTokens.createdAt, sql`now() - make_interval(secs => ${withinSeconds})`)));
+  return row.n > 0;
+}
+
+// Login throttling
+
+export async function recordLoginFailure(ex: Executor, accountKey: string, ip: string): Promise<void> {
+  await ex.insert(loginFailures).values({ accountKey, ip });
+}
+
+export async function clearLoginFailures(ex: Executor, accountKey: string): Promise<void> {
+  await ex.delete(loginFailures).where(eq(loginFailures.accountKey, accountKey));
+}
+
+/**
+ * Seconds until fewer than `max` failures remain in the window for this key, or 0 when under the
+ * limit: the max-th most recent failure is the one that has to age out.
+ */
+export async function throttledForSeconds(ex: Executor, column: 'account' | 'ip', key: string, max: number, windowSeconds: number): Promise<number> {
+  const col = column === 'account' ? loginFailures.accountKey : loginFailures.ip;
+  const rows = await ex
+    .select({ wait: sql<number>`ceil(extract(epoch from (${loginFailures.at} + make_interval(secs => ${windowSeconds}) - now())))::int` })
+    .from(loginFailures)
+    .where(and(eq(col, key), gt(loginFailures.at, sql`now() - make_interval(secs => ${windowSeconds})`)))
+    .orderBy(desc(loginFailures.at))
+    .offset(max - 1)
+    .limit(1);
+  return rows.length ? Math.max(1, Number(rows[0].wait)) : 0;
+}
+
+/** Old failures are only noise once their window has passed. */
+export async function pruneLoginFailures(ex: Executor, windowSeconds: number): Promise<void> {
+  await ex.delete(loginFailures).where(sql`${loginFailures.at} < now() - make_interval(secs => ${windowSeconds})`);
+}

@@ -1,0 +1,104 @@
+import { Type, type Static } from 'typebox';
+import { Closed, DateOnly, Email, Text, Timestamp, Timezone } from '../../platform/schema.ts';
+import type { users } from '../../platform/db/tables.ts';
+
+export const Role = Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR'), Type.Literal('ADMIN')]);
+export const AccountStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('SUSPENDED')]);
+export const Gender = Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Literal('other'), Type.Literal('unknown')]);
+
+export const Username = Type.String({
+  minLength: 3,
+  maxLength: 32,
+  pattern: '^[A-Za-z0-9_.]{3,32}$',
+  description: '3–32 of [a-z0-9_.]; compared and stored case-insensitively (folded to lower case)',
+});
+export const Password = Type.String({ minLength: 10, maxLength: 128, description: '10–128 characters' });
+export const Name = Text(1, 100);
+
+export const UserSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    username: Type.String(),
+    email: Type.String(),
+    firstname: Type.String(),
+    lastname: Type.String(),
+    role: Role,
+    isEmailVerified: Type.Boolean(),
+    accountStatus: AccountStatus,
+    createdAt: Timestamp(),
+    updatedAt: Timestamp(),
+  },
+  { $id: 'User' },
+);
+export type User = Static<typeof UserSchema>;
+
+export function toUser(u: typeof users.$inferSelect): User {
+  return {
+    id: u.id,
+    username: u.username,
+    email: u.email,
+    firstname: u.firstname,
+    lastname: u.lastname,
+    role: u.role,
+    isEmailVerified: u.emailVerifiedAt !== null,
+    accountStatus: u.accountStatus,
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
+  };
+}
+
+const identity = {
+  username: Username,
+  email: Email(),
+  password: Password,
+  firstname: Name,
+  lastname: Name,
+};
+
+export const RegisterPatientBody = Closed({
+  ...identity,
+  dateOfBirth: DateOnly('Date of birth, in the past'),
+  gender: Gender,
+  medicalHistory: Type.Optional(Text(0, 20000)),
+});
+export type RegisterPatientBody = Static<typeof RegisterPatientBody>;
+
+export const RegisterDoctorBody = Closed({
+  ...identity,
+  specialization: Text(1, 100),
+  licenseNumber: Text(1, 64),
+  bio: Type.Optional(Text(0, 5000)),
+  timezone: Timezone(),
+});
+export type RegisterDoctorBody = Static<typeof RegisterDoctorBody>;
+
+export const RegisteredPatient = Type.Object({ user: Type.Ref('User'), patient: Type.Ref('Patient') });
+export const RegisteredDoctor = Type.Object({ user: Type.Ref('User'), doctor: Type.Ref('DoctorPrivate') });
+
+export const TokenBody = Closed({ token: Type.String({ minLength: 1, maxLength: 512 }) });
+export const EmailBody = Closed({ email: Email() });
+export const LoginBody = Closed({
+  login: Type.String({ minLength: 1, maxLength: 254, description: 'Username or email, case-insensitive' }),
+  password: Type.String({ minLength: 1, maxLength: 128 }),
+});
+export const RefreshBody = Closed({ refreshToken: Type.String({ minLength: 1, maxLength: 512 }) });
+export const ResetPasswordBody = Closed({ token: Type.String({ minLength: 1, maxLength: 512 }), password: Password });
+export const ChangePasswordBody = Closed({ currentPassword: Type.String({ minLength: 1, maxLength: 128 }), newPassword: Password });
+
+export const TokenPair = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
+});
+export const LoginResponse = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
+  user: Type.Ref('User'),
+});
+export const UserEnvelope = Type.Object({ user: Type.Ref('User') });
+export const MeResponse = Type.Object({
+  user: Type.Ref('User'),
+  patient: Type.Optional(Type.Ref('Patient')),
+  doctor: Type.Optional(Type.Ref('DoctorPrivate')),
+});

@@ -1,0 +1,310 @@
+import { AppError, validation } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import { enqueueMail } from '../../platform/mail.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import { isValidTimezone } from '../../platform/schema.ts';
+import { hashToken, newOpaqueToken } from '../../platform/tokens.ts';
+import { toPatient } from '../patients/schemas.ts';
+import { toDoctorPrivate } from '../doctors/schemas.ts';
+import * as repo from './repo.ts';
+import { toUser, type RegisterDoctorBody, type RegisterPatientBody } from './schemas.ts';
+
+const VERIFY_TTL_MINUTES = 24 * 60;
+const RESET_TTL_MINUTES = 60;
+const RESEND_COOLDOWN_SECONDS = 60;
+
+async function queueVerificationMail(p: Platform, ex: Executor, user: repo.UserRow): Promise<void> {
+  const { token, hash } = newOpaqueToken();
+  await repo.insertEmailToken(ex, user.id, 'VERIFY_EMAIL', hash, VERIFY_TTL_MINUTES);
+  const link = `${p.config.publicUrl}/verify-email?token=${token}`;
+  await enqueueMail(ex, {
+    kind: 'verify-email',
+    to: user.email,
+    subject: 'Verify your email address for Telecare',
+    text: `Hello ${user.firstname},\n\nplease verify your email address by opening this link within 24 hours:\n\n${link}\n\nIf you did not create a Telecare account, ignore this message.\n`,
+    html: `<p>Hello ${escapeHtml(user.firstname)},</p><p>please verify your email address by opening this link within 24 hours:</p><p><a href="${link}">${link}</a></p><p>If you did not create a Telecare account, ignore this message.</p>`,
+  });
+}
+
+async function queueResetMail(p: Platform, ex: Executor, user: repo.UserRow): Promise<void> {
+  const { token, hash } = newOpaqueToken();
+  await repo.spendEmailTokens(ex, user.id, 'RESET_PASSWORD');
+  await repo.insertEmailToken(ex, user.id, 'RESET_PASSWORD', hash, RESET_TTL_MINUTES);
+  const link = `${p.config.publicUrl}/reset-password?token=${token}`;
+  await enqueueMail(ex, {
+    kind: 'reset-password',
+    to: user.email,
+    subject: 'Reset your Telecare password',
+    text: `Hello ${user.firstname},\n\nsomeone asked to reset your Telecare password. To choose a new one, open this link within one hour:\n\n${link}\n\nIf it was not you, ignore this message; your password stays as it is.\n`,
+    html: `<p>Hello ${escapeHtml(user.firstname)},</p><p>someone asked to reset your Telecare password. To choose a new one, open this link within one hour:</p><p><a href="${link}">${link}</a></p><p>If it was not you, ignore this message; your password stays as it is.</p>`,
+  });
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function checkDateOfBirth(dob: string): void {
+  const d = new Date(`${dob}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob) throw validation('/dateOfBirth', 'is not a calendar date');
+  if (d.getTime() >= Date.now()) throw validation('/dateOfBirth', 'must be in the past');
+  if (d.getUTCFullYear() < 1900) throw validation('/dateOfBirth', 'must be after 1900');
+}
+
+export async function registerPatient(p: Platform, meta: RequestMeta, body: RegisterPatientBody) {
+  checkDateOfBirth(body.dateOfBirth);
+  const passwordHash = await p.passwords.hash(body.password);
+  const result = await p.db.transaction(async (tx) => {
+    const user = await repo.insertUser(tx, {
+      username: body.username.toLowerCase(),
+      email: body.email,
+      passwordHash,
+      firstname: body.firstname,
+      lastname: body.lastname,
+      role: 'PATIENT',
+    });
+    const patient = await repo.insertPatient(tx, {
+      id: user.id,
+      dateOfBirth: body.dateOfBirth,
+      gender: body.gender,
+      medicalHistory: body.medicalHistory ?? '',
+    });
+    await queueVerificationMail(p, tx, user);
+    await audit(tx, meta, { action: 'auth.register', resourceType: 'patient', resourceId: user.id, patientId: user.id, actorId: user.id, actorRole: 'PATIENT' });
+    return { user: toUser(user), patient: toPatient(user, patient) };
+  });
+  p.mail.kick();
+  return result;
+}
+
+export async function registerDoctor(p: Platform, meta: RequestMeta, body: RegisterDoctorBody) {
+  if (!isValidTimezone(body.timezone)) throw validation('/timezone', 'is not an IANA time zone');
+  const passwordHash = await p.passwords.hash(body.password);
+  const result = await p.db.transaction(async (tx) => {
+    const user = await repo.insertUser(tx, {
+      username: body.username.toLowerCase(),
+      email: body.email,
+      passwordHash,
+      firstname: body.firstname,
+      lastname: body.lastname,
+      role: 'DOCTOR',
+    });
+    const doctor = await repo.insertDoctor(tx, {
+      id: user.id,
+      specialization: body.specialization,
+      licenseNumber: body.licenseNumber,
+      bio: body.bio ?? '',
+      timezone: body.timezone,
+    });
+    await queueVerificationMail(p, tx, user);
+    await audit(tx, meta, { action: 'auth.register', resourceType: 'doctor', resourceId: user.id, actorId: user.id, actorRole: 'DOCTOR' });
+    return { user: toUser(user), doctor: toDoctorPrivate(user, doctor) };
+  });
+  p.mail.kick();
+  return result;
+}
+
+export async function verifyEmail(p: Platform, meta: RequestMeta, token: string) {
+  return p.db.transaction(async (tx) => {
+    const userId = await repo.consumeEmailToken(tx, 'VERIFY_EMAIL', hashToken(token));
+    if (!userId) throw new AppError('INVALID_TOKEN', 'The verification link is unknown, expired or already used');
+    const user = await repo.markEmailVerified(tx, userId);
+    await audit(tx, meta, { action: 'auth.verify_email', resourceType: 'user', resourceId: userId, actorId: userId, actorRole: user.role, patientId: user.role === 'PATIENT' ? userId : null });
+    return { user: toUser(user) };
+  });
+}
+
+/** Always 202 to the client; a mail goes out only for an existing, unverified account, at most once a minute. */
+export async function resendVerification(p: Platform, _meta: RequestMeta, email: string): Promise<void> {
+  let queued = false;
+  await p.db.transaction(async (tx) => {
+    const user = await repo.findUserByEmail(tx, email);
+    if (!user || user.emailVerifiedAt || user.accountStatus !== 'ACTIVE') return;
+    if (await repo.recentEmailTokenExists(tx, user.id, 'VERIFY_EMAIL', RESEND_COOLDOWN_SECONDS)) return;
+    await queueVerificationMail(p, tx, user);
+    queued = true;
+  });
+  if (queued) p.mail.kick();
+}
+
+export async function forgotPassword(p: Platform, meta: RequestMeta, email: string): Promise<void> {
+  let queued = false;
+  await p.db.transaction(async (tx) => {
+    const user = await repo.findUserByEmail(tx, email);
+    if (!user || user.accountStatus !== 'ACTIVE') return;
+    if (await repo.recentEmailTokenExists(tx, user.id, 'RESET_PASSWORD', RESEND_COOLDOWN_SECONDS)) return;
+    await queueResetMail(p, tx, user);
+    await audit(tx, meta, { action: 'auth.forgot_password', resourceType: 'user', resourceId: user.id, actorId: null, actorRole: null });
+    queued = true;
+  });
+  if (queued) p.mail.kick();
+}
+
+export async function resetPassword(p: Platform, meta: RequestMeta, token: string, password: string): Promise<void> {
+  const passwordHash = await p.passwords.hash(password);
+  await p.db.transaction(async (tx) => {
+    const userId = await repo.consumeEmailToken(tx, 'RESET_PASSWORD', hashToken(token));
+    if (!userId) throw new AppError('INVALID_TOKEN', 'The reset link is unknown, expired or already used');
+    await repo.setPassword(tx, userId, passwordHash);
+    // The mail reached its owner, which proves the address as well as a verification link would.
+    await repo.markEmailVerified(tx, userId);
+    await repo.revokeUserSessions(tx, userId, 'password reset');
+    await repo.clearLoginFailures(tx, `user:${userId}`);
+    await audit(tx, meta, { action: 'auth.reset_password', resourceType: 'user', resourceId: userId, actorId: userId, actorRole: null });
+  });
+}
+
+async function issueSession(p: Platform, ex: Executor, user: repo.UserRow) {
+  const sessionId = await repo.createSession(ex, user.id, p.config.refreshTokenTtlDays);
+  const refresh = newOpaqueToken();
+  await repo.insertRefreshToken(ex, sessionId, refresh.hash);
+  const accessToken = await p.tokens.sign({ sub: user.id, sid: sessionId, role: user.role });
+  return { accessToken, refreshToken: refresh.token, expiresIn: p.tokens.ttlSeconds };
+}
+
+function rateLimited(seconds: number): AppError {
+  return new AppError('RATE_LIMITED', 'Too many failed logins; try again later', undefined, { 'retry-after': String(seconds) });
+}
+
+export async function login(p: Platform, meta: RequestMeta, loginName: string, password: string) {
+  const { config } = p;
+  const user = await repo.findUserByLogin(p.db, loginName);
+  const accountKey = user ? `user:${user.id}` : `login:${loginName.toLowerCase()}`;
+  const auditTarget = { resourceType: 'user', resourceId: user?.id ?? null, actorId: user?.id ?? null, actorRole: user?.role ?? null };
+
+  const [accountWait, ipWait] = await Promise.all([
+    repo.throttledForSeconds(p.db, 'account', accountKey, config.loginMaxFailuresPerAccount, config.loginWindowSeconds),
+    repo.throttledForSeconds(p.db, 'ip', meta.ip, config.loginMaxFailuresPerAddress, config.loginWindowSeconds),
+  ]);
+  if (accountWait || ipWait) {
+    await audit(p.db, meta, { action: 'auth.login', outcome: 'DENIED', ...auditTarget });
+    throw rateLimited(Math.max(accountWait, ipWait));
+  }
+
+  const ok = user ? await p.passwords.verify(user.passwordHash, password) : await p.passwords.verifyDummy(password);
+  if (!user || !ok) {
+    await p.db.transaction(async (tx) => {
+      await repo.recordLoginFailure(tx, accountKey, meta.ip);
+      await audit(tx, meta, { action: 'auth.login', outcome: 'FAILURE', ...auditTarget });
+    });
+    throw new AppError('INVALID_CREDENTIALS', 'Unknown login or wrong password');
+  }
+  if (user.accountStatus === 'SUSPENDED') {
+    await audit(p.db, meta, { action: 'auth.login', outcome: 'DENIED', ...auditTarget });
+    throw new AppError('ACCOUNT_SUSPENDED');
+  }
+  return p.db.transaction(async (tx) => {
+    await repo.clearLoginFailures(tx, accountKey);
+    const tokens = await issueSession(p, tx, user);
+    await audit(tx, meta, { action: 'auth.login', outcome: 'SUCCESS', ...auditTarget });
+    return { ...tokens, user: toUser(user) };
+  });
+}
+
+export async function refresh(p: Platform, meta: RequestMeta, refreshToken: string) {
+  const hash = hashToken(refreshToken);
+  const failure = async (detail: string, sessionId?: string, userId?: string) => {
+    await audit(p.db, meta, { action: 'auth.refresh', outcome: 'FAILURE', resourceType: 'session', resourceId: sessionId ?? null, actorId: userId ?? null, actorRole: null });
+    return new AppError('INVALID_TOKEN', detail);
+  };
+  const outcome = await p.db.transaction(async (tx) => {
+    const sessionId = await repo.spendRefreshToken(tx, hash);
+    if (!sessionId) {
+      const known = await repo.findRefreshToken(tx, hash);
+      if (!known) return { kind: 'unknown' as const };
+      // A spent token presented again means it leaked: end the whole rotation family.
+      await repo.revokeSession(tx, known.sessionId, 'refresh token reuse');
+      return { kind: 'reuse' as const, sessionId: known.sessionId };
+    }
+    const session = await repo.findSession(tx, sessionId);
+    const user = session && (await repo.findUserById(tx, session.userId));
+    if (!session || !user || session.revokedAt || session.expiresAt.getTime() <= Date.now()) {
+      return { kind: 'revoked' as const, sessionId, userId: session?.userId };
+    }
+    if (user.accountStatus === 'SUSPENDED') return { kind: 'suspended' as const, sessionId, userId: user.id };
+    const next = newOpaqueToken();
+    await repo.insertRefreshToken(tx, sessionId, next.hash);
+    const accessToken = await p.tokens.sign({ sub: user.id, sid: sessionId, role: user.role });
+    return { kind: 'ok' as const, tokens: { accessToken, refreshToken: next.token, expiresIn: p.tokens.ttlSeconds } };
+  });
+  switch (outcome.kind) {
+    case 'ok':
+      return outcome.tokens;
+    case 'unknown':
+      throw await failure('The refresh token is unknown');
+    case 'reuse':
+      throw await failure('The refresh token was already used; the session has been revoked', outcome.sessionId);
+    case 'revoked':
+      throw await failure('The session has been revoked or has expired', outcome.sessionId, outcome.userId);
+    case 'suspended':
+      await audit(p.db, meta, { action: 'auth.refresh', outcome: 'DENIED', resourceType: 'session', resourceId: outcome.sessionId, actorId: outcome.userId, actorRole: null });
+      throw new AppError('ACCOUNT_SUSPENDED');
+  }
+}
+
+/** Idempotent: an unknown token is already logged out. */
+export async function logout(p: Platform, meta: RequestMeta, refreshToken: string): Promise<void> {
+  await p.db.transaction(async (tx) => {
+    const known = await repo.findRefreshToken(tx, hashToken(refreshToken));
+    if (!known) return;
+    const session = await repo.findSession(tx, known.sessionId);
+    await repo.revokeSession(tx, known.sessionId, 'logout');
+    await audit(tx, meta, { action: 'auth.logout', resourceType: 'session', resourceId: known.sessionId, actorId: session?.userId ?? null, actorRole: null });
+  });
+}
+
+export async function changePassword(p: Platform, meta: RequestMeta & { actor: Actor }, currentPassword: string, newPassword: string): Promise<void> {
+  const { actor } = meta;
+  const accountKey = `user:${actor.userId}`;
+  const wait = await repo.throttledForSeconds(p.db, 'account', accountKey, p.config.loginMaxFailuresPerAccount, p.config.loginWindowSeconds);
+  if (wait) throw rateLimited(wait);
+  const user = await repo.findUserById(p.db, actor.userId);
+  if (!user) throw new AppError('UNAUTHENTICATED');
+  if (!(await p.passwords.verify(user.passwordHash, currentPassword))) {
+    await p.db.transaction(async (tx) => {
+      await repo.recordLoginFailure(tx, accountKey, meta.ip);
+      await audit(tx, meta, { action: 'auth.change_password', outcome: 'FAILURE', resourceType: 'user', resourceId: user.id });
+    });
+    throw new AppError('INVALID_CREDENTIALS', 'The current password is wrong');
+  }
+  const passwordHash = await p.passwords.hash(newPassword);
+  await p.db.transaction(async (tx) => {
+    await repo.setPassword(tx, user.id, passwordHash);
+    await repo.revokeUserSessions(tx, user.id, 'password changed', actor.sessionId);
+    await audit(tx, meta, { action: 'auth.change_password', resourceType: 'user', resourceId: user.id });
+  });
+}
+
+export async function me(p: Platform, meta: RequestMeta & { actor: Actor }) {
+  const user = await repo.findUserById(p.db, meta.actor.userId);
+  if (!user) throw new AppError('UNAUTHENTICATED');
+  if (user.role === 'PATIENT') {
+    const patient = await repo.findPatient(p.db, user.id);
+    return { user: toUser(user), ...(patient ? { patient: toPatient(user, patient) } : {}) };
+  }
+  if (user.role === 'DOCTOR') {
+    const doctor = await repo.findDoctor(p.db, user.id);
+    return { user: toUser(user), ...(doctor ? { doctor: toDoctorPrivate(user, doctor) } : {}) };
+  }
+  return { user: toUser(user) };
+}
+
+/** Used by the command line: a verified, active admin. */
+export async function createAdmin(p: Pick<Platform, 'db' | 'passwords'>, input: { username: string; email: string; password: string; firstname?: string; lastname?: string }) {
+  const passwordHash = await p.passwords.hash(input.password);
+  return p.db.transaction(async (tx) => {
+    const user = await repo.insertUser(tx, {
+      username: input.username.toLowerCase(),
+      email: input.email,
+      passwordHash,
+      firstname: input.firstname ?? 'Admin',
+      lastname: input.lastname ?? input.username,
+      role: 'ADMIN',
+    });
+    const verified = await repo.markEmailVerified(tx, user.id);
+    await audit(tx, { actor: null, ip: 'cli', requestId: 'cli' }, { action: 'admin.create', resourceType: 'user', resourceId: user.id, actorId: null, actorRole: 'SYSTEM' });
+    return toUser(verified);
+  });
+}

@@ -1,0 +1,19 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TSchema } from 'typebox';
+import authRoutes from './auth/routes.ts';
+import { UserSchema } from './auth/schemas.ts';
+import { PatientSchema } from './patients/schemas.ts';
+import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
+
+export interface Module {
+  /** Mount point under /api/v1. */
+  prefix: string;
+  plugin: FastifyPluginAsync;
+}
+
+export const modules: Module[] = [
+  { prefix: '', plugin: authRoutes },
+];
+
+/** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */
+export const sharedSchemas: TSchema[] = [UserSchema, PatientSchema, DoctorPublicSchema, DoctorPrivateSchema];

@@ -1,0 +1,28 @@
+import { Type, type Static } from 'typebox';
+import { ageOn } from '../../platform/schema.ts';
+import type { patients, users } from '../../platform/db/tables.ts';
+import { toUser } from '../auth/schemas.ts';
+
+export const PatientSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid', description: 'Equals the patient\'s user id' }),
+    user: Type.Ref('User'),
+    dateOfBirth: Type.String({ format: 'date' }),
+    age: Type.Integer({ description: 'Whole years, computed from dateOfBirth' }),
+    gender: Type.String(),
+    medicalHistory: Type.String(),
+  },
+  { $id: 'Patient' },
+);
+export type Patient = Static<typeof PatientSchema>;
+
+export function toPatient(u: typeof users.$inferSelect, p: typeof patients.$inferSelect): Patient {
+  return {
+    id: p.id,
+    user: toUser(u),
+    dateOfBirth: p.dateOfBirth,
+    age: ageOn(p.dateOfBirth),
+    gender: p.gender,
+    medicalHistory: p.medicalHistory,
+  };
+}

@@ -1,0 +1,145 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { runMigrations } from './migrate.ts';
+
+/** Both engines' Drizzle databases share this base; repos take it (or a transaction). */
+export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
+export type Tx = PgTransaction<PgQueryResultHKT, Record<string, never>>;
+export type Executor = Db | Tx;
+
+export interface Database {
+  engine: 'pglite' | 'postgres';
+  db: Db;
+  /** Raw SQL returning rows, for the few queries Drizzle's builder cannot express. */
+  rows<T = Record<string, unknown>>(query: SQL, executor?: Executor): Promise<T[]>;
+  ping(timeoutMs?: number): Promise<void>;
+  /** The server URL, for LISTEN connections; null on the embedded engine. */
+  url: string | null;
+  pglite: PGlite | null;
+  pool: pg.Pool | null;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl: string | null;
+  /** Directory for the embedded engine; 'memory://' keeps it in memory (tests). */
+  pgliteDir: string;
+  log?: Logger;
+  poolMax?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  let database: Database;
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolMax ?? 10,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 10_000,
+    });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', (err) => opts.log?.warn({ err: err.message }, 'idle database client error'));
+    const db = drizzlePg(pool) as unknown as Db;
+    database = {
+      engine: 'postgres',
+      db,
+      url: opts.databaseUrl,
+      pglite: null,
+      pool,
+      rows: async (q, ex) => ((await (ex ?? db).execute(q)) as unknown as { rows: never[] }).rows,
+      ping: (timeoutMs = 2000) => withTimeout(pool.query('select 1').then(() => undefined), timeoutMs),
+      close: () => pool.end(),
+    };
+  } else {
+    if (opts.pgliteDir !== 'memory://') mkdirSync(opts.pgliteDir, { recursive: true });
+    const client = await PGlite.create(opts.pgliteDir, { extensions: { btree_gist } });
+    const db = drizzlePglite(client) as unknown as Db;
+    database = {
+      engine: 'pglite',
+      db,
+      url: null,
+      pglite: client,
+      pool: null,
+      rows: async (q, ex) => ((await (ex ?? db).execute(q)) as unknown as { rows: never[] }).rows,
+      ping: (timeoutMs = 2000) => withTimeout(client.query('select 1').then(() => undefined), timeoutMs),
+      close: () => client.close(),
+    };
+  }
+  return database;
+}
+
+export function pgliteDirFor(dataDir: string): string {
+  return join(dataDir, 'pglite');
+}
+
+export async function openAndMigrate(opts: OpenOptions): Promise<Database> {
+  const database = await openDatabase(opts);
+  try {
+    await runMigrations(database);
+  } catch (e) {
+    await database.close().catch(() => undefined);
+    throw e;
+  }
+  return database;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(Object.assign(new Error('database ping timed out'), { code: 'ETIMEDOUT' })), ms);
+    p.then(
+      (v) => { clearTimeout(t); resolve(v); },
+      (e) => { clearTimeout(t); reject(e); },
+    );
+  });
+}
+
+/** SQLSTATE of a database error, looking through Drizzle's wrapper. */
+export function sqlState(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Constraint name of a database error, looking through Drizzle's wrapper. */
+export function constraintName(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e; i++) {
+    const c = (e as { constraint?: unknown }).constraint;
+    if (typeof c === 'string') return c;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
+
+/** True when the error means the database cannot be reached, not that the query was wrong. */
+export function isUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (CONNECTION_CODES.has(code)) return true;
+      // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now.
+      if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
+    }
+    const msg = (e as { message?: unknown }).message;
+    if (typeof msg === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(msg)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export { sql };

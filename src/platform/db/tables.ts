@@ -1,0 +1,107 @@
+// Drizzle definitions of the foundation tables (migrations/0001_identity.sql is the source of truth).
+import { bigserial, boolean, date, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  username: text('username').notNull(),
+  email: text('email').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  firstname: text('firstname').notNull(),
+  lastname: text('lastname').notNull(),
+  role: text('role').$type<'PATIENT' | 'DOCTOR' | 'ADMIN'>().notNull(),
+  emailVerifiedAt: ts('email_verified_at'),
+  accountStatus: text('account_status').$type<'ACTIVE' | 'SUSPENDED'>().notNull().default('ACTIVE'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const patients = pgTable('patients', {
+  id: uuid('id').primaryKey(),
+  dateOfBirth: date('date_of_birth', { mode: 'string' }).notNull(),
+  gender: text('gender').$type<'female' | 'male' | 'other' | 'unknown'>().notNull(),
+  medicalHistory: text('medical_history').notNull().default(''),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const doctors = pgTable('doctors', {
+  id: uuid('id').primaryKey(),
+  specialization: text('specialization').notNull(),
+  licenseNumber: text('license_number').notNull(),
+  bio: text('bio').notNull().default(''),
+  timezone: text('timezone').notNull(),
+  slotMinutes: integer('slot_minutes').notNull().default(30),
+  autoConfirm: boolean('auto_confirm').notNull().default(false),
+  minNoticeMinutes: integer('min_notice_minutes').notNull().default(60),
+  maxAdvanceDays: integer('max_advance_days').notNull().default(90),
+  verificationStatus: text('verification_status').$type<'PENDING' | 'VERIFIED' | 'REJECTED'>().notNull().default('PENDING'),
+  verificationNote: text('verification_note'),
+  verifiedAt: ts('verified_at'),
+  verifiedBy: uuid('verified_by'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const sessions = pgTable('sessions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: uuid('user_id').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
+  revokedAt: ts('revoked_at'),
+  revokedReason: text('revoked_reason'),
+});
+
+export const refreshTokens = pgTable('refresh_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  sessionId: uuid('session_id').notNull(),
+  tokenHash: text('token_hash').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  spentAt: ts('spent_at'),
+});
+
+export const emailTokens = pgTable('email_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: uuid('user_id').notNull(),
+  purpose: text('purpose').$type<'VERIFY_EMAIL' | 'RESET_PASSWORD'>().notNull(),
+  tokenHash: text('token_hash').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+});
+
+export const loginFailures = pgTable('login_failures', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  accountKey: text('account_key').notNull(),
+  ip: text('ip').notNull(),
+  at: ts('at').notNull().defaultNow(),
+});
+
+export const mailOutbox = pgTable('mail_outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  kind: text('kind').notNull(),
+  recipient: text('recipient').notNull(),
+  subject: text('subject').notNull(),
+  textBody: text('text_body').notNull(),
+  htmlBody: text('html_body'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+  lockedUntil: ts('locked_until'),
+  sentAt: ts('sent_at'),
+  lastError: text('last_error'),
+});
+
+export const auditEvents = pgTable('audit_events', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  seq: bigserial('seq', { mode: 'number' }).notNull(),
+  at: ts('at').notNull().defaultNow(),
+  actorId: uuid('actor_id'),
+  actorRole: text('actor_role'),
+  action: text('action').notNull(),
+  resourceType: text('resource_type').notNull(),
+  resourceId: text('resource_id'),
+  patientId: uuid('patient_id'),
+  outcome: text('outcome').$type<'SUCCESS' | 'FAILURE' | 'DENIED'>().notNull(),
+  ip: text('ip'),
+  requestId: text('request_id'),
+});

@@ -1,0 +1,86 @@
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'UNAUTHENTICATED'
+  | 'INVALID_CREDENTIALS'
+  | 'INVALID_TOKEN'
+  | 'FORBIDDEN'
+  | 'EMAIL_NOT_VERIFIED'
+  | 'ACCOUNT_SUSPENDED'
+  | 'DOCTOR_NOT_VERIFIED'
+  | 'NO_CARE_RELATIONSHIP'
+  | 'NOT_FOUND'
+  | 'USERNAME_TAKEN'
+  | 'EMAIL_TAKEN'
+  | 'SLOT_UNAVAILABLE'
+  | 'INVALID_TRANSITION'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  INVALID_TOKEN: 401,
+  FORBIDDEN: 403,
+  EMAIL_NOT_VERIFIED: 403,
+  ACCOUNT_SUSPENDED: 403,
+  DOCTOR_NOT_VERIFIED: 403,
+  NO_CARE_RELATIONSHIP: 403,
+  NOT_FOUND: 404,
+  USERNAME_TAKEN: 409,
+  EMAIL_TAKEN: 409,
+  SLOT_UNAVAILABLE: 409,
+  INVALID_TRANSITION: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export const ERROR_TITLES: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'The request does not match the schema',
+  UNAUTHENTICATED: 'Authentication required',
+  INVALID_CREDENTIALS: 'Invalid credentials',
+  INVALID_TOKEN: 'The token is invalid or expired',
+  FORBIDDEN: 'Not allowed',
+  EMAIL_NOT_VERIFIED: 'Email address not verified',
+  ACCOUNT_SUSPENDED: 'Account suspended',
+  DOCTOR_NOT_VERIFIED: 'Doctor not verified',
+  NO_CARE_RELATIONSHIP: 'No care relationship',
+  NOT_FOUND: 'Not found',
+  USERNAME_TAKEN: 'Username taken',
+  EMAIL_TAKEN: 'Email taken',
+  SLOT_UNAVAILABLE: 'Slot unavailable',
+  INVALID_TRANSITION: 'Invalid status transition',
+  IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
+  RATE_LIMITED: 'Too many requests',
+  UNAVAILABLE: 'Service unavailable',
+  INTERNAL: 'Internal error',
+};
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** The one error type services throw; the error handler renders it as problem+json. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail ?? ERROR_TITLES[code]);
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export const notFound = (what = 'resource') => new AppError('NOT_FOUND', `No such ${what}`);
+export const forbidden = (detail = 'This role may not do this') => new AppError('FORBIDDEN', detail);
+export const invalidTransition = (detail: string) => new AppError('INVALID_TRANSITION', detail);
+export const validation = (path: string, message: string) =>
+  new AppError('VALIDATION_FAILED', message, [{ path, message }]);

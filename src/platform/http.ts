@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import { Type } from 'typebox';
+import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode, type FieldError } from './errors.ts';
+import { constraintName, isUnavailable, sqlState } from './db/index.ts';
+
+const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
+
+/** A sane incoming x-request-id is echoed; anything else is replaced by a fresh UUID. */
+export function genReqId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const h = req.headers['x-request-id'];
+  return typeof h === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(h) ? h : randomUUID();
+}
+
+/**
+ * Two validators: bodies are never coerced (a string "5" is not a number), while query strings and
+ * path parameters, which are always text on the wire, are. Neither drops unknown properties.
+ */
+export function installValidators(app: FastifyInstance): void {
+  const base = { removeAdditional: false as const, useDefaults: true, allErrors: false, strict: false };
+  const strictAjv = addFormats(new Ajv({ ...base, coerceTypes: false }));
+  const coercingAjv = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
+  for (const ajv of [strictAjv, coercingAjv]) ajv.addKeyword({ keyword: 'x-typebox' });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object),
+  );
+}
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String({ description: 'Stable machine-readable error code' }),
+    detail: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', title: 'Problem (RFC 9457)' },
+);
+
+/** Documents the problem responses a route can give, for the OpenAPI description. */
+export function problems(...statuses: number[]): Record<number, unknown> {
+  const out: Record<number, unknown> = {};
+  for (const s of statuses) out[s] = Type.Ref('Problem');
+  return out;
+}
+
+/** Database constraints whose violation is a client conflict, by constraint name. Modules add theirs. */
+const CONSTRAINT_CODES = new Map<string, ErrorCode>([
+  ['users_username_key', 'USERNAME_TAKEN'],
+  ['users_email_key', 'EMAIL_TAKEN'],
+]);
+
+export function registerConstraintCode(constraint: string, code: ErrorCode): void {
+  CONSTRAINT_CODES.set(constraint, code);
+}
+
+function sendProblem(reply: FastifyReply, code: ErrorCode, detail?: string, errors?: FieldError[], headers?: Record<string, string>) {
+  const status = ERROR_STATUS[code];
+  if (headers) reply.headers(headers);
+  return reply
+    .code(status)
+    .type('application/problem+json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send({
+      type: `https://telecare.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+      title: ERROR_TITLES[code],
+      status,
+      code,
+      ...(detail ? { detail } : {}),
+      requestId: String(reply.request.id),
+      ...(errors ? { errors } : {}),
+    });
+}
+
+function ajvErrors(errs: ErrorObject[] | Partial<ErrorObject>[], context: string | undefined): FieldError[] {
+  return errs.map((e) => {
+    let path = e.instancePath ?? '';
+    const params = (e.params ?? {}) as Record<string, unknown>;
+    if (typeof params.missingProperty === 'string') path += `/${params.missingProperty}`;
+    if (typeof params.additionalProperty === 'string') path += `/${params.additionalProperty}`;
+    const message =
+      typeof params.additionalProperty === 'string'
+        ? 'is not an allowed property'
+        : e.message ?? 'is invalid';
+    return { path: path || '/', message: context && context !== 'body' ? `${context}: ${message}` : message };
+  });
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof AppError) {
+      if (err.status >= 500) req.log.error({ err }, err.message);
+      return sendProblem(reply, err.code, err.detail, err.errors, err.headers);
+    }
+    const fe = err as FastifyError & { validationContext?: string };
+    if (fe.validation) {
+      return sendProblem(reply, 'VALIDATION_FAILED', 'The request does not match the schema', ajvErrors(fe.validation, fe.validationContext));
+    }
+    if (fe.statusCode === 429) {
+      return sendProblem(reply, 'RATE_LIMITED', 'Too many requests', undefined, {});
+    }
+    // Fastify's own 4xx (malformed JSON, body too large, wrong content type, poisoned prototype…) are bad input.
+    if (typeof fe.code === 'string' && fe.code.startsWith('FST_') && fe.statusCode && fe.statusCode < 500) {
+      if (fe.statusCode === 404) return sendProblem(reply, 'NOT_FOUND');
+      return sendProblem(reply, 'VALIDATION_FAILED', fe.statusCode === 413 ? 'The request body is too large' : 'The request body could not be read', [{ path: '/', message: fe.message.replace(/\s+/g, ' ').slice(0, 200) }]);
+    }
+    if ((err as { type?: string }).type === 'entity.parse.failed' || err instanceof SyntaxError) {
+      return sendProblem(reply, 'VALIDATION_FAILED', 'Malformed request');
+    }
+    const state = sqlState(err);
+    if (state === '23505') {
+      const code = CONSTRAINT_CODES.get(constraintName(err) ?? '');
+      if (code) return sendProblem(reply, code);
+    }
+    if (state === '23P01') {
+      const code = CONSTRAINT_CODES.get(constraintName(err) ?? '') ?? 'SLOT_UNAVAILABLE';
+      return sendProblem(reply, code, 'The time is already taken');
+    }
+    // Data exceptions (bad uuid text, out-of-range values) reaching SQL are still bad input.
+    if (state && /^22/.test(state)) return sendProblem(reply, 'VALIDATION_FAILED', 'A value is out of range or malformed');
+    if (isUnavailable(err)) {
+      req.log.warn({ err: (err as Error).message }, 'database unavailable');
+      return sendProblem(reply, 'UNAVAILABLE', 'The database is unreachable; try again shortly', undefined, { 'retry-after': '5' });
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendProblem(reply, 'INTERNAL');
+  });
+
+  app.setNotFoundHandler((_req, reply) => sendProblem(reply, 'NOT_FOUND', 'No such route'));
+}

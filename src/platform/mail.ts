@@ -1,0 +1,163 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import { and, eq, inArray, isNull, lte, or, lt, sql } from 'drizzle-orm';
+import type { Config } from './config.ts';
+import type { Database, Executor } from './db/index.ts';
+import { mailOutbox } from './db/tables.ts';
+
+export interface OutgoingMail {
+  kind: string;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+/** Queues a mail in the caller's transaction: it is sent if and only if the change commits. */
+export async function enqueueMail(ex: Executor, mail: OutgoingMail): Promise<void> {
+  await ex.insert(mailOutbox).values({
+    kind: mail.kind,
+    recipient: mail.to,
+    subject: mail.subject,
+    textBody: mail.text,
+    htmlBody: mail.html ?? null,
+  });
+}
+
+const MAX_BACKOFF_SECONDS = 3600;
+const LEASE_SECONDS = 60;
+const BATCH = 20;
+
+/**
+ * Delivers the outbox. Each instance claims due rows with SKIP LOCKED and a lease, so several
+ * instances never send the same mail concurrently, and a crash mid-send only delays it until the lease ends.
+ */
+export class MailWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly transport: Transporter;
+  private readonly hostname: string;
+
+  constructor(
+    private readonly database: Database,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    this.hostname = new URL(config.publicUrl).hostname || 'telecare.localhost';
+    this.transport = config.smtpUrl
+      ? nodemailer.createTransport(config.smtpUrl)
+      : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Asks for a pass soon, e.g. right after a transaction that queued mail committed. */
+  kick(): void {
+    if (!this.stopped) this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+    this.transport.close();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.running) { this.schedule(50); return; }
+      this.running = this.drain()
+        .then(() => undefined)
+        .catch((err) => this.log.warn({ err: (err as Error).message }, 'mail outbox pass failed'))
+        .finally(() => {
+          this.running = null;
+          this.schedule(this.config.outboxPollMs);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Sends every due mail; returns how many were delivered. */
+  async drain(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      if (this.stopped && sent > 0) return sent;
+      const batch = await this.claim();
+      if (batch.length === 0) return sent;
+      for (const m of batch) {
+        if (await this.deliver(m)) sent++;
+      }
+    }
+  }
+
+  private async claim() {
+    const { db } = this.database;
+    const now = sql`now()`;
+    const due = db
+      .select({ id: mailOutbox.id })
+      .from(mailOutbox)
+      .where(and(
+        isNull(mailOutbox.sentAt),
+        lte(mailOutbox.nextAttemptAt, now),
+        or(isNull(mailOutbox.lockedUntil), lt(mailOutbox.lockedUntil, now)),
+      ))
+      .orderBy(mailOutbox.id)
+      .limit(BATCH)
+      .for('update', { skipLocked: true });
+    return db
+      .update(mailOutbox)
+      .set({ lockedUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})`, attempts: sql`${mailOutbox.attempts} + 1` })
+      .where(inArray(mailOutbox.id, due))
+      .returning();
+  }
+
+  private async deliver(m: typeof mailOutbox.$inferSelect): Promise<boolean> {
+    const { db } = this.database;
+    // A stable Message-ID lets a receiver drop the rare duplicate after a crash between send and commit.
+    const messageId = `<outbox-${m.id}@${this.hostname}>`;
+    try {
+      const info = await this.transport.sendMail({
+        from: this.config.mailFrom,
+        to: m.recipient,
+        subject: m.subject,
+        text: m.textBody,
+        html: m.htmlBody ?? undefined,
+        messageId,
+      });
+      if (!this.config.smtpUrl) {
+        const dir = join(this.config.dataDir, 'mail');
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, `${String(m.id).padStart(8, '0')}-${m.kind}.eml`);
+        writeFileSync(file, (info as unknown as { message: Buffer }).message);
+        this.log.info({ mailId: m.id, to: m.recipient, subject: m.subject, file }, 'mail written to file (no SMTP_URL)');
+      } else {
+        this.log.info({ mailId: m.id, kind: m.kind }, 'mail sent');
+      }
+      await db.update(mailOutbox).set({ sentAt: sql`now()`, lockedUntil: null, lastError: null }).where(eq(mailOutbox.id, m.id));
+      return true;
+    } catch (err) {
+      const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(m.attempts, 12));
+      this.log.warn({ mailId: m.id, attempts: m.attempts, retryInSeconds: backoff, err: (err as Error).message }, 'mail delivery failed');
+      await db
+        .update(mailOutbox)
+        .set({
+          lockedUntil: null,
+          lastError: String((err as Error).message).slice(0, 500),
+          nextAttemptAt: sql`now() + make_interval(secs => ${backoff})`,
+        })
+        .where(eq(mailOutbox.id, m.id))
+        .catch(() => undefined);
+      return false;
+    }
+  }
+}

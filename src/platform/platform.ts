@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Database, Db } from './db/index.ts';
+import type { MailWorker } from './mail.ts';
+import type { Passwords } from './passwords.ts';
+import type { RealtimeBus } from './realtime.ts';
+import type { AccessTokens } from './tokens.ts';
+
+/** Shared plumbing handed to every module: `app.platform`. */
+export interface Platform {
+  config: Config;
+  database: Database;
+  db: Db;
+  log: Logger;
+  mail: MailWorker;
+  passwords: Passwords;
+  tokens: AccessTokens;
+  bus: RealtimeBus;
+}

@@ -1,0 +1,43 @@
+// Shared TypeBox building blocks, so every module spells the contract's formats the same way.
+import { Type, type TSchema } from 'typebox';
+
+/** No NUL or other C0 control characters except tab/newline: PostgreSQL text cannot hold NUL. */
+const SAFE_TEXT = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$';
+
+export const Uuid = (description?: string) => Type.String({ format: 'uuid', ...(description ? { description } : {}) });
+export const Timestamp = (description?: string) =>
+  Type.String({ format: 'date-time', description: description ?? 'ISO 8601 UTC timestamp' });
+export const DateOnly = (description?: string) =>
+  Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: description ?? 'Calendar date YYYY-MM-DD' });
+export const Text = (minLength: number, maxLength: number, description?: string) =>
+  Type.String({ minLength, maxLength, pattern: SAFE_TEXT, ...(description ? { description } : {}) });
+export const Email = () => Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+export const Timezone = () => Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+\\-/]+$', description: 'IANA time zone name, e.g. Europe/Berlin' });
+export const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+export const IdParams = (name: string) => Type.Object({ [name]: Uuid() }, { additionalProperties: false });
+
+/** A closed object: unknown properties are rejected with 400, never dropped. */
+export const Closed = <P extends Parameters<typeof Type.Object>[0]>(props: P, description?: string) =>
+  Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
+
+export const iso = (d: Date) => d.toISOString();
+export const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+/** True for an IANA zone name this runtime knows. */
+export function isValidTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz !== 'Local';
+  } catch {
+    return false;
+  }
+}
+
+/** Whole years between a YYYY-MM-DD birth date and today (UTC). */
+export function ageOn(dateOfBirth: string, today = new Date()): number {
+  const [y, m, d] = dateOfBirth.split('-').map(Number);
+  let age = today.getUTCFullYear() - y;
+  const beforeBirthday = today.getUTCMonth() + 1 < m || (today.getUTCMonth() + 1 === m && today.getUTCDate() < d);
+  if (beforeBirthday) age--;
+  return age;
+}

@@ -1,0 +1,51 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import type { Role } from './guards.ts';
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  role: Role;
+}
+
+/** Opaque tokens (refresh, mail links) are random; only their SHA-256 is stored. */
+export function newOpaqueToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashToken(token) };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export class AccessTokens {
+  private readonly key: Uint8Array;
+  constructor(secret: string, readonly ttlSeconds: number) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  sign(claims: AccessClaims): Promise<string> {
+    return new SignJWT({ sid: claims.sid, role: claims.role })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(claims.sub)
+      .setIssuedAt()
+      .setExpirationTime(`${this.ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** Null for anything but a well-formed, unexpired HS256 token signed with our key (so never alg:none). */
+  async verify(token: string): Promise<AccessClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      const { sub, sid, role } = payload as Record<string, unknown>;
+      if (typeof sub !== 'string' || typeof sid !== 'string' || typeof role !== 'string') return null;
+      if (!UUID.test(sub) || !UUID.test(sid)) return null;
+      return { sub, sid, role: role as Role };
+    } catch (e) {
+      if (e instanceof joseErrors.JOSEError || e instanceof TypeError) return null;
+      throw e;
+    }
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

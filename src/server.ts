@@ -1,0 +1,39 @@
+import { buildApp } from './app.ts';
+import { ConfigError, ensureSecret, loadConfig } from './platform/config.ts';
+
+let config;
+try {
+  config = ensureSecret(loadConfig());
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`Configuration error: ${e.message}`);
+    process.exit(78);
+  }
+  throw e;
+}
+
+const app = await buildApp(config);
+await app.listen({ port: config.port, host: config.host });
+app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl }, 'Telecare is serving');
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info({ signal }, 'shutting down: draining in-flight requests');
+  // A request that never finishes must not keep the process alive forever.
+  const force = setTimeout(() => {
+    app.log.error('shutdown timed out; exiting');
+    process.exit(1);
+  }, 25_000);
+  force.unref();
+  try {
+    await app.close();
+    process.exit(0);
+  } catch (err) {
+    app.log.error({ err }, 'error during shutdown');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
