@@ -42,7 +42,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     loggerInstance: log as unknown as FastifyBaseLogger,
     genReqId,
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     // Idle keep-alive sockets close at once on shutdown; in-flight requests still finish.
