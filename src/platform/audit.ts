@@ -16,6 +16,10 @@ export interface AuditEntry {
 }
 
 let skipReads = false;
+
+/** Actions are `<resource>.<verb>`; reads end in `.read` or `.list` (e.g. `patient.read`, `message.list`). */
+export const isRead = (action: string) => /\.(read|list)$/.test(action);
+
 /** Benchmark switch only (bench/ turns it on to measure audit overhead); production never calls it. */
 export function setAuditReadsSkippedForBenchmark(on: boolean): void {
   skipReads = on;
@@ -26,7 +30,7 @@ export function setAuditReadsSkippedForBenchmark(on: boolean): void {
  * its event cannot commit.
  */
 export async function audit(ex: Executor, meta: RequestMeta, entry: AuditEntry): Promise<void> {
-  if (skipReads && entry.action.endsWith('.read')) return;
+  if (skipReads && isRead(entry.action)) return;
   await ex.insert(auditEvents).values({
     actorId: entry.actorId !== undefined ? entry.actorId : meta.actor?.userId ?? null,
     actorRole: entry.actorRole !== undefined ? entry.actorRole : meta.actor?.role ?? null,
