@@ -13,6 +13,8 @@ import { makeGuard, makeOptionalAuth } from './platform/guards.ts';
 import { createBus } from './platform/realtime.ts';
 import type { Platform } from './platform/platform.ts';
 import { healthRoutes } from './platform/health.ts';
+import { registerRateLimit } from './platform/rate-limit.ts';
+import { registerMetrics } from './platform/metrics.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
 
 export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
@@ -72,6 +74,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+
+  await registerRateLimit(app, config);
+  await registerMetrics(app, platform);
 
   app.addSchema(ProblemSchema);
   for (const schema of sharedSchemas) app.addSchema(schema);

@@ -26,7 +26,6 @@ export async function enqueueMail(ex: Executor, mail: OutgoingMail): Promise<voi
   });
 }
 
-const MAX_BACKOFF_SECONDS = 3600;
 const LEASE_SECONDS = 60;
 const BATCH = 20;
 
@@ -146,7 +145,7 @@ export class MailWorker {
       await db.update(mailOutbox).set({ sentAt: sql`now()`, lockedUntil: null, lastError: null }).where(eq(mailOutbox.id, m.id));
       return true;
     } catch (err) {
-      const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(m.attempts, 12));
+      const backoff = Math.min(this.config.outboxMaxBackoffSeconds, 2 ** Math.min(m.attempts, 12));
       this.log.warn({ mailId: m.id, attempts: m.attempts, retryInSeconds: backoff, err: (err as Error).message }, 'mail delivery failed');
       await db
         .update(mailOutbox)

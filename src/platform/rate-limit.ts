@@ -1,0 +1,32 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Config } from './config.ts';
+
+/** Operational routes a load balancer or a scraper polls; limiting them would only make an instance look dead. */
+const EXEMPT_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
+
+/**
+ * The general per-address limit on the whole API, on top of the login throttle. The counters live in
+ * this process's memory: with N instances behind a load balancer a client can reach up to N × max
+ * per window. It protects each instance from one noisy address; it is not a global quota.
+ * The default (RATE_LIMIT_MAX, 3000 a minute) leaves room for a whole clinic behind one NAT address.
+ * It runs as a global onRequest hook, i.e. before any route's guard: an anonymous flood is limited
+ * too, and unknown URLs count, so that scanning is not free.
+ */
+export async function registerRateLimit(app: FastifyInstance, config: Config): Promise<void> {
+  if (config.rateLimitMax <= 0) return;
+  await app.register(rateLimit, {
+    // Not per route: the plugin would append its hook after the route's own guard.
+    global: false,
+    max: config.rateLimitMax,
+    timeWindow: config.rateLimitWindowSeconds * 1000,
+    // The client address as Fastify resolves it (X-Forwarded-For only with TRUST_PROXY).
+    allowList: (req: FastifyRequest) => EXEMPT_ROUTES.has(req.routeOptions.url ?? ''),
+    // Bounded memory whatever the number of addresses seen.
+    cache: 50_000,
+    // The error handler renders statusCode 429 as problem+json RATE_LIMITED; Retry-After is already set.
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(new Error(`Rate limit exceeded, retry in ${ctx.after}`), { statusCode: 429 }),
+  });
+  app.addHook('onRequest', app.rateLimit());
+}
