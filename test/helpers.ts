@@ -364,3 +364,62 @@ export async function appointmentFixture(
     RETURNING id`);
   return row.id;
 }
+
+// ---------- WebSocket (real time) ----------
+
+export interface WsClient {
+  ws: import('ws').WebSocket;
+  /** Every JSON frame received so far. */
+  frames: any[];
+  /** Resolves with the first frame (already received or future) that matches. */
+  next: (match: (frame: any) => boolean, timeoutMs?: number) => Promise<any>;
+  /** Resolves with the close code and reason once the socket is closed. */
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Opens a WebSocket on GET /api/v1/ws without authenticating. */
+export async function openWs(t: TestApp): Promise<WsClient> {
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/ws`);
+  const frames: any[] = [];
+  const waiters = new Set<() => void>();
+  ws.on('message', (data) => {
+    try {
+      frames.push(JSON.parse(data.toString()));
+    } catch {
+      frames.push(data.toString());
+    }
+    for (const w of waiters) w();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+  });
+  const next = (match: (frame: any) => boolean, timeoutMs = 5000) =>
+    new Promise<any>((resolve, reject) => {
+      const check = () => {
+        const f = frames.find(match);
+        if (f === undefined) return false;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(f);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`));
+      }, timeoutMs);
+      if (!check()) waiters.add(check);
+    });
+  return { ws, frames, next, closed };
+}
+
+/** Opens a WebSocket, authenticates with the access token and waits for the server's `ready` frame. */
+export async function connectWs(t: TestApp, token: string): Promise<WsClient> {
+  const c = await openWs(t);
+  c.ws.send(JSON.stringify({ type: 'auth', accessToken: token }));
+  await c.next((f) => f.type === 'ready');
+  return c;
+}

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TSchema } from 'typebox';
 import authRoutes from './auth/routes.ts';
+import messageRoutes from './messages/routes.ts';
+import { MessageSchema } from './messages/schemas.ts';
+import { realtimeRoutes } from '../platform/websocket.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -13,7 +16,9 @@ export interface Module {
 
 export const modules: Module[] = [
   { prefix: '', plugin: authRoutes },
+  { prefix: '', plugin: messageRoutes },
+  { prefix: '', plugin: realtimeRoutes },
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */
-export const sharedSchemas: TSchema[] = [UserSchema, PatientSchema, DoctorPublicSchema, DoctorPrivateSchema];
+export const sharedSchemas: TSchema[] = [UserSchema, PatientSchema, DoctorPublicSchema, DoctorPrivateSchema, MessageSchema];

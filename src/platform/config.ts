@@ -32,6 +32,11 @@ export interface Config {
   trustProxy: boolean;
   /** Benchmark-only switch: skips audit inserts on reads. Never set in production. */
   benchSkipAudit: boolean;
+  /** WebSocket: time allowed for the auth frame, ping interval, largest client frame, sockets per user. */
+  wsAuthTimeoutMs: number;
+  wsHeartbeatMs: number;
+  wsMaxPayloadBytes: number;
+  wsMaxConnectionsPerUser: number;
 }
 
 export class ConfigError extends Error {}
@@ -114,6 +119,10 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: env.METRICS_TOKEN || null,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     benchSkipAudit: false,
+    wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
+    wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 30_000, 50, 600_000),
+    wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 16 * 1024, 256, 1024 * 1024),
+    wsMaxConnectionsPerUser: int(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 1, 1000),
   };
 }
 

@@ -1,4 +1,8 @@
 import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Database } from './db/index.ts';
 
 export interface RealtimeEvent {
   type: string;
@@ -15,8 +19,11 @@ export interface RealtimeBus {
 
 /** One process (embedded engine): events go straight to local listeners. */
 export class InProcessBus implements RealtimeBus {
-  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  protected readonly emitter = new EventEmitter().setMaxListeners(0);
   async publish(userIds: string[], event: RealtimeEvent): Promise<void> {
+    this.deliver(userIds, event);
+  }
+  protected deliver(userIds: string[], event: RealtimeEvent): void {
     this.emitter.emit('event', userIds, event);
   }
   onEvent(listener: (userIds: string[], event: RealtimeEvent) => void): () => void {
@@ -28,7 +35,162 @@ export class InProcessBus implements RealtimeBus {
   }
 }
 
-/** The bus for this engine. The embedded engine is one process, so in-process delivery is complete. */
-export async function createBus(_database: unknown, _log: unknown): Promise<RealtimeBus> {
+export const CHANNEL = 'telecare_events';
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep a margin for the envelope. */
+const MAX_INLINE_BYTES = 7500;
+const SPILL_RETENTION = '1 hour';
+
+interface Envelope {
+  /** Origin instance: it has already delivered locally and skips its own notification. */
+  o: string;
+  u?: string[];
+  e?: RealtimeEvent;
+  /** Id of a row in realtime_events holding {u, e} when the event is too large to inline. */
+  r?: number;
+}
+
+/**
+ * Fan-out across instances sharing one PostgreSQL server: local listeners get the event at once, other
+ * instances through NOTIFY on a dedicated LISTEN connection that reconnects when it drops. Events larger
+ * than a NOTIFY payload are written to realtime_events and notified by id; rows are pruned after an hour.
+ * Delivery is at most once: an event published while an instance's LISTEN connection is down does not
+ * reach that instance's sockets (clients resynchronise by fetching history when they reconnect).
+ */
+export class PgNotifyBus extends InProcessBus {
+  readonly instanceId = randomUUID();
+  private client: pg.Client | null = null;
+  private closed = false;
+  private retryMs = 100;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private ready: Promise<void> | null = null;
+
+  constructor(private readonly database: Database, private readonly url: string, private readonly log: Logger) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.connect();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.pruneTimer = setInterval(() => void this.prune(), 10 * 60_000);
+    this.pruneTimer.unref();
+  }
+
+  /** Resolves once this instance listens; tests and benchmarks use it before counting on delivery. */
+  listening(): Promise<void> {
+    return this.ready ?? Promise.resolve();
+  }
+
+  private connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, keepAlive: true, connectionTimeoutMillis: 3000 });
+    client.on('notification', (n) => {
+      if (n.channel === CHANNEL && n.payload) void this.onNotification(n.payload);
+    });
+    const lost = (why: string) => {
+      if (this.client !== client) return;
+      this.client = null;
+      client.removeAllListeners('notification');
+      client.end().catch(() => undefined);
+      if (!this.closed) {
+        this.log.warn({ why, retryMs: this.retryMs }, 'realtime LISTEN connection lost; reconnecting');
+        this.scheduleReconnect();
+      }
+    };
+    client.on('error', (err) => lost(err.message));
+    client.on('end', () => lost('connection ended'));
+    this.client = client;
+    this.ready = (async () => {
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${CHANNEL}`);
+        this.retryMs = 100;
+      } catch (err) {
+        lost((err as Error).message);
+        throw err;
+      }
+    })();
+    return this.ready;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.retryTimer || this.closed) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, 5000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect().catch(() => undefined);
+    }, wait);
+    this.retryTimer.unref();
+  }
+
+  /** Never throws: the change the event reports is already committed; a lost fan-out is only logged. */
+  override async publish(userIds: string[], event: RealtimeEvent): Promise<void> {
+    this.deliver(userIds, event);
+    try {
+      await this.notify(userIds, event);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, type: event.type }, 'realtime NOTIFY failed; other instances miss this event');
+    }
+  }
+
+  private async notify(userIds: string[], event: RealtimeEvent): Promise<void> {
+    let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event } satisfies Envelope);
+    if (Buffer.byteLength(payload) > MAX_INLINE_BYTES) {
+      const { rows } = await this.database.pool!.query<{ id: string }>(
+        'INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id',
+        [JSON.stringify({ u: userIds, e: event })],
+      );
+      payload = JSON.stringify({ o: this.instanceId, r: Number(rows[0].id) } satisfies Envelope);
+    }
+    await this.database.pool!.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+  }
+
+  private async onNotification(payload: string): Promise<void> {
+    try {
+      const env = JSON.parse(payload) as Envelope;
+      if (env.o === this.instanceId) return;
+      if (env.u && env.e) return this.deliver(env.u, env.e);
+      if (typeof env.r === 'number') {
+        const { rows } = await this.database.pool!.query<{ payload: string }>('SELECT payload FROM realtime_events WHERE id = $1', [env.r]);
+        if (!rows[0]) return;
+        const stored = JSON.parse(rows[0].payload) as { u: string[]; e: RealtimeEvent };
+        this.deliver(stored.u, stored.e);
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'dropped an unreadable realtime notification');
+    }
+  }
+
+  private async prune(): Promise<void> {
+    await this.database.pool!
+      .query(`DELETE FROM realtime_events WHERE created_at < now() - interval '${SPILL_RETENTION}'`)
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'pruning realtime_events failed'));
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    const c = this.client;
+    this.client = null;
+    if (c) await c.end().catch(() => undefined);
+    await super.close();
+  }
+}
+
+/**
+ * The bus for this engine. The embedded engine is one process, so in-process delivery is complete; a
+ * PostgreSQL server may be shared by several instances, which fan out through LISTEN/NOTIFY.
+ */
+export async function createBus(database: Database, log: Logger): Promise<RealtimeBus> {
+  if (database.engine === 'postgres' && database.url && database.pool) {
+    const bus = new PgNotifyBus(database, database.url, log);
+    await bus.start();
+    return bus;
+  }
   return new InProcessBus();
 }

@@ -1,0 +1,104 @@
+import { AppError, notFound } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Platform } from '../../platform/platform.ts';
+import { DEFAULT_LIMIT, decodeCursor, toPage } from '../../platform/pagination.ts';
+import { careRelationshipExists } from '../appointments/repo.ts';
+import * as repo from './repo.ts';
+import { toMessage, type Conversation, type Message } from './schemas.ts';
+
+type Meta = RequestMeta & { actor: Actor };
+type Participant = 'DOCTOR' | 'PATIENT';
+
+interface Thread {
+  pair: repo.Pair;
+  other: repo.UserRef;
+  related: boolean;
+}
+
+/**
+ * The thread between the caller and `otherId`, if the caller may see it. The other user is visible when
+ * they are of the opposite role (doctor ↔ patient) and either a care relationship exists, the two already
+ * have messages, or — for a patient looking at a doctor — the doctor is verified (public directory).
+ * Anything else, including a missing user, an admin, or oneself, is NOT_FOUND.
+ */
+async function resolveThread(p: Platform, ex: Executor, actor: Actor, otherId: string): Promise<Thread> {
+  const role = actor.role as Participant;
+  const other = otherId === actor.userId ? null : await repo.findUser(p.database, ex, otherId);
+  if (!other || other.role === 'ADMIN' || other.role === role) throw notFound('conversation');
+  const pair: repo.Pair = role === 'DOCTOR' ? { doctorId: actor.userId, patientId: other.id } : { doctorId: other.id, patientId: actor.userId };
+  const related = await careRelationshipExists(ex, pair.doctorId, pair.patientId);
+  if (related) return { pair, other, related };
+  if (await repo.conversationExists(p.database, ex, pair)) return { pair, other, related };
+  if (role === 'PATIENT' && other.doctorStatus === 'VERIFIED') return { pair, other, related };
+  throw notFound('conversation');
+}
+
+export async function send(p: Platform, meta: Meta, otherId: string, body: string): Promise<Message> {
+  const message = await p.db.transaction(async (tx) => {
+    const thread = await resolveThread(p, tx, meta.actor, otherId);
+    if (!thread.related) {
+      throw new AppError('NO_CARE_RELATIONSHIP', 'Messages need an appointment between this doctor and patient that is pending, confirmed, completed or a no-show');
+    }
+    const row = await repo.insertMessage(tx, thread.pair, meta.actor.userId, otherId, body);
+    await audit(tx, meta, { action: 'message.send', resourceType: 'message', resourceId: row.id, patientId: thread.pair.patientId });
+    return toMessage(row);
+  });
+  await p.bus.publish([message.recipientId, message.senderId], { type: 'message.created', message });
+  return message;
+}
+
+export async function listMessages(p: Platform, meta: Meta, otherId: string, q: { limit?: number; cursor?: string }) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const cursor = decodeCursor(q.cursor, ['number']);
+  return p.db.transaction(async (tx) => {
+    const thread = await resolveThread(p, tx, meta.actor, otherId);
+    const rows = await repo.history(tx, thread.pair, cursor ? (cursor[0] as number) : null, limit + 1);
+    await audit(tx, meta, { action: 'message.list', resourceType: 'conversation', resourceId: otherId, patientId: thread.pair.patientId });
+    return toPage(rows, limit, (r) => [r.seq], toMessage);
+  });
+}
+
+export async function markRead(p: Platform, meta: Meta, otherId: string, upTo: string): Promise<void> {
+  const result = await p.db.transaction(async (tx) => {
+    const thread = await resolveThread(p, tx, meta.actor, otherId);
+    const target = await repo.findMessageInPair(tx, thread.pair, upTo);
+    if (!target) throw notFound('message in this conversation');
+    const changed = await repo.markRead(tx, meta.actor.userId, otherId, target.seq);
+    if (changed.count > 0) {
+      await audit(tx, meta, { action: 'message.mark_read', resourceType: 'conversation', resourceId: otherId, patientId: thread.pair.patientId });
+    }
+    return changed;
+  });
+  if (result.count > 0 && result.readAt) {
+    // The sender sees the receipt; the reader's other devices update their unread counts.
+    await p.bus.publish([otherId, meta.actor.userId], {
+      type: 'message.read',
+      readerId: meta.actor.userId,
+      senderId: otherId,
+      upTo,
+      readAt: result.readAt.toISOString(),
+      count: result.count,
+    });
+  }
+}
+
+export async function listConversations(p: Platform, meta: Meta, q: { limit?: number; cursor?: string }) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const cursor = decodeCursor(q.cursor, ['number']);
+  const role = meta.actor.role as Participant;
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.listConversations(p.database, tx, meta.actor.userId, role, cursor ? (cursor[0] as number) : null, limit + 1);
+    const page = toPage(rows, limit, (r) => [Number(r.last_seq)], (r): Conversation => ({
+      participant: { id: r.other_id, firstname: r.firstname, lastname: r.lastname, role: r.role },
+      lastMessage: toMessage({ id: r.id, senderId: r.sender_id, recipientId: r.recipient_id, body: r.body, createdAt: r.created_at as Date, readAt: r.read_at as Date | null }),
+      unreadCount: Number(r.unread),
+    }));
+    // Each listed thread shows a message of that patient: one audit event per thread.
+    for (const r of rows.slice(0, limit)) {
+      await audit(tx, meta, { action: 'conversation.list', resourceType: 'conversation', resourceId: r.other_id, patientId: r.patient_id });
+    }
+    return page;
+  });
+}

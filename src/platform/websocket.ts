@@ -1,0 +1,200 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { WebSocket } from 'ws';
+import { sql } from 'drizzle-orm';
+import { AppError } from './errors.ts';
+import { resolveActor, type Actor } from './guards.ts';
+import { problems } from './http.ts';
+import type { Platform } from './platform.ts';
+import type { RealtimeEvent } from './realtime.ts';
+
+/** Close codes (4000–4999 are the application's): clients should not reconnect blindly on 4401/4403. */
+export const WS_CLOSE = {
+  /** The first frame was not `{"type":"auth","accessToken":…}`, or the token/session is invalid, expired or revoked. */
+  UNAUTHENTICATED: 4401,
+  /** The account is suspended. */
+  SUSPENDED: 4403,
+  /** No auth frame within the allowed time. */
+  AUTH_TIMEOUT: 4408,
+  /** Too many open sockets for this user; the new one is refused. */
+  TOO_MANY_CONNECTIONS: 4429,
+  /** Server shutting down: reconnect (to another instance). */
+  GOING_AWAY: 1001,
+} as const;
+
+interface Conn {
+  socket: WebSocket;
+  actor: Actor | null;
+  alive: boolean;
+}
+
+/** Every authenticated socket of this instance, by user; delivers bus events to the addressed users. */
+export class Hub {
+  private readonly byUser = new Map<string, Set<Conn>>();
+  private readonly all = new Set<Conn>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly p: Platform) {}
+
+  start(): void {
+    this.unsubscribe = this.p.bus.onEvent((userIds, event) => this.deliver(userIds, event));
+    this.heartbeat = setInterval(() => void this.beat(), this.p.config.wsHeartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const c of this.all) c.socket.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
+  }
+
+  connectionCount(userId?: string): number {
+    return userId ? this.byUser.get(userId)?.size ?? 0 : this.all.size;
+  }
+
+  private deliver(userIds: string[], event: RealtimeEvent): void {
+    let frame: string | null = null;
+    for (const id of new Set(userIds)) {
+      const conns = this.byUser.get(id);
+      if (!conns) continue;
+      frame ??= JSON.stringify(event);
+      for (const c of conns) if (c.socket.readyState === c.socket.OPEN) c.socket.send(frame);
+    }
+  }
+
+  /** Runs for each upgraded socket: waits for the auth frame, then registers it under its user. */
+  accept(socket: WebSocket, log: FastifyRequest['log']): void {
+    const conn: Conn = { socket, actor: null, alive: true };
+    this.all.add(conn);
+    socket.on('pong', () => { conn.alive = true; });
+    socket.on('close', () => this.remove(conn));
+    socket.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
+    const timer = setTimeout(() => socket.close(WS_CLOSE.AUTH_TIMEOUT, 'auth frame not received in time'), this.p.config.wsAuthTimeoutMs);
+    let authStarted = false;
+    socket.on('message', (data, isBinary) => {
+      if (conn.actor) return this.onClientFrame(conn, data.toString(), isBinary);
+      if (authStarted) return; // frames sent while the token is being checked are ignored
+      authStarted = true;
+      clearTimeout(timer);
+      void this.authenticate(conn, isBinary ? '' : data.toString()).catch((err) => {
+        log.warn({ err: (err as Error).message }, 'websocket auth failed unexpectedly');
+        socket.close(1011, 'internal error');
+      });
+    });
+  }
+
+  private async authenticate(conn: Conn, frame: string): Promise<void> {
+    let token: string | null = null;
+    try {
+      const msg = JSON.parse(frame) as { type?: unknown; accessToken?: unknown };
+      if (msg && msg.type === 'auth' && typeof msg.accessToken === 'string' && msg.accessToken.length <= 4096) token = msg.accessToken;
+    } catch {
+      // not JSON: treated as a missing token below
+    }
+    if (!token) return conn.socket.close(WS_CLOSE.UNAUTHENTICATED, 'first frame must be {"type":"auth","accessToken":"..."}');
+    let actor: Actor;
+    try {
+      actor = await resolveActor(this.p, token);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'ACCOUNT_SUSPENDED') return conn.socket.close(WS_CLOSE.SUSPENDED, 'account suspended');
+      if (err instanceof AppError) return conn.socket.close(WS_CLOSE.UNAUTHENTICATED, 'invalid or expired access token');
+      throw err;
+    }
+    if (conn.socket.readyState !== conn.socket.OPEN) return;
+    const conns = this.byUser.get(actor.userId) ?? new Set<Conn>();
+    if (conns.size >= this.p.config.wsMaxConnectionsPerUser) {
+      return conn.socket.close(WS_CLOSE.TOO_MANY_CONNECTIONS, 'too many connections for this user');
+    }
+    conn.actor = actor;
+    conns.add(conn);
+    this.byUser.set(actor.userId, conns);
+    conn.socket.send(JSON.stringify({ type: 'ready', userId: actor.userId, heartbeatMs: this.p.config.wsHeartbeatMs }));
+  }
+
+  /** After auth, clients may send `{"type":"ping"}` (answered with pong); other frames are ignored. */
+  private onClientFrame(conn: Conn, text: string, isBinary: boolean): void {
+    if (isBinary) return;
+    try {
+      if ((JSON.parse(text) as { type?: unknown })?.type === 'ping') conn.socket.send('{"type":"pong"}');
+    } catch {
+      // ignored
+    }
+  }
+
+  private remove(conn: Conn): void {
+    this.all.delete(conn);
+    if (!conn.actor) return;
+    const conns = this.byUser.get(conn.actor.userId);
+    conns?.delete(conn);
+    if (conns && conns.size === 0) this.byUser.delete(conn.actor.userId);
+  }
+
+  /**
+   * Drops sockets that did not answer the previous ping, pings the rest, and closes sockets whose session
+   * was revoked or whose account was suspended since they authenticated (one query per beat for all).
+   */
+  private async beat(): Promise<void> {
+    for (const c of this.all) {
+      if (!c.alive) {
+        c.socket.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+    const sessions = [...this.all].filter((c) => c.actor).map((c) => c.actor!.sessionId);
+    if (!sessions.length) return;
+    try {
+      const rows = await this.p.database.rows<{ id: string; suspended: boolean }>(sql`
+        SELECT s.id, u.account_status = 'SUSPENDED' AS suspended FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = ANY(${`{${sessions.join(',')}}`}::uuid[])
+          AND (s.revoked_at IS NOT NULL OR s.expires_at <= now() OR u.account_status = 'SUSPENDED')`);
+      const ended = new Map(rows.map((r) => [r.id, r.suspended]));
+      for (const c of this.all) {
+        if (!c.actor || !ended.has(c.actor.sessionId)) continue;
+        if (ended.get(c.actor.sessionId)) c.socket.close(WS_CLOSE.SUSPENDED, 'account suspended');
+        else c.socket.close(WS_CLOSE.UNAUTHENTICATED, 'session ended');
+      }
+    } catch (err) {
+      this.p.log.warn({ err: (err as Error).message }, 'websocket session check failed');
+    }
+  }
+}
+
+const DESCRIPTION = [
+  'Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`;',
+  'the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes',
+  '`{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}`',
+  'and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance.',
+  'Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends);',
+  '4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than',
+  'WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown.',
+  'The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`.',
+  'Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400.',
+].join(' ');
+
+/** GET /ws: the real-time endpoint (mounted under /api/v1). */
+export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
+  const p = app.platform;
+  const hub = new Hub(p);
+  await app.register(websocket, {
+    options: { maxPayload: p.config.wsMaxPayloadBytes },
+    // Tell clients to reconnect elsewhere (1001) instead of the library's bare close.
+    preClose(this: FastifyInstance, done) {
+      hub.stop();
+      this.websocketServer.close();
+      done();
+    },
+  });
+  hub.start();
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    schema: { tags: ['realtime'], summary: 'Real-time events over a WebSocket', description: DESCRIPTION, response: problems(400) },
+    handler: async () => {
+      throw new AppError('VALIDATION_FAILED', 'This endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)');
+    },
+    wsHandler: (socket, req) => hub.accept(socket, req.log),
+  });
+}
