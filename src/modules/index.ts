@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TSchema } from 'typebox';
 import authRoutes from './auth/routes.ts';
+import prescriptionRoutes from './prescriptions/routes.ts';
 import messageRoutes from './messages/routes.ts';
 import { MessageSchema } from './messages/schemas.ts';
 import { realtimeRoutes } from '../platform/websocket.ts';
@@ -16,6 +17,7 @@ export interface Module {
 
 export const modules: Module[] = [
   { prefix: '', plugin: authRoutes },
+  { prefix: '', plugin: prescriptionRoutes },
   { prefix: '', plugin: messageRoutes },
   { prefix: '', plugin: realtimeRoutes },
 ];

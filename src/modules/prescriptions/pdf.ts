@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import PDFDocument from 'pdfkit';
+import type { PrescriptionRow } from './repo.ts';
+
+export interface PdfParties {
+  doctor: { firstname: string; lastname: string; specialization: string; licenseNumber: string };
+  patient: { firstname: string; lastname: string; dateOfBirth: string };
+}
+
+// pdfkit's built-in Helvetica only covers Latin-1; a Unicode TrueType font, when the host has one, prints
+// names like "Łukasz" or "Jürgen Müller" correctly. Helvetica remains the fallback.
+const FONT_CANDIDATES: [string, string][] = [
+  ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'],
+  ['/usr/share/fonts/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf'],
+];
+const FONTS = FONT_CANDIDATES.find(([r, b]) => existsSync(r) && existsSync(b)) ?? null;
+
+const dateUtc = (d: Date) => d.toISOString().slice(0, 10);
+const dateTimeUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** Renders a printable A4 prescription. A revoked one carries a red REVOKED stamp and the reason. */
+export function renderPrescriptionPdf(rx: PrescriptionRow, parties: PdfParties): Promise<Buffer> {
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: 56,
+    bufferPages: true,
+    info: {
+      Title: `Prescription ${rx.id}`,
+      Author: `Dr. ${parties.doctor.firstname} ${parties.doctor.lastname}`,
+      Subject: 'Medical prescription',
+      Creator: 'Telecare',
+    },
+  });
+  const regular = FONTS ? 'body' : 'Helvetica';
+  const bold = FONTS ? 'bold' : 'Helvetica-Bold';
+  if (FONTS) {
+    doc.registerFont('body', FONTS[0]);
+    doc.registerFont('bold', FONTS[1]);
+  }
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+
+  const { doctor, patient } = parties;
+  const left = doc.page.margins.left;
+  const width = doc.page.width - left - doc.page.margins.right;
+
+  doc.font(bold).fontSize(20).text('Prescription', { align: 'left' });
+  doc.font(regular).fontSize(9).fillColor('#555').text(`Prescription ID: ${rx.id}`);
+  doc.moveDown(0.8).fillColor('black');
+
+  const top = doc.y;
+  doc.font(bold).fontSize(11).text('Prescriber', left, top);
+  doc.font(regular).fontSize(10)
+    .text(`Dr. ${doctor.firstname} ${doctor.lastname}`)
+    .text(`Specialization: ${doctor.specialization}`)
+    .text(`License number: ${doctor.licenseNumber}`);
+  const afterDoctor = doc.y;
+  const col = left + width / 2;
+  doc.font(bold).fontSize(11).text('Patient', col, top);
+  doc.font(regular).fontSize(10)
+    .text(`${patient.firstname} ${patient.lastname}`, col)
+    .text(`Date of birth: ${patient.dateOfBirth}`, col)
+    .text(`Issued: ${dateUtc(rx.issuedAt)} (${dateTimeUtc(rx.issuedAt)})`, col);
+  doc.x = left;
+  doc.y = Math.max(afterDoctor, doc.y) + 12;
+  doc.moveTo(left, doc.y).lineTo(left + width, doc.y).strokeColor('#999').stroke();
+  doc.moveDown(0.8);
+
+  if (rx.status === 'REVOKED') {
+    doc.font(bold).fontSize(12).fillColor('#c00')
+      .text(`Status: REVOKED on ${dateTimeUtc(rx.revokedAt ?? rx.issuedAt)}. Do not dispense.`, left, doc.y, { width });
+    if (rx.revocationReason) doc.font(regular).fontSize(10).text(`Reason: ${rx.revocationReason}`, { width });
+    doc.fillColor('black').moveDown(0.8);
+  }
+
+  doc.font(bold).fontSize(13).text('Rx', left, doc.y);
+  doc.moveDown(0.3);
+  rx.items.forEach((item, i) => {
+    doc.font(bold).fontSize(11).text(`${i + 1}. ${item.medication} ${item.dosage}`, left, doc.y, { width });
+    const lines = [
+      item.route ? `Route: ${item.route}` : null,
+      `Frequency: ${item.frequency}`,
+      `Duration: ${item.durationDays} day${item.durationDays === 1 ? '' : 's'}`,
+      item.quantity !== undefined ? `Quantity: ${item.quantity}` : null,
+    ].filter((l): l is string => l !== null);
+    doc.font(regular).fontSize(10).text(lines.join('   ·   '), left + 14, doc.y, { width: width - 14 });
+    if (item.instructions) doc.text(`Instructions: ${item.instructions}`, left + 14, doc.y, { width: width - 14 });
+    doc.moveDown(0.5);
+  });
+
+  if (rx.notes) {
+    doc.moveDown(0.4).font(bold).fontSize(11).text('Notes', left, doc.y);
+    doc.font(regular).fontSize(10).text(rx.notes, { width });
+  }
+
+  doc.moveDown(2).font(regular).fontSize(10).text('Signature: ______________________________', left, doc.y);
+  doc.moveDown(0.3).fontSize(8).fillColor('#555')
+    .text(`Issued electronically through Telecare by Dr. ${doctor.firstname} ${doctor.lastname} (license ${doctor.licenseNumber}). Prescription ID ${rx.id}.`, { width });
+
+  if (rx.status === 'REVOKED') {
+    // A diagonal stamp across the page, so a printed copy cannot pass as valid.
+    const range = doc.bufferedPageRange();
+    for (let p = range.start; p < range.start + range.count; p++) {
+      doc.switchToPage(p);
+      doc.save();
+      doc.rotate(-35, { origin: [doc.page.width / 2, doc.page.height / 2] });
+      doc.font(bold).fontSize(110).fillColor('#d00', 0.25)
+        .text('REVOKED', 0, doc.page.height / 2 - 60, { width: doc.page.width, align: 'center', lineBreak: false });
+      doc.restore();
+    }
+  }
+  doc.end();
+  return done;
+}

@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PDFParse } from 'pdf-parse';
+import { build, createAdminUser, createDoctor, createPatient, expectProblem, type TestApp } from '../../../test/helpers.ts';
+import { RX, auditEvents, care, issue, item } from './testkit.ts';
+
+async function pdfText(app: TestApp, id: string, token: string): Promise<{ text: string; raw: Buffer; headers: Headers }> {
+  const res = await fetch(`${app.url}${RX}/${id}/pdf`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  const raw = Buffer.from(await res.arrayBuffer());
+  const parser = new PDFParse({ data: new Uint8Array(raw) });
+  try {
+    return { text: (await parser.getText()).text, raw, headers: res.headers };
+  } finally {
+    await parser.destroy();
+  }
+}
+
+const ids = (res: { body: { items: { id: string }[] } }) => res.body.items.map((i) => i.id);
+
+test('the PDF is a printable A4 prescription with both parties, the date, every item, the notes and the id', async (t) => {
+  const app = await build(t);
+  const doctor = await createDoctor(app, { body: { firstname: 'Jürgen', lastname: 'Łukaszewicz', specialization: 'Internal Medicine', licenseNumber: 'DE-LIC-4711' } });
+  const patient = await createPatient(app, { body: { firstname: 'Ada', lastname: 'Lovelace', dateOfBirth: '1990-12-10' } });
+  const c = await care(app, 'CONFIRMED', { doctor, patient });
+  const rx = await issue(app, c, {
+    items: [item(), { medication: 'Paracetamol', dosage: '1 g', frequency: 'every 6 hours', durationDays: 1, instructions: 'No more than 4 g a day' }],
+    notes: 'Rest and drink plenty of water',
+  });
+  for (const who of [patient, doctor]) {
+    const { text, raw, headers } = await pdfText(app, rx.id, who.token);
+    assert.equal(headers.get('content-type'), 'application/pdf');
+    assert.match(headers.get('cache-control') ?? '', /no-store/);
+    assert.equal(raw.subarray(0, 5).toString('latin1'), '%PDF-');
+    // A4 in PostScript points.
+    assert.match(raw.toString('latin1'), /\/MediaBox \[0 0 595\.28 841\.89\]/);
+    for (const expected of [
+      'Dr. Jürgen Łukaszewicz', 'Internal Medicine', 'DE-LIC-4711', 'Ada Lovelace', '1990-12-10', rx.issuedAt.slice(0, 10),
+      'Amoxicillin 500 mg', 'Route: oral', 'Frequency: 3 times daily', 'Duration: 7 days', 'Quantity: 21', 'Instructions: Take with food',
+      'Paracetamol 1 g', 'Frequency: every 6 hours', 'Duration: 1 day', 'No more than 4 g a day',
+      'Rest and drink plenty of water', rx.id,
+    ]) {
+      assert.ok(text.includes(expected), `PDF text lacks "${expected}":\n${text}`);
+    }
+    assert.ok(!text.includes('REVOKED'));
+  }
+  const events = await auditEvents(app, 'prescription.pdf.read', rx.id);
+  assert.deepEqual(events.map((e) => [e.actor_id, e.patient_id, e.outcome]), [[patient.id, patient.id, 'SUCCESS'], [doctor.id, patient.id, 'SUCCESS']]);
+});
+
+test('a revoked prescription\'s PDF carries a REVOKED mark and the reason', async (t) => {
+  const app = await build(t);
+  const c = await care(app);
+  const rx = await issue(app, c);
+  const rev = await app.request('POST', `${RX}/${rx.id}/revoke`, { token: c.doctor.token, body: { reason: 'Wrong dosage prescribed' } });
+  assert.equal(rev.status, 200);
+  const { text } = await pdfText(app, rx.id, c.patient.token);
+  assert.match(text, /Status: REVOKED on \d{4}-\d{2}-\d{2}/);
+  assert.match(text, /Do not dispense/);
+  assert.ok(text.includes('Reason: Wrong dosage prescribed'));
+  // The diagonal stamp is text as well: REVOKED appears more than once.
+  assert.ok(text.split('REVOKED').length - 1 >= 2, text);
+  assert.ok(text.includes('Amoxicillin'));
+});
+
+test('the PDF: an admin may see the prescription but not download it (403); strangers 404; anonymous 401', async (t) => {
+  const app = await build(t);
+  const c = await care(app);
+  const rx = await issue(app, c);
+  const admin = await createAdminUser(app);
+  const url = `${RX}/${rx.id}/pdf`;
+  expectProblem(await app.request('GET', url, { token: admin.token }), 403, 'FORBIDDEN');
+  expectProblem(await app.request('GET', `${RX}/00000000-0000-4000-8000-000000000000/pdf`, { token: admin.token }), 404, 'NOT_FOUND');
+  expectProblem(await app.request('GET', url, { token: (await createPatient(app)).token }), 404, 'NOT_FOUND');
+  expectProblem(await app.request('GET', url, { token: (await createDoctor(app)).token }), 404, 'NOT_FOUND');
+  expectProblem(await app.request('GET', url), 401, 'UNAUTHENTICATED');
+  expectProblem(await app.request('GET', `${RX}/xyz/pdf`, { token: c.patient.token }), 400, 'VALIDATION_FAILED');
+  const events = await auditEvents(app, 'prescription.pdf.read', rx.id);
+  assert.deepEqual(events.map((e) => [e.actor_id, e.outcome]), [[admin.id, 'DENIED']]);
+});
+
+test('lists: patients see their own, doctors what they issued, admins all; filters narrow; reads are audited per patient', async (t) => {
+  const app = await build(t);
+  const d1 = await createDoctor(app);
+  const d2 = await createDoctor(app);
+  const p1 = await createPatient(app);
+  const p2 = await createPatient(app);
+  const a = await issue(app, await care(app, 'CONFIRMED', { doctor: d1, patient: p1 }));
+  const b = await issue(app, await care(app, 'CONFIRMED', { doctor: d1, patient: p2 }));
+  const cc = await care(app, 'COMPLETED', { doctor: d2, patient: p1 });
+  const c = await issue(app, cc);
+  await app.request('POST', `${RX}/${c.id}/revoke`, { token: d2.token, body: { reason: 'duplicate' } });
+  const admin = await createAdminUser(app);
+  const get = (token: string, qs = '') => app.request('GET', `${RX}${qs}`, { token });
+
+  assert.deepEqual(ids(await get(p1.token)), [c.id, a.id]);
+  assert.deepEqual(ids(await get(p2.token)), [b.id]);
+  assert.deepEqual(ids(await get(d1.token)), [b.id, a.id]);
+  assert.deepEqual(ids(await get(d2.token)), [c.id]);
+  assert.deepEqual(ids(await get(admin.token)), [c.id, b.id, a.id]);
+  assert.deepEqual(ids(await get(admin.token, `?patientId=${p1.id}`)), [c.id, a.id]);
+  assert.deepEqual(ids(await get(admin.token, '?status=REVOKED')), [c.id]);
+  assert.deepEqual(ids(await get(d1.token, `?patientId=${p1.id}&status=ACTIVE`)), [a.id]);
+  // A filter outside the caller's scope finds nothing rather than widening it.
+  assert.deepEqual(ids(await get(p2.token, `?patientId=${p1.id}`)), []);
+  assert.equal((await get(p1.token)).body.nextCursor, null);
+
+  for (const qs of ['?limit=0', '?limit=101', '?status=EXPIRED', '?patientId=nope', '?cursor=garbage', '?cursor=WzEsMl0', '?colour=red']) {
+    expectProblem(await get(admin.token, qs), 400, 'VALIDATION_FAILED');
+  }
+  expectProblem(await app.request('GET', RX), 401, 'UNAUTHENTICATED');
+
+  const before = (await auditEvents(app, 'prescription.list')).length;
+  await get(admin.token);
+  const after = await auditEvents(app, 'prescription.list');
+  assert.deepEqual(after.slice(before).map((e) => e.patient_id).sort(), [p1.id, p2.id].sort());
+});
+
+test('list pages neither skip nor repeat prescriptions while new ones are issued concurrently', async (t) => {
+  const app = await build(t);
+  const c = await care(app);
+  const issued: { id: string; issuedAt: string }[] = [];
+  for (let i = 0; i < 13; i++) issued.push((await issue(app, c, { items: [item({ medication: `Med ${i}` })] })) as any);
+  const initial = issued.map((r) => r.id);
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  let inserting = true;
+  const writer = (async () => {
+    while (inserting) await issue(app, c);
+  })();
+  do {
+    const page: any = await app.request('GET', `${RX}?limit=4${cursor ? `&cursor=${cursor}` : ''}`, { token: c.patient.token });
+    assert.equal(page.status, 200);
+    seen.push(...ids(page));
+    cursor = page.body.nextCursor;
+    await issue(app, c); // guarantee at least one insert between every two pages
+  } while (cursor);
+  inserting = false;
+  await writer;
+  assert.equal(new Set(seen).size, seen.length, 'no prescription appears twice');
+  for (const id of initial) assert.ok(seen.includes(id), `prescription ${id} was skipped`);
+  // Pages walk the keyset order: issuedAt descending, ties broken by id descending.
+  const expected = [...issued].sort((x, y) => y.issuedAt.localeCompare(x.issuedAt) || (y.id > x.id ? 1 : -1)).map((r) => r.id);
+  assert.deepEqual(seen.filter((id) => initial.includes(id)), expected);
+});

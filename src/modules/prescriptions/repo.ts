@@ -1,0 +1,88 @@
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { Executor } from '../../platform/db/index.ts';
+import { doctors, patients, users } from '../../platform/db/tables.ts';
+import { appointments } from '../appointments/repo.ts';
+import type { PrescriptionItem } from './schemas.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const prescriptions = pgTable('prescriptions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  doctorId: uuid('doctor_id').notNull(),
+  patientId: uuid('patient_id').notNull(),
+  appointmentId: uuid('appointment_id').notNull(),
+  items: jsonb('items').$type<PrescriptionItem[]>().notNull(),
+  notes: text('notes'),
+  status: text('status').$type<'ACTIVE' | 'REVOKED'>().notNull().default('ACTIVE'),
+  issuedAt: ts('issued_at').notNull().default(sql`date_trunc('milliseconds', now())`),
+  revokedAt: ts('revoked_at'),
+  revocationReason: text('revocation_reason'),
+});
+
+export type PrescriptionRow = typeof prescriptions.$inferSelect;
+
+/** The appointment the doctor prescribes on, locked so a concurrent cancel cannot slip in between check and insert. */
+export async function lockDoctorAppointment(ex: Executor, appointmentId: string, doctorId: string) {
+  const [row] = await ex
+    .select({ id: appointments.id, patientId: appointments.patientId, status: appointments.status })
+    .from(appointments)
+    .where(and(eq(appointments.id, appointmentId), eq(appointments.doctorId, doctorId)))
+    .limit(1)
+    .for('update');
+  return row;
+}
+
+export async function insertPrescription(ex: Executor, v: typeof prescriptions.$inferInsert): Promise<PrescriptionRow> {
+  const [row] = await ex.insert(prescriptions).values(v).returning();
+  return row;
+}
+
+export async function findPrescription(ex: Executor, id: string, lock = false): Promise<PrescriptionRow | undefined> {
+  const q = ex.select().from(prescriptions).where(eq(prescriptions.id, id)).limit(1);
+  const [row] = lock ? await q.for('update') : await q;
+  return row;
+}
+
+export async function revokePrescription(ex: Executor, id: string, reason: string): Promise<PrescriptionRow> {
+  const [row] = await ex
+    .update(prescriptions)
+    .set({ status: 'REVOKED', revokedAt: sql`date_trunc('milliseconds', now())`, revocationReason: reason })
+    .where(eq(prescriptions.id, id))
+    .returning();
+  return row;
+}
+
+/** One keyset page, newest first; `scope` already restricts the rows to what the caller may see. */
+export async function listPrescriptions(
+  ex: Executor,
+  scope: SQL[],
+  after: { issuedAt: string; id: string } | null,
+  limit: number,
+): Promise<PrescriptionRow[]> {
+  const where = [...scope];
+  if (after) where.push(sql`(${prescriptions.issuedAt}, ${prescriptions.id}) < (${after.issuedAt}::timestamptz, ${after.id}::uuid)`);
+  return ex
+    .select()
+    .from(prescriptions)
+    .where(and(...where))
+    .orderBy(desc(prescriptions.issuedAt), desc(prescriptions.id))
+    .limit(limit + 1);
+}
+
+/** Everything the printed prescription shows about the two people. */
+export async function pdfParties(ex: Executor, doctorId: string, patientId: string) {
+  const [doctor] = await ex
+    .select({ firstname: users.firstname, lastname: users.lastname, specialization: doctors.specialization, licenseNumber: doctors.licenseNumber })
+    .from(doctors)
+    .innerJoin(users, eq(users.id, doctors.id))
+    .where(eq(doctors.id, doctorId))
+    .limit(1);
+  const [patient] = await ex
+    .select({ firstname: users.firstname, lastname: users.lastname, dateOfBirth: patients.dateOfBirth })
+    .from(patients)
+    .innerJoin(users, eq(users.id, patients.id))
+    .where(eq(patients.id, patientId))
+    .limit(1);
+  return { doctor, patient };
+}

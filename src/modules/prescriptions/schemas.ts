@@ -1,0 +1,73 @@
+import { Type, type Static } from 'typebox';
+import { Closed, Nullable, Text, Timestamp, Uuid, iso, isoOrNull } from '../../platform/schema.ts';
+import { pageQueryProperties } from '../../platform/pagination.ts';
+import type { prescriptions } from './repo.ts';
+
+export const PrescriptionStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('REVOKED')]);
+
+export const PrescriptionItem = Closed({
+  medication: Text(1, 200, 'Medication name, e.g. "Amoxicillin"'),
+  dosage: Text(1, 100, 'Strength per dose, e.g. "500 mg"'),
+  route: Type.Optional(Text(1, 50, 'Route of administration, e.g. "oral"')),
+  frequency: Text(1, 100, 'e.g. "3 times daily"'),
+  durationDays: Type.Integer({ minimum: 1, maximum: 365, description: 'Days of treatment, 1–365' }),
+  quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Units to dispense, 1–10,000' })),
+  instructions: Type.Optional(Text(1, 1000, 'e.g. "take with food"')),
+});
+export type PrescriptionItem = Static<typeof PrescriptionItem>;
+
+export const CreatePrescriptionBody = Closed({
+  appointmentId: Uuid('A CONFIRMED or COMPLETED appointment of the calling doctor'),
+  items: Type.Array(PrescriptionItem, { minItems: 1, maxItems: 20 }),
+  notes: Type.Optional(Text(0, 2000)),
+});
+export type CreatePrescriptionBody = Static<typeof CreatePrescriptionBody>;
+
+export const RevokeBody = Closed({ reason: Text(1, 1000, 'Why the prescription is revoked (shown to the patient and on the PDF)') });
+
+export const PrescriptionListQuery = Type.Object(
+  {
+    ...pageQueryProperties,
+    patientId: Type.Optional(Uuid()),
+    status: Type.Optional(PrescriptionStatus),
+  },
+  { additionalProperties: false },
+);
+export type PrescriptionListQuery = Static<typeof PrescriptionListQuery>;
+
+export const Prescription = Type.Object({
+  id: Uuid(),
+  doctorId: Uuid(),
+  patientId: Uuid(),
+  appointmentId: Uuid(),
+  items: Type.Array(Type.Object({
+    medication: Type.String(),
+    dosage: Type.String(),
+    route: Type.Optional(Type.String()),
+    frequency: Type.String(),
+    durationDays: Type.Integer(),
+    quantity: Type.Optional(Type.Integer()),
+    instructions: Type.Optional(Type.String()),
+  })),
+  notes: Nullable(Type.String()),
+  status: PrescriptionStatus,
+  issuedAt: Timestamp(),
+  revokedAt: Nullable(Timestamp()),
+  revocationReason: Nullable(Type.String()),
+});
+export type Prescription = Static<typeof Prescription>;
+
+export function toPrescription(r: typeof prescriptions.$inferSelect): Prescription {
+  return {
+    id: r.id,
+    doctorId: r.doctorId,
+    patientId: r.patientId,
+    appointmentId: r.appointmentId,
+    items: r.items,
+    notes: r.notes,
+    status: r.status,
+    issuedAt: iso(r.issuedAt),
+    revokedAt: isoOrNull(r.revokedAt),
+    revocationReason: r.revocationReason,
+  };
+}

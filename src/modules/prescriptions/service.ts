@@ -1,0 +1,116 @@
+import { eq, type SQL } from 'drizzle-orm';
+import { AppError, forbidden, invalidTransition, notFound } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
+import * as repo from './repo.ts';
+import { renderPrescriptionPdf } from './pdf.ts';
+import { toPrescription, type CreatePrescriptionBody, type PrescriptionListQuery } from './schemas.ts';
+
+type Meta = RequestMeta & { actor: Actor };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PRESCRIBABLE = new Set(['CONFIRMED', 'COMPLETED']);
+
+/**
+ * Who may see a prescription: its patient, the doctor who issued it (whatever became of the appointment,
+ * since they must still be able to revoke it), and admins.
+ */
+function visible(actor: Actor, rx: repo.PrescriptionRow): boolean {
+  if (actor.role === 'ADMIN') return true;
+  if (actor.role === 'DOCTOR') return rx.doctorId === actor.userId;
+  return rx.patientId === actor.userId;
+}
+
+export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBody) {
+  return p.db.transaction(async (tx) => {
+    // Another doctor's appointment is not visible to the caller: 404, as if it did not exist.
+    const appt = await repo.lockDoctorAppointment(tx, body.appointmentId, meta.actor.userId);
+    if (!appt) throw notFound('appointment');
+    if (!PRESCRIBABLE.has(appt.status)) {
+      throw invalidTransition(`Prescriptions need a CONFIRMED or COMPLETED appointment; this one is ${appt.status}`);
+    }
+    const row = await repo.insertPrescription(tx, {
+      doctorId: meta.actor.userId,
+      patientId: appt.patientId,
+      appointmentId: appt.id,
+      items: body.items,
+      notes: body.notes ? body.notes : null,
+      status: 'ACTIVE',
+    });
+    await audit(tx, meta, { action: 'prescription.create', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
+    return toPrescription(row);
+  });
+}
+
+function decodeAfter(cursor: string | undefined) {
+  const v = decodeCursor(cursor, ['string', 'string']);
+  if (!v) return null;
+  const [issuedAt, id] = v as string[];
+  if (Number.isNaN(Date.parse(issuedAt)) || !UUID.test(id)) {
+    throw new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/cursor', message: 'is not a cursor from this list' }]);
+  }
+  return { issuedAt, id };
+}
+
+export async function list(p: Platform, meta: Meta, q: PrescriptionListQuery) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = decodeAfter(q.cursor);
+  const t = repo.prescriptions;
+  const scope: SQL[] = [];
+  if (meta.actor.role === 'PATIENT') scope.push(eq(t.patientId, meta.actor.userId));
+  if (meta.actor.role === 'DOCTOR') scope.push(eq(t.doctorId, meta.actor.userId));
+  if (q.patientId) scope.push(eq(t.patientId, q.patientId));
+  if (q.status) scope.push(eq(t.status, q.status));
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.listPrescriptions(tx, scope, after, limit);
+    const page = toPage(rows, limit, (r) => [r.issuedAt.toISOString(), r.id], toPrescription);
+    // One event per patient whose prescriptions were shown, so each patient's access log names this read.
+    const shown = [...new Set(page.items.map((i) => i.patientId))];
+    if (shown.length === 0) shown.push(q.patientId ?? (meta.actor.role === 'PATIENT' ? meta.actor.userId : ''));
+    for (const patientId of shown) {
+      await audit(tx, meta, { action: 'prescription.list', resourceType: 'prescription', patientId: patientId || null });
+    }
+    return page;
+  });
+}
+
+export async function read(p: Platform, meta: Meta, id: string) {
+  return p.db.transaction(async (tx) => {
+    const row = await repo.findPrescription(tx, id);
+    if (!row || !visible(meta.actor, row)) throw notFound('prescription');
+    await audit(tx, meta, { action: 'prescription.read', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
+    return toPrescription(row);
+  });
+}
+
+/** The printable prescription: only its patient and its doctor; an admin sees the record but gets 403. */
+export async function pdf(p: Platform, meta: Meta, id: string): Promise<{ id: string; pdf: Buffer }> {
+  const found = await p.db.transaction(async (tx) => {
+    const row = await repo.findPrescription(tx, id);
+    if (!row || !visible(meta.actor, row)) throw notFound('prescription');
+    if (meta.actor.role === 'ADMIN') {
+      await audit(tx, meta, { action: 'prescription.pdf.read', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId, outcome: 'DENIED' });
+      return null;
+    }
+    const parties = await repo.pdfParties(tx, row.doctorId, row.patientId);
+    await audit(tx, meta, { action: 'prescription.pdf.read', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
+    return { row, parties };
+  });
+  // The denial is recorded (committed above) before it is answered.
+  if (!found) throw forbidden('Only the patient and the prescribing doctor may download the prescription document');
+  return { id: found.row.id, pdf: await renderPrescriptionPdf(found.row, found.parties) };
+}
+
+export async function revoke(p: Platform, meta: Meta, id: string, reason: string) {
+  return p.db.transaction(async (tx) => {
+    // Locked, so two concurrent revocations serialise and the second sees REVOKED.
+    const row = await repo.findPrescription(tx, id, true);
+    if (!row || !visible(meta.actor, row)) throw notFound('prescription');
+    if (row.status !== 'ACTIVE') throw invalidTransition('The prescription is already revoked');
+    const updated = await repo.revokePrescription(tx, id, reason);
+    await audit(tx, meta, { action: 'prescription.revoke', resourceType: 'prescription', resourceId: id, patientId: row.patientId });
+    return toPrescription(updated);
+  });
+}
