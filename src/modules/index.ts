@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TSchema } from 'typebox';
 import authRoutes from './auth/routes.ts';
+import doctorRoutes from './doctors/routes.ts';
+import patientRoutes from './patients/routes.ts';
+import appointmentRoutes from './appointments/routes.ts';
 import prescriptionRoutes from './prescriptions/routes.ts';
 import messageRoutes from './messages/routes.ts';
 import { MessageSchema } from './messages/schemas.ts';
@@ -17,6 +20,9 @@ export interface Module {
 
 export const modules: Module[] = [
   { prefix: '', plugin: authRoutes },
+  { prefix: '', plugin: doctorRoutes },
+  { prefix: '', plugin: patientRoutes },
+  { prefix: '', plugin: appointmentRoutes },
   { prefix: '', plugin: prescriptionRoutes },
   { prefix: '', plugin: messageRoutes },
   { prefix: '', plugin: realtimeRoutes },

@@ -1,6 +1,8 @@
 import { Type, type Static } from 'typebox';
 import type { doctors, users } from '../../platform/db/tables.ts';
 import { toUser } from '../auth/schemas.ts';
+import { Closed, IdParams, Text, Timestamp, Timezone } from '../../platform/schema.ts';
+import { pageQueryProperties } from '../../platform/pagination.ts';
 
 export const VerificationStatus = Type.Union([Type.Literal('PENDING'), Type.Literal('VERIFIED'), Type.Literal('REJECTED')]);
 
@@ -65,3 +67,110 @@ export function toDoctorPrivate(u: typeof users.$inferSelect, d: typeof doctors.
     maxAdvanceDays: d.maxAdvanceDays,
   };
 }
+
+// ---------- requests and other responses ----------
+
+export const DoctorIdParams = IdParams('doctorId');
+export const TimeOffIdParams = IdParams('timeOffId');
+
+export const SlotMinutes = Type.Integer({ minimum: 5, maximum: 480, description: 'Length of one appointment slot, 5–480 minutes' });
+export const MinNoticeMinutes = Type.Integer({ minimum: 0, maximum: 43200, description: 'Bookings must start at least this many minutes from now (0–43200)' });
+export const MaxAdvanceDays = Type.Integer({ minimum: 1, maximum: 730, description: 'Bookings may start at most this many days ahead (1–730)' });
+
+export const DoctorListQuery = Type.Object(
+  {
+    specialization: Type.Optional(Text(1, 100, 'Exact specialization, case-insensitive')),
+    q: Type.Optional(Text(1, 100, 'Matches first name, last name, full name, specialization or bio (substring, case-insensitive)')),
+    ...pageQueryProperties,
+  },
+  { additionalProperties: false },
+);
+
+export const AdminDoctorListQuery = Type.Object(
+  { verificationStatus: Type.Optional(VerificationStatus), ...pageQueryProperties },
+  { additionalProperties: false },
+);
+
+export const DoctorPatchBody = Type.Object(
+  {
+    specialization: Type.Optional(Text(1, 100)),
+    bio: Type.Optional(Text(0, 5000)),
+    timezone: Type.Optional(Timezone()),
+    slotMinutes: Type.Optional(SlotMinutes),
+    autoConfirm: Type.Optional(Type.Boolean()),
+    minNoticeMinutes: Type.Optional(MinNoticeMinutes),
+    maxAdvanceDays: Type.Optional(MaxAdvanceDays),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type DoctorPatchBody = Static<typeof DoctorPatchBody>;
+
+const Hhmm = Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$', description: 'HH:MM local to the doctor\'s time zone; 24:00 only as an end' });
+export const WeeklyRuleSchema = Closed({
+  weekday: Type.Integer({ minimum: 1, maximum: 7, description: 'ISO weekday, Monday 1 … Sunday 7' }),
+  start: Hhmm,
+  end: Hhmm,
+});
+
+export const AvailabilitySchema = Type.Object({
+  timezone: Type.String(),
+  slotMinutes: Type.Integer(),
+  weekly: Type.Array(Type.Object({ weekday: Type.Integer(), start: Type.String(), end: Type.String() })),
+  minNoticeMinutes: Type.Integer(),
+  maxAdvanceDays: Type.Integer(),
+});
+export type Availability = Static<typeof AvailabilitySchema>;
+
+export const AvailabilityPutBody = Closed({
+  weekly: Type.Array(WeeklyRuleSchema, { maxItems: 70, description: 'Replaces every weekly rule; rules of one weekday must not overlap' }),
+  timezone: Type.Optional(Timezone()),
+  slotMinutes: Type.Optional(SlotMinutes),
+  minNoticeMinutes: Type.Optional(MinNoticeMinutes),
+  maxAdvanceDays: Type.Optional(MaxAdvanceDays),
+});
+export type AvailabilityPutBody = Static<typeof AvailabilityPutBody>;
+
+export const TimeOffSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  startsAt: Timestamp(),
+  endsAt: Timestamp(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Timestamp(),
+});
+export const TimeOffBody = Closed({
+  startsAt: Timestamp(),
+  endsAt: Timestamp('After startsAt, at most 366 days later'),
+  reason: Type.Optional(Text(0, 500)),
+});
+export type TimeOffBody = Static<typeof TimeOffBody>;
+export const TimeOffListQuery = Type.Object(
+  {
+    from: Type.Optional(Timestamp('Only time off ending after this instant')),
+    ...pageQueryProperties,
+  },
+  { additionalProperties: false },
+);
+
+export const SlotsQuery = Type.Object(
+  {
+    from: Type.Optional(Timestamp('Window start (default: now)')),
+    to: Type.Optional(Timestamp('Window end, exclusive; at most 31 days after from (default: from + 7 days)')),
+  },
+  { additionalProperties: false },
+);
+export const SlotSchema = Type.Object({ startsAt: Timestamp(), endsAt: Timestamp() });
+
+export const VerificationBody = Closed({
+  status: Type.Union([Type.Literal('VERIFIED'), Type.Literal('REJECTED')]),
+  note: Type.Optional(Text(0, 2000, 'Shown to the doctor, e.g. why the credentials were rejected')),
+});
+export type VerificationBody = Static<typeof VerificationBody>;
+
+export const CarePatientSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  firstname: Type.String(),
+  lastname: Type.String(),
+  dateOfBirth: Type.String({ format: 'date' }),
+  age: Type.Integer(),
+  gender: Type.String(),
+});

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
-import { ageOn } from '../../platform/schema.ts';
+import { ageOn, DateOnly, IdParams, Text } from '../../platform/schema.ts';
 import type { patients, users } from '../../platform/db/tables.ts';
-import { toUser } from '../auth/schemas.ts';
+import { Gender, toUser } from '../auth/schemas.ts';
 
 export const PatientSchema = Type.Object(
   {
@@ -26,3 +26,15 @@ export function toPatient(u: typeof users.$inferSelect, p: typeof patients.$infe
     medicalHistory: p.medicalHistory,
   };
 }
+
+export const PatientIdParams = IdParams('patientId');
+
+export const PatientPatchBody = Type.Object(
+  {
+    gender: Type.Optional(Gender),
+    medicalHistory: Type.Optional(Text(0, 20000)),
+    dateOfBirth: Type.Optional(DateOnly('Date of birth, in the past and not before 1900')),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type PatientPatchBody = Static<typeof PatientPatchBody>;

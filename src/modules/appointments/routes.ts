@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { problems } from '../../platform/http.ts';
+import { actorOf } from '../../platform/guards.ts';
+import { Page } from '../../platform/pagination.ts';
+import * as appointments from './service.ts';
+import { AppointmentIdParams, AppointmentListQuery, AppointmentSchema, BookBody, BookHeaders, CancelBody, RescheduleBody } from './schemas.ts';
+
+const tags = ['appointments'];
+const security = [{ bearerAuth: [] }];
+const params = AppointmentIdParams;
+
+export default async function appointmentRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const p = app.platform;
+  const doctorAction = app.guard({ roles: ['DOCTOR'] });
+
+  app.post('/appointments', {
+    onRequest: app.guard({ roles: ['PATIENT'], verifiedEmail: true }),
+    schema: {
+      tags,
+      summary: 'Book a free slot',
+      description:
+        '`startsAt` must be exactly the start of a free slot (GET /doctors/{doctorId}/slots); `endsAt` = start + the doctor\'s slotMinutes. ' +
+        'Status CONFIRMED if the doctor auto-confirms, else PENDING. An unknown, unverified or suspended doctor answers 404. ' +
+        'A taken slot, including one lost to a concurrent booking, or a clash with another appointment of the patient, answers 409 SLOT_UNAVAILABLE. ' +
+        '`Idempotency-Key`: the same key and body from the same user within 24 h replays the first 201 (header `idempotent-replayed: true`) ' +
+        'without booking again; the same key with another body answers 422. Only a successful booking is remembered, so a failed attempt may be retried with its key.',
+      security,
+      headers: BookHeaders,
+      body: BookBody,
+      response: { 201: AppointmentSchema, ...problems(400, 401, 403, 404, 409, 422) },
+    },
+  }, async (req, reply) => {
+    const r = await appointments.book(p, actorOf(req), req.body, req.headers['idempotency-key']);
+    if (r.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(r.statusCode as 201).send(r.body);
+  });
+
+  app.get('/appointments', {
+    onRequest: app.guard(),
+    schema: {
+      tags,
+      summary: 'The caller\'s appointments (admin: all), by start time',
+      description: '`from` (inclusive) and `to` (exclusive) filter on startsAt.',
+      security,
+      querystring: AppointmentListQuery,
+      response: { 200: Page(AppointmentSchema), ...problems(400, 401, 403) },
+    },
+  }, async (req) => appointments.list(p, actorOf(req), req.query));
+
+  app.get('/appointments/:id', {
+    onRequest: app.guard(),
+    schema: { tags, summary: 'One appointment (its patient, its doctor, admin; others 404)', security, params, response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404) } },
+  }, async (req) => appointments.getOne(p, actorOf(req), req.params.id));
+
+  app.post('/appointments/:id/confirm', {
+    onRequest: app.guard({ roles: ['DOCTOR'], verifiedDoctor: true }),
+    schema: { tags, summary: 'PENDING → CONFIRMED (its doctor)', security, params, response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) } },
+  }, async (req) => appointments.confirm(p, actorOf(req), req.params.id));
+
+  app.post('/appointments/:id/cancel', {
+    onRequest: app.guard(),
+    // A cancel without a reason may come with no body at all.
+    preValidation: async (req) => {
+      if (req.body === undefined) req.body = {};
+    },
+    schema: {
+      tags,
+      summary: 'PENDING/CONFIRMED → CANCELLED (its patient or doctor, admin); frees the slot',
+      description: 'The body is optional.',
+      security,
+      params,
+      body: CancelBody,
+      response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) },
+    },
+  }, async (req) => appointments.cancel(p, actorOf(req), req.params.id, req.body?.reason));
+
+  app.post('/appointments/:id/reschedule', {
+    onRequest: app.guard({ roles: ['PATIENT', 'DOCTOR'], verifiedEmail: true, verifiedDoctor: true }),
+    schema: {
+      tags,
+      summary: 'Move to another free slot of the same doctor, atomically',
+      description:
+        'From PENDING or CONFIRMED. If the new slot cannot be had (409 SLOT_UNAVAILABLE) nothing changes and the old slot stays held. ' +
+        'Moved by the doctor, the appointment is CONFIRMED; moved by the patient, it is PENDING again unless the doctor auto-confirms.',
+      security,
+      params,
+      body: RescheduleBody,
+      response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) },
+    },
+  }, async (req) => appointments.reschedule(p, actorOf(req), req.params.id, req.body.startsAt));
+
+  app.post('/appointments/:id/complete', {
+    onRequest: doctorAction,
+    schema: { tags, summary: 'CONFIRMED → COMPLETED (its doctor, only after startsAt)', security, params, response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) } },
+  }, async (req) => appointments.complete(p, actorOf(req), req.params.id));
+
+  app.post('/appointments/:id/no-show', {
+    onRequest: doctorAction,
+    schema: { tags, summary: 'CONFIRMED → NO_SHOW (its doctor, only after startsAt)', security, params, response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) } },
+  }, async (req) => appointments.noShow(p, actorOf(req), req.params.id));
+}

@@ -1,0 +1,203 @@
+import { AppError, forbidden, invalidTransition, notFound, validation } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import { constraintName, sqlState, type Executor } from '../../platform/db/index.ts';
+import { registerConstraintCode } from '../../platform/http.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { nowMs } from '../doctors/clock.ts';
+import { findDoctorWithUser } from '../doctors/repo.ts';
+import { computeFreeSlots } from '../doctors/service.ts';
+import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
+import * as repo from './repo.ts';
+import { toAppointment, type Appointment, type BookBody } from './schemas.ts';
+
+type Authed = RequestMeta & { actor: Actor };
+
+// A lost race on either exclusion constraint is the client's conflict, never a 500.
+registerConstraintCode('appointments_doctor_no_overlap', 'SLOT_UNAVAILABLE');
+registerConstraintCode('appointments_patient_no_overlap', 'SLOT_UNAVAILABLE');
+
+const slotTaken = () => new AppError('SLOT_UNAVAILABLE', 'That time is not a free slot of this doctor (outside availability, too soon, too far ahead or taken)');
+
+function overlapError(err: unknown): AppError | null {
+  if (sqlState(err) !== '23P01') return null;
+  return constraintName(err) === 'appointments_patient_no_overlap'
+    ? new AppError('SLOT_UNAVAILABLE', 'The patient already has an appointment at that time')
+    : new AppError('SLOT_UNAVAILABLE', 'That time has just been taken');
+}
+
+/**
+ * Runs a transaction, again if PostgreSQL broke a deadlock or a serialization conflict. Two inserts
+ * racing for one slot may each wait for the other inside the exclusion-constraint check; the loser
+ * of that deadlock retries, sees the winner's appointment and answers 409.
+ */
+async function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await p.db.transaction(work);
+    } catch (err) {
+      const overlap = overlapError(err);
+      if (overlap) throw overlap;
+      const retry = err instanceof ClaimRace || sqlState(err) === '40P01' || sqlState(err) === '40001';
+      if (!retry) throw err;
+      if (attempt >= 5) throw slotTaken();
+    }
+  }
+}
+
+async function publish(p: Platform, a: Appointment): Promise<void> {
+  try {
+    await p.bus.publish([a.patientId, a.doctorId], { type: 'appointment.updated', appointment: a });
+  } catch (err) {
+    p.log.warn({ err: (err as Error).message }, 'appointment event not published');
+  }
+}
+
+/** The doctor if bookable, and whether `startsAt` is exactly the start of one of their free slots. */
+async function slotOf(p: Platform, tx: Executor, doctorId: string, startsAt: number, exceptId?: string) {
+  const row = await findDoctorWithUser(tx, doctorId, true);
+  if (!row) return { doctor: null, free: false };
+  const free = await computeFreeSlots(tx, row.doctor, startsAt, startsAt + 1, nowMs(p), exceptId);
+  return { doctor: row.doctor, free: free.some((s) => s.start === startsAt) };
+}
+
+export interface BookResult { statusCode: number; body: Appointment; replayed: boolean }
+
+export async function book(p: Platform, meta: Authed, body: BookBody, idempotencyKey?: string): Promise<BookResult> {
+  const startsAt = Date.parse(body.startsAt);
+  const patientId = meta.actor.userId;
+  const hash = requestHash(body);
+  const result = await retrying(p, async (tx): Promise<BookResult> => {
+    if (idempotencyKey) {
+      const replay = await claim(tx, patientId, idempotencyKey, hash);
+      if (replay) {
+        const a = replay.body as Appointment;
+        await audit(tx, meta, { action: 'appointment.read', resourceType: 'appointment', resourceId: a.id, patientId });
+        return { statusCode: replay.statusCode, body: a, replayed: true };
+      }
+    }
+    // Unknown, unverified or suspended doctors are not bookable and, to a patient, do not exist.
+    const { doctor, free } = await slotOf(p, tx, body.doctorId, startsAt);
+    if (!doctor) throw notFound('doctor');
+    if (!free) throw slotTaken();
+    const id = await repo.insertAppointment(tx, {
+      patientId,
+      doctorId: doctor.id,
+      startsAt: new Date(startsAt),
+      endsAt: new Date(startsAt + doctor.slotMinutes * 60_000),
+      status: doctor.autoConfirm ? 'CONFIRMED' : 'PENDING',
+      reason: body.reason ?? null,
+    });
+    await audit(tx, meta, { action: 'appointment.create', resourceType: 'appointment', resourceId: id, patientId });
+    const a = toAppointment(await repo.findView(tx, id));
+    if (idempotencyKey) await remember(tx, patientId, idempotencyKey, 201, a);
+    return { statusCode: 201, body: a, replayed: false };
+  });
+  if (!result.replayed) await publish(p, result.body);
+  return result;
+}
+
+export async function getOne(p: Platform, meta: Authed, id: string): Promise<Appointment> {
+  return p.db.transaction(async (tx) => {
+    const v = await repo.findVisible(tx, id, meta.actor);
+    if (!v) throw notFound('appointment');
+    await audit(tx, meta, { action: 'appointment.read', resourceType: 'appointment', resourceId: id, patientId: v.patientId });
+    return toAppointment(v);
+  });
+}
+
+export async function list(p: Platform, meta: Authed, q: { status?: string; from?: string; to?: string; limit?: number; cursor?: string }) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.listVisible(tx, meta.actor, {
+      status: q.status as repo.AppointmentStatus | undefined,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      after,
+      limit,
+    });
+    const page = toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id], toAppointment);
+    // One event per patient whose appointments were shown, so each patient's access log is complete.
+    const patientIds = meta.actor.role === 'PATIENT' ? [meta.actor.userId] : [...new Set(page.items.map((a) => a.patientId))];
+    if (!patientIds.length) await audit(tx, meta, { action: 'appointment.list', resourceType: 'appointment' });
+    for (const patientId of patientIds) await audit(tx, meta, { action: 'appointment.list', resourceType: 'appointment', patientId });
+    return page;
+  });
+}
+
+type Action = 'confirm' | 'cancel' | 'reschedule' | 'complete' | 'no_show';
+
+/**
+ * One guarded transition: lock the row (404 if the caller may not see it), check who may act and from
+ * which status, apply, audit, commit, then tell both parties.
+ */
+async function transition(
+  p: Platform, meta: Authed, id: string, action: Action,
+  apply: (tx: Executor, a: repo.AppointmentRow) => Promise<Partial<repo.AppointmentRow>>,
+): Promise<Appointment> {
+  const out = await retrying(p, async (tx) => {
+    const a = await repo.lockVisible(tx, id, meta.actor);
+    if (!a) throw notFound('appointment');
+    await repo.updateAppointment(tx, id, await apply(tx, a));
+    await audit(tx, meta, { action: `appointment.${action}`, resourceType: 'appointment', resourceId: id, patientId: a.patientId });
+    return toAppointment(await repo.findView(tx, id));
+  });
+  await publish(p, out);
+  return out;
+}
+
+function requireStatus(a: repo.AppointmentRow, allowed: repo.AppointmentStatus[], action: string): void {
+  if (!allowed.includes(a.status)) throw invalidTransition(`Cannot ${action} an appointment that is ${a.status}`);
+}
+
+function requireOwnDoctor(meta: Authed, a: repo.AppointmentRow, action: string): void {
+  if (meta.actor.userId !== a.doctorId) throw forbidden(`Only the appointment's doctor may ${action} it`);
+}
+
+export const confirm = (p: Platform, meta: Authed, id: string) =>
+  transition(p, meta, id, 'confirm', async (_tx, a) => {
+    requireOwnDoctor(meta, a, 'confirm');
+    requireStatus(a, ['PENDING'], 'confirm');
+    return { status: 'CONFIRMED' };
+  });
+
+export const cancel = (p: Platform, meta: Authed, id: string, reason?: string) =>
+  transition(p, meta, id, 'cancel', async (_tx, a) => {
+    requireStatus(a, ['PENDING', 'CONFIRMED'], 'cancel');
+    return { status: 'CANCELLED', cancellationReason: reason ?? null, cancelledBy: meta.actor.userId };
+  });
+
+/** Completion and no-show describe a visit that has begun. */
+const finish = (action: 'complete' | 'no_show', status: 'COMPLETED' | 'NO_SHOW') => (p: Platform, meta: Authed, id: string) =>
+  transition(p, meta, id, action, async (_tx, a) => {
+    const verb = action === 'complete' ? 'complete' : 'mark as no-show';
+    requireOwnDoctor(meta, a, verb);
+    requireStatus(a, ['CONFIRMED'], verb);
+    if (nowMs(p) < a.startsAt.getTime()) throw invalidTransition(`Cannot ${verb} an appointment before it starts`);
+    return { status };
+  });
+export const complete = finish('complete', 'COMPLETED');
+export const noShow = finish('no_show', 'NO_SHOW');
+
+/**
+ * Moves the appointment in one transaction: if the new slot cannot be had, nothing changes and the
+ * old slot stays held. The doctor moving it confirms it; the patient moving it needs the doctor's
+ * confirmation again unless the doctor auto-confirms.
+ */
+export const reschedule = (p: Platform, meta: Authed, id: string, startsAtIso: string) =>
+  transition(p, meta, id, 'reschedule', async (tx, a) => {
+    if (meta.actor.role === 'ADMIN') throw forbidden('Only the patient or the doctor may reschedule');
+    requireStatus(a, ['PENDING', 'CONFIRMED'], 'reschedule');
+    const startsAt = Date.parse(startsAtIso);
+    if (startsAt === a.startsAt.getTime()) throw validation('/startsAt', 'is the current start of the appointment');
+    const { doctor, free } = await slotOf(p, tx, a.doctorId, startsAt, a.id);
+    if (!doctor || !free) throw slotTaken();
+    const byDoctor = meta.actor.userId === a.doctorId;
+    return {
+      startsAt: new Date(startsAt),
+      endsAt: new Date(startsAt + doctor.slotMinutes * 60_000),
+      status: byDoctor || doctor.autoConfirm ? 'CONFIRMED' : 'PENDING',
+    };
+  });

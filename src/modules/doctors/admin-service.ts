@@ -1,0 +1,52 @@
+import { notFound } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import { enqueueMail } from '../../platform/mail.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import * as repo from './repo.ts';
+import { toDoctorPrivate, type VerificationBody } from './schemas.ts';
+
+type Authed = RequestMeta & { actor: Actor };
+
+export async function listForAdmin(p: Platform, meta: Authed, q: { verificationStatus?: 'PENDING' | 'VERIFIED' | 'REJECTED'; limit?: number; cursor?: string }) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.listDoctors(tx, { onlyBookable: false, verificationStatus: q.verificationStatus, after, limit });
+    await audit(tx, meta, { action: 'doctor.list', resourceType: 'doctor' });
+    return toPage(rows, limit, (r) => [r.user.lastname, r.user.firstname, r.doctor.id], (r) => toDoctorPrivate(r.user, r.doctor));
+  });
+}
+
+/**
+ * An admin's decision on a doctor's credentials. It may be revised at any time (e.g. VERIFIED → REJECTED
+ * when a licence lapses); it takes effect on the doctor's next request, and the doctor is told by mail.
+ * Appointments already booked are left as they are.
+ */
+export async function setVerification(p: Platform, meta: Authed, doctorId: string, body: VerificationBody) {
+  const result = await p.db.transaction(async (tx) => {
+    const row = await repo.findDoctorWithUser(tx, doctorId, false, true);
+    if (!row) throw notFound('doctor');
+    const verified = body.status === 'VERIFIED';
+    await repo.updateDoctor(tx, doctorId, {
+      verificationStatus: body.status,
+      verificationNote: body.note ?? null,
+      verifiedAt: verified ? new Date() : null,
+      verifiedBy: meta.actor.userId,
+    });
+    await audit(tx, meta, { action: 'doctor.verification', resourceType: 'doctor', resourceId: doctorId });
+    await enqueueMail(tx, {
+      kind: 'doctor-verification',
+      to: row.user.email,
+      subject: verified ? 'Your Telecare credentials were verified' : 'Your Telecare credentials were not accepted',
+      text: verified
+        ? `Hello ${row.user.firstname},\n\nan administrator verified your credentials. Patients can now find and book you.\n`
+        : `Hello ${row.user.firstname},\n\nan administrator could not verify your credentials.${body.note ? `\n\nNote: ${body.note}` : ''}\n\nPlease contact support.\n`,
+    });
+    const updated = await repo.findDoctorWithUser(tx, doctorId);
+    return toDoctorPrivate(updated!.user, updated!.doctor);
+  });
+  p.mail.kick();
+  return result;
+}

@@ -1,0 +1,143 @@
+import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { integer, pgTable, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { Executor } from '../../platform/db/index.ts';
+import { doctors, patients, users } from '../../platform/db/tables.ts';
+import { appointments, CARE_STATUSES } from '../appointments/repo.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const availabilityRules = pgTable('availability_rules', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  doctorId: uuid('doctor_id').notNull(),
+  weekday: smallint('weekday').notNull(),
+  startMinute: integer('start_minute').notNull(),
+  endMinute: integer('end_minute').notNull(),
+});
+
+export const doctorTimeOff = pgTable('doctor_time_off', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  doctorId: uuid('doctor_id').notNull(),
+  startsAt: ts('starts_at').notNull(),
+  endsAt: ts('ends_at').notNull(),
+  reason: text('reason'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export type UserRow = typeof users.$inferSelect;
+export type DoctorRow = typeof doctors.$inferSelect;
+export type RuleRow = typeof availabilityRules.$inferSelect;
+export type TimeOffRow = typeof doctorTimeOff.$inferSelect;
+
+/** Bookable = credentials verified by an admin and the account not suspended. */
+export const bookable = and(eq(doctors.verificationStatus, 'VERIFIED'), eq(users.accountStatus, 'ACTIVE'));
+
+export async function findDoctorWithUser(ex: Executor, id: string, onlyBookable = false, lock = false) {
+  const q = ex
+    .select({ user: users, doctor: doctors })
+    .from(doctors)
+    .innerJoin(users, eq(users.id, doctors.id))
+    .where(onlyBookable ? and(eq(doctors.id, id), bookable) : eq(doctors.id, id))
+    .limit(1);
+  const [row] = lock ? await q.for('update', { of: doctors }) : await q;
+  return row;
+}
+
+const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export async function listDoctors(
+  ex: Executor,
+  opts: { onlyBookable: boolean; verificationStatus?: DoctorRow['verificationStatus']; specialization?: string; q?: string; after: [string, string, string] | null; limit: number },
+) {
+  const conds: (SQL | undefined)[] = [];
+  if (opts.onlyBookable) conds.push(bookable);
+  if (opts.verificationStatus) conds.push(eq(doctors.verificationStatus, opts.verificationStatus));
+  if (opts.specialization) conds.push(sql`lower(${doctors.specialization}) = lower(${opts.specialization})`);
+  if (opts.q) {
+    const pattern = like(opts.q);
+    conds.push(sql`(${users.firstname} ILIKE ${pattern} OR ${users.lastname} ILIKE ${pattern}
+      OR (${users.firstname} || ' ' || ${users.lastname}) ILIKE ${pattern}
+      OR ${doctors.specialization} ILIKE ${pattern} OR ${doctors.bio} ILIKE ${pattern})`);
+  }
+  if (opts.after) {
+    const [ln, fn, id] = opts.after;
+    conds.push(sql`(${users.lastname}, ${users.firstname}, ${doctors.id}) > (${ln}, ${fn}, ${id}::uuid)`);
+  }
+  return ex
+    .select({ user: users, doctor: doctors })
+    .from(doctors)
+    .innerJoin(users, eq(users.id, doctors.id))
+    .where(and(...conds))
+    .orderBy(asc(users.lastname), asc(users.firstname), asc(doctors.id))
+    .limit(opts.limit + 1);
+}
+
+export async function updateDoctor(ex: Executor, id: string, patch: Partial<typeof doctors.$inferInsert>): Promise<void> {
+  await ex.update(doctors).set({ ...patch, updatedAt: sql`now()` }).where(eq(doctors.id, id));
+}
+
+export async function rulesOf(ex: Executor, doctorId: string): Promise<RuleRow[]> {
+  return ex.select().from(availabilityRules).where(eq(availabilityRules.doctorId, doctorId))
+    .orderBy(asc(availabilityRules.weekday), asc(availabilityRules.startMinute));
+}
+
+export async function replaceRules(ex: Executor, doctorId: string, rules: Omit<RuleRow, 'id' | 'doctorId'>[]): Promise<void> {
+  await ex.delete(availabilityRules).where(eq(availabilityRules.doctorId, doctorId));
+  if (rules.length) await ex.insert(availabilityRules).values(rules.map((r) => ({ ...r, doctorId })));
+}
+
+/** Intervals that block slots in [from, to): live appointments (except one being moved) and time off. */
+export async function busyIntervals(ex: Executor, doctorId: string, from: Date, to: Date, exceptAppointmentId?: string) {
+  const appts = await ex
+    .select({ start: appointments.startsAt, end: appointments.endsAt, id: appointments.id })
+    .from(appointments)
+    .where(and(
+      eq(appointments.doctorId, doctorId),
+      inArray(appointments.status, ['PENDING', 'CONFIRMED']),
+      lt(appointments.startsAt, to),
+      gt(appointments.endsAt, from),
+    ));
+  const off = await ex
+    .select({ start: doctorTimeOff.startsAt, end: doctorTimeOff.endsAt })
+    .from(doctorTimeOff)
+    .where(and(eq(doctorTimeOff.doctorId, doctorId), lt(doctorTimeOff.startsAt, to), gt(doctorTimeOff.endsAt, from)));
+  return [...appts.filter((a) => a.id !== exceptAppointmentId), ...off].map((b) => ({ start: b.start.getTime(), end: b.end.getTime() }));
+}
+
+export async function insertTimeOff(ex: Executor, row: typeof doctorTimeOff.$inferInsert): Promise<TimeOffRow> {
+  const [r] = await ex.insert(doctorTimeOff).values(row).returning();
+  return r;
+}
+
+export async function listTimeOff(ex: Executor, doctorId: string, endingAfter: Date | null, after: [string, string] | null, limit: number) {
+  return ex.select().from(doctorTimeOff)
+    .where(and(
+      eq(doctorTimeOff.doctorId, doctorId),
+      endingAfter ? gt(doctorTimeOff.endsAt, endingAfter) : undefined,
+      after ? sql`(${doctorTimeOff.startsAt}, ${doctorTimeOff.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined,
+    ))
+    .orderBy(asc(doctorTimeOff.startsAt), asc(doctorTimeOff.id))
+    .limit(limit + 1);
+}
+
+export async function deleteTimeOff(ex: Executor, doctorId: string, id: string): Promise<boolean> {
+  const rows = await ex.delete(doctorTimeOff).where(and(eq(doctorTimeOff.id, id), eq(doctorTimeOff.doctorId, doctorId))).returning({ id: doctorTimeOff.id });
+  return rows.length > 0;
+}
+
+/** Patients with at least one appointment that makes a care relationship with this doctor. */
+export async function carePatients(ex: Executor, doctorId: string, after: [string, string, string] | null, limit: number) {
+  const related = ex
+    .selectDistinct({ id: appointments.patientId })
+    .from(appointments)
+    .where(and(eq(appointments.doctorId, doctorId), inArray(appointments.status, CARE_STATUSES)));
+  return ex
+    .select({ user: users, patient: patients })
+    .from(patients)
+    .innerJoin(users, eq(users.id, patients.id))
+    .where(and(
+      inArray(patients.id, related),
+      after ? sql`(${users.lastname}, ${users.firstname}, ${patients.id}) > (${after[0]}, ${after[1]}, ${after[2]}::uuid)` : undefined,
+    ))
+    .orderBy(asc(users.lastname), asc(users.firstname), asc(patients.id))
+    .limit(limit + 1);
+}

@@ -1,0 +1,180 @@
+import { notFound, validation } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { ageOn, isValidTimezone } from '../../platform/schema.ts';
+import { nowMs } from './clock.ts';
+import * as repo from './repo.ts';
+import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
+import {
+  toDoctorPrivate, toDoctorPublic, type Availability, type AvailabilityPutBody, type DoctorPatchBody, type TimeOffBody,
+} from './schemas.ts';
+
+type Authed = RequestMeta & { actor: Actor };
+const DAY = 86_400_000;
+export const MAX_SLOT_WINDOW_DAYS = 31;
+
+export async function listPublic(p: Platform, q: { specialization?: string; q?: string; limit?: number; cursor?: string }) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
+  const rows = await repo.listDoctors(p.db, { onlyBookable: true, specialization: q.specialization, q: q.q, after, limit });
+  return toPage(rows, limit, (r) => [r.user.lastname, r.user.firstname, r.doctor.id], (r) => toDoctorPublic(r.user, r.doctor));
+}
+
+export async function getPublic(p: Platform, id: string) {
+  const row = await repo.findDoctorWithUser(p.db, id, true);
+  if (!row) throw notFound('doctor');
+  return toDoctorPublic(row.user, row.doctor);
+}
+
+async function own(ex: Executor, actor: Actor) {
+  const row = await repo.findDoctorWithUser(ex, actor.userId);
+  if (!row) throw notFound('doctor');
+  return row;
+}
+
+export async function getMe(p: Platform, meta: Authed) {
+  const row = await own(p.db, meta.actor);
+  return toDoctorPrivate(row.user, row.doctor);
+}
+
+function checkTimezone(tz: string | undefined): void {
+  if (tz !== undefined && !isValidTimezone(tz)) throw validation('/timezone', 'is not an IANA time zone');
+}
+
+export async function patchMe(p: Platform, meta: Authed, body: DoctorPatchBody) {
+  checkTimezone(body.timezone);
+  return p.db.transaction(async (tx) => {
+    await repo.updateDoctor(tx, meta.actor.userId, body);
+    await audit(tx, meta, { action: 'doctor.update', resourceType: 'doctor', resourceId: meta.actor.userId });
+    const row = await own(tx, meta.actor);
+    return toDoctorPrivate(row.user, row.doctor);
+  });
+}
+
+function toAvailability(d: repo.DoctorRow, rules: repo.RuleRow[]): Availability {
+  return {
+    timezone: d.timezone,
+    slotMinutes: d.slotMinutes,
+    weekly: rules.map((r) => ({ weekday: r.weekday, start: formatHhmm(r.startMinute), end: formatHhmm(r.endMinute) })),
+    minNoticeMinutes: d.minNoticeMinutes,
+    maxAdvanceDays: d.maxAdvanceDays,
+  };
+}
+
+export async function getAvailability(p: Platform, meta: Authed) {
+  const row = await own(p.db, meta.actor);
+  return toAvailability(row.doctor, await repo.rulesOf(p.db, row.doctor.id));
+}
+
+/** Replaces the weekly rules (and optionally the booking settings) in one step. */
+export async function putAvailability(p: Platform, meta: Authed, body: AvailabilityPutBody) {
+  checkTimezone(body.timezone);
+  const rules = body.weekly.map((r, i) => {
+    const startMinute = parseHhmm(r.start);
+    const endMinute = parseHhmm(r.end);
+    if (startMinute >= endMinute) throw validation(`/weekly/${i}/end`, 'must be after start');
+    return { weekday: r.weekday, startMinute, endMinute };
+  });
+  const sorted = [...rules].sort((a, b) => a.weekday - b.weekday || a.startMinute - b.startMinute);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].weekday === sorted[i - 1].weekday && sorted[i].startMinute < sorted[i - 1].endMinute) {
+      throw validation('/weekly', `rules of weekday ${sorted[i].weekday} overlap`);
+    }
+  }
+  const { weekly: _weekly, ...settings } = body;
+  return p.db.transaction(async (tx) => {
+    if (Object.keys(settings).length) await repo.updateDoctor(tx, meta.actor.userId, settings);
+    await repo.replaceRules(tx, meta.actor.userId, sorted);
+    await audit(tx, meta, { action: 'doctor.availability.update', resourceType: 'doctor', resourceId: meta.actor.userId });
+    const row = await own(tx, meta.actor);
+    return toAvailability(row.doctor, await repo.rulesOf(tx, row.doctor.id));
+  });
+}
+
+const toTimeOff = (r: repo.TimeOffRow) => ({
+  id: r.id, startsAt: r.startsAt.toISOString(), endsAt: r.endsAt.toISOString(), reason: r.reason, createdAt: r.createdAt.toISOString(),
+});
+
+export async function listTimeOff(p: Platform, meta: Authed, q: { from?: string; limit?: number; cursor?: string }) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
+  const rows = await repo.listTimeOff(p.db, meta.actor.userId, q.from ? new Date(q.from) : null, after, limit);
+  return toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id], toTimeOff);
+}
+
+/** Time off blocks new slots; appointments already booked inside it stay (the doctor cancels them if needed). */
+export async function addTimeOff(p: Platform, meta: Authed, body: TimeOffBody) {
+  const startsAt = new Date(body.startsAt);
+  const endsAt = new Date(body.endsAt);
+  if (endsAt <= startsAt) throw validation('/endsAt', 'must be after startsAt');
+  if (endsAt.getTime() - startsAt.getTime() > 366 * DAY) throw validation('/endsAt', 'must be at most 366 days after startsAt');
+  return p.db.transaction(async (tx) => {
+    const row = await repo.insertTimeOff(tx, { doctorId: meta.actor.userId, startsAt, endsAt, reason: body.reason ?? null });
+    await audit(tx, meta, { action: 'doctor.time_off.create', resourceType: 'time_off', resourceId: row.id });
+    return toTimeOff(row);
+  });
+}
+
+export async function removeTimeOff(p: Platform, meta: Authed, id: string): Promise<void> {
+  await p.db.transaction(async (tx) => {
+    if (!(await repo.deleteTimeOff(tx, meta.actor.userId, id))) throw notFound('time off');
+    await audit(tx, meta, { action: 'doctor.time_off.delete', resourceType: 'time_off', resourceId: id });
+  });
+}
+
+/** The doctor's free slots in [from, to); `exceptAppointmentId` treats that appointment's time as free (reschedule). */
+export async function computeFreeSlots(
+  ex: Executor, doctor: repo.DoctorRow, from: number, to: number, now: number, exceptAppointmentId?: string,
+): Promise<Interval[]> {
+  const [rules, busy] = await Promise.all([
+    repo.rulesOf(ex, doctor.id),
+    repo.busyIntervals(ex, doctor.id, new Date(from), new Date(to + doctor.slotMinutes * 60_000), exceptAppointmentId),
+  ]);
+  return freeSlots({
+    timezone: doctor.timezone,
+    slotMinutes: doctor.slotMinutes,
+    rules,
+    from,
+    to,
+    now,
+    minNoticeMinutes: doctor.minNoticeMinutes,
+    maxAdvanceDays: doctor.maxAdvanceDays,
+    busy,
+  });
+}
+
+export async function slots(p: Platform, doctorId: string, q: { from?: string; to?: string }) {
+  const now = nowMs(p);
+  const from = q.from ? Date.parse(q.from) : now;
+  const to = q.to ? Date.parse(q.to) : from + 7 * DAY;
+  if (to <= from) throw validation('/to', 'must be after from');
+  if (to - from > MAX_SLOT_WINDOW_DAYS * DAY) throw validation('/to', `the window must not exceed ${MAX_SLOT_WINDOW_DAYS} days`);
+  const row = await repo.findDoctorWithUser(p.db, doctorId, true);
+  if (!row) throw notFound('doctor');
+  const free = await computeFreeSlots(p.db, row.doctor, from, to, now);
+  return free.map((s) => ({ startsAt: new Date(s.start).toISOString(), endsAt: new Date(s.end).toISOString() }));
+}
+
+/** Patients in a care relationship; each one listed is an access to their data, so each is audited. */
+export async function myPatients(p: Platform, meta: Authed, q: { limit?: number; cursor?: string }) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.carePatients(tx, meta.actor.userId, after, limit);
+    const page = toPage(rows, limit, (r) => [r.user.lastname, r.user.firstname, r.patient.id], (r) => ({
+      id: r.patient.id,
+      firstname: r.user.firstname,
+      lastname: r.user.lastname,
+      dateOfBirth: r.patient.dateOfBirth,
+      age: ageOn(r.patient.dateOfBirth),
+      gender: r.patient.gender,
+    }));
+    for (const item of page.items) {
+      await audit(tx, meta, { action: 'patient.list', resourceType: 'patient', resourceId: item.id, patientId: item.id });
+    }
+    return page;
+  });
+}

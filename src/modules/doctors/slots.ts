@@ -1,0 +1,106 @@
+// The slot generator: pure functions, no database. Weekly rules are wall-clock times in the doctor's
+// IANA zone; luxon supplies the zone's UTC offsets (tzdata), we never hard-code a DST rule.
+import { DateTime, IANAZone } from 'luxon';
+
+export interface WeeklyRule {
+  /** ISO weekday, Monday 1 … Sunday 7. */
+  weekday: number;
+  /** Minutes since local midnight; end may be 1440 (24:00). */
+  startMinute: number;
+  endMinute: number;
+}
+
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+export interface SlotInput {
+  timezone: string;
+  slotMinutes: number;
+  rules: WeeklyRule[];
+  /** Slots whose start lies in [from, to) are returned (epoch ms). */
+  from: number;
+  to: number;
+  now: number;
+  minNoticeMinutes: number;
+  maxAdvanceDays: number;
+  /** Booked appointments and time off; a slot touching none of them is free. */
+  busy: Interval[];
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Maps a local wall-clock time (a date in the zone plus minutes since its midnight) to one instant,
+ * monotonically, so adjacent rules always abut:
+ * - a time that occurs twice (the repeated hour when clocks go back) maps to its FIRST occurrence;
+ * - a time that never occurs (the skipped hour when clocks go forward) maps to the transition instant,
+ *   the first moment the wall clock has passed it.
+ */
+export function localToInstant(zone: IANAZone, year: number, month: number, day: number, minuteOfDay: number): number {
+  const wall = Date.UTC(year, month - 1, day, 0, minuteOfDay);
+  // The offsets in force a day either side cover every candidate; DST changes are months apart.
+  const offBefore = zone.offset(wall - 86_400_000);
+  const offAfter = zone.offset(wall + 86_400_000);
+  const candidates = [...new Set([offBefore, offAfter])]
+    .map((off) => wall - off * MINUTE)
+    .filter((t) => wall - zone.offset(t) * MINUTE === t)
+    .sort((a, b) => a - b);
+  if (candidates.length) return candidates[0];
+  // In the gap: the transition lies between the two readings of the wall time; find it to the minute.
+  let lo = wall - Math.max(offBefore, offAfter) * MINUTE; // still on the old offset
+  let hi = wall - Math.min(offBefore, offAfter) * MINUTE; // already on the new offset
+  while (hi - lo > MINUTE) {
+    const mid = lo + Math.floor((hi - lo) / 2 / MINUTE) * MINUTE;
+    if (zone.offset(mid) === offBefore) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
+ * Free slots in [from, to), sorted. Slots are laid end to end in real time from each rule's start to its
+ * end, so on the night clocks go forward a 01:00–04:00 rule gives 2 real hours of slots, and on the night
+ * they go back it gives 4 (both runs of the repeated hour are real time the doctor is at work).
+ */
+export function freeSlots(input: SlotInput): Interval[] {
+  const zone = IANAZone.create(input.timezone);
+  if (!zone.isValid) return [];
+  const step = input.slotMinutes * MINUTE;
+  const earliest = Math.max(input.from, input.now + input.minNoticeMinutes * MINUTE);
+  const latest = Math.min(input.to - 1, input.now + input.maxAdvanceDays * 86_400_000);
+  if (earliest > latest) return [];
+  const busy = [...input.busy].sort((a, b) => a.start - b.start);
+  const byWeekday = new Map<number, WeeklyRule[]>();
+  for (const r of input.rules) byWeekday.set(r.weekday, [...(byWeekday.get(r.weekday) ?? []), r]);
+
+  const out: Interval[] = [];
+  // A rule lies within one local day, so walking the local dates from `earliest` to `latest` covers all.
+  let day = DateTime.fromMillis(earliest, { zone }).startOf('day');
+  const lastDay = DateTime.fromMillis(latest, { zone }).startOf('day');
+  while (day <= lastDay) {
+    for (const rule of byWeekday.get(day.weekday) ?? []) {
+      const start = localToInstant(zone, day.year, day.month, day.day, rule.startMinute);
+      const end = localToInstant(zone, day.year, day.month, day.day, rule.endMinute);
+      for (let t = start; t + step <= end; t += step) {
+        if (t < earliest || t > latest) continue;
+        if (!overlapsAny(busy, t, t + step)) out.push({ start: t, end: t + step });
+      }
+    }
+    day = day.plus({ days: 1 });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+function overlapsAny(sorted: Interval[], start: number, end: number): boolean {
+  for (const b of sorted) {
+    if (b.start >= end) return false;
+    if (b.end > start) return true;
+  }
+  return false;
+}
+
+/** 'HH:MM' (00:00–24:00) ⇄ minutes since midnight. */
+export const parseHhmm = (s: string): number => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+export const formatHhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;

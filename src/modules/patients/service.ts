@@ -1,0 +1,49 @@
+import { notFound, validation } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import { careRelationshipExists } from '../appointments/repo.ts';
+import * as repo from './repo.ts';
+import { toPatient, type PatientPatchBody } from './schemas.ts';
+
+type Authed = RequestMeta & { actor: Actor };
+
+export async function getMe(p: Platform, meta: Authed) {
+  return getOne(p, meta, meta.actor.userId);
+}
+
+/**
+ * The patient themself, or a doctor in a care relationship with them. Everyone else, admins included
+ * (they never see medical history), gets 404 exactly as for an id that does not exist.
+ */
+export async function getOne(p: Platform, meta: Authed, patientId: string) {
+  const { actor } = meta;
+  return p.db.transaction(async (tx) => {
+    const allowed =
+      (actor.role === 'PATIENT' && actor.userId === patientId) ||
+      (actor.role === 'DOCTOR' && (await careRelationshipExists(tx, actor.userId, patientId)));
+    const row = allowed ? await repo.findPatientWithUser(tx, patientId) : undefined;
+    if (!row) throw notFound('patient');
+    await audit(tx, meta, { action: 'patient.read', resourceType: 'patient', resourceId: patientId, patientId });
+    return toPatient(row.user, row.patient);
+  });
+}
+
+function checkDateOfBirth(dob: string): void {
+  const d = new Date(`${dob}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob) throw validation('/dateOfBirth', 'is not a calendar date');
+  if (d.getTime() >= Date.now()) throw validation('/dateOfBirth', 'must be in the past');
+  if (d.getUTCFullYear() < 1900) throw validation('/dateOfBirth', 'must not be before 1900');
+}
+
+export async function patchMe(p: Platform, meta: Authed, body: PatientPatchBody) {
+  if (body.dateOfBirth !== undefined) checkDateOfBirth(body.dateOfBirth);
+  const id = meta.actor.userId;
+  return p.db.transaction(async (tx) => {
+    await repo.updatePatient(tx, id, body);
+    const row = await repo.findPatientWithUser(tx, id);
+    if (!row) throw notFound('patient');
+    await audit(tx, meta, { action: 'patient.update', resourceType: 'patient', resourceId: id, patientId: id });
+    return toPatient(row.user, row.patient);
+  });
+}
