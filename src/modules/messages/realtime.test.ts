@@ -1,0 +1,166 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'drizzle-orm';
+import {
+  appointmentFixture, build, connectWs, createDoctor, createPatient, ENGINE, openWs, sleep, type TestApp,
+} from '../../../test/helpers.ts';
+
+async function pair(app: TestApp) {
+  const doctor = await createDoctor(app);
+  const patient = await createPatient(app);
+  await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
+  return { doctor, patient };
+}
+
+test('a socket that sends no auth frame is closed with 4408; one that sends it too late too', async (t) => {
+  const app = await build(t, { wsAuthTimeoutMs: 200 });
+  const silent = await openWs(app);
+  assert.equal((await silent.closed).code, 4408);
+  const { patient } = await pair(app);
+  const late = await openWs(app);
+  await sleep(400);
+  if (late.ws.readyState === late.ws.OPEN) late.ws.send(JSON.stringify({ type: 'auth', accessToken: patient.token }));
+  assert.equal((await late.closed).code, 4408);
+  assert.equal(late.frames.length, 0);
+});
+
+test('a bad token, a malformed or wrong first frame close with 4401; a suspended account with 4403', async (t) => {
+  const app = await build(t);
+  const { patient } = await pair(app);
+  const firsts = [
+    JSON.stringify({ type: 'auth', accessToken: 'aaa.bbb.ccc' }),
+    JSON.stringify({ type: 'auth', accessToken: patient.token.slice(0, -2) + 'xx' }),
+    JSON.stringify({ type: 'auth' }),
+    JSON.stringify({ type: 'subscribe', accessToken: patient.token }),
+    'not json',
+    JSON.stringify([patient.token]),
+  ];
+  for (const first of firsts) {
+    const c = await openWs(app);
+    c.ws.send(first);
+    const closed = await c.closed;
+    assert.equal(closed.code, 4401, first);
+    assert.ok(closed.reason.length > 0);
+  }
+  await app.database.rows(sql`UPDATE users SET account_status = 'SUSPENDED' WHERE id = ${patient.id}`);
+  const c = await openWs(app);
+  c.ws.send(JSON.stringify({ type: 'auth', accessToken: patient.token }));
+  assert.equal((await c.closed).code, 4403);
+});
+
+test('a plain HTTP GET of the WebSocket endpoint is 400, not an upgrade', async (t) => {
+  const app = await build(t);
+  const res = await app.request('GET', '/api/v1/ws');
+  assert.equal(res.status, 400);
+  assert.equal(res.body.code, 'VALIDATION_FAILED');
+});
+
+test('message.created reaches every socket of the recipient and the sender, and nobody else', async (t) => {
+  const app = await build(t);
+  const { doctor, patient } = await pair(app);
+  const stranger = await createPatient(app);
+  const [d1, d2, p1, s1] = await Promise.all([connectWs(app, doctor.token), connectWs(app, doctor.token), connectWs(app, patient.token), connectWs(app, stranger.token)]);
+  const res = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'Are you there?' } });
+  assert.equal(res.status, 201);
+  for (const c of [d1, d2, p1]) {
+    const f = await c.next((x) => x.type === 'message.created');
+    assert.deepEqual(f.message, res.body);
+  }
+  await sleep(100);
+  assert.deepEqual(s1.frames.map((f) => f.type), ['ready']);
+});
+
+test('message.read tells the sender which of their messages were read; appointment.updated events are delivered too', async (t) => {
+  const app = await build(t);
+  const { doctor, patient } = await pair(app);
+  const m = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'x' } });
+  const p1 = await connectWs(app, patient.token);
+  assert.equal((await app.request('POST', `/api/v1/conversations/${patient.id}/read`, { token: doctor.token, body: { upTo: m.body.id } })).status, 204);
+  const read = await p1.next((f) => f.type === 'message.read');
+  assert.equal(read.readerId, doctor.id);
+  assert.equal(read.senderId, patient.id);
+  assert.equal(read.upTo, m.body.id);
+  assert.equal(read.count, 1);
+  assert.match(read.readAt, /Z$/);
+
+  await app.app.platform.bus.publish([patient.id, doctor.id], { type: 'appointment.updated', appointment: { id: 'a1', status: 'CONFIRMED' } });
+  assert.deepEqual((await p1.next((f) => f.type === 'appointment.updated')).appointment, { id: 'a1', status: 'CONFIRMED' });
+});
+
+test('heartbeats drop a socket that stops answering pings; app-level ping frames get a pong', async (t) => {
+  const app = await build(t, { wsHeartbeatMs: 100 });
+  const { patient } = await pair(app);
+  const c = await connectWs(app, patient.token);
+  c.ws.send(JSON.stringify({ type: 'ping' }));
+  await c.next((f) => f.type === 'pong');
+  await sleep(350);
+  assert.equal(c.ws.readyState, c.ws.OPEN, 'a live client answers pings and stays');
+  // A frozen client: its socket no longer reads, so it never answers the server's pings.
+  const raw = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+  raw.pause();
+  await sleep(400);
+  raw.resume();
+  const closed = await c.closed;
+  assert.equal(closed.code, 1006, 'terminated without a close handshake');
+});
+
+test('oversized frames close the socket (1009) and a user beyond the connection cap is refused (4429)', async (t) => {
+  const app = await build(t, { wsMaxPayloadBytes: 1024, wsMaxConnectionsPerUser: 2 });
+  const { patient } = await pair(app);
+  const big = await openWs(app);
+  big.ws.send(JSON.stringify({ type: 'auth', accessToken: 'x'.repeat(2000) }));
+  assert.equal((await big.closed).code, 1009);
+  await connectWs(app, patient.token);
+  await connectWs(app, patient.token);
+  const third = await openWs(app);
+  third.ws.send(JSON.stringify({ type: 'auth', accessToken: patient.token }));
+  assert.equal((await third.closed).code, 4429);
+});
+
+test('a socket whose session is revoked (logout) is closed with 4401 at the next heartbeat', async (t) => {
+  const app = await build(t, { wsHeartbeatMs: 100 });
+  const { patient } = await pair(app);
+  const c = await connectWs(app, patient.token);
+  const person = await createPatient(app);
+  const other = await connectWs(app, person.token);
+  assert.equal((await app.request('POST', '/api/v1/auth/logout', { body: { refreshToken: patient.refreshToken } })).status, 204);
+  assert.equal((await c.closed).code, 4401);
+  assert.equal(other.ws.readyState, other.ws.OPEN);
+});
+
+test('two server instances on one PostgreSQL database: a message sent through A reaches a socket on B', async (t) => {
+  if (ENGINE !== 'postgres') {
+    t.skip('needs TEST_DATABASE_URL: the embedded engine cannot be shared by two instances');
+    return;
+  }
+  const a = await build(t);
+  // Instances of one deployment share the signing secret, so a token from A works on B.
+  const b = await build(t, { jwtSecret: a.config.jwtSecret }, { databaseUrl: a.databaseUrl! });
+  const { doctor, patient } = await pair(a);
+  const onB = await connectWs(b, doctor.token);
+  const small = await a.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'via A' } });
+  assert.equal(small.status, 201);
+  assert.deepEqual((await onB.next((f) => f.message?.id === small.body.id)).message, small.body);
+  // 5,000 four-byte characters exceed a NOTIFY payload: the event travels by reference.
+  const large = await a.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: '🫀'.repeat(5000) } });
+  assert.equal(large.status, 201);
+  assert.deepEqual((await onB.next((f) => f.message?.id === large.body.id)).message, large.body);
+  const spilled = await a.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM realtime_events`);
+  assert.equal(spilled[0].n, 1);
+  // And back: a read receipt made on B reaches the patient's socket on A.
+  const onA = await connectWs(a, patient.token);
+  assert.equal((await b.request('POST', `/api/v1/conversations/${patient.id}/read`, { token: doctor.token, body: { upTo: large.body.id } })).status, 204);
+  assert.equal((await onA.next((f) => f.type === 'message.read')).count, 2);
+
+  // The LISTEN connections drop (server restart, failover): the instances reconnect and fan out again.
+  const killed = await a.database.rows<{ ok: boolean }>(sql`
+    SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+    WHERE datname = current_database() AND query ILIKE 'LISTEN %' AND pid <> pg_backend_pid()`);
+  assert.equal(killed.length, 2);
+  let delivered = false;
+  for (let i = 0; i < 40 && !delivered; i++) {
+    const res = await a.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: `after reconnect ${i}` } });
+    delivered = await onB.next((f) => f.message?.id === res.body.id, 250).then(() => true, () => false);
+  }
+  assert.ok(delivered, 'delivery across instances resumes after the LISTEN connection is re-established');
+});
