@@ -8,6 +8,8 @@ import prescriptionRoutes from './prescriptions/routes.ts';
 import messageRoutes from './messages/routes.ts';
 import { MessageSchema } from './messages/schemas.ts';
 import { realtimeRoutes } from '../platform/websocket.ts';
+import adminRoutes from './admin/routes.ts';
+import auditRoutes from './audit/routes.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -26,6 +28,8 @@ export const modules: Module[] = [
   { prefix: '', plugin: prescriptionRoutes },
   { prefix: '', plugin: messageRoutes },
   { prefix: '', plugin: realtimeRoutes },
+  { prefix: '', plugin: adminRoutes },
+  { prefix: '', plugin: auditRoutes },
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */

@@ -1,0 +1,239 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { build, createAdminUser, createDoctor, createPatient, expectProblem, PASSWORD, type TestApp } from '../../../test/helpers.ts';
+
+const USERS = '/api/v1/admin/users';
+
+/** Audit events written while serving the request with this id. */
+async function eventsOf(app: TestApp, requestId: string) {
+  return app.database.rows<Record<string, any>>(sql`SELECT * FROM audit_events WHERE request_id = ${requestId} ORDER BY seq`);
+}
+
+async function patch(app: TestApp, token: string, userId: string, accountStatus: string) {
+  const rid = `rid-${randomUUID()}`;
+  const res = await app.request('PATCH', `${USERS}/${userId}`, { token, body: { accountStatus }, headers: { 'x-request-id': rid } });
+  return { res, rid };
+}
+
+test('anonymous callers get 401, patients and doctors 403 FORBIDDEN, a suspended admin 403 ACCOUNT_SUSPENDED', async (t) => {
+  const app = await build(t);
+  const [patient, doctor, admin, other] = [await createPatient(app), await createDoctor(app), await createAdminUser(app), await createAdminUser(app)];
+  const calls = [
+    ['GET', USERS, undefined],
+    ['PATCH', `${USERS}/${patient.id}`, { accountStatus: 'SUSPENDED' }],
+  ] as const;
+  for (const [method, path, body] of calls) {
+    expectProblem(await app.request(method, path, { body }), 401, 'UNAUTHENTICATED');
+    expectProblem(await app.request(method, path, { body, token: 'not.a.token' }), 401, 'UNAUTHENTICATED');
+    expectProblem(await app.request(method, path, { body, token: patient.token }), 403, 'FORBIDDEN');
+    expectProblem(await app.request(method, path, { body, token: doctor.token }), 403, 'FORBIDDEN');
+  }
+  assert.equal((await patch(app, admin.token, other.id, 'SUSPENDED')).res.status, 200);
+  for (const [method, path, body] of calls) {
+    expectProblem(await app.request(method, path, { body, token: other.token }), 403, 'ACCOUNT_SUSPENDED');
+  }
+  const [{ status }] = await app.database.rows<{ status: string }>(sql`SELECT account_status AS status FROM users WHERE id = ${patient.id}`);
+  assert.equal(status, 'ACTIVE', 'no refused call changed anything');
+});
+
+test('an admin lists users with role, status and text filters, newest first, without medical history', async (t) => {
+  const app = await build(t);
+  const admin = await createAdminUser(app);
+  const p1 = await createPatient(app, { body: { firstname: 'Zelda', lastname: 'Quux_%' } });
+  const p2 = await createPatient(app, { body: { firstname: 'Zelda', lastname: 'Other' } });
+  const d = await createDoctor(app, { body: { firstname: 'Zelda', lastname: 'Doc' } });
+  await patch(app, admin.token, p2.id, 'SUSPENDED');
+
+  const all = await app.request('GET', `${USERS}?limit=100`, { token: admin.token });
+  assert.equal(all.status, 200);
+  // createDoctor may add its own admin (to verify the doctor): compare only the users made here.
+  const mine = new Set([admin.id, d.id, p1.id, p2.id]);
+  assert.deepEqual(all.body.items.map((u: any) => u.id).filter((id: string) => mine.has(id)), [d.id, p2.id, p1.id, admin.id]);
+  assert.equal(all.body.nextCursor, null);
+  assert.equal(all.text.includes('Penicillin'), false);
+  assert.equal(all.text.includes('medicalHistory'), false);
+  assert.equal(all.text.includes('password'), false);
+  assert.deepEqual(Object.keys(all.body.items[0]).sort(), ['accountStatus', 'createdAt', 'email', 'firstname', 'id', 'isEmailVerified', 'lastname', 'role', 'updatedAt', 'username']);
+
+  const ids = async (query: string) => {
+    const res = await app.request('GET', `${USERS}?${query}`, { token: admin.token });
+    assert.equal(res.status, 200, res.text);
+    return res.body.items.map((u: any) => u.id);
+  };
+  assert.deepEqual(await ids('role=PATIENT'), [p2.id, p1.id]);
+  assert.deepEqual(await ids('role=DOCTOR'), [d.id]);
+  const admins = await ids('role=ADMIN');
+  assert.ok(admins.includes(admin.id) && !admins.includes(d.id) && !admins.includes(p1.id));
+  assert.deepEqual(await ids('accountStatus=SUSPENDED'), [p2.id]);
+  assert.deepEqual(await ids('role=PATIENT&accountStatus=ACTIVE'), [p1.id]);
+  assert.deepEqual(await ids('q=zelda'), [d.id, p2.id, p1.id]);
+  assert.deepEqual(await ids('q=ZELDA%20DOC'), [d.id]);
+  assert.deepEqual(await ids(`q=${encodeURIComponent(p1.username.toUpperCase())}`), [p1.id]);
+  assert.deepEqual(await ids(`q=${encodeURIComponent(p2.email)}`), [p2.id]);
+  // LIKE wildcards in the search term match themselves.
+  assert.deepEqual(await ids(`q=${encodeURIComponent('x_%')}`), [p1.id]);
+  assert.deepEqual(await ids('q=%25'), [p1.id]);
+  assert.deepEqual(await ids('q=nobody-matches-this'), []);
+});
+
+test('the user list pages through every user exactly once, and each listing is audited once', async (t) => {
+  const app = await build(t);
+  const admin = await createAdminUser(app);
+  for (let i = 0; i < 4; i++) await createPatient(app);
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const rid = `rid-${randomUUID()}`;
+    const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const res = await app.request('GET', `${USERS}?limit=2${q}`, { token: admin.token, headers: { 'x-request-id': rid } });
+    assert.equal(res.status, 200);
+    assert.ok(res.body.items.length <= 2);
+    seen.push(...res.body.items.map((u: any) => u.id));
+    cursor = res.body.nextCursor;
+    pages++;
+    const events = await eventsOf(app, rid);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].action, 'user.list');
+    assert.equal(events[0].actor_id, admin.id);
+    assert.equal(events[0].actor_role, 'ADMIN');
+    assert.equal(events[0].patient_id, null);
+  } while (cursor);
+  assert.equal(pages, 3);
+  assert.equal(seen.length, 5);
+  assert.equal(new Set(seen).size, 5);
+});
+
+test('invalid user-list queries answer 400 VALIDATION_FAILED', async (t) => {
+  const app = await build(t);
+  const admin = await createAdminUser(app);
+  const bogusCursor = (v: unknown) => encodeURIComponent(Buffer.from(JSON.stringify(v)).toString('base64url'));
+  for (const q of [
+    'role=NURSE', 'role=patient', 'accountStatus=DELETED', 'limit=0', 'limit=101', 'limit=abc', 'limit=1.5',
+    'q=', `q=${'a'.repeat(101)}`, 'q=%00', 'q=a%07b', 'cursor=%21%21', `cursor=${bogusCursor([1, 2])}`,
+    `cursor=${bogusCursor(['2024-01-01', randomUUID()])}`, `cursor=${bogusCursor(['2024-01-01T00:00:00.000000Z', 'x'])}`,
+    `cursor=${'a'.repeat(600)}`, 'roles=PATIENT', 'unknown=1',
+  ]) {
+    expectProblem(await app.request('GET', `${USERS}?${q}`, { token: admin.token }), 400, 'VALIDATION_FAILED');
+  }
+});
+
+test('invalid account updates answer 400 and change nothing; an unknown user is 404', async (t) => {
+  const app = await build(t);
+  const admin = await createAdminUser(app);
+  const patient = await createPatient(app);
+  const path = `${USERS}/${patient.id}`;
+  const [{ n: before }] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`);
+  for (const body of [{}, { accountStatus: 'DELETED' }, { accountStatus: 'suspended' }, { accountStatus: 1 }, { accountStatus: null },
+    { accountStatus: 'SUSPENDED', role: 'ADMIN' }, [], 'SUSPENDED']) {
+    expectProblem(await app.request('PATCH', path, { token: admin.token, body }), 400, 'VALIDATION_FAILED');
+  }
+  expectProblem(await app.request('PATCH', path, { token: admin.token, rawBody: '{"accountStatus":' }), 400, 'VALIDATION_FAILED');
+  expectProblem(await app.request('PATCH', path, { token: admin.token }), 400, 'VALIDATION_FAILED');
+  expectProblem(await app.request('PATCH', `${USERS}/not-a-uuid`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } }), 400, 'VALIDATION_FAILED');
+  const [{ n: after }] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`);
+  assert.equal(after, before, 'nothing was written');
+  assert.equal((await app.request('GET', '/api/v1/me', { token: patient.token })).status, 200);
+  expectProblem(await app.request('PATCH', `${USERS}/${randomUUID()}`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } }), 404, 'NOT_FOUND');
+});
+
+test('suspension takes effect on the next call with the token already held, and kills refresh tokens and login', async (t) => {
+  const app = await build(t);
+  const admin = await createAdminUser(app);
+  const patient = await createPatient(app);
+  // A second live session: every session must die, not just the newest.
+  const second = await app.request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: PASSWORD } });
+  assert.equal((await app.request('GET', '/api/v1/me', { token: patient.token })).status, 200);
+
+  const { res, rid } = await patch(app, admin.token, patient.id, 'SUSPENDED');
+  assert.equal(res.status, 200);
+  assert.equal(res.body.id, patient.id);
+  assert.equal(res.body.accountStatus, 'SUSPENDED');
+  assert.equal(res.headers.get('x-request-id'), rid);
+
+  const events = await eventsOf(app, rid);
+  assert.equal(events.length, 1);
+  const e = events[0];
+  assert.equal(e.action, 'admin.user.suspend');
+  assert.equal(e.actor_id, admin.id);
+  assert.equal(e.actor_role, 'ADMIN');
+  assert.equal(e.resource_type, 'user');
+  assert.equal(e.resource_id, patient.id);
+  assert.equal(e.patient_id, patient.id);
+  assert.equal(e.outcome, 'SUCCESS');
+  assert.equal(e.ip, '127.0.0.1');
+
+  expectProblem(await app.request('GET', '/api/v1/me', { token: patient.token }), 403, 'ACCOUNT_SUSPENDED');
+  expectProblem(await app.request('GET', '/api/v1/me', { token: second.body.accessToken }), 403, 'ACCOUNT_SUSPENDED');
+  for (const refreshToken of [patient.refreshToken, second.body.refreshToken]) {
+    const r = await app.request('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+    assert.ok([401, 403].includes(r.status), r.text);
+    assert.ok(['INVALID_TOKEN', 'ACCOUNT_SUSPENDED'].includes(r.body.code), r.text);
+  }
+  expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: PASSWORD } }), 403, 'ACCOUNT_SUSPENDED');
+  const live = await app.database.rows(sql`SELECT id FROM sessions WHERE user_id = ${patient.id} AND revoked_at IS NULL`);
+  assert.equal(live.length, 0);
+
+  // Suspending again is a harmless no-op that is still recorded.
+  const again = await patch(app, admin.token, patient.id, 'SUSPENDED');
+  assert.equal(again.res.status, 200);
+  assert.equal((await eventsOf(app, again.rid)).length, 1);
+});
+
+test('reactivation restores login; the old sessions stay revoked', async (t) => {
+  const app = await build(t);
+  const admin = await createAdminUser(app);
+  const doctor = await createDoctor(app);
+  await patch(app, admin.token, doctor.id, 'SUSPENDED');
+  const { res, rid } = await patch(app, admin.token, doctor.id, 'ACTIVE');
+  assert.equal(res.status, 200);
+  assert.equal(res.body.accountStatus, 'ACTIVE');
+  const [e, ...rest] = await eventsOf(app, rid);
+  assert.equal(rest.length, 0);
+  assert.equal(e.action, 'admin.user.reactivate');
+  assert.equal(e.resource_id, doctor.id);
+  assert.equal(e.patient_id, null, 'a doctor account is not patient data');
+
+  expectProblem(await app.request('GET', '/api/v1/me', { token: doctor.token }), 401, 'UNAUTHENTICATED');
+  expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: doctor.refreshToken } }), 401, 'INVALID_TOKEN');
+  const login = await app.request('POST', '/api/v1/auth/login', { body: { login: doctor.username, password: PASSWORD } });
+  assert.equal(login.status, 200);
+  assert.equal(login.body.user.accountStatus, 'ACTIVE');
+  assert.equal((await app.request('GET', '/api/v1/me', { token: login.body.accessToken })).status, 200);
+  const refreshed = await app.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: login.body.refreshToken } });
+  assert.equal(refreshed.status, 200);
+});
+
+test('the last active admin cannot suspend themself (409 INVALID_TRANSITION, recorded as DENIED)', async (t) => {
+  const app = await build(t);
+  const a = await createAdminUser(app);
+  const denied = await patch(app, a.token, a.id, 'SUSPENDED');
+  expectProblem(denied.res, 409, 'INVALID_TRANSITION');
+  const [e, ...rest] = await eventsOf(app, denied.rid);
+  assert.equal(rest.length, 0);
+  assert.equal(e.action, 'admin.user.suspend');
+  assert.equal(e.outcome, 'DENIED');
+  assert.equal(e.actor_id, a.id);
+  assert.equal((await app.request('GET', USERS, { token: a.token })).status, 200, 'still active');
+
+  // With a second admin, one may step down; then the other is the last one.
+  const b = await createAdminUser(app);
+  assert.equal((await patch(app, a.token, a.id, 'SUSPENDED')).res.status, 200);
+  expectProblem(await app.request('GET', USERS, { token: a.token }), 403, 'ACCOUNT_SUSPENDED');
+  expectProblem((await patch(app, b.token, b.id, 'SUSPENDED')).res, 409, 'INVALID_TRANSITION');
+  assert.equal((await patch(app, b.token, a.id, 'ACTIVE')).res.status, 200);
+});
+
+test('two admins suspending each other at once leave one active admin', async (t) => {
+  const app = await build(t);
+  const a = await createAdminUser(app);
+  const b = await createAdminUser(app);
+  const [ra, rb] = await Promise.all([patch(app, a.token, b.id, 'SUSPENDED'), patch(app, b.token, a.id, 'SUSPENDED')]);
+  const statuses = [ra.res.status, rb.res.status].sort();
+  assert.equal(statuses[0], 200, `${ra.res.text} ${rb.res.text}`);
+  assert.ok([403, 409].includes(statuses[1]), `${ra.res.text} ${rb.res.text}`);
+  const active = await app.database.rows(sql`SELECT id FROM users WHERE role = 'ADMIN' AND account_status = 'ACTIVE'`);
+  assert.equal(active.length, 1);
+});

@@ -1,0 +1,21 @@
+import { Type, type Static } from 'typebox';
+import { pageQueryProperties } from '../../platform/pagination.ts';
+import { Closed, Text } from '../../platform/schema.ts';
+import { AccountStatus, Role } from '../auth/schemas.ts';
+
+/** Query strings are closed too: a mistyped filter (`?roles=`) must not silently list everyone. */
+export const ListUsersQuery = Type.Object(
+  {
+    role: Type.Optional(Role),
+    accountStatus: Type.Optional(AccountStatus),
+    q: Type.Optional(Text(1, 100, 'Case-insensitive substring of username, email, first name, last name or "firstname lastname"')),
+    ...pageQueryProperties,
+  },
+  { additionalProperties: false },
+);
+export type ListUsersQuery = Static<typeof ListUsersQuery>;
+
+export const UpdateUserBody = Closed({ accountStatus: AccountStatus });
+export type UpdateUserBody = Static<typeof UpdateUserBody>;
+
+export const UserIdParams = Type.Object({ userId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
