@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import pino, { type Logger } from 'pino';
 import type { Config } from './platform/config.ts';
 import { openAndMigrate, pgliteDirFor, type Database } from './platform/db/index.ts';
-import { genReqId, installErrorHandling, installValidators, ProblemSchema } from './platform/http.ts';
+import { frameworkErrors, genReqId, installErrorHandling, installValidators, ProblemSchema } from './platform/http.ts';
 import { MailWorker } from './platform/mail.ts';
 import { Passwords } from './platform/passwords.ts';
 import { AccessTokens } from './platform/tokens.ts';
@@ -49,6 +49,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     // Idle keep-alive sockets close at once on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    frameworkErrors,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -90,6 +90,16 @@ function ajvErrors(errs: ErrorObject[] | Partial<ErrorObject>[], context: string
   });
 }
 
+/**
+ * Router errors raised before any route or hook runs (a path parameter over maxParamLength, a malformed
+ * percent-encoding): Fastify's `frameworkErrors` option, so they too are problem documents.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', String(reply.request.id));
+  const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'The URL is malformed';
+  return sendProblem(reply, 'VALIDATION_FAILED', detail, [{ path: '/', message: detail }]);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {

@@ -1,0 +1,243 @@
+// A fuzzer driven by the published /openapi.json: for every operation, hostile bodies, queries and path
+// parameters, anonymous and with a valid token of each role. Asserts: never a 5xx, never a stack trace or
+// SQL in a body, every error is problem+json, and a rejected request leaves the database as it was.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, type TestApp } from './helpers.ts';
+
+type Json = any;
+
+// ---------- inputs ----------
+
+/** A plausible value for a schema, the baseline that one mutation at a time is applied to. */
+function sample(s: Json, depth = 0): unknown {
+  if (!s || depth > 4) return null;
+  if (s.enum) return s.enum[0];
+  if (s.const !== undefined) return s.const;
+  if (s.anyOf || s.oneOf) return sample((s.anyOf ?? s.oneOf)[0], depth + 1);
+  const type = Array.isArray(s.type) ? s.type[0] : s.type;
+  switch (type) {
+    case 'string':
+      if (s.format === 'email') return 'fuzz@example.test';
+      if (s.format === 'date') return '1990-01-01';
+      if (s.format === 'date-time') return new Date(Date.now() + 86_400_000).toISOString();
+      if (s.format === 'uuid') return randomUUID();
+      return 'abcdefghijkl'.slice(0, Math.max(s.minLength ?? 1, Math.min(12, s.maxLength ?? 12)));
+    case 'integer':
+    case 'number':
+      return s.minimum ?? 1;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [sample(s.items, depth + 1)];
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries<Json>(s.properties ?? {})) out[k] = sample(v, depth + 1);
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+
+/** Whole-body attacks, sent raw. */
+function hostileBodies(baseline: Record<string, unknown>): { name: string; raw: string; contentType?: string }[] {
+  const base = JSON.stringify(baseline).slice(1, -1);
+  const comma = base ? ',' : '';
+  return [
+    { name: 'truncated JSON', raw: '{"a":' },
+    { name: 'not JSON', raw: "{bad json, 'single'}" },
+    { name: 'JSON null', raw: 'null' },
+    { name: 'JSON array', raw: '[1,2,3]' },
+    { name: 'JSON string', raw: '"text"' },
+    { name: 'number out of range', raw: '1e999' },
+    { name: 'empty object', raw: '{}' },
+    { name: 'nesting 5000 deep', raw: deep(5000) },
+    { name: '__proto__ key', raw: `{"__proto__":{"role":"ADMIN","isAdmin":true}${comma}${base}}` },
+    { name: 'constructor.prototype key', raw: `{"constructor":{"prototype":{"role":"ADMIN"}}${comma}${base}}` },
+    { name: 'unknown property', raw: `{${base}${comma}"role":"ADMIN"}` },
+    { name: 'duplicate keys', raw: `{${base}${comma}${base}}` },
+    { name: 'NUL byte in the raw body', raw: `{${base}${comma}"x\u0000":1}` },
+    { name: 'wrong content type', raw: JSON.stringify(baseline), contentType: 'text/plain' },
+    { name: 'form encoded', raw: 'a=1&__proto__[role]=ADMIN', contentType: 'application/x-www-form-urlencoded' },
+  ];
+}
+
+/** Replacement values for one property, by its declared type. */
+function propertyMutations(s: Json): { name: string; value: unknown }[] {
+  const type = Array.isArray(s?.type) ? s.type[0] : s?.type ?? (s?.anyOf ? 'string' : 'object');
+  const out: { name: string; value: unknown }[] = [
+    { name: 'null', value: null },
+    { name: 'nested object', value: { $gt: '', __proto__x: { a: [1, { b: 2 }] } } },
+    { name: 'array', value: [[[[['x']]]]] },
+  ];
+  if (type === 'string') {
+    out.push(
+      { name: 'number for string', value: 12345 },
+      { name: 'huge string', value: 'x'.repeat(120_000) },
+      { name: 'null byte', value: 'ab\u0000cd' },
+      { name: 'control and bidi characters', value: '\u0007\u001b[31m\u202egnp.exe' },
+      { name: 'lone surrogate and emoji', value: '\ud800💊\udfff' },
+      { name: 'sql-looking text', value: "x' or '1'='1'; drop table users; --" },
+    );
+  } else if (type === 'integer' || type === 'number') {
+    out.push(
+      { name: 'string for number', value: '12' },
+      { name: 'huge number', value: 1e308 },
+      { name: 'negative', value: -2147483649 },
+      { name: 'beyond 2^63', value: 2 ** 64 },
+      { name: 'fraction', value: 0.5 },
+    );
+  } else if (type === 'boolean') {
+    out.push({ name: 'string for boolean', value: 'true' }, { name: 'number for boolean', value: 1 });
+  } else if (type === 'array') {
+    out.push({ name: 'string for array', value: 'x' }, { name: 'thousands of items', value: Array.from({ length: 5000 }, () => ({})) });
+  } else {
+    out.push({ name: 'string for object', value: 'x' });
+  }
+  return out;
+}
+
+const PATH_VALUES = [
+  'not-a-uuid', '0', '-1', '1e999', '\u0000', "1' or '1'='1", 'x'.repeat(3000), '💊', '../../etc/passwd',
+  '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', '__proto__', 'constructor',
+];
+const QUERY_VALUES = ['', 'x'.repeat(6000), '\u0000', '-1', '1e999', '99999999999999999999', '💊\u202e', "' or 1=1--", '__proto__', '[object Object]', '2026-13-45T99:99:99Z'];
+
+// ---------- checks ----------
+
+const LEAKS: [string, RegExp][] = [
+  ['stack frame', /\n\s+at \S|\bat \S+ \(.*:\d+:\d+\)/],
+  ['source path', /node_modules|\/src\/|\.ts:\d+|\.js:\d+/],
+  ['error class text', /\b(Type|Reference|Range|Syntax)?Error:/],
+  ['SQL', /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b|syntax error at or near|violates [a-z ]*constraint|relation "/],
+];
+
+/**
+ * A fingerprint of the database: the contents of every table, except the ones a rejected request may
+ * legitimately write or that change on their own. audit_events grows with audited reads and denials
+ * (that is its job); login_failures grows with every failed login (the throttle's counter); the outbox's
+ * rows are updated by the delivery worker in the background, so only its row count is compared.
+ */
+async function fingerprint(app: TestApp, tables: string[]): Promise<Record<string, string>> {
+  const parts = tables.map((t) =>
+    t === 'mail_outbox'
+      ? sql.raw(`'${t}', (SELECT count(*)::text FROM ${t})`)
+      : sql.raw(`'${t}', (SELECT count(*)::text || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x)`),
+  );
+  const [row] = await app.database.rows<{ f: Record<string, string> }>(sql`SELECT json_build_object(${sql.join(parts, sql`, `)}) AS f`);
+  return row.f;
+}
+
+/** The attacks worth trying under every role; the others rotate through the roles. */
+const EVERY_ROLE = new Set(['truncated JSON', 'nesting 5000 deep', '__proto__ key', 'constructor.prototype key', 'unknown property']);
+
+interface Case {
+  method: string;
+  path: string;
+  token?: string;
+  who: string;
+  raw?: string;
+  contentType?: string;
+  what: string;
+}
+
+test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected requests change nothing', async (t) => {
+  const app = await build(t);
+  const patient = await createPatient(app);
+  const doctor = await createDoctor(app);
+  const admin = await createAdminUser(app);
+  await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
+  const roles: [string, string | undefined][] = [['anonymous', undefined], ['garbage token', 'x.y.z'], ['patient', patient.token], ['doctor', doctor.token], ['admin', admin.token]];
+
+  const doc = (await app.request('GET', '/openapi.json')).body;
+  const cases: Case[] = [];
+  let rotate = 0;
+  const nextRole = () => roles[rotate++ % roles.length];
+  for (const [template, ops] of Object.entries<Json>(doc.paths)) {
+    for (const [method, op] of Object.entries<Json>(ops)) {
+      const params: Json[] = op.parameters ?? [];
+      const pathParams = params.filter((p) => p.in === 'path');
+      const queryParams = params.filter((p) => p.in === 'query');
+      const fill = (over: Record<string, string> = {}) =>
+        template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(over[name] ?? randomUUID()));
+      const M = method.toUpperCase();
+      // Path parameters: every hostile value, each with two roles in rotation.
+      for (const p of pathParams) {
+        for (const v of PATH_VALUES) for (const [who, token] of [nextRole(), nextRole()]) cases.push({ method: M, path: fill({ [p.name]: v }), token, who, what: `path ${p.name}=${JSON.stringify(v.slice(0, 20))}`, raw: M === 'GET' ? undefined : '{}' });
+      }
+      // Malformed percent-encoding never reaches a route.
+      if (pathParams.length) {
+        for (const [who, token] of roles) cases.push({ method: M, path: template.replace(/\{(\w+)\}/g, '%E0%A4%A'), token, who, what: 'malformed percent-encoding', raw: M === 'GET' ? undefined : '{}' });
+      }
+      // Query parameters: each hostile value, roles in rotation; plus repeated and prototype-polluting keys.
+      for (const q of queryParams) {
+        for (const v of QUERY_VALUES) {
+          const [who, token] = nextRole();
+          cases.push({ method: M, path: `${fill()}?${encodeURIComponent(q.name)}=${encodeURIComponent(v)}`, token, who, what: `query ${q.name}=${JSON.stringify(v.slice(0, 20))}` });
+        }
+        const [who, token] = nextRole();
+        cases.push({ method: M, path: `${fill()}?${q.name}=1&${q.name}=2&${q.name}[]=3`, token, who, what: `query ${q.name} repeated` });
+      }
+      if (queryParams.length) {
+        for (const [who, token] of roles) cases.push({ method: M, path: `${fill()}?__proto__[role]=ADMIN&constructor[prototype][x]=1&unknownParam=1`, token, who, what: 'query prototype keys' });
+      }
+      // Bodies: the worst whole-body attacks with every role; the rest, and one property at a time, in rotation.
+      const schema = op.requestBody?.content?.['application/json']?.schema;
+      if (!schema) continue;
+      const baseline = (sample(schema) ?? {}) as Record<string, unknown>;
+      for (const b of hostileBodies(baseline)) {
+        for (const [who, token] of EVERY_ROLE.has(b.name) ? roles : [nextRole()]) cases.push({ method: M, path: fill(), token, who, raw: b.raw, contentType: b.contentType, what: `body: ${b.name}` });
+      }
+      for (const [prop, propSchema] of Object.entries<Json>(schema.properties ?? {})) {
+        for (const m of propertyMutations(propSchema)) {
+          const [who, token] = nextRole();
+          cases.push({ method: M, path: fill(), token, who, raw: JSON.stringify({ ...baseline, [prop]: m.value }), what: `body /${prop}: ${m.name}` });
+        }
+      }
+    }
+  }
+  t.diagnostic(`${Object.keys(doc.paths).length} paths, ${cases.length} requests`);
+  assert.ok(cases.length > 500 && cases.length < 5000, `bounded: ${cases.length} requests`);
+
+  const [{ names }] = await app.database.rows<{ names: string[] }>(sql`
+    SELECT coalesce(array_agg(table_name::text ORDER BY table_name), '{}') AS names FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ('audit_events', 'login_failures')`);
+  let before = await fingerprint(app, names);
+  const failures: string[] = [];
+  const statuses = new Map<number, number>();
+  for (const c of cases) {
+    const headers: Record<string, string> = {};
+    if (c.token) headers.authorization = `Bearer ${c.token}`;
+    if (c.raw !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
+    const res = await fetch(app.url + c.path, { method: c.method, headers, body: c.raw });
+    const text = await res.text();
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    const label = `${c.method} ${c.path.slice(0, 120)} [${c.who}] ${c.what} → ${res.status}`;
+    if (res.status >= 500) failures.push(`${label}: ${text.slice(0, 300)}`);
+    const type = res.headers.get('content-type') ?? '';
+    if (/json|text/.test(type)) {
+      for (const [leak, re] of LEAKS) if (re.test(text)) failures.push(`${label}: ${leak} in body: ${text.slice(0, 300)}`);
+    }
+    if (res.status >= 400) {
+      if (!/application\/problem\+json/.test(type)) failures.push(`${label}: error without problem+json (${type})`);
+      const after = await fingerprint(app, names);
+      const changed = names.filter((n) => after[n] !== before[n]);
+      if (changed.length) failures.push(`${label}: rejected request changed ${changed.join(', ')}`);
+      before = after;
+    } else {
+      // An accepted request may change data; the next comparison starts from here.
+      before = await fingerprint(app, names);
+    }
+    if (failures.length > 20) break;
+  }
+  t.diagnostic(`statuses: ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  assert.deepEqual(failures, []);
+  // The prototype-pollution attempts left Object.prototype alone in this process (the server's too: same process).
+  assert.equal(({} as Record<string, unknown>).role, undefined);
+  assert.equal(({} as Record<string, unknown>).isAdmin, undefined);
+});
