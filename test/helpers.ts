@@ -90,11 +90,23 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------- databases ----------
 
+let template: Promise<Blob> | null = null;
+/** Migrating costs seconds; a migrated data directory, dumped once per process, loads several times faster. */
+function pgliteTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const db = await openAndMigrate({ databaseUrl: null, pgliteDir: 'memory://' });
+    const dump = await db.pglite!.dumpDataDir('none');
+    await db.close();
+    return dump;
+  })();
+  return template;
+}
+
 /** A fresh, migrated database: PGlite in memory, or a new database on TEST_DATABASE_URL. */
 export async function freshDatabase(): Promise<{ database: Database; url: string | null; drop: () => Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    const database = await openAndMigrate({ databaseUrl: null, pgliteDir: 'memory://' });
+    const database = await openAndMigrate({ databaseUrl: null, pgliteDir: 'memory://', pgliteTemplate: await pgliteTemplate() });
     return { database, url: null, drop: async () => undefined };
   }
   const name = `tc_${process.pid}_${randomBytes(4).toString('hex')}`;

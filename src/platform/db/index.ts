@@ -34,6 +34,8 @@ export interface OpenOptions {
   pgliteDir: string;
   log?: Logger;
   poolMax?: number;
+  /** Embedded engine only: start from this data directory dump (tests clone a migrated template). */
+  pgliteTemplate?: Blob | File;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -47,6 +49,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', (err) => opts.log?.warn({ err: err.message }, 'idle database client error'));
+    // A checked-out client (e.g. inside a transaction) whose server goes away emits 'error' too; with no
+    // listener that would crash the process. The query in progress still fails and answers 503.
+    pool.on('connect', (client) => client.on('error', (err) => opts.log?.warn({ err: err.message }, 'database client error')));
     const db = drizzlePg(pool) as unknown as Db;
     database = {
       engine: 'postgres',
@@ -60,7 +65,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     };
   } else {
     if (opts.pgliteDir !== 'memory://') mkdirSync(opts.pgliteDir, { recursive: true });
-    const client = await PGlite.create(opts.pgliteDir, { extensions: { btree_gist } });
+    const client = await PGlite.create(opts.pgliteDir, { extensions: { btree_gist }, ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) });
     const db = drizzlePglite(client) as unknown as Db;
     database = {
       engine: 'pglite',
