@@ -5,6 +5,7 @@ import doctorRoutes from './doctors/routes.ts';
 import patientRoutes from './patients/routes.ts';
 import appointmentRoutes from './appointments/routes.ts';
 import prescriptionRoutes from './prescriptions/routes.ts';
+import postRoutes from './posts/routes.ts';
 import messageRoutes from './messages/routes.ts';
 import { MessageSchema } from './messages/schemas.ts';
 import { realtimeRoutes } from '../platform/websocket.ts';
@@ -26,6 +27,7 @@ export const modules: Module[] = [
   { prefix: '', plugin: patientRoutes },
   { prefix: '', plugin: appointmentRoutes },
   { prefix: '', plugin: prescriptionRoutes },
+  { prefix: '', plugin: postRoutes },
   { prefix: '', plugin: messageRoutes },
   { prefix: '', plugin: realtimeRoutes },
   { prefix: '', plugin: adminRoutes },

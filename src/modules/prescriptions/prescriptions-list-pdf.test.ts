@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PDFParse } from 'pdf-parse';
-import { build, createAdminUser, createDoctor, createPatient, expectProblem, type TestApp } from '../../../test/helpers.ts';
+import { build, createAdminUser, createDoctor, createPatient, expectProblem, sleep, type TestApp } from '../../../test/helpers.ts';
 import { RX, auditEvents, care, issue, item } from './testkit.ts';
 
 async function pdfText(app: TestApp, id: string, token: string): Promise<{ text: string; raw: Buffer; headers: Headers }> {
@@ -85,8 +85,11 @@ test('lists: patients see their own, doctors what they issued, admins all; filte
   const d2 = await createDoctor(app);
   const p1 = await createPatient(app);
   const p2 = await createPatient(app);
+  // Pauses keep issuedAt distinct, so the expected order does not hinge on the id tie-break.
   const a = await issue(app, await care(app, 'CONFIRMED', { doctor: d1, patient: p1 }));
+  await sleep(3);
   const b = await issue(app, await care(app, 'CONFIRMED', { doctor: d1, patient: p2 }));
+  await sleep(3);
   const cc = await care(app, 'COMPLETED', { doctor: d2, patient: p1 });
   const c = await issue(app, cc);
   await app.request('POST', `${RX}/${c.id}/revoke`, { token: d2.token, body: { reason: 'duplicate' } });
