@@ -1,9 +1,22 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import {
   appointmentFixture, build, connectWs, createDoctor, createPatient, ENGINE, openWs, sleep, type TestApp,
 } from '../../../test/helpers.ts';
+
+// Two apps for the file: default settings, and one with tight limits and a fast heartbeat.
+let app: TestApp;
+let tight: TestApp;
+before(async () => {
+  [app, tight] = await Promise.all([
+    build(),
+    build(undefined, { wsAuthTimeoutMs: 200, wsHeartbeatMs: 100, wsMaxPayloadBytes: 1024, wsMaxConnectionsPerUser: 2 }),
+  ]);
+});
+after(async () => {
+  await Promise.all([app.close(), tight.close()]);
+});
 
 async function pair(app: TestApp) {
   const doctor = await createDoctor(app);
@@ -12,8 +25,8 @@ async function pair(app: TestApp) {
   return { doctor, patient };
 }
 
-test('a socket that sends no auth frame is closed with 4408; one that sends it too late too', async (t) => {
-  const app = await build(t, { wsAuthTimeoutMs: 200 });
+test('a socket that sends no auth frame is closed with 4408; one that sends it too late too', async () => {
+  const app = tight;
   const silent = await openWs(app);
   assert.equal((await silent.closed).code, 4408);
   const { patient } = await pair(app);
@@ -24,8 +37,7 @@ test('a socket that sends no auth frame is closed with 4408; one that sends it t
   assert.equal(late.frames.length, 0);
 });
 
-test('a bad token, a malformed or wrong first frame close with 4401; a suspended account with 4403', async (t) => {
-  const app = await build(t);
+test('a bad token, a malformed or wrong first frame close with 4401; a suspended account with 4403', async () => {
   const { patient } = await pair(app);
   const firsts = [
     JSON.stringify({ type: 'auth', accessToken: 'aaa.bbb.ccc' }),
@@ -48,15 +60,13 @@ test('a bad token, a malformed or wrong first frame close with 4401; a suspended
   assert.equal((await c.closed).code, 4403);
 });
 
-test('a plain HTTP GET of the WebSocket endpoint is 400, not an upgrade', async (t) => {
-  const app = await build(t);
+test('a plain HTTP GET of the WebSocket endpoint is 400, not an upgrade', async () => {
   const res = await app.request('GET', '/api/v1/ws');
   assert.equal(res.status, 400);
   assert.equal(res.body.code, 'VALIDATION_FAILED');
 });
 
-test('message.created reaches every socket of the recipient and the sender, and nobody else', async (t) => {
-  const app = await build(t);
+test('message.created reaches every socket of the recipient and the sender, and nobody else', async () => {
   const { doctor, patient } = await pair(app);
   const stranger = await createPatient(app);
   const [d1, d2, p1, s1] = await Promise.all([connectWs(app, doctor.token), connectWs(app, doctor.token), connectWs(app, patient.token), connectWs(app, stranger.token)]);
@@ -70,8 +80,7 @@ test('message.created reaches every socket of the recipient and the sender, and 
   assert.deepEqual(s1.frames.map((f) => f.type), ['ready']);
 });
 
-test('message.read tells the sender which of their messages were read; appointment.updated events are delivered too', async (t) => {
-  const app = await build(t);
+test('message.read tells the sender which of their messages were read; appointment.updated events are delivered too', async () => {
   const { doctor, patient } = await pair(app);
   const m = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'x' } });
   const p1 = await connectWs(app, patient.token);
@@ -87,8 +96,8 @@ test('message.read tells the sender which of their messages were read; appointme
   assert.deepEqual((await p1.next((f) => f.type === 'appointment.updated')).appointment, { id: 'a1', status: 'CONFIRMED' });
 });
 
-test('heartbeats drop a socket that stops answering pings; app-level ping frames get a pong', async (t) => {
-  const app = await build(t, { wsHeartbeatMs: 100 });
+test('heartbeats drop a socket that stops answering pings; app-level ping frames get a pong', async () => {
+  const app = tight;
   const { patient } = await pair(app);
   const c = await connectWs(app, patient.token);
   c.ws.send(JSON.stringify({ type: 'ping' }));
@@ -104,8 +113,8 @@ test('heartbeats drop a socket that stops answering pings; app-level ping frames
   assert.equal(closed.code, 1006, 'terminated without a close handshake');
 });
 
-test('oversized frames close the socket (1009) and a user beyond the connection cap is refused (4429)', async (t) => {
-  const app = await build(t, { wsMaxPayloadBytes: 1024, wsMaxConnectionsPerUser: 2 });
+test('oversized frames close the socket (1009) and a user beyond the connection cap is refused (4429)', async () => {
+  const app = tight;
   const { patient } = await pair(app);
   const big = await openWs(app);
   big.ws.send(JSON.stringify({ type: 'auth', accessToken: 'x'.repeat(2000) }));
@@ -117,8 +126,8 @@ test('oversized frames close the socket (1009) and a user beyond the connection 
   assert.equal((await third.closed).code, 4429);
 });
 
-test('a socket whose session is revoked (logout) is closed with 4401 at the next heartbeat', async (t) => {
-  const app = await build(t, { wsHeartbeatMs: 100 });
+test('a socket whose session is revoked (logout) is closed with 4401 at the next heartbeat', async () => {
+  const app = tight;
   const { patient } = await pair(app);
   const c = await connectWs(app, patient.token);
   const person = await createPatient(app);
