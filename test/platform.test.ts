@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { build, expectProblem } from './helpers.ts';
+import { ConfigError, ensureSecret, loadConfig } from '../src/platform/config.ts';
+import { installErrorHandling } from '../src/platform/http.ts';
+import { AppError } from '../src/platform/errors.ts';
+
+test('x-request-id is echoed when sane and generated otherwise, on every response', async (t) => {
+  const app = await build(t);
+  const sane = await app.request('GET', '/health/live', { headers: { 'x-request-id': 'abc-123.def' } });
+  assert.equal(sane.headers.get('x-request-id'), 'abc-123.def');
+  const insane = await app.request('GET', '/health/live', { headers: { 'x-request-id': 'bad id <script>' } });
+  assert.match(insane.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  const missing = await app.request('GET', '/nope');
+  assert.match(missing.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  expectProblem(missing, 404, 'NOT_FOUND');
+  assert.equal(missing.body.requestId, missing.headers.get('x-request-id'));
+});
+
+test('health: live and ready answer 200 while the database answers', async (t) => {
+  const app = await build(t);
+  assert.equal((await app.request('GET', '/health/live')).status, 200);
+  const ready = await app.request('GET', '/health/ready');
+  assert.equal(ready.status, 200);
+  assert.equal(ready.body.engine, app.database.engine);
+});
+
+test('the OpenAPI 3.1 document is generated from the route schemas and /docs serves it', async (t) => {
+  const app = await build(t);
+  const doc = await app.request('GET', '/openapi.json');
+  assert.equal(doc.status, 200);
+  assert.equal(doc.body.openapi, '3.1.0');
+  const login = doc.body.paths['/api/v1/auth/login'].post;
+  assert.deepEqual(login.requestBody.content['application/json'].schema.required.sort(), ['login', 'password']);
+  assert.equal(login.requestBody.content['application/json'].schema.additionalProperties, false);
+  assert.ok(doc.body.components.schemas.Problem);
+  assert.ok(doc.body.paths['/api/v1/me'].get.security);
+  const docs = await app.request('GET', '/docs/');
+  assert.equal(docs.status, 200);
+  assert.match(docs.text, /swagger/i);
+});
+
+test('an oversized body is 400 VALIDATION_FAILED, not 413 or 5xx', async (t) => {
+  const app = await build(t, { bodyLimitBytes: 2048 });
+  const res = await app.request('POST', '/api/v1/auth/login', { body: { login: 'x'.repeat(5000), password: 'y' } });
+  expectProblem(res, 400, 'VALIDATION_FAILED');
+});
+
+test('a 500 says only INTERNAL and the request id; AppErrors render as problem+json', async () => {
+  const app = Fastify({ logger: false });
+  installErrorHandling(app);
+  app.get('/boom', async () => { throw new Error('secret SQL: SELECT * FROM users at line 3'); });
+  app.get('/conflict', async () => { throw new AppError('SLOT_UNAVAILABLE', 'taken'); });
+  const boom = await app.inject({ method: 'GET', url: '/boom' });
+  assert.equal(boom.statusCode, 500);
+  const body = boom.json();
+  assert.equal(body.code, 'INTERNAL');
+  assert.ok(body.requestId);
+  assert.doesNotMatch(boom.body, /secret|SELECT|line 3|stack/);
+  assert.match(boom.headers['content-type'] as string, /application\/problem\+json/);
+  const c = await app.inject({ method: 'GET', url: '/conflict' });
+  assert.equal(c.statusCode, 409);
+  assert.equal(c.json().code, 'SLOT_UNAVAILABLE');
+});
+
+test('configuration: an invalid value stops start-up with a message naming the variable', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ DATABASE_URL: 'not a url' }, /DATABASE_URL/],
+    [{ SMTP_URL: 'http://mail' }, /SMTP_URL/],
+    [{ PUBLIC_URL: 'ftp://x' }, /PUBLIC_URL/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ JWT_SECRET: 'short' }, /JWT_SECRET/],
+    [{ MAIL_FROM: 'nobody' }, /MAIL_FROM/],
+    [{ LOGIN_MAX_FAILURES_PER_ADDRESS: '-1' }, /LOGIN_MAX_FAILURES_PER_ADDRESS/],
+  ];
+  for (const [env, re] of cases) assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && re.test((e as Error).message));
+  const c = loadConfig({});
+  assert.equal(c.port, 3000);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.databaseUrl, null);
+  assert.equal(c.publicUrl, 'http://127.0.0.1:3000');
+});
+
+test('the signing secret is generated once, kept in DATA_DIR with owner-only permissions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'telecare-secret-'));
+  const a = ensureSecret(loadConfig({ DATA_DIR: dir }));
+  const b = ensureSecret(loadConfig({ DATA_DIR: dir }));
+  assert.equal(a.jwtSecret, b.jwtSecret);
+  assert.ok(a.jwtSecret.length >= 32);
+  assert.equal(statSync(join(dir, 'secret.key')).mode & 0o777, 0o600);
+  assert.equal(readFileSync(join(dir, 'secret.key'), 'utf8').trim(), a.jwtSecret);
+  assert.equal(ensureSecret(loadConfig({ DATA_DIR: dir, JWT_SECRET: 'y'.repeat(40) })).jwtSecret, 'y'.repeat(40));
+});
