@@ -39,7 +39,8 @@ export interface Replay { statusCode: number; body: unknown }
  * A concurrent request with the same key blocks on the primary key until the owner commits or rolls back.
  */
 export async function claim(ex: Executor, userId: string, key: string, hash: string): Promise<Replay | null> {
-  await ex.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), lte(idempotencyKeys.expiresAt, sql`now()`)));
+  // Expired keys of this user go now (this one included), which keeps the table to a day of keys per user.
+  await ex.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), lte(idempotencyKeys.expiresAt, sql`now()`)));
   const claimed = await ex
     .insert(idempotencyKeys)
     .values({ userId, key, requestHash: hash, expiresAt: sql`now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})` })
