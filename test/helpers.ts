@@ -15,6 +15,9 @@ import { openAndMigrate, type Database } from '../src/platform/db/index.ts';
 import { createAdmin } from '../src/modules/auth/service.ts';
 import { Passwords } from '../src/platform/passwords.ts';
 
+// One secret per test process, so a second instance on the same database accepts the first one's tokens.
+const TEST_JWT_SECRET = randomBytes(32).toString('hex');
+
 export const ENGINE = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
 // ---------- SMTP ----------
@@ -164,7 +167,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     ...base,
     port: 0,
-    jwtSecret: randomBytes(32).toString('hex'),
+    jwtSecret: TEST_JWT_SECRET,
     smtpUrl: `smtp://127.0.0.1:${mailbox.port}`,
     publicUrl: 'http://telecare.test',
     // Cheap hashing keeps the suite fast; production uses the configured OWASP baseline.
