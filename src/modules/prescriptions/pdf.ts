@@ -15,11 +15,48 @@ const FONT_CANDIDATES: [string, string][] = [
 ];
 const FONTS = FONT_CANDIDATES.find(([r, b]) => existsSync(r) && existsSync(b)) ?? null;
 
+// Characters the standard fonts' WinAnsi encoding can print: Latin-1 plus a few typographic extras.
+const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
+const NO_DECOMPOSITION: Record<string, string> = { Ł: 'L', ł: 'l', Đ: 'D', đ: 'd', ı: 'i', Ħ: 'H', ħ: 'h', Ŧ: 'T', ŧ: 't' };
+const winAnsi = (c: string) => (c >= ' ' && c <= '~') || (c >= '\u00a0' && c <= '\u00ff') || c === '\n' || WIN_ANSI_EXTRA.has(c);
+
+/**
+ * Without a Unicode font, text is folded to what Helvetica can print ("Łukasz Żółć" → "Lukasz Zólc"),
+ * never garbled; a character with no Latin equivalent becomes "?".
+ */
+export function winAnsiSafe(text: string): string {
+  let out = '';
+  for (const c of text) {
+    if (winAnsi(c)) { out += c; continue; }
+    const folded = NO_DECOMPOSITION[c] ?? c.normalize('NFKD').replace(/\p{M}/gu, '');
+    out += [...folded].every(winAnsi) && folded !== '' ? folded : '?';
+  }
+  return out;
+}
+
+function foldForStandardFont(rx: PrescriptionRow, parties: PdfParties): { rx: PrescriptionRow; parties: PdfParties } {
+  const f = winAnsiSafe;
+  const opt = (v: string | undefined) => (v === undefined ? undefined : f(v));
+  return {
+    rx: {
+      ...rx,
+      notes: rx.notes === null ? null : f(rx.notes),
+      revocationReason: rx.revocationReason === null ? null : f(rx.revocationReason),
+      items: rx.items.map((i) => ({ ...i, medication: f(i.medication), dosage: f(i.dosage), frequency: f(i.frequency), route: opt(i.route), instructions: opt(i.instructions) })),
+    },
+    parties: {
+      doctor: { ...parties.doctor, firstname: f(parties.doctor.firstname), lastname: f(parties.doctor.lastname), specialization: f(parties.doctor.specialization), licenseNumber: f(parties.doctor.licenseNumber) },
+      patient: { ...parties.patient, firstname: f(parties.patient.firstname), lastname: f(parties.patient.lastname) },
+    },
+  };
+}
+
 const dateUtc = (d: Date) => d.toISOString().slice(0, 10);
 const dateTimeUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** Renders a printable A4 prescription. A revoked one carries a red REVOKED stamp and the reason. */
-export function renderPrescriptionPdf(rx: PrescriptionRow, parties: PdfParties): Promise<Buffer> {
+export function renderPrescriptionPdf(original: PrescriptionRow, originalParties: PdfParties): Promise<Buffer> {
+  const { rx, parties } = FONTS ? { rx: original, parties: originalParties } : foldForStandardFont(original, originalParties);
   const doc = new PDFDocument({
     size: 'A4',
     margin: 56,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { PDFParse } from 'pdf-parse';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem, sleep, type TestApp } from '../../../test/helpers.ts';
 import { RX, auditEvents, care, issue, item } from './testkit.ts';
+import { winAnsiSafe } from './pdf.ts';
 
 async function pdfText(app: TestApp, id: string, token: string): Promise<{ text: string; raw: Buffer; headers: Headers }> {
   const res = await fetch(`${app.url}${RX}/${id}/pdf`, { headers: { authorization: `Bearer ${token}` } });
@@ -35,13 +36,15 @@ test('the PDF is a printable A4 prescription with both parties, the date, every 
     // A4 in PostScript points.
     assert.match(raw.toString('latin1'), /\/MediaBox \[0 0 595\.28 841\.89\]/);
     for (const expected of [
-      'Dr. Jürgen Łukaszewicz', 'Internal Medicine', 'DE-LIC-4711', 'Ada Lovelace', '1990-12-10', rx.issuedAt.slice(0, 10),
+      'Internal Medicine', 'DE-LIC-4711', 'Ada Lovelace', '1990-12-10', rx.issuedAt.slice(0, 10),
       'Amoxicillin 500 mg', 'Route: oral', 'Frequency: 3 times daily', 'Duration: 7 days', 'Quantity: 21', 'Instructions: Take with food',
       'Paracetamol 1 g', 'Frequency: every 6 hours', 'Duration: 1 day', 'No more than 4 g a day',
       'Rest and drink plenty of water', rx.id,
     ]) {
       assert.ok(text.includes(expected), `PDF text lacks "${expected}":\n${text}`);
     }
+    // Printed as is with the host's Unicode font, folded to "Lukaszewicz" with the built-in Helvetica.
+    assert.match(text, /Dr\. Jürgen [ŁL]ukaszewicz/);
     assert.ok(!text.includes('REVOKED'));
   }
   const events = await auditEvents(app, 'prescription.pdf.read', rx.id);
@@ -145,4 +148,11 @@ test('list pages neither skip nor repeat prescriptions while new ones are issued
   // Pages walk the keyset order: issuedAt descending, ties broken by id descending.
   const expected = [...issued].sort((x, y) => y.issuedAt.localeCompare(x.issuedAt) || (y.id > x.id ? 1 : -1)).map((r) => r.id);
   assert.deepEqual(seen.filter((id) => initial.includes(id)), expected);
+});
+
+test('without a Unicode font, names are folded to printable Latin rather than garbled', () => {
+  assert.equal(winAnsiSafe('Łukasz Żółć'), 'Lukasz Zólc'); // ó is Latin-1: kept
+  assert.equal(winAnsiSafe('Jürgen Müller – “Dr.” Ørsted'), 'Jürgen Müller – “Dr.” Ørsted');
+  assert.equal(winAnsiSafe('Đorđe Ħal'), 'Dorde Hal');
+  assert.equal(winAnsiSafe('李 Anna'), '? Anna');
 });
