@@ -3,8 +3,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { build, createPatient, freshDatabase, mailbox, patientBody, sleep } from './helpers.ts';
+import { openAndMigrate, openDatabase, pgliteDirFor } from '../src/platform/db/index.ts';
+import { AccessTokens } from '../src/platform/tokens.ts';
+
+/** FAULTS_TRACE=1 prints the phases, to locate a hang. */
+const trace = (m: string) => { if (process.env.FAULTS_TRACE) console.error(`[faults] ${m}`); };
 
 const SERVER_ONLY = process.env.TEST_DATABASE_URL ? false : 'needs a PostgreSQL server (set TEST_DATABASE_URL): the embedded engine runs in-process and cannot be cut off';
 
@@ -61,11 +71,17 @@ test('PostgreSQL unreachable under traffic: 503 UNAVAILABLE and ready 503, no ot
   const viaProxy = new URL(fresh.url!);
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);
+  // Closed in this order: the app while the proxy is up, then the proxy, then the database.
+  const app = await build(undefined, {}, { databaseUrl: viaProxy.toString() });
   t.after(async () => {
+    proxy.restore();
+    await app.close();
+    trace('app closed');
     await proxy.stop();
+    trace('proxy stopped');
     await fresh.drop();
+    trace('dropped');
   });
-  const app = await build(t, {}, { databaseUrl: viaProxy.toString() });
   const patient = await createPatient(app);
 
   const seen: { phase: string; path: string; status: number; code?: string }[] = [];
@@ -80,6 +96,7 @@ test('PostgreSQL unreachable under traffic: 503 UNAVAILABLE and ready 503, no ot
     }
   }));
 
+  trace('loaded');
   await sleep(500);
   phase = 'down';
   proxy.cut();
@@ -93,6 +110,7 @@ test('PostgreSQL unreachable under traffic: 503 UNAVAILABLE and ready 503, no ot
   assert.ok(Number(me.headers.get('retry-after')) > 0);
   assert.equal((await app.request('GET', '/health/live')).status, 200, 'the process itself stays live');
 
+  trace('checked down');
   phase = 'recovering';
   proxy.restore();
   const deadline = Date.now() + 15_000;
@@ -101,9 +119,11 @@ test('PostgreSQL unreachable under traffic: 503 UNAVAILABLE and ready 503, no ot
     await sleep(100);
   }
   phase = 'back';
+  trace('ready again');
   await sleep(500);
   stop = true;
   await load;
+  trace('load stopped');
 
   const bad = seen.filter((s) => s.status >= 500 && !(s.status === 503 && s.code === 'UNAVAILABLE'));
   assert.deepEqual(bad, [], 'the only 5xx while the database is away is 503 UNAVAILABLE');
@@ -145,4 +165,131 @@ test('SMTP down during registrations: every mail arrives once SMTP is back, none
   assert.equal(new Set(ours.map((m) => m.messageId)).size, emails.length, 'no Message-ID twice');
   const [pending] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM mail_outbox WHERE sent_at IS NULL`);
   assert.equal(pending.n, 0);
+});
+
+// ---------- SIGKILL during a booking load ----------
+
+async function freePortNumber(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+function startServer(env: Record<string, string>): { proc: ChildProcess; exited: Promise<unknown> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return { proc, exited: new Promise((resolve) => proc.once('exit', resolve)) };
+}
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return;
+    } catch {
+      // not yet listening
+    }
+    assert.ok(Date.now() < deadline, 'server ready within 60 s');
+    await sleep(100);
+  }
+}
+
+test('SIGKILL of the server during a booking load: after restart every 201 exists and no slot is double-booked', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'telecare-kill-'));
+  let databaseUrl = '';
+  let drop = async () => undefined as unknown;
+  if (process.env.TEST_DATABASE_URL) {
+    const fresh = await freshDatabase();
+    await fresh.database.close();
+    databaseUrl = fresh.url!;
+    drop = fresh.drop;
+  }
+  t.after(async () => {
+    await drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const jwtSecret = randomBytes(32).toString('hex');
+  // Seed straight into the database the child will own: a doctor bookable round the clock, 20 patients with sessions.
+  const db = await openAndMigrate({ databaseUrl: databaseUrl || null, pgliteDir: pgliteDirFor(dataDir) });
+  const tokens = new AccessTokens(jwtSecret, 3600);
+  const mk = async (username: string, role: 'DOCTOR' | 'PATIENT') => {
+    const [u] = await db.rows<{ id: string }>(sql`INSERT INTO users (username, email, password_hash, firstname, lastname, role, email_verified_at)
+      VALUES (${username}, ${username + '@kill.test'}, 'x', 'K', 'Ill', ${role}, now()) RETURNING id`);
+    const [s] = await db.rows<{ id: string }>(sql`INSERT INTO sessions (user_id, expires_at) VALUES (${u.id}, now() + interval '1 hour') RETURNING id`);
+    return { id: u.id, token: await tokens.sign({ sub: u.id, sid: s.id, role }) };
+  };
+  const doctor = await mk('killdoc', 'DOCTOR');
+  await db.rows(sql`INSERT INTO doctors (id, specialization, license_number, timezone, slot_minutes, min_notice_minutes, max_advance_days, verification_status, verified_at)
+    VALUES (${doctor.id}, 'Cardiology', 'LIC-K', 'UTC', 5, 0, 365, 'VERIFIED', now())`);
+  await db.rows(sql`INSERT INTO availability_rules (doctor_id, weekday, start_minute, end_minute) SELECT ${doctor.id}, d, 0, 1440 FROM generate_series(1, 7) d`);
+  const patients: { id: string; token: string }[] = [];
+  for (let i = 0; i < 20; i++) {
+    const p = await mk(`killpat${i}`, 'PATIENT');
+    await db.rows(sql`INSERT INTO patients (id, date_of_birth, gender) VALUES (${p.id}, '1980-01-01', 'male')`);
+    patients.push(p);
+  }
+  await db.close();
+
+  const port = await freePortNumber();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: jwtSecret, LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '0', SMTP_URL: '' };
+  let server = startServer(env);
+  t.after(() => { server.proc.kill('SIGKILL'); });
+  await waitReady(url);
+
+  // Every slot is wanted by two patients at once: one must win, the other get 409.
+  const day = new Date();
+  day.setUTCHours(0, 0, 0, 0);
+  const base = day.getTime() + 2 * 86_400_000;
+  const created: { id: string; patient: number; startsAt: string }[] = [];
+  let n = 0;
+  let killed = false;
+  const load = Promise.all(patients.map(async (_p, w) => {
+    while (!killed) {
+      const i = n++;
+      const startsAt = new Date(base + Math.floor(i / 2) * 5 * 60_000).toISOString();
+      try {
+        const res: Response = await fetch(`${url}/api/v1/appointments`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${patients[w].token}` },
+          body: JSON.stringify({ doctorId: doctor.id, startsAt }),
+        });
+        const body = (await res.json()) as { id: string; code?: string };
+        if (res.status === 201) created.push({ id: body.id, patient: w, startsAt });
+        else assert.ok(res.status === 409 || res.status === 503, `unexpected ${res.status} ${JSON.stringify(body)}`);
+      } catch {
+        if (!killed) await sleep(5); // a connection the kill cut
+      }
+    }
+  }));
+  // Kill mid-load, once enough bookings were acknowledged (bounded in time on a slow machine).
+  const until = Date.now() + 20_000;
+  while (created.length < 15 && Date.now() < until) await sleep(20);
+  server.proc.kill('SIGKILL');
+  await server.exited;
+  killed = true;
+  await load;
+  assert.ok(created.length > 5, `bookings succeeded before the kill (${created.length})`);
+
+  server = startServer(env);
+  await waitReady(url);
+  for (const c of created) {
+    const res = await fetch(`${url}/api/v1/appointments/${c.id}`, { headers: { authorization: `Bearer ${patients[c.patient].token}` } });
+    assert.equal(res.status, 200, `appointment ${c.id} answered 201 before the kill and must exist`);
+    assert.equal(((await res.json()) as { startsAt: string }).startsAt, c.startsAt);
+  }
+  const list = await fetch(`${url}/api/v1/appointments?limit=100`, { headers: { authorization: `Bearer ${doctor.token}` } });
+  assert.equal(list.status, 200);
+  const graceful = server.exited;
+  server.proc.kill('SIGTERM');
+  await graceful;
+
+  const check = await openDatabase({ databaseUrl: databaseUrl || null, pgliteDir: pgliteDirFor(dataDir) });
+  const doubles = await check.rows(sql`SELECT starts_at, count(*) FROM appointments WHERE doctor_id = ${doctor.id} AND status IN ('PENDING', 'CONFIRMED') GROUP BY starts_at HAVING count(*) > 1`);
+  const [{ total }] = await check.rows<{ total: number }>(sql`SELECT count(*)::int AS total FROM appointments WHERE doctor_id = ${doctor.id}`);
+  await check.close();
+  assert.deepEqual(doubles, [], 'no slot is held twice');
+  assert.ok(total >= created.length, `${total} stored ≥ ${created.length} acknowledged`);
+  t.diagnostic(`${created.length} bookings acknowledged before SIGKILL, ${total} stored`);
 });
