@@ -1,5 +1,6 @@
 // Shared TypeBox building blocks, so every module spells the contract's formats the same way.
 import { Type, type TSchema } from 'typebox';
+import { validation } from './errors.ts';
 
 /** No NUL or other C0 control characters except tab/newline: PostgreSQL text cannot hold NUL. */
 const SAFE_TEXT = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$';
@@ -31,6 +32,14 @@ export function isValidTimezone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A date of birth must be a real calendar date, in the past, and not before 1900. */
+export function checkDateOfBirth(dob: string, path = '/dateOfBirth'): void {
+  const d = new Date(`${dob}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob) throw validation(path, 'is not a calendar date');
+  if (d.getTime() >= Date.now()) throw validation(path, 'must be in the past');
+  if (d.getUTCFullYear() < 1900) throw validation(path, 'must not be before 1900');
 }
 
 /** Whole years between a YYYY-MM-DD birth date and today (UTC). */

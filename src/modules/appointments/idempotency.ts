@@ -1,11 +1,11 @@
 // Idempotency-Key for booking, stored in the database so every instance shares it.
 import { createHash } from 'node:crypto';
 import { and, eq, lte, sql } from 'drizzle-orm';
-import { integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { AppError } from '../../platform/errors.ts';
 import type { Executor } from '../../platform/db/index.ts';
+import { ts } from '../../platform/db/tables.ts';
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const idempotencyKeys = pgTable('idempotency_keys', {
   userId: uuid('user_id').notNull(),

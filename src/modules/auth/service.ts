@@ -4,7 +4,7 @@ import { enqueueMail } from '../../platform/mail.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../../platform/guards.ts';
-import { isValidTimezone } from '../../platform/schema.ts';
+import { checkDateOfBirth, isValidTimezone } from '../../platform/schema.ts';
 import { hashToken, newOpaqueToken } from '../../platform/tokens.ts';
 import { toPatient } from '../patients/schemas.ts';
 import { toDoctorPrivate } from '../doctors/schemas.ts';
@@ -46,64 +46,56 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function checkDateOfBirth(dob: string): void {
-  const d = new Date(`${dob}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob) throw validation('/dateOfBirth', 'is not a calendar date');
-  if (d.getTime() >= Date.now()) throw validation('/dateOfBirth', 'must be in the past');
-  if (d.getUTCFullYear() < 1900) throw validation('/dateOfBirth', 'must be after 1900');
+
+/**
+ * The account, its role's profile, the verification mail and the audit event commit together or not
+ * at all; the username/email unique indexes decide races (409 via the error handler).
+ */
+async function registerUser<T>(
+  p: Platform,
+  meta: RequestMeta,
+  body: RegisterPatientBody | RegisterDoctorBody,
+  role: 'PATIENT' | 'DOCTOR',
+  createProfile: (tx: Executor, user: repo.UserRow) => Promise<T>,
+): Promise<{ user: ReturnType<typeof toUser>; profile: T }> {
+  const passwordHash = await p.passwords.hash(body.password);
+  const result = await p.db.transaction(async (tx) => {
+    const user = await repo.insertUser(tx, {
+      username: body.username.toLowerCase(),
+      email: body.email,
+      passwordHash,
+      firstname: body.firstname,
+      lastname: body.lastname,
+      role,
+    });
+    const profile = await createProfile(tx, user);
+    await queueVerificationMail(p, tx, user);
+    await audit(tx, meta, {
+      action: 'auth.register',
+      resourceType: role === 'PATIENT' ? 'patient' : 'doctor',
+      resourceId: user.id,
+      patientId: role === 'PATIENT' ? user.id : null,
+      actorId: user.id,
+      actorRole: role,
+    });
+    return { user: toUser(user), profile };
+  });
+  p.mail.kick();
+  return result;
 }
 
 export async function registerPatient(p: Platform, meta: RequestMeta, body: RegisterPatientBody) {
   checkDateOfBirth(body.dateOfBirth);
-  const passwordHash = await p.passwords.hash(body.password);
-  const result = await p.db.transaction(async (tx) => {
-    const user = await repo.insertUser(tx, {
-      username: body.username.toLowerCase(),
-      email: body.email,
-      passwordHash,
-      firstname: body.firstname,
-      lastname: body.lastname,
-      role: 'PATIENT',
-    });
-    const patient = await repo.insertPatient(tx, {
-      id: user.id,
-      dateOfBirth: body.dateOfBirth,
-      gender: body.gender,
-      medicalHistory: body.medicalHistory ?? '',
-    });
-    await queueVerificationMail(p, tx, user);
-    await audit(tx, meta, { action: 'auth.register', resourceType: 'patient', resourceId: user.id, patientId: user.id, actorId: user.id, actorRole: 'PATIENT' });
-    return { user: toUser(user), patient: toPatient(user, patient) };
-  });
-  p.mail.kick();
-  return result;
+  const { user, profile } = await registerUser(p, meta, body, 'PATIENT', async (tx, u) =>
+    toPatient(u, await repo.insertPatient(tx, { id: u.id, dateOfBirth: body.dateOfBirth, gender: body.gender, medicalHistory: body.medicalHistory ?? '' })));
+  return { user, patient: profile };
 }
 
 export async function registerDoctor(p: Platform, meta: RequestMeta, body: RegisterDoctorBody) {
   if (!isValidTimezone(body.timezone)) throw validation('/timezone', 'is not an IANA time zone');
-  const passwordHash = await p.passwords.hash(body.password);
-  const result = await p.db.transaction(async (tx) => {
-    const user = await repo.insertUser(tx, {
-      username: body.username.toLowerCase(),
-      email: body.email,
-      passwordHash,
-      firstname: body.firstname,
-      lastname: body.lastname,
-      role: 'DOCTOR',
-    });
-    const doctor = await repo.insertDoctor(tx, {
-      id: user.id,
-      specialization: body.specialization,
-      licenseNumber: body.licenseNumber,
-      bio: body.bio ?? '',
-      timezone: body.timezone,
-    });
-    await queueVerificationMail(p, tx, user);
-    await audit(tx, meta, { action: 'auth.register', resourceType: 'doctor', resourceId: user.id, actorId: user.id, actorRole: 'DOCTOR' });
-    return { user: toUser(user), doctor: toDoctorPrivate(user, doctor) };
-  });
-  p.mail.kick();
-  return result;
+  const { user, profile } = await registerUser(p, meta, body, 'DOCTOR', async (tx, u) =>
+    toDoctorPrivate(u, await repo.insertDoctor(tx, { id: u.id, specialization: body.specialization, licenseNumber: body.licenseNumber, bio: body.bio ?? '', timezone: body.timezone })));
+  return { user, doctor: profile };
 }
 
 export async function verifyEmail(p: Platform, meta: RequestMeta, token: string) {

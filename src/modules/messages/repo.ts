@@ -1,8 +1,8 @@
-import { bigserial, bigint, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, bigint, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../platform/db/index.ts';
+import { ts } from '../../platform/db/tables.ts';
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const messages = pgTable('messages', {
   id: uuid('id').primaryKey().defaultRandom(),

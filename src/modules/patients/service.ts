@@ -1,4 +1,5 @@
-import { notFound, validation } from '../../platform/errors.ts';
+import { notFound } from '../../platform/errors.ts';
+import { checkDateOfBirth } from '../../platform/schema.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../../platform/guards.ts';
@@ -29,12 +30,6 @@ export async function getOne(p: Platform, meta: Authed, patientId: string) {
   });
 }
 
-function checkDateOfBirth(dob: string): void {
-  const d = new Date(`${dob}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob) throw validation('/dateOfBirth', 'is not a calendar date');
-  if (d.getTime() >= Date.now()) throw validation('/dateOfBirth', 'must be in the past');
-  if (d.getUTCFullYear() < 1900) throw validation('/dateOfBirth', 'must not be before 1900');
-}
 
 export async function patchMe(p: Platform, meta: Authed, body: PatientPatchBody) {
   if (body.dateOfBirth !== undefined) checkDateOfBirth(body.dateOfBirth);

@@ -1,9 +1,8 @@
 import { and, arrayContains, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, users } from '../../platform/db/tables.ts';
+import { doctors, users, ts } from '../../platform/db/tables.ts';
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const nowMs = sql`date_trunc('milliseconds', now())`;
 
 // The generated `search` tsvector column (migrations/0005_posts.sql) is only ever used in SQL, so it is not mapped here.

@@ -1,11 +1,10 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, patients, users } from '../../platform/db/tables.ts';
+import { doctors, patients, users, ts } from '../../platform/db/tables.ts';
 import { appointments } from '../appointments/repo.ts';
 import type { PrescriptionItem } from './schemas.ts';
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const prescriptions = pgTable('prescriptions', {
   id: uuid('id').primaryKey().defaultRandom(),

@@ -1,7 +1,8 @@
 // Drizzle definitions of the foundation tables (migrations/0001_identity.sql is the source of truth).
 import { bigserial, boolean, date, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+/** A timestamptz column read as a Date: every table's timestamps are instants in UTC. */
+export const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey().defaultRandom(),
