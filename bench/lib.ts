@@ -1,0 +1,84 @@
+// Shared plumbing of the benchmark: child processes, autocannon runs, percentiles, RSS.
+import { spawn, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Seconds per load measurement; BENCH_SECONDS overrides (the whole run stays within minutes). */
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+
+export interface Child {
+  proc: ChildProcess;
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `node --import tsx <script>` and waits until `readyPath` answers 200. */
+export async function startChild(script: string, env: Record<string, string>, port: number, nodeArgs: string[] = [], readyPath = '/health/ready'): Promise<Child> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let exited = false;
+  proc.once('exit', () => { exited = true; });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600 && !exited; i++) {
+    try {
+      if ((await fetch(url + readyPath)).ok) {
+        return {
+          proc,
+          url,
+          stop: async () => {
+            if (exited) return;
+            const gone = new Promise((r) => proc.once('exit', r));
+            proc.kill('SIGTERM');
+            await Promise.race([gone, sleep(15_000).then(() => proc.kill('SIGKILL'))]);
+          },
+        };
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`${script} did not become ready on port ${port}`);
+}
+
+let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
+export const freePort = () => nextPort++;
+
+export interface Load {
+  rps: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+export async function load(opts: autocannon.Options): Promise<Load> {
+  const r = await autocannon({ duration: SECONDS, connections: 10, ...opts });
+  const ok = r['2xx'];
+  return {
+    rps: ok / r.duration,
+    ok,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    mean: r.latency.average,
+  };
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+
+export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/** A ratio with two significant digits when small, so that 0.0013 does not print as 0.00. */
+export const ratio = (n: number) => (!Number.isFinite(n) ? 'n/a' : n < 0.1 ? n.toPrecision(2) : n.toFixed(2));
