@@ -43,30 +43,36 @@ export async function findDoctorWithUser(ex: Executor, id: string, onlyBookable 
 
 const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+// Directory columns kept by triggers (migration 0008), not part of the Drizzle model: they mirror users'
+// names and status onto the doctors row so one partial index serves the directory's filter and order.
+const dir = {
+  listed: sql`${doctors}.dir_listed`,
+  lastname: sql`${doctors}.dir_lastname`,
+  firstname: sql`${doctors}.dir_firstname`,
+  search: sql`${doctors}.dir_search`,
+};
+
 export async function listDoctors(
   ex: Executor,
   opts: { onlyBookable: boolean; verificationStatus?: DoctorRow['verificationStatus']; specialization?: string; q?: string; after: [string, string, string] | null; limit: number },
 ) {
   const conds: (SQL | undefined)[] = [];
-  if (opts.onlyBookable) conds.push(bookable);
+  // dir_listed is exactly `bookable` (verified and active), and what the directory's indexes are partial on.
+  if (opts.onlyBookable) conds.push(sql`${dir.listed}`);
   if (opts.verificationStatus) conds.push(eq(doctors.verificationStatus, opts.verificationStatus));
   if (opts.specialization) conds.push(sql`lower(${doctors.specialization}) = lower(${opts.specialization})`);
-  if (opts.q) {
-    const pattern = like(opts.q);
-    conds.push(sql`(${users.firstname} ILIKE ${pattern} OR ${users.lastname} ILIKE ${pattern}
-      OR (${users.firstname} || ' ' || ${users.lastname}) ILIKE ${pattern}
-      OR ${doctors.specialization} ILIKE ${pattern} OR ${doctors.bio} ILIKE ${pattern})`);
-  }
+  // One ILIKE over "first last", specialization and bio joined by a separator q cannot contain (trigram index).
+  if (opts.q) conds.push(sql`${dir.search} ILIKE ${like(opts.q)}`);
   if (opts.after) {
     const [ln, fn, id] = opts.after;
-    conds.push(sql`(${users.lastname}, ${users.firstname}, ${doctors.id}) > (${ln}, ${fn}, ${id}::uuid)`);
+    conds.push(sql`(${dir.lastname}, ${dir.firstname}, ${doctors.id}) > (${ln}, ${fn}, ${id}::uuid)`);
   }
   return ex
     .select({ user: users, doctor: doctors })
     .from(doctors)
     .innerJoin(users, eq(users.id, doctors.id))
     .where(and(...conds))
-    .orderBy(asc(users.lastname), asc(users.firstname), asc(doctors.id))
+    .orderBy(asc(dir.lastname), asc(dir.firstname), asc(doctors.id))
     .limit(opts.limit + 1);
 }
 

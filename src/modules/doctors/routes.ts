@@ -24,7 +24,7 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
     schema: {
       tags,
       summary: 'Directory of bookable doctors',
-      description: 'Only doctors whose credentials an admin verified and whose account is active. Ordered by last name, first name. `q` is a case-insensitive substring of the name, specialization or bio.',
+      description: 'Only doctors whose credentials an admin verified and whose account is active. Ordered by last name, then first name, then id, and paged by that key: following `nextCursor` yields every matching doctor exactly once, even while doctors join or leave. `q` is a case-insensitive substring of the first, last or full name, the specialization or the bio (never spanning two of them); `specialization` is an exact, case-insensitive match.',
       querystring: DoctorListQuery,
       response: { 200: Page(Type.Ref('DoctorPublic')), ...problems(400) },
     },

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -65,7 +66,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     };
   } else {
     if (opts.pgliteDir !== 'memory://') mkdirSync(opts.pgliteDir, { recursive: true });
-    const client = await PGlite.create(opts.pgliteDir, { extensions: { btree_gist }, ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) });
+    const client = await PGlite.create(opts.pgliteDir, { extensions: { btree_gist, pg_trgm }, ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) });
     const db = drizzlePglite(client) as unknown as Db;
     database = {
       engine: 'pglite',
