@@ -15,7 +15,16 @@ function find(dir) {
 }
 
 const args = process.argv.slice(2);
-const files = args.length ? args : [...find('src'), ...find('test')].sort();
+const all = args.length ? args : [...find('src'), ...find('test')].sort();
+// *.server.test.ts need a PostgreSQL server (several instances on one database, a database cut off
+// under traffic): the embedded engine is one in-process database, so they run only with TEST_DATABASE_URL.
+const serverOnly = all.filter((f) => f.endsWith('.server.test.ts'));
+const files = process.env.TEST_DATABASE_URL ? all : all.filter((f) => !serverOnly.includes(f));
+if (!process.env.TEST_DATABASE_URL && serverOnly.length) {
+  console.log(`engine: embedded PGlite; server-engine files run with TEST_DATABASE_URL: ${serverOnly.join(', ')}`);
+} else {
+  console.log(`engine: ${process.env.TEST_DATABASE_URL ? 'PostgreSQL server' : 'embedded PGlite'}`);
+}
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const r = spawnSync(
   process.execPath,

@@ -1,14 +1,11 @@
-// Two instances of the API on one PostgreSQL database, as behind a load balancer: what must hold across
+// Server engine only (scripts/test.mjs runs *.server.test.ts with TEST_DATABASE_URL): the embedded engine
+// is one process by design. Two instances of the API on one PostgreSQL database, as behind a load balancer: what must hold across
 // them lives in the database (login throttle counters, idempotency keys, the mail outbox).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createPatient, expectProblem, mailbox, patientBody, sleep } from './helpers.ts';
 import { book, slots, workingDoctor } from '../src/modules/doctors/test-support.ts';
-
-const SERVER_ONLY = process.env.TEST_DATABASE_URL
-  ? false
-  : 'several instances share a PostgreSQL server; set TEST_DATABASE_URL (the embedded engine is one process by design)';
 
 async function pair(t: Parameters<typeof build>[0]) {
   // Failed deliveries retry after at most 1 s here (production backs off up to an hour).
@@ -17,7 +14,7 @@ async function pair(t: Parameters<typeof build>[0]) {
   return { a, b };
 }
 
-test('login throttling counts failures on instance A when the next attempt reaches instance B', { skip: SERVER_ONLY }, async (t) => {
+test('login throttling counts failures on instance A when the next attempt reaches instance B', async (t) => {
   const { a, b } = await pair(t);
   const patient = await createPatient(a);
   for (let i = 0; i < a.config.loginMaxFailuresPerAccount; i++) {
@@ -31,7 +28,7 @@ test('login throttling counts failures on instance A when the next attempt reach
   expectProblem(await a.request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: patient.password } }), 429, 'RATE_LIMITED');
 });
 
-test('an Idempotency-Key used on instance A replays A\'s response on instance B, with one appointment', { skip: SERVER_ONLY }, async (t) => {
+test('an Idempotency-Key used on instance A replays A\'s response on instance B, with one appointment', async (t) => {
   const { a, b } = await pair(t);
   const doctor = await workingDoctor(a, { timezone: 'UTC', weekly: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '23:30' })) });
   const patient = await createPatient(a);
@@ -50,7 +47,7 @@ test('an Idempotency-Key used on instance A replays A\'s response on instance B,
   assert.equal(row.n, 1);
 });
 
-test('with both instances\' outbox workers running, every queued mail is sent exactly once', { skip: SERVER_ONLY }, async (t) => {
+test('with both instances\' outbox workers running, every queued mail is sent exactly once', async (t) => {
   const { a, b } = await pair(t);
   // Hold delivery so that a backlog builds up, then let both workers race for it.
   mailbox.accepting = false;
