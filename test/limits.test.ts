@@ -166,3 +166,15 @@ test('one user cannot hold more than WS_MAX_CONNECTIONS_PER_USER sockets (4429);
   sockets.push(fifth.ws);
   assert.equal(fifth.closeCode, null);
 });
+
+test('/metrics counts open WebSockets: up while held, down again once closed', async (t) => {
+  const app = await build(t);
+  const patient = await createPatient(app);
+  const gauge = async () => Number(/telecare_websocket_connections (\d+)/.exec((await app.request('GET', '/metrics')).text)![1]);
+  const before = await gauge();
+  const sockets = await Promise.all([connect(app, patient.token), connect(app, patient.token)]);
+  assert.equal(await gauge(), before + 2);
+  await Promise.all(sockets.map(({ ws }) => new Promise((resolve) => { ws.once('close', resolve); ws.close(); })));
+  for (let i = 0; i < 50 && (await gauge()) !== before; i++) await sleep(20);
+  assert.equal(await gauge(), before);
+});

@@ -7,6 +7,7 @@ import { resolveActor, type Actor } from './guards.ts';
 import { problems } from './http.ts';
 import type { Platform } from './platform.ts';
 import type { RealtimeEvent } from './realtime.ts';
+import { wsConnections } from './metrics.ts';
 
 /** Close codes (4000–4999 are the application's): clients should not reconnect blindly on 4401/4403. */
 export const WS_CLOSE = {
@@ -67,6 +68,7 @@ export class Hub {
   accept(socket: WebSocket, log: FastifyRequest['log']): void {
     const conn: Conn = { socket, actor: null, alive: true };
     this.all.add(conn);
+    wsConnections.inc();
     socket.on('pong', () => { conn.alive = true; });
     socket.on('close', () => this.remove(conn));
     socket.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
@@ -123,7 +125,7 @@ export class Hub {
   }
 
   private remove(conn: Conn): void {
-    this.all.delete(conn);
+    if (this.all.delete(conn)) wsConnections.dec();
     if (!conn.actor) return;
     const conns = this.byUser.get(conn.actor.userId);
     conns?.delete(conn);
