@@ -7,6 +7,7 @@ import type { Config } from './platform/config.ts';
 import { openAndMigrate, pgliteDirFor, type Database } from './platform/db/index.ts';
 import { frameworkErrors, genReqId, installErrorHandling, installValidators, ProblemSchema } from './platform/http.ts';
 import { MailWorker } from './platform/mail.ts';
+import { startEmbeddedMaintenance } from './platform/db/maintenance.ts';
 import { Passwords } from './platform/passwords.ts';
 import { AccessTokens } from './platform/tokens.ts';
 import { makeGuard, makeOptionalAuth } from './platform/guards.ts';
@@ -105,7 +106,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register(healthRoutes);
   for (const mod of modules) await app.register(mod.plugin, { prefix: `/api/v1${mod.prefix}` });
 
+  const stopMaintenance = startEmbeddedMaintenance(database, log, config.embeddedVacuumIntervalMinutes);
   app.addHook('onClose', async () => {
+    stopMaintenance();
     await mail.stop();
     await bus.close();
     if (!opts.database) await database.close();

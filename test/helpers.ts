@@ -173,6 +173,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Cheap hashing keeps the suite fast; production uses the configured OWASP baseline.
     argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     outboxPollMs: 50,
+    // A background VACUUM would only compete with the test's own queries on a database that lives seconds.
+    embeddedVacuumIntervalMinutes: 0,
     rateLimitMax: 0,
     ...overrides,
   };

@@ -4,10 +4,11 @@ import { mkdtempSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { build, expectProblem } from './helpers.ts';
+import { build, ENGINE, expectProblem } from './helpers.ts';
 import { ConfigError, ensureSecret, loadConfig } from '../src/platform/config.ts';
 import { installErrorHandling } from '../src/platform/http.ts';
 import { AppError } from '../src/platform/errors.ts';
+import { sql } from 'drizzle-orm';
 
 test('x-request-id is echoed when sane and generated otherwise, on every response', async (t) => {
   const app = await build(t);
@@ -98,3 +99,14 @@ test('the signing secret is generated once, kept in DATA_DIR with owner-only per
   assert.equal(readFileSync(join(dir, 'secret.key'), 'utf8').trim(), a.jwtSecret);
   assert.equal(ensureSecret(loadConfig({ DATA_DIR: dir, JWT_SECRET: 'y'.repeat(40) })).jwtSecret, 'y'.repeat(40));
 });
+
+// Embedded engine only: a server PostgreSQL vacuums itself and the timer is not started there.
+if (ENGINE === 'pglite') {
+  test('the embedded engine, which has no autovacuum, is vacuumed and analysed shortly after start', async (t) => {
+    const app = await build(t, { embeddedVacuumIntervalMinutes: 60 });
+    const vacuumed = async () => (await app.database.rows<{ v: string | null }>(sql`select last_vacuum as v from pg_stat_user_tables where relname = 'doctors'`))[0]?.v;
+    assert.equal(await vacuumed(), null);
+    for (let i = 0; i < 100 && !(await vacuumed()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(await vacuumed(), 'VACUUM ANALYZE ran within 10 s of start');
+  });
+}

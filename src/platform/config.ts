@@ -25,6 +25,8 @@ export interface Config {
   rateLimitWindowSeconds: number;
   /** Outbox worker poll interval; tests shorten it. */
   outboxPollMs: number;
+  /** Embedded engine only: minutes between VACUUM ANALYZE runs (it has no autovacuum); 0 turns it off. */
+  embeddedVacuumIntervalMinutes: number;
   /** Cap of the outbox's exponential retry backoff after failed deliveries. */
   outboxMaxBackoffSeconds: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
@@ -115,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitMax: int(env, 'RATE_LIMIT_MAX', 3000, 0, 10_000_000),
     rateLimitWindowSeconds: int(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
     outboxPollMs: int(env, 'OUTBOX_POLL_MS', 2000, 10, 600_000),
+    embeddedVacuumIntervalMinutes: int(env, 'EMBEDDED_VACUUM_INTERVAL_MINUTES', 360, 0, 100_000),
     outboxMaxBackoffSeconds: int(env, 'OUTBOX_MAX_BACKOFF_SECONDS', 3600, 1, 86400),
     metricsToken: env.METRICS_TOKEN || null,
     trustProxy: bool(env, 'TRUST_PROXY', false),
