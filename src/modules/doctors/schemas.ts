@@ -7,31 +7,24 @@ import { pageQueryProperties } from '../../platform/pagination.ts';
 export const VerificationStatus = Type.Union([Type.Literal('PENDING'), Type.Literal('VERIFIED'), Type.Literal('REJECTED')]);
 
 /** What anyone may see of a doctor: no email, no license number. */
-export const DoctorPublicSchema = Type.Object(
-  {
-    id: Type.String({ format: 'uuid', description: 'Equals the doctor\'s user id' }),
-    firstname: Type.String(),
-    lastname: Type.String(),
-    specialization: Type.String(),
-    bio: Type.String(),
-    timezone: Type.String(),
-    slotMinutes: Type.Integer(),
-  },
-  { $id: 'DoctorPublic' },
-);
+const publicProperties = {
+  id: Type.String({ format: 'uuid', description: 'Equals the doctor\'s user id' }),
+  firstname: Type.String(),
+  lastname: Type.String(),
+  specialization: Type.String(),
+  bio: Type.String(),
+  timezone: Type.String(),
+  slotMinutes: Type.Integer(),
+};
+
+export const DoctorPublicSchema = Type.Object(publicProperties, { $id: 'DoctorPublic' });
 export type DoctorPublic = Static<typeof DoctorPublicSchema>;
 
 /** The doctor's own (and an admin's) view. */
 export const DoctorPrivateSchema = Type.Object(
   {
-    id: Type.String({ format: 'uuid' }),
+    ...publicProperties,
     user: Type.Ref('User'),
-    firstname: Type.String(),
-    lastname: Type.String(),
-    specialization: Type.String(),
-    bio: Type.String(),
-    timezone: Type.String(),
-    slotMinutes: Type.Integer(),
     licenseNumber: Type.String(),
     verificationStatus: VerificationStatus,
     verificationNote: Type.Union([Type.String(), Type.Null()]),
