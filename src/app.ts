@@ -62,7 +62,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     db: database.db,
     log,
     mail,
-    passwords: new Passwords(config.argon2),
+    passwords: new Passwords(config.argon2, config.hashConcurrency),
     tokens: new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds),
     bus,
   };

@@ -61,7 +61,7 @@ async function main() {
     if (!password || password.length < 10 || password.length > 128) fail('--password must be 10-128 characters');
     const database = await openAndMigrate(dbOpts);
     try {
-      const user = await createAdmin({ db: database.db, passwords: new Passwords(config.argon2) }, { username, email, password, firstname, lastname });
+      const user = await createAdmin({ db: database.db, passwords: new Passwords(config.argon2, config.hashConcurrency) }, { username, email, password, firstname, lastname });
       console.log(`created admin ${user.username} (${user.id})`);
     } catch (e) {
       if (sqlState(e) === '23505') {

@@ -110,3 +110,29 @@ if (ENGINE === 'pglite') {
     assert.ok(await vacuumed(), 'VACUUM ANALYZE ran within 10 s of start');
   });
 }
+
+test('password hashing runs at most HASH_CONCURRENCY at once; the rest wait their turn', async () => {
+  const argon2 = (await import('argon2')).default;
+  const { Passwords } = await import('../src/platform/passwords.ts');
+  const original = argon2.hash;
+  let active = 0;
+  let peak = 0;
+  argon2.hash = (async (...args: Parameters<typeof original>) => {
+    active++;
+    peak = Math.max(peak, active);
+    try {
+      return await original(...args);
+    } finally {
+      active--;
+    }
+  }) as typeof original;
+  try {
+    const passwords = new Passwords({ memoryCost: 1024, timeCost: 1, parallelism: 1 }, 2);
+    const hashes = await Promise.all(Array.from({ length: 8 }, (_, i) => passwords.hash(`password number ${i}`)));
+    assert.equal(peak, 2);
+    assert.ok(await passwords.verify(hashes[5], 'password number 5'));
+    assert.equal(await passwords.verify(hashes[5], 'password number 4'), false);
+  } finally {
+    argon2.hash = original;
+  }
+});

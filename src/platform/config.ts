@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 export interface Config {
   port: number;
@@ -19,6 +20,8 @@ export interface Config {
   loginMaxFailuresPerAddress: number;
   loginWindowSeconds: number;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Password hashes computed at once; the rest queue, so hashing never takes every core. */
+  hashConcurrency: number;
   bodyLimitBytes: number;
   /** General per-address API rate limit (requests per window); 0 turns it off. */
   rateLimitMax: number;
@@ -113,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
       timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 20),
       parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1, 16),
     },
+    hashConcurrency: int(env, 'HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 256),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     rateLimitMax: int(env, 'RATE_LIMIT_MAX', 3000, 0, 10_000_000),
     rateLimitWindowSeconds: int(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),

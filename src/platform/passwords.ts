@@ -1,18 +1,41 @@
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import type { Config } from './config.ts';
 
+/**
+ * argon2id hashing and verification. At most `concurrency` hashes run at once (default: cores - 1), so
+ * a login flood queues its hashes instead of taking every core from the event loop that serves the
+ * rest of the API.
+ */
 export class Passwords {
-  constructor(private readonly params: Config['argon2']) {}
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly params: Config['argon2'],
+    private readonly concurrency = Math.max(1, availableParallelism() - 1),
+  ) {}
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, { type: argon2.argon2id, ...this.params });
+    return this.limited(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
   }
 
   async verify(hash: string, password: string): Promise<boolean> {
     try {
-      return await argon2.verify(hash, password);
+      return await this.limited(() => argon2.verify(hash, password));
     } catch {
       return false;
+    }
+  }
+
+  private async limited<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
     }
   }
 
