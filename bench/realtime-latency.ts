@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { WebSocket } from 'ws';
+import { createScratchDatabase } from '../src/platform/db/scratch.ts';
 
 export interface RealtimeBenchResult {
   crossInstance: { messages: number; p50Ms: number; p99Ms: number; maxMs: number; postP50Ms: number };
@@ -68,12 +69,8 @@ async function person(base: string, db: pg.Client, role: 'patient' | 'doctor') {
 }
 
 export async function runRealtimeBench(adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres', messages = 1000, seeded = 100_000, repeats = 200): Promise<RealtimeBenchResult> {
-  const name = `bench_rt_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
+  const scratch = await createScratchDatabase(adminUrl, 'bench_rt');
+  const u = new URL(scratch.url);
   const dataDir = mkdtempSync(join(tmpdir(), 'telecare-bench-'));
   const env = { DATABASE_URL: u.toString(), DATA_DIR: dataDir, JWT_SECRET: randomBytes(32).toString('hex'), RATE_LIMIT_MAX: '0' };
   const children: ChildProcess[] = [];
@@ -166,8 +163,7 @@ export async function runRealtimeBench(adminUrl = 'postgres://postgres@127.0.0.1
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     await db.end().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await scratch.drop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

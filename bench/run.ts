@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { loadConfig } from '../src/platform/config.ts';
+import { createScratchDatabase } from '../src/platform/db/scratch.ts';
 import { openAndMigrate, openDatabase, pgliteDirFor } from '../src/platform/db/index.ts';
 import { Passwords } from '../src/platform/passwords.ts';
 import { fmt, freePort, ratio, SECONDS, startChild } from './lib.ts';
@@ -42,24 +43,9 @@ async function attempt(engine: Engine, names: string[], fn: () => Promise<sc.Row
 
 async function runEngine(engine: Engine, serverUrl: string | null) {
   const dataDir = mkdtempSync(join(tmpdir(), 'telecare-bench-'));
-  let databaseUrl = '';
-  let dropDb = async () => undefined as unknown;
-  if (serverUrl) {
-    const name = `bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    dropDb = async () => {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  }
+  const scratch = serverUrl ? await createScratchDatabase(serverUrl, 'bench') : null;
+  const databaseUrl = scratch?.url ?? '';
+  const dropDb = async () => { await scratch?.drop(); };
   const t0 = Date.now();
   const jwtSecret = randomBytes(32).toString('hex');
   // Hashes with the parameters the server is configured with (the OWASP default unless ARGON2_* say otherwise).

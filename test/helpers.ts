@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import pg from 'pg';
 import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { buildApp, type TelecareApp } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/platform/config.ts';
 import { openAndMigrate, type Database } from '../src/platform/db/index.ts';
+import { createScratchDatabase } from '../src/platform/db/scratch.ts';
 import { createAdmin } from '../src/modules/auth/service.ts';
 import { Passwords } from '../src/platform/passwords.ts';
 
@@ -112,25 +112,9 @@ export async function freshDatabase(): Promise<{ database: Database; url: string
     const database = await openAndMigrate({ databaseUrl: null, pgliteDir: 'memory://', pgliteTemplate: await pgliteTemplate() });
     return { database, url: null, drop: async () => undefined };
   }
-  const name = `tc_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const { url, drop } = await createScratchDatabase(adminUrl, `tc_${process.pid}`);
   const database = await openAndMigrate({ databaseUrl: url, pgliteDir: '' });
-  return {
-    database,
-    url,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return { database, url, drop };
 }
 
 // ---------- the app ----------

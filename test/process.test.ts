@@ -6,8 +6,7 @@ import { mkdtempSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import pg from 'pg';
-import { randomBytes } from 'node:crypto';
+import { createScratchDatabase } from '../src/platform/db/scratch.ts';
 import { request as httpRequest } from 'node:http';
 import { request, sleep } from './helpers.ts';
 
@@ -15,22 +14,10 @@ const ROOT = new URL('..', import.meta.url).pathname;
 
 /** A fresh database URL on the test server, or null on the embedded engine. */
 async function serverDatabase(t: { after: (fn: () => Promise<void>) => void }): Promise<string | null> {
-  const admin = process.env.TEST_DATABASE_URL;
-  if (!admin) return null;
-  const name = `tc_proc_${randomBytes(4).toString('hex')}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  t.after(async () => {
-    const d = new pg.Client({ connectionString: admin });
-    await d.connect();
-    await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await d.end();
-  });
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return u.toString();
+  if (!process.env.TEST_DATABASE_URL) return null;
+  const { url, drop } = await createScratchDatabase(process.env.TEST_DATABASE_URL, 'tc_proc');
+  t.after(drop);
+  return url;
 }
 
 function cli(env: Record<string, string>, ...args: string[]) {
