@@ -19,6 +19,7 @@ import { sql } from 'drizzle-orm';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import { setAuditReadsSkippedForBenchmark } from '../src/platform/audit.ts';
+import { callOk } from './lib.ts';
 
 const run = promisify(execFile);
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
@@ -44,16 +45,6 @@ export interface AuditOverheadResult {
   ratio: number;
 }
 
-async function json(base: string, method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 async function autocannon(url: string, token: string, seconds: number, connections: number) {
   const { stdout } = await run(process.execPath, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), '-H', `authorization=Bearer ${token}`, url], {
@@ -89,11 +80,11 @@ export async function runAuditOverheadBench(opts: { databaseUrl?: string | null;
 
     const tag = randomBytes(4).toString('hex');
     const password = 'correct horse battery';
-    const patient = await json(base, 'POST', '/api/v1/auth/register/patient', {
+    const patient = await callOk(base, 'POST', '/api/v1/auth/register/patient', {
       username: `bp${tag}`, email: `bp${tag}@example.test`, password, firstname: 'Bench', lastname: 'Patient',
       dateOfBirth: '1980-01-01', gender: 'other', medicalHistory: 'Hypertension, treated since 2015.',
     });
-    const doctor = await json(base, 'POST', '/api/v1/auth/register/doctor', {
+    const doctor = await callOk(base, 'POST', '/api/v1/auth/register/doctor', {
       username: `bd${tag}`, email: `bd${tag}@example.test`, password, firstname: 'Bench', lastname: 'Doctor',
       specialization: 'General', licenseNumber: `L-${tag}`, timezone: 'UTC',
     });
@@ -104,9 +95,9 @@ export async function runAuditOverheadBench(opts: { databaseUrl?: string | null;
     await db.rows(sql`UPDATE doctors SET verification_status = 'VERIFIED', verified_at = now() WHERE id = ${doctorId}`);
     await db.rows(sql`INSERT INTO appointments (patient_id, doctor_id, starts_at, ends_at, status)
       VALUES (${patientId}, ${doctorId}, now() + interval '1 day', now() + interval '1 day 30 minutes', 'CONFIRMED')`);
-    const { accessToken } = await json(base, 'POST', '/api/v1/auth/login', { login: `bd${tag}`, password });
+    const { accessToken } = await callOk(base, 'POST', '/api/v1/auth/login', { login: `bd${tag}`, password });
     const url = `${base}/api/v1/patients/${patientId}`;
-    const check = await json(base, 'GET', `/api/v1/patients/${patientId}`, undefined, accessToken);
+    const check = await callOk(base, 'GET', `/api/v1/patients/${patientId}`, undefined, accessToken);
     if (check.id !== patientId) throw new Error('set-up failed: the doctor cannot read the patient');
 
     const auditRows = async () => (await db.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`))[0].n;

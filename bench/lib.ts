@@ -82,3 +82,20 @@ export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(di
 
 /** A ratio with two significant digits when small, so that 0.0013 does not print as 0.00. */
 export const ratio = (n: number) => (!Number.isFinite(n) ? 'n/a' : n < 0.1 ? n.toPrecision(2) : n.toFixed(2));
+
+/** One JSON request to the API under test; callOk makes a non-2xx answer an error. */
+export async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, text };
+}
+
+export async function callOk(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const res = await call(base, method, path, body, token);
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+  return res.body;
+}

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { createScratchDatabase } from '../src/platform/db/scratch.ts';
+import { call } from './lib.ts';
 
 export interface RealtimeBenchResult {
   crossInstance: { messages: number; p50Ms: number; p99Ms: number; maxMs: number; postP50Ms: number };
@@ -41,15 +42,6 @@ async function startServer(env: Record<string, string>, port: number): Promise<C
   throw new Error(`server on port ${port} did not become ready`);
 }
 
-async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 async function person(base: string, db: pg.Client, role: 'patient' | 'doctor') {
   const username = `b${role[0]}${randomBytes(5).toString('hex')}`;
