@@ -18,8 +18,6 @@ import { registerRateLimit } from './platform/rate-limit.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
 
-export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
-
 declare module 'fastify' {
   interface FastifyInstance {
     platform: Platform;

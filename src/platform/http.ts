@@ -41,6 +41,9 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', title: 'Problem (RFC 9457)' },
 );
 
+/** OpenAPI security requirement of a route behind app.guard(): the bearerAuth scheme declared in app.ts. */
+export const bearerSecurity = [{ bearerAuth: [] as string[] }];
+
 /** Documents the problem responses a route can give, for the OpenAPI description. */
 export function problems(...statuses: number[]): Record<number, unknown> {
   const out: Record<number, unknown> = {};

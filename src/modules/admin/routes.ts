@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as admin from './service.ts';
 import { ListUsersQuery, UpdateUserBody, UserIdParams } from './schemas.ts';
 
 const tags = ['admin'];
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 
 export default async function adminRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

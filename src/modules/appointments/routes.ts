@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as appointments from './service.ts';
 import { AppointmentIdParams, AppointmentListQuery, AppointmentSchema, BookBody, BookHeaders, CancelBody, RescheduleBody } from './schemas.ts';
 
 const tags = ['appointments'];
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 const params = AppointmentIdParams;
 
 export default async function appointmentRoutes(fastify: FastifyInstance) {

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as service from './service.ts';
 import { AccessLogEntrySchema, AccessLogQuery, AuditEventSchema, AuditEventsQuery } from './schemas.ts';
 
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 
 export default async function auditRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

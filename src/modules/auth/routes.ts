@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf, metaOf } from '../../platform/guards.ts';
 import * as auth from './service.ts';
 import {
@@ -12,7 +12,7 @@ import {
 const tags = ['auth'];
 const Accepted = Type.Null({ description: 'Accepted; the answer is the same whether or not the address is registered' });
 const NoContent = Type.Null({ description: 'No content' });
-const bearer = [{ bearerAuth: [] }];
+const bearer = bearerSecurity;
 
 export default async function authRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as doctors from './service.ts';
@@ -12,7 +12,7 @@ import {
 } from './schemas.ts';
 
 const tags = ['doctors'];
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 const NoContent = Type.Null({ description: 'No content' });
 
 export default async function doctorRoutes(fastify: FastifyInstance) {

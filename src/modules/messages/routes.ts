@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import * as messages from './service.ts';
 import { ConversationPage, MarkReadBody, MessagePage, SendMessageBody, UserIdParams } from './schemas.ts';
 
 const tags = ['messages'];
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 const PageQuery = Type.Object(pageQueryProperties, { additionalProperties: false });
 
 const VISIBILITY =

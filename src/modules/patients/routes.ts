@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import * as patients from './service.ts';
 import { PatientIdParams, PatientPatchBody } from './schemas.ts';
 
 const tags = ['patients'];
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 
 export default async function patientRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

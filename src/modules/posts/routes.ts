@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { IdParams } from '../../platform/schema.ts';
 import { Page } from '../../platform/pagination.ts';
@@ -9,7 +9,7 @@ import * as service from './service.ts';
 import { CreatePostBody, MyPostsQuery, Post, PostListQuery, UpdatePostBody } from './schemas.ts';
 
 const tags = ['posts'];
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 const NoContent = Type.Null({ description: 'Deleted' });
 
 export default async function postRoutes(fastify: FastifyInstance) {
@@ -36,7 +36,7 @@ export default async function postRoutes(fastify: FastifyInstance) {
     schema: {
       tags,
       summary: 'Read a post: anyone if published, only its author if a draft (others 404)',
-      security: [{}, { bearerAuth: [] }],
+      security: [{}, ...bearerSecurity],
       params: IdParams('id'),
       response: { 200: Post, ...problems(400, 401, 403, 404) },
     },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems } from '../../platform/http.ts';
+import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { IdParams } from '../../platform/schema.ts';
 import { Page } from '../../platform/pagination.ts';
@@ -9,7 +9,7 @@ import * as service from './service.ts';
 import { CreatePrescriptionBody, Prescription, PrescriptionListQuery, RevokeBody } from './schemas.ts';
 
 const tags = ['prescriptions'];
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 
 export default async function prescriptionRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
