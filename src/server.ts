@@ -13,6 +13,7 @@ try {
 }
 
 const app = await buildApp(config);
+app.log.info({ host: config.host, port: config.port }, 'application built; starting to listen');
 await app.listen({ port: config.port, host: config.host });
 app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl }, 'Telecare is serving');
 

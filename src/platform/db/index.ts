@@ -87,9 +87,13 @@ export function pgliteDirFor(dataDir: string): string {
 }
 
 export async function openAndMigrate(opts: OpenOptions): Promise<Database> {
+  // Start-up progress, so a slow start shows which step it is in.
+  opts.log?.info({ engine: opts.databaseUrl ? 'postgres' : 'pglite' }, 'opening the database');
   const database = await openDatabase(opts);
   try {
-    await runMigrations(database);
+    opts.log?.info('migrating the database');
+    const applied = await runMigrations(database);
+    opts.log?.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
   } catch (e) {
     await database.close().catch(() => undefined);
     throw e;
