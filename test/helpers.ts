@@ -12,6 +12,7 @@ import { buildApp, type TelecareApp } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/platform/config.ts';
 import { openAndMigrate, type Database } from '../src/platform/db/index.ts';
 import { createScratchDatabase } from '../src/platform/db/scratch.ts';
+import { pgliteTemplate } from './fixtures/pglite-template.ts';
 import { createAdmin } from '../src/modules/auth/service.ts';
 import { Passwords } from '../src/platform/passwords.ts';
 
@@ -92,18 +93,6 @@ export function tokenFromMail(mail: Mail, path: 'verify-email' | 'reset-password
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------- databases ----------
-
-let template: Promise<Blob> | null = null;
-/** Migrating costs seconds; a migrated data directory, dumped once per process, loads several times faster. */
-function pgliteTemplate(): Promise<Blob> {
-  template ??= (async () => {
-    const db = await openAndMigrate({ databaseUrl: null, pgliteDir: 'memory://' });
-    const dump = await db.pglite!.dumpDataDir('none');
-    await db.close();
-    return dump;
-  })();
-  return template;
-}
 
 /** A fresh, migrated database: PGlite in memory, or a new database on TEST_DATABASE_URL. */
 export async function freshDatabase(): Promise<{ database: Database; url: string | null; drop: () => Promise<void> }> {
@@ -310,7 +299,7 @@ export async function createDoctor(
   return { id: res.body.user.id, username: body.username, email: body.email, password: body.password, token: tokens.accessToken, refreshToken: tokens.refreshToken, body };
 }
 
-let adminCache = new WeakMap<TestApp, Person>();
+const adminCache = new WeakMap<TestApp, Person>();
 /** An admin made the way production makes the first one (the CLI's service), then logged in. */
 export async function createAdminUser(t: TestApp): Promise<Person> {
   const username = unique('adm');

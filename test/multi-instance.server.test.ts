@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createPatient, expectProblem, mailbox, patientBody, sleep } from './helpers.ts';
-import { book, slots, workingDoctor } from '../src/modules/doctors/test-support.ts';
+import { book, slots, workingDoctor } from './fixtures/booking.ts';
 
 async function pair(t: Parameters<typeof build>[0]) {
   // Failed deliveries retry after at most 1 s here (production backs off up to an hour).

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem } from '../../../test/helpers.ts';
-import { eventsOf, patch, USERS } from './testkit.ts';
+import { patch, USERS } from '../../../test/fixtures/admin.ts';
+import { eventsOf } from '../../../test/fixtures/audit.ts';
 
 test('anonymous callers get 401, patients and doctors 403 FORBIDDEN, a suspended admin 403 ACCOUNT_SUSPENDED', async (t) => {
   const app = await build(t);

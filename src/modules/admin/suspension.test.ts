@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem, PASSWORD } from '../../../test/helpers.ts';
-import { eventsOf, patch, USERS } from './testkit.ts';
+import { patch, USERS } from '../../../test/fixtures/admin.ts';
+import { eventsOf } from '../../../test/fixtures/audit.ts';
 
 test('suspension takes effect on the next call with the token already held, and kills refresh tokens and login', async (t) => {
   const app = await build(t);

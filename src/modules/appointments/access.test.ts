@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createPatient, expectProblem, type Person, type TestApp } from '../../../test/helpers.ts';
-import { API, book, pinNow, workingDoctor } from '../doctors/test-support.ts';
+import { API, book, pinNow, workingDoctor } from '../../../test/fixtures/booking.ts';
 
 let app: TestApp;
 let d1: Person, d2: Person, p1: Person, p2: Person, admin: Person;

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createPatient, expectProblem, type TestApp } from '../../../test/helpers.ts';
-import { book, pinNow, workingDoctor } from '../doctors/test-support.ts';
+import { book, pinNow, workingDoctor } from '../../../test/fixtures/booking.ts';
 
 let app: TestApp;
 before(async () => {

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { appointmentFixture, build, createAdminUser, createPatient, expectProblem, type Person, type TestApp } from '../../../test/helpers.ts';
-import { API, book, pinNow, workingDoctor } from '../doctors/test-support.ts';
+import { API, book, pinNow, workingDoctor } from '../../../test/fixtures/booking.ts';
 
 type Status = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
 const STATUSES: Status[] = ['PENDING', 'CONFIRMED', 'CANCELLED', 'COMPLETED', 'NO_SHOW'];

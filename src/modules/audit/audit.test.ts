@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { sqlState } from '../../platform/db/index.ts';
-import { build, createAdminUser, createDoctor, createPatient, expectProblem, PASSWORD, type TestApp } from '../../../test/helpers.ts';
+import { build, createAdminUser, createDoctor, createPatient, expectProblem, PASSWORD } from '../../../test/helpers.ts';
+import { audited as call } from '../../../test/fixtures/audit.ts';
 
 const EVENTS = '/api/v1/admin/audit-events';
 const LOG = '/api/v1/patients/me/access-log';
-
-async function eventsOf(app: TestApp, requestId: string) {
-  return app.database.rows<Record<string, any>>(sql`SELECT * FROM audit_events WHERE request_id = ${requestId} ORDER BY seq`);
-}
-
-async function call(app: TestApp, method: string, path: string, opts: { token?: string; body?: unknown } = {}) {
-  const rid = `rid-${randomUUID()}`;
-  const res = await app.request(method, path, { ...opts, headers: { 'x-request-id': rid } });
-  return { res, rid, events: await eventsOf(app, rid) };
-}
 
 test('the database refuses UPDATE, DELETE and TRUNCATE on audit_events, and no role holds those privileges', async (t) => {
   const app = await build(t);

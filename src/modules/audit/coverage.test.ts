@@ -2,16 +2,10 @@
 // event with the right fields, and the patient sees it in their access log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, type Person, type TestApp } from '../../../test/helpers.ts';
+import { audited as auditedRequest } from '../../../test/fixtures/audit.ts';
 
-async function audited(app: TestApp, method: string, path: string, who: Person, body?: unknown) {
-  const rid = `rid-${randomUUID()}`;
-  const res = await app.request(method, path, { token: who.token, body, headers: { 'x-request-id': rid } });
-  const events = await app.database.rows<Record<string, any>>(sql`SELECT * FROM audit_events WHERE request_id = ${rid} ORDER BY seq`);
-  return { res, events };
-}
+const audited = (app: TestApp, method: string, path: string, who: Person, body?: unknown) => auditedRequest(app, method, path, { token: who.token, body });
 
 function expectOne(events: Record<string, any>[], want: { action: string; actor: Person; role: string; patientId: string; resourceType: string; resourceId?: string }) {
   assert.equal(events.length, 1, JSON.stringify(events));

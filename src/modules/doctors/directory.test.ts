@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createDoctor, type Person, type TestApp } from '../../../test/helpers.ts';
-import { API } from './test-support.ts';
+import { API } from '../../../test/fixtures/booking.ts';
 
 let app: TestApp;
 let herz: Person, nerv: Person;

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, expectProblem, type Person, type TestApp } from '../../../test/helpers.ts';
-import { API } from './test-support.ts';
+import { API } from '../../../test/fixtures/booking.ts';
 
 let app: TestApp;
 let cardio: Person, neuro: Person, pending: Person, suspended: Person;

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
 import { build, createPatient, expectProblem, type TestApp } from '../../../test/helpers.ts';
-import { API, book, everyDay, pinNow, slots, workingDoctor } from './test-support.ts';
+import { API, book, everyDay, pinNow, slots, workingDoctor } from '../../../test/fixtures/booking.ts';
 
 let app: TestApp;
 before(async () => { app = await build(); });

@@ -3,14 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
-import { appointmentFixture, build, connectWs, createDoctor, createPatient, type TestApp } from '../../../test/helpers.ts';
-
-async function pair(app: TestApp) {
-  const doctor = await createDoctor(app);
-  const patient = await createPatient(app);
-  await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
-  return { doctor, patient };
-}
+import { build, connectWs } from '../../../test/helpers.ts';
+import { care as pair } from '../../../test/fixtures/care.ts';
 
 test('two server instances on one PostgreSQL database: a message sent through A reaches a socket on B', async (t) => {
   const a = await build(t);

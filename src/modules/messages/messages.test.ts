@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import {
   appointmentFixture, build, createAdminUser, createDoctor, createPatient, expectProblem, type Person, type TestApp,
 } from '../../../test/helpers.ts';
+import { care as pair } from '../../../test/fixtures/care.ts';
 
 const conv = (id: string) => `/api/v1/conversations/${id}`;
 
@@ -13,13 +14,6 @@ before(async () => {
   app = await build();
 });
 after(() => app.close());
-
-async function pair(app: TestApp, status: 'CONFIRMED' | 'PENDING' | 'CANCELLED' = 'CONFIRMED') {
-  const doctor = await createDoctor(app);
-  const patient = await createPatient(app);
-  await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status });
-  return { doctor, patient };
-}
 
 async function send(app: TestApp, from: Person, to: Person, body: string) {
   const res = await app.request('POST', `${conv(to.id)}/messages`, { token: from.token, body: { body } });

@@ -2,8 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import {
-  appointmentFixture, build, connectWs, createDoctor, createPatient, openWs, sleep, type TestApp,
+  build, connectWs, createPatient, openWs, sleep, type TestApp,
 } from '../../../test/helpers.ts';
+import { care as pair } from '../../../test/fixtures/care.ts';
 
 // Two apps for the file: default settings, and one with tight limits and a fast heartbeat.
 let app: TestApp;
@@ -17,13 +18,6 @@ before(async () => {
 after(async () => {
   await Promise.all([app.close(), tight.close()]);
 });
-
-async function pair(app: TestApp) {
-  const doctor = await createDoctor(app);
-  const patient = await createPatient(app);
-  await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
-  return { doctor, patient };
-}
 
 test('a socket that sends no auth frame is closed with 4408; one that sends it too late too', async () => {
   const app = tight;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, createAdminUser, createDoctor, expectProblem, setDoctorVerification, sleep } from '../../../test/helpers.ts';
-import { POSTS, ids, walk, writePost } from './testkit.ts';
+import { POSTS, ids, walk, writePost } from '../../../test/fixtures/posts.ts';
 
 test('search ranks a title match above a single mention in the body, even a newer one', async (t) => {
   const app = await build(t);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem } from '../../../test/helpers.ts';
-import { POSTS, ids, writePost } from './testkit.ts';
+import { POSTS, ids, writePost } from '../../../test/fixtures/posts.ts';
 
 test('a verified doctor writes a draft (201); only the author sees it, in GET and in /doctors/me/posts', async (t) => {
   const app = await build(t);

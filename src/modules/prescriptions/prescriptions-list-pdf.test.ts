@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PDFParse } from 'pdf-parse';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem, sleep, type TestApp } from '../../../test/helpers.ts';
-import { RX, auditEvents, care, issue, item } from './testkit.ts';
+import { RX, auditEvents, issue, item } from '../../../test/fixtures/prescriptions.ts';
+import { care } from '../../../test/fixtures/care.ts';
 import { winAnsiSafe } from './pdf.ts';
 
 async function pdfText(app: TestApp, id: string, token: string): Promise<{ text: string; raw: Buffer; headers: Headers }> {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem } from '../../../test/helpers.ts';
-import { RX, auditEvents, care, countPrescriptions, issue, item } from './testkit.ts';
+import { RX, auditEvents, countPrescriptions, issue, item } from '../../../test/fixtures/prescriptions.ts';
+import { care } from '../../../test/fixtures/care.ts';
 
 test('a verified doctor issues a prescription on their confirmed appointment (201), audited with the patient', async (t) => {
   const app = await build(t);
