@@ -1,5 +1,4 @@
 // Shared set-up for the admin tests (not a test file itself).
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { TestApp } from '../../../test/helpers.ts';
 
@@ -10,9 +9,9 @@ export async function eventsOf(app: TestApp, requestId: string) {
   return app.database.rows<Record<string, any>>(sql`SELECT * FROM audit_events WHERE request_id = ${requestId} ORDER BY seq`);
 }
 
-/** PATCH /admin/users/{id} with a known request id, to find its audit events. */
+/** PATCH /admin/users/{id}; `rid` is the id the server made for it (the trail keeps the server's own ids). */
 export async function patch(app: TestApp, token: string, userId: string, accountStatus: string) {
-  const rid = `rid-${randomUUID()}`;
-  const res = await app.request('PATCH', `${USERS}/${userId}`, { token, body: { accountStatus }, headers: { 'x-request-id': rid } });
+  const res = await app.request('PATCH', `${USERS}/${userId}`, { token, body: { accountStatus } });
+  const rid = res.headers.get('x-request-id')!;
   return { res, rid };
 }

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { sqlState } from '../../platform/db/index.ts';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem, PASSWORD, type TestApp } from '../../../test/helpers.ts';
@@ -13,8 +12,9 @@ async function eventsOf(app: TestApp, requestId: string) {
 }
 
 async function call(app: TestApp, method: string, path: string, opts: { token?: string; body?: unknown } = {}) {
-  const rid = `rid-${randomUUID()}`;
-  const res = await app.request(method, path, { ...opts, headers: { 'x-request-id': rid } });
+  // The trail keeps the id the server made; without a client id the response header carries it.
+  const res = await app.request(method, path, opts);
+  const rid = res.headers.get('x-request-id')!;
   return { res, rid, events: await eventsOf(app, rid) };
 }
 

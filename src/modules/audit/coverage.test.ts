@@ -2,13 +2,13 @@
 // event with the right fields, and the patient sees it in their access log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, type Person, type TestApp } from '../../../test/helpers.ts';
 
 async function audited(app: TestApp, method: string, path: string, who: Person, body?: unknown) {
-  const rid = `rid-${randomUUID()}`;
-  const res = await app.request(method, path, { token: who.token, body, headers: { 'x-request-id': rid } });
+  // The trail keeps the id the server made; without a client id the response header carries it.
+  const res = await app.request(method, path, { token: who.token, body });
+  const rid = res.headers.get('x-request-id')!;
   const events = await app.database.rows<Record<string, any>>(sql`SELECT * FROM audit_events WHERE request_id = ${rid} ORDER BY seq`);
   return { res, events };
 }
