@@ -1,6 +1,17 @@
 import { and, count, desc, eq, gt, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
+import { bigserial, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { doctors, emailTokens, loginFailures, patients, refreshTokens, sessions, users } from '../../platform/db/tables.ts';
+
+/** Migration 0009: forgot-password / resend-verification requests waiting for the worker. */
+export const authMailRequests = pgTable('auth_mail_requests', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  purpose: text('purpose').$type<'VERIFY_EMAIL' | 'RESET_PASSWORD'>().notNull(),
+  email: text('email').notNull(),
+  ip: text('ip'),
+  requestId: text('request_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 export type UserRow = typeof users.$inferSelect;
 export type EmailPurpose = 'VERIFY_EMAIL' | 'RESET_PASSWORD';
@@ -176,6 +187,19 @@ export async function recentEmailTokenExists(ex: Executor, userId: string, purpo
     .from(emailTokens)
     .where(and(eq(emailTokens.userId, userId), eq(emailTokens.purpose, purpose), gt(emailTokens.createdAt, sql`now() - make_interval(secs => ${withinSeconds})`)));
   return row.n > 0;
+}
+
+// Mail requests (forgot-password, resend-verification)
+
+export async function insertMailRequest(ex: Executor, r: typeof authMailRequests.$inferInsert): Promise<void> {
+  await ex.insert(authMailRequests).values(r);
+}
+
+/** Takes the oldest request no other instance holds, deleting it in the caller's transaction. */
+export async function takeMailRequest(ex: Executor) {
+  const oldest = ex.select({ id: authMailRequests.id }).from(authMailRequests).orderBy(authMailRequests.id).limit(1).for('update', { skipLocked: true });
+  const [row] = await ex.delete(authMailRequests).where(eq(authMailRequests.id, sql`(${oldest})`)).returning();
+  return row;
 }
 
 // Login throttling

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf, metaOf } from '../../platform/guards.ts';
 import * as auth from './service.ts';
+import { startMailRequests } from './mail-requests.ts';
 import {
   ChangePasswordBody, EmailBody, LoginBody, LoginResponse, MeResponse, RefreshBody, RegisterDoctorBody,
   RegisterPatientBody, RegisteredDoctor, RegisteredPatient, ResetPasswordBody, TokenBody, TokenPair, UserEnvelope,
@@ -17,6 +18,11 @@ const bearer = bearerSecurity;
 export default async function authRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const p = app.platform;
+
+  // Forgot-password and resend-verification are handled off the request path (no enumeration by timing).
+  let stopMailRequests: (() => Promise<void>) | null = null;
+  app.addHook('onReady', async () => { stopMailRequests = startMailRequests(p); });
+  app.addHook('preClose', async () => { await stopMailRequests?.(); });
 
   app.post('/auth/register/patient', {
     onRequest: app.hashingRateLimit,

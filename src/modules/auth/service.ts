@@ -9,6 +9,7 @@ import { hashToken, newOpaqueToken } from '../../platform/tokens.ts';
 import { toPatient } from '../patients/schemas.ts';
 import { toDoctorPrivate } from '../doctors/schemas.ts';
 import * as repo from './repo.ts';
+import { kickMailRequests } from './mail-requests.ts';
 import { toUser, type RegisterDoctorBody, type RegisterPatientBody } from './schemas.ts';
 
 const VERIFY_TTL_MINUTES = 24 * 60;
@@ -111,30 +112,40 @@ export async function verifyEmail(p: Platform, meta: RequestMeta, token: string)
   });
 }
 
-/** Always 202 to the client; a mail goes out only for an existing, unverified account, at most once a minute. */
-export async function resendVerification(p: Platform, _meta: RequestMeta, email: string): Promise<void> {
-  let queued = false;
-  await p.db.transaction(async (tx) => {
-    const user = await repo.findUserByEmail(tx, email);
-    if (!user || user.emailVerifiedAt || user.accountStatus !== 'ACTIVE') return;
-    if (await repo.recentEmailTokenExists(tx, user.id, 'VERIFY_EMAIL', RESEND_COOLDOWN_SECONDS)) return;
-    await queueVerificationMail(p, tx, user);
-    queued = true;
-  });
-  if (queued) p.mail.kick();
+/**
+ * Forgot-password and resend-verification answer 202 after the same single insert whether or not the
+ * address has an account: the lookup, the cooldown, the token and the mail happen afterwards, in
+ * handleMailRequest, so the answer's timing does not tell registered addresses from unknown ones.
+ */
+export async function resendVerification(p: Platform, meta: RequestMeta, email: string): Promise<void> {
+  await repo.insertMailRequest(p.db, { purpose: 'VERIFY_EMAIL', email, ip: meta.ip, requestId: meta.requestId });
+  kickMailRequests(p);
 }
 
 export async function forgotPassword(p: Platform, meta: RequestMeta, email: string): Promise<void> {
-  let queued = false;
-  await p.db.transaction(async (tx) => {
-    const user = await repo.findUserByEmail(tx, email);
-    if (!user || user.accountStatus !== 'ACTIVE') return;
-    if (await repo.recentEmailTokenExists(tx, user.id, 'RESET_PASSWORD', RESEND_COOLDOWN_SECONDS)) return;
-    await queueResetMail(p, tx, user);
-    await audit(tx, meta, { action: 'auth.forgot_password', resourceType: 'user', resourceId: user.id, actorId: null, actorRole: null });
-    queued = true;
-  });
-  if (queued) p.mail.kick();
+  await repo.insertMailRequest(p.db, { purpose: 'RESET_PASSWORD', email, ip: meta.ip, requestId: meta.requestId });
+  kickMailRequests(p);
+}
+
+/**
+ * Handles one queued request in the worker's transaction. A verification mail goes out only for an
+ * existing, unverified, active account, a reset mail only for an active one; either at most once a minute.
+ * Returns whether a mail was queued.
+ */
+export async function handleMailRequest(p: Platform, tx: Executor, r: typeof repo.authMailRequests.$inferSelect): Promise<boolean> {
+  const meta: RequestMeta = { actor: null, ip: r.ip ?? 'unknown', requestId: r.requestId ?? 'worker' };
+  const user = await repo.findUserByEmail(tx, r.email);
+  if (!user || user.accountStatus !== 'ACTIVE') return false;
+  if (r.purpose === 'VERIFY_EMAIL') {
+    if (user.emailVerifiedAt) return false;
+    if (await repo.recentEmailTokenExists(tx, user.id, 'VERIFY_EMAIL', RESEND_COOLDOWN_SECONDS)) return false;
+    await queueVerificationMail(p, tx, user);
+    return true;
+  }
+  if (await repo.recentEmailTokenExists(tx, user.id, 'RESET_PASSWORD', RESEND_COOLDOWN_SECONDS)) return false;
+  await queueResetMail(p, tx, user);
+  await audit(tx, meta, { action: 'auth.forgot_password', resourceType: 'user', resourceId: user.id, actorId: null, actorRole: null });
+  return true;
 }
 
 export async function resetPassword(p: Platform, meta: RequestMeta, token: string, password: string): Promise<void> {
