@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import pino, { type Logger } from 'pino';
 import type { Config } from './platform/config.ts';
 import { openAndMigrate, pgliteDirFor, type Database } from './platform/db/index.ts';
-import { frameworkErrors, genReqId, installErrorHandling, installValidators, ProblemSchema } from './platform/http.ts';
+import { clientRequestId, frameworkErrors, genReqId, installErrorHandling, installValidators, ProblemSchema } from './platform/http.ts';
 import { MailWorker } from './platform/mail.ts';
 import { startEmbeddedMaintenance } from './platform/db/maintenance.ts';
 import { Passwords } from './platform/passwords.ts';
@@ -60,7 +60,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     db: database.db,
     log,
     mail,
-    passwords: new Passwords(config.argon2, config.hashConcurrency),
+    passwords: new Passwords(config.argon2, config.hashConcurrency, config.hashQueueMax),
     tokens: new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds),
     bus,
   };
@@ -72,7 +72,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   installValidators(app);
   installErrorHandling(app);
   app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
+    const clientId = clientRequestId(req);
+    if (clientId) req.log = req.log.child({ clientRequestId: clientId });
+    reply.header('x-request-id', clientId ?? req.id);
   });
 
   await registerRateLimit(app, config);

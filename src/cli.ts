@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './platform/config.ts';
@@ -7,8 +8,78 @@ import { Passwords } from './platform/passwords.ts';
 import { createAdmin } from './modules/auth/service.ts';
 
 const USAGE = `usage:
-  npm run cli -- create-admin --username U --email E --password P [--firstname F] [--lastname L]
+  npm run cli -- create-admin --username U --email E [--firstname F] [--lastname L]
+                 [--password-stdin | --password-file FILE | --password P]
+      (with none of the three, the password is asked for in the terminal, without echo)
   npm run cli -- migrate`;
+
+// Whatever the CLI creates under DATA_DIR (the embedded database when it is first created) is private.
+process.umask(0o077);
+
+/** Reads a line from the terminal without echoing it. */
+function readHidden(question: string): Promise<string> {
+  const stdin = process.stdin;
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const done = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          done();
+          return resolve(value);
+        }
+        if (ch === '\u0003') {
+          done();
+          return reject(new Error('cancelled'));
+        }
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    process.stderr.write(question);
+    stdin.setEncoding('utf8');
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** One trailing line break (from echo, a heredoc or an editor) is not part of the password. */
+const chomp = (s: string) => s.replace(/\r?\n$/, '');
+
+/**
+ * The password from exactly one source: --password-stdin, --password-file, --password (kept for
+ * scripts, though it shows in the process list and shell history), or an interactive prompt.
+ */
+async function passwordFrom(values: { password?: string; 'password-stdin'?: boolean; 'password-file'?: string }): Promise<string> {
+  const sources = [values.password !== undefined, values['password-stdin'] === true, values['password-file'] !== undefined].filter(Boolean).length;
+  if (sources > 1) fail('give the password one way only: --password-stdin, --password-file or --password');
+  if (values['password-stdin']) return chomp(await readStdin());
+  if (values['password-file'] !== undefined) {
+    try {
+      return chomp(readFileSync(values['password-file'], 'utf8'));
+    } catch (e) {
+      fail(`cannot read --password-file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (values.password !== undefined) return values.password;
+  if (!process.stdin.isTTY) fail(`a password is needed: --password-stdin, --password-file FILE, or run in a terminal to be asked\n${USAGE}`);
+  const first = await readHidden('Password for the new admin: ');
+  const again = await readHidden('Repeat it: ');
+  if (first !== again) fail('the two passwords differ');
+  return first;
+}
 
 function fail(message: string, code = 2): never {
   console.error(`error: ${message}`);
@@ -47,6 +118,8 @@ async function main() {
           username: { type: 'string' },
           email: { type: 'string' },
           password: { type: 'string' },
+          'password-stdin': { type: 'boolean' },
+          'password-file': { type: 'string' },
           firstname: { type: 'string' },
           lastname: { type: 'string' },
         },
@@ -55,10 +128,11 @@ async function main() {
     } catch (e) {
       fail(`${(e as Error).message}\n${USAGE}`);
     }
-    const { username, email, password, firstname, lastname } = values;
+    const { username, email, firstname, lastname } = values;
     if (!username || !/^[A-Za-z0-9_.]{3,32}$/.test(username)) fail('--username must be 3-32 of [a-z0-9_.]');
     if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) fail('--email must be an email address');
-    if (!password || password.length < 10 || password.length > 128) fail('--password must be 10-128 characters');
+    const password = await passwordFrom(values);
+    if (password.length < 10 || password.length > 128) fail('the password must be 10-128 characters');
     const database = await openAndMigrate(dbOpts);
     try {
       const user = await createAdmin({ db: database.db, passwords: new Passwords(config.argon2, config.hashConcurrency) }, { username, email, password, firstname, lastname });

@@ -1,5 +1,9 @@
 import { buildApp } from './app.ts';
 import { ConfigError, ensureSecret, loadConfig } from './platform/config.ts';
+import { DataDirLockedError } from './platform/data-dir.ts';
+
+// Everything this process writes under DATA_DIR (database, secret, mails) is for its owner alone.
+process.umask(0o077);
 
 let config;
 try {
@@ -12,7 +16,13 @@ try {
   throw e;
 }
 
-const app = await buildApp(config);
+const app = await buildApp(config).catch((e: unknown) => {
+  if (e instanceof DataDirLockedError) {
+    console.error(`error: ${e.message}`);
+    process.exit(75);
+  }
+  throw e;
+});
 app.log.info({ host: config.host, port: config.port }, 'application built; starting to listen');
 await app.listen({ port: config.port, host: config.host });
 app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl }, 'Telecare is serving');

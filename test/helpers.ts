@@ -149,6 +149,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // A background VACUUM would only compete with the test's own queries on a database that lives seconds.
     embeddedVacuumIntervalMinutes: 0,
     rateLimitMax: 0,
+    // Suites register and log in many people from one loopback address; the tests of this limit set it.
+    authRateLimitMax: 0,
     ...overrides,
   };
 }

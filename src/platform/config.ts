@@ -16,12 +16,20 @@ export interface Config {
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
+  /** Failed logins per account over all addresses before 429 for everyone (the higher ceiling). */
   loginMaxFailuresPerAccount: number;
   loginMaxFailuresPerAddress: number;
   loginWindowSeconds: number;
+  /** Failed logins per (account, client address) before that address gets 429 for that account. */
+  loginMaxFailuresPerAccountAddress: number;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   /** Password hashes computed at once; the rest queue, so hashing never takes every core. */
   hashConcurrency: number;
+  /** Password hashes allowed to wait behind those; one more answers 503 UNAVAILABLE with Retry-After. */
+  hashQueueMax: number;
+  /** Per-address limit on the anonymous routes that cost a hash (register, login, reset-password); 0 turns it off. */
+  authRateLimitMax: number;
+  authRateLimitWindowSeconds: number;
   bodyLimitBytes: number;
   /** General per-address API rate limit (requests per window); 0 turns it off. */
   rateLimitMax: number;
@@ -107,9 +115,10 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret,
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86400),
     refreshTokenTtlDays: int(env, 'REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
-    loginMaxFailuresPerAccount: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 5, 1, 1000),
+    loginMaxFailuresPerAccount: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 50, 1, 100_000),
     loginMaxFailuresPerAddress: int(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
     loginWindowSeconds: int(env, 'LOGIN_WINDOW_SECONDS', 900, 1, 86400),
+    loginMaxFailuresPerAccountAddress: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS', 5, 1, 1000),
     argon2: {
       // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane).
       memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 4_194_304),
@@ -117,6 +126,9 @@ export function loadConfig(env: Env = process.env): Config {
       parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1, 16),
     },
     hashConcurrency: int(env, 'HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 256),
+    hashQueueMax: int(env, 'HASH_QUEUE_MAX', 32, 0, 100_000),
+    authRateLimitMax: int(env, 'AUTH_RATE_LIMIT_MAX', 60, 0, 1_000_000),
+    authRateLimitWindowSeconds: int(env, 'AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     rateLimitMax: int(env, 'RATE_LIMIT_MAX', 3000, 0, 10_000_000),
     rateLimitWindowSeconds: int(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),

@@ -48,7 +48,8 @@ export function actorOf(req: FastifyRequest): RequestMeta & { actor: Actor } {
 function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return null;
-  const m = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/.exec(h.trim());
+  // RFC 9110: the scheme name is case-insensitive.
+  const m = /^Bearer +([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i.exec(h.trim());
   return m ? m[1] : null;
 }
 

@@ -8,10 +8,19 @@ import { constraintName, isUnavailable, sqlState } from './db/index.ts';
 
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
-/** A sane incoming x-request-id is echoed; anything else is replaced by a fresh UUID. */
-export function genReqId(req: { headers: Record<string, string | string[] | undefined> }): string {
+/**
+ * The request's own id (logs, problem documents, the audit trail) is always made here: a client could
+ * otherwise plant another request's id in the trail. A sane incoming x-request-id is still echoed in
+ * the response header and logged beside it (clientRequestId), for the client's own correlation.
+ */
+export function genReqId(): string {
+  return randomUUID();
+}
+
+/** The client's x-request-id when it is a sane value, else null. */
+export function clientRequestId(req: { headers: Record<string, string | string[] | undefined> }): string | null {
   const h = req.headers['x-request-id'];
-  return typeof h === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(h) ? h : randomUUID();
+  return typeof h === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(h) ? h : null;
 }
 
 /**
@@ -98,7 +107,7 @@ function ajvErrors(errs: ErrorObject[] | Partial<ErrorObject>[], context: string
  * percent-encoding): Fastify's `frameworkErrors` option, so they too are problem documents.
  */
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
-  reply.header('x-request-id', String(reply.request.id));
+  reply.header('x-request-id', clientRequestId(reply.request) ?? String(reply.request.id));
   const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'The URL is malformed';
   return sendProblem(reply, 'VALIDATION_FAILED', detail, [{ path: '/', message: detail }]);
 }

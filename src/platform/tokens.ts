@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Role } from './guards.ts';
 
@@ -24,19 +24,34 @@ export class AccessTokens {
     this.key = new TextEncoder().encode(secret);
   }
 
-  sign(claims: AccessClaims): Promise<string> {
+  /**
+   * Signs an access token. HS256 is deterministic, so the same claims and the same `issuedAt` (seconds)
+   * give the very same token: the refresh grace answers a second tab with the pair the first one got.
+   */
+  sign(claims: AccessClaims, issuedAt = Math.floor(Date.now() / 1000)): Promise<string> {
     return new SignJWT({ sid: claims.sid, role: claims.role })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(claims.sub)
-      .setIssuedAt()
-      .setExpirationTime(`${this.ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + this.ttlSeconds)
       .sign(this.key);
+  }
+
+  /**
+   * The refresh token that succeeds `token` in its rotation: derived with the signing key rather than
+   * drawn at random, so it can be handed out again during the two-tab grace without being stored in
+   * clear (only its SHA-256 is kept, like every refresh token). Unpredictable without the key.
+   */
+  successorOf(token: string): { token: string; hash: string } {
+    const next = createHmac('sha256', this.key).update(`refresh-successor\0${token}`).digest('base64url');
+    return { token: next, hash: hashToken(next) };
   }
 
   /** Null for anything but a well-formed, unexpired HS256 token signed with our key (so never alg:none). */
   async verify(token: string): Promise<AccessClaims | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      // A token without an expiry would be valid forever; one without iat or sub is not one we issued.
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'iat', 'sub'] });
       const { sub, sid, role } = payload as Record<string, unknown>;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof role !== 'string') return null;
       if (!UUID.test(sub) || !UUID.test(sid)) return null;

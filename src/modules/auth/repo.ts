@@ -1,6 +1,17 @@
-import { and, count, desc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
+import { bigserial, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { doctors, emailTokens, loginFailures, patients, refreshTokens, sessions, users } from '../../platform/db/tables.ts';
+
+/** Migration 0009: forgot-password / resend-verification requests waiting for the worker. */
+export const authMailRequests = pgTable('auth_mail_requests', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  purpose: text('purpose').$type<'VERIFY_EMAIL' | 'RESET_PASSWORD'>().notNull(),
+  email: text('email').notNull(),
+  ip: text('ip'),
+  requestId: text('request_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 export type UserRow = typeof users.$inferSelect;
 export type EmailPurpose = 'VERIFY_EMAIL' | 'RESET_PASSWORD';
@@ -40,6 +51,17 @@ export async function findUserByEmail(ex: Executor, email: string): Promise<User
   return row;
 }
 
+/** Which of the two is already registered (case-insensitively), username first; null when neither. */
+export async function findTakenIdentity(ex: Executor, username: string, email: string): Promise<'username' | 'email' | null> {
+  const rows = await ex
+    .select({ username: users.username, email: users.email })
+    .from(users)
+    .where(or(eq(sql`lower(${users.username})`, username.toLowerCase()), eq(sql`lower(${users.email})`, email.toLowerCase())))
+    .limit(2);
+  if (rows.some((r) => r.username.toLowerCase() === username.toLowerCase())) return 'username';
+  return rows.length ? 'email' : null;
+}
+
 export async function findPatient(ex: Executor, id: string) {
   const [row] = await ex.select().from(patients).where(eq(patients.id, id)).limit(1);
   return row;
@@ -73,8 +95,23 @@ export async function createSession(ex: Executor, userId: string, ttlDays: numbe
   return row.id;
 }
 
-export async function insertRefreshToken(ex: Executor, sessionId: string, tokenHash: string): Promise<void> {
-  await ex.insert(refreshTokens).values({ sessionId, tokenHash });
+/** Returns when the token was created (the database's clock, shared by every instance). */
+export async function insertRefreshToken(ex: Executor, sessionId: string, tokenHash: string): Promise<Date> {
+  const [row] = await ex.insert(refreshTokens).values({ sessionId, tokenHash }).returning({ createdAt: refreshTokens.createdAt });
+  return row.createdAt;
+}
+
+/** A token that was already spent: its session, and whether its first use is less than `graceSeconds` old. */
+export async function findSpentRefreshToken(ex: Executor, tokenHash: string, graceSeconds: number) {
+  const [row] = await ex
+    .select({
+      sessionId: refreshTokens.sessionId,
+      inGrace: sql<boolean>`coalesce(${refreshTokens.spentAt} > now() - make_interval(secs => ${graceSeconds}), false)`,
+    })
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, tokenHash))
+    .limit(1);
+  return row;
 }
 
 /** Marks the token spent if it was live; null when it was unknown or already spent. */
@@ -128,6 +165,14 @@ export async function consumeEmailToken(ex: Executor, purpose: EmailPurpose, tok
   return row?.userId ?? null;
 }
 
+export async function liveEmailTokenExists(ex: Executor, purpose: EmailPurpose, tokenHash: string): Promise<boolean> {
+  const [row] = await ex
+    .select({ n: count() })
+    .from(emailTokens)
+    .where(and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, sql`now()`)));
+  return row.n > 0;
+}
+
 /** Spends every other live token of that purpose, so that only the newest reset link works. */
 export async function spendEmailTokens(ex: Executor, userId: string, purpose: EmailPurpose): Promise<void> {
   await ex
@@ -144,30 +189,64 @@ export async function recentEmailTokenExists(ex: Executor, userId: string, purpo
   return row.n > 0;
 }
 
+// Mail requests (forgot-password, resend-verification)
+
+export async function insertMailRequest(ex: Executor, r: typeof authMailRequests.$inferInsert): Promise<void> {
+  await ex.insert(authMailRequests).values(r);
+}
+
+/** Takes the oldest request no other instance holds, deleting it in the caller's transaction. */
+export async function takeMailRequest(ex: Executor) {
+  const oldest = ex.select({ id: authMailRequests.id }).from(authMailRequests).orderBy(authMailRequests.id).limit(1).for('update', { skipLocked: true });
+  const [row] = await ex.delete(authMailRequests).where(eq(authMailRequests.id, sql`(${oldest})`)).returning();
+  return row;
+}
+
 // Login throttling
 
 export async function recordLoginFailure(ex: Executor, accountKey: string, ip: string): Promise<void> {
   await ex.insert(loginFailures).values({ accountKey, ip });
 }
 
-export async function clearLoginFailures(ex: Executor, accountKey: string): Promise<void> {
-  await ex.delete(loginFailures).where(eq(loginFailures.accountKey, accountKey));
+/** A success from an address forgets that address's failures on the account, not other addresses'. */
+export async function clearLoginFailures(ex: Executor, accountKey: string, ip?: string): Promise<void> {
+  await ex.delete(loginFailures).where(and(eq(loginFailures.accountKey, accountKey), ip === undefined ? undefined : eq(loginFailures.ip, ip)));
+}
+
+export interface LoginLimits {
+  perAccountAddress: number;
+  perAccount: number;
+  perAddress: number;
+  windowSeconds: number;
 }
 
 /**
- * Seconds until fewer than `max` failures remain in the window for this key, or 0 when under the
+ * Seconds until fewer than `max` failures matching `where` remain in the window, or 0 when under the
  * limit: the max-th most recent failure is the one that has to age out.
  */
-export async function throttledForSeconds(ex: Executor, column: 'account' | 'ip', key: string, max: number, windowSeconds: number): Promise<number> {
-  const col = column === 'account' ? loginFailures.accountKey : loginFailures.ip;
+async function waitSeconds(ex: Executor, where: SQL | undefined, max: number, windowSeconds: number): Promise<number> {
   const rows = await ex
     .select({ wait: sql<number>`ceil(extract(epoch from (${loginFailures.at} + make_interval(secs => ${windowSeconds}) - now())))::int` })
     .from(loginFailures)
-    .where(and(eq(col, key), gt(loginFailures.at, sql`now() - make_interval(secs => ${windowSeconds})`)))
+    .where(and(where, gt(loginFailures.at, sql`now() - make_interval(secs => ${windowSeconds})`)))
     .orderBy(desc(loginFailures.at))
     .offset(max - 1)
     .limit(1);
   return rows.length ? Math.max(1, Number(rows[0].wait)) : 0;
+}
+
+/**
+ * The contract's three limits: this account from this address (a stranger's guesses lock only the
+ * stranger out), this account from anywhere (a higher ceiling against distributed guessing), and this
+ * address over all accounts. Returns the longest wait that applies, 0 when none does.
+ */
+export async function loginThrottledForSeconds(ex: Executor, accountKey: string, ip: string, l: LoginLimits): Promise<number> {
+  const waits = await Promise.all([
+    waitSeconds(ex, and(eq(loginFailures.accountKey, accountKey), eq(loginFailures.ip, ip)), l.perAccountAddress, l.windowSeconds),
+    waitSeconds(ex, eq(loginFailures.accountKey, accountKey), l.perAccount, l.windowSeconds),
+    waitSeconds(ex, eq(loginFailures.ip, ip), l.perAddress, l.windowSeconds),
+  ]);
+  return Math.max(...waits);
 }
 
 /** Old failures are only noise once their window has passed. */

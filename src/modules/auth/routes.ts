@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf, metaOf } from '../../platform/guards.ts';
 import * as auth from './service.ts';
+import { startMailRequests } from './mail-requests.ts';
 import {
   ChangePasswordBody, EmailBody, LoginBody, LoginResponse, MeResponse, RefreshBody, RegisterDoctorBody,
   RegisterPatientBody, RegisteredDoctor, RegisteredPatient, ResetPasswordBody, TokenBody, TokenPair, UserEnvelope,
@@ -18,12 +19,19 @@ export default async function authRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const p = app.platform;
 
+  // Forgot-password and resend-verification are handled off the request path (no enumeration by timing).
+  let stopMailRequests: (() => Promise<void>) | null = null;
+  app.addHook('onReady', async () => { stopMailRequests = startMailRequests(p); });
+  app.addHook('preClose', async () => { await stopMailRequests?.(); });
+
   app.post('/auth/register/patient', {
-    schema: { tags, summary: 'Register a patient; sends a verification mail', body: RegisterPatientBody, response: { 201: RegisteredPatient, ...problems(400, 409) } },
+    onRequest: app.hashingRateLimit,
+    schema: { tags, summary: 'Register a patient; sends a verification mail', body: RegisterPatientBody, response: { 201: RegisteredPatient, ...problems(400, 409, 429, 503) } },
   }, async (req, reply) => reply.code(201).send(await auth.registerPatient(p, metaOf(req), req.body)));
 
   app.post('/auth/register/doctor', {
-    schema: { tags, summary: 'Register a doctor (verification PENDING); sends a verification mail', body: RegisterDoctorBody, response: { 201: RegisteredDoctor, ...problems(400, 409) } },
+    onRequest: app.hashingRateLimit,
+    schema: { tags, summary: 'Register a doctor (verification PENDING); sends a verification mail', body: RegisterDoctorBody, response: { 201: RegisteredDoctor, ...problems(400, 409, 429, 503) } },
   }, async (req, reply) => reply.code(201).send(await auth.registerDoctor(p, metaOf(req), req.body)));
 
   app.post('/auth/verify-email', {
@@ -38,12 +46,13 @@ export default async function authRoutes(fastify: FastifyInstance) {
   });
 
   app.post('/auth/login', {
+    onRequest: app.hashingRateLimit,
     schema: {
       tags,
       summary: 'Log in with username or email',
-      description: 'After 5 failures on one account within 15 minutes, attempts answer 429 with Retry-After until the window passes.',
+      description: 'After 5 failures on one account from one client address within 15 minutes, that address answers 429 with Retry-After for that account; after 50 on the account from anywhere, everyone does; one address gets at most 100 failures per window over all accounts.',
       body: LoginBody,
-      response: { 200: LoginResponse, ...problems(400, 401, 403, 429) },
+      response: { 200: LoginResponse, ...problems(400, 401, 403, 429, 503) },
     },
   }, async (req) => auth.login(p, metaOf(req), req.body.login, req.body.password));
 
@@ -66,7 +75,8 @@ export default async function authRoutes(fastify: FastifyInstance) {
   });
 
   app.post('/auth/reset-password', {
-    schema: { tags, summary: 'Set a new password with the token from the mail; revokes every session', body: ResetPasswordBody, response: { 204: NoContent, ...problems(400, 401) } },
+    onRequest: app.hashingRateLimit,
+    schema: { tags, summary: 'Set a new password with the token from the mail; revokes every session', body: ResetPasswordBody, response: { 204: NoContent, ...problems(400, 401, 429, 503) } },
   }, async (req, reply) => {
     await auth.resetPassword(p, metaOf(req), req.body.token, req.body.password);
     return reply.code(204).send(null);

@@ -9,6 +9,7 @@ import { hashToken, newOpaqueToken } from '../../platform/tokens.ts';
 import { toPatient } from '../patients/schemas.ts';
 import { toDoctorPrivate } from '../doctors/schemas.ts';
 import * as repo from './repo.ts';
+import { kickMailRequests } from './mail-requests.ts';
 import { toUser, type RegisterDoctorBody, type RegisterPatientBody } from './schemas.ts';
 
 const VERIFY_TTL_MINUTES = 24 * 60;
@@ -58,6 +59,9 @@ async function registerUser<T>(
   role: 'PATIENT' | 'DOCTOR',
   createProfile: (tx: Executor, user: repo.UserRow) => Promise<T>,
 ): Promise<{ user: ReturnType<typeof toUser>; profile: T }> {
+  // The cheap check first: a taken name must not cost an argon2 hash (the unique indexes still decide races).
+  const taken = await repo.findTakenIdentity(p.db, body.username, body.email);
+  if (taken) throw new AppError(taken === 'username' ? 'USERNAME_TAKEN' : 'EMAIL_TAKEN');
   const passwordHash = await p.passwords.hash(body.password);
   const result = await p.db.transaction(async (tx) => {
     const user = await repo.insertUser(tx, {
@@ -108,33 +112,47 @@ export async function verifyEmail(p: Platform, meta: RequestMeta, token: string)
   });
 }
 
-/** Always 202 to the client; a mail goes out only for an existing, unverified account, at most once a minute. */
-export async function resendVerification(p: Platform, _meta: RequestMeta, email: string): Promise<void> {
-  let queued = false;
-  await p.db.transaction(async (tx) => {
-    const user = await repo.findUserByEmail(tx, email);
-    if (!user || user.emailVerifiedAt || user.accountStatus !== 'ACTIVE') return;
-    if (await repo.recentEmailTokenExists(tx, user.id, 'VERIFY_EMAIL', RESEND_COOLDOWN_SECONDS)) return;
-    await queueVerificationMail(p, tx, user);
-    queued = true;
-  });
-  if (queued) p.mail.kick();
+/**
+ * Forgot-password and resend-verification answer 202 after the same single insert whether or not the
+ * address has an account: the lookup, the cooldown, the token and the mail happen afterwards, in
+ * handleMailRequest, so the answer's timing does not tell registered addresses from unknown ones.
+ */
+export async function resendVerification(p: Platform, meta: RequestMeta, email: string): Promise<void> {
+  await repo.insertMailRequest(p.db, { purpose: 'VERIFY_EMAIL', email, ip: meta.ip, requestId: meta.requestId });
+  kickMailRequests(p);
 }
 
 export async function forgotPassword(p: Platform, meta: RequestMeta, email: string): Promise<void> {
-  let queued = false;
-  await p.db.transaction(async (tx) => {
-    const user = await repo.findUserByEmail(tx, email);
-    if (!user || user.accountStatus !== 'ACTIVE') return;
-    if (await repo.recentEmailTokenExists(tx, user.id, 'RESET_PASSWORD', RESEND_COOLDOWN_SECONDS)) return;
-    await queueResetMail(p, tx, user);
-    await audit(tx, meta, { action: 'auth.forgot_password', resourceType: 'user', resourceId: user.id, actorId: null, actorRole: null });
-    queued = true;
-  });
-  if (queued) p.mail.kick();
+  await repo.insertMailRequest(p.db, { purpose: 'RESET_PASSWORD', email, ip: meta.ip, requestId: meta.requestId });
+  kickMailRequests(p);
+}
+
+/**
+ * Handles one queued request in the worker's transaction. A verification mail goes out only for an
+ * existing, unverified, active account, a reset mail only for an active one; either at most once a minute.
+ * Returns whether a mail was queued.
+ */
+export async function handleMailRequest(p: Platform, tx: Executor, r: typeof repo.authMailRequests.$inferSelect): Promise<boolean> {
+  const meta: RequestMeta = { actor: null, ip: r.ip ?? 'unknown', requestId: r.requestId ?? 'worker' };
+  const user = await repo.findUserByEmail(tx, r.email);
+  if (!user || user.accountStatus !== 'ACTIVE') return false;
+  if (r.purpose === 'VERIFY_EMAIL') {
+    if (user.emailVerifiedAt) return false;
+    if (await repo.recentEmailTokenExists(tx, user.id, 'VERIFY_EMAIL', RESEND_COOLDOWN_SECONDS)) return false;
+    await queueVerificationMail(p, tx, user);
+    return true;
+  }
+  if (await repo.recentEmailTokenExists(tx, user.id, 'RESET_PASSWORD', RESEND_COOLDOWN_SECONDS)) return false;
+  await queueResetMail(p, tx, user);
+  await audit(tx, meta, { action: 'auth.forgot_password', resourceType: 'user', resourceId: user.id, actorId: null, actorRole: null });
+  return true;
 }
 
 export async function resetPassword(p: Platform, meta: RequestMeta, token: string, password: string): Promise<void> {
+  // An unknown token must not cost an argon2 hash; the token is spent below, in the transaction.
+  if (!(await repo.liveEmailTokenExists(p.db, 'RESET_PASSWORD', hashToken(token)))) {
+    throw new AppError('INVALID_TOKEN', 'The reset link is unknown, expired or already used');
+  }
   const passwordHash = await p.passwords.hash(password);
   await p.db.transaction(async (tx) => {
     const userId = await repo.consumeEmailToken(tx, 'RESET_PASSWORD', hashToken(token));
@@ -160,19 +178,20 @@ function rateLimited(seconds: number): AppError {
   return new AppError('RATE_LIMITED', 'Too many failed logins; try again later', undefined, { 'retry-after': String(seconds) });
 }
 
+function loginLimits(p: Platform): repo.LoginLimits {
+  const c = p.config;
+  return { perAccountAddress: c.loginMaxFailuresPerAccountAddress, perAccount: c.loginMaxFailuresPerAccount, perAddress: c.loginMaxFailuresPerAddress, windowSeconds: c.loginWindowSeconds };
+}
+
 export async function login(p: Platform, meta: RequestMeta, loginName: string, password: string) {
-  const { config } = p;
   const user = await repo.findUserByLogin(p.db, loginName);
   const accountKey = user ? `user:${user.id}` : `login:${loginName.toLowerCase()}`;
   const auditTarget = { resourceType: 'user', resourceId: user?.id ?? null, actorId: user?.id ?? null, actorRole: user?.role ?? null };
 
-  const [accountWait, ipWait] = await Promise.all([
-    repo.throttledForSeconds(p.db, 'account', accountKey, config.loginMaxFailuresPerAccount, config.loginWindowSeconds),
-    repo.throttledForSeconds(p.db, 'ip', meta.ip, config.loginMaxFailuresPerAddress, config.loginWindowSeconds),
-  ]);
-  if (accountWait || ipWait) {
+  const wait = await repo.loginThrottledForSeconds(p.db, accountKey, meta.ip, loginLimits(p));
+  if (wait) {
     await audit(p.db, meta, { action: 'auth.login', outcome: 'DENIED', ...auditTarget });
-    throw rateLimited(Math.max(accountWait, ipWait));
+    throw rateLimited(wait);
   }
 
   const ok = user ? await p.passwords.verify(user.passwordHash, password) : await p.passwords.verifyDummy(password);
@@ -188,12 +207,15 @@ export async function login(p: Platform, meta: RequestMeta, loginName: string, p
     throw new AppError('ACCOUNT_SUSPENDED');
   }
   return p.db.transaction(async (tx) => {
-    await repo.clearLoginFailures(tx, accountKey);
+    await repo.clearLoginFailures(tx, accountKey, meta.ip);
     const tokens = await issueSession(p, tx, user);
     await audit(tx, meta, { action: 'auth.login', outcome: 'SUCCESS', ...auditTarget });
     return { ...tokens, user: toUser(user) };
   });
 }
+
+/** Two tabs refreshing with one token at once must both stay signed in (contract: 10 seconds). */
+const REFRESH_GRACE_SECONDS = 10;
 
 export async function refresh(p: Platform, meta: RequestMeta, refreshToken: string) {
   const hash = hashToken(refreshToken);
@@ -202,23 +224,41 @@ export async function refresh(p: Platform, meta: RequestMeta, refreshToken: stri
     return new AppError('INVALID_TOKEN', detail);
   };
   const outcome = await p.db.transaction(async (tx) => {
-    const sessionId = await repo.spendRefreshToken(tx, hash);
+    let sessionId = await repo.spendRefreshToken(tx, hash);
+    const again = !sessionId;
     if (!sessionId) {
-      const known = await repo.findRefreshToken(tx, hash);
+      const known = await repo.findSpentRefreshToken(tx, hash, REFRESH_GRACE_SECONDS);
       if (!known) return { kind: 'unknown' as const };
-      // A spent token presented again means it leaked: end the whole rotation family.
-      await repo.revokeSession(tx, known.sessionId, 'refresh token reuse');
-      return { kind: 'reuse' as const, sessionId: known.sessionId };
+      // A spent token presented again after the grace means it leaked: end the whole rotation family.
+      if (!known.inGrace) {
+        await repo.revokeSession(tx, known.sessionId, 'refresh token reuse');
+        return { kind: 'reuse' as const, sessionId: known.sessionId };
+      }
+      sessionId = known.sessionId;
     }
     const session = await repo.findSession(tx, sessionId);
     const user = session && (await repo.findUserById(tx, session.userId));
+    // Suspension before revocation: suspending revokes every session, yet the user is to be told why.
+    if (user?.accountStatus === 'SUSPENDED') return { kind: 'suspended' as const, sessionId, userId: user.id };
     if (!session || !user || session.revokedAt || session.expiresAt.getTime() <= Date.now()) {
       return { kind: 'revoked' as const, sessionId, userId: session?.userId };
     }
-    if (user.accountStatus === 'SUSPENDED') return { kind: 'suspended' as const, sessionId, userId: user.id };
-    const next = newOpaqueToken();
-    await repo.insertRefreshToken(tx, sessionId, next.hash);
-    const accessToken = await p.tokens.sign({ sub: user.id, sid: sessionId, role: user.role });
+    // The successor is derived from the presented token, so a second tab within the grace gets the
+    // same refresh token, and the access token is re-signed with the same issue time: the same pair.
+    const next = p.tokens.successorOf(refreshToken);
+    let issuedAt: Date;
+    if (again) {
+      const successor = await repo.findRefreshToken(tx, next.hash);
+      // No derived successor (spent by an older version of the server): treat it as reuse.
+      if (!successor || successor.sessionId !== sessionId) {
+        await repo.revokeSession(tx, sessionId, 'refresh token reuse');
+        return { kind: 'reuse' as const, sessionId };
+      }
+      issuedAt = successor.createdAt;
+    } else {
+      issuedAt = await repo.insertRefreshToken(tx, sessionId, next.hash);
+    }
+    const accessToken = await p.tokens.sign({ sub: user.id, sid: sessionId, role: user.role }, Math.floor(issuedAt.getTime() / 1000));
     return { kind: 'ok' as const, tokens: { accessToken, refreshToken: next.token, expiresIn: p.tokens.ttlSeconds } };
   });
   switch (outcome.kind) {
@@ -250,7 +290,7 @@ export async function logout(p: Platform, meta: RequestMeta, refreshToken: strin
 export async function changePassword(p: Platform, meta: RequestMeta & { actor: Actor }, currentPassword: string, newPassword: string): Promise<void> {
   const { actor } = meta;
   const accountKey = `user:${actor.userId}`;
-  const wait = await repo.throttledForSeconds(p.db, 'account', accountKey, p.config.loginMaxFailuresPerAccount, p.config.loginWindowSeconds);
+  const wait = await repo.loginThrottledForSeconds(p.db, accountKey, meta.ip, loginLimits(p));
   if (wait) throw rateLimited(wait);
   const user = await repo.findUserById(p.db, actor.userId);
   if (!user) throw new AppError('UNAUTHENTICATED');

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -10,6 +10,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { runMigrations } from './migrate.ts';
+import { lockDataDir, makePrivate } from '../data-dir.ts';
 
 /** Both engines' Drizzle databases share this base; repos take it (or a transaction). */
 export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -65,8 +66,18 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       close: () => pool.end(),
     };
   } else {
-    if (opts.pgliteDir !== 'memory://') mkdirSync(opts.pgliteDir, { recursive: true });
-    const client = await PGlite.create(opts.pgliteDir, { extensions: { btree_gist, pg_trgm }, ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) });
+    const onDisk = opts.pgliteDir !== 'memory://';
+    // One owner per data directory: a second PGlite on the same files (the CLI beside the server) loses writes.
+    const unlock = onDisk ? lockDataDir(dirname(opts.pgliteDir)) : () => undefined;
+    let client: PGlite;
+    try {
+      if (onDisk) mkdirSync(opts.pgliteDir, { recursive: true, mode: 0o700 });
+      client = await PGlite.create(opts.pgliteDir, { extensions: { btree_gist, pg_trgm }, ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) });
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+    if (onDisk) makePrivate(dirname(opts.pgliteDir));
     const db = drizzlePglite(client) as unknown as Db;
     database = {
       engine: 'pglite',
@@ -76,7 +87,14 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       pool: null,
       rows: async (q, ex) => ((await (ex ?? db).execute(q)) as unknown as { rows: never[] }).rows,
       ping: (timeoutMs = 2000) => withTimeout(client.query('select 1').then(() => undefined), timeoutMs),
-      close: () => client.close(),
+      close: async () => {
+        try {
+          await client.close();
+          if (onDisk) makePrivate(dirname(opts.pgliteDir));
+        } finally {
+          unlock();
+        }
+      },
     };
   }
   return database;
