@@ -241,3 +241,51 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
   assert.equal(({} as Record<string, unknown>).role, undefined);
   assert.equal(({} as Record<string, unknown>).isAdmin, undefined);
 });
+
+/** Every `date-time` in the published document: query parameters and top-level body properties, by operation. */
+function timestampInputs(doc: Json): { method: string; template: string; where: 'query' | 'body'; name: string; op: Json }[] {
+  const out: { method: string; template: string; where: 'query' | 'body'; name: string; op: Json }[] = [];
+  for (const [template, ops] of Object.entries<Json>(doc.paths)) {
+    for (const [method, op] of Object.entries<Json>(ops)) {
+      for (const p of op.parameters ?? []) if (p.in === 'query' && p.schema?.format === 'date-time') out.push({ method, template, where: 'query', name: p.name, op });
+      const schema = op.requestBody?.content?.['application/json']?.schema;
+      for (const [name, s] of Object.entries<Json>(schema?.properties ?? {})) if (s.format === 'date-time') out.push({ method, template, where: 'body', name, op });
+    }
+  }
+  return out;
+}
+
+test('every timestamp of every operation refuses what no clock can hold (leap second, 31 April, year 0) with 400, never 500', async (t) => {
+  const app = await build(t);
+  const patient = await createPatient(app);
+  const doctor = await createDoctor(app);
+  const admin = await createAdminUser(app);
+  const appointmentId = await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
+  const doc = (await app.request('GET', '/openapi.json')).body;
+  const inputs = timestampInputs(doc);
+  t.diagnostic(`${inputs.length} timestamp inputs: ${inputs.map((i) => `${i.method.toUpperCase()} ${i.template} ${i.where}:${i.name}`).join(', ')}`);
+  // The operations known when the leap-second 500s were reported; new ones are found by the walk above.
+  for (const known of ['get /api/v1/doctors/{doctorId}/slots', 'post /api/v1/doctors/me/time-off', 'get /api/v1/doctors/me/time-off', 'post /api/v1/appointments',
+    'get /api/v1/appointments', 'post /api/v1/appointments/{id}/reschedule', 'get /api/v1/admin/audit-events', 'get /api/v1/patients/me/access-log']) {
+    assert.ok(inputs.some((i) => `${i.method} ${i.template}` === known), `${known} takes a timestamp`);
+  }
+  const ids: Record<string, string> = { doctorId: doctor.id, id: appointmentId, patientId: patient.id };
+  const failures: string[] = [];
+  for (const input of inputs) {
+    const path = input.template.replace(/\{(\w+)\}/g, (_m, n: string) => ids[n] ?? randomUUID());
+    const schema = input.op.requestBody?.content?.['application/json']?.schema;
+    for (const bad of ['2026-12-31T23:59:60Z', '2026-04-31T10:00:00Z', '0000-01-01T00:00:00Z', '2026-06-30T23:59:60.500+00:00', '2026-01-01T24:00:00Z']) {
+      let answered400 = false;
+      for (const who of [patient, doctor, admin]) {
+        if (answered400) break;
+        let res;
+        if (input.where === 'query') res = await app.request(input.method.toUpperCase(), `${path}?${input.name}=${encodeURIComponent(bad)}`, { token: who.token });
+        else res = await app.request(input.method.toUpperCase(), path, { token: who.token, body: { ...(sample(schema) as object), [input.name]: bad } });
+        if (res.status >= 500) failures.push(`${input.method} ${input.template} ${input.name}=${bad} → ${res.status} ${res.text.slice(0, 200)}`);
+        if (res.status === 400 && res.body?.code === 'VALIDATION_FAILED' && (res.body.errors ?? []).some((e: { path: string; message: string }) => `${e.path} ${e.message}`.includes(input.name))) answered400 = true;
+      }
+      if (!answered400) failures.push(`${input.method} ${input.template} ${input.name}=${bad}: no role got 400 VALIDATION_FAILED naming the field`);
+    }
+  }
+  assert.deepEqual(failures, []);
+});

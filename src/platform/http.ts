@@ -5,6 +5,7 @@ import addFormatsImport from 'ajv-formats';
 import { Type } from 'typebox';
 import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode, type FieldError } from './errors.ts';
 import { constraintName, isUnavailable, sqlState } from './db/index.ts';
+import { isInstant } from './instant.ts';
 
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
@@ -22,7 +23,11 @@ export function installValidators(app: FastifyInstance): void {
   const base = { removeAdditional: false as const, useDefaults: true, allErrors: false, strict: false };
   const strictAjv = addFormats(new Ajv({ ...base, coerceTypes: false }));
   const coercingAjv = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
-  for (const ajv of [strictAjv, coercingAjv]) ajv.addKeyword({ keyword: 'x-typebox' });
+  for (const ajv of [strictAjv, coercingAjv]) {
+    ajv.addKeyword({ keyword: 'x-typebox' });
+    // RFC 3339 as this server can hold it: no leap second, no year 0 (see instant.ts).
+    ajv.addFormat('date-time', { type: 'string', validate: isInstant });
+  }
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object),
   );

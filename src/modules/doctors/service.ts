@@ -5,6 +5,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../../platform/guards.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { ageOn, isValidTimezone } from '../../platform/schema.ts';
+import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from './clock.ts';
 import * as repo from './repo.ts';
 import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
@@ -101,14 +102,14 @@ const toTimeOff = (r: repo.TimeOffRow) => ({
 export async function listTimeOff(p: Platform, meta: Authed, q: { from?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
-  const rows = await repo.listTimeOff(p.db, meta.actor.userId, q.from ? new Date(q.from) : null, after, limit);
+  const rows = await repo.listTimeOff(p.db, meta.actor.userId, optionalInstant(q.from) ?? null, after, limit);
   return toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id], toTimeOff);
 }
 
 /** Time off blocks new slots; appointments already booked inside it stay (the doctor cancels them if needed). */
 export async function addTimeOff(p: Platform, meta: Authed, body: TimeOffBody) {
-  const startsAt = new Date(body.startsAt);
-  const endsAt = new Date(body.endsAt);
+  const startsAt = instantOf(body.startsAt);
+  const endsAt = instantOf(body.endsAt);
   if (endsAt <= startsAt) throw validation('/endsAt', 'must be after startsAt');
   if (endsAt.getTime() - startsAt.getTime() > 366 * DAY) throw validation('/endsAt', 'must be at most 366 days after startsAt');
   return p.db.transaction(async (tx) => {
@@ -148,8 +149,8 @@ export async function computeFreeSlots(
 
 export async function slots(p: Platform, doctorId: string, q: { from?: string; to?: string }) {
   const now = nowMs(p);
-  const from = q.from ? Date.parse(q.from) : now;
-  const to = q.to ? Date.parse(q.to) : from + 7 * DAY;
+  const from = q.from ? instantOf(q.from).getTime() : now;
+  const to = q.to ? instantOf(q.to).getTime() : from + 7 * DAY;
   if (to <= from) throw validation('/to', 'must be after from');
   if (to - from > MAX_SLOT_WINDOW_DAYS * DAY) throw validation('/to', `the window must not exceed ${MAX_SLOT_WINDOW_DAYS} days`);
   const row = await repo.findDoctorWithUser(p.db, doctorId, true);
