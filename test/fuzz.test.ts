@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, type TestApp } from './helpers.ts';
+import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, mailbox, type TestApp } from './helpers.ts';
 
 type Json = any;
 
@@ -288,4 +288,70 @@ test('every timestamp of every operation refuses what no clock can hold (leap se
     }
   }
   assert.deepEqual(failures, []);
+});
+
+/** String schemas of a request, with a JSON-pointer-like location, walking objects and arrays. */
+function stringSchemas(s: Json, at: string, out: { at: string; s: Json }[] = []): { at: string; s: Json }[] {
+  if (!s) return out;
+  for (const alt of s.anyOf ?? s.oneOf ?? []) stringSchemas(alt, at, out);
+  const type = Array.isArray(s.type) ? s.type : [s.type];
+  if (type.includes('string')) out.push({ at, s });
+  for (const [k, v] of Object.entries<Json>(s.properties ?? {})) stringSchemas(v, `${at}/${k}`, out);
+  if (s.items) stringSchemas(s.items, `${at}/0`, out);
+  return out;
+}
+
+test('every request string in the OpenAPI document is constrained: a format, an enum or a pattern (no free text reaches SQL unchecked)', async (t) => {
+  const app = await build(t);
+  const doc = (await app.request('GET', '/openapi.json')).body;
+  const loose: string[] = [];
+  let checked = 0;
+  for (const [template, ops] of Object.entries<Json>(doc.paths)) {
+    for (const [method, op] of Object.entries<Json>(ops)) {
+      const where = `${method.toUpperCase()} ${template}`;
+      const found = [
+        ...(op.parameters ?? []).flatMap((p: Json) => stringSchemas(p.schema, `${p.in}:${p.name}`)),
+        ...stringSchemas(op.requestBody?.content?.['application/json']?.schema, 'body'),
+      ];
+      for (const { at, s } of found) {
+        checked++;
+        // Passwords are hashed, never stored or compared as text: any character is theirs to choose.
+        if (/password/i.test(at)) continue;
+        if (!s.format && !s.enum && s.const === undefined && !s.pattern) loose.push(`${where} ${at}`);
+      }
+    }
+  }
+  t.diagnostic(`${checked} request strings checked`);
+  assert.ok(checked > 40);
+  assert.deepEqual(loose, []);
+});
+
+test('single-line text refuses every control character; multi-line text allows LF and CR LF only (400, nothing written)', async (t) => {
+  const app = await build(t);
+  const { patientBody, expectProblem } = await import('./helpers.ts');
+  const patient = await createPatient(app);
+  const controls = ['\n', '\r', '\r\n', '\t', '\u0000', '\u001b', '\u007f', '\u0085', '\u2028'];
+  for (const c of controls) {
+    for (const field of ['firstname', 'lastname', 'username']) {
+      expectProblem(await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody({ [field]: `Jane${c}Rx 2. Oxycodone` }) }), 400, 'VALIDATION_FAILED');
+    }
+    // A NUL (or any control) in `login` is a schema violation, not a database error or a failed login.
+    expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: `a${c}b`, password: 'whatever-long' } }), 400, 'VALIDATION_FAILED');
+    expectProblem(await app.request('GET', `/api/v1/doctors?q=${encodeURIComponent(`a${c}b`)}`), 400, 'VALIDATION_FAILED');
+  }
+  for (const c of ['\r', '\t', '\u0000', '\u001b', '\u007f', '\u0085']) {
+    expectProblem(await app.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: `Asthma${c}since 2001` } }), 400, 'VALIDATION_FAILED');
+  }
+  for (const ok of ['Asthma\nsince 2001', 'Asthma\r\nsince 2001\n\nPollen']) {
+    const res = await app.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: ok } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.medicalHistory, ok);
+  }
+  const [{ n }] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM users WHERE firstname LIKE 'Jane%'`);
+  assert.equal(n, 0);
+  // Mail to an address nobody has proven yet carries nothing the registrant chose: no name.
+  const body = patientBody({ firstname: 'Mallory', lastname: 'Forger' });
+  assert.equal((await app.request('POST', '/api/v1/auth/register/patient', { body })).status, 201);
+  const mail = await mailbox.waitFor(body.email, /verif/i);
+  assert.doesNotMatch(`${mail.subject}\n${mail.text}`, /Mallory|Forger/);
 });

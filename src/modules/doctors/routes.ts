@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
-import { Page } from '../../platform/pagination.ts';
+import { Page, pageQueryProperties } from '../../platform/pagination.ts';
 import * as doctors from './service.ts';
 import * as admin from './admin-service.ts';
 import {
@@ -101,7 +101,7 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
       summary: 'Patients in a care relationship with the calling doctor',
       description: 'A patient appears while an appointment between them is PENDING, CONFIRMED, COMPLETED or NO_SHOW. Summaries only; GET /patients/{patientId} gives the full profile.',
       security,
-      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) }, { additionalProperties: false }),
+      querystring: Type.Object(pageQueryProperties, { additionalProperties: false }),
       response: { 200: Page(CarePatientSchema), ...problems(400, 401, 403) },
     },
   }, async (req) => doctors.myPatients(p, actorOf(req), req.query));
