@@ -178,3 +178,17 @@ test('/metrics counts open WebSockets: up while held, down again once closed', a
   for (let i = 0; i < 50 && (await gauge()) !== before; i++) await sleep(20);
   assert.equal(await gauge(), before);
 });
+
+test('the slots route has its own, tighter per-address budget (SLOTS_RATE_LIMIT_MAX); other routes keep theirs', async (t) => {
+  assert.equal(loadConfig({}).slotsRateLimitMax, 120);
+  assert.equal(loadConfig({ SLOTS_RATE_LIMIT_MAX: '30' }).slotsRateLimitMax, 30);
+  const app = await build(t, { rateLimitMax: 1000, slotsRateLimitMax: 3, rateLimitWindowSeconds: 60 });
+  const doctor = '00000000-0000-4000-8000-000000000000';
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) statuses.push((await app.request('GET', `/api/v1/doctors/${doctor}/slots`)).status);
+  assert.deepEqual(statuses, [404, 404, 404]);
+  const limited = await app.request('GET', `/api/v1/doctors/${doctor}/slots`);
+  expectProblem(limited, 429, 'RATE_LIMITED');
+  assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  assert.equal((await app.request('GET', '/api/v1/doctors')).status, 200);
+});

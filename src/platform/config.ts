@@ -26,6 +26,10 @@ export interface Config {
   /** General per-address API rate limit (requests per window); 0 turns it off. */
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
+  /** Per-address budget of GET /doctors/{id}/slots per rate-limit window (anonymous and costlier than most reads). */
+  slotsRateLimitMax: number;
+  /** Days a COMPLETED or NO_SHOW appointment keeps the doctor's access to the patient (contract: care relationship). */
+  careRelationshipDays: number;
   /** Outbox worker poll interval; tests shorten it. */
   outboxPollMs: number;
   /** Embedded engine only: minutes between VACUUM ANALYZE runs (it has no autovacuum); 0 turns it off. */
@@ -120,6 +124,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     rateLimitMax: int(env, 'RATE_LIMIT_MAX', 3000, 0, 10_000_000),
     rateLimitWindowSeconds: int(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
+    slotsRateLimitMax: int(env, 'SLOTS_RATE_LIMIT_MAX', 120, 1, 10_000_000),
+    careRelationshipDays: int(env, 'CARE_RELATIONSHIP_DAYS', 365, 1, 36_500),
     outboxPollMs: int(env, 'OUTBOX_POLL_MS', 2000, 10, 600_000),
     embeddedVacuumIntervalMinutes: int(env, 'EMBEDDED_VACUUM_INTERVAL_MINUTES', 360, 0, 100_000),
     outboxMaxBackoffSeconds: int(env, 'OUTBOX_MAX_BACKOFF_SECONDS', 3600, 1, 86400),

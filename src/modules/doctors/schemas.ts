@@ -66,7 +66,7 @@ export function toDoctorPrivate(u: typeof users.$inferSelect, d: typeof doctors.
 export const DoctorIdParams = IdParams('doctorId');
 export const TimeOffIdParams = IdParams('timeOffId');
 
-export const SlotMinutes = Type.Integer({ minimum: 5, maximum: 480, description: 'Length of one appointment slot, 5–480 minutes' });
+export const SlotMinutes = Type.Integer({ minimum: 10, maximum: 480, description: 'Length of one appointment slot, 10–480 minutes' });
 export const MinNoticeMinutes = Type.Integer({ minimum: 0, maximum: 43200, description: 'Bookings must start at least this many minutes from now (0–43200)' });
 export const MaxAdvanceDays = Type.Integer({ minimum: 1, maximum: 730, description: 'Bookings may start at most this many days ahead (1–730)' });
 

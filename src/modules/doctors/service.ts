@@ -16,6 +16,8 @@ import {
 type Authed = RequestMeta & { actor: Actor };
 const DAY = 86_400_000;
 export const MAX_SLOT_WINDOW_DAYS = 31;
+/** Contract: at most 1,000 slots per response; a wider window is refused so the answer stays small and cheap. */
+export const MAX_SLOTS_PER_RESPONSE = 1000;
 
 export async function listPublic(p: Platform, q: { specialization?: string; q?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
@@ -128,7 +130,7 @@ export async function removeTimeOff(p: Platform, meta: Authed, id: string): Prom
 
 /** The doctor's free slots in [from, to); `exceptAppointmentId` treats that appointment's time as free (reschedule). */
 export async function computeFreeSlots(
-  ex: Executor, doctor: repo.DoctorRow, from: number, to: number, now: number, exceptAppointmentId?: string,
+  ex: Executor, doctor: repo.DoctorRow, from: number, to: number, now: number, exceptAppointmentId?: string, limit?: number,
 ): Promise<Interval[]> {
   const [rules, busy] = await Promise.all([
     repo.rulesOf(ex, doctor.id),
@@ -144,6 +146,7 @@ export async function computeFreeSlots(
     minNoticeMinutes: doctor.minNoticeMinutes,
     maxAdvanceDays: doctor.maxAdvanceDays,
     busy,
+    limit,
   });
 }
 
@@ -155,7 +158,12 @@ export async function slots(p: Platform, doctorId: string, q: { from?: string; t
   if (to - from > MAX_SLOT_WINDOW_DAYS * DAY) throw validation('/to', `the window must not exceed ${MAX_SLOT_WINDOW_DAYS} days`);
   const row = await repo.findDoctorWithUser(p.db, doctorId, true);
   if (!row) throw notFound('doctor');
-  const free = await computeFreeSlots(p.db, row.doctor, from, to, now);
+  const free = await computeFreeSlots(p.db, row.doctor, from, to, now, undefined, MAX_SLOTS_PER_RESPONSE + 1);
+  if (free.length > MAX_SLOTS_PER_RESPONSE) {
+    // The first slot that does not fit is where a narrower window may end.
+    const fits = new Date(free[MAX_SLOTS_PER_RESPONSE].start).toISOString();
+    throw validation('/to', `the window holds more than ${MAX_SLOTS_PER_RESPONSE} slots; narrow it (to=${fits} fits)`);
+  }
   return free.map((s) => ({ startsAt: new Date(s.start).toISOString(), endsAt: new Date(s.end).toISOString() }));
 }
 
@@ -164,7 +172,7 @@ export async function myPatients(p: Platform, meta: Authed, q: { limit?: number;
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
   return p.db.transaction(async (tx) => {
-    const rows = await repo.carePatients(tx, meta.actor.userId, after, limit);
+    const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, after, limit);
     const page = toPage(rows, limit, (r) => [r.user.lastname, r.user.firstname, r.patient.id], (r) => ({
       id: r.patient.id,
       firstname: r.user.firstname,
