@@ -120,8 +120,9 @@ export async function list(p: Platform, meta: Authed, q: { status?: string; from
       limit,
     });
     const page = toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id], toAppointment);
-    // One event per patient whose appointments were shown, so each patient's access log is complete.
-    const patientIds = meta.actor.role === 'PATIENT' ? [meta.actor.userId] : [...new Set(page.items.map((a) => a.patientId))];
+    // One event per patient whose appointments were shown, so each patient's access log is complete;
+    // an empty page disclosed nothing about anyone and is recorded against no patient.
+    const patientIds = [...new Set(page.items.map((a) => a.patientId))];
     if (!patientIds.length) await audit(tx, meta, { action: 'appointment.list', resourceType: 'appointment' });
     for (const patientId of patientIds) await audit(tx, meta, { action: 'appointment.list', resourceType: 'appointment', patientId });
     return page;

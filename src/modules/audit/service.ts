@@ -38,7 +38,9 @@ export async function listAuditEvents(p: Platform, meta: Meta, q: AuditEventsQue
   };
   return p.db.transaction(async (tx) => {
     const rows = await repo.listEvents(tx, filter);
-    await audit(tx, meta, { action: 'audit_event.list', resourceType: 'audit_event', patientId: q.patientId ?? null });
+    // Against the patient only when events about them were actually shown.
+    const disclosed = q.patientId && rows.length > 0 ? q.patientId : null;
+    await audit(tx, meta, { action: 'audit_event.list', resourceType: 'audit_event', patientId: disclosed });
     return toPage(rows, limit, (r) => [r.seq], toAuditEvent);
   });
 }

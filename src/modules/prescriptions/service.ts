@@ -67,10 +67,12 @@ export async function list(p: Platform, meta: Meta, q: PrescriptionListQuery) {
     const rows = await repo.listPrescriptions(tx, scope, after, limit);
     const page = toPage(rows, limit, (r) => [r.issuedAt.toISOString(), r.id], toPrescription);
     // One event per patient whose prescriptions were shown, so each patient's access log names this read.
+    // A list that showed nothing disclosed nothing about anyone: one event, against no patient, whatever
+    // `patientId` asked for (anyone could otherwise write into a stranger's access log).
     const shown = [...new Set(page.items.map((i) => i.patientId))];
-    if (shown.length === 0) shown.push(q.patientId ?? (meta.actor.role === 'PATIENT' ? meta.actor.userId : ''));
+    if (shown.length === 0) await audit(tx, meta, { action: 'prescription.list', resourceType: 'prescription', patientId: null });
     for (const patientId of shown) {
-      await audit(tx, meta, { action: 'prescription.list', resourceType: 'prescription', patientId: patientId || null });
+      await audit(tx, meta, { action: 'prescription.list', resourceType: 'prescription', patientId });
     }
     return page;
   });
