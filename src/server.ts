@@ -1,5 +1,6 @@
 import { buildApp } from './app.ts';
 import { ConfigError, ensureSecret, loadConfig } from './platform/config.ts';
+import { startMetricsListener } from './platform/metrics.ts';
 
 let config;
 try {
@@ -14,7 +15,9 @@ try {
 
 const app = await buildApp(config);
 await app.listen({ port: config.port, host: config.host });
-app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl }, 'Telecare is serving');
+// Metrics on their own listener, loopback by default: never anonymous on the public port.
+const metricsServer = config.metricsPort === null ? null : await startMetricsListener(app, config.metricsHost, config.metricsPort);
+app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl, metrics: metricsServer?.address() ?? null }, 'Telecare is serving');
 
 let closing = false;
 async function shutdown(signal: string) {
@@ -28,6 +31,7 @@ async function shutdown(signal: string) {
   }, 25_000);
   force.unref();
   try {
+    metricsServer?.close();
     await app.close();
     process.exit(0);
   } catch (err) {

@@ -36,8 +36,16 @@ export interface Config {
   embeddedVacuumIntervalMinutes: number;
   /** Cap of the outbox's exponential retry backoff after failed deliveries. */
   outboxMaxBackoffSeconds: number;
-  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  /** When set, GET /metrics is also served on the API port and requires `Authorization: Bearer <token>`. */
   metricsToken: string | null;
+  /** The metrics listener (GET /metrics, no authentication): port (0 = any free one) and address; null port turns it off. */
+  metricsPort: number | null;
+  metricsHost: string;
+  /** Slow clients: whole request, headers, idle keep-alive (ms), and open connections per instance. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
   trustProxy: boolean;
   /** Benchmark-only switch: skips audit inserts on reads. Never set in production. */
   benchSkipAudit: boolean;
@@ -130,6 +138,12 @@ export function loadConfig(env: Env = process.env): Config {
     embeddedVacuumIntervalMinutes: int(env, 'EMBEDDED_VACUUM_INTERVAL_MINUTES', 360, 0, 100_000),
     outboxMaxBackoffSeconds: int(env, 'OUTBOX_MAX_BACKOFF_SECONDS', 3600, 1, 86400),
     metricsToken: env.METRICS_TOKEN || null,
+    metricsPort: env.METRICS_PORT === 'off' ? null : int(env, 'METRICS_PORT', 9464, 0, 65535),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     benchSkipAudit: false,
     wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'DOCTOR_NOT_VERIFIED'
   | 'NO_CARE_RELATIONSHIP'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'USERNAME_TAKEN'
   | 'EMAIL_TAKEN'
   | 'SLOT_UNAVAILABLE'
@@ -30,6 +31,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   DOCTOR_NOT_VERIFIED: 403,
   NO_CARE_RELATIONSHIP: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   USERNAME_TAKEN: 409,
   EMAIL_TAKEN: 409,
   SLOT_UNAVAILABLE: 409,
@@ -52,6 +54,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   DOCTOR_NOT_VERIFIED: 'Doctor not verified',
   NO_CARE_RELATIONSHIP: 'No care relationship',
   NOT_FOUND: 'Not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
   USERNAME_TAKEN: 'Username taken',
   EMAIL_TAKEN: 'Email taken',
   SLOT_UNAVAILABLE: 'Slot unavailable',
