@@ -16,6 +16,8 @@ import type { Platform } from './platform/platform.ts';
 import { healthRoutes } from './platform/health.ts';
 import { registerRateLimit } from './platform/rate-limit.ts';
 import { registerMetrics } from './platform/metrics.ts';
+import { serverTimeouts } from './platform/server-limits.ts';
+import { registerSecurityHeaders } from './platform/security-headers.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
 
 declare module 'fastify' {
@@ -50,7 +52,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     return503OnClosing: true,
     frameworkErrors,
     ajv: { customOptions: { removeAdditional: false } },
+    // Slow clients (item 3 of issue 11): a request must arrive whole within requestTimeoutMs, its headers
+    // within headersTimeoutMs; idle keep-alive sockets close after keepAliveTimeoutMs (see README).
+    ...serverTimeouts(config),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Beyond the cap new connections are refused at accept, before any parsing.
+  app.server.maxConnections = config.maxConnections;
 
   const mail = new MailWorker(database, config, log);
   const bus = await createBus(database, log);
@@ -78,6 +85,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   });
 
   await registerRateLimit(app, config);
+  await registerSecurityHeaders(app);
   await registerMetrics(app, platform);
 
   app.addSchema(ProblemSchema);
@@ -100,7 +108,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // swagger-ui's own CSP (hashes of its inline script and style) replaces the API's on its pages; minus
+    // upgrade-insecure-requests, which would break the docs of a server reached over plain HTTP.
+    staticCSP: true,
+    transformStaticCSP: (csp) => csp.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes);

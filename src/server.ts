@@ -4,6 +4,7 @@ import { DataDirLockedError } from './platform/data-dir.ts';
 
 // Everything this process writes under DATA_DIR (database, secret, mails) is for its owner alone.
 process.umask(0o077);
+import { startMetricsListener } from './platform/metrics.ts';
 
 let config;
 try {
@@ -25,7 +26,9 @@ const app = await buildApp(config).catch((e: unknown) => {
 });
 app.log.info({ host: config.host, port: config.port }, 'application built; starting to listen');
 await app.listen({ port: config.port, host: config.host });
-app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl }, 'Telecare is serving');
+// Metrics on their own listener, loopback by default: never anonymous on the public port.
+const metricsServer = config.metricsPort === null ? null : await startMetricsListener(app, config.metricsHost, config.metricsPort);
+app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl, metrics: metricsServer?.address() ?? null }, 'Telecare is serving');
 
 let closing = false;
 async function shutdown(signal: string) {
@@ -39,6 +42,7 @@ async function shutdown(signal: string) {
   }, 25_000);
   force.unref();
   try {
+    metricsServer?.close();
     await app.close();
     process.exit(0);
   } catch (err) {

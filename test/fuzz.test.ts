@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, type TestApp } from './helpers.ts';
+import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, mailbox, type TestApp } from './helpers.ts';
 
 type Json = any;
 
@@ -240,4 +240,118 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
   // The prototype-pollution attempts left Object.prototype alone in this process (the server's too: same process).
   assert.equal(({} as Record<string, unknown>).role, undefined);
   assert.equal(({} as Record<string, unknown>).isAdmin, undefined);
+});
+
+/** Every `date-time` in the published document: query parameters and top-level body properties, by operation. */
+function timestampInputs(doc: Json): { method: string; template: string; where: 'query' | 'body'; name: string; op: Json }[] {
+  const out: { method: string; template: string; where: 'query' | 'body'; name: string; op: Json }[] = [];
+  for (const [template, ops] of Object.entries<Json>(doc.paths)) {
+    for (const [method, op] of Object.entries<Json>(ops)) {
+      for (const p of op.parameters ?? []) if (p.in === 'query' && p.schema?.format === 'date-time') out.push({ method, template, where: 'query', name: p.name, op });
+      const schema = op.requestBody?.content?.['application/json']?.schema;
+      for (const [name, s] of Object.entries<Json>(schema?.properties ?? {})) if (s.format === 'date-time') out.push({ method, template, where: 'body', name, op });
+    }
+  }
+  return out;
+}
+
+test('every timestamp of every operation refuses what no clock can hold (leap second, 31 April, year 0) with 400, never 500', async (t) => {
+  const app = await build(t);
+  const patient = await createPatient(app);
+  const doctor = await createDoctor(app);
+  const admin = await createAdminUser(app);
+  const appointmentId = await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
+  const doc = (await app.request('GET', '/openapi.json')).body;
+  const inputs = timestampInputs(doc);
+  t.diagnostic(`${inputs.length} timestamp inputs: ${inputs.map((i) => `${i.method.toUpperCase()} ${i.template} ${i.where}:${i.name}`).join(', ')}`);
+  // The operations known when the leap-second 500s were reported; new ones are found by the walk above.
+  for (const known of ['get /api/v1/doctors/{doctorId}/slots', 'post /api/v1/doctors/me/time-off', 'get /api/v1/doctors/me/time-off', 'post /api/v1/appointments',
+    'get /api/v1/appointments', 'post /api/v1/appointments/{id}/reschedule', 'get /api/v1/admin/audit-events', 'get /api/v1/patients/me/access-log']) {
+    assert.ok(inputs.some((i) => `${i.method} ${i.template}` === known), `${known} takes a timestamp`);
+  }
+  const ids: Record<string, string> = { doctorId: doctor.id, id: appointmentId, patientId: patient.id };
+  const failures: string[] = [];
+  for (const input of inputs) {
+    const path = input.template.replace(/\{(\w+)\}/g, (_m, n: string) => ids[n] ?? randomUUID());
+    const schema = input.op.requestBody?.content?.['application/json']?.schema;
+    for (const bad of ['2026-12-31T23:59:60Z', '2026-04-31T10:00:00Z', '0000-01-01T00:00:00Z', '2026-06-30T23:59:60.500+00:00', '2026-01-01T24:00:00Z']) {
+      let answered400 = false;
+      for (const who of [patient, doctor, admin]) {
+        if (answered400) break;
+        let res;
+        if (input.where === 'query') res = await app.request(input.method.toUpperCase(), `${path}?${input.name}=${encodeURIComponent(bad)}`, { token: who.token });
+        else res = await app.request(input.method.toUpperCase(), path, { token: who.token, body: { ...(sample(schema) as object), [input.name]: bad } });
+        if (res.status >= 500) failures.push(`${input.method} ${input.template} ${input.name}=${bad} → ${res.status} ${res.text.slice(0, 200)}`);
+        if (res.status === 400 && res.body?.code === 'VALIDATION_FAILED' && (res.body.errors ?? []).some((e: { path: string; message: string }) => `${e.path} ${e.message}`.includes(input.name))) answered400 = true;
+      }
+      if (!answered400) failures.push(`${input.method} ${input.template} ${input.name}=${bad}: no role got 400 VALIDATION_FAILED naming the field`);
+    }
+  }
+  assert.deepEqual(failures, []);
+});
+
+/** String schemas of a request, with a JSON-pointer-like location, walking objects and arrays. */
+function stringSchemas(s: Json, at: string, out: { at: string; s: Json }[] = []): { at: string; s: Json }[] {
+  if (!s) return out;
+  for (const alt of s.anyOf ?? s.oneOf ?? []) stringSchemas(alt, at, out);
+  const type = Array.isArray(s.type) ? s.type : [s.type];
+  if (type.includes('string')) out.push({ at, s });
+  for (const [k, v] of Object.entries<Json>(s.properties ?? {})) stringSchemas(v, `${at}/${k}`, out);
+  if (s.items) stringSchemas(s.items, `${at}/0`, out);
+  return out;
+}
+
+test('every request string in the OpenAPI document is constrained: a format, an enum or a pattern (no free text reaches SQL unchecked)', async (t) => {
+  const app = await build(t);
+  const doc = (await app.request('GET', '/openapi.json')).body;
+  const loose: string[] = [];
+  let checked = 0;
+  for (const [template, ops] of Object.entries<Json>(doc.paths)) {
+    for (const [method, op] of Object.entries<Json>(ops)) {
+      const where = `${method.toUpperCase()} ${template}`;
+      const found = [
+        ...(op.parameters ?? []).flatMap((p: Json) => stringSchemas(p.schema, `${p.in}:${p.name}`)),
+        ...stringSchemas(op.requestBody?.content?.['application/json']?.schema, 'body'),
+      ];
+      for (const { at, s } of found) {
+        checked++;
+        // Passwords are hashed, never stored or compared as text: any character is theirs to choose.
+        if (/password/i.test(at)) continue;
+        if (!s.format && !s.enum && s.const === undefined && !s.pattern) loose.push(`${where} ${at}`);
+      }
+    }
+  }
+  t.diagnostic(`${checked} request strings checked`);
+  assert.ok(checked > 40);
+  assert.deepEqual(loose, []);
+});
+
+test('single-line text refuses every control character; multi-line text allows LF and CR LF only (400, nothing written)', async (t) => {
+  const app = await build(t);
+  const { patientBody, expectProblem } = await import('./helpers.ts');
+  const patient = await createPatient(app);
+  const controls = ['\n', '\r', '\r\n', '\t', '\u0000', '\u001b', '\u007f', '\u0085', '\u2028'];
+  for (const c of controls) {
+    for (const field of ['firstname', 'lastname', 'username']) {
+      expectProblem(await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody({ [field]: `Jane${c}Rx 2. Oxycodone` }) }), 400, 'VALIDATION_FAILED');
+    }
+    // A NUL (or any control) in `login` is a schema violation, not a database error or a failed login.
+    expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: `a${c}b`, password: 'whatever-long' } }), 400, 'VALIDATION_FAILED');
+    expectProblem(await app.request('GET', `/api/v1/doctors?q=${encodeURIComponent(`a${c}b`)}`), 400, 'VALIDATION_FAILED');
+  }
+  for (const c of ['\r', '\t', '\u0000', '\u001b', '\u007f', '\u0085']) {
+    expectProblem(await app.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: `Asthma${c}since 2001` } }), 400, 'VALIDATION_FAILED');
+  }
+  for (const ok of ['Asthma\nsince 2001', 'Asthma\r\nsince 2001\n\nPollen']) {
+    const res = await app.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: ok } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.medicalHistory, ok);
+  }
+  const [{ n }] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM users WHERE firstname LIKE 'Jane%'`);
+  assert.equal(n, 0);
+  // Mail to an address nobody has proven yet carries nothing the registrant chose: no name.
+  const body = patientBody({ firstname: 'Mallory', lastname: 'Forger' });
+  assert.equal((await app.request('POST', '/api/v1/auth/register/patient', { body })).status, 201);
+  const mail = await mailbox.waitFor(body.email, /verif/i);
+  assert.doesNotMatch(`${mail.subject}\n${mail.text}`, /Mallory|Forger/);
 });

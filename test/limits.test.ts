@@ -5,6 +5,26 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { build, createPatient, expectProblem, PASSWORD, patientBody, sleep, type TestApp } from './helpers.ts';
 import { loadConfig } from '../src/platform/config.ts';
+import { startMetricsListener } from '../src/platform/metrics.ts';
+
+/** Scrapes the app's own metrics listener (as src/server.ts starts it), on a free loopback port. */
+const listeners = new WeakMap<TestApp, Promise<string>>();
+function metricsUrl(app: TestApp): Promise<string> {
+  let url = listeners.get(app);
+  if (!url) {
+    url = startMetricsListener(app.app, '127.0.0.1', 0).then((server) => {
+      // The test file must be able to exit while the listener still listens.
+      server.unref();
+      return `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;
+    });
+    listeners.set(app, url);
+  }
+  return url;
+}
+async function scrape(app: TestApp): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(await metricsUrl(app));
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
 
 test('a body over BODY_LIMIT_BYTES answers 400 VALIDATION_FAILED (not 413 or 500) and writes nothing', async (t) => {
   const app = await build(t, { bodyLimitBytes: 4096 });
@@ -63,7 +83,7 @@ test('the general rate limit answers 429 RATE_LIMITED with Retry-After per addre
   // Operational endpoints stay reachable for the load balancer and the scraper.
   assert.equal((await app.request('GET', '/health/live')).status, 200);
   assert.equal((await app.request('GET', '/health/ready')).status, 200);
-  assert.equal((await app.request('GET', '/metrics')).status, 200);
+  assert.equal((await scrape(app)).status, 200);
 });
 
 test('the rate limit is on by default, generous, configurable, and RATE_LIMIT_MAX=0 turns it off', async (t) => {
@@ -83,7 +103,7 @@ test('/metrics serves Prometheus text by route pattern, pool, outbox and WebSock
   const patient = await createPatient(app);
   await app.request('GET', '/api/v1/me', { token: patient.token });
   await app.request('GET', '/no/such/route/123');
-  const res = await app.request('GET', '/metrics');
+  const res = await scrape(app);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
   assert.match(res.text, /telecare_http_requests_total\{method="GET",route="\/api\/v1\/me",status_code="200"\} 1/);
@@ -97,7 +117,21 @@ test('/metrics serves Prometheus text by route pattern, pool, outbox and WebSock
   assert.equal(doc.paths['/metrics'], undefined);
 });
 
-test('/metrics requires the bearer token when METRICS_TOKEN is set', async (t) => {
+test('/metrics is never anonymous on the public port: 404 without METRICS_TOKEN, its own loopback listener by default', async (t) => {
+  const def = loadConfig({});
+  assert.deepEqual([def.metricsPort, def.metricsHost, def.metricsToken], [9464, '127.0.0.1', null]);
+  assert.deepEqual([loadConfig({ METRICS_PORT: '9100', METRICS_HOST: '10.0.0.5' }).metricsPort, loadConfig({ METRICS_HOST: '10.0.0.5' }).metricsHost], [9100, '10.0.0.5']);
+  assert.equal(loadConfig({ METRICS_PORT: 'off' }).metricsPort, null);
+  assert.throws(() => loadConfig({ METRICS_PORT: 'x' }), /METRICS_PORT/);
+  const app = await build(t);
+  expectProblem(await app.request('GET', '/metrics'), 404, 'NOT_FOUND');
+  const res = await scrape(app);
+  assert.equal(res.status, 200);
+  assert.match(res.text, /telecare_http_requests_total/);
+  assert.equal((await fetch((await metricsUrl(app)).replace('/metrics', '/api/v1/doctors'))).status, 404);
+});
+
+test('/metrics requires the bearer token on the public port when METRICS_TOKEN is set', async (t) => {
   const app = await build(t, { metricsToken: 'scrape-secret-123' });
   expectProblem(await app.request('GET', '/metrics'), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('GET', '/metrics', { token: 'wrong' }), 401, 'UNAUTHENTICATED');
@@ -170,11 +204,88 @@ test('one user cannot hold more than WS_MAX_CONNECTIONS_PER_USER sockets (4429);
 test('/metrics counts open WebSockets: up while held, down again once closed', async (t) => {
   const app = await build(t);
   const patient = await createPatient(app);
-  const gauge = async () => Number(/telecare_websocket_connections (\d+)/.exec((await app.request('GET', '/metrics')).text)![1]);
+  const gauge = async () => Number(/telecare_websocket_connections (\d+)/.exec((await scrape(app)).text)![1]);
   const before = await gauge();
   const sockets = await Promise.all([connect(app, patient.token), connect(app, patient.token)]);
   assert.equal(await gauge(), before + 2);
   await Promise.all(sockets.map(({ ws }) => new Promise((resolve) => { ws.once('close', resolve); ws.close(); })));
   for (let i = 0; i < 50 && (await gauge()) !== before; i++) await sleep(20);
   assert.equal(await gauge(), before);
+});
+
+test('the slots route has its own, tighter per-address budget (SLOTS_RATE_LIMIT_MAX); other routes keep theirs', async (t) => {
+  assert.equal(loadConfig({}).slotsRateLimitMax, 120);
+  assert.equal(loadConfig({ SLOTS_RATE_LIMIT_MAX: '30' }).slotsRateLimitMax, 30);
+  const app = await build(t, { rateLimitMax: 1000, slotsRateLimitMax: 3, rateLimitWindowSeconds: 60 });
+  const doctor = '00000000-0000-4000-8000-000000000000';
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) statuses.push((await app.request('GET', `/api/v1/doctors/${doctor}/slots`)).status);
+  assert.deepEqual(statuses, [404, 404, 404]);
+  const limited = await app.request('GET', `/api/v1/doctors/${doctor}/slots`);
+  expectProblem(limited, 429, 'RATE_LIMITED');
+  assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  assert.equal((await app.request('GET', '/api/v1/doctors')).status, 200);
+});
+
+// ---------- slow clients ----------
+
+test('timeouts and the connection cap are configurable, with bounded defaults', () => {
+  const def = loadConfig({});
+  assert.deepEqual([def.requestTimeoutMs, def.headersTimeoutMs, def.keepAliveTimeoutMs, def.maxConnections], [30_000, 10_000, 10_000, 1024]);
+  const set = loadConfig({ REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '2000', KEEP_ALIVE_TIMEOUT_MS: '3000', MAX_CONNECTIONS: '50' });
+  assert.deepEqual([set.requestTimeoutMs, set.headersTimeoutMs, set.keepAliveTimeoutMs, set.maxConnections], [5000, 2000, 3000, 50]);
+  assert.throws(() => loadConfig({ MAX_CONNECTIONS: '0' }), /MAX_CONNECTIONS/);
+});
+
+/** A raw TCP client; resolves `closed` when the server hangs up, with what it answered. */
+async function rawClient(app: TestApp) {
+  const { connect } = await import('node:net');
+  const port = Number(new URL(app.url).port);
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (d) => { received += d.toString('latin1'); });
+  socket.on('error', () => undefined);
+  const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(received)));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  return { socket, closed };
+}
+
+test('a client trickling a body is cut off after REQUEST_TIMEOUT_MS; one trickling headers after HEADERS_TIMEOUT_MS', async (t) => {
+  const app = await build(t, { requestTimeoutMs: 1500, headersTimeoutMs: 1000 });
+  const body = await rawClient(app);
+  body.socket.write('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
+  // One byte every 200 ms would take 5.5 hours to finish the body.
+  const trickle = setInterval(() => { if (!body.socket.destroyed) body.socket.write(' '); }, 200);
+  const headers = await rawClient(app);
+  headers.socket.write('GET /health/live HTTP/1.1\r\n');
+  const trickleHeaders = setInterval(() => { if (!headers.socket.destroyed) headers.socket.write('X-Slow: 1\r\n'); }, 200);
+  const deadline = setTimeout(() => { body.socket.destroy(); headers.socket.destroy(); }, 60_000);
+  try {
+    const [bodyAnswer, headersAnswer] = await Promise.all([body.closed, headers.closed]);
+    assert.match(bodyAnswer, /^HTTP\/1\.1 408/, 'the server cut the body off (not the test deadline)');
+    assert.match(headersAnswer, /^HTTP\/1\.1 408/);
+  } finally {
+    clearInterval(trickle);
+    clearInterval(trickleHeaders);
+    clearTimeout(deadline);
+  }
+  assert.equal((await app.request('GET', '/health/live')).status, 200);
+});
+
+test('connections over MAX_CONNECTIONS are refused at once; the server serves again when one closes', async (t) => {
+  const app = await build(t, { maxConnections: 3 });
+  const held = [await rawClient(app), await rawClient(app), await rawClient(app)];
+  const extra = await rawClient(app);
+  // The fourth is closed by the server without an answer, while the three stay open.
+  assert.equal(await extra.closed, '');
+  assert.ok(held.every((c) => !c.socket.destroyed));
+  held[0].socket.destroy();
+  await held[0].closed;
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${app.url}/health/live`, { headers: { connection: 'close' } }).catch(() => null);
+    if (res?.status === 200) break;
+    await sleep(50);
+  }
+  assert.equal((await fetch(`${app.url}/health/live`, { headers: { connection: 'close' } })).status, 200);
+  for (const c of held.slice(1)) c.socket.destroy();
 });

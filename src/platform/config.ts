@@ -34,14 +34,26 @@ export interface Config {
   /** General per-address API rate limit (requests per window); 0 turns it off. */
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
+  /** Per-address budget of GET /doctors/{id}/slots per rate-limit window (anonymous and costlier than most reads). */
+  slotsRateLimitMax: number;
+  /** Days a COMPLETED or NO_SHOW appointment keeps the doctor's access to the patient (contract: care relationship). */
+  careRelationshipDays: number;
   /** Outbox worker poll interval; tests shorten it. */
   outboxPollMs: number;
   /** Embedded engine only: minutes between VACUUM ANALYZE runs (it has no autovacuum); 0 turns it off. */
   embeddedVacuumIntervalMinutes: number;
   /** Cap of the outbox's exponential retry backoff after failed deliveries. */
   outboxMaxBackoffSeconds: number;
-  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  /** When set, GET /metrics is also served on the API port and requires `Authorization: Bearer <token>`. */
   metricsToken: string | null;
+  /** The metrics listener (GET /metrics, no authentication): port (0 = any free one) and address; null port turns it off. */
+  metricsPort: number | null;
+  metricsHost: string;
+  /** Slow clients: whole request, headers, idle keep-alive (ms), and open connections per instance. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
   trustProxy: boolean;
   /** Benchmark-only switch: skips audit inserts on reads. Never set in production. */
   benchSkipAudit: boolean;
@@ -132,10 +144,18 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     rateLimitMax: int(env, 'RATE_LIMIT_MAX', 3000, 0, 10_000_000),
     rateLimitWindowSeconds: int(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
+    slotsRateLimitMax: int(env, 'SLOTS_RATE_LIMIT_MAX', 120, 1, 10_000_000),
+    careRelationshipDays: int(env, 'CARE_RELATIONSHIP_DAYS', 365, 1, 36_500),
     outboxPollMs: int(env, 'OUTBOX_POLL_MS', 2000, 10, 600_000),
     embeddedVacuumIntervalMinutes: int(env, 'EMBEDDED_VACUUM_INTERVAL_MINUTES', 360, 0, 100_000),
     outboxMaxBackoffSeconds: int(env, 'OUTBOX_MAX_BACKOFF_SECONDS', 3600, 1, 86400),
     metricsToken: env.METRICS_TOKEN || null,
+    metricsPort: env.METRICS_PORT === 'off' ? null : int(env, 'METRICS_PORT', 9464, 0, 65535),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     benchSkipAudit: false,
     wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -9,10 +9,12 @@ export type ErrorCode =
   | 'DOCTOR_NOT_VERIFIED'
   | 'NO_CARE_RELATIONSHIP'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'USERNAME_TAKEN'
   | 'EMAIL_TAKEN'
   | 'SLOT_UNAVAILABLE'
   | 'INVALID_TRANSITION'
+  | 'PRESCRIPTION_LIMIT_REACHED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -29,10 +31,12 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   DOCTOR_NOT_VERIFIED: 403,
   NO_CARE_RELATIONSHIP: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   USERNAME_TAKEN: 409,
   EMAIL_TAKEN: 409,
   SLOT_UNAVAILABLE: 409,
   INVALID_TRANSITION: 409,
+  PRESCRIPTION_LIMIT_REACHED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -50,10 +54,12 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   DOCTOR_NOT_VERIFIED: 'Doctor not verified',
   NO_CARE_RELATIONSHIP: 'No care relationship',
   NOT_FOUND: 'Not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
   USERNAME_TAKEN: 'Username taken',
   EMAIL_TAKEN: 'Email taken',
   SLOT_UNAVAILABLE: 'Slot unavailable',
   INVALID_TRANSITION: 'Invalid status transition',
+  PRESCRIPTION_LIMIT_REACHED: 'Prescription limit of the appointment reached',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',

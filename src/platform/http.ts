@@ -5,6 +5,7 @@ import addFormatsImport from 'ajv-formats';
 import { Type } from 'typebox';
 import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode, type FieldError } from './errors.ts';
 import { constraintName, isUnavailable, sqlState } from './db/index.ts';
+import { isInstant } from './instant.ts';
 
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
@@ -31,7 +32,11 @@ export function installValidators(app: FastifyInstance): void {
   const base = { removeAdditional: false as const, useDefaults: true, allErrors: false, strict: false };
   const strictAjv = addFormats(new Ajv({ ...base, coerceTypes: false }));
   const coercingAjv = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
-  for (const ajv of [strictAjv, coercingAjv]) ajv.addKeyword({ keyword: 'x-typebox' });
+  for (const ajv of [strictAjv, coercingAjv]) {
+    ajv.addKeyword({ keyword: 'x-typebox' });
+    // RFC 3339 as this server can hold it: no leap second, no year 0 (see instant.ts).
+    ajv.addFormat('date-time', { type: 'string', validate: isInstant });
+  }
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object),
   );
@@ -53,10 +58,12 @@ export const ProblemSchema = Type.Object(
 /** OpenAPI security requirement of a route behind app.guard(): the bearerAuth scheme declared in app.ts. */
 export const bearerSecurity = [{ bearerAuth: [] as string[] }];
 
-/** Documents the problem responses a route can give, for the OpenAPI description. */
+/** Documents the problem responses a route can give, as `application/problem+json`, for the OpenAPI description. */
 export function problems(...statuses: number[]): Record<number, unknown> {
   const out: Record<number, unknown> = {};
-  for (const s of statuses) out[s] = Type.Ref('Problem');
+  for (const s of statuses) {
+    out[s] = { description: `Problem document (RFC 9457), status ${s}`, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } };
+  }
   return out;
 }
 
@@ -107,7 +114,10 @@ function ajvErrors(errs: ErrorObject[] | Partial<ErrorObject>[], context: string
  * percent-encoding): Fastify's `frameworkErrors` option, so they too are problem documents.
  */
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  // Raised before any hook, so the headers every response carries are set here.
   reply.header('x-request-id', clientRequestId(reply.request) ?? String(reply.request.id));
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('cache-control', 'no-store');
   const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'The URL is malformed';
   return sendProblem(reply, 'VALIDATION_FAILED', detail, [{ path: '/', message: detail }]);
 }
@@ -152,5 +162,18 @@ export function installErrorHandling(app: FastifyInstance): void {
     return sendProblem(reply, 'INTERNAL');
   });
 
-  app.setNotFoundHandler((_req, reply) => sendProblem(reply, 'NOT_FOUND', 'No such route'));
+  // Route patterns by method, to tell "no such path" (404) from "not with this method" (405 + Allow).
+  const patterns: { re: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    const re = new RegExp(`^${route.url.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}/?$`);
+    for (const m of [route.method].flat()) patterns.push({ re, method: m.toUpperCase() });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))].sort();
+    if (allowed.length && !allowed.includes(req.method)) {
+      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, undefined, { allow: allowed.join(', ') });
+    }
+    return sendProblem(reply, 'NOT_FOUND', 'No such route');
+  });
 }

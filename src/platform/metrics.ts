@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { sql } from 'drizzle-orm';
@@ -14,12 +15,20 @@ export const wsConnections = new Gauge({ name: 'telecare_websocket_connections',
 /** Latency buckets from 1 ms to 10 s: the API's answers are mostly in the low milliseconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry, served by startMetricsListener (and on the API port with METRICS_TOKEN). */
+    metricsRegistry: Registry;
+  }
+}
+
 /**
- * Prometheus metrics at GET /metrics: requests and latency by route pattern (never the raw URL, which
- * would carry ids and explode the series count), pool usage, outbox depth, WebSocket connections and
- * Node's process metrics. One registry per app, so several apps in one process do not collide.
- * Hidden from the OpenAPI document: it is for operators, not API clients. Set METRICS_TOKEN to
- * require a bearer token when the port is reachable from outside.
+ * Prometheus metrics: requests and latency by route pattern (never the raw URL, which would carry ids
+ * and explode the series count), pool usage, outbox depth, WebSocket connections and Node's process
+ * metrics. One registry per app, so several apps in one process do not collide.
+ * Where they are served (contract: Operations): on their own listener (METRICS_PORT on METRICS_HOST,
+ * loopback by default; src/server.ts starts it), and on the public port only with METRICS_TOKEN. An
+ * anonymous /metrics on the public port gave anyone 288 KB per scrape, unthrottled, with login-failure counts.
  */
 export async function registerMetrics(app: FastifyInstance, p: Platform): Promise<void> {
   const registry = new Registry();
@@ -67,15 +76,42 @@ export async function registerMetrics(app: FastifyInstance, p: Platform): Promis
     duration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  const expected = p.config.metricsToken ? Buffer.from(`Bearer ${p.config.metricsToken}`) : null;
+  app.decorate('metricsRegistry', registry);
+  if (!p.config.metricsToken) return;
+  const expected = Buffer.from(`Bearer ${p.config.metricsToken}`);
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
-    if (expected) {
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new AppError('UNAUTHENTICATED', 'The metrics token is missing or wrong');
-      }
+    const given = Buffer.from(req.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new AppError('UNAUTHENTICATED', 'The metrics token is missing or wrong');
     }
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });
+}
+
+/**
+ * The operators' listener: GET /metrics and nothing else, no authentication, so bind it where only the
+ * scraper reaches (loopback by default). Resolves once listening; close the returned server on shutdown.
+ */
+export async function startMetricsListener(app: FastifyInstance, host: string, port: number): Promise<Server> {
+  const registry = app.metricsRegistry;
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end('Not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(body),
+      (err: Error) => {
+        app.log.error({ err }, 'metrics scrape failed');
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('scrape failed\n');
+      },
+    );
+  });
+  server.requestTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
 }

@@ -7,7 +7,7 @@ export const MAX_LIMIT = 100;
 /** Query properties every list accepts; spread into a list's querystring schema. */
 export const pageQueryProperties = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Page size, 1–100' })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Opaque cursor from the previous page' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque cursor from the previous page' })),
 };
 
 export const Page = <T extends TSchema>(item: T) =>

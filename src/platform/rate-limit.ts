@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
@@ -53,4 +53,20 @@ export async function registerRateLimit(app: FastifyInstance, config: Config): P
       throw new AppError('RATE_LIMITED', 'Too many sign-in, registration or reset attempts from this address; try again later', undefined, { 'retry-after': String(Math.max(1, r.ttlInSeconds)) });
     }
   });
+}
+
+/**
+ * An onRequest hook giving one route its own, tighter per-address budget on top of the general limit.
+ * The plugin's per-route `config.rateLimit` is skipped once the global hook has run on a request, so the
+ * route's counter is kept with createRateLimit instead. A no-op when rate limiting is off.
+ */
+export function routeRateLimit(app: FastifyInstance, config: Config, max: number): onRequestAsyncHookHandler {
+  if (config.rateLimitMax <= 0 || !app.hasDecorator('createRateLimit')) return async () => undefined;
+  const limiter = app.createRateLimit({ max, timeWindow: config.rateLimitWindowSeconds * 1000 });
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const r = await limiter(req);
+    if (r.isAllowed || !r.isExceeded) return;
+    reply.header('retry-after', String(r.ttlInSeconds));
+    throw Object.assign(new Error('Rate limit of this route exceeded'), { statusCode: 429 });
+  };
 }

@@ -1,17 +1,18 @@
 // Shared TypeBox building blocks, so every module spells the contract's formats the same way.
 import { Type, type TSchema } from 'typebox';
 import { validation } from './errors.ts';
+import { MultiLine, SingleLine } from './text.ts';
 
-/** No NUL or other C0 control characters except tab/newline: PostgreSQL text cannot hold NUL. */
-const SAFE_TEXT = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$';
+export { MultiLine, SingleLine };
+
 
 export const Uuid = (description?: string) => Type.String({ format: 'uuid', ...(description ? { description } : {}) });
 export const Timestamp = (description?: string) =>
   Type.String({ format: 'date-time', description: description ?? 'ISO 8601 UTC timestamp' });
 export const DateOnly = (description?: string) =>
   Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: description ?? 'Calendar date YYYY-MM-DD' });
-export const Text = (minLength: number, maxLength: number, description?: string) =>
-  Type.String({ minLength, maxLength, pattern: SAFE_TEXT, ...(description ? { description } : {}) });
+/** Text that may hold line breaks; prefer SingleLine/MultiLine (text.ts), which say which one a field is. */
+export const Text = MultiLine;
 export const Email = () => Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 export const Timezone = () => Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+\\-/]+$', description: 'IANA time zone name, e.g. Europe/Berlin' });
 export const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { pageQueryProperties } from '../../platform/pagination.ts';
-import { Closed, Text } from '../../platform/schema.ts';
+import { Closed, SingleLine } from '../../platform/schema.ts';
 import { AccountStatus, Role } from '../auth/schemas.ts';
 
 /** Query strings are closed too: a mistyped filter (`?roles=`) must not silently list everyone. */
@@ -8,7 +8,7 @@ export const ListUsersQuery = Type.Object(
   {
     role: Type.Optional(Role),
     accountStatus: Type.Optional(AccountStatus),
-    q: Type.Optional(Text(1, 100, 'Case-insensitive substring of username, email, first name, last name or "firstname lastname"')),
+    q: Type.Optional(SingleLine(1, 100, 'Case-insensitive substring of username, email, first name, last name or "firstname lastname"')),
     ...pageQueryProperties,
   },
   { additionalProperties: false },

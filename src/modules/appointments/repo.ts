@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { alias, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { users, ts } from '../../platform/db/tables.ts';
@@ -22,12 +22,27 @@ export const appointments = pgTable('appointments', {
 
 /** Statuses that make a doctor and a patient related (contract: "Roles and the care relationship"). */
 export const CARE_STATUSES: AppointmentStatus[] = ['PENDING', 'CONFIRMED', 'COMPLETED', 'NO_SHOW'];
+/** Default of CARE_RELATIONSHIP_DAYS: how long a COMPLETED or NO_SHOW appointment keeps the relationship. */
+export const DEFAULT_CARE_RELATIONSHIP_DAYS = 365;
 
-export async function careRelationshipExists(ex: Executor, doctorId: string, patientId: string): Promise<boolean> {
+/**
+ * The one definition of the care relationship, as a condition on an appointments row: an open
+ * appointment (PENDING/CONFIRMED) whenever it is, or a COMPLETED/NO_SHOW one that ended less than
+ * `days` ago. CANCELLED grants nothing. Every check and list of related patients uses this.
+ */
+export function careAppointment(days: number = DEFAULT_CARE_RELATIONSHIP_DAYS): SQL {
+  const since = new Date(Date.now() - days * 86_400_000);
+  return or(
+    inArray(appointments.status, ['PENDING', 'CONFIRMED']),
+    and(inArray(appointments.status, ['COMPLETED', 'NO_SHOW']), gt(appointments.endsAt, since)),
+  )!;
+}
+
+export async function careRelationshipExists(ex: Executor, doctorId: string, patientId: string, days = DEFAULT_CARE_RELATIONSHIP_DAYS): Promise<boolean> {
   const rows = await ex
     .select({ id: appointments.id })
     .from(appointments)
-    .where(and(eq(appointments.doctorId, doctorId), eq(appointments.patientId, patientId), inArray(appointments.status, CARE_STATUSES)))
+    .where(and(eq(appointments.doctorId, doctorId), eq(appointments.patientId, patientId), careAppointment(days)))
     .limit(1);
   return rows.length > 0;
 }

@@ -13,7 +13,8 @@ const params = AppointmentIdParams;
 export default async function appointmentRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const p = app.platform;
-  const doctorAction = app.guard({ roles: ['DOCTOR'] });
+  // Confirming, completing and marking a no-show need credentials an admin verified.
+  const doctorAction = app.guard({ roles: ['DOCTOR'], verifiedDoctor: true });
 
   app.post('/appointments', {
     onRequest: app.guard({ roles: ['PATIENT'], verifiedEmail: true }),

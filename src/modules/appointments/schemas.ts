@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Closed, IdParams, Nullable, Text, Timestamp, Uuid } from '../../platform/schema.ts';
+import { Closed, IdParams, Nullable, Timestamp, Uuid, SingleLine } from '../../platform/schema.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import type { AppointmentView } from './repo.ts';
 
@@ -32,7 +32,7 @@ export const AppointmentIdParams = IdParams('id');
 export const BookBody = Closed({
   doctorId: Uuid(),
   startsAt: Timestamp('Exactly the start of a free slot from GET /doctors/{doctorId}/slots'),
-  reason: Type.Optional(Text(0, 2000)),
+  reason: Type.Optional(SingleLine(0, 2000)),
 });
 export type BookBody = Static<typeof BookBody>;
 
@@ -43,7 +43,7 @@ export const BookHeaders = Type.Object({
   })),
 });
 
-export const CancelBody = Closed({ reason: Type.Optional(Text(0, 2000)) });
+export const CancelBody = Closed({ reason: Type.Optional(SingleLine(0, 2000)) });
 export const RescheduleBody = Closed({ startsAt: Timestamp('Exactly the start of a free slot of the same doctor') });
 
 export const AppointmentListQuery = Type.Object(

@@ -5,6 +5,7 @@ import { registerConstraintCode } from '../../platform/http.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../../platform/guards.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from '../doctors/clock.ts';
 import { findDoctorWithUser } from '../doctors/repo.ts';
 import { computeFreeSlots } from '../doctors/service.ts';
@@ -65,7 +66,7 @@ async function slotOf(p: Platform, tx: Executor, doctorId: string, startsAt: num
 export interface BookResult { statusCode: number; body: Appointment; replayed: boolean }
 
 export async function book(p: Platform, meta: Authed, body: BookBody, idempotencyKey?: string): Promise<BookResult> {
-  const startsAt = Date.parse(body.startsAt);
+  const startsAt = instantOf(body.startsAt).getTime();
   const patientId = meta.actor.userId;
   const hash = requestHash(body);
   const result = await retrying(p, async (tx): Promise<BookResult> => {
@@ -113,14 +114,15 @@ export async function list(p: Platform, meta: Authed, q: { status?: string; from
   return p.db.transaction(async (tx) => {
     const rows = await repo.listVisible(tx, meta.actor, {
       status: q.status as repo.AppointmentStatus | undefined,
-      from: q.from ? new Date(q.from) : undefined,
-      to: q.to ? new Date(q.to) : undefined,
+      from: optionalInstant(q.from),
+      to: optionalInstant(q.to),
       after,
       limit,
     });
     const page = toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id], toAppointment);
-    // One event per patient whose appointments were shown, so each patient's access log is complete.
-    const patientIds = meta.actor.role === 'PATIENT' ? [meta.actor.userId] : [...new Set(page.items.map((a) => a.patientId))];
+    // One event per patient whose appointments were shown, so each patient's access log is complete;
+    // an empty page disclosed nothing about anyone and is recorded against no patient.
+    const patientIds = [...new Set(page.items.map((a) => a.patientId))];
     if (!patientIds.length) await audit(tx, meta, { action: 'appointment.list', resourceType: 'appointment' });
     for (const patientId of patientIds) await audit(tx, meta, { action: 'appointment.list', resourceType: 'appointment', patientId });
     return page;
@@ -190,7 +192,7 @@ export const reschedule = (p: Platform, meta: Authed, id: string, startsAtIso: s
   transition(p, meta, id, 'reschedule', async (tx, a) => {
     if (meta.actor.role === 'ADMIN') throw forbidden('Only the patient or the doctor may reschedule');
     requireStatus(a, ['PENDING', 'CONFIRMED'], 'reschedule');
-    const startsAt = Date.parse(startsAtIso);
+    const startsAt = instantOf(startsAtIso).getTime();
     if (startsAt === a.startsAt.getTime()) throw validation('/startsAt', 'is the current start of the appointment');
     const { doctor, free } = await slotOf(p, tx, a.doctorId, startsAt, a.id);
     if (!doctor || !free) throw slotTaken();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { sqlState } from '../../platform/db/index.ts';
-import { build, createAdminUser, createDoctor, createPatient, expectProblem, PASSWORD } from '../../../test/helpers.ts';
+import { build, createAdminUser, createDoctor, createPatient, expectProblem, PASSWORD, type TestApp } from '../../../test/helpers.ts';
 import { audited as call } from '../../../test/fixtures/audit.ts';
 
 const EVENTS = '/api/v1/admin/audit-events';
@@ -190,4 +190,37 @@ test('a patient\'s access log names who changed their account, only their own en
   } while (cursor);
   assert.deepEqual(pages, items.map((e) => e.id));
   assert.deepEqual((await app.request('GET', `${LOG}?from=${new Date(Date.now() + 60_000).toISOString()}`, { token: login.body.accessToken })).body.items, []);
+});
+
+test('lists record only what they disclosed: a patient filter that returns nothing of the patient writes nothing against them', async (t) => {
+  const app = await build(t);
+  const { appointmentFixture } = await import('../../../test/helpers.ts');
+  const victim = await createPatient(app);
+  const carer = await createDoctor(app);
+  const [strangerDoctor, strangerPatient, admin] = [await createDoctor(app), await createPatient(app), await createAdminUser(app)];
+  const appointmentId = await appointmentFixture(app, { doctorId: carer.id, patientId: victim.id, status: 'CONFIRMED' });
+  const rx = await app.request('POST', '/api/v1/prescriptions', { token: carer.token, body: { appointmentId, items: [{ medication: 'A', dosage: '1 mg', frequency: 'daily', durationDays: 1 }] } });
+  assert.equal(rx.status, 201, rx.text);
+  const against = async () => (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events WHERE patient_id = ${victim.id}`))[0].n;
+  const before = await against();
+  const empty: [string, string, TestApp | undefined][] = [];
+  for (const [who, path] of [
+    [strangerDoctor, `/api/v1/prescriptions?patientId=${victim.id}`],
+    [strangerPatient, `/api/v1/prescriptions?patientId=${victim.id}`],
+    [carer, `/api/v1/prescriptions?patientId=${victim.id}&status=REVOKED`],
+    [admin, `/api/v1/admin/audit-events?patientId=${victim.id}&action=nothing.here`],
+    [carer, `/api/v1/conversations/${victim.id}/messages`],
+    [strangerDoctor, '/api/v1/appointments'],
+  ] as const) {
+    const res = await app.request('GET', path, { token: who.token });
+    assert.equal(res.status, 200, `${path}: ${res.text}`);
+    assert.deepEqual(res.body.items, [], path);
+    empty.push([who.id, path, undefined]);
+  }
+  assert.equal(await against(), before, 'no event against the patient for lists that showed nothing of them');
+  // What was shown is still recorded against the patient.
+  assert.equal((await app.request('GET', `/api/v1/prescriptions?patientId=${victim.id}`, { token: admin.token })).body.items.length, 1);
+  assert.equal((await app.request('GET', `/api/v1/admin/audit-events?patientId=${victim.id}`, { token: admin.token })).body.items.length > 0, true);
+  const rows = await app.database.rows<{ action: string }>(sql`SELECT action FROM audit_events WHERE patient_id = ${victim.id} ORDER BY seq DESC LIMIT 2`);
+  assert.deepEqual(rows.map((r) => r.action).sort(), ['audit_event.list', 'prescription.list']);
 });

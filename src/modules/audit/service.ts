@@ -1,5 +1,6 @@
 import { audit } from '../../platform/audit.ts';
 import { validation } from '../../platform/errors.ts';
+import { optionalInstant } from '../../platform/instant.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../../platform/guards.ts';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
@@ -9,10 +10,8 @@ import { toAuditEvent, type AccessLogEntry, type AccessLogQuery, type AuditEvent
 type Meta = RequestMeta & { actor: Actor };
 
 function range(q: { from?: string; to?: string }) {
-  const from = q.from ? new Date(q.from) : undefined;
-  const to = q.to ? new Date(q.to) : undefined;
-  if (from && Number.isNaN(from.getTime())) throw validation('/from', 'is not a timestamp');
-  if (to && Number.isNaN(to.getTime())) throw validation('/to', 'is not a timestamp');
+  const from = optionalInstant(q.from);
+  const to = optionalInstant(q.to);
   if (from && to && from.getTime() > to.getTime()) throw validation('/to', 'must not be before from');
   return { from, to };
 }
@@ -39,7 +38,9 @@ export async function listAuditEvents(p: Platform, meta: Meta, q: AuditEventsQue
   };
   return p.db.transaction(async (tx) => {
     const rows = await repo.listEvents(tx, filter);
-    await audit(tx, meta, { action: 'audit_event.list', resourceType: 'audit_event', patientId: q.patientId ?? null });
+    // Against the patient only when events about them were actually shown.
+    const disclosed = q.patientId && rows.length > 0 ? q.patientId : null;
+    await audit(tx, meta, { action: 'audit_event.list', resourceType: 'audit_event', patientId: disclosed });
     return toPage(rows, limit, (r) => [r.seq], toAuditEvent);
   });
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Closed, DateOnly, Email, Text, Timestamp, Timezone } from '../../platform/schema.ts';
+import { Closed, DateOnly, Email, Timestamp, Timezone, SingleLine, MultiLine } from '../../platform/schema.ts';
 import type { users } from '../../platform/db/tables.ts';
 
 export const Role = Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR'), Type.Literal('ADMIN')]);
@@ -13,7 +13,7 @@ export const Username = Type.String({
   description: '3–32 of [a-z0-9_.]; compared and stored case-insensitively (folded to lower case)',
 });
 export const Password = Type.String({ minLength: 10, maxLength: 128, description: '10–128 characters' });
-export const Name = Text(1, 100);
+export const Name = SingleLine(1, 100);
 
 export const UserSchema = Type.Object(
   {
@@ -59,15 +59,15 @@ export const RegisterPatientBody = Closed({
   ...identity,
   dateOfBirth: DateOnly('Date of birth, in the past'),
   gender: Gender,
-  medicalHistory: Type.Optional(Text(0, 20000)),
+  medicalHistory: Type.Optional(MultiLine(0, 20000)),
 });
 export type RegisterPatientBody = Static<typeof RegisterPatientBody>;
 
 export const RegisterDoctorBody = Closed({
   ...identity,
-  specialization: Text(1, 100),
-  licenseNumber: Text(1, 64),
-  bio: Type.Optional(Text(0, 5000)),
+  specialization: SingleLine(1, 100),
+  licenseNumber: SingleLine(1, 64),
+  bio: Type.Optional(MultiLine(0, 5000)),
   timezone: Timezone(),
 });
 export type RegisterDoctorBody = Static<typeof RegisterDoctorBody>;
@@ -75,14 +75,14 @@ export type RegisterDoctorBody = Static<typeof RegisterDoctorBody>;
 export const RegisteredPatient = Type.Object({ user: Type.Ref('User'), patient: Type.Ref('Patient') });
 export const RegisteredDoctor = Type.Object({ user: Type.Ref('User'), doctor: Type.Ref('DoctorPrivate') });
 
-export const TokenBody = Closed({ token: Type.String({ minLength: 1, maxLength: 512 }) });
+export const TokenBody = Closed({ token: SingleLine(1, 512) });
 export const EmailBody = Closed({ email: Email() });
 export const LoginBody = Closed({
-  login: Type.String({ minLength: 1, maxLength: 254, description: 'Username or email, case-insensitive' }),
+  login: SingleLine(1, 254, 'Username or email, case-insensitive'),
   password: Type.String({ minLength: 1, maxLength: 128 }),
 });
-export const RefreshBody = Closed({ refreshToken: Type.String({ minLength: 1, maxLength: 512 }) });
-export const ResetPasswordBody = Closed({ token: Type.String({ minLength: 1, maxLength: 512 }), password: Password });
+export const RefreshBody = Closed({ refreshToken: SingleLine(1, 512) });
+export const ResetPasswordBody = Closed({ token: SingleLine(1, 512), password: Password });
 export const ChangePasswordBody = Closed({ currentPassword: Type.String({ minLength: 1, maxLength: 128 }), newPassword: Password });
 
 export const TokenPair = Type.Object({

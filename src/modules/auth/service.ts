@@ -16,6 +16,7 @@ const VERIFY_TTL_MINUTES = 24 * 60;
 const RESET_TTL_MINUTES = 60;
 const RESEND_COOLDOWN_SECONDS = 60;
 
+// The address is not yet proven to be the registrant's: the mail carries nothing they chose (no name).
 async function queueVerificationMail(p: Platform, ex: Executor, user: repo.UserRow): Promise<void> {
   const { token, hash } = newOpaqueToken();
   await repo.insertEmailToken(ex, user.id, 'VERIFY_EMAIL', hash, VERIFY_TTL_MINUTES);
@@ -24,8 +25,8 @@ async function queueVerificationMail(p: Platform, ex: Executor, user: repo.UserR
     kind: 'verify-email',
     to: user.email,
     subject: 'Verify your email address for Telecare',
-    text: `Hello ${user.firstname},\n\nplease verify your email address by opening this link within 24 hours:\n\n${link}\n\nIf you did not create a Telecare account, ignore this message.\n`,
-    html: `<p>Hello ${escapeHtml(user.firstname)},</p><p>please verify your email address by opening this link within 24 hours:</p><p><a href="${link}">${link}</a></p><p>If you did not create a Telecare account, ignore this message.</p>`,
+    text: `Hello,\n\nplease verify your email address by opening this link within 24 hours:\n\n${link}\n\nIf you did not create a Telecare account, ignore this message.\n`,
+    html: `<p>Hello,</p><p>please verify your email address by opening this link within 24 hours:</p><p><a href="${link}">${link}</a></p><p>If you did not create a Telecare account, ignore this message.</p>`,
   });
 }
 
@@ -38,13 +39,9 @@ async function queueResetMail(p: Platform, ex: Executor, user: repo.UserRow): Pr
     kind: 'reset-password',
     to: user.email,
     subject: 'Reset your Telecare password',
-    text: `Hello ${user.firstname},\n\nsomeone asked to reset your Telecare password. To choose a new one, open this link within one hour:\n\n${link}\n\nIf it was not you, ignore this message; your password stays as it is.\n`,
-    html: `<p>Hello ${escapeHtml(user.firstname)},</p><p>someone asked to reset your Telecare password. To choose a new one, open this link within one hour:</p><p><a href="${link}">${link}</a></p><p>If it was not you, ignore this message; your password stays as it is.</p>`,
+    text: `Hello,\n\nsomeone asked to reset your Telecare password. To choose a new one, open this link within one hour:\n\n${link}\n\nIf it was not you, ignore this message; your password stays as it is.\n`,
+    html: `<p>Hello,</p><p>someone asked to reset your Telecare password. To choose a new one, open this link within one hour:</p><p><a href="${link}">${link}</a></p><p>If it was not you, ignore this message; your password stays as it is.</p>`,
   });
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 

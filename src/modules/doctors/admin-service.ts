@@ -41,8 +41,8 @@ export async function setVerification(p: Platform, meta: Authed, doctorId: strin
       to: row.user.email,
       subject: verified ? 'Your Telecare credentials were verified' : 'Your Telecare credentials were not accepted',
       text: verified
-        ? `Hello ${row.user.firstname},\n\nan administrator verified your credentials. Patients can now find and book you.\n`
-        : `Hello ${row.user.firstname},\n\nan administrator could not verify your credentials.${body.note ? `\n\nNote: ${body.note}` : ''}\n\nPlease contact support.\n`,
+        ? `Hello,\n\nan administrator verified your credentials. Patients can now find and book you.\n`
+        : `Hello,\n\nan administrator could not verify your credentials.${body.note ? `\n\nNote: ${body.note}` : ''}\n\nPlease contact support.\n`,
     });
     const updated = await repo.findDoctorWithUser(tx, doctorId);
     return toDoctorPrivate(updated!.user, updated!.doctor);

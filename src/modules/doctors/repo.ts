@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { doctors, patients, users, ts } from '../../platform/db/tables.ts';
-import { appointments, CARE_STATUSES } from '../appointments/repo.ts';
+import { appointments, careAppointment } from '../appointments/repo.ts';
 
 
 export const availabilityRules = pgTable('availability_rules', {
@@ -130,11 +130,11 @@ export async function deleteTimeOff(ex: Executor, doctorId: string, id: string):
 }
 
 /** Patients with at least one appointment that makes a care relationship with this doctor. */
-export async function carePatients(ex: Executor, doctorId: string, after: [string, string, string] | null, limit: number) {
+export async function carePatients(ex: Executor, doctorId: string, careDays: number, after: [string, string, string] | null, limit: number) {
   const related = ex
     .selectDistinct({ id: appointments.patientId })
     .from(appointments)
-    .where(and(eq(appointments.doctorId, doctorId), inArray(appointments.status, CARE_STATUSES)));
+    .where(and(eq(appointments.doctorId, doctorId), careAppointment(careDays)));
   return ex
     .select({ user: users, patient: patients })
     .from(patients)

@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
-import { Page } from '../../platform/pagination.ts';
+import { routeRateLimit } from '../../platform/rate-limit.ts';
+import { Page, pageQueryProperties } from '../../platform/pagination.ts';
 import * as doctors from './service.ts';
 import * as admin from './admin-service.ts';
 import {
@@ -95,13 +96,13 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
   });
 
   app.get('/doctors/me/patients', {
-    onRequest: doctorOnly,
+    onRequest: app.guard({ roles: ['DOCTOR'], verifiedDoctor: true }),
     schema: {
       tags,
       summary: 'Patients in a care relationship with the calling doctor',
       description: 'A patient appears while an appointment between them is PENDING, CONFIRMED, COMPLETED or NO_SHOW. Summaries only; GET /patients/{patientId} gives the full profile.',
       security,
-      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) }, { additionalProperties: false }),
+      querystring: Type.Object(pageQueryProperties, { additionalProperties: false }),
       response: { 200: Page(CarePatientSchema), ...problems(400, 401, 403) },
     },
   }, async (req) => doctors.myPatients(p, actorOf(req), req.query));
@@ -111,11 +112,14 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
   }, async (req) => doctors.getPublic(p, req.params.doctorId));
 
   app.get('/doctors/:doctorId/slots', {
+    // Its own, tighter per-address budget on top of the general one (SLOTS_RATE_LIMIT_MAX per window).
+    onRequest: routeRateLimit(app, p.config, p.config.slotsRateLimitMax),
     schema: {
       tags,
       summary: 'Free bookable slots in a window (UTC)',
       description:
-        'Slots whose start lies in [from, to), at most 31 days wide (else 400). Excludes booked times, time off, the past, starts inside ' +
+        'Slots whose start lies in [from, to), at most 31 days wide and at most 1,000 slots (else 400 VALIDATION_FAILED, whose detail names a `to` that fits). ' +
+        'Rate-limited per client address more tightly than other routes (429 RATE_LIMITED with Retry-After). Excludes booked times, time off, the past, starts inside ' +
         'the doctor\'s minimum notice and beyond their maximum advance. Generated in the doctor\'s time zone (see PUT /doctors/me/availability).',
       params: DoctorIdParams,
       querystring: SlotsQuery,

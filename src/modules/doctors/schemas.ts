@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { doctors, users } from '../../platform/db/tables.ts';
 import { toUser } from '../auth/schemas.ts';
-import { Closed, IdParams, Text, Timestamp, Timezone } from '../../platform/schema.ts';
+import { Closed, IdParams, Timestamp, Timezone, SingleLine, MultiLine } from '../../platform/schema.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 
 export const VerificationStatus = Type.Union([Type.Literal('PENDING'), Type.Literal('VERIFIED'), Type.Literal('REJECTED')]);
@@ -66,14 +66,14 @@ export function toDoctorPrivate(u: typeof users.$inferSelect, d: typeof doctors.
 export const DoctorIdParams = IdParams('doctorId');
 export const TimeOffIdParams = IdParams('timeOffId');
 
-export const SlotMinutes = Type.Integer({ minimum: 5, maximum: 480, description: 'Length of one appointment slot, 5–480 minutes' });
+export const SlotMinutes = Type.Integer({ minimum: 10, maximum: 480, description: 'Length of one appointment slot, 10–480 minutes' });
 export const MinNoticeMinutes = Type.Integer({ minimum: 0, maximum: 43200, description: 'Bookings must start at least this many minutes from now (0–43200)' });
 export const MaxAdvanceDays = Type.Integer({ minimum: 1, maximum: 730, description: 'Bookings may start at most this many days ahead (1–730)' });
 
 export const DoctorListQuery = Type.Object(
   {
-    specialization: Type.Optional(Text(1, 100, 'Exact specialization, case-insensitive')),
-    q: Type.Optional(Text(1, 100, 'Matches first name, last name, full name, specialization or bio (substring, case-insensitive)')),
+    specialization: Type.Optional(SingleLine(1, 100, 'Exact specialization, case-insensitive')),
+    q: Type.Optional(SingleLine(1, 100, 'Matches first name, last name, full name, specialization or bio (substring, case-insensitive)')),
     ...pageQueryProperties,
   },
   { additionalProperties: false },
@@ -86,8 +86,8 @@ export const AdminDoctorListQuery = Type.Object(
 
 export const DoctorPatchBody = Type.Object(
   {
-    specialization: Type.Optional(Text(1, 100)),
-    bio: Type.Optional(Text(0, 5000)),
+    specialization: Type.Optional(SingleLine(1, 100)),
+    bio: Type.Optional(MultiLine(0, 5000)),
     timezone: Type.Optional(Timezone()),
     slotMinutes: Type.Optional(SlotMinutes),
     autoConfirm: Type.Optional(Type.Boolean()),
@@ -133,7 +133,7 @@ export const TimeOffSchema = Type.Object({
 export const TimeOffBody = Closed({
   startsAt: Timestamp(),
   endsAt: Timestamp('After startsAt, at most 366 days later'),
-  reason: Type.Optional(Text(0, 500)),
+  reason: Type.Optional(SingleLine(0, 500)),
 });
 export type TimeOffBody = Static<typeof TimeOffBody>;
 export const TimeOffListQuery = Type.Object(
@@ -155,7 +155,7 @@ export const SlotSchema = Type.Object({ startsAt: Timestamp(), endsAt: Timestamp
 
 export const VerificationBody = Closed({
   status: Type.Union([Type.Literal('VERIFIED'), Type.Literal('REJECTED')]),
-  note: Type.Optional(Text(0, 2000, 'Shown to the doctor, e.g. why the credentials were rejected')),
+  note: Type.Optional(MultiLine(0, 2000, 'Shown to the doctor, e.g. why the credentials were rejected')),
 });
 export type VerificationBody = Static<typeof VerificationBody>;
 

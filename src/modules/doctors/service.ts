@@ -5,6 +5,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../../platform/guards.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { ageOn, isValidTimezone } from '../../platform/schema.ts';
+import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from './clock.ts';
 import * as repo from './repo.ts';
 import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
@@ -15,6 +16,8 @@ import {
 type Authed = RequestMeta & { actor: Actor };
 const DAY = 86_400_000;
 export const MAX_SLOT_WINDOW_DAYS = 31;
+/** Contract: at most 1,000 slots per response; a wider window is refused so the answer stays small and cheap. */
+export const MAX_SLOTS_PER_RESPONSE = 1000;
 
 export async function listPublic(p: Platform, q: { specialization?: string; q?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
@@ -101,14 +104,14 @@ const toTimeOff = (r: repo.TimeOffRow) => ({
 export async function listTimeOff(p: Platform, meta: Authed, q: { from?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
-  const rows = await repo.listTimeOff(p.db, meta.actor.userId, q.from ? new Date(q.from) : null, after, limit);
+  const rows = await repo.listTimeOff(p.db, meta.actor.userId, optionalInstant(q.from) ?? null, after, limit);
   return toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id], toTimeOff);
 }
 
 /** Time off blocks new slots; appointments already booked inside it stay (the doctor cancels them if needed). */
 export async function addTimeOff(p: Platform, meta: Authed, body: TimeOffBody) {
-  const startsAt = new Date(body.startsAt);
-  const endsAt = new Date(body.endsAt);
+  const startsAt = instantOf(body.startsAt);
+  const endsAt = instantOf(body.endsAt);
   if (endsAt <= startsAt) throw validation('/endsAt', 'must be after startsAt');
   if (endsAt.getTime() - startsAt.getTime() > 366 * DAY) throw validation('/endsAt', 'must be at most 366 days after startsAt');
   return p.db.transaction(async (tx) => {
@@ -127,7 +130,7 @@ export async function removeTimeOff(p: Platform, meta: Authed, id: string): Prom
 
 /** The doctor's free slots in [from, to); `exceptAppointmentId` treats that appointment's time as free (reschedule). */
 export async function computeFreeSlots(
-  ex: Executor, doctor: repo.DoctorRow, from: number, to: number, now: number, exceptAppointmentId?: string,
+  ex: Executor, doctor: repo.DoctorRow, from: number, to: number, now: number, exceptAppointmentId?: string, limit?: number,
 ): Promise<Interval[]> {
   const [rules, busy] = await Promise.all([
     repo.rulesOf(ex, doctor.id),
@@ -143,18 +146,24 @@ export async function computeFreeSlots(
     minNoticeMinutes: doctor.minNoticeMinutes,
     maxAdvanceDays: doctor.maxAdvanceDays,
     busy,
+    limit,
   });
 }
 
 export async function slots(p: Platform, doctorId: string, q: { from?: string; to?: string }) {
   const now = nowMs(p);
-  const from = q.from ? Date.parse(q.from) : now;
-  const to = q.to ? Date.parse(q.to) : from + 7 * DAY;
+  const from = q.from ? instantOf(q.from).getTime() : now;
+  const to = q.to ? instantOf(q.to).getTime() : from + 7 * DAY;
   if (to <= from) throw validation('/to', 'must be after from');
   if (to - from > MAX_SLOT_WINDOW_DAYS * DAY) throw validation('/to', `the window must not exceed ${MAX_SLOT_WINDOW_DAYS} days`);
   const row = await repo.findDoctorWithUser(p.db, doctorId, true);
   if (!row) throw notFound('doctor');
-  const free = await computeFreeSlots(p.db, row.doctor, from, to, now);
+  const free = await computeFreeSlots(p.db, row.doctor, from, to, now, undefined, MAX_SLOTS_PER_RESPONSE + 1);
+  if (free.length > MAX_SLOTS_PER_RESPONSE) {
+    // The first slot that does not fit is where a narrower window may end.
+    const fits = new Date(free[MAX_SLOTS_PER_RESPONSE].start).toISOString();
+    throw validation('/to', `the window holds more than ${MAX_SLOTS_PER_RESPONSE} slots; narrow it (to=${fits} fits)`);
+  }
   return free.map((s) => ({ startsAt: new Date(s.start).toISOString(), endsAt: new Date(s.end).toISOString() }));
 }
 
@@ -163,7 +172,7 @@ export async function myPatients(p: Platform, meta: Authed, q: { limit?: number;
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
   return p.db.transaction(async (tx) => {
-    const rows = await repo.carePatients(tx, meta.actor.userId, after, limit);
+    const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, after, limit);
     const page = toPage(rows, limit, (r) => [r.user.lastname, r.user.firstname, r.patient.id], (r) => ({
       id: r.patient.id,
       firstname: r.user.firstname,

@@ -124,3 +124,42 @@ test('an unverified doctor has no public slots (404)', async () => {
   const pending = await workingDoctor(app, { credentials: 'PENDING' });
   expectProblem(await app.request('GET', `${API}/doctors/${pending.id}/slots`), 404, 'NOT_FOUND');
 });
+
+test('slotMinutes is at least 10 on PATCH /doctors/me and PUT availability (400 below, nothing changed)', async () => {
+  const d = await workingDoctor(app, { settings: { slotMinutes: 30 } });
+  for (const slotMinutes of [5, 9]) {
+    expectProblem(await app.request('PATCH', `${API}/doctors/me`, { token: d.token, body: { slotMinutes } }), 400, 'VALIDATION_FAILED');
+    expectProblem(await app.request('PUT', `${API}/doctors/me/availability`, { token: d.token, body: { weekly: everyDay('09:00', '10:00'), slotMinutes } }), 400, 'VALIDATION_FAILED');
+  }
+  assert.equal((await app.request('GET', `${API}/doctors/me/availability`, { token: d.token })).body.slotMinutes, 30);
+  assert.equal((await app.request('PATCH', `${API}/doctors/me`, { token: d.token, body: { slotMinutes: 10 } })).body.slotMinutes, 10);
+});
+
+test('a window holding more than 1,000 slots is refused with 400 naming a `to` that fits; that window gives exactly 1,000', async () => {
+  pinNow(app, '2026-05-01T00:00:00.000Z');
+  const d = await workingDoctor(app, { timezone: 'UTC', weekly: everyDay('00:00', '24:00'), settings: { slotMinutes: 10, maxAdvanceDays: 60 } });
+  // 31 days of round-the-clock 10-minute slots would be 4,464 slots (330 KB).
+  for (const to of ['2026-06-01T00:00:00Z', '2026-05-09T00:00:00Z']) {
+    const res = await app.request('GET', `${API}/doctors/${d.id}/slots?from=2026-05-02T00:00:00Z&to=${to}`);
+    expectProblem(res, 400, 'VALIDATION_FAILED');
+    assert.match(res.body.detail, /more than 1000 slots; narrow it \(to=2026-05-08T22:40:00\.000Z fits\)/);
+  }
+  const fits = await slots(app, d.id, '2026-05-02T00:00:00Z', '2026-05-08T22:40:00.000Z');
+  assert.equal(fits.length, 1000);
+  assert.equal(fits[999], '2026-05-08T22:30:00.000Z');
+});
+
+test('slot generation is linear in slots + busy intervals: each busy interval is looked at a bounded number of times', async () => {
+  const { freeSlots } = await import('./slots.ts');
+  let reads = 0;
+  const counted = (start: number, end: number) => ({ get start() { reads++; return start; }, get end() { reads++; return end; } });
+  const from = Date.parse('2026-05-01T00:00:00Z');
+  // 20,000 busy intervals (10 minutes each, every 2 minutes apart, overlapping) over 31 days of 10-minute slots.
+  const busy = Array.from({ length: 20_000 }, (_, i) => counted(from + i * 120_000, from + i * 120_000 + 600_000));
+  const rules = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, startMinute: 0, endMinute: 1440 }));
+  const out = freeSlots({ timezone: 'Europe/Berlin', slotMinutes: 10, rules, from, to: from + 31 * 86_400_000, now: from, minNoticeMinutes: 0, maxAdvanceDays: 60, busy });
+  const candidates = 31 * 144;
+  assert.ok(out.length > 0 && out.length < candidates);
+  // Sorting costs n log n reads; a scan per slot cost slots × busy (tens of millions here).
+  assert.ok(reads < 40 * (candidates + busy.length), `${reads} reads of busy intervals`);
+});

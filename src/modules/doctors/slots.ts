@@ -27,6 +27,8 @@ export interface SlotInput {
   maxAdvanceDays: number;
   /** Booked appointments and time off; a slot touching none of them is free. */
   busy: Interval[];
+  /** Stop after this many free slots (the caller refuses windows holding more). */
+  limit?: number;
 }
 
 const MINUTE = 60_000;
@@ -59,10 +61,26 @@ export function localToInstant(zone: IANAZone, year: number, month: number, day:
   return hi;
 }
 
+/** Busy intervals sorted and merged into disjoint runs, so one forward pointer can answer every slot. */
+export function mergeIntervals(busy: Interval[]): Interval[] {
+  const sorted = [...busy].sort((a, b) => a.start - b.start);
+  const out: Interval[] = [];
+  for (const b of sorted) {
+    const last = out[out.length - 1];
+    if (last && b.start <= last.end) last.end = Math.max(last.end, b.end);
+    else out.push({ start: b.start, end: b.end });
+  }
+  return out;
+}
+
 /**
  * Free slots in [from, to), sorted. Slots are laid end to end in real time from each rule's start to its
  * end, so on the night clocks go forward a 01:00–04:00 rule gives 2 real hours of slots, and on the night
  * they go back it gives 4 (both runs of the repeated hour are real time the doctor is at work).
+ *
+ * O(slots + busy intervals) after sorting the busy ones: the candidates come out in time order (days in
+ * order, a day's rules sorted and disjoint, localToInstant monotonic), so a pointer over the merged busy
+ * runs only moves forward. The scan per slot it replaces cost 200 ms of event loop for a 31-day window.
  */
 export function freeSlots(input: SlotInput): Interval[] {
   const zone = IANAZone.create(input.timezone);
@@ -71,11 +89,13 @@ export function freeSlots(input: SlotInput): Interval[] {
   const earliest = Math.max(input.from, input.now + input.minNoticeMinutes * MINUTE);
   const latest = Math.min(input.to - 1, input.now + input.maxAdvanceDays * 86_400_000);
   if (earliest > latest) return [];
-  const busy = [...input.busy].sort((a, b) => a.start - b.start);
+  const limit = input.limit ?? Number.POSITIVE_INFINITY;
+  const busy = mergeIntervals(input.busy);
   const byWeekday = new Map<number, WeeklyRule[]>();
-  for (const r of input.rules) byWeekday.set(r.weekday, [...(byWeekday.get(r.weekday) ?? []), r]);
+  for (const r of [...input.rules].sort((a, b) => a.startMinute - b.startMinute)) byWeekday.set(r.weekday, [...(byWeekday.get(r.weekday) ?? []), r]);
 
   const out: Interval[] = [];
+  let b = 0;
   // A rule lies within one local day, so walking the local dates from `earliest` to `latest` covers all.
   let day = DateTime.fromMillis(earliest, { zone }).startOf('day');
   const lastDay = DateTime.fromMillis(latest, { zone }).startOf('day');
@@ -83,22 +103,18 @@ export function freeSlots(input: SlotInput): Interval[] {
     for (const rule of byWeekday.get(day.weekday) ?? []) {
       const start = localToInstant(zone, day.year, day.month, day.day, rule.startMinute);
       const end = localToInstant(zone, day.year, day.month, day.day, rule.endMinute);
-      for (let t = start; t + step <= end; t += step) {
-        if (t < earliest || t > latest) continue;
-        if (!overlapsAny(busy, t, t + step)) out.push({ start: t, end: t + step });
+      // Jump straight to the first slot at or after `earliest` instead of stepping through the past.
+      const skip = start < earliest ? Math.ceil((earliest - start) / step) : 0;
+      for (let t = start + skip * step; t + step <= end && t <= latest; t += step) {
+        while (b < busy.length && busy[b].end <= t) b++;
+        if (b < busy.length && busy[b].start < t + step) continue;
+        out.push({ start: t, end: t + step });
+        if (out.length >= limit) return out;
       }
     }
     day = day.plus({ days: 1 });
   }
-  return out.sort((a, b) => a.start - b.start);
-}
-
-function overlapsAny(sorted: Interval[], start: number, end: number): boolean {
-  for (const b of sorted) {
-    if (b.start >= end) return false;
-    if (b.end > start) return true;
-  }
-  return false;
+  return out;
 }
 
 /** 'HH:MM' (00:00–24:00) ⇄ minutes since midnight. */

@@ -19,7 +19,8 @@ const VISIBILITY =
 export default async function messageRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const p = app.platform;
-  const participant = app.guard({ roles: ['DOCTOR', 'PATIENT'] });
+  // Messages are clinical: a doctor whose credentials are not (or no longer) verified gets 403 DOCTOR_NOT_VERIFIED.
+  const participant = app.guard({ roles: ['DOCTOR', 'PATIENT'], verifiedDoctor: true });
 
   app.get('/conversations', {
     onRequest: participant,
@@ -51,7 +52,7 @@ export default async function messageRoutes(fastify: FastifyInstance) {
   }, async (req) => messages.listMessages(p, actorOf(req), req.params.userId, req.query));
 
   app.post('/conversations/:userId/messages', {
-    onRequest: app.guard({ roles: ['DOCTOR', 'PATIENT'], verifiedEmail: true }),
+    onRequest: app.guard({ roles: ['DOCTOR', 'PATIENT'], verifiedEmail: true, verifiedDoctor: true }),
     schema: {
       tags, security,
       summary: 'Send a message',

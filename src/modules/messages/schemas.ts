@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Page } from '../../platform/pagination.ts';
-import { Closed, Nullable, Text, Timestamp, Uuid } from '../../platform/schema.ts';
+import { Closed, Nullable, Timestamp, Uuid, MultiLine } from '../../platform/schema.ts';
 import type { MessageRow } from './repo.ts';
 
 export const MessageSchema = Type.Object(
@@ -16,7 +16,7 @@ export const MessageSchema = Type.Object(
 );
 export type Message = Static<typeof MessageSchema>;
 
-export const SendMessageBody = Closed({ body: Text(1, 5000, 'Message text, 1–5,000 characters') });
+export const SendMessageBody = Closed({ body: MultiLine(1, 5000, 'Message text, 1–5,000 characters') });
 export const MarkReadBody = Closed({
   upTo: Uuid('Id of a message of this conversation: the other party\'s messages up to and including it are marked read'),
 });

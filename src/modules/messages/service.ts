@@ -28,7 +28,7 @@ async function resolveThread(p: Platform, ex: Executor, actor: Actor, otherId: s
   const other = otherId === actor.userId ? null : await repo.findUser(p.database, ex, otherId);
   if (!other || other.role === 'ADMIN' || other.role === role) throw notFound('conversation');
   const pair: repo.Pair = role === 'DOCTOR' ? { doctorId: actor.userId, patientId: other.id } : { doctorId: other.id, patientId: actor.userId };
-  const related = await careRelationshipExists(ex, pair.doctorId, pair.patientId);
+  const related = await careRelationshipExists(ex, pair.doctorId, pair.patientId, p.config.careRelationshipDays);
   if (related) return { pair, other, related };
   if (await repo.conversationExists(p.database, ex, pair)) return { pair, other, related };
   if (role === 'PATIENT' && other.doctorStatus === 'VERIFIED') return { pair, other, related };
@@ -55,7 +55,8 @@ export async function listMessages(p: Platform, meta: Meta, otherId: string, q: 
   return p.db.transaction(async (tx) => {
     const thread = await resolveThread(p, tx, meta.actor, otherId);
     const rows = await repo.history(tx, thread.pair, cursor ? (cursor[0] as number) : null, limit + 1);
-    await audit(tx, meta, { action: 'message.list', resourceType: 'conversation', resourceId: otherId, patientId: thread.pair.patientId });
+    // An empty history showed nothing of the patient: recorded, but not in their access log.
+    await audit(tx, meta, { action: 'message.list', resourceType: 'conversation', resourceId: otherId, patientId: rows.length ? thread.pair.patientId : null });
     return toPage(rows, limit, (r) => [r.seq], toMessage);
   });
 }

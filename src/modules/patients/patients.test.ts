@@ -86,3 +86,51 @@ test('the care relationship starts with a pending appointment', async () => {
   await appointmentFixture(app, { doctorId: doctor.id, patientId: otherPatient.id, status: 'PENDING' });
   assert.equal((await app.request('GET', `${API}/patients/${otherPatient.id}`, { token: doctor.token })).status, 200);
 });
+
+test('clinical access needs VERIFIED credentials: a rejected or pending doctor gets 403 DOCTOR_NOT_VERIFIED everywhere clinical', async () => {
+  const { setDoctorVerification } = await import('../../../test/helpers.ts');
+  const doctor = await createDoctor(app);
+  const pending = await createDoctor(app, { credentials: 'PENDING' });
+  const p = await createPatient(app);
+  const confirmed = await appointmentFixture(app, { doctorId: doctor.id, patientId: p.id, status: 'CONFIRMED', startsAt: new Date(Date.now() - 3_600_000) });
+  const pendingAppt = await appointmentFixture(app, { doctorId: doctor.id, patientId: p.id, status: 'PENDING' });
+  await appointmentFixture(app, { doctorId: pending.id, patientId: p.id, status: 'CONFIRMED' });
+  assert.equal((await app.request('GET', `${API}/patients/${p.id}`, { token: doctor.token })).status, 200);
+  await setDoctorVerification(app, doctor.id, 'REJECTED');
+  const calls: [string, string, unknown?][] = [
+    ['GET', `${API}/patients/${p.id}`],
+    ['GET', `${API}/doctors/me/patients`],
+    ['GET', `${API}/conversations`],
+    ['GET', `${API}/conversations/${p.id}/messages`],
+    ['POST', `${API}/conversations/${p.id}/messages`, { body: 'Your results are in' }],
+    ['POST', `${API}/prescriptions`, { appointmentId: confirmed, items: [{ medication: 'A', dosage: '1 mg', frequency: 'daily', durationDays: 1 }] }],
+    ['POST', `${API}/appointments/${pendingAppt}/confirm`],
+    ['POST', `${API}/appointments/${confirmed}/complete`],
+    ['POST', `${API}/appointments/${confirmed}/no-show`],
+  ];
+  for (const who of [doctor, pending]) {
+    for (const [method, path, body] of calls) expectProblem(await app.request(method, path, { token: who.token, body }), 403, 'DOCTOR_NOT_VERIFIED');
+  }
+  assert.equal(await auditCount('patient.read', pending.id), 0);
+  // Verified again, access returns.
+  await setDoctorVerification(app, doctor.id, 'VERIFIED');
+  assert.equal((await app.request('GET', `${API}/patients/${p.id}`, { token: doctor.token })).status, 200);
+});
+
+test('a COMPLETED or NO_SHOW appointment keeps the care relationship for 365 days after it, not longer', async () => {
+  const DAY = 86_400_000;
+  for (const status of ['COMPLETED', 'NO_SHOW'] as const) {
+    const [recent, old] = [await createDoctor(app), await createDoctor(app)];
+    const p = await createPatient(app);
+    await appointmentFixture(app, { doctorId: recent.id, patientId: p.id, status, startsAt: new Date(Date.now() - 364 * DAY) });
+    await appointmentFixture(app, { doctorId: old.id, patientId: p.id, status, startsAt: new Date(Date.now() - 366 * DAY) });
+    assert.equal((await app.request('GET', `${API}/patients/${p.id}`, { token: recent.token })).status, 200);
+    expectProblem(await app.request('GET', `${API}/patients/${p.id}`, { token: old.token }), 404, 'NOT_FOUND');
+    assert.deepEqual((await app.request('GET', `${API}/doctors/me/patients`, { token: old.token })).body.items, []);
+    assert.equal((await app.request('GET', `${API}/doctors/me/patients`, { token: recent.token })).body.items.length, 1);
+    expectProblem(await app.request('POST', `${API}/conversations/${p.id}/messages`, { token: old.token, body: { body: 'hello' } }), 404, 'NOT_FOUND');
+  }
+  const { loadConfig } = await import('../../platform/config.ts');
+  assert.equal(loadConfig({}).careRelationshipDays, 365);
+  assert.equal(loadConfig({ CARE_RELATIONSHIP_DAYS: '730' }).careRelationshipDays, 730);
+});

@@ -32,7 +32,8 @@ export default async function patientRoutes(fastify: FastifyInstance) {
   }, async (req) => patients.patchMe(p, actorOf(req), req.body));
 
   app.get('/patients/:patientId', {
-    onRequest: app.guard(),
+    // A doctor reads patients only with credentials an admin verified (403 DOCTOR_NOT_VERIFIED otherwise).
+    onRequest: app.guard({ verifiedDoctor: true }),
     schema: {
       tags,
       summary: 'A patient\'s profile with medical history',

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ageOn, DateOnly, IdParams, Text } from '../../platform/schema.ts';
+import { ageOn, DateOnly, IdParams, MultiLine } from '../../platform/schema.ts';
 import type { patients, users } from '../../platform/db/tables.ts';
 import { Gender, toUser } from '../auth/schemas.ts';
 
@@ -32,7 +32,7 @@ export const PatientIdParams = IdParams('patientId');
 export const PatientPatchBody = Type.Object(
   {
     gender: Type.Optional(Gender),
-    medicalHistory: Type.Optional(Text(0, 20000)),
+    medicalHistory: Type.Optional(MultiLine(0, 20000)),
     dateOfBirth: Type.Optional(DateOnly('Date of birth, in the past and not before 1900')),
   },
   { additionalProperties: false, minProperties: 1 },

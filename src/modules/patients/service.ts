@@ -22,7 +22,7 @@ export async function getOne(p: Platform, meta: Authed, patientId: string) {
   return p.db.transaction(async (tx) => {
     const allowed =
       (actor.role === 'PATIENT' && actor.userId === patientId) ||
-      (actor.role === 'DOCTOR' && (await careRelationshipExists(tx, actor.userId, patientId)));
+      (actor.role === 'DOCTOR' && (await careRelationshipExists(tx, actor.userId, patientId, p.config.careRelationshipDays)));
     const row = allowed ? await repo.findPatientWithUser(tx, patientId) : undefined;
     if (!row) throw notFound('patient');
     await audit(tx, meta, { action: 'patient.read', resourceType: 'patient', resourceId: patientId, patientId });

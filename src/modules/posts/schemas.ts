@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Closed, Nullable, Text, Timestamp, Uuid, iso, isoOrNull } from '../../platform/schema.ts';
+import { Closed, Nullable, Timestamp, Uuid, iso, isoOrNull, SingleLine, MultiLine } from '../../platform/schema.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import type { PostWithAuthor } from './repo.ts';
 
@@ -8,8 +8,8 @@ export type PostStatus = Static<typeof PostStatus>;
 
 const Tag = Type.String({ pattern: '^[a-z0-9-]{1,32}$', description: '1–32 of [a-z0-9-]' });
 const Tags = Type.Array(Tag, { maxItems: 10, uniqueItems: true, description: 'At most 10 distinct tags' });
-const Title = Text(1, 200, '1–200 characters, not only spaces');
-const Body = Text(1, 50000, 'Markdown, 1–50,000 characters. Stored as written: clients must sanitise it when rendering to HTML.');
+const Title = SingleLine(1, 200, '1–200 characters, not only spaces');
+const Body = MultiLine(1, 50000, 'Markdown, 1–50,000 characters. Stored as written: clients must sanitise it when rendering to HTML.');
 
 export const CreatePostBody = Closed({
   title: Title,
@@ -28,7 +28,7 @@ export type UpdatePostBody = Static<typeof UpdatePostBody>;
 export const PostListQuery = Type.Object(
   {
     ...pageQueryProperties,
-    q: Type.Optional(Text(1, 200, 'Full-text search (web search syntax: words, "phrases", -excluded, or); results ranked by relevance')),
+    q: Type.Optional(SingleLine(1, 200, 'Full-text search (web search syntax: words, "phrases", -excluded, or); results ranked by relevance')),
     tag: Type.Optional(Tag),
     authorId: Type.Optional(Uuid()),
   },

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
+import { oneLine } from '../../platform/text.ts';
 import type { PrescriptionRow } from './repo.ts';
 
 export interface PdfParties {
@@ -54,9 +55,31 @@ function foldForStandardFont(rx: PrescriptionRow, parties: PdfParties): { rx: Pr
 const dateUtc = (d: Date) => d.toISOString().slice(0, 10);
 const dateTimeUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
+/**
+ * Every single-line field as exactly one line: a control character or line separator that reached the
+ * database before the schemas refused them prints as U+FFFD, never as a line break (a patient named
+ * "Jane\nRx 2. Oxycodone" once printed a forged item on their own prescription).
+ */
+function singleLineFields(rx: PrescriptionRow, parties: PdfParties): { rx: PrescriptionRow; parties: PdfParties } {
+  const f = oneLine;
+  const opt = (v: string | undefined) => (v === undefined ? undefined : f(v));
+  return {
+    rx: {
+      ...rx,
+      revocationReason: rx.revocationReason === null ? null : f(rx.revocationReason),
+      items: rx.items.map((i) => ({ ...i, medication: f(i.medication), dosage: f(i.dosage), frequency: f(i.frequency), route: opt(i.route), instructions: opt(i.instructions) })),
+    },
+    parties: {
+      doctor: { ...parties.doctor, firstname: f(parties.doctor.firstname), lastname: f(parties.doctor.lastname), specialization: f(parties.doctor.specialization), licenseNumber: f(parties.doctor.licenseNumber) },
+      patient: { ...parties.patient, firstname: f(parties.patient.firstname), lastname: f(parties.patient.lastname), dateOfBirth: f(parties.patient.dateOfBirth) },
+    },
+  };
+}
+
 /** Renders a printable A4 prescription. A revoked one carries a red REVOKED stamp and the reason. */
 export function renderPrescriptionPdf(original: PrescriptionRow, originalParties: PdfParties): Promise<Buffer> {
-  const { rx, parties } = FONTS ? { rx: original, parties: originalParties } : foldForStandardFont(original, originalParties);
+  const safe = singleLineFields(original, originalParties);
+  const { rx, parties } = FONTS ? safe : foldForStandardFont(safe.rx, safe.parties);
   const doc = new PDFDocument({
     size: 'A4',
     margin: 56,
@@ -85,23 +108,34 @@ export function renderPrescriptionPdf(original: PrescriptionRow, originalParties
   const left = doc.page.margins.left;
   const width = doc.page.width - left - doc.page.margins.right;
 
+  /**
+   * One line that never wraps: a field too long for the width is printed smaller, whole, rather than
+   * wrapped onto a line that would look like a line of its own (padding spaces before "Rx 2. …").
+   */
+  const fitLine = (text: string, x: number, w: number, font: string, size: number) => {
+    doc.font(font).fontSize(size);
+    const natural = doc.widthOfString(text);
+    if (natural > w) doc.fontSize(Math.max(2, (size * w) / natural) * 0.98);
+    doc.text(text, x, doc.y, { width: w, lineBreak: false });
+    doc.fontSize(size);
+  };
+
   doc.font(bold).fontSize(20).text('Prescription', { align: 'left' });
   doc.font(regular).fontSize(9).fillColor('#555').text(`Prescription ID: ${rx.id}`);
   doc.moveDown(0.8).fillColor('black');
 
   const top = doc.y;
-  doc.font(bold).fontSize(11).text('Prescriber', left, top);
-  doc.font(regular).fontSize(10)
-    .text(`Dr. ${doctor.firstname} ${doctor.lastname}`)
-    .text(`Specialization: ${doctor.specialization}`)
-    .text(`License number: ${doctor.licenseNumber}`);
-  const afterDoctor = doc.y;
   const col = left + width / 2;
+  const colWidth = width / 2 - 12;
+  doc.font(bold).fontSize(11).text('Prescriber', left, top);
+  fitLine(`Dr. ${doctor.firstname} ${doctor.lastname}`, left, colWidth, regular, 10);
+  fitLine(`Specialization: ${doctor.specialization}`, left, colWidth, regular, 10);
+  fitLine(`License number: ${doctor.licenseNumber}`, left, colWidth, regular, 10);
+  const afterDoctor = doc.y;
   doc.font(bold).fontSize(11).text('Patient', col, top);
-  doc.font(regular).fontSize(10)
-    .text(`${patient.firstname} ${patient.lastname}`, col)
-    .text(`Date of birth: ${patient.dateOfBirth}`, col)
-    .text(`Issued: ${dateUtc(rx.issuedAt)} (${dateTimeUtc(rx.issuedAt)})`, col);
+  fitLine(`${patient.firstname} ${patient.lastname}`, col, colWidth, regular, 10);
+  fitLine(`Date of birth: ${patient.dateOfBirth}`, col, colWidth, regular, 10);
+  fitLine(`Issued: ${dateUtc(rx.issuedAt)} (${dateTimeUtc(rx.issuedAt)})`, col, colWidth, regular, 10);
   doc.x = left;
   doc.y = Math.max(afterDoctor, doc.y) + 12;
   doc.moveTo(left, doc.y).lineTo(left + width, doc.y).strokeColor('#999').stroke();
@@ -110,28 +144,29 @@ export function renderPrescriptionPdf(original: PrescriptionRow, originalParties
   if (rx.status === 'REVOKED') {
     doc.font(bold).fontSize(12).fillColor('#c00')
       .text(`Status: REVOKED on ${dateTimeUtc(rx.revokedAt ?? rx.issuedAt)}. Do not dispense.`, left, doc.y, { width });
-    if (rx.revocationReason) doc.font(regular).fontSize(10).text(`Reason: ${rx.revocationReason}`, { width });
+    // Long free text wraps, but only inside its own indented block, under its label.
+    if (rx.revocationReason) doc.font(regular).fontSize(10).text(`Reason: ${rx.revocationReason}`, left + 14, doc.y, { width: width - 14 });
     doc.fillColor('black').moveDown(0.8);
   }
 
   doc.font(bold).fontSize(13).text('Rx', left, doc.y);
   doc.moveDown(0.3);
   rx.items.forEach((item, i) => {
-    doc.font(bold).fontSize(11).text(`${i + 1}. ${item.medication} ${item.dosage}`, left, doc.y, { width });
+    fitLine(`${i + 1}. ${item.medication} ${item.dosage}`, left, width, bold, 11);
     const lines = [
       item.route ? `Route: ${item.route}` : null,
       `Frequency: ${item.frequency}`,
       `Duration: ${item.durationDays} day${item.durationDays === 1 ? '' : 's'}`,
       item.quantity !== undefined ? `Quantity: ${item.quantity}` : null,
     ].filter((l): l is string => l !== null);
-    doc.font(regular).fontSize(10).text(lines.join('   ·   '), left + 14, doc.y, { width: width - 14 });
+    fitLine(lines.join('   ·   '), left + 14, width - 14, regular, 10);
     if (item.instructions) doc.text(`Instructions: ${item.instructions}`, left + 14, doc.y, { width: width - 14 });
     doc.moveDown(0.5);
   });
 
   if (rx.notes) {
     doc.moveDown(0.4).font(bold).fontSize(11).text('Notes', left, doc.y);
-    doc.font(regular).fontSize(10).text(rx.notes, { width });
+    doc.font(regular).fontSize(10).text(rx.notes, left + 14, doc.y, { width: width - 14 });
   }
 
   doc.moveDown(2).font(regular).fontSize(10).text('Signature: ______________________________', left, doc.y);

@@ -157,3 +157,27 @@ test('without a Unicode font, names are folded to printable Latin rather than ga
   assert.equal(winAnsiSafe('Đorđe Ħal'), 'Dorde Hal');
   assert.equal(winAnsiSafe('李 Anna'), '? Anna');
 });
+
+test('every user-supplied field prints as exactly its text on its own line: no line break or padding forges a line', async (t) => {
+  const app = await build(t);
+  const { sql } = await import('drizzle-orm');
+  const forged = 'Rx 2. Oxycodone 80 mg x 100';
+  const patient = await createPatient(app, { body: { firstname: 'Jane', lastname: 'Doe' } });
+  const doctor = await createDoctor(app, { body: { specialization: 'Family medicine' } });
+  // Names stored before single-line fields were enforced: a line break, and padding meant to wrap.
+  await app.database.rows(sql`UPDATE users SET firstname = ${`Jane\n${forged}`}, lastname = ${`Doe${' '.repeat(60)}${forged}`} WHERE id = ${patient.id}`);
+  await app.database.rows(sql`UPDATE doctors SET specialization = ${`Family\r\n${forged}`} WHERE id = ${doctor.id}`);
+  const c = await care(app, 'CONFIRMED', { doctor, patient });
+  const rx = await issue(app, c, { items: [item({ medication: `Amoxicillin${' '.repeat(150)}x`, instructions: 'Take with food' })] });
+  const { text } = await pdfText(app, rx.id, patient.token);
+  const lines = text.split('\n').map((l) => l.trim());
+  t.diagnostic(JSON.stringify(lines.slice(0, 14)));
+  // The forged text appears only inside the lines that carry the name and the specialization.
+  assert.ok(!lines.some((l) => l.startsWith('Rx 2.') || l.startsWith(forged)), 'no line begins with the forged item');
+  assert.ok(lines.some((l) => l.includes('Jane') && l.includes(forged) && l.includes('Doe')), 'the whole name is one line');
+  assert.ok(lines.some((l) => l.includes('Specialization: Family') && l.includes(forged)), 'the specialization is one line');
+  assert.ok(lines.some((l) => /^1\. Amoxicillin\s+x 500 mg$/.test(l)), 'the padded medication stays on its item line');
+  // New data cannot carry line breaks at all.
+  const res = await app.request('POST', RX, { token: doctor.token, body: { appointmentId: c.appointmentId, items: [item({ medication: `Amoxicillin\n${forged}` })] } });
+  expectProblem(res, 400, 'VALIDATION_FAILED');
+});

@@ -168,3 +168,17 @@ test('two concurrent revocations: exactly one succeeds, the other is 409', async
   const results = await Promise.all([1, 2, 3].map(() => app.request('POST', `${RX}/${rx.id}/revoke`, { token: c.doctor.token, body: { reason: 'race' } })));
   assert.deepEqual(results.map((r) => r.status).sort(), [200, 409, 409]);
 });
+
+test('at most 10 prescriptions per appointment: the 11th answers 409 PRESCRIPTION_LIMIT_REACHED, also when 15 race', async (t) => {
+  const app = await build(t);
+  const c = await care(app, 'CONFIRMED');
+  const body = { appointmentId: c.appointmentId, items: [item()] };
+  const results = await Promise.all(Array.from({ length: 15 }, () => app.request('POST', RX, { token: c.doctor.token, body })));
+  const statuses = results.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [...Array(10).fill(201), ...Array(5).fill(409)]);
+  for (const r of results.filter((x) => x.status === 409)) expectProblem(r, 409, 'PRESCRIPTION_LIMIT_REACHED');
+  assert.equal(await countPrescriptions(app), 10);
+  // Another appointment of the same pair has its own ten.
+  const other = await care(app, 'COMPLETED', { doctor: c.doctor, patient: c.patient });
+  assert.equal((await app.request('POST', RX, { token: c.doctor.token, body: { ...body, appointmentId: other.appointmentId } })).status, 201);
+});

@@ -32,6 +32,11 @@ export async function lockDoctorAppointment(ex: Executor, appointmentId: string,
   return row;
 }
 
+export async function countForAppointment(ex: Executor, appointmentId: string): Promise<number> {
+  const [row] = await ex.select({ n: sql<number>`count(*)::int` }).from(prescriptions).where(eq(prescriptions.appointmentId, appointmentId));
+  return Number(row.n);
+}
+
 export async function insertPrescription(ex: Executor, v: typeof prescriptions.$inferInsert): Promise<PrescriptionRow> {
   const [row] = await ex.insert(prescriptions).values(v).returning();
   return row;

@@ -24,6 +24,9 @@ export default async function prescriptionRoutes(fastify: FastifyInstance) {
         'Verified doctors with a verified email only. The appointment must be the caller\'s own: another doctor\'s ' +
         'appointment answers 404 NOT_FOUND. It must be CONFIRMED or COMPLETED: a PENDING, CANCELLED or NO_SHOW ' +
         'appointment answers 409 INVALID_TRANSITION (the named appointment\'s status does not allow prescribing). ' +
+        'At most 10 prescriptions per appointment (revoked ones count): one more answers 409 PRESCRIPTION_LIMIT_REACHED, ' +
+        'a code of this API beside the contract\'s table (no contract code names this situation), also under concurrency. ' +
+        'A doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. ' +
         '1–20 items. Optional item fields absent from the request are absent from the response; `notes`, ' +
         '`revokedAt` and `revocationReason` are null when unset.',
       body: CreatePrescriptionBody,
@@ -38,7 +41,8 @@ export default async function prescriptionRoutes(fastify: FastifyInstance) {
       summary: 'List prescriptions visible to the caller, newest first',
       description:
         'Patients see their own, doctors those they issued, admins all. `patientId` and `status` narrow the list ' +
-        '(a filter outside the caller\'s scope simply yields an empty list). Keyset-paginated by (issuedAt, id).',
+        '(a filter outside the caller\'s scope simply yields an empty list). Keyset-paginated by (issuedAt, id). ' +
+        'Audited once per patient shown (prescription.list); a page that shows nothing is recorded against no patient.',
       querystring: PrescriptionListQuery,
       response: { 200: Page(Prescription), ...problems(400, 401, 403) },
     },

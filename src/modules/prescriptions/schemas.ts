@@ -1,29 +1,29 @@
 import { Type, type Static } from 'typebox';
-import { Closed, Nullable, Text, Timestamp, Uuid, iso, isoOrNull } from '../../platform/schema.ts';
+import { Closed, Nullable, Timestamp, Uuid, iso, isoOrNull, SingleLine, MultiLine } from '../../platform/schema.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import type { prescriptions } from './repo.ts';
 
 export const PrescriptionStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('REVOKED')]);
 
 export const PrescriptionItem = Closed({
-  medication: Text(1, 200, 'Medication name, e.g. "Amoxicillin"'),
-  dosage: Text(1, 100, 'Strength per dose, e.g. "500 mg"'),
-  route: Type.Optional(Text(1, 50, 'Route of administration, e.g. "oral"')),
-  frequency: Text(1, 100, 'e.g. "3 times daily"'),
+  medication: SingleLine(1, 200, 'Medication name, e.g. "Amoxicillin"'),
+  dosage: SingleLine(1, 100, 'Strength per dose, e.g. "500 mg"'),
+  route: Type.Optional(SingleLine(1, 50, 'Route of administration, e.g. "oral"')),
+  frequency: SingleLine(1, 100, 'e.g. "3 times daily"'),
   durationDays: Type.Integer({ minimum: 1, maximum: 365, description: 'Days of treatment, 1–365' }),
   quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Units to dispense, 1–10,000' })),
-  instructions: Type.Optional(Text(1, 1000, 'e.g. "take with food"')),
+  instructions: Type.Optional(SingleLine(1, 1000, 'e.g. "take with food"')),
 });
 export type PrescriptionItem = Static<typeof PrescriptionItem>;
 
 export const CreatePrescriptionBody = Closed({
   appointmentId: Uuid('A CONFIRMED or COMPLETED appointment of the calling doctor'),
   items: Type.Array(PrescriptionItem, { minItems: 1, maxItems: 20 }),
-  notes: Type.Optional(Text(0, 2000)),
+  notes: Type.Optional(MultiLine(0, 2000)),
 });
 export type CreatePrescriptionBody = Static<typeof CreatePrescriptionBody>;
 
-export const RevokeBody = Closed({ reason: Text(1, 1000, 'Why the prescription is revoked (shown to the patient and on the PDF)') });
+export const RevokeBody = Closed({ reason: SingleLine(1, 1000, 'Why the prescription is revoked (shown to the patient and on the PDF)') });
 
 export const PrescriptionListQuery = Type.Object(
   {

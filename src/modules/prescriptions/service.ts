@@ -12,6 +12,8 @@ type Meta = RequestMeta & { actor: Actor };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PRESCRIBABLE = new Set(['CONFIRMED', 'COMPLETED']);
+/** Contract: at most 10 prescriptions per appointment (revoked ones count: they were issued). */
+export const MAX_PRESCRIPTIONS_PER_APPOINTMENT = 10;
 
 /**
  * Who may see a prescription: its patient, the doctor who issued it (whatever became of the appointment,
@@ -30,6 +32,10 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
     if (!appt) throw notFound('appointment');
     if (!PRESCRIBABLE.has(appt.status)) {
       throw invalidTransition(`Prescriptions need a CONFIRMED or COMPLETED appointment; this one is ${appt.status}`);
+    }
+    // The appointment row is locked above, so concurrent issues on it count one after another.
+    if ((await repo.countForAppointment(tx, appt.id)) >= MAX_PRESCRIPTIONS_PER_APPOINTMENT) {
+      throw new AppError('PRESCRIPTION_LIMIT_REACHED', `An appointment carries at most ${MAX_PRESCRIPTIONS_PER_APPOINTMENT} prescriptions`);
     }
     const row = await repo.insertPrescription(tx, {
       doctorId: meta.actor.userId,
@@ -67,10 +73,12 @@ export async function list(p: Platform, meta: Meta, q: PrescriptionListQuery) {
     const rows = await repo.listPrescriptions(tx, scope, after, limit);
     const page = toPage(rows, limit, (r) => [r.issuedAt.toISOString(), r.id], toPrescription);
     // One event per patient whose prescriptions were shown, so each patient's access log names this read.
+    // A list that showed nothing disclosed nothing about anyone: one event, against no patient, whatever
+    // `patientId` asked for (anyone could otherwise write into a stranger's access log).
     const shown = [...new Set(page.items.map((i) => i.patientId))];
-    if (shown.length === 0) shown.push(q.patientId ?? (meta.actor.role === 'PATIENT' ? meta.actor.userId : ''));
+    if (shown.length === 0) await audit(tx, meta, { action: 'prescription.list', resourceType: 'prescription', patientId: null });
     for (const patientId of shown) {
-      await audit(tx, meta, { action: 'prescription.list', resourceType: 'prescription', patientId: patientId || null });
+      await audit(tx, meta, { action: 'prescription.list', resourceType: 'prescription', patientId });
     }
     return page;
   });
