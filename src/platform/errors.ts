@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'EMAIL_TAKEN'
   | 'SLOT_UNAVAILABLE'
   | 'INVALID_TRANSITION'
+  | 'BOOKING_LIMIT_REACHED'
+  | 'CANCELLATION_WINDOW_PASSED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -33,6 +35,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   EMAIL_TAKEN: 409,
   SLOT_UNAVAILABLE: 409,
   INVALID_TRANSITION: 409,
+  BOOKING_LIMIT_REACHED: 409,
+  CANCELLATION_WINDOW_PASSED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -54,6 +58,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   EMAIL_TAKEN: 'Email taken',
   SLOT_UNAVAILABLE: 'Slot unavailable',
   INVALID_TRANSITION: 'Invalid status transition',
+  BOOKING_LIMIT_REACHED: 'Booking limit reached',
+  CANCELLATION_WINDOW_PASSED: 'Cancellation window passed',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',
