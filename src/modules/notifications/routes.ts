@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf, metaOf } from '../../platform/guards.ts';
 import { notFound } from '../../platform/errors.ts';
+import { Closed } from '../../platform/schema.ts';
 import * as service from './service.ts';
 import { CalendarFeedParams, CalendarUrlSchema, FEED_TOKEN } from './schemas.ts';
 
@@ -37,11 +38,17 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
 
   app.post('/me/calendar/rotate', {
     onRequest: app.guard(),
+    // No body is needed; one that is sent must be empty (unknown properties are a 400 everywhere).
+    preValidation: async (req) => {
+      if (req.body === undefined) req.body = {};
+    },
     schema: {
       tags,
       summary: 'Replace the calendar-feed URL; the old one answers 404 at once',
+      description: 'The body is optional and, if sent, an empty object.',
       security,
-      response: { 200: CalendarUrlSchema, ...problems(401, 403) },
+      body: Closed({}),
+      response: { 200: CalendarUrlSchema, ...problems(400, 401, 403) },
     },
   }, async (req, reply) => {
     reply.header('cache-control', 'private, no-store');
