@@ -56,7 +56,7 @@ async function runEngine(engine: Engine, serverUrl: string | null) {
   console.error(`[${engine}] seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
   const controlPort = freePort();
-  const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '0', BENCH_CONTROL_PORT: String(controlPort), SMTP_URL: '' };
+  const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '0', BOOKING_MAX_OPEN: '10000', BOOKING_MAX_OPEN_PER_DOCTOR: '10000', BENCH_CONTROL_PORT: String(controlPort), SMTP_URL: '' };
   const app = await startChild('bench/bench-server.ts', env, freePort(), ['--expose-gc']);
   const ceiling = await startChild('bench/ceiling-server.ts', {}, freePort());
   let bookingRps = Number.NaN;

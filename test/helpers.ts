@@ -28,6 +28,8 @@ export interface Mail {
   subject: string;
   text: string;
   messageId: string;
+  /** Non-text parts, e.g. a text/calendar invitation, decoded as UTF-8. */
+  attachments: { filename: string; contentType: string; content: string }[];
 }
 
 class Mailbox {
@@ -55,6 +57,7 @@ class Mailbox {
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             messageId: parsed.messageId ?? '',
+            attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? '', contentType: a.contentType, content: a.content.toString('utf8') })),
           });
           callback();
         });

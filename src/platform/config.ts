@@ -62,6 +62,15 @@ export interface Config {
   wsHeartbeatMs: number;
   wsMaxPayloadBytes: number;
   wsMaxConnectionsPerUser: number;
+  /** Open (PENDING/CONFIRMED, future) appointments a patient may hold in all, and with one doctor. */
+  bookingMaxOpen: number;
+  bookingMaxOpenPerDoctor: number;
+  /** A patient's cancellation less than this many hours before the start counts as late on the doctor's agenda. */
+  lateCancellationHours: number;
+  /** Reminder mails go this many minutes before an appointment's start (both parties). */
+  reminderOffsetsMinutes: number[];
+  /** How often each instance looks for due reminders. */
+  reminderPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +107,17 @@ function url(env: Env, name: string, protocols: string[]): string | null {
     throw new ConfigError(`${name} must use one of ${protocols.join(', ')}`);
   }
   return raw;
+}
+
+function minutesList(env: Env, name: string, def: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (raw.trim() === '0') return [];
+  const parts = raw.split(',').map((x) => x.trim());
+  if (!parts.every((x) => /^\d+$/.test(x))) throw new ConfigError(`${name} must be a comma-separated list of minutes, got "${raw}"`);
+  const list = [...new Set(parts.map(Number))].sort((a, b) => b - a);
+  if (list.some((n) => n < 1 || n > 43_200)) throw new ConfigError(`${name} entries must be between 1 and 43200`);
+  return list;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -162,6 +182,11 @@ export function loadConfig(env: Env = process.env): Config {
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 30_000, 50, 600_000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 16 * 1024, 256, 1024 * 1024),
     wsMaxConnectionsPerUser: int(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 1, 1000),
+    bookingMaxOpen: int(env, 'BOOKING_MAX_OPEN', 10, 1, 10_000),
+    bookingMaxOpenPerDoctor: int(env, 'BOOKING_MAX_OPEN_PER_DOCTOR', 3, 1, 10_000),
+    lateCancellationHours: int(env, 'LATE_CANCELLATION_HOURS', 24, 0, 720),
+    reminderOffsetsMinutes: minutesList(env, 'REMINDER_OFFSETS_MINUTES', [1440, 60]),
+    reminderPollMs: int(env, 'REMINDER_POLL_MS', 30_000, 10, 3_600_000),
   };
 }
 

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'SLOT_UNAVAILABLE'
   | 'INVALID_TRANSITION'
   | 'PRESCRIPTION_LIMIT_REACHED'
+  | 'BOOKING_LIMIT_REACHED'
+  | 'CANCELLATION_WINDOW_PASSED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -37,6 +39,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   SLOT_UNAVAILABLE: 409,
   INVALID_TRANSITION: 409,
   PRESCRIPTION_LIMIT_REACHED: 409,
+  BOOKING_LIMIT_REACHED: 409,
+  CANCELLATION_WINDOW_PASSED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -60,6 +64,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   SLOT_UNAVAILABLE: 'Slot unavailable',
   INVALID_TRANSITION: 'Invalid status transition',
   PRESCRIPTION_LIMIT_REACHED: 'Prescription limit of the appointment reached',
+  BOOKING_LIMIT_REACHED: 'Booking limit reached',
+  CANCELLATION_WINDOW_PASSED: 'Cancellation window passed',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',

@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { and, eq, inArray, isNull, lte, or, lt, sql } from 'drizzle-orm';
 import type { Config } from './config.ts';
 import type { Database, Executor } from './db/index.ts';
-import { mailOutbox } from './db/tables.ts';
+import { mailOutbox, type MailAttachment } from './db/tables.ts';
+
+export type { MailAttachment };
 
 export interface OutgoingMail {
   kind: string;
@@ -13,6 +15,8 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html?: string;
+  /** An attachment with `method` is an iCalendar invitation: sent as the text/calendar alternative that mail clients act on. */
+  attachments?: MailAttachment[];
 }
 
 /** Queues a mail in the caller's transaction: it is sent if and only if the change commits. */
@@ -23,6 +27,7 @@ export async function enqueueMail(ex: Executor, mail: OutgoingMail): Promise<voi
     subject: mail.subject,
     textBody: mail.text,
     htmlBody: mail.html ?? null,
+    attachments: mail.attachments?.length ? mail.attachments : null,
   });
 }
 
@@ -124,6 +129,7 @@ export class MailWorker {
     const { db } = this.database;
     // A stable Message-ID lets a receiver drop the rare duplicate after a crash between send and commit.
     const messageId = `<outbox-${m.id}@${this.hostname}>`;
+    const invitation = m.attachments?.find((a) => a.method);
     try {
       const info = await this.transport.sendMail({
         from: this.config.mailFrom,
@@ -132,6 +138,8 @@ export class MailWorker {
         text: m.textBody,
         html: m.htmlBody ?? undefined,
         messageId,
+        ...(invitation ? { icalEvent: { filename: invitation.filename, method: invitation.method, content: invitation.content } } : {}),
+        attachments: (m.attachments ?? []).filter((a) => !a.method).map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
       });
       if (!this.config.smtpUrl) {
         const dir = join(this.config.dataDir, 'mail');

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { alias, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { alias, boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { users, ts } from '../../platform/db/tables.ts';
 
@@ -16,6 +16,8 @@ export const appointments = pgTable('appointments', {
   reason: text('reason'),
   cancellationReason: text('cancellation_reason'),
   cancelledBy: uuid('cancelled_by'),
+  sequence: integer('sequence').notNull().default(0),
+  lateCancellation: boolean('late_cancellation').notNull().default(false),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
@@ -118,4 +120,32 @@ export async function listVisible(
     .orderBy(asc(appointments.startsAt), asc(appointments.id))
     .limit(f.limit + 1);
   return rows.map(toView);
+}
+
+// ---------- booking limits ----------
+
+/**
+ * Serialises one patient's bookings: taken before counting, so two concurrent bookings of the same
+ * patient cannot both see room under the limit. NO KEY UPDATE does not block inserts elsewhere that
+ * merely reference the patient (they take KEY SHARE).
+ */
+export async function lockPatient(ex: Executor, patientId: string): Promise<void> {
+  await ex.execute(sql`SELECT id FROM patients WHERE id = ${patientId} FOR NO KEY UPDATE`);
+}
+
+/** The patient's open (PENDING/CONFIRMED, starting after `now`) appointments, in all and with one doctor. */
+export async function countOpen(ex: Executor, patientId: string, doctorId: string, now: Date, exceptId?: string) {
+  const [row] = await ex
+    .select({
+      total: sql<number>`count(*)::int`,
+      withDoctor: sql<number>`(count(*) FILTER (WHERE ${appointments.doctorId} = ${doctorId}))::int`,
+    })
+    .from(appointments)
+    .where(and(
+      eq(appointments.patientId, patientId),
+      inArray(appointments.status, ['PENDING', 'CONFIRMED']),
+      gt(appointments.startsAt, now),
+      exceptId ? ne(appointments.id, exceptId) : undefined,
+    ));
+  return { total: Number(row.total), withDoctor: Number(row.withDoctor) };
 }

@@ -10,6 +10,7 @@ import { nowMs } from '../doctors/clock.ts';
 import { findDoctorWithUser } from '../doctors/repo.ts';
 import { computeFreeSlots } from '../doctors/service.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
+import * as notifications from '../notifications/service.ts';
 import * as repo from './repo.ts';
 import { toAppointment, type Appointment, type BookBody } from './schemas.ts';
 
@@ -63,6 +64,36 @@ async function slotOf(p: Platform, tx: Executor, doctorId: string, startsAt: num
   return { doctor: row.doctor, free: free.some((s) => s.start === startsAt) };
 }
 
+/**
+ * Contract: a patient holds at most `bookingMaxOpen` open (PENDING/CONFIRMED, future) appointments in
+ * all and `bookingMaxOpenPerDoctor` with one doctor. The patient's row is locked before counting, so
+ * concurrent bookings of one patient are counted one after another and the limit holds under a race.
+ * Anything that creates an open appointment for a patient (booking, a waitlist offer accepted) calls this
+ * in its transaction; `exceptId` leaves out an appointment being moved.
+ */
+export async function assertBookingLimits(p: Platform, tx: Executor, patientId: string, doctorId: string, exceptId?: string): Promise<void> {
+  await repo.lockPatient(tx, patientId);
+  const open = await repo.countOpen(tx, patientId, doctorId, new Date(nowMs(p)), exceptId);
+  if (open.total >= p.config.bookingMaxOpen) {
+    throw new AppError('BOOKING_LIMIT_REACHED', `A patient may hold at most ${p.config.bookingMaxOpen} open appointments`);
+  }
+  if (open.withDoctor >= p.config.bookingMaxOpenPerDoctor) {
+    throw new AppError('BOOKING_LIMIT_REACHED', `A patient may hold at most ${p.config.bookingMaxOpenPerDoctor} open appointments with one doctor`);
+  }
+}
+
+/**
+ * The doctor's cancellation notice: a patient may not cancel or move an appointment later than
+ * `cancellationNoticeHours` before it starts (0: no notice required).
+ */
+async function requireNotice(p: Platform, tx: Executor, a: repo.AppointmentRow, verb: string): Promise<void> {
+  const row = await findDoctorWithUser(tx, a.doctorId);
+  const hours = row?.doctor.cancellationNoticeHours ?? 0;
+  if (hours > 0 && nowMs(p) > a.startsAt.getTime() - hours * 3_600_000) {
+    throw new AppError('CANCELLATION_WINDOW_PASSED', `This doctor asks patients to ${verb} at least ${hours} hours before the start; contact the doctor instead`);
+  }
+}
+
 export interface BookResult { statusCode: number; body: Appointment; replayed: boolean }
 
 export async function book(p: Platform, meta: Authed, body: BookBody, idempotencyKey?: string): Promise<BookResult> {
@@ -81,6 +112,7 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
     // Unknown, unverified or suspended doctors are not bookable and, to a patient, do not exist.
     const { doctor, free } = await slotOf(p, tx, body.doctorId, startsAt);
     if (!doctor) throw notFound('doctor');
+    await assertBookingLimits(p, tx, patientId, doctor.id);
     if (!free) throw slotTaken();
     const id = await repo.insertAppointment(tx, {
       patientId,
@@ -91,11 +123,15 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
       reason: body.reason ?? null,
     });
     await audit(tx, meta, { action: 'appointment.create', resourceType: 'appointment', resourceId: id, patientId });
+    await notifications.appointmentChanged(p, tx, id, 'booked', meta.actor);
     const a = toAppointment(await repo.findView(tx, id));
     if (idempotencyKey) await remember(tx, patientId, idempotencyKey, 201, a);
     return { statusCode: 201, body: a, replayed: false };
   });
-  if (!result.replayed) await publish(p, result.body);
+  if (!result.replayed) {
+    p.mail.kick();
+    await publish(p, result.body);
+  }
   return result;
 }
 
@@ -131,6 +167,9 @@ export async function list(p: Platform, meta: Authed, q: { status?: string; from
 
 type Action = 'confirm' | 'cancel' | 'reschedule' | 'complete' | 'no_show';
 
+/** Changes mailed to the other party with a new version (SEQUENCE) of the calendar invitation. */
+const MAILED: Partial<Record<Action, notifications.Change>> = { confirm: 'confirmed', cancel: 'cancelled', reschedule: 'rescheduled' };
+
 /**
  * One guarded transition: lock the row (404 if the caller may not see it), check who may act and from
  * which status, apply, audit, commit, then tell both parties.
@@ -142,10 +181,14 @@ async function transition(
   const out = await retrying(p, async (tx) => {
     const a = await repo.lockVisible(tx, id, meta.actor);
     if (!a) throw notFound('appointment');
-    await repo.updateAppointment(tx, id, await apply(tx, a));
+    const patch = await apply(tx, a);
+    const change = MAILED[action];
+    await repo.updateAppointment(tx, id, change ? { ...patch, sequence: a.sequence + 1 } : patch);
     await audit(tx, meta, { action: `appointment.${action}`, resourceType: 'appointment', resourceId: id, patientId: a.patientId });
+    if (change) await notifications.appointmentChanged(p, tx, id, change, meta.actor);
     return toAppointment(await repo.findView(tx, id));
   });
+  if (MAILED[action]) p.mail.kick();
   await publish(p, out);
   return out;
 }
@@ -166,9 +209,13 @@ export const confirm = (p: Platform, meta: Authed, id: string) =>
   });
 
 export const cancel = (p: Platform, meta: Authed, id: string, reason?: string) =>
-  transition(p, meta, id, 'cancel', async (_tx, a) => {
+  transition(p, meta, id, 'cancel', async (tx, a) => {
     requireStatus(a, ['PENDING', 'CONFIRMED'], 'cancel');
-    return { status: 'CANCELLED', cancellationReason: reason ?? null, cancelledBy: meta.actor.userId };
+    // Only the patient is held to the notice; the doctor or an admin cancelling late is not the patient's lateness.
+    const byPatient = meta.actor.userId === a.patientId;
+    if (byPatient) await requireNotice(p, tx, a, 'cancel');
+    const late = byPatient && a.startsAt.getTime() - nowMs(p) < p.config.lateCancellationHours * 3_600_000;
+    return { status: 'CANCELLED', cancellationReason: reason ?? null, cancelledBy: meta.actor.userId, lateCancellation: late };
   });
 
 /** Completion and no-show describe a visit that has begun. */
@@ -192,6 +239,11 @@ export const reschedule = (p: Platform, meta: Authed, id: string, startsAtIso: s
   transition(p, meta, id, 'reschedule', async (tx, a) => {
     if (meta.actor.role === 'ADMIN') throw forbidden('Only the patient or the doctor may reschedule');
     requireStatus(a, ['PENDING', 'CONFIRMED'], 'reschedule');
+    if (meta.actor.userId === a.patientId) {
+      await requireNotice(p, tx, a, 'reschedule');
+      // Moving an appointment whose start has passed into the future opens one more: count it.
+      if (a.startsAt.getTime() <= nowMs(p)) await assertBookingLimits(p, tx, a.patientId, a.doctorId, a.id);
+    }
     const startsAt = instantOf(startsAtIso).getTime();
     if (startsAt === a.startsAt.getTime()) throw validation('/startsAt', 'is the current start of the appointment');
     const { doctor, free } = await slotOf(p, tx, a.doctorId, startsAt, a.id);

@@ -14,7 +14,8 @@ let patient: Person;
 let past = 0;
 let future = 0;
 before(async () => {
-  app = await build();
+  // One patient books many appointments with one doctor here; the booking limits have their own tests.
+  app = await build(undefined, { bookingMaxOpen: 1000, bookingMaxOpenPerDoctor: 1000 });
   pinNow(app, new Date(NOW).toISOString());
   doctor = await workingDoctor(app, { settings: { maxAdvanceDays: 60 } });
   patient = await createPatient(app);

@@ -27,7 +27,7 @@ test('the directory lists verified, active doctors only, with public fields only
   const ids = items.map((d) => d.id);
   assert.ok(ids.includes(cardio.id) && ids.includes(neuro.id));
   assert.ok(!ids.includes(pending.id) && !ids.includes(suspended.id));
-  assert.deepEqual(Object.keys(items[0]).sort(), ['bio', 'firstname', 'id', 'lastname', 'slotMinutes', 'specialization', 'timezone']);
+  assert.deepEqual(Object.keys(items[0]).sort(), ['bio', 'cancellationNoticeHours', 'firstname', 'id', 'lastname', 'slotMinutes', 'specialization', 'timezone']);
   assert.doesNotMatch(JSON.stringify(items), /LIC-|@example\.test/);
 });
 

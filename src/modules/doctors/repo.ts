@@ -146,3 +146,18 @@ export async function carePatients(ex: Executor, doctorId: string, careDays: num
     .orderBy(asc(users.lastname), asc(users.firstname), asc(patients.id))
     .limit(limit + 1);
 }
+
+/** Late cancellations and no-shows of each listed patient with this doctor (the agenda's reliability counts). */
+export async function agendaCounts(ex: Executor, doctorId: string, patientIds: string[]) {
+  if (!patientIds.length) return new Map<string, { lateCancellations: number; noShows: number }>();
+  const rows = await ex
+    .select({
+      patientId: appointments.patientId,
+      lateCancellations: sql<number>`(count(*) FILTER (WHERE ${appointments.lateCancellation}))::int`,
+      noShows: sql<number>`(count(*) FILTER (WHERE ${appointments.status} = 'NO_SHOW'))::int`,
+    })
+    .from(appointments)
+    .where(and(eq(appointments.doctorId, doctorId), inArray(appointments.patientId, patientIds)))
+    .groupBy(appointments.patientId);
+  return new Map(rows.map((r) => [r.patientId, { lateCancellations: Number(r.lateCancellations), noShows: Number(r.noShows) }]));
+}

@@ -15,6 +15,7 @@ const publicProperties = {
   bio: Type.String(),
   timezone: Type.String(),
   slotMinutes: Type.Integer(),
+  cancellationNoticeHours: Type.Integer({ description: 'Patients may cancel or reschedule only up to this many hours before the start (0: any time)' }),
 };
 
 export const DoctorPublicSchema = Type.Object(publicProperties, { $id: 'DoctorPublic' });
@@ -45,6 +46,7 @@ export function toDoctorPublic(u: typeof users.$inferSelect, d: typeof doctors.$
     bio: d.bio,
     timezone: d.timezone,
     slotMinutes: d.slotMinutes,
+    cancellationNoticeHours: d.cancellationNoticeHours,
   };
 }
 
@@ -68,6 +70,7 @@ export const TimeOffIdParams = IdParams('timeOffId');
 
 export const SlotMinutes = Type.Integer({ minimum: 10, maximum: 480, description: 'Length of one appointment slot, 10–480 minutes' });
 export const MinNoticeMinutes = Type.Integer({ minimum: 0, maximum: 43200, description: 'Bookings must start at least this many minutes from now (0–43200)' });
+export const CancellationNoticeHours = Type.Integer({ minimum: 0, maximum: 168, description: 'A patient\'s cancel or reschedule later than this many hours before the start answers 409 CANCELLATION_WINDOW_PASSED (0–168, default 0)' });
 export const MaxAdvanceDays = Type.Integer({ minimum: 1, maximum: 730, description: 'Bookings may start at most this many days ahead (1–730)' });
 
 export const DoctorListQuery = Type.Object(
@@ -93,6 +96,7 @@ export const DoctorPatchBody = Type.Object(
     autoConfirm: Type.Optional(Type.Boolean()),
     minNoticeMinutes: Type.Optional(MinNoticeMinutes),
     maxAdvanceDays: Type.Optional(MaxAdvanceDays),
+    cancellationNoticeHours: Type.Optional(CancellationNoticeHours),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -166,4 +170,6 @@ export const CarePatientSchema = Type.Object({
   dateOfBirth: Type.String({ format: 'date' }),
   age: Type.Integer(),
   gender: Type.String(),
+  lateCancellations: Type.Integer({ description: 'Appointments with this doctor the patient cancelled late (less than LATE_CANCELLATION_HOURS, default 24, before the start)' }),
+  noShows: Type.Integer({ description: 'Appointments with this doctor marked NO_SHOW' }),
 });

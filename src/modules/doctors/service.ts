@@ -180,7 +180,11 @@ export async function myPatients(p: Platform, meta: Authed, q: { limit?: number;
       dateOfBirth: r.patient.dateOfBirth,
       age: ageOn(r.patient.dateOfBirth),
       gender: r.patient.gender,
+      lateCancellations: 0,
+      noShows: 0,
     }));
+    const counts = await repo.agendaCounts(tx, meta.actor.userId, page.items.map((i) => i.id));
+    for (const item of page.items) Object.assign(item, counts.get(item.id));
     for (const item of page.items) {
       await audit(tx, meta, { action: 'patient.list', resourceType: 'patient', resourceId: item.id, patientId: item.id });
     }

@@ -1,5 +1,5 @@
 // Drizzle definitions of the foundation tables (migrations/0001_identity.sql is the source of truth).
-import { bigserial, boolean, date, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, date, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** A timestamptz column read as a Date: every table's timestamps are instants in UTC. */
 export const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -36,6 +36,7 @@ export const doctors = pgTable('doctors', {
   autoConfirm: boolean('auto_confirm').notNull().default(false),
   minNoticeMinutes: integer('min_notice_minutes').notNull().default(60),
   maxAdvanceDays: integer('max_advance_days').notNull().default(90),
+  cancellationNoticeHours: integer('cancellation_notice_hours').notNull().default(0),
   verificationStatus: text('verification_status').$type<'PENDING' | 'VERIFIED' | 'REJECTED'>().notNull().default('PENDING'),
   verificationNote: text('verification_note'),
   verifiedAt: ts('verified_at'),
@@ -90,7 +91,16 @@ export const mailOutbox = pgTable('mail_outbox', {
   lockedUntil: ts('locked_until'),
   sentAt: ts('sent_at'),
   lastError: text('last_error'),
+  attachments: jsonb('attachments').$type<MailAttachment[]>(),
 });
+
+/** A file carried by an outbox mail; `method` marks an iCalendar invitation (REQUEST, CANCEL). */
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  content: string;
+  method?: string;
+}
 
 export const auditEvents = pgTable('audit_events', {
   id: uuid('id').primaryKey().defaultRandom(),

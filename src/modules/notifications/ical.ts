@@ -1,0 +1,68 @@
+// iCalendar (RFC 5545) documents for invitations and feeds, built with ical-generator rather than by
+// hand, so folding, escaping and the VCALENDAR/VEVENT structure are the library's concern.
+import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
+import { DateTime } from 'luxon';
+
+export interface CalendarEvent {
+  /** Stable per appointment: every invitation, update, cancellation and feed entry of it shares it. */
+  uid: string;
+  sequence: number;
+  start: Date;
+  end: Date;
+  summary: string;
+  /** The doctor's IANA zone: times are written in UTC and the local wall-clock time is named in the text. */
+  timezone: string;
+  status: 'PENDING' | 'CONFIRMED' | 'CANCELLED';
+  url: string;
+  stamp: Date;
+}
+
+const PROD_ID = { company: 'Telecare', product: 'Telecare', language: 'EN' };
+
+/** "Tue 5 Jan 2027, 10:00–10:30 (Europe/Berlin)": the appointment in the doctor's own zone. */
+export function localTimeText(start: Date, end: Date, timezone: string): string {
+  const s = DateTime.fromJSDate(start, { zone: timezone }).setLocale('en-GB');
+  const e = DateTime.fromJSDate(end, { zone: timezone }).setLocale('en-GB');
+  return `${s.toFormat('ccc d LLL yyyy, HH:mm')}–${e.toFormat('HH:mm')} (${timezone})`;
+}
+
+/** "2027-01-05 09:00–09:30 UTC" */
+export function utcText(start: Date, end: Date): string {
+  return `${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, 16)}–${end.toISOString().slice(11, 16)} UTC`;
+}
+
+function addEvent(cal: ReturnType<typeof ical>, e: CalendarEvent, organizer?: { name: string; email: string }, attendee?: { name: string; email: string }) {
+  cal.createEvent({
+    id: e.uid,
+    sequence: e.sequence,
+    start: e.start,
+    end: e.end,
+    stamp: e.stamp,
+    summary: e.summary,
+    description: `${localTimeText(e.start, e.end, e.timezone)} in the doctor's time zone.\n${e.url}`,
+    url: e.url,
+    status: e.status === 'CANCELLED' ? ICalEventStatus.CANCELLED : e.status === 'CONFIRMED' ? ICalEventStatus.CONFIRMED : ICalEventStatus.TENTATIVE,
+    organizer: organizer ?? null,
+    attendees: attendee ? [{ name: attendee.name, email: attendee.email }] : [],
+  });
+}
+
+/**
+ * One event as an invitation mail's attachment: METHOD:REQUEST for a new or changed appointment,
+ * METHOD:CANCEL when it is cancelled. The organizer is the service's sender address, so no party's
+ * own address is disclosed to the other.
+ */
+export function invitation(
+  e: CalendarEvent, method: 'REQUEST' | 'CANCEL', organizer: { name: string; email: string }, attendee: { name: string; email: string },
+): string {
+  const cal = ical({ prodId: PROD_ID, method: method === 'CANCEL' ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.REQUEST });
+  addEvent(cal, method === 'CANCEL' ? { ...e, status: 'CANCELLED' } : e, organizer, attendee);
+  return cal.toString();
+}
+
+/** A subscription feed (no METHOD, as RFC 7986 feeds are published). */
+export function feed(name: string, events: CalendarEvent[]): string {
+  const cal = ical({ prodId: PROD_ID, name });
+  for (const e of events) addEvent(cal, e);
+  return cal.toString();
+}

@@ -1,0 +1,258 @@
+// Mails, reminders and calendar feeds about appointments. The appointments service calls in at each
+// change, inside its own transaction, so a mail or reminder exists exactly when the change commits.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { enqueueMail } from '../../platform/mail.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import { notFound } from '../../platform/errors.ts';
+import { nowMs } from '../doctors/clock.ts';
+import type { AppointmentRow } from '../appointments/repo.ts';
+import { feed, invitation, localTimeText, utcText, type CalendarEvent } from './ical.ts';
+import * as repo from './repo.ts';
+
+export type Change = 'booked' | 'confirmed' | 'rescheduled' | 'cancelled';
+
+const hostOf = (p: Platform) => new URL(p.config.publicUrl).hostname || 'telecare.localhost';
+const portalLink = (p: Platform, id: string) => `${p.config.publicUrl}/appointments/${id}`;
+const fullName = (c: { firstname: string; lastname: string }) => `${c.firstname} ${c.lastname}`;
+const doctorName = (c: { firstname: string; lastname: string }) => `Dr. ${fullName(c)}`;
+
+/** The service's own address as the invitations' organizer, so neither party's address reaches the other. */
+function organizer(p: Platform): { name: string; email: string } {
+  const m = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(p.config.mailFrom);
+  return m ? { name: m[1].replace(/^"|"$/g, '') || 'Telecare', email: m[2] } : { name: 'Telecare', email: p.config.mailFrom.trim() };
+}
+
+function eventOf(p: Platform, x: repo.Parties, forParty: repo.Party): CalendarEvent {
+  const a = x.appointment;
+  return {
+    uid: `${a.id}@${hostOf(p)}`,
+    sequence: a.sequence,
+    start: a.startsAt,
+    end: a.endsAt,
+    summary: forParty === 'PATIENT' ? `Appointment with ${doctorName(x.doctor)}` : `Appointment with ${fullName(x.patient)}`,
+    timezone: x.doctor.timezone,
+    status: a.status === 'CANCELLED' ? 'CANCELLED' : a.status === 'CONFIRMED' ? 'CONFIRMED' : 'PENDING',
+    url: portalLink(p, a.id),
+    stamp: new Date(nowMs(p)),
+  };
+}
+
+const HEADLINE: Record<Change, Record<repo.Party, (x: repo.Parties) => string>> = {
+  booked: {
+    DOCTOR: (x) => `${fullName(x.patient)} booked an appointment with you${x.appointment.status === 'PENDING' ? '; it awaits your confirmation' : ''}.`,
+    PATIENT: (x) => `Your appointment with ${doctorName(x.doctor)} is booked.`,
+  },
+  confirmed: {
+    PATIENT: (x) => `${doctorName(x.doctor)} confirmed your appointment.`,
+    DOCTOR: (x) => `The appointment with ${fullName(x.patient)} is confirmed.`,
+  },
+  rescheduled: {
+    DOCTOR: (x) => `${fullName(x.patient)} moved the appointment with you to a new time.`,
+    PATIENT: (x) => `Your appointment with ${doctorName(x.doctor)} was moved to a new time.`,
+  },
+  cancelled: {
+    DOCTOR: (x) => `The appointment with ${fullName(x.patient)} was cancelled.`,
+    PATIENT: (x) => `Your appointment with ${doctorName(x.doctor)} was cancelled.`,
+  },
+};
+
+const SUBJECT: Record<Change, string> = {
+  booked: 'New appointment',
+  confirmed: 'Appointment confirmed',
+  rescheduled: 'Appointment moved',
+  cancelled: 'Appointment cancelled',
+};
+
+/**
+ * Who, when and a link, never why: mails leave the system's protection, so they carry no reason,
+ * history or prescription content (contract: "Notifications, reminders and calendars").
+ */
+function mailText(p: Platform, x: repo.Parties, to: repo.Party, headline: string): string {
+  const a = x.appointment;
+  const other = to === 'PATIENT' ? doctorName(x.doctor) : fullName(x.patient);
+  const me = to === 'PATIENT' ? x.patient : x.doctor;
+  return [
+    `Hello ${fullName(me)},`,
+    '',
+    headline,
+    '',
+    `With: ${other}`,
+    `When: ${localTimeText(a.startsAt, a.endsAt, x.doctor.timezone)}`,
+    `      ${utcText(a.startsAt, a.endsAt)}`,
+    `Details: ${portalLink(p, a.id)}`,
+    '',
+    a.status === 'CANCELLED' ? 'The attached calendar entry removes it from your calendar.' : 'The attached calendar entry adds it to your calendar.',
+  ].join('\n');
+}
+
+async function mailParty(p: Platform, tx: Executor, x: repo.Parties, to: repo.Party, kind: string, subject: string, headline: string): Promise<void> {
+  const person = to === 'PATIENT' ? x.patient : x.doctor;
+  if (person.accountStatus !== 'ACTIVE') return;
+  const method = x.appointment.status === 'CANCELLED' ? 'CANCEL' : 'REQUEST';
+  const ics = invitation(eventOf(p, x, to), method, organizer(p), { name: fullName(person), email: person.email });
+  await enqueueMail(tx, {
+    kind,
+    to: person.email,
+    subject: `${subject}: ${localTimeText(x.appointment.startsAt, x.appointment.endsAt, x.doctor.timezone)}`,
+    text: mailText(p, x, to, headline),
+    attachments: [{ filename: 'appointment.ics', contentType: `text/calendar; charset=utf-8; method=${method}`, content: ics, method }],
+  });
+}
+
+/**
+ * Called by the appointments service in the transaction of a change, after the row was updated: mails
+ * the other party (both when an admin acted) with the invitation, and brings the reminders in line
+ * with the appointment's current start and status.
+ */
+export async function appointmentChanged(p: Platform, tx: Executor, appointmentId: string, change: Change, actor: Actor): Promise<void> {
+  const x = await repo.partiesOf(tx, appointmentId);
+  if (!x) return;
+  const recipients: repo.Party[] =
+    actor.userId === x.patient.id ? ['DOCTOR'] : actor.userId === x.doctor.id ? ['PATIENT'] : ['PATIENT', 'DOCTOR'];
+  for (const to of recipients) await mailParty(p, tx, x, to, `appointment.${change}`, SUBJECT[change], HEADLINE[change][to](x));
+  await syncReminders(p, tx, x.appointment);
+}
+
+/** Reminders for the current start of a live appointment; none for a cancelled or finished one. */
+export async function syncReminders(p: Platform, tx: Executor, a: AppointmentRow): Promise<void> {
+  const live = a.status === 'PENDING' || a.status === 'CONFIRMED';
+  await repo.dropPendingReminders(tx, a.id, live ? a.startsAt : undefined);
+  if (!live) return;
+  const now = nowMs(p);
+  const rows = p.config.reminderOffsetsMinutes.flatMap((offset) => {
+    const dueAt = new Date(a.startsAt.getTime() - offset * 60_000);
+    // A reminder whose time has already passed at booking would arrive after the patient booked "in an hour".
+    if (dueAt.getTime() <= now) return [];
+    return (['PATIENT', 'DOCTOR'] as const).map((party) => ({ appointmentId: a.id, party, offsetMinutes: offset, startsAt: a.startsAt, dueAt }));
+  });
+  await repo.insertReminders(tx, rows);
+}
+
+function offsetText(minutes: number): string {
+  if (minutes % 1440 === 0) return minutes === 1440 ? '24 hours' : `${minutes / 1440} days`;
+  if (minutes % 60 === 0) return minutes === 60 ? '1 hour' : `${minutes / 60} hours`;
+  return `${minutes} minutes`;
+}
+
+const REMINDER_BATCH = 20;
+
+/**
+ * One pass over due reminders: each batch is claimed with SKIP LOCKED and finished in the same
+ * transaction that queues its mail, so however many instances run passes at once, each reminder is
+ * queued once, and a crash mid-pass rolls back to "not sent". Returns how many mails were queued.
+ */
+export async function runDueReminders(p: Platform): Promise<number> {
+  let queued = 0;
+  for (;;) {
+    const now = nowMs(p);
+    const n = await p.db.transaction(async (tx) => {
+      const jobs = await repo.claimDue(tx, new Date(now), REMINDER_BATCH);
+      let sent = 0;
+      for (const job of jobs) {
+        const x = await repo.partiesOf(tx, job.appointmentId);
+        // Checked again here, not only when the appointment changed: a cancelled, finished or moved
+        // appointment, or one that has already begun, gets no reminder for this time.
+        const live = !!x && (x.appointment.status === 'PENDING' || x.appointment.status === 'CONFIRMED')
+          && x.appointment.startsAt.getTime() === job.startsAt.getTime() && now < job.startsAt.getTime();
+        if (live) {
+          await mailParty(p, tx, x, job.party, 'appointment.reminder', 'Reminder', `A reminder: your appointment begins in ${offsetText(job.offsetMinutes)}.`);
+          sent++;
+        }
+        await repo.finishReminder(tx, job.id, live ? 'SENT' : 'SKIPPED');
+      }
+      return { claimed: jobs.length, sent };
+    });
+    queued += n.sent;
+    if (n.sent) p.mail.kick();
+    if (n.claimed < REMINDER_BATCH) return queued;
+  }
+}
+
+/** Polls for due reminders on every instance; the database decides which instance sends each. */
+export class ReminderWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = true;
+
+  constructor(private readonly p: Platform) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = runDueReminders(this.p)
+        .catch((err) => this.p.log.warn({ err: (err as Error).message }, 'reminder pass failed'))
+        .finally(() => {
+          this.running = null;
+          this.schedule(this.p.config.reminderPollMs);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+}
+
+// ---------- calendar feed ----------
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** The URL token is derived from a stored nonce and the server secret, so a database dump alone reveals no feed URL. */
+const tokenOf = (p: Platform, nonce: string) => createHmac('sha256', p.config.jwtSecret).update(`calendar-feed:${nonce}`).digest('base64url');
+const feedUrl = (p: Platform, token: string) => `${p.config.publicUrl}/api/v1/calendar/${token}.ics`;
+
+type Authed = RequestMeta & { actor: Actor };
+
+export async function calendarUrl(p: Platform, meta: Authed): Promise<{ url: string }> {
+  const existing = await repo.feedOf(p.db, meta.actor.userId);
+  if (existing) return { url: feedUrl(p, tokenOf(p, existing.nonce)) };
+  const nonce = randomBytes(32).toString('base64url');
+  const row = await p.db.transaction(async (tx) => {
+    const r = await repo.ensureFeed(tx, meta.actor.userId, nonce, sha256(tokenOf(p, nonce)));
+    if (r.nonce === nonce) await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
+    return r;
+  });
+  return { url: feedUrl(p, tokenOf(p, row.nonce)) };
+}
+
+export async function rotateCalendarUrl(p: Platform, meta: Authed): Promise<{ url: string }> {
+  const nonce = randomBytes(32).toString('base64url');
+  const token = tokenOf(p, nonce);
+  await p.db.transaction(async (tx) => {
+    await repo.replaceFeed(tx, meta.actor.userId, nonce, sha256(token));
+    await audit(tx, meta, { action: 'calendar_feed.rotate', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
+  });
+  return { url: feedUrl(p, token) };
+}
+
+const FEED_LIMIT = 500;
+
+/** The feed of the token's owner: live appointments that have not ended. Unknown or rotated tokens are 404. */
+export async function calendarFeed(p: Platform, meta: RequestMeta, token: string): Promise<string> {
+  return p.db.transaction(async (tx) => {
+    const owner = await repo.feedOwner(tx, sha256(token));
+    if (!owner) throw notFound('calendar');
+    const rows = await repo.upcomingOf(tx, owner.id, new Date(nowMs(p)), FEED_LIMIT);
+    const as = (x: repo.Parties): repo.Party => (x.patient.id === owner.id ? 'PATIENT' : 'DOCTOR');
+    // The feed discloses appointments: one access event per patient shown, as GET /appointments does.
+    const patients = [...new Set(rows.map((x) => x.patient.id))];
+    const actor = { actorId: owner.id, actorRole: owner.role };
+    if (!patients.length) await audit(tx, meta, { action: 'calendar_feed.read', resourceType: 'calendar_feed', resourceId: owner.id, ...actor });
+    for (const patientId of patients) {
+      await audit(tx, meta, { action: 'calendar_feed.read', resourceType: 'calendar_feed', resourceId: owner.id, patientId, ...actor });
+    }
+    return feed('Telecare appointments', rows.map((x) => eventOf(p, x, as(x))));
+  });
+}
