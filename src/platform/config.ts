@@ -42,6 +42,10 @@ export interface Config {
   wsHeartbeatMs: number;
   wsMaxPayloadBytes: number;
   wsMaxConnectionsPerUser: number;
+  /** Waitlist: how long a freed slot is held for the patient it is offered to. */
+  waitlistHoldMinutes: number;
+  /** Waitlist: longest pause between passes that expire offers and send their events (also woken by changes). */
+  waitlistPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -130,6 +134,8 @@ export function loadConfig(env: Env = process.env): Config {
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 30_000, 50, 600_000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 16 * 1024, 256, 1024 * 1024),
     wsMaxConnectionsPerUser: int(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 1, 1000),
+    waitlistHoldMinutes: int(env, 'WAITLIST_HOLD_MINUTES', 15, 1, 1440),
+    waitlistPollMs: int(env, 'WAITLIST_POLL_MS', 1000, 10, 600_000),
   };
 }
 

@@ -8,6 +8,7 @@ import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.t
 import { nowMs } from '../doctors/clock.ts';
 import { findDoctorWithUser } from '../doctors/repo.ts';
 import { computeFreeSlots } from '../doctors/service.ts';
+import { offerFreedTime } from '../waitlist/service.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
 import * as repo from './repo.ts';
 import { toAppointment, type Appointment, type BookBody } from './schemas.ts';
@@ -141,6 +142,8 @@ async function transition(
     const a = await repo.lockVisible(tx, id, meta.actor);
     if (!a) throw notFound('appointment');
     await repo.updateAppointment(tx, id, await apply(tx, a));
+    // The old time is free now (cancelled, or moved away): the waitlist may hold it for the next in line.
+    if (action === 'cancel' || action === 'reschedule') await offerFreedTime(p, tx, a);
     await audit(tx, meta, { action: `appointment.${action}`, resourceType: 'appointment', resourceId: id, patientId: a.patientId });
     return toAppointment(await repo.findView(tx, id));
   });
