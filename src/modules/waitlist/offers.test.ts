@@ -86,7 +86,8 @@ test('a cancellation holds the freed slot for the earliest waiting patient, mail
 });
 
 test('a doctor who auto-confirms gets a CONFIRMED appointment from an accepted offer', async () => {
-  const { doctor, holder, appointmentId } = await bookedDoctor(app, SLOT, { settings: { autoConfirm: true } });
+  const { doctor, holder, appointmentId } = await bookedDoctor(app);
+  assert.equal((await app.request('PATCH', `${API}/doctors/me`, { token: doctor.token, body: { autoConfirm: true } })).status, 200);
   const a = await createPatient(app);
   await joined(app, a, doctor.id);
   const ws = await socket(app, a);
