@@ -35,9 +35,9 @@ export const cancel = (app: TestApp, who: Person, appointmentId: string) =>
   app.request('POST', `${API}/appointments/${appointmentId}/cancel`, { token: who.token });
 
 /** A doctor with one booked appointment at `slot` that can be cancelled to free it. */
-export async function bookedDoctor(app: TestApp, slot = SLOT, opts: Parameters<typeof workingDoctor>[1] = {}) {
+export async function bookedDoctor(app: TestApp, slot = SLOT, opts: Parameters<typeof workingDoctor>[1] = {}, holderOf?: Person) {
   const doctor = await workingDoctor(app, opts);
-  const holder = await createPatient(app);
+  const holder = holderOf ?? await createPatient(app);
   const res = await book(app, holder, doctor.id, slot);
   assert.equal(res.status, 201, res.text);
   return { doctor, holder, appointmentId: res.body.id as string };
@@ -63,6 +63,9 @@ export async function blocking(app: TestApp, doctorId: string, at = SLOT): Promi
   return app.database.rows(sql`SELECT id, status, patient_id FROM appointments
     WHERE doctor_id = ${doctorId} AND status IN ('PENDING', 'CONFIRMED', 'HELD') AND starts_at = ${at}::timestamptz`);
 }
+
+/** The r-th slot of the test day (09:00 UTC + r hours): rounds that reuse patients need distinct times. */
+export const slotAt = (r: number) => new Date(Date.parse(SLOT) + r * 3_600_000).toISOString();
 
 export function closeAll(...sockets: WsClient[]): void {
   for (const s of sockets) s.ws.close();

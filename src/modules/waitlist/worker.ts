@@ -4,6 +4,7 @@
 // instances never expire or announce the same offer twice.
 import { sqlState, type Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
+import type { WaitlistOfferEvent } from '../../platform/realtime.ts';
 import { nowMs } from '../doctors/clock.ts';
 import { offerReleasedSlot } from './offers.ts';
 import * as repo from './repo.ts';
@@ -111,7 +112,10 @@ export class WaitlistWorker {
     let total = 0;
     for (;;) {
       const offers = await this.p.db.transaction((tx) => repo.claimUnsent(tx, BATCH));
-      for (const o of offers) await this.p.bus.publish([o.patientId], { type: 'waitlist.offer', offer: toOffer(o) });
+      for (const o of offers) {
+        const event: WaitlistOfferEvent = { type: 'waitlist.offer', offer: toOffer(o) };
+        await this.p.bus.publish([o.patientId], event);
+      }
       if (offers.length) this.p.mail.kick();
       total += offers.length;
       if (offers.length < BATCH || this.stopped) break;
