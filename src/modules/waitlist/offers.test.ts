@@ -217,6 +217,21 @@ test('a waiting patient who already has an appointment at that time is passed ov
   closeAll(ws);
 });
 
+test('a suspended patient in line is passed over', async () => {
+  const { doctor, holder, appointmentId } = await bookedDoctor(app);
+  const [suspended, next] = [await createPatient(app), await createPatient(app)];
+  await joined(app, suspended, doctor.id);
+  await joined(app, next, doctor.id);
+  const admin = await createAdminUser(app);
+  const res = await app.request('PATCH', `${API}/admin/users/${suspended.id}`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } });
+  assert.equal(res.status, 200, res.text);
+  const ws = await socket(app, next);
+  await cancel(app, holder, appointmentId);
+  await offerEvent(ws);
+  assert.deepEqual((await offersOf(app, doctor.id)).map((o) => o.patient_id), [next.id]);
+  closeAll(ws);
+});
+
 test('the database itself refuses a booking over a live hold, and allows it once the hold is released', async () => {
   const { doctor, holder, appointmentId } = await bookedDoctor(app);
   const a = await createPatient(app);

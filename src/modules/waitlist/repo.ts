@@ -96,7 +96,8 @@ export async function setEntryStatus(ex: Executor, id: string, status: EntryStat
 }
 
 /**
- * The earliest entry in line that waits for this doctor with a window containing [start, end), has not
+ * The earliest entry in line that waits for this doctor with a window containing [start, end), whose
+ * patient is not suspended (a hold they cannot accept would only block the slot), has not
  * been offered this slot before, holds no other live offer of this doctor and has no appointment or hold
  * at that time. The KNN scan of waitlist_entries_line_idx yields candidates in seq order, so this is
  * O(log n) in the number waiting. Locked, so two transactions never offer one entry two slots; a
@@ -109,6 +110,7 @@ export async function nextInLine(ex: Executor, doctorId: string, start: Date, en
     SELECT w.id, w.patient_id FROM waitlist_entries w
     WHERE w.status = 'WAITING' AND w.doctor_id = ${doctorId}
       AND tstzrange(w.from_at, w.to_at, '[]') @> tstzrange(${s}::timestamptz, ${e}::timestamptz, '[]')
+      AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.patient_id AND u.account_status = 'ACTIVE')
       AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = w.id AND o.starts_at = ${s}::timestamptz)
       AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.patient_id = w.patient_id AND o.doctor_id = ${doctorId} AND o.status = 'OFFERED')
       AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = w.patient_id AND a.status IN ('PENDING', 'CONFIRMED', 'HELD')
