@@ -47,7 +47,7 @@ export default async function waitlistRoutes(fastify: FastifyInstance) {
     schema: {
       tags,
       summary: 'Waitlist entries in line order: a patient\'s own, or those waiting for the calling doctor',
-      description: 'Entries a patient removed are not listed. `offer` is the live offer of an OFFERED entry.',
+      description: 'Entries a patient removed are not listed. `offer` is the live offer of an OFFERED entry. After declining or letting an offer expire, an entry is WAITING again (for other slots; that slot is not offered to it again). An entry whose window has passed stays listed until its patient removes it.',
       security,
       querystring: EntryListQuery,
       response: { 200: Page(EntrySchema), ...problems(400, 401, 403) },
