@@ -12,6 +12,7 @@ import { realtimeRoutes } from '../platform/websocket.ts';
 import adminRoutes from './admin/routes.ts';
 import auditRoutes from './audit/routes.ts';
 import notificationRoutes from './notifications/routes.ts';
+import waitlistRoutes from './waitlist/routes.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -34,6 +35,7 @@ export const modules: Module[] = [
   { prefix: '', plugin: adminRoutes },
   { prefix: '', plugin: auditRoutes },
   { prefix: '', plugin: notificationRoutes },
+  { prefix: '', plugin: waitlistRoutes },
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */

@@ -71,6 +71,10 @@ export interface Config {
   reminderOffsetsMinutes: number[];
   /** How often each instance looks for due reminders. */
   reminderPollMs: number;
+  /** Waitlist: how long a freed slot is held for the patient it is offered to. */
+  waitlistHoldMinutes: number;
+  /** Waitlist: longest pause between passes that expire offers and send their events (also woken by changes). */
+  waitlistPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -187,6 +191,8 @@ export function loadConfig(env: Env = process.env): Config {
     lateCancellationHours: int(env, 'LATE_CANCELLATION_HOURS', 24, 0, 720),
     reminderOffsetsMinutes: minutesList(env, 'REMINDER_OFFSETS_MINUTES', [1440, 60]),
     reminderPollMs: int(env, 'REMINDER_POLL_MS', 30_000, 10, 3_600_000),
+    waitlistHoldMinutes: int(env, 'WAITLIST_HOLD_MINUTES', 15, 1, 1440),
+    waitlistPollMs: int(env, 'WAITLIST_POLL_MS', 1000, 10, 600_000),
   };
 }
 

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'PRESCRIPTION_LIMIT_REACHED'
   | 'BOOKING_LIMIT_REACHED'
   | 'CANCELLATION_WINDOW_PASSED'
+  | 'WAITLIST_OFFER_EXPIRED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -41,6 +42,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   PRESCRIPTION_LIMIT_REACHED: 409,
   BOOKING_LIMIT_REACHED: 409,
   CANCELLATION_WINDOW_PASSED: 409,
+  WAITLIST_OFFER_EXPIRED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -66,6 +68,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   PRESCRIPTION_LIMIT_REACHED: 'Prescription limit of the appointment reached',
   BOOKING_LIMIT_REACHED: 'Booking limit reached',
   CANCELLATION_WINDOW_PASSED: 'Cancellation window passed',
+  WAITLIST_OFFER_EXPIRED: 'Waitlist offer expired',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',

@@ -194,3 +194,9 @@ export async function createBus(database: Database, log: Logger): Promise<Realti
   }
   return new InProcessBus();
 }
+
+/** `waitlist.offer`: a freed slot held for the patient it is sent to (contract: Appointments → Waitlist). */
+export interface WaitlistOfferEvent extends RealtimeEvent {
+  type: 'waitlist.offer';
+  offer: { id: string; doctorId: string; startsAt: string; endsAt: string; expiresAt: string };
+}

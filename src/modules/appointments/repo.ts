@@ -60,9 +60,12 @@ const patientUser = alias(users, 'patient_user');
 
 /** Who may see which appointment: its patient, its doctor, any admin. */
 function visibleTo(actor: { userId: string; role: string }): SQL | undefined {
-  if (actor.role === 'ADMIN') return undefined;
-  if (actor.role === 'DOCTOR') return eq(appointments.doctorId, actor.userId);
-  return eq(appointments.patientId, actor.userId);
+  // Waitlist holds (status HELD) live in this table so the exclusion constraints count them; they are
+  // nobody's appointment until accepted.
+  const notHold = sql`${appointments.status} <> 'HELD'`;
+  if (actor.role === 'ADMIN') return notHold;
+  if (actor.role === 'DOCTOR') return and(notHold, eq(appointments.doctorId, actor.userId));
+  return and(notHold, eq(appointments.patientId, actor.userId));
 }
 
 function selectViews(ex: Executor) {

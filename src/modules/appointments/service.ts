@@ -9,6 +9,7 @@ import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from '../doctors/clock.ts';
 import { findDoctorWithUser } from '../doctors/repo.ts';
 import { computeFreeSlots } from '../doctors/service.ts';
+import { offerFreedTime } from '../waitlist/service.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
 import * as notifications from '../notifications/service.ts';
 import * as repo from './repo.ts';
@@ -184,6 +185,8 @@ async function transition(
     const patch = await apply(tx, a);
     const change = MAILED[action];
     await repo.updateAppointment(tx, id, change ? { ...patch, sequence: a.sequence + 1 } : patch);
+    // The old time is free now (cancelled, or moved away): the waitlist may hold it for the next in line.
+    if (action === 'cancel' || action === 'reschedule') await offerFreedTime(p, tx, a);
     await audit(tx, meta, { action: `appointment.${action}`, resourceType: 'appointment', resourceId: id, patientId: a.patientId });
     if (change) await notifications.appointmentChanged(p, tx, id, change, meta.actor);
     return toAppointment(await repo.findView(tx, id));

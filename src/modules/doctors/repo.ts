@@ -97,7 +97,8 @@ export async function busyIntervals(ex: Executor, doctorId: string, from: Date, 
     .from(appointments)
     .where(and(
       eq(appointments.doctorId, doctorId),
-      inArray(appointments.status, ['PENDING', 'CONFIRMED']),
+      // A waitlist hold (HELD) blocks the slot like a booking while it lives.
+      sql`${appointments.status} IN ('PENDING', 'CONFIRMED', 'HELD')`,
       lt(appointments.startsAt, to),
       gt(appointments.endsAt, from),
     ));
@@ -124,9 +125,11 @@ export async function listTimeOff(ex: Executor, doctorId: string, endingAfter: D
     .limit(limit + 1);
 }
 
-export async function deleteTimeOff(ex: Executor, doctorId: string, id: string): Promise<boolean> {
-  const rows = await ex.delete(doctorTimeOff).where(and(eq(doctorTimeOff.id, id), eq(doctorTimeOff.doctorId, doctorId))).returning({ id: doctorTimeOff.id });
-  return rows.length > 0;
+/** The removed period (the waitlist offers the time it freed), or undefined when there was none. */
+export async function deleteTimeOff(ex: Executor, doctorId: string, id: string): Promise<{ startsAt: Date; endsAt: Date } | undefined> {
+  const [row] = await ex.delete(doctorTimeOff).where(and(eq(doctorTimeOff.id, id), eq(doctorTimeOff.doctorId, doctorId)))
+    .returning({ startsAt: doctorTimeOff.startsAt, endsAt: doctorTimeOff.endsAt });
+  return row;
 }
 
 /** Patients with at least one appointment that makes a care relationship with this doctor. */

@@ -9,6 +9,7 @@ import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from './clock.ts';
 import * as repo from './repo.ts';
 import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
+import { offerFreedTime, offerOpenedAvailability } from '../waitlist/offers.ts';
 import {
   toDoctorPrivate, toDoctorPublic, type Availability, type AvailabilityPutBody, type DoctorPatchBody, type TimeOffBody,
 } from './schemas.ts';
@@ -89,8 +90,10 @@ export async function putAvailability(p: Platform, meta: Authed, body: Availabil
   }
   const { weekly: _weekly, ...settings } = body;
   return p.db.transaction(async (tx) => {
+    const before = { doctor: (await own(tx, meta.actor)).doctor, rules: await repo.rulesOf(tx, meta.actor.userId) };
     if (Object.keys(settings).length) await repo.updateDoctor(tx, meta.actor.userId, settings);
     await repo.replaceRules(tx, meta.actor.userId, sorted);
+    await offerOpenedAvailability(p, tx, meta.actor.userId, before);
     await audit(tx, meta, { action: 'doctor.availability.update', resourceType: 'doctor', resourceId: meta.actor.userId });
     const row = await own(tx, meta.actor);
     return toAvailability(row.doctor, await repo.rulesOf(tx, row.doctor.id));
@@ -123,7 +126,9 @@ export async function addTimeOff(p: Platform, meta: Authed, body: TimeOffBody) {
 
 export async function removeTimeOff(p: Platform, meta: Authed, id: string): Promise<void> {
   await p.db.transaction(async (tx) => {
-    if (!(await repo.deleteTimeOff(tx, meta.actor.userId, id))) throw notFound('time off');
+    const removed = await repo.deleteTimeOff(tx, meta.actor.userId, id);
+    if (!removed) throw notFound('time off');
+    await offerFreedTime(p, tx, { doctorId: meta.actor.userId, ...removed });
     await audit(tx, meta, { action: 'doctor.time_off.delete', resourceType: 'time_off', resourceId: id });
   });
 }

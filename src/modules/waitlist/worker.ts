@@ -1,0 +1,139 @@
+// The per-instance waitlist worker: expires offers whose hold ran out (even if nobody asks) and passes
+// their slot on, and sends the `waitlist.offer` event of every new offer once it has committed. Every
+// instance runs one; rows are claimed with FOR UPDATE SKIP LOCKED and changed under conditions, so two
+// instances never expire or announce the same offer twice.
+import { sqlState, type Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { WaitlistOfferEvent } from '../../platform/realtime.ts';
+import { nowMs } from '../doctors/clock.ts';
+import { offerReleasedSlot } from './offers.ts';
+import * as repo from './repo.ts';
+import { toOffer } from './schemas.ts';
+
+const BATCH = 20;
+
+/** Runs a transaction again when PostgreSQL broke a deadlock or a serialization conflict. */
+export async function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await p.db.transaction(work);
+    } catch (err) {
+      const state = sqlState(err);
+      if ((state !== '40P01' && state !== '40001') || attempt >= 5) throw err;
+    }
+  }
+}
+
+/** Ends a live offer (declined, expired, withdrawn): its hold goes, its entry waits again, its slot moves on. */
+export async function releaseOffer(p: Platform, tx: Executor, offer: repo.OfferRow, status: 'DECLINED' | 'EXPIRED' | 'WITHDRAWN'): Promise<void> {
+  await repo.resolveOffer(tx, offer.id, status);
+  if (offer.holdId) await repo.deleteHold(tx, offer.holdId);
+  await repo.setEntryStatus(tx, offer.entryId, 'WAITING', 'OFFERED');
+  await offerReleasedSlot(p, tx, offer);
+}
+
+export class WaitlistWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly p: Platform) {}
+
+  start(): void {
+    this.stopped = false;
+    // A cancelled or moved appointment may have produced an offer in its transaction: its event is
+    // published after the commit, which makes it the moment to announce the offer.
+    this.unsubscribe = this.p.bus.onEvent((_users, event) => {
+      if (event.type === 'appointment.updated') this.kick();
+    });
+    this.schedule(0);
+  }
+
+  /** Asks for a pass now (after a commit that made, ended or may have made offers). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) { this.again = true; return; }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = this.pass()
+        .catch((err) => { this.p.log.warn({ err: (err as Error).message }, 'waitlist pass failed'); return this.p.config.waitlistPollMs; })
+        .then((wait) => {
+          this.running = null;
+          const next = this.again ? 0 : wait;
+          this.again = false;
+          this.schedule(next);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One pass; returns how long to wait before the next: the poll interval or the next expiry, if sooner. */
+  async pass(): Promise<number> {
+    await this.expireDue();
+    await this.announce();
+    const next = await repo.nextExpiry(this.p.db);
+    const poll = this.p.config.waitlistPollMs;
+    return next ? Math.max(0, Math.min(poll, next.getTime() - nowMs(this.p))) : poll;
+  }
+
+  /** Expires every offer whose hold has run out, a batch per transaction. */
+  async expireDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await retrying(this.p, async (tx) => {
+        const due = await repo.lockDueOffers(tx, new Date(nowMs(this.p)), BATCH);
+        for (const offer of due) await releaseOffer(this.p, tx, offer, 'EXPIRED');
+        return due.length;
+      });
+      total += n;
+      if (n < BATCH || this.stopped) break;
+    }
+    return total;
+  }
+
+  /** Publishes the event of each committed offer not yet announced (at most once, like every event). */
+  async announce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const offers = await this.p.db.transaction((tx) => repo.claimUnsent(tx, BATCH));
+      for (const o of offers) {
+        const event: WaitlistOfferEvent = { type: 'waitlist.offer', offer: toOffer(o) };
+        await this.p.bus.publish([o.patientId], event);
+      }
+      if (offers.length) this.p.mail.kick();
+      total += offers.length;
+      if (offers.length < BATCH || this.stopped) break;
+    }
+    return total;
+  }
+}
+
+const workers = new WeakMap<Platform, WaitlistWorker>();
+
+export function startWorker(p: Platform): WaitlistWorker {
+  const w = new WaitlistWorker(p);
+  workers.set(p, w);
+  w.start();
+  return w;
+}
+
+/** Wakes this instance's worker, e.g. right after a commit that made or ended offers. */
+export function kickWaitlist(p: Platform): void {
+  workers.get(p)?.kick();
+}
