@@ -1,6 +1,6 @@
 // Runs every *.test.ts under src/ and test/ with node's test runner (through tsx), on Node 20 too,
 // whose runner has no glob support. Extra arguments are passed on (e.g. a file list).
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -25,10 +25,21 @@ if (!process.env.TEST_DATABASE_URL && serverOnly.length) {
 } else {
   console.log(`engine: ${process.env.TEST_DATABASE_URL ? 'PostgreSQL server' : 'embedded PGlite'}`);
 }
+// *.browser.test.ts drive Debian's Chromium (never a downloaded browser): they run when one is found.
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const browserFiles = files.filter((f) => f.endsWith('.browser.test.ts'));
+if (browserFiles.length) {
+  if (existsSync(chromium)) {
+    console.log(`browser tests: Chromium at ${chromium}: ${browserFiles.join(', ')}`);
+  } else {
+    console.log(`browser tests NOT RUN: no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH): ${browserFiles.join(', ')}`);
+    for (const f of browserFiles) files.splice(files.indexOf(f), 1);
+  }
+}
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', CHROMIUM_PATH: chromium } },
 );
 process.exit(r.status ?? 1);

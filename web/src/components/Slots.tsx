@@ -32,7 +32,7 @@ export function SlotPicker({ doctorId, doctorZone, selected, onSelect }: { docto
               {starts.map((s) => (
                 <li key={s}>
                   <button type="button" class="secondary" aria-pressed={selected === s} onClick={() => onSelect(s)}
-                    aria-label={`${formatDateTime(s, zone, { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' })} (doctor's time ${formatDateTime(s, doctorZone, { timeStyle: 'short' })})`}>
+                    aria-label={`${formatDateTime(s, zone, { timeStyle: 'short' })} on ${formatDateTime(s, zone, { weekday: 'long', day: 'numeric', month: 'long' })} (doctor's time ${formatDateTime(s, doctorZone, { timeStyle: 'short' })})`}>
                     {formatDateTime(s, zone, { timeStyle: 'short' })}
                   </button>
                 </li>

@@ -112,8 +112,8 @@ function TimeOff({ onChange }: { onChange: () => void }) {
           onChange();
         }
       }}>
-        <Field label="From" name="startsAt" type="datetime-local" required problem={act.problem} />
-        <Field label="Until" name="endsAt" type="datetime-local" required problem={act.problem} />
+        <Field label="Time off from" name="startsAt" type="datetime-local" required problem={act.problem} />
+        <Field label="Time off until" name="endsAt" type="datetime-local" required problem={act.problem} />
         <Field label="Reason (optional)" name="reason" problem={act.problem} />
         <button type="submit" disabled={act.busy}>Add time off</button>
       </form>

@@ -1,0 +1,220 @@
+// The portal's journeys, through the UI only, in Debian's Chromium; mail read from the real SMTP sink.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { build, createAdminUser, createPatient, mailbox, PASSWORD, unique, type TestApp } from '../helpers.ts';
+import { axeResults, check, launch, linkFromMail, openTab, type Tab } from './browser.ts';
+
+let app: TestApp;
+let browser: Browser;
+const started = Date.now();
+
+before(async () => {
+  [app, browser] = await Promise.all([build(), launch()]);
+});
+after(async () => {
+  await browser?.close();
+  await app?.close();
+  const serious = axeResults.reduce((n, r) => n + r.serious, 0);
+  const minor = axeResults.reduce((n, r) => n + r.violations, 0);
+  console.log(`browser journeys: ${axeResults.length} pages checked with axe-core, ${serious} serious/critical, ${minor} violations in all; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+});
+
+async function signIn(page: Page, login: string, password = PASSWORD) {
+  await page.goto('/signin');
+  await page.getByLabel('Username or email').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function signUp(tab: Tab, role: 'Patient' | 'Doctor', who: { username: string; firstname: string; lastname: string }) {
+  const { page } = tab;
+  await page.goto('/signup');
+  await page.getByRole('radio', { name: role }).check();
+  await page.getByLabel('First name').fill(who.firstname);
+  await page.getByLabel('Last name').fill(who.lastname);
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Email').fill(`${who.username}@example.test`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  if (role === 'Patient') {
+    await page.getByLabel('Date of birth').fill('1980-02-29');
+    await page.getByLabel('Gender').selectOption('female');
+  } else {
+    await page.getByLabel('Specialization').fill('Cardiology');
+    await page.getByLabel('License number').fill(`LIC-${who.username}`);
+  }
+  await check(tab, `signup-${role.toLowerCase()}`);
+  await page.getByRole('button', { name: `Create ${role.toLowerCase()} account` }).click();
+  await page.getByRole('heading', { name: 'Check your mail' }).waitFor();
+  // Verification through the link the mail carries.
+  const mail = await mailbox.waitFor(`${who.username}@example.test`, /verif/i, 60_000);
+  await page.goto(linkFromMail(mail.text, 'verify-email'));
+  await page.getByText('Your email address is verified.').waitFor();
+  await check(tab, 'verify-email');
+  await page.getByRole('link', { name: 'Sign in' }).last().click();
+  await page.getByText('You can sign in now').waitFor();
+}
+
+test('patient and doctor: sign up, availability, admin verification, booking, live messages, confirmation, prescription PDF', async () => {
+  const doctorTab = await openTab(browser, app.url);
+  const patientTab = await openTab(browser, app.url);
+  const adminTab = await openTab(browser, app.url);
+  const doc = { username: unique('wdoc'), firstname: 'Ada', lastname: `Heart${unique('')}` };
+  const pat = { username: unique('wpat'), firstname: 'Pia', lastname: 'Patient' };
+
+  // Doctor: sign up, verify the email, sign in: pending credentials are explained.
+  await signUp(doctorTab, 'Doctor', doc);
+  const dp = doctorTab.page;
+  await signIn(dp, doc.username);
+  await dp.getByRole('heading', { name: 'Agenda' }).waitFor();
+  await dp.getByText('An administrator is checking your credentials').waitFor();
+  await check(doctorTab, 'doctor-agenda-pending');
+
+  // Weekly availability: every day, all day, with the live preview.
+  await dp.getByRole('link', { name: 'Availability' }).click();
+  await dp.getByRole('heading', { name: 'Weekly availability' }).waitFor();
+  for (let i = 0; i < 7; i++) {
+    await dp.getByRole('button', { name: 'Add a period' }).click();
+    await dp.getByLabel('Day').nth(i).selectOption(String(i + 1));
+    await dp.getByLabel('From', { exact: true }).nth(i).fill('00:00');
+    await dp.getByLabel('Until', { exact: true }).nth(i).fill('23:30');
+  }
+  await dp.getByRole('heading', { name: 'Sunday' }).waitFor();
+  await dp.getByRole('button', { name: 'Save availability' }).click();
+  await dp.getByText('Availability saved.').waitFor();
+  await check(doctorTab, 'doctor-availability');
+
+  // Admin verifies the doctor through the admin pages.
+  const admin = await createAdminUser(app);
+  const ap = adminTab.page;
+  await signIn(ap, admin.username);
+  await ap.getByRole('heading', { name: 'Doctor verification' }).waitFor();
+  const name = `Dr. ${doc.firstname} ${doc.lastname}`;
+  await ap.getByLabel(`Note for ${name} (optional)`).fill('License checked with the registry');
+  await check(adminTab, 'admin-doctors');
+  await ap.getByRole('button', { name: `Verify ${name}` }).click();
+  await ap.getByRole('heading', { name }).waitFor({ state: 'detached' });
+
+  // Patient: sign up, verify, find the doctor, book a slot.
+  await signUp(patientTab, 'Patient', pat);
+  const pp = patientTab.page;
+  await signIn(pp, pat.username);
+  await pp.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  await pp.getByLabel('Name, specialty or keyword').fill(doc.lastname);
+  await pp.getByRole('button', { name: 'Search' }).click();
+  await pp.getByRole('link', { name }).click();
+  await pp.getByRole('heading', { name }).waitFor();
+  await pp.getByText('the doctor works in Europe/Berlin').waitFor();
+  await pp.getByRole('button', { name: /doctor's time/ }).first().click();
+  await pp.getByLabel('Reason for the visit (optional)').fill('Palpitations');
+  await check(patientTab, 'patient-doctor-profile');
+  await pp.getByRole('button', { name: 'Book appointment' }).click();
+  await pp.getByText('Your appointment is booked.').waitFor();
+  const upcoming = pp.getByRole('list', { name: 'upcoming appointments' });
+  await upcoming.getByRole('heading', { name }).waitFor();
+  await upcoming.getByText('Awaiting confirmation').waitFor();
+  await check(patientTab, 'patient-appointments');
+
+  // Patient writes; the doctor (after a reload, restored from the cookie) replies; the reply arrives live.
+  await pp.getByRole('link', { name: 'Message the doctor' }).click();
+  await pp.getByText('Live updates on').waitFor();
+  await pp.getByLabel('Your message').fill('Hello doctor, my heart races at night.');
+  await pp.getByRole('button', { name: 'Send' }).click();
+  await pp.getByRole('list', { name: 'Messages' }).getByText('my heart races at night').waitFor();
+  await dp.goto('/doctor/messages');
+  await dp.getByRole('link', { name: `${pat.firstname} ${pat.lastname}` }).click();
+  await dp.getByText('my heart races at night').waitFor();
+  await dp.getByLabel('Your message').fill('Please keep a diary until our visit.');
+  await dp.getByRole('button', { name: 'Send' }).click();
+  await pp.getByRole('list', { name: 'Messages' }).getByText('Please keep a diary until our visit.').waitFor();
+  await check(patientTab, 'patient-messages');
+  await check(doctorTab, 'doctor-messages');
+
+  // Doctor confirms in the agenda and writes a prescription from the patient's record.
+  await dp.getByRole('link', { name: 'Agenda' }).click();
+  await dp.getByRole('button', { name: 'Confirm' }).click();
+  await dp.getByText('Confirmed', { exact: true }).waitFor();
+  await check(doctorTab, 'doctor-agenda');
+  await dp.getByRole('link', { name: `Record of ${pat.firstname} ${pat.lastname}` }).click();
+  await dp.getByRole('heading', { name: 'Write a prescription' }).waitFor();
+  await dp.getByLabel('Medication', { exact: true }).fill('Bisoprolol');
+  await dp.getByLabel('Dosage').fill('2.5 mg');
+  await dp.getByLabel('Frequency').fill('once daily');
+  await dp.getByRole('button', { name: 'Issue prescription' }).click();
+  await dp.getByText('Bisoprolol 2.5 mg').waitFor();
+  await check(doctorTab, 'doctor-patient-record');
+
+  // Patient sees the confirmation live and downloads the PDF.
+  await pp.getByRole('link', { name: 'Appointments' }).click();
+  await pp.getByRole('list', { name: 'upcoming appointments' }).getByText('Confirmed').waitFor();
+  await pp.getByRole('link', { name: 'Prescriptions' }).click();
+  await pp.getByText('Bisoprolol').waitFor();
+  await check(patientTab, 'patient-prescriptions');
+  const [download] = await Promise.all([pp.waitForEvent('download'), pp.getByRole('button', { name: 'Download PDF' }).click()]);
+  const pdf = readFileSync((await download.path())!);
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+
+  // Sign-out clears the session: a reload stays signed out.
+  await pp.getByRole('button', { name: 'Sign out' }).click();
+  await pp.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await pp.goto('/patient/appointments');
+  await pp.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.equal((await patientTab.context.cookies()).filter((c) => c.name.startsWith('tc_')).length, 0);
+  for (const t of [doctorTab, patientTab, adminTab]) await t.context.close();
+});
+
+test('a forgotten password is reset through the mailed link', async () => {
+  const person = await createPatient(app);
+  const tab = await openTab(browser, app.url);
+  const { page } = tab;
+  await page.goto('/signin');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Email').fill(person.email);
+  await check(tab, 'forgot-password');
+  await page.getByRole('button', { name: 'Send reset link' }).click();
+  await page.getByText('we sent it a link').waitFor();
+  const mail = await mailbox.waitFor(person.email, /reset/i, 60_000);
+  await page.goto(linkFromMail(mail.text, 'reset-password'));
+  await page.getByLabel('New password').fill('short');
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  // The API's field error is shown beside the field.
+  await page.locator('#f-password-err').waitFor();
+  await check(tab, 'reset-password');
+  await page.getByLabel('New password').fill('a brand new passphrase');
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await page.getByText('Your password was changed').waitFor();
+  await signIn(page, person.username, PASSWORD);
+  await page.getByRole('alert').first().waitFor();
+  await check(tab, 'signin-error');
+  await signIn(page, person.username, 'a brand new passphrase');
+  await page.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  await tab.context.close();
+});
+
+test('a suspended user is shown out with the reason', async () => {
+  const person = await createPatient(app);
+  const admin = await createAdminUser(app);
+  const userTab = await openTab(browser, app.url);
+  const adminTab = await openTab(browser, app.url);
+  await signIn(userTab.page, person.username);
+  await userTab.page.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+
+  const ap = adminTab.page;
+  await signIn(ap, admin.username);
+  await ap.getByRole('link', { name: 'Users' }).click();
+  await ap.getByLabel('Name, username or email').fill(person.username);
+  await ap.getByRole('button', { name: 'Search' }).click();
+  await ap.getByRole('button', { name: `Suspend ${person.username}` }).click();
+  await ap.getByRole('button', { name: `Reactivate ${person.username}` }).waitFor();
+  await check(adminTab, 'admin-users');
+  await ap.getByRole('link', { name: 'Audit trail' }).click();
+  await ap.getByRole('table', { name: 'Audit events' }).waitFor();
+  await check(adminTab, 'admin-audit');
+
+  await userTab.page.getByRole('link', { name: 'Appointments' }).click();
+  await userTab.page.getByText('Your account has been suspended').waitFor();
+  await userTab.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await check(userTab, 'signin-suspended');
+  for (const t of [userTab, adminTab]) await t.context.close();
+});
