@@ -37,9 +37,15 @@ if (browserFiles.length) {
   }
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const r = spawnSync(
+const run = (list, extra) => spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...list],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', CHROMIUM_PATH: chromium } },
-);
-process.exit(r.status ?? 1);
+).status ?? 1;
+const plain = files.filter((f) => !f.endsWith('.browser.test.ts'));
+const browsers = files.filter((f) => f.endsWith('.browser.test.ts'));
+let status = plain.length ? run(plain, [`--test-concurrency=${concurrency}`, '--test-timeout=300000']) : 0;
+// Journeys drive a whole browser and several people each: one file at a time, with a longer deadline.
+if (browsers.length) status = run(browsers, ['--test-concurrency=1', '--test-timeout=900000']) || status;
+if (browserFiles.length && !browsers.length) console.log('browser tests NOT RUN (no Chromium): see above');
+process.exit(status);

@@ -12,6 +12,8 @@ export default defineConfig({
     // The CSP forbids inline code, and a data: URL for a small asset would be inline too.
     assetsInlineLimit: 0,
     reportCompressedSize: false,
+    // Read by scripts/bundle-size.ts and its test: what a first page loads, compressed.
+    manifest: true,
   },
   server: { proxy: { '/api': { target: 'http://127.0.0.1:3000', ws: true } } },
 });

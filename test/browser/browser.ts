@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build, mailbox, PASSWORD, type TestApp } from '../helpers.ts';
 import { PORTAL_DIST } from '../../src/platform/static.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -55,6 +56,7 @@ export async function check(tab: Tab, name: string): Promise<void> {
   if (process.env.PORTAL_SCREENSHOTS !== '0') {
     mkdirSync(SHOTS, { recursive: true });
     const size = page.viewportSize()!;
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, `${name}-1280.png`) });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(SHOTS, `${name}-390.png`) });
@@ -67,4 +69,58 @@ export function linkFromMail(text: string, path: 'verify-email' | 'reset-passwor
   const m = new RegExp(`https?://[^\\s/]+(/${path}\\?token=[A-Za-z0-9_-]+)`).exec(text);
   assert.ok(m, `mail has no ${path} link: ${text}`);
   return m[1];
+}
+
+// ---------- journeys' shared steps, through the UI ----------
+
+export async function signIn(page: Page, login: string, password = PASSWORD) {
+  await page.goto('/signin');
+  await page.getByLabel('Username or email').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signUp(tab: Tab, role: 'Patient' | 'Doctor', who: { username: string; firstname: string; lastname: string }) {
+  const { page } = tab;
+  await page.goto('/signup');
+  await page.getByRole('radio', { name: role }).check();
+  await page.getByLabel('First name').fill(who.firstname);
+  await page.getByLabel('Last name').fill(who.lastname);
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Email').fill(`${who.username}@example.test`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  if (role === 'Patient') {
+    await page.getByLabel('Date of birth').fill('1980-02-29');
+    await page.getByLabel('Gender').selectOption('female');
+  } else {
+    await page.getByLabel('Specialization').fill('Cardiology');
+    await page.getByLabel('License number').fill(`LIC-${who.username}`);
+  }
+  await check(tab, `signup-${role.toLowerCase()}`);
+  await page.getByRole('button', { name: `Create ${role.toLowerCase()} account` }).click();
+  await page.getByRole('heading', { name: 'Check your mail' }).waitFor();
+  // Verification through the link the mail carries.
+  const mail = await mailbox.waitFor(`${who.username}@example.test`, /verif/i, 60_000);
+  await page.goto(linkFromMail(mail.text, 'verify-email'));
+  await page.getByText('Your email address is verified.').waitFor();
+  await check(tab, 'verify-email');
+  await page.getByRole('link', { name: 'Sign in' }).last().click();
+  await page.getByText('You can sign in now').waitFor();
+}
+
+/** One app and one browser per journey file; the after hook prints the axe summary and the time taken. */
+export function journeyFixture(name: string) {
+  const started = Date.now();
+  const state = {} as { app: TestApp; browser: Browser };
+  const setup = async () => {
+    [state.app, state.browser] = await Promise.all([build(), launch()]);
+  };
+  const teardown = async () => {
+    await state.browser?.close();
+    await state.app?.close();
+    const serious = axeResults.reduce((n, r) => n + r.serious, 0);
+    const all = axeResults.reduce((n, r) => n + r.violations, 0);
+    console.log(`${name}: ${axeResults.length} page checks with axe-core, ${serious} serious/critical, ${all} violations of any impact; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  };
+  return { state, setup, teardown };
 }

@@ -77,7 +77,7 @@ function Thread({ userId, onChange }: { userId: string; onChange: () => void }) 
 
   return (
     <section aria-labelledby="thread-h">
-      <h2 id="thread-h">Messages</h2>
+      <h2 id="thread-h">Conversation</h2>
       <ProblemBanner problem={load.problem} />
       {messages === null ? <p aria-busy="true">Loading…</p> : (
         <ol class="messages" ref={listRef} aria-label="Messages" aria-live="polite">

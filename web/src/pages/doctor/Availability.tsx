@@ -33,7 +33,11 @@ export default function Availability() {
   }, [current.data]);
   const doctorId = s.me!.user.id;
   const now = new Date();
-  const upcoming = useLoad(() => api.GET('/api/v1/doctors/{doctorId}/slots', { params: { path: { doctorId }, query: { from: now.toISOString(), to: new Date(now.getTime() + 7 * 86_400_000).toISOString() } } }), [tick]);
+  const verified = s.me!.doctor?.verificationStatus === 'VERIFIED';
+  // Patients see only verified doctors' slots (others answer 404), so there is nothing to show before.
+  const upcoming = useLoad(() => (verified
+    ? api.GET('/api/v1/doctors/{doctorId}/slots', { params: { path: { doctorId }, query: { from: now.toISOString(), to: new Date(now.getTime() + 7 * 86_400_000).toISOString() } } })
+    : Promise.resolve({ data: [] as Array<{ startsAt: string; endsAt: string }> })), [tick, verified]);
   const update = (i: number, patch: Partial<Rule>) => setRules((rs) => rs!.map((r, n) => (n === i ? { ...r, ...patch } : r)));
   const slotMinutes = current.data?.slotMinutes ?? 30;
   const preview = rules ? previewSlots(rules, slotMinutes) : new Map();
@@ -77,7 +81,7 @@ export default function Availability() {
               {preview.size === 0 ? <p>No slots: add a period.</p> : (
                 <div class="week">
                   {[...preview].sort(([a], [b]) => a - b).map(([wd, times]) => (
-                    <div class="card" key={wd}><h3>{WEEKDAYS[wd - 1]}</h3><p>{times.length} slots: {times.join(', ')}</p></div>
+                    <div class="card" key={wd}><h3>{WEEKDAYS[wd - 1]}</h3><p>{times.length} slots, {times[0]} to {times[times.length - 1]}</p><p class="muted">{times.slice(0, 6).join(', ')}{times.length > 6 ? ' …' : ''}</p></div>
                   ))}
                 </div>
               )}
@@ -88,7 +92,7 @@ export default function Availability() {
       <section aria-labelledby="next-h">
         <h2 id="next-h">Next free slots patients see (7 days)</h2>
         <Loading loaded={upcoming}>
-          {() => upcoming.data!.length === 0 ? <p>None yet.</p> : <p>{upcoming.data!.slice(0, 12).map((x) => formatDateTime(x.startsAt)).join(' · ')}{upcoming.data!.length > 12 ? ` … (${upcoming.data!.length} in all)` : ''}</p>}
+          {() => !verified ? <p>Patients can book you once an administrator has verified your credentials.</p> : upcoming.data!.length === 0 ? <p>None yet.</p> : <p>{upcoming.data!.slice(0, 12).map((x) => formatDateTime(x.startsAt)).join(' · ')}{upcoming.data!.length > 12 ? ` … (${upcoming.data!.length} in all)` : ''}</p>}
         </Loading>
       </section>
       <TimeOff onChange={() => setTick((t) => t + 1)} />

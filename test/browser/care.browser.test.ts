@@ -1,65 +1,18 @@
-// The portal's journeys, through the UI only, in Debian's Chromium; mail read from the real SMTP sink.
+// Journey: a doctor and a patient meet through the portal, from sign-up to a prescription PDF; through the UI only.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { build, createAdminUser, createPatient, mailbox, PASSWORD, unique, type TestApp } from '../helpers.ts';
-import { axeResults, check, launch, linkFromMail, openTab, type Tab } from './browser.ts';
+import { createAdminUser, unique } from '../helpers.ts';
+import { check, journeyFixture, openTab, signIn, signUp } from './browser.ts';
 
-let app: TestApp;
-let browser: Browser;
-const started = Date.now();
-
-before(async () => {
-  [app, browser] = await Promise.all([build(), launch()]);
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-  const serious = axeResults.reduce((n, r) => n + r.serious, 0);
-  const minor = axeResults.reduce((n, r) => n + r.violations, 0);
-  console.log(`browser journeys: ${axeResults.length} pages checked with axe-core, ${serious} serious/critical, ${minor} violations in all; ${((Date.now() - started) / 1000).toFixed(0)} s`);
-});
-
-async function signIn(page: Page, login: string, password = PASSWORD) {
-  await page.goto('/signin');
-  await page.getByLabel('Username or email').fill(login);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function signUp(tab: Tab, role: 'Patient' | 'Doctor', who: { username: string; firstname: string; lastname: string }) {
-  const { page } = tab;
-  await page.goto('/signup');
-  await page.getByRole('radio', { name: role }).check();
-  await page.getByLabel('First name').fill(who.firstname);
-  await page.getByLabel('Last name').fill(who.lastname);
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Email').fill(`${who.username}@example.test`);
-  await page.getByLabel('Password').fill(PASSWORD);
-  if (role === 'Patient') {
-    await page.getByLabel('Date of birth').fill('1980-02-29');
-    await page.getByLabel('Gender').selectOption('female');
-  } else {
-    await page.getByLabel('Specialization').fill('Cardiology');
-    await page.getByLabel('License number').fill(`LIC-${who.username}`);
-  }
-  await check(tab, `signup-${role.toLowerCase()}`);
-  await page.getByRole('button', { name: `Create ${role.toLowerCase()} account` }).click();
-  await page.getByRole('heading', { name: 'Check your mail' }).waitFor();
-  // Verification through the link the mail carries.
-  const mail = await mailbox.waitFor(`${who.username}@example.test`, /verif/i, 60_000);
-  await page.goto(linkFromMail(mail.text, 'verify-email'));
-  await page.getByText('Your email address is verified.').waitFor();
-  await check(tab, 'verify-email');
-  await page.getByRole('link', { name: 'Sign in' }).last().click();
-  await page.getByText('You can sign in now').waitFor();
-}
+const { state, setup, teardown } = journeyFixture('care journey');
+before(setup);
+after(teardown);
 
 test('patient and doctor: sign up, availability, admin verification, booking, live messages, confirmation, prescription PDF', async () => {
-  const doctorTab = await openTab(browser, app.url);
-  const patientTab = await openTab(browser, app.url);
-  const adminTab = await openTab(browser, app.url);
+  const doctorTab = await openTab(state.browser, state.app.url);
+  const patientTab = await openTab(state.browser, state.app.url);
+  const adminTab = await openTab(state.browser, state.app.url);
   const doc = { username: unique('wdoc'), firstname: 'Ada', lastname: `Heart${unique('')}` };
   const pat = { username: unique('wpat'), firstname: 'Pia', lastname: 'Patient' };
 
@@ -86,7 +39,7 @@ test('patient and doctor: sign up, availability, admin verification, booking, li
   await check(doctorTab, 'doctor-availability');
 
   // Admin verifies the doctor through the admin pages.
-  const admin = await createAdminUser(app);
+  const admin = await createAdminUser(state.app);
   const ap = adminTab.page;
   await signIn(ap, admin.username);
   await ap.getByRole('heading', { name: 'Doctor verification' }).waitFor();
@@ -164,57 +117,3 @@ test('patient and doctor: sign up, availability, admin verification, booking, li
   for (const t of [doctorTab, patientTab, adminTab]) await t.context.close();
 });
 
-test('a forgotten password is reset through the mailed link', async () => {
-  const person = await createPatient(app);
-  const tab = await openTab(browser, app.url);
-  const { page } = tab;
-  await page.goto('/signin');
-  await page.getByRole('link', { name: 'Forgot your password?' }).click();
-  await page.getByLabel('Email').fill(person.email);
-  await check(tab, 'forgot-password');
-  await page.getByRole('button', { name: 'Send reset link' }).click();
-  await page.getByText('we sent it a link').waitFor();
-  const mail = await mailbox.waitFor(person.email, /reset/i, 60_000);
-  await page.goto(linkFromMail(mail.text, 'reset-password'));
-  await page.getByLabel('New password').fill('short');
-  await page.getByRole('button', { name: 'Set new password' }).click();
-  // The API's field error is shown beside the field.
-  await page.locator('#f-password-err').waitFor();
-  await check(tab, 'reset-password');
-  await page.getByLabel('New password').fill('a brand new passphrase');
-  await page.getByRole('button', { name: 'Set new password' }).click();
-  await page.getByText('Your password was changed').waitFor();
-  await signIn(page, person.username, PASSWORD);
-  await page.getByRole('alert').first().waitFor();
-  await check(tab, 'signin-error');
-  await signIn(page, person.username, 'a brand new passphrase');
-  await page.getByRole('heading', { name: 'Find a doctor' }).waitFor();
-  await tab.context.close();
-});
-
-test('a suspended user is shown out with the reason', async () => {
-  const person = await createPatient(app);
-  const admin = await createAdminUser(app);
-  const userTab = await openTab(browser, app.url);
-  const adminTab = await openTab(browser, app.url);
-  await signIn(userTab.page, person.username);
-  await userTab.page.getByRole('heading', { name: 'Find a doctor' }).waitFor();
-
-  const ap = adminTab.page;
-  await signIn(ap, admin.username);
-  await ap.getByRole('link', { name: 'Users' }).click();
-  await ap.getByLabel('Name, username or email').fill(person.username);
-  await ap.getByRole('button', { name: 'Search' }).click();
-  await ap.getByRole('button', { name: `Suspend ${person.username}` }).click();
-  await ap.getByRole('button', { name: `Reactivate ${person.username}` }).waitFor();
-  await check(adminTab, 'admin-users');
-  await ap.getByRole('link', { name: 'Audit trail' }).click();
-  await ap.getByRole('table', { name: 'Audit events' }).waitFor();
-  await check(adminTab, 'admin-audit');
-
-  await userTab.page.getByRole('link', { name: 'Appointments' }).click();
-  await userTab.page.getByText('Your account has been suspended').waitFor();
-  await userTab.page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await check(userTab, 'signin-suspended');
-  for (const t of [userTab, adminTab]) await t.context.close();
-});
