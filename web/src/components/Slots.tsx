@@ -25,9 +25,10 @@ export function SlotPicker({ doctorId, doctorZone, selected, onSelect }: { docto
         <button type="button" class="secondary" onClick={() => setWeek(week + 1)}>Next week</button>
       </div>
       <Loading loaded={slots}>
-        {() => byDay.size === 0 ? <p>No free times this week.</p> : [...byDay].map(([day, starts]) => (
-          <div key={day}>
-            <h3>{day}</h3>
+        {() => byDay.size === 0 ? <p>No free times this week.</p> : [...byDay].map(([day, starts], i) => (
+          // One day open at a time keeps a full week short on a phone.
+          <details key={day} open={i === 0}>
+            <summary>{day} ({starts.length} free)</summary>
             <ul class="slots">
               {starts.map((s) => (
                 <li key={s}>
@@ -38,7 +39,7 @@ export function SlotPicker({ doctorId, doctorZone, selected, onSelect }: { docto
                 </li>
               ))}
             </ul>
-          </div>
+          </details>
         ))}
       </Loading>
     </section>
