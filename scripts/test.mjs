@@ -3,7 +3,8 @@
 //   TEST_DATABASE_URL  run against that PostgreSQL server (and include *.server.test.ts)
 //   TEST_CONCURRENCY   test files run at once (default 2)
 //   TEST_COVERAGE=0    skip the coverage summary
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+//   CHROMIUM_PATH      the Chromium that *.browser.test.ts drive (default /usr/bin/chromium)
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -54,26 +55,33 @@ function coverageArgs() {
 }
 
 const files = selectFiles(process.argv.slice(2));
+
+// *.browser.test.ts drive Debian's Chromium (never a downloaded browser): they run when one is found,
+// and the run says so loudly when they do not.
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const browserFiles = files.filter((f) => f.endsWith('.browser.test.ts'));
+const plain = files.filter((f) => !f.endsWith('.browser.test.ts'));
+let browsers = browserFiles;
+if (browserFiles.length) {
+  if (existsSync(chromium)) {
+    console.log(`browser tests: Chromium at ${chromium}: ${browserFiles.join(', ')}`);
+  } else {
+    console.log(`browser tests NOT RUN: no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH): ${browserFiles.join(', ')}`);
+    browsers = [];
+  }
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'telecare-test-run-'));
 let status = 1;
 try {
-  const env = { ...process.env, NODE_ENV: 'test', ...prepareTemplate(scratch) };
+  const env = { ...process.env, NODE_ENV: 'test', CHROMIUM_PATH: chromium, ...prepareTemplate(scratch) };
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--test',
-      '--test-reporter=spec',
-      `--test-concurrency=${concurrency}`,
-      '--test-timeout=300000',
-      ...coverageArgs(),
-      ...files,
-    ],
-    { stdio: 'inherit', env },
-  );
-  status = r.status ?? 1;
+  const run = (list, extra) =>
+    spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...list], { stdio: 'inherit', env }).status ?? 1;
+  status = plain.length ? run(plain, [`--test-concurrency=${concurrency}`, '--test-timeout=300000', ...coverageArgs()]) : 0;
+  // Journeys drive a whole browser and several people each: one file at a time, with a longer deadline.
+  if (browsers.length) status = run(browsers, ['--test-concurrency=1', '--test-timeout=900000']) || status;
+  if (browserFiles.length && !browsers.length) console.log('browser tests NOT RUN (no Chromium): see above');
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -19,6 +19,7 @@ import { registerMetrics } from './platform/metrics.ts';
 import { serverTimeouts } from './platform/server-limits.ts';
 import { registerSecurityHeaders } from './platform/security-headers.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
+import { portalRoutes } from './platform/static.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -119,6 +120,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
 
   await app.register(healthRoutes);
   for (const mod of modules) await app.register(mod.plugin, { prefix: `/api/v1${mod.prefix}` });
+  // Last, so the portal's pages sit beside every API route and never in front of one.
+  await app.register(portalRoutes);
 
   const stopMaintenance = startEmbeddedMaintenance(database, log, config.embeddedVacuumIntervalMinutes);
   app.addHook('onClose', async () => {

@@ -77,22 +77,35 @@ export const RegisteredDoctor = Type.Object({ user: Type.Ref('User'), doctor: Ty
 
 export const TokenBody = Closed({ token: SingleLine(1, 512) });
 export const EmailBody = Closed({ email: Email() });
+// Browser mode: the refresh token travels in an HttpOnly cookie instead of the JSON body (contract: Auth).
+const CookieSession = Type.Literal('cookie', {
+  description:
+    'Browser mode: the refresh token is set as an HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth ' +
+    '(Secure over HTTPS) and left out of the JSON; a readable `tc_csrf` cookie carries the value that cookie-based ' +
+    'refresh and logout must echo in the `X-CSRF-Token` header',
+});
 export const LoginBody = Closed({
   login: SingleLine(1, 254, 'Username or email, case-insensitive'),
   password: Type.String({ minLength: 1, maxLength: 128 }),
+  session: Type.Optional(CookieSession),
 });
-export const RefreshBody = Closed({ refreshToken: SingleLine(1, 512) });
+const RefreshTokenField = SingleLine(1, 512);
+export const RefreshBody = Type.Union([
+  Closed({ refreshToken: RefreshTokenField }, 'JSON mode'),
+  Closed({ session: CookieSession }, 'Browser mode: the refresh token cookie, and the X-CSRF-Token header'),
+]);
 export const ResetPasswordBody = Closed({ token: SingleLine(1, 512), password: Password });
 export const ChangePasswordBody = Closed({ currentPassword: Type.String({ minLength: 1, maxLength: 128 }), newPassword: Password });
 
+const RefreshTokenOut = Type.String({ description: 'Absent in browser mode (`session: "cookie"`): the token is in the cookie' });
 export const TokenPair = Type.Object({
   accessToken: Type.String(),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(RefreshTokenOut),
   expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
 });
 export const LoginResponse = Type.Object({
   accessToken: Type.String(),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(RefreshTokenOut),
   expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
   user: Type.Ref('User'),
 });

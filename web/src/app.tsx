@@ -1,0 +1,96 @@
+import { ErrorBoundary, LocationProvider, Router, Route, useLocation } from 'preact-iso';
+import { useEffect, useState } from 'preact/hooks';
+import type { ComponentType } from 'preact';
+import { session } from './session';
+import { menus, routes, type ScreenRoute } from './routes';
+import NotFound from './pages/public/NotFound';
+
+export function useSession() {
+  const [, setTick] = useState(0);
+  useEffect(() => session.subscribe(() => setTick((t) => t + 1)), []);
+  return session;
+}
+
+function Guard({ route, props }: { route: ScreenRoute; props: Record<string, unknown> }) {
+  const s = useSession();
+  const { url, route: go } = useLocation();
+  const Screen = route.component as ComponentType<any>;
+  const allowed = !route.roles || (s.me && route.roles.includes(s.me.user.role));
+  useEffect(() => {
+    if (s.ready && route.roles && !s.me) go(`/signin?next=${encodeURIComponent(url)}`, true);
+  }, [s.ready, s.me, url]);
+  if (route.roles && !s.ready) return <p aria-busy="true">Loading…</p>;
+  if (!allowed) return s.me ? <p role="alert">This page is not available for your account.</p> : null;
+  const pendingDoctor = s.me?.doctor && s.me.doctor.verificationStatus !== 'VERIFIED' && route.path.startsWith('/doctor');
+  return (
+    <>
+      {pendingDoctor && (
+        <div class="banner warning" role="status">
+          {s.me!.doctor!.verificationStatus === 'PENDING'
+            ? 'An administrator is checking your credentials. Meanwhile you can edit your profile, settings and availability; confirming appointments, reading patient records, messaging and prescribing open once you are verified.'
+            : `Your credentials were not accepted${s.me!.doctor!.verificationNote ? `: ${s.me!.doctor!.verificationNote}` : ''}. Patients cannot book you, and clinical actions stay closed.`}
+        </div>
+      )}
+      <Screen {...props} />
+    </>
+  );
+}
+
+function Header() {
+  const s = useSession();
+  const { route } = useLocation();
+  const [open, setOpen] = useState(false);
+  const role = s.me?.user.role;
+  const items = role ? menus[role] : [['/doctors', 'Find a doctor'], ['/articles', 'Articles']];
+  return (
+    <header class="top">
+      <a class="skip" href="#main">Skip to content</a>
+      <a class="brand" href="/">Telecare</a>
+      <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>Menu</button>
+      <nav id="main-nav" aria-label="Main" class={open ? 'open' : ''} onClick={() => setOpen(false)}>
+        <ul>
+          {items.map(([href, label]) => <li key={href}><a href={href}>{label}</a></li>)}
+        </ul>
+        {s.me ? (
+          <button class="link" onClick={async () => { await s.signOut(); route('/signin'); }}>Sign out</button>
+        ) : (
+          <span class="auth-links"><a href="/signin">Sign in</a> <a href="/signup">Sign up</a></span>
+        )}
+      </nav>
+    </header>
+  );
+}
+
+/** Moves focus to the new page's heading after client-side navigation, as a full page load would. */
+function FocusOnNavigate() {
+  const { url } = useLocation();
+  const [first, setFirst] = useState(true);
+  useEffect(() => {
+    if (first) return setFirst(false);
+    const t = setTimeout(() => document.querySelector<HTMLElement>('main h1')?.focus(), 50);
+    return () => clearTimeout(t);
+  }, [url]);
+  return null;
+}
+
+// Built once, so navigating never remounts a screen's wrapper.
+const screens = routes.map((r) => ({ path: r.path, component: (props: Record<string, unknown>) => <Guard route={r} props={props} /> }));
+
+export function App() {
+  return (
+    <LocationProvider>
+      <Header />
+      <FocusOnNavigate />
+      <main id="main" tabIndex={-1}>
+        <ErrorBoundary onError={(e) => console.error(e)}>
+          <Router>
+            {[
+              ...screens.map((r) => <Route key={r.path} path={r.path} component={r.component} />),
+              <Route key="404" default component={NotFound} />,
+            ]}
+          </Router>
+        </ErrorBoundary>
+      </main>
+    </LocationProvider>
+  );
+}

@@ -1,0 +1,108 @@
+// Conversations for doctors and patients: the list, one thread, live updates over the tab's WebSocket.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api } from '../api/client';
+import { onRealtime, connected as initiallyConnected } from '../realtime';
+import { useSession } from '../app';
+import { Field, Loading, ProblemBanner, useAction, useLoad, When } from './ui';
+import type { components } from '../api/schema';
+
+type Message = components['schemas']['Message'];
+
+export function Conversations({ base, userId, peerLabel }: { base: string; userId?: string; peerLabel: string }) {
+  const list = useLoad(() => api.GET('/api/v1/conversations', { params: { query: { limit: 50 } } }), []);
+  const [live, setLive] = useState(initiallyConnected);
+  useEffect(() => onRealtime((e) => {
+    if (e.type === 'status') setLive(e.connected);
+    if (e.type === 'message.created' || e.type === 'reconnected') list.reload();
+  }), []);
+  return (
+    <div class="split">
+      <nav aria-label="Conversations">
+        <p class="muted" role="status">{live ? 'Live updates on' : 'Reconnecting…'}</p>
+        <Loading loaded={list}>
+          {() => list.data!.items.length === 0 ? <p>No conversations yet. You can write to a {peerLabel} you have an appointment with.</p> : (
+            <ul>
+              {list.data!.items.map((c) => (
+                <li key={c.participant.id}>
+                  <a href={`${base}/${c.participant.id}`} aria-current={c.participant.id === userId ? 'page' : undefined}>
+                    {c.participant.role === 'DOCTOR' ? 'Dr. ' : ''}{c.participant.firstname} {c.participant.lastname}
+                  </a>
+                  {c.unreadCount > 0 && <span class="badge">{c.unreadCount} unread</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Loading>
+      </nav>
+      {userId ? <Thread userId={userId} onChange={list.reload} /> : <p>Choose a conversation.</p>}
+    </div>
+  );
+}
+
+function Thread({ userId, onChange }: { userId: string; onChange: () => void }) {
+  const s = useSession();
+  const me = s.me!.user.id;
+  const [messages, setMessages] = useState<Message[] | null>(null);
+  const load = useAction();
+  const send = useAction();
+  const [text, setText] = useState('');
+  const listRef = useRef<HTMLOListElement>(null);
+
+  const markRead = (msgs: Message[]) => {
+    const lastIncoming = msgs.find((m) => m.senderId === userId && !m.readAt);
+    if (lastIncoming) void api.POST('/api/v1/conversations/{userId}/read', { params: { path: { userId } }, body: { upTo: lastIncoming.id } }).then(onChange);
+  };
+  const fetchThread = async () => {
+    const r = await load.run(() => api.GET('/api/v1/conversations/{userId}/messages', { params: { path: { userId }, query: { limit: 100 } } }));
+    if (r.data) {
+      setMessages(r.data.items);
+      markRead(r.data.items);
+    }
+  };
+  useEffect(() => {
+    setMessages(null);
+    void fetchThread();
+    return onRealtime((e) => {
+      if (e.type === 'reconnected') void fetchThread();
+      if (e.type === 'message.created' && (e.message.senderId === userId || e.message.recipientId === userId)) {
+        setMessages((ms) => (ms && !ms.some((m) => m.id === e.message.id) ? [e.message, ...ms] : ms));
+        if (e.message.senderId === userId) markRead([e.message]);
+      }
+      if (e.type === 'message.read') void fetchThread();
+    });
+  }, [userId]);
+  useEffect(() => {
+    listRef.current?.scrollTo(0, listRef.current.scrollHeight);
+  }, [messages?.length]);
+
+  return (
+    <section aria-labelledby="thread-h">
+      <h2 id="thread-h">Conversation</h2>
+      <ProblemBanner problem={load.problem} />
+      {messages === null ? <p aria-busy="true">Loading…</p> : (
+        <ol class="messages" ref={listRef} aria-label="Messages" aria-live="polite">
+          {[...messages].reverse().map((m) => (
+            <li key={m.id} class={m.senderId === me ? 'mine' : ''}>
+              <span class="visually-hidden">{m.senderId === me ? 'You: ' : 'They: '}</span>{m.body}
+              <br /><small class="muted"><When iso={m.createdAt} />{m.senderId === me && m.readAt ? ' · read' : ''}</small>
+            </li>
+          ))}
+        </ol>
+      )}
+      <form class="stack" onSubmit={async (e) => {
+        e.preventDefault();
+        const r = await send.run(() => api.POST('/api/v1/conversations/{userId}/messages', { params: { path: { userId } }, body: { body: text } }));
+        if (r.ok && r.data) {
+          const sent = r.data;
+          setText('');
+          setMessages((ms) => (ms && !ms.some((m) => m.id === sent.id) ? [sent, ...ms] : ms));
+          onChange();
+        }
+      }}>
+        <ProblemBanner problem={send.problem} />
+        <Field label="Your message" name="body" multiline value={text} onInput={(e: Event) => setText((e.target as HTMLTextAreaElement).value)} problem={send.problem} required />
+        <button type="submit" disabled={send.busy}>Send</button>
+      </form>
+    </section>
+  );
+}

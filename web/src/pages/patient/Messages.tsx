@@ -1,0 +1,12 @@
+import { useRoute } from 'preact-iso';
+import { Page } from '../../components/ui';
+import { Conversations } from '../../components/Conversations';
+
+export default function Messages() {
+  const { params } = useRoute();
+  return (
+    <Page title="Messages">
+      <Conversations base="/patient/messages" userId={params.userId} peerLabel="doctor" />
+    </Page>
+  );
+}

@@ -1,0 +1,22 @@
+import { useRoute } from 'preact-iso';
+import { api } from '../../api/client';
+import { Loading, Page, useLoad, When } from '../../components/ui';
+import Markdown from '../../components/Markdown';
+
+export default function Article() {
+  const { params } = useRoute();
+  const post = useLoad(() => api.GET('/api/v1/posts/{id}', { params: { path: { id: params.id } } }), [params.id]);
+  const p = post.data;
+  return (
+    <Page title={p?.title ?? 'Article'}>
+      <Loading loaded={post}>
+        {() => (
+          <article>
+            <p class="muted">By <a href={`/doctors/${p!.author.id}`}>Dr. {p!.author.firstname} {p!.author.lastname}</a> ({p!.author.specialization}) · <When iso={p!.publishedAt} /></p>
+            <Markdown source={p!.body} />
+          </article>
+        )}
+      </Loading>
+    </Page>
+  );
+}

@@ -1,0 +1,53 @@
+import { useState } from 'preact/hooks';
+import { useLocation, useRoute } from 'preact-iso';
+import { api } from '../../api/client';
+import { Field, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
+import { SlotPicker } from '../../components/Slots';
+import { useSession } from '../../app';
+
+export default function DoctorProfile() {
+  const { params } = useRoute();
+  const { route } = useLocation();
+  const s = useSession();
+  const doctor = useLoad(() => api.GET('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: params.id } } }), [params.id]);
+  const posts = useLoad(() => api.GET('/api/v1/posts', { params: { query: { authorId: params.id, limit: 5 } } }), [params.id]);
+  const [slot, setSlot] = useState<string | null>(null);
+  const book = useAction();
+  const [key] = useState(() => crypto.randomUUID());
+  const d = doctor.data;
+  return (
+    <Page title={d ? `Dr. ${d.firstname} ${d.lastname}` : 'Doctor'}>
+      <Loading loaded={doctor}>
+        {() => (
+          <>
+            <p><span class="badge">{d!.specialization}</span> · {d!.slotMinutes}-minute visits</p>
+            <p>{d!.bio}</p>
+            <SlotPicker doctorId={d!.id} doctorZone={d!.timezone} selected={slot} onSelect={setSlot} />
+            {s.me?.user.role === 'PATIENT' ? (
+              <form class="stack card" onSubmit={async (e) => {
+                const v = formValues(e);
+                if (!slot) return book.setProblem({ type: 'about:blank', title: 'Choose a time', status: 400, code: 'VALIDATION_FAILED', detail: 'Pick one of the free times first.' });
+                // One key per booking attempt: a retried click cannot book twice.
+                const r = await book.run(() => api.POST('/api/v1/appointments', { body: { doctorId: d!.id, startsAt: slot, ...(v.reason ? { reason: v.reason } : {}) }, headers: { 'idempotency-key': key } }));
+                if (r.ok) route('/patient/appointments?booked=1');
+              }}>
+                <ProblemBanner problem={book.problem} />
+                <p>{slot ? <>Selected: <When iso={slot} /></> : 'Choose a time above.'}</p>
+                <Field label="Reason for the visit (optional)" name="reason" problem={book.problem} />
+                <button type="submit" disabled={book.busy}>Book appointment</button>
+              </form>
+            ) : !s.me ? <p><a href={`/signin?next=/doctors/${d!.id}`}>Sign in as a patient</a> to book.</p> : null}
+          </>
+        )}
+      </Loading>
+      <section aria-labelledby="posts-h">
+        <h2 id="posts-h">Articles by this doctor</h2>
+        <Loading loaded={posts}>
+          {() => posts.data!.items.length === 0 ? <p>No articles yet.</p> : (
+            <ul>{posts.data!.items.map((p) => <li key={p.id}><a href={`/articles/${p.id}`}>{p.title}</a> · <When iso={p.publishedAt} /></li>)}</ul>
+          )}
+        </Loading>
+      </section>
+    </Page>
+  );
+}

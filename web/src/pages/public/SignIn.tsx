@@ -1,0 +1,46 @@
+import { useLocation } from 'preact-iso';
+import { api } from '../../api/client';
+import { Field, formValues, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
+import { session } from '../../session';
+import { useSession } from '../../app';
+import { menus } from '../../routes';
+
+const reasons = {
+  'signed-out': 'You are signed out.',
+  expired: 'Your session ended. Please sign in again.',
+  suspended: 'Your account has been suspended. Contact the clinic if you think this is a mistake.',
+};
+
+export default function SignIn() {
+  const s = useSession();
+  const { route, query } = useLocation();
+  const { problem, busy, run } = useAction();
+  const submit = async (e: Event) => {
+    const v = formValues(e);
+    const r = await run(() => api.POST('/api/v1/auth/login', { body: { login: v.login ?? '', password: v.password ?? '', session: 'cookie' } }));
+    if (!r.ok || !r.data) return;
+    session.accessToken = r.data.accessToken;
+    await session.loadMe();
+    if (!session.me) return;
+    session.signedIn(r.data.accessToken, session.me);
+    const next = query.next && query.next.startsWith('/') && !query.next.startsWith('//') ? query.next : menus[session.me.user.role][0][0];
+    route(next);
+  };
+  return (
+    <Page title="Sign in">
+      {s.reason && s.reason !== 'signed-out' && <div class={`banner ${s.reason === 'suspended' ? 'error' : 'info'}`} role="alert">{reasons[s.reason]}</div>}
+      {query.verified && <Notice kind="success">Your email address is verified. You can sign in now.</Notice>}
+      {query.reset && <Notice kind="success">Your password was changed. Sign in with the new one.</Notice>}
+      <ProblemBanner problem={problem} />
+      <form class="stack" onSubmit={submit}>
+        <Field label="Username or email" name="login" autoComplete="username" required problem={problem} />
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required problem={problem} />
+        <div class="actions">
+          <button type="submit" disabled={busy}>Sign in</button>
+          <a href="/forgot-password">Forgot your password?</a>
+        </div>
+      </form>
+      <p>New here? <a href="/signup">Create an account</a>.</p>
+    </Page>
+  );
+}

@@ -1,0 +1,88 @@
+// One WebSocket per tab while signed in: authenticates with the in-memory access token, reconnects with
+// exponential backoff after a drop, and hands typed events to whoever listens. Delivery is at most once
+// (docs/decisions.md), so listeners also get a `reconnected` event and refetch.
+import type { components } from './api/schema';
+import { session } from './session';
+
+type Message = components['schemas']['Message'];
+export type RealtimeEvent =
+  | { type: 'message.created'; message: Message }
+  | { type: 'message.read'; readerId?: string; upTo?: string; [k: string]: unknown }
+  | { type: 'appointment.updated'; appointment: { id: string; status: string; startsAt: string; [k: string]: unknown } }
+  | { type: 'reconnected' }
+  | { type: 'status'; connected: boolean };
+
+type Listener = (e: RealtimeEvent) => void;
+const listeners = new Set<Listener>();
+let socket: WebSocket | null = null;
+let attempt = 0;
+let timer: ReturnType<typeof setTimeout> | null = null;
+let everConnected = false;
+export let connected = false;
+
+function emit(e: RealtimeEvent) {
+  for (const l of listeners) l(e);
+}
+
+function setConnected(v: boolean) {
+  connected = v;
+  emit({ type: 'status', connected: v });
+}
+
+function connect() {
+  if (socket || !session.accessToken) return;
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws`);
+  socket = ws;
+  ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', accessToken: session.accessToken }));
+  ws.onmessage = (m) => {
+    let frame: { type?: string };
+    try {
+      frame = JSON.parse(String(m.data));
+    } catch {
+      return;
+    }
+    if (frame.type === 'ready') {
+      attempt = 0;
+      setConnected(true);
+      if (everConnected) emit({ type: 'reconnected' });
+      everConnected = true;
+      return;
+    }
+    if (frame.type) emit(frame as RealtimeEvent);
+  };
+  ws.onclose = () => {
+    if (socket === ws) socket = null;
+    setConnected(false);
+    scheduleReconnect();
+  };
+}
+
+function scheduleReconnect() {
+  if (timer || !session.accessToken) return;
+  // 1 s, 2 s, 4 s … capped at 30 s, with jitter so a restarted server is not hit by every tab at once.
+  const delay = Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  attempt += 1;
+  timer = setTimeout(async () => {
+    timer = null;
+    // The access token may have expired while we were away: refresh first (a no-op failure signs out).
+    if (attempt > 1) await session.refresh();
+    connect();
+  }, delay);
+}
+
+function disconnect() {
+  if (timer) clearTimeout(timer);
+  timer = null;
+  attempt = 0;
+  everConnected = false;
+  const ws = socket;
+  socket = null;
+  ws?.close();
+}
+
+session.subscribe(() => (session.me ? connect() : disconnect()));
+
+export function onRealtime(fn: Listener): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}

@@ -1,0 +1,99 @@
+// Who is signed in. The access token lives in memory only; the refresh token is an HttpOnly cookie that
+// page scripts never see, so a reload restores the session by refreshing through that cookie.
+import type { components } from './api/schema';
+import { api } from './api/client';
+
+type Me = { user: components['schemas']['User']; patient?: components['schemas']['Patient']; doctor?: components['schemas']['DoctorPrivate'] };
+export type SignOutReason = 'signed-out' | 'expired' | 'suspended';
+
+function csrfToken(): string | null {
+  const m = /(?:^|;\s*)tc_csrf=([^;]+)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+function logout() {
+  return api.POST('/api/v1/auth/logout', { body: { session: 'cookie' }, headers: { 'x-csrf-token': csrfToken() ?? '' } }).catch(() => undefined);
+}
+
+class Session {
+  accessToken: string | null = null;
+  me: Me | null = null;
+  /** Why the last session ended, shown on the sign-in page. */
+  reason: SignOutReason | null = null;
+  ready = false;
+  private listeners = new Set<() => void>();
+  private refreshing: Promise<boolean> | null = null;
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+  private emit() {
+    for (const fn of this.listeners) fn();
+  }
+
+  /** One refresh at a time: concurrent callers share it. */
+  refresh(): Promise<boolean> {
+    this.refreshing ??= (async () => {
+      const csrf = csrfToken();
+      if (!csrf) return false;
+      try {
+        const { data, error } = await api.POST('/api/v1/auth/refresh', { body: { session: 'cookie' }, headers: { 'x-csrf-token': csrf } });
+        if (!data) {
+          if (error?.code === 'ACCOUNT_SUSPENDED') this.reason = 'suspended';
+          return false;
+        }
+        this.accessToken = data.accessToken;
+        return true;
+      } catch {
+        return false;
+      }
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  async loadMe(): Promise<void> {
+    const { data } = await api.GET('/api/v1/me').catch(() => ({ data: undefined }));
+    this.me = data ?? null;
+    if (!this.me) this.accessToken = null;
+  }
+
+  /** At start: restore the session from the cookie, if any. */
+  async start(): Promise<void> {
+    if (await this.refresh()) await this.loadMe();
+    this.ready = true;
+    this.emit();
+  }
+
+  signedIn(accessToken: string, me: Me) {
+    this.accessToken = accessToken;
+    this.me = me;
+    this.reason = null;
+    this.emit();
+  }
+
+  async reloadMe(): Promise<void> {
+    await this.loadMe();
+    this.emit();
+  }
+
+  /** Ends the session on the server (revoking the refresh cookie) and here. */
+  async signOut(): Promise<void> {
+    await logout();
+    this.signedOut('signed-out');
+  }
+
+  signedOut(reason: SignOutReason) {
+    if (!this.me && !this.accessToken && this.reason === reason) return;
+    this.accessToken = null;
+    this.me = null;
+    this.reason = reason;
+    // The server already refused this session; logging out also clears its cookies.
+    if (reason !== 'signed-out') void logout();
+    this.emit();
+  }
+}
+
+export const session = new Session();
