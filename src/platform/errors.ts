@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'EMAIL_TAKEN'
   | 'SLOT_UNAVAILABLE'
   | 'INVALID_TRANSITION'
+  | 'VISIT_NOT_OPEN'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -33,6 +34,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   EMAIL_TAKEN: 409,
   SLOT_UNAVAILABLE: 409,
   INVALID_TRANSITION: 409,
+  VISIT_NOT_OPEN: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -54,6 +56,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   EMAIL_TAKEN: 'Email taken',
   SLOT_UNAVAILABLE: 'Slot unavailable',
   INVALID_TRANSITION: 'Invalid status transition',
+  VISIT_NOT_OPEN: 'The video visit is not open',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',
