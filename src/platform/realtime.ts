@@ -78,6 +78,7 @@ export class PgNotifyBus extends InProcessBus {
   private retryTimer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private ready: Promise<void> | null = null;
+  private inbound: Promise<void> = Promise.resolve();
 
   constructor(private readonly database: Database, private readonly url: string, private readonly log: Logger) {
     super();
@@ -102,7 +103,9 @@ export class PgNotifyBus extends InProcessBus {
   private connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, keepAlive: true, connectionTimeoutMillis: 3000 });
     client.on('notification', (n) => {
-      if (n.channel === CHANNEL && n.payload) void this.onNotification(n.payload);
+      // One after the other: an event stored by reference must not be overtaken by the inline events
+      // published after it (a video-visit offer before its ICE candidates).
+      if (n.channel === CHANNEL && n.payload) this.inbound = this.inbound.then(() => this.onNotification(n.payload!));
     });
     const lost = (why: string) => {
       if (this.client !== client) return;
