@@ -71,6 +71,9 @@ export async function startCoturn(): Promise<Coturn> {
     '--use-auth-secret', `--static-auth-secret=${secret}`, '--allow-loopback-peers',
     '--no-tls', '--no-dtls', '--no-cli', '--log-file=stdout', '--simple-log', `--pidfile=${join(dir, 'turnserver.pid')}`,
     `--userdb=${join(dir, 'turndb')}`,
+    // werift waits out 5/6 of the allocation lifetime before each refresh, even after close(): a short
+    // lifetime lets the test process end soon after the call (and the call refreshes with our credentials).
+    '--max-allocate-lifetime=6',
     // Moderate verbosity: one line per processed request, naming its user (the tests read them).
     '-v',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
