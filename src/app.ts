@@ -12,6 +12,7 @@ import { Passwords } from './platform/passwords.ts';
 import { AccessTokens } from './platform/tokens.ts';
 import { makeGuard, makeOptionalAuth } from './platform/guards.ts';
 import { createBus } from './platform/realtime.ts';
+import { ClientFrames } from './platform/websocket.ts';
 import type { Platform } from './platform/platform.ts';
 import { healthRoutes } from './platform/health.ts';
 import { registerRateLimit } from './platform/rate-limit.ts';
@@ -71,6 +72,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     passwords: new Passwords(config.argon2, config.hashConcurrency, config.hashQueueMax),
     tokens: new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds),
     bus,
+    frames: new ClientFrames(),
   };
   app.decorate('platform', platform);
   app.decorate('guard', makeGuard(platform));

@@ -13,6 +13,7 @@ import adminRoutes from './admin/routes.ts';
 import auditRoutes from './audit/routes.ts';
 import notificationRoutes from './notifications/routes.ts';
 import waitlistRoutes from './waitlist/routes.ts';
+import visitRoutes from './visits/routes.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -36,6 +37,7 @@ export const modules: Module[] = [
   { prefix: '', plugin: auditRoutes },
   { prefix: '', plugin: notificationRoutes },
   { prefix: '', plugin: waitlistRoutes },
+  { prefix: '', plugin: visitRoutes },
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */

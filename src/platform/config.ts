@@ -75,6 +75,17 @@ export interface Config {
   waitlistHoldMinutes: number;
   /** Waitlist: longest pause between passes that expire offers and send their events (also woken by changes). */
   waitlistPollMs: number;
+  /** Video visits: joinable from this long before startsAt until this long after endsAt. */
+  visitOpensBeforeMinutes: number;
+  visitClosesAfterMinutes: number;
+  /** STUN/TURN URLs handed to visit participants; TURN ones get credentials from turnSecret. */
+  iceServers: string[];
+  /** coturn's static-auth-secret (use-auth-secret): TURN credentials are an HMAC of it. */
+  turnSecret: string | null;
+  /** TURN credentials expire this long after they are handed out, never before the visit closes. */
+  turnCredentialTtlSeconds: number;
+  /** Visit presence: each instance refreshes its participants this often; 3 missed beats mean gone. */
+  visitHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -121,6 +132,23 @@ function minutesList(env: Env, name: string, def: number[]): number[] {
   if (!parts.every((x) => /^\d+$/.test(x))) throw new ConfigError(`${name} must be a comma-separated list of minutes, got "${raw}"`);
   const list = [...new Set(parts.map(Number))].sort((a, b) => b - a);
   if (list.some((n) => n < 1 || n > 43_200)) throw new ConfigError(`${name} entries must be between 1 and 43200`);
+  return list;
+}
+
+/** `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`, `stuns:`/`turns:` likewise (RFC 7064, 7065). */
+const ICE_URL = /^(stuns?|turns?):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
+
+function iceServers(env: Env): string[] {
+  const list = (env.ICE_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const u of list) {
+    const m = ICE_URL.exec(u);
+    if (!m) throw new ConfigError(`ICE_SERVERS: "${u}" is not a stun:, stuns:, turn: or turns: URL (host[:port][?transport=udp|tcp])`);
+    if (m[4] && m[1].startsWith('stun')) throw new ConfigError(`ICE_SERVERS: "${u}": only TURN URLs take ?transport=`);
+    if (m[3] && Number(m[3].slice(1)) > 65535) throw new ConfigError(`ICE_SERVERS: "${u}" has an invalid port`);
+  }
+  if (list.some((u) => u.startsWith('turn')) && !env.TURN_SECRET) {
+    throw new ConfigError('TURN_SECRET is required when ICE_SERVERS lists a turn: or turns: URL');
+  }
   return list;
 }
 
@@ -193,6 +221,12 @@ export function loadConfig(env: Env = process.env): Config {
     reminderPollMs: int(env, 'REMINDER_POLL_MS', 30_000, 10, 3_600_000),
     waitlistHoldMinutes: int(env, 'WAITLIST_HOLD_MINUTES', 15, 1, 1440),
     waitlistPollMs: int(env, 'WAITLIST_POLL_MS', 1000, 10, 600_000),
+    visitOpensBeforeMinutes: int(env, 'VISIT_OPENS_BEFORE_MINUTES', 10, 0, 1440),
+    visitClosesAfterMinutes: int(env, 'VISIT_CLOSES_AFTER_MINUTES', 30, 0, 1440),
+    iceServers: iceServers(env),
+    turnSecret: env.TURN_SECRET || null,
+    turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 3600, 60, 86400),
+    visitHeartbeatMs: int(env, 'VISIT_HEARTBEAT_MS', 15_000, 50, 600_000),
   };
 }
 

@@ -5,6 +5,7 @@ import type { MailWorker } from './mail.ts';
 import type { Passwords } from './passwords.ts';
 import type { RealtimeBus } from './realtime.ts';
 import type { AccessTokens } from './tokens.ts';
+import type { ClientFrames } from './websocket.ts';
 
 /** Shared plumbing handed to every module: `app.platform`. */
 export interface Platform {
@@ -16,4 +17,6 @@ export interface Platform {
   passwords: Passwords;
   tokens: AccessTokens;
   bus: RealtimeBus;
+  /** Handlers of client WebSocket frames that modules register (e.g. video-visit signalling). */
+  frames: ClientFrames;
 }

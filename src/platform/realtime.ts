@@ -9,24 +9,37 @@ export interface RealtimeEvent {
   [key: string]: unknown;
 }
 
+/**
+ * Narrows a delivery to some connections of the addressed users (the WebSocket hub's connection ids),
+ * e.g. a video-visit signal for the one socket that joined the visit, not every tab of that user.
+ */
+export interface DeliveryTarget {
+  connectionIds?: string[];
+}
+
+export type EventListener = (userIds: string[], event: RealtimeEvent, target?: DeliveryTarget) => void;
+
 /** Delivers an event to every connection of the given users, on whichever instance they are. */
 export interface RealtimeBus {
-  publish(userIds: string[], event: RealtimeEvent): Promise<void>;
+  /** This process's id: names its connections in shared state (e.g. video-visit presence). */
+  readonly instanceId: string;
+  publish(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void>;
   /** Local delivery hook: the WebSocket hub listens here for events addressed to its users. */
-  onEvent(listener: (userIds: string[], event: RealtimeEvent) => void): () => void;
+  onEvent(listener: EventListener): () => void;
   close(): Promise<void>;
 }
 
 /** One process (embedded engine): events go straight to local listeners. */
 export class InProcessBus implements RealtimeBus {
+  readonly instanceId: string = randomUUID();
   protected readonly emitter = new EventEmitter().setMaxListeners(0);
-  async publish(userIds: string[], event: RealtimeEvent): Promise<void> {
-    this.deliver(userIds, event);
+  async publish(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void> {
+    this.deliver(userIds, event, target);
   }
-  protected deliver(userIds: string[], event: RealtimeEvent): void {
-    this.emitter.emit('event', userIds, event);
+  protected deliver(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): void {
+    this.emitter.emit('event', userIds, event, target);
   }
-  onEvent(listener: (userIds: string[], event: RealtimeEvent) => void): () => void {
+  onEvent(listener: EventListener): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
   }
@@ -45,7 +58,9 @@ interface Envelope {
   o: string;
   u?: string[];
   e?: RealtimeEvent;
-  /** Id of a row in realtime_events holding {u, e} when the event is too large to inline. */
+  /** Connection ids the delivery is narrowed to (DeliveryTarget). */
+  c?: string[];
+  /** Id of a row in realtime_events holding {u, e, c} when the event is too large to inline. */
   r?: number;
 }
 
@@ -57,13 +72,13 @@ interface Envelope {
  * reach that instance's sockets (clients resynchronise by fetching history when they reconnect).
  */
 export class PgNotifyBus extends InProcessBus {
-  readonly instanceId = randomUUID();
   private client: pg.Client | null = null;
   private closed = false;
   private retryMs = 100;
   private retryTimer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private ready: Promise<void> | null = null;
+  private inbound: Promise<void> = Promise.resolve();
 
   constructor(private readonly database: Database, private readonly url: string, private readonly log: Logger) {
     super();
@@ -88,7 +103,9 @@ export class PgNotifyBus extends InProcessBus {
   private connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, keepAlive: true, connectionTimeoutMillis: 3000 });
     client.on('notification', (n) => {
-      if (n.channel === CHANNEL && n.payload) void this.onNotification(n.payload);
+      // One after the other: an event stored by reference must not be overtaken by the inline events
+      // published after it (a video-visit offer before its ICE candidates).
+      if (n.channel === CHANNEL && n.payload) this.inbound = this.inbound.then(() => this.onNotification(n.payload!));
     });
     const lost = (why: string) => {
       if (this.client !== client) return;
@@ -128,21 +145,22 @@ export class PgNotifyBus extends InProcessBus {
   }
 
   /** Never throws: the change the event reports is already committed; a lost fan-out is only logged. */
-  override async publish(userIds: string[], event: RealtimeEvent): Promise<void> {
-    this.deliver(userIds, event);
+  override async publish(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void> {
+    this.deliver(userIds, event, target);
     try {
-      await this.notify(userIds, event);
+      await this.notify(userIds, event, target);
     } catch (err) {
       this.log.warn({ err: (err as Error).message, type: event.type }, 'realtime NOTIFY failed; other instances miss this event');
     }
   }
 
-  private async notify(userIds: string[], event: RealtimeEvent): Promise<void> {
-    let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event } satisfies Envelope);
+  private async notify(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void> {
+    const c = target?.connectionIds;
+    let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope);
     if (Buffer.byteLength(payload) > MAX_INLINE_BYTES) {
       const { rows } = await this.database.pool!.query<{ id: string }>(
         'INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id',
-        [JSON.stringify({ u: userIds, e: event })],
+        [JSON.stringify({ u: userIds, e: event, c })],
       );
       payload = JSON.stringify({ o: this.instanceId, r: Number(rows[0].id) } satisfies Envelope);
     }
@@ -153,12 +171,12 @@ export class PgNotifyBus extends InProcessBus {
     try {
       const env = JSON.parse(payload) as Envelope;
       if (env.o === this.instanceId) return;
-      if (env.u && env.e) return this.deliver(env.u, env.e);
+      if (env.u && env.e) return this.deliver(env.u, env.e, env.c ? { connectionIds: env.c } : undefined);
       if (typeof env.r === 'number') {
         const { rows } = await this.database.pool!.query<{ payload: string }>('SELECT payload FROM realtime_events WHERE id = $1', [env.r]);
         if (!rows[0]) return;
-        const stored = JSON.parse(rows[0].payload) as { u: string[]; e: RealtimeEvent };
-        this.deliver(stored.u, stored.e);
+        const stored = JSON.parse(rows[0].payload) as { u: string[]; e: RealtimeEvent; c?: string[] };
+        this.deliver(stored.u, stored.e, stored.c ? { connectionIds: stored.c } : undefined);
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'dropped an unreadable realtime notification');

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { AppError } from './errors.ts';
-import { resolveActor, type Actor } from './guards.ts';
+import { resolveActor, type Actor, type RequestMeta } from './guards.ts';
 import { problems } from './http.ts';
 import type { Platform } from './platform.ts';
-import type { RealtimeEvent } from './realtime.ts';
+import type { DeliveryTarget, RealtimeEvent } from './realtime.ts';
 import { wsConnections } from './metrics.ts';
 
 /** Close codes (4000–4999 are the application's): clients should not reconnect blindly on 4401/4403. */
@@ -21,12 +22,74 @@ export const WS_CLOSE = {
   TOO_MANY_CONNECTIONS: 4429,
   /** Server shutting down: reconnect (to another instance). */
   GOING_AWAY: 1001,
+  /** The client sent frames faster than they could be handled (MAX_PENDING_FRAMES waiting). */
+  POLICY_VIOLATION: 1008,
 } as const;
 
+/** What a module's frame handler sees of one authenticated socket. */
+export interface ClientConnection {
+  /** Unique across instances: a DeliveryTarget names this socket alone. */
+  readonly id: string;
+  readonly actor: Actor;
+  /** The caller, client address and the upgrade request's id, for the audit trail. */
+  readonly meta: RequestMeta & { actor: Actor };
+  /** Sends to this socket alone; a no-op once it has closed. */
+  send(frame: RealtimeEvent): void;
+  isOpen(): boolean;
+}
+
+export interface ClientFrame {
+  type: string;
+  [key: string]: unknown;
+}
+
+export type ClientFrameHandler = (conn: ClientConnection, frame: ClientFrame) => void | Promise<void>;
+export type DisconnectHandler = (conn: ClientConnection) => void | Promise<void>;
+
+/**
+ * Client-frame handlers that modules register (the platform imports no module): the hub hands each
+ * authenticated frame whose `type` has a handler to it. One connection's frames and its disconnect
+ * run one after the other, in arrival order, so e.g. a join completes before the signals that follow
+ * it and before the cleanup of a socket that closed meanwhile.
+ */
+export class ClientFrames {
+  private readonly handlers = new Map<string, ClientFrameHandler>();
+  private readonly disconnects: DisconnectHandler[] = [];
+
+  /** Registers the one handler of a frame type, e.g. `visit.join`; `auth` and `ping` are the hub's own. */
+  handle(type: string, handler: ClientFrameHandler): void {
+    if (type === 'auth' || type === 'ping' || this.handlers.has(type)) throw new Error(`client frame type ${type} is already handled`);
+    this.handlers.set(type, handler);
+  }
+
+  /** Runs when an authenticated socket closes, after its pending frames. */
+  onDisconnect(handler: DisconnectHandler): void {
+    this.disconnects.push(handler);
+  }
+
+  handlerFor(type: unknown): ClientFrameHandler | undefined {
+    return typeof type === 'string' ? this.handlers.get(type) : undefined;
+  }
+
+  disconnectHandlers(): readonly DisconnectHandler[] {
+    return this.disconnects;
+  }
+}
+
+/** A client that keeps sending while earlier frames still wait for the database is cut off (1008). */
+const MAX_PENDING_FRAMES = 128;
+
 interface Conn {
+  id: string;
   socket: WebSocket;
   actor: Actor | null;
   alive: boolean;
+  ip: string;
+  requestId: string;
+  /** Tail of this connection's handler chain, and how many frames wait on it. */
+  chain: Promise<void>;
+  pending: number;
+  view: ClientConnection | null;
 }
 
 /** Every authenticated socket of this instance, by user; delivers bus events to the addressed users. */
@@ -39,7 +102,7 @@ export class Hub {
   constructor(private readonly p: Platform) {}
 
   start(): void {
-    this.unsubscribe = this.p.bus.onEvent((userIds, event) => this.deliver(userIds, event));
+    this.unsubscribe = this.p.bus.onEvent((userIds, event, target) => this.deliver(userIds, event, target));
     this.heartbeat = setInterval(() => void this.beat(), this.p.config.wsHeartbeatMs);
     this.heartbeat.unref();
   }
@@ -54,28 +117,33 @@ export class Hub {
     return userId ? this.byUser.get(userId)?.size ?? 0 : this.all.size;
   }
 
-  private deliver(userIds: string[], event: RealtimeEvent): void {
+  private deliver(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): void {
     let frame: string | null = null;
+    const only = target?.connectionIds ? new Set(target.connectionIds) : null;
     for (const id of new Set(userIds)) {
       const conns = this.byUser.get(id);
       if (!conns) continue;
-      frame ??= JSON.stringify(event);
-      for (const c of conns) if (c.socket.readyState === c.socket.OPEN) c.socket.send(frame);
+      for (const c of conns) {
+        if (only && !only.has(c.id)) continue;
+        frame ??= JSON.stringify(event);
+        if (c.socket.readyState === c.socket.OPEN) c.socket.send(frame);
+      }
     }
   }
 
   /** Runs for each upgraded socket: waits for the auth frame, then registers it under its user. */
-  accept(socket: WebSocket, log: FastifyRequest['log']): void {
-    const conn: Conn = { socket, actor: null, alive: true };
+  accept(socket: WebSocket, req: FastifyRequest): void {
+    const log = req.log;
+    const conn: Conn = { id: randomUUID(), socket, actor: null, alive: true, ip: req.ip, requestId: String(req.id), chain: Promise.resolve(), pending: 0, view: null };
     this.all.add(conn);
     wsConnections.inc();
     socket.on('pong', () => { conn.alive = true; });
-    socket.on('close', () => this.remove(conn));
+    socket.on('close', () => this.remove(conn, log));
     socket.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
     const timer = setTimeout(() => socket.close(WS_CLOSE.AUTH_TIMEOUT, 'auth frame not received in time'), this.p.config.wsAuthTimeoutMs);
     let authStarted = false;
     socket.on('message', (data, isBinary) => {
-      if (conn.actor) return this.onClientFrame(conn, data.toString(), isBinary);
+      if (conn.actor) return this.onClientFrame(conn, data.toString(), isBinary, log);
       if (authStarted) return; // frames sent while the token is being checked are ignored
       authStarted = true;
       clearTimeout(timer);
@@ -114,22 +182,56 @@ export class Hub {
     conn.socket.send(JSON.stringify({ type: 'ready', userId: actor.userId, heartbeatMs: this.p.config.wsHeartbeatMs }));
   }
 
-  /** After auth, clients may send `{"type":"ping"}` (answered with pong); other frames are ignored. */
-  private onClientFrame(conn: Conn, text: string, isBinary: boolean): void {
+  /**
+   * After auth, clients may send `{"type":"ping"}` (answered with pong) and the frame types modules
+   * registered (ClientFrames); other frames are ignored.
+   */
+  private onClientFrame(conn: Conn, text: string, isBinary: boolean, log: FastifyRequest['log']): void {
     if (isBinary) return;
+    let frame: ClientFrame;
     try {
-      if ((JSON.parse(text) as { type?: unknown })?.type === 'ping') conn.socket.send('{"type":"pong"}');
+      frame = JSON.parse(text) as ClientFrame;
     } catch {
-      // ignored
+      return;
     }
+    if (!frame || typeof frame !== 'object' || Array.isArray(frame)) return;
+    if (frame.type === 'ping') return conn.socket.send('{"type":"pong"}');
+    const handler = this.p.frames.handlerFor(frame.type);
+    if (!handler) return;
+    if (conn.pending >= MAX_PENDING_FRAMES) return conn.socket.close(WS_CLOSE.POLICY_VIOLATION, 'too many frames pending');
+    this.enqueue(conn, log, () => handler(this.viewOf(conn), frame));
   }
 
-  private remove(conn: Conn): void {
+  private enqueue(conn: Conn, log: FastifyRequest['log'], work: () => void | Promise<void>): void {
+    conn.pending++;
+    conn.chain = conn.chain
+      .then(work)
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'websocket frame handler failed'))
+      .finally(() => { conn.pending--; });
+  }
+
+  private viewOf(conn: Conn): ClientConnection {
+    const actor = conn.actor!;
+    conn.view ??= {
+      id: conn.id,
+      actor,
+      meta: { actor, ip: conn.ip, requestId: conn.requestId },
+      send: (frame) => {
+        if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(frame));
+      },
+      isOpen: () => conn.socket.readyState === conn.socket.OPEN,
+    };
+    return conn.view;
+  }
+
+  private remove(conn: Conn, log: FastifyRequest['log']): void {
     if (this.all.delete(conn)) wsConnections.dec();
     if (!conn.actor) return;
     const conns = this.byUser.get(conn.actor.userId);
     conns?.delete(conn);
     if (conns && conns.size === 0) this.byUser.delete(conn.actor.userId);
+    const view = this.viewOf(conn);
+    for (const handler of this.p.frames.disconnectHandlers()) this.enqueue(conn, log, () => handler(view));
   }
 
   /**
@@ -171,9 +273,12 @@ const DESCRIPTION = [
   'and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance.',
   'Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends);',
   '4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than',
-  'WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown.',
+  'WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown;',
+  `1008 more than ${MAX_PENDING_FRAMES} frames sent while earlier ones still wait to be handled.`,
   'The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`.',
   'Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400.',
+  'Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`,',
+  '`visit.peer-left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit.',
 ].join(' ');
 
 /** GET /ws: the real-time endpoint (mounted under /api/v1). */
@@ -197,6 +302,6 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
     handler: async () => {
       throw new AppError('VALIDATION_FAILED', 'This endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)');
     },
-    wsHandler: (socket, req) => hub.accept(socket, req.log),
+    wsHandler: (socket, req) => hub.accept(socket, req),
   });
 }

@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { bearerSecurity, problems } from '../../platform/http.ts';
+import { actorOf } from '../../platform/guards.ts';
+import * as visits from './service.ts';
+import { SIGNAL_BURST, SIGNAL_MAX_BYTES, SIGNALS_PER_SECOND, VisitSignalling } from './signalling.ts';
+import { VisitParams, VisitSchema } from './schemas.ts';
+
+const DESCRIPTION = [
+  'Its patient and its doctor only (anyone else, admins included, 404). A CONFIRMED appointment of a verified doctor',
+  'can be joined from `opensAt` (startsAt − VISIT_OPENS_BEFORE_MINUTES, default 10) until just before `closesAt`',
+  '(endsAt + VISIT_CLOSES_AFTER_MINUTES, default 30); otherwise 409 VISIT_NOT_OPEN. A doctor whose credentials are not',
+  'verified gets 403 DOCTOR_NOT_VERIFIED. TURN credentials (coturn shared-secret scheme) are fresh on every call.',
+  '\n\nSignalling runs on the WebSocket (GET /ws), after its auth frame. Client frames:',
+  '`{"type":"visit.join","appointmentId"}`, `{"type":"visit.signal","appointmentId","data":{…}}` (an SDP description or',
+  `ICE candidate, at most ${SIGNAL_MAX_BYTES} bytes of JSON, ${SIGNAL_BURST} at once and ${SIGNALS_PER_SECOND} per second),`,
+  '`{"type":"visit.leave","appointmentId"}`. Server frames: `visit.joined {appointmentId, peerPresent}` (to the joiner),',
+  '`visit.peer-joined {appointmentId, peer}` (to both participants whenever both are in: the joiner about the other and the',
+  'other about the joiner), `visit.signal {appointmentId, from, data}` (data relayed untouched, only to the socket with which',
+  'the other participant joined), `visit.peer-left {appointmentId, peerId, reason: left|disconnected}`, `visit.left {appointmentId}`',
+  '(to the leaver) and `visit.error {appointmentId, code, detail}` with code VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED,',
+  'VISIT_NOT_OPEN (also when the visit closes or the appointment is no longer confirmed during the call), NOT_JOINED,',
+  'PEER_ABSENT, RATE_LIMITED or REPLACED (the same user joined from another socket, e.g. after a reload: this one is out).',
+  'The doctor makes the offer when `visit.peer-joined` arrives. Joins and departures are audited (visit.join, visit.leave).',
+].join(' ');
+
+export default async function visitRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const p = app.platform;
+  const signalling = new VisitSignalling(p);
+  signalling.register();
+  signalling.start();
+  app.addHook('onClose', async () => {
+    await signalling.stop().catch((err: Error) => p.log.warn({ err: err.message }, 'visit presence not cleared at shutdown'));
+  });
+
+  app.get('/appointments/:id/visit', {
+    onRequest: app.guard({ verifiedDoctor: true }),
+    schema: {
+      tags: ['visits'],
+      summary: 'Join information of the appointment\'s video visit',
+      description: DESCRIPTION,
+      security: bearerSecurity,
+      params: VisitParams,
+      response: { 200: VisitSchema, ...problems(400, 401, 403, 404, 409) },
+    },
+  }, async (req, reply) => {
+    const visit = await visits.getVisit(p, actorOf(req), req.params.id);
+    // Short-lived TURN credentials must not sit in a shared cache.
+    return reply.header('cache-control', 'private, no-store').send(visit);
+  });
+}

@@ -1,0 +1,27 @@
+import { Type, type Static } from 'typebox';
+import { IdParams, Timestamp, Uuid } from '../../platform/schema.ts';
+
+export const VisitParams = IdParams('id');
+
+export const IceServerSchema = Type.Object({
+  urls: Type.Array(Type.String(), { description: 'stun:, stuns:, turn: or turns: URLs' }),
+  username: Type.Optional(Type.String({ description: 'TURN only: `<expiry unix time>:<user id>` (coturn shared-secret scheme)' })),
+  credential: Type.Optional(Type.String({ description: 'TURN only: short-lived, valid until the expiry in the username' })),
+});
+
+export const ParticipantSchema = Type.Object({
+  id: Uuid(),
+  firstname: Type.String(),
+  lastname: Type.String(),
+  role: Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR')]),
+});
+
+export const VisitSchema = Type.Object({
+  appointmentId: Uuid(),
+  opensAt: Timestamp('From here on the visit can be joined (startsAt minus VISIT_OPENS_BEFORE_MINUTES)'),
+  closesAt: Timestamp('Joinable until just before this instant (endsAt plus VISIT_CLOSES_AFTER_MINUTES)'),
+  iceServers: Type.Array(IceServerSchema, { description: 'Pass as RTCPeerConnection `iceServers`; empty when none are configured (host candidates only, one network)' }),
+  peer: ParticipantSchema,
+  peerPresent: Type.Boolean({ description: 'The other participant has joined over the WebSocket right now' }),
+});
+export type Visit = Static<typeof VisitSchema>;
