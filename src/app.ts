@@ -16,6 +16,7 @@ import type { Platform } from './platform/platform.ts';
 import { healthRoutes } from './platform/health.ts';
 import { registerRateLimit } from './platform/rate-limit.ts';
 import { registerMetrics } from './platform/metrics.ts';
+import { refineOpenApi } from './platform/openapi.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
 
 declare module 'fastify' {
@@ -49,6 +50,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     frameworkErrors,
+    // Plugins (swagger-ui reads its assets) may take more than the default 10 s on a saturated machine.
+    pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -91,12 +94,15 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
           'Lists are keyset-paginated (`limit`, `cursor` → `{items, nextCursor}`). ' +
           'A patient\'s and a doctor\'s id equal their user id.',
       },
-      servers: [{ url: config.publicUrl }],
+      // Relative: the document describes the server that serves it, whatever PUBLIC_URL (the base of
+      // links in mails) says.
+      servers: [{ url: '/' }],
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (doc) => refineOpenApi((doc as { openapiObject: Record<string, any> }).openapiObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

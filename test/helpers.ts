@@ -67,7 +67,7 @@ class Mailbox {
   }
 
   /** Waits for a mail to this address whose subject matches; returns the newest such mail. */
-  async waitFor(to: string, subject: RegExp, timeoutMs = 10_000): Promise<Mail> {
+  async waitFor(to: string, subject: RegExp, timeoutMs = 60_000): Promise<Mail> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.mails.filter((m) => m.to === to.toLowerCase() && subject.test(m.subject));

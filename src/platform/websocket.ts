@@ -137,14 +137,19 @@ export class Hub {
    * was revoked or whose account was suspended since they authenticated (one query per beat for all).
    */
   private async beat(): Promise<void> {
+    const silent: Conn[] = [];
     for (const c of this.all) {
       if (!c.alive) {
-        c.socket.terminate();
+        silent.push(c);
         continue;
       }
       c.alive = false;
       c.socket.ping();
     }
+    // A beat that runs late (the event loop was busy) runs before that loop turn reads the sockets, so a
+    // pong may already be waiting unread: decide after the reads (setImmediate runs after the I/O phase),
+    // or a busy server would drop live clients (and a revoked one would see 1006 instead of 4401).
+    if (silent.length) setImmediate(() => { for (const c of silent) if (!c.alive) c.socket.terminate(); });
     const sessions = [...this.all].filter((c) => c.actor).map((c) => c.actor!.sessionId);
     if (!sessions.length) return;
     try {
@@ -193,7 +198,7 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     method: 'GET',
     url: '/ws',
-    schema: { tags: ['realtime'], summary: 'Real-time events over a WebSocket', description: DESCRIPTION, response: problems(400) },
+    schema: { operationId: 'openRealtimeSocket', tags: ['realtime'], summary: 'Real-time events over a WebSocket', description: DESCRIPTION, response: problems(400) },
     handler: async () => {
       throw new AppError('VALIDATION_FAILED', 'This endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)');
     },

@@ -19,19 +19,19 @@ export default async function authRoutes(fastify: FastifyInstance) {
   const p = app.platform;
 
   app.post('/auth/register/patient', {
-    schema: { tags, summary: 'Register a patient; sends a verification mail', body: RegisterPatientBody, response: { 201: RegisteredPatient, ...problems(400, 409) } },
+    schema: { operationId: 'registerPatient', tags, summary: 'Register a patient; sends a verification mail', body: RegisterPatientBody, response: { 201: RegisteredPatient, ...problems(400, 409) } },
   }, async (req, reply) => reply.code(201).send(await auth.registerPatient(p, metaOf(req), req.body)));
 
   app.post('/auth/register/doctor', {
-    schema: { tags, summary: 'Register a doctor (verification PENDING); sends a verification mail', body: RegisterDoctorBody, response: { 201: RegisteredDoctor, ...problems(400, 409) } },
+    schema: { operationId: 'registerDoctor', tags, summary: 'Register a doctor (verification PENDING); sends a verification mail', body: RegisterDoctorBody, response: { 201: RegisteredDoctor, ...problems(400, 409) } },
   }, async (req, reply) => reply.code(201).send(await auth.registerDoctor(p, metaOf(req), req.body)));
 
   app.post('/auth/verify-email', {
-    schema: { tags, summary: 'Verify an email address with the token from the mail', body: TokenBody, response: { 200: UserEnvelope, ...problems(400, 401) } },
+    schema: { operationId: 'verifyEmail', tags, summary: 'Verify an email address with the token from the mail', body: TokenBody, response: { 200: UserEnvelope, ...problems(400, 401) } },
   }, async (req) => auth.verifyEmail(p, metaOf(req), req.body.token));
 
   app.post('/auth/resend-verification', {
-    schema: { tags, summary: 'Send the verification mail again (at most once a minute)', body: EmailBody, response: { 202: Accepted, ...problems(400) } },
+    schema: { operationId: 'resendVerification', tags, summary: 'Send the verification mail again (at most once a minute)', body: EmailBody, response: { 202: Accepted, ...problems(400) } },
   }, async (req, reply) => {
     await auth.resendVerification(p, metaOf(req), req.body.email);
     return reply.code(202).send(null);
@@ -39,6 +39,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
 
   app.post('/auth/login', {
     schema: {
+      operationId: 'login',
       tags,
       summary: 'Log in with username or email',
       description: 'After 5 failures on one account within 15 minutes, attempts answer 429 with Retry-After until the window passes.',
@@ -48,25 +49,25 @@ export default async function authRoutes(fastify: FastifyInstance) {
   }, async (req) => auth.login(p, metaOf(req), req.body.login, req.body.password));
 
   app.post('/auth/refresh', {
-    schema: { tags, summary: 'Rotate a refresh token; a replayed one revokes its session', body: RefreshBody, response: { 200: TokenPair, ...problems(400, 401, 403) } },
+    schema: { operationId: 'refreshTokens', tags, summary: 'Rotate a refresh token; a replayed one revokes its session', body: RefreshBody, response: { 200: TokenPair, ...problems(400, 401, 403) } },
   }, async (req) => auth.refresh(p, metaOf(req), req.body.refreshToken));
 
   app.post('/auth/logout', {
-    schema: { tags, summary: 'Revoke the session of this refresh token (idempotent)', body: RefreshBody, response: { 204: NoContent, ...problems(400) } },
+    schema: { operationId: 'logout', tags, summary: 'Revoke the session of this refresh token (idempotent)', body: RefreshBody, response: { 204: NoContent, ...problems(400) } },
   }, async (req, reply) => {
     await auth.logout(p, metaOf(req), req.body.refreshToken);
     return reply.code(204).send(null);
   });
 
   app.post('/auth/forgot-password', {
-    schema: { tags, summary: 'Send a password reset mail', body: EmailBody, response: { 202: Accepted, ...problems(400) } },
+    schema: { operationId: 'forgotPassword', tags, summary: 'Send a password reset mail', body: EmailBody, response: { 202: Accepted, ...problems(400) } },
   }, async (req, reply) => {
     await auth.forgotPassword(p, metaOf(req), req.body.email);
     return reply.code(202).send(null);
   });
 
   app.post('/auth/reset-password', {
-    schema: { tags, summary: 'Set a new password with the token from the mail; revokes every session', body: ResetPasswordBody, response: { 204: NoContent, ...problems(400, 401) } },
+    schema: { operationId: 'resetPassword', tags, summary: 'Set a new password with the token from the mail; revokes every session', body: ResetPasswordBody, response: { 204: NoContent, ...problems(400, 401) } },
   }, async (req, reply) => {
     await auth.resetPassword(p, metaOf(req), req.body.token, req.body.password);
     return reply.code(204).send(null);
@@ -75,6 +76,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post('/auth/change-password', {
     onRequest: app.guard(),
     schema: {
+      operationId: 'changePassword',
       tags,
       summary: 'Change the password; revokes every other session',
       description: 'A wrong current password answers 401 INVALID_CREDENTIALS and counts toward the login throttle.',
@@ -89,6 +91,6 @@ export default async function authRoutes(fastify: FastifyInstance) {
 
   app.get('/me', {
     onRequest: app.guard(),
-    schema: { tags, summary: 'The caller with their patient or doctor profile', security: bearer, response: { 200: MeResponse, ...problems(401, 403) } },
+    schema: { operationId: 'getMe', tags, summary: 'The caller with their patient or doctor profile', security: bearer, response: { 200: MeResponse, ...problems(401, 403) } },
   }, async (req) => auth.me(p, actorOf(req)));
 }
