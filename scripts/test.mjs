@@ -2,7 +2,7 @@
 // whose runner has no glob support. Extra arguments are passed on (e.g. a file list).
 //   TEST_DATABASE_URL  run against that PostgreSQL server (and include *.server.test.ts)
 //   TEST_CONCURRENCY   test files run at once (default 2)
-//   TEST_COVERAGE=0    skip the coverage summary
+//   TEST_COVERAGE=0    skip the coverage summary (c8)
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,10 +47,14 @@ function prepareTemplate(scratch) {
   return { TELECARE_TEST_PGLITE_TEMPLATE: file };
 }
 
-/** Node's own coverage of src/ (V8, mapped back to the .ts sources), printed after the tests. */
-function coverageArgs() {
-  if (process.env.TEST_COVERAGE === '0') return [];
-  return ['--experimental-test-coverage'];
+/**
+ * Coverage of src/ through c8 (V8 coverage of every test process, mapped back to the .ts sources), printed
+ * as a summary after the tests. Node 20's own --experimental-test-coverage fails to merge several files.
+ */
+function withCoverage(args) {
+  if (process.env.TEST_COVERAGE === '0') return args;
+  const c8 = join('node_modules', 'c8', 'bin', 'c8.js');
+  return [c8, '--reporter=text-summary', '--include=src/**', '--exclude=**/*.test.ts', '--exclude-after-remap', process.execPath, ...args];
 }
 
 const files = selectFiles(process.argv.slice(2));
@@ -61,16 +65,15 @@ try {
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
   const r = spawnSync(
     process.execPath,
-    [
+    withCoverage([
       '--import',
       'tsx',
       '--test',
       '--test-reporter=spec',
       `--test-concurrency=${concurrency}`,
       '--test-timeout=300000',
-      ...coverageArgs(),
       ...files,
-    ],
+    ]),
     { stdio: 'inherit', env },
   );
   status = r.status ?? 1;

@@ -387,7 +387,7 @@ export async function openWs(t: TestApp): Promise<WsClient> {
     ws.once('open', () => resolve());
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
   });
-  const next = (match: (frame: any) => boolean, timeoutMs = 5000) =>
+  const next = (match: (frame: any) => boolean, timeoutMs = 60_000) =>
     new Promise<any>((resolve, reject) => {
       const check = () => {
         const f = frames.find(match);
