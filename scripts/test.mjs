@@ -2,7 +2,7 @@
 // whose runner has no glob support. Extra arguments are passed on (e.g. a file list).
 //   TEST_DATABASE_URL  run against that PostgreSQL server (and include *.server.test.ts)
 //   TEST_CONCURRENCY   test files run at once (default 2)
-//   TEST_COVERAGE=0    skip the coverage summary
+//   TEST_COVERAGE=0    skip the coverage summary (c8)
 //   CHROMIUM_PATH      the Chromium that *.browser.test.ts drive (default /usr/bin/chromium)
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,10 +48,14 @@ function prepareTemplate(scratch) {
   return { TELECARE_TEST_PGLITE_TEMPLATE: file };
 }
 
-/** Node's own coverage of src/ (V8, mapped back to the .ts sources), printed after the tests. */
-function coverageArgs() {
-  if (process.env.TEST_COVERAGE === '0') return [];
-  return ['--experimental-test-coverage'];
+/**
+ * Coverage of src/ through c8 (V8 coverage of every test process, mapped back to the .ts sources), printed
+ * as a summary after the tests. Node 20's own --experimental-test-coverage fails to merge several files.
+ */
+function withCoverage(args) {
+  if (process.env.TEST_COVERAGE === '0') return args;
+  const c8 = join('node_modules', 'c8', 'bin', 'c8.js');
+  return [c8, '--reporter=text-summary', '--include=src/**', '--exclude=**/*.test.ts', '--exclude-after-remap', process.execPath, ...args];
 }
 
 const files = selectFiles(process.argv.slice(2));
@@ -76,9 +80,11 @@ let status = 1;
 try {
   const env = { ...process.env, NODE_ENV: 'test', CHROMIUM_PATH: chromium, ...prepareTemplate(scratch) };
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-  const run = (list, extra) =>
-    spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...list], { stdio: 'inherit', env }).status ?? 1;
-  status = plain.length ? run(plain, [`--test-concurrency=${concurrency}`, '--test-timeout=300000', ...coverageArgs()]) : 0;
+  const run = (list, extra, coverage = false) => {
+    const args = ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...list];
+    return spawnSync(process.execPath, coverage ? withCoverage(args) : args, { stdio: 'inherit', env }).status ?? 1;
+  };
+  status = plain.length ? run(plain, [`--test-concurrency=${concurrency}`, '--test-timeout=300000'], true) : 0;
   // Journeys drive a whole browser and several people each: one file at a time, with a longer deadline.
   if (browsers.length) status = run(browsers, ['--test-concurrency=1', '--test-timeout=900000']) || status;
   if (browserFiles.length && !browsers.length) console.log('browser tests NOT RUN (no Chromium): see above');

@@ -19,6 +19,7 @@ import { registerRateLimit } from './platform/rate-limit.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { serverTimeouts } from './platform/server-limits.ts';
 import { registerSecurityHeaders } from './platform/security-headers.ts';
+import { refineOpenApi } from './platform/openapi.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
 import { portalRoutes } from './platform/static.ts';
 
@@ -53,6 +54,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     frameworkErrors,
+    // Plugins (swagger-ui reads its assets) may take more than the default 10 s on a saturated machine.
+    pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false } },
     // Slow clients (item 3 of issue 11): a request must arrive whole within requestTimeoutMs, its headers
     // within headersTimeoutMs; idle keep-alive sockets close after keepAliveTimeoutMs (see README).
@@ -104,12 +107,15 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
           'Lists are keyset-paginated (`limit`, `cursor` → `{items, nextCursor}`). ' +
           'A patient\'s and a doctor\'s id equal their user id.',
       },
-      servers: [{ url: config.publicUrl }],
+      // Relative: the document describes the server that serves it, whatever PUBLIC_URL (the base of
+      // links in mails) says.
+      servers: [{ url: '/' }],
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (doc) => refineOpenApi((doc as { openapiObject: Record<string, any> }).openapiObject),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -70,7 +70,7 @@ class Mailbox {
   }
 
   /** Waits for a mail to this address whose subject matches; returns the newest such mail. */
-  async waitFor(to: string, subject: RegExp, timeoutMs = 10_000): Promise<Mail> {
+  async waitFor(to: string, subject: RegExp, timeoutMs = 60_000): Promise<Mail> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.mails.filter((m) => m.to === to.toLowerCase() && subject.test(m.subject));
@@ -392,7 +392,7 @@ export async function openWs(t: TestApp): Promise<WsClient> {
     ws.once('open', () => resolve());
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
   });
-  const next = (match: (frame: any) => boolean, timeoutMs = 5000) =>
+  const next = (match: (frame: any) => boolean, timeoutMs = 60_000) =>
     new Promise<any>((resolve, reject) => {
       const check = () => {
         const f = frames.find(match);

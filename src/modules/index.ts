@@ -17,6 +17,7 @@ import visitRoutes from './visits/routes.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
+import { AppointmentSchema } from './appointments/schemas.ts';
 
 export interface Module {
   /** Mount point under /api/v1. */
@@ -41,4 +42,11 @@ export const modules: Module[] = [
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */
-export const sharedSchemas: TSchema[] = [UserSchema, PatientSchema, DoctorPublicSchema, DoctorPrivateSchema, MessageSchema];
+export const sharedSchemas: TSchema[] = [
+  UserSchema,
+  PatientSchema,
+  DoctorPublicSchema,
+  DoctorPrivateSchema,
+  MessageSchema,
+  AppointmentSchema,
+];

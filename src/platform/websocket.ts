@@ -239,15 +239,23 @@ export class Hub {
    * was revoked or whose account was suspended since they authenticated (one query per beat for all).
    */
   private async beat(): Promise<void> {
+    const silent: Conn[] = [];
     for (const c of this.all) {
+      // A socket already closing (e.g. 4401 after its session ended) finishes its close handshake; a
+      // terminate now could drop the close frame before it is flushed and the client would see 1006.
+      if (c.socket.readyState !== c.socket.OPEN) continue;
       if (!c.alive) {
-        c.socket.terminate();
+        silent.push(c);
         continue;
       }
       c.alive = false;
       c.socket.ping();
     }
-    const sessions = [...this.all].filter((c) => c.actor).map((c) => c.actor!.sessionId);
+    // A beat that runs late (the event loop was busy) runs before that loop turn reads the sockets, so a
+    // pong may already be waiting unread: decide after the reads (setImmediate runs after the I/O phase),
+    // or a busy server would drop live clients (and a revoked one would see 1006 instead of 4401).
+    if (silent.length) setImmediate(() => { for (const c of silent) if (!c.alive) c.socket.terminate(); });
+    const sessions = [...this.all].filter((c) => c.actor && c.socket.readyState === c.socket.OPEN).map((c) => c.actor!.sessionId);
     if (!sessions.length) return;
     try {
       const rows = await this.p.database.rows<{ id: string; suspended: boolean }>(sql`
@@ -256,7 +264,7 @@ export class Hub {
           AND (s.revoked_at IS NOT NULL OR s.expires_at <= now() OR u.account_status = 'SUSPENDED')`);
       const ended = new Map(rows.map((r) => [r.id, r.suspended]));
       for (const c of this.all) {
-        if (!c.actor || !ended.has(c.actor.sessionId)) continue;
+        if (!c.actor || !ended.has(c.actor.sessionId) || c.socket.readyState !== c.socket.OPEN) continue;
         if (ended.get(c.actor.sessionId)) c.socket.close(WS_CLOSE.SUSPENDED, 'account suspended');
         else c.socket.close(WS_CLOSE.UNAUTHENTICATED, 'session ended');
       }
@@ -298,7 +306,7 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     method: 'GET',
     url: '/ws',
-    schema: { tags: ['realtime'], summary: 'Real-time events over a WebSocket', description: DESCRIPTION, response: problems(400) },
+    schema: { operationId: 'openRealtimeSocket', tags: ['realtime'], summary: 'Real-time events over a WebSocket', description: DESCRIPTION, response: problems(400) },
     handler: async () => {
       throw new AppError('VALIDATION_FAILED', 'This endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)');
     },

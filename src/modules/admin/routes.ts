@@ -18,6 +18,7 @@ export default async function adminRoutes(fastify: FastifyInstance) {
   app.get('/admin/users', {
     onRequest: onlyAdmins,
     schema: {
+      operationId: 'listUsers',
       tags,
       security,
       summary: 'List user accounts (admin)',
@@ -33,6 +34,7 @@ export default async function adminRoutes(fastify: FastifyInstance) {
   app.patch('/admin/users/:userId', {
     onRequest: onlyAdmins,
     schema: {
+      operationId: 'updateUserStatus',
       tags,
       security,
       summary: 'Suspend or reactivate an account (admin)',

@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as appointments from './service.ts';
-import { AppointmentIdParams, AppointmentListQuery, AppointmentSchema, BookBody, BookHeaders, CancelBody, RescheduleBody } from './schemas.ts';
+import { AppointmentIdParams, AppointmentListQuery, BookBody, BookHeaders, CancelBody, RescheduleBody } from './schemas.ts';
 
 const tags = ['appointments'];
 const security = bearerSecurity;
 const params = AppointmentIdParams;
+// One component in the OpenAPI document (registered in modules/index.ts), referenced by every operation.
+const AppointmentRef = Type.Ref('Appointment');
 
 export default async function appointmentRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -19,6 +22,7 @@ export default async function appointmentRoutes(fastify: FastifyInstance) {
   app.post('/appointments', {
     onRequest: app.guard({ roles: ['PATIENT'], verifiedEmail: true }),
     schema: {
+      operationId: 'bookAppointment',
       tags,
       summary: 'Book a free slot',
       description:
@@ -30,7 +34,7 @@ export default async function appointmentRoutes(fastify: FastifyInstance) {
       security,
       headers: BookHeaders,
       body: BookBody,
-      response: { 201: AppointmentSchema, ...problems(400, 401, 403, 404, 409, 422) },
+      response: { 201: AppointmentRef, ...problems(400, 401, 403, 404, 409, 422) },
     },
   }, async (req, reply) => {
     const r = await appointments.book(p, actorOf(req), req.body, req.headers['idempotency-key']);
@@ -41,23 +45,24 @@ export default async function appointmentRoutes(fastify: FastifyInstance) {
   app.get('/appointments', {
     onRequest: app.guard(),
     schema: {
+      operationId: 'listAppointments',
       tags,
       summary: 'The caller\'s appointments (admin: all), by start time',
       description: '`from` (inclusive) and `to` (exclusive) filter on startsAt.',
       security,
       querystring: AppointmentListQuery,
-      response: { 200: Page(AppointmentSchema), ...problems(400, 401, 403) },
+      response: { 200: Page(AppointmentRef), ...problems(400, 401, 403) },
     },
   }, async (req) => appointments.list(p, actorOf(req), req.query));
 
   app.get('/appointments/:id', {
     onRequest: app.guard(),
-    schema: { tags, summary: 'One appointment (its patient, its doctor, admin; others 404)', security, params, response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404) } },
+    schema: { operationId: 'getAppointment', tags, summary: 'One appointment (its patient, its doctor, admin; others 404)', security, params, response: { 200: AppointmentRef, ...problems(400, 401, 403, 404) } },
   }, async (req) => appointments.getOne(p, actorOf(req), req.params.id));
 
   app.post('/appointments/:id/confirm', {
     onRequest: app.guard({ roles: ['DOCTOR'], verifiedDoctor: true }),
-    schema: { tags, summary: 'PENDING → CONFIRMED (its doctor)', security, params, response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) } },
+    schema: { operationId: 'confirmAppointment', tags, summary: 'PENDING → CONFIRMED (its doctor)', security, params, response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) } },
   }, async (req) => appointments.confirm(p, actorOf(req), req.params.id));
 
   app.post('/appointments/:id/cancel', {
@@ -67,19 +72,21 @@ export default async function appointmentRoutes(fastify: FastifyInstance) {
       if (req.body === undefined) req.body = {};
     },
     schema: {
+      operationId: 'cancelAppointment',
       tags,
       summary: 'PENDING/CONFIRMED → CANCELLED (its patient or doctor, admin); frees the slot',
       description: 'The body is optional.',
       security,
       params,
       body: CancelBody,
-      response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) },
+      response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
     },
   }, async (req) => appointments.cancel(p, actorOf(req), req.params.id, req.body?.reason));
 
   app.post('/appointments/:id/reschedule', {
     onRequest: app.guard({ roles: ['PATIENT', 'DOCTOR'], verifiedEmail: true, verifiedDoctor: true }),
     schema: {
+      operationId: 'rescheduleAppointment',
       tags,
       summary: 'Move to another free slot of the same doctor, atomically',
       description:
@@ -88,17 +95,17 @@ export default async function appointmentRoutes(fastify: FastifyInstance) {
       security,
       params,
       body: RescheduleBody,
-      response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) },
+      response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
     },
   }, async (req) => appointments.reschedule(p, actorOf(req), req.params.id, req.body.startsAt));
 
   app.post('/appointments/:id/complete', {
     onRequest: doctorAction,
-    schema: { tags, summary: 'CONFIRMED → COMPLETED (its doctor, only after startsAt)', security, params, response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) } },
+    schema: { operationId: 'completeAppointment', tags, summary: 'CONFIRMED → COMPLETED (its doctor, only after startsAt)', security, params, response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) } },
   }, async (req) => appointments.complete(p, actorOf(req), req.params.id));
 
   app.post('/appointments/:id/no-show', {
     onRequest: doctorAction,
-    schema: { tags, summary: 'CONFIRMED → NO_SHOW (its doctor, only after startsAt)', security, params, response: { 200: AppointmentSchema, ...problems(400, 401, 403, 404, 409) } },
+    schema: { operationId: 'markAppointmentNoShow', tags, summary: 'CONFIRMED → NO_SHOW (its doctor, only after startsAt)', security, params, response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) } },
   }, async (req) => appointments.noShow(p, actorOf(req), req.params.id));
 }

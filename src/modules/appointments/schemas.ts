@@ -24,7 +24,7 @@ export const AppointmentSchema = Type.Object({
   updatedAt: Timestamp(),
   doctor: PersonSummary,
   patient: PersonSummary,
-});
+}, { $id: 'Appointment' });
 export type Appointment = Static<typeof AppointmentSchema>;
 
 export const AppointmentIdParams = IdParams('id');

@@ -15,6 +15,7 @@ export default async function auditRoutes(fastify: FastifyInstance) {
   app.get('/admin/audit-events', {
     onRequest: app.guard({ roles: ['ADMIN'] }),
     schema: {
+      operationId: 'listAuditEvents',
       tags: ['admin'],
       security,
       summary: 'Search the audit trail (admin)',
@@ -32,6 +33,7 @@ export default async function auditRoutes(fastify: FastifyInstance) {
   app.get('/patients/me/access-log', {
     onRequest: app.guard({ roles: ['PATIENT'] }),
     schema: {
+      operationId: 'getMyAccessLog',
       tags: ['patients'],
       security,
       summary: 'Who read or changed my records, and when',

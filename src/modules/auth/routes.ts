@@ -63,20 +63,20 @@ export default async function authRoutes(fastify: FastifyInstance) {
 
   app.post('/auth/register/patient', {
     onRequest: app.hashingRateLimit,
-    schema: { tags, summary: 'Register a patient; sends a verification mail', body: RegisterPatientBody, response: { 201: RegisteredPatient, ...problems(400, 409, 429, 503) } },
+    schema: { operationId: 'registerPatient', tags, summary: 'Register a patient; sends a verification mail', body: RegisterPatientBody, response: { 201: RegisteredPatient, ...problems(400, 409, 429, 503) } },
   }, async (req, reply) => reply.code(201).send(await auth.registerPatient(p, metaOf(req), req.body)));
 
   app.post('/auth/register/doctor', {
     onRequest: app.hashingRateLimit,
-    schema: { tags, summary: 'Register a doctor (verification PENDING); sends a verification mail', body: RegisterDoctorBody, response: { 201: RegisteredDoctor, ...problems(400, 409, 429, 503) } },
+    schema: { operationId: 'registerDoctor', tags, summary: 'Register a doctor (verification PENDING); sends a verification mail', body: RegisterDoctorBody, response: { 201: RegisteredDoctor, ...problems(400, 409, 429, 503) } },
   }, async (req, reply) => reply.code(201).send(await auth.registerDoctor(p, metaOf(req), req.body)));
 
   app.post('/auth/verify-email', {
-    schema: { tags, summary: 'Verify an email address with the token from the mail', body: TokenBody, response: { 200: UserEnvelope, ...problems(400, 401) } },
+    schema: { operationId: 'verifyEmail', tags, summary: 'Verify an email address with the token from the mail', body: TokenBody, response: { 200: UserEnvelope, ...problems(400, 401) } },
   }, async (req) => auth.verifyEmail(p, metaOf(req), req.body.token));
 
   app.post('/auth/resend-verification', {
-    schema: { tags, summary: 'Send the verification mail again (at most once a minute)', body: EmailBody, response: { 202: Accepted, ...problems(400) } },
+    schema: { operationId: 'resendVerification', tags, summary: 'Send the verification mail again (at most once a minute)', body: EmailBody, response: { 202: Accepted, ...problems(400) } },
   }, async (req, reply) => {
     await auth.resendVerification(p, metaOf(req), req.body.email);
     return reply.code(202).send(null);
@@ -85,6 +85,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post('/auth/login', {
     onRequest: app.hashingRateLimit,
     schema: {
+      operationId: 'login',
       tags,
       summary: 'Log in with username or email',
       description: 'After 5 failures on one account from one client address within 15 minutes, that address answers 429 with Retry-After for that account; after 50 on the account from anywhere, everyone does; one address gets at most 100 failures per window over all accounts.',
@@ -100,7 +101,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   });
 
   app.post('/auth/refresh', {
-    schema: { tags, summary: 'Rotate a refresh token; a replayed one revokes its session', description: browserModeNote, body: RefreshBody, response: { 200: TokenPair, ...problems(400, 401, 403) } },
+    schema: { operationId: 'refreshTokens', tags, summary: 'Rotate a refresh token; a replayed one revokes its session', description: browserModeNote, body: RefreshBody, response: { 200: TokenPair, ...problems(400, 401, 403) } },
   }, async (req, reply) => {
     if ('refreshToken' in req.body) return auth.refresh(p, metaOf(req), req.body.refreshToken);
     const token = cookieRefreshToken(req);
@@ -112,7 +113,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   });
 
   app.post('/auth/logout', {
-    schema: { tags, summary: 'Revoke the session of this refresh token (idempotent)', description: `${browserModeNote} Browser mode also clears both cookies.`, body: RefreshBody, response: { 204: NoContent, ...problems(400, 403) } },
+    schema: { operationId: 'logout', tags, summary: 'Revoke the session of this refresh token (idempotent)', description: `${browserModeNote} Browser mode also clears both cookies.`, body: RefreshBody, response: { 204: NoContent, ...problems(400, 403) } },
   }, async (req, reply) => {
     if ('refreshToken' in req.body) {
       await auth.logout(p, metaOf(req), req.body.refreshToken);
@@ -125,7 +126,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   });
 
   app.post('/auth/forgot-password', {
-    schema: { tags, summary: 'Send a password reset mail', body: EmailBody, response: { 202: Accepted, ...problems(400) } },
+    schema: { operationId: 'forgotPassword', tags, summary: 'Send a password reset mail', body: EmailBody, response: { 202: Accepted, ...problems(400) } },
   }, async (req, reply) => {
     await auth.forgotPassword(p, metaOf(req), req.body.email);
     return reply.code(202).send(null);
@@ -133,7 +134,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
 
   app.post('/auth/reset-password', {
     onRequest: app.hashingRateLimit,
-    schema: { tags, summary: 'Set a new password with the token from the mail; revokes every session', body: ResetPasswordBody, response: { 204: NoContent, ...problems(400, 401, 429, 503) } },
+    schema: { operationId: 'resetPassword', tags, summary: 'Set a new password with the token from the mail; revokes every session', body: ResetPasswordBody, response: { 204: NoContent, ...problems(400, 401, 429, 503) } },
   }, async (req, reply) => {
     await auth.resetPassword(p, metaOf(req), req.body.token, req.body.password);
     return reply.code(204).send(null);
@@ -142,6 +143,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post('/auth/change-password', {
     onRequest: app.guard(),
     schema: {
+      operationId: 'changePassword',
       tags,
       summary: 'Change the password; revokes every other session',
       description: 'A wrong current password answers 401 INVALID_CREDENTIALS and counts toward the login throttle.',
@@ -156,6 +158,6 @@ export default async function authRoutes(fastify: FastifyInstance) {
 
   app.get('/me', {
     onRequest: app.guard(),
-    schema: { tags, summary: 'The caller with their patient or doctor profile', security: bearer, response: { 200: MeResponse, ...problems(401, 403) } },
+    schema: { operationId: 'getMe', tags, summary: 'The caller with their patient or doctor profile', security: bearer, response: { 200: MeResponse, ...problems(401, 403) } },
   }, async (req) => auth.me(p, actorOf(req)));
 }

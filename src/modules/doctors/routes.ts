@@ -23,6 +23,7 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
 
   app.get('/doctors', {
     schema: {
+      operationId: 'listDoctors',
       tags,
       summary: 'Directory of bookable doctors',
       description: 'Only doctors whose credentials an admin verified and whose account is active. Ordered by last name, then first name, then id, and paged by that key: following `nextCursor` yields every matching doctor exactly once, even while doctors join or leave. `q` is a case-insensitive substring of the first, last or full name, the specialization or the bio (never spanning two of them); `specialization` is an exact, case-insensitive match.',
@@ -33,12 +34,13 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
 
   app.get('/doctors/me', {
     onRequest: doctorOnly,
-    schema: { tags, summary: 'The calling doctor\'s full profile', security, response: { 200: Type.Ref('DoctorPrivate'), ...problems(401, 403) } },
+    schema: { operationId: 'getMyDoctorProfile', tags, summary: 'The calling doctor\'s full profile', security, response: { 200: Type.Ref('DoctorPrivate'), ...problems(401, 403) } },
   }, async (req) => doctors.getMe(p, actorOf(req)));
 
   app.patch('/doctors/me', {
     onRequest: doctorOnly,
     schema: {
+      operationId: 'updateMyDoctorProfile',
       tags,
       summary: 'Update the calling doctor\'s profile and booking settings',
       description: 'Changes apply to future bookings only; existing appointments keep their times and length.',
@@ -50,12 +52,13 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
 
   app.get('/doctors/me/availability', {
     onRequest: doctorOnly,
-    schema: { tags, summary: 'Weekly availability and booking settings', security, response: { 200: AvailabilitySchema, ...problems(401, 403) } },
+    schema: { operationId: 'getMyAvailability', tags, summary: 'Weekly availability and booking settings', security, response: { 200: AvailabilitySchema, ...problems(401, 403) } },
   }, async (req) => doctors.getAvailability(p, actorOf(req)));
 
   app.put('/doctors/me/availability', {
     onRequest: doctorOnly,
     schema: {
+      operationId: 'setMyAvailability',
       tags,
       summary: 'Replace the weekly availability rules',
       description:
@@ -72,12 +75,13 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
 
   app.get('/doctors/me/time-off', {
     onRequest: doctorOnly,
-    schema: { tags, summary: 'The calling doctor\'s time off, by start', security, querystring: TimeOffListQuery, response: { 200: Page(TimeOffSchema), ...problems(400, 401, 403) } },
+    schema: { operationId: 'listMyTimeOff', tags, summary: 'The calling doctor\'s time off, by start', security, querystring: TimeOffListQuery, response: { 200: Page(TimeOffSchema), ...problems(400, 401, 403) } },
   }, async (req) => doctors.listTimeOff(p, actorOf(req), req.query));
 
   app.post('/doctors/me/time-off', {
     onRequest: doctorOnly,
     schema: {
+      operationId: 'addMyTimeOff',
       tags,
       summary: 'Block a period (no slots are offered inside it)',
       description: 'Appointments already booked inside the period are kept; cancel them separately if needed.',
@@ -89,7 +93,7 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
 
   app.delete('/doctors/me/time-off/:timeOffId', {
     onRequest: doctorOnly,
-    schema: { tags, summary: 'Remove a period of time off', security, params: TimeOffIdParams, response: { 204: NoContent, ...problems(400, 401, 403, 404) } },
+    schema: { operationId: 'deleteMyTimeOff', tags, summary: 'Remove a period of time off', security, params: TimeOffIdParams, response: { 204: NoContent, ...problems(400, 401, 403, 404) } },
   }, async (req, reply) => {
     await doctors.removeTimeOff(p, actorOf(req), req.params.timeOffId);
     return reply.code(204).send(null);
@@ -98,6 +102,7 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
   app.get('/doctors/me/patients', {
     onRequest: app.guard({ roles: ['DOCTOR'], verifiedDoctor: true }),
     schema: {
+      operationId: 'listMyPatients',
       tags,
       summary: 'Patients in a care relationship with the calling doctor',
       description: 'A patient appears while an appointment between them is PENDING, CONFIRMED, COMPLETED or NO_SHOW. Summaries only; GET /patients/{patientId} gives the full profile.',
@@ -108,13 +113,14 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
   }, async (req) => doctors.myPatients(p, actorOf(req), req.query));
 
   app.get('/doctors/:doctorId', {
-    schema: { tags, summary: 'A bookable doctor\'s public profile', params: DoctorIdParams, response: { 200: Type.Ref('DoctorPublic'), ...problems(400, 404) } },
+    schema: { operationId: 'getDoctor', tags, summary: 'A bookable doctor\'s public profile', params: DoctorIdParams, response: { 200: Type.Ref('DoctorPublic'), ...problems(400, 404) } },
   }, async (req) => doctors.getPublic(p, req.params.doctorId));
 
   app.get('/doctors/:doctorId/slots', {
     // Its own, tighter per-address budget on top of the general one (SLOTS_RATE_LIMIT_MAX per window).
     onRequest: routeRateLimit(app, p.config, p.config.slotsRateLimitMax),
     schema: {
+      operationId: 'listDoctorSlots',
       tags,
       summary: 'Free bookable slots in a window (UTC)',
       description:
@@ -131,12 +137,13 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
   const adminOnly = app.guard({ roles: ['ADMIN'] });
   app.get('/admin/doctors', {
     onRequest: adminOnly,
-    schema: { tags: ['admin'], summary: 'All doctors with full profiles, optionally by verification status', security, querystring: AdminDoctorListQuery, response: { 200: Page(Type.Ref('DoctorPrivate')), ...problems(400, 401, 403) } },
+    schema: { operationId: 'listDoctorsForAdmin', tags: ['admin'], summary: 'All doctors with full profiles, optionally by verification status', security, querystring: AdminDoctorListQuery, response: { 200: Page(Type.Ref('DoctorPrivate')), ...problems(400, 401, 403) } },
   }, async (req) => admin.listForAdmin(p, actorOf(req), req.query));
 
   app.post('/admin/doctors/:doctorId/verification', {
     onRequest: adminOnly,
     schema: {
+      operationId: 'setDoctorVerification',
       tags: ['admin'],
       summary: 'Verify or reject a doctor\'s credentials',
       description: 'May be revised later; a REJECTED doctor disappears from the directory and gets 403 DOCTOR_NOT_VERIFIED for actions that need verification. The doctor is notified by mail.',

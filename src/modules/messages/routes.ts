@@ -25,6 +25,7 @@ export default async function messageRoutes(fastify: FastifyInstance) {
   app.get('/conversations', {
     onRequest: participant,
     schema: {
+      operationId: 'listConversations',
       tags, security,
       summary: 'List my conversations, most recent first',
       description:
@@ -40,6 +41,7 @@ export default async function messageRoutes(fastify: FastifyInstance) {
   app.get('/conversations/:userId/messages', {
     onRequest: participant,
     schema: {
+      operationId: 'listMessages',
       tags, security,
       summary: 'Message history with one participant, newest first',
       description:
@@ -54,6 +56,7 @@ export default async function messageRoutes(fastify: FastifyInstance) {
   app.post('/conversations/:userId/messages', {
     onRequest: app.guard({ roles: ['DOCTOR', 'PATIENT'], verifiedEmail: true, verifiedDoctor: true }),
     schema: {
+      operationId: 'sendMessage',
       tags, security,
       summary: 'Send a message',
       description:
@@ -69,6 +72,7 @@ export default async function messageRoutes(fastify: FastifyInstance) {
   app.post('/conversations/:userId/read', {
     onRequest: participant,
     schema: {
+      operationId: 'markConversationRead',
       tags, security,
       summary: 'Mark the participant\'s messages as read, up to a message',
       description:

@@ -16,12 +16,13 @@ export default async function patientRoutes(fastify: FastifyInstance) {
 
   app.get('/patients/me', {
     onRequest: patientOnly,
-    schema: { tags, summary: 'The calling patient\'s profile (audited as patient.read)', security, response: { 200: Type.Ref('Patient'), ...problems(401, 403) } },
+    schema: { operationId: 'getMyPatientProfile', tags, summary: 'The calling patient\'s profile (audited as patient.read)', security, response: { 200: Type.Ref('Patient'), ...problems(401, 403) } },
   }, async (req) => patients.getMe(p, actorOf(req)));
 
   app.patch('/patients/me', {
     onRequest: patientOnly,
     schema: {
+      operationId: 'updateMyPatientProfile',
       tags,
       summary: 'Update the calling patient\'s profile',
       description: 'Allowed before the email is verified. `dateOfBirth` must be a real calendar date in the past, not before 1900.',
@@ -35,6 +36,7 @@ export default async function patientRoutes(fastify: FastifyInstance) {
     // A doctor reads patients only with credentials an admin verified (403 DOCTOR_NOT_VERIFIED otherwise).
     onRequest: app.guard({ verifiedDoctor: true }),
     schema: {
+      operationId: 'getPatient',
       tags,
       summary: 'A patient\'s profile with medical history',
       description: 'For the patient and for a doctor in a care relationship with them; everyone else (admins included) gets 404 as for an unknown id. Every read is audited.',

@@ -18,6 +18,7 @@ export default async function postRoutes(fastify: FastifyInstance) {
 
   app.get('/posts', {
     schema: {
+      operationId: 'listPosts',
       tags,
       summary: 'Published posts, newest first, with full-text search',
       description:
@@ -34,6 +35,7 @@ export default async function postRoutes(fastify: FastifyInstance) {
   app.get('/posts/:id', {
     onRequest: app.optionalAuth(),
     schema: {
+      operationId: 'getPost',
       tags,
       summary: 'Read a post: anyone if published, only its author if a draft (others 404)',
       security: [{}, ...bearerSecurity],
@@ -45,6 +47,7 @@ export default async function postRoutes(fastify: FastifyInstance) {
   app.post('/posts', {
     onRequest: app.guard({ roles: ['DOCTOR'], verifiedEmail: true, verifiedDoctor: true }),
     schema: {
+      operationId: 'createPost',
       tags, security,
       summary: 'Write a post (verified doctors with a verified email)',
       description: 'Created as DRAFT unless `status` is PUBLISHED, which also sets publishedAt. Tags must be distinct.',
@@ -56,6 +59,7 @@ export default async function postRoutes(fastify: FastifyInstance) {
   app.patch('/posts/:id', {
     onRequest: app.guard({ roles: ['DOCTOR'], verifiedEmail: true, verifiedDoctor: true }),
     schema: {
+      operationId: 'updatePost',
       tags, security,
       summary: 'Edit a post (its author)',
       description:
@@ -72,6 +76,7 @@ export default async function postRoutes(fastify: FastifyInstance) {
   app.delete('/posts/:id', {
     onRequest: app.guard({ roles: ['DOCTOR', 'ADMIN'] }),
     schema: {
+      operationId: 'deletePost',
       tags, security,
       summary: 'Delete a post (its author, or an admin) → 204',
       description:
@@ -88,6 +93,7 @@ export default async function postRoutes(fastify: FastifyInstance) {
   app.get('/doctors/me/posts', {
     onRequest: app.guard({ roles: ['DOCTOR'] }),
     schema: {
+      operationId: 'listMyPosts',
       tags, security,
       summary: 'The calling doctor\'s own posts, drafts included, newest created first',
       querystring: MyPostsQuery,

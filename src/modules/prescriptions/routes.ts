@@ -18,6 +18,7 @@ export default async function prescriptionRoutes(fastify: FastifyInstance) {
   app.post('/prescriptions', {
     onRequest: app.guard({ roles: ['DOCTOR'], verifiedEmail: true, verifiedDoctor: true }),
     schema: {
+      operationId: 'issuePrescription',
       tags, security,
       summary: 'Issue a prescription on one of the caller\'s appointments',
       description:
@@ -37,6 +38,7 @@ export default async function prescriptionRoutes(fastify: FastifyInstance) {
   app.get('/prescriptions', {
     onRequest: app.guard(),
     schema: {
+      operationId: 'listPrescriptions',
       tags, security,
       summary: 'List prescriptions visible to the caller, newest first',
       description:
@@ -51,6 +53,7 @@ export default async function prescriptionRoutes(fastify: FastifyInstance) {
   app.get('/prescriptions/:id', {
     onRequest: app.guard(),
     schema: {
+      operationId: 'getPrescription',
       tags, security,
       summary: 'Read a prescription (its patient, its doctor, admins; others 404)',
       params: IdParams('id'),
@@ -61,6 +64,7 @@ export default async function prescriptionRoutes(fastify: FastifyInstance) {
   app.get('/prescriptions/:id/pdf', {
     onRequest: app.guard(),
     schema: {
+      operationId: 'getPrescriptionPdf',
       tags, security,
       summary: 'Download the printable A4 prescription (PDF)',
       description:
@@ -86,6 +90,7 @@ export default async function prescriptionRoutes(fastify: FastifyInstance) {
   app.post('/prescriptions/:id/revoke', {
     onRequest: app.guard({ roles: ['DOCTOR'], verifiedEmail: true }),
     schema: {
+      operationId: 'revokePrescription',
       tags, security,
       summary: 'Revoke a prescription (its doctor): ACTIVE → REVOKED',
       description:
