@@ -72,7 +72,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     db: database.db,
     log,
     mail,
-    passwords: new Passwords(config.argon2, config.hashConcurrency, config.hashQueueMax),
+    passwords: new Passwords(config.argon2, config.hashConcurrency, config.hashQueueMax, config.hashQueueMaxWaitMs),
     tokens: new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds),
     bus,
     frames: new ClientFrames(),

@@ -45,7 +45,8 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
+  // A generous deadline: creating an embedded database on a loaded machine takes minutes.
+  for (let i = 0; i < 3000; i++) {
     if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
     try {
       if ((await fetch(`${url}/health/ready`)).ok) return { child, url, exited, output: () => out };

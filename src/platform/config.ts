@@ -27,6 +27,8 @@ export interface Config {
   hashConcurrency: number;
   /** Password hashes allowed to wait behind those; one more answers 503 UNAVAILABLE with Retry-After. */
   hashQueueMax: number;
+  /** Longest expected wait in the hashing queue before shedding (the count alone is no time bound under load). */
+  hashQueueMaxWaitMs: number;
   /** Per-address limit on the anonymous routes that cost a hash (register, login, reset-password); 0 turns it off. */
   authRateLimitMax: number;
   authRateLimitWindowSeconds: number;
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     hashConcurrency: int(env, 'HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 256),
     hashQueueMax: int(env, 'HASH_QUEUE_MAX', 32, 0, 100_000),
+    hashQueueMaxWaitMs: int(env, 'HASH_QUEUE_MAX_WAIT_MS', 2000, 10, 600_000),
     authRateLimitMax: int(env, 'AUTH_RATE_LIMIT_MAX', 60, 0, 1_000_000),
     authRateLimitWindowSeconds: int(env, 'AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),

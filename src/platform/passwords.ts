@@ -20,6 +20,8 @@ export class Passwords {
     private readonly params: Config['argon2'],
     private readonly concurrency = Math.max(1, availableParallelism() - 1),
     private readonly maxQueue = Number.POSITIVE_INFINITY,
+    /** Longest expected wait (queue × average hash time) before shedding, whatever the queue's length. */
+    private readonly maxWaitMs = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Hashes being computed and waiting, for metrics and tests. */
@@ -44,8 +46,10 @@ export class Passwords {
 
   private async limited<T>(work: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) {
-      if (this.waiting.length >= this.maxQueue) {
-        const seconds = Math.max(1, Math.ceil(((this.waiting.length + this.active) * this.averageMs) / this.concurrency / 1000));
+      // A count alone is no bound in time when the machine is slow (each hash takes longer under load).
+      const expectedWaitMs = ((this.waiting.length + 1) * this.averageMs) / this.concurrency;
+      if (this.waiting.length >= this.maxQueue || expectedWaitMs > this.maxWaitMs) {
+        const seconds = Math.max(1, Math.ceil(expectedWaitMs / 1000));
         throw new AppError('UNAVAILABLE', 'The server is busy; try again shortly', undefined, { 'retry-after': String(seconds) });
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));

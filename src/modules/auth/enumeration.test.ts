@@ -68,7 +68,9 @@ for (const [path, subject] of [['/api/v1/auth/forgot-password', /reset/i], ['/ap
     const known = await accounts(app, TRIES);
     const m = await measure(app, path, known);
     t.diagnostic(`median known ${m.known.toFixed(2)} ms, unknown ${m.unknown.toFixed(2)} ms, median paired difference ${m.diff.toFixed(2)} ms`);
-    const bound = Math.max(1.5, 0.15 * m.unknown);
+    // Before the fix the difference was as large as the unknown path itself (161–188 ms against 169–174 ms
+    // on a loaded machine); after it, noise only. The bound scales with the machine's speed.
+    const bound = Math.max(1.5, 0.3 * m.unknown);
     assert.ok(Math.abs(m.diff) <= bound, `registered addresses answer ${m.diff.toFixed(2)} ms slower (median), bound ${bound.toFixed(2)} ms`);
     // The work still happens, off the request path: the real accounts get their mail, the unknown ones none.
     await mailbox.waitFor(known[0], subject, 30_000);
