@@ -26,8 +26,16 @@ const app = await buildApp(config).catch((e: unknown) => {
 });
 app.log.info({ host: config.host, port: config.port }, 'application built; starting to listen');
 await app.listen({ port: config.port, host: config.host });
-// Metrics on their own listener, loopback by default: never anonymous on the public port.
-const metricsServer = config.metricsPort === null ? null : await startMetricsListener(app, config.metricsHost, config.metricsPort);
+// Metrics on their own listener, loopback by default: never anonymous on the public port. A taken metrics
+// port (two instances on one host with the default) costs the scrape, not the API: logged, and serving goes on.
+let metricsServer: Awaited<ReturnType<typeof startMetricsListener>> | null = null;
+if (config.metricsPort !== null) {
+  try {
+    metricsServer = await startMetricsListener(app, config.metricsHost, config.metricsPort);
+  } catch (err) {
+    app.log.error({ err: (err as Error).message, port: config.metricsPort, host: config.metricsHost }, 'metrics listener could not start; set METRICS_PORT to a free port');
+  }
+}
 app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl, metrics: metricsServer?.address() ?? null }, 'Telecare is serving');
 
 let closing = false;

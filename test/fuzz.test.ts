@@ -170,6 +170,11 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
       for (const p of pathParams) {
         for (const v of PATH_VALUES) for (const [who, token] of [nextRole(), nextRole()]) cases.push({ method: M, path: fill({ [p.name]: v }), token, who, what: `path ${p.name}=${JSON.stringify(v.slice(0, 20))}`, raw: M === 'GET' ? undefined : '{}' });
       }
+      // A method the path does not have: 405 with Allow (once per path, anonymous).
+      if (method === Object.keys(ops)[0]) {
+        const other = ['PUT', 'DELETE', 'PATCH'].find((m) => !Object.keys(ops).includes(m.toLowerCase()));
+        if (other) cases.push({ method: other, path: fill(), who: 'anonymous', what: 'unknown method', raw: '{}' });
+      }
       // Malformed percent-encoding never reaches a route.
       if (pathParams.length) {
         for (const [who, token] of roles) cases.push({ method: M, path: template.replace(/\{(\w+)\}/g, '%E0%A4%A'), token, who, what: 'malformed percent-encoding', raw: M === 'GET' ? undefined : '{}' });
@@ -223,6 +228,11 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
     if (/json|text/.test(type)) {
       for (const [leak, re] of LEAKS) if (re.test(text)) failures.push(`${label}: ${leak} in body: ${text.slice(0, 300)}`);
     }
+    // Issue 11: every response is nosniff, and every API answer no-store (personal data, errors included).
+    if (res.headers.get('x-content-type-options') !== 'nosniff') failures.push(`${label}: no X-Content-Type-Options: nosniff`);
+    if (!/no-store/.test(res.headers.get('cache-control') ?? '')) failures.push(`${label}: no Cache-Control: no-store`);
+    if (res.status === 405 && !res.headers.get('allow')) failures.push(`${label}: 405 without Allow`);
+    if (c.what === 'unknown method' && res.status !== 405) failures.push(`${label}: a known path with another method must answer 405`);
     if (res.status >= 400) {
       if (!/application\/problem\+json/.test(type)) failures.push(`${label}: error without problem+json (${type})`);
       const after = await fingerprint(app, names);

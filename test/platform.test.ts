@@ -136,3 +136,76 @@ test('password hashing runs at most HASH_CONCURRENCY at once; the rest wait thei
     argon2.hash = original;
   }
 });
+
+test('headers: nosniff on every response, no-store on API answers (errors too), a CSP for the API and a working one on /docs', async (t) => {
+  const app = await build(t);
+  const { createPatient: newPatient } = await import('./helpers.ts');
+  const patient = await newPatient(app);
+  const cases: [string, string, string | undefined][] = [
+    ['GET', '/api/v1/me', patient.token],
+    ['GET', '/api/v1/patients/me', patient.token],
+    ['GET', '/api/v1/doctors', undefined],
+    ['GET', '/api/v1/me', undefined],
+    ['GET', '/api/v1/no/such/route', undefined],
+    ['GET', '/api/v1/patients/%E0%A4%A', patient.token],
+    ['POST', '/api/v1/auth/login', undefined],
+    ['GET', '/health/ready', undefined],
+  ];
+  for (const [method, path, token] of cases) {
+    const res = await app.request(method, path, { token, body: method === 'POST' ? { login: 'x', password: 'y' } : undefined });
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `${method} ${path}`);
+    assert.match(res.headers.get('cache-control') ?? '', /no-store/, `${method} ${path}`);
+  }
+  const api = await app.request('GET', '/api/v1/doctors');
+  assert.match(api.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  assert.equal(api.headers.get('x-frame-options'), 'SAMEORIGIN');
+  // swagger-ui's page gets its own CSP: scripts and styles from self only (its page has no inline script,
+  // so the CSP does not break it), no plain-HTTP upgrade.
+  const docs = await app.request('GET', '/docs/');
+  assert.equal(docs.status, 200);
+  const csp = docs.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  const scripts = [...docs.text.matchAll(/<script([^>]*)>/g)];
+  assert.ok(scripts.length > 0 && scripts.every((m) => /\bsrc=/.test(m[1])), 'every script of the docs page is a file the CSP allows');
+  assert.doesNotMatch(csp, /upgrade-insecure-requests|default-src 'none'/);
+  assert.equal(docs.headers.get('x-content-type-options'), 'nosniff');
+  for (const asset of ['/docs/static/swagger-ui-bundle.js', '/docs/json']) assert.equal((await app.request('GET', asset)).status, 200, asset);
+});
+
+test('a known path with an unknown method answers 405 METHOD_NOT_ALLOWED with Allow; an unknown path stays 404', async (t) => {
+  const app = await build(t);
+  const { expectProblem } = await import('./helpers.ts');
+  const cases: [string, string, string][] = [
+    ['DELETE', '/api/v1/auth/login', 'POST'],
+    ['PUT', '/api/v1/doctors', 'GET, HEAD'],
+    ['POST', '/api/v1/doctors/00000000-0000-4000-8000-000000000000', 'GET, HEAD'],
+    ['DELETE', '/api/v1/doctors/me', 'GET, HEAD, PATCH'],
+    ['PATCH', '/api/v1/appointments/00000000-0000-4000-8000-000000000000/confirm', 'POST'],
+  ];
+  for (const [method, path, allow] of cases) {
+    const res = await app.request(method, path);
+    expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
+    assert.equal(res.headers.get('allow'), allow, `${method} ${path}`);
+  }
+  expectProblem(await app.request('DELETE', '/api/v1/nothing/here'), 404, 'NOT_FOUND');
+});
+
+test('the OpenAPI document gives every problem response as application/problem+json', async (t) => {
+  const app = await build(t);
+  const doc = (await app.request('GET', '/openapi.json')).body;
+  let problems = 0;
+  const wrong: string[] = [];
+  for (const [path, ops] of Object.entries<any>(doc.paths)) {
+    for (const [method, op] of Object.entries<any>(ops)) {
+      for (const [status, r] of Object.entries<any>(op.responses ?? {})) {
+        if (Number(status) < 400) continue;
+        problems++;
+        const types = Object.keys(r.content ?? {});
+        if (types.length !== 1 || types[0] !== 'application/problem+json') wrong.push(`${method} ${path} ${status}: ${types.join(',')}`);
+      }
+    }
+  }
+  assert.ok(problems > 100, `${problems} problem responses`);
+  assert.deepEqual(wrong, []);
+});

@@ -126,21 +126,25 @@ test('lists: patients see their own, doctors what they issued, admins all; filte
 test('list pages neither skip nor repeat prescriptions while new ones are issued concurrently', async (t) => {
   const app = await build(t);
   const c = await care(app);
+  const { appointmentFixture } = await import('../../../test/helpers.ts');
+  // At most 10 prescriptions per appointment: each one here goes on a fresh appointment of the same pair.
+  const issueOnNew = async (body: Record<string, unknown> = {}) =>
+    issue(app, { ...c, appointmentId: await appointmentFixture(app, { doctorId: c.doctor.id, patientId: c.patient.id, status: 'CONFIRMED' }) }, body);
   const issued: { id: string; issuedAt: string }[] = [];
-  for (let i = 0; i < 13; i++) issued.push((await issue(app, c, { items: [item({ medication: `Med ${i}` })] })) as any);
+  for (let i = 0; i < 13; i++) issued.push((await issueOnNew({ items: [item({ medication: `Med ${i}` })] })) as any);
   const initial = issued.map((r) => r.id);
   const seen: string[] = [];
   let cursor: string | null = null;
   let inserting = true;
   const writer = (async () => {
-    while (inserting) await issue(app, c);
+    while (inserting) await issueOnNew();
   })();
   do {
     const page: any = await app.request('GET', `${RX}?limit=4${cursor ? `&cursor=${cursor}` : ''}`, { token: c.patient.token });
     assert.equal(page.status, 200);
     seen.push(...ids(page));
     cursor = page.body.nextCursor;
-    await issue(app, c); // guarantee at least one insert between every two pages
+    await issueOnNew(); // guarantee at least one insert between every two pages
   } while (cursor);
   inserting = false;
   await writer;
