@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createPatient, mailbox, sleep, type Person, type TestApp } from '../../../test/helpers.ts';
-import { book, pinNow, workingDoctor } from '../doctors/test-support.ts';
+import { book, pinNow, workingDoctor } from '../../../test/fixtures/booking.ts';
 import { runDueReminders } from './service.ts';
-import { outboxDrained } from './test-support.ts';
+import { outboxDrained } from '../../../test/fixtures/notifications.ts';
 
 const pinAll = (apps: TestApp[], iso: string) => { for (const x of apps) pinNow(x, iso); };
 

@@ -7,8 +7,8 @@ import { createHmac } from 'node:crypto';
 import { Socket as DgramSocket } from 'node:dgram';
 import { RTCPeerConnection, type RTCIceServer } from 'werift';
 import { build, type Person, type TestApp, type WsClient } from '../../../test/helpers.ts';
-import { startCoturn, type Coturn } from './coturn-testkit.ts';
-import { connect, join, visitFixture } from './testkit.ts';
+import { startCoturn, type Coturn } from '../../../test/fixtures/coturn.ts';
+import { connect, join, visitFixture } from '../../../test/fixtures/visits.ts';
 
 let turn: Coturn;
 let app: TestApp;

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem, setDoctorVerification, type TestApp } from '../../../test/helpers.ts';
 import { ConfigError, loadConfig } from '../../platform/config.ts';
 import { pinClock } from '../doctors/clock.ts';
-import { connect, countAfter, isVisit, join, joinBoth, nextAfter, send, settled, visitFixture } from './testkit.ts';
+import { connect, countAfter, isVisit, join, joinBoth, nextAfter, send, settled, visitFixture } from '../../../test/fixtures/visits.ts';
 
 // One app with the defaults, one with a configured STUN/TURN pair and a changed window.
 let app: TestApp;
