@@ -33,7 +33,7 @@ test('two instances: one announcement per offer across instances, and each expir
   // Both instances sweep; the clock of both reaches the expiry.
   pinBoth(first[0].expiresAt);
   const second = await Promise.all(socketsB.map((ws) => offerEvent(ws)));
-  for (const [i, r] of rounds.entries()) {
+  for (const r of rounds) {
     const offers = await offersOf(one, r.doctorId);
     assert.deepEqual(offers.map((o) => [o.patient_id, o.status]), [[r.a.id, 'EXPIRED'], [r.b.id, 'OFFERED']]);
   }
