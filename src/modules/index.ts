@@ -11,6 +11,7 @@ import { MessageSchema } from './messages/schemas.ts';
 import { realtimeRoutes } from '../platform/websocket.ts';
 import adminRoutes from './admin/routes.ts';
 import auditRoutes from './audit/routes.ts';
+import exportRoutes from './export/routes.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -32,6 +33,7 @@ export const modules: Module[] = [
   { prefix: '', plugin: realtimeRoutes },
   { prefix: '', plugin: adminRoutes },
   { prefix: '', plugin: auditRoutes },
+  { prefix: '', plugin: exportRoutes },
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */

@@ -107,7 +107,7 @@ export async function getOne(p: Platform, meta: Authed, id: string): Promise<App
   });
 }
 
-export async function list(p: Platform, meta: Authed, q: { status?: string; from?: string; to?: string; limit?: number; cursor?: string }) {
+export async function list(p: Platform, meta: Authed, q: { status?: string; from?: string; to?: string; patientId?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
   return p.db.transaction(async (tx) => {
@@ -115,6 +115,7 @@ export async function list(p: Platform, meta: Authed, q: { status?: string; from
       status: q.status as repo.AppointmentStatus | undefined,
       from: q.from ? new Date(q.from) : undefined,
       to: q.to ? new Date(q.to) : undefined,
+      patientId: q.patientId,
       after,
       limit,
     });
