@@ -17,6 +17,7 @@ import { healthRoutes } from './platform/health.ts';
 import { registerRateLimit } from './platform/rate-limit.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
+import fhirRoutes from './modules/fhir/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -103,6 +104,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
 
   await app.register(healthRoutes);
   for (const mod of modules) await app.register(mod.plugin, { prefix: `/api/v1${mod.prefix}` });
+  // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
+  await app.register(fhirRoutes, { prefix: '/fhir/R4' });
 
   const stopMaintenance = startEmbeddedMaintenance(database, log, config.embeddedVacuumIntervalMinutes);
   app.addHook('onClose', async () => {
