@@ -22,6 +22,7 @@ import { registerSecurityHeaders } from './platform/security-headers.ts';
 import { refineOpenApi } from './platform/openapi.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
 import { portalRoutes } from './platform/static.ts';
+import fhirRoutes from './modules/fhir/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -128,6 +129,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
 
   await app.register(healthRoutes);
   for (const mod of modules) await app.register(mod.plugin, { prefix: `/api/v1${mod.prefix}` });
+  // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
+  await app.register(fhirRoutes, { prefix: '/fhir/R4' });
   // Last, so the portal's pages sit beside every API route and never in front of one.
   await app.register(portalRoutes);
 

@@ -6,12 +6,14 @@ import { openAndMigrate, openDatabase, pgliteDirFor, sqlState, constraintName } 
 import { runMigrations } from './platform/db/migrate.ts';
 import { Passwords } from './platform/passwords.ts';
 import { createAdmin } from './modules/auth/service.ts';
+import { verifyChain } from './modules/audit/chain.ts';
 
 const USAGE = `usage:
   npm run cli -- create-admin --username U --email E [--firstname F] [--lastname L]
                  [--password-stdin | --password-file FILE | --password P]
       (with none of the three, the password is asked for in the terminal, without echo)
-  npm run cli -- migrate`;
+  npm run cli -- migrate
+  npm run cli -- audit verify`;
 
 // Whatever the CLI creates under DATA_DIR (the embedded database when it is first created) is private.
 process.umask(0o077);
@@ -147,6 +149,26 @@ async function main() {
     } finally {
       await database.close();
     }
+    return;
+  }
+
+  if (command === 'audit' && rest.length === 1 && rest[0] === 'verify') {
+    const database = await openAndMigrate(dbOpts);
+    let result;
+    try {
+      result = await verifyChain(database);
+    } finally {
+      await database.close();
+    }
+    const seconds = result.elapsedMs / 1000;
+    const rate = Math.round(result.count / Math.max(seconds, 1e-6));
+    if (!result.ok) {
+      const b = result.broken!;
+      console.error(`audit chain BROKEN at ${b.id ? `event ${b.id} (seq ${b.seq})` : `the head (seq ${b.seq})`}: ${b.reason}`);
+      console.error(`checked ${result.count} events in ${seconds.toFixed(2)} s (${rate} events/s)`);
+      process.exit(1);
+    }
+    console.log(`audit chain intact: ${result.count} events verified in ${seconds.toFixed(2)} s (${rate} events/s), head seq ${result.headSeq} hash ${result.headHash}`);
     return;
   }
 

@@ -14,6 +14,7 @@ import auditRoutes from './audit/routes.ts';
 import notificationRoutes from './notifications/routes.ts';
 import waitlistRoutes from './waitlist/routes.ts';
 import visitRoutes from './visits/routes.ts';
+import exportRoutes from './export/routes.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -39,6 +40,7 @@ export const modules: Module[] = [
   { prefix: '', plugin: notificationRoutes },
   { prefix: '', plugin: waitlistRoutes },
   { prefix: '', plugin: visitRoutes },
+  { prefix: '', plugin: exportRoutes },
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */

@@ -110,12 +110,13 @@ export async function updateAppointment(ex: Executor, id: string, patch: Partial
 export async function listVisible(
   ex: Executor,
   actor: { userId: string; role: string },
-  f: { status?: AppointmentStatus; from?: Date; to?: Date; after: [string, string] | null; limit: number },
+  f: { status?: AppointmentStatus; from?: Date; to?: Date; patientId?: string; after: [string, string] | null; limit: number },
 ): Promise<AppointmentView[]> {
   const rows = await selectViews(ex)
     .where(and(
       visibleTo(actor),
       f.status ? eq(appointments.status, f.status) : undefined,
+      f.patientId ? eq(appointments.patientId, f.patientId) : undefined,
       f.from ? gte(appointments.startsAt, f.from) : undefined,
       f.to ? lt(appointments.startsAt, f.to) : undefined,
       f.after ? sql`(${appointments.startsAt}, ${appointments.id}) > (${f.after[0]}::timestamptz, ${f.after[1]}::uuid)` : undefined,

@@ -145,7 +145,7 @@ export async function getOne(p: Platform, meta: Authed, id: string): Promise<App
   });
 }
 
-export async function list(p: Platform, meta: Authed, q: { status?: string; from?: string; to?: string; limit?: number; cursor?: string }) {
+export async function list(p: Platform, meta: Authed, q: { status?: string; from?: string; to?: string; patientId?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
   return p.db.transaction(async (tx) => {
@@ -153,6 +153,7 @@ export async function list(p: Platform, meta: Authed, q: { status?: string; from
       status: q.status as repo.AppointmentStatus | undefined,
       from: optionalInstant(q.from),
       to: optionalInstant(q.to),
+      patientId: q.patientId,
       after,
       limit,
     });

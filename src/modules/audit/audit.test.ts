@@ -40,8 +40,8 @@ test('login success, login failure and refresh failure each write exactly one ev
   assert.equal(ok.res.status, 200);
   assert.equal(ok.events.length, 1);
   assert.deepEqual(
-    { ...ok.events[0], id: undefined, seq: undefined, at: undefined },
-    { id: undefined, seq: undefined, at: undefined, actor_id: patient.id, actor_role: 'PATIENT', action: 'auth.login', resource_type: 'user', resource_id: patient.id, patient_id: null, outcome: 'SUCCESS', ip: '127.0.0.1', request_id: ok.rid },
+    { ...ok.events[0], id: undefined, seq: undefined, at: undefined, prev_hash: undefined, hash: undefined },
+    { id: undefined, seq: undefined, at: undefined, prev_hash: undefined, hash: undefined, actor_id: patient.id, actor_role: 'PATIENT', action: 'auth.login', resource_type: 'user', resource_id: patient.id, patient_id: null, outcome: 'SUCCESS', ip: '127.0.0.1', request_id: ok.rid },
   );
 
   const bad = await call(app, 'POST', '/api/v1/auth/login', { body: { login: patient.username, password: 'wrong password!' } });
@@ -96,7 +96,7 @@ test('an admin filters audit events by actor, patient, action, prefix and time, 
   const byP1 = await get(`actorId=${p1.id}&limit=100`);
   assert.ok(byP1.length >= 3, 'register, verify, login');
   assert.ok(byP1.every((e) => e.actorId === p1.id));
-  assert.deepEqual(Object.keys(byP1[0]).sort(), ['action', 'actorId', 'actorRole', 'at', 'id', 'ip', 'outcome', 'patientId', 'requestId', 'resourceId', 'resourceType']);
+  assert.deepEqual(Object.keys(byP1[0]).sort(), ['action', 'actorId', 'actorRole', 'at', 'hash', 'id', 'ip', 'outcome', 'patientId', 'prevHash', 'requestId', 'resourceId', 'resourceType']);
   const aboutP2 = await get(`patientId=${p2.id}&limit=100`);
   assert.ok(aboutP2.length >= 2 && aboutP2.every((e) => e.patientId === p2.id));
   const logins = await get('action=auth.login&limit=100');

@@ -43,6 +43,8 @@ export const AuditEventSchema = Type.Object({
   outcome: Outcome,
   ip: Nullable(Type.String()),
   requestId: Nullable(Type.String()),
+  prevHash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Hash of the previous event in the chain (64 zeros for the first)' }),
+  hash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 over this event\'s canonical fields and prevHash, computed by the database' }),
 });
 export type AuditEvent = Static<typeof AuditEventSchema>;
 
@@ -59,6 +61,8 @@ export function toAuditEvent(e: typeof auditEvents.$inferSelect): AuditEvent {
     outcome: e.outcome,
     ip: e.ip,
     requestId: e.requestId,
+    prevHash: e.prevHash,
+    hash: e.hash,
   };
 }
 

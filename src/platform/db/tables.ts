@@ -1,5 +1,6 @@
 // Drizzle definitions of the foundation tables (migrations/0001_identity.sql is the source of truth).
 import { bigserial, boolean, date, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 /** A timestamptz column read as a Date: every table's timestamps are instants in UTC. */
 export const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -115,4 +116,7 @@ export const auditEvents = pgTable('audit_events', {
   outcome: text('outcome').$type<'SUCCESS' | 'FAILURE' | 'DENIED'>().notNull(),
   ip: text('ip'),
   requestId: text('request_id'),
+  // Filled by the database's chain trigger (migrations/0014_audit_chain.sql), never by the application.
+  prevHash: text('prev_hash').notNull().default(sql`NULL`),
+  hash: text('hash').notNull().default(sql`NULL`),
 });

@@ -1,0 +1,90 @@
+// Keyset batches of one user's own records, reusing each module's repository (and so its visibility
+// rules); nothing here is loaded whole, so an export of any size streams in bounded memory.
+import type { Database } from '../../platform/db/index.ts';
+import type { Actor } from '../../platform/guards.ts';
+import { listVisible, type AppointmentView } from '../appointments/repo.ts';
+import { listPrescriptions, prescriptions, type PrescriptionRow } from '../prescriptions/repo.ts';
+import { history, listConversations, type MessageRow } from '../messages/repo.ts';
+import { listByAuthor, type PostWithAuthor } from '../posts/repo.ts';
+import { listEvents, listPatientEvents, type AuditRow } from '../audit/repo.ts';
+import { eq } from 'drizzle-orm';
+
+export const BATCH = 500;
+
+export async function* appointmentsOf(database: Database, actor: Actor): AsyncGenerator<AppointmentView[]> {
+  if (actor.role === 'ADMIN') return; // an admin has no appointments of their own (the list would be everyone's)
+  let after: [string, string] | null = null;
+  for (;;) {
+    const rows: AppointmentView[] = await listVisible(database.db, actor, { after, limit: BATCH });
+    const page = rows.slice(0, BATCH);
+    if (page.length) yield page;
+    if (rows.length <= BATCH) return;
+    const last = page[page.length - 1];
+    after = [last.startsAt.toISOString(), last.id];
+  }
+}
+
+export async function* prescriptionsOf(database: Database, actor: Actor): AsyncGenerator<PrescriptionRow[]> {
+  if (actor.role === 'ADMIN') return;
+  const scope = [actor.role === 'PATIENT' ? eq(prescriptions.patientId, actor.userId) : eq(prescriptions.doctorId, actor.userId)];
+  let after: { issuedAt: string; id: string } | null = null;
+  for (;;) {
+    const rows = await listPrescriptions(database.db, scope, after, BATCH);
+    const page = rows.slice(0, BATCH);
+    if (page.length) yield page;
+    if (rows.length <= BATCH) return;
+    const last = page[page.length - 1];
+    after = { issuedAt: last.issuedAt.toISOString(), id: last.id };
+  }
+}
+
+/** Every message the user sent or received: thread by thread, each thread newest first. */
+export async function* messagesOf(database: Database, actor: Actor): AsyncGenerator<MessageRow[]> {
+  if (actor.role === 'ADMIN') return;
+  let threadsBefore: number | null = null;
+  for (;;) {
+    const threads = await listConversations(database, database.db, actor.userId, actor.role, threadsBefore, BATCH + 1);
+    for (const t of threads.slice(0, BATCH)) {
+      const pair = { doctorId: t.doctor_id, patientId: t.patient_id };
+      let before: number | null = null;
+      for (;;) {
+        const rows = await history(database.db, pair, before, BATCH);
+        if (rows.length) yield rows;
+        if (rows.length < BATCH) break;
+        before = rows[rows.length - 1].seq;
+      }
+    }
+    if (threads.length <= BATCH) return;
+    threadsBefore = Number(threads[BATCH - 1].last_seq);
+  }
+}
+
+export async function* postsOf(database: Database, actor: Actor): AsyncGenerator<PostWithAuthor[]> {
+  if (actor.role !== 'DOCTOR') return;
+  let after: { createdAt: string; id: string } | null = null;
+  for (;;) {
+    const rows = await listByAuthor(database.db, actor.userId, undefined, after, BATCH);
+    const page = rows.slice(0, BATCH);
+    if (page.length) yield page;
+    if (rows.length <= BATCH) return;
+    const last = page[page.length - 1];
+    after = { createdAt: last.createdAt.toISOString(), id: last.id };
+  }
+}
+
+/**
+ * A patient's access log (every event about their data, with the actor's name); for doctors and
+ * admins, the events they caused themselves.
+ */
+export async function* accessLogOf(database: Database, actor: Actor): AsyncGenerator<{ event: AuditRow; firstname: string | null; lastname: string | null }[]> {
+  let beforeSeq: number | undefined;
+  for (;;) {
+    const rows = actor.role === 'PATIENT'
+      ? await listPatientEvents(database.db, { patientId: actor.userId, beforeSeq, limit: BATCH })
+      : (await listEvents(database.db, { actorId: actor.userId, beforeSeq, limit: BATCH })).map((event) => ({ event, firstname: null, lastname: null }));
+    const page = rows.slice(0, BATCH);
+    if (page.length) yield page;
+    if (rows.length <= BATCH) return;
+    beforeSeq = page[page.length - 1].event.seq;
+  }
+}

@@ -1,0 +1,117 @@
+import { Readable } from 'node:stream';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { audit } from '../../platform/audit.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Platform } from '../../platform/platform.ts';
+import { me } from '../auth/service.ts';
+import { toAppointment } from '../appointments/schemas.ts';
+import { toPrescription } from '../prescriptions/schemas.ts';
+import { toMessage } from '../messages/schemas.ts';
+import { toPost } from '../posts/schemas.ts';
+import type { Patient } from '../patients/schemas.ts';
+import { toAuditEvent } from '../audit/schemas.ts';
+import { toFhirPatient } from '../fhir/mappers/patient.ts';
+import { toFhirPractitioner } from '../fhir/mappers/practitioner.ts';
+import { toFhirAppointment } from '../fhir/mappers/appointment.ts';
+import { toFhirMedicationRequests } from '../fhir/mappers/medication-request.ts';
+import { toFhirCommunication } from '../fhir/mappers/communication.ts';
+import { toFhirAuditEvent } from '../fhir/mappers/audit-event.ts';
+import { fullName } from '../fhir/mappers/common.ts';
+import * as repo from './repo.ts';
+
+type Meta = RequestMeta & { actor: Actor };
+
+/** One JSON array written element by element from keyset batches. */
+async function* jsonArray<R>(batches: AsyncGenerator<R[]>, map: (r: R) => unknown): AsyncGenerator<string> {
+  yield '[';
+  let first = true;
+  for await (const batch of batches) {
+    let chunk = '';
+    for (const r of batch) {
+      chunk += (first ? '' : ',') + JSON.stringify(map(r));
+      first = false;
+    }
+    yield chunk;
+  }
+  yield ']';
+}
+
+function accessLogEntry(actor: Actor) {
+  return ({ event, firstname, lastname }: { event: Parameters<typeof toAuditEvent>[0]; firstname: string | null; lastname: string | null }) => {
+    const e = toAuditEvent(event);
+    // A patient's copy shows who and when, not client addresses (as the access log does).
+    if (actor.role === 'PATIENT') {
+      return {
+        id: e.id, at: e.at, action: e.action, resourceType: e.resourceType, resourceId: e.resourceId, outcome: e.outcome,
+        actor: e.actorId === null && e.actorRole === null ? null : { id: e.actorId, firstname, lastname, role: e.actorRole },
+        prevHash: e.prevHash, hash: e.hash,
+      };
+    }
+    return e;
+  };
+}
+
+/** The records an export is made of; recorded once, before the first byte is sent. */
+async function start(p: Platform, meta: Meta) {
+  const profile = await me(p, meta);
+  await p.db.transaction((tx) =>
+    audit(tx, meta, { action: 'export.read', resourceType: 'user', resourceId: meta.actor.userId, patientId: meta.actor.role === 'PATIENT' ? meta.actor.userId : null }));
+  return profile;
+}
+
+async function* jsonDocument(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof me>>): AsyncGenerator<string> {
+  const { actor } = meta;
+  yield `{"exportedAt":${JSON.stringify(new Date().toISOString())},"profile":${JSON.stringify(profile)}`;
+  yield ',"appointments":';
+  yield* jsonArray(repo.appointmentsOf(p.database, actor), toAppointment);
+  yield ',"prescriptions":';
+  yield* jsonArray(repo.prescriptionsOf(p.database, actor), toPrescription);
+  yield ',"messages":';
+  yield* jsonArray(repo.messagesOf(p.database, actor), toMessage);
+  yield ',"posts":';
+  yield* jsonArray(repo.postsOf(p.database, actor), toPost);
+  yield ',"accessLog":';
+  yield* jsonArray(repo.accessLogOf(p.database, actor), accessLogEntry(actor));
+  yield '}';
+}
+
+async function* fhirBundle(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof me>>, base: string): AsyncGenerator<string> {
+  const { actor } = meta;
+  const head: Omit<Bundle, 'entry'> = { resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString() };
+  const json = JSON.stringify(head);
+  yield `${json.slice(0, -1)},"entry":[`;
+  let first = true;
+  const entry = (resource: Resource) => {
+    const e: BundleEntry = { fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource };
+    const s = (first ? '' : ',') + JSON.stringify(e);
+    first = false;
+    return s;
+  };
+  if ('patient' in profile && profile.patient) yield entry(toFhirPatient(profile.patient as Patient));
+  if ('doctor' in profile && profile.doctor) yield entry(toFhirPractitioner(profile.doctor));
+  for await (const batch of repo.appointmentsOf(p.database, actor)) yield batch.map((a) => entry(toFhirAppointment(toAppointment(a)))).join('');
+  for await (const batch of repo.prescriptionsOf(p.database, actor)) {
+    yield batch.flatMap((r) => toFhirMedicationRequests(toPrescription(r))).map(entry).join('');
+  }
+  for await (const batch of repo.messagesOf(p.database, actor)) yield batch.map((m) => entry(toFhirCommunication(m))).join('');
+  for await (const batch of repo.accessLogOf(p.database, actor)) {
+    yield batch.map(({ event, firstname, lastname }) => entry(toFhirAuditEvent({
+      ...toAuditEvent(event),
+      actorName: firstname !== null && lastname !== null ? fullName({ firstname, lastname }) : undefined,
+      ip: actor.role === 'PATIENT' ? undefined : event.ip,
+    }))).join('');
+  }
+  yield ']}';
+}
+
+/**
+ * The caller's own data as one document, written incrementally: each section is read in keyset
+ * batches and serialised as it arrives, and the stream waits for the client (backpressure), so the
+ * memory an export takes does not grow with its size. Posts have no FHIR resource and are only in
+ * the JSON form.
+ */
+export async function exportOwnData(p: Platform, meta: Meta, format: 'json' | 'fhir', fhirBase: string): Promise<Readable> {
+  const profile = await start(p, meta);
+  const chunks = format === 'fhir' ? fhirBundle(p, meta, profile, fhirBase) : jsonDocument(p, meta, profile);
+  return Readable.from(chunks, { objectMode: false, highWaterMark: 64 * 1024 });
+}

@@ -1,0 +1,246 @@
+// FHIR R4 reads on top of the REST modules' services: the same visibility rules (a resource the caller
+// may not see is 404) and the same audit events; this file only translates parameters and results.
+import type { Bundle, BundleLink, CapabilityStatement, CapabilityStatementRestResource, Resource } from '@medplum/fhirtypes';
+import { audit } from '../../platform/audit.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
+import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Platform } from '../../platform/platform.ts';
+import { DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import * as patients from '../patients/service.ts';
+import * as doctors from '../doctors/service.ts';
+import * as appointments from '../appointments/service.ts';
+import * as prescriptions from '../prescriptions/service.ts';
+import * as auditService from '../audit/service.ts';
+import { toAuditEvent } from '../audit/schemas.ts';
+import { appointmentsOf, messagesOf, prescriptionsOf } from '../export/repo.ts';
+import { toAppointment } from '../appointments/schemas.ts';
+import { toPrescription } from '../prescriptions/schemas.ts';
+import { toFhirPatient } from './mappers/patient.ts';
+import { toFhirPractitioner } from './mappers/practitioner.ts';
+import { toFhirAppointment } from './mappers/appointment.ts';
+import { parseMedicationRequestId, toFhirMedicationRequests } from './mappers/medication-request.ts';
+import { toFhirCommunication } from './mappers/communication.ts';
+import { toFhirAuditEvent } from './mappers/audit-event.ts';
+import { fullName } from './mappers/common.ts';
+import * as repo from './repo.ts';
+import type { SearchQuery } from './schemas.ts';
+
+type Meta = RequestMeta & { actor: Actor };
+export type SearchType = 'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'AuditEvent';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const uuidOr404 = (id: string, what: string) => {
+  if (!UUID.test(id)) throw notFound(what);
+  return id;
+};
+
+export function capabilityStatement(base: string): CapabilityStatement {
+  const search = [
+    { name: 'patient', type: 'reference' as const },
+    { name: 'date', type: 'date' as const, documentation: '`ge` and `lt` prefixes' },
+    { name: '_count', type: 'number' as const },
+  ];
+  const resource = (type: CapabilityStatementRestResource['type'], params: typeof search): CapabilityStatementRestResource => ({
+    type,
+    interaction: [{ code: 'read' as const }, { code: 'search-type' as const }],
+    searchParam: params,
+  });
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-25',
+    kind: 'instance',
+    software: { name: 'Telecare' },
+    implementation: { description: 'Telecare FHIR R4 read API', url: base },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json'],
+    rest: [{
+      mode: 'server',
+      security: { description: 'Authorization: Bearer <accessToken> from POST /api/v1/auth/login; the same visibility rules as /api/v1.' },
+      resource: [
+        { ...resource('Patient', [search[2]]), operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] },
+        resource('Practitioner', [search[2]]),
+        resource('Appointment', search),
+        resource('MedicationRequest', [search[0], search[2]]),
+        { type: 'Communication', interaction: [{ code: 'read' as const }] },
+        resource('AuditEvent', search),
+      ],
+    }],
+  };
+}
+
+// ---------- read ----------
+
+export async function read(p: Platform, meta: Meta, type: string, id: string): Promise<Resource> {
+  switch (type) {
+    case 'Patient': return toFhirPatient(await patients.getOne(p, meta, uuidOr404(id, 'patient')));
+    case 'Practitioner': return toFhirPractitioner(await doctors.getPublic(p, uuidOr404(id, 'practitioner')));
+    case 'Appointment': return toFhirAppointment(await appointments.getOne(p, meta, uuidOr404(id, 'appointment')));
+    case 'MedicationRequest': {
+      const ref = parseMedicationRequestId(id);
+      if (!ref) throw notFound('medication request');
+      const rx = await prescriptions.read(p, meta, ref.prescriptionId);
+      const item = toFhirMedicationRequests(rx)[ref.index];
+      if (!item) throw notFound('medication request');
+      return item;
+    }
+    case 'Communication': {
+      uuidOr404(id, 'communication');
+      return p.db.transaction(async (tx) => {
+        const m = meta.actor.role === 'ADMIN' ? undefined : await repo.findOwnMessage(tx, id, meta.actor.userId);
+        if (!m) throw notFound('communication');
+        await audit(tx, meta, { action: 'message.read', resourceType: 'message', resourceId: m.id, patientId: m.patientId });
+        return toFhirCommunication(m);
+      });
+    }
+    case 'AuditEvent': {
+      uuidOr404(id, 'audit event');
+      return p.db.transaction(async (tx) => {
+        const row = await repo.findAuditEvent(tx, id);
+        const { actor } = meta;
+        // Admins read the whole trail; a patient reads the events about their own data (their access log).
+        const visible = row && (actor.role === 'ADMIN' || (actor.role === 'PATIENT' && row.event.patientId === actor.userId));
+        if (!row || !visible) throw notFound('audit event');
+        await audit(tx, meta, { action: 'audit_event.read', resourceType: 'audit_event', resourceId: id, patientId: row.event.patientId });
+        return toFhirAuditEvent({
+          ...toAuditEvent(row.event),
+          actorName: row.firstname !== null && row.lastname !== null ? fullName({ firstname: row.firstname, lastname: row.lastname }) : undefined,
+          ip: actor.role === 'ADMIN' ? row.event.ip : undefined,
+        });
+      });
+    }
+    default: throw notFound('resource type');
+  }
+}
+
+// ---------- search ----------
+
+function dateRange(q: SearchQuery): { from?: string; to?: string } {
+  const out: { from?: string; to?: string } = {};
+  for (const d of q.date === undefined ? [] : Array.isArray(q.date) ? q.date : [q.date]) {
+    const value = d.slice(2);
+    const instant = /T/.test(value) ? value : `${value}T00:00:00.000Z`;
+    if (Number.isNaN(Date.parse(instant))) throw new AppError('VALIDATION_FAILED', 'Invalid date', [{ path: '/date', message: 'is not a date' }]);
+    const iso = new Date(instant).toISOString();
+    if (d.startsWith('ge')) out.from = iso;
+    else out.to = iso;
+  }
+  return out;
+}
+
+const patientOf = (q: SearchQuery) => q.patient?.replace(/^Patient\//, '');
+
+interface Page { resources: Resource[]; nextCursor: string | null }
+
+async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQuery): Promise<Page> {
+  const limit = q._count ?? DEFAULT_LIMIT;
+  const cursor = q._cursor;
+  const { actor } = meta;
+  const unsupported = (param: string) => new AppError('VALIDATION_FAILED', `${type} does not support the search parameter ${param}`, [{ path: `/${param}`, message: 'is not supported for this resource type' }]);
+  switch (type) {
+    case 'Appointment': {
+      const page = await appointments.list(p, meta, { ...dateRange(q), patientId: patientOf(q), limit, cursor });
+      return { resources: page.items.map(toFhirAppointment), nextCursor: page.nextCursor };
+    }
+    case 'MedicationRequest': {
+      if (q.date) throw unsupported('date');
+      const page = await prescriptions.list(p, meta, { patientId: patientOf(q), limit, cursor });
+      return { resources: page.items.flatMap(toFhirMedicationRequests), nextCursor: page.nextCursor };
+    }
+    case 'AuditEvent': {
+      if (actor.role === 'ADMIN') {
+        const page = await auditService.listAuditEvents(p, meta, { ...dateRange(q), patientId: patientOf(q), limit, cursor });
+        return { resources: page.items.map(toFhirAuditEvent), nextCursor: page.nextCursor };
+      }
+      if (actor.role === 'PATIENT') {
+        const wanted = patientOf(q);
+        if (wanted && wanted !== actor.userId) return { resources: [], nextCursor: null };
+        const page = await auditService.accessLog(p, meta, { ...dateRange(q), limit, cursor });
+        return {
+          resources: page.items.map((e) => toFhirAuditEvent({
+            ...e, patientId: actor.userId, actorId: e.actor?.id ?? null, actorRole: e.actor?.role ?? null,
+            actorName: e.actor?.firstname && e.actor.lastname ? fullName({ firstname: e.actor.firstname, lastname: e.actor.lastname }) : undefined,
+          })),
+          nextCursor: page.nextCursor,
+        };
+      }
+      return { resources: [], nextCursor: null };
+    }
+    case 'Patient': {
+      if (q.date) throw unsupported('date');
+      if (actor.role === 'PATIENT') {
+        if (cursor || (patientOf(q) && patientOf(q) !== actor.userId)) return { resources: [], nextCursor: null };
+        return { resources: [toFhirPatient(await patients.getMe(p, meta))], nextCursor: null };
+      }
+      if (actor.role === 'DOCTOR') {
+        const page = await doctors.myPatients(p, meta, { limit, cursor });
+        return {
+          resources: page.items.map((r) => ({
+            resourceType: 'Patient' as const, id: r.id, name: [{ use: 'official' as const, family: r.lastname, given: [r.firstname] }],
+            gender: r.gender as 'female', birthDate: r.dateOfBirth,
+          })),
+          nextCursor: page.nextCursor,
+        };
+      }
+      return { resources: [], nextCursor: null };
+    }
+    case 'Practitioner': {
+      if (q.date) throw unsupported('date');
+      if (q.patient) throw unsupported('patient');
+      const page = await doctors.listPublic(p, { limit, cursor });
+      return { resources: page.items.map(toFhirPractitioner), nextCursor: page.nextCursor };
+    }
+  }
+}
+
+export async function search(p: Platform, meta: Meta, type: SearchType, q: SearchQuery, base: string): Promise<Bundle> {
+  const page = await searchPage(p, meta, type, q);
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (k === '_cursor' || v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) params.append(k, String(one));
+  }
+  const url = (extra: Record<string, string>) => {
+    const u = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(extra)) u.set(k, v);
+    const s = u.toString();
+    return `${base}/${type}${s ? `?${s}` : ''}`;
+  };
+  const link: BundleLink[] = [{ relation: 'self', url: url(q._cursor ? { _cursor: q._cursor } : {}) }];
+  if (page.nextCursor) link.push({ relation: 'next', url: url({ _cursor: page.nextCursor }) });
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    timestamp: new Date().toISOString(),
+    link,
+    entry: page.resources.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' } })),
+  };
+}
+
+/**
+ * Patient/{id}/$everything: the patient and what the caller may see of their record. The patient
+ * reads all of theirs; a doctor in care reads the appointments, prescriptions and messages between
+ * the two; anyone else gets 404 from the patient read.
+ */
+export async function everything(p: Platform, meta: Meta, id: string, base: string): Promise<Bundle> {
+  const patient = await patients.getOne(p, meta, uuidOr404(id, 'patient'));
+  const resources: Resource[] = [toFhirPatient(patient)];
+  const { actor } = meta;
+  for await (const batch of appointmentsOf(p.database, actor)) {
+    resources.push(...batch.filter((a) => a.patientId === id).map((a) => toFhirAppointment(toAppointment(a))));
+  }
+  for await (const batch of prescriptionsOf(p.database, actor)) {
+    resources.push(...batch.filter((r) => r.patientId === id).flatMap((r) => toFhirMedicationRequests(toPrescription(r))));
+  }
+  for await (const batch of messagesOf(p.database, actor)) {
+    resources.push(...batch.filter((m) => m.patientId === id).map(toFhirCommunication));
+  }
+  await p.db.transaction((tx) => audit(tx, meta, { action: 'patient.everything.read', resourceType: 'patient', resourceId: id, patientId: id }));
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    timestamp: new Date().toISOString(),
+    total: resources.length,
+    entry: resources.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' } })),
+  };
+}
