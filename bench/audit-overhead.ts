@@ -45,11 +45,14 @@ export interface AuditOverheadResult {
   ratio: number;
 }
 
-
 async function autocannon(url: string, token: string, seconds: number, connections: number) {
-  const { stdout } = await run(process.execPath, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), '-H', `authorization=Bearer ${token}`, url], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), '-H', `authorization=Bearer ${token}`, url],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const r = JSON.parse(stdout);
   return {
     requestsPerSecond: Math.round(r.requests.average),
@@ -60,7 +63,9 @@ async function autocannon(url: string, token: string, seconds: number, connectio
   };
 }
 
-export async function runAuditOverheadBench(opts: { databaseUrl?: string | null; seconds?: number; connections?: number } = {}): Promise<AuditOverheadResult> {
+export async function runAuditOverheadBench(
+  opts: { databaseUrl?: string | null; seconds?: number; connections?: number } = {},
+): Promise<AuditOverheadResult> {
   const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 10);
   const connections = opts.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 10);
   const dataDir = mkdtempSync(join(tmpdir(), 'telecare-bench-audit-'));
@@ -81,12 +86,24 @@ export async function runAuditOverheadBench(opts: { databaseUrl?: string | null;
     const tag = randomBytes(4).toString('hex');
     const password = 'correct horse battery';
     const patient = await callOk(base, 'POST', '/api/v1/auth/register/patient', {
-      username: `bp${tag}`, email: `bp${tag}@example.test`, password, firstname: 'Bench', lastname: 'Patient',
-      dateOfBirth: '1980-01-01', gender: 'other', medicalHistory: 'Hypertension, treated since 2015.',
+      username: `bp${tag}`,
+      email: `bp${tag}@example.test`,
+      password,
+      firstname: 'Bench',
+      lastname: 'Patient',
+      dateOfBirth: '1980-01-01',
+      gender: 'other',
+      medicalHistory: 'Hypertension, treated since 2015.',
     });
     const doctor = await callOk(base, 'POST', '/api/v1/auth/register/doctor', {
-      username: `bd${tag}`, email: `bd${tag}@example.test`, password, firstname: 'Bench', lastname: 'Doctor',
-      specialization: 'General', licenseNumber: `L-${tag}`, timezone: 'UTC',
+      username: `bd${tag}`,
+      email: `bd${tag}@example.test`,
+      password,
+      firstname: 'Bench',
+      lastname: 'Doctor',
+      specialization: 'General',
+      licenseNumber: `L-${tag}`,
+      timezone: 'UTC',
     });
     const patientId: string = patient.user.id;
     const doctorId: string = doctor.user.id;
@@ -118,7 +135,15 @@ export async function runAuditOverheadBench(opts: { databaseUrl?: string | null;
     };
     const auditOnRps = mean(true);
     const auditOffRps = mean(false);
-    return { engine: db.engine, seconds, connections, rounds, auditOnRps, auditOffRps, ratio: Number((auditOnRps / auditOffRps).toFixed(3)) };
+    return {
+      engine: db.engine,
+      seconds,
+      connections,
+      rounds,
+      auditOnRps,
+      auditOffRps,
+      ratio: Number((auditOnRps / auditOffRps).toFixed(3)),
+    };
   } finally {
     setAuditReadsSkippedForBenchmark(false);
     await app.close();
@@ -128,12 +153,18 @@ export async function runAuditOverheadBench(opts: { databaseUrl?: string | null;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await runAuditOverheadBench({ databaseUrl: process.argv[2] ?? process.env.DATABASE_URL ?? null });
-  console.log(`GET /api/v1/patients/{id} as a doctor in care, ${result.engine}, ${result.connections} connections, ${result.seconds} s per round`);
+  console.log(
+    `GET /api/v1/patients/{id} as a doctor in care, ${result.engine}, ${result.connections} connections, ${result.seconds} s per round`,
+  );
   for (const r of result.rounds) {
-    console.log(`  audit ${r.audit ? 'ON ' : 'OFF'}  ${r.requestsPerSecond} req/s  p50 ${r.latencyP50Ms} ms  p99 ${r.latencyP99Ms} ms  ` +
-      `requests ${r.requests}  non-2xx ${r.non2xx}  audit rows written ${r.auditRowsWritten}`);
+    console.log(
+      `  audit ${r.audit ? 'ON ' : 'OFF'}  ${r.requestsPerSecond} req/s  p50 ${r.latencyP50Ms} ms  p99 ${r.latencyP99Ms} ms  ` +
+        `requests ${r.requests}  non-2xx ${r.non2xx}  audit rows written ${r.auditRowsWritten}`,
+    );
   }
-  console.log(`audit ON ${result.auditOnRps} req/s, OFF ${result.auditOffRps} req/s, ratio ON/OFF ${result.ratio} ` +
-    `(overhead ${((1 - result.ratio) * 100).toFixed(1)}%)`);
+  console.log(
+    `audit ON ${result.auditOnRps} req/s, OFF ${result.auditOffRps} req/s, ratio ON/OFF ${result.ratio} ` +
+      `(overhead ${((1 - result.ratio) * 100).toFixed(1)}%)`,
+  );
   process.exit(0);
 }

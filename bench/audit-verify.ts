@@ -35,17 +35,27 @@ try {
 
   const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
   const started = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kib=%M', process.execPath, '--import', 'tsx', 'src/cli.ts', 'audit', 'verify'], { cwd: ROOT, env, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kib=%M', process.execPath, '--import', 'tsx', 'src/cli.ts', 'audit', 'verify'], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+  });
   const wall = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({
-    engine: scratch ? 'postgres' : 'pglite',
-    events,
-    seedSeconds: Number(seedSeconds.toFixed(1)),
-    cliExit: r.status,
-    cliOutput: r.stdout.trim() || r.stderr.trim(),
-    cliWallSecondsIncludingStartup: Number(wall.toFixed(2)),
-    cliMaxRssMiB: Math.round(Number(/maxrss_kib=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024),
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        engine: scratch ? 'postgres' : 'pglite',
+        events,
+        seedSeconds: Number(seedSeconds.toFixed(1)),
+        cliExit: r.status,
+        cliOutput: r.stdout.trim() || r.stderr.trim(),
+        cliWallSecondsIncludingStartup: Number(wall.toFixed(2)),
+        cliMaxRssMiB: Math.round(Number(/maxrss_kib=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024),
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await scratch?.drop();
   rmSync(dataDir, { recursive: true, force: true });

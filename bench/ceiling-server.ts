@@ -20,7 +20,8 @@ let frame: Buffer = Buffer.from('{}');
 
 app.get('/health/ready', async () => ({ status: 'ok' }));
 app.get<{ Params: { size: string } }>('/const/:size', async (req, reply) =>
-  reply.type('application/json; charset=utf-8').send(constant(Math.min(1_000_000, Number(req.params.size) || 2))));
+  reply.type('application/json; charset=utf-8').send(constant(Math.min(1_000_000, Number(req.params.size) || 2))),
+);
 // The buffer is set once; the broadcast itself then only sends it.
 app.put('/frame', async (req) => {
   frame = Buffer.from(JSON.stringify(req.body));

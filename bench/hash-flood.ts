@@ -18,16 +18,29 @@ const FRESH_RATE = Number(process.env.FRESH_RATE ?? 40);
 const PASSWORD = 'bench password 123';
 
 const post = (base: string, path: string, body: unknown, ip?: string) =>
-  fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(ip ? { 'x-forwarded-for': ip } : {}) }, body: JSON.stringify(body) });
+  fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(ip ? { 'x-forwarded-for': ip } : {}) },
+    body: JSON.stringify(body),
+  });
 
-const randomIp = () => `10.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 250)}`;
+const randomIp = () =>
+  `10.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 250)}`;
 
-interface Logins { p50: number; p99: number; ok: number; shed: number; other: number }
+interface Logins {
+  p50: number;
+  p99: number;
+  ok: number;
+  shed: number;
+  other: number;
+}
 
 /** Sequential logins of one user from one address for `seconds`. */
 async function logins(app: Child, username: string, seconds: number): Promise<Logins> {
   const ms: number[] = [];
-  let ok = 0, shed = 0, other = 0;
+  let ok = 0,
+    shed = 0,
+    other = 0;
   const until = performance.now() + seconds * 1000;
   while (performance.now() < until) {
     const t0 = performance.now();
@@ -43,16 +56,23 @@ async function logins(app: Child, username: string, seconds: number): Promise<Lo
 
 /** Fires `make(i)` `rate` times a second (open loop, as an attacker would) until stopped. */
 function flood(rate: number, make: (i: number) => Promise<Response>) {
-  let i = 0, inFlight = 0, sent = 0;
+  let i = 0,
+    inFlight = 0,
+    sent = 0;
   const statuses = new Map<number, number>();
   const timer = setInterval(() => {
     if (inFlight > 500) return;
     inFlight++;
     sent++;
     make(i++)
-      .then(async (r) => { await r.arrayBuffer(); statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1); })
+      .then(async (r) => {
+        await r.arrayBuffer();
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      })
       .catch(() => statuses.set(0, (statuses.get(0) ?? 0) + 1))
-      .finally(() => { inFlight--; });
+      .finally(() => {
+        inFlight--;
+      });
   }, 1000 / rate);
   return {
     stop: async () => {
@@ -65,23 +85,69 @@ function flood(rate: number, make: (i: number) => Promise<Response>) {
 
 export async function runHashFlood(databaseUrl: string | null) {
   const dataDir = mkdtempSync(join(tmpdir(), 'telecare-hashflood-'));
-  const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl ?? '', LOG_LEVEL: 'fatal', RATE_LIMIT_MAX: '0', TRUST_PROXY: 'true', SMTP_URL: '', JWT_SECRET: randomBytes(32).toString('hex') };
+  const env = {
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl ?? '',
+    LOG_LEVEL: 'fatal',
+    RATE_LIMIT_MAX: '0',
+    TRUST_PROXY: 'true',
+    SMTP_URL: '',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+  };
   const app = await startChild('src/server.ts', env, freePort());
   try {
     const username = `legit${randomBytes(3).toString('hex')}`;
-    const reg = await post(app.url, '/api/v1/auth/register/patient', { username, email: `${username}@bench.test`, password: PASSWORD, firstname: 'Le', lastname: 'Git', dateOfBirth: '1980-01-01', gender: 'other' });
+    const reg = await post(app.url, '/api/v1/auth/register/patient', {
+      username,
+      email: `${username}@bench.test`,
+      password: PASSWORD,
+      firstname: 'Le',
+      lastname: 'Git',
+      dateOfBirth: '1980-01-01',
+      gender: 'other',
+    });
     if (reg.status !== 201) throw new Error(`register → ${reg.status} ${await reg.text()}`);
     await logins(app, username, 1); // warm-up
     const alone = await logins(app, username, SECONDS);
 
-    const cheap = flood(FLOOD_RATE, (i) => i % 2
-      ? post(app.url, '/api/v1/auth/register/patient', { username, email: `taken${i}@bench.test`, password: PASSWORD, firstname: 'F', lastname: 'L', dateOfBirth: '1980-01-01', gender: 'other' }, randomIp())
-      : post(app.url, '/api/v1/auth/reset-password', { token: randomBytes(32).toString('base64url'), password: PASSWORD }, randomIp()));
+    const cheap = flood(FLOOD_RATE, (i) =>
+      i % 2
+        ? post(
+            app.url,
+            '/api/v1/auth/register/patient',
+            {
+              username,
+              email: `taken${i}@bench.test`,
+              password: PASSWORD,
+              firstname: 'F',
+              lastname: 'L',
+              dateOfBirth: '1980-01-01',
+              gender: 'other',
+            },
+            randomIp(),
+          )
+        : post(app.url, '/api/v1/auth/reset-password', { token: randomBytes(32).toString('base64url'), password: PASSWORD }, randomIp()),
+    );
     const duringCheap = await logins(app, username, SECONDS);
     const cheapFlood = await cheap.stop();
     await sleep(2000);
 
-    const fresh = flood(FRESH_RATE, (i) => post(app.url, '/api/v1/auth/register/patient', { username: `fresh${i}x${randomBytes(3).toString('hex')}`, email: `fresh${i}x${randomBytes(3).toString('hex')}@bench.test`, password: PASSWORD, firstname: 'F', lastname: 'L', dateOfBirth: '1980-01-01', gender: 'other' }, randomIp()));
+    const fresh = flood(FRESH_RATE, (i) =>
+      post(
+        app.url,
+        '/api/v1/auth/register/patient',
+        {
+          username: `fresh${i}x${randomBytes(3).toString('hex')}`,
+          email: `fresh${i}x${randomBytes(3).toString('hex')}@bench.test`,
+          password: PASSWORD,
+          firstname: 'F',
+          lastname: 'L',
+          dateOfBirth: '1980-01-01',
+          gender: 'other',
+        },
+        randomIp(),
+      ),
+    );
     const duringFresh = await logins(app, username, SECONDS);
     const freshFlood = await fresh.stop();
     return { alone, duringCheap, cheapFlood, duringFresh, freshFlood };
@@ -97,9 +163,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await runHashFlood(process.argv[2] ?? null);
   console.log(`engine: ${process.argv[2] ? 'PostgreSQL' : 'embedded (PGlite)'}; ${SECONDS} s per phase`);
   console.log(`legitimate login alone: ${describe(r.alone)}`);
-  console.log(`during ${FLOOD_RATE}/s taken-username registrations + unknown-token resets: ${describe(r.duringCheap)}; flood answers ${JSON.stringify(r.cheapFlood.statuses)}`);
+  console.log(
+    `during ${FLOOD_RATE}/s taken-username registrations + unknown-token resets: ${describe(r.duringCheap)}; flood answers ${JSON.stringify(r.cheapFlood.statuses)}`,
+  );
   console.log(`  → login p99 during ÷ alone: ${ratio(r.duringCheap.p99 / r.alone.p99)}`);
-  console.log(`during ${FRESH_RATE}/s fresh registrations (each must hash): ${describe(r.duringFresh)}; flood answers ${JSON.stringify(r.freshFlood.statuses)}`);
+  console.log(
+    `during ${FRESH_RATE}/s fresh registrations (each must hash): ${describe(r.duringFresh)}; flood answers ${JSON.stringify(r.freshFlood.statuses)}`,
+  );
   console.log(`  → login p99 during ÷ alone: ${ratio(r.duringFresh.p99 / r.alone.p99)}`);
   process.exit(0);
 }

@@ -14,13 +14,21 @@ export interface Child {
 }
 
 /** Starts `node --import tsx <script>` and waits until `readyPath` answers 200. */
-export async function startChild(script: string, env: Record<string, string>, port: number, nodeArgs: string[] = [], readyPath = '/health/ready'): Promise<Child> {
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  port: number,
+  nodeArgs: string[] = [],
+  readyPath = '/health/ready',
+): Promise<Child> {
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let exited = false;
-  proc.once('exit', () => { exited = true; });
+  proc.once('exit', () => {
+    exited = true;
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600 && !exited; i++) {
     try {
@@ -76,7 +84,6 @@ export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
-
 
 export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 

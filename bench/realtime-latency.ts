@@ -17,7 +17,13 @@ import { call } from './lib.ts';
 
 export interface RealtimeBenchResult {
   crossInstance: { messages: number; p50Ms: number; p99Ms: number; maxMs: number; postP50Ms: number };
-  history: { messages: number; pageSize: number; page1: { p50Ms: number; p99Ms: number }; page1000: { p50Ms: number; p99Ms: number }; repeats: number };
+  history: {
+    messages: number;
+    pageSize: number;
+    page1: { p50Ms: number; p99Ms: number };
+    page1000: { p50Ms: number; p99Ms: number };
+    repeats: number;
+  };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -42,14 +48,14 @@ async function startServer(env: Record<string, string>, port: number): Promise<C
   throw new Error(`server on port ${port} did not become ready`);
 }
 
-
 async function person(base: string, db: pg.Client, role: 'patient' | 'doctor') {
   const username = `b${role[0]}${randomBytes(5).toString('hex')}`;
   const password = 'correct horse battery';
   const common = { username, email: `${username}@example.test`, password, firstname: 'Bench', lastname: role };
-  const extra = role === 'patient'
-    ? { dateOfBirth: '1980-01-01', gender: 'other' }
-    : { specialization: 'General', licenseNumber: `L-${username}`, timezone: 'UTC' };
+  const extra =
+    role === 'patient'
+      ? { dateOfBirth: '1980-01-01', gender: 'other' }
+      : { specialization: 'General', licenseNumber: `L-${username}`, timezone: 'UTC' };
   const reg = await call(base, 'POST', `/api/v1/auth/register/${role}`, { ...common, ...extra });
   if (reg.status !== 201) throw new Error(`register failed: ${JSON.stringify(reg.body)}`);
   const id = reg.body.user.id as string;
@@ -60,7 +66,12 @@ async function person(base: string, db: pg.Client, role: 'patient' | 'doctor') {
   return { id, token: login.body.accessToken as string };
 }
 
-export async function runRealtimeBench(adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres', messages = 1000, seeded = 100_000, repeats = 200): Promise<RealtimeBenchResult> {
+export async function runRealtimeBench(
+  adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres',
+  messages = 1000,
+  seeded = 100_000,
+  repeats = 200,
+): Promise<RealtimeBenchResult> {
   const scratch = await createScratchDatabase(adminUrl, 'bench_rt');
   const u = new URL(scratch.url);
   const dataDir = mkdtempSync(join(tmpdir(), 'telecare-bench-'));
@@ -105,9 +116,13 @@ export async function runRealtimeBench(adminUrl = 'postgres://postgres@127.0.0.1
       const res = await call(A, 'POST', `/api/v1/conversations/${doctor.id}/messages`, { body }, patient.token);
       const t1 = performance.now();
       if (res.status !== 201) throw new Error(`send failed: ${res.status}`);
-      await Promise.race([arrived, new Promise((_, rej) => setTimeout(() => rej(new Error('message not delivered on B within 5 s')), 5000))]);
+      await Promise.race([
+        arrived,
+        new Promise((_, rej) => setTimeout(() => rej(new Error('message not delivered on B within 5 s')), 5000)),
+      ]);
       bodies.set(body, res.body.id);
-      if (i >= 20) { // the first 20 warm up connections and JIT
+      if (i >= 20) {
+        // the first 20 warm up connections and JIT
         latencies.push(arrivals.get(body)! - t0);
         posts.push(t1 - t0);
       }
@@ -119,12 +134,18 @@ export async function runRealtimeBench(adminUrl = 'postgres://postgres@127.0.0.1
     const p2 = await person(A, db, 'patient');
     const d2 = await person(A, db, 'doctor');
     await db.query(appt, [p2.id, d2.id]);
-    await db.query(`INSERT INTO messages (doctor_id, patient_id, sender_id, recipient_id, body, created_at)
+    await db.query(
+      `INSERT INTO messages (doctor_id, patient_id, sender_id, recipient_id, body, created_at)
       SELECT $1::uuid, $2::uuid, CASE WHEN g % 2 = 0 THEN $1::uuid ELSE $2::uuid END, CASE WHEN g % 2 = 0 THEN $2::uuid ELSE $1::uuid END,
              'seeded message ' || g, now() - (($3 - g) * interval '1 second')
-      FROM generate_series(1, $3) g`, [d2.id, p2.id, seeded]);
-    await db.query(`INSERT INTO conversations (doctor_id, patient_id, last_message_id, last_seq)
-      SELECT doctor_id, patient_id, id, seq FROM messages WHERE doctor_id = $1 AND patient_id = $2 ORDER BY seq DESC LIMIT 1`, [d2.id, p2.id]);
+      FROM generate_series(1, $3) g`,
+      [d2.id, p2.id, seeded],
+    );
+    await db.query(
+      `INSERT INTO conversations (doctor_id, patient_id, last_message_id, last_seq)
+      SELECT doctor_id, patient_id, id, seq FROM messages WHERE doctor_id = $1 AND patient_id = $2 ORDER BY seq DESC LIMIT 1`,
+      [d2.id, p2.id],
+    );
     await db.query('ANALYZE messages');
     const path = `/api/v1/conversations/${d2.id}/messages?limit=100`;
     let cursor: string | null = null;
@@ -145,11 +166,24 @@ export async function runRealtimeBench(adminUrl = 'postgres://postgres@127.0.0.1
       t = performance.now();
       const last = await call(B, 'GET', `${path}&cursor=${page1000}`, undefined, p2.token);
       t1000s.push(performance.now() - t);
-      if (last.body.nextCursor !== null || last.body.items.at(-1).body !== 'seeded message 1') throw new Error('page 1,000 is not the oldest page');
+      if (last.body.nextCursor !== null || last.body.items.at(-1).body !== 'seeded message 1')
+        throw new Error('page 1,000 is not the oldest page');
     }
     return {
-      crossInstance: { messages, p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99), maxMs: pct(latencies, 100), postP50Ms: pct(posts, 50) },
-      history: { messages: seeded, pageSize: 100, page1: { p50Ms: pct(t1s, 50), p99Ms: pct(t1s, 99) }, page1000: { p50Ms: pct(t1000s, 50), p99Ms: pct(t1000s, 99) }, repeats },
+      crossInstance: {
+        messages,
+        p50Ms: pct(latencies, 50),
+        p99Ms: pct(latencies, 99),
+        maxMs: pct(latencies, 100),
+        postP50Ms: pct(posts, 50),
+      },
+      history: {
+        messages: seeded,
+        pageSize: 100,
+        page1: { p50Ms: pct(t1s, 50), p99Ms: pct(t1s, 99) },
+        page1000: { p50Ms: pct(t1000s, 50), p99Ms: pct(t1000s, 99) },
+        repeats,
+      },
     };
   } finally {
     for (const c of children) c.kill('SIGTERM');

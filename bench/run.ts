@@ -26,7 +26,10 @@ const results = new Map<string, Map<Engine, string>>();
 const order: string[] = [];
 function record(engine: Engine, rows: sc.Row[]) {
   for (const r of rows) {
-    if (!results.has(r.scenario)) { results.set(r.scenario, new Map()); order.push(r.scenario); }
+    if (!results.has(r.scenario)) {
+      results.set(r.scenario, new Map());
+      order.push(r.scenario);
+    }
     results.get(r.scenario)!.set(engine, r.value);
   }
 }
@@ -38,7 +41,10 @@ async function attempt(engine: Engine, names: string[], fn: () => Promise<sc.Row
   } catch (err) {
     const msg = (err as Error).message;
     const missing = /→ 404/.test(msg) ? 'n/a (endpoint missing)' : `failed: ${msg.slice(0, 80)}`;
-    record(engine, names.map((scenario) => ({ scenario, value: missing })));
+    record(
+      engine,
+      names.map((scenario) => ({ scenario, value: missing })),
+    );
     console.error(`[${engine}] ${names[0]}: ${msg}`);
   }
 }
@@ -47,7 +53,9 @@ async function runEngine(engine: Engine, serverUrl: string | null) {
   const dataDir = mkdtempSync(join(tmpdir(), 'telecare-bench-'));
   const scratch = serverUrl ? await createScratchDatabase(serverUrl, 'bench') : null;
   const databaseUrl = scratch?.url ?? '';
-  const dropDb = async () => { await scratch?.drop(); };
+  const dropDb = async () => {
+    await scratch?.drop();
+  };
   const t0 = Date.now();
   const jwtSecret = randomBytes(32).toString('hex');
   // Hashes with the parameters the server is configured with (the OWASP default unless ARGON2_* say otherwise).
@@ -58,24 +66,52 @@ async function runEngine(engine: Engine, serverUrl: string | null) {
   console.error(`[${engine}] seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
   const controlPort = freePort();
-  const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '0', BOOKING_MAX_OPEN: '10000', BOOKING_MAX_OPEN_PER_DOCTOR: '10000', BENCH_CONTROL_PORT: String(controlPort), SMTP_URL: '' };
+  const env = {
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: jwtSecret,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MAX: '0',
+    BOOKING_MAX_OPEN: '10000',
+    BOOKING_MAX_OPEN_PER_DOCTOR: '10000',
+    BENCH_CONTROL_PORT: String(controlPort),
+    SMTP_URL: '',
+  };
   const app = await startChild('bench/bench-server.ts', env, freePort(), ['--expose-gc']);
   const ceiling = await startChild('bench/ceiling-server.ts', {}, freePort());
   let bookingRps = Number.NaN;
   try {
     // Real time first: its RSS figure needs a process whose heap the other loads have not yet grown.
-    await attempt(engine, ['real time: 5000 idle authenticated WebSockets, RSS per connection', 'real time: message delivery p99 while they are held', 'real time: appointment.updated to all 5000 ÷ bare ws send of the same buffer'], () => sc.realtime(app, ceiling, `http://127.0.0.1:${controlPort}/`, seeded));
-    await attempt(engine, ['slots: GET /doctors/{id}/slots (7 days) req/s ÷ constant route'], async () => [await sc.slots(app, ceiling, seeded)]);
-    await attempt(engine, ['directory: GET /doctors?q= on 10,000 doctors ÷ constant route; p99'], async () => [await sc.directory(app, ceiling)]);
+    await attempt(
+      engine,
+      [
+        'real time: 5000 idle authenticated WebSockets, RSS per connection',
+        'real time: message delivery p99 while they are held',
+        'real time: appointment.updated to all 5000 ÷ bare ws send of the same buffer',
+      ],
+      () => sc.realtime(app, ceiling, `http://127.0.0.1:${controlPort}/`, seeded),
+    );
+    await attempt(engine, ['slots: GET /doctors/{id}/slots (7 days) req/s ÷ constant route'], async () => [
+      await sc.slots(app, ceiling, seeded),
+    ]);
+    await attempt(engine, ['directory: GET /doctors?q= on 10,000 doctors ÷ constant route; p99'], async () => [
+      await sc.directory(app, ceiling),
+    ]);
     await attempt(engine, ['auth: JWT GET /me req/s ÷ constant route'], async () => [await sc.authOverhead(app, ceiling, seeded)]);
-    await attempt(engine, ['history: page 1,000 ÷ page 1 latency (100,000 messages, limit 100)'], async () => [await sc.history(app, seeded)]);
+    await attempt(engine, ['history: page 1,000 ÷ page 1 latency (100,000 messages, limit 100)'], async () => [
+      await sc.history(app, seeded),
+    ]);
     await attempt(engine, [BOOKING], async () => {
       const b = await sc.booking(app, seeded);
       if (b.rps === 0) throw new Error(`no booking succeeded (${b.conflicts} non-2xx) → 404?`);
       bookingRps = b.rps;
       return [{ scenario: BOOKING, value: 'pending' }];
     });
-    await attempt(engine, ['login: logins/s ÷ bare argon2id verifications/s (one process)', 'login flood: GET /doctors req/s during ÷ without'], () => sc.login(app, seeded, hash));
+    await attempt(
+      engine,
+      ['login: logins/s ÷ bare argon2id verifications/s (one process)', 'login flood: GET /doctors req/s during ÷ without'],
+      () => sc.login(app, seeded, hash),
+    );
   } finally {
     await app.stop();
     await ceiling.stop();
@@ -84,7 +120,12 @@ async function runEngine(engine: Engine, serverUrl: string | null) {
   // Its own server (fresh DATA_DIR or this scratch database), once the seeded one is stopped.
   await attempt(engine, [HASH_FLOOD], async () => {
     const r = await runHashFlood(databaseUrl || null);
-    return [{ scenario: HASH_FLOOD, value: `${ratio(r.duringCheap.p99 / r.alone.p99)} (p99 ${fmt(r.duringCheap.p99, 0)} vs ${fmt(r.alone.p99, 0)} ms); fresh sign-ups flood: ${ratio(r.duringFresh.p99 / r.alone.p99)}, ${r.duringFresh.shed} of ${r.duringFresh.ok + r.duringFresh.shed + r.duringFresh.other} logins shed (503)` }];
+    return [
+      {
+        scenario: HASH_FLOOD,
+        value: `${ratio(r.duringCheap.p99 / r.alone.p99)} (p99 ${fmt(r.duringCheap.p99, 0)} vs ${fmt(r.alone.p99, 0)} ms); fresh sign-ups flood: ${ratio(r.duringFresh.p99 / r.alone.p99)}, ${r.duringFresh.shed} of ${r.duringFresh.ok + r.duringFresh.shed + r.duringFresh.other} logins shed (503)`,
+      },
+    ];
   });
 
   // The driver side of the booking ratio, with the server stopped (the embedded database has one owner).
@@ -96,7 +137,8 @@ async function runEngine(engine: Engine, serverUrl: string | null) {
       VALUES (${seeded.patients[i % seeded.patients.length].id}, ${seeded.rawDoctorId}, ${starts.toISOString()}, ${new Date(starts.getTime() + 5 * 60_000).toISOString()}, 'PENDING')`);
   });
   await raw.close();
-  if (Number.isFinite(bookingRps)) record(engine, [{ scenario: BOOKING, value: `${ratio(bookingRps / rawRps)} (${fmt(bookingRps, 0)} vs ${fmt(rawRps, 0)}/s)` }]);
+  if (Number.isFinite(bookingRps))
+    record(engine, [{ scenario: BOOKING, value: `${ratio(bookingRps / rawRps)} (${fmt(bookingRps, 0)} vs ${fmt(rawRps, 0)}/s)` }]);
   await dropDb();
   rmSync(dataDir, { recursive: true, force: true });
   console.error(`[${engine}] done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -115,7 +157,19 @@ if (process.env.DATABASE_URL) {
   await c.end();
 }
 // Rows in the order of the issue, whatever order they were measured in.
-const RANK = ['booking', 'slots', 'directory', 'history', 'auth', 'login:', 'login flood', 'hash flood', 'real time: 5000', 'real time: message', 'real time: appointment'];
+const RANK = [
+  'booking',
+  'slots',
+  'directory',
+  'history',
+  'auth',
+  'login:',
+  'login flood',
+  'hash flood',
+  'real time: 5000',
+  'real time: message',
+  'real time: appointment',
+];
 const rank = (s: string) => RANK.findIndex((p) => s.startsWith(p));
 order.sort((a, b) => rank(a) - rank(b));
 const heads = engines.map(([e]) => (e === 'PostgreSQL' && pgVersion ? `PostgreSQL ${pgVersion}` : e));

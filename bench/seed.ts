@@ -11,7 +11,18 @@ export const DOCTORS = 10_000;
 export const MESSAGES = 100_000;
 export const WS_USERS = 5_000;
 export const BOOKING_PATIENTS = 50;
-const SPECIALIZATIONS = ['Cardiology', 'Dermatology', 'Neurology', 'Pediatrics', 'Psychiatry', 'Oncology', 'Radiology', 'Urology', 'Orthopedics', 'General practice'];
+const SPECIALIZATIONS = [
+  'Cardiology',
+  'Dermatology',
+  'Neurology',
+  'Pediatrics',
+  'Psychiatry',
+  'Oncology',
+  'Radiology',
+  'Urology',
+  'Orthopedics',
+  'General practice',
+];
 
 export interface Seeded {
   bookingDoctorId: string;
@@ -50,7 +61,8 @@ async function sessionsFor(db: Database, ids: string[], role: string, tokens: Ac
       SELECT s::uuid, u::uuid, now() + interval '1 day'
       FROM unnest(${`{${sids.slice(i, i + 1000).join(',')}}`}::text[], ${`{${part.join(',')}}`}::text[]) AS t(s, u)`);
   }
-  for (let i = 0; i < ids.length; i++) out.push({ id: ids[i], token: await tokens.sign({ sub: ids[i], sid: sids[i], role: role as 'PATIENT' }) });
+  for (let i = 0; i < ids.length; i++)
+    out.push({ id: ids[i], token: await tokens.sign({ sub: ids[i], sid: sids[i], role: role as 'PATIENT' }) });
   return out;
 }
 
@@ -66,13 +78,19 @@ export async function seed(db: Database, hash: string, jwtSecret: string): Promi
   const [bookingDoctorId, rawDoctorId, slotsDoctorId, msgDoctorId] = doctorIds;
   // Round-the-clock availability for the booking doctors; office hours (30-minute slots) for the slots one.
   for (const id of [bookingDoctorId, rawDoctorId]) {
-    await db.rows(sql`INSERT INTO availability_rules (doctor_id, weekday, start_minute, end_minute) SELECT ${id}, d, 0, 1440 FROM generate_series(1, 7) d`);
+    await db.rows(
+      sql`INSERT INTO availability_rules (doctor_id, weekday, start_minute, end_minute) SELECT ${id}, d, 0, 1440 FROM generate_series(1, 7) d`,
+    );
   }
   await db.rows(sql`UPDATE doctors SET slot_minutes = 30 WHERE id = ${slotsDoctorId}`);
-  await db.rows(sql`INSERT INTO availability_rules (doctor_id, weekday, start_minute, end_minute) SELECT ${slotsDoctorId}, d, 480, 1080 FROM generate_series(1, 7) d`);
+  await db.rows(
+    sql`INSERT INTO availability_rules (doctor_id, weekday, start_minute, end_minute) SELECT ${slotsDoctorId}, d, 480, 1080 FROM generate_series(1, 7) d`,
+  );
 
   const patientIds = await users(db, 'pat', BOOKING_PATIENTS + 1 + WS_USERS, 'PATIENT', hash);
-  await db.rows(sql`INSERT INTO patients (id, date_of_birth, gender) SELECT id, date '1980-01-01', 'female' FROM users WHERE role = 'PATIENT'`);
+  await db.rows(
+    sql`INSERT INTO patients (id, date_of_birth, gender) SELECT id, date '1980-01-01', 'female' FROM users WHERE role = 'PATIENT'`,
+  );
   const patients = await sessionsFor(db, patientIds.slice(0, BOOKING_PATIENTS), 'PATIENT', tokens);
   const msgPatientId = patientIds[BOOKING_PATIENTS];
   const wsUsers = await sessionsFor(db, patientIds.slice(BOOKING_PATIENTS + 1), 'PATIENT', tokens);
@@ -90,7 +108,9 @@ export async function seed(db: Database, hash: string, jwtSecret: string): Promi
            now() - interval '30 days' + i * interval '1 second'
     FROM generate_series(1, ${MESSAGES}) i`);
   const last = await one<{ id: string; seq: string }>(db, sql`SELECT id, seq FROM messages ORDER BY seq DESC LIMIT 1`);
-  await db.rows(sql`INSERT INTO conversations (doctor_id, patient_id, last_message_id, last_seq) VALUES (${msgDoctorId}, ${msgPatientId}, ${last.id}, ${last.seq})`);
+  await db.rows(
+    sql`INSERT INTO conversations (doctor_id, patient_id, last_message_id, last_seq) VALUES (${msgDoctorId}, ${msgPatientId}, ${last.id}, ${last.seq})`,
+  );
   await db.rows(sql`ANALYZE`);
   return { bookingDoctorId, rawDoctorId, slotsDoctorId, patients, loginName: 'pat1', msgDoctor, msgPatient, wsUsers };
 }

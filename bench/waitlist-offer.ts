@@ -26,7 +26,13 @@ const WAITING = 1000;
 const DAY = 86_400_000;
 const SECRET = 'waitlist-bench-secret-0123456789abcdef0123456789';
 
-interface Case { name: string; doctorId: string; token: string; appointments: string[]; expected: string }
+interface Case {
+  name: string;
+  doctorId: string;
+  token: string;
+  appointments: string[];
+  expected: string;
+}
 
 async function insertUsers(db: Database, prefix: string, n: number, role: string): Promise<string[]> {
   const rows = await db.rows<{ id: string }>(sql`
@@ -44,7 +50,9 @@ async function seed(db: Database, tokens: AccessTokens, base: number): Promise<C
     SELECT d.id, w, 0, 1440 FROM users d, generate_series(1, 7) w WHERE d.role = 'DOCTOR'`);
   const holders = await insertUsers(db, 'whold', 3, 'PATIENT');
   const waiting = await insertUsers(db, 'wwait', 1 + 2 * WAITING, 'PATIENT');
-  await db.rows(sql`INSERT INTO patients (id, date_of_birth, gender) SELECT id, date '1980-01-01', 'female' FROM users WHERE role = 'PATIENT'`);
+  await db.rows(
+    sql`INSERT INTO patients (id, date_of_birth, gender) SELECT id, date '1980-01-01', 'female' FROM users WHERE role = 'PATIENT'`,
+  );
 
   const window = { from: new Date(base), to: new Date(base + 30 * DAY) };
   const elsewhere = { from: new Date(base + 40 * DAY), to: new Date(base + 60 * DAY) };
@@ -52,7 +60,11 @@ async function seed(db: Database, tokens: AccessTokens, base: number): Promise<C
   const groups = [
     { name: '1 waiting', patients: waiting.slice(0, 1), windows: () => window },
     { name: '1,000 waiting, all for this time', patients: waiting.slice(1, 1 + WAITING), windows: () => window },
-    { name: '1,000 waiting, only the last for this time', patients: waiting.slice(1 + WAITING), windows: (i: number) => (i === WAITING - 1 ? window : elsewhere) },
+    {
+      name: '1,000 waiting, only the last for this time',
+      patients: waiting.slice(1 + WAITING),
+      windows: (i: number) => (i === WAITING - 1 ? window : elsewhere),
+    },
   ];
   for (const [g, group] of groups.entries()) {
     const doctorId = doctorIds[g];
@@ -86,7 +98,12 @@ const pct = (xs: number[], p: number) => {
 
 async function measure(engine: string, db: Database, url: string | null) {
   const dataDir = mkdtempSync(join(tmpdir(), 'waitlist-bench-'));
-  const config = { ...loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JWT_SECRET: SECRET }), databaseUrl: url, rateLimitMax: 0, embeddedVacuumIntervalMinutes: 0 };
+  const config = {
+    ...loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JWT_SECRET: SECRET }),
+    databaseUrl: url,
+    rateLimitMax: 0,
+    embeddedVacuumIntervalMinutes: 0,
+  };
   const tomorrow = new Date();
   tomorrow.setUTCHours(0, 0, 0, 0);
   const cases = await seed(db, new AccessTokens(SECRET, 86_400), tomorrow.getTime() + DAY);
@@ -98,10 +115,15 @@ async function measure(engine: string, db: Database, url: string | null) {
     for (let r = 0; r < ROUNDS + WARMUP; r++) {
       for (const c of cases) {
         const t0 = performance.now();
-        const res = await fetch(`${base}/api/v1/appointments/${c.appointments[r]}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${c.token}` } });
+        const res = await fetch(`${base}/api/v1/appointments/${c.appointments[r]}/cancel`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${c.token}` },
+        });
         const ms = performance.now() - t0;
         if (res.status !== 200) throw new Error(`cancel → ${res.status} ${await res.text()}`);
-        const offers = await db.rows<{ patient_id: string }>(sql`SELECT patient_id FROM waitlist_offers WHERE doctor_id = ${c.doctorId} AND status = 'OFFERED'`);
+        const offers = await db.rows<{ patient_id: string }>(
+          sql`SELECT patient_id FROM waitlist_offers WHERE doctor_id = ${c.doctorId} AND status = 'OFFERED'`,
+        );
         if (offers.length !== 1 || offers[0].patient_id !== c.expected) throw new Error(`${c.name}: wrong offer ${JSON.stringify(offers)}`);
         if (r >= WARMUP) times.get(c.name)!.push(ms);
         // Back to the same line for the next round (not timed).
@@ -125,7 +147,9 @@ async function measure(engine: string, db: Database, url: string | null) {
       const xs = times.get(c.name)!;
       console.log(`  ${c.name.padEnd(44)} median ${med(xs).toFixed(2)}  p90 ${pct(xs, 90).toFixed(2)}`);
     }
-    console.log(`  ratio 1,000 (all) ÷ 1: ${(med(all) / med(one)).toFixed(2)}; 1,000 (only the last) ÷ 1: ${(med(lastOnly) / med(one)).toFixed(2)}`);
+    console.log(
+      `  ratio 1,000 (all) ÷ 1: ${(med(all) / med(one)).toFixed(2)}; 1,000 (only the last) ÷ 1: ${(med(lastOnly) / med(one)).toFixed(2)}`,
+    );
     console.log('  plan of the next-in-line query, 1,000 waiting, only the last for this time:');
     for (const row of plan) console.log(`    ${Object.values(row)[0]}`);
   } finally {

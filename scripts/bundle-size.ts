@@ -33,7 +33,9 @@ export const PATIENT_FIRST_PAGES = ['src/pages/public/SignIn.tsx', 'src/pages/pu
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const manifest = JSON.parse(readFileSync(join(PORTAL_DIST, '.vite/manifest.json'), 'utf8')) as Record<string, Chunk>;
-  for (const key of Object.keys(manifest).filter((k) => k.startsWith('src/pages/')).sort()) {
+  for (const key of Object.keys(manifest)
+    .filter((k) => k.startsWith('src/pages/'))
+    .sort()) {
     const r = firstPageBytes(key);
     console.log(`${key.padEnd(40)} ${(r.raw / 1024).toFixed(1).padStart(6)} KB raw ${(r.gzip / 1024).toFixed(1).padStart(6)} KB gzip`);
   }

@@ -70,7 +70,9 @@ if (browserFiles.length) {
   if (existsSync(chromium)) {
     console.log(`browser tests: Chromium at ${chromium}: ${browserFiles.join(', ')}`);
   } else {
-    console.log(`browser tests NOT RUN: no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH): ${browserFiles.join(', ')}`);
+    console.log(
+      `browser tests NOT RUN: no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH): ${browserFiles.join(', ')}`,
+    );
     browsers = [];
   }
 }

@@ -43,7 +43,8 @@ export interface BuildOptions {
 /** Builds the whole application without listening: platform plugins first, then every module. */
 export async function buildApp(config: Config, opts: BuildOptions = {}) {
   const log = opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.token'] });
-  const database = opts.database ?? (await openAndMigrate({ databaseUrl: config.databaseUrl, pgliteDir: pgliteDirFor(config.dataDir), log }));
+  const database =
+    opts.database ?? (await openAndMigrate({ databaseUrl: config.databaseUrl, pgliteDir: pgliteDirFor(config.dataDir), log }));
 
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
@@ -106,7 +107,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
         description:
           'Telemedicine backend. Errors are RFC 9457 problem documents with a stable `code`. ' +
           'Lists are keyset-paginated (`limit`, `cursor` → `{items, nextCursor}`). ' +
-          'A patient\'s and a doctor\'s id equal their user id.',
+          "A patient's and a doctor's id equal their user id.",
       },
       // Relative: the document describes the server that serves it, whatever PUBLIC_URL (the base of
       // links in mails) says.

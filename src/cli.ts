@@ -65,7 +65,9 @@ const chomp = (s: string) => s.replace(/\r?\n$/, '');
  * scripts, though it shows in the process list and shell history), or an interactive prompt.
  */
 async function passwordFrom(values: { password?: string; 'password-stdin'?: boolean; 'password-file'?: string }): Promise<string> {
-  const sources = [values.password !== undefined, values['password-stdin'] === true, values['password-file'] !== undefined].filter(Boolean).length;
+  const sources = [values.password !== undefined, values['password-stdin'] === true, values['password-file'] !== undefined].filter(
+    Boolean,
+  ).length;
   if (sources > 1) fail('give the password one way only: --password-stdin, --password-file or --password');
   if (values['password-stdin']) return chomp(await readStdin());
   if (values['password-file'] !== undefined) {
@@ -76,7 +78,8 @@ async function passwordFrom(values: { password?: string; 'password-stdin'?: bool
     }
   }
   if (values.password !== undefined) return values.password;
-  if (!process.stdin.isTTY) fail(`a password is needed: --password-stdin, --password-file FILE, or run in a terminal to be asked\n${USAGE}`);
+  if (!process.stdin.isTTY)
+    fail(`a password is needed: --password-stdin, --password-file FILE, or run in a terminal to be asked\n${USAGE}`);
   const first = await readHidden('Password for the new admin: ');
   const again = await readHidden('Repeat it: ');
   if (first !== again) fail('the two passwords differ');
@@ -137,7 +140,10 @@ async function main() {
     if (password.length < 10 || password.length > 128) fail('the password must be 10-128 characters');
     const database = await openAndMigrate(dbOpts);
     try {
-      const user = await createAdmin({ db: database.db, passwords: new Passwords(config.argon2, config.hashConcurrency) }, { username, email, password, firstname, lastname });
+      const user = await createAdmin(
+        { db: database.db, passwords: new Passwords(config.argon2, config.hashConcurrency) },
+        { username, email, password, firstname, lastname },
+      );
       console.log(`created admin ${user.username} (${user.id})`);
     } catch (e) {
       if (sqlState(e) === '23505') {
@@ -168,7 +174,9 @@ async function main() {
       console.error(`checked ${result.count} events in ${seconds.toFixed(2)} s (${rate} events/s)`);
       process.exit(1);
     }
-    console.log(`audit chain intact: ${result.count} events verified in ${seconds.toFixed(2)} s (${rate} events/s), head seq ${result.headSeq} hash ${result.headHash}`);
+    console.log(
+      `audit chain intact: ${result.count} events verified in ${seconds.toFixed(2)} s (${rate} events/s), head seq ${result.headSeq} hash ${result.headHash}`,
+    );
     return;
   }
 

@@ -33,10 +33,16 @@ if (config.metricsPort !== null) {
   try {
     metricsServer = await startMetricsListener(app, config.metricsHost, config.metricsPort);
   } catch (err) {
-    app.log.error({ err: (err as Error).message, port: config.metricsPort, host: config.metricsHost }, 'metrics listener could not start; set METRICS_PORT to a free port');
+    app.log.error(
+      { err: (err as Error).message, port: config.metricsPort, host: config.metricsHost },
+      'metrics listener could not start; set METRICS_PORT to a free port',
+    );
   }
 }
-app.log.info({ engine: app.platform.database.engine, publicUrl: config.publicUrl, metrics: metricsServer?.address() ?? null }, 'Telecare is serving');
+app.log.info(
+  { engine: app.platform.database.engine, publicUrl: config.publicUrl, metrics: metricsServer?.address() ?? null },
+  'Telecare is serving',
+);
 
 let closing = false;
 async function shutdown(signal: string) {

@@ -6,7 +6,9 @@ import net from 'node:net';
 import { build, createPatient, freshDatabase, patientBody, sleep } from './helpers.ts';
 
 /** FAULTS_TRACE=1 prints the phases, to locate a hang. */
-const trace = (m: string) => { if (process.env.FAULTS_TRACE) console.error(`[faults] ${m}`); };
+const trace = (m: string) => {
+  if (process.env.FAULTS_TRACE) console.error(`[faults] ${m}`);
+};
 
 /**
  * A TCP proxy in front of PostgreSQL that can be cut and restored, so that the shared server other
@@ -77,14 +79,21 @@ test('PostgreSQL unreachable under traffic: 503 UNAVAILABLE and ready 503, no ot
   const seen: { phase: string; path: string; status: number; code?: string }[] = [];
   let phase = 'up';
   let stop = false;
-  const paths: [string, string | undefined][] = [['/api/v1/me', patient.token], ['/api/v1/conversations', patient.token], ['/health/ready', undefined], ['/health/live', undefined]];
-  const load = Promise.all(Array.from({ length: 4 }, async (_v, worker) => {
-    for (let i = worker; !stop; i++) {
-      const [path, token] = paths[i % paths.length];
-      const res = await app.request('GET', path, { token });
-      seen.push({ phase, path, status: res.status, code: res.body?.code });
-    }
-  }));
+  const paths: [string, string | undefined][] = [
+    ['/api/v1/me', patient.token],
+    ['/api/v1/conversations', patient.token],
+    ['/health/ready', undefined],
+    ['/health/live', undefined],
+  ];
+  const load = Promise.all(
+    Array.from({ length: 4 }, async (_v, worker) => {
+      for (let i = worker; !stop; i++) {
+        const [path, token] = paths[i % paths.length];
+        const res = await app.request('GET', path, { token });
+        seen.push({ phase, path, status: res.status, code: res.body?.code });
+      }
+    }),
+  );
 
   trace('loaded');
   await sleep(500);
@@ -118,9 +127,15 @@ test('PostgreSQL unreachable under traffic: 503 UNAVAILABLE and ready 503, no ot
   const bad = seen.filter((s) => s.status >= 500 && !(s.status === 503 && s.code === 'UNAVAILABLE'));
   assert.deepEqual(bad, [], 'the only 5xx while the database is away is 503 UNAVAILABLE');
   const down = seen.filter((s) => s.phase === 'down' && s.path !== '/health/live');
-  assert.ok(down.length > 0 && down.filter((s) => s.status === 503).length >= down.length / 2, 'while cut, database-backed requests answer 503');
+  assert.ok(
+    down.length > 0 && down.filter((s) => s.status === 503).length >= down.length / 2,
+    'while cut, database-backed requests answer 503',
+  );
   const back = seen.filter((s) => s.phase === 'back');
-  assert.ok(back.length > 0 && back.every((s) => s.status === 200), `after recovery every request succeeds: ${JSON.stringify(back.filter((s) => s.status !== 200).slice(0, 3))}`);
+  assert.ok(
+    back.length > 0 && back.every((s) => s.status === 200),
+    `after recovery every request succeeds: ${JSON.stringify(back.filter((s) => s.status !== 200).slice(0, 3))}`,
+  );
   // And writes work again on the same process.
   const again = await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody() });
   assert.equal(again.status, 201);

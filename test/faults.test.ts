@@ -17,10 +17,16 @@ test('SMTP down during registrations: every mail arrives once SMTP is back, none
   // Retries back off exponentially; capped at 1 s here so that the test does not wait an hour.
   const app = await build(t, { outboxMaxBackoffSeconds: 1 });
   mailbox.accepting = false;
-  t.after(() => { mailbox.accepting = true; });
+  t.after(() => {
+    mailbox.accepting = true;
+  });
   const bodies = Array.from({ length: 8 }, () => patientBody());
   const results = await Promise.all(bodies.map((body) => app.request('POST', '/api/v1/auth/register/patient', { body })));
-  assert.deepEqual(results.map((r) => r.status), bodies.map(() => 201), 'registration does not depend on SMTP');
+  assert.deepEqual(
+    results.map((r) => r.status),
+    bodies.map(() => 201),
+    'registration does not depend on SMTP',
+  );
 
   // Wait until every queued mail has failed at least once.
   const emails = bodies.map((b) => b.email.toLowerCase());
@@ -55,7 +61,10 @@ async function freePortNumber(): Promise<number> {
 }
 
 function startServer(env: Record<string, string>): { proc: ChildProcess; exited: Promise<unknown> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return { proc, exited: new Promise((resolve) => proc.once('exit', resolve)) };
 }
 
@@ -91,15 +100,21 @@ test('SIGKILL of the server during a booking load: after restart every 201 exist
   const db = await openAndMigrate({ databaseUrl: databaseUrl || null, pgliteDir: pgliteDirFor(dataDir) });
   const tokens = new AccessTokens(jwtSecret, 3600);
   const mk = async (username: string, role: 'DOCTOR' | 'PATIENT') => {
-    const [u] = await db.rows<{ id: string }>(sql`INSERT INTO users (username, email, password_hash, firstname, lastname, role, email_verified_at)
+    const [u] = await db.rows<{
+      id: string;
+    }>(sql`INSERT INTO users (username, email, password_hash, firstname, lastname, role, email_verified_at)
       VALUES (${username}, ${username + '@kill.test'}, 'x', 'K', 'Ill', ${role}, now()) RETURNING id`);
-    const [s] = await db.rows<{ id: string }>(sql`INSERT INTO sessions (user_id, expires_at) VALUES (${u.id}, now() + interval '1 hour') RETURNING id`);
+    const [s] = await db.rows<{ id: string }>(
+      sql`INSERT INTO sessions (user_id, expires_at) VALUES (${u.id}, now() + interval '1 hour') RETURNING id`,
+    );
     return { id: u.id, token: await tokens.sign({ sub: u.id, sid: s.id, role }) };
   };
   const doctor = await mk('killdoc', 'DOCTOR');
   await db.rows(sql`INSERT INTO doctors (id, specialization, license_number, timezone, slot_minutes, min_notice_minutes, max_advance_days, verification_status, verified_at)
     VALUES (${doctor.id}, 'Cardiology', 'LIC-K', 'UTC', 5, 0, 365, 'VERIFIED', now())`);
-  await db.rows(sql`INSERT INTO availability_rules (doctor_id, weekday, start_minute, end_minute) SELECT ${doctor.id}, d, 0, 1440 FROM generate_series(1, 7) d`);
+  await db.rows(
+    sql`INSERT INTO availability_rules (doctor_id, weekday, start_minute, end_minute) SELECT ${doctor.id}, d, 0, 1440 FROM generate_series(1, 7) d`,
+  );
   const patients: { id: string; token: string }[] = [];
   for (let i = 0; i < 20; i++) {
     const p = await mk(`killpat${i}`, 'PATIENT');
@@ -110,9 +125,20 @@ test('SIGKILL of the server during a booking load: after restart every 201 exist
 
   const port = await freePortNumber();
   const url = `http://127.0.0.1:${port}`;
-  const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: jwtSecret, LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '0', SMTP_URL: '' };
+  const env = {
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JWT_SECRET: jwtSecret,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_MAX: '0',
+    SMTP_URL: '',
+  };
   let server = startServer(env);
-  t.after(() => { server.proc.kill('SIGKILL'); });
+  t.after(() => {
+    server.proc.kill('SIGKILL');
+  });
   await waitReady(url);
 
   // Every slot is wanted by two patients at once: one must win, the other get 409.
@@ -122,24 +148,26 @@ test('SIGKILL of the server during a booking load: after restart every 201 exist
   const created: { id: string; patient: number; startsAt: string }[] = [];
   let n = 0;
   let killed = false;
-  const load = Promise.all(patients.map(async (_p, w) => {
-    while (!killed) {
-      const i = n++;
-      const startsAt = new Date(base + Math.floor(i / 2) * 5 * 60_000).toISOString();
-      try {
-        const res: Response = await fetch(`${url}/api/v1/appointments`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${patients[w].token}` },
-          body: JSON.stringify({ doctorId: doctor.id, startsAt }),
-        });
-        const body = (await res.json()) as { id: string; code?: string };
-        if (res.status === 201) created.push({ id: body.id, patient: w, startsAt });
-        else assert.ok(res.status === 409 || res.status === 503, `unexpected ${res.status} ${JSON.stringify(body)}`);
-      } catch {
-        if (!killed) await sleep(5); // a connection the kill cut
+  const load = Promise.all(
+    patients.map(async (_p, w) => {
+      while (!killed) {
+        const i = n++;
+        const startsAt = new Date(base + Math.floor(i / 2) * 5 * 60_000).toISOString();
+        try {
+          const res: Response = await fetch(`${url}/api/v1/appointments`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${patients[w].token}` },
+            body: JSON.stringify({ doctorId: doctor.id, startsAt }),
+          });
+          const body = (await res.json()) as { id: string; code?: string };
+          if (res.status === 201) created.push({ id: body.id, patient: w, startsAt });
+          else assert.ok(res.status === 409 || res.status === 503, `unexpected ${res.status} ${JSON.stringify(body)}`);
+        } catch {
+          if (!killed) await sleep(5); // a connection the kill cut
+        }
       }
-    }
-  }));
+    }),
+  );
   // Kill mid-load, once enough bookings were acknowledged (bounded in time on a slow machine).
   const until = Date.now() + 20_000;
   while (created.length < 15 && Date.now() < until) await sleep(20);
@@ -163,8 +191,12 @@ test('SIGKILL of the server during a booking load: after restart every 201 exist
   await graceful;
 
   const check = await openDatabase({ databaseUrl: databaseUrl || null, pgliteDir: pgliteDirFor(dataDir) });
-  const doubles = await check.rows(sql`SELECT starts_at, count(*) FROM appointments WHERE doctor_id = ${doctor.id} AND status IN ('PENDING', 'CONFIRMED') GROUP BY starts_at HAVING count(*) > 1`);
-  const [{ total }] = await check.rows<{ total: number }>(sql`SELECT count(*)::int AS total FROM appointments WHERE doctor_id = ${doctor.id}`);
+  const doubles = await check.rows(
+    sql`SELECT starts_at, count(*) FROM appointments WHERE doctor_id = ${doctor.id} AND status IN ('PENDING', 'CONFIRMED') GROUP BY starts_at HAVING count(*) > 1`,
+  );
+  const [{ total }] = await check.rows<{ total: number }>(
+    sql`SELECT count(*)::int AS total FROM appointments WHERE doctor_id = ${doctor.id}`,
+  );
   await check.close();
   assert.deepEqual(doubles, [], 'no slot is held twice');
   assert.ok(total >= created.length, `${total} stored ≥ ${created.length} acknowledged`);

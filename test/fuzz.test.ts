@@ -69,7 +69,7 @@ function hostileBodies(baseline: Record<string, unknown>): { name: string; raw: 
 
 /** Replacement values for one property, by its declared type. */
 function propertyMutations(s: Json): { name: string; value: unknown }[] {
-  const type = Array.isArray(s?.type) ? s.type[0] : s?.type ?? (s?.anyOf ? 'string' : 'object');
+  const type = Array.isArray(s?.type) ? s.type[0] : (s?.type ?? (s?.anyOf ? 'string' : 'object'));
   const out: { name: string; value: unknown }[] = [
     { name: 'null', value: null },
     { name: 'nested object', value: { $gt: '', __proto__x: { a: [1, { b: 2 }] } } },
@@ -103,10 +103,33 @@ function propertyMutations(s: Json): { name: string; value: unknown }[] {
 }
 
 const PATH_VALUES = [
-  'not-a-uuid', '0', '-1', '1e999', '\u0000', "1' or '1'='1", 'x'.repeat(3000), '💊', '../../etc/passwd',
-  '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', '__proto__', 'constructor',
+  'not-a-uuid',
+  '0',
+  '-1',
+  '1e999',
+  '\u0000',
+  "1' or '1'='1",
+  'x'.repeat(3000),
+  '💊',
+  '../../etc/passwd',
+  '00000000-0000-0000-0000-000000000000',
+  'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+  '__proto__',
+  'constructor',
 ];
-const QUERY_VALUES = ['', 'x'.repeat(6000), '\u0000', '-1', '1e999', '99999999999999999999', '💊\u202e', "' or 1=1--", '__proto__', '[object Object]', '2026-13-45T99:99:99Z'];
+const QUERY_VALUES = [
+  '',
+  'x'.repeat(6000),
+  '\u0000',
+  '-1',
+  '1e999',
+  '99999999999999999999',
+  '💊\u202e',
+  "' or 1=1--",
+  '__proto__',
+  '[object Object]',
+  '2026-13-45T99:99:99Z',
+];
 
 // ---------- checks ----------
 
@@ -152,7 +175,13 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
   const doctor = await createDoctor(app);
   const admin = await createAdminUser(app);
   await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
-  const roles: [string, string | undefined][] = [['anonymous', undefined], ['garbage token', 'x.y.z'], ['patient', patient.token], ['doctor', doctor.token], ['admin', admin.token]];
+  const roles: [string, string | undefined][] = [
+    ['anonymous', undefined],
+    ['garbage token', 'x.y.z'],
+    ['patient', patient.token],
+    ['doctor', doctor.token],
+    ['admin', admin.token],
+  ];
 
   const doc = (await app.request('GET', '/openapi.json')).body;
   const cases: Case[] = [];
@@ -168,7 +197,16 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
       const M = method.toUpperCase();
       // Path parameters: every hostile value, each with two roles in rotation.
       for (const p of pathParams) {
-        for (const v of PATH_VALUES) for (const [who, token] of [nextRole(), nextRole()]) cases.push({ method: M, path: fill({ [p.name]: v }), token, who, what: `path ${p.name}=${JSON.stringify(v.slice(0, 20))}`, raw: M === 'GET' ? undefined : '{}' });
+        for (const v of PATH_VALUES)
+          for (const [who, token] of [nextRole(), nextRole()])
+            cases.push({
+              method: M,
+              path: fill({ [p.name]: v }),
+              token,
+              who,
+              what: `path ${p.name}=${JSON.stringify(v.slice(0, 20))}`,
+              raw: M === 'GET' ? undefined : '{}',
+            });
       }
       // A method the path does not have: 405 with Allow (once per path, anonymous).
       if (method === Object.keys(ops)[0]) {
@@ -177,31 +215,60 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
       }
       // Malformed percent-encoding never reaches a route.
       if (pathParams.length) {
-        for (const [who, token] of roles) cases.push({ method: M, path: template.replace(/\{(\w+)\}/g, '%E0%A4%A'), token, who, what: 'malformed percent-encoding', raw: M === 'GET' ? undefined : '{}' });
+        for (const [who, token] of roles)
+          cases.push({
+            method: M,
+            path: template.replace(/\{(\w+)\}/g, '%E0%A4%A'),
+            token,
+            who,
+            what: 'malformed percent-encoding',
+            raw: M === 'GET' ? undefined : '{}',
+          });
       }
       // Query parameters: each hostile value, roles in rotation; plus repeated and prototype-polluting keys.
       for (const q of queryParams) {
         for (const v of QUERY_VALUES) {
           const [who, token] = nextRole();
-          cases.push({ method: M, path: `${fill()}?${encodeURIComponent(q.name)}=${encodeURIComponent(v)}`, token, who, what: `query ${q.name}=${JSON.stringify(v.slice(0, 20))}` });
+          cases.push({
+            method: M,
+            path: `${fill()}?${encodeURIComponent(q.name)}=${encodeURIComponent(v)}`,
+            token,
+            who,
+            what: `query ${q.name}=${JSON.stringify(v.slice(0, 20))}`,
+          });
         }
         const [who, token] = nextRole();
         cases.push({ method: M, path: `${fill()}?${q.name}=1&${q.name}=2&${q.name}[]=3`, token, who, what: `query ${q.name} repeated` });
       }
       if (queryParams.length) {
-        for (const [who, token] of roles) cases.push({ method: M, path: `${fill()}?__proto__[role]=ADMIN&constructor[prototype][x]=1&unknownParam=1`, token, who, what: 'query prototype keys' });
+        for (const [who, token] of roles)
+          cases.push({
+            method: M,
+            path: `${fill()}?__proto__[role]=ADMIN&constructor[prototype][x]=1&unknownParam=1`,
+            token,
+            who,
+            what: 'query prototype keys',
+          });
       }
       // Bodies: the worst whole-body attacks with every role; the rest, and one property at a time, in rotation.
       const schema = op.requestBody?.content?.['application/json']?.schema;
       if (!schema) continue;
       const baseline = (sample(schema) ?? {}) as Record<string, unknown>;
       for (const b of hostileBodies(baseline)) {
-        for (const [who, token] of EVERY_ROLE.has(b.name) ? roles : [nextRole()]) cases.push({ method: M, path: fill(), token, who, raw: b.raw, contentType: b.contentType, what: `body: ${b.name}` });
+        for (const [who, token] of EVERY_ROLE.has(b.name) ? roles : [nextRole()])
+          cases.push({ method: M, path: fill(), token, who, raw: b.raw, contentType: b.contentType, what: `body: ${b.name}` });
       }
       for (const [prop, propSchema] of Object.entries<Json>(schema.properties ?? {})) {
         for (const m of propertyMutations(propSchema)) {
           const [who, token] = nextRole();
-          cases.push({ method: M, path: fill(), token, who, raw: JSON.stringify({ ...baseline, [prop]: m.value }), what: `body /${prop}: ${m.name}` });
+          cases.push({
+            method: M,
+            path: fill(),
+            token,
+            who,
+            raw: JSON.stringify({ ...baseline, [prop]: m.value }),
+            what: `body /${prop}: ${m.name}`,
+          });
         }
       }
     }
@@ -245,7 +312,12 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
     }
     if (failures.length > 20) break;
   }
-  t.diagnostic(`statuses: ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  t.diagnostic(
+    `statuses: ${[...statuses]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ')}`,
+  );
   assert.deepEqual(failures, []);
   // The prototype-pollution attempts left Object.prototype alone in this process (the server's too: same process).
   assert.equal(({} as Record<string, unknown>).role, undefined);
@@ -257,9 +329,11 @@ function timestampInputs(doc: Json): { method: string; template: string; where: 
   const out: { method: string; template: string; where: 'query' | 'body'; name: string; op: Json }[] = [];
   for (const [template, ops] of Object.entries<Json>(doc.paths)) {
     for (const [method, op] of Object.entries<Json>(ops)) {
-      for (const p of op.parameters ?? []) if (p.in === 'query' && p.schema?.format === 'date-time') out.push({ method, template, where: 'query', name: p.name, op });
+      for (const p of op.parameters ?? [])
+        if (p.in === 'query' && p.schema?.format === 'date-time') out.push({ method, template, where: 'query', name: p.name, op });
       const schema = op.requestBody?.content?.['application/json']?.schema;
-      for (const [name, s] of Object.entries<Json>(schema?.properties ?? {})) if (s.format === 'date-time') out.push({ method, template, where: 'body', name, op });
+      for (const [name, s] of Object.entries<Json>(schema?.properties ?? {}))
+        if (s.format === 'date-time') out.push({ method, template, where: 'body', name, op });
     }
   }
   return out;
@@ -273,28 +347,59 @@ test('every timestamp of every operation refuses what no clock can hold (leap se
   const appointmentId = await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
   const doc = (await app.request('GET', '/openapi.json')).body;
   const inputs = timestampInputs(doc);
-  t.diagnostic(`${inputs.length} timestamp inputs: ${inputs.map((i) => `${i.method.toUpperCase()} ${i.template} ${i.where}:${i.name}`).join(', ')}`);
+  t.diagnostic(
+    `${inputs.length} timestamp inputs: ${inputs.map((i) => `${i.method.toUpperCase()} ${i.template} ${i.where}:${i.name}`).join(', ')}`,
+  );
   // The operations known when the leap-second 500s were reported; new ones are found by the walk above.
-  for (const known of ['get /api/v1/doctors/{doctorId}/slots', 'post /api/v1/doctors/me/time-off', 'get /api/v1/doctors/me/time-off', 'post /api/v1/appointments',
-    'get /api/v1/appointments', 'post /api/v1/appointments/{id}/reschedule', 'get /api/v1/admin/audit-events', 'get /api/v1/patients/me/access-log']) {
-    assert.ok(inputs.some((i) => `${i.method} ${i.template}` === known), `${known} takes a timestamp`);
+  for (const known of [
+    'get /api/v1/doctors/{doctorId}/slots',
+    'post /api/v1/doctors/me/time-off',
+    'get /api/v1/doctors/me/time-off',
+    'post /api/v1/appointments',
+    'get /api/v1/appointments',
+    'post /api/v1/appointments/{id}/reschedule',
+    'get /api/v1/admin/audit-events',
+    'get /api/v1/patients/me/access-log',
+  ]) {
+    assert.ok(
+      inputs.some((i) => `${i.method} ${i.template}` === known),
+      `${known} takes a timestamp`,
+    );
   }
   const ids: Record<string, string> = { doctorId: doctor.id, id: appointmentId, patientId: patient.id };
   const failures: string[] = [];
   for (const input of inputs) {
     const path = input.template.replace(/\{(\w+)\}/g, (_m, n: string) => ids[n] ?? randomUUID());
     const schema = input.op.requestBody?.content?.['application/json']?.schema;
-    for (const bad of ['2026-12-31T23:59:60Z', '2026-04-31T10:00:00Z', '0000-01-01T00:00:00Z', '2026-06-30T23:59:60.500+00:00', '2026-01-01T24:00:00Z']) {
+    for (const bad of [
+      '2026-12-31T23:59:60Z',
+      '2026-04-31T10:00:00Z',
+      '0000-01-01T00:00:00Z',
+      '2026-06-30T23:59:60.500+00:00',
+      '2026-01-01T24:00:00Z',
+    ]) {
       let answered400 = false;
       for (const who of [patient, doctor, admin]) {
         if (answered400) break;
         let res;
-        if (input.where === 'query') res = await app.request(input.method.toUpperCase(), `${path}?${input.name}=${encodeURIComponent(bad)}`, { token: who.token });
-        else res = await app.request(input.method.toUpperCase(), path, { token: who.token, body: { ...(sample(schema) as object), [input.name]: bad } });
-        if (res.status >= 500) failures.push(`${input.method} ${input.template} ${input.name}=${bad} → ${res.status} ${res.text.slice(0, 200)}`);
-        if (res.status === 400 && res.body?.code === 'VALIDATION_FAILED' && (res.body.errors ?? []).some((e: { path: string; message: string }) => `${e.path} ${e.message}`.includes(input.name))) answered400 = true;
+        if (input.where === 'query')
+          res = await app.request(input.method.toUpperCase(), `${path}?${input.name}=${encodeURIComponent(bad)}`, { token: who.token });
+        else
+          res = await app.request(input.method.toUpperCase(), path, {
+            token: who.token,
+            body: { ...(sample(schema) as object), [input.name]: bad },
+          });
+        if (res.status >= 500)
+          failures.push(`${input.method} ${input.template} ${input.name}=${bad} → ${res.status} ${res.text.slice(0, 200)}`);
+        if (
+          res.status === 400 &&
+          res.body?.code === 'VALIDATION_FAILED' &&
+          (res.body.errors ?? []).some((e: { path: string; message: string }) => `${e.path} ${e.message}`.includes(input.name))
+        )
+          answered400 = true;
       }
-      if (!answered400) failures.push(`${input.method} ${input.template} ${input.name}=${bad}: no role got 400 VALIDATION_FAILED naming the field`);
+      if (!answered400)
+        failures.push(`${input.method} ${input.template} ${input.name}=${bad}: no role got 400 VALIDATION_FAILED naming the field`);
     }
   }
   assert.deepEqual(failures, []);
@@ -343,14 +448,26 @@ test('single-line text refuses every control character; multi-line text allows L
   const controls = ['\n', '\r', '\r\n', '\t', '\u0000', '\u001b', '\u007f', '\u0085', '\u2028'];
   for (const c of controls) {
     for (const field of ['firstname', 'lastname', 'username']) {
-      expectProblem(await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody({ [field]: `Jane${c}Rx 2. Oxycodone` }) }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody({ [field]: `Jane${c}Rx 2. Oxycodone` }) }),
+        400,
+        'VALIDATION_FAILED',
+      );
     }
     // A NUL (or any control) in `login` is a schema violation, not a database error or a failed login.
-    expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: `a${c}b`, password: 'whatever-long' } }), 400, 'VALIDATION_FAILED');
+    expectProblem(
+      await app.request('POST', '/api/v1/auth/login', { body: { login: `a${c}b`, password: 'whatever-long' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
     expectProblem(await app.request('GET', `/api/v1/doctors?q=${encodeURIComponent(`a${c}b`)}`), 400, 'VALIDATION_FAILED');
   }
   for (const c of ['\r', '\t', '\u0000', '\u001b', '\u007f', '\u0085']) {
-    expectProblem(await app.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: `Asthma${c}since 2001` } }), 400, 'VALIDATION_FAILED');
+    expectProblem(
+      await app.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: `Asthma${c}since 2001` } }),
+      400,
+      'VALIDATION_FAILED',
+    );
   }
   for (const ok of ['Asthma\nsince 2001', 'Asthma\r\nsince 2001\n\nPollen']) {
     const res = await app.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: ok } });

@@ -57,7 +57,11 @@ class Mailbox {
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             messageId: parsed.messageId ?? '',
-            attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? '', contentType: a.contentType, content: a.content.toString('utf8') })),
+            attachments: parsed.attachments.map((a) => ({
+              filename: a.filename ?? '',
+              contentType: a.contentType,
+              content: a.content.toString('utf8'),
+            })),
           });
           callback();
         });
@@ -180,7 +184,11 @@ export async function request(baseUrl: string, method: string, path: string, opt
  * An app listening on loopback with its own fresh database; closes itself when the test ends.
  * Pass `database` to start a second instance on the same database (server engine).
  */
-export async function build(t?: TestContext, overrides: Partial<Config> = {}, shared?: { database?: Database; databaseUrl?: string }): Promise<TestApp> {
+export async function build(
+  t?: TestContext,
+  overrides: Partial<Config> = {},
+  shared?: { database?: Database; databaseUrl?: string },
+): Promise<TestApp> {
   await mailbox.start();
   let fresh: Awaited<ReturnType<typeof freshDatabase>> | null = null;
   let database: Database;
@@ -283,7 +291,15 @@ export async function createPatient(t: TestApp, opts: { verified?: boolean; body
   if (res.status !== 201) throw new Error(`register patient failed: ${res.status} ${res.text}`);
   if (opts.verified !== false) await verifyByMail(t, body.email);
   const tokens = await login(t, body.username, body.password);
-  return { id: res.body.user.id, username: body.username, email: body.email, password: body.password, token: tokens.accessToken, refreshToken: tokens.refreshToken, body };
+  return {
+    id: res.body.user.id,
+    username: body.username,
+    email: body.email,
+    password: body.password,
+    token: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    body,
+  };
 }
 
 /**
@@ -301,7 +317,15 @@ export async function createDoctor(
   const status = opts.credentials ?? 'VERIFIED';
   if (status !== 'PENDING') await setDoctorVerification(t, res.body.user.id, status);
   const tokens = await login(t, body.username, body.password);
-  return { id: res.body.user.id, username: body.username, email: body.email, password: body.password, token: tokens.accessToken, refreshToken: tokens.refreshToken, body };
+  return {
+    id: res.body.user.id,
+    username: body.username,
+    email: body.email,
+    password: body.password,
+    token: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    body,
+  };
 }
 
 const adminCache = new WeakMap<TestApp, Person>();
@@ -329,7 +353,9 @@ export async function setDoctorVerification(t: TestApp, doctorId: string, status
   if (res.status === 200) return;
   if (res.status !== 404 || res.body?.detail !== 'No such route') throw new Error(`verification failed: ${res.status} ${res.text}`);
   // The admin API is not mounted (yet): set it in the database.
-  await t.database.rows((await import('drizzle-orm')).sql`UPDATE doctors SET verification_status = ${status}, verified_at = now() WHERE id = ${doctorId}`);
+  await t.database.rows(
+    (await import('drizzle-orm')).sql`UPDATE doctors SET verification_status = ${status}, verified_at = now() WHERE id = ${doctorId}`,
+  );
 }
 
 /** Asserts a problem+json answer with the given status and code. */
@@ -348,7 +374,13 @@ export function expectProblem(res: TestResponse, status: number, code: string): 
  */
 export async function appointmentFixture(
   t: TestApp,
-  opts: { doctorId: string; patientId: string; status: 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW'; startsAt?: Date; minutes?: number },
+  opts: {
+    doctorId: string;
+    patientId: string;
+    status: 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
+    startsAt?: Date;
+    minutes?: number;
+  },
 ): Promise<string> {
   const { sql } = await import('drizzle-orm');
   const startsAt = opts.startsAt ?? new Date(Date.now() + (1 + Math.floor(Math.random() * 1e6)) * 3_600_000);
@@ -386,7 +418,9 @@ export async function openWs(t: TestApp): Promise<WsClient> {
     }
     for (const w of waiters) w();
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   ws.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

@@ -120,7 +120,10 @@ test('/metrics serves Prometheus text by route pattern, pool, outbox and WebSock
 test('/metrics is never anonymous on the public port: 404 without METRICS_TOKEN, its own loopback listener by default', async (t) => {
   const def = loadConfig({});
   assert.deepEqual([def.metricsPort, def.metricsHost, def.metricsToken], [9464, '127.0.0.1', null]);
-  assert.deepEqual([loadConfig({ METRICS_PORT: '9100', METRICS_HOST: '10.0.0.5' }).metricsPort, loadConfig({ METRICS_HOST: '10.0.0.5' }).metricsHost], [9100, '10.0.0.5']);
+  assert.deepEqual(
+    [loadConfig({ METRICS_PORT: '9100', METRICS_HOST: '10.0.0.5' }).metricsPort, loadConfig({ METRICS_HOST: '10.0.0.5' }).metricsHost],
+    [9100, '10.0.0.5'],
+  );
   assert.equal(loadConfig({ METRICS_PORT: 'off' }).metricsPort, null);
   assert.throws(() => loadConfig({ METRICS_PORT: 'x' }), /METRICS_PORT/);
   const app = await build(t);
@@ -208,7 +211,15 @@ test('/metrics counts open WebSockets: up while held, down again once closed', a
   const before = await gauge();
   const sockets = await Promise.all([connect(app, patient.token), connect(app, patient.token)]);
   assert.equal(await gauge(), before + 2);
-  await Promise.all(sockets.map(({ ws }) => new Promise((resolve) => { ws.once('close', resolve); ws.close(); })));
+  await Promise.all(
+    sockets.map(
+      ({ ws }) =>
+        new Promise((resolve) => {
+          ws.once('close', resolve);
+          ws.close();
+        }),
+    ),
+  );
   for (let i = 0; i < 50 && (await gauge()) !== before; i++) await sleep(20);
   assert.equal(await gauge(), before);
 });
@@ -231,7 +242,10 @@ test('the slots route has its own, tighter per-address budget (SLOTS_RATE_LIMIT_
 
 test('timeouts and the connection cap are configurable, with bounded defaults', () => {
   const def = loadConfig({});
-  assert.deepEqual([def.requestTimeoutMs, def.headersTimeoutMs, def.keepAliveTimeoutMs, def.maxConnections], [30_000, 10_000, 10_000, 1024]);
+  assert.deepEqual(
+    [def.requestTimeoutMs, def.headersTimeoutMs, def.keepAliveTimeoutMs, def.maxConnections],
+    [30_000, 10_000, 10_000, 1024],
+  );
   const set = loadConfig({ REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '2000', KEEP_ALIVE_TIMEOUT_MS: '3000', MAX_CONNECTIONS: '50' });
   assert.deepEqual([set.requestTimeoutMs, set.headersTimeoutMs, set.keepAliveTimeoutMs, set.maxConnections], [5000, 2000, 3000, 50]);
   assert.throws(() => loadConfig({ MAX_CONNECTIONS: '0' }), /MAX_CONNECTIONS/);
@@ -243,7 +257,9 @@ async function rawClient(app: TestApp) {
   const port = Number(new URL(app.url).port);
   const socket = connect(port, '127.0.0.1');
   let received = '';
-  socket.on('data', (d) => { received += d.toString('latin1'); });
+  socket.on('data', (d) => {
+    received += d.toString('latin1');
+  });
   socket.on('error', () => undefined);
   const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(received)));
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
@@ -255,11 +271,18 @@ test('a client trickling a body is cut off after REQUEST_TIMEOUT_MS; one trickli
   const body = await rawClient(app);
   body.socket.write('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
   // One byte every 200 ms would take 5.5 hours to finish the body.
-  const trickle = setInterval(() => { if (!body.socket.destroyed) body.socket.write(' '); }, 200);
+  const trickle = setInterval(() => {
+    if (!body.socket.destroyed) body.socket.write(' ');
+  }, 200);
   const headers = await rawClient(app);
   headers.socket.write('GET /health/live HTTP/1.1\r\n');
-  const trickleHeaders = setInterval(() => { if (!headers.socket.destroyed) headers.socket.write('X-Slow: 1\r\n'); }, 200);
-  const deadline = setTimeout(() => { body.socket.destroy(); headers.socket.destroy(); }, 60_000);
+  const trickleHeaders = setInterval(() => {
+    if (!headers.socket.destroyed) headers.socket.write('X-Slow: 1\r\n');
+  }, 200);
+  const deadline = setTimeout(() => {
+    body.socket.destroy();
+    headers.socket.destroy();
+  }, 60_000);
   try {
     const [bodyAnswer, headersAnswer] = await Promise.all([body.closed, headers.closed]);
     assert.match(bodyAnswer, /^HTTP\/1\.1 408/, 'the server cut the body off (not the test deadline)');

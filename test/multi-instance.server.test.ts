@@ -18,19 +18,28 @@ test('login throttling counts failures on instance A when the next attempt reach
   const { a, b } = await pair(t);
   const patient = await createPatient(a);
   for (let i = 0; i < a.config.loginMaxFailuresPerAccount; i++) {
-    const res = await (i % 2 ? b : a).request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: 'wrong password!' } });
+    const res = await (i % 2 ? b : a).request('POST', '/api/v1/auth/login', {
+      body: { login: patient.username, password: 'wrong password!' },
+    });
     expectProblem(res, 401, 'INVALID_CREDENTIALS');
   }
   // The right password, on the other instance, is still refused until the window passes.
   const res = await b.request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: patient.password } });
   expectProblem(res, 429, 'RATE_LIMITED');
   assert.ok(Number(res.headers.get('retry-after')) > 0);
-  expectProblem(await a.request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: patient.password } }), 429, 'RATE_LIMITED');
+  expectProblem(
+    await a.request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: patient.password } }),
+    429,
+    'RATE_LIMITED',
+  );
 });
 
-test('an Idempotency-Key used on instance A replays A\'s response on instance B, with one appointment', async (t) => {
+test("an Idempotency-Key used on instance A replays A's response on instance B, with one appointment", async (t) => {
   const { a, b } = await pair(t);
-  const doctor = await workingDoctor(a, { timezone: 'UTC', weekly: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '23:30' })) });
+  const doctor = await workingDoctor(a, {
+    timezone: 'UTC',
+    weekly: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '23:30' })),
+  });
   const patient = await createPatient(a);
   const from = new Date(Date.now() + 2 * 86_400_000).toISOString();
   const to = new Date(Date.now() + 3 * 86_400_000).toISOString();
@@ -47,11 +56,13 @@ test('an Idempotency-Key used on instance A replays A\'s response on instance B,
   assert.equal(row.n, 1);
 });
 
-test('with both instances\' outbox workers running, every queued mail is sent exactly once', async (t) => {
+test("with both instances' outbox workers running, every queued mail is sent exactly once", async (t) => {
   const { a, b } = await pair(t);
   // Hold delivery so that a backlog builds up, then let both workers race for it.
   mailbox.accepting = false;
-  t.after(() => { mailbox.accepting = true; });
+  t.after(() => {
+    mailbox.accepting = true;
+  });
   const bodies = Array.from({ length: 24 }, () => patientBody());
   const res = await Promise.all(bodies.map((body, i) => (i % 2 ? b : a).request('POST', '/api/v1/auth/register/patient', { body })));
   assert.ok(res.every((r) => r.status === 201));

@@ -54,8 +54,12 @@ test('an oversized body is 400 VALIDATION_FAILED, not 413 or 5xx', async (t) => 
 test('a 500 says only INTERNAL and the request id; AppErrors render as problem+json', async () => {
   const app = Fastify({ logger: false });
   installErrorHandling(app);
-  app.get('/boom', async () => { throw new Error('secret SQL: SELECT * FROM users at line 3'); });
-  app.get('/conflict', async () => { throw new AppError('SLOT_UNAVAILABLE', 'taken'); });
+  app.get('/boom', async () => {
+    throw new Error('secret SQL: SELECT * FROM users at line 3');
+  });
+  app.get('/conflict', async () => {
+    throw new AppError('SLOT_UNAVAILABLE', 'taken');
+  });
   const boom = await app.inject({ method: 'GET', url: '/boom' });
   assert.equal(boom.statusCode, 500);
   const body = boom.json();
@@ -81,7 +85,11 @@ test('configuration: an invalid value stops start-up with a message naming the v
     [{ MAIL_FROM: 'nobody' }, /MAIL_FROM/],
     [{ LOGIN_MAX_FAILURES_PER_ADDRESS: '-1' }, /LOGIN_MAX_FAILURES_PER_ADDRESS/],
   ];
-  for (const [env, re] of cases) assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && re.test((e as Error).message));
+  for (const [env, re] of cases)
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof ConfigError && re.test((e as Error).message),
+    );
   const c = loadConfig({});
   assert.equal(c.port, 3000);
   assert.equal(c.host, '127.0.0.1');
@@ -104,7 +112,9 @@ test('the signing secret is generated once, kept in DATA_DIR with owner-only per
 if (ENGINE === 'pglite') {
   test('the embedded engine, which has no autovacuum, is vacuumed and analysed shortly after start', async (t) => {
     const app = await build(t, { embeddedVacuumIntervalMinutes: 60 });
-    const vacuumed = async () => (await app.database.rows<{ v: string | null }>(sql`select last_vacuum as v from pg_stat_user_tables where relname = 'doctors'`))[0]?.v;
+    const vacuumed = async () =>
+      (await app.database.rows<{ v: string | null }>(sql`select last_vacuum as v from pg_stat_user_tables where relname = 'doctors'`))[0]
+        ?.v;
     assert.equal(await vacuumed(), null);
     for (let i = 0; i < 100 && !(await vacuumed()); i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(await vacuumed(), 'VACUUM ANALYZE ran within 10 s of start');
@@ -170,7 +180,8 @@ test('headers: nosniff on every response, no-store on API answers (errors too), 
   assert.ok(scripts.length > 0 && scripts.every((m) => /\bsrc=/.test(m[1])), 'every script of the docs page is a file the CSP allows');
   assert.doesNotMatch(csp, /upgrade-insecure-requests|default-src 'none'/);
   assert.equal(docs.headers.get('x-content-type-options'), 'nosniff');
-  for (const asset of ['/docs/static/swagger-ui-bundle.js', '/docs/json']) assert.equal((await app.request('GET', asset)).status, 200, asset);
+  for (const asset of ['/docs/static/swagger-ui-bundle.js', '/docs/json'])
+    assert.equal((await app.request('GET', asset)).status, 200, asset);
 });
 
 test('a known path with an unknown method answers 405 METHOD_NOT_ALLOWED with Allow; an unknown path stays 404', async (t) => {

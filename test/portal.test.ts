@@ -10,12 +10,22 @@ import { PORTAL_DIST } from '../src/platform/static.ts';
 import { generate, OPENAPI_JSON, SCHEMA_TS } from '../scripts/openapi.ts';
 import { firstPageBytes, PATIENT_FIRST_PAGES } from '../scripts/bundle-size.ts';
 
-const built = () => assert.ok(existsSync(join(PORTAL_DIST, 'index.html')), 'web/dist is missing: npm ci (prepare) or npm run build:web builds it');
+const built = () =>
+  assert.ok(existsSync(join(PORTAL_DIST, 'index.html')), 'web/dist is missing: npm ci (prepare) or npm run build:web builds it');
 
 test('client-side routes, including the mail links, answer index.html with a strict CSP and no-cache', async (t) => {
   built();
   const app = await build(t);
-  for (const path of ['/', '/verify-email?token=abc', '/reset-password?token=abc', '/signin', '/patient/appointments', '/doctor/agenda', '/admin/audit', '/doctors/5a1c7c2e-0000-4000-8000-000000000000']) {
+  for (const path of [
+    '/',
+    '/verify-email?token=abc',
+    '/reset-password?token=abc',
+    '/signin',
+    '/patient/appointments',
+    '/doctor/agenda',
+    '/admin/audit',
+    '/doctors/5a1c7c2e-0000-4000-8000-000000000000',
+  ]) {
     const res = await app.request('GET', path);
     assert.equal(res.status, 200, path);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);
@@ -63,7 +73,11 @@ test('the portal never shadows the API, its docs, health or FHIR paths', async (
 
 test('the committed OpenAPI document and the portal types generated from it match the code (npm run openapi)', async () => {
   const { json, types } = await generate();
-  assert.equal(readFileSync(OPENAPI_JSON, 'utf8'), json, `${OPENAPI_JSON} is stale: run npm run openapi, then fix the portal's type errors`);
+  assert.equal(
+    readFileSync(OPENAPI_JSON, 'utf8'),
+    json,
+    `${OPENAPI_JSON} is stale: run npm run openapi, then fix the portal's type errors`,
+  );
   assert.equal(readFileSync(SCHEMA_TS, 'utf8'), types, `${SCHEMA_TS} is stale: run npm run openapi`);
 });
 

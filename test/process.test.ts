@@ -21,7 +21,11 @@ async function serverDatabase(t: { after: (fn: () => Promise<void>) => void }): 
 }
 
 function cli(env: Record<string, string>, ...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -33,7 +37,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output: () => string }> {
+async function startServer(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output: () => string }> {
   const port = await freePort();
   let out = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -50,7 +56,9 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
     if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
     try {
       if ((await fetch(`${url}/health/ready`)).ok) return { child, url, exited, output: () => out };
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await sleep(100);
   }
   child.kill('SIGKILL');
@@ -59,12 +67,29 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
 
 /** A registration whose body is sent in two halves: the second only when finish() is called. */
 function slowRegistration(url: string, i: number) {
-  const body = JSON.stringify({ username: `drain${i}`, email: `drain${i}@example.test`, password: 'correct horse battery', firstname: 'D', lastname: 'R', dateOfBirth: '1990-01-01', gender: 'other' });
+  const body = JSON.stringify({
+    username: `drain${i}`,
+    email: `drain${i}@example.test`,
+    password: 'correct horse battery',
+    firstname: 'D',
+    lastname: 'R',
+    dateOfBirth: '1990-01-01',
+    gender: 'other',
+  });
   const half = Math.floor(body.length / 2);
   const u = new URL(`${url}/api/v1/auth/register/patient`);
-  const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+  const req = httpRequest({
+    host: u.hostname,
+    port: u.port,
+    path: u.pathname,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  });
   const status = new Promise<number>((resolve, reject) => {
-    req.on('response', (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
     req.on('error', reject);
   });
   req.write(body.slice(0, half));
@@ -84,7 +109,13 @@ test('create-admin works on an empty DATA_DIR, refuses duplicates and bad argume
   const dupEmail = cli(env, 'create-admin', '--username', 'root2', '--email', 'ROOT@example.test', '--password', 'a long admin password');
   assert.notEqual(dupEmail.status, 0);
   assert.match(dupEmail.stderr, /email .* already taken/);
-  for (const args of [['create-admin', '--username', 'x'], ['create-admin', '--username', 'okname', '--email', 'bad', '--password', 'a long admin password'], ['create-admin', '--username', 'okname', '--email', 'a@b.cd', '--password', 'short'], ['create-admin', '--bogus'], ['frobnicate']]) {
+  for (const args of [
+    ['create-admin', '--username', 'x'],
+    ['create-admin', '--username', 'okname', '--email', 'bad', '--password', 'a long admin password'],
+    ['create-admin', '--username', 'okname', '--email', 'a@b.cd', '--password', 'short'],
+    ['create-admin', '--bogus'],
+    ['frobnicate'],
+  ]) {
     const r = cli(env, ...args);
     assert.notEqual(r.status, 0, args.join(' '));
     assert.match(r.stderr, /^error: /);
@@ -95,11 +126,20 @@ test('create-admin works on an empty DATA_DIR, refuses duplicates and bad argume
 test('npm start serves the API; SIGTERM drains in-flight requests and exits 0; data survives a restart', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'telecare-srv-'));
   const dbUrl = await serverDatabase(t);
-  const env: Record<string, string> = { DATA_DIR: dataDir, PUBLIC_URL: 'https://clinic.example', ...(dbUrl ? { DATABASE_URL: dbUrl } : {}) };
-  assert.equal(cli(env, 'create-admin', '--username', 'boss', '--email', 'boss@example.test', '--password', 'a long admin password').status, 0);
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    PUBLIC_URL: 'https://clinic.example',
+    ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
+  };
+  assert.equal(
+    cli(env, 'create-admin', '--username', 'boss', '--email', 'boss@example.test', '--password', 'a long admin password').status,
+    0,
+  );
 
   const s1 = await startServer(env);
-  t.after(() => { s1.child.kill('SIGKILL'); });
+  t.after(() => {
+    s1.child.kill('SIGKILL');
+  });
   const login = await request(s1.url, 'POST', '/api/v1/auth/login', { body: { login: 'boss', password: 'a long admin password' } });
   assert.equal(login.status, 200);
   assert.equal(login.body.user.role, 'ADMIN');
@@ -119,8 +159,13 @@ test('npm start serves the API; SIGTERM drains in-flight requests and exits 0; d
   assert.match(s1.output(), /shutting down/);
 
   const s2 = await startServer(env);
-  t.after(() => { s2.child.kill('SIGKILL'); });
-  assert.equal((await request(s2.url, 'POST', '/api/v1/auth/login', { body: { login: 'drain2', password: 'correct horse battery' } })).status, 200);
+  t.after(() => {
+    s2.child.kill('SIGKILL');
+  });
+  assert.equal(
+    (await request(s2.url, 'POST', '/api/v1/auth/login', { body: { login: 'drain2', password: 'correct horse battery' } })).status,
+    200,
+  );
   // Without SMTP_URL the verification mails land as .eml files under DATA_DIR, with PUBLIC_URL links.
   let files: string[] = [];
   for (let i = 0; i < 100 && files.length < 3; i++) {
@@ -148,7 +193,12 @@ function notPrivate(dir: string): string[] {
 }
 
 function serverAlone(env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' }, encoding: 'utf8', timeout: 240_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
 }
 
 test('one process owns an embedded DATA_DIR: the CLI and a second server beside it are refused naming its pid, nothing is lost, and every file is private', async (t) => {
@@ -156,15 +206,28 @@ test('one process owns an embedded DATA_DIR: the CLI and a second server beside 
   const dbUrl = await serverDatabase(t);
   const env: Record<string, string> = { DATA_DIR: dataDir, ...(dbUrl ? { DATABASE_URL: dbUrl } : {}) };
   const s1 = await startServer(env);
-  t.after(() => { s1.child.kill('SIGKILL'); });
-  const patient = { username: 'keeper', email: 'keeper@example.test', password: 'correct horse battery', firstname: 'K', lastname: 'P', dateOfBirth: '1990-01-01', gender: 'other' };
+  t.after(() => {
+    s1.child.kill('SIGKILL');
+  });
+  const patient = {
+    username: 'keeper',
+    email: 'keeper@example.test',
+    password: 'correct horse battery',
+    firstname: 'K',
+    lastname: 'P',
+    dateOfBirth: '1990-01-01',
+    gender: 'other',
+  };
   assert.equal((await request(s1.url, 'POST', '/api/v1/auth/register/patient', { body: patient })).status, 201);
   const admin2 = ['create-admin', '--username', 'admin2', '--email', 'admin2@example.test', '--password', 'a long admin password'];
   if (dbUrl) {
     // A PostgreSQL server has many clients by design: the CLI works beside the running server, which sees the admin at once.
     const ok = cli(env, ...admin2);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.equal((await request(s1.url, 'POST', '/api/v1/auth/login', { body: { login: 'admin2', password: 'a long admin password' } })).status, 200);
+    assert.equal(
+      (await request(s1.url, 'POST', '/api/v1/auth/login', { body: { login: 'admin2', password: 'a long admin password' } })).status,
+      200,
+    );
   } else {
     const refused = cli(env, ...admin2);
     assert.notEqual(refused.status, 0);
@@ -174,7 +237,10 @@ test('one process owns an embedded DATA_DIR: the CLI and a second server beside 
     assert.equal(second.status, 75, second.stderr);
     assert.match(second.stderr, new RegExp(`in use by process ${s1.child.pid}\\b`));
     // The first server is unharmed.
-    assert.equal((await request(s1.url, 'POST', '/api/v1/auth/login', { body: { login: 'keeper', password: patient.password } })).status, 200);
+    assert.equal(
+      (await request(s1.url, 'POST', '/api/v1/auth/login', { body: { login: 'keeper', password: patient.password } })).status,
+      200,
+    );
   }
   s1.child.kill('SIGTERM');
   assert.equal(await s1.exited, 0);
@@ -183,13 +249,20 @@ test('one process owns an embedded DATA_DIR: the CLI and a second server beside 
 
   // A server killed outright leaves its lock behind; the next start sees its pid is dead and takes over.
   const s2 = await startServer(env);
-  t.after(() => { s2.child.kill('SIGKILL'); });
+  t.after(() => {
+    s2.child.kill('SIGKILL');
+  });
   s2.child.kill('SIGKILL');
   await s2.exited;
   if (!dbUrl) assert.equal(readFileSync(join(dataDir, 'telecare.lock'), 'utf8').trim(), String(s2.child.pid));
   const s3 = await startServer(env);
-  t.after(() => { s3.child.kill('SIGKILL'); });
-  for (const [login, password] of [['admin2', 'a long admin password'], ['keeper', patient.password]]) {
+  t.after(() => {
+    s3.child.kill('SIGKILL');
+  });
+  for (const [login, password] of [
+    ['admin2', 'a long admin password'],
+    ['keeper', patient.password],
+  ]) {
     assert.equal((await request(s3.url, 'POST', '/api/v1/auth/login', { body: { login, password } })).status, 200, login);
   }
   s3.child.kill('SIGTERM');
@@ -204,7 +277,12 @@ test('create-admin takes the password from stdin, from a file, or from a prompt 
   const env: Record<string, string> = { DATA_DIR: dataDir, ...(dbUrl ? { DATABASE_URL: dbUrl } : {}) };
   const args = (name: string) => ['--import', 'tsx', 'src/cli.ts', 'create-admin', '--username', name, '--email', `${name}@example.test`];
   const run = (name: string, extra: string[], input?: string) =>
-    spawnSync(process.execPath, [...args(name), ...extra], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', input: input ?? '' });
+    spawnSync(process.execPath, [...args(name), ...extra], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      input: input ?? '',
+    });
 
   const viaStdin = run('bystdin', ['--password-stdin'], 'stdin admin password\n');
   assert.equal(viaStdin.status, 0, viaStdin.stderr);
@@ -226,14 +304,28 @@ test('create-admin takes the password from stdin, from a file, or from a prompt 
   // The prompt, in a real pseudo-terminal (util-linux `script`): the password must not be echoed.
   const secret = 'typed admin password';
   const cmd = [process.execPath, ...args('byprompt')].map((a) => `'${a}'`).join(' ');
-  const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  const seen = (re: RegExp) => new Promise<void>((resolve, reject) => {
-    const check = () => { if (re.test(out)) { clearInterval(timer); clearTimeout(deadline); resolve(); } };
-    const timer = setInterval(check, 20);
-    const deadline = setTimeout(() => { clearInterval(timer); reject(new Error(`no ${re} in ${JSON.stringify(out)}`)); }, 240_000);
-    check();
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  let out = '';
+  const seen = (re: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (re.test(out)) {
+          clearInterval(timer);
+          clearTimeout(deadline);
+          resolve();
+        }
+      };
+      const timer = setInterval(check, 20);
+      const deadline = setTimeout(() => {
+        clearInterval(timer);
+        reject(new Error(`no ${re} in ${JSON.stringify(out)}`));
+      }, 240_000);
+      check();
+    });
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -247,8 +339,15 @@ test('create-admin takes the password from stdin, from a file, or from a prompt 
   assert.doesNotMatch(out, /typed admin/);
 
   const s = await startServer(env);
-  t.after(() => { s.child.kill('SIGKILL'); });
-  for (const [login, password] of [['bystdin', 'stdin admin password'], ['byfile', 'file admin password'], ['byflag', 'flag admin password'], ['byprompt', secret]]) {
+  t.after(() => {
+    s.child.kill('SIGKILL');
+  });
+  for (const [login, password] of [
+    ['bystdin', 'stdin admin password'],
+    ['byfile', 'file admin password'],
+    ['byflag', 'flag admin password'],
+    ['byprompt', secret],
+  ]) {
     assert.equal((await request(s.url, 'POST', '/api/v1/auth/login', { body: { login, password } })).status, 200, login);
   }
   s.child.kill('SIGTERM');

@@ -32,8 +32,8 @@ export function setAuditReadsSkippedForBenchmark(on: boolean): void {
 export async function audit(ex: Executor, meta: RequestMeta, entry: AuditEntry): Promise<void> {
   if (skipReads && isRead(entry.action)) return;
   await ex.insert(auditEvents).values({
-    actorId: entry.actorId !== undefined ? entry.actorId : meta.actor?.userId ?? null,
-    actorRole: entry.actorRole !== undefined ? entry.actorRole : meta.actor?.role ?? null,
+    actorId: entry.actorId !== undefined ? entry.actorId : (meta.actor?.userId ?? null),
+    actorRole: entry.actorRole !== undefined ? entry.actorRole : (meta.actor?.role ?? null),
     action: entry.action,
     resourceType: entry.resourceType,
     resourceId: entry.resourceId ?? null,

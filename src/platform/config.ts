@@ -141,7 +141,10 @@ function minutesList(env: Env, name: string, def: number[]): number[] {
 const ICE_URL = /^(stuns?|turns?):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
 
 function iceServers(env: Env): string[] {
-  const list = (env.ICE_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (env.ICE_SERVERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const u of list) {
     const m = ICE_URL.exec(u);
     if (!m) throw new ConfigError(`ICE_SERVERS: "${u}" is not a stun:, stuns:, turn: or turns: URL (host[:port][?transport=udp|tcp])`);
@@ -163,7 +166,10 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(env.DATA_DIR || './data');
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
+    /\/+$/,
+    '',
+  );
   const mailFrom = env.MAIL_FROM || 'Telecare <no-reply@telecare.localhost>';
   if (!/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM must contain an email address');
   const jwtSecret = env.JWT_SECRET || '';

@@ -3,8 +3,13 @@ import { join } from 'node:path';
 
 /** Another live process holds DATA_DIR: the embedded database must have one owner (issue 11, item 14). */
 export class DataDirLockedError extends Error {
-  constructor(readonly dir: string, readonly pid: number) {
-    super(`DATA_DIR ${dir} is in use by process ${pid}: the embedded database has one owner at a time. Stop that process first (or, for the CLI, run the command while the server is stopped).`);
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `DATA_DIR ${dir} is in use by process ${pid}: the embedded database has one owner at a time. Stop that process first (or, for the CLI, run the command while the server is stopped).`,
+    );
   }
 }
 

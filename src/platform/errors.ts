@@ -100,5 +100,4 @@ export class AppError extends Error {
 export const notFound = (what = 'resource') => new AppError('NOT_FOUND', `No such ${what}`);
 export const forbidden = (detail = 'This role may not do this') => new AppError('FORBIDDEN', detail);
 export const invalidTransition = (detail: string) => new AppError('INVALID_TRANSITION', detail);
-export const validation = (path: string, message: string) =>
-  new AppError('VALIDATION_FAILED', message, [{ path, message }]);
+export const validation = (path: string, message: string) => new AppError('VALIDATION_FAILED', message, [{ path, message }]);

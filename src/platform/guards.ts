@@ -87,7 +87,7 @@ export async function resolveActor(platform: Platform, token: string | null): Pr
     role: row.role,
     sessionId: claims.sid,
     emailVerified: row.emailVerifiedAt !== null,
-    doctorStatus: row.role === 'DOCTOR' ? row.doctorStatus ?? 'PENDING' : null,
+    doctorStatus: row.role === 'DOCTOR' ? (row.doctorStatus ?? 'PENDING') : null,
   };
 }
 

@@ -37,9 +37,7 @@ export function installValidators(app: FastifyInstance): void {
     // RFC 3339 as this server can hold it: no leap second, no year 0 (see instant.ts).
     ajv.addFormat('date-time', { type: 'string', validate: isInstant });
   }
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object));
 }
 
 export const ProblemSchema = Type.Object(
@@ -62,7 +60,10 @@ export const bearerSecurity = [{ bearerAuth: [] as string[] }];
 export function problems(...statuses: number[]): Record<number, unknown> {
   const out: Record<number, unknown> = {};
   for (const s of statuses) {
-    out[s] = { description: `Problem document (RFC 9457), status ${s}`, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } };
+    out[s] = {
+      description: `Problem document (RFC 9457), status ${s}`,
+      content: { 'application/problem+json': { schema: Type.Ref('Problem') } },
+    };
   }
   return out;
 }
@@ -101,10 +102,7 @@ function ajvErrors(errs: ErrorObject[] | Partial<ErrorObject>[], context: string
     const params = (e.params ?? {}) as Record<string, unknown>;
     if (typeof params.missingProperty === 'string') path += `/${params.missingProperty}`;
     if (typeof params.additionalProperty === 'string') path += `/${params.additionalProperty}`;
-    const message =
-      typeof params.additionalProperty === 'string'
-        ? 'is not an allowed property'
-        : e.message ?? 'is invalid';
+    const message = typeof params.additionalProperty === 'string' ? 'is not an allowed property' : (e.message ?? 'is invalid');
     return { path: path || '/', message: context && context !== 'body' ? `${context}: ${message}` : message };
   });
 }
@@ -130,7 +128,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const fe = err as FastifyError & { validationContext?: string };
     if (fe.validation) {
-      return sendProblem(reply, 'VALIDATION_FAILED', 'The request does not match the schema', ajvErrors(fe.validation, fe.validationContext));
+      return sendProblem(
+        reply,
+        'VALIDATION_FAILED',
+        'The request does not match the schema',
+        ajvErrors(fe.validation, fe.validationContext),
+      );
     }
     if (fe.statusCode === 429) {
       return sendProblem(reply, 'RATE_LIMITED', 'Too many requests', undefined, {});
@@ -138,7 +141,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     // Fastify's own 4xx (malformed JSON, body too large, wrong content type, poisoned prototype…) are bad input.
     if (typeof fe.code === 'string' && fe.code.startsWith('FST_') && fe.statusCode && fe.statusCode < 500) {
       if (fe.statusCode === 404) return sendProblem(reply, 'NOT_FOUND');
-      return sendProblem(reply, 'VALIDATION_FAILED', fe.statusCode === 413 ? 'The request body is too large' : 'The request body could not be read', [{ path: '/', message: fe.message.replace(/\s+/g, ' ').slice(0, 200) }]);
+      return sendProblem(
+        reply,
+        'VALIDATION_FAILED',
+        fe.statusCode === 413 ? 'The request body is too large' : 'The request body could not be read',
+        [{ path: '/', message: fe.message.replace(/\s+/g, ' ').slice(0, 200) }],
+      );
     }
     if ((err as { type?: string }).type === 'entity.parse.failed' || err instanceof SyntaxError) {
       return sendProblem(reply, 'VALIDATION_FAILED', 'Malformed request');
@@ -165,14 +173,21 @@ export function installErrorHandling(app: FastifyInstance): void {
   // Route patterns by method, to tell "no such path" (404) from "not with this method" (405 + Allow).
   const patterns: { re: RegExp; method: string }[] = [];
   app.addHook('onRoute', (route) => {
-    const re = new RegExp(`^${route.url.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}/?$`);
+    const re = new RegExp(
+      `^${route.url
+        .split('/')
+        .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/')}/?$`,
+    );
     for (const m of [route.method].flat()) patterns.push({ re, method: m.toUpperCase() });
   });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
     const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))].sort();
     if (allowed.length && !allowed.includes(req.method)) {
-      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, undefined, { allow: allowed.join(', ') });
+      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, undefined, {
+        allow: allowed.join(', '),
+      });
     }
     return sendProblem(reply, 'NOT_FOUND', 'No such route');
   });

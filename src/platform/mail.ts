@@ -79,7 +79,10 @@ export class MailWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.running) { this.schedule(50); return; }
+      if (this.running) {
+        this.schedule(50);
+        return;
+      }
       this.running = this.drain()
         .then(() => undefined)
         .catch((err) => this.log.warn({ err: (err as Error).message }, 'mail outbox pass failed'))
@@ -110,11 +113,13 @@ export class MailWorker {
     const due = db
       .select({ id: mailOutbox.id })
       .from(mailOutbox)
-      .where(and(
-        isNull(mailOutbox.sentAt),
-        lte(mailOutbox.nextAttemptAt, now),
-        or(isNull(mailOutbox.lockedUntil), lt(mailOutbox.lockedUntil, now)),
-      ))
+      .where(
+        and(
+          isNull(mailOutbox.sentAt),
+          lte(mailOutbox.nextAttemptAt, now),
+          or(isNull(mailOutbox.lockedUntil), lt(mailOutbox.lockedUntil, now)),
+        ),
+      )
       .orderBy(mailOutbox.id)
       .limit(BATCH)
       .for('update', { skipLocked: true });
@@ -139,7 +144,9 @@ export class MailWorker {
         html: m.htmlBody ?? undefined,
         messageId,
         ...(invitation ? { icalEvent: { filename: invitation.filename, method: invitation.method, content: invitation.content } } : {}),
-        attachments: (m.attachments ?? []).filter((a) => !a.method).map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+        attachments: (m.attachments ?? [])
+          .filter((a) => !a.method)
+          .map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
       });
       if (!this.config.smtpUrl) {
         const dir = join(this.config.dataDir, 'mail');
@@ -150,7 +157,10 @@ export class MailWorker {
       } else {
         this.log.info({ mailId: m.id, kind: m.kind }, 'mail sent');
       }
-      await db.update(mailOutbox).set({ sentAt: sql`now()`, lockedUntil: null, lastError: null }).where(eq(mailOutbox.id, m.id));
+      await db
+        .update(mailOutbox)
+        .set({ sentAt: sql`now()`, lockedUntil: null, lastError: null })
+        .where(eq(mailOutbox.id, m.id));
       return true;
     } catch (err) {
       const backoff = Math.min(this.config.outboxMaxBackoffSeconds, 2 ** Math.min(m.attempts, 12));

@@ -10,7 +10,11 @@ import { AppError } from './errors.ts';
  * Open WebSocket connections of this process. The WebSocket hub increments and decrements it; it is
  * process-wide because the process is the instance (tests that run several apps in one process share it).
  */
-export const wsConnections = new Gauge({ name: 'telecare_websocket_connections', help: 'Open WebSocket connections on this instance', registers: [] });
+export const wsConnections = new Gauge({
+  name: 'telecare_websocket_connections',
+  help: 'Open WebSocket connections on this instance',
+  registers: [],
+});
 
 /** Latency buckets from 1 ms to 10 s: the API's answers are mostly in the low milliseconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -36,8 +40,19 @@ export async function registerMetrics(app: FastifyInstance, p: Platform): Promis
   registry.registerMetric(wsConnections);
 
   const labelNames = ['method', 'route', 'status_code'] as const;
-  const requests = new Counter({ name: 'telecare_http_requests_total', help: 'HTTP requests answered, by route pattern', labelNames, registers: [registry] });
-  const duration = new Histogram({ name: 'telecare_http_request_duration_seconds', help: 'HTTP request latency, by route pattern', labelNames, buckets: BUCKETS, registers: [registry] });
+  const requests = new Counter({
+    name: 'telecare_http_requests_total',
+    help: 'HTTP requests answered, by route pattern',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'telecare_http_request_duration_seconds',
+    help: 'HTTP request latency, by route pattern',
+    labelNames,
+    buckets: BUCKETS,
+    registers: [registry],
+  });
 
   const { database } = p;
   new Gauge({
@@ -101,7 +116,10 @@ export async function startMetricsListener(app: FastifyInstance, host: string, p
       return;
     }
     registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(body),
+      (body) =>
+        res
+          .writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+          .end(body),
       (err: Error) => {
         app.log.error({ err }, 'metrics scrape failed');
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('scrape failed\n');

@@ -7,7 +7,9 @@ export const MAX_LIMIT = 100;
 /** Query properties every list accepts; spread into a list's querystring schema. */
 export const pageQueryProperties = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Page size, 1–100' })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque cursor from the previous page' })),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque cursor from the previous page' }),
+  ),
 };
 
 export const Page = <T extends TSchema>(item: T) =>
@@ -46,7 +48,12 @@ export function decodeCursor(cursor: string | undefined, types: ('string' | 'num
  * Turns `limit + 1` rows fetched in keyset order into a page: the extra row only tells that
  * another page exists; the cursor is the key of the last row returned.
  */
-export function toPage<R, I>(rows: R[], limit: number, key: (row: R) => CursorValue[], map: (row: R) => I): { items: I[]; nextCursor: string | null } {
+export function toPage<R, I>(
+  rows: R[],
+  limit: number,
+  key: (row: R) => CursorValue[],
+  map: (row: R) => I,
+): { items: I[]; nextCursor: string | null } {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   return {

@@ -36,21 +36,23 @@ export async function registerRateLimit(app: FastifyInstance, config: Config): P
     // Bounded memory whatever the number of addresses seen.
     cache: 50_000,
     // The error handler renders statusCode 429 as problem+json RATE_LIMITED; Retry-After is already set.
-    errorResponseBuilder: (_req, ctx) =>
-      Object.assign(new Error(`Rate limit exceeded, retry in ${ctx.after}`), { statusCode: 429 }),
+    errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`Rate limit exceeded, retry in ${ctx.after}`), { statusCode: 429 }),
   });
   if (config.rateLimitMax > 0) app.addHook('onRequest', app.rateLimit());
 
   // createRateLimit, not rateLimit(): the plugin's hooks skip a request another of its hooks already
   // counted, and this budget must apply on top of the general one.
-  const hashing = config.authRateLimitMax > 0
-    ? app.createRateLimit({ max: config.authRateLimitMax, timeWindow: config.authRateLimitWindowSeconds * 1000, allowList: () => false })
-    : null;
+  const hashing =
+    config.authRateLimitMax > 0
+      ? app.createRateLimit({ max: config.authRateLimitMax, timeWindow: config.authRateLimitWindowSeconds * 1000, allowList: () => false })
+      : null;
   app.decorate('hashingRateLimit', async function hashingRateLimit(req: FastifyRequest) {
     if (!hashing) return;
     const r = await hashing(req);
     if (!r.isAllowed && r.isExceeded) {
-      throw new AppError('RATE_LIMITED', 'Too many sign-in, registration or reset attempts from this address; try again later', undefined, { 'retry-after': String(Math.max(1, r.ttlInSeconds)) });
+      throw new AppError('RATE_LIMITED', 'Too many sign-in, registration or reset attempts from this address; try again later', undefined, {
+        'retry-after': String(Math.max(1, r.ttlInSeconds)),
+      });
     }
   });
 }

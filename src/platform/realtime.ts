@@ -80,7 +80,11 @@ export class PgNotifyBus extends InProcessBus {
   private ready: Promise<void> | null = null;
   private inbound: Promise<void> = Promise.resolve();
 
-  constructor(private readonly database: Database, private readonly url: string, private readonly log: Logger) {
+  constructor(
+    private readonly database: Database,
+    private readonly url: string,
+    private readonly log: Logger,
+  ) {
     super();
   }
 
@@ -158,10 +162,9 @@ export class PgNotifyBus extends InProcessBus {
     const c = target?.connectionIds;
     let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope);
     if (Buffer.byteLength(payload) > MAX_INLINE_BYTES) {
-      const { rows } = await this.database.pool!.query<{ id: string }>(
-        'INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id',
-        [JSON.stringify({ u: userIds, e: event, c })],
-      );
+      const { rows } = await this.database.pool!.query<{ id: string }>('INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id', [
+        JSON.stringify({ u: userIds, e: event, c }),
+      ]);
       payload = JSON.stringify({ o: this.instanceId, r: Number(rows[0].id) } satisfies Envelope);
     }
     await this.database.pool!.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
@@ -184,8 +187,8 @@ export class PgNotifyBus extends InProcessBus {
   }
 
   private async prune(): Promise<void> {
-    await this.database.pool!
-      .query(`DELETE FROM realtime_events WHERE created_at < now() - interval '${SPILL_RETENTION}'`)
+    await this.database
+      .pool!.query(`DELETE FROM realtime_events WHERE created_at < now() - interval '${SPILL_RETENTION}'`)
       .catch((err: Error) => this.log.warn({ err: err.message }, 'pruning realtime_events failed'));
   }
 

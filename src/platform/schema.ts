@@ -5,7 +5,6 @@ import { MultiLine, SingleLine } from './text.ts';
 
 export { MultiLine, SingleLine };
 
-
 export const Uuid = (description?: string) => Type.String({ format: 'uuid', ...(description ? { description } : {}) });
 export const Timestamp = (description?: string) =>
   Type.String({ format: 'date-time', description: description ?? 'ISO 8601 UTC timestamp' });
@@ -14,7 +13,8 @@ export const DateOnly = (description?: string) =>
 /** Text that may hold line breaks; prefer SingleLine/MultiLine (text.ts), which say which one a field is. */
 export const Text = MultiLine;
 export const Email = () => Type.String({ format: 'email', minLength: 3, maxLength: 254 });
-export const Timezone = () => Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+\\-/]+$', description: 'IANA time zone name, e.g. Europe/Berlin' });
+export const Timezone = () =>
+  Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+\\-/]+$', description: 'IANA time zone name, e.g. Europe/Berlin' });
 export const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
 export const IdParams = (name: string) => Type.Object({ [name]: Uuid() }, { additionalProperties: false });
 

@@ -9,7 +9,20 @@ import fastifyStatic from '@fastify/static';
 export const PORTAL_DIST = resolve(import.meta.dirname, '../../web/dist');
 
 /** First path segments the portal's router owns (web/src/routes.ts must stay inside them). */
-export const PORTAL_ROUTES = ['/', '/signin', '/signup', '/verify-email', '/reset-password', '/forgot-password', '/account', '/doctors', '/articles', '/patient', '/doctor', '/admin'];
+export const PORTAL_ROUTES = [
+  '/',
+  '/signin',
+  '/signup',
+  '/verify-email',
+  '/reset-password',
+  '/forgot-password',
+  '/account',
+  '/doctors',
+  '/articles',
+  '/patient',
+  '/doctor',
+  '/admin',
+];
 
 // No inline script or style, nothing from another origin; 'self' also admits same-origin WebSockets.
 export const PORTAL_CSP = [

@@ -17,8 +17,12 @@ const MULTI_LINE = new RegExp(MULTI_LINE_PATTERN, 'u');
 export const isSingleLine = (s: string): boolean => SINGLE_LINE.test(s);
 export const isMultiLine = (s: string): boolean => MULTI_LINE.test(s);
 
-const opts = (minLength: number, maxLength: number, pattern: string, description?: string) =>
-  ({ minLength, maxLength, pattern, ...(description ? { description } : {}) });
+const opts = (minLength: number, maxLength: number, pattern: string, description?: string) => ({
+  minLength,
+  maxLength,
+  pattern,
+  ...(description ? { description } : {}),
+});
 
 /** Names, usernames, titles, specializations, medication names, dosages, reasons, search terms, tokens. */
 export const SingleLine = (minLength: number, maxLength: number, description?: string) =>

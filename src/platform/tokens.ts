@@ -20,7 +20,10 @@ export function hashToken(token: string): string {
 
 export class AccessTokens {
   private readonly key: Uint8Array;
-  constructor(secret: string, readonly ttlSeconds: number) {
+  constructor(
+    secret: string,
+    readonly ttlSeconds: number,
+  ) {
     this.key = new TextEncoder().encode(secret);
   }
 

@@ -114,7 +114,7 @@ export class Hub {
   }
 
   connectionCount(userId?: string): number {
-    return userId ? this.byUser.get(userId)?.size ?? 0 : this.all.size;
+    return userId ? (this.byUser.get(userId)?.size ?? 0) : this.all.size;
   }
 
   private deliver(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): void {
@@ -134,10 +134,22 @@ export class Hub {
   /** Runs for each upgraded socket: waits for the auth frame, then registers it under its user. */
   accept(socket: WebSocket, req: FastifyRequest): void {
     const log = req.log;
-    const conn: Conn = { id: randomUUID(), socket, actor: null, alive: true, ip: req.ip, requestId: String(req.id), chain: Promise.resolve(), pending: 0, view: null };
+    const conn: Conn = {
+      id: randomUUID(),
+      socket,
+      actor: null,
+      alive: true,
+      ip: req.ip,
+      requestId: String(req.id),
+      chain: Promise.resolve(),
+      pending: 0,
+      view: null,
+    };
     this.all.add(conn);
     wsConnections.inc();
-    socket.on('pong', () => { conn.alive = true; });
+    socket.on('pong', () => {
+      conn.alive = true;
+    });
     socket.on('close', () => this.remove(conn, log));
     socket.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
     const timer = setTimeout(() => socket.close(WS_CLOSE.AUTH_TIMEOUT, 'auth frame not received in time'), this.p.config.wsAuthTimeoutMs);
@@ -207,7 +219,9 @@ export class Hub {
     conn.chain = conn.chain
       .then(work)
       .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'websocket frame handler failed'))
-      .finally(() => { conn.pending--; });
+      .finally(() => {
+        conn.pending--;
+      });
   }
 
   private viewOf(conn: Conn): ClientConnection {
@@ -254,7 +268,10 @@ export class Hub {
     // A beat that runs late (the event loop was busy) runs before that loop turn reads the sockets, so a
     // pong may already be waiting unread: decide after the reads (setImmediate runs after the I/O phase),
     // or a busy server would drop live clients (and a revoked one would see 1006 instead of 4401).
-    if (silent.length) setImmediate(() => { for (const c of silent) if (!c.alive) c.socket.terminate(); });
+    if (silent.length)
+      setImmediate(() => {
+        for (const c of silent) if (!c.alive) c.socket.terminate();
+      });
     const sessions = [...this.all].filter((c) => c.actor && c.socket.readyState === c.socket.OPEN).map((c) => c.actor!.sessionId);
     if (!sessions.length) return;
     try {
@@ -306,7 +323,13 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     method: 'GET',
     url: '/ws',
-    schema: { operationId: 'openRealtimeSocket', tags: ['realtime'], summary: 'Real-time events over a WebSocket', description: DESCRIPTION, response: problems(400) },
+    schema: {
+      operationId: 'openRealtimeSocket',
+      tags: ['realtime'],
+      summary: 'Real-time events over a WebSocket',
+      description: DESCRIPTION,
+      response: problems(400),
+    },
     handler: async () => {
       throw new AppError('VALIDATION_FAILED', 'This endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)');
     },

@@ -26,7 +26,13 @@ export interface Tab {
 }
 
 export async function openTab(browser: Browser, baseURL: string): Promise<Tab> {
-  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/Berlin', acceptDownloads: true });
+  const context = await browser.newContext({
+    baseURL,
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-GB',
+    timezoneId: 'Europe/Berlin',
+    acceptDownloads: true,
+  });
   const page = await context.newPage();
   // The machine is shared and slow; waits are for events, with generous deadlines.
   page.setDefaultTimeout(60_000);
@@ -45,9 +51,23 @@ export async function check(tab: Tab, name: string): Promise<void> {
   const { page } = tab;
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: unknown,
+            opts: unknown,
+          ) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> }>;
+        };
+      }
+    ).axe;
     const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) }));
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)),
+    }));
   });
   const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   axeResults.push({ page: name, violations: result.length, serious: serious.length });
@@ -120,7 +140,9 @@ export function journeyFixture(name: string) {
     await state.app?.close();
     const serious = axeResults.reduce((n, r) => n + r.serious, 0);
     const all = axeResults.reduce((n, r) => n + r.violations, 0);
-    console.log(`${name}: ${axeResults.length} page checks with axe-core, ${serious} serious/critical, ${all} violations of any impact; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `${name}: ${axeResults.length} page checks with axe-core, ${serious} serious/critical, ${all} violations of any impact; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
   };
   return { state, setup, teardown };
 }

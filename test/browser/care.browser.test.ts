@@ -29,7 +29,10 @@ test('patient and doctor: sign up, availability, admin verification, booking, li
   await dp.getByRole('heading', { name: 'Weekly availability' }).waitFor();
   for (let i = 0; i < 7; i++) {
     await dp.getByRole('button', { name: 'Add a period' }).click();
-    await dp.getByLabel('Day').nth(i).selectOption(String(i + 1));
+    await dp
+      .getByLabel('Day')
+      .nth(i)
+      .selectOption(String(i + 1));
     await dp.getByLabel('From', { exact: true }).nth(i).fill('00:00');
     await dp.getByLabel('Until', { exact: true }).nth(i).fill('23:30');
   }
@@ -59,7 +62,10 @@ test('patient and doctor: sign up, availability, admin verification, booking, li
   await pp.getByRole('link', { name }).click();
   await pp.getByRole('heading', { name }).waitFor();
   await pp.getByText('the doctor works in Europe/Berlin').waitFor();
-  await pp.getByRole('button', { name: /doctor's time/ }).first().click();
+  await pp
+    .getByRole('button', { name: /doctor's time/ })
+    .first()
+    .click();
   await pp.getByLabel('Reason for the visit (optional)').fill('Palpitations');
   await check(patientTab, 'patient-doctor-profile');
   await pp.getByRole('button', { name: 'Book appointment' }).click();
@@ -116,4 +122,3 @@ test('patient and doctor: sign up, availability, admin verification, booking, li
   assert.equal((await patientTab.context.cookies()).filter((c) => c.name.startsWith('tc_')).length, 0);
   for (const t of [doctorTab, patientTab, adminTab]) await t.context.close();
 });
-

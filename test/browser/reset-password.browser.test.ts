@@ -34,4 +34,3 @@ test('a forgotten password is reset through the mailed link', async () => {
   await page.getByRole('heading', { name: 'Find a doctor' }).waitFor();
   await tab.context.close();
 });
-

@@ -8,7 +8,12 @@ import { eventsOf } from '../../../test/fixtures/audit.ts';
 
 test('anonymous callers get 401, patients and doctors 403 FORBIDDEN, a suspended admin 403 ACCOUNT_SUSPENDED', async (t) => {
   const app = await build(t);
-  const [patient, doctor, admin, other] = [await createPatient(app), await createDoctor(app), await createAdminUser(app), await createAdminUser(app)];
+  const [patient, doctor, admin, other] = [
+    await createPatient(app),
+    await createDoctor(app),
+    await createAdminUser(app),
+    await createAdminUser(app),
+  ];
   const calls = [
     ['GET', USERS, undefined],
     ['PATCH', `${USERS}/${patient.id}`, { accountStatus: 'SUSPENDED' }],
@@ -23,7 +28,9 @@ test('anonymous callers get 401, patients and doctors 403 FORBIDDEN, a suspended
   for (const [method, path, body] of calls) {
     expectProblem(await app.request(method, path, { body, token: other.token }), 403, 'ACCOUNT_SUSPENDED');
   }
-  const [{ status }] = await app.database.rows<{ status: string }>(sql`SELECT account_status AS status FROM users WHERE id = ${patient.id}`);
+  const [{ status }] = await app.database.rows<{ status: string }>(
+    sql`SELECT account_status AS status FROM users WHERE id = ${patient.id}`,
+  );
   assert.equal(status, 'ACTIVE', 'no refused call changed anything');
 });
 
@@ -39,12 +46,26 @@ test('an admin lists users with role, status and text filters, newest first, wit
   assert.equal(all.status, 200);
   // createDoctor may add its own admin (to verify the doctor): compare only the users made here.
   const mine = new Set([admin.id, d.id, p1.id, p2.id]);
-  assert.deepEqual(all.body.items.map((u: any) => u.id).filter((id: string) => mine.has(id)), [d.id, p2.id, p1.id, admin.id]);
+  assert.deepEqual(
+    all.body.items.map((u: any) => u.id).filter((id: string) => mine.has(id)),
+    [d.id, p2.id, p1.id, admin.id],
+  );
   assert.equal(all.body.nextCursor, null);
   assert.equal(all.text.includes('Penicillin'), false);
   assert.equal(all.text.includes('medicalHistory'), false);
   assert.equal(all.text.includes('password'), false);
-  assert.deepEqual(Object.keys(all.body.items[0]).sort(), ['accountStatus', 'createdAt', 'email', 'firstname', 'id', 'isEmailVerified', 'lastname', 'role', 'updatedAt', 'username']);
+  assert.deepEqual(Object.keys(all.body.items[0]).sort(), [
+    'accountStatus',
+    'createdAt',
+    'email',
+    'firstname',
+    'id',
+    'isEmailVerified',
+    'lastname',
+    'role',
+    'updatedAt',
+    'username',
+  ]);
 
   const ids = async (query: string) => {
     const res = await app.request('GET', `${USERS}?${query}`, { token: admin.token });
@@ -100,10 +121,24 @@ test('invalid user-list queries answer 400 VALIDATION_FAILED', async (t) => {
   const admin = await createAdminUser(app);
   const bogusCursor = (v: unknown) => encodeURIComponent(Buffer.from(JSON.stringify(v)).toString('base64url'));
   for (const q of [
-    'role=NURSE', 'role=patient', 'accountStatus=DELETED', 'limit=0', 'limit=101', 'limit=abc', 'limit=1.5',
-    'q=', `q=${'a'.repeat(101)}`, 'q=%00', 'q=a%07b', 'cursor=%21%21', `cursor=${bogusCursor([1, 2])}`,
-    `cursor=${bogusCursor(['2024-01-01', randomUUID()])}`, `cursor=${bogusCursor(['2024-01-01T00:00:00.000000Z', 'x'])}`,
-    `cursor=${'a'.repeat(600)}`, 'roles=PATIENT', 'unknown=1',
+    'role=NURSE',
+    'role=patient',
+    'accountStatus=DELETED',
+    'limit=0',
+    'limit=101',
+    'limit=abc',
+    'limit=1.5',
+    'q=',
+    `q=${'a'.repeat(101)}`,
+    'q=%00',
+    'q=a%07b',
+    'cursor=%21%21',
+    `cursor=${bogusCursor([1, 2])}`,
+    `cursor=${bogusCursor(['2024-01-01', randomUUID()])}`,
+    `cursor=${bogusCursor(['2024-01-01T00:00:00.000000Z', 'x'])}`,
+    `cursor=${'a'.repeat(600)}`,
+    'roles=PATIENT',
+    'unknown=1',
   ]) {
     expectProblem(await app.request('GET', `${USERS}?${q}`, { token: admin.token }), 400, 'VALIDATION_FAILED');
   }
@@ -115,15 +150,31 @@ test('invalid account updates answer 400 and change nothing; an unknown user is 
   const patient = await createPatient(app);
   const path = `${USERS}/${patient.id}`;
   const [{ n: before }] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`);
-  for (const body of [{}, { accountStatus: 'DELETED' }, { accountStatus: 'suspended' }, { accountStatus: 1 }, { accountStatus: null },
-    { accountStatus: 'SUSPENDED', role: 'ADMIN' }, [], 'SUSPENDED']) {
+  for (const body of [
+    {},
+    { accountStatus: 'DELETED' },
+    { accountStatus: 'suspended' },
+    { accountStatus: 1 },
+    { accountStatus: null },
+    { accountStatus: 'SUSPENDED', role: 'ADMIN' },
+    [],
+    'SUSPENDED',
+  ]) {
     expectProblem(await app.request('PATCH', path, { token: admin.token, body }), 400, 'VALIDATION_FAILED');
   }
   expectProblem(await app.request('PATCH', path, { token: admin.token, rawBody: '{"accountStatus":' }), 400, 'VALIDATION_FAILED');
   expectProblem(await app.request('PATCH', path, { token: admin.token }), 400, 'VALIDATION_FAILED');
-  expectProblem(await app.request('PATCH', `${USERS}/not-a-uuid`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } }), 400, 'VALIDATION_FAILED');
+  expectProblem(
+    await app.request('PATCH', `${USERS}/not-a-uuid`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } }),
+    400,
+    'VALIDATION_FAILED',
+  );
   const [{ n: after }] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`);
   assert.equal(after, before, 'nothing was written');
   assert.equal((await app.request('GET', '/api/v1/me', { token: patient.token })).status, 200);
-  expectProblem(await app.request('PATCH', `${USERS}/${randomUUID()}`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } }), 404, 'NOT_FOUND');
+  expectProblem(
+    await app.request('PATCH', `${USERS}/${randomUUID()}`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } }),
+    404,
+    'NOT_FOUND',
+  );
 });

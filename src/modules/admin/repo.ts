@@ -66,7 +66,11 @@ export async function lockActiveAdmins(ex: Executor): Promise<string[]> {
 }
 
 export async function setAccountStatus(ex: Executor, id: string, status: UserRow['accountStatus']): Promise<UserRow> {
-  const [row] = await ex.update(users).set({ accountStatus: status, updatedAt: sql`now()` }).where(eq(users.id, id)).returning();
+  const [row] = await ex
+    .update(users)
+    .set({ accountStatus: status, updatedAt: sql`now()` })
+    .where(eq(users.id, id))
+    .returning();
   return row;
 }
 

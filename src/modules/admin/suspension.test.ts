@@ -38,7 +38,11 @@ test('suspension takes effect on the next call with the token already held, and 
     assert.ok([401, 403].includes(r.status), r.text);
     assert.ok(['INVALID_TOKEN', 'ACCOUNT_SUSPENDED'].includes(r.body.code), r.text);
   }
-  expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: PASSWORD } }), 403, 'ACCOUNT_SUSPENDED');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/login', { body: { login: patient.username, password: PASSWORD } }),
+    403,
+    'ACCOUNT_SUSPENDED',
+  );
   const live = await app.database.rows(sql`SELECT id FROM sessions WHERE user_id = ${patient.id} AND revoked_at IS NULL`);
   assert.equal(live.length, 0);
 

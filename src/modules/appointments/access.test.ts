@@ -19,7 +19,9 @@ before(async () => {
   ids.d = (await book(app, p2, d2.id, '2027-01-05T08:00:00.000Z')).body.id;
   await app.request('POST', `${API}/appointments/${ids.b}/confirm`, { token: d1.token });
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const get = (path: string, who?: Person) => app.request('GET', `${API}${path}`, { token: who?.token });
 
@@ -29,7 +31,9 @@ test('an appointment is visible to its patient, its doctor and admins; a read is
     assert.equal(res.status, 200);
     assert.equal(res.body.id, ids.a);
   }
-  const audits = await app.database.rows<{ actor_id: string; patient_id: string }>(sql`SELECT actor_id, patient_id FROM audit_events WHERE action = 'appointment.read' AND resource_id = ${ids.a}`);
+  const audits = await app.database.rows<{ actor_id: string; patient_id: string }>(
+    sql`SELECT actor_id, patient_id FROM audit_events WHERE action = 'appointment.read' AND resource_id = ${ids.a}`,
+  );
   assert.deepEqual(new Set(audits.map((a) => a.actor_id)), new Set([p1.id, d1.id, admin.id]));
   assert.ok(audits.every((a) => a.patient_id === p1.id));
 });
@@ -46,7 +50,7 @@ test('another patient or another doctor gets 404, exactly as for an unknown id',
   expectProblem(await get('/appointments/123', p1), 400, 'VALIDATION_FAILED');
 });
 
-test('lists hold only the caller\'s own appointments (admin: all), ordered by start', async () => {
+test("lists hold only the caller's own appointments (admin: all), ordered by start", async () => {
   const idsOf = async (who: Person, q = '') => (await get(`/appointments${q}`, who)).body.items.map((a: { id: string }) => a.id);
   assert.deepEqual(await idsOf(p1), [ids.a, ids.b, ids.c]);
   assert.deepEqual(await idsOf(p2), [ids.d]);
@@ -71,20 +75,42 @@ test('the list is keyset-paginated with an opaque cursor', async () => {
   assert.equal(first.body.items.length, 2);
   assert.equal(typeof first.body.nextCursor, 'string');
   const second = await get(`/appointments?limit=2&cursor=${first.body.nextCursor}`, p1);
-  assert.deepEqual(second.body.items.map((a: { id: string }) => a.id), [ids.c]);
+  assert.deepEqual(
+    second.body.items.map((a: { id: string }) => a.id),
+    [ids.c],
+  );
   assert.equal(second.body.nextCursor, null);
 });
 
 test('bad list queries are 400', async () => {
-  for (const query of ['status=DONE', 'from=tomorrow', 'limit=0', 'limit=101', 'cursor=garbage', 'patientId=x', `cursor=${Buffer.from('["x","y"]').toString('base64url')}`]) {
+  for (const query of [
+    'status=DONE',
+    'from=tomorrow',
+    'limit=0',
+    'limit=101',
+    'cursor=garbage',
+    'patientId=x',
+    `cursor=${Buffer.from('["x","y"]').toString('base64url')}`,
+  ]) {
     expectProblem(await get(`/appointments?${query}`, p1), 400, 'VALIDATION_FAILED');
   }
 });
 
 test('listing is audited once per patient whose appointments were shown', async () => {
-  const before = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'appointment.list' AND actor_id = ${d2.id}`);
+  const before = await app.database.rows<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'appointment.list' AND actor_id = ${d2.id}`,
+  );
   await get('/appointments', d2);
-  const rows = await app.database.rows<{ patient_id: string }>(sql`SELECT patient_id FROM audit_events WHERE action = 'appointment.list' AND actor_id = ${d2.id} ORDER BY seq DESC LIMIT 2`);
-  assert.equal(before[0].n, (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'appointment.list' AND actor_id = ${d2.id}`))[0].n - 2);
+  const rows = await app.database.rows<{ patient_id: string }>(
+    sql`SELECT patient_id FROM audit_events WHERE action = 'appointment.list' AND actor_id = ${d2.id} ORDER BY seq DESC LIMIT 2`,
+  );
+  assert.equal(
+    before[0].n,
+    (
+      await app.database.rows<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'appointment.list' AND actor_id = ${d2.id}`,
+      )
+    )[0].n - 2,
+  );
   assert.deepEqual(new Set(rows.map((r) => r.patient_id)), new Set([p1.id, p2.id]));
 });

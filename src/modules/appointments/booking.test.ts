@@ -10,7 +10,9 @@ before(async () => {
   // Monday 2027-01-04 07:00Z; the doctors work 09:00–17:00 Berlin = 08:00Z–16:00Z.
   pinNow(app, '2027-01-04T07:00:00.000Z');
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const T = (hhmm: string, day = '2027-01-05') => `${day}T${hhmm}:00.000Z`;
 
@@ -29,8 +31,13 @@ test('a verified patient books a free slot: 201 PENDING, endsAt = start + slotMi
   assert.deepEqual(res.body.doctor, { id: d.id, firstname: 'Doc', lastname: 'Tor' });
   assert.deepEqual(res.body.patient, { id: p.id, firstname: 'Pat', lastname: 'Ient' });
   assert.deepEqual(events, [{ ids: [p.id, d.id], e: { type: 'appointment.updated', appointment: res.body } }]);
-  const audit = await app.database.rows<{ patient_id: string }>(sql`SELECT patient_id FROM audit_events WHERE action = 'appointment.create' AND resource_id = ${res.body.id}`);
-  assert.deepEqual(audit.map((a) => a.patient_id), [p.id]);
+  const audit = await app.database.rows<{ patient_id: string }>(
+    sql`SELECT patient_id FROM audit_events WHERE action = 'appointment.create' AND resource_id = ${res.body.id}`,
+  );
+  assert.deepEqual(
+    audit.map((a) => a.patient_id),
+    [p.id],
+  );
 });
 
 test('a doctor with autoConfirm gets CONFIRMED bookings', async () => {
@@ -50,7 +57,10 @@ test('startsAt must be exactly a free slot start (409 SLOT_UNAVAILABLE otherwise
   expectProblem(await book(app, p, d.id, T('08:00', '2027-01-03')), 409, 'SLOT_UNAVAILABLE'); // in the past
   expectProblem(await book(app, p, d.id, T('08:30', '2027-01-04')), 409, 'SLOT_UNAVAILABLE'); // inside the notice
   expectProblem(await book(app, p, d.id, T('08:00', '2027-01-08')), 409, 'SLOT_UNAVAILABLE'); // beyond max advance
-  const off = await app.request('POST', `${API}/doctors/me/time-off`, { token: d.token, body: { startsAt: T('10:00'), endsAt: T('12:00') } });
+  const off = await app.request('POST', `${API}/doctors/me/time-off`, {
+    token: d.token,
+    body: { startsAt: T('10:00'), endsAt: T('12:00') },
+  });
   assert.equal(off.status, 201);
   expectProblem(await book(app, p, d.id, T('10:30')), 409, 'SLOT_UNAVAILABLE'); // time off
   const ok = await book(app, p, d.id, '2027-01-05T10:00:00+01:00'); // 09:00Z written with an offset
@@ -86,7 +96,11 @@ test('only verified-email patients may book: 401 anonymous, 403 unverified, 403 
   const d = await workingDoctor(app);
   const body = { doctorId: d.id, startsAt: T('11:00') };
   expectProblem(await app.request('POST', `${API}/appointments`, { body }), 401, 'UNAUTHENTICATED');
-  expectProblem(await app.request('POST', `${API}/appointments`, { token: (await createPatient(app, { verified: false })).token, body }), 403, 'EMAIL_NOT_VERIFIED');
+  expectProblem(
+    await app.request('POST', `${API}/appointments`, { token: (await createPatient(app, { verified: false })).token, body }),
+    403,
+    'EMAIL_NOT_VERIFIED',
+  );
   expectProblem(await app.request('POST', `${API}/appointments`, { token: d.token, body }), 403, 'FORBIDDEN');
   expectProblem(await app.request('POST', `${API}/appointments`, { token: (await createAdminUser(app)).token, body }), 403, 'FORBIDDEN');
 });
@@ -108,14 +122,27 @@ test('booking bodies are validated (400) and nothing is written', async () => {
     [],
     'text',
   ];
-  for (const body of bad) expectProblem(await app.request('POST', `${API}/appointments`, { token: p.token, body }), 400, 'VALIDATION_FAILED');
+  for (const body of bad)
+    expectProblem(await app.request('POST', `${API}/appointments`, { token: p.token, body }), 400, 'VALIDATION_FAILED');
   expectProblem(await app.request('POST', `${API}/appointments`, { token: p.token, rawBody: '{"doctorId": ' }), 400, 'VALIDATION_FAILED');
-  expectProblem(await app.request('POST', `${API}/appointments`, { token: p.token, body: { doctorId: d.id, startsAt: T('11:00') }, headers: { 'idempotency-key': 'x'.repeat(256) } }), 400, 'VALIDATION_FAILED');
+  expectProblem(
+    await app.request('POST', `${API}/appointments`, {
+      token: p.token,
+      body: { doctorId: d.id, startsAt: T('11:00') },
+      headers: { 'idempotency-key': 'x'.repeat(256) },
+    }),
+    400,
+    'VALIDATION_FAILED',
+  );
   const count = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM appointments WHERE patient_id = ${p.id}`);
   assert.equal(count[0].n, 0);
 });
 
 test('a doctor who is not verified cannot confirm (403 DOCTOR_NOT_VERIFIED)', async () => {
   const d = await createDoctor(app, { credentials: 'PENDING' });
-  expectProblem(await app.request('POST', `${API}/appointments/00000000-0000-4000-8000-000000000000/confirm`, { token: d.token }), 403, 'DOCTOR_NOT_VERIFIED');
+  expectProblem(
+    await app.request('POST', `${API}/appointments/00000000-0000-4000-8000-000000000000/confirm`, { token: d.token }),
+    403,
+    'DOCTOR_NOT_VERIFIED',
+  );
 });

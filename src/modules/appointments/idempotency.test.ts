@@ -9,7 +9,9 @@ before(async () => {
   app = await build();
   pinNow(app, '2027-01-04T07:00:00.000Z');
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const count = async (patientId: string) =>
   (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM appointments WHERE patient_id = ${patientId}`))[0].n;
@@ -22,7 +24,11 @@ test('the same Idempotency-Key and body replays the first 201 without a second a
   assert.equal(first.status, 201);
   assert.equal(first.headers.get('idempotent-replayed'), null);
   // Same JSON value with its keys in another order is the same request.
-  const again = await app.request('POST', '/api/v1/appointments', { token: p.token, headers, body: { reason: 'Checkup', startsAt: '2027-01-05T09:00:00.000Z', doctorId: d.id } });
+  const again = await app.request('POST', '/api/v1/appointments', {
+    token: p.token,
+    headers,
+    body: { reason: 'Checkup', startsAt: '2027-01-05T09:00:00.000Z', doctorId: d.id },
+  });
   assert.equal(again.status, 201);
   assert.equal(again.headers.get('idempotent-replayed'), 'true');
   assert.deepEqual(again.body, first.body);
@@ -76,7 +82,9 @@ test('keys expire after 24 hours: an expired key books again', async () => {
   const p = await createPatient(app);
   const headers = { 'idempotency-key': 'old-key' };
   const first = await book(app, p, d.id, '2027-01-05T14:00:00.000Z', {}, headers);
-  const [row] = await app.database.rows<{ hours: number }>(sql`SELECT round(extract(epoch FROM expires_at - created_at) / 3600)::int AS hours FROM idempotency_keys WHERE user_id = ${p.id}`);
+  const [row] = await app.database.rows<{ hours: number }>(
+    sql`SELECT round(extract(epoch FROM expires_at - created_at) / 3600)::int AS hours FROM idempotency_keys WHERE user_id = ${p.id}`,
+  );
   assert.equal(row.hours, 24);
   await app.database.rows(sql`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE user_id = ${p.id}`);
   const fresh = await book(app, p, d.id, '2027-01-05T15:00:00.000Z', {}, headers);
@@ -90,7 +98,10 @@ test('ten concurrent requests with one key and body create one appointment and a
   const p = await createPatient(app);
   const headers = { 'idempotency-key': 'burst' };
   const results = await Promise.all(Array.from({ length: 10 }, () => book(app, p, d.id, '2027-01-05T15:30:00.000Z', {}, headers)));
-  assert.deepEqual(results.map((r) => r.status), Array(10).fill(201));
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array(10).fill(201),
+  );
   assert.equal(new Set(results.map((r) => r.body.id)).size, 1);
   assert.equal(await count(p.id), 1);
 });

@@ -6,7 +6,6 @@ import { AppError } from '../../platform/errors.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 
-
 export const idempotencyKeys = pgTable('idempotency_keys', {
   userId: uuid('user_id').notNull(),
   key: text('key').notNull(),
@@ -22,16 +21,27 @@ export const IDEMPOTENCY_TTL_HOURS = 24;
 /** Same JSON value → same hash, whatever the order of its keys. */
 export function requestHash(body: unknown): string {
   const canon = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canon)
-      : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return createHash('sha256').update(JSON.stringify(canon(body))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canon(body)))
+    .digest('hex');
 }
 
 /** The claim lost a race with an expiry; the caller retries its transaction. */
 export class ClaimRace extends Error {}
 
-export interface Replay { statusCode: number; body: unknown }
+export interface Replay {
+  statusCode: number;
+  body: unknown;
+}
 
 /**
  * Claims (user, key) inside the caller's transaction. Returns null when this request owns the key and
@@ -47,7 +57,11 @@ export async function claim(ex: Executor, userId: string, key: string, hash: str
     .onConflictDoNothing()
     .returning({ key: idempotencyKeys.key });
   if (claimed.length) return null;
-  const [row] = await ex.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key))).limit(1);
+  const [row] = await ex
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
+    .limit(1);
   // Only if the row vanished (expired and deleted) between our insert and select: run the request again.
   if (!row || row.statusCode === null) throw new ClaimRace();
   if (row.requestHash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body');
@@ -55,5 +69,8 @@ export async function claim(ex: Executor, userId: string, key: string, hash: str
 }
 
 export async function remember(ex: Executor, userId: string, key: string, statusCode: number, body: unknown): Promise<void> {
-  await ex.update(idempotencyKeys).set({ statusCode, response: body }).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+  await ex
+    .update(idempotencyKeys)
+    .set({ statusCode, response: body })
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
 }

@@ -10,13 +10,20 @@ before(async () => {
   app = await build();
   pinNow(app, '2027-01-04T07:00:00.000Z');
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 /** The n-th half-hour slot from 2027-01-05 09:00 Berlin (08:00Z), 16 a day. */
-const slot = (n: number) => new Date(Date.parse('2027-01-05T08:00:00.000Z') + Math.floor(n / 16) * 86_400_000 + (n % 16) * 1_800_000).toISOString();
+const slot = (n: number) =>
+  new Date(Date.parse('2027-01-05T08:00:00.000Z') + Math.floor(n / 16) * 86_400_000 + (n % 16) * 1_800_000).toISOString();
 
 const openCount = async (patientId: string) =>
-  (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM appointments WHERE patient_id = ${patientId} AND status IN ('PENDING', 'CONFIRMED')`))[0].n;
+  (
+    await app.database.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM appointments WHERE patient_id = ${patientId} AND status IN ('PENDING', 'CONFIRMED')`,
+    )
+  )[0].n;
 
 test('a fourth open appointment with one doctor is 409 BOOKING_LIMIT_REACHED; cancelling one makes room', async () => {
   const d = await workingDoctor(app);
@@ -43,7 +50,12 @@ test('past and finished appointments do not count; moving an open one does not c
   const p = await createPatient(app);
   // Three appointments that started before now (still CONFIRMED: not yet marked) and finished ones.
   for (let h = 1; h <= 3; h++) {
-    await appointmentFixture(app, { doctorId: d.id, patientId: p.id, status: 'CONFIRMED', startsAt: new Date(Date.parse('2027-01-04T07:00:00.000Z') - h * 3_600_000) });
+    await appointmentFixture(app, {
+      doctorId: d.id,
+      patientId: p.id,
+      status: 'CONFIRMED',
+      startsAt: new Date(Date.parse('2027-01-04T07:00:00.000Z') - h * 3_600_000),
+    });
   }
   await appointmentFixture(app, { doctorId: d.id, patientId: p.id, status: 'COMPLETED', startsAt: new Date('2026-12-01T10:00:00.000Z') });
   const ids = [];
@@ -86,8 +98,13 @@ test('20 bookings of one patient across five doctors at once: exactly 10 succeed
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => book(app, p, doctors[i % 5].id, slot(120 + i))));
   assert.equal(results.filter((r) => r.status === 201).length, 10);
   for (const r of results.filter((x) => x.status !== 201)) expectProblem(r, 409, 'BOOKING_LIMIT_REACHED');
-  const perDoctor = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM appointments WHERE patient_id = ${p.id} GROUP BY doctor_id`);
-  assert.ok(perDoctor.every((r) => r.n <= 3), JSON.stringify(perDoctor));
+  const perDoctor = await app.database.rows<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM appointments WHERE patient_id = ${p.id} GROUP BY doctor_id`,
+  );
+  assert.ok(
+    perDoctor.every((r) => r.n <= 3),
+    JSON.stringify(perDoctor),
+  );
   assert.equal(await openCount(p.id), 10);
 });
 

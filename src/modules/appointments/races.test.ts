@@ -9,7 +9,9 @@ before(async () => {
   app = await build();
   pinNow(app, '2027-01-04T07:00:00.000Z');
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const SLOT = '2027-01-05T09:00:00.000Z';
 
@@ -48,11 +50,19 @@ test('two reschedules racing for the same free slot: one wins, the other keeps i
   const ra = await book(app, a, d.id, '2027-01-05T10:00:00.000Z');
   const rb = await book(app, b, d.id, '2027-01-05T11:00:00.000Z');
   const moves = await Promise.all([
-    app.request('POST', `/api/v1/appointments/${ra.body.id}/reschedule`, { token: a.token, body: { startsAt: '2027-01-05T14:00:00.000Z' } }),
-    app.request('POST', `/api/v1/appointments/${rb.body.id}/reschedule`, { token: b.token, body: { startsAt: '2027-01-05T14:00:00.000Z' } }),
+    app.request('POST', `/api/v1/appointments/${ra.body.id}/reschedule`, {
+      token: a.token,
+      body: { startsAt: '2027-01-05T14:00:00.000Z' },
+    }),
+    app.request('POST', `/api/v1/appointments/${rb.body.id}/reschedule`, {
+      token: b.token,
+      body: { startsAt: '2027-01-05T14:00:00.000Z' },
+    }),
   ]);
   assert.deepEqual(moves.map((m) => m.status).sort(), [200, 409]);
-  const rows = await app.database.rows<{ starts_at: Date }>(sql`SELECT starts_at FROM appointments WHERE doctor_id = ${d.id} ORDER BY starts_at`);
+  const rows = await app.database.rows<{ starts_at: Date }>(
+    sql`SELECT starts_at FROM appointments WHERE doctor_id = ${d.id} ORDER BY starts_at`,
+  );
   const starts = rows.map((r) => new Date(r.starts_at).toISOString());
   assert.equal(starts.length, 2);
   assert.ok(starts.includes('2027-01-05T14:00:00.000Z'));

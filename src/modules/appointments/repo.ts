@@ -3,7 +3,6 @@ import { alias, boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-cor
 import type { Executor } from '../../platform/db/index.ts';
 import { users, ts } from '../../platform/db/tables.ts';
 
-
 export type AppointmentStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
 
 export const appointments = pgTable('appointments', {
@@ -40,7 +39,12 @@ export function careAppointment(days: number = DEFAULT_CARE_RELATIONSHIP_DAYS): 
   )!;
 }
 
-export async function careRelationshipExists(ex: Executor, doctorId: string, patientId: string, days = DEFAULT_CARE_RELATIONSHIP_DAYS): Promise<boolean> {
+export async function careRelationshipExists(
+  ex: Executor,
+  doctorId: string,
+  patientId: string,
+  days = DEFAULT_CARE_RELATIONSHIP_DAYS,
+): Promise<boolean> {
   const rows = await ex
     .select({ id: appointments.id })
     .from(appointments)
@@ -52,8 +56,15 @@ export async function careRelationshipExists(ex: Executor, doctorId: string, pat
 // ---------- reads and writes for the appointments service ----------
 
 export type AppointmentRow = typeof appointments.$inferSelect;
-export interface Person { id: string; firstname: string; lastname: string }
-export interface AppointmentView extends AppointmentRow { doctor: Person; patient: Person }
+export interface Person {
+  id: string;
+  firstname: string;
+  lastname: string;
+}
+export interface AppointmentView extends AppointmentRow {
+  doctor: Person;
+  patient: Person;
+}
 
 const doctorUser = alias(users, 'doctor_user');
 const patientUser = alias(users, 'patient_user');
@@ -83,13 +94,20 @@ function selectViews(ex: Executor) {
 const toView = (r: { a: AppointmentRow; d: Person; p: Person }): AppointmentView => ({ ...r.a, doctor: r.d, patient: r.p });
 
 export async function findVisible(ex: Executor, id: string, actor: { userId: string; role: string }): Promise<AppointmentView | undefined> {
-  const [row] = await selectViews(ex).where(and(eq(appointments.id, id), visibleTo(actor))).limit(1);
+  const [row] = await selectViews(ex)
+    .where(and(eq(appointments.id, id), visibleTo(actor)))
+    .limit(1);
   return row && toView(row);
 }
 
 /** Locks the row for a transition; null when it does not exist or the actor may not see it. */
 export async function lockVisible(ex: Executor, id: string, actor: { userId: string; role: string }): Promise<AppointmentRow | undefined> {
-  const [row] = await ex.select().from(appointments).where(and(eq(appointments.id, id), visibleTo(actor))).limit(1).for('update');
+  const [row] = await ex
+    .select()
+    .from(appointments)
+    .where(and(eq(appointments.id, id), visibleTo(actor)))
+    .limit(1)
+    .for('update');
   return row;
 }
 
@@ -104,7 +122,10 @@ export async function insertAppointment(ex: Executor, values: typeof appointment
 }
 
 export async function updateAppointment(ex: Executor, id: string, patch: Partial<typeof appointments.$inferInsert>): Promise<void> {
-  await ex.update(appointments).set({ ...patch, updatedAt: sql`now()` }).where(eq(appointments.id, id));
+  await ex
+    .update(appointments)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(eq(appointments.id, id));
 }
 
 export async function listVisible(
@@ -113,14 +134,16 @@ export async function listVisible(
   f: { status?: AppointmentStatus; from?: Date; to?: Date; patientId?: string; after: [string, string] | null; limit: number },
 ): Promise<AppointmentView[]> {
   const rows = await selectViews(ex)
-    .where(and(
-      visibleTo(actor),
-      f.status ? eq(appointments.status, f.status) : undefined,
-      f.patientId ? eq(appointments.patientId, f.patientId) : undefined,
-      f.from ? gte(appointments.startsAt, f.from) : undefined,
-      f.to ? lt(appointments.startsAt, f.to) : undefined,
-      f.after ? sql`(${appointments.startsAt}, ${appointments.id}) > (${f.after[0]}::timestamptz, ${f.after[1]}::uuid)` : undefined,
-    ))
+    .where(
+      and(
+        visibleTo(actor),
+        f.status ? eq(appointments.status, f.status) : undefined,
+        f.patientId ? eq(appointments.patientId, f.patientId) : undefined,
+        f.from ? gte(appointments.startsAt, f.from) : undefined,
+        f.to ? lt(appointments.startsAt, f.to) : undefined,
+        f.after ? sql`(${appointments.startsAt}, ${appointments.id}) > (${f.after[0]}::timestamptz, ${f.after[1]}::uuid)` : undefined,
+      ),
+    )
     .orderBy(asc(appointments.startsAt), asc(appointments.id))
     .limit(f.limit + 1);
   return rows.map(toView);
@@ -145,11 +168,13 @@ export async function countOpen(ex: Executor, patientId: string, doctorId: strin
       withDoctor: sql<number>`(count(*) FILTER (WHERE ${appointments.doctorId} = ${doctorId}))::int`,
     })
     .from(appointments)
-    .where(and(
-      eq(appointments.patientId, patientId),
-      inArray(appointments.status, ['PENDING', 'CONFIRMED']),
-      gt(appointments.startsAt, now),
-      exceptId ? ne(appointments.id, exceptId) : undefined,
-    ));
+    .where(
+      and(
+        eq(appointments.patientId, patientId),
+        inArray(appointments.status, ['PENDING', 'CONFIRMED']),
+        gt(appointments.startsAt, now),
+        exceptId ? ne(appointments.id, exceptId) : undefined,
+      ),
+    );
   return { total: Number(row.total), withDoctor: Number(row.withDoctor) };
 }

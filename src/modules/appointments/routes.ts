@@ -19,93 +19,153 @@ export default async function appointmentRoutes(fastify: FastifyInstance) {
   // Confirming, completing and marking a no-show need credentials an admin verified.
   const doctorAction = app.guard({ roles: ['DOCTOR'], verifiedDoctor: true });
 
-  app.post('/appointments', {
-    onRequest: app.guard({ roles: ['PATIENT'], verifiedEmail: true }),
-    schema: {
-      operationId: 'bookAppointment',
-      tags,
-      summary: 'Book a free slot',
-      description:
-        '`startsAt` must be exactly the start of a free slot (GET /doctors/{doctorId}/slots); `endsAt` = start + the doctor\'s slotMinutes. ' +
-        'Status CONFIRMED if the doctor auto-confirms, else PENDING. An unknown, unverified or suspended doctor answers 404. ' +
-        'A taken slot, including one lost to a concurrent booking, or a clash with another appointment of the patient, answers 409 SLOT_UNAVAILABLE. ' +
-        '`Idempotency-Key`: the same key and body from the same user within 24 h replays the first 201 (header `idempotent-replayed: true`) ' +
-        'without booking again; the same key with another body answers 422. Only a successful booking is remembered, so a failed attempt may be retried with its key.',
-      security,
-      headers: BookHeaders,
-      body: BookBody,
-      response: { 201: AppointmentRef, ...problems(400, 401, 403, 404, 409, 422) },
+  app.post(
+    '/appointments',
+    {
+      onRequest: app.guard({ roles: ['PATIENT'], verifiedEmail: true }),
+      schema: {
+        operationId: 'bookAppointment',
+        tags,
+        summary: 'Book a free slot',
+        description:
+          "`startsAt` must be exactly the start of a free slot (GET /doctors/{doctorId}/slots); `endsAt` = start + the doctor's slotMinutes. " +
+          'Status CONFIRMED if the doctor auto-confirms, else PENDING. An unknown, unverified or suspended doctor answers 404. ' +
+          'A taken slot, including one lost to a concurrent booking, or a clash with another appointment of the patient, answers 409 SLOT_UNAVAILABLE. ' +
+          '`Idempotency-Key`: the same key and body from the same user within 24 h replays the first 201 (header `idempotent-replayed: true`) ' +
+          'without booking again; the same key with another body answers 422. Only a successful booking is remembered, so a failed attempt may be retried with its key.',
+        security,
+        headers: BookHeaders,
+        body: BookBody,
+        response: { 201: AppointmentRef, ...problems(400, 401, 403, 404, 409, 422) },
+      },
     },
-  }, async (req, reply) => {
-    const r = await appointments.book(p, actorOf(req), req.body, req.headers['idempotency-key']);
-    if (r.replayed) reply.header('idempotent-replayed', 'true');
-    return reply.code(r.statusCode as 201).send(r.body);
-  });
-
-  app.get('/appointments', {
-    onRequest: app.guard(),
-    schema: {
-      operationId: 'listAppointments',
-      tags,
-      summary: 'The caller\'s appointments (admin: all), by start time',
-      description: '`from` (inclusive) and `to` (exclusive) filter on startsAt.',
-      security,
-      querystring: AppointmentListQuery,
-      response: { 200: Page(AppointmentRef), ...problems(400, 401, 403) },
+    async (req, reply) => {
+      const r = await appointments.book(p, actorOf(req), req.body, req.headers['idempotency-key']);
+      if (r.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(r.statusCode as 201).send(r.body);
     },
-  }, async (req) => appointments.list(p, actorOf(req), req.query));
+  );
 
-  app.get('/appointments/:id', {
-    onRequest: app.guard(),
-    schema: { operationId: 'getAppointment', tags, summary: 'One appointment (its patient, its doctor, admin; others 404)', security, params, response: { 200: AppointmentRef, ...problems(400, 401, 403, 404) } },
-  }, async (req) => appointments.getOne(p, actorOf(req), req.params.id));
-
-  app.post('/appointments/:id/confirm', {
-    onRequest: app.guard({ roles: ['DOCTOR'], verifiedDoctor: true }),
-    schema: { operationId: 'confirmAppointment', tags, summary: 'PENDING → CONFIRMED (its doctor)', security, params, response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) } },
-  }, async (req) => appointments.confirm(p, actorOf(req), req.params.id));
-
-  app.post('/appointments/:id/cancel', {
-    onRequest: app.guard(),
-    // A cancel without a reason may come with no body at all.
-    preValidation: async (req) => {
-      if (req.body === undefined) req.body = {};
+  app.get(
+    '/appointments',
+    {
+      onRequest: app.guard(),
+      schema: {
+        operationId: 'listAppointments',
+        tags,
+        summary: "The caller's appointments (admin: all), by start time",
+        description: '`from` (inclusive) and `to` (exclusive) filter on startsAt.',
+        security,
+        querystring: AppointmentListQuery,
+        response: { 200: Page(AppointmentRef), ...problems(400, 401, 403) },
+      },
     },
-    schema: {
-      operationId: 'cancelAppointment',
-      tags,
-      summary: 'PENDING/CONFIRMED → CANCELLED (its patient or doctor, admin); frees the slot',
-      description: 'The body is optional.',
-      security,
-      params,
-      body: CancelBody,
-      response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
+    async (req) => appointments.list(p, actorOf(req), req.query),
+  );
+
+  app.get(
+    '/appointments/:id',
+    {
+      onRequest: app.guard(),
+      schema: {
+        operationId: 'getAppointment',
+        tags,
+        summary: 'One appointment (its patient, its doctor, admin; others 404)',
+        security,
+        params,
+        response: { 200: AppointmentRef, ...problems(400, 401, 403, 404) },
+      },
     },
-  }, async (req) => appointments.cancel(p, actorOf(req), req.params.id, req.body?.reason));
+    async (req) => appointments.getOne(p, actorOf(req), req.params.id),
+  );
 
-  app.post('/appointments/:id/reschedule', {
-    onRequest: app.guard({ roles: ['PATIENT', 'DOCTOR'], verifiedEmail: true, verifiedDoctor: true }),
-    schema: {
-      operationId: 'rescheduleAppointment',
-      tags,
-      summary: 'Move to another free slot of the same doctor, atomically',
-      description:
-        'From PENDING or CONFIRMED. If the new slot cannot be had (409 SLOT_UNAVAILABLE) nothing changes and the old slot stays held. ' +
-        'Moved by the doctor, the appointment is CONFIRMED; moved by the patient, it is PENDING again unless the doctor auto-confirms.',
-      security,
-      params,
-      body: RescheduleBody,
-      response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
+  app.post(
+    '/appointments/:id/confirm',
+    {
+      onRequest: app.guard({ roles: ['DOCTOR'], verifiedDoctor: true }),
+      schema: {
+        operationId: 'confirmAppointment',
+        tags,
+        summary: 'PENDING → CONFIRMED (its doctor)',
+        security,
+        params,
+        response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
+      },
     },
-  }, async (req) => appointments.reschedule(p, actorOf(req), req.params.id, req.body.startsAt));
+    async (req) => appointments.confirm(p, actorOf(req), req.params.id),
+  );
 
-  app.post('/appointments/:id/complete', {
-    onRequest: doctorAction,
-    schema: { operationId: 'completeAppointment', tags, summary: 'CONFIRMED → COMPLETED (its doctor, only after startsAt)', security, params, response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) } },
-  }, async (req) => appointments.complete(p, actorOf(req), req.params.id));
+  app.post(
+    '/appointments/:id/cancel',
+    {
+      onRequest: app.guard(),
+      // A cancel without a reason may come with no body at all.
+      preValidation: async (req) => {
+        if (req.body === undefined) req.body = {};
+      },
+      schema: {
+        operationId: 'cancelAppointment',
+        tags,
+        summary: 'PENDING/CONFIRMED → CANCELLED (its patient or doctor, admin); frees the slot',
+        description: 'The body is optional.',
+        security,
+        params,
+        body: CancelBody,
+        response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) => appointments.cancel(p, actorOf(req), req.params.id, req.body?.reason),
+  );
 
-  app.post('/appointments/:id/no-show', {
-    onRequest: doctorAction,
-    schema: { operationId: 'markAppointmentNoShow', tags, summary: 'CONFIRMED → NO_SHOW (its doctor, only after startsAt)', security, params, response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) } },
-  }, async (req) => appointments.noShow(p, actorOf(req), req.params.id));
+  app.post(
+    '/appointments/:id/reschedule',
+    {
+      onRequest: app.guard({ roles: ['PATIENT', 'DOCTOR'], verifiedEmail: true, verifiedDoctor: true }),
+      schema: {
+        operationId: 'rescheduleAppointment',
+        tags,
+        summary: 'Move to another free slot of the same doctor, atomically',
+        description:
+          'From PENDING or CONFIRMED. If the new slot cannot be had (409 SLOT_UNAVAILABLE) nothing changes and the old slot stays held. ' +
+          'Moved by the doctor, the appointment is CONFIRMED; moved by the patient, it is PENDING again unless the doctor auto-confirms.',
+        security,
+        params,
+        body: RescheduleBody,
+        response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) => appointments.reschedule(p, actorOf(req), req.params.id, req.body.startsAt),
+  );
+
+  app.post(
+    '/appointments/:id/complete',
+    {
+      onRequest: doctorAction,
+      schema: {
+        operationId: 'completeAppointment',
+        tags,
+        summary: 'CONFIRMED → COMPLETED (its doctor, only after startsAt)',
+        security,
+        params,
+        response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) => appointments.complete(p, actorOf(req), req.params.id),
+  );
+
+  app.post(
+    '/appointments/:id/no-show',
+    {
+      onRequest: doctorAction,
+      schema: {
+        operationId: 'markAppointmentNoShow',
+        tags,
+        summary: 'CONFIRMED → NO_SHOW (its doctor, only after startsAt)',
+        security,
+        params,
+        response: { 200: AppointmentRef, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) => appointments.noShow(p, actorOf(req), req.params.id),
+  );
 }

@@ -10,21 +10,24 @@ export const AppointmentStatus = Type.Union(
 
 const PersonSummary = Type.Object({ id: Uuid(), firstname: Type.String(), lastname: Type.String() });
 
-export const AppointmentSchema = Type.Object({
-  id: Uuid(),
-  patientId: Uuid(),
-  doctorId: Uuid(),
-  startsAt: Timestamp(),
-  endsAt: Timestamp(),
-  status: AppointmentStatus,
-  reason: Nullable(Type.String()),
-  cancellationReason: Nullable(Type.String()),
-  cancelledBy: Nullable(Uuid()),
-  createdAt: Timestamp(),
-  updatedAt: Timestamp(),
-  doctor: PersonSummary,
-  patient: PersonSummary,
-}, { $id: 'Appointment' });
+export const AppointmentSchema = Type.Object(
+  {
+    id: Uuid(),
+    patientId: Uuid(),
+    doctorId: Uuid(),
+    startsAt: Timestamp(),
+    endsAt: Timestamp(),
+    status: AppointmentStatus,
+    reason: Nullable(Type.String()),
+    cancellationReason: Nullable(Type.String()),
+    cancelledBy: Nullable(Uuid()),
+    createdAt: Timestamp(),
+    updatedAt: Timestamp(),
+    doctor: PersonSummary,
+    patient: PersonSummary,
+  },
+  { $id: 'Appointment' },
+);
 export type Appointment = Static<typeof AppointmentSchema>;
 
 export const AppointmentIdParams = IdParams('id');
@@ -37,10 +40,14 @@ export const BookBody = Closed({
 export type BookBody = Static<typeof BookBody>;
 
 export const BookHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({
-    minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$',
-    description: 'Client-chosen key (1–255 visible ASCII characters); the same key and body within 24 h replays the first response',
-  })),
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'Client-chosen key (1–255 visible ASCII characters); the same key and body within 24 h replays the first response',
+    }),
+  ),
 });
 
 export const CancelBody = Closed({ reason: Type.Optional(SingleLine(0, 2000)) });

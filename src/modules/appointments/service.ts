@@ -21,7 +21,8 @@ type Authed = RequestMeta & { actor: Actor };
 registerConstraintCode('appointments_doctor_no_overlap', 'SLOT_UNAVAILABLE');
 registerConstraintCode('appointments_patient_no_overlap', 'SLOT_UNAVAILABLE');
 
-const slotTaken = () => new AppError('SLOT_UNAVAILABLE', 'That time is not a free slot of this doctor (outside availability, too soon, too far ahead or taken)');
+const slotTaken = () =>
+  new AppError('SLOT_UNAVAILABLE', 'That time is not a free slot of this doctor (outside availability, too soon, too far ahead or taken)');
 
 function overlapError(err: unknown): AppError | null {
   if (sqlState(err) !== '23P01') return null;
@@ -72,14 +73,23 @@ async function slotOf(p: Platform, tx: Executor, doctorId: string, startsAt: num
  * Anything that creates an open appointment for a patient (booking, a waitlist offer accepted) calls this
  * in its transaction; `exceptId` leaves out an appointment being moved.
  */
-export async function assertBookingLimits(p: Platform, tx: Executor, patientId: string, doctorId: string, exceptId?: string): Promise<void> {
+export async function assertBookingLimits(
+  p: Platform,
+  tx: Executor,
+  patientId: string,
+  doctorId: string,
+  exceptId?: string,
+): Promise<void> {
   await repo.lockPatient(tx, patientId);
   const open = await repo.countOpen(tx, patientId, doctorId, new Date(nowMs(p)), exceptId);
   if (open.total >= p.config.bookingMaxOpen) {
     throw new AppError('BOOKING_LIMIT_REACHED', `A patient may hold at most ${p.config.bookingMaxOpen} open appointments`);
   }
   if (open.withDoctor >= p.config.bookingMaxOpenPerDoctor) {
-    throw new AppError('BOOKING_LIMIT_REACHED', `A patient may hold at most ${p.config.bookingMaxOpenPerDoctor} open appointments with one doctor`);
+    throw new AppError(
+      'BOOKING_LIMIT_REACHED',
+      `A patient may hold at most ${p.config.bookingMaxOpenPerDoctor} open appointments with one doctor`,
+    );
   }
 }
 
@@ -91,11 +101,18 @@ async function requireNotice(p: Platform, tx: Executor, a: repo.AppointmentRow, 
   const row = await findDoctorWithUser(tx, a.doctorId);
   const hours = row?.doctor.cancellationNoticeHours ?? 0;
   if (hours > 0 && nowMs(p) > a.startsAt.getTime() - hours * 3_600_000) {
-    throw new AppError('CANCELLATION_WINDOW_PASSED', `This doctor asks patients to ${verb} at least ${hours} hours before the start; contact the doctor instead`);
+    throw new AppError(
+      'CANCELLATION_WINDOW_PASSED',
+      `This doctor asks patients to ${verb} at least ${hours} hours before the start; contact the doctor instead`,
+    );
   }
 }
 
-export interface BookResult { statusCode: number; body: Appointment; replayed: boolean }
+export interface BookResult {
+  statusCode: number;
+  body: Appointment;
+  replayed: boolean;
+}
 
 export async function book(p: Platform, meta: Authed, body: BookBody, idempotencyKey?: string): Promise<BookResult> {
   const startsAt = instantOf(body.startsAt).getTime();
@@ -145,7 +162,11 @@ export async function getOne(p: Platform, meta: Authed, id: string): Promise<App
   });
 }
 
-export async function list(p: Platform, meta: Authed, q: { status?: string; from?: string; to?: string; patientId?: string; limit?: number; cursor?: string }) {
+export async function list(
+  p: Platform,
+  meta: Authed,
+  q: { status?: string; from?: string; to?: string; patientId?: string; limit?: number; cursor?: string },
+) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
   return p.db.transaction(async (tx) => {
@@ -177,7 +198,10 @@ const MAILED: Partial<Record<Action, notifications.Change>> = { confirm: 'confir
  * which status, apply, audit, commit, then tell both parties.
  */
 async function transition(
-  p: Platform, meta: Authed, id: string, action: Action,
+  p: Platform,
+  meta: Authed,
+  id: string,
+  action: Action,
   apply: (tx: Executor, a: repo.AppointmentRow) => Promise<Partial<repo.AppointmentRow>>,
 ): Promise<Appointment> {
   const out = await retrying(p, async (tx) => {

@@ -1,7 +1,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
-import { appointmentFixture, build, createAdminUser, createPatient, expectProblem, type Person, type TestApp } from '../../../test/helpers.ts';
+import {
+  appointmentFixture,
+  build,
+  createAdminUser,
+  createPatient,
+  expectProblem,
+  type Person,
+  type TestApp,
+} from '../../../test/helpers.ts';
 import { API, book, pinNow, workingDoctor } from '../../../test/fixtures/booking.ts';
 
 type Status = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
@@ -20,20 +28,29 @@ before(async () => {
   doctor = await workingDoctor(app, { settings: { maxAdvanceDays: 60 } });
   patient = await createPatient(app);
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 // Distinct times so fixtures never collide: past ones an hour apart going back, future slots 30 min apart.
-const pastStart = () => new Date(NOW - (++past) * 3_600_000);
+const pastStart = () => new Date(NOW - ++past * 3_600_000);
 const freeSlot = () => {
   const n = future++; // 16 half-hour slots a day from 08:00Z (09:00 Berlin)
   return new Date(Date.parse('2027-01-11T08:00:00.000Z') + Math.floor(n / 16) * 86_400_000 + (n % 16) * 1_800_000).toISOString();
 };
 const fixture = (status: Status) => appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status, startsAt: pastStart() });
-const post = (id: string, action: string, who: Person, body?: unknown) => app.request('POST', `${API}/appointments/${id}/${action}`, { token: who.token, body });
+const post = (id: string, action: string, who: Person, body?: unknown) =>
+  app.request('POST', `${API}/appointments/${id}/${action}`, { token: who.token, body });
 
 const actions: { action: string; allowed: Status[]; result: Status | null; who: () => Person; body?: () => unknown }[] = [
   { action: 'confirm', allowed: ['PENDING'], result: 'CONFIRMED', who: () => doctor },
-  { action: 'cancel', allowed: ['PENDING', 'CONFIRMED'], result: 'CANCELLED', who: () => patient, body: () => ({ reason: 'Feeling better' }) },
+  {
+    action: 'cancel',
+    allowed: ['PENDING', 'CONFIRMED'],
+    result: 'CANCELLED',
+    who: () => patient,
+    body: () => ({ reason: 'Feeling better' }),
+  },
   { action: 'reschedule', allowed: ['PENDING', 'CONFIRMED'], result: null, who: () => patient, body: () => ({ startsAt: freeSlot() }) },
   { action: 'complete', allowed: ['CONFIRMED'], result: 'COMPLETED', who: () => doctor },
   { action: 'no-show', allowed: ['CONFIRMED'], result: 'NO_SHOW', who: () => doctor },
@@ -53,7 +70,9 @@ for (const a of actions) {
       }
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.status, a.result ?? 'PENDING');
-      const audited = await app.database.rows(sql`SELECT 1 FROM audit_events WHERE resource_id = ${id} AND action = ${`appointment.${a.action.replace('-', '_')}`} AND patient_id = ${patient.id}`);
+      const audited = await app.database.rows(
+        sql`SELECT 1 FROM audit_events WHERE resource_id = ${id} AND action = ${`appointment.${a.action.replace('-', '_')}`} AND patient_id = ${patient.id}`,
+      );
       assert.equal(audited.length, 1);
     });
   }
@@ -121,8 +140,16 @@ test('who may act: 403 for a role that may see but not act, 404 for strangers an
   }
   for (const action of ['confirm', 'cancel', 'reschedule', 'complete', 'no-show']) {
     expectProblem(await app.request('POST', `${API}/appointments/${id}/${action}`), 401, 'UNAUTHENTICATED');
-    expectProblem(await post('00000000-0000-4000-8000-000000000000', action, doctor, action === 'reschedule' ? { startsAt: freeSlot() } : undefined), 404, 'NOT_FOUND');
-    expectProblem(await post('not-a-uuid', action, doctor, action === 'reschedule' ? { startsAt: freeSlot() } : undefined), 400, 'VALIDATION_FAILED');
+    expectProblem(
+      await post('00000000-0000-4000-8000-000000000000', action, doctor, action === 'reschedule' ? { startsAt: freeSlot() } : undefined),
+      404,
+      'NOT_FOUND',
+    );
+    expectProblem(
+      await post('not-a-uuid', action, doctor, action === 'reschedule' ? { startsAt: freeSlot() } : undefined),
+      400,
+      'VALIDATION_FAILED',
+    );
   }
   const cancelled = await post(id, 'cancel', admin);
   assert.equal(cancelled.status, 200);
@@ -133,10 +160,16 @@ test('cancel and reschedule bodies are validated (400)', async () => {
   const booked = await book(app, patient, doctor.id, freeSlot());
   assert.equal(booked.status, 201, booked.text);
   const id = booked.body.id;
-  for (const body of [{ reason: 'x'.repeat(2001) }, { reason: 5 }, { why: 'x' }, []]) expectProblem(await post(id, 'cancel', patient, body), 400, 'VALIDATION_FAILED');
-  for (const body of [{}, { startsAt: 'soon' }, { startsAt: freeSlot(), doctorId: doctor.id }, null]) expectProblem(await post(id, 'reschedule', patient, body), 400, 'VALIDATION_FAILED');
+  for (const body of [{ reason: 'x'.repeat(2001) }, { reason: 5 }, { why: 'x' }, []])
+    expectProblem(await post(id, 'cancel', patient, body), 400, 'VALIDATION_FAILED');
+  for (const body of [{}, { startsAt: 'soon' }, { startsAt: freeSlot(), doctorId: doctor.id }, null])
+    expectProblem(await post(id, 'reschedule', patient, body), 400, 'VALIDATION_FAILED');
   for (const action of ['cancel', 'reschedule']) {
-    expectProblem(await app.request('POST', `${API}/appointments/${id}/${action}`, { token: patient.token, rawBody: '{"reason":' }), 400, 'VALIDATION_FAILED');
+    expectProblem(
+      await app.request('POST', `${API}/appointments/${id}/${action}`, { token: patient.token, rawBody: '{"reason":' }),
+      400,
+      'VALIDATION_FAILED',
+    );
   }
   const [row] = await app.database.rows<{ status: string }>(sql`SELECT status FROM appointments WHERE id = ${id}`);
   assert.equal(row.status, 'PENDING');

@@ -28,7 +28,9 @@ test('the database refuses UPDATE, DELETE and TRUNCATE on audit_events, and no r
     SELECT a.privilege_type AS privilege FROM pg_class c, aclexplode(c.relacl) a
     WHERE c.relname = 'audit_events' AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')`);
   assert.deepEqual(grants, []);
-  const [{ acl }] = await app.database.rows<{ acl: unknown }>(sql`SELECT relacl IS NOT NULL AS acl FROM pg_class WHERE relname = 'audit_events'`);
+  const [{ acl }] = await app.database.rows<{ acl: unknown }>(
+    sql`SELECT relacl IS NOT NULL AS acl FROM pg_class WHERE relname = 'audit_events'`,
+  );
   assert.equal(acl, true, 'privileges were set explicitly by the migration');
 });
 
@@ -41,7 +43,22 @@ test('login success, login failure and refresh failure each write exactly one ev
   assert.equal(ok.events.length, 1);
   assert.deepEqual(
     { ...ok.events[0], id: undefined, seq: undefined, at: undefined, prev_hash: undefined, hash: undefined },
-    { id: undefined, seq: undefined, at: undefined, prev_hash: undefined, hash: undefined, actor_id: patient.id, actor_role: 'PATIENT', action: 'auth.login', resource_type: 'user', resource_id: patient.id, patient_id: null, outcome: 'SUCCESS', ip: '127.0.0.1', request_id: ok.rid },
+    {
+      id: undefined,
+      seq: undefined,
+      at: undefined,
+      prev_hash: undefined,
+      hash: undefined,
+      actor_id: patient.id,
+      actor_role: 'PATIENT',
+      action: 'auth.login',
+      resource_type: 'user',
+      resource_id: patient.id,
+      patient_id: null,
+      outcome: 'SUCCESS',
+      ip: '127.0.0.1',
+      request_id: ok.rid,
+    },
   );
 
   const bad = await call(app, 'POST', '/api/v1/auth/login', { body: { login: patient.username, password: 'wrong password!' } });
@@ -71,7 +88,12 @@ test('login success, login failure and refresh failure each write exactly one ev
 
 test('anonymous callers get 401; patients, doctors get 403 on the audit trail; doctors and admins get 403 on the access log', async (t) => {
   const app = await build(t);
-  const [patient, doctor, admin, other] = [await createPatient(app), await createDoctor(app), await createAdminUser(app), await createAdminUser(app)];
+  const [patient, doctor, admin, other] = [
+    await createPatient(app),
+    await createDoctor(app),
+    await createAdminUser(app),
+    await createAdminUser(app),
+  ];
   expectProblem(await app.request('GET', EVENTS), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('GET', LOG), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('GET', EVENTS, { token: patient.token }), 403, 'FORBIDDEN');
@@ -96,7 +118,21 @@ test('an admin filters audit events by actor, patient, action, prefix and time, 
   const byP1 = await get(`actorId=${p1.id}&limit=100`);
   assert.ok(byP1.length >= 3, 'register, verify, login');
   assert.ok(byP1.every((e) => e.actorId === p1.id));
-  assert.deepEqual(Object.keys(byP1[0]).sort(), ['action', 'actorId', 'actorRole', 'at', 'hash', 'id', 'ip', 'outcome', 'patientId', 'prevHash', 'requestId', 'resourceId', 'resourceType']);
+  assert.deepEqual(Object.keys(byP1[0]).sort(), [
+    'action',
+    'actorId',
+    'actorRole',
+    'at',
+    'hash',
+    'id',
+    'ip',
+    'outcome',
+    'patientId',
+    'prevHash',
+    'requestId',
+    'resourceId',
+    'resourceType',
+  ]);
   const aboutP2 = await get(`patientId=${p2.id}&limit=100`);
   assert.ok(aboutP2.length >= 2 && aboutP2.every((e) => e.patientId === p2.id));
   const logins = await get('action=auth.login&limit=100');
@@ -110,7 +146,11 @@ test('an admin filters audit events by actor, patient, action, prefix and time, 
 
   const all = await get('limit=100');
   const ats = all.map((e) => Date.parse(e.at));
-  assert.deepEqual([...ats].sort((a, b) => b - a), ats, 'newest first');
+  assert.deepEqual(
+    [...ats].sort((a, b) => b - a),
+    ats,
+    'newest first',
+  );
   const future = new Date(Date.now() + 3_600_000).toISOString();
   assert.deepEqual(await get(`from=${future}`), []);
   assert.ok((await get(`to=${future}&limit=100`)).length >= all.length);
@@ -123,12 +163,19 @@ test('an admin filters audit events by actor, patient, action, prefix and time, 
   const seen: string[] = [];
   let cursor: string | null = null;
   do {
-    const res: any = await app.request('GET', `${EVENTS}?actorId=${p1.id}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: admin.token });
+    const res: any = await app.request(
+      'GET',
+      `${EVENTS}?actorId=${p1.id}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { token: admin.token },
+    );
     assert.equal(res.status, 200);
     seen.push(...res.body.items.map((e: any) => e.id));
     cursor = res.body.nextCursor;
   } while (cursor);
-  assert.deepEqual(seen, byP1.map((e) => e.id));
+  assert.deepEqual(
+    seen,
+    byP1.map((e) => e.id),
+  );
 
   // Reading the trail is itself one recorded event.
   const read = await call(app, 'GET', `${EVENTS}?patientId=${p1.id}`, { token: admin.token });
@@ -143,9 +190,25 @@ test('invalid audit-event queries answer 400 VALIDATION_FAILED', async (t) => {
   const admin = await createAdminUser(app);
   const cursorOf = (v: unknown) => encodeURIComponent(Buffer.from(JSON.stringify(v)).toString('base64url'));
   for (const q of [
-    'actorId=nope', 'patientId=123', 'action=', 'action=AUTH.LOGIN', 'action=auth..login', 'action=*', 'action=auth.%25',
-    `action=${'a'.repeat(101)}`, 'from=yesterday', 'to=2026-13-01T00:00:00Z', 'from=2026-01-01', 'from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z',
-    'limit=0', 'limit=101', 'cursor=%7B%7D', `cursor=${cursorOf(['x'])}`, `cursor=${cursorOf([1.5])}`, `cursor=${cursorOf([-1])}`, 'unknown=1',
+    'actorId=nope',
+    'patientId=123',
+    'action=',
+    'action=AUTH.LOGIN',
+    'action=auth..login',
+    'action=*',
+    'action=auth.%25',
+    `action=${'a'.repeat(101)}`,
+    'from=yesterday',
+    'to=2026-13-01T00:00:00Z',
+    'from=2026-01-01',
+    'from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+    'limit=0',
+    'limit=101',
+    'cursor=%7B%7D',
+    `cursor=${cursorOf(['x'])}`,
+    `cursor=${cursorOf([1.5])}`,
+    `cursor=${cursorOf([-1])}`,
+    'unknown=1',
   ]) {
     expectProblem(await app.request('GET', `${EVENTS}?${q}`, { token: admin.token }), 400, 'VALIDATION_FAILED');
   }
@@ -155,7 +218,7 @@ test('invalid audit-event queries answer 400 VALIDATION_FAILED', async (t) => {
   }
 });
 
-test('a patient\'s access log names who changed their account, only their own entries, newest first', async (t) => {
+test("a patient's access log names who changed their account, only their own entries, newest first", async (t) => {
   const app = await build(t);
   const admin = await createAdminUser(app);
   const patient = await createPatient(app);
@@ -179,17 +242,28 @@ test('a patient\'s access log names who changed their account, only their own en
   assert.equal(read.events[0].action, 'access_log.list');
   assert.equal(read.events[0].patient_id, null);
   const again = await app.request('GET', LOG, { token: login.body.accessToken });
-  assert.deepEqual(again.body.items.map((e: any) => e.id), items.map((e) => e.id));
+  assert.deepEqual(
+    again.body.items.map((e: any) => e.id),
+    items.map((e) => e.id),
+  );
 
   const pages: string[] = [];
   let cursor: string | null = null;
   do {
-    const res: any = await app.request('GET', `${LOG}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: login.body.accessToken });
+    const res: any = await app.request('GET', `${LOG}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+      token: login.body.accessToken,
+    });
     pages.push(...res.body.items.map((e: any) => e.id));
     cursor = res.body.nextCursor;
   } while (cursor);
-  assert.deepEqual(pages, items.map((e) => e.id));
-  assert.deepEqual((await app.request('GET', `${LOG}?from=${new Date(Date.now() + 60_000).toISOString()}`, { token: login.body.accessToken })).body.items, []);
+  assert.deepEqual(
+    pages,
+    items.map((e) => e.id),
+  );
+  assert.deepEqual(
+    (await app.request('GET', `${LOG}?from=${new Date(Date.now() + 60_000).toISOString()}`, { token: login.body.accessToken })).body.items,
+    [],
+  );
 });
 
 test('lists record only what they disclosed: a patient filter that returns nothing of the patient writes nothing against them', async (t) => {
@@ -199,9 +273,13 @@ test('lists record only what they disclosed: a patient filter that returns nothi
   const carer = await createDoctor(app);
   const [strangerDoctor, strangerPatient, admin] = [await createDoctor(app), await createPatient(app), await createAdminUser(app)];
   const appointmentId = await appointmentFixture(app, { doctorId: carer.id, patientId: victim.id, status: 'CONFIRMED' });
-  const rx = await app.request('POST', '/api/v1/prescriptions', { token: carer.token, body: { appointmentId, items: [{ medication: 'A', dosage: '1 mg', frequency: 'daily', durationDays: 1 }] } });
+  const rx = await app.request('POST', '/api/v1/prescriptions', {
+    token: carer.token,
+    body: { appointmentId, items: [{ medication: 'A', dosage: '1 mg', frequency: 'daily', durationDays: 1 }] },
+  });
   assert.equal(rx.status, 201, rx.text);
-  const against = async () => (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events WHERE patient_id = ${victim.id}`))[0].n;
+  const against = async () =>
+    (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events WHERE patient_id = ${victim.id}`))[0].n;
   const before = await against();
   const empty: [string, string, TestApp | undefined][] = [];
   for (const [who, path] of [
@@ -220,7 +298,12 @@ test('lists record only what they disclosed: a patient filter that returns nothi
   assert.equal(await against(), before, 'no event against the patient for lists that showed nothing of them');
   // What was shown is still recorded against the patient.
   assert.equal((await app.request('GET', `/api/v1/prescriptions?patientId=${victim.id}`, { token: admin.token })).body.items.length, 1);
-  assert.equal((await app.request('GET', `/api/v1/admin/audit-events?patientId=${victim.id}`, { token: admin.token })).body.items.length > 0, true);
-  const rows = await app.database.rows<{ action: string }>(sql`SELECT action FROM audit_events WHERE patient_id = ${victim.id} ORDER BY seq DESC LIMIT 2`);
+  assert.equal(
+    (await app.request('GET', `/api/v1/admin/audit-events?patientId=${victim.id}`, { token: admin.token })).body.items.length > 0,
+    true,
+  );
+  const rows = await app.database.rows<{ action: string }>(
+    sql`SELECT action FROM audit_events WHERE patient_id = ${victim.id} ORDER BY seq DESC LIMIT 2`,
+  );
   assert.deepEqual(rows.map((r) => r.action).sort(), ['audit_event.list', 'prescription.list']);
 });

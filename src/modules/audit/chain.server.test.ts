@@ -20,10 +20,14 @@ test('two instances writing audit events at once leave one valid chain in seq or
   const calls = Array.from({ length: N }, (_, i) => {
     const inst = i % 2 ? b : a;
     switch (i % 4) {
-      case 0: return inst.request('GET', `/api/v1/patients/${patient.id}`, { token: doctor.token });
-      case 1: return inst.request('GET', '/api/v1/patients/me', { token: patient.token });
-      case 2: return inst.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: `note ${i}` } });
-      default: return inst.request('POST', '/api/v1/auth/login', { body: { login: `nobody${i}`, password: PASSWORD } });
+      case 0:
+        return inst.request('GET', `/api/v1/patients/${patient.id}`, { token: doctor.token });
+      case 1:
+        return inst.request('GET', '/api/v1/patients/me', { token: patient.token });
+      case 2:
+        return inst.request('PATCH', '/api/v1/patients/me', { token: patient.token, body: { medicalHistory: `note ${i}` } });
+      default:
+        return inst.request('POST', '/api/v1/auth/login', { body: { login: `nobody${i}`, password: PASSWORD } });
     }
   });
   const results = await Promise.all(calls);

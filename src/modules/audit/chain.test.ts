@@ -38,7 +38,12 @@ async function persistentDatabase(t: TestContext) {
       await db.close();
     }
   };
-  const verifyCli = () => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'audit', 'verify'], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const verifyCli = () =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'audit', 'verify'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
   return { open, withDb, verifyCli };
 }
 
@@ -73,12 +78,14 @@ test('every event links to the previous one; the admin API shows prevHash and ha
   const [head] = await app.database.rows<{ hash: string }>(sql`SELECT hash FROM audit_chain_head`);
   assert.equal(result.headHash, head.hash);
   // The read above wrote one more event, so the head is past the page the admin saw.
-  const [last] = await app.database.rows<{ prev_hash: string; action: string }>(sql`SELECT prev_hash, action FROM audit_events ORDER BY seq DESC LIMIT 1`);
+  const [last] = await app.database.rows<{ prev_hash: string; action: string }>(
+    sql`SELECT prev_hash, action FROM audit_events ORDER BY seq DESC LIMIT 1`,
+  );
   assert.equal(last.action, 'audit_event.list');
   assert.equal(last.prev_hash, items[0].hash);
 });
 
-test('values a writer supplies for seq, prevHash or hash are replaced by the chain\'s own', async (t) => {
+test("values a writer supplies for seq, prevHash or hash are replaced by the chain's own", async (t) => {
   const app = await build(t);
   await createPatient(app);
   const [row] = await app.database.rows<ChainRow & { seq_num: string }>(sql`
@@ -99,8 +106,20 @@ test('values a writer supplies for seq, prevHash or hash are replaced by the cha
 
 test('the canonical form separates fields unambiguously: moving text between fields changes the hash', () => {
   const base: ChainRow = {
-    id: '00000000-0000-4000-8000-000000000001', seq: '7', at: '2026-01-01T00:00:00.000000Z', actor_id: null, actor_role: 'PATIENT',
-    action: 'a.b', resource_type: 'x', resource_id: null, patient_id: null, outcome: 'SUCCESS', ip: '1.2.3.4', request_id: 'r', prev_hash: null, hash: null,
+    id: '00000000-0000-4000-8000-000000000001',
+    seq: '7',
+    at: '2026-01-01T00:00:00.000000Z',
+    actor_id: null,
+    actor_role: 'PATIENT',
+    action: 'a.b',
+    resource_type: 'x',
+    resource_id: null,
+    patient_id: null,
+    outcome: 'SUCCESS',
+    ip: '1.2.3.4',
+    request_id: 'r',
+    prev_hash: null,
+    hash: null,
   };
   const h = chainHash(GENESIS_HASH, base);
   assert.match(h, /^[0-9a-f]{64}$/);
@@ -138,18 +157,25 @@ test('audit verify (CLI) passes on an intact trail and names the event a superus
   assert.match(edited.stderr, new RegExp(`checked ${Math.floor(total / 2) + 1} events`), edited.stderr);
 
   // Putting the original values back makes the chain whole again: the check is exact, not heuristic.
-  await store.withDb((db) => tamper(db, sql`UPDATE audit_events SET actor_role = ${target.actor_role}, outcome = 'SUCCESS' WHERE id = ${target.id}`));
+  await store.withDb((db) =>
+    tamper(db, sql`UPDATE audit_events SET actor_role = ${target.actor_role}, outcome = 'SUCCESS' WHERE id = ${target.id}`),
+  );
   assert.equal(store.verifyCli().status, 0);
 
   // Removing an event breaks the link of the event after it.
   const after = await store.withDb(async (db) => {
-    const rows = await db.rows<{ id: string; seq: string }>(sql`SELECT id::text AS id, seq::text AS seq FROM audit_events ORDER BY audit_events.seq OFFSET 3 LIMIT 2`);
+    const rows = await db.rows<{ id: string; seq: string }>(
+      sql`SELECT id::text AS id, seq::text AS seq FROM audit_events ORDER BY audit_events.seq OFFSET 3 LIMIT 2`,
+    );
     await tamper(db, sql`DELETE FROM audit_events WHERE id = ${rows[0].id}`);
     return rows[1];
   });
   const removed = store.verifyCli();
   assert.equal(removed.status, 1);
-  assert.match(removed.stderr, new RegExp(`BROKEN at event ${after.id} \\(seq ${after.seq}\\): prevHash does not match the hash of the previous event`));
+  assert.match(
+    removed.stderr,
+    new RegExp(`BROKEN at event ${after.id} \\(seq ${after.seq}\\): prevHash does not match the hash of the previous event`),
+  );
 
   // Cutting the newest events off (and nothing else) is caught by the chain head.
   const store2 = await persistentDatabase(t);

@@ -99,13 +99,14 @@ export async function verifyChain(database: Database, opts: { batchSize?: number
     for (const r of rows) {
       count += 1;
       if (r.prev_hash !== prev) {
-        const reason = count === 1
-          ? 'prevHash is not the genesis hash: the chain does not start here (events before it were removed?)'
-          : `prevHash does not match the hash of the previous event (seq ${lastSeq}): an event between them was removed or altered`;
+        const reason =
+          count === 1
+            ? 'prevHash is not the genesis hash: the chain does not start here (events before it were removed?)'
+            : `prevHash does not match the hash of the previous event (seq ${lastSeq}): an event between them was removed or altered`;
         return done(count, { id: r.id, seq: r.seq, reason });
       }
       if (r.hash !== chainHash(prev, r)) {
-        return done(count, { id: r.id, seq: r.seq, reason: 'hash does not match the event\'s fields: the event was altered' });
+        return done(count, { id: r.id, seq: r.seq, reason: "hash does not match the event's fields: the event was altered" });
       }
       prev = r.hash;
       lastSeq = r.seq;

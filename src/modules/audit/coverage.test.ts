@@ -2,12 +2,24 @@
 // event with the right fields, and the patient sees it in their access log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, type Person, type TestApp } from '../../../test/helpers.ts';
+import {
+  appointmentFixture,
+  build,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  type Person,
+  type TestApp,
+} from '../../../test/helpers.ts';
 import { audited as auditedRequest } from '../../../test/fixtures/audit.ts';
 
-const audited = (app: TestApp, method: string, path: string, who: Person, body?: unknown) => auditedRequest(app, method, path, { token: who.token, body });
+const audited = (app: TestApp, method: string, path: string, who: Person, body?: unknown) =>
+  auditedRequest(app, method, path, { token: who.token, body });
 
-function expectOne(events: Record<string, any>[], want: { action: string; actor: Person; role: string; patientId: string; resourceType: string; resourceId?: string }) {
+function expectOne(
+  events: Record<string, any>[],
+  want: { action: string; actor: Person; role: string; patientId: string; resourceType: string; resourceId?: string },
+) {
   assert.equal(events.length, 1, JSON.stringify(events));
   const e = events[0];
   assert.equal(e.action, want.action);
@@ -26,14 +38,21 @@ async function accessLog(app: TestApp, patient: Person) {
   return res.body.items as any[];
 }
 
-test('a doctor reading a patient\'s profile is one patient.read event, shown in the patient\'s access log with the doctor\'s name and role', async (t) => {
+test("a doctor reading a patient's profile is one patient.read event, shown in the patient's access log with the doctor's name and role", async (t) => {
   const app = await build(t);
   const doctor = await createDoctor(app, { body: { firstname: 'Gregory', lastname: 'House' } });
   const patient = await createPatient(app);
   await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
   const read = await audited(app, 'GET', `/api/v1/patients/${patient.id}`, doctor);
   assert.equal(read.res.status, 200);
-  expectOne(read.events, { action: 'patient.read', actor: doctor, role: 'DOCTOR', patientId: patient.id, resourceType: 'patient', resourceId: patient.id });
+  expectOne(read.events, {
+    action: 'patient.read',
+    actor: doctor,
+    role: 'DOCTOR',
+    patientId: patient.id,
+    resourceType: 'patient',
+    resourceId: patient.id,
+  });
 
   const log = await accessLog(app, patient);
   const entry = log.find((e) => e.id === read.events[0].id);
@@ -54,13 +73,34 @@ test('appointment reads and transitions are audited once each with the patient s
   const id = await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'PENDING' });
   const read = await audited(app, 'GET', `/api/v1/appointments/${id}`, doctor);
   assert.equal(read.res.status, 200);
-  expectOne(read.events, { action: 'appointment.read', actor: doctor, role: 'DOCTOR', patientId: patient.id, resourceType: 'appointment', resourceId: id });
+  expectOne(read.events, {
+    action: 'appointment.read',
+    actor: doctor,
+    role: 'DOCTOR',
+    patientId: patient.id,
+    resourceType: 'appointment',
+    resourceId: id,
+  });
   const confirm = await audited(app, 'POST', `/api/v1/appointments/${id}/confirm`, doctor);
   assert.equal(confirm.res.status, 200, confirm.res.text);
-  expectOne(confirm.events, { action: 'appointment.confirm', actor: doctor, role: 'DOCTOR', patientId: patient.id, resourceType: 'appointment', resourceId: id });
+  expectOne(confirm.events, {
+    action: 'appointment.confirm',
+    actor: doctor,
+    role: 'DOCTOR',
+    patientId: patient.id,
+    resourceType: 'appointment',
+    resourceId: id,
+  });
   const cancel = await audited(app, 'POST', `/api/v1/appointments/${id}/cancel`, patient, { reason: 'Feeling better' });
   assert.equal(cancel.res.status, 200, cancel.res.text);
-  expectOne(cancel.events, { action: 'appointment.cancel', actor: patient, role: 'PATIENT', patientId: patient.id, resourceType: 'appointment', resourceId: id });
+  expectOne(cancel.events, {
+    action: 'appointment.cancel',
+    actor: patient,
+    role: 'PATIENT',
+    patientId: patient.id,
+    resourceType: 'appointment',
+    resourceId: id,
+  });
   const actions = (await accessLog(app, patient)).map((e) => e.action);
   for (const a of ['appointment.read', 'appointment.confirm', 'appointment.cancel']) assert.ok(actions.includes(a), a);
 });
@@ -74,12 +114,33 @@ test('issuing a prescription and reading its PDF are audited once each and reach
   const created = await audited(app, 'POST', '/api/v1/prescriptions', doctor, { appointmentId, items: [item] });
   assert.equal(created.res.status, 201, created.res.text);
   const rx = created.res.body.id;
-  expectOne(created.events, { action: 'prescription.create', actor: doctor, role: 'DOCTOR', patientId: patient.id, resourceType: 'prescription', resourceId: rx });
+  expectOne(created.events, {
+    action: 'prescription.create',
+    actor: doctor,
+    role: 'DOCTOR',
+    patientId: patient.id,
+    resourceType: 'prescription',
+    resourceId: rx,
+  });
   const pdf = await audited(app, 'GET', `/api/v1/prescriptions/${rx}/pdf`, patient);
   assert.equal(pdf.res.status, 200);
-  expectOne(pdf.events, { action: 'prescription.pdf.read', actor: patient, role: 'PATIENT', patientId: patient.id, resourceType: 'prescription', resourceId: rx });
+  expectOne(pdf.events, {
+    action: 'prescription.pdf.read',
+    actor: patient,
+    role: 'PATIENT',
+    patientId: patient.id,
+    resourceType: 'prescription',
+    resourceId: rx,
+  });
   const read = await audited(app, 'GET', `/api/v1/prescriptions/${rx}`, doctor);
-  expectOne(read.events, { action: 'prescription.read', actor: doctor, role: 'DOCTOR', patientId: patient.id, resourceType: 'prescription', resourceId: rx });
+  expectOne(read.events, {
+    action: 'prescription.read',
+    actor: doctor,
+    role: 'DOCTOR',
+    patientId: patient.id,
+    resourceType: 'prescription',
+    resourceId: rx,
+  });
   const log = await accessLog(app, patient);
   assert.ok(log.some((e) => e.action === 'prescription.create' && e.actor.id === doctor.id && e.actor.role === 'DOCTOR'));
 });
@@ -91,7 +152,14 @@ test('sending and reading messages are audited once each, without the message bo
   await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
   const sent = await audited(app, 'POST', `/api/v1/conversations/${doctor.id}/messages`, patient, { body: 'My chest hurts at night' });
   assert.equal(sent.res.status, 201, sent.res.text);
-  expectOne(sent.events, { action: 'message.send', actor: patient, role: 'PATIENT', patientId: patient.id, resourceType: 'message', resourceId: sent.res.body.id });
+  expectOne(sent.events, {
+    action: 'message.send',
+    actor: patient,
+    role: 'PATIENT',
+    patientId: patient.id,
+    resourceType: 'message',
+    resourceId: sent.res.body.id,
+  });
   const list = await audited(app, 'GET', `/api/v1/conversations/${patient.id}/messages`, doctor);
   assert.equal(list.res.status, 200);
   expectOne(list.events, { action: 'message.list', actor: doctor, role: 'DOCTOR', patientId: patient.id, resourceType: 'conversation' });

@@ -20,7 +20,11 @@ function where(f: EventFilter): SQL | undefined {
   return and(
     f.actorId ? eq(auditEvents.actorId, f.actorId) : undefined,
     f.patientId ? eq(auditEvents.patientId, f.patientId) : undefined,
-    f.action ? (f.actionPrefix ? like(auditEvents.action, `${f.action.replace(/_/g, '\\_')}.%`) : eq(auditEvents.action, f.action)) : undefined,
+    f.action
+      ? f.actionPrefix
+        ? like(auditEvents.action, `${f.action.replace(/_/g, '\\_')}.%`)
+        : eq(auditEvents.action, f.action)
+      : undefined,
     f.from ? gte(auditEvents.at, f.from) : undefined,
     f.to ? lt(auditEvents.at, f.to) : undefined,
     f.beforeSeq !== undefined ? lt(auditEvents.seq, f.beforeSeq) : undefined,
@@ -29,7 +33,12 @@ function where(f: EventFilter): SQL | undefined {
 
 /** Newest first by the append sequence (unique, so the keyset never skips or repeats); limit + 1 rows. */
 export async function listEvents(ex: Executor, f: EventFilter): Promise<AuditRow[]> {
-  return ex.select().from(auditEvents).where(where(f)).orderBy(desc(auditEvents.seq)).limit(f.limit + 1);
+  return ex
+    .select()
+    .from(auditEvents)
+    .where(where(f))
+    .orderBy(desc(auditEvents.seq))
+    .limit(f.limit + 1);
 }
 
 /** Events about one patient with the actor's current name. */

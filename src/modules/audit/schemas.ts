@@ -12,7 +12,7 @@ const range = {
 export const AuditEventsQuery = Type.Object(
   {
     actorId: Type.Optional(Uuid('Only events by this user')),
-    patientId: Type.Optional(Uuid('Only events about this patient\'s data')),
+    patientId: Type.Optional(Uuid("Only events about this patient's data")),
     action: Type.Optional(
       Type.String({
         minLength: 1,
@@ -44,7 +44,10 @@ export const AuditEventSchema = Type.Object({
   ip: Nullable(Type.String()),
   requestId: Nullable(Type.String()),
   prevHash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Hash of the previous event in the chain (64 zeros for the first)' }),
-  hash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 over this event\'s canonical fields and prevHash, computed by the database' }),
+  hash: Type.String({
+    pattern: '^[0-9a-f]{64}$',
+    description: "SHA-256 over this event's canonical fields and prevHash, computed by the database",
+  }),
 });
 export type AuditEvent = Static<typeof AuditEventSchema>;
 
@@ -75,12 +78,15 @@ export const AccessLogEntrySchema = Type.Object({
   resourceId: Nullable(Type.String()),
   outcome: Outcome,
   actor: Nullable(
-    Type.Object({
-      id: Nullable(Type.String({ format: 'uuid' })),
-      firstname: Nullable(Type.String()),
-      lastname: Nullable(Type.String()),
-      role: Nullable(Type.String({ description: 'The role the actor had at the time; SYSTEM for the command line' })),
-    }, { description: 'Null when nobody was signed in (e.g. a request made with a mailed link)' }),
+    Type.Object(
+      {
+        id: Nullable(Type.String({ format: 'uuid' })),
+        firstname: Nullable(Type.String()),
+        lastname: Nullable(Type.String()),
+        role: Nullable(Type.String({ description: 'The role the actor had at the time; SYSTEM for the command line' })),
+      },
+      { description: 'Null when nobody was signed in (e.g. a request made with a mailed link)' },
+    ),
   ),
 });
 export type AccessLogEntry = Static<typeof AccessLogEntrySchema>;

@@ -19,7 +19,8 @@ function range(q: { from?: string; to?: string }) {
 function page(q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const cursor = decodeCursor(q.cursor, ['number']);
-  if (cursor && (!Number.isSafeInteger(cursor[0]) || (cursor[0] as number) < 1)) throw validation('/cursor', 'is not a cursor from this list');
+  if (cursor && (!Number.isSafeInteger(cursor[0]) || (cursor[0] as number) < 1))
+    throw validation('/cursor', 'is not a cursor from this list');
   return { limit, beforeSeq: cursor ? (cursor[0] as number) : undefined };
 }
 
@@ -56,17 +57,22 @@ export async function accessLog(p: Platform, meta: Meta, q: AccessLogQuery) {
   return p.db.transaction(async (tx) => {
     const rows = await repo.listPatientEvents(tx, { patientId, ...range(q), beforeSeq, limit });
     await audit(tx, meta, { action: 'access_log.list', resourceType: 'patient', resourceId: patientId });
-    return toPage(rows, limit, (r) => [r.event.seq], (r): AccessLogEntry => ({
-      id: r.event.id,
-      at: r.event.at.toISOString(),
-      action: r.event.action,
-      resourceType: r.event.resourceType,
-      resourceId: r.event.resourceId,
-      outcome: r.event.outcome,
-      actor:
-        r.event.actorId === null && r.event.actorRole === null
-          ? null
-          : { id: r.event.actorId, firstname: r.firstname, lastname: r.lastname, role: r.event.actorRole },
-    }));
+    return toPage(
+      rows,
+      limit,
+      (r) => [r.event.seq],
+      (r): AccessLogEntry => ({
+        id: r.event.id,
+        at: r.event.at.toISOString(),
+        action: r.event.action,
+        resourceType: r.event.resourceType,
+        resourceId: r.event.resourceId,
+        outcome: r.event.outcome,
+        actor:
+          r.event.actorId === null && r.event.actorRole === null
+            ? null
+            : { id: r.event.actorId, firstname: r.firstname, lastname: r.lastname, role: r.event.actorRole },
+      }),
+    );
   });
 }

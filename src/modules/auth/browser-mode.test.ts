@@ -47,9 +47,23 @@ test('cookie refresh needs the CSRF header: missing or wrong → 403, right → 
   const p = await createPatient(app);
   const { refresh, csrf } = await cookieLogin(app, p.username);
   const body = { session: 'cookie' };
-  expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body, headers: { cookie: cookieHeader(refresh, csrf) } }), 403, 'FORBIDDEN');
-  expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body, headers: { cookie: cookieHeader(refresh, csrf), 'x-csrf-token': 'x' + csrf.slice(1) } }), 403, 'FORBIDDEN');
-  const ok = await app.request('POST', '/api/v1/auth/refresh', { body, headers: { cookie: cookieHeader(refresh, csrf), 'x-csrf-token': csrf } });
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/refresh', { body, headers: { cookie: cookieHeader(refresh, csrf) } }),
+    403,
+    'FORBIDDEN',
+  );
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/refresh', {
+      body,
+      headers: { cookie: cookieHeader(refresh, csrf), 'x-csrf-token': 'x' + csrf.slice(1) },
+    }),
+    403,
+    'FORBIDDEN',
+  );
+  const ok = await app.request('POST', '/api/v1/auth/refresh', {
+    body,
+    headers: { cookie: cookieHeader(refresh, csrf), 'x-csrf-token': csrf },
+  });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.body.refreshToken, undefined);
   const me = await app.request('GET', '/api/v1/me', { token: ok.body.accessToken });
@@ -59,28 +73,61 @@ test('cookie refresh needs the CSRF header: missing or wrong → 403, right → 
   assert.notEqual(value(next.get('tc_csrf')!), csrf, 'the CSRF token follows it');
   // The CSRF value of one session does not unlock another.
   const other = await cookieLogin(app, p.username);
-  expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body, headers: { cookie: cookieHeader(other.refresh, other.csrf), 'x-csrf-token': value(next.get('tc_csrf')!) } }), 403, 'FORBIDDEN');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/refresh', {
+      body,
+      headers: { cookie: cookieHeader(other.refresh, other.csrf), 'x-csrf-token': value(next.get('tc_csrf')!) },
+    }),
+    403,
+    'FORBIDDEN',
+  );
 });
 
 test('cookie refresh without a cookie is 401 INVALID_TOKEN; a body with both modes is 400', async (t) => {
   const app = await build(t);
-  expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { session: 'cookie' }, headers: { 'x-csrf-token': 'x' } }), 401, 'INVALID_TOKEN');
-  expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { session: 'cookie', refreshToken: 'abc' } }), 400, 'VALIDATION_FAILED');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/refresh', { body: { session: 'cookie' }, headers: { 'x-csrf-token': 'x' } }),
+    401,
+    'INVALID_TOKEN',
+  );
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/refresh', { body: { session: 'cookie', refreshToken: 'abc' } }),
+    400,
+    'VALIDATION_FAILED',
+  );
   expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: {} }), 400, 'VALIDATION_FAILED');
-  expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: 'a', password: 'b', session: 'jar' } }), 400, 'VALIDATION_FAILED');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/login', { body: { login: 'a', password: 'b', session: 'jar' } }),
+    400,
+    'VALIDATION_FAILED',
+  );
 });
 
 test('cookie logout needs the CSRF header, revokes the session and clears both cookies', async (t) => {
   const app = await build(t);
   const p = await createPatient(app);
   const { refresh, csrf } = await cookieLogin(app, p.username);
-  expectProblem(await app.request('POST', '/api/v1/auth/logout', { body: { session: 'cookie' }, headers: { cookie: cookieHeader(refresh, csrf) } }), 403, 'FORBIDDEN');
-  const out = await app.request('POST', '/api/v1/auth/logout', { body: { session: 'cookie' }, headers: { cookie: cookieHeader(refresh, csrf), 'x-csrf-token': csrf } });
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/logout', { body: { session: 'cookie' }, headers: { cookie: cookieHeader(refresh, csrf) } }),
+    403,
+    'FORBIDDEN',
+  );
+  const out = await app.request('POST', '/api/v1/auth/logout', {
+    body: { session: 'cookie' },
+    headers: { cookie: cookieHeader(refresh, csrf), 'x-csrf-token': csrf },
+  });
   assert.equal(out.status, 204);
   const cleared = cookies(out);
   assert.match(cleared.get('tc_refresh')!, /Expires=Thu, 01 Jan 1970|Max-Age=0/);
   assert.match(cleared.get('tc_csrf')!, /Expires=Thu, 01 Jan 1970|Max-Age=0/);
-  expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { session: 'cookie' }, headers: { cookie: cookieHeader(refresh, csrf), 'x-csrf-token': csrf } }), 401, 'INVALID_TOKEN');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/refresh', {
+      body: { session: 'cookie' },
+      headers: { cookie: cookieHeader(refresh, csrf), 'x-csrf-token': csrf },
+    }),
+    401,
+    'INVALID_TOKEN',
+  );
   // Without a cookie there is nothing to revoke: still 204 (logout is idempotent).
   assert.equal((await app.request('POST', '/api/v1/auth/logout', { body: { session: 'cookie' } })).status, 204);
 });

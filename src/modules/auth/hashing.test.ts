@@ -15,7 +15,9 @@ type Passwords = TestApp['app']['platform']['passwords'];
  */
 function holdSlot(passwords: Passwords): () => void {
   let release!: () => void;
-  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   void (passwords as unknown as { limited: (work: () => Promise<void>) => Promise<void> }).limited(() => gate);
   assert.equal(passwords.load.active, 1);
   return release;
@@ -24,7 +26,9 @@ function holdSlot(passwords: Passwords): () => void {
 /** The answer while the slot is still held; a request that waits for a hash never gets one (fails after a generous deadline). */
 async function answerWhileHeld(req: Promise<TestResponse>): Promise<TestResponse> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'waited'>((resolve) => { timer = setTimeout(() => resolve('waited'), 60_000); });
+  const deadline = new Promise<'waited'>((resolve) => {
+    timer = setTimeout(() => resolve('waited'), 60_000);
+  });
   const res = await Promise.race([req, deadline]);
   clearTimeout(timer);
   assert.notEqual(res, 'waited', 'the request waited for a password hash');
@@ -37,9 +41,27 @@ test('a taken username or email and an unknown reset token answer before any has
   assert.equal((await app.request('POST', '/api/v1/auth/register/patient', { body: taken })).status, 201);
   const release = holdSlot(app.app.platform.passwords);
   try {
-    expectProblem(await answerWhileHeld(app.request('POST', '/api/v1/auth/register/patient', { body: patientBody({ username: taken.username.toUpperCase() }) })), 409, 'USERNAME_TAKEN');
-    expectProblem(await answerWhileHeld(app.request('POST', '/api/v1/auth/register/doctor', { body: doctorBody({ email: taken.email.toUpperCase() }) })), 409, 'EMAIL_TAKEN');
-    expectProblem(await answerWhileHeld(app.request('POST', '/api/v1/auth/reset-password', { body: { token: 'never-issued-token', password: 'a brand new password' } })), 401, 'INVALID_TOKEN');
+    expectProblem(
+      await answerWhileHeld(
+        app.request('POST', '/api/v1/auth/register/patient', { body: patientBody({ username: taken.username.toUpperCase() }) }),
+      ),
+      409,
+      'USERNAME_TAKEN',
+    );
+    expectProblem(
+      await answerWhileHeld(
+        app.request('POST', '/api/v1/auth/register/doctor', { body: doctorBody({ email: taken.email.toUpperCase() }) }),
+      ),
+      409,
+      'EMAIL_TAKEN',
+    );
+    expectProblem(
+      await answerWhileHeld(
+        app.request('POST', '/api/v1/auth/reset-password', { body: { token: 'never-issued-token', password: 'a brand new password' } }),
+      ),
+      401,
+      'INVALID_TOKEN',
+    );
   } finally {
     release();
   }
@@ -72,15 +94,32 @@ test('when the hashing queue is full, login (known or unknown user) and registra
   // Once the queue drains, the same login is answered normally; the shed attempts were not counted as failures.
   const [{ n }] = await app.database.rows<{ n: number }>(sql`select count(*)::int as n from login_failures`);
   assert.equal(n, 0);
-  assert.equal((await app.request('POST', '/api/v1/auth/login', { body: { login: known.username, password: known.password } })).status, 200);
+  assert.equal(
+    (await app.request('POST', '/api/v1/auth/login', { body: { login: known.username, password: known.password } })).status,
+    200,
+  );
 });
 
 test('register, login and reset-password share a per-address budget of their own (429 RATE_LIMITED + Retry-After)', async (t) => {
   const app = await build(t, { authRateLimitMax: 3, authRateLimitWindowSeconds: 600, trustProxy: true });
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
-  expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: 'someone1', password: 'wrong password' }, headers: from('10.3.3.3') }), 401, 'INVALID_CREDENTIALS');
-  expectProblem(await app.request('POST', '/api/v1/auth/reset-password', { body: { token: 'nope', password: 'a brand new password' }, headers: from('10.3.3.3') }), 401, 'INVALID_TOKEN');
-  assert.equal((await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody(), headers: from('10.3.3.3') })).status, 201);
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/login', { body: { login: 'someone1', password: 'wrong password' }, headers: from('10.3.3.3') }),
+    401,
+    'INVALID_CREDENTIALS',
+  );
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/reset-password', {
+      body: { token: 'nope', password: 'a brand new password' },
+      headers: from('10.3.3.3'),
+    }),
+    401,
+    'INVALID_TOKEN',
+  );
+  assert.equal(
+    (await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody(), headers: from('10.3.3.3') })).status,
+    201,
+  );
   for (const [path, body] of [
     ['/api/v1/auth/login', { login: 'someone2', password: 'wrong password' }],
     ['/api/v1/auth/register/patient', patientBody()],
@@ -92,6 +131,13 @@ test('register, login and reset-password share a per-address budget of their own
     assert.ok(retry > 0 && retry <= 600, `Retry-After ${retry}`);
   }
   // Another address, and routes that cost no hash, are not affected.
-  expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: 'someone3', password: 'wrong password' }, headers: from('10.4.4.4') }), 401, 'INVALID_CREDENTIALS');
-  assert.equal((await app.request('POST', '/api/v1/auth/forgot-password', { body: { email: 'x@example.test' }, headers: from('10.3.3.3') })).status, 202);
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/login', { body: { login: 'someone3', password: 'wrong password' }, headers: from('10.4.4.4') }),
+    401,
+    'INVALID_CREDENTIALS',
+  );
+  assert.equal(
+    (await app.request('POST', '/api/v1/auth/forgot-password', { body: { email: 'x@example.test' }, headers: from('10.3.3.3') })).status,
+    202,
+  );
 });

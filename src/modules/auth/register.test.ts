@@ -3,9 +3,15 @@ import assert from 'node:assert/strict';
 import { build, doctorBody, expectProblem, mailbox, patientBody, tokenFromMail, sleep } from '../../../test/helpers.ts';
 
 const POSTS = [
-  '/api/v1/auth/register/patient', '/api/v1/auth/register/doctor', '/api/v1/auth/verify-email',
-  '/api/v1/auth/resend-verification', '/api/v1/auth/login', '/api/v1/auth/refresh', '/api/v1/auth/logout',
-  '/api/v1/auth/forgot-password', '/api/v1/auth/reset-password',
+  '/api/v1/auth/register/patient',
+  '/api/v1/auth/register/doctor',
+  '/api/v1/auth/verify-email',
+  '/api/v1/auth/resend-verification',
+  '/api/v1/auth/login',
+  '/api/v1/auth/refresh',
+  '/api/v1/auth/logout',
+  '/api/v1/auth/forgot-password',
+  '/api/v1/auth/reset-password',
 ];
 
 test('every auth POST answers 400 VALIDATION_FAILED to garbage, never 5xx', async (t) => {
@@ -42,14 +48,21 @@ test('registration rejects each invalid field with its path, and writes nothing'
   for (const [override, path] of cases) {
     const res = await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody(override) });
     expectProblem(res, 400, 'VALIDATION_FAILED');
-    assert.ok(res.body.errors.some((e: { path: string }) => e.path === path), `${JSON.stringify(override)} → ${res.text}`);
+    assert.ok(
+      res.body.errors.some((e: { path: string }) => e.path === path),
+      `${JSON.stringify(override)} → ${res.text}`,
+    );
   }
   const missing = patientBody();
   delete (missing as Record<string, unknown>).gender;
   const res = await app.request('POST', '/api/v1/auth/register/patient', { body: missing });
   expectProblem(res, 400, 'VALIDATION_FAILED');
   assert.deepEqual(res.body.errors[0].path, '/gender');
-  for (const [override, path] of [[{ timezone: 'Mars/Olympus' }, '/timezone'], [{ licenseNumber: '' }, '/licenseNumber'], [{ verificationStatus: 'VERIFIED' }, '/verificationStatus']] as const) {
+  for (const [override, path] of [
+    [{ timezone: 'Mars/Olympus' }, '/timezone'],
+    [{ licenseNumber: '' }, '/licenseNumber'],
+    [{ verificationStatus: 'VERIFIED' }, '/verificationStatus'],
+  ] as const) {
     const r = await app.request('POST', '/api/v1/auth/register/doctor', { body: doctorBody(override) });
     expectProblem(r, 400, 'VALIDATION_FAILED');
     assert.equal(r.body.errors[0].path, path);
@@ -62,7 +75,9 @@ test('usernames and emails are unique case-insensitively (409 USERNAME_TAKEN / E
   const app = await build(t);
   const first = patientBody();
   assert.equal((await app.request('POST', '/api/v1/auth/register/patient', { body: first })).status, 201);
-  const sameName = await app.request('POST', '/api/v1/auth/register/doctor', { body: doctorBody({ username: first.username.toUpperCase() }) });
+  const sameName = await app.request('POST', '/api/v1/auth/register/doctor', {
+    body: doctorBody({ username: first.username.toUpperCase() }),
+  });
   expectProblem(sameName, 409, 'USERNAME_TAKEN');
   const sameEmail = await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody({ email: first.email.toUpperCase() }) });
   expectProblem(sameEmail, 409, 'EMAIL_TAKEN');
@@ -114,7 +129,11 @@ test('a verification token cannot be used as a reset token and vice versa', asyn
   const body = patientBody();
   await app.request('POST', '/api/v1/auth/register/patient', { body });
   const verify = tokenFromMail(await mailbox.waitFor(body.email, /verif/i), 'verify-email');
-  expectProblem(await app.request('POST', '/api/v1/auth/reset-password', { body: { token: verify, password: 'another long password' } }), 401, 'INVALID_TOKEN');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/reset-password', { body: { token: verify, password: 'another long password' } }),
+    401,
+    'INVALID_TOKEN',
+  );
   await app.request('POST', '/api/v1/auth/forgot-password', { body: { email: body.email } });
   const reset = tokenFromMail(await mailbox.waitFor(body.email, /reset/i), 'reset-password');
   assert.match((await mailbox.waitFor(body.email, /reset/i)).text, /http:\/\/telecare\.test\/reset-password\?token=/);

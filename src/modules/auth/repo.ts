@@ -47,7 +47,11 @@ export async function findUserByLogin(ex: Executor, login: string): Promise<User
 }
 
 export async function findUserByEmail(ex: Executor, email: string): Promise<UserRow | undefined> {
-  const [row] = await ex.select().from(users).where(eq(sql`lower(${users.email})`, email.toLowerCase())).limit(1);
+  const [row] = await ex
+    .select()
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, email.toLowerCase()))
+    .limit(1);
   return row;
 }
 
@@ -73,7 +77,10 @@ export async function findDoctor(ex: Executor, id: string) {
 }
 
 export async function setPassword(ex: Executor, userId: string, passwordHash: string): Promise<void> {
-  await ex.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, userId));
+  await ex
+    .update(users)
+    .set({ passwordHash, updatedAt: sql`now()` })
+    .where(eq(users.id, userId));
 }
 
 export async function markEmailVerified(ex: Executor, userId: string): Promise<UserRow> {
@@ -160,7 +167,14 @@ export async function consumeEmailToken(ex: Executor, purpose: EmailPurpose, tok
   const [row] = await ex
     .update(emailTokens)
     .set({ usedAt: sql`now()` })
-    .where(and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, sql`now()`)))
+    .where(
+      and(
+        eq(emailTokens.tokenHash, tokenHash),
+        eq(emailTokens.purpose, purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, sql`now()`),
+      ),
+    )
     .returning({ userId: emailTokens.userId });
   return row?.userId ?? null;
 }
@@ -169,7 +183,14 @@ export async function liveEmailTokenExists(ex: Executor, purpose: EmailPurpose, 
   const [row] = await ex
     .select({ n: count() })
     .from(emailTokens)
-    .where(and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, sql`now()`)));
+    .where(
+      and(
+        eq(emailTokens.tokenHash, tokenHash),
+        eq(emailTokens.purpose, purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, sql`now()`),
+      ),
+    );
   return row.n > 0;
 }
 
@@ -185,7 +206,13 @@ export async function recentEmailTokenExists(ex: Executor, userId: string, purpo
   const [row] = await ex
     .select({ n: count() })
     .from(emailTokens)
-    .where(and(eq(emailTokens.userId, userId), eq(emailTokens.purpose, purpose), gt(emailTokens.createdAt, sql`now() - make_interval(secs => ${withinSeconds})`)));
+    .where(
+      and(
+        eq(emailTokens.userId, userId),
+        eq(emailTokens.purpose, purpose),
+        gt(emailTokens.createdAt, sql`now() - make_interval(secs => ${withinSeconds})`),
+      ),
+    );
   return row.n > 0;
 }
 
@@ -197,8 +224,16 @@ export async function insertMailRequest(ex: Executor, r: typeof authMailRequests
 
 /** Takes the oldest request no other instance holds, deleting it in the caller's transaction. */
 export async function takeMailRequest(ex: Executor) {
-  const oldest = ex.select({ id: authMailRequests.id }).from(authMailRequests).orderBy(authMailRequests.id).limit(1).for('update', { skipLocked: true });
-  const [row] = await ex.delete(authMailRequests).where(eq(authMailRequests.id, sql`(${oldest})`)).returning();
+  const oldest = ex
+    .select({ id: authMailRequests.id })
+    .from(authMailRequests)
+    .orderBy(authMailRequests.id)
+    .limit(1)
+    .for('update', { skipLocked: true });
+  const [row] = await ex
+    .delete(authMailRequests)
+    .where(eq(authMailRequests.id, sql`(${oldest})`))
+    .returning();
   return row;
 }
 
@@ -210,7 +245,9 @@ export async function recordLoginFailure(ex: Executor, accountKey: string, ip: s
 
 /** A success from an address forgets that address's failures on the account, not other addresses'. */
 export async function clearLoginFailures(ex: Executor, accountKey: string, ip?: string): Promise<void> {
-  await ex.delete(loginFailures).where(and(eq(loginFailures.accountKey, accountKey), ip === undefined ? undefined : eq(loginFailures.ip, ip)));
+  await ex
+    .delete(loginFailures)
+    .where(and(eq(loginFailures.accountKey, accountKey), ip === undefined ? undefined : eq(loginFailures.ip, ip)));
 }
 
 export interface LoginLimits {

@@ -44,7 +44,6 @@ async function queueResetMail(p: Platform, ex: Executor, user: repo.UserRow): Pr
   });
 }
 
-
 /**
  * The account, its role's profile, the verification mail and the audit event commit together or not
  * at all; the username/email unique indexes decide races (409 via the error handler).
@@ -88,14 +87,33 @@ async function registerUser<T>(
 export async function registerPatient(p: Platform, meta: RequestMeta, body: RegisterPatientBody) {
   checkDateOfBirth(body.dateOfBirth);
   const { user, profile } = await registerUser(p, meta, body, 'PATIENT', async (tx, u) =>
-    toPatient(u, await repo.insertPatient(tx, { id: u.id, dateOfBirth: body.dateOfBirth, gender: body.gender, medicalHistory: body.medicalHistory ?? '' })));
+    toPatient(
+      u,
+      await repo.insertPatient(tx, {
+        id: u.id,
+        dateOfBirth: body.dateOfBirth,
+        gender: body.gender,
+        medicalHistory: body.medicalHistory ?? '',
+      }),
+    ),
+  );
   return { user, patient: profile };
 }
 
 export async function registerDoctor(p: Platform, meta: RequestMeta, body: RegisterDoctorBody) {
   if (!isValidTimezone(body.timezone)) throw validation('/timezone', 'is not an IANA time zone');
   const { user, profile } = await registerUser(p, meta, body, 'DOCTOR', async (tx, u) =>
-    toDoctorPrivate(u, await repo.insertDoctor(tx, { id: u.id, specialization: body.specialization, licenseNumber: body.licenseNumber, bio: body.bio ?? '', timezone: body.timezone })));
+    toDoctorPrivate(
+      u,
+      await repo.insertDoctor(tx, {
+        id: u.id,
+        specialization: body.specialization,
+        licenseNumber: body.licenseNumber,
+        bio: body.bio ?? '',
+        timezone: body.timezone,
+      }),
+    ),
+  );
   return { user, doctor: profile };
 }
 
@@ -104,7 +122,14 @@ export async function verifyEmail(p: Platform, meta: RequestMeta, token: string)
     const userId = await repo.consumeEmailToken(tx, 'VERIFY_EMAIL', hashToken(token));
     if (!userId) throw new AppError('INVALID_TOKEN', 'The verification link is unknown, expired or already used');
     const user = await repo.markEmailVerified(tx, userId);
-    await audit(tx, meta, { action: 'auth.verify_email', resourceType: 'user', resourceId: userId, actorId: userId, actorRole: user.role, patientId: user.role === 'PATIENT' ? userId : null });
+    await audit(tx, meta, {
+      action: 'auth.verify_email',
+      resourceType: 'user',
+      resourceId: userId,
+      actorId: userId,
+      actorRole: user.role,
+      patientId: user.role === 'PATIENT' ? userId : null,
+    });
     return { user: toUser(user) };
   });
 }
@@ -177,7 +202,12 @@ function rateLimited(seconds: number): AppError {
 
 function loginLimits(p: Platform): repo.LoginLimits {
   const c = p.config;
-  return { perAccountAddress: c.loginMaxFailuresPerAccountAddress, perAccount: c.loginMaxFailuresPerAccount, perAddress: c.loginMaxFailuresPerAddress, windowSeconds: c.loginWindowSeconds };
+  return {
+    perAccountAddress: c.loginMaxFailuresPerAccountAddress,
+    perAccount: c.loginMaxFailuresPerAccount,
+    perAddress: c.loginMaxFailuresPerAddress,
+    windowSeconds: c.loginWindowSeconds,
+  };
 }
 
 export async function login(p: Platform, meta: RequestMeta, loginName: string, password: string) {
@@ -217,7 +247,14 @@ const REFRESH_GRACE_SECONDS = 10;
 export async function refresh(p: Platform, meta: RequestMeta, refreshToken: string) {
   const hash = hashToken(refreshToken);
   const failure = async (detail: string, sessionId?: string, userId?: string) => {
-    await audit(p.db, meta, { action: 'auth.refresh', outcome: 'FAILURE', resourceType: 'session', resourceId: sessionId ?? null, actorId: userId ?? null, actorRole: null });
+    await audit(p.db, meta, {
+      action: 'auth.refresh',
+      outcome: 'FAILURE',
+      resourceType: 'session',
+      resourceId: sessionId ?? null,
+      actorId: userId ?? null,
+      actorRole: null,
+    });
     return new AppError('INVALID_TOKEN', detail);
   };
   const outcome = await p.db.transaction(async (tx) => {
@@ -268,7 +305,14 @@ export async function refresh(p: Platform, meta: RequestMeta, refreshToken: stri
     case 'revoked':
       throw await failure('The session has been revoked or has expired', outcome.sessionId, outcome.userId);
     case 'suspended':
-      await audit(p.db, meta, { action: 'auth.refresh', outcome: 'DENIED', resourceType: 'session', resourceId: outcome.sessionId, actorId: outcome.userId, actorRole: null });
+      await audit(p.db, meta, {
+        action: 'auth.refresh',
+        outcome: 'DENIED',
+        resourceType: 'session',
+        resourceId: outcome.sessionId,
+        actorId: outcome.userId,
+        actorRole: null,
+      });
       throw new AppError('ACCOUNT_SUSPENDED');
   }
 }
@@ -280,11 +324,22 @@ export async function logout(p: Platform, meta: RequestMeta, refreshToken: strin
     if (!known) return;
     const session = await repo.findSession(tx, known.sessionId);
     await repo.revokeSession(tx, known.sessionId, 'logout');
-    await audit(tx, meta, { action: 'auth.logout', resourceType: 'session', resourceId: known.sessionId, actorId: session?.userId ?? null, actorRole: null });
+    await audit(tx, meta, {
+      action: 'auth.logout',
+      resourceType: 'session',
+      resourceId: known.sessionId,
+      actorId: session?.userId ?? null,
+      actorRole: null,
+    });
   });
 }
 
-export async function changePassword(p: Platform, meta: RequestMeta & { actor: Actor }, currentPassword: string, newPassword: string): Promise<void> {
+export async function changePassword(
+  p: Platform,
+  meta: RequestMeta & { actor: Actor },
+  currentPassword: string,
+  newPassword: string,
+): Promise<void> {
   const { actor } = meta;
   const accountKey = `user:${actor.userId}`;
   const wait = await repo.loginThrottledForSeconds(p.db, accountKey, meta.ip, loginLimits(p));
@@ -321,7 +376,10 @@ export async function me(p: Platform, meta: RequestMeta & { actor: Actor }) {
 }
 
 /** Used by the command line: a verified, active admin. */
-export async function createAdmin(p: Pick<Platform, 'db' | 'passwords'>, input: { username: string; email: string; password: string; firstname?: string; lastname?: string }) {
+export async function createAdmin(
+  p: Pick<Platform, 'db' | 'passwords'>,
+  input: { username: string; email: string; password: string; firstname?: string; lastname?: string },
+) {
   const passwordHash = await p.passwords.hash(input.password);
   return p.db.transaction(async (tx) => {
     const user = await repo.insertUser(tx, {
@@ -333,7 +391,11 @@ export async function createAdmin(p: Pick<Platform, 'db' | 'passwords'>, input: 
       role: 'ADMIN',
     });
     const verified = await repo.markEmailVerified(tx, user.id);
-    await audit(tx, { actor: null, ip: 'cli', requestId: 'cli' }, { action: 'admin.create', resourceType: 'user', resourceId: user.id, actorId: null, actorRole: 'SYSTEM' });
+    await audit(
+      tx,
+      { actor: null, ip: 'cli', requestId: 'cli' },
+      { action: 'admin.create', resourceType: 'user', resourceId: user.id, actorId: null, actorRole: 'SYSTEM' },
+    );
     return toUser(verified);
   });
 }

@@ -39,7 +39,16 @@ test('GET /me without, with a malformed, forged, alg:none, expired or tampered t
   const expired = await new SignJWT({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 }).setProtectedHeader({ alg: 'HS256' }).sign(key);
   const [h, , s] = p.token.split('.');
   const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, role: 'ADMIN' })).toString('base64url')}.${s}`;
-  for (const authorization of [undefined, 'Bearer', 'Bearer abc', `Basic ${p.token}`, `Bearer ${wrongKey}`, `Bearer ${none}`, `Bearer ${expired}`, `Bearer ${tampered}`]) {
+  for (const authorization of [
+    undefined,
+    'Bearer',
+    'Bearer abc',
+    `Basic ${p.token}`,
+    `Bearer ${wrongKey}`,
+    `Bearer ${none}`,
+    `Bearer ${expired}`,
+    `Bearer ${tampered}`,
+  ]) {
     const res = await app.request('GET', '/api/v1/me', { headers: authorization ? { authorization } : {} });
     expectProblem(res, 401, 'UNAUTHENTICATED');
   }
@@ -61,7 +70,9 @@ test('refresh rotates the token; replaying a spent one revokes the whole session
   expectProblem(await app.request('GET', '/api/v1/me', { token: r1.body.accessToken }), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('GET', '/api/v1/me', { token: p.token }), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: 'never-issued' } }), 401, 'INVALID_TOKEN');
-  const events = await app.database.rows<{ n: number }>(sql`select count(*)::int as n from audit_events where action = 'auth.refresh' and outcome = 'FAILURE'`);
+  const events = await app.database.rows<{ n: number }>(
+    sql`select count(*)::int as n from audit_events where action = 'auth.refresh' and outcome = 'FAILURE'`,
+  );
   assert.equal(events[0].n, 3);
 });
 
@@ -81,14 +92,47 @@ test('change-password keeps the current session, revokes the others, and checks 
   const app = await build(t);
   const p = await createPatient(app);
   const other = await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: PASSWORD } });
-  expectProblem(await app.request('POST', '/api/v1/auth/change-password', { body: { currentPassword: 'x', newPassword: 'new password 123' } }), 401, 'UNAUTHENTICATED');
-  expectProblem(await app.request('POST', '/api/v1/auth/change-password', { token: p.token, body: { currentPassword: 'wrong password', newPassword: 'new password 123' } }), 401, 'INVALID_CREDENTIALS');
-  expectProblem(await app.request('POST', '/api/v1/auth/change-password', { token: p.token, body: { currentPassword: PASSWORD, newPassword: 'short' } }), 400, 'VALIDATION_FAILED');
-  assert.equal((await app.request('POST', '/api/v1/auth/change-password', { token: p.token, body: { currentPassword: PASSWORD, newPassword: 'new password 123' } })).status, 204);
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/change-password', { body: { currentPassword: 'x', newPassword: 'new password 123' } }),
+    401,
+    'UNAUTHENTICATED',
+  );
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/change-password', {
+      token: p.token,
+      body: { currentPassword: 'wrong password', newPassword: 'new password 123' },
+    }),
+    401,
+    'INVALID_CREDENTIALS',
+  );
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/change-password', {
+      token: p.token,
+      body: { currentPassword: PASSWORD, newPassword: 'short' },
+    }),
+    400,
+    'VALIDATION_FAILED',
+  );
+  assert.equal(
+    (
+      await app.request('POST', '/api/v1/auth/change-password', {
+        token: p.token,
+        body: { currentPassword: PASSWORD, newPassword: 'new password 123' },
+      })
+    ).status,
+    204,
+  );
   assert.equal((await app.request('GET', '/api/v1/me', { token: p.token })).status, 200);
   expectProblem(await app.request('GET', '/api/v1/me', { token: other.body.accessToken }), 401, 'UNAUTHENTICATED');
-  expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: PASSWORD } }), 401, 'INVALID_CREDENTIALS');
-  assert.equal((await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: 'new password 123' } })).status, 200);
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: PASSWORD } }),
+    401,
+    'INVALID_CREDENTIALS',
+  );
+  assert.equal(
+    (await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: 'new password 123' } })).status,
+    200,
+  );
 });
 
 test('reset-password sets the password, revokes every session, and its link works once', async (t) => {
@@ -98,7 +142,11 @@ test('reset-password sets the password, revokes every session, and its link work
   const token = tokenFromMail(await mailbox.waitFor(p.email, /reset/i), 'reset-password');
   expectProblem(await app.request('POST', '/api/v1/auth/reset-password', { body: { token, password: 'short' } }), 400, 'VALIDATION_FAILED');
   assert.equal((await app.request('POST', '/api/v1/auth/reset-password', { body: { token, password: 'brand new password' } })).status, 204);
-  expectProblem(await app.request('POST', '/api/v1/auth/reset-password', { body: { token, password: 'brand new password' } }), 401, 'INVALID_TOKEN');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/reset-password', { body: { token, password: 'brand new password' } }),
+    401,
+    'INVALID_TOKEN',
+  );
   expectProblem(await app.request('GET', '/api/v1/me', { token: p.token }), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: p.refreshToken } }), 401, 'INVALID_TOKEN');
   assert.equal((await app.request('POST', '/api/v1/auth/login', { body: { login: p.email, password: 'brand new password' } })).status, 200);
@@ -110,7 +158,11 @@ test('expired mail tokens are refused', async (t) => {
   await app.request('POST', '/api/v1/auth/forgot-password', { body: { email: p.email } });
   const token = tokenFromMail(await mailbox.waitFor(p.email, /reset/i), 'reset-password');
   await app.database.rows(sql`update email_tokens set expires_at = now() - interval '1 second' where purpose = 'RESET_PASSWORD'`);
-  expectProblem(await app.request('POST', '/api/v1/auth/reset-password', { body: { token, password: 'brand new password' } }), 401, 'INVALID_TOKEN');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/reset-password', { body: { token, password: 'brand new password' } }),
+    401,
+    'INVALID_TOKEN',
+  );
 });
 
 test('a suspended account is refused at login and on its very next call with an existing token', async (t) => {
@@ -118,16 +170,26 @@ test('a suspended account is refused at login and on its very next call with an 
   const p = await createPatient(app);
   await app.database.rows(sql`update users set account_status = 'SUSPENDED' where id = ${p.id}`);
   expectProblem(await app.request('GET', '/api/v1/me', { token: p.token }), 403, 'ACCOUNT_SUSPENDED');
-  expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: PASSWORD } }), 403, 'ACCOUNT_SUSPENDED');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: PASSWORD } }),
+    403,
+    'ACCOUNT_SUSPENDED',
+  );
   expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: p.refreshToken } }), 403, 'ACCOUNT_SUSPENDED');
   // A wrong password still gets the generic answer: suspension is told only to who knows the password.
-  expectProblem(await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: 'wrong password' } }), 401, 'INVALID_CREDENTIALS');
+  expectProblem(
+    await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: 'wrong password' } }),
+    401,
+    'INVALID_CREDENTIALS',
+  );
 });
 
 test('no stored secret is a plain token: refresh and mail tokens are kept only as hashes', async (t) => {
   const app = await build(t);
   const p = await createPatient(app);
-  const rows = await app.database.rows<{ token_hash: string }>(sql`select token_hash from refresh_tokens union all select token_hash from email_tokens`);
+  const rows = await app.database.rows<{ token_hash: string }>(
+    sql`select token_hash from refresh_tokens union all select token_hash from email_tokens`,
+  );
   assert.ok(rows.length >= 2);
   assert.ok(rows.every((r) => r.token_hash !== p.refreshToken));
   const [u] = await app.database.rows<{ password_hash: string }>(sql`select password_hash from users where id = ${p.id}`);
@@ -137,15 +199,24 @@ test('no stored secret is a plain token: refresh and mail tokens are kept only a
 test('login events are audited with outcome, ip and request id', async (t) => {
   const app = await build(t);
   const p = await createPatient(app);
-  await app.request('POST', '/api/v1/auth/login', { body: { login: p.username, password: 'wrong password' }, headers: { 'x-request-id': 'req-audit-1' } });
+  await app.request('POST', '/api/v1/auth/login', {
+    body: { login: p.username, password: 'wrong password' },
+    headers: { 'x-request-id': 'req-audit-1' },
+  });
   const rows = await app.database.rows<{ outcome: string; actor_id: string; ip: string; request_id: string }>(
-    sql`select outcome, actor_id, ip, request_id from audit_events where action = 'auth.login' order by seq`);
-  assert.deepEqual(rows.map((r) => r.outcome), ['SUCCESS', 'FAILURE']);
+    sql`select outcome, actor_id, ip, request_id from audit_events where action = 'auth.login' order by seq`,
+  );
+  assert.deepEqual(
+    rows.map((r) => r.outcome),
+    ['SUCCESS', 'FAILURE'],
+  );
   assert.equal(rows[1].actor_id, p.id);
   assert.equal(rows[1].ip, '127.0.0.1');
 });
 
 /** Moves the first use of every spent refresh token `seconds` into the past (instead of waiting). */
 async function ageSpentTokens(app: Awaited<ReturnType<typeof build>>, seconds: number) {
-  await app.database.rows(sql`update refresh_tokens set spent_at = spent_at - make_interval(secs => ${seconds}) where spent_at is not null`);
+  await app.database.rows(
+    sql`update refresh_tokens set spent_at = spent_at - make_interval(secs => ${seconds}) where spent_at is not null`,
+  );
 }

@@ -8,7 +8,8 @@ const login = (app: Awaited<ReturnType<typeof build>>, loginName: string, passwo
 test('after 5 failures on one account from one address, that address gets 429 with Retry-After, even with the right password', async (t) => {
   const app = await build(t, { trustProxy: true });
   const p = await createPatient(app);
-  for (let i = 0; i < 5; i++) expectProblem(await login(app, i % 2 ? p.email : p.username, 'wrong password', '10.0.0.66'), 401, 'INVALID_CREDENTIALS');
+  for (let i = 0; i < 5; i++)
+    expectProblem(await login(app, i % 2 ? p.email : p.username, 'wrong password', '10.0.0.66'), 401, 'INVALID_CREDENTIALS');
   const blocked = await login(app, p.username, PASSWORD, '10.0.0.66');
   expectProblem(blocked, 429, 'RATE_LIMITED');
   const retry = Number(blocked.headers.get('retry-after'));

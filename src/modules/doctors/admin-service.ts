@@ -9,13 +9,22 @@ import { toDoctorPrivate, type VerificationBody } from './schemas.ts';
 
 type Authed = RequestMeta & { actor: Actor };
 
-export async function listForAdmin(p: Platform, meta: Authed, q: { verificationStatus?: 'PENDING' | 'VERIFIED' | 'REJECTED'; limit?: number; cursor?: string }) {
+export async function listForAdmin(
+  p: Platform,
+  meta: Authed,
+  q: { verificationStatus?: 'PENDING' | 'VERIFIED' | 'REJECTED'; limit?: number; cursor?: string },
+) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
   return p.db.transaction(async (tx) => {
     const rows = await repo.listDoctors(tx, { onlyBookable: false, verificationStatus: q.verificationStatus, after, limit });
     await audit(tx, meta, { action: 'doctor.list', resourceType: 'doctor' });
-    return toPage(rows, limit, (r) => [r.user.lastname, r.user.firstname, r.doctor.id], (r) => toDoctorPrivate(r.user, r.doctor));
+    return toPage(
+      rows,
+      limit,
+      (r) => [r.user.lastname, r.user.firstname, r.doctor.id],
+      (r) => toDoctorPrivate(r.user, r.doctor),
+    );
   });
 }
 

@@ -1,7 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
-import { build, createAdminUser, createDoctor, createPatient, expectProblem, mailbox, type Person, type TestApp } from '../../../test/helpers.ts';
+import {
+  build,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  expectProblem,
+  mailbox,
+  type Person,
+  type TestApp,
+} from '../../../test/helpers.ts';
 import { API } from '../../../test/fixtures/booking.ts';
 
 let app: TestApp;
@@ -10,7 +19,9 @@ before(async () => {
   app = await build();
   admin = await createAdminUser(app);
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const verify = (doctorId: string, body: unknown, who: Person = admin) =>
   app.request('POST', `${API}/admin/doctors/${doctorId}/verification`, { token: who.token, body });
@@ -25,7 +36,11 @@ test('an admin lists doctors by verification status, with full profiles', async 
   assert.match(res.body.items[0].licenseNumber, /^LIC-/);
   const all = await app.request('GET', `${API}/admin/doctors?limit=100`, { token: admin.token });
   assert.ok(all.body.items.some((d: { id: string }) => d.id === verified.id));
-  expectProblem(await app.request('GET', `${API}/admin/doctors?verificationStatus=MAYBE`, { token: admin.token }), 400, 'VALIDATION_FAILED');
+  expectProblem(
+    await app.request('GET', `${API}/admin/doctors?verificationStatus=MAYBE`, { token: admin.token }),
+    400,
+    'VALIDATION_FAILED',
+  );
 });
 
 test('verifying a doctor makes them bookable and public; rejecting hides them again; both are audited and mailed', async () => {
@@ -43,8 +58,14 @@ test('verifying a doctor makes them bookable and public; rejecting hides them ag
   const mail = await mailbox.waitFor(d.email, /not accepted/);
   assert.match(mail.text, /Licence expired/);
   // The change applies to the doctor's very next request.
-  expectProblem(await app.request('POST', `${API}/appointments/00000000-0000-4000-8000-000000000000/confirm`, { token: d.token }), 403, 'DOCTOR_NOT_VERIFIED');
-  const audits = await app.database.rows(sql`SELECT 1 FROM audit_events WHERE action = 'doctor.verification' AND resource_id = ${d.id} AND actor_id = ${admin.id}`);
+  expectProblem(
+    await app.request('POST', `${API}/appointments/00000000-0000-4000-8000-000000000000/confirm`, { token: d.token }),
+    403,
+    'DOCTOR_NOT_VERIFIED',
+  );
+  const audits = await app.database.rows(
+    sql`SELECT 1 FROM audit_events WHERE action = 'doctor.verification' AND resource_id = ${d.id} AND actor_id = ${admin.id}`,
+  );
   assert.equal(audits.length, 2);
 });
 
@@ -55,7 +76,11 @@ test('only admins may list or verify doctors (401 anonymous, 403 others)', async
     expectProblem(await verify(d.id, { status: 'VERIFIED' }, who), 403, 'FORBIDDEN');
   }
   expectProblem(await app.request('GET', `${API}/admin/doctors`), 401, 'UNAUTHENTICATED');
-  expectProblem(await app.request('POST', `${API}/admin/doctors/${d.id}/verification`, { body: { status: 'VERIFIED' } }), 401, 'UNAUTHENTICATED');
+  expectProblem(
+    await app.request('POST', `${API}/admin/doctors/${d.id}/verification`, { body: { status: 'VERIFIED' } }),
+    401,
+    'UNAUTHENTICATED',
+  );
 });
 
 test('verification of an unknown or non-doctor id is 404; bad bodies are 400', async () => {
@@ -64,10 +89,20 @@ test('verification of an unknown or non-doctor id is 404; bad bodies are 400', a
   expectProblem(await verify(p.id, { status: 'VERIFIED' }), 404, 'NOT_FOUND');
   expectProblem(await verify('nope', { status: 'VERIFIED' }), 400, 'VALIDATION_FAILED');
   const d = await createDoctor(app, { credentials: 'PENDING' });
-  for (const body of [{}, { status: 'PENDING' }, { status: 'verified' }, { status: 'VERIFIED', note: 'x'.repeat(2001) }, { status: 'VERIFIED', by: 'me' }]) {
+  for (const body of [
+    {},
+    { status: 'PENDING' },
+    { status: 'verified' },
+    { status: 'VERIFIED', note: 'x'.repeat(2001) },
+    { status: 'VERIFIED', by: 'me' },
+  ]) {
     expectProblem(await verify(d.id, body), 400, 'VALIDATION_FAILED');
   }
-  expectProblem(await app.request('POST', `${API}/admin/doctors/${d.id}/verification`, { token: admin.token, rawBody: 'status=VERIFIED' }), 400, 'VALIDATION_FAILED');
+  expectProblem(
+    await app.request('POST', `${API}/admin/doctors/${d.id}/verification`, { token: admin.token, rawBody: 'status=VERIFIED' }),
+    400,
+    'VALIDATION_FAILED',
+  );
   const [row] = await app.database.rows<{ verification_status: string }>(sql`SELECT verification_status FROM doctors WHERE id = ${d.id}`);
   assert.equal(row.verification_status, 'PENDING');
 });

@@ -11,7 +11,9 @@ let herz: Person, nerv: Person;
 const TWINS = 23;
 before(async () => {
   app = await build();
-  herz = await createDoctor(app, { body: { firstname: 'Anna', lastname: 'Herzog', specialization: 'Cardiology', bio: 'Echo, rhythm and Sports medicine' } });
+  herz = await createDoctor(app, {
+    body: { firstname: 'Anna', lastname: 'Herzog', specialization: 'Cardiology', bio: 'Echo, rhythm and Sports medicine' },
+  });
   nerv = await createDoctor(app, { body: { firstname: 'Bert', lastname: 'Nervo', specialization: 'Neurology', bio: 'Migraine clinic' } });
   // Many doctors with one identical name: only the id keeps their order total, so paging must not lose or repeat one.
   await app.database.rows(sql`
@@ -22,7 +24,9 @@ before(async () => {
     INSERT INTO doctors (id, specialization, license_number, bio, timezone, verification_status)
     SELECT id, 'Dermatology', 'LIC-T', 'Skin checks', 'UTC', 'VERIFIED' FROM u`);
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const list = async (query: string) => {
   const res = await app.request('GET', `${API}/doctors${query}`);
@@ -44,11 +48,13 @@ async function walk(query: string, limit: number): Promise<string[]> {
 }
 
 test('q finds doctors by a case-insensitive substring of first, last or full name, specialization or bio', async () => {
-  for (const q of ['anna', 'ERZO', 'na herz', 'ardiolog', 'SPORTS MED', 'rhythm']) assert.deepEqual(await ids(`?q=${encodeURIComponent(q)}`), [herz.id], q);
+  for (const q of ['anna', 'ERZO', 'na herz', 'ardiolog', 'SPORTS MED', 'rhythm'])
+    assert.deepEqual(await ids(`?q=${encodeURIComponent(q)}`), [herz.id], q);
   for (const q of ['nervo', 'Bert N', 'neuro', 'migraine CLINIC']) assert.deepEqual(await ids(`?q=${encodeURIComponent(q)}`), [nerv.id], q);
   assert.equal((await ids('?q=tia%20tw&limit=100')).length, TWINS);
   // A match never spans two fields: not across name and specialization, nor specialization and bio.
-  for (const q of ['Herzog Cardiology', 'Neurology Migraine', 'gyMigraine']) assert.deepEqual(await ids(`?q=${encodeURIComponent(q)}`), [], q);
+  for (const q of ['Herzog Cardiology', 'Neurology Migraine', 'gyMigraine'])
+    assert.deepEqual(await ids(`?q=${encodeURIComponent(q)}`), [], q);
   // Search text is single-line (contract Conventions): a line break is a validation error, not a search.
   assert.equal((await app.request('GET', `/api/v1/doctors?q=${encodeURIComponent('Herzog\nCardiology')}`)).status, 400);
   assert.deepEqual(await ids('?q=ology&specialization=NEUROLOGY'), [nerv.id]);
@@ -57,9 +63,19 @@ test('q finds doctors by a case-insensitive substring of first, last or full nam
 test('pages are stable: every doctor exactly once, in last name, first name, id order, whatever the page size', async () => {
   const all = (await list('?limit=100')).items;
   assert.equal(all.length, TWINS + 2);
-  const sorted = [...all].sort((a, b) => a.lastname.localeCompare(b.lastname) || a.firstname.localeCompare(b.firstname) || (a.id < b.id ? -1 : 1));
-  assert.deepEqual(all.map((d) => d.id), sorted.map((d) => d.id));
-  for (const limit of [1, 4, 7]) assert.deepEqual(await walk('', limit), all.map((d) => d.id), `limit ${limit}`);
+  const sorted = [...all].sort(
+    (a, b) => a.lastname.localeCompare(b.lastname) || a.firstname.localeCompare(b.firstname) || (a.id < b.id ? -1 : 1),
+  );
+  assert.deepEqual(
+    all.map((d) => d.id),
+    sorted.map((d) => d.id),
+  );
+  for (const limit of [1, 4, 7])
+    assert.deepEqual(
+      await walk('', limit),
+      all.map((d) => d.id),
+      `limit ${limit}`,
+    );
   const twins = all.filter((d) => d.lastname === 'Twin').map((d) => d.id);
   assert.deepEqual(await walk('&q=twin', 5), twins);
   assert.deepEqual(await walk('&specialization=dermatology', 6), twins);
@@ -88,7 +104,10 @@ test('the directory follows renames, suspension, verification and profile edits'
   await setStatus('ACTIVE');
   assert.deepEqual(await ids('?q=nervo'), [nerv.id]);
 
-  const res = await app.request('POST', `${API}/admin/doctors/${nerv.id}/verification`, { token: admin.token, body: { status: 'REJECTED', note: 'License expired' } });
+  const res = await app.request('POST', `${API}/admin/doctors/${nerv.id}/verification`, {
+    token: admin.token,
+    body: { status: 'REJECTED', note: 'License expired' },
+  });
   assert.equal(res.status, 200, res.text);
   assert.deepEqual(await ids('?q=nervo'), []);
 

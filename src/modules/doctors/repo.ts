@@ -4,7 +4,6 @@ import type { Executor } from '../../platform/db/index.ts';
 import { doctors, patients, users, ts } from '../../platform/db/tables.ts';
 import { appointments, careAppointment } from '../appointments/repo.ts';
 
-
 export const availabilityRules = pgTable('availability_rules', {
   id: uuid('id').primaryKey().defaultRandom(),
   doctorId: uuid('doctor_id').notNull(),
@@ -54,7 +53,14 @@ const dir = {
 
 export async function listDoctors(
   ex: Executor,
-  opts: { onlyBookable: boolean; verificationStatus?: DoctorRow['verificationStatus']; specialization?: string; q?: string; after: [string, string, string] | null; limit: number },
+  opts: {
+    onlyBookable: boolean;
+    verificationStatus?: DoctorRow['verificationStatus'];
+    specialization?: string;
+    q?: string;
+    after: [string, string, string] | null;
+    limit: number;
+  },
 ) {
   const conds: (SQL | undefined)[] = [];
   // dir_listed is exactly `bookable` (verified and active), and what the directory's indexes are partial on.
@@ -77,11 +83,17 @@ export async function listDoctors(
 }
 
 export async function updateDoctor(ex: Executor, id: string, patch: Partial<typeof doctors.$inferInsert>): Promise<void> {
-  await ex.update(doctors).set({ ...patch, updatedAt: sql`now()` }).where(eq(doctors.id, id));
+  await ex
+    .update(doctors)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(eq(doctors.id, id));
 }
 
 export async function rulesOf(ex: Executor, doctorId: string): Promise<RuleRow[]> {
-  return ex.select().from(availabilityRules).where(eq(availabilityRules.doctorId, doctorId))
+  return ex
+    .select()
+    .from(availabilityRules)
+    .where(eq(availabilityRules.doctorId, doctorId))
     .orderBy(asc(availabilityRules.weekday), asc(availabilityRules.startMinute));
 }
 
@@ -95,13 +107,15 @@ export async function busyIntervals(ex: Executor, doctorId: string, from: Date, 
   const appts = await ex
     .select({ start: appointments.startsAt, end: appointments.endsAt, id: appointments.id })
     .from(appointments)
-    .where(and(
-      eq(appointments.doctorId, doctorId),
-      // A waitlist hold (HELD) blocks the slot like a booking while it lives.
-      sql`${appointments.status} IN ('PENDING', 'CONFIRMED', 'HELD')`,
-      lt(appointments.startsAt, to),
-      gt(appointments.endsAt, from),
-    ));
+    .where(
+      and(
+        eq(appointments.doctorId, doctorId),
+        // A waitlist hold (HELD) blocks the slot like a booking while it lives.
+        sql`${appointments.status} IN ('PENDING', 'CONFIRMED', 'HELD')`,
+        lt(appointments.startsAt, to),
+        gt(appointments.endsAt, from),
+      ),
+    );
   const off = await ex
     .select({ start: doctorTimeOff.startsAt, end: doctorTimeOff.endsAt })
     .from(doctorTimeOff)
@@ -115,25 +129,37 @@ export async function insertTimeOff(ex: Executor, row: typeof doctorTimeOff.$inf
 }
 
 export async function listTimeOff(ex: Executor, doctorId: string, endingAfter: Date | null, after: [string, string] | null, limit: number) {
-  return ex.select().from(doctorTimeOff)
-    .where(and(
-      eq(doctorTimeOff.doctorId, doctorId),
-      endingAfter ? gt(doctorTimeOff.endsAt, endingAfter) : undefined,
-      after ? sql`(${doctorTimeOff.startsAt}, ${doctorTimeOff.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined,
-    ))
+  return ex
+    .select()
+    .from(doctorTimeOff)
+    .where(
+      and(
+        eq(doctorTimeOff.doctorId, doctorId),
+        endingAfter ? gt(doctorTimeOff.endsAt, endingAfter) : undefined,
+        after ? sql`(${doctorTimeOff.startsAt}, ${doctorTimeOff.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined,
+      ),
+    )
     .orderBy(asc(doctorTimeOff.startsAt), asc(doctorTimeOff.id))
     .limit(limit + 1);
 }
 
 /** The removed period (the waitlist offers the time it freed), or undefined when there was none. */
 export async function deleteTimeOff(ex: Executor, doctorId: string, id: string): Promise<{ startsAt: Date; endsAt: Date } | undefined> {
-  const [row] = await ex.delete(doctorTimeOff).where(and(eq(doctorTimeOff.id, id), eq(doctorTimeOff.doctorId, doctorId)))
+  const [row] = await ex
+    .delete(doctorTimeOff)
+    .where(and(eq(doctorTimeOff.id, id), eq(doctorTimeOff.doctorId, doctorId)))
     .returning({ startsAt: doctorTimeOff.startsAt, endsAt: doctorTimeOff.endsAt });
   return row;
 }
 
 /** Patients with at least one appointment that makes a care relationship with this doctor. */
-export async function carePatients(ex: Executor, doctorId: string, careDays: number, after: [string, string, string] | null, limit: number) {
+export async function carePatients(
+  ex: Executor,
+  doctorId: string,
+  careDays: number,
+  after: [string, string, string] | null,
+  limit: number,
+) {
   const related = ex
     .selectDistinct({ id: appointments.patientId })
     .from(appointments)
@@ -142,10 +168,12 @@ export async function carePatients(ex: Executor, doctorId: string, careDays: num
     .select({ user: users, patient: patients })
     .from(patients)
     .innerJoin(users, eq(users.id, patients.id))
-    .where(and(
-      inArray(patients.id, related),
-      after ? sql`(${users.lastname}, ${users.firstname}, ${patients.id}) > (${after[0]}, ${after[1]}, ${after[2]}::uuid)` : undefined,
-    ))
+    .where(
+      and(
+        inArray(patients.id, related),
+        after ? sql`(${users.lastname}, ${users.firstname}, ${patients.id}) > (${after[0]}, ${after[1]}, ${after[2]}::uuid)` : undefined,
+      ),
+    )
     .orderBy(asc(users.lastname), asc(users.firstname), asc(patients.id))
     .limit(limit + 1);
 }

@@ -8,14 +8,16 @@ export const VerificationStatus = Type.Union([Type.Literal('PENDING'), Type.Lite
 
 /** What anyone may see of a doctor: no email, no license number. */
 const publicProperties = {
-  id: Type.String({ format: 'uuid', description: 'Equals the doctor\'s user id' }),
+  id: Type.String({ format: 'uuid', description: "Equals the doctor's user id" }),
   firstname: Type.String(),
   lastname: Type.String(),
   specialization: Type.String(),
   bio: Type.String(),
   timezone: Type.String(),
   slotMinutes: Type.Integer(),
-  cancellationNoticeHours: Type.Integer({ description: 'Patients may cancel or reschedule only up to this many hours before the start (0: any time)' }),
+  cancellationNoticeHours: Type.Integer({
+    description: 'Patients may cancel or reschedule only up to this many hours before the start (0: any time)',
+  }),
 };
 
 export const DoctorPublicSchema = Type.Object(publicProperties, { $id: 'DoctorPublic' });
@@ -69,9 +71,22 @@ export const DoctorIdParams = IdParams('doctorId');
 export const TimeOffIdParams = IdParams('timeOffId');
 
 export const SlotMinutes = Type.Integer({ minimum: 10, maximum: 480, description: 'Length of one appointment slot, 10–480 minutes' });
-export const MinNoticeMinutes = Type.Integer({ minimum: 0, maximum: 43200, description: 'Bookings must start at least this many minutes from now (0–43200)' });
-export const CancellationNoticeHours = Type.Integer({ minimum: 0, maximum: 168, description: 'A patient\'s cancel or reschedule later than this many hours before the start answers 409 CANCELLATION_WINDOW_PASSED (0–168, default 0)' });
-export const MaxAdvanceDays = Type.Integer({ minimum: 1, maximum: 730, description: 'Bookings may start at most this many days ahead (1–730)' });
+export const MinNoticeMinutes = Type.Integer({
+  minimum: 0,
+  maximum: 43200,
+  description: 'Bookings must start at least this many minutes from now (0–43200)',
+});
+export const CancellationNoticeHours = Type.Integer({
+  minimum: 0,
+  maximum: 168,
+  description:
+    "A patient's cancel or reschedule later than this many hours before the start answers 409 CANCELLATION_WINDOW_PASSED (0–168, default 0)",
+});
+export const MaxAdvanceDays = Type.Integer({
+  minimum: 1,
+  maximum: 730,
+  description: 'Bookings may start at most this many days ahead (1–730)',
+});
 
 export const DoctorListQuery = Type.Object(
   {
@@ -102,7 +117,10 @@ export const DoctorPatchBody = Type.Object(
 );
 export type DoctorPatchBody = Static<typeof DoctorPatchBody>;
 
-const Hhmm = Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$', description: 'HH:MM local to the doctor\'s time zone; 24:00 only as an end' });
+const Hhmm = Type.String({
+  pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
+  description: "HH:MM local to the doctor's time zone; 24:00 only as an end",
+});
 export const WeeklyRuleSchema = Closed({
   weekday: Type.Integer({ minimum: 1, maximum: 7, description: 'ISO weekday, Monday 1 … Sunday 7' }),
   start: Hhmm,
@@ -170,6 +188,9 @@ export const CarePatientSchema = Type.Object({
   dateOfBirth: Type.String({ format: 'date' }),
   age: Type.Integer(),
   gender: Type.String(),
-  lateCancellations: Type.Integer({ description: 'Appointments with this doctor the patient cancelled late (less than LATE_CANCELLATION_HOURS, default 24, before the start)' }),
+  lateCancellations: Type.Integer({
+    description:
+      'Appointments with this doctor the patient cancelled late (less than LATE_CANCELLATION_HOURS, default 24, before the start)',
+  }),
   noShows: Type.Integer({ description: 'Appointments with this doctor marked NO_SHOW' }),
 });

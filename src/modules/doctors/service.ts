@@ -11,7 +11,12 @@ import * as repo from './repo.ts';
 import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
 import { offerFreedTime, offerOpenedAvailability } from '../waitlist/offers.ts';
 import {
-  toDoctorPrivate, toDoctorPublic, type Availability, type AvailabilityPutBody, type DoctorPatchBody, type TimeOffBody,
+  toDoctorPrivate,
+  toDoctorPublic,
+  type Availability,
+  type AvailabilityPutBody,
+  type DoctorPatchBody,
+  type TimeOffBody,
 } from './schemas.ts';
 
 type Authed = RequestMeta & { actor: Actor };
@@ -24,7 +29,12 @@ export async function listPublic(p: Platform, q: { specialization?: string; q?: 
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
   const rows = await repo.listDoctors(p.db, { onlyBookable: true, specialization: q.specialization, q: q.q, after, limit });
-  return toPage(rows, limit, (r) => [r.user.lastname, r.user.firstname, r.doctor.id], (r) => toDoctorPublic(r.user, r.doctor));
+  return toPage(
+    rows,
+    limit,
+    (r) => [r.user.lastname, r.user.firstname, r.doctor.id],
+    (r) => toDoctorPublic(r.user, r.doctor),
+  );
 }
 
 export async function getPublic(p: Platform, id: string) {
@@ -101,7 +111,11 @@ export async function putAvailability(p: Platform, meta: Authed, body: Availabil
 }
 
 const toTimeOff = (r: repo.TimeOffRow) => ({
-  id: r.id, startsAt: r.startsAt.toISOString(), endsAt: r.endsAt.toISOString(), reason: r.reason, createdAt: r.createdAt.toISOString(),
+  id: r.id,
+  startsAt: r.startsAt.toISOString(),
+  endsAt: r.endsAt.toISOString(),
+  reason: r.reason,
+  createdAt: r.createdAt.toISOString(),
 });
 
 export async function listTimeOff(p: Platform, meta: Authed, q: { from?: string; limit?: number; cursor?: string }) {
@@ -135,7 +149,13 @@ export async function removeTimeOff(p: Platform, meta: Authed, id: string): Prom
 
 /** The doctor's free slots in [from, to); `exceptAppointmentId` treats that appointment's time as free (reschedule). */
 export async function computeFreeSlots(
-  ex: Executor, doctor: repo.DoctorRow, from: number, to: number, now: number, exceptAppointmentId?: string, limit?: number,
+  ex: Executor,
+  doctor: repo.DoctorRow,
+  from: number,
+  to: number,
+  now: number,
+  exceptAppointmentId?: string,
+  limit?: number,
 ): Promise<Interval[]> {
   const [rules, busy] = await Promise.all([
     repo.rulesOf(ex, doctor.id),
@@ -178,17 +198,26 @@ export async function myPatients(p: Platform, meta: Authed, q: { limit?: number;
   const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
   return p.db.transaction(async (tx) => {
     const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, after, limit);
-    const page = toPage(rows, limit, (r) => [r.user.lastname, r.user.firstname, r.patient.id], (r) => ({
-      id: r.patient.id,
-      firstname: r.user.firstname,
-      lastname: r.user.lastname,
-      dateOfBirth: r.patient.dateOfBirth,
-      age: ageOn(r.patient.dateOfBirth),
-      gender: r.patient.gender,
-      lateCancellations: 0,
-      noShows: 0,
-    }));
-    const counts = await repo.agendaCounts(tx, meta.actor.userId, page.items.map((i) => i.id));
+    const page = toPage(
+      rows,
+      limit,
+      (r) => [r.user.lastname, r.user.firstname, r.patient.id],
+      (r) => ({
+        id: r.patient.id,
+        firstname: r.user.firstname,
+        lastname: r.user.lastname,
+        dateOfBirth: r.patient.dateOfBirth,
+        age: ageOn(r.patient.dateOfBirth),
+        gender: r.patient.gender,
+        lateCancellations: 0,
+        noShows: 0,
+      }),
+    );
+    const counts = await repo.agendaCounts(
+      tx,
+      meta.actor.userId,
+      page.items.map((i) => i.id),
+    );
     for (const item of page.items) Object.assign(item, counts.get(item.id));
     for (const item of page.items) {
       await audit(tx, meta, { action: 'patient.list', resourceType: 'patient', resourceId: item.id, patientId: item.id });

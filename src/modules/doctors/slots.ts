@@ -92,7 +92,8 @@ export function freeSlots(input: SlotInput): Interval[] {
   const limit = input.limit ?? Number.POSITIVE_INFINITY;
   const busy = mergeIntervals(input.busy);
   const byWeekday = new Map<number, WeeklyRule[]>();
-  for (const r of [...input.rules].sort((a, b) => a.startMinute - b.startMinute)) byWeekday.set(r.weekday, [...(byWeekday.get(r.weekday) ?? []), r]);
+  for (const r of [...input.rules].sort((a, b) => a.startMinute - b.startMinute))
+    byWeekday.set(r.weekday, [...(byWeekday.get(r.weekday) ?? []), r]);
 
   const out: Interval[] = [];
   let b = 0;

@@ -62,12 +62,17 @@ test(`a patient with ${MESSAGES.toLocaleString('en')} messages exports them all 
     clearInterval(sample);
     const seconds = (performance.now() - started) / 1000;
     const mib = (n: number) => Math.round(n / 1024 / 1024);
-    console.log(`export ${format} (${app.database.engine}): ${MESSAGES} messages, ${mib(bytes)} MiB in ${seconds.toFixed(1)} s; ` +
-      `RSS ${mib(before.rss)} → peak ${mib(peakRss)} MiB (+${mib(peakRss - before.rss)}), heap +${mib(peakHeap - before.heapUsed)} MiB`);
+    console.log(
+      `export ${format} (${app.database.engine}): ${MESSAGES} messages, ${mib(bytes)} MiB in ${seconds.toFixed(1)} s; ` +
+        `RSS ${mib(before.rss)} → peak ${mib(peakRss)} MiB (+${mib(peakRss - before.rss)}), heap +${mib(peakHeap - before.heapUsed)} MiB`,
+    );
     assert.equal(found, MESSAGES, 'every message is in the export');
     // Streaming holds a few batches whatever the document's size: a fixed bound, not one that grows with it.
     assert.ok(bytes > MESSAGES * 250, `the document is large (${mib(bytes)} MiB)`);
-    assert.ok(peakHeap - before.heapUsed < 64 * 1024 * 1024, `heap grew ${mib(peakHeap - before.heapUsed)} MiB for a ${mib(bytes)} MiB document`);
+    assert.ok(
+      peakHeap - before.heapUsed < 64 * 1024 * 1024,
+      `heap grew ${mib(peakHeap - before.heapUsed)} MiB for a ${mib(bytes)} MiB document`,
+    );
     assert.ok(peakRss - before.rss < 128 * 1024 * 1024, `RSS grew ${mib(peakRss - before.rss)} MiB for a ${mib(bytes)} MiB document`);
   }
 });

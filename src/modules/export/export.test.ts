@@ -3,7 +3,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, expectProblem, type Person, type TestApp } from '../../../test/helpers.ts';
+import {
+  appointmentFixture,
+  build,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  expectProblem,
+  type Person,
+  type TestApp,
+} from '../../../test/helpers.ts';
 import { assertValidFhir, validated } from '../../../test/fixtures/fhir.ts';
 
 const EXPORT = '/api/v1/me/export';
@@ -17,10 +26,20 @@ async function clinic(app: TestApp) {
   await appointmentFixture(app, { doctorId: doctor.id, patientId: stranger.id, status: 'CONFIRMED' });
   const rx = await app.request('POST', '/api/v1/prescriptions', {
     token: doctor.token,
-    body: { appointmentId, items: [{ medication: 'Amoxicillin', dosage: '500 mg', frequency: '3 times daily', durationDays: 7, quantity: 21, route: 'oral' }, { medication: 'Ibuprofen', dosage: '200 mg', frequency: 'as needed', durationDays: 3 }], notes: 'Finish the course' },
+    body: {
+      appointmentId,
+      items: [
+        { medication: 'Amoxicillin', dosage: '500 mg', frequency: '3 times daily', durationDays: 7, quantity: 21, route: 'oral' },
+        { medication: 'Ibuprofen', dosage: '200 mg', frequency: 'as needed', durationDays: 3 },
+      ],
+      notes: 'Finish the course',
+    },
   });
   assert.equal(rx.status, 201, rx.text);
-  for (const [from, to, body] of [[patient, doctor, 'Hello doctor'], [doctor, patient, 'Hello patient']] as const) {
+  for (const [from, to, body] of [
+    [patient, doctor, 'Hello doctor'],
+    [doctor, patient, 'Hello patient'],
+  ] as const) {
     const m = await app.request('POST', `/api/v1/conversations/${to.id}/messages`, { token: from.token, body: { body } });
     assert.equal(m.status, 201, m.text);
   }
@@ -50,18 +69,24 @@ test('a patient exports their own profile, appointments, prescriptions, messages
   assert.deepEqual(Object.keys(doc), ['exportedAt', 'profile', 'appointments', 'prescriptions', 'messages', 'posts', 'accessLog']);
   assert.equal(doc.profile.user.id, c.patient.id);
   assert.equal(doc.profile.patient.medicalHistory, 'Asthma since 2001');
-  assert.deepEqual(doc.appointments.map((a: any) => a.id), [c.appointmentId]);
-  assert.deepEqual(doc.prescriptions.map((p: any) => p.id), [c.prescriptionId]);
+  assert.deepEqual(
+    doc.appointments.map((a: any) => a.id),
+    [c.appointmentId],
+  );
+  assert.deepEqual(
+    doc.prescriptions.map((p: any) => p.id),
+    [c.prescriptionId],
+  );
   assert.equal(doc.prescriptions[0].items.length, 2);
   assert.deepEqual(doc.messages.map((m: any) => m.body).sort(), ['Hello doctor', 'Hello patient']);
   assert.deepEqual(doc.posts, []);
   const reads = doc.accessLog.filter((e: any) => e.action === 'patient.read' && e.actor?.id === c.doctor.id);
-  assert.equal(reads.length, 1, 'the doctor\'s read of the profile is in the access log');
+  assert.equal(reads.length, 1, "the doctor's read of the profile is in the access log");
   assert.deepEqual(reads[0].actor, { id: c.doctor.id, firstname: 'Gregory', lastname: 'House', role: 'DOCTOR' });
   assert.match(reads[0].hash, /^[0-9a-f]{64}$/);
   assert.equal(res.text.includes(c.stranger.id), false, 'nothing of another patient');
   assert.equal(res.text.includes('STRANGER-SECRET'), false);
-  assert.equal(res.text.includes('127.0.0.1'), false, 'no client addresses in a patient\'s copy');
+  assert.equal(res.text.includes('127.0.0.1'), false, "no client addresses in a patient's copy");
   assert.equal(events.length, 1);
   assert.equal(events[0].action, 'export.read');
   assert.equal(events[0].actor_id, c.patient.id);
@@ -71,16 +96,22 @@ test('a patient exports their own profile, appointments, prescriptions, messages
   assert.ok(again.res.body.accessLog.some((e: any) => e.id === events[0].id && e.action === 'export.read'));
 });
 
-test('a doctor\'s export holds their appointments, issued prescriptions, messages and posts; an admin\'s holds their own activity only', async (t) => {
+test("a doctor's export holds their appointments, issued prescriptions, messages and posts; an admin's holds their own activity only", async (t) => {
   const app = await build(t);
   const c = await clinic(app);
   const { res, events } = await exportOf(app, c.doctor);
   assert.equal(res.status, 200, res.text);
   assert.equal(res.body.profile.doctor.id, c.doctor.id);
-  assert.equal(res.body.appointments.length, 2, 'both patients\' appointments with this doctor');
-  assert.deepEqual(res.body.prescriptions.map((p: any) => p.id), [c.prescriptionId]);
+  assert.equal(res.body.appointments.length, 2, "both patients' appointments with this doctor");
+  assert.deepEqual(
+    res.body.prescriptions.map((p: any) => p.id),
+    [c.prescriptionId],
+  );
   assert.deepEqual(res.body.messages.map((m: any) => m.body).sort(), ['Hello doctor', 'Hello patient', 'STRANGER-SECRET']);
-  assert.deepEqual(res.body.posts.map((p: any) => p.id), [c.postId]);
+  assert.deepEqual(
+    res.body.posts.map((p: any) => p.id),
+    [c.postId],
+  );
   assert.ok(res.body.accessLog.length > 0 && res.body.accessLog.every((e: any) => e.actorId === c.doctor.id));
   assert.equal(events[0].action, 'export.read');
   assert.equal(events[0].patient_id, null);

@@ -76,12 +76,20 @@ export async function* postsOf(database: Database, actor: Actor): AsyncGenerator
  * A patient's access log (every event about their data, with the actor's name); for doctors and
  * admins, the events they caused themselves.
  */
-export async function* accessLogOf(database: Database, actor: Actor): AsyncGenerator<{ event: AuditRow; firstname: string | null; lastname: string | null }[]> {
+export async function* accessLogOf(
+  database: Database,
+  actor: Actor,
+): AsyncGenerator<{ event: AuditRow; firstname: string | null; lastname: string | null }[]> {
   let beforeSeq: number | undefined;
   for (;;) {
-    const rows = actor.role === 'PATIENT'
-      ? await listPatientEvents(database.db, { patientId: actor.userId, beforeSeq, limit: BATCH })
-      : (await listEvents(database.db, { actorId: actor.userId, beforeSeq, limit: BATCH })).map((event) => ({ event, firstname: null, lastname: null }));
+    const rows =
+      actor.role === 'PATIENT'
+        ? await listPatientEvents(database.db, { patientId: actor.userId, beforeSeq, limit: BATCH })
+        : (await listEvents(database.db, { actorId: actor.userId, beforeSeq, limit: BATCH })).map((event) => ({
+            event,
+            firstname: null,
+            lastname: null,
+          }));
     const page = rows.slice(0, BATCH);
     if (page.length) yield page;
     if (rows.length <= BATCH) return;

@@ -10,39 +10,43 @@ export default async function exportRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const p = app.platform;
 
-  app.get('/me/export', {
-    onRequest: app.guard({}),
-    schema: {
-      tags: ['me'],
-      security: bearerSecurity,
-      summary: 'Export all of my own data',
-      description:
-        'The caller\'s own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and ' +
-        'the access log (patients: every recorded read or change of their data; doctors and admins: the events they ' +
-        'caused). Streamed, so any size exports in bounded memory. `?format=fhir` answers a FHIR R4 `Bundle` of type ' +
-        '`collection` (`application/fhir+json`; Patient or Practitioner, Appointment, MedicationRequest, Communication, ' +
-        'AuditEvent; posts have no FHIR resource). Recorded in the audit trail as `export.read`.',
-      querystring: ExportQuery,
-      response: {
-        200: {
-          description: 'The export, as an attachment',
-          content: {
-            'application/json': { schema: Type.Object({}, { additionalProperties: true }) },
-            'application/fhir+json': { schema: Type.Object({ resourceType: Type.Literal('Bundle') }, { additionalProperties: true }) },
+  app.get(
+    '/me/export',
+    {
+      onRequest: app.guard({}),
+      schema: {
+        tags: ['me'],
+        security: bearerSecurity,
+        summary: 'Export all of my own data',
+        description:
+          "The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and " +
+          'the access log (patients: every recorded read or change of their data; doctors and admins: the events they ' +
+          'caused). Streamed, so any size exports in bounded memory. `?format=fhir` answers a FHIR R4 `Bundle` of type ' +
+          '`collection` (`application/fhir+json`; Patient or Practitioner, Appointment, MedicationRequest, Communication, ' +
+          'AuditEvent; posts have no FHIR resource). Recorded in the audit trail as `export.read`.',
+        querystring: ExportQuery,
+        response: {
+          200: {
+            description: 'The export, as an attachment',
+            content: {
+              'application/json': { schema: Type.Object({}, { additionalProperties: true }) },
+              'application/fhir+json': { schema: Type.Object({ resourceType: Type.Literal('Bundle') }, { additionalProperties: true }) },
+            },
           },
+          ...problems(400, 401, 403),
         },
-        ...problems(400, 401, 403),
       },
     },
-  }, async (req, reply) => {
-    const format = req.query.format ?? 'json';
-    const base = `${req.protocol}://${req.host}/fhir/R4`;
-    const stream = await exportOwnData(p, actorOf(req), format, base);
-    const day = new Date().toISOString().slice(0, 10);
-    return reply
-      .type(format === 'fhir' ? 'application/fhir+json; charset=utf-8' : 'application/json; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('content-disposition', `attachment; filename="telecare-export-${day}${format === 'fhir' ? '-fhir' : ''}.json"`)
-      .send(stream);
-  });
+    async (req, reply) => {
+      const format = req.query.format ?? 'json';
+      const base = `${req.protocol}://${req.host}/fhir/R4`;
+      const stream = await exportOwnData(p, actorOf(req), format, base);
+      const day = new Date().toISOString().slice(0, 10);
+      return reply
+        .type(format === 'fhir' ? 'application/fhir+json; charset=utf-8' : 'application/json; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="telecare-export-${day}${format === 'fhir' ? '-fhir' : ''}.json"`)
+        .send(stream);
+    },
+  );
 }

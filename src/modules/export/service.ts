@@ -37,14 +37,28 @@ async function* jsonArray<R>(batches: AsyncGenerator<R[]>, map: (r: R) => unknow
 }
 
 function accessLogEntry(actor: Actor) {
-  return ({ event, firstname, lastname }: { event: Parameters<typeof toAuditEvent>[0]; firstname: string | null; lastname: string | null }) => {
+  return ({
+    event,
+    firstname,
+    lastname,
+  }: {
+    event: Parameters<typeof toAuditEvent>[0];
+    firstname: string | null;
+    lastname: string | null;
+  }) => {
     const e = toAuditEvent(event);
     // A patient's copy shows who and when, not client addresses (as the access log does).
     if (actor.role === 'PATIENT') {
       return {
-        id: e.id, at: e.at, action: e.action, resourceType: e.resourceType, resourceId: e.resourceId, outcome: e.outcome,
+        id: e.id,
+        at: e.at,
+        action: e.action,
+        resourceType: e.resourceType,
+        resourceId: e.resourceId,
+        outcome: e.outcome,
         actor: e.actorId === null && e.actorRole === null ? null : { id: e.actorId, firstname, lastname, role: e.actorRole },
-        prevHash: e.prevHash, hash: e.hash,
+        prevHash: e.prevHash,
+        hash: e.hash,
       };
     }
     return e;
@@ -55,7 +69,13 @@ function accessLogEntry(actor: Actor) {
 async function start(p: Platform, meta: Meta) {
   const profile = await me(p, meta);
   await p.db.transaction((tx) =>
-    audit(tx, meta, { action: 'export.read', resourceType: 'user', resourceId: meta.actor.userId, patientId: meta.actor.role === 'PATIENT' ? meta.actor.userId : null }));
+    audit(tx, meta, {
+      action: 'export.read',
+      resourceType: 'user',
+      resourceId: meta.actor.userId,
+      patientId: meta.actor.role === 'PATIENT' ? meta.actor.userId : null,
+    }),
+  );
   return profile;
 }
 
@@ -89,17 +109,27 @@ async function* fhirBundle(p: Platform, meta: Meta, profile: Awaited<ReturnType<
   };
   if ('patient' in profile && profile.patient) yield entry(toFhirPatient(profile.patient as Patient));
   if ('doctor' in profile && profile.doctor) yield entry(toFhirPractitioner(profile.doctor));
-  for await (const batch of repo.appointmentsOf(p.database, actor)) yield batch.map((a) => entry(toFhirAppointment(toAppointment(a)))).join('');
+  for await (const batch of repo.appointmentsOf(p.database, actor))
+    yield batch.map((a) => entry(toFhirAppointment(toAppointment(a)))).join('');
   for await (const batch of repo.prescriptionsOf(p.database, actor)) {
-    yield batch.flatMap((r) => toFhirMedicationRequests(toPrescription(r))).map(entry).join('');
+    yield batch
+      .flatMap((r) => toFhirMedicationRequests(toPrescription(r)))
+      .map(entry)
+      .join('');
   }
   for await (const batch of repo.messagesOf(p.database, actor)) yield batch.map((m) => entry(toFhirCommunication(m))).join('');
   for await (const batch of repo.accessLogOf(p.database, actor)) {
-    yield batch.map(({ event, firstname, lastname }) => entry(toFhirAuditEvent({
-      ...toAuditEvent(event),
-      actorName: firstname !== null && lastname !== null ? fullName({ firstname, lastname }) : undefined,
-      ip: actor.role === 'PATIENT' ? undefined : event.ip,
-    }))).join('');
+    yield batch
+      .map(({ event, firstname, lastname }) =>
+        entry(
+          toFhirAuditEvent({
+            ...toAuditEvent(event),
+            actorName: firstname !== null && lastname !== null ? fullName({ firstname, lastname }) : undefined,
+            ip: actor.role === 'PATIENT' ? undefined : event.ip,
+          }),
+        ),
+      )
+      .join('');
   }
   yield ']}';
 }

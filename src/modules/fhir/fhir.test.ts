@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { Client } from 'fhir-kit-client';
-import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, type Person, type TestApp } from '../../../test/helpers.ts';
+import {
+  appointmentFixture,
+  build,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  type Person,
+  type TestApp,
+} from '../../../test/helpers.ts';
 import { assertValidFhir, resourceTypeCount, validated } from '../../../test/fixtures/fhir.ts';
 
 const R4 = '/fhir/R4';
@@ -17,17 +25,39 @@ async function clinic(app: TestApp) {
   const otherDoctor = await createDoctor(app);
   const appointments: string[] = [];
   for (let i = 0; i < 3; i++) {
-    appointments.push(await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED', startsAt: new Date(Date.UTC(2027, 0, 10 + i, 9)) }));
+    appointments.push(
+      await appointmentFixture(app, {
+        doctorId: doctor.id,
+        patientId: patient.id,
+        status: 'CONFIRMED',
+        startsAt: new Date(Date.UTC(2027, 0, 10 + i, 9)),
+      }),
+    );
   }
   const strangerAppointment = await appointmentFixture(app, { doctorId: otherDoctor.id, patientId: stranger.id, status: 'CONFIRMED' });
   const rx = await app.request('POST', '/api/v1/prescriptions', {
     token: doctor.token,
-    body: { appointmentId: appointments[0], items: [{ medication: 'Amoxicillin', dosage: '500 mg', frequency: '3 times daily', durationDays: 7, quantity: 21 }] },
+    body: {
+      appointmentId: appointments[0],
+      items: [{ medication: 'Amoxicillin', dosage: '500 mg', frequency: '3 times daily', durationDays: 7, quantity: 21 }],
+    },
   });
   assert.equal(rx.status, 201, rx.text);
-  const msg = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'Thank you' } });
+  const msg = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, {
+    token: patient.token,
+    body: { body: 'Thank you' },
+  });
   assert.equal(msg.status, 201, msg.text);
-  return { doctor, patient, stranger, otherDoctor, appointments, strangerAppointment, rxId: rx.body.id as string, messageId: msg.body.id as string };
+  return {
+    doctor,
+    patient,
+    stranger,
+    otherDoctor,
+    appointments,
+    strangerAppointment,
+    rxId: rx.body.id as string,
+    messageId: msg.body.id as string,
+  };
 }
 
 async function fhir(app: TestApp, path: string, who?: Person) {
@@ -52,7 +82,10 @@ test('metadata is an anonymous CapabilityStatement; every other read needs a tok
   assert.match(res.headers.get('content-type') ?? '', /^application\/fhir\+json/);
   assert.equal(res.body.resourceType, 'CapabilityStatement');
   assert.equal(res.body.fhirVersion, '4.0.1');
-  assert.deepEqual(res.body.rest[0].resource.map((r: any) => r.type), ['Patient', 'Practitioner', 'Appointment', 'MedicationRequest', 'Communication', 'AuditEvent']);
+  assert.deepEqual(
+    res.body.rest[0].resource.map((r: any) => r.type),
+    ['Patient', 'Practitioner', 'Appointment', 'MedicationRequest', 'Communication', 'AuditEvent'],
+  );
   const patient = await createPatient(app);
   expectOutcome((await fhir(app, `/Patient/${patient.id}`)).res, 401, 'UNAUTHENTICATED');
   expectOutcome((await fhir(app, '/Appointment?_count=0', patient)).res, 400, 'VALIDATION_FAILED');
@@ -64,7 +97,7 @@ test('metadata is an anonymous CapabilityStatement; every other read needs a tok
   expectOutcome((await fhir(app, '/Patient/not-a-uuid', patient)).res, 404, 'NOT_FOUND');
 });
 
-test('each resource type reads by id for those who may see it, with the REST API\'s audit events; strangers get 404 OperationOutcomes', async (t) => {
+test("each resource type reads by id for those who may see it, with the REST API's audit events; strangers get 404 OperationOutcomes", async (t) => {
   const app = await build(t);
   const c = await clinic(app);
   const admin = await createAdminUser(app);
@@ -75,7 +108,10 @@ test('each resource type reads by id for those who may see it, with the REST API
   assert.equal(self.events[0].action, 'patient.read');
   const byDoctor = await fhir(app, `/Patient/${c.patient.id}`, c.doctor);
   assert.equal(byDoctor.res.status, 200);
-  assert.deepEqual(byDoctor.events.map((e) => [e.action, e.actor_id, e.patient_id]), [['patient.read', c.doctor.id, c.patient.id]]);
+  assert.deepEqual(
+    byDoctor.events.map((e) => [e.action, e.actor_id, e.patient_id]),
+    [['patient.read', c.doctor.id, c.patient.id]],
+  );
   for (const who of [c.otherDoctor, c.stranger, admin]) {
     const r = await fhir(app, `/Patient/${c.patient.id}`, who);
     expectOutcome(r.res, 404, 'NOT_FOUND');
@@ -101,7 +137,10 @@ test('each resource type reads by id for those who may see it, with the REST API
 
   const comm = await fhir(app, `/Communication/${c.messageId}`, c.doctor);
   assert.equal(comm.res.body.payload[0].contentString, 'Thank you');
-  assert.deepEqual(comm.events.map((e) => [e.action, e.patient_id]), [['message.read', c.patient.id]]);
+  assert.deepEqual(
+    comm.events.map((e) => [e.action, e.patient_id]),
+    [['message.read', c.patient.id]],
+  );
   for (const who of [c.stranger, admin]) expectOutcome((await fhir(app, `/Communication/${c.messageId}`, who)).res, 404, 'NOT_FOUND');
 
   const ev = self.events[0].id as string;
@@ -125,18 +164,33 @@ test('searches return searchset Bundles filtered by patient and date, paged by B
   assert.match(next, /_cursor=/);
   const second = await fhir(app, next.slice(next.indexOf(R4) + R4.length), c.doctor);
   assert.equal(second.res.body.entry.length, 1);
-  assert.equal(second.res.body.link.find((l: any) => l.relation === 'next'), undefined);
-  assert.deepEqual([...first.res.body.entry, ...second.res.body.entry].map((e: any) => e.resource.id), c.appointments);
+  assert.equal(
+    second.res.body.link.find((l: any) => l.relation === 'next'),
+    undefined,
+  );
+  assert.deepEqual(
+    [...first.res.body.entry, ...second.res.body.entry].map((e: any) => e.resource.id),
+    c.appointments,
+  );
   assert.equal((await fhir(app, '/Appointment?date=ge2027-01-11&date=lt2027-01-12', c.patient)).res.body.entry.length, 1);
   assert.equal((await fhir(app, `/Appointment?patient=${c.stranger.id}`, c.doctor)).res.body.entry.length, 0);
 
   const meds = await fhir(app, `/MedicationRequest?patient=${c.patient.id}`, c.patient);
-  assert.deepEqual(meds.res.body.entry.map((e: any) => e.resource.id), [`${c.rxId}-1`]);
+  assert.deepEqual(
+    meds.res.body.entry.map((e: any) => e.resource.id),
+    [`${c.rxId}-1`],
+  );
   assert.equal((await fhir(app, '/MedicationRequest', c.stranger)).res.body.entry.length, 0);
 
   const pats = await fhir(app, '/Patient', c.doctor);
-  assert.deepEqual(pats.res.body.entry.map((e: any) => e.resource.id), [c.patient.id]);
-  assert.deepEqual((await fhir(app, '/Patient', c.patient)).res.body.entry.map((e: any) => e.resource.id), [c.patient.id]);
+  assert.deepEqual(
+    pats.res.body.entry.map((e: any) => e.resource.id),
+    [c.patient.id],
+  );
+  assert.deepEqual(
+    (await fhir(app, '/Patient', c.patient)).res.body.entry.map((e: any) => e.resource.id),
+    [c.patient.id],
+  );
   assert.ok((await fhir(app, '/Practitioner?_count=100', c.patient)).res.body.entry.some((e: any) => e.resource.id === c.doctor.id));
 
   const log = await fhir(app, '/AuditEvent?_count=100', c.patient);
@@ -175,6 +229,9 @@ test('Patient/$everything answers what the caller may see of the record; a FHIR 
   assert.deepEqual(seen, c.appointments);
   const everything = (await client.operation({ name: '$everything', resourceType: 'Patient', id: c.patient.id, method: 'GET' })) as any;
   assertValidFhir(everything);
-  await assert.rejects(client.read({ resourceType: 'Patient', id: c.stranger.id }), (e: any) => e.response?.status === 404 && e.response?.data?.resourceType === 'OperationOutcome');
+  await assert.rejects(
+    client.read({ resourceType: 'Patient', id: c.stranger.id }),
+    (e: any) => e.response?.status === 404 && e.response?.data?.resourceType === 'OperationOutcome',
+  );
   console.log(`FHIR R4 schema (${resourceTypeCount} resource types): resources validated in this file: ${JSON.stringify(validated)}`);
 });

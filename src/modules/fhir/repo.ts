@@ -6,7 +6,9 @@ import { messages, type MessageRow } from '../messages/repo.ts';
 
 /** A message the user sent or received; undefined for anyone else's. */
 export async function findOwnMessage(ex: Executor, id: string, userId: string): Promise<MessageRow | undefined> {
-  const [row] = await ex.select().from(messages)
+  const [row] = await ex
+    .select()
+    .from(messages)
     .where(and(eq(messages.id, id), or(eq(messages.senderId, userId), eq(messages.recipientId, userId))))
     .limit(1);
   return row;

@@ -12,7 +12,18 @@ const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir/R4`;
 
 /** The API's problem documents, re-expressed as the OperationOutcome a FHIR client expects. */
 function outcome(status: number, code: string, detail: string): OperationOutcome {
-  const issueCode = status === 404 ? 'not-found' : status === 401 ? 'login' : status === 403 ? 'forbidden' : status === 400 ? 'invalid' : status === 429 ? 'throttled' : 'exception';
+  const issueCode =
+    status === 404
+      ? 'not-found'
+      : status === 401
+        ? 'login'
+        : status === 403
+          ? 'forbidden'
+          : status === 400
+            ? 'invalid'
+            : status === 429
+              ? 'throttled'
+              : 'exception';
   return {
     resourceType: 'OperationOutcome',
     issue: [{ severity: 'error', code: issueCode, details: { coding: [{ system: 'urn:telecare:error-code', code }], text: detail } }],
@@ -36,54 +47,83 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
   app.addHook('onSend', async (_req, reply, payload) => {
     const type = String(reply.getHeader('content-type') ?? '');
     if (!type.startsWith('application/problem+json') || typeof payload !== 'string') return payload;
-    const problem = JSON.parse(payload) as { status: number; code: string; detail?: string; title?: string; errors?: { path: string; message: string }[] };
-    const detail = [problem.detail ?? problem.title ?? problem.code, ...(problem.errors ?? []).map((e) => `${e.path} ${e.message}`)].join('; ');
+    const problem = JSON.parse(payload) as {
+      status: number;
+      code: string;
+      detail?: string;
+      title?: string;
+      errors?: { path: string; message: string }[];
+    };
+    const detail = [problem.detail ?? problem.title ?? problem.code, ...(problem.errors ?? []).map((e) => `${e.path} ${e.message}`)].join(
+      '; ',
+    );
     reply.header('content-type', FHIR_JSON);
     return JSON.stringify(outcome(problem.status, problem.code, detail));
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).type(FHIR_JSON).send(outcome(404, 'NOT_FOUND', 'No such FHIR route or resource type')));
+  app.setNotFoundHandler((_req, reply) =>
+    reply
+      .code(404)
+      .type(FHIR_JSON)
+      .send(outcome(404, 'NOT_FOUND', 'No such FHIR route or resource type')),
+  );
 
-  app.get('/metadata', {
-    schema: { tags: ['fhir'], summary: 'FHIR CapabilityStatement (anonymous)', response: responses('CapabilityStatement') },
-  }, async (req, reply) => reply.type(FHIR_JSON).send(service.capabilityStatement(base(req))));
+  app.get(
+    '/metadata',
+    {
+      schema: { tags: ['fhir'], summary: 'FHIR CapabilityStatement (anonymous)', response: responses('CapabilityStatement') },
+    },
+    async (req, reply) => reply.type(FHIR_JSON).send(service.capabilityStatement(base(req))),
+  );
 
   const guard = app.guard({});
   const types = ['Patient', 'Practitioner', 'Appointment', 'MedicationRequest', 'Communication', 'AuditEvent'] as const;
   for (const type of types) {
-    app.get(`/${type}/:id`, {
-      onRequest: guard,
-      schema: { tags: ['fhir'], security: bearerSecurity, summary: `Read one ${type}`, params: IdParams, response: responses(type) },
-    }, async (req, reply) => {
-      reply.header('cache-control', 'no-store');
-      return reply.type(FHIR_JSON).send(await service.read(p, actorOf(req), type, req.params.id));
-    });
+    app.get(
+      `/${type}/:id`,
+      {
+        onRequest: guard,
+        schema: { tags: ['fhir'], security: bearerSecurity, summary: `Read one ${type}`, params: IdParams, response: responses(type) },
+      },
+      async (req, reply) => {
+        reply.header('cache-control', 'no-store');
+        return reply.type(FHIR_JSON).send(await service.read(p, actorOf(req), type, req.params.id));
+      },
+    );
     if (type === 'Communication') continue;
-    app.get(`/${type}`, {
+    app.get(
+      `/${type}`,
+      {
+        onRequest: guard,
+        schema: {
+          tags: ['fhir'],
+          security: bearerSecurity,
+          summary: `Search ${type} (searchset Bundle, paged by Bundle.link next)`,
+          querystring: SearchQuery,
+          response: responses('searchset Bundle'),
+        },
+      },
+      async (req, reply) => {
+        reply.header('cache-control', 'no-store');
+        return reply.type(FHIR_JSON).send(await service.search(p, actorOf(req), type, req.query, base(req)));
+      },
+    );
+  }
+
+  app.get(
+    '/Patient/:id/$everything',
+    {
       onRequest: guard,
       schema: {
         tags: ['fhir'],
         security: bearerSecurity,
-        summary: `Search ${type} (searchset Bundle, paged by Bundle.link next)`,
-        querystring: SearchQuery,
+        summary: "The patient's record as far as the caller may see it (searchset Bundle)",
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
         response: responses('searchset Bundle'),
       },
-    }, async (req, reply) => {
-      reply.header('cache-control', 'no-store');
-      return reply.type(FHIR_JSON).send(await service.search(p, actorOf(req), type, req.query, base(req)));
-    });
-  }
-
-  app.get('/Patient/:id/$everything', {
-    onRequest: guard,
-    schema: {
-      tags: ['fhir'],
-      security: bearerSecurity,
-      summary: 'The patient\'s record as far as the caller may see it (searchset Bundle)',
-      params: Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
-      response: responses('searchset Bundle'),
     },
-  }, async (req, reply) => {
-    reply.header('cache-control', 'no-store');
-    return reply.type(FHIR_JSON).send(await service.everything(p, actorOf(req), req.params.id, base(req)));
-  });
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return reply.type(FHIR_JSON).send(await service.everything(p, actorOf(req), req.params.id, base(req)));
+    },
+  );
 }

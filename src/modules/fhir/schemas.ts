@@ -3,7 +3,10 @@ import { Type, type Static } from 'typebox';
 const Id = Type.String({ pattern: '^[A-Za-z0-9\\-.]{1,64}$', description: 'FHIR logical id' });
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 
-const DateParam = Type.String({ pattern: '^(ge|lt)\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$', description: '`ge<instant or date>` (from, inclusive) or `lt<…>` (to, exclusive)' });
+const DateParam = Type.String({
+  pattern: '^(ge|lt)\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$',
+  description: '`ge<instant or date>` (from, inclusive) or `lt<…>` (to, exclusive)',
+});
 
 /** The search parameters this server supports; any other is refused with 400 and an OperationOutcome. */
 export const SearchQuery = Type.Object(

@@ -54,18 +54,25 @@ export function capabilityStatement(base: string): CapabilityStatement {
     implementation: { description: 'Telecare FHIR R4 read API', url: base },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json'],
-    rest: [{
-      mode: 'server',
-      security: { description: 'Authorization: Bearer <accessToken> from POST /api/v1/auth/login; the same visibility rules as /api/v1.' },
-      resource: [
-        { ...resource('Patient', [search[2]]), operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] },
-        resource('Practitioner', [search[2]]),
-        resource('Appointment', search),
-        resource('MedicationRequest', [search[0], search[2]]),
-        { type: 'Communication', interaction: [{ code: 'read' as const }] },
-        resource('AuditEvent', search),
-      ],
-    }],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          description: 'Authorization: Bearer <accessToken> from POST /api/v1/auth/login; the same visibility rules as /api/v1.',
+        },
+        resource: [
+          {
+            ...resource('Patient', [search[2]]),
+            operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }],
+          },
+          resource('Practitioner', [search[2]]),
+          resource('Appointment', search),
+          resource('MedicationRequest', [search[0], search[2]]),
+          { type: 'Communication', interaction: [{ code: 'read' as const }] },
+          resource('AuditEvent', search),
+        ],
+      },
+    ],
   };
 }
 
@@ -73,9 +80,12 @@ export function capabilityStatement(base: string): CapabilityStatement {
 
 export async function read(p: Platform, meta: Meta, type: string, id: string): Promise<Resource> {
   switch (type) {
-    case 'Patient': return toFhirPatient(await patients.getOne(p, meta, uuidOr404(id, 'patient')));
-    case 'Practitioner': return toFhirPractitioner(await doctors.getPublic(p, uuidOr404(id, 'practitioner')));
-    case 'Appointment': return toFhirAppointment(await appointments.getOne(p, meta, uuidOr404(id, 'appointment')));
+    case 'Patient':
+      return toFhirPatient(await patients.getOne(p, meta, uuidOr404(id, 'patient')));
+    case 'Practitioner':
+      return toFhirPractitioner(await doctors.getPublic(p, uuidOr404(id, 'practitioner')));
+    case 'Appointment':
+      return toFhirAppointment(await appointments.getOne(p, meta, uuidOr404(id, 'appointment')));
     case 'MedicationRequest': {
       const ref = parseMedicationRequestId(id);
       if (!ref) throw notFound('medication request');
@@ -104,12 +114,14 @@ export async function read(p: Platform, meta: Meta, type: string, id: string): P
         await audit(tx, meta, { action: 'audit_event.read', resourceType: 'audit_event', resourceId: id, patientId: row.event.patientId });
         return toFhirAuditEvent({
           ...toAuditEvent(row.event),
-          actorName: row.firstname !== null && row.lastname !== null ? fullName({ firstname: row.firstname, lastname: row.lastname }) : undefined,
+          actorName:
+            row.firstname !== null && row.lastname !== null ? fullName({ firstname: row.firstname, lastname: row.lastname }) : undefined,
           ip: actor.role === 'ADMIN' ? row.event.ip : undefined,
         });
       });
     }
-    default: throw notFound('resource type');
+    default:
+      throw notFound('resource type');
   }
 }
 
@@ -120,7 +132,8 @@ function dateRange(q: SearchQuery): { from?: string; to?: string } {
   for (const d of q.date === undefined ? [] : Array.isArray(q.date) ? q.date : [q.date]) {
     const value = d.slice(2);
     const instant = /T/.test(value) ? value : `${value}T00:00:00.000Z`;
-    if (Number.isNaN(Date.parse(instant))) throw new AppError('VALIDATION_FAILED', 'Invalid date', [{ path: '/date', message: 'is not a date' }]);
+    if (Number.isNaN(Date.parse(instant)))
+      throw new AppError('VALIDATION_FAILED', 'Invalid date', [{ path: '/date', message: 'is not a date' }]);
     const iso = new Date(instant).toISOString();
     if (d.startsWith('ge')) out.from = iso;
     else out.to = iso;
@@ -130,13 +143,19 @@ function dateRange(q: SearchQuery): { from?: string; to?: string } {
 
 const patientOf = (q: SearchQuery) => q.patient?.replace(/^Patient\//, '');
 
-interface Page { resources: Resource[]; nextCursor: string | null }
+interface Page {
+  resources: Resource[];
+  nextCursor: string | null;
+}
 
 async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQuery): Promise<Page> {
   const limit = q._count ?? DEFAULT_LIMIT;
   const cursor = q._cursor;
   const { actor } = meta;
-  const unsupported = (param: string) => new AppError('VALIDATION_FAILED', `${type} does not support the search parameter ${param}`, [{ path: `/${param}`, message: 'is not supported for this resource type' }]);
+  const unsupported = (param: string) =>
+    new AppError('VALIDATION_FAILED', `${type} does not support the search parameter ${param}`, [
+      { path: `/${param}`, message: 'is not supported for this resource type' },
+    ]);
   switch (type) {
     case 'Appointment': {
       const page = await appointments.list(p, meta, { ...dateRange(q), patientId: patientOf(q), limit, cursor });
@@ -157,10 +176,16 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
         if (wanted && wanted !== actor.userId) return { resources: [], nextCursor: null };
         const page = await auditService.accessLog(p, meta, { ...dateRange(q), limit, cursor });
         return {
-          resources: page.items.map((e) => toFhirAuditEvent({
-            ...e, patientId: actor.userId, actorId: e.actor?.id ?? null, actorRole: e.actor?.role ?? null,
-            actorName: e.actor?.firstname && e.actor.lastname ? fullName({ firstname: e.actor.firstname, lastname: e.actor.lastname }) : undefined,
-          })),
+          resources: page.items.map((e) =>
+            toFhirAuditEvent({
+              ...e,
+              patientId: actor.userId,
+              actorId: e.actor?.id ?? null,
+              actorRole: e.actor?.role ?? null,
+              actorName:
+                e.actor?.firstname && e.actor.lastname ? fullName({ firstname: e.actor.firstname, lastname: e.actor.lastname }) : undefined,
+            }),
+          ),
           nextCursor: page.nextCursor,
         };
       }
@@ -176,8 +201,11 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
         const page = await doctors.myPatients(p, meta, { limit, cursor });
         return {
           resources: page.items.map((r) => ({
-            resourceType: 'Patient' as const, id: r.id, name: [{ use: 'official' as const, family: r.lastname, given: [r.firstname] }],
-            gender: r.gender as 'female', birthDate: r.dateOfBirth,
+            resourceType: 'Patient' as const,
+            id: r.id,
+            name: [{ use: 'official' as const, family: r.lastname, given: [r.firstname] }],
+            gender: r.gender as 'female',
+            birthDate: r.dateOfBirth,
           })),
           nextCursor: page.nextCursor,
         };
@@ -213,7 +241,11 @@ export async function search(p: Platform, meta: Meta, type: SearchType, q: Searc
     type: 'searchset',
     timestamp: new Date().toISOString(),
     link,
-    entry: page.resources.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' } })),
+    entry: page.resources.map((resource) => ({
+      fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
+      resource,
+      search: { mode: 'match' },
+    })),
   };
 }
 
@@ -235,12 +267,18 @@ export async function everything(p: Platform, meta: Meta, id: string, base: stri
   for await (const batch of messagesOf(p.database, actor)) {
     resources.push(...batch.filter((m) => m.patientId === id).map(toFhirCommunication));
   }
-  await p.db.transaction((tx) => audit(tx, meta, { action: 'patient.everything.read', resourceType: 'patient', resourceId: id, patientId: id }));
+  await p.db.transaction((tx) =>
+    audit(tx, meta, { action: 'patient.everything.read', resourceType: 'patient', resourceId: id, patientId: id }),
+  );
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     timestamp: new Date().toISOString(),
     total: resources.length,
-    entry: resources.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' } })),
+    entry: resources.map((resource) => ({
+      fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
+      resource,
+      search: { mode: 'match' },
+    })),
   };
 }

@@ -16,14 +16,20 @@ test('two server instances on one PostgreSQL database: a message sent through A 
   assert.equal(small.status, 201);
   assert.deepEqual((await onB.next((f) => f.message?.id === small.body.id)).message, small.body);
   // 5,000 four-byte characters exceed a NOTIFY payload: the event travels by reference.
-  const large = await a.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: '🫀'.repeat(5000) } });
+  const large = await a.request('POST', `/api/v1/conversations/${doctor.id}/messages`, {
+    token: patient.token,
+    body: { body: '🫀'.repeat(5000) },
+  });
   assert.equal(large.status, 201);
   assert.deepEqual((await onB.next((f) => f.message?.id === large.body.id)).message, large.body);
   const spilled = await a.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM realtime_events`);
   assert.equal(spilled[0].n, 1);
   // And back: a read receipt made on B reaches the patient's socket on A.
   const onA = await connectWs(a, patient.token);
-  assert.equal((await b.request('POST', `/api/v1/conversations/${patient.id}/read`, { token: doctor.token, body: { upTo: large.body.id } })).status, 204);
+  assert.equal(
+    (await b.request('POST', `/api/v1/conversations/${patient.id}/read`, { token: doctor.token, body: { upTo: large.body.id } })).status,
+    204,
+  );
   assert.equal((await onA.next((f) => f.type === 'message.read')).count, 2);
 
   // The LISTEN connections drop (server restart, failover): the instances reconnect and fan out again.
@@ -33,8 +39,16 @@ test('two server instances on one PostgreSQL database: a message sent through A 
   assert.equal(killed.length, 2);
   let delivered = false;
   for (let i = 0; i < 40 && !delivered; i++) {
-    const res = await a.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: `after reconnect ${i}` } });
-    delivered = await onB.next((f) => f.message?.id === res.body.id, 250).then(() => true, () => false);
+    const res = await a.request('POST', `/api/v1/conversations/${doctor.id}/messages`, {
+      token: patient.token,
+      body: { body: `after reconnect ${i}` },
+    });
+    delivered = await onB
+      .next((f) => f.message?.id === res.body.id, 250)
+      .then(
+        () => true,
+        () => false,
+      );
   }
   assert.ok(delivered, 'delivery across instances resumes after the LISTEN connection is re-established');
 });

@@ -2,7 +2,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import {
-  appointmentFixture, build, createAdminUser, createDoctor, createPatient, expectProblem, type Person, type TestApp,
+  appointmentFixture,
+  build,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  expectProblem,
+  type Person,
+  type TestApp,
 } from '../../../test/helpers.ts';
 import { care as pair } from '../../../test/fixtures/care.ts';
 
@@ -31,10 +38,16 @@ test('a patient and a doctor in a care relationship exchange messages; history i
   assert.match(m1.createdAt, /Z$/);
   const m2 = await send(app, doctor, patient, 'Please come in tomorrow — 🫀 ECG.');
 
-  for (const [me, other] of [[doctor, patient], [patient, doctor]] as const) {
+  for (const [me, other] of [
+    [doctor, patient],
+    [patient, doctor],
+  ] as const) {
     const res = await app.request('GET', `${conv(other.id)}/messages`, { token: me.token });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.items.map((m: any) => m.id), [m2.id, m1.id]);
+    assert.deepEqual(
+      res.body.items.map((m: any) => m.id),
+      [m2.id, m1.id],
+    );
     assert.equal(res.body.items[0].body, 'Please come in tomorrow — 🫀 ECG.');
     assert.equal(res.body.nextCursor, null);
   }
@@ -52,7 +65,13 @@ test('conversation lists show the other participant, the last message and my unr
   const res = await app.request('GET', '/api/v1/conversations', { token: doctor.token });
   assert.equal(res.status, 200);
   assert.equal(res.body.nextCursor, null);
-  assert.deepEqual(res.body.items.map((c: any) => [c.participant.id, c.unreadCount]), [[patient2.id, 1], [patient.id, 2]]);
+  assert.deepEqual(
+    res.body.items.map((c: any) => [c.participant.id, c.unreadCount]),
+    [
+      [patient2.id, 1],
+      [patient.id, 2],
+    ],
+  );
   assert.deepEqual(res.body.items[0].participant, { id: patient2.id, firstname: 'Second', lastname: 'Person', role: 'PATIENT' });
   assert.equal(res.body.items[0].lastMessage.id, last2.id);
   assert.equal(res.body.items[1].lastMessage.body, 'two');
@@ -63,16 +82,22 @@ test('conversation lists show the other participant, the last message and my unr
   assert.equal(again.body.items[0].participant.id, patient.id);
   assert.equal(again.body.items[0].unreadCount, 2, 'my own message does not count as unread for me');
   const page2 = await app.request('GET', `/api/v1/conversations?limit=1&cursor=${again.body.nextCursor}`, { token: doctor.token });
-  assert.deepEqual(page2.body.items.map((c: any) => c.participant.id), [patient2.id]);
+  assert.deepEqual(
+    page2.body.items.map((c: any) => c.participant.id),
+    [patient2.id],
+  );
   assert.equal(page2.body.nextCursor, null);
 
   const mine = await app.request('GET', '/api/v1/conversations', { token: patient.token });
-  assert.deepEqual(mine.body.items.map((c: any) => [c.participant.role, c.unreadCount, c.lastMessage.body]), [['DOCTOR', 1, 'answer']]);
+  assert.deepEqual(
+    mine.body.items.map((c: any) => [c.participant.role, c.unreadCount, c.lastMessage.body]),
+    [['DOCTOR', 1, 'answer']],
+  );
   const other = await app.request('GET', '/api/v1/conversations', { token: (await createPatient(app)).token });
   assert.deepEqual(other.body, { items: [], nextCursor: null });
 });
 
-test('marking read up to a message sets readAt on the other party\'s messages up to it and clears the unread count', async () => {
+test("marking read up to a message sets readAt on the other party's messages up to it and clears the unread count", async () => {
   const { doctor, patient } = await pair(app);
   const a = await send(app, patient, doctor, 'a');
   const b = await send(app, patient, doctor, 'b');
@@ -86,7 +111,7 @@ test('marking read up to a message sets readAt on the other party\'s messages up
   assert.ok((byId.get(a.id) as any).readAt);
   assert.ok((byId.get(b.id) as any).readAt);
   assert.equal((byId.get(c.id) as any).readAt, null);
-  assert.equal((byId.get(mine.id) as any).readAt, null, 'the reader\'s own messages are untouched');
+  assert.equal((byId.get(mine.id) as any).readAt, null, "the reader's own messages are untouched");
   let list = await app.request('GET', '/api/v1/conversations', { token: doctor.token });
   assert.equal(list.body.items[0].unreadCount, 1);
 
@@ -100,7 +125,11 @@ test('marking read up to a message sets readAt on the other party\'s messages up
   // A message of another conversation is not "in" this one.
   const other = await pair(app);
   const foreign = await send(app, other.patient, other.doctor, 'elsewhere');
-  expectProblem(await app.request('POST', `${conv(patient.id)}/read`, { token: doctor.token, body: { upTo: foreign.id } }), 404, 'NOT_FOUND');
+  expectProblem(
+    await app.request('POST', `${conv(patient.id)}/read`, { token: doctor.token, body: { upTo: foreign.id } }),
+    404,
+    'NOT_FOUND',
+  );
 });
 
 test('history pages neither shift, repeat nor skip messages while new ones arrive between pages', async () => {
@@ -128,7 +157,11 @@ test('history pages neither shift, repeat nor skip messages while new ones arriv
 test('without a care relationship: a patient gets 403 NO_CARE_RELATIONSHIP for a verified doctor, a doctor 404 for a patient', async () => {
   const doctor = await createDoctor(app);
   const patient = await createPatient(app);
-  expectProblem(await app.request('POST', `${conv(doctor.id)}/messages`, { token: patient.token, body: { body: 'hi' } }), 403, 'NO_CARE_RELATIONSHIP');
+  expectProblem(
+    await app.request('POST', `${conv(doctor.id)}/messages`, { token: patient.token, body: { body: 'hi' } }),
+    403,
+    'NO_CARE_RELATIONSHIP',
+  );
   expectProblem(await app.request('POST', `${conv(patient.id)}/messages`, { token: doctor.token, body: { body: 'hi' } }), 404, 'NOT_FOUND');
   expectProblem(await app.request('GET', `${conv(patient.id)}/messages`, { token: doctor.token }), 404, 'NOT_FOUND');
   const empty = await app.request('GET', `${conv(doctor.id)}/messages`, { token: patient.token });
@@ -136,10 +169,20 @@ test('without a care relationship: a patient gets 403 NO_CARE_RELATIONSHIP for a
 
   // A cancelled appointment is no relationship; an unverified doctor is not in the public directory.
   await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CANCELLED' });
-  expectProblem(await app.request('POST', `${conv(doctor.id)}/messages`, { token: patient.token, body: { body: 'hi' } }), 403, 'NO_CARE_RELATIONSHIP');
+  expectProblem(
+    await app.request('POST', `${conv(doctor.id)}/messages`, { token: patient.token, body: { body: 'hi' } }),
+    403,
+    'NO_CARE_RELATIONSHIP',
+  );
   const pending = await createDoctor(app, { credentials: 'PENDING' });
-  expectProblem(await app.request('POST', `${conv(pending.id)}/messages`, { token: patient.token, body: { body: 'hi' } }), 404, 'NOT_FOUND');
-  const count = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM messages WHERE sender_id IN (${doctor.id}, ${patient.id})`);
+  expectProblem(
+    await app.request('POST', `${conv(pending.id)}/messages`, { token: patient.token, body: { body: 'hi' } }),
+    404,
+    'NOT_FOUND',
+  );
+  const count = await app.database.rows<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM messages WHERE sender_id IN (${doctor.id}, ${patient.id})`,
+  );
   assert.equal(count[0].n, 0);
 });
 
@@ -147,10 +190,20 @@ test('after the relationship ends both keep the thread but can no longer send (4
   const { doctor, patient } = await pair(app);
   await send(app, patient, doctor, 'before');
   await app.database.rows(sql`UPDATE appointments SET status = 'CANCELLED' WHERE doctor_id = ${doctor.id}`);
-  for (const [me, other] of [[doctor, patient], [patient, doctor]] as const) {
-    expectProblem(await app.request('POST', `${conv(other.id)}/messages`, { token: me.token, body: { body: 'after' } }), 403, 'NO_CARE_RELATIONSHIP');
+  for (const [me, other] of [
+    [doctor, patient],
+    [patient, doctor],
+  ] as const) {
+    expectProblem(
+      await app.request('POST', `${conv(other.id)}/messages`, { token: me.token, body: { body: 'after' } }),
+      403,
+      'NO_CARE_RELATIONSHIP',
+    );
     const hist = await app.request('GET', `${conv(other.id)}/messages`, { token: me.token });
-    assert.deepEqual(hist.body.items.map((m: any) => m.body), ['before']);
+    assert.deepEqual(
+      hist.body.items.map((m: any) => m.body),
+      ['before'],
+    );
   }
 });
 
@@ -167,7 +220,11 @@ test('strangers, oneself, admins and unknown ids are 404; another doctor of the 
   for (const target of [patient.id, '00000000-0000-4000-8000-000000000000', admin.id, otherPatient.id]) {
     expectProblem(await app.request('GET', `${conv(target)}/messages`, { token: patient.token }), 404, 'NOT_FOUND');
     expectProblem(await app.request('POST', `${conv(target)}/messages`, { token: patient.token, body: { body: 'x' } }), 404, 'NOT_FOUND');
-    expectProblem(await app.request('POST', `${conv(target)}/read`, { token: patient.token, body: { upTo: '00000000-0000-4000-8000-000000000000' } }), 404, 'NOT_FOUND');
+    expectProblem(
+      await app.request('POST', `${conv(target)}/read`, { token: patient.token, body: { upTo: '00000000-0000-4000-8000-000000000000' } }),
+      404,
+      'NOT_FOUND',
+    );
   }
   const other = await createDoctor(app);
   expectProblem(await app.request('GET', `${conv(doctor.id)}/messages`, { token: other.token }), 404, 'NOT_FOUND');
@@ -188,26 +245,50 @@ test('admins never see conversations or bodies (403), anonymous callers get 401,
 
   const unverified = await createPatient(app, { verified: false });
   await appointmentFixture(app, { doctorId: doctor.id, patientId: unverified.id, status: 'CONFIRMED' });
-  expectProblem(await app.request('POST', `${conv(doctor.id)}/messages`, { token: unverified.token, body: { body: 'x' } }), 403, 'EMAIL_NOT_VERIFIED');
+  expectProblem(
+    await app.request('POST', `${conv(doctor.id)}/messages`, { token: unverified.token, body: { body: 'x' } }),
+    403,
+    'EMAIL_NOT_VERIFIED',
+  );
 });
 
 test('garbage bodies, params, cursors and limits are 400 and write nothing', async () => {
   const { doctor, patient } = await pair(app);
   const to = `${conv(doctor.id)}/messages`;
   const bad: { body?: unknown; rawBody?: string }[] = [
-    { body: { body: '' } }, { body: { body: 'x'.repeat(5001) } }, { body: { body: 5 } }, { body: {} },
-    { body: { body: 'ok', extra: 1 } }, { body: { body: 'nul\u0000byte' } }, { body: ['x'] }, { body: 'text' },
-    { rawBody: '{"body":' }, { rawBody: '' },
+    { body: { body: '' } },
+    { body: { body: 'x'.repeat(5001) } },
+    { body: { body: 5 } },
+    { body: {} },
+    { body: { body: 'ok', extra: 1 } },
+    { body: { body: 'nul\u0000byte' } },
+    { body: ['x'] },
+    { body: 'text' },
+    { rawBody: '{"body":' },
+    { rawBody: '' },
   ];
   for (const b of bad) {
     const res = await app.request('POST', to, { token: patient.token, ...b });
     expectProblem(res, 400, 'VALIDATION_FAILED');
   }
-  expectProblem(await app.request('POST', `${conv('not-a-uuid')}/messages`, { token: patient.token, body: { body: 'x' } }), 400, 'VALIDATION_FAILED');
+  expectProblem(
+    await app.request('POST', `${conv('not-a-uuid')}/messages`, { token: patient.token, body: { body: 'x' } }),
+    400,
+    'VALIDATION_FAILED',
+  );
   for (const body of [{}, { upTo: 'nope' }, { upTo: null }, { upTo: '00000000-0000-4000-8000-000000000000', more: true }]) {
     expectProblem(await app.request('POST', `${conv(doctor.id)}/read`, { token: patient.token, body }), 400, 'VALIDATION_FAILED');
   }
-  for (const q of ['?limit=0', '?limit=101', '?limit=x', '?cursor=%%%', '?cursor=WzEuNV0', `?cursor=${Buffer.from('["a"]').toString('base64url')}`, `?cursor=${Buffer.from('[1e300]').toString('base64url')}`, '?foo=1']) {
+  for (const q of [
+    '?limit=0',
+    '?limit=101',
+    '?limit=x',
+    '?cursor=%%%',
+    '?cursor=WzEuNV0',
+    `?cursor=${Buffer.from('["a"]').toString('base64url')}`,
+    `?cursor=${Buffer.from('[1e300]').toString('base64url')}`,
+    '?foo=1',
+  ]) {
     expectProblem(await app.request('GET', `${to}${q}`, { token: patient.token }), 400, 'VALIDATION_FAILED');
     expectProblem(await app.request('GET', `/api/v1/conversations${q}`, { token: patient.token }), 400, 'VALIDATION_FAILED');
   }
@@ -225,11 +306,14 @@ test('sending and reading messages are audited with the patient of the pair, wit
   await app.request('POST', `${conv(doctor.id)}/read`, { token: patient.token, body: { upTo: m.id } });
   const rows = await app.database.rows<{ action: string; actor_id: string; patient_id: string; resource_id: string }>(sql`
     SELECT action, actor_id, patient_id, resource_id FROM audit_events WHERE (action LIKE 'message.%' OR action LIKE 'conversation.%') AND actor_id IN (${doctor.id}, ${patient.id}) ORDER BY seq`);
-  assert.deepEqual(rows.map((r) => [r.action, r.actor_id, r.patient_id]), [
-    ['message.send', doctor.id, patient.id],
-    ['message.list', patient.id, patient.id],
-    ['conversation.list', doctor.id, patient.id],
-    ['message.mark_read', patient.id, patient.id],
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.action, r.actor_id, r.patient_id]),
+    [
+      ['message.send', doctor.id, patient.id],
+      ['message.list', patient.id, patient.id],
+      ['conversation.list', doctor.id, patient.id],
+      ['message.mark_read', patient.id, patient.id],
+    ],
+  );
   assert.equal(rows[0].resource_id, m.id);
 });

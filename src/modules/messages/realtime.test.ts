@@ -1,9 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
-import {
-  build, connectWs, createPatient, openWs, sleep, type TestApp,
-} from '../../../test/helpers.ts';
+import { build, connectWs, createPatient, openWs, sleep, type TestApp } from '../../../test/helpers.ts';
 import { care as pair } from '../../../test/fixtures/care.ts';
 
 // Two apps for the file: default settings, and one with tight limits and a fast heartbeat.
@@ -63,22 +61,36 @@ test('a plain HTTP GET of the WebSocket endpoint is 400, not an upgrade', async 
 test('message.created reaches every socket of the recipient and the sender, and nobody else', async () => {
   const { doctor, patient } = await pair(app);
   const stranger = await createPatient(app);
-  const [d1, d2, p1, s1] = await Promise.all([connectWs(app, doctor.token), connectWs(app, doctor.token), connectWs(app, patient.token), connectWs(app, stranger.token)]);
-  const res = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'Are you there?' } });
+  const [d1, d2, p1, s1] = await Promise.all([
+    connectWs(app, doctor.token),
+    connectWs(app, doctor.token),
+    connectWs(app, patient.token),
+    connectWs(app, stranger.token),
+  ]);
+  const res = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, {
+    token: patient.token,
+    body: { body: 'Are you there?' },
+  });
   assert.equal(res.status, 201);
   for (const c of [d1, d2, p1]) {
     const f = await c.next((x) => x.type === 'message.created');
     assert.deepEqual(f.message, res.body);
   }
   await sleep(100);
-  assert.deepEqual(s1.frames.map((f) => f.type), ['ready']);
+  assert.deepEqual(
+    s1.frames.map((f) => f.type),
+    ['ready'],
+  );
 });
 
 test('message.read tells the sender which of their messages were read; appointment.updated events are delivered too', async () => {
   const { doctor, patient } = await pair(app);
   const m = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'x' } });
   const p1 = await connectWs(app, patient.token);
-  assert.equal((await app.request('POST', `/api/v1/conversations/${patient.id}/read`, { token: doctor.token, body: { upTo: m.body.id } })).status, 204);
+  assert.equal(
+    (await app.request('POST', `/api/v1/conversations/${patient.id}/read`, { token: doctor.token, body: { upTo: m.body.id } })).status,
+    204,
+  );
   const read = await p1.next((f) => f.type === 'message.read');
   assert.equal(read.readerId, doctor.id);
   assert.equal(read.senderId, patient.id);
@@ -86,7 +98,10 @@ test('message.read tells the sender which of their messages were read; appointme
   assert.equal(read.count, 1);
   assert.match(read.readAt, /Z$/);
 
-  await app.app.platform.bus.publish([patient.id, doctor.id], { type: 'appointment.updated', appointment: { id: 'a1', status: 'CONFIRMED' } });
+  await app.app.platform.bus.publish([patient.id, doctor.id], {
+    type: 'appointment.updated',
+    appointment: { id: 'a1', status: 'CONFIRMED' },
+  });
   assert.deepEqual((await p1.next((f) => f.type === 'appointment.updated')).appointment, { id: 'a1', status: 'CONFIRMED' });
 });
 

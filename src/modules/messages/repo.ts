@@ -3,7 +3,6 @@ import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 
-
 export const messages = pgTable('messages', {
   id: uuid('id').primaryKey().defaultRandom(),
   seq: bigserial('seq', { mode: 'number' }).notNull(),
@@ -16,12 +15,16 @@ export const messages = pgTable('messages', {
   readAt: ts('read_at'),
 });
 
-export const conversations = pgTable('conversations', {
-  doctorId: uuid('doctor_id').notNull(),
-  patientId: uuid('patient_id').notNull(),
-  lastMessageId: uuid('last_message_id').notNull(),
-  lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
-}, (t) => [primaryKey({ columns: [t.doctorId, t.patientId] })]);
+export const conversations = pgTable(
+  'conversations',
+  {
+    doctorId: uuid('doctor_id').notNull(),
+    patientId: uuid('patient_id').notNull(),
+    lastMessageId: uuid('last_message_id').notNull(),
+    lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.doctorId, t.patientId] })],
+);
 
 export type MessageRow = typeof messages.$inferSelect;
 
@@ -40,23 +43,39 @@ export interface UserRef {
 }
 
 export async function findUser(database: Database, ex: Executor, id: string): Promise<UserRef | null> {
-  const rows = await database.rows<{ id: string; firstname: string; lastname: string; role: UserRef['role']; doctor_status: UserRef['doctorStatus'] }>(sql`
+  const rows = await database.rows<{
+    id: string;
+    firstname: string;
+    lastname: string;
+    role: UserRef['role'];
+    doctor_status: UserRef['doctorStatus'];
+  }>(
+    sql`
     SELECT u.id, u.firstname, u.lastname, u.role, d.verification_status AS doctor_status
-    FROM users u LEFT JOIN doctors d ON d.id = u.id WHERE u.id = ${id}`, ex);
+    FROM users u LEFT JOIN doctors d ON d.id = u.id WHERE u.id = ${id}`,
+    ex,
+  );
   const r = rows[0];
   return r ? { id: r.id, firstname: r.firstname, lastname: r.lastname, role: r.role, doctorStatus: r.doctor_status } : null;
 }
 
 export async function conversationExists(database: Database, ex: Executor, pair: Pair): Promise<boolean> {
-  const rows = await database.rows(sql`
-    SELECT 1 FROM conversations WHERE doctor_id = ${pair.doctorId} AND patient_id = ${pair.patientId}`, ex);
+  const rows = await database.rows(
+    sql`
+    SELECT 1 FROM conversations WHERE doctor_id = ${pair.doctorId} AND patient_id = ${pair.patientId}`,
+    ex,
+  );
   return rows.length > 0;
 }
 
 /** Inserts a message and moves the thread's "last message" forward (never backward under concurrent sends). */
 export async function insertMessage(ex: Executor, pair: Pair, senderId: string, recipientId: string, body: string): Promise<MessageRow> {
-  const [row] = await ex.insert(messages).values({ ...pair, senderId, recipientId, body, createdAt: sql`clock_timestamp()` as unknown as Date }).returning();
-  await ex.insert(conversations)
+  const [row] = await ex
+    .insert(messages)
+    .values({ ...pair, senderId, recipientId, body, createdAt: sql`clock_timestamp()` as unknown as Date })
+    .returning();
+  await ex
+    .insert(conversations)
     .values({ ...pair, lastMessageId: row.id, lastSeq: row.seq })
     .onConflictDoUpdate({
       target: [conversations.doctorId, conversations.patientId],
@@ -68,24 +87,38 @@ export async function insertMessage(ex: Executor, pair: Pair, senderId: string, 
 
 /** Newest first, keyset on seq: the index (doctor_id, patient_id, seq DESC) serves every page alike. */
 export async function history(ex: Executor, pair: Pair, beforeSeq: number | null, limit: number): Promise<MessageRow[]> {
-  return ex.select().from(messages)
-    .where(sql`${messages.doctorId} = ${pair.doctorId} AND ${messages.patientId} = ${pair.patientId}${beforeSeq !== null ? sql` AND ${messages.seq} < ${beforeSeq}` : sql``}`)
+  return ex
+    .select()
+    .from(messages)
+    .where(
+      sql`${messages.doctorId} = ${pair.doctorId} AND ${messages.patientId} = ${pair.patientId}${beforeSeq !== null ? sql` AND ${messages.seq} < ${beforeSeq}` : sql``}`,
+    )
     .orderBy(sql`${messages.seq} DESC`)
     .limit(limit);
 }
 
 export async function findMessageInPair(ex: Executor, pair: Pair, id: string): Promise<MessageRow | null> {
-  const rows = await ex.select().from(messages)
+  const rows = await ex
+    .select()
+    .from(messages)
     .where(sql`${messages.id} = ${id} AND ${messages.doctorId} = ${pair.doctorId} AND ${messages.patientId} = ${pair.patientId}`)
     .limit(1);
   return rows[0] ?? null;
 }
 
 /** Marks what `senderId` sent to `readerId` up to seq as read; returns how many changed and when. */
-export async function markRead(ex: Executor, readerId: string, senderId: string, upToSeq: number): Promise<{ count: number; readAt: Date | null }> {
-  const rows = await ex.update(messages)
+export async function markRead(
+  ex: Executor,
+  readerId: string,
+  senderId: string,
+  upToSeq: number,
+): Promise<{ count: number; readAt: Date | null }> {
+  const rows = await ex
+    .update(messages)
     .set({ readAt: sql`now()` as unknown as Date })
-    .where(sql`${messages.recipientId} = ${readerId} AND ${messages.senderId} = ${senderId} AND ${messages.readAt} IS NULL AND ${messages.seq} <= ${upToSeq}`)
+    .where(
+      sql`${messages.recipientId} = ${readerId} AND ${messages.senderId} = ${senderId} AND ${messages.readAt} IS NULL AND ${messages.seq} <= ${upToSeq}`,
+    )
     .returning({ readAt: messages.readAt });
   return { count: rows.length, readAt: rows[0]?.readAt ?? null };
 }
@@ -108,10 +141,18 @@ export interface ConversationRow {
 }
 
 /** The caller's threads, most recent first, with the last message and the caller's unread count. */
-export async function listConversations(database: Database, ex: Executor, userId: string, role: 'DOCTOR' | 'PATIENT', beforeSeq: number | null, limit: number): Promise<ConversationRow[]> {
+export async function listConversations(
+  database: Database,
+  ex: Executor,
+  userId: string,
+  role: 'DOCTOR' | 'PATIENT',
+  beforeSeq: number | null,
+  limit: number,
+): Promise<ConversationRow[]> {
   const mine = role === 'DOCTOR' ? sql`c.doctor_id` : sql`c.patient_id`;
   const other = role === 'DOCTOR' ? sql`c.patient_id` : sql`c.doctor_id`;
-  return database.rows<ConversationRow>(sql`
+  return database.rows<ConversationRow>(
+    sql`
     SELECT ${other} AS other_id, u.firstname, u.lastname, u.role, c.doctor_id, c.patient_id, c.last_seq,
            m.id, m.sender_id, m.recipient_id, m.body, m.created_at, m.read_at,
            (SELECT count(*) FROM messages x
@@ -121,5 +162,7 @@ export async function listConversations(database: Database, ex: Executor, userId
     JOIN messages m ON m.id = c.last_message_id
     WHERE ${mine} = ${userId}${beforeSeq !== null ? sql` AND c.last_seq < ${beforeSeq}` : sql``}
     ORDER BY c.last_seq DESC
-    LIMIT ${limit}`, ex);
+    LIMIT ${limit}`,
+    ex,
+  );
 }

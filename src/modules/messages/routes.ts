@@ -22,69 +22,89 @@ export default async function messageRoutes(fastify: FastifyInstance) {
   // Messages are clinical: a doctor whose credentials are not (or no longer) verified gets 403 DOCTOR_NOT_VERIFIED.
   const participant = app.guard({ roles: ['DOCTOR', 'PATIENT'], verifiedDoctor: true });
 
-  app.get('/conversations', {
-    onRequest: participant,
-    schema: {
-      operationId: 'listConversations',
-      tags, security,
-      summary: 'List my conversations, most recent first',
-      description:
-        'Threads with at least one message, ordered by their last message (newest first), each with the other ' +
-        'participant, the last message and how many of the participant\'s messages the caller has not read. ' +
-        'Keyset-paginated on the last message: a thread that receives a message while you page moves to the top ' +
-        'and is not repeated further down. Each listed thread is audited (conversation.list).',
-      querystring: PageQuery,
-      response: { 200: ConversationPage, ...problems(400, 401, 403) },
+  app.get(
+    '/conversations',
+    {
+      onRequest: participant,
+      schema: {
+        operationId: 'listConversations',
+        tags,
+        security,
+        summary: 'List my conversations, most recent first',
+        description:
+          'Threads with at least one message, ordered by their last message (newest first), each with the other ' +
+          "participant, the last message and how many of the participant's messages the caller has not read. " +
+          'Keyset-paginated on the last message: a thread that receives a message while you page moves to the top ' +
+          'and is not repeated further down. Each listed thread is audited (conversation.list).',
+        querystring: PageQuery,
+        response: { 200: ConversationPage, ...problems(400, 401, 403) },
+      },
     },
-  }, async (req) => messages.listConversations(p, actorOf(req), req.query));
+    async (req) => messages.listConversations(p, actorOf(req), req.query),
+  );
 
-  app.get('/conversations/:userId/messages', {
-    onRequest: participant,
-    schema: {
-      operationId: 'listMessages',
-      tags, security,
-      summary: 'Message history with one participant, newest first',
-      description:
-        `Keyset-paginated on insertion order: every page costs the same, and messages sent while you page never ` +
-        `shift, repeat or hide older ones (they appear on a fresh first page). ${VISIBILITY} Audited as message.list.`,
-      params: UserIdParams,
-      querystring: PageQuery,
-      response: { 200: MessagePage, ...problems(400, 401, 403, 404) },
+  app.get(
+    '/conversations/:userId/messages',
+    {
+      onRequest: participant,
+      schema: {
+        operationId: 'listMessages',
+        tags,
+        security,
+        summary: 'Message history with one participant, newest first',
+        description:
+          `Keyset-paginated on insertion order: every page costs the same, and messages sent while you page never ` +
+          `shift, repeat or hide older ones (they appear on a fresh first page). ${VISIBILITY} Audited as message.list.`,
+        params: UserIdParams,
+        querystring: PageQuery,
+        response: { 200: MessagePage, ...problems(400, 401, 403, 404) },
+      },
     },
-  }, async (req) => messages.listMessages(p, actorOf(req), req.params.userId, req.query));
+    async (req) => messages.listMessages(p, actorOf(req), req.params.userId, req.query),
+  );
 
-  app.post('/conversations/:userId/messages', {
-    onRequest: app.guard({ roles: ['DOCTOR', 'PATIENT'], verifiedEmail: true, verifiedDoctor: true }),
-    schema: {
-      operationId: 'sendMessage',
-      tags, security,
-      summary: 'Send a message',
-      description:
-        `Needs a verified email address and a care relationship (an appointment PENDING, CONFIRMED, COMPLETED or ` +
-        `NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. ${VISIBILITY} ` +
-        'Pushes message.created to every socket of both participants.',
-      params: UserIdParams,
-      body: SendMessageBody,
-      response: { 201: Type.Ref('Message'), ...problems(400, 401, 403, 404) },
+  app.post(
+    '/conversations/:userId/messages',
+    {
+      onRequest: app.guard({ roles: ['DOCTOR', 'PATIENT'], verifiedEmail: true, verifiedDoctor: true }),
+      schema: {
+        operationId: 'sendMessage',
+        tags,
+        security,
+        summary: 'Send a message',
+        description:
+          `Needs a verified email address and a care relationship (an appointment PENDING, CONFIRMED, COMPLETED or ` +
+          `NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. ${VISIBILITY} ` +
+          'Pushes message.created to every socket of both participants.',
+        params: UserIdParams,
+        body: SendMessageBody,
+        response: { 201: Type.Ref('Message'), ...problems(400, 401, 403, 404) },
+      },
     },
-  }, async (req, reply) => reply.code(201).send(await messages.send(p, actorOf(req), req.params.userId, req.body.body)));
+    async (req, reply) => reply.code(201).send(await messages.send(p, actorOf(req), req.params.userId, req.body.body)),
+  );
 
-  app.post('/conversations/:userId/read', {
-    onRequest: participant,
-    schema: {
-      operationId: 'markConversationRead',
-      tags, security,
-      summary: 'Mark the participant\'s messages as read, up to a message',
-      description:
-        '`upTo` is any message of this conversation (yours or theirs); every unread message the participant sent ' +
-        'you up to and including it gets readAt. Idempotent. A message id outside this conversation is 404. ' +
-        `When something changed, pushes message.read to both participants. ${VISIBILITY}`,
-      params: UserIdParams,
-      body: MarkReadBody,
-      response: { 204: Type.Null({ description: 'Marked' }), ...problems(400, 401, 403, 404) },
+  app.post(
+    '/conversations/:userId/read',
+    {
+      onRequest: participant,
+      schema: {
+        operationId: 'markConversationRead',
+        tags,
+        security,
+        summary: "Mark the participant's messages as read, up to a message",
+        description:
+          '`upTo` is any message of this conversation (yours or theirs); every unread message the participant sent ' +
+          'you up to and including it gets readAt. Idempotent. A message id outside this conversation is 404. ' +
+          `When something changed, pushes message.read to both participants. ${VISIBILITY}`,
+        params: UserIdParams,
+        body: MarkReadBody,
+        response: { 204: Type.Null({ description: 'Marked' }), ...problems(400, 401, 403, 404) },
+      },
     },
-  }, async (req, reply) => {
-    await messages.markRead(p, actorOf(req), req.params.userId, req.body.upTo);
-    return reply.code(204).send(null);
-  });
+    async (req, reply) => {
+      await messages.markRead(p, actorOf(req), req.params.userId, req.body.upTo);
+      return reply.code(204).send(null);
+    },
+  );
 }

@@ -18,7 +18,7 @@ export type Message = Static<typeof MessageSchema>;
 
 export const SendMessageBody = Closed({ body: MultiLine(1, 5000, 'Message text, 1–5,000 characters') });
 export const MarkReadBody = Closed({
-  upTo: Uuid('Id of a message of this conversation: the other party\'s messages up to and including it are marked read'),
+  upTo: Uuid("Id of a message of this conversation: the other party's messages up to and including it are marked read"),
 });
 
 export const Participant = Type.Object({
@@ -37,7 +37,10 @@ export type Conversation = Static<typeof ConversationSchema>;
 
 export const ConversationPage = Page(ConversationSchema);
 export const MessagePage = Page(Type.Ref('Message'));
-export const UserIdParams = Type.Object({ userId: Uuid('The other participant\'s user id (a doctor\'s or patient\'s id)') }, { additionalProperties: false });
+export const UserIdParams = Type.Object(
+  { userId: Uuid("The other participant's user id (a doctor's or patient's id)") },
+  { additionalProperties: false },
+);
 
 const isoOf = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
 

@@ -27,7 +27,8 @@ async function resolveThread(p: Platform, ex: Executor, actor: Actor, otherId: s
   const role = actor.role as Participant;
   const other = otherId === actor.userId ? null : await repo.findUser(p.database, ex, otherId);
   if (!other || other.role === 'ADMIN' || other.role === role) throw notFound('conversation');
-  const pair: repo.Pair = role === 'DOCTOR' ? { doctorId: actor.userId, patientId: other.id } : { doctorId: other.id, patientId: actor.userId };
+  const pair: repo.Pair =
+    role === 'DOCTOR' ? { doctorId: actor.userId, patientId: other.id } : { doctorId: other.id, patientId: actor.userId };
   const related = await careRelationshipExists(ex, pair.doctorId, pair.patientId, p.config.careRelationshipDays);
   if (related) return { pair, other, related };
   if (await repo.conversationExists(p.database, ex, pair)) return { pair, other, related };
@@ -39,7 +40,10 @@ export async function send(p: Platform, meta: Meta, otherId: string, body: strin
   const message = await p.db.transaction(async (tx) => {
     const thread = await resolveThread(p, tx, meta.actor, otherId);
     if (!thread.related) {
-      throw new AppError('NO_CARE_RELATIONSHIP', 'Messages need an appointment between this doctor and patient that is pending, confirmed, completed or a no-show');
+      throw new AppError(
+        'NO_CARE_RELATIONSHIP',
+        'Messages need an appointment between this doctor and patient that is pending, confirmed, completed or a no-show',
+      );
     }
     const row = await repo.insertMessage(tx, thread.pair, meta.actor.userId, otherId, body);
     await audit(tx, meta, { action: 'message.send', resourceType: 'message', resourceId: row.id, patientId: thread.pair.patientId });
@@ -56,7 +60,12 @@ export async function listMessages(p: Platform, meta: Meta, otherId: string, q: 
     const thread = await resolveThread(p, tx, meta.actor, otherId);
     const rows = await repo.history(tx, thread.pair, cursor ? (cursor[0] as number) : null, limit + 1);
     // An empty history showed nothing of the patient: recorded, but not in their access log.
-    await audit(tx, meta, { action: 'message.list', resourceType: 'conversation', resourceId: otherId, patientId: rows.length ? thread.pair.patientId : null });
+    await audit(tx, meta, {
+      action: 'message.list',
+      resourceType: 'conversation',
+      resourceId: otherId,
+      patientId: rows.length ? thread.pair.patientId : null,
+    });
     return toPage(rows, limit, (r) => [r.seq], toMessage);
   });
 }
@@ -68,7 +77,12 @@ export async function markRead(p: Platform, meta: Meta, otherId: string, upTo: s
     if (!target) throw notFound('message in this conversation');
     const changed = await repo.markRead(tx, meta.actor.userId, otherId, target.seq);
     if (changed.count > 0) {
-      await audit(tx, meta, { action: 'message.mark_read', resourceType: 'conversation', resourceId: otherId, patientId: thread.pair.patientId });
+      await audit(tx, meta, {
+        action: 'message.mark_read',
+        resourceType: 'conversation',
+        resourceId: otherId,
+        patientId: thread.pair.patientId,
+      });
     }
     return changed;
   });
@@ -91,11 +105,23 @@ export async function listConversations(p: Platform, meta: Meta, q: { limit?: nu
   const role = meta.actor.role as Participant;
   return p.db.transaction(async (tx) => {
     const rows = await repo.listConversations(p.database, tx, meta.actor.userId, role, cursor ? (cursor[0] as number) : null, limit + 1);
-    const page = toPage(rows, limit, (r) => [Number(r.last_seq)], (r): Conversation => ({
-      participant: { id: r.other_id, firstname: r.firstname, lastname: r.lastname, role: r.role },
-      lastMessage: toMessage({ id: r.id, senderId: r.sender_id, recipientId: r.recipient_id, body: r.body, createdAt: r.created_at as Date, readAt: r.read_at as Date | null }),
-      unreadCount: Number(r.unread),
-    }));
+    const page = toPage(
+      rows,
+      limit,
+      (r) => [Number(r.last_seq)],
+      (r): Conversation => ({
+        participant: { id: r.other_id, firstname: r.firstname, lastname: r.lastname, role: r.role },
+        lastMessage: toMessage({
+          id: r.id,
+          senderId: r.sender_id,
+          recipientId: r.recipient_id,
+          body: r.body,
+          createdAt: r.created_at as Date,
+          readAt: r.read_at as Date | null,
+        }),
+        unreadCount: Number(r.unread),
+      }),
+    );
     // Each listed thread shows a message of that patient: one audit event per thread.
     for (const r of rows.slice(0, limit)) {
       await audit(tx, meta, { action: 'conversation.list', resourceType: 'conversation', resourceId: r.other_id, patientId: r.patient_id });

@@ -11,7 +11,9 @@ before(async () => {
   // Europe/Berlin leaves CET for CEST on Sunday 2027-03-28.
   pinNow(app, '2027-03-25T07:00:00.000Z');
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 /** The feed's path on this server (the URL's origin is PUBLIC_URL, not the test listener). */
 const pathOf = (url: string) => new URL(url).pathname;
@@ -22,7 +24,12 @@ async function feedEvents(url: string) {
   assert.match(res.headers.get('content-type') ?? '', /^text\/calendar; charset=utf-8/);
   assert.match(res.headers.get('cache-control') ?? '', /no-store/);
   const parsed = ical.sync.parseICS(res.text);
-  return { text: res.text, events: (Object.values(parsed).filter((c) => c?.type === 'VEVENT') as ical.VEvent[]).sort((a, b) => a.start.getTime() - b.start.getTime()) };
+  return {
+    text: res.text,
+    events: (Object.values(parsed).filter((c) => c?.type === 'VEVENT') as ical.VEvent[]).sort(
+      (a, b) => a.start.getTime() - b.start.getTime(),
+    ),
+  };
 }
 
 test('the feed URL is secret, stable until rotated, and a rotated URL answers 404 at once', async () => {
@@ -68,11 +75,26 @@ test('the feed carries the upcoming appointments with the right UTC times across
 
   const url = (await app.request('GET', `${API}/me/calendar`, { token: p.token })).body.url;
   const { text, events } = await feedEvents(url);
-  assert.deepEqual(events.map((e) => e.start.toISOString()), ['2027-03-27T08:00:00.000Z', '2027-03-29T07:00:00.000Z']);
-  assert.deepEqual(events.map((e) => e.end?.toISOString()), ['2027-03-27T08:30:00.000Z', '2027-03-29T07:30:00.000Z']);
-  assert.deepEqual(events.map((e) => e.uid), [`${sat.body.id}@telecare.test`, `${mon.body.id}@telecare.test`]);
-  assert.deepEqual(events.map((e) => e.status), ['TENTATIVE', 'CONFIRMED']);
-  assert.deepEqual(events.map((e) => Number(e.sequence)), [0, 1]);
+  assert.deepEqual(
+    events.map((e) => e.start.toISOString()),
+    ['2027-03-27T08:00:00.000Z', '2027-03-29T07:00:00.000Z'],
+  );
+  assert.deepEqual(
+    events.map((e) => e.end?.toISOString()),
+    ['2027-03-27T08:30:00.000Z', '2027-03-29T07:30:00.000Z'],
+  );
+  assert.deepEqual(
+    events.map((e) => e.uid),
+    [`${sat.body.id}@telecare.test`, `${mon.body.id}@telecare.test`],
+  );
+  assert.deepEqual(
+    events.map((e) => e.status),
+    ['TENTATIVE', 'CONFIRMED'],
+  );
+  assert.deepEqual(
+    events.map((e) => Number(e.sequence)),
+    [0, 1],
+  );
   assert.equal(events[0].summary, 'Appointment with Dr. Doc Tor');
   // Both are 09:00 on the doctor's wall clock, and the zone is named.
   assert.match(String(events[0].description), /Sat 27 Mar 2027, 09:00–09:30 \(Europe\/Berlin\)/);
@@ -82,24 +104,35 @@ test('the feed carries the upcoming appointments with the right UTC times across
   // The doctor's feed shows the same events under the patient's name.
   const dUrl = (await app.request('GET', `${API}/me/calendar`, { token: d.token })).body.url;
   const docFeed = await feedEvents(dUrl);
-  assert.deepEqual(docFeed.events.map((e) => e.uid), events.map((e) => e.uid));
+  assert.deepEqual(
+    docFeed.events.map((e) => e.uid),
+    events.map((e) => e.uid),
+  );
   assert.equal(docFeed.events[0].summary, 'Appointment with Pat Ient');
 
   // Once an appointment has ended it leaves the feed.
   pinNow(app, '2027-03-28T12:00:00.000Z');
-  assert.deepEqual((await feedEvents(url)).events.map((e) => e.start.toISOString()), ['2027-03-29T07:00:00.000Z']);
+  assert.deepEqual(
+    (await feedEvents(url)).events.map((e) => e.start.toISOString()),
+    ['2027-03-29T07:00:00.000Z'],
+  );
   pinNow(app, '2027-03-25T07:00:00.000Z');
 
   // Reading a feed is an access to the patient's appointments.
-  const audited = await app.database.rows(sql`SELECT 1 FROM audit_events WHERE action = 'calendar_feed.read' AND patient_id = ${p.id} AND actor_id = ${d.id}`);
+  const audited = await app.database.rows(
+    sql`SELECT 1 FROM audit_events WHERE action = 'calendar_feed.read' AND patient_id = ${p.id} AND actor_id = ${d.id}`,
+  );
   assert.ok(audited.length >= 1);
 });
 
-test('a suspended owner\'s feed answers 404; an admin\'s feed is empty', async () => {
+test("a suspended owner's feed answers 404; an admin's feed is empty", async () => {
   const p = await createPatient(app);
   const url = (await app.request('GET', `${API}/me/calendar`, { token: p.token })).body.url;
   const admin = await createAdminUser(app);
-  assert.equal((await app.request('PATCH', `${API}/admin/users/${p.id}`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } })).status, 200);
+  assert.equal(
+    (await app.request('PATCH', `${API}/admin/users/${p.id}`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } })).status,
+    200,
+  );
   expectProblem(await request(app.url, 'GET', pathOf(url)), 404, 'NOT_FOUND');
   const adminUrl = (await app.request('GET', `${API}/me/calendar`, { token: admin.token })).body.url;
   assert.equal((await feedEvents(adminUrl)).events.length, 0);

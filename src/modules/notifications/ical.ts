@@ -31,7 +31,12 @@ export function utcText(start: Date, end: Date): string {
   return `${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, 16)}–${end.toISOString().slice(11, 16)} UTC`;
 }
 
-function addEvent(cal: ReturnType<typeof ical>, e: CalendarEvent, organizer?: { name: string; email: string }, attendee?: { name: string; email: string }) {
+function addEvent(
+  cal: ReturnType<typeof ical>,
+  e: CalendarEvent,
+  organizer?: { name: string; email: string },
+  attendee?: { name: string; email: string },
+) {
   cal.createEvent({
     id: e.uid,
     sequence: e.sequence,
@@ -41,7 +46,12 @@ function addEvent(cal: ReturnType<typeof ical>, e: CalendarEvent, organizer?: { 
     summary: e.summary,
     description: `${localTimeText(e.start, e.end, e.timezone)} in the doctor's time zone.\n${e.url}`,
     url: e.url,
-    status: e.status === 'CANCELLED' ? ICalEventStatus.CANCELLED : e.status === 'CONFIRMED' ? ICalEventStatus.CONFIRMED : ICalEventStatus.TENTATIVE,
+    status:
+      e.status === 'CANCELLED'
+        ? ICalEventStatus.CANCELLED
+        : e.status === 'CONFIRMED'
+          ? ICalEventStatus.CONFIRMED
+          : ICalEventStatus.TENTATIVE,
     organizer: organizer ?? null,
     attendees: attendee ? [{ name: attendee.name, email: attendee.email }] : [],
   });
@@ -53,7 +63,10 @@ function addEvent(cal: ReturnType<typeof ical>, e: CalendarEvent, organizer?: { 
  * own address is disclosed to the other.
  */
 export function invitation(
-  e: CalendarEvent, method: 'REQUEST' | 'CANCEL', organizer: { name: string; email: string }, attendee: { name: string; email: string },
+  e: CalendarEvent,
+  method: 'REQUEST' | 'CANCEL',
+  organizer: { name: string; email: string },
+  attendee: { name: string; email: string },
 ): string {
   const cal = ical({ prodId: PROD_ID, method: method === 'CANCEL' ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.REQUEST });
   addEvent(cal, method === 'CANCEL' ? { ...e, status: 'CANCELLED' } : e, organizer, attendee);

@@ -12,7 +12,9 @@ before(async () => {
   app = await build(undefined, { reminderPollMs: 3_600_000 });
   pinNow(app, '2027-01-04T07:00:00.000Z');
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const post = (id: string, action: string, token: string, body?: unknown) =>
   app.request('POST', `${API}/appointments/${id}/${action}`, { token, body });
@@ -73,7 +75,7 @@ test('booking, confirmation, reschedule and cancellation mail the other party an
   }
 });
 
-test('an admin\'s cancellation mails both parties a CANCEL', async () => {
+test("an admin's cancellation mails both parties a CANCEL", async () => {
   const d = await workingDoctor(app);
   const p = await createPatient(app);
   const admin = await createAdminUser(app);
@@ -88,7 +90,8 @@ test('an admin\'s cancellation mails both parties a CANCEL', async () => {
 
 const jobs = (id: string) =>
   app.database.rows<{ party: string; offset_minutes: number; starts_at: Date; outcome: string | null }>(
-    sql`SELECT party, offset_minutes, starts_at, outcome FROM reminder_jobs WHERE appointment_id = ${id} ORDER BY offset_minutes DESC, party`);
+    sql`SELECT party, offset_minutes, starts_at, outcome FROM reminder_jobs WHERE appointment_id = ${id} ORDER BY offset_minutes DESC, party`,
+  );
 
 test('reminders go to both parties 24 h and 1 h before, each once however often the pass runs', async () => {
   const d = await workingDoctor(app);
@@ -119,9 +122,17 @@ test('reminders go to both parties 24 h and 1 h before, each once however often 
   await runDueReminders(app.app.platform);
   await outboxDrained(app);
   for (const who of [p, d]) {
-    assert.deepEqual(mailsTo(who.email, /^Reminder/).map((m) => /begins in ([\w ]+)\./.exec(m.text)?.[1]).sort(), ['1 hour', '24 hours']);
+    assert.deepEqual(
+      mailsTo(who.email, /^Reminder/)
+        .map((m) => /begins in ([\w ]+)\./.exec(m.text)?.[1])
+        .sort(),
+      ['1 hour', '24 hours'],
+    );
   }
-  assert.deepEqual((await jobs(id)).map((j) => j.outcome), ['SENT', 'SENT', 'SENT', 'SENT']);
+  assert.deepEqual(
+    (await jobs(id)).map((j) => j.outcome),
+    ['SENT', 'SENT', 'SENT', 'SENT'],
+  );
 });
 
 test('a cancelled appointment gets no reminder; a moved one gets reminders for its new time only', async () => {
@@ -133,7 +144,10 @@ test('a cancelled appointment gets no reminder; a moved one gets reminders for i
   assert.equal((await post(gone, 'cancel', p.token)).status, 200);
   assert.equal((await jobs(gone)).length, 0);
   assert.equal((await post(moved, 'reschedule', p.token, { startsAt: '2027-02-04T12:00:00.000Z' })).status, 200);
-  assert.deepEqual((await jobs(moved)).map((j) => new Date(j.starts_at).toISOString()), Array(4).fill('2027-02-04T12:00:00.000Z'));
+  assert.deepEqual(
+    (await jobs(moved)).map((j) => new Date(j.starts_at).toISOString()),
+    Array(4).fill('2027-02-04T12:00:00.000Z'),
+  );
 
   // At the old times nothing is due; at the new time's 24 h mark both parties hear of the new time.
   pinNow(app, '2027-02-02T12:30:00.000Z');
@@ -150,7 +164,7 @@ test('a cancelled appointment gets no reminder; a moved one gets reminders for i
   }
 });
 
-test('a reminder whose appointment was cancelled behind the scheduler\'s back is skipped, not sent', async () => {
+test("a reminder whose appointment was cancelled behind the scheduler's back is skipped, not sent", async () => {
   const d = await workingDoctor(app);
   const p = await createPatient(app);
   pinNow(app, '2027-03-01T07:00:00.000Z');
@@ -161,7 +175,10 @@ test('a reminder whose appointment was cancelled behind the scheduler\'s back is
   await runDueReminders(app.app.platform);
   await outboxDrained(app);
   assert.equal(mailsTo(p.email, /^Reminder/).length + mailsTo(d.email, /^Reminder/).length, 0);
-  assert.deepEqual((await jobs(id)).filter((j) => j.offset_minutes === 1440).map((j) => j.outcome), ['SKIPPED', 'SKIPPED']);
+  assert.deepEqual(
+    (await jobs(id)).filter((j) => j.offset_minutes === 1440).map((j) => j.outcome),
+    ['SKIPPED', 'SKIPPED'],
+  );
 });
 
 test('a booking less than an hour ahead schedules no reminder already due', async () => {

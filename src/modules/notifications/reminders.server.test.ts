@@ -8,12 +8,16 @@ import { book, pinNow, workingDoctor } from '../../../test/fixtures/booking.ts';
 import { runDueReminders } from './service.ts';
 import { outboxDrained } from '../../../test/fixtures/notifications.ts';
 
-const pinAll = (apps: TestApp[], iso: string) => { for (const x of apps) pinNow(x, iso); };
+const pinAll = (apps: TestApp[], iso: string) => {
+  for (const x of apps) pinNow(x, iso);
+};
 
 async function remindersSettled(app: TestApp, dueBefore: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [row] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM reminder_jobs WHERE done_at IS NULL AND due_at <= ${dueBefore}::timestamptz`);
+    const [row] = await app.database.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM reminder_jobs WHERE done_at IS NULL AND due_at <= ${dueBefore}::timestamptz`,
+    );
     if (row.n === 0) return;
     if (Date.now() > deadline) throw new Error(`${row.n} due reminders still open after ${timeoutMs} ms`);
     await sleep(25);
@@ -46,7 +50,12 @@ test('two instances polling every 20 ms, plus concurrent passes and a restart: e
   // 8 appointments on 2027-01-06 between 08:00Z and 09:30Z, booked through both instances.
   for (let i = 0; i < 8; i++) {
     const via = i % 2 ? a : b;
-    const res = await book(via, patients[i % 4], doctors[i % 2].id, new Date(Date.parse('2027-01-06T08:00:00.000Z') + Math.floor(i / 2) * 1_800_000).toISOString());
+    const res = await book(
+      via,
+      patients[i % 4],
+      doctors[i % 2].id,
+      new Date(Date.parse('2027-01-06T08:00:00.000Z') + Math.floor(i / 2) * 1_800_000).toISOString(),
+    );
     assert.equal(res.status, 201, res.text);
     ids.push(res.body.id);
   }
@@ -59,7 +68,10 @@ test('two instances polling every 20 ms, plus concurrent passes and a restart: e
   await outboxDrained(a);
   let counts = received(people);
   assert.equal(counts.size, 16, 'one 24-hour reminder per appointment and party');
-  assert.ok([...counts.values()].every((n) => n === 1), JSON.stringify([...counts]));
+  assert.ok(
+    [...counts.values()].every((n) => n === 1),
+    JSON.stringify([...counts]),
+  );
 
   // Instance B restarts (a new process on the same database) before the 3-hour marks (05:00–06:30Z) come due.
   await b.close();
@@ -70,10 +82,17 @@ test('two instances polling every 20 ms, plus concurrent passes and a restart: e
   await outboxDrained(a);
   counts = received(people);
   assert.equal(counts.size, 32, '24-hour and 3-hour reminders per appointment and party');
-  assert.ok([...counts.values()].every((n) => n === 1), JSON.stringify([...counts]));
-  const [queued] = await a.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM mail_outbox WHERE kind = 'appointment.reminder'`);
+  assert.ok(
+    [...counts.values()].every((n) => n === 1),
+    JSON.stringify([...counts]),
+  );
+  const [queued] = await a.database.rows<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM mail_outbox WHERE kind = 'appointment.reminder'`,
+  );
   assert.equal(queued.n, 32);
-  const [sent] = await a.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM reminder_jobs WHERE appointment_id = ANY(${`{${ids.join(',')}}`}::uuid[]) AND outcome = 'SENT'`);
+  const [sent] = await a.database.rows<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM reminder_jobs WHERE appointment_id = ANY(${`{${ids.join(',')}}`}::uuid[]) AND outcome = 'SENT'`,
+  );
   assert.equal(sent.n, 32);
   // The restarted instance leaves before the first one drops the shared database.
   await c.close();

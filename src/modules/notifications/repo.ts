@@ -26,12 +26,28 @@ export const calendarFeeds = pgTable('calendar_feeds', {
   createdAt: ts('created_at').notNull().defaultNow(),
 });
 
-export interface Contact { id: string; firstname: string; lastname: string; email: string; accountStatus: string }
-export interface Parties { appointment: AppointmentRow; doctor: Contact & { timezone: string }; patient: Contact }
+export interface Contact {
+  id: string;
+  firstname: string;
+  lastname: string;
+  email: string;
+  accountStatus: string;
+}
+export interface Parties {
+  appointment: AppointmentRow;
+  doctor: Contact & { timezone: string };
+  patient: Contact;
+}
 
 const doctorUser = alias(users, 'n_doctor_user');
 const patientUser = alias(users, 'n_patient_user');
-const contact = (u: typeof doctorUser | typeof patientUser) => ({ id: u.id, firstname: u.firstname, lastname: u.lastname, email: u.email, accountStatus: u.accountStatus });
+const contact = (u: typeof doctorUser | typeof patientUser) => ({
+  id: u.id,
+  firstname: u.firstname,
+  lastname: u.lastname,
+  email: u.email,
+  accountStatus: u.accountStatus,
+});
 
 function selectParties(ex: Executor) {
   return ex
@@ -51,11 +67,13 @@ export async function partiesOf(ex: Executor, appointmentId: string): Promise<Pa
 /** Live appointments of a user (as patient or doctor) that have not ended, by start. */
 export async function upcomingOf(ex: Executor, userId: string, now: Date, limit: number): Promise<Parties[]> {
   return selectParties(ex)
-    .where(and(
-      or(eq(appointments.patientId, userId), eq(appointments.doctorId, userId)),
-      inArray(appointments.status, ['PENDING', 'CONFIRMED']),
-      gt(appointments.endsAt, now),
-    ))
+    .where(
+      and(
+        or(eq(appointments.patientId, userId), eq(appointments.doctorId, userId)),
+        inArray(appointments.status, ['PENDING', 'CONFIRMED']),
+        gt(appointments.endsAt, now),
+      ),
+    )
     .orderBy(asc(appointments.startsAt), asc(appointments.id))
     .limit(limit);
 }
@@ -69,11 +87,15 @@ export async function insertReminders(ex: Executor, rows: (typeof reminderJobs.$
 
 /** Drops the appointment's reminders not yet sent, except those for `keepStartsAt` (its current start). */
 export async function dropPendingReminders(ex: Executor, appointmentId: string, keepStartsAt?: Date): Promise<void> {
-  await ex.delete(reminderJobs).where(and(
-    eq(reminderJobs.appointmentId, appointmentId),
-    isNull(reminderJobs.doneAt),
-    keepStartsAt ? ne(reminderJobs.startsAt, keepStartsAt) : undefined,
-  ));
+  await ex
+    .delete(reminderJobs)
+    .where(
+      and(
+        eq(reminderJobs.appointmentId, appointmentId),
+        isNull(reminderJobs.doneAt),
+        keepStartsAt ? ne(reminderJobs.startsAt, keepStartsAt) : undefined,
+      ),
+    );
 }
 
 /** Locks due reminders no other instance holds; the caller's transaction finishes them. */
@@ -88,7 +110,10 @@ export async function claimDue(ex: Executor, now: Date, limit: number): Promise<
 }
 
 export async function finishReminder(ex: Executor, id: number, outcome: 'SENT' | 'SKIPPED'): Promise<void> {
-  await ex.update(reminderJobs).set({ doneAt: sql`now()`, outcome }).where(eq(reminderJobs.id, id));
+  await ex
+    .update(reminderJobs)
+    .set({ doneAt: sql`now()`, outcome })
+    .where(eq(reminderJobs.id, id));
 }
 
 // ---------- calendar feeds ----------
@@ -105,7 +130,9 @@ export async function ensureFeed(ex: Executor, userId: string, nonce: string, to
 }
 
 export async function replaceFeed(ex: Executor, userId: string, nonce: string, tokenHash: string): Promise<void> {
-  await ex.insert(calendarFeeds).values({ id: userId, nonce, tokenHash })
+  await ex
+    .insert(calendarFeeds)
+    .values({ id: userId, nonce, tokenHash })
     .onConflictDoUpdate({ target: calendarFeeds.id, set: { nonce, tokenHash, createdAt: sql`now()` } });
 }
 

@@ -20,59 +20,71 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
   app.addHook('onReady', async () => reminders.start());
   app.addHook('onClose', async () => reminders.stop());
 
-  app.get('/me/calendar', {
-    onRequest: app.guard(),
-    schema: {
-      tags,
-      summary: 'The caller\'s secret calendar-feed URL',
-      description:
-        'An iCalendar feed (`text/calendar`) of the caller\'s PENDING and CONFIRMED appointments that have not ended, for calendar ' +
-        'apps to subscribe to. The same URL is answered until it is rotated. Times are UTC; each event names the doctor\'s time zone.',
-      security,
-      response: { 200: CalendarUrlSchema, ...problems(401, 403) },
-    },
-  }, async (req, reply) => {
-    reply.header('cache-control', 'private, no-store');
-    return service.calendarUrl(p, actorOf(req));
-  });
-
-  app.post('/me/calendar/rotate', {
-    onRequest: app.guard(),
-    // No body is needed; one that is sent must be empty (unknown properties are a 400 everywhere).
-    preValidation: async (req) => {
-      if (req.body === undefined) req.body = {};
-    },
-    schema: {
-      tags,
-      summary: 'Replace the calendar-feed URL; the old one answers 404 at once',
-      description: 'The body is optional and, if sent, an empty object.',
-      security,
-      body: Closed({}),
-      response: { 200: CalendarUrlSchema, ...problems(400, 401, 403) },
-    },
-  }, async (req, reply) => {
-    reply.header('cache-control', 'private, no-store');
-    return service.rotateCalendarUrl(p, actorOf(req));
-  });
-
-  app.get('/calendar/:token.ics', {
-    schema: {
-      tags,
-      summary: 'The calendar feed behind a secret URL (no other authentication)',
-      description:
-        'RFC 5545 calendar of the owner\'s upcoming appointments: one VEVENT per appointment with the same UID and SEQUENCE as the ' +
-        'invitations mailed about it, DTSTART/DTEND in UTC, STATUS CONFIRMED or TENTATIVE (pending). No reason or other medical content. ' +
-        'An unknown or rotated token, or a suspended owner, answers 404.',
-      params: CalendarFeedParams,
-      produces: ['text/calendar'],
-      response: {
-        200: Type.Unsafe<string>({ type: 'string', description: 'text/calendar; charset=utf-8' }),
-        ...problems(404),
+  app.get(
+    '/me/calendar',
+    {
+      onRequest: app.guard(),
+      schema: {
+        tags,
+        summary: "The caller's secret calendar-feed URL",
+        description:
+          "An iCalendar feed (`text/calendar`) of the caller's PENDING and CONFIRMED appointments that have not ended, for calendar " +
+          "apps to subscribe to. The same URL is answered until it is rotated. Times are UTC; each event names the doctor's time zone.",
+        security,
+        response: { 200: CalendarUrlSchema, ...problems(401, 403) },
       },
     },
-  }, async (req, reply) => {
-    if (!FEED_TOKEN.test(req.params.token)) throw notFound('calendar');
-    const body = await service.calendarFeed(p, metaOf(req), req.params.token);
-    return reply.type('text/calendar; charset=utf-8').header('cache-control', 'private, no-store').send(body);
-  });
+    async (req, reply) => {
+      reply.header('cache-control', 'private, no-store');
+      return service.calendarUrl(p, actorOf(req));
+    },
+  );
+
+  app.post(
+    '/me/calendar/rotate',
+    {
+      onRequest: app.guard(),
+      // No body is needed; one that is sent must be empty (unknown properties are a 400 everywhere).
+      preValidation: async (req) => {
+        if (req.body === undefined) req.body = {};
+      },
+      schema: {
+        tags,
+        summary: 'Replace the calendar-feed URL; the old one answers 404 at once',
+        description: 'The body is optional and, if sent, an empty object.',
+        security,
+        body: Closed({}),
+        response: { 200: CalendarUrlSchema, ...problems(400, 401, 403) },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'private, no-store');
+      return service.rotateCalendarUrl(p, actorOf(req));
+    },
+  );
+
+  app.get(
+    '/calendar/:token.ics',
+    {
+      schema: {
+        tags,
+        summary: 'The calendar feed behind a secret URL (no other authentication)',
+        description:
+          "RFC 5545 calendar of the owner's upcoming appointments: one VEVENT per appointment with the same UID and SEQUENCE as the " +
+          'invitations mailed about it, DTSTART/DTEND in UTC, STATUS CONFIRMED or TENTATIVE (pending). No reason or other medical content. ' +
+          'An unknown or rotated token, or a suspended owner, answers 404.',
+        params: CalendarFeedParams,
+        produces: ['text/calendar'],
+        response: {
+          200: Type.Unsafe<string>({ type: 'string', description: 'text/calendar; charset=utf-8' }),
+          ...problems(404),
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!FEED_TOKEN.test(req.params.token)) throw notFound('calendar');
+      const body = await service.calendarFeed(p, metaOf(req), req.params.token);
+      return reply.type('text/calendar; charset=utf-8').header('cache-control', 'private, no-store').send(body);
+    },
+  );
 }

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 export const CalendarUrlSchema = Type.Object({
   url: Type.String({
     format: 'uri',
-    description: 'Secret iCalendar feed of the caller\'s upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.',
+    description:
+      "Secret iCalendar feed of the caller's upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.",
   }),
 });
 

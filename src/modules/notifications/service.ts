@@ -42,7 +42,8 @@ function eventOf(p: Platform, x: repo.Parties, forParty: repo.Party): CalendarEv
 
 const HEADLINE: Record<Change, Record<repo.Party, (x: repo.Parties) => string>> = {
   booked: {
-    DOCTOR: (x) => `${fullName(x.patient)} booked an appointment with you${x.appointment.status === 'PENDING' ? '; it awaits your confirmation' : ''}.`,
+    DOCTOR: (x) =>
+      `${fullName(x.patient)} booked an appointment with you${x.appointment.status === 'PENDING' ? '; it awaits your confirmation' : ''}.`,
     PATIENT: (x) => `Your appointment with ${doctorName(x.doctor)} is booked.`,
   },
   confirmed: {
@@ -84,11 +85,21 @@ function mailText(p: Platform, x: repo.Parties, to: repo.Party, headline: string
     `      ${utcText(a.startsAt, a.endsAt)}`,
     `Details: ${portalLink(p, a.id)}`,
     '',
-    a.status === 'CANCELLED' ? 'The attached calendar entry removes it from your calendar.' : 'The attached calendar entry adds it to your calendar.',
+    a.status === 'CANCELLED'
+      ? 'The attached calendar entry removes it from your calendar.'
+      : 'The attached calendar entry adds it to your calendar.',
   ].join('\n');
 }
 
-async function mailParty(p: Platform, tx: Executor, x: repo.Parties, to: repo.Party, kind: string, subject: string, headline: string): Promise<void> {
+async function mailParty(
+  p: Platform,
+  tx: Executor,
+  x: repo.Parties,
+  to: repo.Party,
+  kind: string,
+  subject: string,
+  headline: string,
+): Promise<void> {
   const person = to === 'PATIENT' ? x.patient : x.doctor;
   if (person.accountStatus !== 'ACTIVE') return;
   const method = x.appointment.status === 'CANCELLED' ? 'CANCEL' : 'REQUEST';
@@ -126,7 +137,13 @@ export async function syncReminders(p: Platform, tx: Executor, a: AppointmentRow
     const dueAt = new Date(a.startsAt.getTime() - offset * 60_000);
     // A reminder whose time has already passed at booking would arrive after the patient booked "in an hour".
     if (dueAt.getTime() <= now) return [];
-    return (['PATIENT', 'DOCTOR'] as const).map((party) => ({ appointmentId: a.id, party, offsetMinutes: offset, startsAt: a.startsAt, dueAt }));
+    return (['PATIENT', 'DOCTOR'] as const).map((party) => ({
+      appointmentId: a.id,
+      party,
+      offsetMinutes: offset,
+      startsAt: a.startsAt,
+      dueAt,
+    }));
   });
   await repo.insertReminders(tx, rows);
 }
@@ -155,10 +172,21 @@ export async function runDueReminders(p: Platform): Promise<number> {
         const x = await repo.partiesOf(tx, job.appointmentId);
         // Checked again here, not only when the appointment changed: a cancelled, finished or moved
         // appointment, or one that has already begun, gets no reminder for this time.
-        const live = !!x && (x.appointment.status === 'PENDING' || x.appointment.status === 'CONFIRMED')
-          && x.appointment.startsAt.getTime() === job.startsAt.getTime() && now < job.startsAt.getTime();
+        const live =
+          !!x &&
+          (x.appointment.status === 'PENDING' || x.appointment.status === 'CONFIRMED') &&
+          x.appointment.startsAt.getTime() === job.startsAt.getTime() &&
+          now < job.startsAt.getTime();
         if (live) {
-          await mailParty(p, tx, x, job.party, 'appointment.reminder', 'Reminder', `A reminder: your appointment begins in ${offsetText(job.offsetMinutes)}.`);
+          await mailParty(
+            p,
+            tx,
+            x,
+            job.party,
+            'appointment.reminder',
+            'Reminder',
+            `A reminder: your appointment begins in ${offsetText(job.offsetMinutes)}.`,
+          );
           sent++;
         }
         await repo.finishReminder(tx, job.id, live ? 'SENT' : 'SKIPPED');
@@ -210,7 +238,8 @@ export class ReminderWorker {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 /** The URL token is derived from a stored nonce and the server secret, so a database dump alone reveals no feed URL. */
-const tokenOf = (p: Platform, nonce: string) => createHmac('sha256', p.config.jwtSecret).update(`calendar-feed:${nonce}`).digest('base64url');
+const tokenOf = (p: Platform, nonce: string) =>
+  createHmac('sha256', p.config.jwtSecret).update(`calendar-feed:${nonce}`).digest('base64url');
 const feedUrl = (p: Platform, token: string) => `${p.config.publicUrl}/api/v1/calendar/${token}.ics`;
 
 type Authed = RequestMeta & { actor: Actor };
@@ -221,7 +250,8 @@ export async function calendarUrl(p: Platform, meta: Authed): Promise<{ url: str
   const nonce = randomBytes(32).toString('base64url');
   const row = await p.db.transaction(async (tx) => {
     const r = await repo.ensureFeed(tx, meta.actor.userId, nonce, sha256(tokenOf(p, nonce)));
-    if (r.nonce === nonce) await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
+    if (r.nonce === nonce)
+      await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
     return r;
   });
   return { url: feedUrl(p, tokenOf(p, row.nonce)) };
@@ -249,10 +279,14 @@ export async function calendarFeed(p: Platform, meta: RequestMeta, token: string
     // The feed discloses appointments: one access event per patient shown, as GET /appointments does.
     const patients = [...new Set(rows.map((x) => x.patient.id))];
     const actor = { actorId: owner.id, actorRole: owner.role };
-    if (!patients.length) await audit(tx, meta, { action: 'calendar_feed.read', resourceType: 'calendar_feed', resourceId: owner.id, ...actor });
+    if (!patients.length)
+      await audit(tx, meta, { action: 'calendar_feed.read', resourceType: 'calendar_feed', resourceId: owner.id, ...actor });
     for (const patientId of patients) {
       await audit(tx, meta, { action: 'calendar_feed.read', resourceType: 'calendar_feed', resourceId: owner.id, patientId, ...actor });
     }
-    return feed('Telecare appointments', rows.map((x) => eventOf(p, x, as(x))));
+    return feed(
+      'Telecare appointments',
+      rows.map((x) => eventOf(p, x, as(x))),
+    );
   });
 }

@@ -1,7 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
-import { appointmentFixture, build, createAdminUser, createDoctor, createPatient, expectProblem, type Person, type TestApp } from '../../../test/helpers.ts';
+import {
+  appointmentFixture,
+  build,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  expectProblem,
+  type Person,
+  type TestApp,
+} from '../../../test/helpers.ts';
 
 const API = '/api/v1';
 let app: TestApp;
@@ -12,13 +21,24 @@ before(async () => {
   [carer, formerCarer, stranger] = [await createDoctor(app), await createDoctor(app), await createDoctor(app)];
   otherPatient = await createPatient(app);
   admin = await createAdminUser(app);
-  await appointmentFixture(app, { doctorId: carer.id, patientId: patient.id, status: 'COMPLETED', startsAt: new Date(Date.now() - 86_400_000) });
+  await appointmentFixture(app, {
+    doctorId: carer.id,
+    patientId: patient.id,
+    status: 'COMPLETED',
+    startsAt: new Date(Date.now() - 86_400_000),
+  });
   await appointmentFixture(app, { doctorId: formerCarer.id, patientId: patient.id, status: 'CANCELLED' });
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const auditCount = async (action: string, actorId: string) =>
-  (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events WHERE action = ${action} AND actor_id = ${actorId} AND patient_id = ${patient.id}`))[0].n;
+  (
+    await app.database.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM audit_events WHERE action = ${action} AND actor_id = ${actorId} AND patient_id = ${patient.id}`,
+    )
+  )[0].n;
 
 test('a patient reads their own profile with a computed age; the read is audited', async () => {
   const res = await app.request('GET', `${API}/patients/me`, { token: patient.token });
@@ -33,7 +53,10 @@ test('a patient reads their own profile with a computed age; the read is audited
 });
 
 test('a patient updates gender, medical history and date of birth; the change is audited', async () => {
-  const res = await app.request('PATCH', `${API}/patients/me`, { token: patient.token, body: { gender: 'other', medicalHistory: 'Asthma; pollen allergy', dateOfBirth: '1991-02-28' } });
+  const res = await app.request('PATCH', `${API}/patients/me`, {
+    token: patient.token,
+    body: { gender: 'other', medicalHistory: 'Asthma; pollen allergy', dateOfBirth: '1991-02-28' },
+  });
   assert.equal(res.status, 200);
   assert.deepEqual([res.body.gender, res.body.medicalHistory, res.body.dateOfBirth], ['other', 'Asthma; pollen allergy', '1991-02-28']);
   assert.equal(await auditCount('patient.update', patient.id), 1);
@@ -43,10 +66,26 @@ test('a patient updates gender, medical history and date of birth; the change is
 
 test('patient updates are validated (400): date of birth in the past, real dates, closed bodies', async () => {
   const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-  const bad: unknown[] = [{}, { dateOfBirth: tomorrow }, { dateOfBirth: '2001-02-29' }, { dateOfBirth: '1850-01-01' }, { dateOfBirth: '15.01.1990' },
-    { gender: 'x' }, { medicalHistory: 'x'.repeat(20001) }, { medicalHistory: 'a\u0000b' }, { firstname: 'New' }, { age: 3 }, null];
-  for (const body of bad) expectProblem(await app.request('PATCH', `${API}/patients/me`, { token: patient.token, body }), 400, 'VALIDATION_FAILED');
-  expectProblem(await app.request('PATCH', `${API}/patients/me`, { token: patient.token, rawBody: '{"gender":"male"' }), 400, 'VALIDATION_FAILED');
+  const bad: unknown[] = [
+    {},
+    { dateOfBirth: tomorrow },
+    { dateOfBirth: '2001-02-29' },
+    { dateOfBirth: '1850-01-01' },
+    { dateOfBirth: '15.01.1990' },
+    { gender: 'x' },
+    { medicalHistory: 'x'.repeat(20001) },
+    { medicalHistory: 'a\u0000b' },
+    { firstname: 'New' },
+    { age: 3 },
+    null,
+  ];
+  for (const body of bad)
+    expectProblem(await app.request('PATCH', `${API}/patients/me`, { token: patient.token, body }), 400, 'VALIDATION_FAILED');
+  expectProblem(
+    await app.request('PATCH', `${API}/patients/me`, { token: patient.token, rawBody: '{"gender":"male"' }),
+    400,
+    'VALIDATION_FAILED',
+  );
   const me = await app.request('GET', `${API}/patients/me`, { token: patient.token });
   assert.equal(me.body.dateOfBirth, '1991-02-28');
 });
@@ -92,7 +131,12 @@ test('clinical access needs VERIFIED credentials: a rejected or pending doctor g
   const doctor = await createDoctor(app);
   const pending = await createDoctor(app, { credentials: 'PENDING' });
   const p = await createPatient(app);
-  const confirmed = await appointmentFixture(app, { doctorId: doctor.id, patientId: p.id, status: 'CONFIRMED', startsAt: new Date(Date.now() - 3_600_000) });
+  const confirmed = await appointmentFixture(app, {
+    doctorId: doctor.id,
+    patientId: p.id,
+    status: 'CONFIRMED',
+    startsAt: new Date(Date.now() - 3_600_000),
+  });
   const pendingAppt = await appointmentFixture(app, { doctorId: doctor.id, patientId: p.id, status: 'PENDING' });
   await appointmentFixture(app, { doctorId: pending.id, patientId: p.id, status: 'CONFIRMED' });
   assert.equal((await app.request('GET', `${API}/patients/${p.id}`, { token: doctor.token })).status, 200);
@@ -103,13 +147,18 @@ test('clinical access needs VERIFIED credentials: a rejected or pending doctor g
     ['GET', `${API}/conversations`],
     ['GET', `${API}/conversations/${p.id}/messages`],
     ['POST', `${API}/conversations/${p.id}/messages`, { body: 'Your results are in' }],
-    ['POST', `${API}/prescriptions`, { appointmentId: confirmed, items: [{ medication: 'A', dosage: '1 mg', frequency: 'daily', durationDays: 1 }] }],
+    [
+      'POST',
+      `${API}/prescriptions`,
+      { appointmentId: confirmed, items: [{ medication: 'A', dosage: '1 mg', frequency: 'daily', durationDays: 1 }] },
+    ],
     ['POST', `${API}/appointments/${pendingAppt}/confirm`],
     ['POST', `${API}/appointments/${confirmed}/complete`],
     ['POST', `${API}/appointments/${confirmed}/no-show`],
   ];
   for (const who of [doctor, pending]) {
-    for (const [method, path, body] of calls) expectProblem(await app.request(method, path, { token: who.token, body }), 403, 'DOCTOR_NOT_VERIFIED');
+    for (const [method, path, body] of calls)
+      expectProblem(await app.request(method, path, { token: who.token, body }), 403, 'DOCTOR_NOT_VERIFIED');
   }
   assert.equal(await auditCount('patient.read', pending.id), 0);
   // Verified again, access returns.
@@ -128,7 +177,11 @@ test('a COMPLETED or NO_SHOW appointment keeps the care relationship for 365 day
     expectProblem(await app.request('GET', `${API}/patients/${p.id}`, { token: old.token }), 404, 'NOT_FOUND');
     assert.deepEqual((await app.request('GET', `${API}/doctors/me/patients`, { token: old.token })).body.items, []);
     assert.equal((await app.request('GET', `${API}/doctors/me/patients`, { token: recent.token })).body.items.length, 1);
-    expectProblem(await app.request('POST', `${API}/conversations/${p.id}/messages`, { token: old.token, body: { body: 'hello' } }), 404, 'NOT_FOUND');
+    expectProblem(
+      await app.request('POST', `${API}/conversations/${p.id}/messages`, { token: old.token, body: { body: 'hello' } }),
+      404,
+      'NOT_FOUND',
+    );
   }
   const { loadConfig } = await import('../../platform/config.ts');
   assert.equal(loadConfig({}).careRelationshipDays, 365);

@@ -13,5 +13,8 @@ export async function findPatientWithUser(ex: Executor, id: string) {
 }
 
 export async function updatePatient(ex: Executor, id: string, patch: Partial<typeof patients.$inferInsert>): Promise<void> {
-  await ex.update(patients).set({ ...patch, updatedAt: sql`now()` }).where(eq(patients.id, id));
+  await ex
+    .update(patients)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(eq(patients.id, id));
 }

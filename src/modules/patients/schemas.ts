@@ -5,7 +5,7 @@ import { Gender, toUser } from '../auth/schemas.ts';
 
 export const PatientSchema = Type.Object(
   {
-    id: Type.String({ format: 'uuid', description: 'Equals the patient\'s user id' }),
+    id: Type.String({ format: 'uuid', description: "Equals the patient's user id" }),
     user: Type.Ref('User'),
     dateOfBirth: Type.String({ format: 'date' }),
     age: Type.Integer({ description: 'Whole years, computed from dateOfBirth' }),

@@ -30,7 +30,6 @@ export async function getOne(p: Platform, meta: Authed, patientId: string) {
   });
 }
 
-
 export async function patchMe(p: Platform, meta: Authed, body: PatientPatchBody) {
   if (body.dateOfBirth !== undefined) checkDateOfBirth(body.dateOfBirth);
   const id = meta.actor.userId;

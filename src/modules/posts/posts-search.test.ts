@@ -8,7 +8,10 @@ test('search ranks a title match above a single mention in the body, even a newe
   const d = await createDoctor(app);
   const inTitle = await writePost(app, d, { title: 'Understanding cholesterol', body: 'Fats in the blood, explained for patients.' });
   await sleep(3); // distinct publishedAt milliseconds, so "newest first" is not decided by the id tie-break
-  const inBody = await writePost(app, d, { title: 'Eating well', body: `${'Vegetables, fruit and whole grains. '.repeat(20)}Ask about your cholesterol.` });
+  const inBody = await writePost(app, d, {
+    title: 'Eating well',
+    body: `${'Vegetables, fruit and whole grains. '.repeat(20)}Ask about your cholesterol.`,
+  });
   await sleep(3);
   const hygiene = await writePost(app, d, { title: 'Sleep hygiene', body: 'Go to bed at the same time.' });
   assert.deepEqual(ids(await app.request('GET', POSTS)), [hygiene.id, inBody.id, inTitle.id], 'without q: newest first');
@@ -58,7 +61,8 @@ test('feed pages neither skip nor repeat posts while new ones are published, wit
   const d = await createDoctor(app);
   const initial: string[] = [];
   // Varying how often the word occurs gives the ranked list distinct ranks as well as ties.
-  for (let i = 0; i < 14; i++) initial.push((await writePost(app, d, { title: `Flu note ${i}`, body: `${'vaccine '.repeat(1 + (i % 4))}season ${i}` })).id);
+  for (let i = 0; i < 14; i++)
+    initial.push((await writePost(app, d, { title: `Flu note ${i}`, body: `${'vaccine '.repeat(1 + (i % 4))}season ${i}` })).id);
   for (const path of [`${POSTS}?limit=4`, `${POSTS}?limit=3&q=vaccine`]) {
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -84,7 +88,7 @@ test('feed pages neither skip nor repeat posts while new ones are published, wit
   expectProblem(await app.request('GET', `${POSTS}?cursor=${ranked.body.nextCursor}`), 400, 'VALIDATION_FAILED');
 });
 
-test('/doctors/me/posts pages through the author\'s posts, drafts included, and nobody else\'s', async (t) => {
+test("/doctors/me/posts pages through the author's posts, drafts included, and nobody else's", async (t) => {
   const app = await build(t);
   const d = await createDoctor(app);
   const other = await createDoctor(app);

@@ -7,7 +7,10 @@ import { POSTS, ids, writePost } from '../../../test/fixtures/posts.ts';
 test('a verified doctor writes a draft (201); only the author sees it, in GET and in /doctors/me/posts', async (t) => {
   const app = await build(t);
   const author = await createDoctor(app, { body: { firstname: 'Greta', lastname: 'Heart', specialization: 'Cardiology' } });
-  const res = await app.request('POST', POSTS, { token: author.token, body: { title: 'Draft on **blood pressure**', body: '# Notes\n\n- salt\n- sleep', tags: ['bp', 'heart-health'] } });
+  const res = await app.request('POST', POSTS, {
+    token: author.token,
+    body: { title: 'Draft on **blood pressure**', body: '# Notes\n\n- salt\n- sleep', tags: ['bp', 'heart-health'] },
+  });
   assert.equal(res.status, 201);
   const post = res.body;
   assert.deepEqual(post.author, { id: author.id, firstname: 'Greta', lastname: 'Heart', specialization: 'Cardiology' });
@@ -45,7 +48,10 @@ test('publishing sets publishedAt once: editing, unpublishing and re-publishing 
   assert.deepEqual(edit.body.tags, []);
   assert.equal(edit.body.publishedAt, firstPublishedAt);
   assert.ok(edit.body.updatedAt >= pub.body.updatedAt);
-  assert.equal((await app.request('PATCH', url, { token: author.token, body: { status: 'PUBLISHED' } })).body.publishedAt, firstPublishedAt);
+  assert.equal(
+    (await app.request('PATCH', url, { token: author.token, body: { status: 'PUBLISHED' } })).body.publishedAt,
+    firstPublishedAt,
+  );
 
   const unpub = await app.request('PATCH', url, { token: author.token, body: { status: 'DRAFT' } });
   assert.equal(unpub.body.status, 'DRAFT');
@@ -71,8 +77,16 @@ test('only the author edits: other doctors 403 on a published post, 404 on a dra
   const body = { title: 'Hijacked' };
   expectProblem(await app.request('PATCH', `${POSTS}/${published.id}`, { token: other.token, body }), 403, 'FORBIDDEN');
   expectProblem(await app.request('PATCH', `${POSTS}/${draft.id}`, { token: other.token, body }), 404, 'NOT_FOUND');
-  expectProblem(await app.request('PATCH', `${POSTS}/00000000-0000-4000-8000-000000000000`, { token: other.token, body }), 404, 'NOT_FOUND');
-  expectProblem(await app.request('PATCH', `${POSTS}/${published.id}`, { token: (await createPatient(app)).token, body }), 403, 'FORBIDDEN');
+  expectProblem(
+    await app.request('PATCH', `${POSTS}/00000000-0000-4000-8000-000000000000`, { token: other.token, body }),
+    404,
+    'NOT_FOUND',
+  );
+  expectProblem(
+    await app.request('PATCH', `${POSTS}/${published.id}`, { token: (await createPatient(app)).token, body }),
+    403,
+    'FORBIDDEN',
+  );
   expectProblem(await app.request('PATCH', `${POSTS}/${published.id}`, { token: admin.token, body }), 403, 'FORBIDDEN');
   expectProblem(await app.request('PATCH', `${POSTS}/${published.id}`, { body }), 401, 'UNAUTHENTICATED');
   assert.equal((await app.request('GET', `${POSTS}/${published.id}`)).body.title, published.title);
@@ -84,8 +98,16 @@ test('posting needs a verified doctor with a verified email', async (t) => {
   expectProblem(await app.request('POST', POSTS, { body }), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('POST', POSTS, { token: (await createPatient(app)).token, body }), 403, 'FORBIDDEN');
   expectProblem(await app.request('POST', POSTS, { token: (await createAdminUser(app)).token, body }), 403, 'FORBIDDEN');
-  expectProblem(await app.request('POST', POSTS, { token: (await createDoctor(app, { verified: false })).token, body }), 403, 'EMAIL_NOT_VERIFIED');
-  expectProblem(await app.request('POST', POSTS, { token: (await createDoctor(app, { credentials: 'PENDING' })).token, body }), 403, 'DOCTOR_NOT_VERIFIED');
+  expectProblem(
+    await app.request('POST', POSTS, { token: (await createDoctor(app, { verified: false })).token, body }),
+    403,
+    'EMAIL_NOT_VERIFIED',
+  );
+  expectProblem(
+    await app.request('POST', POSTS, { token: (await createDoctor(app, { credentials: 'PENDING' })).token, body }),
+    403,
+    'DOCTOR_NOT_VERIFIED',
+  );
   expectProblem(await app.request('GET', '/api/v1/doctors/me/posts', { token: (await createPatient(app)).token }), 403, 'FORBIDDEN');
   expectProblem(await app.request('GET', '/api/v1/doctors/me/posts'), 401, 'UNAUTHENTICATED');
   const [row] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM posts`);
@@ -112,8 +134,13 @@ test('delete: the author (204) or an admin (204); other doctors 403; patients 40
   assert.equal((await app.request('DELETE', `${POSTS}/${draft.id}`, { token: author.token })).status, 204);
   expectProblem(await app.request('GET', `${POSTS}/${a.id}`), 404, 'NOT_FOUND');
   expectProblem(await app.request('DELETE', `${POSTS}/${a.id}`, { token: author.token }), 404, 'NOT_FOUND');
-  const events = await app.database.rows<{ actor_id: string }>(sql`SELECT actor_id FROM audit_events WHERE action = 'post.delete' AND resource_id = ${b.id}`);
-  assert.deepEqual(events.map((e) => e.actor_id), [admin.id]);
+  const events = await app.database.rows<{ actor_id: string }>(
+    sql`SELECT actor_id FROM audit_events WHERE action = 'post.delete' AND resource_id = ${b.id}`,
+  );
+  assert.deepEqual(
+    events.map((e) => e.actor_id),
+    [admin.id],
+  );
 });
 
 test('malformed posts and edits answer 400 and change nothing', async (t) => {
@@ -121,24 +148,54 @@ test('malformed posts and edits answer 400 and change nothing', async (t) => {
   const author = await createDoctor(app);
   const ok = { title: 'Title', body: 'Body' };
   const bad: unknown[] = [
-    {}, { title: 'T' }, { body: 'B' }, { ...ok, title: '' }, { ...ok, title: '   ' }, { ...ok, title: 'x'.repeat(201) },
-    { ...ok, body: '' }, { ...ok, body: 'x'.repeat(50_001) }, { ...ok, body: 'nul\u0000' }, { ...ok, tags: ['Upper'] },
-    { ...ok, tags: ['has space'] }, { ...ok, tags: ['x'.repeat(33)] }, { ...ok, tags: [''] }, { ...ok, tags: Array.from({ length: 11 }, (_, i) => `t${i}`) },
-    { ...ok, tags: ['dup', 'dup'] }, { ...ok, tags: 'single' }, { ...ok, status: 'ARCHIVED' }, { ...ok, publishedAt: '2020-01-01T00:00:00Z' },
-    { ...ok, authorId: author.id }, { ...ok, title: 5 }, [ok], null,
+    {},
+    { title: 'T' },
+    { body: 'B' },
+    { ...ok, title: '' },
+    { ...ok, title: '   ' },
+    { ...ok, title: 'x'.repeat(201) },
+    { ...ok, body: '' },
+    { ...ok, body: 'x'.repeat(50_001) },
+    { ...ok, body: 'nul\u0000' },
+    { ...ok, tags: ['Upper'] },
+    { ...ok, tags: ['has space'] },
+    { ...ok, tags: ['x'.repeat(33)] },
+    { ...ok, tags: [''] },
+    { ...ok, tags: Array.from({ length: 11 }, (_, i) => `t${i}`) },
+    { ...ok, tags: ['dup', 'dup'] },
+    { ...ok, tags: 'single' },
+    { ...ok, status: 'ARCHIVED' },
+    { ...ok, publishedAt: '2020-01-01T00:00:00Z' },
+    { ...ok, authorId: author.id },
+    { ...ok, title: 5 },
+    [ok],
+    null,
   ];
   for (const body of bad) expectProblem(await app.request('POST', POSTS, { token: author.token, body }), 400, 'VALIDATION_FAILED');
-  for (const rawBody of ['{"title": "x", ', 'not json']) expectProblem(await app.request('POST', POSTS, { token: author.token, rawBody }), 400, 'VALIDATION_FAILED');
+  for (const rawBody of ['{"title": "x", ', 'not json'])
+    expectProblem(await app.request('POST', POSTS, { token: author.token, rawBody }), 400, 'VALIDATION_FAILED');
 
   const post = await writePost(app, author);
   const url = `${POSTS}/${post.id}`;
-  for (const body of [{}, { title: '' }, { status: 'ARCHIVED' }, { id: post.id }, { tags: ['A'] }, { body: 'x'.repeat(50_001) }, { title: null }]) {
+  for (const body of [
+    {},
+    { title: '' },
+    { status: 'ARCHIVED' },
+    { id: post.id },
+    { tags: ['A'] },
+    { body: 'x'.repeat(50_001) },
+    { title: null },
+  ]) {
     expectProblem(await app.request('PATCH', url, { token: author.token, body }), 400, 'VALIDATION_FAILED');
   }
   expectProblem(await app.request('PATCH', url, { token: author.token, rawBody: '{' }), 400, 'VALIDATION_FAILED');
   assert.deepEqual((await app.request('GET', url)).body, post);
   // The bounds themselves are accepted.
-  const big = await writePost(app, author, { title: 't'.repeat(200), body: 'b'.repeat(50_000), tags: Array.from({ length: 10 }, (_, i) => `tag-${i}`) });
+  const big = await writePost(app, author, {
+    title: 't'.repeat(200),
+    body: 'b'.repeat(50_000),
+    tags: Array.from({ length: 10 }, (_, i) => `tag-${i}`),
+  });
   assert.equal(big.body.length, 50_000);
   for (const qs of ['?limit=0', '?limit=101', '?cursor=zzz', '?tag=Bad', '?authorId=nope', '?q=', '?other=1']) {
     expectProblem(await app.request('GET', `${POSTS}${qs}`), 400, 'VALIDATION_FAILED');

@@ -11,7 +11,10 @@ export const posts = pgTable('posts', {
   authorId: uuid('author_id').notNull(),
   title: text('title').notNull(),
   body: text('body').notNull(),
-  tags: text('tags').array().notNull().default(sql`'{}'`),
+  tags: text('tags')
+    .array()
+    .notNull()
+    .default(sql`'{}'`),
   status: text('status').$type<'DRAFT' | 'PUBLISHED'>().notNull().default('DRAFT'),
   publishedAt: ts('published_at'),
   createdAt: ts('created_at').notNull().default(nowMs),
@@ -51,7 +54,11 @@ export interface PostWithAuthor {
 }
 
 const base = (ex: Executor, extra: Record<string, SQL> = {}) =>
-  ex.select({ ...withAuthor, ...extra }).from(posts).innerJoin(users, eq(users.id, posts.authorId)).innerJoin(doctors, eq(doctors.id, posts.authorId));
+  ex
+    .select({ ...withAuthor, ...extra })
+    .from(posts)
+    .innerJoin(users, eq(users.id, posts.authorId))
+    .innerJoin(doctors, eq(doctors.id, posts.authorId));
 
 export async function insertPost(ex: Executor, v: typeof posts.$inferInsert): Promise<string> {
   const [row] = await ex.insert(posts).values(v).returning({ id: posts.id });
@@ -64,7 +71,11 @@ export async function findPost(ex: Executor, id: string, lock = false): Promise<
   return row as PostWithAuthor | undefined;
 }
 
-export async function updatePost(ex: Executor, id: string, v: { title?: string; body?: string; tags?: string[]; status?: 'DRAFT' | 'PUBLISHED' }) {
+export async function updatePost(
+  ex: Executor,
+  id: string,
+  v: { title?: string; body?: string; tags?: string[]; status?: 'DRAFT' | 'PUBLISHED' },
+) {
   await ex
     .update(posts)
     .set({
@@ -101,16 +112,14 @@ export async function listPublished(
 ): Promise<(PostWithAuthor & { rank: number | null })[]> {
   const query = f.q !== undefined ? sql`websearch_to_tsquery('english', ${f.q})` : null;
   const rank = query ? sql<number>`ts_rank(${searchColumn}, ${query})::float8` : sql<null>`NULL::float8`;
-  const where: SQL[] = [
-    eq(posts.status, 'PUBLISHED'),
-    eq(doctors.verificationStatus, 'VERIFIED'),
-    eq(users.accountStatus, 'ACTIVE'),
-  ];
+  const where: SQL[] = [eq(posts.status, 'PUBLISHED'), eq(doctors.verificationStatus, 'VERIFIED'), eq(users.accountStatus, 'ACTIVE')];
   if (query) where.push(sql`${searchColumn} @@ ${query}`);
   if (f.tag) where.push(arrayContains(posts.tags, [f.tag]));
   if (f.authorId) where.push(eq(posts.authorId, f.authorId));
   if (after && query) {
-    where.push(sql`(${rank}, ${posts.publishedAt}, ${posts.id}) < (${after.rank}::float8, ${after.publishedAt}::timestamptz, ${after.id}::uuid)`);
+    where.push(
+      sql`(${rank}, ${posts.publishedAt}, ${posts.id}) < (${after.rank}::float8, ${after.publishedAt}::timestamptz, ${after.id}::uuid)`,
+    );
   } else if (after) {
     where.push(sql`(${posts.publishedAt}, ${posts.id}) < (${after.publishedAt}::timestamptz, ${after.id}::uuid)`);
   }
@@ -133,6 +142,9 @@ export async function listByAuthor(
   const where: SQL[] = [eq(posts.authorId, authorId)];
   if (status) where.push(eq(posts.status, status));
   if (after) where.push(sql`(${posts.createdAt}, ${posts.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
-  const rows = await base(ex).where(and(...where)).orderBy(desc(posts.createdAt), desc(posts.id)).limit(limit + 1);
+  const rows = await base(ex)
+    .where(and(...where))
+    .orderBy(desc(posts.createdAt), desc(posts.id))
+    .limit(limit + 1);
   return rows as PostWithAuthor[];
 }

@@ -28,7 +28,9 @@ export type UpdatePostBody = Static<typeof UpdatePostBody>;
 export const PostListQuery = Type.Object(
   {
     ...pageQueryProperties,
-    q: Type.Optional(SingleLine(1, 200, 'Full-text search (web search syntax: words, "phrases", -excluded, or); results ranked by relevance')),
+    q: Type.Optional(
+      SingleLine(1, 200, 'Full-text search (web search syntax: words, "phrases", -excluded, or); results ranked by relevance'),
+    ),
     tag: Type.Optional(Tag),
     authorId: Type.Optional(Uuid()),
   },
@@ -36,10 +38,7 @@ export const PostListQuery = Type.Object(
 );
 export type PostListQuery = Static<typeof PostListQuery>;
 
-export const MyPostsQuery = Type.Object(
-  { ...pageQueryProperties, status: Type.Optional(PostStatus) },
-  { additionalProperties: false },
-);
+export const MyPostsQuery = Type.Object({ ...pageQueryProperties, status: Type.Optional(PostStatus) }, { additionalProperties: false });
 export type MyPostsQuery = Static<typeof MyPostsQuery>;
 
 export const Post = Type.Object({

@@ -9,7 +9,8 @@ import { toPost, type CreatePostBody, type MyPostsQuery, type PostListQuery, typ
 type Meta = RequestMeta & { actor: Actor };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const badCursor = () => new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/cursor', message: 'is not a cursor from this list' }]);
+const badCursor = () =>
+  new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/cursor', message: 'is not a cursor from this list' }]);
 
 /**
  * Published posts are public while their author is a verified, active doctor (admins, who moderate, see them
@@ -34,7 +35,13 @@ export async function create(p: Platform, meta: Meta, body: CreatePostBody) {
   checkTitle(body.title);
   const status = body.status ?? 'DRAFT';
   const id = await p.db.transaction(async (tx) => {
-    const postId = await repo.insertPost(tx, { authorId: meta.actor.userId, title: body.title, body: body.body, tags: body.tags ?? [], status: 'DRAFT' });
+    const postId = await repo.insertPost(tx, {
+      authorId: meta.actor.userId,
+      title: body.title,
+      body: body.body,
+      tags: body.tags ?? [],
+      status: 'DRAFT',
+    });
     // Publishing goes through the same path as PATCH, so publishedAt is set in exactly one place.
     if (status === 'PUBLISHED') await repo.updatePost(tx, postId, { status });
     return postId;
@@ -64,7 +71,8 @@ export async function remove(p: Platform, meta: Meta, id: string): Promise<void>
   await p.db.transaction(async (tx) => {
     const post = await repo.findPost(tx, id, true);
     if (!post || !visible(meta.actor, post)) throw notFound('post');
-    if (post.authorId !== meta.actor.userId && meta.actor.role !== 'ADMIN') throw forbidden('Only the author or an admin may delete a post');
+    if (post.authorId !== meta.actor.userId && meta.actor.role !== 'ADMIN')
+      throw forbidden('Only the author or an admin may delete a post');
     await repo.deletePost(tx, id);
     await audit(tx, meta, { action: 'post.delete', resourceType: 'post', resourceId: id });
   });
@@ -83,7 +91,12 @@ export async function listPublished(p: Platform, q: PostListQuery) {
   const ranked = q.q !== undefined;
   const after = decodePublishedCursor(q.cursor, ranked);
   const rows = await repo.listPublished(p.db, { q: q.q, tag: q.tag, authorId: q.authorId }, after, limit);
-  return toPage(rows, limit, (r) => (ranked ? [r.rank ?? 0, r.publishedAt!.toISOString(), r.id] : [r.publishedAt!.toISOString(), r.id]), toPost);
+  return toPage(
+    rows,
+    limit,
+    (r) => (ranked ? [r.rank ?? 0, r.publishedAt!.toISOString(), r.id] : [r.publishedAt!.toISOString(), r.id]),
+    toPost,
+  );
 }
 
 export async function listMine(p: Platform, meta: Meta, q: MyPostsQuery) {

@@ -28,7 +28,10 @@ const winAnsi = (c: string) => (c >= ' ' && c <= '~') || (c >= '\u00a0' && c <= 
 export function winAnsiSafe(text: string): string {
   let out = '';
   for (const c of text) {
-    if (winAnsi(c)) { out += c; continue; }
+    if (winAnsi(c)) {
+      out += c;
+      continue;
+    }
     const folded = NO_DECOMPOSITION[c] ?? c.normalize('NFKD').replace(/\p{M}/gu, '');
     out += [...folded].every(winAnsi) && folded !== '' ? folded : '?';
   }
@@ -43,10 +46,23 @@ function foldForStandardFont(rx: PrescriptionRow, parties: PdfParties): { rx: Pr
       ...rx,
       notes: rx.notes === null ? null : f(rx.notes),
       revocationReason: rx.revocationReason === null ? null : f(rx.revocationReason),
-      items: rx.items.map((i) => ({ ...i, medication: f(i.medication), dosage: f(i.dosage), frequency: f(i.frequency), route: opt(i.route), instructions: opt(i.instructions) })),
+      items: rx.items.map((i) => ({
+        ...i,
+        medication: f(i.medication),
+        dosage: f(i.dosage),
+        frequency: f(i.frequency),
+        route: opt(i.route),
+        instructions: opt(i.instructions),
+      })),
     },
     parties: {
-      doctor: { ...parties.doctor, firstname: f(parties.doctor.firstname), lastname: f(parties.doctor.lastname), specialization: f(parties.doctor.specialization), licenseNumber: f(parties.doctor.licenseNumber) },
+      doctor: {
+        ...parties.doctor,
+        firstname: f(parties.doctor.firstname),
+        lastname: f(parties.doctor.lastname),
+        specialization: f(parties.doctor.specialization),
+        licenseNumber: f(parties.doctor.licenseNumber),
+      },
       patient: { ...parties.patient, firstname: f(parties.patient.firstname), lastname: f(parties.patient.lastname) },
     },
   };
@@ -67,11 +83,29 @@ function singleLineFields(rx: PrescriptionRow, parties: PdfParties): { rx: Presc
     rx: {
       ...rx,
       revocationReason: rx.revocationReason === null ? null : f(rx.revocationReason),
-      items: rx.items.map((i) => ({ ...i, medication: f(i.medication), dosage: f(i.dosage), frequency: f(i.frequency), route: opt(i.route), instructions: opt(i.instructions) })),
+      items: rx.items.map((i) => ({
+        ...i,
+        medication: f(i.medication),
+        dosage: f(i.dosage),
+        frequency: f(i.frequency),
+        route: opt(i.route),
+        instructions: opt(i.instructions),
+      })),
     },
     parties: {
-      doctor: { ...parties.doctor, firstname: f(parties.doctor.firstname), lastname: f(parties.doctor.lastname), specialization: f(parties.doctor.specialization), licenseNumber: f(parties.doctor.licenseNumber) },
-      patient: { ...parties.patient, firstname: f(parties.patient.firstname), lastname: f(parties.patient.lastname), dateOfBirth: f(parties.patient.dateOfBirth) },
+      doctor: {
+        ...parties.doctor,
+        firstname: f(parties.doctor.firstname),
+        lastname: f(parties.doctor.lastname),
+        specialization: f(parties.doctor.specialization),
+        licenseNumber: f(parties.doctor.licenseNumber),
+      },
+      patient: {
+        ...parties.patient,
+        firstname: f(parties.patient.firstname),
+        lastname: f(parties.patient.lastname),
+        dateOfBirth: f(parties.patient.dateOfBirth),
+      },
     },
   };
 }
@@ -138,14 +172,25 @@ export function renderPrescriptionPdf(original: PrescriptionRow, originalParties
   fitLine(`Issued: ${dateUtc(rx.issuedAt)} (${dateTimeUtc(rx.issuedAt)})`, col, colWidth, regular, 10);
   doc.x = left;
   doc.y = Math.max(afterDoctor, doc.y) + 12;
-  doc.moveTo(left, doc.y).lineTo(left + width, doc.y).strokeColor('#999').stroke();
+  doc
+    .moveTo(left, doc.y)
+    .lineTo(left + width, doc.y)
+    .strokeColor('#999')
+    .stroke();
   doc.moveDown(0.8);
 
   if (rx.status === 'REVOKED') {
-    doc.font(bold).fontSize(12).fillColor('#c00')
+    doc
+      .font(bold)
+      .fontSize(12)
+      .fillColor('#c00')
       .text(`Status: REVOKED on ${dateTimeUtc(rx.revokedAt ?? rx.issuedAt)}. Do not dispense.`, left, doc.y, { width });
     // Long free text wraps, but only inside its own indented block, under its label.
-    if (rx.revocationReason) doc.font(regular).fontSize(10).text(`Reason: ${rx.revocationReason}`, left + 14, doc.y, { width: width - 14 });
+    if (rx.revocationReason)
+      doc
+        .font(regular)
+        .fontSize(10)
+        .text(`Reason: ${rx.revocationReason}`, left + 14, doc.y, { width: width - 14 });
     doc.fillColor('black').moveDown(0.8);
   }
 
@@ -166,12 +211,21 @@ export function renderPrescriptionPdf(original: PrescriptionRow, originalParties
 
   if (rx.notes) {
     doc.moveDown(0.4).font(bold).fontSize(11).text('Notes', left, doc.y);
-    doc.font(regular).fontSize(10).text(rx.notes, left + 14, doc.y, { width: width - 14 });
+    doc
+      .font(regular)
+      .fontSize(10)
+      .text(rx.notes, left + 14, doc.y, { width: width - 14 });
   }
 
   doc.moveDown(2).font(regular).fontSize(10).text('Signature: ______________________________', left, doc.y);
-  doc.moveDown(0.3).fontSize(8).fillColor('#555')
-    .text(`Issued electronically through Telecare by Dr. ${doctor.firstname} ${doctor.lastname} (license ${doctor.licenseNumber}). Prescription ID ${rx.id}.`, { width });
+  doc
+    .moveDown(0.3)
+    .fontSize(8)
+    .fillColor('#555')
+    .text(
+      `Issued electronically through Telecare by Dr. ${doctor.firstname} ${doctor.lastname} (license ${doctor.licenseNumber}). Prescription ID ${rx.id}.`,
+      { width },
+    );
 
   if (rx.status === 'REVOKED') {
     // A diagonal stamp across the page, so a printed copy cannot pass as valid.
@@ -180,7 +234,10 @@ export function renderPrescriptionPdf(original: PrescriptionRow, originalParties
       doc.switchToPage(p);
       doc.save();
       doc.rotate(-35, { origin: [doc.page.width / 2, doc.page.height / 2] });
-      doc.font(bold).fontSize(110).fillColor('#d00', 0.25)
+      doc
+        .font(bold)
+        .fontSize(110)
+        .fillColor('#d00', 0.25)
         .text('REVOKED', 0, doc.page.height / 2 - 60, { width: doc.page.width, align: 'center', lineBreak: false });
       doc.restore();
     }

@@ -22,11 +22,16 @@ const ids = (res: { body: { items: { id: string }[] } }) => res.body.items.map((
 
 test('the PDF is a printable A4 prescription with both parties, the date, every item, the notes and the id', async (t) => {
   const app = await build(t);
-  const doctor = await createDoctor(app, { body: { firstname: 'Jürgen', lastname: 'Łukaszewicz', specialization: 'Internal Medicine', licenseNumber: 'DE-LIC-4711' } });
+  const doctor = await createDoctor(app, {
+    body: { firstname: 'Jürgen', lastname: 'Łukaszewicz', specialization: 'Internal Medicine', licenseNumber: 'DE-LIC-4711' },
+  });
   const patient = await createPatient(app, { body: { firstname: 'Ada', lastname: 'Lovelace', dateOfBirth: '1990-12-10' } });
   const c = await care(app, 'CONFIRMED', { doctor, patient });
   const rx = await issue(app, c, {
-    items: [item(), { medication: 'Paracetamol', dosage: '1 g', frequency: 'every 6 hours', durationDays: 1, instructions: 'No more than 4 g a day' }],
+    items: [
+      item(),
+      { medication: 'Paracetamol', dosage: '1 g', frequency: 'every 6 hours', durationDays: 1, instructions: 'No more than 4 g a day' },
+    ],
     notes: 'Rest and drink plenty of water',
   });
   for (const who of [patient, doctor]) {
@@ -37,10 +42,23 @@ test('the PDF is a printable A4 prescription with both parties, the date, every 
     // A4 in PostScript points.
     assert.match(raw.toString('latin1'), /\/MediaBox \[0 0 595\.28 841\.89\]/);
     for (const expected of [
-      'Internal Medicine', 'DE-LIC-4711', 'Ada Lovelace', '1990-12-10', rx.issuedAt.slice(0, 10),
-      'Amoxicillin 500 mg', 'Route: oral', 'Frequency: 3 times daily', 'Duration: 7 days', 'Quantity: 21', 'Instructions: Take with food',
-      'Paracetamol 1 g', 'Frequency: every 6 hours', 'Duration: 1 day', 'No more than 4 g a day',
-      'Rest and drink plenty of water', rx.id,
+      'Internal Medicine',
+      'DE-LIC-4711',
+      'Ada Lovelace',
+      '1990-12-10',
+      rx.issuedAt.slice(0, 10),
+      'Amoxicillin 500 mg',
+      'Route: oral',
+      'Frequency: 3 times daily',
+      'Duration: 7 days',
+      'Quantity: 21',
+      'Instructions: Take with food',
+      'Paracetamol 1 g',
+      'Frequency: every 6 hours',
+      'Duration: 1 day',
+      'No more than 4 g a day',
+      'Rest and drink plenty of water',
+      rx.id,
     ]) {
       assert.ok(text.includes(expected), `PDF text lacks "${expected}":\n${text}`);
     }
@@ -49,10 +67,16 @@ test('the PDF is a printable A4 prescription with both parties, the date, every 
     assert.ok(!text.includes('REVOKED'));
   }
   const events = await auditEvents(app, 'prescription.pdf.read', rx.id);
-  assert.deepEqual(events.map((e) => [e.actor_id, e.patient_id, e.outcome]), [[patient.id, patient.id, 'SUCCESS'], [doctor.id, patient.id, 'SUCCESS']]);
+  assert.deepEqual(
+    events.map((e) => [e.actor_id, e.patient_id, e.outcome]),
+    [
+      [patient.id, patient.id, 'SUCCESS'],
+      [doctor.id, patient.id, 'SUCCESS'],
+    ],
+  );
 });
 
-test('a revoked prescription\'s PDF carries a REVOKED mark and the reason', async (t) => {
+test("a revoked prescription's PDF carries a REVOKED mark and the reason", async (t) => {
   const app = await build(t);
   const c = await care(app);
   const rx = await issue(app, c);
@@ -80,7 +104,10 @@ test('the PDF: an admin may see the prescription but not download it (403); stra
   expectProblem(await app.request('GET', url), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('GET', `${RX}/xyz/pdf`, { token: c.patient.token }), 400, 'VALIDATION_FAILED');
   const events = await auditEvents(app, 'prescription.pdf.read', rx.id);
-  assert.deepEqual(events.map((e) => [e.actor_id, e.outcome]), [[admin.id, 'DENIED']]);
+  assert.deepEqual(
+    events.map((e) => [e.actor_id, e.outcome]),
+    [[admin.id, 'DENIED']],
+  );
 });
 
 test('lists: patients see their own, doctors what they issued, admins all; filters narrow; reads are audited per patient', async (t) => {
@@ -120,7 +147,13 @@ test('lists: patients see their own, doctors what they issued, admins all; filte
   const before = (await auditEvents(app, 'prescription.list')).length;
   await get(admin.token);
   const after = await auditEvents(app, 'prescription.list');
-  assert.deepEqual(after.slice(before).map((e) => e.patient_id).sort(), [p1.id, p2.id].sort());
+  assert.deepEqual(
+    after
+      .slice(before)
+      .map((e) => e.patient_id)
+      .sort(),
+    [p1.id, p2.id].sort(),
+  );
 });
 
 test('list pages neither skip nor repeat prescriptions while new ones are issued concurrently', async (t) => {
@@ -129,7 +162,11 @@ test('list pages neither skip nor repeat prescriptions while new ones are issued
   const { appointmentFixture } = await import('../../../test/helpers.ts');
   // At most 10 prescriptions per appointment: each one here goes on a fresh appointment of the same pair.
   const issueOnNew = async (body: Record<string, unknown> = {}) =>
-    issue(app, { ...c, appointmentId: await appointmentFixture(app, { doctorId: c.doctor.id, patientId: c.patient.id, status: 'CONFIRMED' }) }, body);
+    issue(
+      app,
+      { ...c, appointmentId: await appointmentFixture(app, { doctorId: c.doctor.id, patientId: c.patient.id, status: 'CONFIRMED' }) },
+      body,
+    );
   const issued: { id: string; issuedAt: string }[] = [];
   for (let i = 0; i < 13; i++) issued.push((await issueOnNew({ items: [item({ medication: `Med ${i}` })] })) as any);
   const initial = issued.map((r) => r.id);
@@ -152,7 +189,10 @@ test('list pages neither skip nor repeat prescriptions while new ones are issued
   for (const id of initial) assert.ok(seen.includes(id), `prescription ${id} was skipped`);
   // Pages walk the keyset order: issuedAt descending, ties broken by id descending.
   const expected = [...issued].sort((x, y) => y.issuedAt.localeCompare(x.issuedAt) || (y.id > x.id ? 1 : -1)).map((r) => r.id);
-  assert.deepEqual(seen.filter((id) => initial.includes(id)), expected);
+  assert.deepEqual(
+    seen.filter((id) => initial.includes(id)),
+    expected,
+  );
 });
 
 test('without a Unicode font, names are folded to printable Latin rather than garbled', () => {
@@ -169,7 +209,9 @@ test('every user-supplied field prints as exactly its text on its own line: no l
   const patient = await createPatient(app, { body: { firstname: 'Jane', lastname: 'Doe' } });
   const doctor = await createDoctor(app, { body: { specialization: 'Family medicine' } });
   // Names stored before single-line fields were enforced: a line break, and padding meant to wrap.
-  await app.database.rows(sql`UPDATE users SET firstname = ${`Jane\n${forged}`}, lastname = ${`Doe${' '.repeat(60)}${forged}`} WHERE id = ${patient.id}`);
+  await app.database.rows(
+    sql`UPDATE users SET firstname = ${`Jane\n${forged}`}, lastname = ${`Doe${' '.repeat(60)}${forged}`} WHERE id = ${patient.id}`,
+  );
   await app.database.rows(sql`UPDATE doctors SET specialization = ${`Family\r\n${forged}`} WHERE id = ${doctor.id}`);
   const c = await care(app, 'CONFIRMED', { doctor, patient });
   const rx = await issue(app, c, { items: [item({ medication: `Amoxicillin${' '.repeat(150)}x`, instructions: 'Take with food' })] });
@@ -178,10 +220,22 @@ test('every user-supplied field prints as exactly its text on its own line: no l
   t.diagnostic(JSON.stringify(lines.slice(0, 14)));
   // The forged text appears only inside the lines that carry the name and the specialization.
   assert.ok(!lines.some((l) => l.startsWith('Rx 2.') || l.startsWith(forged)), 'no line begins with the forged item');
-  assert.ok(lines.some((l) => l.includes('Jane') && l.includes(forged) && l.includes('Doe')), 'the whole name is one line');
-  assert.ok(lines.some((l) => l.includes('Specialization: Family') && l.includes(forged)), 'the specialization is one line');
-  assert.ok(lines.some((l) => /^1\. Amoxicillin\s+x 500 mg$/.test(l)), 'the padded medication stays on its item line');
+  assert.ok(
+    lines.some((l) => l.includes('Jane') && l.includes(forged) && l.includes('Doe')),
+    'the whole name is one line',
+  );
+  assert.ok(
+    lines.some((l) => l.includes('Specialization: Family') && l.includes(forged)),
+    'the specialization is one line',
+  );
+  assert.ok(
+    lines.some((l) => /^1\. Amoxicillin\s+x 500 mg$/.test(l)),
+    'the padded medication stays on its item line',
+  );
   // New data cannot carry line breaks at all.
-  const res = await app.request('POST', RX, { token: doctor.token, body: { appointmentId: c.appointmentId, items: [item({ medication: `Amoxicillin\n${forged}` })] } });
+  const res = await app.request('POST', RX, {
+    token: doctor.token,
+    body: { appointmentId: c.appointmentId, items: [item({ medication: `Amoxicillin\n${forged}` })] },
+  });
   expectProblem(res, 400, 'VALIDATION_FAILED');
 });

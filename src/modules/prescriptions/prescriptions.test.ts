@@ -9,7 +9,11 @@ test('a verified doctor issues a prescription on their confirmed appointment (20
   const c = await care(app, 'CONFIRMED');
   const res = await app.request('POST', RX, {
     token: c.doctor.token,
-    body: { appointmentId: c.appointmentId, items: [item(), { medication: 'Ibuprofen', dosage: '400 mg', frequency: 'as needed', durationDays: 3 }], notes: 'Come back if fever persists' },
+    body: {
+      appointmentId: c.appointmentId,
+      items: [item(), { medication: 'Ibuprofen', dosage: '400 mg', frequency: 'as needed', durationDays: 3 }],
+      notes: 'Come back if fever persists',
+    },
   });
   assert.equal(res.status, 201);
   assert.match(res.body.id, /^[0-9a-f-]{36}$/);
@@ -44,12 +48,20 @@ test('a COMPLETED appointment allows prescribing; PENDING, CANCELLED and NO_SHOW
   assert.equal(await countPrescriptions(app), 1);
 });
 
-test('a doctor cannot prescribe on another doctor\'s appointment or a missing one (404)', async (t) => {
+test("a doctor cannot prescribe on another doctor's appointment or a missing one (404)", async (t) => {
   const app = await build(t);
   const c = await care(app);
   const other = await createDoctor(app);
-  expectProblem(await app.request('POST', RX, { token: other.token, body: { appointmentId: c.appointmentId, items: [item()] } }), 404, 'NOT_FOUND');
-  expectProblem(await app.request('POST', RX, { token: other.token, body: { appointmentId: '00000000-0000-4000-8000-000000000000', items: [item()] } }), 404, 'NOT_FOUND');
+  expectProblem(
+    await app.request('POST', RX, { token: other.token, body: { appointmentId: c.appointmentId, items: [item()] } }),
+    404,
+    'NOT_FOUND',
+  );
+  expectProblem(
+    await app.request('POST', RX, { token: other.token, body: { appointmentId: '00000000-0000-4000-8000-000000000000', items: [item()] } }),
+    404,
+    'NOT_FOUND',
+  );
   assert.equal(await countPrescriptions(app), 0);
 });
 
@@ -65,7 +77,11 @@ test('only verified doctors with a verified email may prescribe (401/403)', asyn
   expectProblem(await app.request('POST', RX, { token: unverifiedEmail.token, body }), 403, 'EMAIL_NOT_VERIFIED');
   const pending = await createDoctor(app, { credentials: 'PENDING' });
   const pc = await care(app, 'CONFIRMED', { doctor: pending, patient: c.patient });
-  expectProblem(await app.request('POST', RX, { token: pending.token, body: { ...body, appointmentId: pc.appointmentId } }), 403, 'DOCTOR_NOT_VERIFIED');
+  expectProblem(
+    await app.request('POST', RX, { token: pending.token, body: { ...body, appointmentId: pc.appointmentId } }),
+    403,
+    'DOCTOR_NOT_VERIFIED',
+  );
   assert.equal(await countPrescriptions(app), 0);
 });
 
@@ -127,7 +143,10 @@ test('a prescription is readable by its patient, its doctor and admins; others g
   expectProblem(await app.request('GET', `${RX}/${rx.id}`), 401, 'UNAUTHENTICATED');
   expectProblem(await app.request('GET', `${RX}/nope`, { token: c.patient.token }), 400, 'VALIDATION_FAILED');
   const reads = await auditEvents(app, 'prescription.read', rx.id);
-  assert.deepEqual(reads.map((e) => e.actor_id), [c.patient.id, c.doctor.id, admin.id]);
+  assert.deepEqual(
+    reads.map((e) => e.actor_id),
+    [c.patient.id, c.doctor.id, admin.id],
+  );
   assert.ok(reads.every((e) => e.patient_id === c.patient.id));
 });
 
@@ -165,7 +184,9 @@ test('two concurrent revocations: exactly one succeeds, the other is 409', async
   const app = await build(t);
   const c = await care(app);
   const rx = await issue(app, c);
-  const results = await Promise.all([1, 2, 3].map(() => app.request('POST', `${RX}/${rx.id}/revoke`, { token: c.doctor.token, body: { reason: 'race' } })));
+  const results = await Promise.all(
+    [1, 2, 3].map(() => app.request('POST', `${RX}/${rx.id}/revoke`, { token: c.doctor.token, body: { reason: 'race' } })),
+  );
   assert.deepEqual(results.map((r) => r.status).sort(), [200, 409, 409]);
 });
 
@@ -180,5 +201,8 @@ test('at most 10 prescriptions per appointment: the 11th answers 409 PRESCRIPTIO
   assert.equal(await countPrescriptions(app), 10);
   // Another appointment of the same pair has its own ten.
   const other = await care(app, 'COMPLETED', { doctor: c.doctor, patient: c.patient });
-  assert.equal((await app.request('POST', RX, { token: c.doctor.token, body: { ...body, appointmentId: other.appointmentId } })).status, 201);
+  assert.equal(
+    (await app.request('POST', RX, { token: c.doctor.token, body: { ...body, appointmentId: other.appointmentId } })).status,
+    201,
+  );
 });

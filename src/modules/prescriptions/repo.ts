@@ -5,7 +5,6 @@ import { doctors, patients, users, ts } from '../../platform/db/tables.ts';
 import { appointments } from '../appointments/repo.ts';
 import type { PrescriptionItem } from './schemas.ts';
 
-
 export const prescriptions = pgTable('prescriptions', {
   id: uuid('id').primaryKey().defaultRandom(),
   doctorId: uuid('doctor_id').notNull(),
@@ -14,7 +13,9 @@ export const prescriptions = pgTable('prescriptions', {
   items: jsonb('items').$type<PrescriptionItem[]>().notNull(),
   notes: text('notes'),
   status: text('status').$type<'ACTIVE' | 'REVOKED'>().notNull().default('ACTIVE'),
-  issuedAt: ts('issued_at').notNull().default(sql`date_trunc('milliseconds', now())`),
+  issuedAt: ts('issued_at')
+    .notNull()
+    .default(sql`date_trunc('milliseconds', now())`),
   revokedAt: ts('revoked_at'),
   revocationReason: text('revocation_reason'),
 });
@@ -33,7 +34,10 @@ export async function lockDoctorAppointment(ex: Executor, appointmentId: string,
 }
 
 export async function countForAppointment(ex: Executor, appointmentId: string): Promise<number> {
-  const [row] = await ex.select({ n: sql<number>`count(*)::int` }).from(prescriptions).where(eq(prescriptions.appointmentId, appointmentId));
+  const [row] = await ex
+    .select({ n: sql<number>`count(*)::int` })
+    .from(prescriptions)
+    .where(eq(prescriptions.appointmentId, appointmentId));
   return Number(row.n);
 }
 
@@ -77,7 +81,12 @@ export async function listPrescriptions(
 /** Everything the printed prescription shows about the two people. */
 export async function pdfParties(ex: Executor, doctorId: string, patientId: string) {
   const [doctor] = await ex
-    .select({ firstname: users.firstname, lastname: users.lastname, specialization: doctors.specialization, licenseNumber: doctors.licenseNumber })
+    .select({
+      firstname: users.firstname,
+      lastname: users.lastname,
+      specialization: doctors.specialization,
+      licenseNumber: doctors.licenseNumber,
+    })
     .from(doctors)
     .innerJoin(users, eq(users.id, doctors.id))
     .where(eq(doctors.id, doctorId))

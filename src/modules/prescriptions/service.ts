@@ -99,7 +99,13 @@ export async function pdf(p: Platform, meta: Meta, id: string): Promise<{ id: st
     const row = await repo.findPrescription(tx, id);
     if (!row || !visible(meta.actor, row)) throw notFound('prescription');
     if (meta.actor.role === 'ADMIN') {
-      await audit(tx, meta, { action: 'prescription.pdf.read', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId, outcome: 'DENIED' });
+      await audit(tx, meta, {
+        action: 'prescription.pdf.read',
+        resourceType: 'prescription',
+        resourceId: row.id,
+        patientId: row.patientId,
+        outcome: 'DENIED',
+      });
       return null;
     }
     const parties = await repo.pdfParties(tx, row.doctorId, row.patientId);

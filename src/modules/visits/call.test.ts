@@ -36,8 +36,16 @@ class Participant {
   readonly open: Promise<string>;
   private opened!: (msg: string) => void;
 
-  constructor(private readonly c: WsClient, private readonly who: Person, private readonly role: 'DOCTOR' | 'PATIENT', private readonly id: string, private readonly iceServers: RTCIceServer[]) {
-    this.open = new Promise((resolve) => { this.opened = resolve; });
+  constructor(
+    private readonly c: WsClient,
+    private readonly who: Person,
+    private readonly role: 'DOCTOR' | 'PATIENT',
+    private readonly id: string,
+    private readonly iceServers: RTCIceServer[],
+  ) {
+    this.open = new Promise((resolve) => {
+      this.opened = resolve;
+    });
     c.ws.on('message', (raw) => void this.onFrame(JSON.parse(raw.toString())));
   }
 
@@ -50,10 +58,12 @@ class Participant {
     this.pc?.close();
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: 'relay' });
     pc.onIceCandidate.subscribe((candidate) => this.signal({ candidate: candidate ? candidate.toJSON() : null }));
-    pc.onDataChannel.subscribe((ch) => ch.onMessage.subscribe((m) => {
-      ch.send(`pong from ${this.who.id}`);
-      this.opened(m.toString());
-    }));
+    pc.onDataChannel.subscribe((ch) =>
+      ch.onMessage.subscribe((m) => {
+        ch.send(`pong from ${this.who.id}`);
+        this.opened(m.toString());
+      }),
+    );
     this.pc = pc;
     return pc;
   }
@@ -91,7 +101,7 @@ async function iceServersOf(v: { id: string }, who: Person) {
   return res.body.iceServers as RTCIceServer[];
 }
 
-test('a call relayed through coturn with the credentials from GET /visit connects; coturn accepted both participants\' usernames', async (t) => {
+test("a call relayed through coturn with the credentials from GET /visit connects; coturn accepted both participants' usernames", async (t) => {
   const v = await visitFixture(app);
   const [pIce, dIce] = await Promise.all([iceServersOf(v, v.patient), iceServersOf(v, v.doctor)]);
   const [pc, dc] = await Promise.all([connect(app, v.patient), connect(app, v.doctor)]);
@@ -114,12 +124,17 @@ test('a call relayed through coturn with the credentials from GET /visit connect
   assert.ok(candidates.length >= 2);
   for (const c of candidates) assert.match(c, / typ relay /, 'relay candidates only');
   for (const ice of [pIce, dIce]) {
-    assert.ok(turn.log().includes(`user <${ice[0].username}>: incoming packet ALLOCATE processed, success`), `coturn allocated for ${ice[0].username}`);
+    assert.ok(
+      turn.log().includes(`user <${ice[0].username}>: incoming packet ALLOCATE processed, success`),
+      `coturn allocated for ${ice[0].username}`,
+    );
   }
   // Every signal one side sent reached the other (an end-of-candidates null included).
   assert.equal(doctor.received, patient.sent.length);
   assert.equal(patient.received, doctor.sent.length);
-  t.diagnostic(`relayed call: join→data channel ${joinToOpenMs} ms; signals doctor→patient ${doctor.sent.length}, patient→doctor ${patient.sent.length}`);
+  t.diagnostic(
+    `relayed call: join→data channel ${joinToOpenMs} ms; signals doctor→patient ${doctor.sent.length}, patient→doctor ${patient.sent.length}`,
+  );
 });
 
 test('coturn refuses credentials made with another secret or already expired: no relay candidate is gathered', async (t) => {

@@ -1,7 +1,11 @@
 import { createHmac } from 'node:crypto';
 import type { Config } from '../../platform/config.ts';
 
-export interface IceServer { urls: string[]; username?: string; credential?: string }
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
 
 /**
  * TURN credentials in coturn's shared-secret scheme ("TURN REST API", `use-auth-secret`): the username

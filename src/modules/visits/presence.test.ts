@@ -37,15 +37,25 @@ test('a participant whose instance stopped refreshing presence is gone: peerPres
   assert.equal((await nextAfter(p, mark, (f) => f.type === 'visit.peer-joined')).peer.id, v.doctor.id);
 
   await app.database.rows(sql`UPDATE visit_presence SET heartbeat_at = now() - interval '1 hour' WHERE user_id = ${v.doctor.id}`);
-  assert.deepEqual(await nextAfter(p, mark, (f) => f.type === 'visit.peer-left'), { type: 'visit.peer-left', appointmentId: v.id, peerId: v.doctor.id, reason: 'disconnected' });
+  assert.deepEqual(await nextAfter(p, mark, (f) => f.type === 'visit.peer-left'), {
+    type: 'visit.peer-left',
+    appointmentId: v.id,
+    peerId: v.doctor.id,
+    reason: 'disconnected',
+  });
   assert.equal((await app.request('GET', `/api/v1/appointments/${v.id}/visit`, { token: v.patient.token })).body.peerPresent, false);
   const events = await visitEvents(app, v.id);
-  assert.deepEqual(events.map((e) => [e.action, e.actor_id, e.actor_role, e.patient_id, e.request_id]), [
-    ['visit.join', v.patient.id, 'PATIENT', v.patient.id, events[0].request_id],
-    ['visit.leave', v.doctor.id, 'DOCTOR', v.patient.id, 'visit-presence'],
-  ]);
+  assert.deepEqual(
+    events.map((e) => [e.action, e.actor_id, e.actor_role, e.patient_id, e.request_id]),
+    [
+      ['visit.join', v.patient.id, 'PATIENT', v.patient.id, events[0].request_id],
+      ['visit.leave', v.doctor.id, 'DOCTOR', v.patient.id, 'visit-presence'],
+    ],
+  );
   // The patient's own socket is refreshed by this instance and stays in the visit.
-  const [stillThere] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM visit_presence WHERE appointment_id = ${v.id} AND user_id = ${v.patient.id}`);
+  const [stillThere] = await app.database.rows<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM visit_presence WHERE appointment_id = ${v.id} AND user_id = ${v.patient.id}`,
+  );
   assert.equal(stillThere.n, 1);
 });
 
@@ -55,8 +65,16 @@ test('when the window closes during the call both participants get VISIT_NOT_OPE
   await joinBoth(p, d, v.id);
   const [pm, dm] = [p.frames.length, d.frames.length];
   pinClock(app.app.platform, new Date(v.endsAt.getTime() + 30 * 60_000));
-  for (const [c, m] of [[p, pm], [d, dm]] as const) {
-    assert.deepEqual(await nextAfter(c, m, isVisit), { type: 'visit.error', appointmentId: v.id, code: 'VISIT_NOT_OPEN', detail: 'The visit has closed' });
+  for (const [c, m] of [
+    [p, pm],
+    [d, dm],
+  ] as const) {
+    assert.deepEqual(await nextAfter(c, m, isVisit), {
+      type: 'visit.error',
+      appointmentId: v.id,
+      code: 'VISIT_NOT_OPEN',
+      detail: 'The visit has closed',
+    });
   }
   const [left] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM visit_presence WHERE appointment_id = ${v.id}`);
   assert.equal(left.n, 0);
@@ -72,7 +90,11 @@ test('a call whose appointment is cancelled meanwhile ends for both with VISIT_N
   const [pm, dm] = [p.frames.length, d.frames.length];
   const cancel = await app.request('POST', `/api/v1/appointments/${v.id}/cancel`, { token: v.doctor.token, body: { reason: 'Emergency' } });
   assert.equal(cancel.status, 200, cancel.text);
-  for (const [c, m] of [[p, pm], [d, dm]] as const) assert.equal((await nextAfter(c, m, isVisit)).code, 'VISIT_NOT_OPEN');
+  for (const [c, m] of [
+    [p, pm],
+    [d, dm],
+  ] as const)
+    assert.equal((await nextAfter(c, m, isVisit)).code, 'VISIT_NOT_OPEN');
   assert.equal((await app.request('GET', `/api/v1/appointments/${v.id}/visit`, { token: v.patient.token })).body.code, 'VISIT_NOT_OPEN');
 });
 

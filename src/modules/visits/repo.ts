@@ -14,7 +14,12 @@ export const visitPresence = pgTable('visit_presence', {
   heartbeatAt: ts('heartbeat_at').notNull().defaultNow(),
 });
 
-export interface Participant { id: string; firstname: string; lastname: string; role: 'PATIENT' | 'DOCTOR' }
+export interface Participant {
+  id: string;
+  firstname: string;
+  lastname: string;
+  role: 'PATIENT' | 'DOCTOR';
+}
 
 export interface VisitRow {
   id: string;
@@ -28,7 +33,11 @@ export interface VisitRow {
   peer: Participant;
 }
 
-export interface PresenceRow { appointmentId: string; userId: string; connectionId: string }
+export interface PresenceRow {
+  appointmentId: string;
+  userId: string;
+  connectionId: string;
+}
 
 const me = alias(users, 'me');
 const peer = alias(users, 'peer');
@@ -54,7 +63,10 @@ export async function findVisit(ex: Executor, appointmentId: string, userId: str
     .from(appointments)
     .innerJoin(doctors, eq(doctors.id, appointments.doctorId))
     .innerJoin(me, eq(me.id, userId))
-    .innerJoin(peer, sql`${peer.id} = CASE WHEN ${appointments.patientId} = ${userId} THEN ${appointments.doctorId} ELSE ${appointments.patientId} END`)
+    .innerJoin(
+      peer,
+      sql`${peer.id} = CASE WHEN ${appointments.patientId} = ${userId} THEN ${appointments.doctorId} ELSE ${appointments.patientId} END`,
+    )
     .where(and(eq(appointments.id, appointmentId), or(eq(appointments.patientId, userId), eq(appointments.doctorId, userId))))
     .limit(1);
   const [row] = lock ? await q.for('update', { of: appointments }) : await q;
@@ -78,7 +90,10 @@ export async function presenceOf(ex: Executor, appointmentId: string, staleMs: n
 }
 
 /** Makes this socket the user's one presence in the visit; answers the socket it replaced, if any. */
-export async function join(ex: Executor, row: { appointmentId: string; userId: string; connectionId: string; instanceId: string }): Promise<string | null> {
+export async function join(
+  ex: Executor,
+  row: { appointmentId: string; userId: string; connectionId: string; instanceId: string },
+): Promise<string | null> {
   const [prev] = await ex
     .select({ connectionId: visitPresence.connectionId })
     .from(visitPresence)
@@ -93,7 +108,10 @@ export async function join(ex: Executor, row: { appointmentId: string; userId: s
   return prev?.connectionId ?? null;
 }
 
-export interface Departure extends PresenceRow { patientId: string; role: 'PATIENT' | 'DOCTOR' }
+export interface Departure extends PresenceRow {
+  patientId: string;
+  role: 'PATIENT' | 'DOCTOR';
+}
 
 const departure = sql`visit_presence.appointment_id AS "appointmentId", visit_presence.user_id AS "userId",
   visit_presence.connection_id AS "connectionId", a.patient_id AS "patientId",
@@ -109,7 +127,10 @@ async function remove(ex: Executor, where: ReturnType<typeof sql>): Promise<Depa
 
 /** Removes one participant, only if it is still this socket (a rejoin elsewhere has replaced it otherwise). */
 export const leave = (ex: Executor, appointmentId: string, userId: string, connectionId: string) =>
-  remove(ex, sql`visit_presence.appointment_id = ${appointmentId} AND visit_presence.user_id = ${userId} AND visit_presence.connection_id = ${connectionId}`);
+  remove(
+    ex,
+    sql`visit_presence.appointment_id = ${appointmentId} AND visit_presence.user_id = ${userId} AND visit_presence.connection_id = ${connectionId}`,
+  );
 
 export const leaveAll = (ex: Executor, connectionId: string) => remove(ex, sql`visit_presence.connection_id = ${connectionId}`);
 
@@ -121,8 +142,14 @@ export const removeStale = (ex: Executor, staleMs: number) =>
 
 /** Participants of visits that are no longer open: cancelled, completed, or past their close. */
 export const removeClosed = (ex: Executor, now: Date, closesAfterMinutes: number) =>
-  remove(ex, sql`(a.status <> 'CONFIRMED' OR a.ends_at + make_interval(mins => ${closesAfterMinutes}) <= ${now.toISOString()}::timestamptz)`);
+  remove(
+    ex,
+    sql`(a.status <> 'CONFIRMED' OR a.ends_at + make_interval(mins => ${closesAfterMinutes}) <= ${now.toISOString()}::timestamptz)`,
+  );
 
 export async function refresh(ex: Executor, instanceId: string): Promise<void> {
-  await ex.update(visitPresence).set({ heartbeatAt: sql`now()` }).where(eq(visitPresence.instanceId, instanceId));
+  await ex
+    .update(visitPresence)
+    .set({ heartbeatAt: sql`now()` })
+    .where(eq(visitPresence.instanceId, instanceId));
 }

@@ -34,19 +34,23 @@ export default async function visitRoutes(fastify: FastifyInstance) {
     await signalling.stop().catch((err: Error) => p.log.warn({ err: err.message }, 'visit presence not cleared at shutdown'));
   });
 
-  app.get('/appointments/:id/visit', {
-    onRequest: app.guard({ verifiedDoctor: true }),
-    schema: {
-      tags: ['visits'],
-      summary: 'Join information of the appointment\'s video visit',
-      description: DESCRIPTION,
-      security: bearerSecurity,
-      params: VisitParams,
-      response: { 200: VisitSchema, ...problems(400, 401, 403, 404, 409) },
+  app.get(
+    '/appointments/:id/visit',
+    {
+      onRequest: app.guard({ verifiedDoctor: true }),
+      schema: {
+        tags: ['visits'],
+        summary: "Join information of the appointment's video visit",
+        description: DESCRIPTION,
+        security: bearerSecurity,
+        params: VisitParams,
+        response: { 200: VisitSchema, ...problems(400, 401, 403, 404, 409) },
+      },
     },
-  }, async (req, reply) => {
-    const visit = await visits.getVisit(p, actorOf(req), req.params.id);
-    // Short-lived TURN credentials must not sit in a shared cache.
-    return reply.header('cache-control', 'private, no-store').send(visit);
-  });
+    async (req, reply) => {
+      const visit = await visits.getVisit(p, actorOf(req), req.params.id);
+      // Short-lived TURN credentials must not sit in a shared cache.
+      return reply.header('cache-control', 'private, no-store').send(visit);
+    },
+  );
 }

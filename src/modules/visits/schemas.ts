@@ -20,7 +20,9 @@ export const VisitSchema = Type.Object({
   appointmentId: Uuid(),
   opensAt: Timestamp('From here on the visit can be joined (startsAt minus VISIT_OPENS_BEFORE_MINUTES)'),
   closesAt: Timestamp('Joinable until just before this instant (endsAt plus VISIT_CLOSES_AFTER_MINUTES)'),
-  iceServers: Type.Array(IceServerSchema, { description: 'Pass as RTCPeerConnection `iceServers`; empty when none are configured (host candidates only, one network)' }),
+  iceServers: Type.Array(IceServerSchema, {
+    description: 'Pass as RTCPeerConnection `iceServers`; empty when none are configured (host candidates only, one network)',
+  }),
   peer: ParticipantSchema,
   peerPresent: Type.Boolean({ description: 'The other participant has joined over the WebSocket right now' }),
 });

@@ -21,7 +21,10 @@ type LeaveReason = 'left' | 'disconnected';
 
 /** `visit.error` codes beyond the HTTP ones (NOT_FOUND, VISIT_NOT_OPEN, DOCTOR_NOT_VERIFIED, VALIDATION_FAILED). */
 class VisitError extends Error {
-  constructor(readonly code: 'NOT_JOINED' | 'PEER_ABSENT' | 'RATE_LIMITED', detail: string) {
+  constructor(
+    readonly code: 'NOT_JOINED' | 'PEER_ABSENT' | 'RATE_LIMITED',
+    detail: string,
+  ) {
     super(detail);
   }
 }
@@ -64,7 +67,12 @@ export class VisitSignalling {
   }
 
   /** Validates the frame's shape, then answers any failure with `visit.error` on this socket. */
-  private async run(conn: ClientConnection, frame: ClientFrame, allowed: string[], work: (appointmentId: string) => Promise<void>): Promise<void> {
+  private async run(
+    conn: ClientConnection,
+    frame: ClientFrame,
+    allowed: string[],
+    work: (appointmentId: string) => Promise<void>,
+  ): Promise<void> {
     const raw = frame.appointmentId;
     const appointmentId = typeof raw === 'string' ? raw.slice(0, 64) : null;
     try {
@@ -101,7 +109,10 @@ export class VisitSignalling {
     if (!out) return;
     if (out.replaced && out.replaced !== conn.id) {
       await this.sendTo(me.userId, out.replaced, {
-        type: 'visit.error', appointmentId, code: 'REPLACED', detail: 'You joined this visit from another connection',
+        type: 'visit.error',
+        appointmentId,
+        code: 'REPLACED',
+        detail: 'You joined this visit from another connection',
       });
     }
     conn.send({ type: 'visit.joined', appointmentId, peerPresent: Boolean(out.peer) });
@@ -114,7 +125,8 @@ export class VisitSignalling {
   private async signal(conn: ClientConnection, appointmentId: string, data: unknown): Promise<void> {
     if (!data || typeof data !== 'object' || Array.isArray(data)) throw validation('/data', 'must be an object');
     if (Buffer.byteLength(JSON.stringify(data)) > SIGNAL_MAX_BYTES) throw validation('/data', `must not exceed ${SIGNAL_MAX_BYTES} bytes`);
-    if (!this.take(conn.id)) throw new VisitError('RATE_LIMITED', `At most ${SIGNAL_BURST} signals at once and ${SIGNALS_PER_SECOND} per second`);
+    if (!this.take(conn.id))
+      throw new VisitError('RATE_LIMITED', `At most ${SIGNAL_BURST} signals at once and ${SIGNALS_PER_SECOND} per second`);
     const rows = await repo.presenceOf(this.p.db, appointmentId, staleMs(this.p));
     const mine = rows.find((r) => r.userId === conn.actor.userId);
     if (!mine || mine.connectionId !== conn.id) throw new VisitError('NOT_JOINED', 'Join the visit on this connection before signalling');
@@ -149,9 +161,17 @@ export class VisitSignalling {
       await repo.refresh(this.p.db, this.p.bus.instanceId);
       const stale = await this.removeAudited((tx) => repo.removeStale(tx, staleMs(this.p)), null);
       await this.tellPeers(stale, 'disconnected');
-      const closed = await this.removeAudited((tx) => repo.removeClosed(tx, new Date(nowMs(this.p)), this.p.config.visitClosesAfterMinutes), null);
+      const closed = await this.removeAudited(
+        (tx) => repo.removeClosed(tx, new Date(nowMs(this.p)), this.p.config.visitClosesAfterMinutes),
+        null,
+      );
       for (const d of closed) {
-        await this.sendTo(d.userId, d.connectionId, { type: 'visit.error', appointmentId: d.appointmentId, code: 'VISIT_NOT_OPEN', detail: 'The visit has closed' });
+        await this.sendTo(d.userId, d.connectionId, {
+          type: 'visit.error',
+          appointmentId: d.appointmentId,
+          code: 'VISIT_NOT_OPEN',
+          detail: 'The visit has closed',
+        });
       }
       await this.tellPeers(closed, 'disconnected');
     } catch (err) {
@@ -168,7 +188,8 @@ export class VisitSignalling {
       for (const d of gone) {
         const entry = { action: 'visit.leave', resourceType: 'appointment', resourceId: d.appointmentId, patientId: d.patientId };
         if (meta) await audit(tx, meta, entry);
-        else await audit(tx, { actor: null, ip: 'server', requestId: 'visit-presence' }, { ...entry, actorId: d.userId, actorRole: d.role });
+        else
+          await audit(tx, { actor: null, ip: 'server', requestId: 'visit-presence' }, { ...entry, actorId: d.userId, actorRole: d.role });
       }
       return gone;
     });
@@ -178,7 +199,13 @@ export class VisitSignalling {
   private async tellPeers(gone: repo.Departure[], reason: LeaveReason): Promise<void> {
     for (const d of gone) {
       const peer = (await repo.presenceOf(this.p.db, d.appointmentId, staleMs(this.p))).find((r) => r.userId !== d.userId);
-      if (peer) await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.peer-left', appointmentId: d.appointmentId, peerId: d.userId, reason });
+      if (peer)
+        await this.sendTo(peer.userId, peer.connectionId, {
+          type: 'visit.peer-left',
+          appointmentId: d.appointmentId,
+          peerId: d.userId,
+          reason,
+        });
     }
   }
 

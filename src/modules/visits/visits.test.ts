@@ -2,7 +2,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { build, createAdminUser, createDoctor, createPatient, expectProblem, setDoctorVerification, type TestApp } from '../../../test/helpers.ts';
+import {
+  build,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  expectProblem,
+  setDoctorVerification,
+  type TestApp,
+} from '../../../test/helpers.ts';
 import { ConfigError, loadConfig } from '../../platform/config.ts';
 import { pinClock } from '../doctors/clock.ts';
 import { connect, countAfter, isVisit, join, joinBoth, nextAfter, send, settled, visitFixture } from '../../../test/fixtures/visits.ts';
@@ -50,7 +58,8 @@ test('the patient and the doctor get the visit: window, no ICE servers by defaul
 test('strangers, other doctors and admins get 404; an unverified doctor 403; the patient of one 409; no token 401; bad id 400', async () => {
   const v = await visitFixture(app);
   const [stranger, otherDoctor, admin] = await Promise.all([createPatient(app), createDoctor(app), createAdminUser(app)]);
-  for (const who of [stranger, otherDoctor, admin]) expectProblem(await app.request('GET', visitPath(v.id), { token: who.token }), 404, 'NOT_FOUND');
+  for (const who of [stranger, otherDoctor, admin])
+    expectProblem(await app.request('GET', visitPath(v.id), { token: who.token }), 404, 'NOT_FOUND');
   expectProblem(await app.request('GET', visitPath(randomUUID()), { token: v.patient.token }), 404, 'NOT_FOUND');
   expectProblem(await app.request('GET', visitPath('not-a-uuid'), { token: v.patient.token }), 400, 'VALIDATION_FAILED');
   expectProblem(await app.request('GET', visitPath(v.id)), 401, 'UNAUTHENTICATED');
@@ -70,7 +79,12 @@ test('the window: closed 1 ms before opensAt, open at opensAt and 1 ms before cl
   const opensAt = v.startsAt.getTime() - 10 * 60_000;
   const closesAt = v.endsAt.getTime() + 30 * 60_000;
   const p = await connect(app, v.patient);
-  const cases: [number, boolean][] = [[opensAt - 1, false], [opensAt, true], [closesAt - 1, true], [closesAt, false]];
+  const cases: [number, boolean][] = [
+    [opensAt - 1, false],
+    [opensAt, true],
+    [closesAt - 1, true],
+    [closesAt, false],
+  ];
   for (const [at, open] of cases) {
     pinClock(app.app.platform, new Date(at));
     const res = await app.request('GET', visitPath(v.id), { token: v.patient.token });
@@ -100,7 +114,11 @@ test('the window and the ICE servers follow the configuration: STUN as is, TURN 
   assert.equal(userId, v.patient.id);
   // Short-lived: about the TTL from now (the real clock, the one coturn reads), or the close if later.
   const ttlEnd = Date.now() / 1000 + 600;
-  assert.ok(Number(expiry) >= Math.max(ttlEnd - 60, v.endsAt.getTime() / 1000) && Number(expiry) <= Math.max(ttlEnd + 60, v.endsAt.getTime() / 1000 + 301), turn.username);
+  assert.ok(
+    Number(expiry) >= Math.max(ttlEnd - 60, v.endsAt.getTime() / 1000) &&
+      Number(expiry) <= Math.max(ttlEnd + 60, v.endsAt.getTime() / 1000 + 301),
+    turn.username,
+  );
   assert.equal(turn.credential, createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));
   assert.equal(res.body.iceServers.length, 2);
 
@@ -113,10 +131,20 @@ test('the window and the ICE servers follow the configuration: STUN as is, TURN 
 test('ICE_SERVERS and TURN_SECRET are validated at start', () => {
   const env = { DATA_DIR: '/tmp/x' };
   assert.deepEqual(loadConfig(env).iceServers, []);
-  assert.deepEqual(loadConfig({ ...env, ICE_SERVERS: ' stun:[::1]:3478 , stun:stun.example.org' }).iceServers, ['stun:[::1]:3478', 'stun:stun.example.org']);
-  assert.throws(() => loadConfig({ ...env, ICE_SERVERS: 'turn:turn.example.org' }), (e: Error) => e instanceof ConfigError && /TURN_SECRET/.test(e.message));
+  assert.deepEqual(loadConfig({ ...env, ICE_SERVERS: ' stun:[::1]:3478 , stun:stun.example.org' }).iceServers, [
+    'stun:[::1]:3478',
+    'stun:stun.example.org',
+  ]);
+  assert.throws(
+    () => loadConfig({ ...env, ICE_SERVERS: 'turn:turn.example.org' }),
+    (e: Error) => e instanceof ConfigError && /TURN_SECRET/.test(e.message),
+  );
   for (const bad of ['http://turn.example.org', 'turn:', 'stun:host?transport=udp', 'turn:host:99999', 'turn:host?transport=sctp']) {
-    assert.throws(() => loadConfig({ ...env, ICE_SERVERS: bad, TURN_SECRET: 's' }), (e: Error) => e instanceof ConfigError && /ICE_SERVERS/.test(e.message), bad);
+    assert.throws(
+      () => loadConfig({ ...env, ICE_SERVERS: bad, TURN_SECRET: 's' }),
+      (e: Error) => e instanceof ConfigError && /ICE_SERVERS/.test(e.message),
+      bad,
+    );
   }
   assert.throws(() => loadConfig({ ...env, VISIT_OPENS_BEFORE_MINUTES: '-1' }), ConfigError);
 });
@@ -170,10 +198,15 @@ test('over the WebSocket: strangers and admins get NOT_FOUND, an unverified doct
   assert.equal(p.ws.readyState, p.ws.OPEN, 'bad frames do not cost the socket');
 });
 
-test('signals go only to the socket with which the peer joined: not to a stranger, not to the peer\'s other tab', async () => {
+test("signals go only to the socket with which the peer joined: not to a stranger, not to the peer's other tab", async () => {
   const v = await visitFixture(app);
   const stranger = await createPatient(app);
-  const [p, d, dOtherTab, s] = await Promise.all([connect(app, v.patient), connect(app, v.doctor), connect(app, v.doctor), connect(app, stranger)]);
+  const [p, d, dOtherTab, s] = await Promise.all([
+    connect(app, v.patient),
+    connect(app, v.doctor),
+    connect(app, v.doctor),
+    connect(app, stranger),
+  ]);
   const marks = [p, d, dOtherTab, s].map((c) => c.frames.length);
 
   assert.equal((await send(p, { type: 'visit.signal', appointmentId: v.id, data: { type: 'offer' } }, isVisit)).code, 'NOT_JOINED');
@@ -187,16 +220,23 @@ test('signals go only to the socket with which the peer joined: not to a strange
   const dj = await join(d, v.id);
   assert.deepEqual(dj, { type: 'visit.joined', appointmentId: v.id, peerPresent: true });
   assert.deepEqual(await nextAfter(d, dMark, (f) => f.type === 'visit.peer-joined'), {
-    type: 'visit.peer-joined', appointmentId: v.id, peer: { id: v.patient.id, firstname: 'Alex', lastname: 'Karev', role: 'PATIENT' },
+    type: 'visit.peer-joined',
+    appointmentId: v.id,
+    peer: { id: v.patient.id, firstname: 'Alex', lastname: 'Karev', role: 'PATIENT' },
   });
   assert.deepEqual(await nextAfter(p, pMark, (f) => f.type === 'visit.peer-joined'), {
-    type: 'visit.peer-joined', appointmentId: v.id, peer: { id: v.doctor.id, firstname: 'Meredith', lastname: 'Grey', role: 'DOCTOR' },
+    type: 'visit.peer-joined',
+    appointmentId: v.id,
+    peer: { id: v.doctor.id, firstname: 'Meredith', lastname: 'Grey', role: 'DOCTOR' },
   });
 
   // A call's signalling: the doctor offers, the patient answers, both trickle candidates; all arrive in order.
   const offer = { description: { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n'.repeat(40) } };
   const answer = { description: { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n' } };
-  const candidates = (n: number) => Array.from({ length: n }, (_, i) => ({ candidate: { candidate: `candidate:${i} 1 udp 2122260223 127.0.0.1 ${50000 + i} typ host`, sdpMid: '0', sdpMLineIndex: 0 } }));
+  const candidates = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      candidate: { candidate: `candidate:${i} 1 udp 2122260223 127.0.0.1 ${50000 + i} typ host`, sdpMid: '0', sdpMLineIndex: 0 },
+    }));
   const fromDoctor = [offer, ...candidates(3), { candidate: null }];
   const fromPatient = [answer, ...candidates(2), { candidate: null }];
   const pBefore = p.frames.length;
@@ -205,15 +245,32 @@ test('signals go only to the socket with which the peer joined: not to a strange
   for (const data of fromPatient) p.ws.send(JSON.stringify({ type: 'visit.signal', appointmentId: v.id, data }));
   const atPatient = await countAfter(p, pBefore, (f) => f.type === 'visit.signal', fromDoctor.length);
   const atDoctor = await countAfter(d, dBefore, (f) => f.type === 'visit.signal', fromPatient.length);
-  assert.deepEqual(atPatient, fromDoctor.map((data) => ({ type: 'visit.signal', appointmentId: v.id, from: v.doctor.id, data })));
-  assert.deepEqual(atDoctor, fromPatient.map((data) => ({ type: 'visit.signal', appointmentId: v.id, from: v.patient.id, data })));
+  assert.deepEqual(
+    atPatient,
+    fromDoctor.map((data) => ({ type: 'visit.signal', appointmentId: v.id, from: v.doctor.id, data })),
+  );
+  assert.deepEqual(
+    atDoctor,
+    fromPatient.map((data) => ({ type: 'visit.signal', appointmentId: v.id, from: v.patient.id, data })),
+  );
 
-  const [pGot, dGot, tabGot, sGot] = await settled(app, [[p, v.patient.id, marks[0]], [d, v.doctor.id, marks[1]], [dOtherTab, v.doctor.id, marks[2]], [s, stranger.id, marks[3]]]);
-  assert.deepEqual(tabGot.filter(isVisit), [], 'the doctor\'s other tab gets nothing');
+  const [pGot, dGot, tabGot, sGot] = await settled(app, [
+    [p, v.patient.id, marks[0]],
+    [d, v.doctor.id, marks[1]],
+    [dOtherTab, v.doctor.id, marks[2]],
+    [s, stranger.id, marks[3]],
+  ]);
+  assert.deepEqual(tabGot.filter(isVisit), [], "the doctor's other tab gets nothing");
   assert.deepEqual(sGot.filter(isVisit), [], 'the stranger gets nothing');
   // Exactly what each side was owed, nothing twice.
-  assert.deepEqual(pGot.filter(isVisit).map((f) => f.type), ['visit.error', 'visit.joined', 'visit.error', 'visit.peer-joined', ...fromDoctor.map(() => 'visit.signal')]);
-  assert.deepEqual(dGot.filter(isVisit).map((f) => f.type), ['visit.joined', 'visit.peer-joined', ...fromPatient.map(() => 'visit.signal')]);
+  assert.deepEqual(
+    pGot.filter(isVisit).map((f) => f.type),
+    ['visit.error', 'visit.joined', 'visit.error', 'visit.peer-joined', ...fromDoctor.map(() => 'visit.signal')],
+  );
+  assert.deepEqual(
+    dGot.filter(isVisit).map((f) => f.type),
+    ['visit.joined', 'visit.peer-joined', ...fromPatient.map(() => 'visit.signal')],
+  );
 });
 
 test('leaving: the leaver gets visit.left, the peer visit.peer-left (left), later signals NOT_JOINED; a closed socket is a departure too', async () => {
@@ -222,7 +279,12 @@ test('leaving: the leaver gets visit.left, the peer visit.peer-left (left), late
   await joinBoth(p, d, v.id);
   const dMark = d.frames.length;
   assert.deepEqual(await send(p, { type: 'visit.leave', appointmentId: v.id }, isVisit), { type: 'visit.left', appointmentId: v.id });
-  assert.deepEqual(await nextAfter(d, dMark, (f) => f.type === 'visit.peer-left'), { type: 'visit.peer-left', appointmentId: v.id, peerId: v.patient.id, reason: 'left' });
+  assert.deepEqual(await nextAfter(d, dMark, (f) => f.type === 'visit.peer-left'), {
+    type: 'visit.peer-left',
+    appointmentId: v.id,
+    peerId: v.patient.id,
+    reason: 'left',
+  });
   assert.equal((await send(p, { type: 'visit.signal', appointmentId: v.id, data: {} }, isVisit)).code, 'NOT_JOINED');
   assert.equal((await send(p, { type: 'visit.leave', appointmentId: v.id }, isVisit)).code, 'NOT_JOINED');
   assert.equal((await send(d, { type: 'visit.signal', appointmentId: v.id, data: {} }, isVisit)).code, 'PEER_ABSENT');
@@ -232,7 +294,12 @@ test('leaving: the leaver gets visit.left, the peer visit.peer-left (left), late
   await join(p, v.id);
   const before = d.frames.length;
   p.ws.close();
-  assert.deepEqual(await nextAfter(d, before, (f) => f.type === 'visit.peer-left'), { type: 'visit.peer-left', appointmentId: v.id, peerId: v.patient.id, reason: 'disconnected' });
+  assert.deepEqual(await nextAfter(d, before, (f) => f.type === 'visit.peer-left'), {
+    type: 'visit.peer-left',
+    appointmentId: v.id,
+    peerId: v.patient.id,
+    reason: 'disconnected',
+  });
   const p2 = await connect(app, v.patient);
   const again = d.frames.length;
   assert.equal((await join(p2, v.id)).peerPresent, true);
@@ -247,47 +314,86 @@ test('a rejoin from another socket replaces the old one: it gets REPLACED and no
   const p2 = await connect(app, v.patient);
   const [m1, mD] = [p1.frames.length, d.frames.length];
   assert.deepEqual(await join(p2, v.id), { type: 'visit.joined', appointmentId: v.id, peerPresent: true });
-  assert.deepEqual(await nextAfter(p1, m1, isVisit), { type: 'visit.error', appointmentId: v.id, code: 'REPLACED', detail: 'You joined this visit from another connection' });
+  assert.deepEqual(await nextAfter(p1, m1, isVisit), {
+    type: 'visit.error',
+    appointmentId: v.id,
+    code: 'REPLACED',
+    detail: 'You joined this visit from another connection',
+  });
   assert.equal((await nextAfter(d, mD, (f) => f.type === 'visit.peer-joined')).peer.id, v.patient.id);
 
-  assert.equal((await send(p1, { type: 'visit.signal', appointmentId: v.id, data: { stale: true } }, (f) => f.type === 'visit.error' && f.code !== 'REPLACED')).code, 'NOT_JOINED');
+  assert.equal(
+    (
+      await send(
+        p1,
+        { type: 'visit.signal', appointmentId: v.id, data: { stale: true } },
+        (f) => f.type === 'visit.error' && f.code !== 'REPLACED',
+      )
+    ).code,
+    'NOT_JOINED',
+  );
   const m2 = p2.frames.length;
   d.ws.send(JSON.stringify({ type: 'visit.signal', appointmentId: v.id, data: { description: { type: 'offer', sdp: 'fresh' } } }));
   assert.equal((await nextAfter(p2, m2, (f) => f.type === 'visit.signal')).data.description.sdp, 'fresh');
 
   // The old socket finally closes: its disconnect finds nothing of it in the visit, so the peer hears nothing.
-  const disconnected = new Promise<void>((resolve) => app.app.platform.frames.onDisconnect((c) => {
-    if (c.actor.userId === v.patient.id) resolve();
-  }));
+  const disconnected = new Promise<void>((resolve) =>
+    app.app.platform.frames.onDisconnect((c) => {
+      if (c.actor.userId === v.patient.id) resolve();
+    }),
+  );
   p1.ws.close();
   await disconnected;
   await p1.closed;
-  assert.deepEqual(p1.frames.slice(m1).filter(isVisit).map((f) => f.code), ['REPLACED', 'NOT_JOINED']);
-  const [dGot, p2Got] = await settled(app, [[d, v.doctor.id, mD], [p2, v.patient.id, m2]]);
-  assert.deepEqual(dGot.filter(isVisit).map((f) => f.type), ['visit.peer-joined']);
-  assert.deepEqual(p2Got.filter(isVisit).map((f) => f.type), ['visit.signal']);
+  assert.deepEqual(
+    p1.frames
+      .slice(m1)
+      .filter(isVisit)
+      .map((f) => f.code),
+    ['REPLACED', 'NOT_JOINED'],
+  );
+  const [dGot, p2Got] = await settled(app, [
+    [d, v.doctor.id, mD],
+    [p2, v.patient.id, m2],
+  ]);
+  assert.deepEqual(
+    dGot.filter(isVisit).map((f) => f.type),
+    ['visit.peer-joined'],
+  );
+  assert.deepEqual(
+    p2Got.filter(isVisit).map((f) => f.type),
+    ['visit.signal'],
+  );
   assert.equal((await app.request('GET', visitPath(v.id), { token: v.doctor.token })).body.peerPresent, true);
 });
 
-test('joins and leaves are audited with the patient and show in the patient\'s access log', async () => {
+test("joins and leaves are audited with the patient and show in the patient's access log", async () => {
   const v = await visitFixture(app);
   const [p, d] = await Promise.all([connect(app, v.patient), connect(app, v.doctor)]);
   await joinBoth(p, d, v.id);
   const pMark = p.frames.length;
   await send(d, { type: 'visit.leave', appointmentId: v.id }, (f) => f.type === 'visit.left');
   await nextAfter(p, pMark, (f) => f.type === 'visit.peer-left');
-  const disconnected = new Promise<void>((resolve) => app.app.platform.frames.onDisconnect((c) => {
-    if (c.actor.userId === v.patient.id) resolve();
-  }));
+  const disconnected = new Promise<void>((resolve) =>
+    app.app.platform.frames.onDisconnect((c) => {
+      if (c.actor.userId === v.patient.id) resolve();
+    }),
+  );
   p.ws.close();
   await disconnected;
 
   const events = await app.database.rows<Record<string, any>>(sql`
     SELECT action, actor_id, actor_role, patient_id, resource_type, resource_id, ip FROM audit_events
     WHERE resource_id = ${v.id} AND action LIKE 'visit.%' ORDER BY seq`);
-  assert.deepEqual(events.map((e) => [e.action, e.actor_id]), [
-    ['visit.join', v.patient.id], ['visit.join', v.doctor.id], ['visit.leave', v.doctor.id], ['visit.leave', v.patient.id],
-  ]);
+  assert.deepEqual(
+    events.map((e) => [e.action, e.actor_id]),
+    [
+      ['visit.join', v.patient.id],
+      ['visit.join', v.doctor.id],
+      ['visit.leave', v.doctor.id],
+      ['visit.leave', v.patient.id],
+    ],
+  );
   for (const e of events) {
     assert.equal(e.patient_id, v.patient.id);
     assert.equal(e.resource_type, 'appointment');
@@ -297,7 +403,10 @@ test('joins and leaves are audited with the patient and show in the patient\'s a
   assert.equal(log.status, 200);
   const visitEntries = log.body.items.filter((e: any) => e.action.startsWith('visit.'));
   assert.deepEqual(visitEntries.map((e: any) => [e.action, e.actor.id, e.actor.role]).reverse(), [
-    ['visit.join', v.patient.id, 'PATIENT'], ['visit.join', v.doctor.id, 'DOCTOR'], ['visit.leave', v.doctor.id, 'DOCTOR'], ['visit.leave', v.patient.id, 'PATIENT'],
+    ['visit.join', v.patient.id, 'PATIENT'],
+    ['visit.join', v.doctor.id, 'DOCTOR'],
+    ['visit.leave', v.doctor.id, 'DOCTOR'],
+    ['visit.leave', v.patient.id, 'PATIENT'],
   ]);
 });
 
@@ -309,13 +418,19 @@ test(`signals are bounded: ${100} at once, then RATE_LIMITED until the clock ref
   for (let i = 0; i < 105; i++) d.ws.send(JSON.stringify({ type: 'visit.signal', appointmentId: v.id, data: { i } }));
   await nextAfter(p, pMark, (f) => f.type === 'visit.signal' && f.data.i === 99);
   const limited = await countAfter(d, dMark, (f) => f.type === 'visit.error', 5);
-  assert.deepEqual(limited.map((f) => f.code), Array(5).fill('RATE_LIMITED'));
+  assert.deepEqual(
+    limited.map((f) => f.code),
+    Array(5).fill('RATE_LIMITED'),
+  );
   // The clock is pinned, so nothing refilled meanwhile; one second later there is room again.
   pinClock(app.app.platform, new Date(v.startsAt.getTime() + 1000));
   d.ws.send(JSON.stringify({ type: 'visit.signal', appointmentId: v.id, data: { i: 'after' } }));
   await nextAfter(p, pMark, (f) => f.type === 'visit.signal' && f.data.i === 'after');
   const [pGot] = await settled(app, [[p, v.patient.id, pMark]]);
-  assert.deepEqual(pGot.filter((f) => f.type === 'visit.signal').map((f) => f.data.i), [...Array.from({ length: 100 }, (_, i) => i), 'after']);
+  assert.deepEqual(
+    pGot.filter((f) => f.type === 'visit.signal').map((f) => f.data.i),
+    [...Array.from({ length: 100 }, (_, i) => i), 'after'],
+  );
 });
 
 test('a socket that floods the server with frames faster than they are handled is closed (1008)', async () => {
@@ -326,4 +441,3 @@ test('a socket that floods the server with frames faster than they are handled i
   for (let i = 0; i < 2000; i++) c.ws.send(frame);
   assert.equal((await c.closed).code, 1008);
 });
-

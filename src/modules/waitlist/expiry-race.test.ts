@@ -5,7 +5,21 @@ import assert from 'node:assert/strict';
 import { createPatient, type Person, type TestApp } from '../../../test/helpers.ts';
 import { pinNow } from '../../../test/fixtures/booking.ts';
 import { kickWaitlist } from './worker.ts';
-import { accept, blocking, bookedDoctor, cancel, closeAll, decline, joined, NOW, offerEvent, offersOf, slotAt, socket, waitlistApp } from '../../../test/fixtures/waitlist.ts';
+import {
+  accept,
+  blocking,
+  bookedDoctor,
+  cancel,
+  closeAll,
+  decline,
+  joined,
+  NOW,
+  offerEvent,
+  offersOf,
+  slotAt,
+  socket,
+  waitlistApp,
+} from '../../../test/fixtures/waitlist.ts';
 
 let app: TestApp;
 let people: Person[];
@@ -14,11 +28,13 @@ before(async () => {
   people = [];
   for (let i = 0; i < 3; i++) people.push(await createPatient(app));
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const ROUNDS = 4;
 
-test('accept racing expiry: either the appointment or the expiry and the next in line\'s offer, never both, never a 500', async () => {
+test("accept racing expiry: either the appointment or the expiry and the next in line's offer, never both, never a 500", async () => {
   const [holder, a, b] = people;
   const outcomes: number[] = [];
   try {
@@ -34,22 +50,42 @@ test('accept racing expiry: either the appointment or the expiry and the next in
       // The clock reaches the expiry while the accept is in flight, earlier or later in its course from
       // round to round, and the sweeper is woken at that moment. Either outcome is right; both is not.
       const accepting = accept(app, a, offer.id);
-      await new Promise<void>((resolve) => setTimeout(() => {
-        pinNow(app, offer.expiresAt);
-        kickWaitlist(app.app.platform);
-        resolve();
-      }, [0, 25, 75, 200][round % 4]));
+      await new Promise<void>((resolve) =>
+        setTimeout(
+          () => {
+            pinNow(app, offer.expiresAt);
+            kickWaitlist(app.app.platform);
+            resolve();
+          },
+          [0, 25, 75, 200][round % 4],
+        ),
+      );
       const res = await accepting;
       outcomes.push(res.status);
       if (res.status === 201) {
-        assert.deepEqual((await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]), [[a.id, 'ACCEPTED']]);
-        assert.deepEqual((await blocking(app, doctor.id, slot)).map((r) => [r.status, r.patient_id]), [[res.body.status, a.id]]);
+        assert.deepEqual(
+          (await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]),
+          [[a.id, 'ACCEPTED']],
+        );
+        assert.deepEqual(
+          (await blocking(app, doctor.id, slot)).map((r) => [r.status, r.patient_id]),
+          [[res.body.status, a.id]],
+        );
       } else {
         assert.equal(res.status, 409, res.text);
         assert.equal(res.body.code, 'WAITLIST_OFFER_EXPIRED');
         await offerEvent(wsB, slot);
-        assert.deepEqual((await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]), [[a.id, 'EXPIRED'], [b.id, 'OFFERED']]);
-        assert.deepEqual((await blocking(app, doctor.id, slot)).map((r) => [r.status, r.patient_id]), [['HELD', b.id]]);
+        assert.deepEqual(
+          (await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]),
+          [
+            [a.id, 'EXPIRED'],
+            [b.id, 'OFFERED'],
+          ],
+        );
+        assert.deepEqual(
+          (await blocking(app, doctor.id, slot)).map((r) => [r.status, r.patient_id]),
+          [['HELD', b.id]],
+        );
         // b's hold is for a different doctor next round only after it is released: decline it to keep b free.
         const offered = (await offersOf(app, doctor.id))[1];
         assert.equal((await decline(app, b, offered.id)).status, 204);

@@ -6,12 +6,30 @@ import { sql } from 'drizzle-orm';
 import { createAdminUser, createPatient, expectProblem, mailbox, type Person, type TestApp } from '../../../test/helpers.ts';
 import { API, book, everyDay, pinNow, setAvailability, slots, workingDoctor } from '../../../test/fixtures/booking.ts';
 import {
-  accept, blocking, bookedDoctor, cancel, closeAll, decline, HOLD_MS, joined, NOW, offerEvent, offersOf, SLOT, SLOT_END, socket, waitlistApp,
+  accept,
+  blocking,
+  bookedDoctor,
+  cancel,
+  closeAll,
+  decline,
+  HOLD_MS,
+  joined,
+  NOW,
+  offerEvent,
+  offersOf,
+  SLOT,
+  SLOT_END,
+  socket,
+  waitlistApp,
 } from '../../../test/fixtures/waitlist.ts';
 
 let app: TestApp;
-before(async () => { app = await waitlistApp(); });
-after(async () => { await app.close(); });
+before(async () => {
+  app = await waitlistApp();
+});
+after(async () => {
+  await app.close();
+});
 
 const entryOf = async (who: Person) => (await app.request('GET', `${API}/waitlist`, { token: who.token })).body.items[0];
 const daySlots = (doctorId: string) => slots(app, doctorId, '2027-01-05T00:00:00.000Z', '2027-01-06T00:00:00.000Z');
@@ -33,7 +51,11 @@ test('a cancellation holds the freed slot for the earliest waiting patient, mail
   assert.equal(offer.endsAt, SLOT_END);
   assert.equal(offer.expiresAt, new Date(Date.parse(NOW) + HOLD_MS).toISOString());
   const offers = await offersOf(app, doctor.id);
-  assert.deepEqual(offers.map((o) => [o.patient_id, o.status]), [[a.id, 'OFFERED']], 'only the earliest in line is offered the slot');
+  assert.deepEqual(
+    offers.map((o) => [o.patient_id, o.status]),
+    [[a.id, 'OFFERED']],
+    'only the earliest in line is offered the slot',
+  );
   assert.ok(!wsB.frames.some((f) => f.type === 'waitlist.offer'));
 
   const mail = await mailbox.waitFor(a.email, /is free for you/);
@@ -74,14 +96,22 @@ test('a cancellation holds the freed slot for the earliest waiting patient, mail
   assert.deepEqual(res.body.doctor, { id: doctor.id, firstname: 'Grace', lastname: 'Hopper' });
   await doctorWs.next((f) => f.type === 'appointment.updated' && f.appointment.id === hold.id);
   const mine = await app.request('GET', `${API}/appointments`, { token: a.token });
-  assert.deepEqual(mine.body.items.map((x: any) => x.id), [hold.id]);
+  assert.deepEqual(
+    mine.body.items.map((x: any) => x.id),
+    [hold.id],
+  );
   assert.equal((await entryOf(a)).status, 'BOOKED');
-  const audited = await app.database.rows(sql`SELECT 1 FROM audit_events WHERE action = 'appointment.create' AND resource_id = ${hold.id} AND patient_id = ${a.id}`);
+  const audited = await app.database.rows(
+    sql`SELECT 1 FROM audit_events WHERE action = 'appointment.create' AND resource_id = ${hold.id} AND patient_id = ${a.id}`,
+  );
   assert.equal(audited.length, 1);
 
   expectProblem(await accept(app, a, offer.id), 409, 'WAITLIST_OFFER_EXPIRED');
   expectProblem(await decline(app, a, offer.id), 409, 'WAITLIST_OFFER_EXPIRED');
-  assert.deepEqual((await offersOf(app, doctor.id)).map((o) => o.status), ['ACCEPTED']);
+  assert.deepEqual(
+    (await offersOf(app, doctor.id)).map((o) => o.status),
+    ['ACCEPTED'],
+  );
   closeAll(wsA, wsB, doctorWs);
 });
 
@@ -112,9 +142,18 @@ test('a declined offer goes to the next in line; the one who declined keeps wait
   assert.notEqual(second.id, first.id);
   assert.equal((await entryOf(a)).status, 'WAITING');
   assert.equal((await entryOf(b)).status, 'OFFERED');
-  assert.deepEqual((await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]), [[a.id, 'DECLINED'], [b.id, 'OFFERED']]);
+  assert.deepEqual(
+    (await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]),
+    [
+      [a.id, 'DECLINED'],
+      [b.id, 'OFFERED'],
+    ],
+  );
   const holds = await blocking(app, doctor.id);
-  assert.deepEqual(holds.map((h) => [h.status, h.patient_id]), [['HELD', b.id]]);
+  assert.deepEqual(
+    holds.map((h) => [h.status, h.patient_id]),
+    [['HELD', b.id]],
+  );
 
   assert.equal((await decline(app, b, second.id)).status, 204);
   assert.deepEqual(await blocking(app, doctor.id), []);
@@ -136,7 +175,13 @@ test('an offer expires on time with no request at all, and the hold moves to the
     // The background sweeper alone expires it: the next patient's event is the proof.
     const second = await offerEvent(wsB);
     assert.equal(second.expiresAt, new Date(Date.parse(first.expiresAt) + HOLD_MS).toISOString());
-    assert.deepEqual((await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]), [[a.id, 'EXPIRED'], [b.id, 'OFFERED']]);
+    assert.deepEqual(
+      (await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]),
+      [
+        [a.id, 'EXPIRED'],
+        [b.id, 'OFFERED'],
+      ],
+    );
     expectProblem(await accept(app, a, first.id), 409, 'WAITLIST_OFFER_EXPIRED');
     const res = await accept(app, b, second.id);
     assert.equal(res.status, 201, res.text);
@@ -151,7 +196,10 @@ test('moving an appointment away offers its old slot', async () => {
   const a = await createPatient(app);
   await joined(app, a, doctor.id);
   const ws = await socket(app, a);
-  const moved = await app.request('POST', `${API}/appointments/${appointmentId}/reschedule`, { token: holder.token, body: { startsAt: '2027-01-05T13:00:00.000Z' } });
+  const moved = await app.request('POST', `${API}/appointments/${appointmentId}/reschedule`, {
+    token: holder.token,
+    body: { startsAt: '2027-01-05T13:00:00.000Z' },
+  });
   assert.equal(moved.status, 200, moved.text);
   const offer = await offerEvent(ws);
   assert.equal(offer.startsAt, SLOT);
@@ -160,7 +208,10 @@ test('moving an appointment away offers its old slot', async () => {
 
 test('removing time off offers the slots it freed, one per waiting patient, in line order', async () => {
   const doctor = await workingDoctor(app);
-  const off = await app.request('POST', `${API}/doctors/me/time-off`, { token: doctor.token, body: { startsAt: '2027-01-05T08:00:00.000Z', endsAt: '2027-01-05T10:00:00.000Z' } });
+  const off = await app.request('POST', `${API}/doctors/me/time-off`, {
+    token: doctor.token,
+    body: { startsAt: '2027-01-05T08:00:00.000Z', endsAt: '2027-01-05T10:00:00.000Z' },
+  });
   assert.equal(off.status, 201, off.text);
   const [a, b] = [await createPatient(app), await createPatient(app)];
   await joined(app, a, doctor.id, { from: '2027-01-05T08:00:00.000Z', to: '2027-01-05T10:00:00.000Z' });
@@ -183,7 +234,10 @@ test('widening availability offers a newly opened slot, not one that was open be
   await setAvailability(app, doctor, everyDay('09:00', '11:00'));
   const offer = await offerEvent(ws, '2027-01-05T09:00:00.000Z');
   assert.equal(offer.doctorId, doctor.id);
-  assert.deepEqual((await offersOf(app, doctor.id)).map((o) => new Date(o.starts_at).toISOString()), ['2027-01-05T09:00:00.000Z']);
+  assert.deepEqual(
+    (await offersOf(app, doctor.id)).map((o) => new Date(o.starts_at).toISOString()),
+    ['2027-01-05T09:00:00.000Z'],
+  );
   closeAll(ws);
 });
 
@@ -197,7 +251,13 @@ test('leaving the list withdraws a live offer and passes the slot on', async () 
   const first = await offerEvent(wsA);
   assert.equal((await app.request('DELETE', `${API}/waitlist/${entryA}`, { token: a.token })).status, 204);
   await offerEvent(wsB);
-  assert.deepEqual((await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]), [[a.id, 'WITHDRAWN'], [b.id, 'OFFERED']]);
+  assert.deepEqual(
+    (await offersOf(app, doctor.id)).map((o) => [o.patient_id, o.status]),
+    [
+      [a.id, 'WITHDRAWN'],
+      [b.id, 'OFFERED'],
+    ],
+  );
   expectProblem(await accept(app, a, first.id), 409, 'WAITLIST_OFFER_EXPIRED');
   closeAll(wsA, wsB);
 });
@@ -213,7 +273,10 @@ test('a waiting patient who already has an appointment at that time is passed ov
   const ws = await socket(app, free);
   await cancel(app, holder, appointmentId);
   await offerEvent(ws);
-  assert.deepEqual((await offersOf(app, doctor.id)).map((o) => o.patient_id), [free.id]);
+  assert.deepEqual(
+    (await offersOf(app, doctor.id)).map((o) => o.patient_id),
+    [free.id],
+  );
   closeAll(ws);
 });
 
@@ -223,12 +286,18 @@ test('a suspended patient in line is passed over', async () => {
   await joined(app, suspended, doctor.id);
   await joined(app, next, doctor.id);
   const admin = await createAdminUser(app);
-  const res = await app.request('PATCH', `${API}/admin/users/${suspended.id}`, { token: admin.token, body: { accountStatus: 'SUSPENDED' } });
+  const res = await app.request('PATCH', `${API}/admin/users/${suspended.id}`, {
+    token: admin.token,
+    body: { accountStatus: 'SUSPENDED' },
+  });
   assert.equal(res.status, 200, res.text);
   const ws = await socket(app, next);
   await cancel(app, holder, appointmentId);
   await offerEvent(ws);
-  assert.deepEqual((await offersOf(app, doctor.id)).map((o) => o.patient_id), [next.id]);
+  assert.deepEqual(
+    (await offersOf(app, doctor.id)).map((o) => o.patient_id),
+    [next.id],
+  );
   closeAll(ws);
 });
 
@@ -240,7 +309,8 @@ test('the database itself refuses a booking over a live hold, and allows it once
   await cancel(app, holder, appointmentId);
   const offer = await offerEvent(ws);
   const other = await createPatient(app);
-  const insert = () => app.database.rows(sql`INSERT INTO appointments (patient_id, doctor_id, starts_at, ends_at, status)
+  const insert = () =>
+    app.database.rows(sql`INSERT INTO appointments (patient_id, doctor_id, starts_at, ends_at, status)
     VALUES (${other.id}, ${doctor.id}, '2027-01-05T09:15:00Z', '2027-01-05T09:45:00Z', 'PENDING')`);
   await assert.rejects(insert(), (err: any) => (err.code ?? err.cause?.code) === '23P01');
   assert.equal((await decline(app, a, offer.id)).status, 204);

@@ -19,7 +19,11 @@ const FEW_SLOTS = 4;
 const MAX_PROBES = 500;
 
 /** Time that stopped being booked or blocked: [startsAt, endsAt) of one doctor. */
-export interface FreedTime { doctorId: string; startsAt: Date; endsAt: Date }
+export interface FreedTime {
+  doctorId: string;
+  startsAt: Date;
+  endsAt: Date;
+}
 
 /**
  * Called by appointments (cancel, reschedule away) and doctors (time off removed) inside the transaction
@@ -36,7 +40,12 @@ export async function offerFreedTime(p: Platform, tx: Executor, freed: FreedTime
  * Called by doctors inside the transaction that replaced the weekly availability: the slots free now
  * that were not under the previous rules and settings are offered. Searched only where someone waits.
  */
-export async function offerOpenedAvailability(p: Platform, tx: Executor, doctorId: string, before: { doctor: DoctorRow; rules: RuleRow[] }): Promise<void> {
+export async function offerOpenedAvailability(
+  p: Platform,
+  tx: Executor,
+  doctorId: string,
+  before: { doctor: DoctorRow; rules: RuleRow[] },
+): Promise<void> {
   const row = await findDoctorWithUser(tx, doctorId, true);
   if (!row) return;
   const extent = await repo.waitingExtent(tx, doctorId);
@@ -48,20 +57,27 @@ export async function offerOpenedAvailability(p: Platform, tx: Executor, doctorI
   const slots = await computeFreeSlots(tx, row.doctor, from, to, now);
   if (!slots.length) return;
   const old = before.doctor;
-  const wasFree = new Set(freeSlots({
-    timezone: old.timezone,
-    slotMinutes: old.slotMinutes,
-    rules: before.rules,
-    from,
-    to,
-    now,
-    minNoticeMinutes: old.minNoticeMinutes,
-    maxAdvanceDays: old.maxAdvanceDays,
-    // Busy time is the same before and after (only the rules changed), and every slot compared is free
-    // now, so the old grid alone tells whether it was free before.
-    busy: [],
-  }).map((s) => `${s.start}/${s.end}`));
-  await offerSlots(p, tx, row.doctor, slots.filter((s) => !wasFree.has(`${s.start}/${s.end}`)));
+  const wasFree = new Set(
+    freeSlots({
+      timezone: old.timezone,
+      slotMinutes: old.slotMinutes,
+      rules: before.rules,
+      from,
+      to,
+      now,
+      minNoticeMinutes: old.minNoticeMinutes,
+      maxAdvanceDays: old.maxAdvanceDays,
+      // Busy time is the same before and after (only the rules changed), and every slot compared is free
+      // now, so the old grid alone tells whether it was free before.
+      busy: [],
+    }).map((s) => `${s.start}/${s.end}`),
+  );
+  await offerSlots(
+    p,
+    tx,
+    row.doctor,
+    slots.filter((s) => !wasFree.has(`${s.start}/${s.end}`)),
+  );
 }
 
 /** The slot released by a declined, expired or withdrawn offer goes to the next in line, if still free. */
@@ -95,7 +111,15 @@ async function offerSlot(p: Platform, tx: Executor, doctor: DoctorRow, slot: Int
     try {
       await tx.transaction(async (sp) => {
         const holdId = await repo.insertHold(sp, { patientId: next.patientId, doctorId: doctor.id, startsAt, endsAt, expiresAt });
-        const offer = await repo.insertOffer(sp, { entryId: next.id, patientId: next.patientId, doctorId: doctor.id, holdId, startsAt, endsAt, expiresAt });
+        const offer = await repo.insertOffer(sp, {
+          entryId: next.id,
+          patientId: next.patientId,
+          doctorId: doctor.id,
+          holdId,
+          startsAt,
+          endsAt,
+          expiresAt,
+        });
         await repo.setEntryStatus(sp, next.id, 'OFFERED');
         await mailOffer(p, sp, offer);
       });
@@ -103,8 +127,14 @@ async function offerSlot(p: Platform, tx: Executor, doctor: DoctorRow, slot: Int
     } catch (err) {
       const state = sqlState(err);
       const constraint = constraintName(err) ?? '';
-      if (state === '23P01' && constraint === 'appointments_patient_no_overlap') { skip.push(next.id); continue; }
-      if (state === '23505' && constraint === 'waitlist_offers_live_entry_idx') { skip.push(next.id); continue; }
+      if (state === '23P01' && constraint === 'appointments_patient_no_overlap') {
+        skip.push(next.id);
+        continue;
+      }
+      if (state === '23505' && constraint === 'waitlist_offers_live_entry_idx') {
+        skip.push(next.id);
+        continue;
+      }
       if (state === '23P01' || (state === '23505' && constraint === 'waitlist_offers_live_slot_idx')) return false;
       throw err;
     }

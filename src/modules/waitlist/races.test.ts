@@ -6,7 +6,18 @@ import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { createPatient, type Person, type TestApp } from '../../../test/helpers.ts';
 import { book } from '../../../test/fixtures/booking.ts';
-import { blocking, bookedDoctor, cancel, closeAll, joined, offerEvent, offersOf, slotAt, socket, waitlistApp } from '../../../test/fixtures/waitlist.ts';
+import {
+  blocking,
+  bookedDoctor,
+  cancel,
+  closeAll,
+  joined,
+  offerEvent,
+  offersOf,
+  slotAt,
+  socket,
+  waitlistApp,
+} from '../../../test/fixtures/waitlist.ts';
 
 let app: TestApp;
 let people: Person[];
@@ -15,7 +26,9 @@ before(async () => {
   people = [];
   for (let i = 0; i < 4; i++) people.push(await createPatient(app));
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const ROUNDS = 3;
 
@@ -46,11 +59,16 @@ test('two waitlisted patients who joined at once: only the earlier in line gets 
     const slot = slotAt(ROUNDS + round);
     const { doctor, appointmentId } = await bookedDoctor(app, slot, {}, holder);
     await Promise.all([joined(app, a, doctor.id), joined(app, b, doctor.id)]);
-    const [first] = await app.database.rows<{ patient_id: string }>(sql`SELECT patient_id FROM waitlist_entries WHERE doctor_id = ${doctor.id} ORDER BY seq LIMIT 1`);
+    const [first] = await app.database.rows<{ patient_id: string }>(
+      sql`SELECT patient_id FROM waitlist_entries WHERE doctor_id = ${doctor.id} ORDER BY seq LIMIT 1`,
+    );
     const ws = await socket(app, first.patient_id === a.id ? a : b);
     await cancel(app, holder, appointmentId);
     await offerEvent(ws, slot);
-    assert.deepEqual((await offersOf(app, doctor.id)).map((o) => o.patient_id), [first.patient_id]);
+    assert.deepEqual(
+      (await offersOf(app, doctor.id)).map((o) => o.patient_id),
+      [first.patient_id],
+    );
     closeAll(ws);
   }
 });
@@ -69,7 +87,10 @@ test('two slots freed at once for two waiting patients: one offer each, never tw
     await joined(app, b, one.doctor.id, window);
     const [wsA, wsB] = [await socket(app, a), await socket(app, b)];
     const answers = await Promise.all([cancel(app, holder, one.appointmentId), cancel(app, other, second.body.id)]);
-    assert.deepEqual(answers.map((r) => r.status), [200, 200]);
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [200, 200],
+    );
     await wsA.next((f) => f.type === 'waitlist.offer' && f.offer.doctorId === one.doctor.id, 15_000);
     await wsB.next((f) => f.type === 'waitlist.offer' && f.offer.doctorId === one.doctor.id, 15_000);
     const offers = await offersOf(app, one.doctor.id);

@@ -35,14 +35,28 @@ export const waitlistOffers = pgTable('waitlist_offers', {
 
 export type EntryRow = typeof waitlistEntries.$inferSelect;
 export type OfferRow = typeof waitlistOffers.$inferSelect;
-export interface Person { id: string; firstname: string; lastname: string }
-export interface EntryView extends EntryRow { doctor: Person; patient: Person; offer: OfferRow | null }
+export interface Person {
+  id: string;
+  firstname: string;
+  lastname: string;
+}
+export interface EntryView extends EntryRow {
+  doctor: Person;
+  patient: Person;
+  offer: OfferRow | null;
+}
 
 const doctorUser = alias(users, 'doctor_user');
 const patientUser = alias(users, 'patient_user');
 
-export async function insertEntry(ex: Executor, values: { patientId: string; doctorId: string; fromAt: Date; toAt: Date }): Promise<string> {
-  const [row] = await ex.insert(waitlistEntries).values({ ...values, status: 'WAITING' }).returning({ id: waitlistEntries.id });
+export async function insertEntry(
+  ex: Executor,
+  values: { patientId: string; doctorId: string; fromAt: Date; toAt: Date },
+): Promise<string> {
+  const [row] = await ex
+    .insert(waitlistEntries)
+    .values({ ...values, status: 'WAITING' })
+    .returning({ id: waitlistEntries.id });
   return row.id;
 }
 
@@ -72,26 +86,37 @@ export async function findView(ex: Executor, id: string): Promise<EntryView> {
 
 /** A patient's own entries, or the entries waiting for a doctor, in line order (keyset on seq). */
 export async function listVisible(
-  ex: Executor, actor: { userId: string; role: string }, f: { status?: EntryStatus; afterSeq: number | null; limit: number },
+  ex: Executor,
+  actor: { userId: string; role: string },
+  f: { status?: EntryStatus; afterSeq: number | null; limit: number },
 ): Promise<EntryView[]> {
   const owner = actor.role === 'DOCTOR' ? eq(waitlistEntries.doctorId, actor.userId) : eq(waitlistEntries.patientId, actor.userId);
-  return selectViews(ex, and(
-    owner,
-    ne(waitlistEntries.status, 'REMOVED'),
-    f.status ? eq(waitlistEntries.status, f.status) : undefined,
-    f.afterSeq !== null ? sql`${waitlistEntries.seq} > ${f.afterSeq}` : undefined,
-  ), f.limit + 1);
+  return selectViews(
+    ex,
+    and(
+      owner,
+      ne(waitlistEntries.status, 'REMOVED'),
+      f.status ? eq(waitlistEntries.status, f.status) : undefined,
+      f.afterSeq !== null ? sql`${waitlistEntries.seq} > ${f.afterSeq}` : undefined,
+    ),
+    f.limit + 1,
+  );
 }
 
 export async function lockOwnEntry(ex: Executor, id: string, patientId: string): Promise<EntryRow | undefined> {
-  const [row] = await ex.select().from(waitlistEntries)
+  const [row] = await ex
+    .select()
+    .from(waitlistEntries)
     .where(and(eq(waitlistEntries.id, id), eq(waitlistEntries.patientId, patientId), ne(waitlistEntries.status, 'REMOVED')))
-    .limit(1).for('update');
+    .limit(1)
+    .for('update');
   return row;
 }
 
 export async function setEntryStatus(ex: Executor, id: string, status: EntryStatus, onlyFrom?: EntryStatus): Promise<void> {
-  await ex.update(waitlistEntries).set({ status, updatedAt: sql`now()` })
+  await ex
+    .update(waitlistEntries)
+    .set({ status, updatedAt: sql`now()` })
     .where(and(eq(waitlistEntries.id, id), onlyFrom ? eq(waitlistEntries.status, onlyFrom) : undefined));
 }
 
@@ -103,7 +128,13 @@ export async function setEntryStatus(ex: Executor, id: string, status: EntryStat
  * O(log n) in the number waiting. Locked, so two transactions never offer one entry two slots; a
  * candidate changed by a concurrent transaction is re-checked and passed over.
  */
-export async function nextInLine(ex: Executor, doctorId: string, start: Date, end: Date, skip: string[]): Promise<{ id: string; patientId: string } | undefined> {
+export async function nextInLine(
+  ex: Executor,
+  doctorId: string,
+  start: Date,
+  end: Date,
+  skip: string[],
+): Promise<{ id: string; patientId: string } | undefined> {
   const s = start.toISOString();
   const e = end.toISOString();
   const rows = await ex.execute(sql`
@@ -115,7 +146,14 @@ export async function nextInLine(ex: Executor, doctorId: string, start: Date, en
       AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.patient_id = w.patient_id AND o.doctor_id = ${doctorId} AND o.status = 'OFFERED')
       AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = w.patient_id AND a.status IN ('PENDING', 'CONFIRMED', 'HELD')
                         AND a.starts_at < ${e}::timestamptz AND a.ends_at > ${s}::timestamptz)
-      ${skip.length ? sql`AND w.id NOT IN (${sql.join(skip.map((id) => sql`${id}::uuid`), sql`, `)})` : sql``}
+      ${
+        skip.length
+          ? sql`AND w.id NOT IN (${sql.join(
+              skip.map((id) => sql`${id}::uuid`),
+              sql`, `,
+            )})`
+          : sql``
+      }
     ORDER BY w.seq <-> 0::bigint
     LIMIT 1
     FOR UPDATE OF w`);
@@ -130,19 +168,26 @@ export async function waitingWindows(ex: Executor, doctorId: string, from: Date,
       SELECT range_agg(tstzrange(from_at, to_at, '[]')) FROM waitlist_entries
       WHERE doctor_id = ${doctorId} AND status = 'WAITING' AND from_at < ${to.toISOString()}::timestamptz AND to_at > ${from.toISOString()}::timestamptz
     )) AS r`);
-  return (res as unknown as { rows: { lo: string | Date; hi: string | Date }[] }).rows
-    .map((r) => ({ start: new Date(r.lo).getTime(), end: new Date(r.hi).getTime() }));
+  return (res as unknown as { rows: { lo: string | Date; hi: string | Date }[] }).rows.map((r) => ({
+    start: new Date(r.lo).getTime(),
+    end: new Date(r.hi).getTime(),
+  }));
 }
 
 /** The span of the doctor's waiting windows: bounds the search after an availability change. */
 export async function waitingExtent(ex: Executor, doctorId: string): Promise<{ from: Date; to: Date } | null> {
-  const [row] = await ex.select({ from: sql<string | null>`min(${waitlistEntries.fromAt})`, to: sql<string | null>`max(${waitlistEntries.toAt})` })
-    .from(waitlistEntries).where(and(eq(waitlistEntries.doctorId, doctorId), eq(waitlistEntries.status, 'WAITING')));
+  const [row] = await ex
+    .select({ from: sql<string | null>`min(${waitlistEntries.fromAt})`, to: sql<string | null>`max(${waitlistEntries.toAt})` })
+    .from(waitlistEntries)
+    .where(and(eq(waitlistEntries.doctorId, doctorId), eq(waitlistEntries.status, 'WAITING')));
   return row?.from && row.to ? { from: new Date(row.from), to: new Date(row.to) } : null;
 }
 
 /** A hold: a row of appointments with status HELD, which the exclusion constraints count like a booking. */
-export async function insertHold(ex: Executor, h: { patientId: string; doctorId: string; startsAt: Date; endsAt: Date; expiresAt: Date }): Promise<string> {
+export async function insertHold(
+  ex: Executor,
+  h: { patientId: string; doctorId: string; startsAt: Date; endsAt: Date; expiresAt: Date },
+): Promise<string> {
   const res = await ex.execute(sql`
     INSERT INTO appointments (patient_id, doctor_id, starts_at, ends_at, status, hold_expires_at)
     VALUES (${h.patientId}, ${h.doctorId}, ${h.startsAt.toISOString()}, ${h.endsAt.toISOString()}, 'HELD', ${h.expiresAt.toISOString()})
@@ -163,29 +208,45 @@ export async function convertHold(ex: Executor, holdId: string, status: 'PENDING
 }
 
 export async function insertOffer(ex: Executor, o: Omit<typeof waitlistOffers.$inferInsert, 'status'>): Promise<OfferRow> {
-  const [row] = await ex.insert(waitlistOffers).values({ ...o, status: 'OFFERED' }).returning();
+  const [row] = await ex
+    .insert(waitlistOffers)
+    .values({ ...o, status: 'OFFERED' })
+    .returning();
   return row;
 }
 
 export async function lockOwnOffer(ex: Executor, id: string, patientId: string): Promise<OfferRow | undefined> {
-  const [row] = await ex.select().from(waitlistOffers)
-    .where(and(eq(waitlistOffers.id, id), eq(waitlistOffers.patientId, patientId))).limit(1).for('update');
+  const [row] = await ex
+    .select()
+    .from(waitlistOffers)
+    .where(and(eq(waitlistOffers.id, id), eq(waitlistOffers.patientId, patientId)))
+    .limit(1)
+    .for('update');
   return row;
 }
 
 export async function lockLiveOfferOfEntry(ex: Executor, entryId: string): Promise<OfferRow | undefined> {
-  const [row] = await ex.select().from(waitlistOffers)
-    .where(and(eq(waitlistOffers.entryId, entryId), eq(waitlistOffers.status, 'OFFERED'))).limit(1).for('update');
+  const [row] = await ex
+    .select()
+    .from(waitlistOffers)
+    .where(and(eq(waitlistOffers.entryId, entryId), eq(waitlistOffers.status, 'OFFERED')))
+    .limit(1)
+    .for('update');
   return row;
 }
 
 export async function resolveOffer(ex: Executor, id: string, status: Exclude<OfferStatus, 'OFFERED'>): Promise<void> {
-  await ex.update(waitlistOffers).set({ status, resolvedAt: sql`now()` }).where(eq(waitlistOffers.id, id));
+  await ex
+    .update(waitlistOffers)
+    .set({ status, resolvedAt: sql`now()` })
+    .where(eq(waitlistOffers.id, id));
 }
 
 /** Live offers whose hold has run out, locked; another instance's sweeper skips them (SKIP LOCKED). */
 export async function lockDueOffers(ex: Executor, now: Date, limit: number): Promise<OfferRow[]> {
-  return ex.select().from(waitlistOffers)
+  return ex
+    .select()
+    .from(waitlistOffers)
     .where(and(eq(waitlistOffers.status, 'OFFERED'), lte(waitlistOffers.expiresAt, now)))
     .orderBy(asc(waitlistOffers.expiresAt))
     .limit(limit)
@@ -194,16 +255,25 @@ export async function lockDueOffers(ex: Executor, now: Date, limit: number): Pro
 
 /** Claims live offers whose event has not gone out yet; each is claimed by exactly one instance. */
 export async function claimUnsent(ex: Executor, limit: number): Promise<OfferRow[]> {
-  const unsent = ex.select({ id: waitlistOffers.id }).from(waitlistOffers)
+  const unsent = ex
+    .select({ id: waitlistOffers.id })
+    .from(waitlistOffers)
     .where(and(eq(waitlistOffers.status, 'OFFERED'), sql`${waitlistOffers.notifiedAt} IS NULL`))
     .orderBy(asc(waitlistOffers.createdAt))
     .limit(limit)
     .for('update', { skipLocked: true });
-  return ex.update(waitlistOffers).set({ notifiedAt: sql`now()` }).where(inArray(waitlistOffers.id, unsent)).returning();
+  return ex
+    .update(waitlistOffers)
+    .set({ notifiedAt: sql`now()` })
+    .where(inArray(waitlistOffers.id, unsent))
+    .returning();
 }
 
 export async function nextExpiry(ex: Executor): Promise<Date | null> {
-  const [row] = await ex.select({ at: sql<string | null>`min(${waitlistOffers.expiresAt})` }).from(waitlistOffers).where(eq(waitlistOffers.status, 'OFFERED'));
+  const [row] = await ex
+    .select({ at: sql<string | null>`min(${waitlistOffers.expiresAt})` })
+    .from(waitlistOffers)
+    .where(eq(waitlistOffers.status, 'OFFERED'));
   return row?.at ? new Date(row.at) : null;
 }
 

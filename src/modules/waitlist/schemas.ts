@@ -40,10 +40,7 @@ export const JoinBody = Closed({
 });
 export type JoinBody = Static<typeof JoinBody>;
 
-export const EntryListQuery = Type.Object(
-  { status: Type.Optional(EntryStatus), ...pageQueryProperties },
-  { additionalProperties: false },
-);
+export const EntryListQuery = Type.Object({ status: Type.Optional(EntryStatus), ...pageQueryProperties }, { additionalProperties: false });
 
 export const AcceptBody = Closed({ reason: Type.Optional(Text(0, 2000)) });
 

@@ -103,7 +103,8 @@ export async function accept(p: Platform, meta: Authed, offerId: string, reason?
     }
     // An accepted offer is a booking: the patient's open-appointment limits apply as to POST /appointments.
     await assertBookingLimits(p, tx, patientId, offer.doctorId);
-    if (!(await repo.convertHold(tx, offer.holdId, doctor.doctor.autoConfirm ? 'CONFIRMED' : 'PENDING', reason ?? null))) return { ok: false };
+    if (!(await repo.convertHold(tx, offer.holdId, doctor.doctor.autoConfirm ? 'CONFIRMED' : 'PENDING', reason ?? null)))
+      return { ok: false };
     await repo.resolveOffer(tx, offer.id, 'ACCEPTED');
     await repo.setEntryStatus(tx, offer.entryId, 'BOOKED');
     await audit(tx, meta, { action: 'appointment.create', resourceType: 'appointment', resourceId: offer.holdId, patientId });

@@ -10,7 +10,10 @@ import { accept, bookedDoctor, cancel, closeAll, joined, NOW, offerEvent, offers
 test('two instances: one announcement per offer across instances, and each expiry handled once while both sweep', async (t) => {
   const one = await waitlistApp(t);
   const two = await waitlistApp(t, {}, { databaseUrl: one.databaseUrl! });
-  const pinBoth = (iso: string) => { pinNow(one, iso); pinNow(two, iso); };
+  const pinBoth = (iso: string) => {
+    pinNow(one, iso);
+    pinNow(two, iso);
+  };
   pinBoth(NOW);
   const busOf = (app: TestApp) => app.app.platform.bus as { listening?: () => Promise<void> };
   await Promise.all([busOf(one).listening?.(), busOf(two).listening?.()]);
@@ -35,14 +38,22 @@ test('two instances: one announcement per offer across instances, and each expir
   const second = await Promise.all(socketsB.map((ws) => offerEvent(ws)));
   for (const r of rounds) {
     const offers = await offersOf(one, r.doctorId);
-    assert.deepEqual(offers.map((o) => [o.patient_id, o.status]), [[r.a.id, 'EXPIRED'], [r.b.id, 'OFFERED']]);
+    assert.deepEqual(
+      offers.map((o) => [o.patient_id, o.status]),
+      [
+        [r.a.id, 'EXPIRED'],
+        [r.b.id, 'OFFERED'],
+      ],
+    );
   }
   // Accepted on the instance that did not announce it.
   const res = await accept(two, rounds[0].b, second[0].id);
   assert.equal(res.status, 201, res.text);
 
   // Each announcement reached its patient once, though two workers could have sent it.
-  for (const [i, ws] of socketsA.entries()) assert.equal(ws.frames.filter((f) => f.type === 'waitlist.offer' && f.offer.id === first[i].id).length, 1);
-  for (const [i, ws] of socketsB.entries()) assert.equal(ws.frames.filter((f) => f.type === 'waitlist.offer' && f.offer.id === second[i].id).length, 1);
+  for (const [i, ws] of socketsA.entries())
+    assert.equal(ws.frames.filter((f) => f.type === 'waitlist.offer' && f.offer.id === first[i].id).length, 1);
+  for (const [i, ws] of socketsB.entries())
+    assert.equal(ws.frames.filter((f) => f.type === 'waitlist.offer' && f.offer.id === second[i].id).length, 1);
   closeAll(...socketsA, ...socketsB);
 });

@@ -4,7 +4,18 @@ import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { createAdminUser, createDoctor, createPatient, expectProblem, type Person, type TestApp } from '../../../test/helpers.ts';
 import { API, workingDoctor } from '../../../test/fixtures/booking.ts';
-import { accept, bookedDoctor, cancel, decline, join, joined, socket, offerEvent, waitlistApp, WINDOW } from '../../../test/fixtures/waitlist.ts';
+import {
+  accept,
+  bookedDoctor,
+  cancel,
+  decline,
+  join,
+  joined,
+  socket,
+  offerEvent,
+  waitlistApp,
+  WINDOW,
+} from '../../../test/fixtures/waitlist.ts';
 
 let app: TestApp;
 let doctor: Person;
@@ -14,11 +25,13 @@ before(async () => {
   doctor = await workingDoctor(app);
   patient = await createPatient(app);
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const entries = async () => (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM waitlist_entries`))[0].n;
 
-test('a verified patient joins a doctor\'s waitlist: 201 WAITING with the window, audited', async () => {
+test("a verified patient joins a doctor's waitlist: 201 WAITING with the window, audited", async () => {
   const res = await join(app, patient, doctor.id);
   assert.equal(res.status, 201, res.text);
   assert.equal(res.body.doctorId, doctor.id);
@@ -29,7 +42,9 @@ test('a verified patient joins a doctor\'s waitlist: 201 WAITING with the window
   assert.equal(res.body.offer, null);
   assert.ok(!Number.isNaN(Date.parse(res.body.createdAt)));
   assert.match(res.headers.get('cache-control') ?? '', /no-store/);
-  const events = await app.database.rows(sql`SELECT 1 FROM audit_events WHERE action = 'waitlist.create' AND resource_id = ${res.body.id} AND patient_id = ${patient.id}`);
+  const events = await app.database.rows(
+    sql`SELECT 1 FROM audit_events WHERE action = 'waitlist.create' AND resource_id = ${res.body.id} AND patient_id = ${patient.id}`,
+  );
   assert.equal(events.length, 1);
 });
 
@@ -82,7 +97,10 @@ test('GET /waitlist: a patient sees only their own entries, a doctor only those 
 
   const mine = await app.request('GET', `${API}/waitlist`, { token: b.token });
   assert.equal(mine.status, 200, mine.text);
-  assert.deepEqual(mine.body.items.map((e: any) => e.id), [ids[1]]);
+  assert.deepEqual(
+    mine.body.items.map((e: any) => e.id),
+    [ids[1]],
+  );
   assert.equal(mine.body.nextCursor, null);
   assert.deepEqual(mine.body.items[0].doctor, { id: d.id, firstname: d.body.firstname, lastname: d.body.lastname });
 
@@ -97,9 +115,14 @@ test('GET /waitlist: a patient sees only their own entries, a doctor only those 
   } while (cursor);
   assert.deepEqual(seen, ids);
   const page = await app.request('GET', `${API}/waitlist`, { token: d.token });
-  assert.deepEqual(page.body.items.map((e: any) => e.patient.id), [a.id, b.id, c.id]);
+  assert.deepEqual(
+    page.body.items.map((e: any) => e.patient.id),
+    [a.id, b.id, c.id],
+  );
   // The doctor's list discloses who waits: one audit event per patient shown.
-  const events = await app.database.rows(sql`SELECT patient_id FROM audit_events WHERE action = 'waitlist.list' AND actor_id = ${d.id} AND patient_id = ${a.id}`);
+  const events = await app.database.rows(
+    sql`SELECT patient_id FROM audit_events WHERE action = 'waitlist.list' AND actor_id = ${d.id} AND patient_id = ${a.id}`,
+  );
   assert.ok(events.length >= 1);
 
   const waiting = await app.request('GET', `${API}/waitlist?status=WAITING`, { token: a.token });
@@ -132,7 +155,7 @@ test('DELETE /waitlist/{id}: its patient 204 and the entry is gone; again, anoth
   assert.deepEqual(doctorList.body.items, []);
 });
 
-test('offer endpoints: unknown offer 404, another patient\'s offer 404, a doctor 403, anonymous 401, bad id or body 400', async () => {
+test("offer endpoints: unknown offer 404, another patient's offer 404, a doctor 403, anonymous 401, bad id or body 400", async () => {
   const { doctor: d, holder, appointmentId } = await bookedDoctor(app);
   const p = await createPatient(app);
   const ws = await socket(app, p);

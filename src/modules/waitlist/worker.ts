@@ -25,7 +25,12 @@ export async function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T
 }
 
 /** Ends a live offer (declined, expired, withdrawn): its hold goes, its entry waits again, its slot moves on. */
-export async function releaseOffer(p: Platform, tx: Executor, offer: repo.OfferRow, status: 'DECLINED' | 'EXPIRED' | 'WITHDRAWN'): Promise<void> {
+export async function releaseOffer(
+  p: Platform,
+  tx: Executor,
+  offer: repo.OfferRow,
+  status: 'DECLINED' | 'EXPIRED' | 'WITHDRAWN',
+): Promise<void> {
   await repo.resolveOffer(tx, offer.id, status);
   if (offer.holdId) await repo.deleteHold(tx, offer.holdId);
   await repo.setEntryStatus(tx, offer.entryId, 'WAITING', 'OFFERED');
@@ -54,7 +59,10 @@ export class WaitlistWorker {
   /** Asks for a pass now (after a commit that made, ended or may have made offers). */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) { this.again = true; return; }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.schedule(0);
   }
 
@@ -72,7 +80,10 @@ export class WaitlistWorker {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.running = this.pass()
-        .catch((err) => { this.p.log.warn({ err: (err as Error).message }, 'waitlist pass failed'); return this.p.config.waitlistPollMs; })
+        .catch((err) => {
+          this.p.log.warn({ err: (err as Error).message }, 'waitlist pass failed');
+          return this.p.config.waitlistPollMs;
+        })
         .then((wait) => {
           this.running = null;
           const next = this.again ? 0 : wait;

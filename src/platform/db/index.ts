@@ -62,7 +62,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       pglite: null,
       pool,
       rows: async (q, ex) => ((await (ex ?? db).execute(q)) as unknown as { rows: never[] }).rows,
-      ping: (timeoutMs = 2000) => withTimeout(pool.query('select 1').then(() => undefined), timeoutMs),
+      ping: (timeoutMs = 2000) =>
+        withTimeout(
+          pool.query('select 1').then(() => undefined),
+          timeoutMs,
+        ),
       close: () => pool.end(),
     };
   } else {
@@ -72,7 +76,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     let client: PGlite;
     try {
       if (onDisk) mkdirSync(opts.pgliteDir, { recursive: true, mode: 0o700 });
-      client = await PGlite.create(opts.pgliteDir, { extensions: { btree_gist, pg_trgm }, ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) });
+      client = await PGlite.create(opts.pgliteDir, {
+        extensions: { btree_gist, pg_trgm },
+        ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}),
+      });
     } catch (e) {
       unlock();
       throw e;
@@ -86,7 +93,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       pglite: client,
       pool: null,
       rows: async (q, ex) => ((await (ex ?? db).execute(q)) as unknown as { rows: never[] }).rows,
-      ping: (timeoutMs = 2000) => withTimeout(client.query('select 1').then(() => undefined), timeoutMs),
+      ping: (timeoutMs = 2000) =>
+        withTimeout(
+          client.query('select 1').then(() => undefined),
+          timeoutMs,
+        ),
       close: async () => {
         try {
           await client.close();
@@ -123,8 +134,14 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(Object.assign(new Error('database ping timed out'), { code: 'ETIMEDOUT' })), ms);
     p.then(
-      (v) => { clearTimeout(t); resolve(v); },
-      (e) => { clearTimeout(t); reject(e); },
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
     );
   });
 }
@@ -164,7 +181,13 @@ export function isUnavailable(err: unknown): boolean {
       if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
     }
     const msg = (e as { message?: unknown }).message;
-    if (typeof msg === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(msg)) return true;
+    if (
+      typeof msg === 'string' &&
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
+        msg,
+      )
+    )
+      return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

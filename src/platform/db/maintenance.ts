@@ -12,11 +12,13 @@ export function startEmbeddedMaintenance(database: Database, log: Logger, interv
   const run = () => {
     if (running) return;
     const started = Date.now();
-    running = database.pglite!
-      .exec('VACUUM ANALYZE')
+    running = database
+      .pglite!.exec('VACUUM ANALYZE')
       .then(() => log.debug({ ms: Date.now() - started }, 'embedded database vacuumed'))
       .catch((err) => log.warn({ err: (err as Error).message }, 'embedded VACUUM ANALYZE failed'))
-      .finally(() => { running = null; });
+      .finally(() => {
+        running = null;
+      });
   };
   const first = setTimeout(run, 5_000);
   const every = setInterval(run, intervalMinutes * 60_000);

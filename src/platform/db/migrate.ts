@@ -27,17 +27,27 @@ export async function runMigrations(database: Database): Promise<string[]> {
   const files = migrationFiles();
   if (database.pglite) {
     const c = database.pglite;
-    return apply({
-      exec: async (t) => { await c.exec(t); },
-      query: async <T>(t: string, p?: unknown[]) => (await c.query<T>(t, p)).rows,
-    }, files);
+    return apply(
+      {
+        exec: async (t) => {
+          await c.exec(t);
+        },
+        query: async <T>(t: string, p?: unknown[]) => (await c.query<T>(t, p)).rows,
+      },
+      files,
+    );
   }
   const client = await database.pool!.connect();
   try {
-    return await apply({
-      exec: async (t) => { await client.query(t); },
-      query: async <T>(t: string, p?: unknown[]) => (await client.query(t, p)).rows as T[],
-    }, files);
+    return await apply(
+      {
+        exec: async (t) => {
+          await client.query(t);
+        },
+        query: async <T>(t: string, p?: unknown[]) => (await client.query(t, p)).rows as T[],
+      },
+      files,
+    );
   } finally {
     client.release();
   }

@@ -117,6 +117,10 @@ export const auditEvents = pgTable('audit_events', {
   ip: text('ip'),
   requestId: text('request_id'),
   // Filled by the database's chain trigger (migrations/0014_audit_chain.sql), never by the application.
-  prevHash: text('prev_hash').notNull().default(sql`NULL`),
-  hash: text('hash').notNull().default(sql`NULL`),
+  prevHash: text('prev_hash')
+    .notNull()
+    .default(sql`NULL`),
+  hash: text('hash')
+    .notNull()
+    .default(sql`NULL`),
 });

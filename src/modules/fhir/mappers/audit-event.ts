@@ -37,17 +37,38 @@ export function toFhirAuditEvent(e: AuditFacts): AuditEvent {
     recorded: e.at,
     outcome: e.outcome === 'SUCCESS' ? '0' : e.outcome === 'FAILURE' ? '4' : '8',
     outcomeDesc: e.outcome,
-    agent: [{
-      who: personRef(e.actorId, e.actorRole, e.actorName),
-      ...(e.actorRole ? { role: [{ text: e.actorRole }] } : {}),
-      requestor: true,
-      ...(e.ip ? { network: { address: e.ip, type: '2' as const } } : {}),
-    }],
+    agent: [
+      {
+        who: personRef(e.actorId, e.actorRole, e.actorName),
+        ...(e.actorRole ? { role: [{ text: e.actorRole }] } : {}),
+        requestor: true,
+        ...(e.ip ? { network: { address: e.ip, type: '2' as const } } : {}),
+      },
+    ],
     source: { observer: { display: 'Telecare API' } },
     entity: [
-      ...(e.patientId ? [{ what: { reference: `Patient/${e.patientId}` }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' } }] : []),
+      ...(e.patientId
+        ? [
+            {
+              what: { reference: `Patient/${e.patientId}` },
+              role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+            },
+          ]
+        : []),
       ...(e.resourceId ? [{ what: { identifier: { system: `urn:telecare:${e.resourceType}`, value: e.resourceId } } }] : []),
     ],
-    ...(e.hash ? { extension: [{ url: SYSTEM.auditHash, extension: [{ url: 'prevHash', valueString: e.prevHash }, { url: 'hash', valueString: e.hash }] }] } : {}),
+    ...(e.hash
+      ? {
+          extension: [
+            {
+              url: SYSTEM.auditHash,
+              extension: [
+                { url: 'prevHash', valueString: e.prevHash },
+                { url: 'hash', valueString: e.hash },
+              ],
+            },
+          ],
+        }
+      : {}),
   };
 }

@@ -19,11 +19,13 @@ export function toFhirMedicationRequests(rx: Prescription): MedicationRequest[] 
     requester: { reference: `Practitioner/${rx.doctorId}` },
     supportingInformation: [{ reference: `Appointment/${rx.appointmentId}` }],
     authoredOn: rx.issuedAt,
-    dosageInstruction: [{
-      text: `${item.dosage}, ${item.frequency}, ${item.durationDays} days`,
-      ...(item.route ? { route: { text: item.route } } : {}),
-      ...(item.instructions ? { patientInstruction: item.instructions } : {}),
-    }],
+    dosageInstruction: [
+      {
+        text: `${item.dosage}, ${item.frequency}, ${item.durationDays} days`,
+        ...(item.route ? { route: { text: item.route } } : {}),
+        ...(item.instructions ? { patientInstruction: item.instructions } : {}),
+      },
+    ],
     dispenseRequest: {
       ...(item.quantity ? { quantity: { value: item.quantity } } : {}),
       expectedSupplyDuration: { value: item.durationDays, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' },
