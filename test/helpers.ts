@@ -440,6 +440,13 @@ export async function openWs(t: TestApp): Promise<WsClient> {
         waiters.delete(check);
         reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`));
       }, timeoutMs);
+      // A closed socket delivers nothing more: fail at once, naming the close code, instead of at the deadline.
+      void closed.then(({ code, reason }) => {
+        if (!waiters.has(check) || check()) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        reject(new Error(`socket closed (${code} ${reason}) before a matching frame; got ${JSON.stringify(frames)}`));
+      });
       if (!check()) waiters.add(check);
     });
   return { ws, frames, next, closed };

@@ -4,21 +4,25 @@ import { sql } from 'drizzle-orm';
 import { build, connectWs, createPatient, openWs, sleep, type TestApp } from '../../../test/helpers.ts';
 import { care as pair } from '../../../test/fixtures/care.ts';
 
-// Two apps for the file: default settings, and one with tight limits and a fast heartbeat.
+// Three apps for the file: default settings; tight limits with a fast heartbeat; a short auth deadline.
+// The auth deadline has an app of its own: on a loaded machine a 200 ms deadline would also close the
+// sockets of the other tests before their auth frame is read (they would wait for a 'ready' in vain).
 let app: TestApp;
 let tight: TestApp;
+let hasty: TestApp;
 before(async () => {
-  [app, tight] = await Promise.all([
+  [app, tight, hasty] = await Promise.all([
     build(),
-    build(undefined, { wsAuthTimeoutMs: 200, wsHeartbeatMs: 100, wsMaxPayloadBytes: 1024, wsMaxConnectionsPerUser: 2 }),
+    build(undefined, { wsHeartbeatMs: 100, wsMaxPayloadBytes: 1024, wsMaxConnectionsPerUser: 2 }),
+    build(undefined, { wsAuthTimeoutMs: 200 }),
   ]);
 });
 after(async () => {
-  await Promise.all([app.close(), tight.close()]);
+  await Promise.all([app.close(), tight.close(), hasty.close()]);
 });
 
 test('a socket that sends no auth frame is closed with 4408; one that sends it too late too', async () => {
-  const app = tight;
+  const app = hasty;
   const silent = await openWs(app);
   assert.equal((await silent.closed).code, 4408);
   const { patient } = await pair(app);
