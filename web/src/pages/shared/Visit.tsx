@@ -317,7 +317,8 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
     replaced: 'You joined this visit from another tab or window: this one is out.',
     closed: 'The visit has closed.',
   };
-  const inCall = state === 'waiting' || state === 'connecting' || state === 'connected' || state === 'reconnecting';
+  // After the other side hangs up we stay in the visit (they may come back) until we hang up too.
+  const inCall = state === 'waiting' || state === 'connecting' || state === 'connected' || state === 'reconnecting' || state === 'peer-left';
   const cameras = devices.filter((d) => d.kind === 'videoinput');
   const mics = devices.filter((d) => d.kind === 'audioinput');
   const hasAudio = Boolean(r.stream?.getAudioTracks().length);
