@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
 import { PORTAL_DIST } from '../../src/platform/static.ts';
 import { pinClock } from '../../src/modules/doctors/clock.ts';
-import { CHROMIUM, openTab, signIn, type Tab } from './browser.ts';
+import { check, CHROMIUM, openTab, signIn, type Tab } from './browser.ts';
 
 const CALLS = Number(process.env.VISIT_CALLS ?? 5);
 let app: TestApp;
@@ -21,7 +21,14 @@ before(async () => {
     build(),
     chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+      args: [
+        '--no-sandbox',
+        '--disable-dev-shm-usage',
+        '--disable-gpu',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
     }),
   ]);
 });
@@ -47,10 +54,14 @@ const state = (page: Page, s: string) => page.locator(`.call-state[data-state="$
 
 /** The remote <video> shows frames: a size, and its time advances. */
 async function playsFrames(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const v = document.querySelector<HTMLVideoElement>('video.remote');
-    return Boolean(v && v.videoWidth > 0 && v.currentTime > 0);
-  }, undefined, { polling: 'raf' });
+  await page.waitForFunction(
+    () => {
+      const v = document.querySelector<HTMLVideoElement>('video.remote');
+      return Boolean(v && v.videoWidth > 0 && v.currentTime > 0);
+    },
+    undefined,
+    { polling: 'raf' },
+  );
   const t = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.remote')!.currentTime);
   await page.waitForFunction((t0) => document.querySelector<HTMLVideoElement>('video.remote')!.currentTime > t0, t, { polling: 'raf' });
 }
@@ -98,16 +109,28 @@ test('video visit: both peers connect, remote video plays, hang-up ends it on bo
     await pp.getByText('Waiting for Dr. Meredith Grey').waitFor();
     const t0 = Date.now();
     await dp.getByRole('button', { name: joinName }).click();
-    await dp.waitForFunction(() => {
-      const v = document.querySelector<HTMLVideoElement>('video.remote');
-      return Boolean(v && v.videoWidth > 0 && v.currentTime > 0);
-    }, undefined, { polling: 'raf' });
+    await dp.waitForFunction(
+      () => {
+        const v = document.querySelector<HTMLVideoElement>('video.remote');
+        return Boolean(v && v.videoWidth > 0 && v.currentTime > 0);
+      },
+      undefined,
+      { polling: 'raf' },
+    );
     joinToFrame.push(Date.now() - t0);
 
     for (const page of [pp, dp]) {
       await page.locator('.call-state[data-pc-state="connected"]').waitFor();
       await page.getByText('Connected', { exact: true }).waitFor();
       await playsFrames(page);
+    }
+    if (call === 0) {
+      // The conversation beside the video works during the call; axe and screenshots of both sides.
+      await pp.getByLabel('Your message').fill('Can you hear me?');
+      await pp.getByRole('button', { name: 'Send' }).click();
+      await dp.getByRole('list', { name: 'Messages' }).getByText('Can you hear me?').waitFor();
+      await check(pt, 'visit-patient');
+      await check(dt, 'visit-doctor');
     }
 
     // Hang-up (alternating sides) ends the call on both.
@@ -131,6 +154,8 @@ test('video visit: both peers connect, remote video plays, hang-up ends it on bo
   assert.deepEqual(dt.problems, []);
   const sorted = [...joinToFrame].sort((a, b) => a - b);
   const p50 = sorted[Math.floor((sorted.length - 1) / 2)];
-  console.log(`visit: ${CALLS} calls; Join → first remote frame p50 ${p50} ms (all: ${joinToFrame.join(', ')} ms); visit.* frames sent per call: ${perCall.join(', ')}; sent by type: patient ${JSON.stringify(Object.fromEntries(pSent))}, doctor ${JSON.stringify(Object.fromEntries(dSent))}`);
+  console.log(
+    `visit: ${CALLS} calls; Join → first remote frame p50 ${p50} ms (all: ${joinToFrame.join(', ')} ms); visit.* frames sent per call: ${perCall.join(', ')}; sent by type: patient ${JSON.stringify(Object.fromEntries(pSent))}, doctor ${JSON.stringify(Object.fromEntries(dSent))}`,
+  );
   for (const t of tabs) await t.context.close();
 });

@@ -12,7 +12,16 @@ export interface VisitSignalData {
   description?: RTCSessionDescriptionInit;
   candidate?: RTCIceCandidateInit | null;
 }
-export type VisitErrorCode = 'REPLACED' | 'VISIT_NOT_OPEN' | 'PEER_ABSENT' | 'NOT_JOINED' | 'RATE_LIMITED' | 'NOT_FOUND' | 'DOCTOR_NOT_VERIFIED' | 'VALIDATION_FAILED' | 'INTERNAL';
+export type VisitErrorCode =
+  | 'REPLACED'
+  | 'VISIT_NOT_OPEN'
+  | 'PEER_ABSENT'
+  | 'NOT_JOINED'
+  | 'RATE_LIMITED'
+  | 'NOT_FOUND'
+  | 'DOCTOR_NOT_VERIFIED'
+  | 'VALIDATION_FAILED'
+  | 'INTERNAL';
 export type VisitEvent =
   | { type: 'visit.joined'; appointmentId: string; peerPresent: boolean }
   | { type: 'visit.peer-joined'; appointmentId: string; peer: Participant }

@@ -18,14 +18,20 @@ const fetchVisit = (id: string) => api.GET('/api/v1/appointments/{id}/visit', { 
 async function getMedia(cameraId: string, micId: string): Promise<{ stream: MediaStream | null; note: string | null }> {
   const video: MediaTrackConstraints | boolean = cameraId ? { deviceId: { exact: cameraId } } : true;
   const audio: MediaTrackConstraints | boolean = micId ? { deviceId: { exact: micId } } : true;
-  if (!navigator.mediaDevices?.getUserMedia) return { stream: null, note: 'This browser cannot use a camera or microphone here. You can still join and use the chat.' };
+  if (!navigator.mediaDevices?.getUserMedia)
+    return { stream: null, note: 'This browser cannot use a camera or microphone here. You can still join and use the chat.' };
   try {
     return { stream: await navigator.mediaDevices.getUserMedia({ video, audio }), note: null };
   } catch (e) {
     const denied = (e as DOMException).name === 'NotAllowedError';
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ audio });
-      return { stream, note: denied ? 'Camera access was denied: you can join with audio only. Allow the camera in your browser settings to be seen.' : 'No camera was found: you can join with audio only.' };
+      return {
+        stream,
+        note: denied
+          ? 'Camera access was denied: you can join with audio only. Allow the camera in your browser settings to be seen.'
+          : 'No camera was found: you can join with audio only.',
+      };
     } catch {
       return {
         stream: null,
@@ -48,10 +54,16 @@ export default function VisitPage() {
       {visit.problem ? (
         <>
           <ProblemBanner problem={visit.problem} />
-          {visit.problem.code === 'VISIT_NOT_OPEN' && <p>The visit opens 10 minutes before the appointment and closes 30 minutes after its end.</p>}
+          {visit.problem.code === 'VISIT_NOT_OPEN' && (
+            <p>The visit opens 10 minutes before the appointment and closes 30 minutes after its end.</p>
+          )}
           <div class="actions">
-            <button type="button" class="secondary" onClick={visit.reload}>Try again</button>
-            <a href={role === 'DOCTOR' ? '/doctor/agenda' : '/patient/appointments'}>Back to {role === 'DOCTOR' ? 'the agenda' : 'appointments'}</a>
+            <button type="button" class="secondary" onClick={visit.reload}>
+              Try again
+            </button>
+            <a href={role === 'DOCTOR' ? '/doctor/agenda' : '/patient/appointments'}>
+              Back to {role === 'DOCTOR' ? 'the agenda' : 'appointments'}
+            </a>
           </div>
         </>
       ) : visit.data ? (
@@ -318,7 +330,8 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
     closed: 'The visit has closed.',
   };
   // After the other side hangs up we stay in the visit (they may come back) until we hang up too.
-  const inCall = state === 'waiting' || state === 'connecting' || state === 'connected' || state === 'reconnecting' || state === 'peer-left';
+  const inCall =
+    state === 'waiting' || state === 'connecting' || state === 'connected' || state === 'reconnecting' || state === 'peer-left';
   const cameras = devices.filter((d) => d.kind === 'videoinput');
   const mics = devices.filter((d) => d.kind === 'audioinput');
   const hasAudio = Boolean(r.stream?.getAudioTracks().length);
@@ -328,7 +341,9 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
     <div class="visit">
       <section aria-labelledby="call-h" class="stack">
         <h2 id="call-h">Visit with {peerName}</h2>
-        <p role="status" class="call-state" data-state={state} data-pc-state={pcState}>{words[state]}</p>
+        <p role="status" class="call-state" data-state={state} data-pc-state={pcState}>
+          {words[state]}
+        </p>
         {note && <Notice kind="warning">{note}</Notice>}
         <ProblemBanner problem={problem} />
         <div class="videos">
@@ -338,44 +353,93 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
           </figure>
           <figure>
             <video ref={localRef} class="local" autoplay playsInline muted aria-label="Your camera preview" />
-            <figcaption>You{cameraOff ? ' (camera off)' : ''}{muted ? ' (muted)' : ''}</figcaption>
+            <figcaption>
+              You{cameraOff ? ' (camera off)' : ''}
+              {muted ? ' (muted)' : ''}
+            </figcaption>
           </figure>
         </div>
         <div class="actions">
           {(cameras.length > 0 || mics.length > 0) && (
             <>
               <label for="visit-camera">Camera</label>
-              <select id="visit-camera" value={cameraId} onChange={(e) => { const v = (e.target as HTMLSelectElement).value; setCameraId(v); void preview(v, micId); }}>
+              <select
+                id="visit-camera"
+                value={cameraId}
+                onChange={(e) => {
+                  const v = (e.target as HTMLSelectElement).value;
+                  setCameraId(v);
+                  void preview(v, micId);
+                }}
+              >
                 <option value="">Default camera</option>
-                {cameras.map((d, i) => <option key={d.deviceId} value={d.deviceId}>{d.label || `Camera ${i + 1}`}</option>)}
+                {cameras.map((d, i) => (
+                  <option key={d.deviceId} value={d.deviceId}>
+                    {d.label || `Camera ${i + 1}`}
+                  </option>
+                ))}
               </select>
               <label for="visit-mic">Microphone</label>
-              <select id="visit-mic" value={micId} onChange={(e) => { const v = (e.target as HTMLSelectElement).value; setMicId(v); void preview(cameraId, v); }}>
+              <select
+                id="visit-mic"
+                value={micId}
+                onChange={(e) => {
+                  const v = (e.target as HTMLSelectElement).value;
+                  setMicId(v);
+                  void preview(cameraId, v);
+                }}
+              >
                 <option value="">Default microphone</option>
-                {mics.map((d, i) => <option key={d.deviceId} value={d.deviceId}>{d.label || `Microphone ${i + 1}`}</option>)}
+                {mics.map((d, i) => (
+                  <option key={d.deviceId} value={d.deviceId}>
+                    {d.label || `Microphone ${i + 1}`}
+                  </option>
+                ))}
               </select>
             </>
           )}
         </div>
         <div class="actions" role="group" aria-label="Call controls">
           {!inCall && (
-            <button type="button" disabled={!open} onClick={join}>{state === 'idle' ? 'Join video visit' : 'Join again'}</button>
+            <button type="button" disabled={!open} onClick={join}>
+              {state === 'idle' ? 'Join video visit' : 'Join again'}
+            </button>
           )}
-          <button type="button" class="secondary" aria-pressed={muted} disabled={!hasAudio} onClick={toggleMute}>{muted ? 'Unmute' : 'Mute'}</button>
-          <button type="button" class="secondary" aria-pressed={cameraOff} disabled={!hasVideo} onClick={toggleCamera}>{cameraOff ? 'Turn camera on' : 'Turn camera off'}</button>
-          {inCall && <button type="button" class="danger" onClick={hangUp}>Hang up</button>}
+          <button type="button" class="secondary" aria-pressed={muted} disabled={!hasAudio} onClick={toggleMute}>
+            {muted ? 'Unmute' : 'Mute'}
+          </button>
+          <button type="button" class="secondary" aria-pressed={cameraOff} disabled={!hasVideo} onClick={toggleCamera}>
+            {cameraOff ? 'Turn camera on' : 'Turn camera off'}
+          </button>
+          {inCall && (
+            <button type="button" class="danger" onClick={hangUp}>
+              Hang up
+            </button>
+          )}
         </div>
-        {!open && <p class="muted">The visit can be joined from {new Date(visit.opensAt).toLocaleString()} until {new Date(visit.closesAt).toLocaleString()}.</p>}
+        {!open && (
+          <p class="muted">
+            The visit can be joined from {new Date(visit.opensAt).toLocaleString()} until {new Date(visit.closesAt).toLocaleString()}.
+          </p>
+        )}
         {doctor && (
           <div class="stack">
             <ProblemBanner problem={complete.problem} />
-            {completed ? <Notice kind="success">The appointment is completed.</Notice> : (
-              <button type="button" disabled={complete.busy} onClick={async () => {
-                if ((await complete.run(() => api.POST('/api/v1/appointments/{id}/complete', { params: { path: { id } } }))).ok) {
-                  if (r.joined) hangUp();
-                  setCompleted(true);
-                }
-              }}>Complete appointment</button>
+            {completed ? (
+              <Notice kind="success">The appointment is completed.</Notice>
+            ) : (
+              <button
+                type="button"
+                disabled={complete.busy}
+                onClick={async () => {
+                  if ((await complete.run(() => api.POST('/api/v1/appointments/{id}/complete', { params: { path: { id } } }))).ok) {
+                    if (r.joined) hangUp();
+                    setCompleted(true);
+                  }
+                }}
+              >
+                Complete appointment
+              </button>
             )}
           </div>
         )}
