@@ -159,3 +159,44 @@ test('video visit: both peers connect, remote video plays, hang-up ends it on bo
   );
   for (const t of tabs) await t.context.close();
 });
+
+test('video visit: camera and microphone denied → a clear message, the patient still joins and receives the doctor', async () => {
+  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Miranda', lastname: 'Bailey' } });
+  const patient = await createPatient(app, { body: { firstname: 'George', lastname: 'Omalley' } });
+  const id = await appointmentFixture(app, {
+    doctorId: doctor.id,
+    patientId: patient.id,
+    status: 'CONFIRMED',
+    startsAt: new Date(Date.now() + 5 * 60_000),
+    minutes: 30,
+  });
+  // Both clocks, the server's and the browser's, are real again (the first test moved the server's).
+  pinClock(app.app.platform, null);
+  const pt = await openTab(browser, app.url);
+  const dt = await openTab(browser, app.url);
+  await dt.context.grantPermissions(['camera', 'microphone']);
+  await pt.context.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  const pp = pt.page;
+  const dp = dt.page;
+  await signIn(pp, patient.username);
+  await pp.getByRole('link', { name: 'Appointments' }).waitFor();
+  await pp.goto(`/patient/visits/${id}`);
+  await pp.getByText('Camera and microphone access was denied').waitFor();
+  assert.equal(await pp.getByRole('button', { name: 'Mute' }).isDisabled(), true);
+  await signIn(dp, doctor.username);
+  await dp.getByRole('heading', { name: 'Agenda' }).waitFor();
+  await dp.goto(`/doctor/visits/${id}`);
+  await pp.getByRole('button', { name: 'Join video visit' }).click();
+  await pp.getByText('Waiting for Dr. Miranda Bailey').waitFor();
+  await dp.getByRole('button', { name: 'Join video visit' }).click();
+  for (const page of [pp, dp]) await page.locator('.call-state[data-pc-state="connected"]').waitFor();
+  await playsFrames(pp);
+  await pp.getByRole('button', { name: 'Hang up' }).click();
+  await state(dp, 'peer-left');
+  await dp.getByText('George Omalley left the visit').waitFor();
+  assert.deepEqual(pt.problems, []);
+  assert.deepEqual(dt.problems, []);
+  for (const t of [pt, dt]) await t.context.close();
+});
