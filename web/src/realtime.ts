@@ -5,10 +5,40 @@ import type { components } from './api/schema';
 import { session } from './session';
 
 type Message = components['schemas']['Message'];
+type Participant = { id: string; firstname: string; lastname: string; role: 'PATIENT' | 'DOCTOR' };
+
+/** Video visit signalling (docs/api.md "Video visits"); `data` is an SDP description or an ICE candidate. */
+export interface VisitSignalData {
+  description?: RTCSessionDescriptionInit;
+  candidate?: RTCIceCandidateInit | null;
+}
+export type VisitErrorCode =
+  | 'REPLACED'
+  | 'VISIT_NOT_OPEN'
+  | 'PEER_ABSENT'
+  | 'NOT_JOINED'
+  | 'RATE_LIMITED'
+  | 'NOT_FOUND'
+  | 'DOCTOR_NOT_VERIFIED'
+  | 'VALIDATION_FAILED'
+  | 'INTERNAL';
+export type VisitEvent =
+  | { type: 'visit.joined'; appointmentId: string; peerPresent: boolean }
+  | { type: 'visit.peer-joined'; appointmentId: string; peer: Participant }
+  | { type: 'visit.signal'; appointmentId: string; from: string; data: VisitSignalData }
+  | { type: 'visit.peer-left'; appointmentId: string; peerId: string; reason: 'left' | 'disconnected' }
+  | { type: 'visit.left'; appointmentId: string }
+  | { type: 'visit.error'; appointmentId: string | null; code: VisitErrorCode; detail: string };
+export type VisitFrame =
+  | { type: 'visit.join'; appointmentId: string }
+  | { type: 'visit.signal'; appointmentId: string; data: VisitSignalData }
+  | { type: 'visit.leave'; appointmentId: string };
+
 export type RealtimeEvent =
   | { type: 'message.created'; message: Message }
   | { type: 'message.read'; readerId?: string; upTo?: string; [k: string]: unknown }
   | { type: 'appointment.updated'; appointment: { id: string; status: string; startsAt: string; [k: string]: unknown } }
+  | VisitEvent
   | { type: 'reconnected' }
   | { type: 'status'; connected: boolean };
 
@@ -85,4 +115,11 @@ session.subscribe(() => (session.me ? connect() : disconnect()));
 export function onRealtime(fn: Listener): () => void {
   listeners.add(fn);
   return () => listeners.delete(fn);
+}
+
+/** Sends a frame on the tab's socket once it is authenticated; answers false when it is not (the caller retries on `status`). */
+export function sendRealtime(frame: VisitFrame): boolean {
+  if (!socket || !connected || socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(JSON.stringify(frame));
+  return true;
 }

@@ -30,10 +30,12 @@ export const routes: ScreenRoute[] = [
   { path: '/patient/appointments', component: page(() => import('./pages/patient/Appointments')), roles: ['PATIENT'] },
   { path: '/patient/messages', component: page(() => import('./pages/patient/Messages')), roles: ['PATIENT'] },
   { path: '/patient/messages/:userId', component: page(() => import('./pages/patient/Messages')), roles: ['PATIENT'] },
+  { path: '/patient/visits/:id', component: page(() => import('./pages/shared/Visit')), roles: ['PATIENT'] },
   { path: '/patient/prescriptions', component: page(() => import('./pages/patient/Prescriptions')), roles: ['PATIENT'] },
   { path: '/patient/access-log', component: page(() => import('./pages/patient/AccessLog')), roles: ['PATIENT'] },
 
   { path: '/doctor/agenda', component: page(() => import('./pages/doctor/Agenda')), roles: ['DOCTOR'] },
+  { path: '/doctor/visits/:id', component: page(() => import('./pages/shared/Visit')), roles: ['DOCTOR'] },
   { path: '/doctor/settings', component: page(() => import('./pages/doctor/Settings')), roles: ['DOCTOR'] },
   { path: '/doctor/availability', component: page(() => import('./pages/doctor/Availability')), roles: ['DOCTOR'] },
   { path: '/doctor/patients', component: page(() => import('./pages/doctor/Patients')), roles: ['DOCTOR'] },

@@ -14,3 +14,13 @@ export function StatusBadge({ status }: { status: string }) {
 export function AppointmentWhen({ a }: { a: Appointment }) {
   return <><When iso={a.startsAt} /> – <When iso={a.endsAt} /></>;
 }
+
+/**
+ * The video visit's join window as the server applies it by default (docs/api.md "Video visits"): from 10 minutes
+ * before the start until 30 minutes after the end. Only enables the button; the visit page asks the server.
+ */
+export const VISIT_OPENS_BEFORE_MS = 10 * 60_000;
+export const VISIT_CLOSES_AFTER_MS = 30 * 60_000;
+export function visitOpen(a: { status: string; startsAt: string; endsAt: string }, now = Date.now()): boolean {
+  return a.status === 'CONFIRMED' && now >= Date.parse(a.startsAt) - VISIT_OPENS_BEFORE_MS && now < Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS;
+}

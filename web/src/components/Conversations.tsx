@@ -39,7 +39,7 @@ export function Conversations({ base, userId, peerLabel }: { base: string; userI
   );
 }
 
-function Thread({ userId, onChange }: { userId: string; onChange: () => void }) {
+export function Thread({ userId, onChange }: { userId: string; onChange: () => void }) {
   const s = useSession();
   const me = s.me!.user.id;
   const [messages, setMessages] = useState<Message[] | null>(null);

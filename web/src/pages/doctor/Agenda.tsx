@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, formatDateTime, formValues, Loading, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
-import { StatusBadge, type Appointment } from '../../components/Appointment';
+import { StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
 import { onRealtime } from '../../realtime';
 
 const DAY = 86_400_000;
@@ -48,6 +49,7 @@ export default function Agenda() {
 
 function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => void }) {
   const act = useAction();
+  const { route } = useLocation();
   const [cancelling, setCancelling] = useState(false);
   const started = new Date(a.startsAt).getTime() <= Date.now();
   const name = `${a.patient.firstname} ${a.patient.lastname}`;
@@ -61,6 +63,9 @@ function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => void }) {
       {a.reason && <p>Reason: {a.reason}</p>}
       <ProblemBanner problem={act.problem} />
       <div class="actions">
+        {a.status === 'CONFIRMED' && (
+          <button type="button" disabled={!visitOpen(a)} title="Opens 10 minutes before the start, closes 30 minutes after the end" onClick={() => route(`/doctor/visits/${a.id}`)}>Join video visit with {name}</button>
+        )}
         <a href={`/doctor/patients/${a.patientId}`}>Record of {name}</a>
         <a href={`/doctor/messages/${a.patientId}`}>Message</a>
         {a.status === 'PENDING' && <button type="button" disabled={act.busy} onClick={() => transition('confirm')}>Confirm</button>}

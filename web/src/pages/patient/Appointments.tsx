@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
-import { AppointmentWhen, StatusBadge, type Appointment } from '../../components/Appointment';
+import { AppointmentWhen, StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
 import { SlotPicker } from '../../components/Slots';
 import { onRealtime } from '../../realtime';
 
@@ -39,6 +39,7 @@ function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void
   const [mode, setMode] = useState<'none' | 'cancel' | 'reschedule'>('none');
   const [slot, setSlot] = useState<string | null>(null);
   const act = useAction();
+  const { route } = useLocation();
   const open = a.status === 'PENDING' || a.status === 'CONFIRMED';
   const doctor = useLoad(() => (mode === 'reschedule' ? api.GET('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } }) : Promise.resolve({ data: undefined })), [mode]);
   return (
@@ -47,8 +48,12 @@ function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void
       <p><AppointmentWhen a={a} /> <StatusBadge status={a.status} /></p>
       {a.reason && <p>Reason: {a.reason}</p>}
       {a.cancellationReason && <p>Cancellation: {a.cancellationReason}</p>}
+      {a.status === 'CONFIRMED' && <p class="muted" id={`visit-hint-${a.id}`}>The video visit opens 10 minutes before the start and closes 30 minutes after the end.</p>}
       <ProblemBanner problem={act.problem} />
       <div class="actions">
+        {a.status === 'CONFIRMED' && (
+          <button type="button" disabled={!visitOpen(a)} aria-describedby={`visit-hint-${a.id}`} onClick={() => route(`/patient/visits/${a.id}`)}>Join video visit</button>
+        )}
         <a href={`/patient/messages/${a.doctorId}`}>Message the doctor</a>
         {open && <button type="button" class="secondary" onClick={() => setMode(mode === 'reschedule' ? 'none' : 'reschedule')}>Reschedule</button>}
         {open && <button type="button" class="secondary" onClick={() => setMode(mode === 'cancel' ? 'none' : 'cancel')}>Cancel appointment</button>}

@@ -1,0 +1,202 @@
+// Journey: a patient and a doctor meet in a video visit through the portal, peer to peer on loopback, with
+// Chromium's fake camera and microphone. Asserts both RTCPeerConnections connect, the remote video plays
+// frames, and hang-up ends the call on both sides; measures "Join" (second participant) → first remote frame.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
+import { PORTAL_DIST } from '../../src/platform/static.ts';
+import { pinClock } from '../../src/modules/doctors/clock.ts';
+import { check, CHROMIUM, openTab, signIn, type Tab } from './browser.ts';
+
+const CALLS = Number(process.env.VISIT_CALLS ?? 5);
+let app: TestApp;
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(join(PORTAL_DIST, 'index.html')), 'the portal is not built: run npm run build:web');
+  [app, browser] = await Promise.all([
+    build(),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-dev-shm-usage',
+        '--disable-gpu',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    }),
+  ]);
+});
+after(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+/** visit.* frames this page sent over its WebSocket, by type. */
+function countSignals(page: Page): Map<string, number> {
+  const sent = new Map<string, number>();
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => {
+      const m = /"type":"(visit\.[a-z-]+)"/.exec(String(f.payload));
+      if (m) sent.set(m[1], (sent.get(m[1]) ?? 0) + 1);
+    });
+  });
+  return sent;
+}
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+const state = (page: Page, s: string) => page.locator(`.call-state[data-state="${s}"]`).waitFor();
+
+/** The remote <video> shows frames: a size, and its time advances. */
+async function playsFrames(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const v = document.querySelector<HTMLVideoElement>('video.remote');
+      return Boolean(v && v.videoWidth > 0 && v.currentTime > 0);
+    },
+    undefined,
+    { polling: 'raf' },
+  );
+  const t = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.remote')!.currentTime);
+  await page.waitForFunction((t0) => document.querySelector<HTMLVideoElement>('video.remote')!.currentTime > t0, t, { polling: 'raf' });
+}
+
+test('video visit: both peers connect, remote video plays, hang-up ends it on both sides', async () => {
+  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Meredith', lastname: 'Grey' } });
+  const patient = await createPatient(app, { body: { firstname: 'Alex', lastname: 'Karev' } });
+  // Starts in 5 minutes: the window (10 minutes before the start) is open now, and it is still "upcoming".
+  const startsAt = new Date(Date.now() + 5 * 60_000);
+  await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED', startsAt, minutes: 30 });
+
+  const tabs: Tab[] = [];
+  for (let i = 0; i < 2; i++) {
+    const tab = await openTab(browser, app.url);
+    await tab.context.grantPermissions(['camera', 'microphone']);
+    tabs.push(tab);
+  }
+  const [pt, dt] = tabs;
+  const pp = pt.page;
+  const dp = dt.page;
+  const pSent = countSignals(pp);
+  const dSent = countSignals(dp);
+
+  // From the appointment lists to the visit page.
+  await signIn(pp, patient.username);
+  await pp.getByRole('link', { name: 'Appointments' }).click();
+  await pp.getByRole('list', { name: 'upcoming appointments' }).getByRole('button', { name: 'Join video visit' }).click();
+  await pp.getByRole('heading', { name: 'Video visit', exact: true }).waitFor();
+  await signIn(dp, doctor.username);
+  await dp.getByRole('heading', { name: 'Agenda' }).waitFor();
+  await dp.getByRole('button', { name: 'Join video visit with Alex Karev' }).click();
+  await dp.getByRole('heading', { name: 'Video visit', exact: true }).waitFor();
+  // The preview runs before joining.
+  for (const page of [pp, dp]) {
+    await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('video.local')?.videoWidth ?? 0) > 0);
+    await page.getByLabel('Camera', { exact: true }).waitFor();
+  }
+
+  const joinToFrame: number[] = [];
+  const perCall: number[] = [];
+  for (let call = 0; call < CALLS; call++) {
+    const before = total(pSent) + total(dSent);
+    const joinName = call === 0 ? 'Join video visit' : 'Join again';
+    await pp.getByRole('button', { name: joinName }).click();
+    await pp.getByText('Waiting for Dr. Meredith Grey').waitFor();
+    const t0 = Date.now();
+    await dp.getByRole('button', { name: joinName }).click();
+    await dp.waitForFunction(
+      () => {
+        const v = document.querySelector<HTMLVideoElement>('video.remote');
+        return Boolean(v && v.videoWidth > 0 && v.currentTime > 0);
+      },
+      undefined,
+      { polling: 'raf' },
+    );
+    joinToFrame.push(Date.now() - t0);
+
+    for (const page of [pp, dp]) {
+      await page.locator('.call-state[data-pc-state="connected"]').waitFor();
+      await page.getByText('Connected', { exact: true }).waitFor();
+      await playsFrames(page);
+    }
+    if (call === 0) {
+      // The conversation beside the video works during the call; axe and screenshots of both sides.
+      await pp.getByLabel('Your message').fill('Can you hear me?');
+      await pp.getByRole('button', { name: 'Send' }).click();
+      await dp.getByRole('list', { name: 'Messages' }).getByText('Can you hear me?').waitFor();
+      await check(pt, 'visit-patient');
+      await check(dt, 'visit-doctor');
+    }
+
+    // Hang-up (alternating sides) ends the call on both.
+    const [leaver, stayer, leaverName] = call % 2 === 0 ? [dp, pp, 'Dr. Meredith Grey'] : [pp, dp, 'Alex Karev'];
+    await leaver.getByRole('button', { name: 'Hang up' }).click();
+    await state(leaver, 'ended');
+    await state(stayer, 'peer-left');
+    await stayer.getByText(`${leaverName} left the visit`).waitFor();
+    assert.equal(await stayer.locator('.call-state').getAttribute('data-pc-state'), 'none');
+    // The one still in the visit (waiting for the other to come back) hangs up too: the next call starts from scratch.
+    await stayer.getByRole('button', { name: 'Hang up' }).click();
+    await state(stayer, 'ended');
+    perCall.push(total(pSent) + total(dSent) - before);
+  }
+  // The doctor completes the appointment at the end (the server's clock moved past its start, still inside the window).
+  pinClock(app.app.platform, new Date(startsAt.getTime() + 60_000));
+  await dp.getByRole('button', { name: 'Complete appointment' }).click();
+  await dp.getByText('The appointment is completed.').waitFor();
+
+  assert.deepEqual(pt.problems, []);
+  assert.deepEqual(dt.problems, []);
+  const sorted = [...joinToFrame].sort((a, b) => a - b);
+  const p50 = sorted[Math.floor((sorted.length - 1) / 2)];
+  console.log(
+    `visit: ${CALLS} calls; Join → first remote frame p50 ${p50} ms (all: ${joinToFrame.join(', ')} ms); visit.* frames sent per call: ${perCall.join(', ')}; sent by type: patient ${JSON.stringify(Object.fromEntries(pSent))}, doctor ${JSON.stringify(Object.fromEntries(dSent))}`,
+  );
+  for (const t of tabs) await t.context.close();
+});
+
+test('video visit: camera and microphone denied → a clear message, the patient still joins and receives the doctor', async () => {
+  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Miranda', lastname: 'Bailey' } });
+  const patient = await createPatient(app, { body: { firstname: 'George', lastname: 'Omalley' } });
+  const id = await appointmentFixture(app, {
+    doctorId: doctor.id,
+    patientId: patient.id,
+    status: 'CONFIRMED',
+    startsAt: new Date(Date.now() + 5 * 60_000),
+    minutes: 30,
+  });
+  // Both clocks, the server's and the browser's, are real again (the first test moved the server's).
+  pinClock(app.app.platform, null);
+  const pt = await openTab(browser, app.url);
+  const dt = await openTab(browser, app.url);
+  await dt.context.grantPermissions(['camera', 'microphone']);
+  await pt.context.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  const pp = pt.page;
+  const dp = dt.page;
+  await signIn(pp, patient.username);
+  await pp.getByRole('link', { name: 'Appointments' }).waitFor();
+  await pp.goto(`/patient/visits/${id}`);
+  await pp.getByText('Camera and microphone access was denied').waitFor();
+  assert.equal(await pp.getByRole('button', { name: 'Mute' }).isDisabled(), true);
+  await signIn(dp, doctor.username);
+  await dp.getByRole('heading', { name: 'Agenda' }).waitFor();
+  await dp.goto(`/doctor/visits/${id}`);
+  await pp.getByRole('button', { name: 'Join video visit' }).click();
+  await pp.getByText('Waiting for Dr. Miranda Bailey').waitFor();
+  await dp.getByRole('button', { name: 'Join video visit' }).click();
+  for (const page of [pp, dp]) await page.locator('.call-state[data-pc-state="connected"]').waitFor();
+  await playsFrames(pp);
+  await pp.getByRole('button', { name: 'Hang up' }).click();
+  await state(dp, 'peer-left');
+  await dp.getByText('George Omalley left the visit').waitFor();
+  assert.deepEqual(pt.problems, []);
+  assert.deepEqual(dt.problems, []);
+  for (const t of [pt, dt]) await t.context.close();
+});
