@@ -111,7 +111,7 @@ test('SIGKILL of the server during a booking load: after restart every 201 exist
   };
   const doctor = await mk('killdoc', 'DOCTOR');
   await db.rows(sql`INSERT INTO doctors (id, specialization, license_number, timezone, slot_minutes, min_notice_minutes, max_advance_days, verification_status, verified_at)
-    VALUES (${doctor.id}, 'Cardiology', 'LIC-K', 'UTC', 5, 0, 365, 'VERIFIED', now())`);
+    VALUES (${doctor.id}, 'Cardiology', 'LIC-K', 'UTC', 10, 0, 365, 'VERIFIED', now())`);
   await db.rows(
     sql`INSERT INTO availability_rules (doctor_id, weekday, start_minute, end_minute) SELECT ${doctor.id}, d, 0, 1440 FROM generate_series(1, 7) d`,
   );
@@ -133,6 +133,9 @@ test('SIGKILL of the server during a booking load: after restart every 201 exist
     JWT_SECRET: jwtSecret,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_MAX: '0',
+    // Twenty patients book as fast as they can: the per-patient limits would stop the load, not the kill.
+    BOOKING_MAX_OPEN: '10000',
+    BOOKING_MAX_OPEN_PER_DOCTOR: '10000',
     SMTP_URL: '',
   };
   let server = startServer(env);
@@ -152,7 +155,7 @@ test('SIGKILL of the server during a booking load: after restart every 201 exist
     patients.map(async (_p, w) => {
       while (!killed) {
         const i = n++;
-        const startsAt = new Date(base + Math.floor(i / 2) * 5 * 60_000).toISOString();
+        const startsAt = new Date(base + Math.floor(i / 2) * 10 * 60_000).toISOString();
         try {
           const res: Response = await fetch(`${url}/api/v1/appointments`, {
             method: 'POST',

@@ -105,11 +105,13 @@ const appointment: components['schemas']['Appointment'] = booked.data;
 const again = await client.POST('/api/v1/appointments', { headers, body: { doctorId, startsAt } });
 let code: string | undefined;
 if (again.error) {
-  // The error's code is an enum of the codes this status can carry.
-  const typed: 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'INVALID_CREDENTIALS' | 'INVALID_TOKEN' | 'FORBIDDEN' | 'EMAIL_NOT_VERIFIED'
-    | 'ACCOUNT_SUSPENDED' | 'DOCTOR_NOT_VERIFIED' | 'NO_CARE_RELATIONSHIP' | 'NOT_FOUND' | 'USERNAME_TAKEN' | 'EMAIL_TAKEN'
-    | 'SLOT_UNAVAILABLE' | 'INVALID_TRANSITION' | 'IDEMPOTENCY_KEY_REUSED' | 'RATE_LIMITED' | 'UNAVAILABLE' = again.error.code;
-  code = typed;
+  // The error's code is an enum of the codes this status can carry: a plain string would not compile here,
+  // and SLOT_UNAVAILABLE (what a taken slot answers) must be one of them.
+  type Code = typeof again.error.code;
+  const isEnum: string extends Code ? never : true = true;
+  const taken: Code = 'SLOT_UNAVAILABLE';
+  const typed: Code = again.error.code;
+  code = isEnum && taken ? typed : undefined;
 }
 console.log(JSON.stringify({
   booked: { status: booked.response.status, id: appointment.id, doctorId: appointment.doctorId, patientId: appointment.patientId, startsAt: appointment.startsAt },

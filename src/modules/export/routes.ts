@@ -15,6 +15,7 @@ export default async function exportRoutes(fastify: FastifyInstance) {
     {
       onRequest: app.guard({}),
       schema: {
+        operationId: 'exportMyData',
         tags: ['me'],
         security: bearerSecurity,
         summary: 'Export all of my own data',

@@ -70,7 +70,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
   app.get(
     '/metadata',
     {
-      schema: { tags: ['fhir'], summary: 'FHIR CapabilityStatement (anonymous)', response: responses('CapabilityStatement') },
+      schema: { operationId: 'fhirCapabilities', tags: ['fhir'], summary: 'FHIR CapabilityStatement (anonymous)', response: responses('CapabilityStatement') },
     },
     async (req, reply) => reply.type(FHIR_JSON).send(service.capabilityStatement(base(req))),
   );
@@ -82,7 +82,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
       `/${type}/:id`,
       {
         onRequest: guard,
-        schema: { tags: ['fhir'], security: bearerSecurity, summary: `Read one ${type}`, params: IdParams, response: responses(type) },
+        schema: { operationId: `fhirRead${type}`, tags: ['fhir'], security: bearerSecurity, summary: `Read one ${type}`, params: IdParams, response: responses(type) },
       },
       async (req, reply) => {
         reply.header('cache-control', 'no-store');
@@ -95,6 +95,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
       {
         onRequest: guard,
         schema: {
+          operationId: `fhirSearch${type}`,
           tags: ['fhir'],
           security: bearerSecurity,
           summary: `Search ${type} (searchset Bundle, paged by Bundle.link next)`,
@@ -114,6 +115,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
     {
       onRequest: guard,
       schema: {
+        operationId: 'fhirPatientEverything',
         tags: ['fhir'],
         security: bearerSecurity,
         summary: "The patient's record as far as the caller may see it (searchset Bundle)",

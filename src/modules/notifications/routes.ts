@@ -25,6 +25,7 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
     {
       onRequest: app.guard(),
       schema: {
+        operationId: 'getMyCalendarFeed',
         tags,
         summary: "The caller's secret calendar-feed URL",
         description:
@@ -49,6 +50,7 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
         if (req.body === undefined) req.body = {};
       },
       schema: {
+        operationId: 'rotateMyCalendarFeed',
         tags,
         summary: 'Replace the calendar-feed URL; the old one answers 404 at once',
         description: 'The body is optional and, if sent, an empty object.',
@@ -67,6 +69,7 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
     '/calendar/:token.ics',
     {
       schema: {
+        operationId: 'readCalendarFeed',
         tags,
         summary: 'The calendar feed behind a secret URL (no other authentication)',
         description:

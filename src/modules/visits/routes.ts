@@ -39,6 +39,7 @@ export default async function visitRoutes(fastify: FastifyInstance) {
     {
       onRequest: app.guard({ verifiedDoctor: true }),
       schema: {
+        operationId: 'getVisit',
         tags: ['visits'],
         summary: "Join information of the appointment's video visit",
         description: DESCRIPTION,

@@ -31,6 +31,7 @@ export default async function waitlistRoutes(fastify: FastifyInstance) {
     {
       onRequest: patient,
       schema: {
+        operationId: 'joinWaitlist',
         tags,
         summary: 'Wait for a slot of a doctor inside a window',
         description:
@@ -51,6 +52,7 @@ export default async function waitlistRoutes(fastify: FastifyInstance) {
     {
       onRequest: app.guard({ roles: ['PATIENT', 'DOCTOR'] }),
       schema: {
+        operationId: 'listWaitlist',
         tags,
         summary: "Waitlist entries in line order: a patient's own, or those waiting for the calling doctor",
         description:
@@ -68,6 +70,7 @@ export default async function waitlistRoutes(fastify: FastifyInstance) {
     {
       onRequest: app.guard({ roles: ['PATIENT'] }),
       schema: {
+        operationId: 'leaveWaitlist',
         tags,
         summary: 'Leave the waitlist (its patient); a live offer of the entry is withdrawn and passed on',
         security,
@@ -90,6 +93,7 @@ export default async function waitlistRoutes(fastify: FastifyInstance) {
         if (req.body === undefined) req.body = {};
       },
       schema: {
+        operationId: 'acceptWaitlistOffer',
         tags,
         summary: 'Accept an offer (the offered patient): the held slot becomes the appointment',
         description:
@@ -109,6 +113,7 @@ export default async function waitlistRoutes(fastify: FastifyInstance) {
     {
       onRequest: patient,
       schema: {
+        operationId: 'declineWaitlistOffer',
         tags,
         summary: 'Decline an offer (the offered patient): the slot goes to the next in line',
         description: 'The entry stays in line for other slots. An offer no longer live answers 409 WAITLIST_OFFER_EXPIRED.',
