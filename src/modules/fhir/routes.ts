@@ -70,7 +70,12 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
   app.get(
     '/metadata',
     {
-      schema: { operationId: 'fhirCapabilities', tags: ['fhir'], summary: 'FHIR CapabilityStatement (anonymous)', response: responses('CapabilityStatement') },
+      schema: {
+        operationId: 'fhirCapabilities',
+        tags: ['fhir'],
+        summary: 'FHIR CapabilityStatement (anonymous)',
+        response: responses('CapabilityStatement'),
+      },
     },
     async (req, reply) => reply.type(FHIR_JSON).send(service.capabilityStatement(base(req))),
   );
@@ -82,7 +87,14 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
       `/${type}/:id`,
       {
         onRequest: guard,
-        schema: { operationId: `fhirRead${type}`, tags: ['fhir'], security: bearerSecurity, summary: `Read one ${type}`, params: IdParams, response: responses(type) },
+        schema: {
+          operationId: `fhirRead${type}`,
+          tags: ['fhir'],
+          security: bearerSecurity,
+          summary: `Read one ${type}`,
+          params: IdParams,
+          response: responses(type),
+        },
       },
       async (req, reply) => {
         reply.header('cache-control', 'no-store');

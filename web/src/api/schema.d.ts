@@ -880,7 +880,7 @@ export interface paths {
         };
         /**
          * Search the audit trail (admin)
-         * @description Newest first, keyset-paginated. Filters combine with AND: `actorId`, `patientId`, `action` (exact, or a prefix such as `auth.*`), `from` (inclusive) and `to` (exclusive) ISO 8601 instants; `from` after `to` is 400. The trail is append-only: no route changes or deletes an event, and the database refuses UPDATE, DELETE and TRUNCATE on it. Events hold metadata only, never medical content. Reading the trail is recorded too (`audit_event.list`).
+         * @description Newest first, keyset-paginated. Filters combine with AND: `actorId`, `patientId`, `action` (exact, or a prefix such as `auth.*`), `from` (inclusive) and `to` (exclusive) ISO 8601 instants; `from` after `to` is 400. The trail is append-only: no route changes or deletes an event, and the database refuses UPDATE, DELETE and TRUNCATE on it. Events hold metadata only, never medical content. Reading the trail is recorded too (`audit_event.list`). Each event carries `prevHash` and `hash` (SHA-256 over its canonical fields and `prevHash`, computed by the database in one order across all instances); `npm run cli -- audit verify` checks the whole chain.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -922,75 +922,7 @@ export interface paths {
          * The caller's secret calendar-feed URL
          * @description An iCalendar feed (`text/calendar`) of the caller's PENDING and CONFIRMED appointments that have not ended, for calendar apps to subscribe to. The same URL is answered until it is rotated. Times are UTC; each event names the doctor's time zone.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK: The caller's secret calendar-feed URL */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * Format: uri
-                             * @description Secret iCalendar feed of the caller's upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.
-                             */
-                            url: string;
-                        };
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 401 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 403 */
-                403: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
-        };
+        get: operations["getMyCalendarFeed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1012,89 +944,7 @@ export interface paths {
          * Replace the calendar-feed URL; the old one answers 404 at once
          * @description The body is optional and, if sent, an empty object.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": Record<string, never>;
-                };
-            };
-            responses: {
-                /** @description OK: Replace the calendar-feed URL; the old one answers 404 at once */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * Format: uri
-                             * @description Secret iCalendar feed of the caller's upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.
-                             */
-                            url: string;
-                        };
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 400 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 401 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 403 */
-                403: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
-        };
+        post: operations["rotateMyCalendarFeed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1112,62 +962,7 @@ export interface paths {
          * The calendar feed behind a secret URL (no other authentication)
          * @description RFC 5545 calendar of the owner's upcoming appointments: one VEVENT per appointment with the same UID and SEQUENCE as the invitations mailed about it, DTSTART/DTEND in UTC, STATUS CONFIRMED or TENTATIVE (pending). No reason or other medical content. An unknown or rotated token, or a suspended owner, answers 404.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The secret token from GET /me/calendar */
-                    token: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description text/calendar; charset=utf-8 */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/calendar": string;
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 404 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
-        };
+        get: operations["readCalendarFeed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1187,309 +982,13 @@ export interface paths {
          * Waitlist entries in line order: a patient's own, or those waiting for the calling doctor
          * @description Entries a patient removed are not listed. `offer` is the live offer of an OFFERED entry. After declining or letting an offer expire, an entry is WAITING again (for other slots; that slot is not offered to it again). An entry whose window has passed stays listed until its patient removes it.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description WAITING: in line; OFFERED: a freed slot is held for this entry (see `offer`); BOOKED: an offer was accepted */
-                    status?: "WAITING" | "OFFERED" | "BOOKED";
-                    /** @description Page size, 1–100 */
-                    limit?: number;
-                    /** @description Opaque cursor from the previous page */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK: Waitlist entries in line order: a patient's own, or those waiting for the calling doctor */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                id: string;
-                                /** Format: uuid */
-                                doctorId: string;
-                                /** Format: uuid */
-                                patientId: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC timestamp
-                                 */
-                                from: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC timestamp
-                                 */
-                                to: string;
-                                /** @description WAITING: in line; OFFERED: a freed slot is held for this entry (see `offer`); BOOKED: an offer was accepted */
-                                status: "WAITING" | "OFFERED" | "BOOKED";
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC timestamp
-                                 */
-                                createdAt: string;
-                                offer: {
-                                    /** Format: uuid */
-                                    id: string;
-                                    /** Format: uuid */
-                                    doctorId: string;
-                                    /**
-                                     * Format: date-time
-                                     * @description ISO 8601 UTC timestamp
-                                     */
-                                    startsAt: string;
-                                    /**
-                                     * Format: date-time
-                                     * @description ISO 8601 UTC timestamp
-                                     */
-                                    endsAt: string;
-                                    /**
-                                     * Format: date-time
-                                     * @description The slot is held for the patient until then
-                                     */
-                                    expiresAt: string;
-                                } | null;
-                                doctor: {
-                                    /** Format: uuid */
-                                    id: string;
-                                    firstname: string;
-                                    lastname: string;
-                                };
-                                patient: {
-                                    /** Format: uuid */
-                                    id: string;
-                                    firstname: string;
-                                    lastname: string;
-                                };
-                            }[];
-                            /** @description Cursor of the next page; null on the last page */
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 400 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 401 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 403 */
-                403: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
-        };
+        get: operations["listWaitlist"];
         put?: never;
         /**
          * Wait for a slot of a doctor inside a window
          * @description When a slot of that doctor inside [from, to] becomes free (a cancellation, a reschedule away, time off removed, availability widened), the earliest entry in line gets an offer: the slot is held for that patient for WAITLIST_HOLD_MINUTES (default 15), announced by mail and by the WebSocket event `{"type":"waitlist.offer","offer":{id, doctorId, startsAt, endsAt, expiresAt}}`. The window is at most 31 days and must end in the future. An unknown, unverified or suspended doctor answers 404.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        doctorId: string;
-                        /**
-                         * Format: date-time
-                         * @description Start of the acceptable window
-                         */
-                        from: string;
-                        /**
-                         * Format: date-time
-                         * @description End of the acceptable window: after `from`, at most 31 days later, in the future
-                         */
-                        to: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Created: Wait for a slot of a doctor inside a window */
-                201: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            doctorId: string;
-                            /** Format: uuid */
-                            patientId: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC timestamp
-                             */
-                            from: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC timestamp
-                             */
-                            to: string;
-                            /** @description WAITING: in line; OFFERED: a freed slot is held for this entry (see `offer`); BOOKED: an offer was accepted */
-                            status: "WAITING" | "OFFERED" | "BOOKED";
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC timestamp
-                             */
-                            createdAt: string;
-                            offer: {
-                                /** Format: uuid */
-                                id: string;
-                                /** Format: uuid */
-                                doctorId: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC timestamp
-                                 */
-                                startsAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC timestamp
-                                 */
-                                endsAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description The slot is held for the patient until then
-                                 */
-                                expiresAt: string;
-                            } | null;
-                            doctor: {
-                                /** Format: uuid */
-                                id: string;
-                                firstname: string;
-                                lastname: string;
-                            };
-                            patient: {
-                                /** Format: uuid */
-                                id: string;
-                                firstname: string;
-                                lastname: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 400 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 401 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 403 */
-                403: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 404 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
-        };
+        post: operations["joinWaitlist"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1507,89 +1006,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Leave the waitlist (its patient); a live offer of the entry is withdrawn and passed on */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Problem document (RFC 9457), status 400 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 401 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 403 */
-                403: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 404 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
-        };
+        delete: operations["leaveWaitlist"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1608,151 +1025,7 @@ export interface paths {
          * Accept an offer (the offered patient): the held slot becomes the appointment
          * @description Answers 201 with the appointment, as POST /appointments does (CONFIRMED if the doctor auto-confirms, else PENDING). An offer that was accepted, declined, withdrawn or whose hold has run out answers 409 WAITLIST_OFFER_EXPIRED. The body is optional.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    offerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        reason?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Created: Accept an offer (the offered patient): the held slot becomes the appointment */
-                201: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            patientId: string;
-                            /** Format: uuid */
-                            doctorId: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC timestamp
-                             */
-                            startsAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC timestamp
-                             */
-                            endsAt: string;
-                            /** @description PENDING → CONFIRMED → COMPLETED | NO_SHOW; PENDING/CONFIRMED → CANCELLED */
-                            status: "PENDING" | "CONFIRMED" | "CANCELLED" | "COMPLETED" | "NO_SHOW";
-                            reason: string | null;
-                            cancellationReason: string | null;
-                            cancelledBy: string | null;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC timestamp
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC timestamp
-                             */
-                            updatedAt: string;
-                            doctor: {
-                                /** Format: uuid */
-                                id: string;
-                                firstname: string;
-                                lastname: string;
-                            };
-                            patient: {
-                                /** Format: uuid */
-                                id: string;
-                                firstname: string;
-                                lastname: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 400 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 401 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 403 */
-                403: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 404 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 409 */
-                409: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
-        };
+        post: operations["acceptWaitlistOffer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1772,99 +1045,7 @@ export interface paths {
          * Decline an offer (the offered patient): the slot goes to the next in line
          * @description The entry stays in line for other slots. An offer no longer live answers 409 WAITLIST_OFFER_EXPIRED.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    offerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Problem document (RFC 9457), status 400 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 401 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 403 */
-                403: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 404 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 409 */
-                409: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
-        };
+        post: operations["declineWaitlistOffer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1884,132 +1065,248 @@ export interface paths {
          *
          *     Signalling runs on the WebSocket (GET /ws), after its auth frame. Client frames: `{"type":"visit.join","appointmentId"}`, `{"type":"visit.signal","appointmentId","data":{…}}` (an SDP description or ICE candidate, at most 12288 bytes of JSON, 100 at once and 20 per second), `{"type":"visit.leave","appointmentId"}`. Server frames: `visit.joined {appointmentId, peerPresent}` (to the joiner), `visit.peer-joined {appointmentId, peer}` (to both participants whenever both are in: the joiner about the other and the other about the joiner), `visit.signal {appointmentId, from, data}` (data relayed untouched, only to the socket with which the other participant joined), `visit.peer-left {appointmentId, peerId, reason: left|disconnected}`, `visit.left {appointmentId}` (to the leaver) and `visit.error {appointmentId, code, detail}` with code VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN (also when the visit closes or the appointment is no longer confirmed during the call), NOT_JOINED, PEER_ABSENT, RATE_LIMITED or REPLACED (the same user joined from another socket, e.g. after a reload: this one is out). The doctor makes the offer when `visit.peer-joined` arrives. Joins and departures are audited (visit.join, visit.leave).
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK: Join information of the appointment's video visit */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            appointmentId: string;
-                            /**
-                             * Format: date-time
-                             * @description From here on the visit can be joined (startsAt minus VISIT_OPENS_BEFORE_MINUTES)
-                             */
-                            opensAt: string;
-                            /**
-                             * Format: date-time
-                             * @description Joinable until just before this instant (endsAt plus VISIT_CLOSES_AFTER_MINUTES)
-                             */
-                            closesAt: string;
-                            /** @description Pass as RTCPeerConnection `iceServers`; empty when none are configured (host candidates only, one network) */
-                            iceServers: {
-                                /** @description stun:, stuns:, turn: or turns: URLs */
-                                urls: string[];
-                                /** @description TURN only: `<expiry unix time>:<user id>` (coturn shared-secret scheme) */
-                                username?: string;
-                                /** @description TURN only: short-lived, valid until the expiry in the username */
-                                credential?: string;
-                            }[];
-                            peer: {
-                                /** Format: uuid */
-                                id: string;
-                                firstname: string;
-                                lastname: string;
-                                role: "PATIENT" | "DOCTOR";
-                            };
-                            /** @description The other participant has joined over the WebSocket right now */
-                            peerPresent: boolean;
-                        };
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 400 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 401 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 403 */
-                403: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 404 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Problem document (RFC 9457), status 409 */
-                409: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many requests; retry after the time in Retry-After */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem429"];
-                    };
-                };
-                /** @description The service or its database is unavailable; retry after the time in Retry-After */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        "Retry-After": components["headers"]["RetryAfter"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem503"];
-                    };
-                };
-            };
+        get: operations["getVisit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /**
+         * Export all of my own data
+         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. `?format=fhir` answers a FHIR R4 `Bundle` of type `collection` (`application/fhir+json`; Patient or Practitioner, Appointment, MedicationRequest, Communication, AuditEvent; posts have no FHIR resource). Recorded in the audit trail as `export.read`.
+         */
+        get: operations["exportMyData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** FHIR CapabilityStatement (anonymous) */
+        get: operations["fhirCapabilities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Patient/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one Patient */
+        get: operations["fhirReadPatient"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Patient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search Patient (searchset Bundle, paged by Bundle.link next) */
+        get: operations["fhirSearchPatient"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Practitioner/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one Practitioner */
+        get: operations["fhirReadPractitioner"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Practitioner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search Practitioner (searchset Bundle, paged by Bundle.link next) */
+        get: operations["fhirSearchPractitioner"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Appointment/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one Appointment */
+        get: operations["fhirReadAppointment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Appointment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search Appointment (searchset Bundle, paged by Bundle.link next) */
+        get: operations["fhirSearchAppointment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/MedicationRequest/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one MedicationRequest */
+        get: operations["fhirReadMedicationRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/MedicationRequest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search MedicationRequest (searchset Bundle, paged by Bundle.link next) */
+        get: operations["fhirSearchMedicationRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Communication/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one Communication */
+        get: operations["fhirReadCommunication"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/AuditEvent/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one AuditEvent */
+        get: operations["fhirReadAuditEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/AuditEvent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search AuditEvent (searchset Bundle, paged by Bundle.link next) */
+        get: operations["fhirSearchAuditEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Patient/{id}/$everything": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The patient's record as far as the caller may see it (searchset Bundle) */
+        get: operations["fhirPatientEverything"];
         put?: never;
         post?: never;
         delete?: never;
@@ -7109,6 +6406,10 @@ export interface operations {
                             outcome: "SUCCESS" | "FAILURE" | "DENIED";
                             ip: string | null;
                             requestId: string | null;
+                            /** @description Hash of the previous event in the chain (64 zeros for the first) */
+                            prevHash: string;
+                            /** @description SHA-256 over this event's canonical fields and prevHash, computed by the database */
+                            hash: string;
                         }[];
                         /** @description Cursor of the next page; null on the last page */
                         nextCursor: string | null;
@@ -7270,6 +6571,1896 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getMyCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The caller's secret calendar-feed URL */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description Secret iCalendar feed of the caller's upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.
+                         */
+                        url: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    rotateMyCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK: Replace the calendar-feed URL; the old one answers 404 at once */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description Secret iCalendar feed of the caller's upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.
+                         */
+                        url: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    readCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret token from GET /me/calendar */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/calendar; charset=utf-8 */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listWaitlist: {
+        parameters: {
+            query?: {
+                /** @description WAITING: in line; OFFERED: a freed slot is held for this entry (see `offer`); BOOKED: an offer was accepted */
+                status?: "WAITING" | "OFFERED" | "BOOKED";
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Waitlist entries in line order: a patient's own, or those waiting for the calling doctor */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            doctorId: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            from: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            to: string;
+                            /** @description WAITING: in line; OFFERED: a freed slot is held for this entry (see `offer`); BOOKED: an offer was accepted */
+                            status: "WAITING" | "OFFERED" | "BOOKED";
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            createdAt: string;
+                            offer: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                doctorId: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC timestamp
+                                 */
+                                startsAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC timestamp
+                                 */
+                                endsAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description The slot is held for the patient until then
+                                 */
+                                expiresAt: string;
+                            } | null;
+                            doctor: {
+                                /** Format: uuid */
+                                id: string;
+                                firstname: string;
+                                lastname: string;
+                            };
+                            patient: {
+                                /** Format: uuid */
+                                id: string;
+                                firstname: string;
+                                lastname: string;
+                            };
+                        }[];
+                        /** @description Cursor of the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    joinWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    doctorId: string;
+                    /**
+                     * Format: date-time
+                     * @description Start of the acceptable window
+                     */
+                    from: string;
+                    /**
+                     * Format: date-time
+                     * @description End of the acceptable window: after `from`, at most 31 days later, in the future
+                     */
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Wait for a slot of a doctor inside a window */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        doctorId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        from: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        to: string;
+                        /** @description WAITING: in line; OFFERED: a freed slot is held for this entry (see `offer`); BOOKED: an offer was accepted */
+                        status: "WAITING" | "OFFERED" | "BOOKED";
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        createdAt: string;
+                        offer: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            doctorId: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            startsAt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            endsAt: string;
+                            /**
+                             * Format: date-time
+                             * @description The slot is held for the patient until then
+                             */
+                            expiresAt: string;
+                        } | null;
+                        doctor: {
+                            /** Format: uuid */
+                            id: string;
+                            firstname: string;
+                            lastname: string;
+                        };
+                        patient: {
+                            /** Format: uuid */
+                            id: string;
+                            firstname: string;
+                            lastname: string;
+                        };
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    leaveWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    acceptWaitlistOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Accept an offer (the offered patient): the held slot becomes the appointment */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /** Format: uuid */
+                        doctorId: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        startsAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        endsAt: string;
+                        /** @description PENDING → CONFIRMED → COMPLETED | NO_SHOW; PENDING/CONFIRMED → CANCELLED */
+                        status: "PENDING" | "CONFIRMED" | "CANCELLED" | "COMPLETED" | "NO_SHOW";
+                        reason: string | null;
+                        cancellationReason: string | null;
+                        cancelledBy: string | null;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                        doctor: {
+                            /** Format: uuid */
+                            id: string;
+                            firstname: string;
+                            lastname: string;
+                        };
+                        patient: {
+                            /** Format: uuid */
+                            id: string;
+                            firstname: string;
+                            lastname: string;
+                        };
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    declineWaitlistOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Join information of the appointment's video visit */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /**
+                         * Format: date-time
+                         * @description From here on the visit can be joined (startsAt minus VISIT_OPENS_BEFORE_MINUTES)
+                         */
+                        opensAt: string;
+                        /**
+                         * Format: date-time
+                         * @description Joinable until just before this instant (endsAt plus VISIT_CLOSES_AFTER_MINUTES)
+                         */
+                        closesAt: string;
+                        /** @description Pass as RTCPeerConnection `iceServers`; empty when none are configured (host candidates only, one network) */
+                        iceServers: {
+                            /** @description stun:, stuns:, turn: or turns: URLs */
+                            urls: string[];
+                            /** @description TURN only: `<expiry unix time>:<user id>` (coturn shared-secret scheme) */
+                            username?: string;
+                            /** @description TURN only: short-lived, valid until the expiry in the username */
+                            credential?: string;
+                        }[];
+                        peer: {
+                            /** Format: uuid */
+                            id: string;
+                            firstname: string;
+                            lastname: string;
+                            role: "PATIENT" | "DOCTOR";
+                        };
+                        /** @description The other participant has joined over the WebSocket right now */
+                        peerPresent: boolean;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    exportMyData: {
+        parameters: {
+            query?: {
+                /** @description `json` (default): one Telecare JSON document; `fhir`: a FHIR R4 Bundle of type collection */
+                format?: "json" | "fhir";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, as an attachment */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                    "application/fhir+json": {
+                        /** @enum {string} */
+                        resourceType: "Bundle";
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    fhirCapabilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CapabilityStatement */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadPatient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Patient */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchPatient: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadPractitioner: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Practitioner */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchPractitioner: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadAppointment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Appointment */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchAppointment: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadMedicationRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description MedicationRequest */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchMedicationRequest: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadCommunication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Communication */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadAuditEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description AuditEvent */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchAuditEvent: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirPatientEverything: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
