@@ -43,7 +43,10 @@ export function refineOpenApi(doc: Json): Json {
       op.responses['429'] ??= { description: 'Default Response', ...structuredClone(problemRef) };
       op.responses['503'] ??= { description: 'Default Response', ...structuredClone(problemRef) };
       for (const [status, response] of Object.entries<Json>(op.responses)) {
-        const problem = response.content?.['application/json']?.schema?.$ref === '#/components/schemas/Problem';
+        // Problem responses come as application/problem+json (or application/json from older route schemas).
+        const problem = [response.content?.['application/problem+json'], response.content?.['application/json']].some(
+          (c) => c?.schema?.$ref === '#/components/schemas/Problem',
+        );
         if (problem) {
           const codes = codesFor(Number(status));
           const name = `Problem${status}`;

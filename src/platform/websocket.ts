@@ -103,7 +103,16 @@ export class Hub {
 
   start(): void {
     this.unsubscribe = this.p.bus.onEvent((userIds, event, target) => this.deliver(userIds, event, target));
-    this.heartbeat = setInterval(() => void this.beat(), this.p.config.wsHeartbeatMs);
+    // One beat at a time: a beat whose session query outlasts the interval is not overlapped by the next,
+    // which would count the first beat's unanswered pings as missed.
+    let beating = false;
+    this.heartbeat = setInterval(() => {
+      if (beating) return;
+      beating = true;
+      void this.beat().finally(() => {
+        beating = false;
+      });
+    }, this.p.config.wsHeartbeatMs);
     this.heartbeat.unref();
   }
 
@@ -252,6 +261,19 @@ export class Hub {
    * Drops sockets that did not answer the previous ping, pings the rest, and closes sockets whose session
    * was revoked or whose account was suspended since they authenticated (one query per beat for all).
    */
+  /**
+   * Terminates the sockets that missed the previous ping. Runs after the session check, so a socket whose
+   * session ended is closed with 4401/4403 rather than cut (1006), and after the loop turn has read the
+   * sockets (setImmediate runs after the I/O phase): a beat that runs late (the event loop was busy) would
+   * otherwise drop live clients whose pong is waiting unread. A socket already closing finishes its handshake.
+   */
+  private dropSilent(silent: Conn[]): void {
+    if (!silent.length) return;
+    setImmediate(() => {
+      for (const c of silent) if (!c.alive && c.socket.readyState === c.socket.OPEN) c.socket.terminate();
+    });
+  }
+
   private async beat(): Promise<void> {
     const silent: Conn[] = [];
     for (const c of this.all) {
@@ -265,15 +287,8 @@ export class Hub {
       c.alive = false;
       c.socket.ping();
     }
-    // A beat that runs late (the event loop was busy) runs before that loop turn reads the sockets, so a
-    // pong may already be waiting unread: decide after the reads (setImmediate runs after the I/O phase),
-    // or a busy server would drop live clients (and a revoked one would see 1006 instead of 4401).
-    if (silent.length)
-      setImmediate(() => {
-        for (const c of silent) if (!c.alive) c.socket.terminate();
-      });
     const sessions = [...this.all].filter((c) => c.actor && c.socket.readyState === c.socket.OPEN).map((c) => c.actor!.sessionId);
-    if (!sessions.length) return;
+    if (!sessions.length) return this.dropSilent(silent);
     try {
       const rows = await this.p.database.rows<{ id: string; suspended: boolean }>(sql`
         SELECT s.id, u.account_status = 'SUSPENDED' AS suspended FROM sessions s JOIN users u ON u.id = s.user_id
@@ -288,6 +303,7 @@ export class Hub {
     } catch (err) {
       this.p.log.warn({ err: (err as Error).message }, 'websocket session check failed');
     }
+    this.dropSilent(silent);
   }
 }
 

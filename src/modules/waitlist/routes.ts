@@ -4,7 +4,6 @@ import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import { Page } from '../../platform/pagination.ts';
-import { AppointmentSchema } from '../appointments/schemas.ts';
 import * as waitlist from './service.ts';
 import { startWorker } from './worker.ts';
 import { AcceptBody, EntryIdParams, EntryListQuery, EntrySchema, JoinBody, OfferIdParams } from './schemas.ts';
@@ -102,7 +101,7 @@ export default async function waitlistRoutes(fastify: FastifyInstance) {
         security,
         params: OfferIdParams,
         body: AcceptBody,
-        response: { 201: AppointmentSchema, ...problems(400, 401, 403, 404, 409) },
+        response: { 201: Type.Ref('Appointment'), ...problems(400, 401, 403, 404, 409) },
       },
     },
     async (req, reply) => reply.code(201).send(await waitlist.accept(p, actorOf(req), req.params.offerId, req.body?.reason)),
