@@ -46,5 +46,10 @@ test('/openapi.json is valid OpenAPI 3.1 with operationIds, shared components, t
     'EMAIL_TAKEN',
     'SLOT_UNAVAILABLE',
     'INVALID_TRANSITION',
+    'PRESCRIPTION_LIMIT_REACHED',
+    'BOOKING_LIMIT_REACHED',
+    'CANCELLATION_WINDOW_PASSED',
+    'WAITLIST_OFFER_EXPIRED',
+    'VISIT_NOT_OPEN',
   ]);
 });

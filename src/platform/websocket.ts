@@ -84,6 +84,8 @@ interface Conn {
   socket: WebSocket;
   actor: Actor | null;
   alive: boolean;
+  /** Pings in a row this socket has not answered by the next beat. */
+  missed: number;
   ip: string;
   requestId: string;
   /** Tail of this connection's handler chain, and how many frames wait on it. */
@@ -148,6 +150,7 @@ export class Hub {
       socket,
       actor: null,
       alive: true,
+      missed: 0,
       ip: req.ip,
       requestId: String(req.id),
       chain: Promise.resolve(),
@@ -158,6 +161,7 @@ export class Hub {
     wsConnections.inc();
     socket.on('pong', () => {
       conn.alive = true;
+      conn.missed = 0;
     });
     socket.on('close', () => this.remove(conn, log));
     socket.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
@@ -280,7 +284,9 @@ export class Hub {
       // A socket already closing (e.g. 4401 after its session ended) finishes its close handshake; a
       // terminate now could drop the close frame before it is flushed and the client would see 1006.
       if (c.socket.readyState !== c.socket.OPEN) continue;
-      if (!c.alive) {
+      // Two missed pings in a row, not one: a server whose event loop was held up (a long query on the
+      // embedded engine runs on it) must not cut a live client whose pong is merely late.
+      if (!c.alive && ++c.missed >= 2) {
         silent.push(c);
         continue;
       }
