@@ -1,7 +1,6 @@
 // GET /api/v1/me/export: each role's own data, as JSON or a FHIR collection Bundle, audited.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import {
   appointmentFixture,
@@ -51,8 +50,9 @@ async function clinic(app: TestApp) {
 }
 
 async function exportOf(app: TestApp, who: Person, query = '') {
-  const rid = `rid-${randomUUID()}`;
-  const res = await app.request('GET', `${EXPORT}${query}`, { token: who.token, headers: { 'x-request-id': rid } });
+  // The trail keeps the id the server made for the request, which the response header carries.
+  const res = await app.request('GET', `${EXPORT}${query}`, { token: who.token });
+  const rid = res.headers.get('x-request-id')!;
   const events = await app.database.rows<Record<string, any>>(sql`SELECT * FROM audit_events WHERE request_id = ${rid}`);
   return { res, events };
 }

@@ -2,7 +2,6 @@
 // validates against the official R4 JSON schema; a FHIR client library reads it as an integrator would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { Client } from 'fhir-kit-client';
 import {
@@ -61,8 +60,9 @@ async function clinic(app: TestApp) {
 }
 
 async function fhir(app: TestApp, path: string, who?: Person) {
-  const rid = `rid-${randomUUID()}`;
-  const res = await app.request('GET', `${R4}${path}`, { token: who?.token, headers: { 'x-request-id': rid } });
+  const res = await app.request('GET', `${R4}${path}`, { token: who?.token });
+  // The trail keeps the id the server made for the request, which the response header carries.
+  const rid = res.headers.get('x-request-id')!;
   if (res.body?.resourceType) assertValidFhir(res.body);
   const events = await app.database.rows<Record<string, any>>(sql`SELECT * FROM audit_events WHERE request_id = ${rid} ORDER BY seq`);
   return { res, events };
