@@ -7535,8 +7535,8 @@ export interface operations {
     exportMyData: {
         parameters: {
             query?: {
-                /** @description `json` (default): one Telecare JSON document; `fhir`: a FHIR R4 Bundle of type collection */
-                format?: "json" | "fhir";
+                /** @description `json` (default): one Telecare JSON document (a FHIR `collection` Bundle is not served yet) */
+                format?: "json";
             };
             header?: never;
             path?: never;
