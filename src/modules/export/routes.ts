@@ -22,9 +22,7 @@ export default async function exportRoutes(fastify: FastifyInstance) {
         description:
           "The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and " +
           'the access log (patients: every recorded read or change of their data; doctors and admins: the events they ' +
-          'caused). Streamed, so any size exports in bounded memory. `?format=fhir` answers a FHIR R4 `Bundle` of type ' +
-          '`collection` (`application/fhir+json`; Patient or Practitioner, Appointment, MedicationRequest, Communication, ' +
-          'AuditEvent; posts have no FHIR resource). Recorded in the audit trail as `export.read`.',
+          'caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`.',
         querystring: ExportQuery,
         response: {
           200: {
