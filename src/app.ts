@@ -117,7 +117,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    transformObject: (doc) => refineOpenApi((doc as { openapiObject: Record<string, any> }).openapiObject),
+    transformObject: (doc) => refineOpenApi((doc as { openapiObject: Record<string, any> }).openapiObject, app.problemDialects),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',

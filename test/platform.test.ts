@@ -202,7 +202,8 @@ test('a known path with an unknown method answers 405 METHOD_NOT_ALLOWED with Al
   expectProblem(await app.request('DELETE', '/api/v1/nothing/here'), 404, 'NOT_FOUND');
 });
 
-test('the OpenAPI document gives every problem response as application/problem+json', async (t) => {
+// The FHIR API answers errors as OperationOutcome in application/fhir+json (the contract's rule for /fhir/R4).
+test('the OpenAPI document gives every problem response as application/problem+json (FHIR: application/fhir+json)', async (t) => {
   const app = await build(t);
   const doc = (await app.request('GET', '/openapi.json')).body;
   let problems = 0;
@@ -213,7 +214,8 @@ test('the OpenAPI document gives every problem response as application/problem+j
         if (Number(status) < 400) continue;
         problems++;
         const types = Object.keys(r.content ?? {});
-        if (types.length !== 1 || types[0] !== 'application/problem+json') wrong.push(`${method} ${path} ${status}: ${types.join(',')}`);
+        const expected = path.startsWith('/fhir/') ? 'application/fhir+json' : 'application/problem+json';
+        if (types.length !== 1 || types[0] !== expected) wrong.push(`${method} ${path} ${status}: ${types.join(',')}`);
       }
     }
   }

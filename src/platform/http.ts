@@ -14,6 +14,38 @@ const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
  * otherwise plant another request's id in the trail. A sane incoming x-request-id is still echoed in
  * the response header and logged beside it (clientRequestId), for the client's own correlation.
  */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The methods some route serves at this URL (empty: no route has the path), for 404 versus 405 + Allow. */
+    allowedMethods: (url: string) => string[];
+    /** Error formats of API families mounted beside /api/v1 (see ProblemDialect); a module adds its own. */
+    problemDialects: ProblemDialect[];
+  }
+}
+
+/** The fields of a problem document a dialect re-expresses. */
+export interface ProblemBody {
+  status: number;
+  code: string;
+  title?: string;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+}
+
+/**
+ * Another error format for every URL under `prefix` (the FHIR API answers OperationOutcomes). Every error
+ * is raised as a problem and sendProblem renders it in the dialect of the URL, including those sent before
+ * any route matched (malformed URL, unknown path, 405), so the status codes and codes stay the contract's.
+ * The OpenAPI document lists the statuses every operation may meet (429, 503) in the dialect's type.
+ */
+export interface ProblemDialect {
+  prefix: string;
+  contentType: string;
+  render: (problem: ProblemBody) => unknown;
+  /** Schema of the rendered body in the OpenAPI document. */
+  schema: Record<string, unknown>;
+}
+
 export function genReqId(): string {
   return randomUUID();
 }
@@ -78,22 +110,28 @@ export function registerConstraintCode(constraint: string, code: ErrorCode): voi
   CONSTRAINT_CODES.set(constraint, code);
 }
 
-function sendProblem(reply: FastifyReply, code: ErrorCode, detail?: string, errors?: FieldError[], headers?: Record<string, string>) {
+export function sendProblem(
+  reply: FastifyReply,
+  code: ErrorCode,
+  detail?: string,
+  errors?: FieldError[],
+  headers?: Record<string, string>,
+) {
   const status = ERROR_STATUS[code];
   if (headers) reply.headers(headers);
-  return reply
-    .code(status)
-    .type('application/problem+json; charset=utf-8')
-    .serializer(JSON.stringify)
-    .send({
-      type: `https://telecare.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
-      title: ERROR_TITLES[code],
-      status,
-      code,
-      ...(detail ? { detail } : {}),
-      requestId: String(reply.request.id),
-      ...(errors ? { errors } : {}),
-    });
+  const problem = {
+    type: `https://telecare.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    title: ERROR_TITLES[code],
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+    requestId: String(reply.request.id),
+    ...(errors ? { errors } : {}),
+  };
+  const url = reply.request.url;
+  const dialect = reply.server.problemDialects?.find((d) => url.startsWith(d.prefix) && /^([/?]|$)/.test(url.slice(d.prefix.length)));
+  if (dialect) return reply.code(status).type(dialect.contentType).serializer(JSON.stringify).send(dialect.render(problem));
+  return reply.code(status).type('application/problem+json; charset=utf-8').serializer(JSON.stringify).send(problem);
 }
 
 function ajvErrors(errs: ErrorObject[] | Partial<ErrorObject>[], context: string | undefined): FieldError[] {
@@ -121,6 +159,7 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
+  app.decorate('problemDialects', [] as ProblemDialect[]);
   app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
       if (err.status >= 500) req.log.error({ err }, err.message);
@@ -181,9 +220,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     );
     for (const m of [route.method].flat()) patterns.push({ re, method: m.toUpperCase() });
   });
+  const allowedMethods = (url: string) => {
+    const path = url.split('?')[0];
+    return [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))].sort();
+  };
+  app.decorate('allowedMethods', allowedMethods);
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0];
-    const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))].sort();
+    const allowed = allowedMethods(req.url);
     if (allowed.length && !allowed.includes(req.method)) {
       return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, undefined, {
         allow: allowed.join(', '),

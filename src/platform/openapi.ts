@@ -24,7 +24,10 @@ export function codesFor(status: number): ErrorCode[] {
   return (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((c) => ERROR_STATUS[c] === status);
 }
 
-export function refineOpenApi(doc: Json): Json {
+/** Path prefixes whose errors come in another format (ProblemDialect), with that format's type and schema. */
+export type OpenApiDialect = { prefix: string; contentType: string; schema: Record<string, unknown> };
+
+export function refineOpenApi(doc: Json, dialects: OpenApiDialect[] = []): Json {
   const components = (doc.components ??= {});
   const schemas = (components.schemas ??= {});
   components.headers = {
@@ -36,12 +39,15 @@ export function refineOpenApi(doc: Json): Json {
     RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
   };
   const problemRef = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } } };
-  for (const ops of Object.values<Json>(doc.paths ?? {})) {
+  for (const [path, ops] of Object.entries<Json>(doc.paths ?? {})) {
+    const dialect = dialects.find((d) => path === d.prefix || path.startsWith(`${d.prefix}/`));
+    const contentType = dialect?.contentType.split(';')[0];
+    const errorBody = dialect ? { content: { [contentType!]: { schema: structuredClone(dialect.schema) } } } : structuredClone(problemRef);
     for (const op of Object.values<Json>(ops)) {
       if (!op || typeof op !== 'object' || !op.responses) continue;
       // Any operation may meet the per-address rate limit or an unreachable database.
-      op.responses['429'] ??= { description: 'Default Response', ...structuredClone(problemRef) };
-      op.responses['503'] ??= { description: 'Default Response', ...structuredClone(problemRef) };
+      op.responses['429'] ??= { description: 'Default Response', ...structuredClone(errorBody) };
+      op.responses['503'] ??= { description: 'Default Response', ...structuredClone(errorBody) };
       for (const [status, response] of Object.entries<Json>(op.responses)) {
         // Problem responses come as application/problem+json (or application/json from older route schemas).
         const problem = [response.content?.['application/problem+json'], response.content?.['application/json']].some(
@@ -60,8 +66,9 @@ export function refineOpenApi(doc: Json): Json {
           // Errors are served as application/problem+json (RFC 9457).
           response.content = { 'application/problem+json': { schema: { $ref: `#/components/schemas/${name}` } } };
         }
+        const error = problem || /^[45]/.test(status);
         if (response.description === 'Default Response') {
-          response.description = problem ? (STATUS_DESCRIPTIONS[status] ?? 'Error') : describeSuccess(status, op.summary);
+          response.description = error ? (STATUS_DESCRIPTIONS[status] ?? 'Error') : describeSuccess(status, op.summary);
         }
         response.headers = { ...response.headers, 'x-request-id': { $ref: '#/components/headers/RequestId' } };
         if (status === '429' || status === '503') response.headers['Retry-After'] = { $ref: '#/components/headers/RetryAfter' };

@@ -12,6 +12,7 @@ import {
   type Person,
   type TestApp,
 } from '../../../test/helpers.ts';
+import { assertValidFhir, validated } from '../../../test/fixtures/fhir.ts';
 
 const EXPORT = '/api/v1/me/export';
 
@@ -122,6 +123,33 @@ test("a doctor's export holds their appointments, issued prescriptions, messages
   for (const k of ['appointments', 'prescriptions', 'messages', 'posts']) assert.deepEqual(a.res.body[k], [], k);
   assert.ok(a.res.body.accessLog.every((e: any) => e.actorId === admin.id));
   assert.equal(a.res.text.includes(c.patient.id), false);
+});
+
+test('?format=fhir answers a FHIR R4 collection Bundle whose every resource validates against the official schema', async (t) => {
+  const app = await build(t);
+  const c = await clinic(app);
+  for (const who of [c.patient, c.doctor]) {
+    const { res, events } = await exportOf(app, who, '?format=fhir');
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/fhir\+json/);
+    const bundle = res.body;
+    assert.equal(bundle.resourceType, 'Bundle');
+    assert.equal(bundle.type, 'collection');
+    assertValidFhir(bundle);
+    const types = bundle.entry.map((e: any) => e.resource.resourceType);
+    assert.equal(types[0], who === c.patient ? 'Patient' : 'Practitioner');
+    assert.equal(types.filter((x: string) => x === 'MedicationRequest').length, 2, 'one per prescription item');
+    assert.ok(types.includes('Appointment') && types.includes('Communication') && types.includes('AuditEvent'));
+    for (const e of bundle.entry) assert.match(e.fullUrl, new RegExp(`/fhir/R4/${e.resource.resourceType}/${e.resource.id}$`));
+    assert.equal(events.length, 1);
+    assert.equal(events[0].action, 'export.read');
+  }
+  const patientBundle = (await exportOf(app, c.patient, '?format=fhir')).res.body;
+  const me = patientBundle.entry[0].resource;
+  assert.deepEqual(me.name, [{ use: 'official', family: 'Ient', given: ['Pat'] }]);
+  assert.equal(me.birthDate, '1985-06-15');
+  assert.equal(JSON.stringify(patientBundle).includes('STRANGER-SECRET'), false);
+  console.log(`FHIR resources validated in this file: ${JSON.stringify(validated)}`);
 });
 
 test('the export needs a token and a known format', async (t) => {

@@ -42,9 +42,9 @@ export default async function exportRoutes(fastify: FastifyInstance) {
       const stream = await exportOwnData(p, actorOf(req), format, base);
       const day = new Date().toISOString().slice(0, 10);
       return reply
-        .type('application/json; charset=utf-8')
+        .type(format === 'fhir' ? 'application/fhir+json; charset=utf-8' : 'application/json; charset=utf-8')
         .header('cache-control', 'no-store')
-        .header('content-disposition', `attachment; filename="telecare-export-${day}.json"`)
+        .header('content-disposition', `attachment; filename="telecare-export-${day}${format === 'fhir' ? '-fhir' : ''}.json"`)
         .send(stream);
     },
   );

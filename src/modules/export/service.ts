@@ -95,8 +95,7 @@ async function* jsonDocument(p: Platform, meta: Meta, profile: Awaited<ReturnTyp
   yield '}';
 }
 
-// Not served yet: on the PostgreSQL engine the stream breaks off (connection reset) part-way; see the issue note.
-export async function* fhirBundle(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof me>>, base: string): AsyncGenerator<string> {
+async function* fhirBundle(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof me>>, base: string): AsyncGenerator<string> {
   const { actor } = meta;
   const head: Omit<Bundle, 'entry'> = { resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString() };
   const json = JSON.stringify(head);

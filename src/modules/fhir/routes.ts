@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { Type } from 'typebox';
-import { bearerSecurity } from '../../platform/http.ts';
+import { bearerSecurity, sendProblem, type ProblemBody } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import * as service from './service.ts';
 import { FhirResource, IdParams, SearchQuery } from './schemas.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+/** Where app.ts mounts this plugin. */
+const PREFIX = '/fhir/R4';
 const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir/R4`;
 
 /** The API's problem documents, re-expressed as the OperationOutcome a FHIR client expects. */
@@ -21,9 +23,11 @@ function outcome(status: number, code: string, detail: string): OperationOutcome
           ? 'forbidden'
           : status === 400
             ? 'invalid'
-            : status === 429
-              ? 'throttled'
-              : 'exception';
+            : status === 405
+              ? 'not-supported'
+              : status === 429
+                ? 'throttled'
+                : 'exception';
   return {
     resourceType: 'OperationOutcome',
     issue: [{ severity: 'error', code: issueCode, details: { coding: [{ system: 'urn:telecare:error-code', code }], text: detail } }],
@@ -44,28 +48,28 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const p = app.platform;
 
-  app.addHook('onSend', async (_req, reply, payload) => {
-    const type = String(reply.getHeader('content-type') ?? '');
-    if (!type.startsWith('application/problem+json') || typeof payload !== 'string') return payload;
-    const problem = JSON.parse(payload) as {
-      status: number;
-      code: string;
-      detail?: string;
-      title?: string;
-      errors?: { path: string; message: string }[];
-    };
-    const detail = [problem.detail ?? problem.title ?? problem.code, ...(problem.errors ?? []).map((e) => `${e.path} ${e.message}`)].join(
-      '; ',
-    );
-    reply.header('content-type', FHIR_JSON);
-    return JSON.stringify(outcome(problem.status, problem.code, detail));
+  // Errors everywhere under /fhir/R4 (the router's too) leave as OperationOutcomes: see ProblemDialect.
+  if (!fastify.problemDialects.some((d) => d.prefix === PREFIX)) {
+    fastify.problemDialects.push({
+      prefix: PREFIX,
+      contentType: FHIR_JSON,
+      schema: { ...FhirResource },
+      render: (problem: ProblemBody) => {
+        const detail = [problem.detail ?? problem.title ?? problem.code, ...(problem.errors ?? []).map((e) => `${e.path} ${e.message}`)];
+        return outcome(problem.status, problem.code, detail.join('; '));
+      },
+    });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    // A known path under another method is 405 with Allow, as on the REST API (rendered as an OperationOutcome).
+    const allowed = app.allowedMethods(req.url);
+    if (allowed.length && !allowed.includes(req.method)) {
+      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, undefined, {
+        allow: allowed.join(', '),
+      });
+    }
+    return sendProblem(reply, 'NOT_FOUND', 'No such FHIR route or resource type');
   });
-  app.setNotFoundHandler((_req, reply) =>
-    reply
-      .code(404)
-      .type(FHIR_JSON)
-      .send(outcome(404, 'NOT_FOUND', 'No such FHIR route or resource type')),
-  );
 
   app.get(
     '/metadata',
@@ -131,7 +135,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
         tags: ['fhir'],
         security: bearerSecurity,
         summary: "The patient's record as far as the caller may see it (searchset Bundle)",
-        params: Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+        params: IdParams,
         response: responses('searchset Bundle'),
       },
     },

@@ -14,7 +14,9 @@ export const SearchQuery = Type.Object(
     patient: Type.Optional(Type.String({ pattern: '^(Patient/)?[0-9a-f-]{36}$', description: 'Patient id or `Patient/<id>`' })),
     date: Type.Optional(Type.Union([DateParam, Type.Array(DateParam, { maxItems: 2 })])),
     _count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Page size, 1–100 (default 20)' })),
-    _cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Opaque; taken from Bundle.link next' })),
+    _cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque; taken from Bundle.link next' }),
+    ),
   },
   { additionalProperties: false },
 );

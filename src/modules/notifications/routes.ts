@@ -68,6 +68,7 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
   app.get(
     '/calendar/:token.ics',
     {
+      attachValidation: true,
       schema: {
         operationId: 'readCalendarFeed',
         tags,
@@ -85,7 +86,7 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      if (!FEED_TOKEN.test(req.params.token)) throw notFound('calendar');
+      if (req.validationError || !FEED_TOKEN.test(req.params.token)) throw notFound('calendar');
       const body = await service.calendarFeed(p, metaOf(req), req.params.token);
       return reply.type('text/calendar; charset=utf-8').header('cache-control', 'private, no-store').send(body);
     },

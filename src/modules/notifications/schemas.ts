@@ -8,9 +8,12 @@ export const CalendarUrlSchema = Type.Object({
   }),
 });
 
-/** 256-bit base64url token (43 characters); anything else cannot be a feed and answers 404 like an unknown one. */
+/**
+ * 256-bit base64url token (43 characters). Anything else cannot be a feed: the route attaches the validation
+ * error and answers 404 like an unknown token, so a guess learns nothing from the status.
+ */
 export const CalendarFeedParams = Type.Object(
-  { token: Type.String({ minLength: 1, maxLength: 128, description: 'The secret token from GET /me/calendar' }) },
+  { token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'The secret token from GET /me/calendar' }) },
   { additionalProperties: false },
 );
 export const FEED_TOKEN = /^[A-Za-z0-9_-]{43}$/;

@@ -7535,8 +7535,8 @@ export interface operations {
     exportMyData: {
         parameters: {
             query?: {
-                /** @description `json` (default): one Telecare JSON document (a FHIR `collection` Bundle is not served yet) */
-                format?: "json";
+                /** @description `json` (default): one Telecare JSON document; `fhir`: a FHIR R4 Bundle of type collection */
+                format?: "json" | "fhir";
             };
             header?: never;
             path?: never;
@@ -7647,7 +7647,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -7658,7 +7662,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -7711,7 +7719,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -7722,7 +7734,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -7780,7 +7796,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -7791,7 +7811,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -7844,7 +7868,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -7855,7 +7883,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -7913,7 +7945,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -7924,7 +7960,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -7977,7 +8017,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -7988,7 +8032,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -8046,7 +8094,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -8057,7 +8109,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -8110,7 +8166,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -8121,7 +8181,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -8179,7 +8243,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -8190,7 +8258,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -8243,7 +8315,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -8254,7 +8330,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -8307,7 +8387,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -8318,7 +8402,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -8376,7 +8464,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -8387,7 +8479,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
@@ -8411,6 +8507,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description FHIR logical id */
                 id: string;
             };
             cookie?: never;
@@ -8439,7 +8536,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
@@ -8450,7 +8551,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description An OperationOutcome */
