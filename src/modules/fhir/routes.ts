@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { Type } from 'typebox';
 import { bearerSecurity, sendProblem, type ProblemBody } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import * as service from './service.ts';
