@@ -38,32 +38,37 @@ export function winAnsiSafe(text: string): string {
   return out;
 }
 
-function foldForStandardFont(rx: PrescriptionRow, parties: PdfParties): { rx: PrescriptionRow; parties: PdfParties } {
-  const f = winAnsiSafe;
-  const opt = (v: string | undefined) => (v === undefined ? undefined : f(v));
+type Parts = { rx: PrescriptionRow; parties: PdfParties };
+
+/** Applies `line` to every printed single-line text field and `multi` to the multi-line notes. */
+function mapTextFields({ rx, parties }: Parts, line: (s: string) => string, multi: (s: string) => string): Parts {
+  const opt = (v: string | undefined) => (v === undefined ? undefined : line(v));
+  const person = <T extends { firstname: string; lastname: string }>(p: T) => ({
+    ...p,
+    firstname: line(p.firstname),
+    lastname: line(p.lastname),
+  });
   return {
     rx: {
       ...rx,
-      notes: rx.notes === null ? null : f(rx.notes),
-      revocationReason: rx.revocationReason === null ? null : f(rx.revocationReason),
+      notes: rx.notes === null ? null : multi(rx.notes),
+      revocationReason: rx.revocationReason === null ? null : line(rx.revocationReason),
       items: rx.items.map((i) => ({
         ...i,
-        medication: f(i.medication),
-        dosage: f(i.dosage),
-        frequency: f(i.frequency),
+        medication: line(i.medication),
+        dosage: line(i.dosage),
+        frequency: line(i.frequency),
         route: opt(i.route),
         instructions: opt(i.instructions),
       })),
     },
     parties: {
       doctor: {
-        ...parties.doctor,
-        firstname: f(parties.doctor.firstname),
-        lastname: f(parties.doctor.lastname),
-        specialization: f(parties.doctor.specialization),
-        licenseNumber: f(parties.doctor.licenseNumber),
+        ...person(parties.doctor),
+        specialization: line(parties.doctor.specialization),
+        licenseNumber: line(parties.doctor.licenseNumber),
       },
-      patient: { ...parties.patient, firstname: f(parties.patient.firstname), lastname: f(parties.patient.lastname) },
+      patient: { ...person(parties.patient), dateOfBirth: line(parties.patient.dateOfBirth) },
     },
   };
 }
@@ -74,46 +79,16 @@ const dateTimeUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' 
 /**
  * Every single-line field as exactly one line: a control character or line separator that reached the
  * database before the schemas refused them prints as U+FFFD, never as a line break (a patient named
- * "Jane\nRx 2. Oxycodone" once printed a forged item on their own prescription).
+ * "Jane\nRx 2. Oxycodone" once printed a forged item on their own prescription). Notes may span lines.
  */
-function singleLineFields(rx: PrescriptionRow, parties: PdfParties): { rx: PrescriptionRow; parties: PdfParties } {
-  const f = oneLine;
-  const opt = (v: string | undefined) => (v === undefined ? undefined : f(v));
-  return {
-    rx: {
-      ...rx,
-      revocationReason: rx.revocationReason === null ? null : f(rx.revocationReason),
-      items: rx.items.map((i) => ({
-        ...i,
-        medication: f(i.medication),
-        dosage: f(i.dosage),
-        frequency: f(i.frequency),
-        route: opt(i.route),
-        instructions: opt(i.instructions),
-      })),
-    },
-    parties: {
-      doctor: {
-        ...parties.doctor,
-        firstname: f(parties.doctor.firstname),
-        lastname: f(parties.doctor.lastname),
-        specialization: f(parties.doctor.specialization),
-        licenseNumber: f(parties.doctor.licenseNumber),
-      },
-      patient: {
-        ...parties.patient,
-        firstname: f(parties.patient.firstname),
-        lastname: f(parties.patient.lastname),
-        dateOfBirth: f(parties.patient.dateOfBirth),
-      },
-    },
-  };
-}
+const singleLineFields = (parts: Parts): Parts => mapTextFields(parts, oneLine, (notes) => notes);
+/** Without a Unicode font every field, notes too, is folded to what Helvetica prints (winAnsiSafe). */
+const foldForStandardFont = (parts: Parts): Parts => mapTextFields(parts, winAnsiSafe, winAnsiSafe);
 
 /** Renders a printable A4 prescription. A revoked one carries a red REVOKED stamp and the reason. */
 export function renderPrescriptionPdf(original: PrescriptionRow, originalParties: PdfParties): Promise<Buffer> {
-  const safe = singleLineFields(original, originalParties);
-  const { rx, parties } = FONTS ? safe : foldForStandardFont(safe.rx, safe.parties);
+  const safe = singleLineFields({ rx: original, parties: originalParties });
+  const { rx, parties } = FONTS ? safe : foldForStandardFont(safe);
   const doc = new PDFDocument({
     size: 'A4',
     margin: 56,
