@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../../api/client';
 import { Field, formValues, Notice, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { useSession } from '../../app';
+import { CalendarFeed } from '../../components/CalendarFeed';
 
 const genders: Array<[string, string]> = [['female', 'Female'], ['male', 'Male'], ['other', 'Other'], ['unknown', 'Prefer not to say']];
 
@@ -40,6 +41,7 @@ export default function Account() {
           </form>
         </section>
       )}
+      {(me.user.role === 'PATIENT' || me.user.role === 'DOCTOR') && <CalendarFeed />}
       <section class="card" aria-labelledby="pw-h">
         <h2 id="pw-h">Change password</h2>
         {pwDone && <Notice kind="success">Password changed. Your other sessions were signed out.</Notice>}
