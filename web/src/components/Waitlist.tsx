@@ -61,13 +61,15 @@ export function WaitlistEntries({ doctorId, reloadKey = 0 }: { doctorId?: string
     if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
   }), [doctorId]);
   const entries = (list.data?.items ?? []).filter((e) => !doctorId || e.doctorId === doctorId);
+  // On a doctor's page the section appears only once the patient waits there (the join form is below).
+  if (doctorId && !list.problem && entries.length === 0) return <p class="visually-hidden" role="status">{announce}</p>;
   return (
     <section aria-labelledby="waitlist-h">
       <h2 id="waitlist-h">{doctorId ? 'Your waitlist with this doctor' : 'Your waitlist'}</h2>
       <p class="visually-hidden" role="status">{announce}</p>
       <Loading loaded={list}>
-        {() => entries.length === 0 ? <p>You are not on {doctorId ? "this doctor's" : 'any'} waitlist.</p> : (
-          <ul class="stack" aria-label="Waitlist entries">
+        {() => entries.length === 0 ? <p>You are not on any waitlist. When no free time of a doctor suits you, join their waitlist from their page.</p> : (
+          <ul class="stack plain" aria-label="Waitlist entries">
             {entries.map((e) => <EntryCard key={e.id} entry={e} showDoctor={!doctorId} onChange={list.reload} />)}
           </ul>
         )}

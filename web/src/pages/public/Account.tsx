@@ -20,6 +20,7 @@ export default function Account() {
         <p>Username {me.user.username} · {me.user.email} · {me.user.role.toLowerCase()} · member since <When iso={me.user.createdAt} /></p>
         {!me.user.isEmailVerified && <Notice kind="warning">Your email address is not verified yet: open the link we mailed you to book, message or prescribe.</Notice>}
       </section>
+      {(me.user.role === 'PATIENT' || me.user.role === 'DOCTOR') && <CalendarFeed />}
       {me.patient && (
         <section class="card" aria-labelledby="health-h">
           <h2 id="health-h">Health profile</h2>
@@ -41,7 +42,6 @@ export default function Account() {
           </form>
         </section>
       )}
-      {(me.user.role === 'PATIENT' || me.user.role === 'DOCTOR') && <CalendarFeed />}
       <section class="card" aria-labelledby="pw-h">
         <h2 id="pw-h">Change password</h2>
         {pwDone && <Notice kind="success">Password changed. Your other sessions were signed out.</Notice>}

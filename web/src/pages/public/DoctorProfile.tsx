@@ -26,6 +26,8 @@ export default function DoctorProfile() {
             <p><span class="badge">{d!.specialization}</span> · {d!.slotMinutes}-minute visits</p>
             <p>{d!.bio}</p>
             <p class="banner info" id="cancellation-policy">{cancellationPolicy(d!.cancellationNoticeHours)}</p>
+            {/* Above the free times: an offer held for the patient is the most urgent thing on the page. */}
+            {s.me?.user.role === 'PATIENT' && <WaitlistEntries doctorId={d!.id} reloadKey={joined} />}
             <SlotPicker doctorId={d!.id} doctorZone={d!.timezone} selected={slot} onSelect={setSlot} />
             {s.me?.user.role === 'PATIENT' ? (
               <form class="stack card" onSubmit={async (e) => {
@@ -41,12 +43,7 @@ export default function DoctorProfile() {
                 <button type="submit" disabled={book.busy} aria-describedby="cancellation-policy">Book appointment</button>
               </form>
             ) : !s.me ? <p><a href={`/signin?next=/doctors/${d!.id}`}>Sign in as a patient</a> to book.</p> : null}
-            {s.me?.user.role === 'PATIENT' && (
-              <>
-                <JoinWaitlist doctorId={d!.id} onJoined={() => setJoined(joined + 1)} />
-                <WaitlistEntries doctorId={d!.id} reloadKey={joined} />
-              </>
-            )}
+            {s.me?.user.role === 'PATIENT' && <JoinWaitlist doctorId={d!.id} onJoined={() => setJoined(joined + 1)} />}
           </>
         )}
       </Loading>
