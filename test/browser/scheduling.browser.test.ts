@@ -39,7 +39,10 @@ async function pinnedTab(): Promise<Tab> {
 
 /** A doctor whose only bookable time is Tuesday 10:00–10:30 Berlin (SLOT), already booked by someone else. */
 async function fullyBookedDoctor(lastname: string): Promise<{ doctor: Person; holderAppointment: string }> {
-  const doctor = await workingDoctor(app, { weekly: [{ weekday: 2, start: '10:00', end: '10:30' }], body: { firstname: 'Wanda', lastname } });
+  const doctor = await workingDoctor(app, {
+    weekly: [{ weekday: 2, start: '10:00', end: '10:30' }],
+    body: { firstname: 'Wanda', lastname },
+  });
   const holder = await createPatient(app);
   const res = await app.request('POST', '/api/v1/appointments', { token: holder.token, body: { doctorId: doctor.id, startsAt: SLOT } });
   assert.equal(res.status, 201, res.text);
