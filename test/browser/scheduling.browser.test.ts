@@ -180,6 +180,7 @@ test('waitlist: a declined offer goes to the next in line, whose offer disappear
   }
   await st.context.clock.fastForward(HOLD_MS + 60_000);
   await next.waitFor({ state: 'detached' });
+  await sp.getByText('The time held for you ran out').waitFor();
   await sp.getByRole('list', { name: 'Waitlist entries' }).getByText('Waiting', { exact: true }).waitFor();
   const appointments = await app.request('GET', '/api/v1/appointments?limit=10', { token: second.token });
   assert.equal(appointments.body.items.length, 0, 'an expired offer books nothing');

@@ -82,14 +82,26 @@ const statusText: Record<Entry['status'], string> = { WAITING: 'Waiting', OFFERE
 
 function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: boolean; onChange: () => void }) {
   const leave = useAction();
+  // Accept and decline live here, not in the offer: a refused accept refetches the list, the offer goes, and
+  // its message must stay. Memoised: the banner takes focus whenever its problem changes identity.
+  const answer = useAction();
+  const problem = useMemo(() => expiredProblem(answer.problem), [answer.problem]);
+  const [lapsed, setLapsed] = useState<string | null>(null);
   const doctor = `Dr. ${entry.doctor.firstname} ${entry.doctor.lastname}`;
+  const offer = entry.status === 'OFFERED' && entry.offer && entry.offer.id !== lapsed ? entry.offer : null;
   return (
     <li class="card">
       {showDoctor && <h3>{doctor}</h3>}
       <p>
         Any free time from <When iso={entry.from} /> to <When iso={entry.to} /> <span class="badge">{statusText[entry.status]}</span>
       </p>
-      {entry.status === 'OFFERED' && entry.offer && <OfferCard offer={entry.offer} doctor={doctor} onChange={onChange} />}
+      {offer && <OfferCard offer={offer} doctor={doctor} answer={answer} onChange={onChange} onLapsed={() => {
+        setLapsed(offer.id);
+        // The server expires the hold on its own; the list is fetched again to show the entry waiting.
+        onChange();
+      }} />}
+      {lapsed && !offer && entry.status !== 'BOOKED' && <Notice kind="warning">The time held for you ran out; you stay on the waitlist for other times.</Notice>}
+      <ProblemBanner problem={problem} />
       <ProblemBanner problem={leave.problem} />
       {entry.status !== 'BOOKED' && (
         <button type="button" class="secondary" disabled={leave.busy} onClick={async () => {
@@ -100,23 +112,26 @@ function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: 
   );
 }
 
-function OfferCard({ offer, doctor, onChange }: { offer: Offer; doctor: string; onChange: () => void }) {
+function OfferCard({ offer, doctor, answer, onChange, onLapsed }: {
+  offer: Offer;
+  doctor: string;
+  answer: ReturnType<typeof useAction>;
+  onChange: () => void;
+  onLapsed: () => void;
+}) {
   const now = useNow();
-  const act = useAction();
-  // Memoised: the banner takes focus whenever its problem changes identity, and this card renders every second.
-  const problem = useMemo(() => expiredProblem(act.problem), [act.problem]);
   const { route } = useLocation();
+  // Counted down to the server's expiresAt; never extended by the client.
   const left = Date.parse(offer.expiresAt) - now;
   const expired = left <= 0;
-  const reloaded = useRef(false);
+  const told = useRef(false);
   useEffect(() => {
-    // The server expires the hold on its own; the list is fetched again to show the entry waiting.
-    if (expired && !reloaded.current) {
-      reloaded.current = true;
-      onChange();
+    if (expired && !told.current) {
+      told.current = true;
+      onLapsed();
     }
   }, [expired]);
-  if (expired) return <Notice kind="warning">The time held for you has expired; you stay on the waitlist.</Notice>;
+  if (expired) return null;
   const headingId = `offer-${offer.id}`;
   return (
     <div class="banner info offer" role="group" aria-labelledby={headingId}>
@@ -125,17 +140,16 @@ function OfferCard({ offer, doctor, onChange }: { offer: Offer; doctor: string; 
         <When iso={offer.startsAt} /> – <When iso={offer.endsAt} /> with {doctor}.
       </p>
       <p>
-        Held for you until <When iso={offer.expiresAt} />: <strong role="timer" aria-label="Time left to accept">{clock(left)}</strong> left.
+        Held for you until <When iso={offer.expiresAt} />: <strong role="timer">{clock(left)}</strong> left to accept.
       </p>
-      <ProblemBanner problem={problem} />
       <div class="actions">
-        <button type="button" disabled={act.busy} onClick={async () => {
-          const r = await act.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/accept', { params: { path: { offerId: offer.id } }, body: {} }));
+        <button type="button" disabled={answer.busy} onClick={async () => {
+          const r = await answer.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/accept', { params: { path: { offerId: offer.id } }, body: {} }));
           if (r.ok) route('/patient/appointments?booked=1');
           else onChange();
         }}>Accept this time</button>
-        <button type="button" class="secondary" disabled={act.busy} onClick={async () => {
-          await act.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/decline', { params: { path: { offerId: offer.id } } }));
+        <button type="button" class="secondary" disabled={answer.busy} onClick={async () => {
+          await answer.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/decline', { params: { path: { offerId: offer.id } } }));
           onChange();
         }}>Decline</button>
       </div>
