@@ -34,10 +34,20 @@ export type VisitFrame =
   | { type: 'visit.signal'; appointmentId: string; data: VisitSignalData }
   | { type: 'visit.leave'; appointmentId: string };
 
+/** A freed slot held for this patient until `expiresAt` (docs/api.md "Waitlist"). */
+export interface WaitlistOffer {
+  id: string;
+  doctorId: string;
+  startsAt: string;
+  endsAt: string;
+  expiresAt: string;
+}
+
 export type RealtimeEvent =
   | { type: 'message.created'; message: Message }
   | { type: 'message.read'; readerId?: string; upTo?: string; [k: string]: unknown }
   | { type: 'appointment.updated'; appointment: { id: string; status: string; startsAt: string; [k: string]: unknown } }
+  | { type: 'waitlist.offer'; offer: WaitlistOffer }
   | VisitEvent
   | { type: 'reconnected' }
   | { type: 'status'; connected: boolean };

@@ -1,4 +1,5 @@
 import type { components } from '../api/schema';
+import type { Problem } from '../api/client';
 import { When } from './ui';
 
 type Paths = import('../api/schema').paths;
@@ -23,4 +24,16 @@ export const VISIT_OPENS_BEFORE_MS = 10 * 60_000;
 export const VISIT_CLOSES_AFTER_MS = 30 * 60_000;
 export function visitOpen(a: { status: string; startsAt: string; endsAt: string }, now = Date.now()): boolean {
   return a.status === 'CONFIRMED' && now >= Date.parse(a.startsAt) - VISIT_OPENS_BEFORE_MS && now < Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS;
+}
+
+/** The doctor's cancellation notice in words, shown before booking and before a patient cancels or moves. */
+export function cancellationPolicy(hours: number): string {
+  if (hours <= 0) return 'Free cancellation until the appointment starts.';
+  return `Free cancellation up to ${hours} hour${hours === 1 ? '' : 's'} before the appointment; later, only the doctor can cancel or move it.`;
+}
+
+/** A patient's late cancel or reschedule is a rule, not a failure: say so plainly, keeping the server's detail. */
+export function lateChangeProblem(p: Problem | null): Problem | null {
+  if (p?.code !== 'CANCELLATION_WINDOW_PASSED') return p;
+  return { ...p, title: 'Too late to change this appointment online' };
 }

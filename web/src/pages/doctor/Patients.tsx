@@ -12,6 +12,7 @@ export default function Patients() {
               <li class="card" key={p.id}>
                 <h2><a href={`/doctor/patients/${p.id}`}>{p.firstname} {p.lastname}</a></h2>
                 <p>{p.age} years · {p.gender}</p>
+                <p>Late cancellations: {p.lateCancellations} · No-shows: {p.noShows}</p>
               </li>
             ))}
           </ul>

@@ -23,6 +23,7 @@ export default function Settings() {
               const r = await save.run(() => api.PATCH('/api/v1/doctors/me', { body: {
                 specialization: v.specialization, bio: v.bio ?? '', timezone: v.timezone, autoConfirm,
                 slotMinutes: Number(v.slotMinutes), minNoticeMinutes: Number(v.minNoticeMinutes), maxAdvanceDays: Number(v.maxAdvanceDays),
+                cancellationNoticeHours: Number(v.cancellationNoticeHours ?? 0),
               } }));
               if (r.ok) {
                 setSaved(true);
@@ -38,6 +39,8 @@ export default function Settings() {
               <Field label="Time zone" name="timezone" options={(zones.includes(d.timezone) ? zones : [d.timezone, ...zones]).map((z) => [z, z])} value={d.timezone} problem={save.problem} />
               <Field label="Visit length (minutes)" name="slotMinutes" type="number" min={10} value={d.slotMinutes} problem={save.problem} />
               <Field label="Minimum notice before a booking (minutes)" name="minNoticeMinutes" type="number" min={0} value={d.minNoticeMinutes} problem={save.problem} />
+              <Field label="Cancellation notice (hours)" name="cancellationNoticeHours" type="number" min={0} max={168} value={d.cancellationNoticeHours} problem={save.problem}
+                hint="Patients may cancel or reschedule online only up to this many hours before the start (0: any time). Patients see it before they book." />
               <Field label="Bookable up to (days ahead)" name="maxAdvanceDays" type="number" min={1} value={d.maxAdvanceDays} problem={save.problem} />
               <div class="field">
                 <label><input type="checkbox" id="f-autoConfirm" name="autoConfirm" defaultChecked={d.autoConfirm} /> Confirm bookings automatically</label>

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
-import { AppointmentWhen, StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
+import { AppointmentWhen, cancellationPolicy, lateChangeProblem, StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
+import { WaitlistEntries } from '../../components/Waitlist';
 import { SlotPicker } from '../../components/Slots';
 import { onRealtime } from '../../realtime';
 
@@ -31,6 +32,7 @@ export default function Appointments() {
           );
         }}
       </Loading>
+      <WaitlistEntries />
     </Page>
   );
 }
@@ -39,9 +41,12 @@ function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void
   const [mode, setMode] = useState<'none' | 'cancel' | 'reschedule'>('none');
   const [slot, setSlot] = useState<string | null>(null);
   const act = useAction();
+  // Memoised: the banner takes focus whenever its problem changes identity.
+  const late = useMemo(() => lateChangeProblem(act.problem), [act.problem]);
   const { route } = useLocation();
   const open = a.status === 'PENDING' || a.status === 'CONFIRMED';
-  const doctor = useLoad(() => (mode === 'reschedule' ? api.GET('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } }) : Promise.resolve({ data: undefined })), [mode]);
+  // The doctor's profile (zone, cancellation notice) is needed only once the patient means to change something.
+  const doctor = useLoad(() => (mode !== 'none' ? api.GET('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } }) : Promise.resolve({ data: undefined })), [mode !== 'none']);
   return (
     <li class="card">
       <h2>Dr. {a.doctor.firstname} {a.doctor.lastname}</h2>
@@ -49,7 +54,8 @@ function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void
       {a.reason && <p>Reason: {a.reason}</p>}
       {a.cancellationReason && <p>Cancellation: {a.cancellationReason}</p>}
       {a.status === 'CONFIRMED' && <p class="muted" id={`visit-hint-${a.id}`}>The video visit opens 10 minutes before the start and closes 30 minutes after the end.</p>}
-      <ProblemBanner problem={act.problem} />
+      <ProblemBanner problem={late} />
+      {mode !== 'none' && doctor.data && <p class="muted">{cancellationPolicy(doctor.data.cancellationNoticeHours)}</p>}
       <div class="actions">
         {a.status === 'CONFIRMED' && (
           <button type="button" disabled={!visitOpen(a)} aria-describedby={`visit-hint-${a.id}`} onClick={() => route(`/patient/visits/${a.id}`)}>Join video visit</button>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../../api/client';
 import { Field, formValues, Notice, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { useSession } from '../../app';
+import { CalendarFeed } from '../../components/CalendarFeed';
 
 const genders: Array<[string, string]> = [['female', 'Female'], ['male', 'Male'], ['other', 'Other'], ['unknown', 'Prefer not to say']];
 
@@ -19,6 +20,7 @@ export default function Account() {
         <p>Username {me.user.username} · {me.user.email} · {me.user.role.toLowerCase()} · member since <When iso={me.user.createdAt} /></p>
         {!me.user.isEmailVerified && <Notice kind="warning">Your email address is not verified yet: open the link we mailed you to book, message or prescribe.</Notice>}
       </section>
+      {(me.user.role === 'PATIENT' || me.user.role === 'DOCTOR') && <CalendarFeed />}
       {me.patient && (
         <section class="card" aria-labelledby="health-h">
           <h2 id="health-h">Health profile</h2>

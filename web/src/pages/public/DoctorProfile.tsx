@@ -3,6 +3,8 @@ import { useLocation, useRoute } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
 import { SlotPicker } from '../../components/Slots';
+import { cancellationPolicy } from '../../components/Appointment';
+import { JoinWaitlist, WaitlistEntries } from '../../components/Waitlist';
 import { useSession } from '../../app';
 
 export default function DoctorProfile() {
@@ -14,6 +16,7 @@ export default function DoctorProfile() {
   const [slot, setSlot] = useState<string | null>(null);
   const book = useAction();
   const [key] = useState(() => crypto.randomUUID());
+  const [joined, setJoined] = useState(0);
   const d = doctor.data;
   return (
     <Page title={d ? `Dr. ${d.firstname} ${d.lastname}` : 'Doctor'}>
@@ -22,6 +25,9 @@ export default function DoctorProfile() {
           <>
             <p><span class="badge">{d!.specialization}</span> · {d!.slotMinutes}-minute visits</p>
             <p>{d!.bio}</p>
+            <p class="banner info" id="cancellation-policy">{cancellationPolicy(d!.cancellationNoticeHours)}</p>
+            {/* Above the free times: an offer held for the patient is the most urgent thing on the page. */}
+            {s.me?.user.role === 'PATIENT' && <WaitlistEntries doctorId={d!.id} reloadKey={joined} />}
             <SlotPicker doctorId={d!.id} doctorZone={d!.timezone} selected={slot} onSelect={setSlot} />
             {s.me?.user.role === 'PATIENT' ? (
               <form class="stack card" onSubmit={async (e) => {
@@ -34,9 +40,10 @@ export default function DoctorProfile() {
                 <ProblemBanner problem={book.problem} />
                 <p>{slot ? <>Selected: <When iso={slot} /></> : 'Choose a time above.'}</p>
                 <Field label="Reason for the visit (optional)" name="reason" problem={book.problem} />
-                <button type="submit" disabled={book.busy}>Book appointment</button>
+                <button type="submit" disabled={book.busy} aria-describedby="cancellation-policy">Book appointment</button>
               </form>
             ) : !s.me ? <p><a href={`/signin?next=/doctors/${d!.id}`}>Sign in as a patient</a> to book.</p> : null}
+            {s.me?.user.role === 'PATIENT' && <JoinWaitlist doctorId={d!.id} onJoined={() => setJoined(joined + 1)} />}
           </>
         )}
       </Loading>

@@ -1,0 +1,188 @@
+// The patient's waitlist: join a doctor's list for a window of days when no free time suits, see the
+// entries, and answer offers live. An offer arrives as the `waitlist.offer` WebSocket event; the list is
+// refetched then (the server's list carries the live offer), and on reconnect, since delivery is at most once.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { api, type Problem } from '../api/client';
+import type { paths } from '../api/schema';
+import { onRealtime } from '../realtime';
+import { Field, formValues, Loading, Notice, ProblemBanner, useAction, useLoad, When } from './ui';
+
+type Entry = paths['/api/v1/waitlist']['get']['responses'][200]['content']['application/json']['items'][number];
+type Offer = NonNullable<Entry['offer']>;
+
+const DAY = 86_400_000;
+/** The contract's longest window (docs/api.md "Waitlist"). */
+const MAX_WINDOW_DAYS = 31;
+
+/** `YYYY-MM-DD` of a moment in the viewer's own zone (what a date input shows). */
+function localDate(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** Local midnight starting a `YYYY-MM-DD` day, as a UTC instant. */
+const startOfLocalDay = (date: string) => new Date(`${date}T00:00:00`);
+
+/** The current time, ticking once a second while mounted (for countdowns). */
+function useNow(): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+/** `m:ss` (or `h:mm:ss`) of a positive duration. */
+function clock(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+const expiredProblem = (p: Problem | null): Problem | null =>
+  p?.code === 'WAITLIST_OFFER_EXPIRED' ? { ...p, title: 'This offer is no longer available', detail: 'It was taken, declined or its hold ran out. You stay on the waitlist for other times.' } : p;
+
+/**
+ * The patient's entries (of one doctor, or all) with their live offers. Offers are counted down to the
+ * server's `expiresAt`; one whose hold has run out disappears at once and the list is fetched again.
+ */
+export function WaitlistEntries({ doctorId, reloadKey = 0 }: { doctorId?: string; reloadKey?: number }) {
+  const list = useLoad(() => api.GET('/api/v1/waitlist', { params: { query: { limit: 100 } } }), [reloadKey]);
+  const [announce, setAnnounce] = useState('');
+  useEffect(() => onRealtime((e) => {
+    if (e.type === 'waitlist.offer' && (!doctorId || e.offer.doctorId === doctorId)) {
+      setAnnounce(`A time is offered to you: ${new Date(e.offer.startsAt).toLocaleString()}. Accept or decline it below.`);
+      list.reload();
+    }
+    if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
+  }), [doctorId]);
+  const entries = (list.data?.items ?? []).filter((e) => !doctorId || e.doctorId === doctorId);
+  // On a doctor's page the section appears only once the patient waits there (the join form is below).
+  if (doctorId && !list.problem && entries.length === 0) return <p class="visually-hidden" role="status">{announce}</p>;
+  return (
+    <section aria-labelledby="waitlist-h">
+      <h2 id="waitlist-h">{doctorId ? 'Your waitlist with this doctor' : 'Your waitlist'}</h2>
+      <p class="visually-hidden" role="status">{announce}</p>
+      <Loading loaded={list}>
+        {() => entries.length === 0 ? <p>You are not on any waitlist. When no free time of a doctor suits you, join their waitlist from their page.</p> : (
+          <ul class="stack plain" aria-label="Waitlist entries">
+            {entries.map((e) => <EntryCard key={e.id} entry={e} showDoctor={!doctorId} onChange={list.reload} />)}
+          </ul>
+        )}
+      </Loading>
+    </section>
+  );
+}
+
+const statusText: Record<Entry['status'], string> = { WAITING: 'Waiting', OFFERED: 'Time offered', BOOKED: 'Booked' };
+
+function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: boolean; onChange: () => void }) {
+  const leave = useAction();
+  // Accept and decline live here, not in the offer: a refused accept refetches the list, the offer goes, and
+  // its message must stay. Memoised: the banner takes focus whenever its problem changes identity.
+  const answer = useAction();
+  const problem = useMemo(() => expiredProblem(answer.problem), [answer.problem]);
+  const [lapsed, setLapsed] = useState<string | null>(null);
+  const doctor = `Dr. ${entry.doctor.firstname} ${entry.doctor.lastname}`;
+  const offer = entry.status === 'OFFERED' && entry.offer && entry.offer.id !== lapsed ? entry.offer : null;
+  return (
+    <li class="card">
+      {showDoctor && <h3>{doctor}</h3>}
+      <p>
+        Any free time from <When iso={entry.from} /> to <When iso={entry.to} /> <span class="badge">{statusText[entry.status]}</span>
+      </p>
+      {offer && <OfferCard offer={offer} doctor={doctor} answer={answer} onChange={onChange} onLapsed={() => {
+        setLapsed(offer.id);
+        // The server expires the hold on its own; the list is fetched again to show the entry waiting.
+        onChange();
+      }} />}
+      {lapsed && !offer && entry.status !== 'BOOKED' && <Notice kind="warning">The time held for you ran out; you stay on the waitlist for other times.</Notice>}
+      <ProblemBanner problem={problem} />
+      <ProblemBanner problem={leave.problem} />
+      {entry.status !== 'BOOKED' && (
+        <button type="button" class="secondary" disabled={leave.busy} onClick={async () => {
+          if ((await leave.run(() => api.DELETE('/api/v1/waitlist/{id}', { params: { path: { id: entry.id } } }))).ok) onChange();
+        }}>Leave the waitlist</button>
+      )}
+    </li>
+  );
+}
+
+function OfferCard({ offer, doctor, answer, onChange, onLapsed }: {
+  offer: Offer;
+  doctor: string;
+  answer: ReturnType<typeof useAction>;
+  onChange: () => void;
+  onLapsed: () => void;
+}) {
+  const now = useNow();
+  const { route } = useLocation();
+  // Counted down to the server's expiresAt; never extended by the client.
+  const left = Date.parse(offer.expiresAt) - now;
+  const expired = left <= 0;
+  const told = useRef(false);
+  useEffect(() => {
+    if (expired && !told.current) {
+      told.current = true;
+      onLapsed();
+    }
+  }, [expired]);
+  if (expired) return null;
+  const headingId = `offer-${offer.id}`;
+  return (
+    <div class="banner info offer" role="group" aria-labelledby={headingId}>
+      <p id={headingId}><strong>A time is free for you</strong></p>
+      <p>
+        <When iso={offer.startsAt} /> – <When iso={offer.endsAt} /> with {doctor}.
+      </p>
+      <p>
+        Held for you until <When iso={offer.expiresAt} />: <strong role="timer">{clock(left)}</strong> left to accept.
+      </p>
+      <div class="actions">
+        <button type="button" disabled={answer.busy} onClick={async () => {
+          const r = await answer.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/accept', { params: { path: { offerId: offer.id } }, body: {} }));
+          if (r.ok) route('/patient/appointments?booked=1');
+          else onChange();
+        }}>Accept this time</button>
+        <button type="button" class="secondary" disabled={answer.busy} onClick={async () => {
+          await answer.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/decline', { params: { path: { offerId: offer.id } } }));
+          onChange();
+        }}>Decline</button>
+      </div>
+    </div>
+  );
+}
+
+/** Joining a doctor's waitlist for a window of whole days in the patient's own zone. */
+export function JoinWaitlist({ doctorId, onJoined }: { doctorId: string; onJoined: () => void }) {
+  const join = useAction();
+  const [done, setDone] = useState(false);
+  const today = localDate(Date.now());
+  return (
+    <form class="stack card" aria-labelledby="join-h" onSubmit={async (e) => {
+      const v = formValues(e);
+      setDone(false);
+      if (!v.from || !v.to) return join.setProblem({ type: 'about:blank', title: 'Choose the days', status: 400, code: 'VALIDATION_FAILED', detail: 'Give the first and the last day that would suit you.' });
+      const from = startOfLocalDay(v.from);
+      // The last day counts whole: the window ends at the following midnight.
+      const to = new Date(startOfLocalDay(v.to).getTime() + DAY);
+      const r = await join.run(() => api.POST('/api/v1/waitlist', { body: { doctorId, from: from.toISOString(), to: to.toISOString() } }));
+      if (r.ok) {
+        setDone(true);
+        onJoined();
+      }
+    }}>
+      <h2 id="join-h">No time suits you?</h2>
+      <p>Join the waitlist: when a time between these days becomes free, it is held for you for a short while and offered to you here and by mail.</p>
+      {done && <Notice kind="success">You are on the waitlist.</Notice>}
+      <ProblemBanner problem={join.problem} />
+      <Field label="First day that suits you" name="from" type="date" min={today} value={today} required problem={join.problem} />
+      <Field label="Last day that suits you" name="to" type="date" min={today} value={localDate(Date.now() + 13 * DAY)} required hint={`At most ${MAX_WINDOW_DAYS} days after the first.`} problem={join.problem} />
+      <button type="submit" disabled={join.busy}>Join the waitlist</button>
+    </form>
+  );
+}
