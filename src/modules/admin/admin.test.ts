@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem } from '../../../test/helpers.ts';
 import { patch, USERS } from '../../../test/fixtures/admin.ts';
 import { eventsOf } from '../../../test/fixtures/audit.ts';
+import { pages } from '../../../test/fixtures/pages.ts';
 
 test('anonymous callers get 401, patients and doctors 403 FORBIDDEN, a suspended admin 403 ACCOUNT_SUSPENDED', async (t) => {
   const app = await build(t);
@@ -93,25 +94,20 @@ test('the user list pages through every user exactly once, and each listing is a
   const admin = await createAdminUser(app);
   for (let i = 0; i < 4; i++) await createPatient(app);
   const seen: string[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const res = await app.request('GET', `${USERS}?limit=2${q}`, { token: admin.token });
+  let pageCount = 0;
+  for await (const res of pages(app, `${USERS}?limit=2`, admin.token)) {
     const rid = res.headers.get('x-request-id')!;
-    assert.equal(res.status, 200);
     assert.ok(res.body.items.length <= 2);
     seen.push(...res.body.items.map((u: any) => u.id));
-    cursor = res.body.nextCursor;
-    pages++;
+    pageCount++;
     const events = await eventsOf(app, rid);
     assert.equal(events.length, 1);
     assert.equal(events[0].action, 'user.list');
     assert.equal(events[0].actor_id, admin.id);
     assert.equal(events[0].actor_role, 'ADMIN');
     assert.equal(events[0].patient_id, null);
-  } while (cursor);
-  assert.equal(pages, 3);
+  }
+  assert.equal(pageCount, 3);
   assert.equal(seen.length, 5);
   assert.equal(new Set(seen).size, 5);
 });

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { sqlState } from '../../platform/db/index.ts';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem, PASSWORD, type TestApp } from '../../../test/helpers.ts';
 import { audited as call } from '../../../test/fixtures/audit.ts';
+import { walk } from '../../../test/fixtures/pages.ts';
 
 const EVENTS = '/api/v1/admin/audit-events';
 const LOG = '/api/v1/patients/me/access-log';
@@ -160,18 +161,7 @@ test('an admin filters audit events by actor, patient, action, prefix and time, 
   assert.equal((await get(`from=${pivot}&to=${pivot}`)).length, 0);
 
   // Pages of 3 over a fixed actor's events: each event once, same order as one big page.
-  const seen: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const res: any = await app.request(
-      'GET',
-      `${EVENTS}?actorId=${p1.id}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      { token: admin.token },
-    );
-    assert.equal(res.status, 200);
-    seen.push(...res.body.items.map((e: any) => e.id));
-    cursor = res.body.nextCursor;
-  } while (cursor);
+  const seen = await walk(app, `${EVENTS}?actorId=${p1.id}&limit=2`, admin.token, 2);
   assert.deepEqual(
     seen,
     byP1.map((e) => e.id),
@@ -247,17 +237,9 @@ test("a patient's access log names who changed their account, only their own ent
     items.map((e) => e.id),
   );
 
-  const pages: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const res: any = await app.request('GET', `${LOG}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
-      token: login.body.accessToken,
-    });
-    pages.push(...res.body.items.map((e: any) => e.id));
-    cursor = res.body.nextCursor;
-  } while (cursor);
+  const paged = await walk(app, `${LOG}?limit=1`, login.body.accessToken, 1);
   assert.deepEqual(
-    pages,
+    paged,
     items.map((e) => e.id),
   );
   assert.deepEqual(

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createDoctor, type Person, type TestApp } from '../../../test/helpers.ts';
 import { API } from '../../../test/fixtures/booking.ts';
+import { walk as walkPages } from '../../../test/fixtures/pages.ts';
 
 let app: TestApp;
 let herz: Person, nerv: Person;
@@ -35,17 +36,7 @@ const list = async (query: string) => {
 };
 const ids = async (query: string) => (await list(query)).items.map((d) => d.id);
 
-async function walk(query: string, limit: number): Promise<string[]> {
-  const seen: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await list(`?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`);
-    assert.ok(page.items.length <= limit);
-    seen.push(...page.items.map((d) => d.id));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return seen;
-}
+const walk = (query: string, limit: number) => walkPages(app, `${API}/doctors?limit=${limit}${query}`, undefined, limit);
 
 test('q finds doctors by a case-insensitive substring of first, last or full name, specialization or bio', async () => {
   for (const q of ['anna', 'ERZO', 'na herz', 'ardiolog', 'SPORTS MED', 'rhythm'])

@@ -12,6 +12,7 @@ import {
   type TestApp,
 } from '../../../test/helpers.ts';
 import { care as pair } from '../../../test/fixtures/care.ts';
+import { pages } from '../../../test/fixtures/pages.ts';
 
 const conv = (id: string) => `/api/v1/conversations/${id}`;
 
@@ -138,19 +139,14 @@ test('history pages neither shift, repeat nor skip messages while new ones arriv
   for (let i = 0; i < 25; i++) sent.push((await send(app, i % 2 ? doctor : patient, i % 2 ? patient : doctor, `m${i}`)).id);
 
   const seen: string[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const q: string = cursor ? `?limit=10&cursor=${cursor}` : '?limit=10';
-    const res = await app.request('GET', `${conv(doctor.id)}/messages${q}`, { token: patient.token });
-    assert.equal(res.status, 200);
+  let pageCount = 0;
+  for await (const res of pages(app, `${conv(doctor.id)}/messages?limit=10`, patient.token)) {
     seen.push(...res.body.items.map((m: any) => m.id));
-    cursor = res.body.nextCursor;
-    pages++;
+    pageCount++;
     // Concurrent traffic between pages must not shift, repeat or hide older messages.
-    await Promise.all([send(app, doctor, patient, `late ${pages}a`), send(app, patient, doctor, `late ${pages}b`)]);
-  } while (cursor);
-  assert.equal(pages, 3);
+    await Promise.all([send(app, doctor, patient, `late ${pageCount}a`), send(app, patient, doctor, `late ${pageCount}b`)]);
+  }
+  assert.equal(pageCount, 3);
   assert.deepEqual(seen, [...sent].reverse());
 });
 

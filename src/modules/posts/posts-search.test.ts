@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, createAdminUser, createDoctor, expectProblem, setDoctorVerification, sleep } from '../../../test/helpers.ts';
-import { POSTS, ids, walk, writePost } from '../../../test/fixtures/posts.ts';
+import { POSTS, ids, writePost } from '../../../test/fixtures/posts.ts';
+import { pages, walk } from '../../../test/fixtures/pages.ts';
 
 test('search ranks a title match above a single mention in the body, even a newer one', async (t) => {
   const app = await build(t);
@@ -65,19 +66,15 @@ test('feed pages neither skip nor repeat posts while new ones are published, wit
     initial.push((await writePost(app, d, { title: `Flu note ${i}`, body: `${'vaccine '.repeat(1 + (i % 4))}season ${i}` })).id);
   for (const path of [`${POSTS}?limit=4`, `${POSTS}?limit=3&q=vaccine`]) {
     const seen: string[] = [];
-    let cursor: string | null = null;
     let n = 0;
-    do {
-      const page: any = await app.request('GET', `${path}${cursor ? `&cursor=${cursor}` : ''}`);
-      assert.equal(page.status, 200, page.text);
-      seen.push(...ids(page));
-      cursor = page.body.nextCursor;
+    for await (const page of pages(app, path)) {
+      seen.push(...page.body.items.map((i: { id: string }) => i.id));
       // New posts, some ranking above and some below the current position, arrive between pages.
       await Promise.all([
         writePost(app, d, { title: `Vaccine update ${n}`, body: 'vaccine vaccine vaccine vaccine vaccine' }),
         writePost(app, d, { title: `Misc ${n++}`, body: 'a passing vaccine mention among many other words here' }),
       ]);
-    } while (cursor);
+    }
     assert.equal(new Set(seen).size, seen.length, `${path}: a post appeared twice`);
     for (const id of initial) assert.ok(seen.includes(id), `${path}: post ${id} was skipped`);
   }

@@ -5,6 +5,7 @@ import { build, createAdminUser, createDoctor, createPatient, expectProblem, sle
 import { RX, auditEvents, issue, item } from '../../../test/fixtures/prescriptions.ts';
 import { care } from '../../../test/fixtures/care.ts';
 import { winAnsiSafe } from './pdf.ts';
+import { pages } from '../../../test/fixtures/pages.ts';
 
 async function pdfText(app: TestApp, id: string, token: string): Promise<{ text: string; raw: Buffer; headers: Headers }> {
   const res = await fetch(`${app.url}${RX}/${id}/pdf`, { headers: { authorization: `Bearer ${token}` } });
@@ -171,18 +172,14 @@ test('list pages neither skip nor repeat prescriptions while new ones are issued
   for (let i = 0; i < 13; i++) issued.push((await issueOnNew({ items: [item({ medication: `Med ${i}` })] })) as any);
   const initial = issued.map((r) => r.id);
   const seen: string[] = [];
-  let cursor: string | null = null;
   let inserting = true;
   const writer = (async () => {
     while (inserting) await issueOnNew();
   })();
-  do {
-    const page: any = await app.request('GET', `${RX}?limit=4${cursor ? `&cursor=${cursor}` : ''}`, { token: c.patient.token });
-    assert.equal(page.status, 200);
+  for await (const page of pages(app, `${RX}?limit=4`, c.patient.token)) {
     seen.push(...ids(page));
-    cursor = page.body.nextCursor;
     await issueOnNew(); // guarantee at least one insert between every two pages
-  } while (cursor);
+  }
   inserting = false;
   await writer;
   assert.equal(new Set(seen).size, seen.length, 'no prescription appears twice');

@@ -16,6 +16,7 @@ import {
   waitlistApp,
   WINDOW,
 } from '../../../test/fixtures/waitlist.ts';
+import { walk } from '../../../test/fixtures/pages.ts';
 
 let app: TestApp;
 let doctor: Person;
@@ -104,15 +105,7 @@ test('GET /waitlist: a patient sees only their own entries, a doctor only those 
   assert.equal(mine.body.nextCursor, null);
   assert.deepEqual(mine.body.items[0].doctor, { id: d.id, firstname: d.body.firstname, lastname: d.body.lastname });
 
-  const seen: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const res: any = await app.request('GET', `${API}/waitlist?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { token: d.token });
-    assert.equal(res.status, 200, res.text);
-    assert.ok(res.body.items.length <= 1);
-    seen.push(...res.body.items.map((e: any) => e.id));
-    cursor = res.body.nextCursor;
-  } while (cursor);
+  const seen = await walk(app, `${API}/waitlist?limit=1`, d.token, 1);
   assert.deepEqual(seen, ids);
   const page = await app.request('GET', `${API}/waitlist`, { token: d.token });
   assert.deepEqual(
