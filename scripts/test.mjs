@@ -1,6 +1,6 @@
 // Runs every *.test.ts under src/ and test/ with node's test runner (through tsx), on Node 20 too,
 // whose runner has no glob support. Extra arguments are passed on (e.g. a file list).
-//   TEST_DATABASE_URL  run against that PostgreSQL server (and include *.server.test.ts)
+//   TEST_DATABASE_URL  run against that PostgreSQL server (and include *.server.test.ts, *.server.browser.test.ts)
 //   TEST_CONCURRENCY   test files run at once (default 2)
 //   TEST_COVERAGE=0    skip the coverage summary (c8)
 //   CHROMIUM_PATH      the Chromium that *.browser.test.ts drive (default /usr/bin/chromium)
@@ -24,10 +24,11 @@ function selectFiles(args) {
   const all = args.length ? args : [...find('src'), ...find('test')].sort();
   // *.server.test.ts need a PostgreSQL server (several instances on one database, a database cut off
   // under traffic): the embedded engine is one in-process database, so they run only with TEST_DATABASE_URL.
-  const serverOnly = all.filter((f) => f.endsWith('.server.test.ts'));
+  // *.server.browser.test.ts need both: they run with TEST_DATABASE_URL, in the browser pass.
+  const serverOnly = all.filter((f) => f.endsWith('.server.test.ts') || f.endsWith('.server.browser.test.ts'));
   const files = process.env.TEST_DATABASE_URL ? all : all.filter((f) => !serverOnly.includes(f));
   if (!process.env.TEST_DATABASE_URL && serverOnly.length) {
-    console.log(`engine: embedded PGlite; server-engine files run with TEST_DATABASE_URL: ${serverOnly.join(', ')}`);
+    console.log(`engine: embedded PGlite; deferred to the server engine (run with TEST_DATABASE_URL): ${serverOnly.join(', ')}`);
   } else {
     console.log(`engine: ${process.env.TEST_DATABASE_URL ? 'PostgreSQL server' : 'embedded PGlite'}`);
   }

@@ -86,6 +86,11 @@ export interface Config {
   turnSecret: string | null;
   /** TURN credentials expire this long after they are handed out, never before the visit closes. */
   turnCredentialTtlSeconds: number;
+  /**
+   * The RTCPeerConnection `iceTransportPolicy` handed to visit participants: `relay` sends every call
+   * through the TURN server, so neither participant learns the other's IP addresses (at the TURN server's cost).
+   */
+  visitIceTransportPolicy: 'all' | 'relay';
   /** Visit presence: each instance refreshes its participants this often; 3 missed beats mean gone. */
   visitHeartbeatMs: number;
 }
@@ -157,6 +162,16 @@ function iceServers(env: Env): string[] {
   return list;
 }
 
+/** `relay` needs a TURN server to relay through: without one no call could ever connect. */
+function iceTransportPolicy(env: Env, servers: string[]): 'all' | 'relay' {
+  const raw = env.VISIT_ICE_TRANSPORT_POLICY || 'all';
+  if (raw !== 'all' && raw !== 'relay') throw new ConfigError(`VISIT_ICE_TRANSPORT_POLICY must be all or relay, got "${raw}"`);
+  if (raw === 'relay' && !servers.some((u) => u.startsWith('turn'))) {
+    throw new ConfigError('VISIT_ICE_TRANSPORT_POLICY=relay needs a turn: or turns: URL in ICE_SERVERS');
+  }
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the environment once; throws ConfigError naming the variable at fault. */
@@ -174,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM must contain an email address');
   const jwtSecret = env.JWT_SECRET || '';
   if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  const ice = iceServers(env);
   return {
     port,
     host,
@@ -232,9 +248,10 @@ export function loadConfig(env: Env = process.env): Config {
     waitlistPollMs: int(env, 'WAITLIST_POLL_MS', 1000, 10, 600_000),
     visitOpensBeforeMinutes: int(env, 'VISIT_OPENS_BEFORE_MINUTES', 10, 0, 1440),
     visitClosesAfterMinutes: int(env, 'VISIT_CLOSES_AFTER_MINUTES', 30, 0, 1440),
-    iceServers: iceServers(env),
+    iceServers: ice,
     turnSecret: env.TURN_SECRET || null,
     turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 3600, 60, 86400),
+    visitIceTransportPolicy: iceTransportPolicy(env, ice),
     visitHeartbeatMs: int(env, 'VISIT_HEARTBEAT_MS', 15_000, 50, 600_000),
   };
 }

@@ -23,6 +23,10 @@ export const VisitSchema = Type.Object({
   iceServers: Type.Array(IceServerSchema, {
     description: 'Pass as RTCPeerConnection `iceServers`; empty when none are configured (host candidates only, one network)',
   }),
+  iceTransportPolicy: Type.Union([Type.Literal('all'), Type.Literal('relay')], {
+    description:
+      "Pass as RTCPeerConnection `iceTransportPolicy`: `relay` (VISIT_ICE_TRANSPORT_POLICY) keeps the participants' IP addresses from each other, every call goes through TURN",
+  }),
   peer: ParticipantSchema,
   peerPresent: Type.Boolean({ description: 'The other participant has joined over the WebSocket right now' }),
 });

@@ -52,6 +52,7 @@ export async function getVisit(p: Platform, meta: Authed, appointmentId: string)
       opensAt: w.opensAt.toISOString(),
       closesAt: w.closesAt.toISOString(),
       iceServers: iceServersFor(p.config, meta.actor.userId, w.closesAt),
+      iceTransportPolicy: p.config.visitIceTransportPolicy,
       peer: v.peer,
       peerPresent: present.some((r) => r.userId === v.peer.id),
     };

@@ -26,6 +26,7 @@ before(async () => {
       iceServers: ['stun:turn.example.test:3478', 'turn:turn.example.test:3478?transport=udp', 'turns:turn.example.test:5349'],
       turnSecret: TURN_SECRET,
       turnCredentialTtlSeconds: 600,
+      visitIceTransportPolicy: 'relay',
       visitOpensBeforeMinutes: 0,
       visitClosesAfterMinutes: 5,
     }),
@@ -46,6 +47,7 @@ test('the patient and the doctor get the visit: window, no ICE servers by defaul
     opensAt: new Date(v.startsAt.getTime() - 10 * 60_000).toISOString(),
     closesAt: new Date(v.endsAt.getTime() + 30 * 60_000).toISOString(),
     iceServers: [],
+    iceTransportPolicy: 'all',
     peer: { id: v.doctor.id, firstname: 'Meredith', lastname: 'Grey', role: 'DOCTOR' },
     peerPresent: false,
   });
@@ -121,6 +123,7 @@ test('the window and the ICE servers follow the configuration: STUN as is, TURN 
   );
   assert.equal(turn.credential, createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));
   assert.equal(res.body.iceServers.length, 2);
+  assert.equal(res.body.iceTransportPolicy, 'relay', 'VISIT_ICE_TRANSPORT_POLICY reaches the participants');
 
   pinClock(ice.app.platform, new Date(v.startsAt.getTime() - 1));
   expectProblem(await ice.request('GET', visitPath(v.id), { token: v.patient.token }), 409, 'VISIT_NOT_OPEN');
@@ -128,7 +131,7 @@ test('the window and the ICE servers follow the configuration: STUN as is, TURN 
   assert.equal((await ice.request('GET', visitPath(v.id), { token: v.doctor.token })).status, 200);
 });
 
-test('ICE_SERVERS and TURN_SECRET are validated at start', () => {
+test('ICE_SERVERS, TURN_SECRET and VISIT_ICE_TRANSPORT_POLICY are validated at start', () => {
   const env = { DATA_DIR: '/tmp/x' };
   assert.deepEqual(loadConfig(env).iceServers, []);
   assert.deepEqual(loadConfig({ ...env, ICE_SERVERS: ' stun:[::1]:3478 , stun:stun.example.org' }).iceServers, [
@@ -147,6 +150,21 @@ test('ICE_SERVERS and TURN_SECRET are validated at start', () => {
     );
   }
   assert.throws(() => loadConfig({ ...env, VISIT_OPENS_BEFORE_MINUTES: '-1' }), ConfigError);
+  const turn = { ...env, ICE_SERVERS: 'stun:turn.example.org,turn:turn.example.org', TURN_SECRET: 's' };
+  assert.equal(loadConfig(turn).visitIceTransportPolicy, 'all');
+  assert.equal(loadConfig({ ...turn, VISIT_ICE_TRANSPORT_POLICY: 'relay' }).visitIceTransportPolicy, 'relay');
+  // Relay-only without a TURN server could never connect a call; a typo must not silently mean "all".
+  for (const bad of [
+    { ...env, VISIT_ICE_TRANSPORT_POLICY: 'relay' },
+    { ...env, ICE_SERVERS: 'stun:stun.example.org', VISIT_ICE_TRANSPORT_POLICY: 'relay' },
+    { ...turn, VISIT_ICE_TRANSPORT_POLICY: 'Relay-only' },
+  ]) {
+    assert.throws(
+      () => loadConfig(bad),
+      (e: Error) => e instanceof ConfigError && /VISIT_ICE_TRANSPORT_POLICY/.test(e.message),
+      JSON.stringify(bad),
+    );
+  }
 });
 
 test('pending, cancelled and completed appointments have no open visit (409 / visit.error VISIT_NOT_OPEN)', async () => {

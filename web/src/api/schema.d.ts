@@ -7446,6 +7446,8 @@ export interface operations {
                             /** @description TURN only: short-lived, valid until the expiry in the username */
                             credential?: string;
                         }[];
+                        /** @description Pass as RTCPeerConnection `iceTransportPolicy`: `relay` (VISIT_ICE_TRANSPORT_POLICY) keeps the participants' IP addresses from each other, every call goes through TURN */
+                        iceTransportPolicy: "all" | "relay";
                         peer: {
                             /** Format: uuid */
                             id: string;

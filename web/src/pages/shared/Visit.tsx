@@ -179,7 +179,8 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
 
   const newPc = () => {
     closePc();
-    const pc = new RTCPeerConnection({ iceServers: r.iceServers });
+    // `relay` (the operator's VISIT_ICE_TRANSPORT_POLICY) hides each participant's IP addresses from the other.
+    const pc = new RTCPeerConnection({ iceServers: r.iceServers, iceTransportPolicy: visit.iceTransportPolicy });
     r.pc = pc;
     r.makingOffer = false;
     r.ignoreOffer = false;
