@@ -284,6 +284,9 @@ test('Communication search: a patient sees their own threads, a doctor those wit
   // Bad input is a 400 OperationOutcome, and nothing is read.
   for (const path of [
     '/Communication?date=ge2026-13-45',
+    '/Communication?date=ge2026-02-30',
+    '/Communication?date=lt0000-01-01',
+    '/Communication?date=ge2026-01-01T25:00:00Z',
     '/Communication?date=gt2026-01-01',
     '/Communication?date=ge2026-01-01&date=lt2026-02-01&date=ge2026-03-01',
     '/Communication?_count=101',

@@ -129,7 +129,10 @@ function dateRange(q: SearchQuery): { from?: string; to?: string } {
   for (const d of q.date === undefined ? [] : Array.isArray(q.date) ? q.date : [q.date]) {
     const value = d.slice(2);
     const instant = /T/.test(value) ? value : `${value}T00:00:00.000Z`;
-    if (Number.isNaN(Date.parse(instant)))
+    // Date.parse rolls 2026-02-30 over into March, and PostgreSQL has no year 0: both are refused here.
+    const [y, m, day] = value.slice(0, 10).split('-').map(Number);
+    const calendar = new Date(Date.UTC(y, m - 1, day));
+    if (Number.isNaN(Date.parse(instant)) || y < 1 || calendar.getUTCMonth() !== m - 1 || calendar.getUTCDate() !== day)
       throw new AppError('VALIDATION_FAILED', 'Invalid date', [{ path: '/date', message: 'is not a date' }]);
     const iso = new Date(instant).toISOString();
     if (d.startsWith('ge')) out.from = iso;
