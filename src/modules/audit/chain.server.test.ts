@@ -52,22 +52,12 @@ test('two instances writing audit events at once leave one valid chain in seq or
   assert.equal(order.bad, 0);
 });
 
-test('several connections appending in concurrent transactions, some rolled back, leave one chain: each transaction contiguous, none forked', async (t) => {
-  const app = await build(t);
-  const WRITERS = 6;
-  const TXS = 15;
-  const clients = await Promise.all(
-    Array.from({ length: WRITERS }, async () => {
-      const c = new pg.Client({ connectionString: app.databaseUrl! });
-      await c.connect();
-      return c;
-    }),
-  );
-  t.after(() => Promise.all(clients.map((c) => c.end())));
+const TXS = 15;
 
+async function writeConcurrently(clients: pg.Client[]) {
   // Every writer runs its transactions back to back, all writers at once: three events each, every
   // fifth transaction rolled back after writing (its events and its move of the chain head must vanish).
-  await Promise.all(
+  return Promise.all(
     clients.map(async (c, w) => {
       for (let i = 0; i < TXS; i++) {
         await c.query('BEGIN');
@@ -81,6 +71,24 @@ test('several connections appending in concurrent transactions, some rolled back
       }
     }),
   );
+}
+
+test('several connections appending in concurrent transactions, some rolled back, leave one chain: each transaction contiguous, none forked', async (t) => {
+  const app = await build(t);
+  const WRITERS = 6;
+  const clients = await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      const c = new pg.Client({ connectionString: app.databaseUrl! });
+      await c.connect();
+      return c;
+    }),
+  );
+  // Closed in the test itself: the database is dropped (its connections terminated) by build's own after hook.
+  try {
+    await writeConcurrently(clients);
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
 
   const result = await verifyChain(app.database);
   assert.equal(result.ok, true, JSON.stringify(result.broken));
