@@ -1,8 +1,10 @@
 // Server engine only: two instances of the API on one PostgreSQL database append audit events at the
-// same time; the database still builds one chain, in one total order, without forks or gaps.
+// same time, and several connections append in concurrent transactions; the database still builds one
+// chain, in one total order, without forks or gaps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { appointmentFixture, build, createDoctor, createPatient, PASSWORD } from '../../../test/helpers.ts';
 import { verifyChain } from './chain.ts';
 
@@ -48,4 +50,65 @@ test('two instances writing audit events at once leave one valid chain in seq or
       SELECT prev_hash, lag(hash) OVER (ORDER BY seq) AS previous FROM audit_events
     ) x WHERE previous IS NOT NULL AND previous <> prev_hash`);
   assert.equal(order.bad, 0);
+});
+
+const TXS = 15;
+
+async function writeConcurrently(clients: pg.Client[]) {
+  // Every writer runs its transactions back to back, all writers at once: three events each, every
+  // fifth transaction rolled back after writing (its events and its move of the chain head must vanish).
+  return Promise.all(
+    clients.map(async (c, w) => {
+      for (let i = 0; i < TXS; i++) {
+        await c.query('BEGIN');
+        for (let e = 0; e < 3; e++) {
+          await c.query(
+            `INSERT INTO audit_events (action, resource_type, outcome, request_id) VALUES ('test.concurrent', 'test', 'SUCCESS', $1)`,
+            [`w${w}-t${i}-e${e}`],
+          );
+        }
+        await c.query(i % 5 === 4 ? 'ROLLBACK' : 'COMMIT');
+      }
+    }),
+  );
+}
+
+test('several connections appending in concurrent transactions, some rolled back, leave one chain: each transaction contiguous, none forked', async (t) => {
+  const app = await build(t);
+  const WRITERS = 6;
+  const clients = await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      const c = new pg.Client({ connectionString: app.databaseUrl! });
+      await c.connect();
+      return c;
+    }),
+  );
+  // Closed in the test itself: the database is dropped (its connections terminated) by build's own after hook.
+  try {
+    await writeConcurrently(clients);
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+
+  const result = await verifyChain(app.database);
+  assert.equal(result.ok, true, JSON.stringify(result.broken));
+  const rows = await app.database.rows<{ request_id: string }>(
+    sql`SELECT request_id FROM audit_events WHERE action = 'test.concurrent' ORDER BY audit_events.seq`,
+  );
+  const committed = WRITERS * TXS * 3 - WRITERS * Math.floor(TXS / 5) * 3;
+  assert.equal(rows.length, committed);
+  assert.ok(!rows.some((r) => /-t(4|9|14)-/.test(r.request_id)), 'rolled-back events are not in the chain');
+  // The head row is locked from a transaction's first event to its commit, so its events are adjacent in the chain.
+  const txOf = (r: { request_id: string }) => r.request_id.replace(/-e\d$/, '');
+  for (let i = 0; i < rows.length; i += 3) {
+    assert.deepEqual(
+      rows.slice(i, i + 3).map((r) => r.request_id),
+      [0, 1, 2].map((e) => `${txOf(rows[i])}-e${e}`),
+      `transaction ${txOf(rows[i])} is contiguous`,
+    );
+  }
+  // The writers did overlap: the chain passes from one writer to another and back many times.
+  const writerOf = (r: { request_id: string }) => r.request_id.split('-')[0];
+  const switches = rows.filter((r, i) => i > 0 && writerOf(r) !== writerOf(rows[i - 1])).length;
+  assert.ok(switches >= WRITERS, `${switches} hand-overs between writers`);
 });

@@ -202,6 +202,196 @@ test('searches return searchset Bundles filtered by patient and date, paged by B
   assert.ok(trail.res.body.link.some((l: any) => l.relation === 'next'));
 });
 
+test('Communication search: a patient sees their own threads, a doctor those with their patients; by patient and date, paged by Bundle.link next, audited as the message history', async (t) => {
+  const app = await build(t);
+  const c = await clinic(app);
+  const admin = await createAdminUser(app);
+  const send = async (from: Person, to: Person, body: string) => {
+    const r = await app.request('POST', `/api/v1/conversations/${to.id}/messages`, { token: from.token, body: { body } });
+    assert.equal(r.status, 201, r.text);
+    return r.body.id as string;
+  };
+  const thread = [c.messageId, await send(c.doctor, c.patient, 'Take it with food'), await send(c.patient, c.doctor, 'Will do')];
+  const strangers = await send(c.stranger, c.otherDoctor, 'Hello');
+  // Pinned creation days, one per message of the thread, so the date filter is deterministic.
+  for (const [i, id] of thread.entries()) {
+    await app.database.rows(
+      sql`UPDATE messages SET created_at = ${new Date(Date.UTC(2027, 1, 1 + i, 12)).toISOString()}::timestamptz WHERE id = ${id}`,
+    );
+  }
+  const newestFirst = [...thread].reverse();
+
+  const first = await fhir(app, `/Communication?patient=Patient/${c.patient.id}&_count=2`, c.doctor);
+  assert.equal(first.res.status, 200, first.res.text);
+  assert.equal(first.res.body.type, 'searchset');
+  assert.deepEqual(
+    first.res.body.entry.map((e: any) => e.resource.id),
+    newestFirst.slice(0, 2),
+  );
+  assert.equal(first.res.body.entry[0].resource.subject.reference, `Patient/${c.patient.id}`);
+  assert.deepEqual(
+    first.events.map((e) => [e.action, e.resource_type, e.resource_id, e.patient_id]),
+    [['message.list', 'conversation', c.patient.id, c.patient.id]],
+  );
+  const next = first.res.body.link.find((l: any) => l.relation === 'next').url as string;
+  const second = await fhir(app, next.slice(next.indexOf(R4) + R4.length), c.doctor);
+  assert.deepEqual(
+    second.res.body.entry.map((e: any) => e.resource.id),
+    newestFirst.slice(2),
+  );
+  assert.equal(
+    second.res.body.link.find((l: any) => l.relation === 'next'),
+    undefined,
+  );
+
+  const day = await fhir(app, '/Communication?date=ge2027-02-02&date=lt2027-02-03', c.patient);
+  assert.deepEqual(
+    day.res.body.entry.map((e: any) => e.resource.id),
+    [thread[1]],
+  );
+  const since = await fhir(app, '/Communication?date=ge2027-02-02T00:00:00Z', c.doctor);
+  assert.deepEqual(
+    since.res.body.entry.map((e: any) => e.resource.id),
+    [thread[2], thread[1]],
+  );
+
+  // Each party sees their own threads and nothing else; asking for someone else's patient is an empty set.
+  assert.deepEqual(
+    (await fhir(app, '/Communication', c.patient)).res.body.entry.map((e: any) => e.resource.id),
+    newestFirst,
+  );
+  assert.deepEqual(
+    (await fhir(app, '/Communication', c.otherDoctor)).res.body.entry.map((e: any) => e.resource.id),
+    [strangers],
+  );
+  for (const [who, path] of [
+    [c.doctor, `/Communication?patient=${c.stranger.id}`],
+    [c.stranger, `/Communication?patient=${c.patient.id}`],
+    [c.otherDoctor, `/Communication?patient=${c.patient.id}`],
+    [admin, '/Communication'],
+    [admin, `/Communication?patient=${c.patient.id}`],
+  ] as const) {
+    const r = await fhir(app, path, who);
+    assert.equal(r.res.status, 200, r.res.text);
+    assert.deepEqual(r.res.body.entry, [], `${path} as ${who.id}`);
+    // Nothing was shown: recorded, but against no patient (not in anyone's access log).
+    assert.deepEqual(
+      r.events.map((e) => [e.action, e.patient_id]),
+      [['message.list', null]],
+    );
+  }
+
+  // Bad input is a 400 OperationOutcome, and nothing is read.
+  for (const path of [
+    '/Communication?date=ge2026-13-45',
+    '/Communication?date=ge2026-02-30',
+    '/Communication?date=lt0000-01-01',
+    '/Communication?date=ge2026-01-01T25:00:00Z',
+    '/Communication?date=gt2026-01-01',
+    '/Communication?date=ge2026-01-01&date=lt2026-02-01&date=ge2026-03-01',
+    '/Communication?_count=101',
+    '/Communication?patient=nobody',
+    '/Communication?_cursor=%21',
+    `/Communication?_cursor=${Buffer.from('[1.5]').toString('base64url')}`,
+    `/Communication?_cursor=${Buffer.from('["x"]').toString('base64url')}`,
+  ]) {
+    const r = await fhir(app, path, c.doctor);
+    expectOutcome(r.res, 400, 'VALIDATION_FAILED');
+    assert.equal(r.events.length, 0, path);
+  }
+
+  // As an integrator would: search and follow the next links with a FHIR client.
+  const client = new Client({ baseUrl: `${app.url}${R4}`, customHeaders: { Authorization: `Bearer ${c.patient.token}` } });
+  let bundle = (await client.search({ resourceType: 'Communication', searchParams: { patient: c.patient.id, _count: 1 } })) as any;
+  const seen: string[] = [];
+  while (bundle) {
+    assertValidFhir(bundle);
+    seen.push(...(bundle.entry ?? []).map((e: any) => e.resource.id));
+    bundle = await client.nextPage({ bundle });
+  }
+  assert.deepEqual(seen, newestFirst);
+  const one = (await client.read({ resourceType: 'Communication', id: thread[1] })) as any;
+  assertValidFhir(one);
+  assert.equal(one.sender.reference, `Practitioner/${c.doctor.id}`);
+});
+
+test('Patient/$everything is paged by Bundle.link next: _count records a page, every record once, the same set as one large page', async (t) => {
+  const app = await build(t);
+  const c = await clinic(app);
+  for (const body of ['Second', 'Third']) {
+    const r = await app.request('POST', `/api/v1/conversations/${c.patient.id}/messages`, { token: c.doctor.token, body: { body } });
+    assert.equal(r.status, 201, r.text);
+  }
+  const whole = await fhir(app, `/Patient/${c.patient.id}/$everything?_count=1000`, c.patient);
+  assert.equal(whole.res.status, 200, whole.res.text);
+  const ids = whole.res.body.entry.map((e: any) => `${e.resource.resourceType}/${e.resource.id}`);
+  // Patient, 3 appointments, 1 medication request, 3 messages, in that order.
+  assert.equal(ids.length, 8);
+  assert.deepEqual(
+    whole.res.body.entry.map((e: any) => e.resource.resourceType),
+    ['Patient', 'Appointment', 'Appointment', 'Appointment', 'MedicationRequest', 'Communication', 'Communication', 'Communication'],
+  );
+  assert.equal(
+    whole.res.body.link.find((l: any) => l.relation === 'next'),
+    undefined,
+  );
+
+  for (const count of [1, 3, 4, 7]) {
+    const client = new Client({ baseUrl: `${app.url}${R4}`, customHeaders: { Authorization: `Bearer ${c.doctor.token}` } });
+    // A GET operation's input becomes its query string.
+    let bundle = (await client.operation({
+      name: '$everything',
+      resourceType: 'Patient',
+      id: c.patient.id,
+      method: 'GET',
+      input: { _count: count },
+    } as any)) as any;
+    const seen: string[] = [];
+    let pages = 0;
+    while (bundle) {
+      assertValidFhir(bundle);
+      pages += 1;
+      assert.ok((bundle.entry ?? []).length <= count, `page ${pages} of _count=${count} has ${bundle.entry?.length}`);
+      seen.push(...(bundle.entry ?? []).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`));
+      bundle = await client.nextPage({ bundle });
+    }
+    assert.deepEqual(seen, ids, `_count=${count}`);
+    // No empty trailing page: a next link is only given when something follows.
+    assert.equal(pages, Math.ceil(ids.length / count), `_count=${count}`);
+  }
+
+  // Every page checks the caller may see the patient and is audited.
+  const next = (await fhir(app, `/Patient/${c.patient.id}/$everything?_count=2`, c.doctor)).res.body.link.find(
+    (l: any) => l.relation === 'next',
+  ).url as string;
+  const page2 = await fhir(app, next.slice(next.indexOf(R4) + R4.length), c.doctor);
+  assert.deepEqual(
+    page2.res.body.entry.map((e: any) => e.resource.resourceType),
+    ['Appointment', 'Appointment'],
+  );
+  assert.deepEqual(
+    page2.events.map((e) => [e.action, e.patient_id]),
+    [
+      ['patient.read', c.patient.id],
+      ['patient.everything.read', c.patient.id],
+    ],
+  );
+  expectOutcome((await fhir(app, next.slice(next.indexOf(R4) + R4.length), c.otherDoctor)).res, 404, 'NOT_FOUND');
+
+  const cursor = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  for (const bad of [
+    '_count=0',
+    '_count=1001',
+    'patient=x',
+    '_cursor=%21',
+    `_cursor=${cursor(['Z', '', ''])}`,
+    `_cursor=${cursor(['A', 'yesterday', c.patient.id])}`,
+    `_cursor=${cursor(['C', '12x', ''])}`,
+  ]) {
+    expectOutcome((await fhir(app, `/Patient/${c.patient.id}/$everything?${bad}`, c.doctor)).res, 400, 'VALIDATION_FAILED');
+  }
+});
+
 test('Patient/$everything answers what the caller may see of the record; a FHIR client reads it all as an integrator would', async (t) => {
   const app = await build(t);
   const c = await clinic(app);

@@ -4,7 +4,8 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { bearerSecurity, sendProblem, type ProblemBody } from '../../platform/http.ts';
 import { actorOf } from '../../platform/guards.ts';
 import * as service from './service.ts';
-import { FhirResource, IdParams, SearchQuery } from './schemas.ts';
+import { everything } from './everything.ts';
+import { EverythingQuery, FhirResource, IdParams, SearchQuery } from './schemas.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 /** Where app.ts mounts this plugin. */
@@ -104,7 +105,6 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
         return reply.type(FHIR_JSON).send(await service.read(p, actorOf(req), type, req.params.id));
       },
     );
-    if (type === 'Communication') continue;
     app.get(
       `/${type}`,
       {
@@ -133,14 +133,20 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
         operationId: 'fhirPatientEverything',
         tags: ['fhir'],
         security: bearerSecurity,
-        summary: "The patient's record as far as the caller may see it (searchset Bundle)",
+        summary: "The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)",
+        description:
+          'The Patient, then the Appointments, MedicationRequests and Communications the caller may see, in that order, ' +
+          '`_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). ' +
+          'Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded ' +
+          'responses. Each page re-checks that the caller may see the patient and is audited.',
         params: IdParams,
+        querystring: EverythingQuery,
         response: responses('searchset Bundle'),
       },
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return reply.type(FHIR_JSON).send(await service.everything(p, actorOf(req), req.params.id, base(req)));
+      return reply.type(FHIR_JSON).send(await everything(p, actorOf(req), req.params.id, req.query, base(req)));
     },
   );
 }

@@ -22,5 +22,17 @@ export const SearchQuery = Type.Object(
 );
 export type SearchQuery = Static<typeof SearchQuery>;
 
+/** Patient/$everything pages its Bundle (see everything.ts); the bound keeps any one response small. */
+export const EverythingQuery = Type.Object(
+  {
+    _count: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1000, description: 'Records per page, 1–1,000 (default 100); Bundle.link next gives the rest' }),
+    ),
+    _cursor: SearchQuery.properties._cursor,
+  },
+  { additionalProperties: false },
+);
+export type EverythingQuery = Static<typeof EverythingQuery>;
+
 /** A FHIR resource or Bundle; its shape is FHIR R4's, validated against fhir.schema.json in the tests. */
 export const FhirResource = Type.Object({ resourceType: Type.String() }, { additionalProperties: true });

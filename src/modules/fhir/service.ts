@@ -5,16 +5,13 @@ import { audit } from '../../platform/audit.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Actor, RequestMeta } from '../../platform/guards.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { DEFAULT_LIMIT, decodeCursor, toPage } from '../../platform/pagination.ts';
 import * as patients from '../patients/service.ts';
 import * as doctors from '../doctors/service.ts';
 import * as appointments from '../appointments/service.ts';
 import * as prescriptions from '../prescriptions/service.ts';
 import * as auditService from '../audit/service.ts';
 import { toAuditEvent } from '../audit/schemas.ts';
-import { appointmentsOf, messagesOf, prescriptionsOf } from '../export/repo.ts';
-import { toAppointment } from '../appointments/schemas.ts';
-import { toPrescription } from '../prescriptions/schemas.ts';
 import { toFhirPatient } from './mappers/patient.ts';
 import { toFhirPractitioner } from './mappers/practitioner.ts';
 import { toFhirAppointment } from './mappers/appointment.ts';
@@ -26,7 +23,7 @@ import * as repo from './repo.ts';
 import type { SearchQuery } from './schemas.ts';
 
 type Meta = RequestMeta & { actor: Actor };
-export type SearchType = 'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'AuditEvent';
+export type SearchType = 'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'Communication' | 'AuditEvent';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uuidOr404 = (id: string, what: string) => {
@@ -68,7 +65,7 @@ export function capabilityStatement(base: string): CapabilityStatement {
           resource('Practitioner', [search[2]]),
           resource('Appointment', search),
           resource('MedicationRequest', [search[0], search[2]]),
-          { type: 'Communication', interaction: [{ code: 'read' as const }] },
+          resource('Communication', search),
           resource('AuditEvent', search),
         ],
       },
@@ -132,7 +129,10 @@ function dateRange(q: SearchQuery): { from?: string; to?: string } {
   for (const d of q.date === undefined ? [] : Array.isArray(q.date) ? q.date : [q.date]) {
     const value = d.slice(2);
     const instant = /T/.test(value) ? value : `${value}T00:00:00.000Z`;
-    if (Number.isNaN(Date.parse(instant)))
+    // Date.parse rolls 2026-02-30 over into March, and PostgreSQL has no year 0: both are refused here.
+    const [y, m, day] = value.slice(0, 10).split('-').map(Number);
+    const calendar = new Date(Date.UTC(y, m - 1, day));
+    if (Number.isNaN(Date.parse(instant)) || y < 1 || calendar.getUTCMonth() !== m - 1 || calendar.getUTCDate() !== day)
       throw new AppError('VALIDATION_FAILED', 'Invalid date', [{ path: '/date', message: 'is not a date' }]);
     const iso = new Date(instant).toISOString();
     if (d.startsWith('ge')) out.from = iso;
@@ -212,6 +212,8 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
       }
       return { resources: [], nextCursor: null };
     }
+    case 'Communication':
+      return searchCommunications(p, meta, q, limit);
     case 'Practitioner': {
       if (q.date) throw unsupported('date');
       if (q.patient) throw unsupported('patient');
@@ -219,6 +221,51 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
       return { resources: page.items.map(toFhirPractitioner), nextCursor: page.nextCursor };
     }
   }
+}
+
+/**
+ * Communication search, with the REST message history's rules: a patient sees their own threads, a
+ * doctor the threads with their patients (a thread that has messages is visible to both of its
+ * parties, as GET /conversations/{id}/messages allows), an admin none. Newest first, keyset on the
+ * message seq as the history is. Audited as the history is: one `message.list` per thread shown, or
+ * one against no patient when nothing was shown.
+ */
+async function searchCommunications(p: Platform, meta: Meta, q: SearchQuery, limit: number): Promise<Page> {
+  const { actor } = meta;
+  const before = decodeCursor(q._cursor, ['number']);
+  if (before && !Number.isSafeInteger(before[0])) {
+    throw new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/_cursor', message: 'is not a cursor from this list' }]);
+  }
+  const { from, to } = dateRange(q);
+  return p.db.transaction(async (tx) => {
+    const rows =
+      actor.role === 'ADMIN'
+        ? []
+        : await repo.searchMessages(
+            tx,
+            { userId: actor.userId, role: actor.role },
+            {
+              patientId: patientOf(q),
+              from: from ? new Date(from) : undefined,
+              to: to ? new Date(to) : undefined,
+              beforeSeq: before ? (before[0] as number) : null,
+              limit,
+            },
+          );
+    const page = toPage(
+      rows,
+      limit,
+      (r) => [r.seq],
+      (r) => r,
+    );
+    const threads = new Map(page.items.map((m) => [`${m.doctorId}/${m.patientId}`, m]));
+    if (!threads.size) await audit(tx, meta, { action: 'message.list', resourceType: 'conversation' });
+    for (const m of threads.values()) {
+      const other = actor.userId === m.doctorId ? m.patientId : m.doctorId;
+      await audit(tx, meta, { action: 'message.list', resourceType: 'conversation', resourceId: other, patientId: m.patientId });
+    }
+    return { resources: page.items.map(toFhirCommunication), nextCursor: page.nextCursor };
+  });
 }
 
 export async function search(p: Platform, meta: Meta, type: SearchType, q: SearchQuery, base: string): Promise<Bundle> {
@@ -242,40 +289,6 @@ export async function search(p: Platform, meta: Meta, type: SearchType, q: Searc
     timestamp: new Date().toISOString(),
     link,
     entry: page.resources.map((resource) => ({
-      fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
-      resource,
-      search: { mode: 'match' },
-    })),
-  };
-}
-
-/**
- * Patient/{id}/$everything: the patient and what the caller may see of their record. The patient
- * reads all of theirs; a doctor in care reads the appointments, prescriptions and messages between
- * the two; anyone else gets 404 from the patient read.
- */
-export async function everything(p: Platform, meta: Meta, id: string, base: string): Promise<Bundle> {
-  const patient = await patients.getOne(p, meta, uuidOr404(id, 'patient'));
-  const resources: Resource[] = [toFhirPatient(patient)];
-  const { actor } = meta;
-  for await (const batch of appointmentsOf(p.database, actor)) {
-    resources.push(...batch.filter((a) => a.patientId === id).map((a) => toFhirAppointment(toAppointment(a))));
-  }
-  for await (const batch of prescriptionsOf(p.database, actor)) {
-    resources.push(...batch.filter((r) => r.patientId === id).flatMap((r) => toFhirMedicationRequests(toPrescription(r))));
-  }
-  for await (const batch of messagesOf(p.database, actor)) {
-    resources.push(...batch.filter((m) => m.patientId === id).map(toFhirCommunication));
-  }
-  await p.db.transaction((tx) =>
-    audit(tx, meta, { action: 'patient.everything.read', resourceType: 'patient', resourceId: id, patientId: id }),
-  );
-  return {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    timestamp: new Date().toISOString(),
-    total: resources.length,
-    entry: resources.map((resource) => ({
       fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
       resource,
       search: { mode: 'match' },

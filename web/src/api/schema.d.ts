@@ -1264,6 +1264,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/fhir/R4/Communication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search Communication (searchset Bundle, paged by Bundle.link next) */
+        get: operations["fhirSearchCommunication"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/fhir/R4/AuditEvent/{id}": {
         parameters: {
             query?: never;
@@ -1305,7 +1322,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The patient's record as far as the caller may see it (searchset Bundle) */
+        /**
+         * The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)
+         * @description The Patient, then the Appointments, MedicationRequests and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited.
+         */
         get: operations["fhirPatientEverything"];
         put?: never;
         post?: never;
@@ -8355,6 +8375,83 @@ export interface operations {
             };
         };
     };
+    fhirSearchCommunication: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
     fhirReadAuditEvent: {
         parameters: {
             query?: never;
@@ -8506,7 +8603,12 @@ export interface operations {
     };
     fhirPatientEverything: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Records per page, 1–1,000 (default 100); Bundle.link next gives the rest */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description FHIR logical id */
