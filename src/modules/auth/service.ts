@@ -8,6 +8,8 @@ import { checkDateOfBirth, isValidTimezone } from '../../platform/schema.ts';
 import { hashToken, newOpaqueToken } from '../../platform/tokens.ts';
 import { toPatient } from '../patients/schemas.ts';
 import { toDoctorPrivate } from '../doctors/schemas.ts';
+import * as patients from '../patients/service.ts';
+import * as doctors from '../doctors/service.ts';
 import * as repo from './repo.ts';
 import { kickMailRequests } from './mail-requests.ts';
 import { toUser, type RegisterDoctorBody, type RegisterPatientBody } from './schemas.ts';
@@ -361,18 +363,33 @@ export async function changePassword(
   });
 }
 
-export async function me(p: Platform, meta: RequestMeta & { actor: Actor }) {
-  const user = await repo.findUserById(p.db, meta.actor.userId);
+/**
+ * The caller's account and profile read in `ex`, unaudited: for the data export, which records the
+ * disclosure (export.read) in the same transaction.
+ */
+export async function profileUnaudited(ex: Executor, actor: Actor) {
+  if (actor.role === 'PATIENT') {
+    const patient = await patients.ownProfileUnaudited(ex, actor.userId);
+    if (patient) return { user: patient.user, patient };
+  } else if (actor.role === 'DOCTOR') {
+    const doctor = await doctors.ownProfile(ex, actor.userId);
+    if (doctor) return { user: doctor.user, doctor };
+  }
+  const user = await repo.findUserById(ex, actor.userId);
   if (!user) throw new AppError('UNAUTHENTICATED');
-  if (user.role === 'PATIENT') {
-    const patient = await repo.findPatient(p.db, user.id);
-    return { user: toUser(user), ...(patient ? { patient: toPatient(user, patient) } : {}) };
-  }
-  if (user.role === 'DOCTOR') {
-    const doctor = await repo.findDoctor(p.db, user.id);
-    return { user: toUser(user), ...(doctor ? { doctor: toDoctorPrivate(user, doctor) } : {}) };
-  }
   return { user: toUser(user) };
+}
+
+/**
+ * GET /me: the profile comes from the patients and doctors services, so it follows their audit rule
+ * (a patient's profile is a read of their data, patient.read, exactly as GET /patients/me).
+ */
+export async function me(p: Platform, meta: RequestMeta & { actor: Actor }) {
+  if (meta.actor.role === 'PATIENT') {
+    const patient = await patients.ownProfile(p, meta);
+    if (patient) return { user: patient.user, patient };
+  }
+  return profileUnaudited(p.db, meta.actor);
 }
 
 /** Used by the command line: a verified, active admin. */
