@@ -3,7 +3,7 @@ import { audit } from '../../platform/audit.ts';
 import { enqueueMail } from '../../platform/mail.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import { sessionState, type Actor, type RequestMeta } from './actor.ts';
 import { checkDateOfBirth, isValidTimezone } from '../../platform/schema.ts';
 import { hashToken, newOpaqueToken } from '../../platform/tokens.ts';
 import { toPatient } from '../patients/schemas.ts';
@@ -274,11 +274,9 @@ export async function refresh(p: Platform, meta: RequestMeta, refreshToken: stri
     }
     const session = await repo.findSession(tx, sessionId);
     const user = session && (await repo.findUserById(tx, session.userId));
-    // Suspension before revocation: suspending revokes every session, yet the user is to be told why.
-    if (user?.accountStatus === 'SUSPENDED') return { kind: 'suspended' as const, sessionId, userId: user.id };
-    if (!session || !user || session.revokedAt || session.expiresAt.getTime() <= Date.now()) {
-      return { kind: 'revoked' as const, sessionId, userId: session?.userId };
-    }
+    const state = session && user ? sessionState({ ...session, accountStatus: user.accountStatus }) : 'ENDED';
+    if (state === 'SUSPENDED') return { kind: 'suspended' as const, sessionId, userId: user!.id };
+    if (state === 'ENDED' || !session || !user) return { kind: 'revoked' as const, sessionId, userId: session?.userId };
     // The successor is derived from the presented token, so a second tab within the grace gets the
     // same refresh token, and the access token is re-signed with the same issue time: the same pair.
     const next = p.tokens.successorOf(refreshToken);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { audit } from '../../platform/audit.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { profileUnaudited } from '../auth/service.ts';
 import { toAppointment } from '../appointments/schemas.ts';

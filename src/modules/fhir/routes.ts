@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { Type } from 'typebox';
 import { bearerSecurity, sendProblem, type ProblemBody } from '../../platform/http.ts';
-import { actorOf } from '../../platform/guards.ts';
+import { actorOf } from '../auth/actor.ts';
 import * as service from './service.ts';
 import { FhirResource, IdParams, SearchQuery } from './schemas.ts';
 
