@@ -134,7 +134,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes);
-  for (const mod of modules) await app.register(mod.plugin, { prefix: `/api/v1${mod.prefix}` });
+  for (const mod of modules) await app.register(mod, { prefix: '/api/v1' });
   // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
   await app.register(fhirRoutes, { prefix: '/fhir/R4' });
   // Last, so the portal's pages sit beside every API route and never in front of one.
