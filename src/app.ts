@@ -23,12 +23,13 @@ import { refineOpenApi } from './platform/openapi.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
 import { portalRoutes } from './platform/static.ts';
 import fhirRoutes from './modules/fhir/routes.ts';
+import { identity, type Actor, type GuardOptions } from './modules/auth/actor.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     platform: Platform;
-    guard: ReturnType<typeof makeGuard>;
-    optionalAuth: ReturnType<typeof makeOptionalAuth>;
+    guard: ReturnType<typeof makeGuard<Actor, GuardOptions>>;
+    optionalAuth: ReturnType<typeof makeOptionalAuth<Actor>>;
   }
 }
 
@@ -68,6 +69,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
 
   const mail = new MailWorker(database, config, log);
   const bus = await createBus(database, log);
+  const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
+  // Identity is a module; the platform's guards and WebSocket hub get its session check injected.
+  const auth = identity({ db: database.db, tokens });
   const platform: Platform = {
     config,
     database,
@@ -75,13 +79,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     log,
     mail,
     passwords: new Passwords(config.argon2, config.hashConcurrency, config.hashQueueMax, config.hashQueueMaxWaitMs),
-    tokens: new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds),
+    tokens,
+    identity: auth,
     bus,
     frames: new ClientFrames(),
   };
   app.decorate('platform', platform);
-  app.decorate('guard', makeGuard(platform));
-  app.decorate('optionalAuth', makeOptionalAuth(platform));
+  app.decorate('guard', makeGuard(auth));
+  app.decorate('optionalAuth', makeOptionalAuth(auth));
   app.decorateRequest('actor', null);
 
   installValidators(app);
@@ -129,7 +134,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes);
-  for (const mod of modules) await app.register(mod.plugin, { prefix: `/api/v1${mod.prefix}` });
+  for (const mod of modules) await app.register(mod, { prefix: '/api/v1' });
   // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
   await app.register(fhirRoutes, { prefix: '/fhir/R4' });
   // Last, so the portal's pages sit beside every API route and never in front of one.

@@ -20,27 +20,22 @@ import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
 import { AppointmentSchema } from './appointments/schemas.ts';
 
-export interface Module {
-  /** Mount point under /api/v1. */
-  prefix: string;
-  plugin: FastifyPluginAsync;
-}
-
-export const modules: Module[] = [
-  { prefix: '', plugin: authRoutes },
-  { prefix: '', plugin: doctorRoutes },
-  { prefix: '', plugin: patientRoutes },
-  { prefix: '', plugin: appointmentRoutes },
-  { prefix: '', plugin: prescriptionRoutes },
-  { prefix: '', plugin: postRoutes },
-  { prefix: '', plugin: messageRoutes },
-  { prefix: '', plugin: realtimeRoutes },
-  { prefix: '', plugin: adminRoutes },
-  { prefix: '', plugin: auditRoutes },
-  { prefix: '', plugin: notificationRoutes },
-  { prefix: '', plugin: waitlistRoutes },
-  { prefix: '', plugin: visitRoutes },
-  { prefix: '', plugin: exportRoutes },
+/** Every module's routes, each mounted under /api/v1 (a module's URLs are spelled out in its routes.ts). */
+export const modules: FastifyPluginAsync[] = [
+  authRoutes,
+  doctorRoutes,
+  patientRoutes,
+  appointmentRoutes,
+  prescriptionRoutes,
+  postRoutes,
+  messageRoutes,
+  realtimeRoutes,
+  adminRoutes,
+  auditRoutes,
+  notificationRoutes,
+  waitlistRoutes,
+  visitRoutes,
+  exportRoutes,
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */

@@ -1,51 +1,40 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { eq } from 'drizzle-orm';
-import { AppError } from './errors.ts';
-import { doctors, sessions, users } from './db/tables.ts';
-import type { Platform } from './platform.ts';
 
-export type Role = 'PATIENT' | 'DOCTOR' | 'ADMIN';
-
-/** The authenticated caller, as services see it. */
-export interface Actor {
+/**
+ * The authenticated caller as the platform needs it: who, which session and a role to record in the
+ * audit trail. The identity module (src/modules/auth/actor.ts) owns the full type, the roles and the
+ * session check; buildApp injects them, so the platform knows no account, session table or role.
+ */
+export interface Caller {
   userId: string;
-  role: Role;
+  role: string;
   sessionId: string;
-  emailVerified: boolean;
-  /** Doctor's credential verification; null for other roles. */
-  doctorStatus: 'PENDING' | 'VERIFIED' | 'REJECTED' | null;
 }
 
 /** Who asks and from where: every service call gets it, for authorization and the audit trail. */
-export interface RequestMeta {
-  actor: Actor | null;
+export interface RequestMeta<A extends Caller = Caller> {
+  actor: A | null;
   ip: string;
   requestId: string;
 }
 
-export interface GuardOptions {
-  roles?: Role[];
-  verifiedEmail?: boolean;
-  verifiedDoctor?: boolean;
+/** The identity module's side of authentication, injected by buildApp. */
+export interface Identity<A extends Caller = Caller, O = unknown> {
+  /** Resolves an access token to the caller; throws UNAUTHENTICATED or ACCOUNT_SUSPENDED. */
+  resolve(token: string | null): Promise<A>;
+  /** Checks on the caller alone (role, verified email, ...); run before any lookup of the named resource. */
+  check(actor: A, opts: O): void;
+  /** Of these sessions, those no longer live, with why: the WebSocket hub closes their sockets. */
+  endedSessions(sessionIds: string[]): Promise<Map<string, 'SUSPENDED' | 'ENDED'>>;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    actor: Actor | null;
+    actor: Caller | null;
   }
 }
 
-export function metaOf(req: FastifyRequest): RequestMeta {
-  return { actor: req.actor, ip: req.ip, requestId: String(req.id) };
-}
-
-/** metaOf for routes behind a guard: the actor is known to be there. */
-export function actorOf(req: FastifyRequest): RequestMeta & { actor: Actor } {
-  if (!req.actor) throw new AppError('UNAUTHENTICATED');
-  return { actor: req.actor, ip: req.ip, requestId: String(req.id) };
-}
-
-function bearer(req: FastifyRequest): string | null {
+export function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return null;
   // RFC 9110: the scheme name is case-insensitive.
@@ -54,69 +43,23 @@ function bearer(req: FastifyRequest): string | null {
 }
 
 /**
- * Resolves an access token to the caller. Suspension is checked before revocation, because suspending
- * also revokes sessions and the contract wants the suspended user told ACCOUNT_SUSPENDED.
- */
-export async function resolveActor(platform: Platform, token: string | null): Promise<Actor> {
-  if (!token) throw new AppError('UNAUTHENTICATED', 'A bearer access token is required');
-  const claims = await platform.tokens.verify(token);
-  if (!claims) throw new AppError('UNAUTHENTICATED', 'The access token is invalid or expired');
-  const [row] = await platform.db
-    .select({
-      userId: users.id,
-      role: users.role,
-      accountStatus: users.accountStatus,
-      emailVerifiedAt: users.emailVerifiedAt,
-      sessionUser: sessions.userId,
-      revokedAt: sessions.revokedAt,
-      expiresAt: sessions.expiresAt,
-      doctorStatus: doctors.verificationStatus,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .leftJoin(doctors, eq(doctors.id, users.id))
-    .where(eq(sessions.id, claims.sid))
-    .limit(1);
-  if (!row || row.userId !== claims.sub) throw new AppError('UNAUTHENTICATED', 'The session does not exist');
-  if (row.accountStatus === 'SUSPENDED') throw new AppError('ACCOUNT_SUSPENDED');
-  if (row.revokedAt || row.expiresAt.getTime() <= Date.now()) {
-    throw new AppError('UNAUTHENTICATED', 'The session has been revoked');
-  }
-  return {
-    userId: row.userId,
-    role: row.role,
-    sessionId: claims.sid,
-    emailVerified: row.emailVerifiedAt !== null,
-    doctorStatus: row.role === 'DOCTOR' ? (row.doctorStatus ?? 'PENDING') : null,
-  };
-}
-
-/** Checks on the caller alone; run before any lookup of the resource the request names. */
-export function checkActor(actor: Actor, opts: GuardOptions): void {
-  if (opts.roles && !opts.roles.includes(actor.role)) throw new AppError('FORBIDDEN', 'This role may not do this');
-  if (opts.verifiedEmail && !actor.emailVerified) throw new AppError('EMAIL_NOT_VERIFIED');
-  if (opts.verifiedDoctor && actor.role === 'DOCTOR' && actor.doctorStatus !== 'VERIFIED') {
-    throw new AppError('DOCTOR_NOT_VERIFIED');
-  }
-}
-
-/**
- * Route onRequest hook (before the body is even parsed): authenticate, then check role / verified email / verified doctor.
+ * Route onRequest hook (before the body is even parsed): authenticate, then run the identity module's checks.
  * Usage: `{ onRequest: app.guard({ roles: ['DOCTOR'], verifiedEmail: true }) }`.
  */
-export function makeGuard(platform: Platform) {
-  return (opts: GuardOptions = {}): onRequestAsyncHookHandler =>
+export function makeGuard<A extends Caller, O>(identity: Identity<A, O>) {
+  return (opts: O = {} as O): onRequestAsyncHookHandler =>
     async function guard(req: FastifyRequest, _reply: FastifyReply) {
-      req.actor = await resolveActor(platform, bearer(req));
-      checkActor(req.actor, opts);
+      const actor = await identity.resolve(bearer(req));
+      req.actor = actor;
+      identity.check(actor, opts);
     };
 }
 
 /** For routes open to anyone that behave differently for a signed-in caller (e.g. a draft post). */
-export function makeOptionalAuth(platform: Platform) {
+export function makeOptionalAuth<A extends Caller>(identity: Identity<A, never>) {
   return (): onRequestAsyncHookHandler =>
     async function optionalAuth(req: FastifyRequest) {
       const token = bearer(req);
-      req.actor = req.headers.authorization ? await resolveActor(platform, token) : null;
+      req.actor = req.headers.authorization ? await identity.resolve(token) : null;
     };
 }

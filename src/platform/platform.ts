@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database, Db } from './db/index.ts';
+import type { Identity } from './guards.ts';
 import type { MailWorker } from './mail.ts';
 import type { Passwords } from './passwords.ts';
 import type { RealtimeBus } from './realtime.ts';
@@ -16,6 +17,8 @@ export interface Platform {
   mail: MailWorker;
   passwords: Passwords;
   tokens: AccessTokens;
+  /** The identity module's session check (injected by buildApp): guards and the WebSocket hub use it. */
+  identity: Identity;
   bus: RealtimeBus;
   /** Handlers of client WebSocket frames that modules register (e.g. video-visit signalling). */
   frames: ClientFrames;

@@ -1,6 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { Role } from './guards.ts';
+
+/** Roles are the identity module's; the platform signs and reads them as opaque strings. */
+type Role = string;
 
 export interface AccessClaims {
   sub: string;

@@ -2,9 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import { AppError } from './errors.ts';
-import { resolveActor, type Actor, type RequestMeta } from './guards.ts';
+import type { Caller, RequestMeta } from './guards.ts';
 import { problems } from './http.ts';
 import type { Platform } from './platform.ts';
 import type { DeliveryTarget, RealtimeEvent } from './realtime.ts';
@@ -26,13 +25,16 @@ export const WS_CLOSE = {
   POLICY_VIOLATION: 1008,
 } as const;
 
-/** What a module's frame handler sees of one authenticated socket. */
-export interface ClientConnection {
+/**
+ * What a module's frame handler sees of one authenticated socket. `A` is the identity module's caller
+ * type: the socket carries what the injected Identity resolved its token to.
+ */
+export interface ClientConnection<A extends Caller = Caller> {
   /** Unique across instances: a DeliveryTarget names this socket alone. */
   readonly id: string;
-  readonly actor: Actor;
+  readonly actor: A;
   /** The caller, client address and the upgrade request's id, for the audit trail. */
-  readonly meta: RequestMeta & { actor: Actor };
+  readonly meta: RequestMeta<A> & { actor: A };
   /** Sends to this socket alone; a no-op once it has closed. */
   send(frame: RealtimeEvent): void;
   isOpen(): boolean;
@@ -43,8 +45,8 @@ export interface ClientFrame {
   [key: string]: unknown;
 }
 
-export type ClientFrameHandler = (conn: ClientConnection, frame: ClientFrame) => void | Promise<void>;
-export type DisconnectHandler = (conn: ClientConnection) => void | Promise<void>;
+export type ClientFrameHandler<A extends Caller = Caller> = (conn: ClientConnection<A>, frame: ClientFrame) => void | Promise<void>;
+export type DisconnectHandler<A extends Caller = Caller> = (conn: ClientConnection<A>) => void | Promise<void>;
 
 /**
  * Client-frame handlers that modules register (the platform imports no module): the hub hands each
@@ -57,14 +59,14 @@ export class ClientFrames {
   private readonly disconnects: DisconnectHandler[] = [];
 
   /** Registers the one handler of a frame type, e.g. `visit.join`; `auth` and `ping` are the hub's own. */
-  handle(type: string, handler: ClientFrameHandler): void {
+  handle<A extends Caller = Caller>(type: string, handler: ClientFrameHandler<A>): void {
     if (type === 'auth' || type === 'ping' || this.handlers.has(type)) throw new Error(`client frame type ${type} is already handled`);
-    this.handlers.set(type, handler);
+    this.handlers.set(type, handler as ClientFrameHandler);
   }
 
   /** Runs when an authenticated socket closes, after its pending frames. */
-  onDisconnect(handler: DisconnectHandler): void {
-    this.disconnects.push(handler);
+  onDisconnect<A extends Caller = Caller>(handler: DisconnectHandler<A>): void {
+    this.disconnects.push(handler as DisconnectHandler);
   }
 
   handlerFor(type: unknown): ClientFrameHandler | undefined {
@@ -82,7 +84,7 @@ const MAX_PENDING_FRAMES = 128;
 interface Conn {
   id: string;
   socket: WebSocket;
-  actor: Actor | null;
+  actor: Caller | null;
   alive: boolean;
   /** Pings in a row this socket has not answered by the next beat. */
   missed: number;
@@ -188,9 +190,9 @@ export class Hub {
       // not JSON: treated as a missing token below
     }
     if (!token) return conn.socket.close(WS_CLOSE.UNAUTHENTICATED, 'first frame must be {"type":"auth","accessToken":"..."}');
-    let actor: Actor;
+    let actor: Caller;
     try {
-      actor = await resolveActor(this.p, token);
+      actor = await this.p.identity.resolve(token);
     } catch (err) {
       if (err instanceof AppError && err.code === 'ACCOUNT_SUSPENDED') return conn.socket.close(WS_CLOSE.SUSPENDED, 'account suspended');
       if (err instanceof AppError) return conn.socket.close(WS_CLOSE.UNAUTHENTICATED, 'invalid or expired access token');
@@ -296,14 +298,10 @@ export class Hub {
     const sessions = [...this.all].filter((c) => c.actor && c.socket.readyState === c.socket.OPEN).map((c) => c.actor!.sessionId);
     if (!sessions.length) return this.dropSilent(silent);
     try {
-      const rows = await this.p.database.rows<{ id: string; suspended: boolean }>(sql`
-        SELECT s.id, u.account_status = 'SUSPENDED' AS suspended FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = ANY(${`{${sessions.join(',')}}`}::uuid[])
-          AND (s.revoked_at IS NOT NULL OR s.expires_at <= now() OR u.account_status = 'SUSPENDED')`);
-      const ended = new Map(rows.map((r) => [r.id, r.suspended]));
+      const ended = await this.p.identity.endedSessions(sessions);
       for (const c of this.all) {
         if (!c.actor || !ended.has(c.actor.sessionId) || c.socket.readyState !== c.socket.OPEN) continue;
-        if (ended.get(c.actor.sessionId)) c.socket.close(WS_CLOSE.SUSPENDED, 'account suspended');
+        if (ended.get(c.actor.sessionId) === 'SUSPENDED') c.socket.close(WS_CLOSE.SUSPENDED, 'account suspended');
         else c.socket.close(WS_CLOSE.UNAUTHENTICATED, 'session ended');
       }
     } catch (err) {

@@ -1,7 +1,7 @@
 import { AppError, invalidTransition, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import { toUser } from '../auth/schemas.ts';
 import * as repo from './repo.ts';

@@ -1,7 +1,8 @@
 import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { alias, boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { users, ts } from '../../platform/db/tables.ts';
+import { ts } from '../../platform/db/tables.ts';
+import { users } from '../auth/tables.ts';
 
 export type AppointmentStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
 

@@ -3,7 +3,7 @@ import { audit } from '../../platform/audit.ts';
 import { constraintName, sqlState, type Executor } from '../../platform/db/index.ts';
 import { registerConstraintCode } from '../../platform/http.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from '../doctors/clock.ts';

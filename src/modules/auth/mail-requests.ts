@@ -1,6 +1,6 @@
 import type { Platform } from '../../platform/platform.ts';
 import * as repo from './repo.ts';
-import { handleMailRequest } from './service.ts';
+import { handleMailRequest } from './verification.ts';
 
 /**
  * Works off the forgot-password / resend-verification requests (migration 0009) outside the request

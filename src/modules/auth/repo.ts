@@ -1,7 +1,8 @@
-import { and, count, desc, eq, gt, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { bigserial, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { doctors, emailTokens, loginFailures, patients, refreshTokens, sessions, users } from '../../platform/db/tables.ts';
+import { doctors, patients } from '../../platform/db/tables.ts';
+import { emailTokens, loginFailures, refreshTokens, sessions, users } from './tables.ts';
 
 /** Migration 0009: forgot-password / resend-verification requests waiting for the worker. */
 export const authMailRequests = pgTable('auth_mail_requests', {
@@ -134,6 +135,36 @@ export async function spendRefreshToken(ex: Executor, tokenHash: string): Promis
 export async function findRefreshToken(ex: Executor, tokenHash: string) {
   const [row] = await ex.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).limit(1);
   return row;
+}
+
+/** The session of an access token with its account: what the guard checks on every request. */
+export async function findSessionActor(ex: Executor, sessionId: string) {
+  const [row] = await ex
+    .select({
+      userId: users.id,
+      role: users.role,
+      accountStatus: users.accountStatus,
+      emailVerifiedAt: users.emailVerifiedAt,
+      revokedAt: sessions.revokedAt,
+      expiresAt: sessions.expiresAt,
+      doctorStatus: doctors.verificationStatus,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(doctors, eq(doctors.id, users.id))
+    .where(eq(sessions.id, sessionId))
+    .limit(1);
+  return row;
+}
+
+/** The liveness inputs of many sessions at once (the WebSocket heartbeat: one query per beat). */
+export async function sessionStates(ex: Executor, sessionIds: string[]) {
+  if (!sessionIds.length) return [];
+  return ex
+    .select({ id: sessions.id, accountStatus: users.accountStatus, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(inArray(sessions.id, sessionIds));
 }
 
 export async function findSession(ex: Executor, id: string) {

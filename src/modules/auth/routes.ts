@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf, metaOf } from '../../platform/guards.ts';
+import { actorOf, metaOf } from './actor.ts';
 import * as auth from './service.ts';
 import { startMailRequests } from './mail-requests.ts';
 import {

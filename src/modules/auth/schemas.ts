@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Closed, DateOnly, Email, Timestamp, Timezone, SingleLine, MultiLine } from '../../platform/schema.ts';
-import type { users } from '../../platform/db/tables.ts';
+import type { users } from './tables.ts';
 
 export const Role = Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR'), Type.Literal('ADMIN')]);
 export const AccountStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('SUSPENDED')]);

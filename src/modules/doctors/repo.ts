@@ -1,7 +1,8 @@
 import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, patients, users, ts } from '../../platform/db/tables.ts';
+import { doctors, patients, ts } from '../../platform/db/tables.ts';
+import { users } from '../auth/tables.ts';
 import { appointments, careAppointment } from '../appointments/repo.ts';
 
 export const availabilityRules = pgTable('availability_rules', {

@@ -2,7 +2,7 @@ import { notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { ageOn, isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
@@ -15,6 +15,7 @@ import {
   toDoctorPublic,
   type Availability,
   type AvailabilityPutBody,
+  type DoctorPrivate,
   type DoctorPatchBody,
   type TimeOffBody,
 } from './schemas.ts';
@@ -52,6 +53,12 @@ async function own(ex: Executor, actor: Actor) {
 export async function getMe(p: Platform, meta: Authed) {
   const row = await own(p.db, meta.actor);
   return toDoctorPrivate(row.user, row.doctor);
+}
+
+/** The calling doctor's full profile, null without one (GET /me); a doctor's own data, not audited. */
+export async function ownProfile(ex: Executor, doctorId: string): Promise<DoctorPrivate | null> {
+  const row = await repo.findDoctorWithUser(ex, doctorId);
+  return row ? toDoctorPrivate(row.user, row.doctor) : null;
 }
 
 function checkTimezone(tz: string | undefined): void {

@@ -1,7 +1,7 @@
 // Keyset batches of one user's own records, reusing each module's repository (and so its visibility
 // rules); nothing here is loaded whole, so an export of any size streams in bounded memory.
 import type { Database } from '../../platform/db/index.ts';
-import type { Actor } from '../../platform/guards.ts';
+import type { Actor } from '../auth/actor.ts';
 import { listVisible, type AppointmentView } from '../appointments/repo.ts';
 import { listPrescriptions, prescriptions, type PrescriptionRow } from '../prescriptions/repo.ts';
 import { history, listConversations, type MessageRow } from '../messages/repo.ts';

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { audit } from '../../platform/audit.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { me } from '../auth/service.ts';
+import { profileUnaudited } from '../auth/service.ts';
 import { toAppointment } from '../appointments/schemas.ts';
 import { toPrescription } from '../prescriptions/schemas.ts';
 import { toMessage } from '../messages/schemas.ts';
@@ -67,19 +67,19 @@ function accessLogEntry(actor: Actor) {
 
 /** The records an export is made of; recorded once, before the first byte is sent. */
 async function start(p: Platform, meta: Meta) {
-  const profile = await me(p, meta);
-  await p.db.transaction((tx) =>
-    audit(tx, meta, {
+  return p.db.transaction(async (tx) => {
+    const profile = await profileUnaudited(tx, meta.actor);
+    await audit(tx, meta, {
       action: 'export.read',
       resourceType: 'user',
       resourceId: meta.actor.userId,
       patientId: meta.actor.role === 'PATIENT' ? meta.actor.userId : null,
-    }),
-  );
-  return profile;
+    });
+    return profile;
+  });
 }
 
-async function* jsonDocument(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof me>>): AsyncGenerator<string> {
+async function* jsonDocument(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof profileUnaudited>>): AsyncGenerator<string> {
   const { actor } = meta;
   yield `{"exportedAt":${JSON.stringify(new Date().toISOString())},"profile":${JSON.stringify(profile)}`;
   yield ',"appointments":';
@@ -95,7 +95,12 @@ async function* jsonDocument(p: Platform, meta: Meta, profile: Awaited<ReturnTyp
   yield '}';
 }
 
-async function* fhirBundle(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof me>>, base: string): AsyncGenerator<string> {
+async function* fhirBundle(
+  p: Platform,
+  meta: Meta,
+  profile: Awaited<ReturnType<typeof profileUnaudited>>,
+  base: string,
+): AsyncGenerator<string> {
   const { actor } = meta;
   const head: Omit<Bundle, 'entry'> = { resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString() };
   const json = JSON.stringify(head);

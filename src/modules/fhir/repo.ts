@@ -1,7 +1,8 @@
 // The reads the other modules have no lookup for: one message by id, a search over the caller's messages, one audit event by id.
 import { and, desc, eq, gte, lt, or } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
-import { auditEvents, users } from '../../platform/db/tables.ts';
+import { auditEvents } from '../../platform/db/tables.ts';
+import { users } from '../auth/tables.ts';
 import { messages, type MessageRow } from '../messages/repo.ts';
 
 /** A message the user sent or received; undefined for anyone else's. */

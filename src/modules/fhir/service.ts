@@ -3,7 +3,7 @@
 import type { Bundle, BundleLink, CapabilityStatement, CapabilityStatementRestResource, Resource } from '@medplum/fhirtypes';
 import { audit } from '../../platform/audit.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { DEFAULT_LIMIT, decodeCursor, toPage } from '../../platform/pagination.ts';
 import * as patients from '../patients/service.ts';

@@ -1,7 +1,7 @@
 import { AppError, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { DEFAULT_LIMIT, decodeCursor, toPage } from '../../platform/pagination.ts';
 import { careRelationshipExists } from '../appointments/repo.ts';

@@ -5,7 +5,7 @@ import { enqueueMail } from '../../platform/mail.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { notFound } from '../../platform/errors.ts';
 import { nowMs } from '../doctors/clock.ts';
 import type { AppointmentRow } from '../appointments/repo.ts';

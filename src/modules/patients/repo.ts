@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
-import { patients, users } from '../../platform/db/tables.ts';
+import { patients } from '../../platform/db/tables.ts';
+import { users } from '../auth/tables.ts';
 
 export async function findPatientWithUser(ex: Executor, id: string) {
   const [row] = await ex

@@ -2,15 +2,35 @@ import { notFound } from '../../platform/errors.ts';
 import { checkDateOfBirth } from '../../platform/schema.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Executor } from '../../platform/db/index.ts';
 import { careRelationshipExists } from '../appointments/repo.ts';
 import * as repo from './repo.ts';
-import { toPatient, type PatientPatchBody } from './schemas.ts';
+import { toPatient, type Patient, type PatientPatchBody } from './schemas.ts';
 
 type Authed = RequestMeta & { actor: Actor };
 
 export async function getMe(p: Platform, meta: Authed) {
   return getOne(p, meta, meta.actor.userId);
+}
+
+/**
+ * A patient's own profile read in `ex` without an audit event: only for a caller that records the
+ * disclosure itself in the same transaction (the data export's export.read).
+ */
+export async function ownProfileUnaudited(ex: Executor, patientId: string): Promise<Patient | null> {
+  const row = await repo.findPatientWithUser(ex, patientId);
+  return row ? toPatient(row.user, row.patient) : null;
+}
+
+/** The calling patient's profile (null without one), audited as patient.read like GET /patients/me. */
+export async function ownProfile(p: Platform, meta: Authed): Promise<Patient | null> {
+  const id = meta.actor.userId;
+  return p.db.transaction(async (tx) => {
+    const profile = await ownProfileUnaudited(tx, id);
+    if (profile) await audit(tx, meta, { action: 'patient.read', resourceType: 'patient', resourceId: id, patientId: id });
+    return profile;
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf } from '../../platform/guards.ts';
+import { actorOf, metaOf } from '../auth/actor.ts';
 import { IdParams } from '../../platform/schema.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as service from './service.ts';
@@ -49,7 +49,7 @@ export default async function postRoutes(fastify: FastifyInstance) {
         response: { 200: Post, ...problems(400, 401, 403, 404) },
       },
     },
-    async (req) => service.read(p, req.actor, req.params.id),
+    async (req) => service.read(p, metaOf(req).actor, req.params.id),
   );
 
   app.post(

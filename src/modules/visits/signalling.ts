@@ -1,9 +1,12 @@
 import { AppError, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
-import type { RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { RealtimeEvent } from '../../platform/realtime.ts';
-import type { ClientConnection, ClientFrame } from '../../platform/websocket.ts';
+import type { ClientConnection as Connection, ClientFrame } from '../../platform/websocket.ts';
+
+/** The hub's sockets carry the caller the identity module resolved. */
+type ClientConnection = Connection<Actor>;
 import type { Executor } from '../../platform/db/index.ts';
 import { nowMs } from '../doctors/clock.ts';
 import * as repo from './repo.ts';
@@ -47,10 +50,10 @@ export class VisitSignalling {
 
   register(): void {
     const frames = this.p.frames;
-    frames.handle('visit.join', (c, f) => this.run(c, f, ['appointmentId'], (id) => this.join(c, id)));
-    frames.handle('visit.signal', (c, f) => this.run(c, f, ['appointmentId', 'data'], (id) => this.signal(c, id, f.data)));
-    frames.handle('visit.leave', (c, f) => this.run(c, f, ['appointmentId'], (id) => this.leave(c, id)));
-    frames.onDisconnect((c) => this.disconnect(c));
+    frames.handle<Actor>('visit.join', (c, f) => this.run(c, f, ['appointmentId'], (id) => this.join(c, id)));
+    frames.handle<Actor>('visit.signal', (c, f) => this.run(c, f, ['appointmentId', 'data'], (id) => this.signal(c, id, f.data)));
+    frames.handle<Actor>('visit.leave', (c, f) => this.run(c, f, ['appointmentId'], (id) => this.leave(c, id)));
+    frames.onDisconnect<Actor>((c) => this.disconnect(c));
   }
 
   start(): void {

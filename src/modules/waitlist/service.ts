@@ -2,7 +2,7 @@ import { AppError, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { nowMs } from '../doctors/clock.ts';
 import { findDoctorWithUser } from '../doctors/repo.ts';

@@ -1,23 +1,10 @@
-// Drizzle definitions of the foundation tables (migrations/0001_identity.sql is the source of truth).
+// Drizzle definitions of the shared tables (migrations/ are the source of truth). The identity tables
+// (users, sessions, tokens) are the auth module's: src/modules/auth/tables.ts.
 import { bigserial, boolean, date, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
 /** A timestamptz column read as a Date: every table's timestamps are instants in UTC. */
 export const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-
-export const users = pgTable('users', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  username: text('username').notNull(),
-  email: text('email').notNull(),
-  passwordHash: text('password_hash').notNull(),
-  firstname: text('firstname').notNull(),
-  lastname: text('lastname').notNull(),
-  role: text('role').$type<'PATIENT' | 'DOCTOR' | 'ADMIN'>().notNull(),
-  emailVerifiedAt: ts('email_verified_at'),
-  accountStatus: text('account_status').$type<'ACTIVE' | 'SUSPENDED'>().notNull().default('ACTIVE'),
-  createdAt: ts('created_at').notNull().defaultNow(),
-  updatedAt: ts('updated_at').notNull().defaultNow(),
-});
 
 export const patients = pgTable('patients', {
   id: uuid('id').primaryKey(),
@@ -43,40 +30,6 @@ export const doctors = pgTable('doctors', {
   verifiedAt: ts('verified_at'),
   verifiedBy: uuid('verified_by'),
   updatedAt: ts('updated_at').notNull().defaultNow(),
-});
-
-export const sessions = pgTable('sessions', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  userId: uuid('user_id').notNull(),
-  createdAt: ts('created_at').notNull().defaultNow(),
-  expiresAt: ts('expires_at').notNull(),
-  revokedAt: ts('revoked_at'),
-  revokedReason: text('revoked_reason'),
-});
-
-export const refreshTokens = pgTable('refresh_tokens', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  sessionId: uuid('session_id').notNull(),
-  tokenHash: text('token_hash').notNull(),
-  createdAt: ts('created_at').notNull().defaultNow(),
-  spentAt: ts('spent_at'),
-});
-
-export const emailTokens = pgTable('email_tokens', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  userId: uuid('user_id').notNull(),
-  purpose: text('purpose').$type<'VERIFY_EMAIL' | 'RESET_PASSWORD'>().notNull(),
-  tokenHash: text('token_hash').notNull(),
-  createdAt: ts('created_at').notNull().defaultNow(),
-  expiresAt: ts('expires_at').notNull(),
-  usedAt: ts('used_at'),
-});
-
-export const loginFailures = pgTable('login_failures', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  accountKey: text('account_key').notNull(),
-  ip: text('ip').notNull(),
-  at: ts('at').notNull().defaultNow(),
 });
 
 export const mailOutbox = pgTable('mail_outbox', {

@@ -1,0 +1,38 @@
+// GET /me: the caller's account with their patient or doctor profile.
+import { AppError } from '../../platform/errors.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from './actor.ts';
+import * as patients from '../patients/service.ts';
+import * as doctors from '../doctors/service.ts';
+import * as repo from './repo.ts';
+import { toUser } from './schemas.ts';
+
+/**
+ * The caller's account and profile read in `ex`, unaudited: for the data export, which records the
+ * disclosure (export.read) in the same transaction.
+ */
+export async function profileUnaudited(ex: Executor, actor: Actor) {
+  if (actor.role === 'PATIENT') {
+    const patient = await patients.ownProfileUnaudited(ex, actor.userId);
+    if (patient) return { user: patient.user, patient };
+  } else if (actor.role === 'DOCTOR') {
+    const doctor = await doctors.ownProfile(ex, actor.userId);
+    if (doctor) return { user: doctor.user, doctor };
+  }
+  const user = await repo.findUserById(ex, actor.userId);
+  if (!user) throw new AppError('UNAUTHENTICATED');
+  return { user: toUser(user) };
+}
+
+/**
+ * GET /me: the profile comes from the patients and doctors services, so it follows their audit rule
+ * (a patient's profile is a read of their data, patient.read, exactly as GET /patients/me).
+ */
+export async function me(p: Platform, meta: RequestMeta & { actor: Actor }) {
+  if (meta.actor.role === 'PATIENT') {
+    const patient = await patients.ownProfile(p, meta);
+    if (patient) return { user: patient.user, patient };
+  }
+  return profileUnaudited(p.db, meta.actor);
+}

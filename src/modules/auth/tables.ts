@@ -1,0 +1,53 @@
+// Drizzle definitions of the identity tables (migrations/0001_identity.sql is the source of truth):
+// accounts, sessions and the tokens and throttle rows that belong to them. Other modules read `users`
+// (names, roles) from here.
+import { bigserial, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { ts } from '../../platform/db/tables.ts';
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  username: text('username').notNull(),
+  email: text('email').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  firstname: text('firstname').notNull(),
+  lastname: text('lastname').notNull(),
+  role: text('role').$type<'PATIENT' | 'DOCTOR' | 'ADMIN'>().notNull(),
+  emailVerifiedAt: ts('email_verified_at'),
+  accountStatus: text('account_status').$type<'ACTIVE' | 'SUSPENDED'>().notNull().default('ACTIVE'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const sessions = pgTable('sessions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: uuid('user_id').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
+  revokedAt: ts('revoked_at'),
+  revokedReason: text('revoked_reason'),
+});
+
+export const refreshTokens = pgTable('refresh_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  sessionId: uuid('session_id').notNull(),
+  tokenHash: text('token_hash').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  spentAt: ts('spent_at'),
+});
+
+export const emailTokens = pgTable('email_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: uuid('user_id').notNull(),
+  purpose: text('purpose').$type<'VERIFY_EMAIL' | 'RESET_PASSWORD'>().notNull(),
+  tokenHash: text('token_hash').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+});
+
+export const loginFailures = pgTable('login_failures', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  accountKey: text('account_key').notNull(),
+  ip: text('ip').notNull(),
+  at: ts('at').notNull().defaultNow(),
+});

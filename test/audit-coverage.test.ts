@@ -1,0 +1,411 @@
+// Audit by construction (issue 10, item 2): every operation of /openapi.json is classified here, and each
+// one that can return or change a patient's data is called and must write its audit event naming that
+// patient. A new operation fails the first test until it is classified, so no read of patient data can
+// ship without its event.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'drizzle-orm';
+import {
+  appointmentFixture,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  patientBody,
+  type Person,
+  type TestApp,
+  type TestResponse,
+} from './helpers.ts';
+import { audited } from './fixtures/audit.ts';
+import { API, book, workingDoctor } from './fixtures/booking.ts';
+import { bookedDoctor, cancel, closeAll, joined, NOW, offerEvent, SLOT, slotAt, socket, waitlistApp } from './fixtures/waitlist.ts';
+import { item } from './fixtures/prescriptions.ts';
+
+/** Operations that return no patient data, with the reason; everything else must be in CASES. */
+const NO_PATIENT_DATA: Record<string, string> = {
+  getLiveness: 'health probe',
+  getReadiness: 'health probe',
+  registerDoctor: 'a doctor account',
+  verifyEmail: "the caller's own account (no profile); audited as auth.verify_email",
+  resendVerification: 'answers 202 with no body',
+  login: "the caller's own account (no profile)",
+  refreshTokens: 'tokens only',
+  logout: 'no body',
+  forgotPassword: 'answers 202 with no body',
+  resetPassword: 'no body',
+  changePassword: 'no body',
+  listDoctors: 'public directory',
+  getMyDoctorProfile: "the doctor's own profile",
+  updateMyDoctorProfile: "the doctor's own profile",
+  getMyAvailability: "the doctor's own schedule",
+  setMyAvailability: "the doctor's own schedule",
+  listMyTimeOff: "the doctor's own schedule",
+  addMyTimeOff: "the doctor's own schedule",
+  deleteMyTimeOff: "the doctor's own schedule",
+  getDoctor: 'public directory',
+  listDoctorSlots: 'free times only',
+  listDoctorsForAdmin: 'doctor accounts',
+  setDoctorVerification: 'doctor accounts',
+  listPosts: 'public posts',
+  createPost: 'public posts',
+  getPost: 'public posts',
+  updatePost: 'public posts',
+  deletePost: 'public posts',
+  listMyPosts: "the doctor's own posts",
+  openRealtimeSocket: 'pushes copies of events whose writes are audited where they happen (message.send, appointment.*)',
+  listUsers: 'account names and statuses for administration, never medical data (see src/modules/audit/coverage.test.ts)',
+  updateUserStatus: 'account status only',
+  getMyCalendarFeed: "the feed's address, not its content",
+  rotateMyCalendarFeed: "the feed's new address, not its content",
+  fhirCapabilities: 'the CapabilityStatement',
+  fhirReadPractitioner: 'a doctor',
+  fhirSearchPractitioner: 'doctors',
+};
+
+interface Ctx {
+  app: TestApp;
+  doctor: Person;
+  patient: Person;
+  admin: Person;
+  appointmentId: string;
+  prescriptionId: string;
+  messageId: string;
+}
+
+interface Case {
+  /** The request, made after `setup` (which may create what the request consumes). */
+  call: (ctx: Ctx, prepared: any) => { method: string; path: string; who: Person | null; body?: unknown };
+  setup?: (ctx: Ctx) => Promise<any>;
+  action: string;
+  /** The patient the event must name; defaults to the context's patient. */
+  patientId?: (ctx: Ctx, res: TestResponse, prepared: any) => string | null;
+  resourceId?: (ctx: Ctx, res: TestResponse, prepared: any) => string;
+}
+
+// Appointments written straight into the database for the main pair, each on its own day.
+let day = 10;
+const fixture = (ctx: Ctx, status: 'PENDING' | 'CONFIRMED', startsAt = new Date(Date.parse(NOW) + day++ * 86_400_000)) =>
+  appointmentFixture(ctx.app, { doctorId: ctx.doctor.id, patientId: ctx.patient.id, status, startsAt });
+const past = (hoursAgo: number) => new Date(Date.parse(NOW) - hoursAgo * 3_600_000);
+const fhirId = (ctx: Ctx) => ctx.patient.id;
+
+const CASES: Record<string, Case> = {
+  registerPatient: {
+    call: () => ({ method: 'POST', path: `${API}/auth/register/patient`, who: null, body: patientBody() }),
+    action: 'auth.register',
+    patientId: (_ctx, res) => res.body.user.id,
+  },
+  getMe: { call: (c) => ({ method: 'GET', path: `${API}/me`, who: c.patient }), action: 'patient.read' },
+  getMyPatientProfile: { call: (c) => ({ method: 'GET', path: `${API}/patients/me`, who: c.patient }), action: 'patient.read' },
+  updateMyPatientProfile: {
+    call: (c) => ({ method: 'PATCH', path: `${API}/patients/me`, who: c.patient, body: { medicalHistory: 'Asthma' } }),
+    action: 'patient.update',
+  },
+  getPatient: { call: (c) => ({ method: 'GET', path: `${API}/patients/${c.patient.id}`, who: c.doctor }), action: 'patient.read' },
+  listMyPatients: { call: (c) => ({ method: 'GET', path: `${API}/doctors/me/patients`, who: c.doctor }), action: 'patient.list' },
+  bookAppointment: {
+    setup: async (c) => workingDoctor(c.app),
+    call: (c, doctor: Person) => ({
+      method: 'POST',
+      path: `${API}/appointments`,
+      who: c.patient,
+      body: { doctorId: doctor.id, startsAt: SLOT },
+    }),
+    action: 'appointment.create',
+  },
+  listAppointments: { call: (c) => ({ method: 'GET', path: `${API}/appointments`, who: c.doctor }), action: 'appointment.list' },
+  getAppointment: {
+    call: (c) => ({ method: 'GET', path: `${API}/appointments/${c.appointmentId}`, who: c.doctor }),
+    action: 'appointment.read',
+  },
+  confirmAppointment: {
+    setup: (c) => fixture(c, 'PENDING'),
+    call: (c, id) => ({ method: 'POST', path: `${API}/appointments/${id}/confirm`, who: c.doctor }),
+    action: 'appointment.confirm',
+  },
+  cancelAppointment: {
+    setup: (c) => fixture(c, 'CONFIRMED'),
+    call: (c, id) => ({ method: 'POST', path: `${API}/appointments/${id}/cancel`, who: c.patient, body: { reason: 'Better' } }),
+    action: 'appointment.cancel',
+  },
+  rescheduleAppointment: {
+    setup: async (c) => {
+      const doctor = await workingDoctor(c.app);
+      const res = await book(c.app, c.patient, doctor.id, slotAt(1));
+      assert.equal(res.status, 201, res.text);
+      return res.body.id;
+    },
+    call: (c, id) => ({ method: 'POST', path: `${API}/appointments/${id}/reschedule`, who: c.patient, body: { startsAt: slotAt(2) } }),
+    action: 'appointment.reschedule',
+  },
+  completeAppointment: {
+    setup: (c) => fixture(c, 'CONFIRMED', past(30)),
+    call: (c, id) => ({ method: 'POST', path: `${API}/appointments/${id}/complete`, who: c.doctor }),
+    action: 'appointment.complete',
+  },
+  markAppointmentNoShow: {
+    setup: (c) => fixture(c, 'CONFIRMED', past(40)),
+    call: (c, id) => ({ method: 'POST', path: `${API}/appointments/${id}/no-show`, who: c.doctor }),
+    action: 'appointment.no_show',
+  },
+  issuePrescription: {
+    call: (c) => ({
+      method: 'POST',
+      path: `${API}/prescriptions`,
+      who: c.doctor,
+      body: { appointmentId: c.appointmentId, items: [item()] },
+    }),
+    action: 'prescription.create',
+  },
+  listPrescriptions: { call: (c) => ({ method: 'GET', path: `${API}/prescriptions`, who: c.patient }), action: 'prescription.list' },
+  getPrescription: {
+    call: (c) => ({ method: 'GET', path: `${API}/prescriptions/${c.prescriptionId}`, who: c.doctor }),
+    action: 'prescription.read',
+  },
+  getPrescriptionPdf: {
+    call: (c) => ({ method: 'GET', path: `${API}/prescriptions/${c.prescriptionId}/pdf`, who: c.patient }),
+    action: 'prescription.pdf.read',
+  },
+  revokePrescription: {
+    setup: async (c) => {
+      const res = await c.app.request('POST', `${API}/prescriptions`, {
+        token: c.doctor.token,
+        body: { appointmentId: c.appointmentId, items: [item()] },
+      });
+      assert.equal(res.status, 201, res.text);
+      return res.body.id;
+    },
+    call: (c, id) => ({ method: 'POST', path: `${API}/prescriptions/${id}/revoke`, who: c.doctor, body: { reason: 'Wrong dose' } }),
+    action: 'prescription.revoke',
+  },
+  listConversations: { call: (c) => ({ method: 'GET', path: `${API}/conversations`, who: c.doctor }), action: 'conversation.list' },
+  listMessages: {
+    call: (c) => ({ method: 'GET', path: `${API}/conversations/${c.patient.id}/messages`, who: c.doctor }),
+    action: 'message.list',
+  },
+  sendMessage: {
+    call: (c) => ({ method: 'POST', path: `${API}/conversations/${c.patient.id}/messages`, who: c.doctor, body: { body: 'How are you?' } }),
+    action: 'message.send',
+  },
+  markConversationRead: {
+    call: (c) => ({ method: 'POST', path: `${API}/conversations/${c.patient.id}/read`, who: c.doctor, body: { upTo: c.messageId } }),
+    action: 'message.mark_read',
+  },
+  listAuditEvents: {
+    call: (c) => ({ method: 'GET', path: `${API}/admin/audit-events?patientId=${c.patient.id}`, who: c.admin }),
+    action: 'audit_event.list',
+  },
+  // The patient's own access log is not itself logged into it (each view would add an entry): it names
+  // the patient as the resource instead.
+  getMyAccessLog: {
+    call: (c) => ({ method: 'GET', path: `${API}/patients/me/access-log`, who: c.patient }),
+    action: 'access_log.list',
+    patientId: () => null,
+    resourceId: (c) => c.patient.id,
+  },
+  readCalendarFeed: {
+    setup: async (c) => {
+      const res = await c.app.request('GET', `${API}/me/calendar`, { token: c.doctor.token });
+      assert.equal(res.status, 200, res.text);
+      return new URL(res.body.url).pathname;
+    },
+    call: (_c, path) => ({ method: 'GET', path, who: null }),
+    action: 'calendar_feed.read',
+  },
+  joinWaitlist: {
+    setup: (c) => workingDoctor(c.app),
+    call: (c, doctor: Person) => ({
+      method: 'POST',
+      path: `${API}/waitlist`,
+      who: c.patient,
+      body: { doctorId: doctor.id, from: '2027-01-05T00:00:00.000Z', to: '2027-01-06T00:00:00.000Z' },
+    }),
+    action: 'waitlist.create',
+  },
+  listWaitlist: { call: (c) => ({ method: 'GET', path: `${API}/waitlist`, who: c.patient }), action: 'waitlist.list' },
+  leaveWaitlist: {
+    setup: async (c) => joined(c.app, c.patient, (await workingDoctor(c.app)).id),
+    call: (c, id) => ({ method: 'DELETE', path: `${API}/waitlist/${id}`, who: c.patient }),
+    action: 'waitlist.delete',
+  },
+  acceptWaitlistOffer: {
+    setup: (c) => offered(c, 4),
+    call: (c, offerId) => ({ method: 'POST', path: `${API}/waitlist/offers/${offerId}/accept`, who: c.patient }),
+    action: 'appointment.create',
+  },
+  declineWaitlistOffer: {
+    setup: (c) => offered(c, 6),
+    call: (c, offerId) => ({ method: 'POST', path: `${API}/waitlist/offers/${offerId}/decline`, who: c.patient }),
+    action: 'waitlist.offer.decline',
+  },
+  getVisit: {
+    setup: (c) => fixture(c, 'CONFIRMED', new Date(NOW)),
+    call: (c, id) => ({ method: 'GET', path: `${API}/appointments/${id}/visit`, who: c.patient }),
+    action: 'visit.read',
+  },
+  exportMyData: { call: (c) => ({ method: 'GET', path: `${API}/me/export`, who: c.patient }), action: 'export.read' },
+  fhirReadPatient: { call: (c) => ({ method: 'GET', path: `/fhir/R4/Patient/${fhirId(c)}`, who: c.doctor }), action: 'patient.read' },
+  fhirSearchPatient: { call: (c) => ({ method: 'GET', path: '/fhir/R4/Patient', who: c.patient }), action: 'patient.read' },
+  fhirReadAppointment: {
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/Appointment/${c.appointmentId}`, who: c.doctor }),
+    action: 'appointment.read',
+  },
+  fhirSearchAppointment: {
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/Appointment?patient=${c.patient.id}`, who: c.doctor }),
+    action: 'appointment.list',
+  },
+  fhirReadMedicationRequest: {
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/MedicationRequest/${c.prescriptionId}-1`, who: c.patient }),
+    action: 'prescription.read',
+  },
+  fhirSearchMedicationRequest: {
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/MedicationRequest?patient=${c.patient.id}`, who: c.doctor }),
+    action: 'prescription.list',
+  },
+  fhirReadCommunication: {
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/Communication/${c.messageId}`, who: c.doctor }),
+    action: 'message.read',
+  },
+  fhirReadAuditEvent: {
+    setup: async (c) => {
+      const [row] = await c.app.database.rows<{ id: string }>(
+        sql`SELECT id FROM audit_events WHERE patient_id = ${c.patient.id} ORDER BY seq DESC LIMIT 1`,
+      );
+      return row.id;
+    },
+    call: (c, id) => ({ method: 'GET', path: `/fhir/R4/AuditEvent/${id}`, who: c.patient }),
+    action: 'audit_event.read',
+  },
+  fhirSearchAuditEvent: {
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/AuditEvent?patient=${c.patient.id}`, who: c.admin }),
+    action: 'audit_event.list',
+  },
+  fhirPatientEverything: {
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/Patient/${c.patient.id}/$everything`, who: c.patient }),
+    action: 'patient.everything.read',
+  },
+};
+
+/** The context's patient waits for another doctor's freed slot; returns the offer they are sent. */
+async function offered(c: Ctx, hour: number): Promise<string> {
+  const slot = slotAt(hour);
+  const { doctor, appointmentId, holder } = await bookedDoctor(c.app, slot);
+  await joined(c.app, c.patient, doctor.id);
+  const ws = await socket(c.app, c.patient);
+  try {
+    assert.equal((await cancel(c.app, holder, appointmentId)).status, 200);
+    return (await offerEvent(ws, slot)).id;
+  } finally {
+    closeAll(ws);
+  }
+}
+
+type Operation = { method: string; path: string; operationId: string; schemas: unknown[] };
+
+async function operations(app: TestApp): Promise<{ ops: Operation[]; components: Record<string, unknown> }> {
+  const res = await app.request('GET', '/openapi.json');
+  assert.equal(res.status, 200);
+  const ops: Operation[] = [];
+  for (const [path, item] of Object.entries<Record<string, any>>(res.body.paths)) {
+    for (const [method, op] of Object.entries<any>(item)) {
+      if (!op?.operationId) continue;
+      const schemas = Object.entries<any>(op.responses ?? {})
+        .filter(([code]) => code.startsWith('2'))
+        .flatMap(([, r]) => Object.values<any>(r.content ?? {}).map((c) => c.schema));
+      ops.push({ method: method.toUpperCase(), path, operationId: op.operationId, schemas });
+    }
+  }
+  return { ops, components: res.body.components?.schemas ?? {} };
+}
+
+/** Whether a response schema can carry patient data: the Patient object or a field naming a patient. */
+function carriesPatientData(schema: any, components: Record<string, any>, seen = new Set<string>()): boolean {
+  if (!schema || typeof schema !== 'object') return false;
+  if (typeof schema.$ref === 'string') {
+    const name = schema.$ref.split('/').pop()!;
+    if (name === 'Patient') return true;
+    if (seen.has(name)) return false;
+    seen.add(name);
+    return carriesPatientData(components[name], components, seen);
+  }
+  for (const [key, value] of Object.entries<any>(schema.properties ?? {})) {
+    if (['patient', 'patientId', 'medicalHistory'].includes(key)) return true;
+    if (carriesPatientData(value, components, seen)) return true;
+  }
+  for (const key of ['items', 'additionalProperties', 'anyOf', 'oneOf', 'allOf']) {
+    const value = schema[key];
+    for (const sub of Array.isArray(value) ? value : [value]) if (carriesPatientData(sub, components, seen)) return true;
+  }
+  return false;
+}
+
+test('every operation of the OpenAPI document is classified: patient data (with its audit event) or not', async (t) => {
+  const app = await waitlistApp(t);
+  const { ops, components } = await operations(app);
+  const ids = ops.map((o) => o.operationId);
+  const unclassified = ids.filter((id) => !(id in CASES) && !(id in NO_PATIENT_DATA));
+  assert.deepEqual(unclassified, [], 'classify these operations in CASES (with their audit event) or NO_PATIENT_DATA');
+  const both = ids.filter((id) => id in CASES && id in NO_PATIENT_DATA);
+  assert.deepEqual(both, []);
+  const stale = [...Object.keys(CASES), ...Object.keys(NO_PATIENT_DATA)].filter((id) => !ids.includes(id));
+  assert.deepEqual(stale, [], 'classified operations that no longer exist');
+  const misfiled = ops.filter((o) => o.operationId in NO_PATIENT_DATA && o.schemas.some((s) => carriesPatientData(s, components)));
+  assert.deepEqual(
+    misfiled.map((o) => o.operationId),
+    [],
+    'these answer with patient data by their schema',
+  );
+});
+
+test('every operation that can return or change patient data writes its audit event naming the patient', async (t) => {
+  const app = await waitlistApp(t);
+  const [doctor, patient, admin] = [
+    await createDoctor(app),
+    await createPatient(app, { body: { medicalHistory: 'Asthma since childhood' } }),
+    await createAdminUser(app),
+  ];
+  const ctx: Ctx = { app, doctor, patient, admin, appointmentId: '', prescriptionId: '', messageId: '' };
+  ctx.appointmentId = await fixture(ctx, 'CONFIRMED');
+  const rx = await app.request('POST', `${API}/prescriptions`, {
+    token: doctor.token,
+    body: { appointmentId: ctx.appointmentId, items: [item()] },
+  });
+  assert.equal(rx.status, 201, rx.text);
+  ctx.prescriptionId = rx.body.id;
+  const msg = await app.request('POST', `${API}/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'Hello' } });
+  assert.equal(msg.status, 201, msg.text);
+  ctx.messageId = msg.body.id;
+
+  const { ops } = await operations(app);
+  const failures: string[] = [];
+  for (const op of ops) {
+    const c = CASES[op.operationId];
+    if (!c) continue;
+    let prepared: unknown;
+    try {
+      prepared = await c.setup?.(ctx);
+    } catch (err) {
+      failures.push(`${op.operationId}: set-up failed: ${(err as Error).message}`);
+      continue;
+    }
+    const call = c.call(ctx, prepared);
+    const { res, events } = await audited(app, call.method, call.path, { token: call.who?.token, body: call.body });
+    if (res.status >= 300) {
+      failures.push(`${op.operationId}: ${call.method} ${call.path} answered ${res.status} ${res.text.slice(0, 200)}`);
+      continue;
+    }
+    const patientId = c.patientId ? c.patientId(ctx, res, prepared) : ctx.patient.id;
+    const resourceId = c.resourceId?.(ctx, res, prepared);
+    const hit = events.find(
+      (e) =>
+        e.action === c.action &&
+        e.outcome === 'SUCCESS' &&
+        e.patient_id === patientId &&
+        (resourceId === undefined || e.resource_id === resourceId),
+    );
+    if (!hit) {
+      const got = events.map((e) => `${e.action}(patient ${e.patient_id})`).join(', ') || 'no event';
+      failures.push(`${op.operationId}: ${call.method} ${call.path} wrote ${got}; expected ${c.action} naming patient ${patientId}`);
+    }
+  }
+  assert.deepEqual(failures, []);
+});
