@@ -6,7 +6,7 @@ import type { Bundle, BundleLink, Resource } from '@medplum/fhirtypes';
 import { eq } from 'drizzle-orm';
 import { audit } from '../../platform/audit.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import type { Actor, RequestMeta } from '../../platform/guards.ts';
+import type { Actor, RequestMeta } from '../auth/actor.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.ts';
