@@ -265,6 +265,10 @@ const CASES: Record<string, Case> = {
     call: (c) => ({ method: 'GET', path: `/fhir/R4/Communication/${c.messageId}`, who: c.doctor }),
     action: 'message.read',
   },
+  fhirSearchCommunication: {
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/Communication?patient=${c.patient.id}`, who: c.doctor }),
+    action: 'message.list',
+  },
   fhirReadAuditEvent: {
     setup: async (c) => {
       const [row] = await c.app.database.rows<{ id: string }>(
