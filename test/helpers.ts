@@ -158,6 +158,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rateLimitMax: 0,
     // Suites register and log in many people from one loopback address; the tests of this limit set it.
     authRateLimitMax: 0,
+    // The test's client (fetch) shares this process's event loop, which PGlite's seeding and a loaded
+    // machine can stall for seconds: a server keep-alive timer that expires during a stall closes a pooled
+    // socket just as fetch writes the next request on it (ECONNRESET). Idle sockets outlive any test here.
+    keepAliveTimeoutMs: 600_000,
     ...overrides,
   };
 }

@@ -3,12 +3,33 @@
 // sampled throughout and their growth must stay far below the size of the document.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { get, type IncomingMessage } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
 import { appointmentFixture, build, createDoctor, createPatient } from '../../../test/helpers.ts';
 
-// 20,000 by default so the file fits the suite's per-file timeout on a loaded machine; set
-// EXPORT_MEMORY_MESSAGES=100000 to measure the contract's figure.
-const MESSAGES = Number(process.env.EXPORT_MEMORY_MESSAGES ?? 20_000);
+// The contract's figure, 100,000 (about a minute on the embedded engine under load); EXPORT_MEMORY_MESSAGES
+// sets another.
+const MESSAGES = Number(process.env.EXPORT_MEMORY_MESSAGES ?? 100_000);
+
+// heapUsed between collections includes garbage that V8 simply has not collected yet (it grows the young
+// and old generations under allocation pressure), so "bounded memory" is measured as the LIVE heap: a full
+// collection every few MiB of the document, then heapUsed. The runner does not pass --expose-gc, so the
+// flag is set at run time and gc() taken from a fresh context.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const SAMPLE_EVERY = 4 * 1024 * 1024;
+
+/**
+ * GET on a connection of its own. Seeding blocks this process's event loop for longer than the server's
+ * keep-alive timeout (PGlite runs in-process), so fetch's pooled socket is closed by the server's expired
+ * timer just as the request is written on it (the classic keep-alive race: ECONNRESET). A fresh connection
+ * has no such race.
+ */
+function getFresh(url: string, headers: Record<string, string>): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => get(url, { headers, agent: false }, resolve).once('error', reject));
+}
 
 test(`a patient with ${MESSAGES.toLocaleString('en')} messages exports them all in bounded memory`, async (t) => {
   const app = await build(t);
@@ -28,25 +49,28 @@ test(`a patient with ${MESSAGES.toLocaleString('en')} messages exports them all 
     SELECT doctor_id, patient_id, id, seq FROM messages WHERE patient_id = ${patient.id} ORDER BY seq DESC LIMIT 1`);
 
   for (const format of ['json', 'fhir']) {
-    global.gc?.();
+    gc();
     const before = process.memoryUsage();
     let peakRss = before.rss;
     let peakHeap = before.heapUsed;
+    let peakLive = before.heapUsed;
+    let nextSample = SAMPLE_EVERY;
     const sample = setInterval(() => {
       const m = process.memoryUsage();
       peakRss = Math.max(peakRss, m.rss);
       peakHeap = Math.max(peakHeap, m.heapUsed);
     }, 20);
+    t.after(() => clearInterval(sample));
     const started = performance.now();
-    const res = await fetch(`${app.url}/api/v1/me/export?format=${format}`, { headers: { authorization: `Bearer ${patient.token}` } });
-    assert.equal(res.status, 200);
+    const res = await getFresh(`${app.url}/api/v1/me/export?format=${format}`, { authorization: `Bearer ${patient.token}` });
+    assert.equal(res.statusCode, 200);
     // Count messages as they stream by, keeping only a small tail to match across chunk boundaries.
     const needle = format === 'json' ? '"senderId":' : '"resourceType":"Communication"';
     let bytes = 0;
     let found = 0;
     let tail = '';
     const decoder = new TextDecoder();
-    for await (const chunk of res.body!) {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
       bytes += chunk.byteLength;
       const text = tail + decoder.decode(chunk, { stream: true });
       let i = text.indexOf(needle);
@@ -58,20 +82,26 @@ test(`a patient with ${MESSAGES.toLocaleString('en')} messages exports them all 
       const m = process.memoryUsage();
       peakRss = Math.max(peakRss, m.rss);
       peakHeap = Math.max(peakHeap, m.heapUsed);
+      if (bytes >= nextSample) {
+        nextSample += SAMPLE_EVERY;
+        gc();
+        peakLive = Math.max(peakLive, process.memoryUsage().heapUsed);
+      }
     }
     clearInterval(sample);
     const seconds = (performance.now() - started) / 1000;
     const mib = (n: number) => Math.round(n / 1024 / 1024);
     console.log(
       `export ${format} (${app.database.engine}): ${MESSAGES} messages, ${mib(bytes)} MiB in ${seconds.toFixed(1)} s; ` +
-        `RSS ${mib(before.rss)} → peak ${mib(peakRss)} MiB (+${mib(peakRss - before.rss)}), heap +${mib(peakHeap - before.heapUsed)} MiB`,
+        `RSS ${mib(before.rss)} → peak ${mib(peakRss)} MiB (+${mib(peakRss - before.rss)}), live heap +${mib(peakLive - before.heapUsed)} MiB ` +
+        `(heapUsed incl. uncollected garbage +${mib(peakHeap - before.heapUsed)} MiB)`,
     );
     assert.equal(found, MESSAGES, 'every message is in the export');
     // Streaming holds a few batches whatever the document's size: a fixed bound, not one that grows with it.
     assert.ok(bytes > MESSAGES * 250, `the document is large (${mib(bytes)} MiB)`);
     assert.ok(
-      peakHeap - before.heapUsed < 64 * 1024 * 1024,
-      `heap grew ${mib(peakHeap - before.heapUsed)} MiB for a ${mib(bytes)} MiB document`,
+      peakLive - before.heapUsed < 32 * 1024 * 1024,
+      `live heap grew ${mib(peakLive - before.heapUsed)} MiB for a ${mib(bytes)} MiB document`,
     );
     assert.ok(peakRss - before.rss < 128 * 1024 * 1024, `RSS grew ${mib(peakRss - before.rss)} MiB for a ${mib(bytes)} MiB document`);
   }
