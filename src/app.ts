@@ -22,7 +22,6 @@ import { registerSecurityHeaders } from './platform/security-headers.ts';
 import { refineOpenApi } from './platform/openapi.ts';
 import { modules, sharedSchemas } from './modules/index.ts';
 import { portalRoutes } from './platform/static.ts';
-import fhirRoutes from './modules/fhir/routes.ts';
 import { identity, type Actor, type GuardOptions } from './modules/auth/actor.ts';
 
 declare module 'fastify' {
@@ -30,7 +29,16 @@ declare module 'fastify' {
     platform: Platform;
     guard: ReturnType<typeof makeGuard<Actor, GuardOptions>>;
     optionalAuth: ReturnType<typeof makeOptionalAuth<Actor>>;
+    /** Every API route and the module (src/modules/<module>/routes.ts) that serves it, in registration order. */
+    routeIndex: RouteIndexEntry[];
   }
+}
+
+export interface RouteIndexEntry {
+  method: string;
+  /** The full URL pattern, prefix included (e.g. /api/v1/appointments/:id). */
+  url: string;
+  module: string;
 }
 
 export interface BuildOptions {
@@ -134,9 +142,20 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes);
-  for (const mod of modules) await app.register(mod, { prefix: '/api/v1' });
-  // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
-  await app.register(fhirRoutes, { prefix: '/fhir/R4' });
+  // Which module registered each route, for the route index (docs/routes.md): plugins load one at a time
+  // here, so the module being registered is the one whose onRoute calls arrive.
+  let registering: string | null = null;
+  const routeIndex: RouteIndexEntry[] = [];
+  app.addHook('onRoute', (r) => {
+    if (!registering || r.schema?.hide) return;
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routeIndex.push({ method, url: r.url, module: registering });
+  });
+  for (const m of modules) {
+    registering = m.name;
+    await app.register(m.routes, { prefix: m.prefix });
+  }
+  registering = null;
+  app.decorate('routeIndex', routeIndex);
   // Last, so the portal's pages sit beside every API route and never in front of one.
   await app.register(portalRoutes);
 

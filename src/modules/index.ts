@@ -8,7 +8,8 @@ import prescriptionRoutes from './prescriptions/routes.ts';
 import postRoutes from './posts/routes.ts';
 import messageRoutes from './messages/routes.ts';
 import { MessageSchema } from './messages/schemas.ts';
-import { realtimeRoutes } from '../platform/websocket.ts';
+import realtimeRoutes from './realtime/routes.ts';
+import fhirRoutes from './fhir/routes.ts';
 import adminRoutes from './admin/routes.ts';
 import auditRoutes from './audit/routes.ts';
 import notificationRoutes from './notifications/routes.ts';
@@ -20,22 +21,34 @@ import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
 import { AppointmentSchema } from './appointments/schemas.ts';
 
-/** Every module's routes, each mounted under /api/v1 (a module's URLs are spelled out in its routes.ts). */
-export const modules: FastifyPluginAsync[] = [
-  authRoutes,
-  doctorRoutes,
-  patientRoutes,
-  appointmentRoutes,
-  prescriptionRoutes,
-  postRoutes,
-  messageRoutes,
-  realtimeRoutes,
-  adminRoutes,
-  auditRoutes,
-  notificationRoutes,
-  waitlistRoutes,
-  visitRoutes,
-  exportRoutes,
+/** A feature module's HTTP surface: its routes.ts plugin, mounted under `prefix`. */
+export interface ModuleRoutes {
+  /** The folder under src/modules/ whose routes.ts spells out every URL listed for it in docs/routes.md. */
+  name: string;
+  prefix: string;
+  routes: FastifyPluginAsync;
+}
+
+const API = '/api/v1';
+
+/** Every module's routes, in registration order (docs/routes.md, generated from this list, names each URL's file). */
+export const modules: ModuleRoutes[] = [
+  { name: 'auth', prefix: API, routes: authRoutes },
+  { name: 'doctors', prefix: API, routes: doctorRoutes },
+  { name: 'patients', prefix: API, routes: patientRoutes },
+  { name: 'appointments', prefix: API, routes: appointmentRoutes },
+  { name: 'prescriptions', prefix: API, routes: prescriptionRoutes },
+  { name: 'posts', prefix: API, routes: postRoutes },
+  { name: 'messages', prefix: API, routes: messageRoutes },
+  { name: 'realtime', prefix: API, routes: realtimeRoutes },
+  { name: 'admin', prefix: API, routes: adminRoutes },
+  { name: 'audit', prefix: API, routes: auditRoutes },
+  { name: 'notifications', prefix: API, routes: notificationRoutes },
+  { name: 'waitlist', prefix: API, routes: waitlistRoutes },
+  { name: 'visits', prefix: API, routes: visitRoutes },
+  { name: 'export', prefix: API, routes: exportRoutes },
+  // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
+  { name: 'fhir', prefix: '/fhir/R4', routes: fhirRoutes },
 ];
 
 /** Schemas with an $id, registered once and referenced with Type.Ref('Name') from any module. */
