@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
-import { pinClock } from '../../src/modules/doctors/clock.ts';
+import { pinClock } from '../../src/platform/clock.ts';
 import { check, openTab, signIn, type Tab } from './browser.ts';
 import { call, callState, callTab, countSignals, hangUp, launchWithFakeMedia, playsFrames, total } from './visit-call.ts';
 

@@ -32,24 +32,19 @@ export const DEFAULT_CARE_RELATIONSHIP_DAYS = 365;
  * appointment (PENDING/CONFIRMED) whenever it is, or a COMPLETED/NO_SHOW one that ended less than
  * `days` ago. CANCELLED grants nothing. Every check and list of related patients uses this.
  */
-export function careAppointment(days: number = DEFAULT_CARE_RELATIONSHIP_DAYS): SQL {
-  const since = new Date(Date.now() - days * 86_400_000);
+export function careAppointment(days: number, now: Date): SQL {
+  const since = new Date(now.getTime() - days * 86_400_000);
   return or(
     inArray(appointments.status, ['PENDING', 'CONFIRMED']),
     and(inArray(appointments.status, ['COMPLETED', 'NO_SHOW']), gt(appointments.endsAt, since)),
   )!;
 }
 
-export async function careRelationshipExists(
-  ex: Executor,
-  doctorId: string,
-  patientId: string,
-  days = DEFAULT_CARE_RELATIONSHIP_DAYS,
-): Promise<boolean> {
+export async function careRelationshipExists(ex: Executor, doctorId: string, patientId: string, days: number, now: Date): Promise<boolean> {
   const rows = await ex
     .select({ id: appointments.id })
     .from(appointments)
-    .where(and(eq(appointments.doctorId, doctorId), eq(appointments.patientId, patientId), careAppointment(days)))
+    .where(and(eq(appointments.doctorId, doctorId), eq(appointments.patientId, patientId), careAppointment(days, now)))
     .limit(1);
   return rows.length > 0;
 }

@@ -6,7 +6,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
-import { nowMs } from '../doctors/clock.ts';
+import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser } from '../doctors/repo.ts';
 import { computeFreeSlots } from '../doctors/service.ts';
 import { offerFreedTime } from '../waitlist/service.ts';

@@ -1,3 +1,4 @@
+import { now } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { enqueueMail } from '../../platform/mail.ts';
@@ -41,7 +42,7 @@ export async function setVerification(p: Platform, meta: Authed, doctorId: strin
     await repo.updateDoctor(tx, doctorId, {
       verificationStatus: body.status,
       verificationNote: body.note ?? null,
-      verifiedAt: verified ? new Date() : null,
+      verifiedAt: verified ? now(p) : null,
       verifiedBy: meta.actor.userId,
     });
     await audit(tx, meta, { action: 'doctor.verification', resourceType: 'doctor', resourceId: doctorId });

@@ -158,13 +158,14 @@ export async function carePatients(
   ex: Executor,
   doctorId: string,
   careDays: number,
+  now: Date,
   after: [string, string, string] | null,
   limit: number,
 ) {
   const related = ex
     .selectDistinct({ id: appointments.patientId })
     .from(appointments)
-    .where(and(eq(appointments.doctorId, doctorId), careAppointment(careDays)));
+    .where(and(eq(appointments.doctorId, doctorId), careAppointment(careDays, now)));
   return ex
     .select({ user: users, patient: patients })
     .from(patients)

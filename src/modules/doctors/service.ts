@@ -6,7 +6,7 @@ import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { ageOn, isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
-import { nowMs } from './clock.ts';
+import { now, nowMs } from '../../platform/clock.ts';
 import * as repo from './repo.ts';
 import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
 import { offerFreedTime, offerOpenedAvailability } from '../waitlist/offers.ts';
@@ -204,7 +204,7 @@ export async function myPatients(p: Platform, meta: Authed, q: { limit?: number;
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
   return p.db.transaction(async (tx) => {
-    const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, after, limit);
+    const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, now(p), after, limit);
     const page = toPage(
       rows,
       limit,

@@ -1,3 +1,4 @@
+import { now } from '../../platform/clock.ts';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -40,7 +41,7 @@ export default async function exportRoutes(fastify: FastifyInstance) {
       const format = req.query.format ?? 'json';
       const base = `${req.protocol}://${req.host}/fhir/R4`;
       const stream = await exportOwnData(p, actorOf(req), format, base);
-      const day = new Date().toISOString().slice(0, 10);
+      const day = now(p).toISOString().slice(0, 10);
       return reply
         .type(format === 'fhir' ? 'application/fhir+json; charset=utf-8' : 'application/json; charset=utf-8')
         .header('cache-control', 'no-store')

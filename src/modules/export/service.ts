@@ -1,3 +1,4 @@
+import { now } from '../../platform/clock.ts';
 import { Readable } from 'node:stream';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { audit } from '../../platform/audit.ts';
@@ -81,7 +82,7 @@ async function start(p: Platform, meta: Meta) {
 
 async function* jsonDocument(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof profileUnaudited>>): AsyncGenerator<string> {
   const { actor } = meta;
-  yield `{"exportedAt":${JSON.stringify(new Date().toISOString())},"profile":${JSON.stringify(profile)}`;
+  yield `{"exportedAt":${JSON.stringify(now(p).toISOString())},"profile":${JSON.stringify(profile)}`;
   yield ',"appointments":';
   yield* jsonArray(repo.appointmentsOf(p.database, actor), toAppointment);
   yield ',"prescriptions":';
@@ -102,7 +103,7 @@ async function* fhirBundle(
   base: string,
 ): AsyncGenerator<string> {
   const { actor } = meta;
-  const head: Omit<Bundle, 'entry'> = { resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString() };
+  const head: Omit<Bundle, 'entry'> = { resourceType: 'Bundle', type: 'collection', timestamp: now(p).toISOString() };
   const json = JSON.stringify(head);
   yield `${json.slice(0, -1)},"entry":[`;
   let first = true;

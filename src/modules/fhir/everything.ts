@@ -2,6 +2,7 @@
 // process) hold all of them. Each page is filled from the record's sections in a fixed order —
 // Patient, Appointments, MedicationRequests, Communications — each read on its own keyset, and the
 // opaque cursor in Bundle.link next names the section and the key to resume after.
+import { now } from '../../platform/clock.ts';
 import type { Bundle, BundleLink, Resource } from '@medplum/fhirtypes';
 import { eq } from 'drizzle-orm';
 import { audit } from '../../platform/audit.ts';
@@ -153,7 +154,7 @@ export async function everything(p: Platform, meta: Meta, id: string, q: Everyth
   return {
     resourceType: 'Bundle',
     type: 'searchset',
-    timestamp: new Date().toISOString(),
+    timestamp: now(p).toISOString(),
     link,
     entry: resources.map((resource) => ({
       fullUrl: `${base}/${resource.resourceType}/${resource.id}`,

@@ -1,5 +1,6 @@
 // FHIR R4 reads on top of the REST modules' services: the same visibility rules (a resource the caller
 // may not see is 404) and the same audit events; this file only translates parameters and results.
+import { now } from '../../platform/clock.ts';
 import type { Bundle, BundleLink, CapabilityStatement, CapabilityStatementRestResource, Resource } from '@medplum/fhirtypes';
 import { audit } from '../../platform/audit.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
@@ -286,7 +287,7 @@ export async function search(p: Platform, meta: Meta, type: SearchType, q: Searc
   return {
     resourceType: 'Bundle',
     type: 'searchset',
-    timestamp: new Date().toISOString(),
+    timestamp: now(p).toISOString(),
     link,
     entry: page.resources.map((resource) => ({
       fullUrl: `${base}/${resource.resourceType}/${resource.id}`,

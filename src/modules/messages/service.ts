@@ -1,3 +1,4 @@
+import { now } from '../../platform/clock.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
@@ -29,7 +30,7 @@ async function resolveThread(p: Platform, ex: Executor, actor: Actor, otherId: s
   if (!other || other.role === 'ADMIN' || other.role === role) throw notFound('conversation');
   const pair: repo.Pair =
     role === 'DOCTOR' ? { doctorId: actor.userId, patientId: other.id } : { doctorId: other.id, patientId: actor.userId };
-  const related = await careRelationshipExists(ex, pair.doctorId, pair.patientId, p.config.careRelationshipDays);
+  const related = await careRelationshipExists(ex, pair.doctorId, pair.patientId, p.config.careRelationshipDays, now(p));
   if (related) return { pair, other, related };
   if (await repo.conversationExists(p.database, ex, pair)) return { pair, other, related };
   if (role === 'PATIENT' && other.doctorStatus === 'VERIFIED') return { pair, other, related };

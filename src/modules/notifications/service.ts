@@ -7,7 +7,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { notFound } from '../../platform/errors.ts';
-import { nowMs } from '../doctors/clock.ts';
+import { nowMs } from '../../platform/clock.ts';
 import type { AppointmentRow } from '../appointments/repo.ts';
 import { feed, invitation, localTimeText, utcText, type CalendarEvent } from './ical.ts';
 import * as repo from './repo.ts';

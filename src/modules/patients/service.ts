@@ -1,3 +1,4 @@
+import { now } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
 import { checkDateOfBirth } from '../../platform/schema.ts';
 import { audit } from '../../platform/audit.ts';
@@ -42,7 +43,7 @@ export async function getOne(p: Platform, meta: Authed, patientId: string) {
   return p.db.transaction(async (tx) => {
     const allowed =
       (actor.role === 'PATIENT' && actor.userId === patientId) ||
-      (actor.role === 'DOCTOR' && (await careRelationshipExists(tx, actor.userId, patientId, p.config.careRelationshipDays)));
+      (actor.role === 'DOCTOR' && (await careRelationshipExists(tx, actor.userId, patientId, p.config.careRelationshipDays, now(p))));
     const row = allowed ? await repo.findPatientWithUser(tx, patientId) : undefined;
     if (!row) throw notFound('patient');
     await audit(tx, meta, { action: 'patient.read', resourceType: 'patient', resourceId: patientId, patientId });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { build, connectWs, createPatient, type TestApp, type WsClient } from '../../../test/helpers.ts';
-import { pinClock } from '../doctors/clock.ts';
+import { pinClock } from '../../platform/clock.ts';
 import { countAfter, isVisit, join, nextAfter, send, settled, visitFixture } from '../../../test/fixtures/visits.ts';
 
 /** Frames each socket got after its mark, once markers from both instances reached it (a relay may come from either). */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { build, freshDatabase, type TestApp } from '../../../test/helpers.ts';
-import { pinClock } from '../doctors/clock.ts';
+import { pinClock } from '../../platform/clock.ts';
 import { connect, isVisit, join, joinBoth, nextAfter, visitFixture } from '../../../test/fixtures/visits.ts';
 
 // A fast heartbeat, so a sweep follows each change within a fraction of a second.

@@ -8,7 +8,7 @@ import type { ClientConnection as Connection, ClientFrame } from '../../platform
 /** The hub's sockets carry the caller the identity module resolved. */
 type ClientConnection = Connection<Actor>;
 import type { Executor } from '../../platform/db/index.ts';
-import { nowMs } from '../doctors/clock.ts';
+import { nowMs } from '../../platform/clock.ts';
 import * as repo from './repo.ts';
 import { assertJoinable, staleMs } from './service.ts';
 

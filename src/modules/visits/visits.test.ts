@@ -12,7 +12,7 @@ import {
   type TestApp,
 } from '../../../test/helpers.ts';
 import { ConfigError, loadConfig } from '../../platform/config.ts';
-import { pinClock } from '../doctors/clock.ts';
+import { pinClock } from '../../platform/clock.ts';
 import { connect, countAfter, isVisit, join, joinBoth, nextAfter, send, settled, visitFixture } from '../../../test/fixtures/visits.ts';
 
 // One app with the defaults, one with a configured STUN/TURN pair and a changed window.

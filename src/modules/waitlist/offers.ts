@@ -6,7 +6,7 @@ import { DateTime } from 'luxon';
 import { constraintName, sqlState, type Executor } from '../../platform/db/index.ts';
 import { enqueueMail } from '../../platform/mail.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { nowMs } from '../doctors/clock.ts';
+import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser, type DoctorRow, type RuleRow } from '../doctors/repo.ts';
 import { computeFreeSlots } from '../doctors/service.ts';
 import { freeSlots, type Interval } from '../doctors/slots.ts';

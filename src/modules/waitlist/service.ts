@@ -4,7 +4,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/actor.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
-import { nowMs } from '../doctors/clock.ts';
+import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser } from '../doctors/repo.ts';
 import { MAX_SLOT_WINDOW_DAYS } from '../doctors/service.ts';
 import * as appointmentsRepo from '../appointments/repo.ts';

@@ -5,7 +5,7 @@
 import { sqlState, type Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { WaitlistOfferEvent } from '../../platform/realtime.ts';
-import { nowMs } from '../doctors/clock.ts';
+import { nowMs } from '../../platform/clock.ts';
 import { offerReleasedSlot } from './offers.ts';
 import * as repo from './repo.ts';
 import { toOffer } from './schemas.ts';
