@@ -1,7 +1,9 @@
 import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, patients, ts } from '../../platform/db/tables.ts';
+import { ts } from '../../platform/db/tables.ts';
+import { patients } from '../patients/tables.ts';
+import { doctors, doctorDirectory } from './tables.ts';
 import { users } from '../auth/tables.ts';
 import { appointments, careAppointment } from '../appointments/repo.ts';
 
@@ -43,14 +45,9 @@ export async function findDoctorWithUser(ex: Executor, id: string, onlyBookable 
 
 const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-// Directory columns kept by triggers (migration 0008), not part of the Drizzle model: they mirror users'
-// names and status onto the doctors row so one partial index serves the directory's filter and order.
-const dir = {
-  listed: sql`${doctors}.dir_listed`,
-  lastname: sql`${doctors}.dir_lastname`,
-  firstname: sql`${doctors}.dir_firstname`,
-  search: sql`${doctors}.dir_search`,
-};
+// Directory columns kept by triggers (migration 0008): they mirror users' names and status onto the
+// doctors row so one partial index serves the directory's filter and order.
+const dir = doctorDirectory;
 
 export async function listDoctors(
   ex: Executor,

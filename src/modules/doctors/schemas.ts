@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import type { doctors } from '../../platform/db/tables.ts';
+import type { doctors } from './tables.ts';
 import type { users } from '../auth/tables.ts';
 import { toUser } from '../auth/schemas.ts';
 import { Closed, IdParams, Timestamp, Timezone, SingleLine, MultiLine } from '../../platform/schema.ts';

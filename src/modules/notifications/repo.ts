@@ -1,7 +1,8 @@
 import { and, asc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import { alias, bigserial, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, ts } from '../../platform/db/tables.ts';
+import { ts } from '../../platform/db/tables.ts';
+import { doctors } from '../doctors/tables.ts';
 import { users } from '../auth/tables.ts';
 import { appointments, type AppointmentRow } from '../appointments/repo.ts';
 

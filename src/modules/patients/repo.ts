@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
-import { patients } from '../../platform/db/tables.ts';
+import { patients } from './tables.ts';
 import { users } from '../auth/tables.ts';
 
 export async function findPatientWithUser(ex: Executor, id: string) {

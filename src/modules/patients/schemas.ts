@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ageOn, DateOnly, IdParams, MultiLine } from '../../platform/schema.ts';
-import type { patients } from '../../platform/db/tables.ts';
+import type { patients } from './tables.ts';
 import type { users } from '../auth/tables.ts';
 import { Gender, toUser } from '../auth/schemas.ts';
 

@@ -1,7 +1,8 @@
 import { and, arrayContains, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, ts } from '../../platform/db/tables.ts';
+import { ts } from '../../platform/db/tables.ts';
+import { doctors } from '../doctors/tables.ts';
 import { users } from '../auth/tables.ts';
 
 const nowMs = sql`date_trunc('milliseconds', now())`;

@@ -1,7 +1,9 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, patients, ts } from '../../platform/db/tables.ts';
+import { ts } from '../../platform/db/tables.ts';
+import { patients } from '../patients/tables.ts';
+import { doctors } from '../doctors/tables.ts';
 import { users } from '../auth/tables.ts';
 import { appointments } from '../appointments/repo.ts';
 import type { PrescriptionItem } from './schemas.ts';

@@ -1,7 +1,8 @@
 import { and, eq, or, sql } from 'drizzle-orm';
 import { alias, pgTable, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, ts } from '../../platform/db/tables.ts';
+import { ts } from '../../platform/db/tables.ts';
+import { doctors } from '../doctors/tables.ts';
 import { users } from '../auth/tables.ts';
 import { appointments, type AppointmentStatus } from '../appointments/repo.ts';
 

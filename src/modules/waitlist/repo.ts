@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray, lte, ne, sql, type SQL } from 'drizzle-orm';
 import { alias, bigserial, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
-import { doctors, ts } from '../../platform/db/tables.ts';
+import { ts } from '../../platform/db/tables.ts';
+import { doctors } from '../doctors/tables.ts';
 import { users } from '../auth/tables.ts';
 
 export type EntryStatus = 'WAITING' | 'OFFERED' | 'BOOKED' | 'REMOVED';

@@ -1,36 +1,11 @@
-// Drizzle definitions of the shared tables (migrations/ are the source of truth). The identity tables
-// (users, sessions, tokens) are the auth module's: src/modules/auth/tables.ts.
-import { bigserial, boolean, date, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+// Drizzle definitions of the platform's own tables (migrations/ are the source of truth): the mail outbox
+// its worker drains and the audit trail its writer appends to, plus the column helper every table uses.
+// Each feature's tables are defined in its module (src/modules/<feature>/tables.ts or repo.ts).
+import { bigserial, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
 /** A timestamptz column read as a Date: every table's timestamps are instants in UTC. */
 export const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-
-export const patients = pgTable('patients', {
-  id: uuid('id').primaryKey(),
-  dateOfBirth: date('date_of_birth', { mode: 'string' }).notNull(),
-  gender: text('gender').$type<'female' | 'male' | 'other' | 'unknown'>().notNull(),
-  medicalHistory: text('medical_history').notNull().default(''),
-  updatedAt: ts('updated_at').notNull().defaultNow(),
-});
-
-export const doctors = pgTable('doctors', {
-  id: uuid('id').primaryKey(),
-  specialization: text('specialization').notNull(),
-  licenseNumber: text('license_number').notNull(),
-  bio: text('bio').notNull().default(''),
-  timezone: text('timezone').notNull(),
-  slotMinutes: integer('slot_minutes').notNull().default(30),
-  autoConfirm: boolean('auto_confirm').notNull().default(false),
-  minNoticeMinutes: integer('min_notice_minutes').notNull().default(60),
-  maxAdvanceDays: integer('max_advance_days').notNull().default(90),
-  cancellationNoticeHours: integer('cancellation_notice_hours').notNull().default(0),
-  verificationStatus: text('verification_status').$type<'PENDING' | 'VERIFIED' | 'REJECTED'>().notNull().default('PENDING'),
-  verificationNote: text('verification_note'),
-  verifiedAt: ts('verified_at'),
-  verifiedBy: uuid('verified_by'),
-  updatedAt: ts('updated_at').notNull().defaultNow(),
-});
 
 export const mailOutbox = pgTable('mail_outbox', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
