@@ -5,6 +5,19 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
+import { readdirSync } from 'node:fs';
+
+// Modules meet only through each other's public entry file (src/modules/<m>/index.ts): for every module, a
+// zone that forbids importing any other module's files except that file.
+const MODULES = readdirSync('./src/modules', { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+const moduleZones = MODULES.map((m) => ({
+  target: `./src/modules/${m}`,
+  from: './src/modules',
+  except: [`./${m}`, './index.ts', ...MODULES.filter((o) => o !== m).map((o) => `./${o}/index.ts`)],
+  message: `src/modules/${m} may use another module only through its public entry, src/modules/<module>/index.ts.`,
+}));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'web/dist/**'] },
@@ -30,6 +43,7 @@ export default tseslint.config(
             },
             { target: './src', from: './test', except: [], message: 'Production code must not import test code (test files may).' },
             { target: './web', from: './src', message: 'web/ talks to the API only through the generated client.' },
+            ...moduleZones,
           ],
         },
       ],

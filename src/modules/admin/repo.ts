@@ -1,6 +1,6 @@
 import { and, eq, ilike, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
-import { sessions, users } from '../auth/tables.ts';
+import { sessions, users } from '../auth/index.ts';
 
 export type UserRow = typeof users.$inferSelect;
 

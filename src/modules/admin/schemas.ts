@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import { Closed, SingleLine } from '../../platform/schema.ts';
-import { AccountStatus, Role } from '../auth/schemas.ts';
+import { AccountStatus, Role } from '../auth/index.ts';
 
 /** Query strings are closed too: a mistyped filter (`?roles=`) must not silently list everyone. */
 export const ListUsersQuery = Type.Object(

@@ -1,9 +1,9 @@
 import { AppError, invalidTransition, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
-import { toUser } from '../auth/schemas.ts';
+import { toUser } from '../auth/index.ts';
 import * as repo from './repo.ts';
 import type { ListUsersQuery, UpdateUserBody } from './schemas.ts';
 

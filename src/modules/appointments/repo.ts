@@ -2,7 +2,7 @@ import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizz
 import { alias, boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { users } from '../auth/tables.ts';
+import { users } from '../auth/index.ts';
 
 export type AppointmentStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf } from '../auth/actor.ts';
+import { actorOf } from '../auth/index.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as appointments from './service.ts';
 import { AppointmentIdParams, AppointmentListQuery, BookBody, BookHeaders, CancelBody, RescheduleBody } from './schemas.ts';

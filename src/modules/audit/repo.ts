@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, like, lt, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { auditEvents } from '../../platform/db/tables.ts';
-import { users } from '../auth/tables.ts';
+import { users } from '../auth/index.ts';
 
 export type AuditRow = typeof auditEvents.$inferSelect;
 

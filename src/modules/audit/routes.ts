@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf } from '../auth/actor.ts';
+import { actorOf } from '../auth/index.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as service from './service.ts';
 import { AccessLogEntrySchema, AccessLogQuery, AuditEventSchema, AuditEventsQuery } from './schemas.ts';

@@ -2,7 +2,7 @@ import { audit } from '../../platform/audit.ts';
 import { validation } from '../../platform/errors.ts';
 import { optionalInstant } from '../../platform/instant.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { toAuditEvent, type AccessLogEntry, type AccessLogQuery, type AuditEventsQuery } from './schemas.ts';

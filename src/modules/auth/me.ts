@@ -3,8 +3,8 @@ import { AppError } from '../../platform/errors.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from './actor.ts';
-import * as patients from '../patients/service.ts';
-import * as doctors from '../doctors/service.ts';
+import { service as patients } from '../patients/index.ts';
+import { service as doctors } from '../doctors/index.ts';
 import * as repo from './repo.ts';
 import { toUser } from './schemas.ts';
 

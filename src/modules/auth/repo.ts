@@ -1,8 +1,8 @@
 import { and, count, desc, eq, gt, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { bigserial, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { patients } from '../patients/tables.ts';
-import { doctors } from '../doctors/tables.ts';
+import { patients } from '../patients/index.ts';
+import { doctors } from '../doctors/index.ts';
 import { emailTokens, loginFailures, refreshTokens, sessions, users } from './tables.ts';
 
 /** Migration 0009: forgot-password / resend-verification requests waiting for the worker. */

@@ -3,7 +3,7 @@ import { notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { enqueueMail } from '../../platform/mail.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { toDoctorPrivate, type VerificationBody } from './schemas.ts';

@@ -2,10 +2,10 @@ import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { patients } from '../patients/tables.ts';
+import { patients } from '../patients/index.ts';
 import { doctors, doctorDirectory } from './tables.ts';
-import { users } from '../auth/tables.ts';
-import { appointments, careAppointment } from '../appointments/repo.ts';
+import { users } from '../auth/index.ts';
+import { appointments, careAppointment } from '../appointments/index.ts';
 
 export const availabilityRules = pgTable('availability_rules', {
   id: uuid('id').primaryKey().defaultRandom(),

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { doctors } from './tables.ts';
-import type { users } from '../auth/tables.ts';
-import { toUser } from '../auth/schemas.ts';
+import type { users } from '../auth/index.ts';
+import { toUser } from '../auth/index.ts';
 import { Closed, IdParams, Timestamp, Timezone, SingleLine, MultiLine } from '../../platform/schema.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 

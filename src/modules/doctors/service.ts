@@ -2,14 +2,14 @@ import { notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { ageOn, isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { now, nowMs } from '../../platform/clock.ts';
 import * as repo from './repo.ts';
 import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
-import { offerFreedTime, offerOpenedAvailability } from '../waitlist/offers.ts';
+import { offerFreedTime, offerOpenedAvailability } from '../waitlist/index.ts';
 import {
   toDoctorPrivate,
   toDoctorPublic,

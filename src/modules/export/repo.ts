@@ -1,12 +1,12 @@
 // Keyset batches of one user's own records, reusing each module's repository (and so its visibility
 // rules); nothing here is loaded whole, so an export of any size streams in bounded memory.
 import type { Database } from '../../platform/db/index.ts';
-import type { Actor } from '../auth/actor.ts';
-import { listVisible, type AppointmentView } from '../appointments/repo.ts';
-import { listPrescriptions, prescriptions, type PrescriptionRow } from '../prescriptions/repo.ts';
-import { history, listConversations, type MessageRow } from '../messages/repo.ts';
-import { listByAuthor, type PostWithAuthor } from '../posts/repo.ts';
-import { listEvents, listPatientEvents, type AuditRow } from '../audit/repo.ts';
+import type { Actor } from '../auth/index.ts';
+import { listVisible, type AppointmentView } from '../appointments/index.ts';
+import { listPrescriptions, prescriptions, type PrescriptionRow } from '../prescriptions/index.ts';
+import { history, listConversations, type MessageRow } from '../messages/index.ts';
+import { listByAuthor, type PostWithAuthor } from '../posts/index.ts';
+import { listEvents, listPatientEvents, type AuditRow } from '../audit/index.ts';
 import { eq } from 'drizzle-orm';
 
 export const BATCH = 500;

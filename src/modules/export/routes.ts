@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { bearerSecurity, problems } from '../../platform/http.ts';
-import { actorOf } from '../auth/actor.ts';
+import { actorOf } from '../auth/index.ts';
 import { exportOwnData } from './service.ts';
 import { ExportQuery } from './schemas.ts';
 

@@ -2,8 +2,8 @@
 import { and, desc, eq, gte, lt, or } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { auditEvents } from '../../platform/db/tables.ts';
-import { users } from '../auth/tables.ts';
-import { messages, type MessageRow } from '../messages/repo.ts';
+import { users } from '../auth/index.ts';
+import { messages, type MessageRow } from '../messages/index.ts';
 
 /** A message the user sent or received; undefined for anyone else's. */
 export async function findOwnMessage(ex: Executor, id: string, userId: string): Promise<MessageRow | undefined> {

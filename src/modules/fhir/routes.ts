@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { bearerSecurity, sendProblem, type ProblemBody } from '../../platform/http.ts';
-import { actorOf } from '../auth/actor.ts';
+import { actorOf } from '../auth/index.ts';
 import * as service from './service.ts';
 import { everything } from './everything.ts';
 import { EverythingQuery, FhirResource, IdParams, SearchQuery } from './schemas.ts';

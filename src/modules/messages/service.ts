@@ -2,10 +2,10 @@ import { now } from '../../platform/clock.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { DEFAULT_LIMIT, decodeCursor, toPage } from '../../platform/pagination.ts';
-import { careRelationshipExists } from '../appointments/repo.ts';
+import { careRelationshipExists } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 import { toMessage, type Conversation, type Message } from './schemas.ts';
 

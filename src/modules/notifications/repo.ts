@@ -2,9 +2,9 @@ import { and, asc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm
 import { alias, bigserial, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { doctors } from '../doctors/tables.ts';
-import { users } from '../auth/tables.ts';
-import { appointments, type AppointmentRow } from '../appointments/repo.ts';
+import { doctors } from '../doctors/index.ts';
+import { users } from '../auth/index.ts';
+import { appointments, type AppointmentRow } from '../appointments/index.ts';
 
 export type Party = 'PATIENT' | 'DOCTOR';
 

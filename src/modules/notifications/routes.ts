@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf, metaOf } from '../auth/actor.ts';
+import { actorOf, metaOf } from '../auth/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { Closed } from '../../platform/schema.ts';
 import * as service from './service.ts';

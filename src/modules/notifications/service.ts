@@ -5,10 +5,10 @@ import { enqueueMail } from '../../platform/mail.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { nowMs } from '../../platform/clock.ts';
-import type { AppointmentRow } from '../appointments/repo.ts';
+import type { AppointmentRow } from '../appointments/index.ts';
 import { feed, invitation, localTimeText, utcText, type CalendarEvent } from './ical.ts';
 import * as repo from './repo.ts';
 

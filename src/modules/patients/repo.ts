@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { patients } from './tables.ts';
-import { users } from '../auth/tables.ts';
+import { users } from '../auth/index.ts';
 
 export async function findPatientWithUser(ex: Executor, id: string) {
   const [row] = await ex

@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { ageOn, DateOnly, IdParams, MultiLine } from '../../platform/schema.ts';
 import type { patients } from './tables.ts';
-import type { users } from '../auth/tables.ts';
-import { Gender, toUser } from '../auth/schemas.ts';
+import type { users } from '../auth/index.ts';
+import { Gender, toUser } from '../auth/index.ts';
 
 export const PatientSchema = Type.Object(
   {

@@ -3,9 +3,9 @@ import { notFound } from '../../platform/errors.ts';
 import { checkDateOfBirth } from '../../platform/schema.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Executor } from '../../platform/db/index.ts';
-import { careRelationshipExists } from '../appointments/repo.ts';
+import { careRelationshipExists } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 import { toPatient, type Patient, type PatientPatchBody } from './schemas.ts';
 

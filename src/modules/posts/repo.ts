@@ -2,8 +2,8 @@ import { and, arrayContains, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { doctors } from '../doctors/tables.ts';
-import { users } from '../auth/tables.ts';
+import { doctors } from '../doctors/index.ts';
+import { users } from '../auth/index.ts';
 
 const nowMs = sql`date_trunc('milliseconds', now())`;
 

@@ -1,7 +1,7 @@
 import { AppError, forbidden, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { toPost, type CreatePostBody, type MyPostsQuery, type PostListQuery, type UpdatePostBody } from './schemas.ts';

@@ -2,10 +2,10 @@ import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { patients } from '../patients/tables.ts';
-import { doctors } from '../doctors/tables.ts';
-import { users } from '../auth/tables.ts';
-import { appointments } from '../appointments/repo.ts';
+import { patients } from '../patients/index.ts';
+import { doctors } from '../doctors/index.ts';
+import { users } from '../auth/index.ts';
+import { appointments } from '../appointments/index.ts';
 import type { PrescriptionItem } from './schemas.ts';
 
 export const prescriptions = pgTable('prescriptions', {

@@ -2,7 +2,7 @@ import { eq, type SQL } from 'drizzle-orm';
 import { AppError, forbidden, invalidTransition, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { renderPrescriptionPdf } from './pdf.ts';

@@ -2,9 +2,9 @@ import { and, eq, or, sql } from 'drizzle-orm';
 import { alias, pgTable, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { doctors } from '../doctors/tables.ts';
-import { users } from '../auth/tables.ts';
-import { appointments, type AppointmentStatus } from '../appointments/repo.ts';
+import { doctors } from '../doctors/index.ts';
+import { users } from '../auth/index.ts';
+import { appointments, type AppointmentStatus } from '../appointments/index.ts';
 
 /** migrations/0015_visits.sql is the source of truth. */
 export const visitPresence = pgTable('visit_presence', {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerSecurity, problems } from '../../platform/http.ts';
-import { actorOf } from '../auth/actor.ts';
+import { actorOf } from '../auth/index.ts';
 import * as visits from './service.ts';
 import { SIGNAL_BURST, SIGNAL_MAX_BYTES, SIGNALS_PER_SECOND, VisitSignalling } from './signalling.ts';
 import { VisitParams, VisitSchema } from './schemas.ts';

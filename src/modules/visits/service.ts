@@ -1,7 +1,7 @@
 import { AppError, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { iceServersFor } from './ice.ts';
 import * as repo from './repo.ts';

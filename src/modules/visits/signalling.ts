@@ -1,6 +1,6 @@
 import { AppError, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { RealtimeEvent } from '../../platform/realtime.ts';
 import type { ClientConnection as Connection, ClientFrame } from '../../platform/websocket.ts';

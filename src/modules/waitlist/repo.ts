@@ -2,8 +2,8 @@ import { and, asc, eq, inArray, lte, ne, sql, type SQL } from 'drizzle-orm';
 import { alias, bigserial, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { doctors } from '../doctors/tables.ts';
-import { users } from '../auth/tables.ts';
+import { doctors } from '../doctors/index.ts';
+import { users } from '../auth/index.ts';
 
 export type EntryStatus = 'WAITING' | 'OFFERED' | 'BOOKED' | 'REMOVED';
 export type OfferStatus = 'OFFERED' | 'ACCEPTED' | 'DECLINED' | 'EXPIRED' | 'WITHDRAWN';

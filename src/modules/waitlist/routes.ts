@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf } from '../auth/actor.ts';
+import { actorOf } from '../auth/index.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as waitlist from './service.ts';
 import { startWorker } from './worker.ts';

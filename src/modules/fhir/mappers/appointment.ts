@@ -1,5 +1,5 @@
 import type { Appointment as FhirAppointment } from '@medplum/fhirtypes';
-import type { Appointment } from '../../appointments/schemas.ts';
+import type { Appointment } from '../../appointments/index.ts';
 import { fullName } from './common.ts';
 
 const STATUS: Record<Appointment['status'], FhirAppointment['status']> = {

@@ -1,5 +1,5 @@
 import type { MedicationRequest } from '@medplum/fhirtypes';
-import type { Prescription } from '../../prescriptions/schemas.ts';
+import type { Prescription } from '../../prescriptions/index.ts';
 import { SYSTEM } from './common.ts';
 
 /**

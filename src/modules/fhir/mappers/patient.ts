@@ -1,6 +1,6 @@
 import type { Patient as FhirPatient } from '@medplum/fhirtypes';
-import type { Patient } from '../../patients/schemas.ts';
-import type { User } from '../../auth/schemas.ts';
+import type { Patient } from '../../patients/index.ts';
+import type { User } from '../../auth/index.ts';
 import { SYSTEM } from './common.ts';
 
 /** Telecare patient profile → FHIR Patient. The free-text medical history travels as an extension. */

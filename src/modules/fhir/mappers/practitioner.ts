@@ -1,5 +1,5 @@
 import type { Practitioner } from '@medplum/fhirtypes';
-import type { DoctorPublic } from '../../doctors/schemas.ts';
+import type { DoctorPublic } from '../../doctors/index.ts';
 
 /** A doctor's public profile → FHIR Practitioner (no email, no license number, as on the REST API). */
 export function toFhirPractitioner(d: DoctorPublic): Practitioner {

@@ -1,0 +1,8 @@
+// The public entry of the auth module: what other modules may use of it (lint: import-x/no-restricted-paths).
+// Identity: who the caller is (Actor, the session check), the identity tables and the account schemas.
+export { sessions, users } from './tables.ts';
+export { AccountStatus, Gender, Role, toUser } from './schemas.ts';
+export type { User } from './schemas.ts';
+export { actorOf, metaOf } from './actor.ts';
+export type { Actor, RequestMeta } from './actor.ts';
+export { profileUnaudited } from './service.ts';

@@ -1,0 +1,9 @@
+// The public entry of the fhir module: what other modules may use of it (lint: import-x/no-restricted-paths).
+// FHIR R4 mappings: one mapper per resource.
+export { toFhirAppointment } from './mappers/appointment.ts';
+export { toFhirAuditEvent } from './mappers/audit-event.ts';
+export { fullName } from './mappers/common.ts';
+export { toFhirCommunication } from './mappers/communication.ts';
+export { toFhirMedicationRequests } from './mappers/medication-request.ts';
+export { toFhirPatient } from './mappers/patient.ts';
+export { toFhirPractitioner } from './mappers/practitioner.ts';
