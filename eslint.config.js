@@ -30,6 +30,8 @@ export default tseslint.config(
     rules: {
       // Response bodies and test helpers are untyped JSON by nature.
       '@typescript-eslint/no-explicit-any': 'off',
+      // One import statement per file imported.
+      'import-x/no-duplicates': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // The dependency graph (docs/architecture.md); paths are resolved, so `../` tricks do not escape it.
       'import-x/no-restricted-paths': [

@@ -1,14 +1,14 @@
 import { AppError, forbidden, invalidTransition, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { constraintName, sqlState, type Executor } from '../../platform/db/index.ts';
+import { isTransientConflict, retryingTransaction } from '../../platform/db/retry.ts';
 import { registerConstraintCode } from '../../platform/http.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from '../../platform/clock.ts';
-import { findDoctorWithUser } from '../doctors/index.ts';
-import { computeFreeSlots } from '../doctors/index.ts';
+import { findDoctorWithUser, computeFreeSlots } from '../doctors/index.ts';
 import { offerFreedTime } from '../waitlist/index.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
 import { service as notifications } from '../notifications/index.ts';
@@ -36,18 +36,12 @@ function overlapError(err: unknown): AppError | null {
  * racing for one slot may each wait for the other inside the exclusion-constraint check; the loser
  * of that deadlock retries, sees the winner's appointment and answers 409.
  */
-async function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await p.db.transaction(work);
-    } catch (err) {
-      const overlap = overlapError(err);
-      if (overlap) throw overlap;
-      const retry = err instanceof ClaimRace || sqlState(err) === '40P01' || sqlState(err) === '40001';
-      if (!retry) throw err;
-      if (attempt >= 5) throw slotTaken();
-    }
-  }
+function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T>): Promise<T> {
+  return retryingTransaction(p.db, work, {
+    translate: overlapError,
+    retryOn: (err) => err instanceof ClaimRace || isTransientConflict(err),
+    exhausted: slotTaken,
+  });
 }
 
 async function publish(p: Platform, a: Appointment): Promise<void> {

@@ -11,13 +11,15 @@ import { toMessage } from '../messages/index.ts';
 import { toPost } from '../posts/index.ts';
 import type { Patient } from '../patients/index.ts';
 import { toAuditEvent } from '../audit/index.ts';
-import { toFhirPatient } from '../fhir/index.ts';
-import { toFhirPractitioner } from '../fhir/index.ts';
-import { toFhirAppointment } from '../fhir/index.ts';
-import { toFhirMedicationRequests } from '../fhir/index.ts';
-import { toFhirCommunication } from '../fhir/index.ts';
-import { toFhirAuditEvent } from '../fhir/index.ts';
-import { fullName } from '../fhir/index.ts';
+import {
+  toFhirPatient,
+  toFhirPractitioner,
+  toFhirAppointment,
+  toFhirMedicationRequests,
+  toFhirCommunication,
+  toFhirAuditEvent,
+  fullName,
+} from '../fhir/index.ts';
 import * as repo from './repo.ts';
 
 type Meta = RequestMeta & { actor: Actor };

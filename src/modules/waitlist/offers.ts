@@ -7,9 +7,8 @@ import { constraintName, sqlState, type Executor } from '../../platform/db/index
 import { enqueueMail } from '../../platform/mail.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { nowMs } from '../../platform/clock.ts';
-import { findDoctorWithUser, type DoctorRow, type RuleRow } from '../doctors/index.ts';
+import { findDoctorWithUser, type DoctorRow, type RuleRow, freeSlots, type Interval } from '../doctors/index.ts';
 import { computeFreeSlots } from '../doctors/index.ts';
-import { freeSlots, type Interval } from '../doctors/index.ts';
 import * as repo from './repo.ts';
 
 const MINUTE = 60_000;

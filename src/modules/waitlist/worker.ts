@@ -2,7 +2,8 @@
 // their slot on, and sends the `waitlist.offer` event of every new offer once it has committed. Every
 // instance runs one; rows are claimed with FOR UPDATE SKIP LOCKED and changed under conditions, so two
 // instances never expire or announce the same offer twice.
-import { sqlState, type Executor } from '../../platform/db/index.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import { retryingTransaction } from '../../platform/db/retry.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { WaitlistOfferEvent } from '../../platform/realtime.ts';
 import { nowMs } from '../../platform/clock.ts';
@@ -12,16 +13,9 @@ import { toOffer } from './schemas.ts';
 
 const BATCH = 20;
 
-/** Runs a transaction again when PostgreSQL broke a deadlock or a serialization conflict. */
-export async function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await p.db.transaction(work);
-    } catch (err) {
-      const state = sqlState(err);
-      if ((state !== '40P01' && state !== '40001') || attempt >= 5) throw err;
-    }
-  }
+/** A waitlist transaction, run again when PostgreSQL broke a deadlock or a serialization conflict. */
+export function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T>): Promise<T> {
+  return retryingTransaction(p.db, work);
 }
 
 /** Ends a live offer (declined, expired, withdrawn): its hold goes, its entry waits again, its slot moves on. */
