@@ -8,6 +8,7 @@ import { build, ENGINE, expectProblem } from './helpers.ts';
 import { ConfigError, ensureSecret, loadConfig } from '../src/platform/config.ts';
 import { installErrorHandling } from '../src/platform/http.ts';
 import { AppError } from '../src/platform/errors.ts';
+import { cursorCodec, encodeCursor } from '../src/platform/pagination.ts';
 import { sql } from 'drizzle-orm';
 
 test('x-request-id is echoed when sane and generated otherwise, on every response', async (t) => {
@@ -221,4 +222,33 @@ test('the OpenAPI document gives every problem response as application/problem+j
   }
   assert.ok(problems > 100, `${problems} problem responses`);
   assert.deepEqual(wrong, []);
+});
+
+test('typed cursors: what a list made round-trips; a forged value of any kind is 400 at the cursor parameter', () => {
+  const c = cursorCodec('instant', 'uuid');
+  const id = '3f1c8a54-2b7e-4d0a-9c1e-5a6b7c8d9e0f';
+  for (const at of ['2026-03-29T01:30:00.000Z', '2026-03-29T01:30:00.123456Z', '2026-03-29T01:30:00Z']) {
+    assert.deepEqual(c.decode(c.encode([at, id])), [at, id]);
+  }
+  assert.equal(c.decode(undefined), null);
+  const rejects = (cursor: string, path = '/cursor', codec: { decode(c: string, p?: string): unknown } = c) =>
+    assert.throws(
+      () => codec.decode(cursor, path),
+      (e: unknown) => e instanceof AppError && e.code === 'VALIDATION_FAILED' && e.errors?.[0]?.path === path,
+      cursor,
+    );
+  rejects(encodeCursor(['2026-03-29T01:30:00.000Z', 'not-a-uuid']));
+  rejects(encodeCursor(['2026-12-31T23:59:60Z', id])); // a leap second: no instant to compare with
+  rejects(encodeCursor(['2026-02-30T00:00:00Z', id]));
+  rejects(encodeCursor(['2026-03-29T01:30:00.1234567Z', id])); // finer than PostgreSQL keeps
+  rejects(encodeCursor(['2026-03-29T01:30:00+02:00', id])); // one spelling: UTC
+  rejects(encodeCursor([1, id]));
+  rejects(encodeCursor([id]));
+  rejects('%%%');
+  rejects(Buffer.from('{"a":1}').toString('base64url'));
+  const seq = cursorCodec('int');
+  rejects(encodeCursor([1.5]), '/_cursor', seq);
+  rejects(encodeCursor([2 ** 60]), '/_cursor', seq);
+  assert.deepEqual(seq.decode(seq.encode([42])), [42]);
+  rejects(encodeCursor(['x'.repeat(257)]), '/cursor', cursorCodec('text'));
 });

@@ -2,30 +2,21 @@ import { AppError, invalidTransition, notFound } from '../../platform/errors.ts'
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
+import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import { toUser } from '../auth/index.ts';
 import * as repo from './repo.ts';
 import type { ListUsersQuery, UpdateUserBody } from './schemas.ts';
 
 type AdminMeta = RequestMeta & { actor: Actor };
 
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function badCursor(): AppError {
-  return new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/cursor', message: 'is not a cursor from this list' }]);
-}
+/** (created_at, id), newest first; created_at has microseconds, so the repo reads it as text for the cursor. */
+const USERS_CURSOR = cursorCodec('instant', 'uuid');
 
 /** Account metadata only: the User shape has no medical history, so none can leak through this list. */
 export async function listUsers(p: Platform, meta: AdminMeta, q: ListUsersQuery) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const cursor = decodeCursor(q.cursor, ['string', 'string']);
-  let after: repo.UserFilter['after'];
-  if (cursor) {
-    const [createdAt, id] = cursor as string[];
-    if (!CURSOR_TIME.test(createdAt) || !UUID.test(id)) throw badCursor();
-    after = { createdAt, id };
-  }
+  const cursor = USERS_CURSOR.decode(q.cursor);
+  const after: repo.UserFilter['after'] = cursor ? { createdAt: cursor[0], id: cursor[1] } : undefined;
   return p.db.transaction(async (tx) => {
     const rows = await repo.listUsers(tx, { role: q.role, accountStatus: q.accountStatus, q: q.q, after, limit });
     await audit(tx, meta, { action: 'user.list', resourceType: 'user' });

@@ -5,7 +5,7 @@ import { isTransientConflict, retryingTransaction } from '../../platform/db/retr
 import { registerConstraintCode } from '../../platform/http.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser, computeFreeSlots } from '../doctors/index.ts';
@@ -162,7 +162,7 @@ export async function list(
   q: { status?: string; from?: string; to?: string; patientId?: string; limit?: number; cursor?: string },
 ) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
+  const after = cursorCodec('instant', 'uuid').decode(q.cursor);
   return p.db.transaction(async (tx) => {
     const rows = await repo.listVisible(tx, meta.actor, {
       status: q.status as repo.AppointmentStatus | undefined,

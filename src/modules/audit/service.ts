@@ -3,7 +3,7 @@ import { validation } from '../../platform/errors.ts';
 import { optionalInstant } from '../../platform/instant.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
+import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { toAuditEvent, type AccessLogEntry, type AccessLogQuery, type AuditEventsQuery } from './schemas.ts';
 
@@ -16,12 +16,13 @@ function range(q: { from?: string; to?: string }) {
   return { from, to };
 }
 
+const SEQ_CURSOR = cursorCodec('int');
+
 function page(q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const cursor = decodeCursor(q.cursor, ['number']);
-  if (cursor && (!Number.isSafeInteger(cursor[0]) || (cursor[0] as number) < 1))
-    throw validation('/cursor', 'is not a cursor from this list');
-  return { limit, beforeSeq: cursor ? (cursor[0] as number) : undefined };
+  const cursor = SEQ_CURSOR.decode(q.cursor);
+  if (cursor && cursor[0] < 1) throw validation('/cursor', 'is not a cursor from this list');
+  return { limit, beforeSeq: cursor ? cursor[0] : undefined };
 }
 
 /** The whole trail, for admins. Reading it is itself recorded. */

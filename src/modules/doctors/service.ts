@@ -3,7 +3,7 @@ import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { ageOn, isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { now, nowMs } from '../../platform/clock.ts';
@@ -26,9 +26,13 @@ export const MAX_SLOT_WINDOW_DAYS = 31;
 /** Contract: at most 1,000 slots per response; a wider window is refused so the answer stays small and cheap. */
 export const MAX_SLOTS_PER_RESPONSE = 1000;
 
+/** (last name, first name, id): the directory's and a doctor's patient list's order. */
+export const NAME_CURSOR = cursorCodec('text', 'text', 'uuid');
+const TIME_OFF_CURSOR = cursorCodec('instant', 'uuid');
+
 export async function listPublic(p: Platform, q: { specialization?: string; q?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
+  const after = NAME_CURSOR.decode(q.cursor);
   const rows = await repo.listDoctors(p.db, { onlyBookable: true, specialization: q.specialization, q: q.q, after, limit });
   return toPage(
     rows,
@@ -127,7 +131,7 @@ const toTimeOff = (r: repo.TimeOffRow) => ({
 
 export async function listTimeOff(p: Platform, meta: Authed, q: { from?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = decodeCursor(q.cursor, ['string', 'string']) as [string, string] | null;
+  const after = TIME_OFF_CURSOR.decode(q.cursor);
   const rows = await repo.listTimeOff(p.db, meta.actor.userId, optionalInstant(q.from) ?? null, after, limit);
   return toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id], toTimeOff);
 }
@@ -202,7 +206,7 @@ export async function slots(p: Platform, doctorId: string, q: { from?: string; t
 /** Patients in a care relationship; each one listed is an access to their data, so each is audited. */
 export async function myPatients(p: Platform, meta: Authed, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
+  const after = NAME_CURSOR.decode(q.cursor);
   return p.db.transaction(async (tx) => {
     const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, now(p), after, limit);
     const page = toPage(

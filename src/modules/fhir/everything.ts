@@ -10,7 +10,7 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Executor } from '../../platform/db/index.ts';
-import { decodeCursor, encodeCursor } from '../../platform/pagination.ts';
+import { cursorCodec, encodeCursor } from '../../platform/pagination.ts';
 import { service as patients } from '../patients/index.ts';
 import { listVisible, toAppointment } from '../appointments/index.ts';
 import { listPrescriptions, prescriptions, toPrescription } from '../prescriptions/index.ts';
@@ -88,7 +88,8 @@ const ORDER = ['A', 'M', 'C'] as const;
 type SectionName = (typeof ORDER)[number];
 
 function parseCursor(cursor: string | undefined): { section: SectionName; key: Key | null } | null {
-  const v = decodeCursor(cursor, ['string', 'string', 'string']) as [string, string, string] | null;
+  // Three shapes in one cursor (which section, then its key): the codec checks the frame, the section its key.
+  const v = cursorCodec('text', 'text', 'text').decode(cursor, '/_cursor');
   if (!v) return null;
   const [section, a, b] = v;
   const bad = () => new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/_cursor', message: 'is not a cursor from this list' }]);

@@ -6,7 +6,7 @@ import { audit } from '../../platform/audit.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { DEFAULT_LIMIT, decodeCursor, toPage } from '../../platform/pagination.ts';
+import { DEFAULT_LIMIT, cursorCodec, toPage } from '../../platform/pagination.ts';
 import { service as patients } from '../patients/index.ts';
 import { service as doctors } from '../doctors/index.ts';
 import { service as appointments } from '../appointments/index.ts';
@@ -232,10 +232,7 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
  */
 async function searchCommunications(p: Platform, meta: Meta, q: SearchQuery, limit: number): Promise<Page> {
   const { actor } = meta;
-  const before = decodeCursor(q._cursor, ['number']);
-  if (before && !Number.isSafeInteger(before[0])) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/_cursor', message: 'is not a cursor from this list' }]);
-  }
+  const before = cursorCodec('int').decode(q._cursor, '/_cursor');
   const { from, to } = dateRange(q);
   return p.db.transaction(async (tx) => {
     const rows =

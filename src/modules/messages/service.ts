@@ -4,7 +4,7 @@ import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { DEFAULT_LIMIT, decodeCursor, toPage } from '../../platform/pagination.ts';
+import { DEFAULT_LIMIT, cursorCodec, toPage } from '../../platform/pagination.ts';
 import { careRelationshipExists } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 import { toMessage, type Conversation, type Message } from './schemas.ts';
@@ -54,12 +54,15 @@ export async function send(p: Platform, meta: Meta, otherId: string, body: strin
   return message;
 }
 
+/** A message seq (history) or a thread's last seq (conversations), newest first. */
+const SEQ_CURSOR = cursorCodec('int');
+
 export async function listMessages(p: Platform, meta: Meta, otherId: string, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const cursor = decodeCursor(q.cursor, ['number']);
+  const cursor = SEQ_CURSOR.decode(q.cursor);
   return p.db.transaction(async (tx) => {
     const thread = await resolveThread(p, tx, meta.actor, otherId);
-    const rows = await repo.history(tx, thread.pair, cursor ? (cursor[0] as number) : null, limit + 1);
+    const rows = await repo.history(tx, thread.pair, cursor ? cursor[0] : null, limit + 1);
     // An empty history showed nothing of the patient: recorded, but not in their access log.
     await audit(tx, meta, {
       action: 'message.list',
@@ -102,10 +105,10 @@ export async function markRead(p: Platform, meta: Meta, otherId: string, upTo: s
 
 export async function listConversations(p: Platform, meta: Meta, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const cursor = decodeCursor(q.cursor, ['number']);
+  const cursor = SEQ_CURSOR.decode(q.cursor);
   const role = meta.actor.role as Participant;
   return p.db.transaction(async (tx) => {
-    const rows = await repo.listConversations(p.database, tx, meta.actor.userId, role, cursor ? (cursor[0] as number) : null, limit + 1);
+    const rows = await repo.listConversations(p.database, tx, meta.actor.userId, role, cursor ? cursor[0] : null, limit + 1);
     const page = toPage(
       rows,
       limit,

@@ -1,16 +1,17 @@
-import { AppError, forbidden, notFound, validation } from '../../platform/errors.ts';
+import { forbidden, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
+import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { toPost, type CreatePostBody, type MyPostsQuery, type PostListQuery, type UpdatePostBody } from './schemas.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const badCursor = () =>
-  new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/cursor', message: 'is not a cursor from this list' }]);
+/** (published/created at, id), newest first; posts are stamped at millisecond precision. */
+const TIME_CURSOR = cursorCodec('instant', 'uuid');
+/** (search rank, published at, id) for a ranked search. */
+const RANKED_CURSOR = cursorCodec('number', 'instant', 'uuid');
 
 /**
  * Published posts are public while their author is a verified, active doctor (admins, who moderate, see them
@@ -79,11 +80,12 @@ export async function remove(p: Platform, meta: Meta, id: string): Promise<void>
 }
 
 function decodePublishedCursor(cursor: string | undefined, ranked: boolean) {
-  const v = decodeCursor(cursor, ranked ? ['number', 'string', 'string'] : ['string', 'string']);
-  if (!v) return null;
-  const [rank, publishedAt, id] = (ranked ? v : [undefined, ...v]) as [number | undefined, string, string];
-  if (Number.isNaN(Date.parse(publishedAt)) || !UUID.test(id)) throw badCursor();
-  return { rank, publishedAt, id };
+  if (ranked) {
+    const v = RANKED_CURSOR.decode(cursor);
+    return v && { rank: v[0], publishedAt: v[1], id: v[2] };
+  }
+  const v = TIME_CURSOR.decode(cursor);
+  return v && { rank: undefined, publishedAt: v[0], id: v[1] };
 }
 
 export async function listPublished(p: Platform, q: PostListQuery) {
@@ -101,8 +103,7 @@ export async function listPublished(p: Platform, q: PostListQuery) {
 
 export async function listMine(p: Platform, meta: Meta, q: MyPostsQuery) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const v = decodeCursor(q.cursor, ['string', 'string']) as string[] | null;
-  if (v && (Number.isNaN(Date.parse(v[0])) || !UUID.test(v[1]))) throw badCursor();
+  const v = TIME_CURSOR.decode(q.cursor);
   const rows = await repo.listByAuthor(p.db, meta.actor.userId, q.status, v ? { createdAt: v[0], id: v[1] } : null, limit);
   return toPage(rows, limit, (r) => [r.createdAt.toISOString(), r.id], toPost);
 }

@@ -3,14 +3,15 @@ import { AppError, forbidden, invalidTransition, notFound } from '../../platform
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { decodeCursor, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
+import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { renderPrescriptionPdf } from './pdf.ts';
 import { toPrescription, type CreatePrescriptionBody, type PrescriptionListQuery } from './schemas.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** (issued_at, id), newest first; issued_at is stamped at millisecond precision. */
+const CURSOR = cursorCodec('instant', 'uuid');
 const PRESCRIBABLE = new Set(['CONFIRMED', 'COMPLETED']);
 /** Contract: at most 10 prescriptions per appointment (revoked ones count: they were issued). */
 export const MAX_PRESCRIPTIONS_PER_APPOINTMENT = 10;
@@ -51,13 +52,8 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
 }
 
 function decodeAfter(cursor: string | undefined) {
-  const v = decodeCursor(cursor, ['string', 'string']);
-  if (!v) return null;
-  const [issuedAt, id] = v as string[];
-  if (Number.isNaN(Date.parse(issuedAt)) || !UUID.test(id)) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/cursor', message: 'is not a cursor from this list' }]);
-  }
-  return { issuedAt, id };
+  const v = CURSOR.decode(cursor);
+  return v && { issuedAt: v[0], id: v[1] };
 }
 
 export async function list(p: Platform, meta: Meta, q: PrescriptionListQuery) {

@@ -3,7 +3,7 @@ import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser, MAX_SLOT_WINDOW_DAYS } from '../doctors/index.ts';
 import { findView as findAppointmentView, assertBookingLimits } from '../appointments/index.ts';
@@ -45,7 +45,7 @@ export async function join(p: Platform, meta: Authed, body: JoinBody): Promise<E
 
 export async function list(p: Platform, meta: Authed, q: { status?: repo.EntryStatus; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = decodeCursor(q.cursor, ['number']) as [number] | null;
+  const after = cursorCodec('int').decode(q.cursor);
   return p.db.transaction(async (tx) => {
     const rows = await repo.listVisible(tx, meta.actor, { status: q.status, afterSeq: after ? after[0] : null, limit });
     const page = toPage(rows, limit, (r) => [r.seq], toEntry);
