@@ -58,7 +58,7 @@ export function sessionState(s: { accountStatus: string; revokedAt: Date | null;
 /** Resolves an access token to the caller, or throws UNAUTHENTICATED / ACCOUNT_SUSPENDED. */
 export async function resolveActor(p: { db: Db; tokens: AccessTokens }, token: string | null): Promise<Actor> {
   if (!token) throw new AppError('UNAUTHENTICATED', 'A bearer access token is required');
-  const claims = await p.tokens.verify(token);
+  const claims = p.tokens.verifySync(token);
   if (!claims) throw new AppError('UNAUTHENTICATED', 'The access token is invalid or expired');
   const row = await repo.findSessionActor(p.db, claims.sid);
   if (!row || row.userId !== claims.sub) throw new AppError('UNAUTHENTICATED', 'The session does not exist');
