@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../platform/db/index.ts';
+import { prepared, run, type Executor } from '../../platform/db/index.ts';
 import { doctors, patients, ts } from '../../platform/db/tables.ts';
 import { users } from '../auth/tables.ts';
 import { appointments, careAppointment } from '../appointments/repo.ts';
@@ -38,6 +38,21 @@ export async function findDoctorWithUser(ex: Executor, id: string, onlyBookable 
     .where(onlyBookable ? and(eq(doctors.id, id), bookable) : eq(doctors.id, id))
     .limit(1);
   const [row] = lock ? await q.for('update', { of: doctors }) : await q;
+  return row;
+}
+
+/** The doctors row's columns as the Drizzle model names them, for the prepared hot queries. */
+export const DOCTOR_COLUMNS = `d.id, d.specialization, d.license_number AS "licenseNumber", d.bio, d.timezone,
+  d.slot_minutes AS "slotMinutes", d.auto_confirm AS "autoConfirm", d.min_notice_minutes AS "minNoticeMinutes",
+  d.max_advance_days AS "maxAdvanceDays", d.cancellation_notice_hours AS "cancellationNoticeHours",
+  d.verification_status AS "verificationStatus", d.verification_note AS "verificationNote",
+  d.verified_at AS "verifiedAt", d.verified_by AS "verifiedBy", d.updated_at AS "updatedAt"`;
+
+const DOCTOR_BY_ID = prepared<DoctorRow>('doctors_by_id', `SELECT ${DOCTOR_COLUMNS} FROM doctors d WHERE d.id = $1`);
+
+/** The doctors row alone (GET /me has the account from the session check). */
+export async function findDoctor(ex: Executor, id: string): Promise<DoctorRow | undefined> {
+  const [row] = await run(ex, DOCTOR_BY_ID, [id]);
   return row;
 }
 

@@ -2,7 +2,7 @@ import { notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/actor.ts';
+import type { AccountRow, Actor, RequestMeta } from '../auth/actor.ts';
 import { decodeCursor, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { ageOn, isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
@@ -59,6 +59,12 @@ export async function getMe(p: Platform, meta: Authed) {
 export async function ownProfile(ex: Executor, doctorId: string): Promise<DoctorPrivate | null> {
   const row = await repo.findDoctorWithUser(ex, doctorId);
   return row ? toDoctorPrivate(row.user, row.doctor) : null;
+}
+
+/** ownProfile for GET /me, whose session check already read the account: only the doctors row is read. */
+export async function ownProfileOf(ex: Executor, account: AccountRow): Promise<DoctorPrivate | null> {
+  const doctor = await repo.findDoctor(ex, account.id);
+  return doctor ? toDoctorPrivate(account, doctor) : null;
 }
 
 function checkTimezone(tz: string | undefined): void {
