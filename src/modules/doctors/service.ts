@@ -29,7 +29,7 @@ export const MAX_SLOTS_PER_RESPONSE = 1000;
 export async function listPublic(p: Platform, q: { specialization?: string; q?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeCursor(q.cursor, ['string', 'string', 'string']) as [string, string, string] | null;
-  const rows = await repo.listDoctors(p.db, { onlyBookable: true, specialization: q.specialization, q: q.q, after, limit });
+  const rows = await repo.listDirectory(p.db, { specialization: q.specialization, q: q.q, after, limit });
   return toPage(
     rows,
     limit,
@@ -188,15 +188,32 @@ export async function computeFreeSlots(
   });
 }
 
+/** The free slots in [from, to) of a doctor whose slot data (rules, busy intervals) is already read. */
+export function slotsOf(data: repo.SlotData, from: number, to: number, now: number, limit?: number): Interval[] {
+  return freeSlots({
+    timezone: data.timezone,
+    slotMinutes: data.slotMinutes,
+    rules: data.rules,
+    from,
+    to,
+    now,
+    minNoticeMinutes: data.minNoticeMinutes,
+    maxAdvanceDays: data.maxAdvanceDays,
+    busy: data.busy,
+    limit,
+  });
+}
+
 export async function slots(p: Platform, doctorId: string, q: { from?: string; to?: string }) {
   const now = nowMs(p);
   const from = q.from ? instantOf(q.from).getTime() : now;
   const to = q.to ? instantOf(q.to).getTime() : from + 7 * DAY;
   if (to <= from) throw validation('/to', 'must be after from');
   if (to - from > MAX_SLOT_WINDOW_DAYS * DAY) throw validation('/to', `the window must not exceed ${MAX_SLOT_WINDOW_DAYS} days`);
-  const row = await repo.findDoctorWithUser(p.db, doctorId, true);
-  if (!row) throw notFound('doctor');
-  const free = await computeFreeSlots(p.db, row.doctor, from, to, now, undefined, MAX_SLOTS_PER_RESPONSE + 1);
+  // One statement: the doctor if bookable, their rules and what is busy in the window.
+  const data = await repo.slotData(p.db, doctorId, new Date(from), new Date(to));
+  if (!data) throw notFound('doctor');
+  const free = slotsOf(data, from, to, now, MAX_SLOTS_PER_RESPONSE + 1);
   if (free.length > MAX_SLOTS_PER_RESPONSE) {
     // The first slot that does not fit is where a narrower window may end.
     const fits = new Date(free[MAX_SLOTS_PER_RESPONSE].start).toISOString();
