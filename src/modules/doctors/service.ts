@@ -8,7 +8,7 @@ import { ageOn, isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from './clock.ts';
 import * as repo from './repo.ts';
-import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
+import { formatHhmm, freeSlots, isoOf, parseHhmm, type Interval } from './slots.ts';
 import { offerFreedTime, offerOpenedAvailability } from '../waitlist/offers.ts';
 import {
   toDoctorPrivate,
@@ -219,7 +219,7 @@ export async function slots(p: Platform, doctorId: string, q: { from?: string; t
     const fits = new Date(free[MAX_SLOTS_PER_RESPONSE].start).toISOString();
     throw validation('/to', `the window holds more than ${MAX_SLOTS_PER_RESPONSE} slots; narrow it (to=${fits} fits)`);
   }
-  return free.map((s) => ({ startsAt: new Date(s.start).toISOString(), endsAt: new Date(s.end).toISOString() }));
+  return free.map((s) => ({ startsAt: isoOf(s.start), endsAt: isoOf(s.end) }));
 }
 
 /** Patients in a care relationship; each one listed is an access to their data, so each is audited. */

@@ -83,6 +83,10 @@ export class ZoneOffsets implements OffsetSource {
     }
   }
 
+  covers(from: number, to: number): boolean {
+    return from >= this.from && to <= this.to;
+  }
+
   offset(ts: number): number {
     if (ts < this.from || ts > this.to) return this.zone.offset(ts);
     let i = this.starts.length - 1;
@@ -117,6 +121,38 @@ export function localToInstant(zone: OffsetSource, year: number, month: number, 
     else hi = mid;
   }
   return hi;
+}
+
+/**
+ * Offsets are facts of tzdata, the same for every request: each zone's table is kept for a span around
+ * the windows asked (a year back, two ahead), rebuilt only when a window falls outside it. A few zones,
+ * a few dozen segments each.
+ */
+const zoneTables = new Map<string, ZoneOffsets>();
+function offsetsFor(zone: IANAZone, from: number, to: number): ZoneOffsets {
+  const cached = zoneTables.get(zone.name);
+  if (cached?.covers(from, to)) return cached;
+  const table = new ZoneOffsets(zone, from - 366 * DAY, to + 2 * 366 * DAY);
+  if (zoneTables.size >= 1000) zoneTables.clear();
+  zoneTables.set(zone.name, table);
+  return table;
+}
+
+/** `Date.prototype.toISOString` for the instants of slots, with the date part computed once per day. */
+const dayPrefixes = new Map<number, string>();
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+export function isoOf(ms: number): string {
+  const dayNumber = Math.floor(ms / DAY);
+  let prefix = dayPrefixes.get(dayNumber);
+  if (prefix === undefined) {
+    prefix = new Date(dayNumber * DAY).toISOString().slice(0, 11);
+    if (dayPrefixes.size >= 10_000) dayPrefixes.clear();
+    dayPrefixes.set(dayNumber, prefix);
+  }
+  const rest = ms - dayNumber * DAY;
+  const millis = rest % 1000;
+  const seconds = Math.floor(rest / 1000);
+  return `${prefix}${pad2(Math.floor(seconds / 3600))}:${pad2(Math.floor(seconds / 60) % 60)}:${pad2(seconds % 60)}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
 
 /** Busy intervals sorted and merged into disjoint runs, so one forward pointer can answer every slot. */
@@ -156,7 +192,7 @@ export function freeSlots(input: SlotInput): Interval[] {
   const out: Interval[] = [];
   let b = 0;
   // The zone's offsets over the window (and the days around it localToInstant looks at), read once.
-  const offsets = new ZoneOffsets(zone, earliest - 3 * DAY, latest + 3 * DAY);
+  const offsets = offsetsFor(zone, earliest - 3 * DAY, latest + 3 * DAY);
   /** The local calendar day of an instant, as midnight UTC of that date (plain date arithmetic from there). */
   const localDay = (t: number) => {
     const local = new Date(t + offsets.offset(t) * MINUTE);
