@@ -207,11 +207,13 @@ export interface BookingCheck extends SlotData {
 // $1 doctor, $2/$3 the window, $4 null (no appointment left out), $5 patient, $6 now. Run after
 // lockPatient, in a statement of its own: its snapshot then sees every booking of this patient that
 // committed before the lock was granted, so the counts are exact under a race.
-export const BOOKING_CHECK = prepared<
-  Omit<BookingCheck, 'doctorContact' | 'patientContact'> & { doctorContact: string; patientContact: string }
->(
-  'appointments_booking_check',
-  `SELECT ${SLOT_DATA_SELECT},
+// Built on first use: doctors/repo (SLOT_DATA_SELECT) and this file import each other.
+let bookingCheckQuery: ReturnType<typeof makeBookingCheck> | null = null;
+export const bookingCheckStatement = () => (bookingCheckQuery ??= makeBookingCheck());
+const makeBookingCheck = () =>
+  prepared<Omit<BookingCheck, 'doctorContact' | 'patientContact'> & { doctorContact: string; patientContact: string }>(
+    'appointments_booking_check',
+    `SELECT ${SLOT_DATA_SELECT},
           json_build_object('id', u.id, 'firstname', u.firstname, 'lastname', u.lastname, 'email', u.email, 'accountStatus', u.account_status) AS "doctorContact",
           json_build_object('id', pu.id, 'firstname', pu.firstname, 'lastname', pu.lastname, 'email', pu.email, 'accountStatus', pu.account_status) AS "patientContact",
           (SELECT count(*)::int FROM appointments a
@@ -222,7 +224,7 @@ export const BOOKING_CHECK = prepared<
      JOIN users u ON u.id = d.id
      JOIN users pu ON pu.id = $5::uuid
     WHERE d.id = $1 AND ${BOOKABLE_SQL}`,
-);
+  );
 
 /** The bookable doctor with their slot data, both parties' contacts and the patient's open counts; undefined when not bookable. */
 export async function bookingCheck(
@@ -232,7 +234,7 @@ export async function bookingCheck(
   startsAt: Date,
   now: Date,
 ): Promise<BookingCheck | undefined> {
-  const [row] = await run(ex, BOOKING_CHECK, [doctorId, startsAt, new Date(startsAt.getTime() + 1), null, patientId, now]);
+  const [row] = await run(ex, bookingCheckStatement(), [doctorId, startsAt, new Date(startsAt.getTime() + 1), null, patientId, now]);
   if (!row) return undefined;
   const parse = (c: unknown) => (typeof c === 'string' ? JSON.parse(c) : c) as Contact;
   return { ...row, doctorContact: parse(row.doctorContact), patientContact: parse(row.patientContact) };
