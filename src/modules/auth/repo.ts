@@ -149,7 +149,7 @@ export interface SessionActorRow extends AccountRow {
 
 // Every authenticated request runs this one: prepared, so the server plans it once per connection. It
 // reads the whole account (not only what the check needs) so GET /me answers from it without a re-read.
-const SESSION_ACTOR = prepared<SessionActorRow>(
+export const SESSION_ACTOR = prepared<SessionActorRow>(
   'auth_session_actor',
   `SELECT u.id, u.username, u.email, u.firstname, u.lastname, u.role,
           u.email_verified_at AS "emailVerifiedAt", u.account_status AS "accountStatus",

@@ -29,7 +29,7 @@ const OWN_PATIENT = prepared<PatientRow>('patients_own', `SELECT ${PATIENT_COLUM
 
 // GET /me of a patient: the read and its patient.read event in one statement (a data-modifying CTE is
 // atomic on its own), instead of BEGIN, SELECT, INSERT, COMMIT. No row, no event, as before.
-const OWN_PATIENT_AUDITED = prepared<PatientRow>(
+export const OWN_PATIENT_AUDITED = prepared<PatientRow>(
   'patients_own_audited',
   `WITH p AS (SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1),
         a AS (INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM p)
