@@ -202,6 +202,8 @@ export interface BookingCheck extends SlotData {
   /** The patient's open (PENDING/CONFIRMED, future) appointments, in all and with this doctor. */
   openTotal: number;
   openWithDoctor: number;
+  /** The transaction's now(): what created_at and updated_at of a row inserted in it will read. */
+  txNow: Date;
 }
 
 // $1 doctor, $2/$3 the window, $4 null (no appointment left out), $5 patient, $6 now. Run after
@@ -219,7 +221,8 @@ const makeBookingCheck = () =>
           (SELECT count(*)::int FROM appointments a
             WHERE a.patient_id = $5::uuid AND a.status IN ('PENDING', 'CONFIRMED') AND a.starts_at > $6::timestamptz) AS "openTotal",
           (SELECT count(*)::int FROM appointments a
-            WHERE a.patient_id = $5::uuid AND a.doctor_id = d.id AND a.status IN ('PENDING', 'CONFIRMED') AND a.starts_at > $6::timestamptz) AS "openWithDoctor"
+            WHERE a.patient_id = $5::uuid AND a.doctor_id = d.id AND a.status IN ('PENDING', 'CONFIRMED') AND a.starts_at > $6::timestamptz) AS "openWithDoctor",
+          now() AS "txNow"
      FROM doctors d
      JOIN users u ON u.id = d.id
      JOIN users pu ON pu.id = $5::uuid

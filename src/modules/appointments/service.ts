@@ -120,9 +120,9 @@ export interface BookResult {
 
 /**
  * Books in as few statements as correctness allows: lock the patient (the limit's serialisation point),
- * one SELECT for the doctor, their rules, what is busy, both contacts and the patient's open counts, one
- * INSERT of the appointment with its audit event, mails and reminders, and the real-time NOTIFY in the
- * same transaction. The exclusion constraints stay the judge of overlaps (a lost race fails the INSERT).
+ * one SELECT for the doctor, their rules, what is busy, both contacts, the patient's open counts and the
+ * transaction's now(), the real-time NOTIFY in the same transaction, and one INSERT of the appointment
+ * with its audit event, mails and reminders. The exclusion constraints stay the judge of overlaps (a lost race fails the INSERT).
  */
 export async function book(p: Platform, meta: Authed, body: BookBody, idempotencyKey?: string): Promise<BookResult> {
   const startsAt = instantOf(body.startsAt).getTime();
@@ -158,17 +158,20 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
       cancelledBy: null,
       sequence: 0,
       lateCancellation: false,
-      createdAt: new Date(now),
-      updatedAt: new Date(now),
+      // now() of this transaction, which the INSERT's defaults will write: the answer is known before it.
+      createdAt: check.txNow,
+      updatedAt: check.txNow,
     };
     const parties = { appointment: row, doctor: { ...check.doctorContact, timezone: check.timezone }, patient: check.patientContact };
     const outbox = notifications.bookedOutbox(p, parties, meta.actor);
-    const entry = { action: 'appointment.create', resourceType: 'appointment', resourceId: row.id, patientId };
-    const inserted = await repo.insertBooking(tx, row, auditValues(meta, entry)!, outbox.mails, outbox.reminders);
     const person = (c: { id: string; firstname: string; lastname: string }) => ({ id: c.id, firstname: c.firstname, lastname: c.lastname });
-    const a = toAppointment({ ...inserted, doctor: person(check.doctorContact), patient: person(check.patientContact) });
-    if (idempotencyKey) await remember(tx, patientId, idempotencyKey, 201, a);
+    const a = toAppointment({ ...row, doctor: person(check.doctorContact), patient: person(check.patientContact) });
+    // NOTIFY (sent at commit, dropped on rollback) and the idempotency record go first: the INSERT writes
+    // the audit event, whose chain head stays locked until COMMIT, so it is the last statement before it.
     deliver = await p.bus.publishIn(tx, [a.patientId, a.doctorId], { type: 'appointment.updated', appointment: a });
+    if (idempotencyKey) await remember(tx, patientId, idempotencyKey, 201, a);
+    const entry = { action: 'appointment.create', resourceType: 'appointment', resourceId: row.id, patientId };
+    await repo.insertBooking(tx, row, auditValues(meta, entry)!, outbox.mails, outbox.reminders);
     return { statusCode: 201, body: a, replayed: false };
   });
   if (!result.replayed) {
