@@ -176,7 +176,12 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
   });
   if (!result.replayed) {
     p.mail.kick();
-    (deliver as (() => void) | null)?.();
+    // The booking is committed: a failing local delivery is only logged, as publish() did.
+    try {
+      (deliver as (() => void) | null)?.();
+    } catch (err) {
+      p.log.warn({ err: (err as Error).message }, 'appointment event not published');
+    }
   }
   return result;
 }
