@@ -20,10 +20,13 @@ export async function startChild(
   port: number,
   nodeArgs: string[] = [],
   readyPath = '/health/ready',
+  /** Another tree (the code before an issue, bench:hot); its stdout discarded when `quiet` (info logs). */
+  opts: { cwd?: string; quiet?: boolean } = {},
 ): Promise<Child> {
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    cwd: opts.cwd,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', opts.quiet ? 'ignore' : 'inherit', 'inherit'],
   });
   let exited = false;
   proc.once('exit', () => {

@@ -132,9 +132,9 @@ async function runEngine(engine: Engine, serverUrl: string | null) {
   const raw = await openDatabase({ databaseUrl: databaseUrl || null, pgliteDir: pgliteDirFor(dataDir) });
   const base = Date.UTC(2030, 0, 1);
   const rawRps = await sc.rawInserts(async (i) => {
-    const starts = new Date(base + i * 5 * 60_000);
+    const starts = new Date(base + i * 10 * 60_000);
     await raw.rows(sql`INSERT INTO appointments (patient_id, doctor_id, starts_at, ends_at, status)
-      VALUES (${seeded.patients[i % seeded.patients.length].id}, ${seeded.rawDoctorId}, ${starts.toISOString()}, ${new Date(starts.getTime() + 5 * 60_000).toISOString()}, 'PENDING')`);
+      VALUES (${seeded.patients[i % seeded.patients.length].id}, ${seeded.rawDoctorId}, ${starts.toISOString()}, ${new Date(starts.getTime() + 10 * 60_000).toISOString()}, 'PENDING')`);
   });
   await raw.close();
   if (Number.isFinite(bookingRps))

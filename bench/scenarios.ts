@@ -76,7 +76,7 @@ export async function booking(app: Child, s: Seeded): Promise<{ rps: number; con
           return {
             ...req,
             headers: { ...json, ...bearer(s.patients[i % s.patients.length].token) },
-            body: JSON.stringify({ doctorId: s.bookingDoctorId, startsAt: new Date(base + i * 5 * 60_000).toISOString() }),
+            body: JSON.stringify({ doctorId: s.bookingDoctorId, startsAt: new Date(base + i * 10 * 60_000).toISOString() }),
           };
         },
       },

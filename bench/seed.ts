@@ -1,5 +1,5 @@
 // Seeds a benchmark database straight through SQL (before the server starts): 10,000 verified doctors,
-// booking doctors with round-the-clock 5-minute slots, 50 booking patients, one conversation of 100,000
+// booking doctors with round-the-clock 10-minute slots (migration 0010's minimum), 50 booking patients, one conversation of 100,000
 // messages, and 5,000 patients with live sessions for the WebSocket scenario.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -73,7 +73,7 @@ export async function seed(db: Database, hash: string, jwtSecret: string): Promi
     INSERT INTO doctors (id, specialization, license_number, bio, timezone, slot_minutes, min_notice_minutes, max_advance_days, verification_status, verified_at)
     SELECT u.id, (${`{${SPECIALIZATIONS.join(',').replace(/ /g, '\\ ')}}`}::text[])[1 + (row_number() OVER (ORDER BY u.username))::int % 10],
            'LIC-' || u.username, 'Experienced clinician; speaks English and German. Interests: prevention, chronic care.',
-           'UTC', 5, 0, 730, 'VERIFIED', now()
+           'UTC', 10, 0, 730, 'VERIFIED', now()
     FROM users u WHERE u.role = 'DOCTOR'`);
   const [bookingDoctorId, rawDoctorId, slotsDoctorId, msgDoctorId] = doctorIds;
   // Round-the-clock availability for the booking doctors; office hours (30-minute slots) for the slots one.

@@ -31,7 +31,25 @@ export function setAuditReadsSkippedForBenchmark(on: boolean): void {
  */
 export async function audit(ex: Executor, meta: RequestMeta, entry: AuditEntry): Promise<void> {
   if (skipReads && isRead(entry.action)) return;
-  await ex.insert(auditEvents).values({
+  await ex.insert(auditEvents).values(auditRow(meta, entry));
+}
+
+/**
+ * The columns of the audit_events row `audit` would insert, in AUDIT_COLUMNS order: for a hot query that
+ * inserts its event in the same statement (a data-modifying CTE) instead of a second round trip. Null
+ * when the event is not recorded (the benchmark switch).
+ */
+export function auditValues(meta: RequestMeta, entry: AuditEntry): unknown[] | null {
+  if (skipReads && isRead(entry.action)) return null;
+  const r = auditRow(meta, entry);
+  return [r.actorId, r.actorRole, r.action, r.resourceType, r.resourceId, r.patientId, r.outcome, r.ip, r.requestId];
+}
+
+/** audit_events columns matching auditValues, for `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES …`. */
+export const AUDIT_COLUMNS = 'actor_id, actor_role, action, resource_type, resource_id, patient_id, outcome, ip, request_id';
+
+function auditRow(meta: RequestMeta, entry: AuditEntry) {
+  return {
     actorId: entry.actorId !== undefined ? entry.actorId : (meta.actor?.userId ?? null),
     actorRole: entry.actorRole !== undefined ? entry.actorRole : (meta.actor?.role ?? null),
     action: entry.action,
@@ -41,5 +59,5 @@ export async function audit(ex: Executor, meta: RequestMeta, entry: AuditEntry):
     outcome: entry.outcome ?? 'SUCCESS',
     ip: meta.ip,
     requestId: meta.requestId,
-  });
+  };
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Database } from './db/index.ts';
+import { prepared, run, type Database, type Executor } from './db/index.ts';
 
 export interface RealtimeEvent {
   type: string;
@@ -24,6 +24,13 @@ export interface RealtimeBus {
   /** This process's id: names its connections in shared state (e.g. video-visit presence). */
   readonly instanceId: string;
   publish(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void>;
+  /**
+   * Publishes as part of the caller's transaction `tx`: on the server engine the NOTIFY is sent by
+   * `select pg_notify(…)` in `tx`, so other instances hear of the change when (and only if) it commits,
+   * without a second round trip after the commit. Returns the local delivery, which the caller runs
+   * once `tx` has committed (and drops if it rolled back).
+   */
+  publishIn(tx: Executor, userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<() => void>;
   /** Local delivery hook: the WebSocket hub listens here for events addressed to its users. */
   onEvent(listener: EventListener): () => void;
   close(): Promise<void>;
@@ -35,6 +42,9 @@ export class InProcessBus implements RealtimeBus {
   protected readonly emitter = new EventEmitter().setMaxListeners(0);
   async publish(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void> {
     this.deliver(userIds, event, target);
+  }
+  async publishIn(_tx: Executor, userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<() => void> {
+    return () => this.deliver(userIds, event, target);
   }
   protected deliver(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): void {
     this.emitter.emit('event', userIds, event, target);
@@ -52,6 +62,8 @@ export const CHANNEL = 'telecare_events';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep a margin for the envelope. */
 const MAX_INLINE_BYTES = 7500;
 const SPILL_RETENTION = '1 hour';
+export const NOTIFY = prepared('realtime_notify', 'SELECT pg_notify($1, $2)');
+const SPILL = prepared<{ id: string }>('realtime_spill', 'INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id');
 
 interface Envelope {
   /** Origin instance: it has already delivered locally and skips its own notification. */
@@ -156,6 +168,18 @@ export class PgNotifyBus extends InProcessBus {
     } catch (err) {
       this.log.warn({ err: (err as Error).message, type: event.type }, 'realtime NOTIFY failed; other instances miss this event');
     }
+  }
+
+  /** The NOTIFY goes out with `tx`'s commit; this instance delivers locally when the caller says it committed. */
+  override async publishIn(tx: Executor, userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<() => void> {
+    const c = target?.connectionIds;
+    let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope);
+    if (Buffer.byteLength(payload) > MAX_INLINE_BYTES) {
+      const [row] = await run(tx, SPILL, [JSON.stringify({ u: userIds, e: event, c })]);
+      payload = JSON.stringify({ o: this.instanceId, r: Number(row.id) } satisfies Envelope);
+    }
+    await run(tx, NOTIFY, [CHANNEL, payload]);
+    return () => this.deliver(userIds, event, target);
   }
 
   private async notify(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void> {

@@ -1,6 +1,9 @@
 import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { alias, boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../platform/db/index.ts';
+import { prepared, run, type Executor } from '../../platform/db/index.ts';
+import { AUDIT_COLUMNS } from '../../platform/audit.ts';
+import type { OutgoingMail } from '../../platform/mail.ts';
+import { BOOKABLE_SQL, SLOT_DATA_SELECT, type SlotData } from '../doctors/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { users } from '../auth/index.ts';
 
@@ -153,8 +156,10 @@ export async function listVisible(
  * merely reference the patient (they take KEY SHARE).
  */
 export async function lockPatient(ex: Executor, patientId: string): Promise<void> {
-  await ex.execute(sql`SELECT id FROM patients WHERE id = ${patientId} FOR NO KEY UPDATE`);
+  await run(ex, LOCK_PATIENT, [patientId]);
 }
+
+export const LOCK_PATIENT = prepared('appointments_lock_patient', 'SELECT id FROM patients WHERE id = $1 FOR NO KEY UPDATE');
 
 /** The patient's open (PENDING/CONFIRMED, starting after `now`) appointments, in all and with one doctor. */
 export async function countOpen(ex: Executor, patientId: string, doctorId: string, now: Date, exceptId?: string) {
@@ -173,4 +178,121 @@ export async function countOpen(ex: Executor, patientId: string, doctorId: strin
       ),
     );
   return { total: Number(row.total), withDoctor: Number(row.withDoctor) };
+}
+
+// ---------- booking: as few statements as correctness allows ----------
+
+interface Contact {
+  id: string;
+  firstname: string;
+  lastname: string;
+  email: string;
+  accountStatus: string;
+}
+
+/** Everything a booking decides on, read in one statement once the patient's row is locked. */
+export interface BookingCheck extends SlotData {
+  doctorContact: Contact;
+  patientContact: Contact;
+  /** The patient's open (PENDING/CONFIRMED, future) appointments, in all and with this doctor. */
+  openTotal: number;
+  openWithDoctor: number;
+  /** The transaction's now(): what created_at and updated_at of a row inserted in it will read. */
+  txNow: Date;
+}
+
+// $1 doctor, $2/$3 the window, $4 null (no appointment left out), $5 patient, $6 now. Run after
+// lockPatient, in a statement of its own: its snapshot then sees every booking of this patient that
+// committed before the lock was granted, so the counts are exact under a race.
+// Built on first use: doctors/repo (SLOT_DATA_SELECT) and this file import each other.
+let bookingCheckQuery: ReturnType<typeof makeBookingCheck> | null = null;
+export const bookingCheckStatement = () => (bookingCheckQuery ??= makeBookingCheck());
+const makeBookingCheck = () =>
+  prepared<Omit<BookingCheck, 'doctorContact' | 'patientContact'> & { doctorContact: string; patientContact: string }>(
+    'appointments_booking_check',
+    `SELECT ${SLOT_DATA_SELECT},
+          json_build_object('id', u.id, 'firstname', u.firstname, 'lastname', u.lastname, 'email', u.email, 'accountStatus', u.account_status) AS "doctorContact",
+          json_build_object('id', pu.id, 'firstname', pu.firstname, 'lastname', pu.lastname, 'email', pu.email, 'accountStatus', pu.account_status) AS "patientContact",
+          (SELECT count(*)::int FROM appointments a
+            WHERE a.patient_id = $5::uuid AND a.status IN ('PENDING', 'CONFIRMED') AND a.starts_at > $6::timestamptz) AS "openTotal",
+          (SELECT count(*)::int FROM appointments a
+            WHERE a.patient_id = $5::uuid AND a.doctor_id = d.id AND a.status IN ('PENDING', 'CONFIRMED') AND a.starts_at > $6::timestamptz) AS "openWithDoctor",
+          now() AS "txNow"
+     FROM doctors d
+     JOIN users u ON u.id = d.id
+     JOIN users pu ON pu.id = $5::uuid
+    WHERE d.id = $1 AND ${BOOKABLE_SQL}`,
+  );
+
+/** The bookable doctor with their slot data, both parties' contacts and the patient's open counts; undefined when not bookable. */
+export async function bookingCheck(
+  ex: Executor,
+  doctorId: string,
+  patientId: string,
+  startsAt: Date,
+  now: Date,
+): Promise<BookingCheck | undefined> {
+  const [row] = await run(ex, bookingCheckStatement(), [doctorId, startsAt, new Date(startsAt.getTime() + 1), null, patientId, now]);
+  if (!row) return undefined;
+  const parse = (c: unknown) => (typeof c === 'string' ? JSON.parse(c) : c) as Contact;
+  return { ...row, doctorContact: parse(row.doctorContact), patientContact: parse(row.patientContact) };
+}
+
+const APPOINTMENT_RETURNING = `id, patient_id AS "patientId", doctor_id AS "doctorId", starts_at AS "startsAt", ends_at AS "endsAt",
+  status, reason, cancellation_reason AS "cancellationReason", cancelled_by AS "cancelledBy", sequence,
+  late_cancellation AS "lateCancellation", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+// The appointment, its audit event, its mails (outbox) and its reminders in one statement. The
+// exclusion constraints on appointments stay the judge of overlaps: a lost race fails this statement.
+export const INSERT_BOOKING = prepared<AppointmentRow>(
+  'appointments_insert_booking',
+  `WITH ins AS (
+     INSERT INTO appointments (id, patient_id, doctor_id, starts_at, ends_at, status, reason)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     RETURNING ${APPOINTMENT_RETURNING}
+   ), aud AS (
+     INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM ins
+   ), mail AS (
+     INSERT INTO mail_outbox (kind, recipient, subject, text_body, html_body, attachments)
+     SELECT m.kind, m.recipient, m.subject, m.text_body, m.html_body, m.attachments
+       FROM ins, jsonb_to_recordset($17::jsonb) AS m(kind text, recipient text, subject text, text_body text, html_body text, attachments jsonb)
+   ), rem AS (
+     INSERT INTO reminder_jobs (appointment_id, party, offset_minutes, starts_at, due_at)
+     SELECT ins.id, r.party, r.offset_minutes, ins."startsAt", r.due_at
+       FROM ins, unnest($18::text[], $19::int[], $20::timestamptz[]) AS r(party, offset_minutes, due_at)
+     ON CONFLICT DO NOTHING
+   )
+   SELECT * FROM ins`,
+);
+
+export async function insertBooking(
+  ex: Executor,
+  a: { id: string; patientId: string; doctorId: string; startsAt: Date; endsAt: Date; status: AppointmentStatus; reason: string | null },
+  auditValues: unknown[],
+  mails: OutgoingMail[],
+  reminders: { party: string; offsetMinutes: number; dueAt: Date }[],
+): Promise<AppointmentRow> {
+  const outbox = mails.map((m) => ({
+    kind: m.kind,
+    recipient: m.to,
+    subject: m.subject,
+    text_body: m.text,
+    html_body: m.html ?? null,
+    attachments: m.attachments?.length ? m.attachments : null,
+  }));
+  const [row] = await run(ex, INSERT_BOOKING, [
+    a.id,
+    a.patientId,
+    a.doctorId,
+    a.startsAt,
+    a.endsAt,
+    a.status,
+    a.reason,
+    ...auditValues,
+    JSON.stringify(outbox),
+    reminders.map((r) => r.party),
+    reminders.map((r) => r.offsetMinutes),
+    reminders.map((r) => r.dueAt),
+  ]);
+  return row;
 }

@@ -1,5 +1,6 @@
 import { AppError, forbidden, invalidTransition, notFound, validation } from '../../platform/errors.ts';
-import { audit } from '../../platform/audit.ts';
+import { randomUUID } from 'node:crypto';
+import { audit, auditValues } from '../../platform/audit.ts';
 import { constraintName, sqlState, type Executor } from '../../platform/db/index.ts';
 import { isTransientConflict, retryingTransaction } from '../../platform/db/retry.ts';
 import { registerConstraintCode } from '../../platform/http.ts';
@@ -8,7 +9,7 @@ import type { Actor, RequestMeta } from '../auth/index.ts';
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from '../../platform/clock.ts';
-import { findDoctorWithUser, computeFreeSlots } from '../doctors/index.ts';
+import { findDoctorWithUser, slotData, slotsOf } from '../doctors/index.ts';
 import { offerFreedTime } from '../waitlist/index.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
 import { service as notifications } from '../notifications/index.ts';
@@ -54,10 +55,9 @@ async function publish(p: Platform, a: Appointment): Promise<void> {
 
 /** The doctor if bookable, and whether `startsAt` is exactly the start of one of their free slots. */
 async function slotOf(p: Platform, tx: Executor, doctorId: string, startsAt: number, exceptId?: string) {
-  const row = await findDoctorWithUser(tx, doctorId, true);
-  if (!row) return { doctor: null, free: false };
-  const free = await computeFreeSlots(tx, row.doctor, startsAt, startsAt + 1, nowMs(p), exceptId);
-  return { doctor: row.doctor, free: free.some((s) => s.start === startsAt) };
+  const data = await slotData(tx, doctorId, new Date(startsAt), new Date(startsAt + 1), exceptId);
+  if (!data) return { doctor: null, free: false };
+  return { doctor: data, free: slotsOf(data, startsAt, startsAt + 1, nowMs(p)).some((s) => s.start === startsAt) };
 }
 
 /**
@@ -76,10 +76,14 @@ export async function assertBookingLimits(
 ): Promise<void> {
   await repo.lockPatient(tx, patientId);
   const open = await repo.countOpen(tx, patientId, doctorId, new Date(nowMs(p)), exceptId);
-  if (open.total >= p.config.bookingMaxOpen) {
+  checkLimits(p, open.total, open.withDoctor);
+}
+
+function checkLimits(p: Platform, total: number, withDoctor: number): void {
+  if (total >= p.config.bookingMaxOpen) {
     throw new AppError('BOOKING_LIMIT_REACHED', `A patient may hold at most ${p.config.bookingMaxOpen} open appointments`);
   }
-  if (open.withDoctor >= p.config.bookingMaxOpenPerDoctor) {
+  if (withDoctor >= p.config.bookingMaxOpenPerDoctor) {
     throw new AppError(
       'BOOKING_LIMIT_REACHED',
       `A patient may hold at most ${p.config.bookingMaxOpenPerDoctor} open appointments with one doctor`,
@@ -108,11 +112,19 @@ export interface BookResult {
   replayed: boolean;
 }
 
+/**
+ * Books in as few statements as correctness allows: lock the patient (the limit's serialisation point),
+ * one SELECT for the doctor, their rules, what is busy, both contacts, the patient's open counts and the
+ * transaction's now(), the real-time NOTIFY in the same transaction, and one INSERT of the appointment
+ * with its audit event, mails and reminders. The exclusion constraints stay the judge of overlaps (a lost race fails the INSERT).
+ */
 export async function book(p: Platform, meta: Authed, body: BookBody, idempotencyKey?: string): Promise<BookResult> {
   const startsAt = instantOf(body.startsAt).getTime();
   const patientId = meta.actor.userId;
   const hash = requestHash(body);
+  let deliver: (() => void) | null = null;
   const result = await retrying(p, async (tx): Promise<BookResult> => {
+    deliver = null;
     if (idempotencyKey) {
       const replay = await claim(tx, patientId, idempotencyKey, hash);
       if (replay) {
@@ -121,28 +133,49 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
         return { statusCode: replay.statusCode, body: a, replayed: true };
       }
     }
+    await repo.lockPatient(tx, patientId);
+    const now = nowMs(p);
+    const check = await repo.bookingCheck(tx, body.doctorId, patientId, new Date(startsAt), new Date(now));
     // Unknown, unverified or suspended doctors are not bookable and, to a patient, do not exist.
-    const { doctor, free } = await slotOf(p, tx, body.doctorId, startsAt);
-    if (!doctor) throw notFound('doctor');
-    await assertBookingLimits(p, tx, patientId, doctor.id);
-    if (!free) throw slotTaken();
-    const id = await repo.insertAppointment(tx, {
+    if (!check) throw notFound('doctor');
+    checkLimits(p, check.openTotal, check.openWithDoctor);
+    if (!slotsOf(check, startsAt, startsAt + 1, now).some((s) => s.start === startsAt)) throw slotTaken();
+    const row: repo.AppointmentRow = {
+      id: randomUUID(),
       patientId,
-      doctorId: doctor.id,
+      doctorId: check.id,
       startsAt: new Date(startsAt),
-      endsAt: new Date(startsAt + doctor.slotMinutes * 60_000),
-      status: doctor.autoConfirm ? 'CONFIRMED' : 'PENDING',
+      endsAt: new Date(startsAt + check.slotMinutes * 60_000),
+      status: check.autoConfirm ? 'CONFIRMED' : 'PENDING',
       reason: body.reason ?? null,
-    });
-    await audit(tx, meta, { action: 'appointment.create', resourceType: 'appointment', resourceId: id, patientId });
-    await notifications.appointmentChanged(p, tx, id, 'booked', meta.actor);
-    const a = toAppointment(await repo.findView(tx, id));
+      cancellationReason: null,
+      cancelledBy: null,
+      sequence: 0,
+      lateCancellation: false,
+      // now() of this transaction, which the INSERT's defaults will write: the answer is known before it.
+      createdAt: check.txNow,
+      updatedAt: check.txNow,
+    };
+    const parties = { appointment: row, doctor: { ...check.doctorContact, timezone: check.timezone }, patient: check.patientContact };
+    const outbox = notifications.bookedOutbox(p, parties, meta.actor);
+    const person = (c: { id: string; firstname: string; lastname: string }) => ({ id: c.id, firstname: c.firstname, lastname: c.lastname });
+    const a = toAppointment({ ...row, doctor: person(check.doctorContact), patient: person(check.patientContact) });
+    // NOTIFY (sent at commit, dropped on rollback) and the idempotency record go first: the INSERT writes
+    // the audit event, whose chain head stays locked until COMMIT, so it is the last statement before it.
+    deliver = await p.bus.publishIn(tx, [a.patientId, a.doctorId], { type: 'appointment.updated', appointment: a });
     if (idempotencyKey) await remember(tx, patientId, idempotencyKey, 201, a);
+    const entry = { action: 'appointment.create', resourceType: 'appointment', resourceId: row.id, patientId };
+    await repo.insertBooking(tx, row, auditValues(meta, entry)!, outbox.mails, outbox.reminders);
     return { statusCode: 201, body: a, replayed: false };
   });
   if (!result.replayed) {
     p.mail.kick();
-    await publish(p, result.body);
+    // The booking is committed: a failing local delivery is only logged, as publish() did.
+    try {
+      (deliver as (() => void) | null)?.();
+    } catch (err) {
+      p.log.warn({ err: (err as Error).message }, 'appointment event not published');
+    }
   }
   return result;
 }

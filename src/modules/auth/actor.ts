@@ -8,6 +8,7 @@ import type { AccessTokens } from '../../platform/tokens.ts';
 import * as repo from './repo.ts';
 
 export type Role = 'PATIENT' | 'DOCTOR' | 'ADMIN';
+export type { AccountRow } from './repo.ts';
 
 /** The authenticated caller, as services see it. */
 export interface Actor {
@@ -58,20 +59,29 @@ export function sessionState(s: { accountStatus: string; revokedAt: Date | null;
 /** Resolves an access token to the caller, or throws UNAUTHENTICATED / ACCOUNT_SUSPENDED. */
 export async function resolveActor(p: { db: Db; tokens: AccessTokens }, token: string | null): Promise<Actor> {
   if (!token) throw new AppError('UNAUTHENTICATED', 'A bearer access token is required');
-  const claims = await p.tokens.verify(token);
+  const claims = p.tokens.verifySync(token);
   if (!claims) throw new AppError('UNAUTHENTICATED', 'The access token is invalid or expired');
   const row = await repo.findSessionActor(p.db, claims.sid);
   if (!row || row.userId !== claims.sub) throw new AppError('UNAUTHENTICATED', 'The session does not exist');
   const state = sessionState(row);
   if (state === 'SUSPENDED') throw new AppError('ACCOUNT_SUSPENDED');
   if (state === 'ENDED') throw new AppError('UNAUTHENTICATED', 'The session has been revoked');
-  return {
+  const actor: Actor = {
     userId: row.userId,
     role: row.role,
     sessionId: claims.sid,
     emailVerified: row.emailVerifiedAt !== null,
     doctorStatus: row.role === 'DOCTOR' ? (row.doctorStatus ?? 'PENDING') : null,
   };
+  accounts.set(actor, row);
+  return actor;
+}
+
+/** The account row the session check read for this actor (same request), so GET /me need not read it again. */
+const accounts = new WeakMap<Actor, repo.AccountRow>();
+
+export function accountOf(actor: Actor): repo.AccountRow | undefined {
+  return accounts.get(actor);
 }
 
 /** Checks on the caller alone; run before any lookup of the resource the request names. */

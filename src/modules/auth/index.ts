@@ -4,5 +4,5 @@ export { sessions, users } from './tables.ts';
 export { AccountStatus, Gender, Role, toUser } from './schemas.ts';
 export type { User } from './schemas.ts';
 export { actorOf, metaOf } from './actor.ts';
-export type { Actor, RequestMeta } from './actor.ts';
+export type { AccountRow, Actor, RequestMeta } from './actor.ts';
 export { profileUnaudited } from './service.ts';

@@ -2,7 +2,7 @@
 import { AppError } from '../../platform/errors.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from './actor.ts';
+import { accountOf, type Actor, type RequestMeta } from './actor.ts';
 import { service as patients } from '../patients/index.ts';
 import { service as doctors } from '../doctors/index.ts';
 import * as repo from './repo.ts';
@@ -30,6 +30,18 @@ export async function profileUnaudited(ex: Executor, actor: Actor) {
  * (a patient's profile is a read of their data, patient.read, exactly as GET /patients/me).
  */
 export async function me(p: Platform, meta: RequestMeta & { actor: Actor }) {
+  // The session check of this request read the account already: no second read of users.
+  const account = accountOf(meta.actor);
+  if (account) {
+    if (meta.actor.role === 'PATIENT') {
+      const patient = await patients.ownProfileOf(p, meta, account);
+      if (patient) return { user: patient.user, patient };
+    } else if (meta.actor.role === 'DOCTOR') {
+      const doctor = await doctors.ownProfileOf(p.db, account);
+      if (doctor) return { user: doctor.user, doctor };
+    }
+    return { user: toUser(account) };
+  }
   if (meta.actor.role === 'PATIENT') {
     const patient = await patients.ownProfile(p, meta);
     if (patient) return { user: patient.user, patient };

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../../platform/db/index.ts';
+import { prepared, run, type Executor } from '../../platform/db/index.ts';
 import { bigserial, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { patients } from '../patients/index.ts';
 import { doctors } from '../doctors/index.ts';
@@ -138,23 +138,35 @@ export async function findRefreshToken(ex: Executor, tokenHash: string) {
   return row;
 }
 
+/** An account row as the guard loads it: everything but the password hash. */
+export type AccountRow = Omit<UserRow, 'passwordHash'>;
+
+export interface SessionActorRow extends AccountRow {
+  userId: string;
+  revokedAt: Date | null;
+  expiresAt: Date;
+  doctorStatus: 'PENDING' | 'VERIFIED' | 'REJECTED' | null;
+}
+
+// Every authenticated request runs this one: prepared, so the server plans it once per connection. It
+// reads the whole account (not only what the check needs) so GET /me answers from it without a re-read.
+export const SESSION_ACTOR = prepared<SessionActorRow>(
+  'auth_session_actor',
+  `SELECT u.id, u.username, u.email, u.firstname, u.lastname, u.role,
+          u.email_verified_at AS "emailVerifiedAt", u.account_status AS "accountStatus",
+          u.created_at AS "createdAt", u.updated_at AS "updatedAt",
+          s.user_id AS "userId", s.revoked_at AS "revokedAt", s.expires_at AS "expiresAt",
+          d.verification_status AS "doctorStatus"
+     FROM sessions s
+     JOIN users u ON u.id = s.user_id
+     LEFT JOIN doctors d ON d.id = u.id
+    WHERE s.id = $1
+    LIMIT 1`,
+);
+
 /** The session of an access token with its account: what the guard checks on every request. */
-export async function findSessionActor(ex: Executor, sessionId: string) {
-  const [row] = await ex
-    .select({
-      userId: users.id,
-      role: users.role,
-      accountStatus: users.accountStatus,
-      emailVerifiedAt: users.emailVerifiedAt,
-      revokedAt: sessions.revokedAt,
-      expiresAt: sessions.expiresAt,
-      doctorStatus: doctors.verificationStatus,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .leftJoin(doctors, eq(doctors.id, users.id))
-    .where(eq(sessions.id, sessionId))
-    .limit(1);
+export async function findSessionActor(ex: Executor, sessionId: string): Promise<SessionActorRow | undefined> {
+  const [row] = await run(ex, SESSION_ACTOR, [sessionId]);
   return row;
 }
 

@@ -32,7 +32,7 @@ export const UserSchema = Type.Object(
 );
 export type User = Static<typeof UserSchema>;
 
-export function toUser(u: typeof users.$inferSelect): User {
+export function toUser(u: Omit<typeof users.$inferSelect, 'passwordHash'>): User {
   return {
     id: u.id,
     username: u.username,

@@ -2,6 +2,7 @@
 // on refresh, and whose request id the audit trail keeps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { sql } from 'drizzle-orm';
 import { build, createAdminUser, createPatient, expectProblem, PASSWORD } from '../../../test/helpers.ts';
@@ -122,4 +123,77 @@ test('a user suspended through the admin API gets 403 ACCOUNT_SUSPENDED on refre
   );
   assert.ok(revoked >= 1);
   expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: p.refreshToken } }), 403, 'ACCOUNT_SUSPENDED');
+});
+
+test('the hand-rolled HS256 check: alg pinned, typ checked, exp required and live, signature constant-time', async () => {
+  const { AccessTokens } = await import('../../platform/tokens.ts');
+  const secret = 's'.repeat(64);
+  const tokens = new AccessTokens(secret, 900);
+  const key = new TextEncoder().encode(secret);
+  const sub = '00000000-0000-4000-8000-000000000001';
+  const sid = '00000000-0000-4000-8000-000000000002';
+  const now = Math.floor(Date.now() / 1000);
+  const good = await tokens.sign({ sub, sid, role: 'PATIENT' });
+  assert.deepEqual(await tokens.verify(good), { sub, sid, role: 'PATIENT' });
+  // jose still verifies what we sign: signing stays compatible.
+  const { jwtVerify } = await import('jose');
+  assert.equal((await jwtVerify(good, key, { algorithms: ['HS256'] })).payload.sub, sub);
+
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const [, payload, signature] = good.split('.');
+  const hmac = (input: string) => createHmac('sha256', key).update(input).digest('base64url');
+  const signed = (header: unknown, body: unknown) => {
+    const input = `${b64(header)}.${b64(body)}`;
+    return `${input}.${hmac(input)}`;
+  };
+  const claims = { sid, role: 'PATIENT', sub, iat: now, exp: now + 300 };
+  assert.ok(await tokens.verify(signed({ alg: 'HS256' }, claims)), 'typ is optional');
+  const refused: Record<string, string> = {
+    'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
+    'alg none, signature kept': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`,
+    'alg HS512': signed({ alg: 'HS512', typ: 'JWT' }, claims),
+    'alg RS256 signed with the HMAC key': signed({ alg: 'RS256', typ: 'JWT' }, claims),
+    'alg hs256 (case)': signed({ alg: 'hs256' }, claims),
+    'no alg': signed({ typ: 'JWT' }, claims),
+    'typ other than JWT': signed({ alg: 'HS256', typ: 'at+jwt+x' }, claims),
+    'crit header': signed({ alg: 'HS256', crit: ['exp'] }, claims),
+    'missing exp': signed({ alg: 'HS256' }, { ...claims, exp: undefined }),
+    'string exp': signed({ alg: 'HS256' }, { ...claims, exp: String(now + 300) }),
+    expired: signed({ alg: 'HS256' }, { ...claims, exp: now - 1 }),
+    'expiring now': signed({ alg: 'HS256' }, { ...claims, exp: now }),
+    'missing iat': signed({ alg: 'HS256' }, { ...claims, iat: undefined }),
+    'missing sub': signed({ alg: 'HS256' }, { ...claims, sub: undefined }),
+    'sub not a uuid': signed({ alg: 'HS256' }, { ...claims, sub: 'admin' }),
+    'not yet valid': signed({ alg: 'HS256' }, { ...claims, nbf: now + 600 }),
+    'bad signature': `${good.split('.').slice(0, 2).join('.')}.${hmac('something else')}`,
+    'truncated signature': good.slice(0, -2),
+    'empty signature': `${good.split('.').slice(0, 2).join('.')}.`,
+    'tampered payload': `${good.split('.')[0]}.${b64({ ...claims, role: 'ADMIN' })}.${signature}`,
+    'signed with another key': `${b64({ alg: 'HS256' })}.${b64(claims)}.${createHmac('sha256', 'x'.repeat(64))
+      .update(`${b64({ alg: 'HS256' })}.${b64(claims)}`)
+      .digest('base64url')}`,
+    'four segments': `${good}.x`,
+    'not base64url': `${good.split('.')[0]}.${payload}+/.${signature}`,
+    'payload not an object': signed({ alg: 'HS256' }, [claims]),
+    empty: '',
+  };
+  for (const [why, token] of Object.entries(refused)) assert.equal(await tokens.verify(token), null, why);
+});
+
+test('forged alg and a missing exp are refused at the HTTP guard too', async (t) => {
+  const app = await build(t);
+  const p = await createPatient(app);
+  const [, payload] = p.token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const hs512 = `${b64({ alg: 'HS512', typ: 'JWT' })}.${payload}`;
+  const noExpInput = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ ...claims, exp: undefined })}`;
+  for (const token of [
+    `${b64({ alg: 'none' })}.${payload}.`,
+    `${hs512}.${createHmac('sha512', app.config.jwtSecret).update(hs512).digest('base64url')}`,
+    `${noExpInput}.${createHmac('sha256', app.config.jwtSecret).update(noExpInput).digest('base64url')}`,
+  ]) {
+    expectProblem(await app.request('GET', '/api/v1/me', { token }), 401, 'UNAUTHENTICATED');
+  }
+  assert.equal((await app.request('GET', '/api/v1/me', { token: p.token })).status, 200);
 });

@@ -3,9 +3,9 @@
 export { doctors } from './tables.ts';
 export { toDoctorPrivate } from './schemas.ts';
 export type { DoctorPublic } from './schemas.ts';
-export { findDoctorWithUser } from './repo.ts';
-export type { DoctorRow, RuleRow } from './repo.ts';
+export { BOOKABLE_SQL, SLOT_DATA_SELECT, findDoctorWithUser, slotData } from './repo.ts';
+export type { DoctorRow, RuleRow, SlotData } from './repo.ts';
 export { freeSlots } from './slots.ts';
 export type { Interval } from './slots.ts';
-export { MAX_SLOT_WINDOW_DAYS, computeFreeSlots } from './service.ts';
+export { MAX_SLOT_WINDOW_DAYS, computeFreeSlots, slotsOf } from './service.ts';
 export * as service from './service.ts';

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../platform/db/index.ts';
+import { prepared, run, type Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { patients } from '../patients/index.ts';
 import { doctors, doctorDirectory } from './tables.ts';
@@ -41,6 +41,119 @@ export async function findDoctorWithUser(ex: Executor, id: string, onlyBookable 
     .limit(1);
   const [row] = lock ? await q.for('update', { of: doctors }) : await q;
   return row;
+}
+
+/** The doctors row's columns as the Drizzle model names them, for the prepared hot queries. */
+export const DOCTOR_COLUMNS = `d.id, d.specialization, d.license_number AS "licenseNumber", d.bio, d.timezone,
+  d.slot_minutes AS "slotMinutes", d.auto_confirm AS "autoConfirm", d.min_notice_minutes AS "minNoticeMinutes",
+  d.max_advance_days AS "maxAdvanceDays", d.cancellation_notice_hours AS "cancellationNoticeHours",
+  d.verification_status AS "verificationStatus", d.verification_note AS "verificationNote",
+  d.verified_at AS "verifiedAt", d.verified_by AS "verifiedBy", d.updated_at AS "updatedAt"`;
+
+const DOCTOR_BY_ID = prepared<DoctorRow>('doctors_by_id', `SELECT ${DOCTOR_COLUMNS} FROM doctors d WHERE d.id = $1`);
+
+/** The doctors row alone (GET /me has the account from the session check). */
+export async function findDoctor(ex: Executor, id: string): Promise<DoctorRow | undefined> {
+  const [row] = await run(ex, DOCTOR_BY_ID, [id]);
+  return row;
+}
+
+/** A bookable doctor with what their free slots are computed from. */
+export interface SlotData extends DoctorRow {
+  rules: { weekday: number; startMinute: number; endMinute: number }[];
+  /** Live appointments (holds included, `except` left out) and time off overlapping the window, epoch ms. */
+  busy: { start: number; end: number }[];
+}
+
+/**
+ * The select list of a bookable doctor's slot data, reading $1 doctor, $2/$3 window (timestamptz; the
+ * window's end is stretched by one slot), $4 appointment to leave out (or null). Shared by GET slots and
+ * booking's check, so both see the very same rules.
+ */
+export const SLOT_DATA_SELECT = `${DOCTOR_COLUMNS},
+  coalesce((SELECT json_agg(json_build_object('weekday', r.weekday, 'startMinute', r.start_minute, 'endMinute', r.end_minute)
+                            ORDER BY r.weekday, r.start_minute)
+              FROM availability_rules r WHERE r.doctor_id = d.id), '[]') AS rules,
+  coalesce((SELECT json_agg(json_build_object('start', b.s, 'end', b.e))
+              FROM (SELECT extract(epoch FROM a.starts_at) * 1000 AS s, extract(epoch FROM a.ends_at) * 1000 AS e
+                      FROM appointments a
+                     WHERE a.doctor_id = d.id AND a.status IN ('PENDING', 'CONFIRMED', 'HELD')
+                       AND a.starts_at < $3::timestamptz + make_interval(mins => d.slot_minutes) AND a.ends_at > $2::timestamptz
+                       AND ($4::uuid IS NULL OR a.id <> $4::uuid)
+                    UNION ALL
+                    SELECT extract(epoch FROM o.starts_at) * 1000, extract(epoch FROM o.ends_at) * 1000
+                      FROM doctor_time_off o
+                     WHERE o.doctor_id = d.id
+                       AND o.starts_at < $3::timestamptz + make_interval(mins => d.slot_minutes) AND o.ends_at > $2::timestamptz) b),
+           '[]') AS busy`;
+
+/** Bookable = verified and active: the same condition as `bookable`, for raw SQL over doctors d JOIN users u. */
+export const BOOKABLE_SQL = `d.verification_status = 'VERIFIED' AND u.account_status = 'ACTIVE'`;
+
+export const SLOT_DATA = prepared<SlotData>(
+  'doctors_slot_data',
+  `SELECT ${SLOT_DATA_SELECT} FROM doctors d JOIN users u ON u.id = d.id WHERE d.id = $1 AND ${BOOKABLE_SQL}`,
+);
+
+/** One statement for a slots request: the doctor (if bookable), their rules and what is busy in [from, to + a slot). */
+export async function slotData(ex: Executor, doctorId: string, from: Date, to: Date, exceptAppointmentId?: string) {
+  const [row] = await run(ex, SLOT_DATA, [doctorId, from, to, exceptAppointmentId ?? null]);
+  return row;
+}
+
+/** A directory row: the doctor and the names shown beside them. */
+export interface DirectoryRow {
+  doctor: DoctorRow;
+  user: { firstname: string; lastname: string };
+}
+
+// The public directory, prepared: one statement text per combination of filters (eight at most), so
+// each keeps a plan that uses the partial and trigram indexes of migration 0008.
+const directoryQueries = new Map<string, ReturnType<typeof prepared<DoctorRow & { firstname: string; lastname: string }>>>();
+export function directoryQuery(spec: boolean, q: boolean, after: boolean) {
+  const key = `${+spec}${+q}${+after}`;
+  let query = directoryQueries.get(key);
+  if (!query) {
+    const conds = ['d.dir_listed'];
+    if (spec) conds.push('lower(d.specialization) = lower($2)');
+    if (q) conds.push('d.dir_search ILIKE $3');
+    if (after) conds.push('(d.dir_lastname, d.dir_firstname, d.id) > ($4, $5, $6::uuid)');
+    // Unused parameters still need a type; this keeps one parameter list for all eight texts.
+    const unused = [
+      !spec && '$2::text IS NULL',
+      !q && '$3::text IS NULL',
+      !after && '$4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL',
+    ]
+      .filter(Boolean)
+      .join(' AND ');
+    query = prepared(
+      `doctors_directory_${key}`,
+      `SELECT ${DOCTOR_COLUMNS}, u.firstname, u.lastname
+         FROM doctors d JOIN users u ON u.id = d.id
+        WHERE ${conds.join(' AND ')}${unused ? ` AND (${unused} OR true)` : ''}
+        ORDER BY d.dir_lastname, d.dir_firstname, d.id
+        LIMIT $1`,
+    );
+    directoryQueries.set(key, query);
+  }
+  return query;
+}
+
+/** The public directory (bookable doctors), filtered and paged as listDoctors does with onlyBookable. */
+export async function listDirectory(
+  ex: Executor,
+  opts: { specialization?: string; q?: string; after: [string, string, string] | null; limit: number },
+): Promise<DirectoryRow[]> {
+  const query = directoryQuery(!!opts.specialization, !!opts.q, !!opts.after);
+  const rows = await run(ex, query, [
+    opts.limit + 1,
+    opts.specialization ?? null,
+    opts.q ? like(opts.q) : null,
+    opts.after?.[0] ?? null,
+    opts.after?.[1] ?? null,
+    opts.after?.[2] ?? null,
+  ]);
+  return rows.map(({ firstname, lastname, ...doctor }) => ({ doctor, user: { firstname, lastname } }));
 }
 
 const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

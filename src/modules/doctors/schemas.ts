@@ -40,7 +40,7 @@ export const DoctorPrivateSchema = Type.Object(
 );
 export type DoctorPrivate = Static<typeof DoctorPrivateSchema>;
 
-export function toDoctorPublic(u: typeof users.$inferSelect, d: typeof doctors.$inferSelect): DoctorPublic {
+export function toDoctorPublic(u: Pick<typeof users.$inferSelect, 'firstname' | 'lastname'>, d: typeof doctors.$inferSelect): DoctorPublic {
   return {
     id: d.id,
     firstname: u.firstname,
@@ -53,7 +53,7 @@ export function toDoctorPublic(u: typeof users.$inferSelect, d: typeof doctors.$
   };
 }
 
-export function toDoctorPrivate(u: typeof users.$inferSelect, d: typeof doctors.$inferSelect): DoctorPrivate {
+export function toDoctorPrivate(u: Omit<typeof users.$inferSelect, 'passwordHash'>, d: typeof doctors.$inferSelect): DoctorPrivate {
   return {
     ...toDoctorPublic(u, d),
     user: toUser(u),

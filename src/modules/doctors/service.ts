@@ -2,13 +2,13 @@ import { notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/index.ts';
+import type { AccountRow, Actor, RequestMeta } from '../auth/index.ts';
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { ageOn, isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { now, nowMs } from '../../platform/clock.ts';
 import * as repo from './repo.ts';
-import { formatHhmm, freeSlots, parseHhmm, type Interval } from './slots.ts';
+import { formatHhmm, freeSlots, isoOf, parseHhmm, type Interval } from './slots.ts';
 import { offerFreedTime, offerOpenedAvailability } from '../waitlist/index.ts';
 import {
   toDoctorPrivate,
@@ -33,7 +33,7 @@ const TIME_OFF_CURSOR = cursorCodec('instant', 'uuid');
 export async function listPublic(p: Platform, q: { specialization?: string; q?: string; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = NAME_CURSOR.decode(q.cursor);
-  const rows = await repo.listDoctors(p.db, { onlyBookable: true, specialization: q.specialization, q: q.q, after, limit });
+  const rows = await repo.listDirectory(p.db, { specialization: q.specialization, q: q.q, after, limit });
   return toPage(
     rows,
     limit,
@@ -63,6 +63,12 @@ export async function getMe(p: Platform, meta: Authed) {
 export async function ownProfile(ex: Executor, doctorId: string): Promise<DoctorPrivate | null> {
   const row = await repo.findDoctorWithUser(ex, doctorId);
   return row ? toDoctorPrivate(row.user, row.doctor) : null;
+}
+
+/** ownProfile for GET /me, whose session check already read the account: only the doctors row is read. */
+export async function ownProfileOf(ex: Executor, account: AccountRow): Promise<DoctorPrivate | null> {
+  const doctor = await repo.findDoctor(ex, account.id);
+  return doctor ? toDoctorPrivate(account, doctor) : null;
 }
 
 function checkTimezone(tz: string | undefined): void {
@@ -186,21 +192,38 @@ export async function computeFreeSlots(
   });
 }
 
+/** The free slots in [from, to) of a doctor whose slot data (rules, busy intervals) is already read. */
+export function slotsOf(data: repo.SlotData, from: number, to: number, now: number, limit?: number): Interval[] {
+  return freeSlots({
+    timezone: data.timezone,
+    slotMinutes: data.slotMinutes,
+    rules: data.rules,
+    from,
+    to,
+    now,
+    minNoticeMinutes: data.minNoticeMinutes,
+    maxAdvanceDays: data.maxAdvanceDays,
+    busy: data.busy,
+    limit,
+  });
+}
+
 export async function slots(p: Platform, doctorId: string, q: { from?: string; to?: string }) {
   const now = nowMs(p);
   const from = q.from ? instantOf(q.from).getTime() : now;
   const to = q.to ? instantOf(q.to).getTime() : from + 7 * DAY;
   if (to <= from) throw validation('/to', 'must be after from');
   if (to - from > MAX_SLOT_WINDOW_DAYS * DAY) throw validation('/to', `the window must not exceed ${MAX_SLOT_WINDOW_DAYS} days`);
-  const row = await repo.findDoctorWithUser(p.db, doctorId, true);
-  if (!row) throw notFound('doctor');
-  const free = await computeFreeSlots(p.db, row.doctor, from, to, now, undefined, MAX_SLOTS_PER_RESPONSE + 1);
+  // One statement: the doctor if bookable, their rules and what is busy in the window.
+  const data = await repo.slotData(p.db, doctorId, new Date(from), new Date(to));
+  if (!data) throw notFound('doctor');
+  const free = slotsOf(data, from, to, now, MAX_SLOTS_PER_RESPONSE + 1);
   if (free.length > MAX_SLOTS_PER_RESPONSE) {
     // The first slot that does not fit is where a narrower window may end.
     const fits = new Date(free[MAX_SLOTS_PER_RESPONSE].start).toISOString();
     throw validation('/to', `the window holds more than ${MAX_SLOTS_PER_RESPONSE} slots; narrow it (to=${fits} fits)`);
   }
-  return free.map((s) => ({ startsAt: new Date(s.start).toISOString(), endsAt: new Date(s.end).toISOString() }));
+  return free.map((s) => ({ startsAt: isoOf(s.start), endsAt: isoOf(s.end) }));
 }
 
 /** Patients in a care relationship; each one listed is an access to their data, so each is audited. */

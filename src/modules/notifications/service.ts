@@ -1,7 +1,7 @@
 // Mails, reminders and calendar feeds about appointments. The appointments service calls in at each
 // change, inside its own transaction, so a mail or reminder exists exactly when the change commits.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { enqueueMail } from '../../platform/mail.ts';
+import { enqueueMail, type OutgoingMail } from '../../platform/mail.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -100,40 +100,48 @@ async function mailParty(
   subject: string,
   headline: string,
 ): Promise<void> {
+  const mail = partyMail(p, x, to, kind, subject, headline);
+  if (mail) await enqueueMail(tx, mail);
+}
+
+/** The mail to one party with its invitation; null when that party's account is not active. */
+function partyMail(p: Platform, x: repo.Parties, to: repo.Party, kind: string, subject: string, headline: string): OutgoingMail | null {
   const person = to === 'PATIENT' ? x.patient : x.doctor;
-  if (person.accountStatus !== 'ACTIVE') return;
+  if (person.accountStatus !== 'ACTIVE') return null;
   const method = x.appointment.status === 'CANCELLED' ? 'CANCEL' : 'REQUEST';
   const ics = invitation(eventOf(p, x, to), method, organizer(p), { name: fullName(person), email: person.email });
-  await enqueueMail(tx, {
+  return {
     kind,
     to: person.email,
     subject: `${subject}: ${localTimeText(x.appointment.startsAt, x.appointment.endsAt, x.doctor.timezone)}`,
     text: mailText(p, x, to, headline),
     attachments: [{ filename: 'appointment.ics', contentType: `text/calendar; charset=utf-8; method=${method}`, content: ics, method }],
-  });
+  };
+}
+
+/** Who is told of a change: the other party, or both when neither party acted (an admin). */
+function recipientsOf(x: repo.Parties, actor: Actor): repo.Party[] {
+  return actor.userId === x.patient.id ? ['DOCTOR'] : actor.userId === x.doctor.id ? ['PATIENT'] : ['PATIENT', 'DOCTOR'];
 }
 
 /**
- * Called by the appointments service in the transaction of a change, after the row was updated: mails
- * the other party (both when an admin acted) with the invitation, and brings the reminders in line
- * with the appointment's current start and status.
+ * What a new booking queues, computed before its row is written so that booking inserts the appointment,
+ * its mails and its reminders in one statement: the same mails and reminders appointmentChanged(…,
+ * 'booked') would write for it (a new appointment has no reminders to drop).
  */
-export async function appointmentChanged(p: Platform, tx: Executor, appointmentId: string, change: Change, actor: Actor): Promise<void> {
-  const x = await repo.partiesOf(tx, appointmentId);
-  if (!x) return;
-  const recipients: repo.Party[] =
-    actor.userId === x.patient.id ? ['DOCTOR'] : actor.userId === x.doctor.id ? ['PATIENT'] : ['PATIENT', 'DOCTOR'];
-  for (const to of recipients) await mailParty(p, tx, x, to, `appointment.${change}`, SUBJECT[change], HEADLINE[change][to](x));
-  await syncReminders(p, tx, x.appointment);
+export function bookedOutbox(p: Platform, x: repo.Parties, actor: Actor): { mails: OutgoingMail[]; reminders: ReminderRow[] } {
+  const mails = recipientsOf(x, actor)
+    .map((to) => partyMail(p, x, to, 'appointment.booked', SUBJECT.booked, HEADLINE.booked[to](x)))
+    .filter((m): m is OutgoingMail => m !== null);
+  return { mails, reminders: reminderRows(p, x.appointment) };
 }
 
-/** Reminders for the current start of a live appointment; none for a cancelled or finished one. */
-export async function syncReminders(p: Platform, tx: Executor, a: AppointmentRow): Promise<void> {
-  const live = a.status === 'PENDING' || a.status === 'CONFIRMED';
-  await repo.dropPendingReminders(tx, a.id, live ? a.startsAt : undefined);
-  if (!live) return;
+type ReminderRow = { appointmentId: string; party: repo.Party; offsetMinutes: number; startsAt: Date; dueAt: Date };
+
+/** The reminders of a live appointment's current start whose time has not passed. */
+function reminderRows(p: Platform, a: AppointmentRow): ReminderRow[] {
   const now = nowMs(p);
-  const rows = p.config.reminderOffsetsMinutes.flatMap((offset) => {
+  return p.config.reminderOffsetsMinutes.flatMap((offset) => {
     const dueAt = new Date(a.startsAt.getTime() - offset * 60_000);
     // A reminder whose time has already passed at booking would arrive after the patient booked "in an hour".
     if (dueAt.getTime() <= now) return [];
@@ -145,6 +153,26 @@ export async function syncReminders(p: Platform, tx: Executor, a: AppointmentRow
       dueAt,
     }));
   });
+}
+
+/**
+ * Called by the appointments service in the transaction of a change, after the row was updated: mails
+ * the other party (both when an admin acted) with the invitation, and brings the reminders in line
+ * with the appointment's current start and status.
+ */
+export async function appointmentChanged(p: Platform, tx: Executor, appointmentId: string, change: Change, actor: Actor): Promise<void> {
+  const x = await repo.partiesOf(tx, appointmentId);
+  if (!x) return;
+  for (const to of recipientsOf(x, actor)) await mailParty(p, tx, x, to, `appointment.${change}`, SUBJECT[change], HEADLINE[change][to](x));
+  await syncReminders(p, tx, x.appointment);
+}
+
+/** Reminders for the current start of a live appointment; none for a cancelled or finished one. */
+export async function syncReminders(p: Platform, tx: Executor, a: AppointmentRow): Promise<void> {
+  const live = a.status === 'PENDING' || a.status === 'CONFIRMED';
+  await repo.dropPendingReminders(tx, a.id, live ? a.startsAt : undefined);
+  if (!live) return;
+  const rows = reminderRows(p, a);
   await repo.insertReminders(tx, rows);
 }
 

@@ -17,7 +17,7 @@ export const PatientSchema = Type.Object(
 );
 export type Patient = Static<typeof PatientSchema>;
 
-export function toPatient(u: typeof users.$inferSelect, p: typeof patients.$inferSelect): Patient {
+export function toPatient(u: Omit<typeof users.$inferSelect, 'passwordHash'>, p: typeof patients.$inferSelect): Patient {
   return {
     id: p.id,
     user: toUser(u),

@@ -1,9 +1,9 @@
 import { now } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
 import { checkDateOfBirth } from '../../platform/schema.ts';
-import { audit } from '../../platform/audit.ts';
+import { audit, auditValues } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { Actor, RequestMeta } from '../auth/index.ts';
+import type { AccountRow, Actor, RequestMeta } from '../auth/index.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { careRelationshipExists } from '../appointments/index.ts';
 import * as repo from './repo.ts';
@@ -32,6 +32,17 @@ export async function ownProfile(p: Platform, meta: Authed): Promise<Patient | n
     if (profile) await audit(tx, meta, { action: 'patient.read', resourceType: 'patient', resourceId: id, patientId: id });
     return profile;
   });
+}
+
+/**
+ * ownProfile for GET /me, whose session check already read the account: one statement reads the
+ * patient row and writes its patient.read event.
+ */
+export async function ownProfileOf(p: Platform, meta: Authed, account: AccountRow): Promise<Patient | null> {
+  const id = meta.actor.userId;
+  const values = auditValues(meta, { action: 'patient.read', resourceType: 'patient', resourceId: id, patientId: id });
+  const row = await repo.findPatientAudited(p.db, id, values);
+  return row ? toPatient(account, row) : null;
 }
 
 /**

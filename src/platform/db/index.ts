@@ -194,3 +194,39 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 export { sql };
+
+/**
+ * A hot query written once in SQL, run as a named prepared statement on node-postgres (parsed and
+ * planned once per connection, then only bound and executed) and as a plain parametrised query on
+ * PGlite (one process, no network: the extended protocol's unnamed statement is as cheap there). Rows
+ * come back as the driver gives them (timestamptz as Date on both engines); alias columns in the SQL.
+ * Names must be unique per text: a connection refuses one name prepared with two texts.
+ */
+export interface Prepared<T> {
+  readonly name: string;
+  readonly text: string;
+  /** Never set: carries the row type. */
+  readonly row?: T;
+}
+
+export function prepared<T = Record<string, unknown>>(name: string, text: string): Prepared<T> {
+  return { name, text };
+}
+
+interface Queryable {
+  query(q: unknown, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** The driver client under a Drizzle database or transaction (pool, pooled client, PGlite or its transaction). */
+function clientOf(ex: Executor): Queryable {
+  return (ex as unknown as { session: { client: Queryable } }).session.client;
+}
+
+const isNodePg = (c: Queryable) => c instanceof pg.Pool || c instanceof pg.Client;
+
+/** Runs a prepared query in `ex` (a database or a transaction: the statement joins the transaction). */
+export async function run<T>(ex: Executor, q: Prepared<T>, values: unknown[]): Promise<T[]> {
+  const client = clientOf(ex);
+  const result = isNodePg(client) ? await client.query({ name: q.name, text: q.text, values }) : await client.query(q.text, values);
+  return result.rows as T[];
+}
