@@ -139,4 +139,10 @@ test('PostgreSQL unreachable under traffic: 503 UNAVAILABLE and ready 503, no ot
   // And writes work again on the same process.
   const again = await app.request('POST', '/api/v1/auth/register/patient', { body: patientBody() });
   assert.equal(again.status, 201);
+  // No pooled client was lost to the outage: with the load stopped, every client goes back to the pool
+  // (a transaction whose BEGIN failed used to keep its client for ever, and shutdown then hung on it).
+  const pool = app.database.pool!;
+  const settled = Date.now() + 5000;
+  while (pool.totalCount !== pool.idleCount && Date.now() < settled) await sleep(50);
+  assert.equal(pool.totalCount - pool.idleCount, 0, 'clients still checked out after the load stopped');
 });

@@ -222,7 +222,13 @@ export class PgNotifyBus extends InProcessBus {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     const c = this.client;
     this.client = null;
-    if (c) await c.end().catch(() => undefined);
+    // A LISTEN client cut off mid-connect (server restart, failover) may never report its end: shutdown
+    // waits for it at most 2 s rather than forever.
+    if (c) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([c.end().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+    }
     await super.close();
   }
 }

@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePg, NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
@@ -40,6 +40,45 @@ export interface OpenOptions {
   pgliteTemplate?: Blob | File;
 }
 
+/**
+ * drizzle-orm 0.45's NodePgSession.transaction sends BEGIN before its try/finally, so when BEGIN fails (the
+ * server went away, a proxy cut the connection) the pooled client is never released: the pool leaks it, and
+ * pool.end() at shutdown waits for it forever (the database-outage test hung there). This is the same
+ * transaction with BEGIN inside the try, and a client whose BEGIN or ROLLBACK failed destroyed rather than
+ * returned to the pool.
+ */
+function releasePooledClientsOnFailure(db: Db, pool: pg.Pool): void {
+  type Work = (tx: unknown) => Promise<unknown>;
+  type Internals = ConstructorParameters<typeof NodePgSession>;
+  const session = (
+    db as unknown as { session: { dialect: Internals[1]; options: Internals[3]; transaction: (work: Work) => Promise<unknown> } }
+  ).session;
+  session.transaction = async (work: Work) => {
+    const client = await pool.connect();
+    const txSession = new NodePgSession(client, session.dialect, undefined, session.options);
+    const tx = new NodePgTransaction(session.dialect, txSession, undefined);
+    let broken: Error | undefined;
+    try {
+      try {
+        await tx.execute(sql`begin`);
+      } catch (err) {
+        broken = err as Error;
+        throw err;
+      }
+      try {
+        const result = await work(tx);
+        await tx.execute(sql`commit`);
+        return result;
+      } catch (err) {
+        await tx.execute(sql`rollback`).catch((e: Error) => (broken = e));
+        throw err;
+      }
+    } finally {
+      client.release(broken);
+    }
+  };
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   let database: Database;
   if (opts.databaseUrl) {
@@ -55,6 +94,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // listener that would crash the process. The query in progress still fails and answers 503.
     pool.on('connect', (client) => client.on('error', (err) => opts.log?.warn({ err: err.message }, 'database client error')));
     const db = drizzlePg(pool) as unknown as Db;
+    releasePooledClientsOnFailure(db, pool);
     database = {
       engine: 'postgres',
       db,
