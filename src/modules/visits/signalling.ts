@@ -45,6 +45,8 @@ export class VisitSignalling {
   private timer: NodeJS.Timeout | null = null;
   private beating = false;
   private stopping = false;
+  /** Departures in progress: at shutdown the hub closes every socket first, and their peers must hear of it before the bus closes. */
+  private readonly departing = new Set<Promise<void>>();
 
   constructor(private readonly p: Platform) {}
 
@@ -53,7 +55,11 @@ export class VisitSignalling {
     frames.handle<Actor>('visit.join', (c, f) => this.run(c, f, ['appointmentId'], (id) => this.join(c, id)));
     frames.handle<Actor>('visit.signal', (c, f) => this.run(c, f, ['appointmentId', 'data'], (id) => this.signal(c, id, f.data)));
     frames.handle<Actor>('visit.leave', (c, f) => this.run(c, f, ['appointmentId'], (id) => this.leave(c, id)));
-    frames.onDisconnect<Actor>((c) => this.disconnect(c));
+    frames.onDisconnect<Actor>((c) => {
+      const done = this.disconnect(c).finally(() => this.departing.delete(done));
+      this.departing.add(done);
+      return done;
+    });
   }
 
   start(): void {
@@ -65,6 +71,7 @@ export class VisitSignalling {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.departing]);
     const gone = await this.removeAudited((tx) => repo.removeInstance(tx, this.p.bus.instanceId), null);
     await this.tellPeers(gone, 'disconnected');
   }
