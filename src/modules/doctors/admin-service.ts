@@ -4,7 +4,8 @@ import { audit } from '../../platform/audit.ts';
 import { enqueueMail } from '../../platform/mail.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
+import { NAME_CURSOR } from './service.ts';
 import * as repo from './repo.ts';
 import { toDoctorPrivate, type VerificationBody } from './schemas.ts';
 
@@ -16,7 +17,7 @@ export async function listForAdmin(
   q: { verificationStatus?: 'PENDING' | 'VERIFIED' | 'REJECTED'; limit?: number; cursor?: string },
 ) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = cursorCodec('text', 'text', 'uuid').decode(q.cursor);
+  const after = NAME_CURSOR.decode(q.cursor);
   return p.db.transaction(async (tx) => {
     const rows = await repo.listDoctors(tx, { onlyBookable: false, verificationStatus: q.verificationStatus, after, limit });
     await audit(tx, meta, { action: 'doctor.list', resourceType: 'doctor' });
