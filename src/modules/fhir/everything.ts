@@ -85,11 +85,13 @@ function sections(actor: Actor, patientId: string): Record<'A' | 'M' | 'C', Sect
 }
 
 const ORDER = ['A', 'M', 'C'] as const;
+/** $everything pages: the section, and the sort key and id of the last resource shown in it. */
+const EVERYTHING_CURSOR = cursorCodec('text', 'text', 'text');
 type SectionName = (typeof ORDER)[number];
 
 function parseCursor(cursor: string | undefined): { section: SectionName; key: Key | null } | null {
   // Three shapes in one cursor (which section, then its key): the codec checks the frame, the section its key.
-  const v = cursorCodec('text', 'text', 'text').decode(cursor, '/_cursor');
+  const v = EVERYTHING_CURSOR.decode(cursor, '/_cursor');
   if (!v) return null;
   const [section, a, b] = v;
   const bad = () => new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ path: '/_cursor', message: 'is not a cursor from this list' }]);

@@ -13,11 +13,6 @@ import { toOffer } from './schemas.ts';
 
 const BATCH = 20;
 
-/** A waitlist transaction, run again when PostgreSQL broke a deadlock or a serialization conflict. */
-export function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T>): Promise<T> {
-  return retryingTransaction(p.db, work);
-}
-
 /** Ends a live offer (declined, expired, withdrawn): its hold goes, its entry waits again, its slot moves on. */
 export async function releaseOffer(
   p: Platform,
@@ -101,7 +96,7 @@ export class WaitlistWorker {
   async expireDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await retrying(this.p, async (tx) => {
+      const n = await retryingTransaction(this.p.db, async (tx) => {
         const due = await repo.lockDueOffers(tx, new Date(nowMs(this.p)), BATCH);
         for (const offer of due) await releaseOffer(this.p, tx, offer, 'EXPIRED');
         return due.length;
