@@ -7,17 +7,37 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import { readdirSync } from 'node:fs';
 
-// Modules meet only through each other's public entry file (src/modules/<m>/index.ts): for every module, a
-// zone that forbids importing any other module's files except that file.
+// The module graph (docs/architecture.md), lowest layer first. A module may import another module only
+// through that module's public entry file (src/modules/<m>/index.ts), and only from a LOWER layer: the
+// dependencies run one way, so there is no cycle to form. Where a change upstream must start work
+// downstream (a cancellation frees time for the waitlist), the upstream module runs a hook
+// (platform/hooks.ts) and src/modules/index.ts subscribes the downstream module.
+export const LAYERS = [
+  ['auth', 'realtime'], // identity: who the caller is; the WebSocket endpoint over the platform's hub
+  ['doctors', 'audit', 'admin'], // profiles and availability rules; the audit trail's reads; account suspension
+  ['appointments', 'posts'], // booking, free slots, the care relationship; articles
+  ['patients', 'notifications', 'messages', 'visits'], // what the care relationship opens
+  ['waitlist', 'prescriptions'],
+  ['fhir', 'accounts'],
+  ['export'],
+];
 const MODULES = readdirSync('./src/modules', { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
-const moduleZones = MODULES.map((m) => ({
-  target: `./src/modules/${m}`,
-  from: './src/modules',
-  except: [`./${m}`, './index.ts', ...MODULES.filter((o) => o !== m).map((o) => `./${o}/index.ts`)],
-  message: `src/modules/${m} may use another module only through its public entry, src/modules/<module>/index.ts.`,
-}));
+const layerOf = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i])));
+const unplaced = MODULES.filter((m) => !layerOf.has(m));
+if (unplaced.length) throw new Error(`eslint.config.js: put ${unplaced.join(', ')} in a layer of LAYERS (docs/architecture.md)`);
+const moduleZones = MODULES.map((m) => {
+  const below = MODULES.filter((o) => layerOf.get(o) < layerOf.get(m));
+  return {
+    target: `./src/modules/${m}`,
+    from: './src/modules',
+    except: [`./${m}`, './index.ts', ...below.map((o) => `./${o}/index.ts`)],
+    message:
+      `src/modules/${m} may use only the public entry (src/modules/<module>/index.ts) of a module in a lower layer: ` +
+      `${below.join(', ') || 'none'} (eslint.config.js LAYERS, docs/architecture.md).`,
+  };
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'web/dist/**'] },

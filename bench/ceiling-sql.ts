@@ -9,8 +9,8 @@ import pg from 'pg';
 import type { Prepared } from '../src/platform/db/index.ts';
 import { SESSION_ACTOR } from '../src/modules/auth/repo.ts';
 import { OWN_PATIENT_AUDITED } from '../src/modules/patients/repo.ts';
-import { directoryQuery, SLOT_DATA } from '../src/modules/doctors/repo.ts';
-import { bookingCheckStatement, INSERT_BOOKING, LOCK_PATIENT } from '../src/modules/appointments/repo.ts';
+import { directoryQuery } from '../src/modules/doctors/repo.ts';
+import { BOOKING_CHECK, INSERT_BOOKING, LOCK_PATIENT, SLOT_DATA } from '../src/modules/appointments/repo.ts';
 import { CHANNEL, NOTIFY } from '../src/platform/realtime.ts';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
@@ -84,7 +84,7 @@ app.post<{ Body: { doctorId: string; startsAt: string } }>('/appointments', asyn
   try {
     await client.query('BEGIN');
     await q(client, LOCK_PATIENT, [c.sub]);
-    const [check] = await q(client, bookingCheckStatement(), [
+    const [check] = await q(client, BOOKING_CHECK, [
       req.body.doctorId,
       startsAt,
       new Date(startsAt.getTime() + 1),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TSchema } from 'typebox';
 import authRoutes from './auth/routes.ts';
+import accountRoutes from './accounts/routes.ts';
 import doctorRoutes from './doctors/routes.ts';
 import patientRoutes from './patients/routes.ts';
 import appointmentRoutes from './appointments/routes.ts';
@@ -20,6 +21,19 @@ import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
 import { AppointmentSchema } from './appointments/schemas.ts';
+import { hooks as doctorHooks } from './doctors/index.ts';
+import { hooks as appointmentHooks } from './appointments/index.ts';
+import { service as notifications } from './notifications/index.ts';
+import { offerFreedTime, offerOpenedAvailability } from './waitlist/index.ts';
+
+// Dependencies between modules run one way (docs/architecture.md): where an upstream module's change
+// must start work downstream, it runs a hook and the downstream module is subscribed here, once.
+doctorHooks.availabilityReplaced.subscribe(offerOpenedAvailability);
+doctorHooks.timeOffRemoved.subscribe(offerFreedTime);
+// On cancel and reschedule: the waitlist holds the freed time first, then the parties are mailed.
+appointmentHooks.timeFreed.subscribe(offerFreedTime);
+appointmentHooks.changed.subscribe(notifications.appointmentChanged);
+appointmentHooks.bookingOutbox.provide(notifications.bookedOutbox);
 
 /** A feature module's HTTP surface: its routes.ts plugin, mounted under `prefix`. */
 export interface ModuleRoutes {
@@ -34,6 +48,7 @@ const API = '/api/v1';
 /** Every module's routes, in registration order (docs/routes.md, generated from this list, names each URL's file). */
 export const modules: ModuleRoutes[] = [
   { name: 'auth', prefix: API, routes: authRoutes },
+  { name: 'accounts', prefix: API, routes: accountRoutes },
   { name: 'doctors', prefix: API, routes: doctorRoutes },
   { name: 'patients', prefix: API, routes: patientRoutes },
   { name: 'appointments', prefix: API, routes: appointmentRoutes },

@@ -1,8 +1,13 @@
 // The public entry of the appointments module: what other modules may use of it (lint: import-x/no-restricted-paths).
-// Booking: appointments, the care relationship rule and the booking limits.
+// Booking: appointments, free slots, the care relationship rule and the booking limits.
 export { toAppointment } from './schemas.ts';
 export type { Appointment } from './schemas.ts';
-export { appointments, careAppointment, careRelationshipExists, findView, listVisible } from './repo.ts';
+export { appointments, careAppointment, careRelationshipExists, carePatientIds, agendaCounts, findView, listVisible } from './repo.ts';
 export type { AppointmentRow, AppointmentStatus, AppointmentView } from './repo.ts';
 export { assertBookingLimits } from './service.ts';
+export { computeFreeSlots, MAX_SLOT_WINDOW_DAYS } from './free-slots.ts';
+export { freeSlots } from './slots.ts';
+export type { Interval } from './slots.ts';
+export * as hooks from './hooks.ts';
+export type { AppointmentChange, BookingReminder, Contact, Parties } from './hooks.ts';
 export * as service from './service.ts';

@@ -2,8 +2,9 @@ import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizz
 import { alias, boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { prepared, run, type Executor } from '../../platform/db/index.ts';
 import { AUDIT_COLUMNS } from '../../platform/audit.ts';
-import type { OutgoingMail } from '../../platform/mail.ts';
-import { BOOKABLE_SQL, SLOT_DATA_SELECT, type SlotData } from '../doctors/index.ts';
+import { outboxRecord, type OutgoingMail } from '../../platform/mail.ts';
+import type { BookingReminder, Contact } from './hooks.ts';
+import { BOOKABLE_SQL, DOCTOR_COLUMNS, doctorTimeOff, type DoctorRow } from '../doctors/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { users } from '../auth/index.ts';
 
@@ -50,6 +51,32 @@ export async function careRelationshipExists(ex: Executor, doctorId: string, pat
     .where(and(eq(appointments.doctorId, doctorId), eq(appointments.patientId, patientId), careAppointment(days, now)))
     .limit(1);
   return rows.length > 0;
+}
+
+/**
+ * The patients in a care relationship with `doctorId`, as a subquery (`WHERE id IN (…)`): the doctor's
+ * patient list reads it, so the rule and every query built on it stay in this file.
+ */
+export function carePatientIds(ex: Executor, doctorId: string, days: number, now: Date) {
+  return ex
+    .selectDistinct({ id: appointments.patientId })
+    .from(appointments)
+    .where(and(eq(appointments.doctorId, doctorId), careAppointment(days, now)));
+}
+
+/** Late cancellations and no-shows of each listed patient with this doctor (the patient list's reliability counts). */
+export async function agendaCounts(ex: Executor, doctorId: string, patientIds: string[]) {
+  if (!patientIds.length) return new Map<string, { lateCancellations: number; noShows: number }>();
+  const rows = await ex
+    .select({
+      patientId: appointments.patientId,
+      lateCancellations: sql<number>`(count(*) FILTER (WHERE ${appointments.lateCancellation}))::int`,
+      noShows: sql<number>`(count(*) FILTER (WHERE ${appointments.status} = 'NO_SHOW'))::int`,
+    })
+    .from(appointments)
+    .where(and(eq(appointments.doctorId, doctorId), inArray(appointments.patientId, patientIds)))
+    .groupBy(appointments.patientId);
+  return new Map(rows.map((r) => [r.patientId, { lateCancellations: Number(r.lateCancellations), noShows: Number(r.noShows) }]));
 }
 
 // ---------- reads and writes for the appointments service ----------
@@ -180,15 +207,70 @@ export async function countOpen(ex: Executor, patientId: string, doctorId: strin
   return { total: Number(row.total), withDoctor: Number(row.withDoctor) };
 }
 
-// ---------- booking: as few statements as correctness allows ----------
+// ---------- free slots: the doctor's rules (doctors) less what is busy (here) ----------
 
-interface Contact {
-  id: string;
-  firstname: string;
-  lastname: string;
-  email: string;
-  accountStatus: string;
+/** A bookable doctor with what their free slots are computed from. */
+export interface SlotData extends DoctorRow {
+  rules: { weekday: number; startMinute: number; endMinute: number }[];
+  /** Live appointments (holds included, `except` left out) and time off overlapping the window, epoch ms. */
+  busy: { start: number; end: number }[];
 }
+
+/**
+ * The select list of a bookable doctor's slot data, reading $1 doctor, $2/$3 window (timestamptz; the
+ * window's end is stretched by one slot), $4 appointment to leave out (or null). Shared by GET slots and
+ * booking's check, so both see the very same rules.
+ */
+export const SLOT_DATA_SELECT = `${DOCTOR_COLUMNS},
+  coalesce((SELECT json_agg(json_build_object('weekday', r.weekday, 'startMinute', r.start_minute, 'endMinute', r.end_minute)
+                            ORDER BY r.weekday, r.start_minute)
+              FROM availability_rules r WHERE r.doctor_id = d.id), '[]') AS rules,
+  coalesce((SELECT json_agg(json_build_object('start', b.s, 'end', b.e))
+              FROM (SELECT extract(epoch FROM a.starts_at) * 1000 AS s, extract(epoch FROM a.ends_at) * 1000 AS e
+                      FROM appointments a
+                     WHERE a.doctor_id = d.id AND a.status IN ('PENDING', 'CONFIRMED', 'HELD')
+                       AND a.starts_at < $3::timestamptz + make_interval(mins => d.slot_minutes) AND a.ends_at > $2::timestamptz
+                       AND ($4::uuid IS NULL OR a.id <> $4::uuid)
+                    UNION ALL
+                    SELECT extract(epoch FROM o.starts_at) * 1000, extract(epoch FROM o.ends_at) * 1000
+                      FROM doctor_time_off o
+                     WHERE o.doctor_id = d.id
+                       AND o.starts_at < $3::timestamptz + make_interval(mins => d.slot_minutes) AND o.ends_at > $2::timestamptz) b),
+           '[]') AS busy`;
+
+export const SLOT_DATA = prepared<SlotData>(
+  'appointments_slot_data',
+  `SELECT ${SLOT_DATA_SELECT} FROM doctors d JOIN users u ON u.id = d.id WHERE d.id = $1 AND ${BOOKABLE_SQL}`,
+);
+
+/** One statement for a slots request: the doctor (if bookable), their rules and what is busy in [from, to + a slot). */
+export async function slotData(ex: Executor, doctorId: string, from: Date, to: Date, exceptAppointmentId?: string) {
+  const [row] = await run(ex, SLOT_DATA, [doctorId, from, to, exceptAppointmentId ?? null]);
+  return row;
+}
+
+/** Intervals that block slots in [from, to): live appointments (except one being moved) and time off. */
+export async function busyIntervals(ex: Executor, doctorId: string, from: Date, to: Date, exceptAppointmentId?: string) {
+  const appts = await ex
+    .select({ start: appointments.startsAt, end: appointments.endsAt, id: appointments.id })
+    .from(appointments)
+    .where(
+      and(
+        eq(appointments.doctorId, doctorId),
+        // A waitlist hold (HELD) blocks the slot like a booking while it lives.
+        sql`${appointments.status} IN ('PENDING', 'CONFIRMED', 'HELD')`,
+        lt(appointments.startsAt, to),
+        gt(appointments.endsAt, from),
+      ),
+    );
+  const off = await ex
+    .select({ start: doctorTimeOff.startsAt, end: doctorTimeOff.endsAt })
+    .from(doctorTimeOff)
+    .where(and(eq(doctorTimeOff.doctorId, doctorId), lt(doctorTimeOff.startsAt, to), gt(doctorTimeOff.endsAt, from)));
+  return [...appts.filter((a) => a.id !== exceptAppointmentId), ...off].map((b) => ({ start: b.start.getTime(), end: b.end.getTime() }));
+}
+
+// ---------- booking: as few statements as correctness allows ----------
 
 /** Everything a booking decides on, read in one statement once the patient's row is locked. */
 export interface BookingCheck extends SlotData {
@@ -204,13 +286,11 @@ export interface BookingCheck extends SlotData {
 // $1 doctor, $2/$3 the window, $4 null (no appointment left out), $5 patient, $6 now. Run after
 // lockPatient, in a statement of its own: its snapshot then sees every booking of this patient that
 // committed before the lock was granted, so the counts are exact under a race.
-// Built on first use: doctors/repo (SLOT_DATA_SELECT) and this file import each other.
-let bookingCheckQuery: ReturnType<typeof makeBookingCheck> | null = null;
-export const bookingCheckStatement = () => (bookingCheckQuery ??= makeBookingCheck());
-const makeBookingCheck = () =>
-  prepared<Omit<BookingCheck, 'doctorContact' | 'patientContact'> & { doctorContact: string; patientContact: string }>(
-    'appointments_booking_check',
-    `SELECT ${SLOT_DATA_SELECT},
+export const BOOKING_CHECK = prepared<
+  Omit<BookingCheck, 'doctorContact' | 'patientContact'> & { doctorContact: string; patientContact: string }
+>(
+  'appointments_booking_check',
+  `SELECT ${SLOT_DATA_SELECT},
           json_build_object('id', u.id, 'firstname', u.firstname, 'lastname', u.lastname, 'email', u.email, 'accountStatus', u.account_status) AS "doctorContact",
           json_build_object('id', pu.id, 'firstname', pu.firstname, 'lastname', pu.lastname, 'email', pu.email, 'accountStatus', pu.account_status) AS "patientContact",
           (SELECT count(*)::int FROM appointments a
@@ -222,7 +302,7 @@ const makeBookingCheck = () =>
      JOIN users u ON u.id = d.id
      JOIN users pu ON pu.id = $5::uuid
     WHERE d.id = $1 AND ${BOOKABLE_SQL}`,
-  );
+);
 
 /** The bookable doctor with their slot data, both parties' contacts and the patient's open counts; undefined when not bookable. */
 export async function bookingCheck(
@@ -232,7 +312,7 @@ export async function bookingCheck(
   startsAt: Date,
   now: Date,
 ): Promise<BookingCheck | undefined> {
-  const [row] = await run(ex, bookingCheckStatement(), [doctorId, startsAt, new Date(startsAt.getTime() + 1), null, patientId, now]);
+  const [row] = await run(ex, BOOKING_CHECK, [doctorId, startsAt, new Date(startsAt.getTime() + 1), null, patientId, now]);
   if (!row) return undefined;
   const parse = (c: unknown) => (typeof c === 'string' ? JSON.parse(c) : c) as Contact;
   return { ...row, doctorContact: parse(row.doctorContact), patientContact: parse(row.patientContact) };
@@ -270,16 +350,8 @@ export async function insertBooking(
   a: { id: string; patientId: string; doctorId: string; startsAt: Date; endsAt: Date; status: AppointmentStatus; reason: string | null },
   auditValues: unknown[],
   mails: OutgoingMail[],
-  reminders: { party: string; offsetMinutes: number; dueAt: Date }[],
+  reminders: BookingReminder[],
 ): Promise<AppointmentRow> {
-  const outbox = mails.map((m) => ({
-    kind: m.kind,
-    recipient: m.to,
-    subject: m.subject,
-    text_body: m.text,
-    html_body: m.html ?? null,
-    attachments: m.attachments?.length ? m.attachments : null,
-  }));
   const [row] = await run(ex, INSERT_BOOKING, [
     a.id,
     a.patientId,
@@ -289,7 +361,7 @@ export async function insertBooking(
     a.status,
     a.reason,
     ...auditValues,
-    JSON.stringify(outbox),
+    JSON.stringify(mails.map(outboxRecord)),
     reminders.map((r) => r.party),
     reminders.map((r) => r.offsetMinutes),
     reminders.map((r) => r.dueAt),

@@ -5,7 +5,19 @@ import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../auth/index.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as appointments from './service.ts';
-import { AppointmentIdParams, AppointmentListQuery, BookBody, BookHeaders, CancelBody, RescheduleBody } from './schemas.ts';
+import * as freeSlots from './free-slots.ts';
+import { routeRateLimit } from '../../platform/rate-limit.ts';
+import { DoctorIdParams } from '../doctors/index.ts';
+import {
+  AppointmentIdParams,
+  AppointmentListQuery,
+  BookBody,
+  BookHeaders,
+  CancelBody,
+  RescheduleBody,
+  SlotSchema,
+  SlotsQuery,
+} from './schemas.ts';
 
 const tags = ['appointments'];
 const security = bearerSecurity;
@@ -167,5 +179,27 @@ export default async function appointmentRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => appointments.noShow(p, actorOf(req), req.params.id),
+  );
+
+  // Free slots are booking's rule (./free-slots.ts); the URL stays under the doctor it belongs to.
+  app.get(
+    '/doctors/:doctorId/slots',
+    {
+      // Its own, tighter per-address budget on top of the general one (SLOTS_RATE_LIMIT_MAX per window).
+      onRequest: routeRateLimit(app, p.config, p.config.slotsRateLimitMax),
+      schema: {
+        operationId: 'listDoctorSlots',
+        tags: ['doctors'],
+        summary: 'Free bookable slots in a window (UTC)',
+        description:
+          'Slots whose start lies in [from, to), at most 31 days wide and at most 1,000 slots (else 400 VALIDATION_FAILED, whose detail names a `to` that fits). ' +
+          'Rate-limited per client address more tightly than other routes (429 RATE_LIMITED with Retry-After). Excludes booked times, time off, the past, starts inside ' +
+          "the doctor's minimum notice and beyond their maximum advance. Generated in the doctor's time zone (see PUT /doctors/me/availability).",
+        params: DoctorIdParams,
+        querystring: SlotsQuery,
+        response: { 200: Type.Array(SlotSchema), ...problems(400, 404) },
+      },
+    },
+    async (req) => freeSlots.slots(p, req.params.doctorId, req.query),
   );
 }

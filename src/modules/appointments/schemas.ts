@@ -80,3 +80,12 @@ export function toAppointment(v: AppointmentView): Appointment {
     patient: v.patient,
   };
 }
+
+export const SlotsQuery = Type.Object(
+  {
+    from: Type.Optional(Timestamp('Window start (default: now)')),
+    to: Type.Optional(Timestamp('Window end, exclusive; at most 31 days after from (default: from + 7 days)')),
+  },
+  { additionalProperties: false },
+);
+export const SlotSchema = Type.Object({ startsAt: Timestamp(), endsAt: Timestamp() });

@@ -9,14 +9,15 @@ import type { Actor, RequestMeta } from '../auth/index.ts';
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from '../../platform/clock.ts';
-import { findDoctorWithUser, slotData, slotsOf } from '../doctors/index.ts';
-import { offerFreedTime } from '../waitlist/index.ts';
+import { findDoctorWithUser } from '../doctors/index.ts';
+import { slotsOf } from './free-slots.ts';
+import * as hooks from './hooks.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
-import { service as notifications } from '../notifications/index.ts';
 import * as repo from './repo.ts';
 import { toAppointment, type Appointment, type BookBody } from './schemas.ts';
 
 type Authed = RequestMeta & { actor: Actor };
+const LIST_CURSOR = cursorCodec('instant', 'uuid');
 
 // A lost race on either exclusion constraint is the client's conflict, never a 500.
 registerConstraintCode('appointments_doctor_no_overlap', 'SLOT_UNAVAILABLE');
@@ -55,7 +56,7 @@ async function publish(p: Platform, a: Appointment): Promise<void> {
 
 /** The doctor if bookable, and whether `startsAt` is exactly the start of one of their free slots. */
 async function slotOf(p: Platform, tx: Executor, doctorId: string, startsAt: number, exceptId?: string) {
-  const data = await slotData(tx, doctorId, new Date(startsAt), new Date(startsAt + 1), exceptId);
+  const data = await repo.slotData(tx, doctorId, new Date(startsAt), new Date(startsAt + 1), exceptId);
   if (!data) return { doctor: null, free: false };
   return { doctor: data, free: slotsOf(data, startsAt, startsAt + 1, nowMs(p)).some((s) => s.start === startsAt) };
 }
@@ -157,7 +158,7 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
       updatedAt: check.txNow,
     };
     const parties = { appointment: row, doctor: { ...check.doctorContact, timezone: check.timezone }, patient: check.patientContact };
-    const outbox = notifications.bookedOutbox(p, parties, meta.actor);
+    const outbox = hooks.bookingOutbox.get(p, parties, meta.actor);
     const person = (c: { id: string; firstname: string; lastname: string }) => ({ id: c.id, firstname: c.firstname, lastname: c.lastname });
     const a = toAppointment({ ...row, doctor: person(check.doctorContact), patient: person(check.patientContact) });
     // NOTIFY (sent at commit, dropped on rollback) and the idempotency record go first: the INSERT writes
@@ -195,7 +196,7 @@ export async function list(
   q: { status?: string; from?: string; to?: string; patientId?: string; limit?: number; cursor?: string },
 ) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = cursorCodec('instant', 'uuid').decode(q.cursor);
+  const after = LIST_CURSOR.decode(q.cursor);
   return p.db.transaction(async (tx) => {
     const rows = await repo.listVisible(tx, meta.actor, {
       status: q.status as repo.AppointmentStatus | undefined,
@@ -218,7 +219,7 @@ export async function list(
 type Action = 'confirm' | 'cancel' | 'reschedule' | 'complete' | 'no_show';
 
 /** Changes mailed to the other party with a new version (SEQUENCE) of the calendar invitation. */
-const MAILED: Partial<Record<Action, notifications.Change>> = { confirm: 'confirmed', cancel: 'cancelled', reschedule: 'rescheduled' };
+const MAILED: Partial<Record<Action, hooks.AppointmentChange>> = { confirm: 'confirmed', cancel: 'cancelled', reschedule: 'rescheduled' };
 
 /**
  * One guarded transition: lock the row (404 if the caller may not see it), check who may act and from
@@ -238,9 +239,9 @@ async function transition(
     const change = MAILED[action];
     await repo.updateAppointment(tx, id, change ? { ...patch, sequence: a.sequence + 1 } : patch);
     // The old time is free now (cancelled, or moved away): the waitlist may hold it for the next in line.
-    if (action === 'cancel' || action === 'reschedule') await offerFreedTime(p, tx, a);
+    if (action === 'cancel' || action === 'reschedule') await hooks.timeFreed.run(p, tx, a);
     await audit(tx, meta, { action: `appointment.${action}`, resourceType: 'appointment', resourceId: id, patientId: a.patientId });
-    if (change) await notifications.appointmentChanged(p, tx, id, change, meta.actor);
+    if (change) await hooks.changed.run(p, tx, id, change, meta.actor);
     return toAppointment(await repo.findView(tx, id));
   });
   if (MAILED[action]) p.mail.kick();

@@ -218,7 +218,3 @@ export function freeSlots(input: SlotInput): Interval[] {
   }
   return out;
 }
-
-/** 'HH:MM' (00:00–24:00) ⇄ minutes since midnight. */
-export const parseHhmm = (s: string): number => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
-export const formatHhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;

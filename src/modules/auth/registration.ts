@@ -1,26 +1,26 @@
-// Creating accounts: patients and doctors register over HTTP, the first admin comes from the command line.
-import { AppError, validation } from '../../platform/errors.ts';
+// Creating accounts: patients and doctors register over HTTP (their modules add the profile), the first
+// admin comes from the command line.
+import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { RequestMeta } from './actor.ts';
-import { checkDateOfBirth, isValidTimezone } from '../../platform/schema.ts';
-import { toPatient } from '../patients/index.ts';
-import { toDoctorPrivate } from '../doctors/index.ts';
 import * as repo from './repo.ts';
+import type { UserRow } from './repo.ts';
 import { queueVerificationMail } from './verification.ts';
 import { toUser, type RegisterDoctorBody, type RegisterPatientBody } from './schemas.ts';
 
 /**
  * The account, its role's profile, the verification mail and the audit event commit together or not
- * at all; the username/email unique indexes decide races (409 via the error handler).
+ * at all; the username/email unique indexes decide races (409 via the error handler). The profile is
+ * the patients or doctors module's (`createProfile`): identity knows no profile.
  */
-async function registerUser<T>(
+export async function registerUser<T>(
   p: Platform,
   meta: RequestMeta,
   body: RegisterPatientBody | RegisterDoctorBody,
   role: 'PATIENT' | 'DOCTOR',
-  createProfile: (tx: Executor, user: repo.UserRow) => Promise<T>,
+  createProfile: (tx: Executor, user: UserRow) => Promise<T>,
 ): Promise<{ user: ReturnType<typeof toUser>; profile: T }> {
   // The cheap check first: a taken name must not cost an argon2 hash (the unique indexes still decide races).
   const taken = await repo.findTakenIdentity(p.db, body.username, body.email);
@@ -49,39 +49,6 @@ async function registerUser<T>(
   });
   p.mail.kick();
   return result;
-}
-
-export async function registerPatient(p: Platform, meta: RequestMeta, body: RegisterPatientBody) {
-  checkDateOfBirth(body.dateOfBirth);
-  const { user, profile } = await registerUser(p, meta, body, 'PATIENT', async (tx, u) =>
-    toPatient(
-      u,
-      await repo.insertPatient(tx, {
-        id: u.id,
-        dateOfBirth: body.dateOfBirth,
-        gender: body.gender,
-        medicalHistory: body.medicalHistory ?? '',
-      }),
-    ),
-  );
-  return { user, patient: profile };
-}
-
-export async function registerDoctor(p: Platform, meta: RequestMeta, body: RegisterDoctorBody) {
-  if (!isValidTimezone(body.timezone)) throw validation('/timezone', 'is not an IANA time zone');
-  const { user, profile } = await registerUser(p, meta, body, 'DOCTOR', async (tx, u) =>
-    toDoctorPrivate(
-      u,
-      await repo.insertDoctor(tx, {
-        id: u.id,
-        specialization: body.specialization,
-        licenseNumber: body.licenseNumber,
-        bio: body.bio ?? '',
-        timezone: body.timezone,
-      }),
-    ),
-  );
-  return { user, doctor: profile };
 }
 
 /** Used by the command line: a verified, active admin. */

@@ -1,8 +1,6 @@
 import { and, count, desc, eq, gt, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { prepared, run, type Executor } from '../../platform/db/index.ts';
 import { bigserial, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { patients } from '../patients/index.ts';
-import { doctors } from '../doctors/index.ts';
 import { emailTokens, loginFailures, refreshTokens, sessions, users } from './tables.ts';
 
 /** Migration 0009: forgot-password / resend-verification requests waiting for the worker. */
@@ -20,16 +18,6 @@ export type EmailPurpose = 'VERIFY_EMAIL' | 'RESET_PASSWORD';
 
 export async function insertUser(ex: Executor, u: typeof users.$inferInsert): Promise<UserRow> {
   const [row] = await ex.insert(users).values(u).returning();
-  return row;
-}
-
-export async function insertPatient(ex: Executor, p: typeof patients.$inferInsert) {
-  const [row] = await ex.insert(patients).values(p).returning();
-  return row;
-}
-
-export async function insertDoctor(ex: Executor, d: typeof doctors.$inferInsert) {
-  const [row] = await ex.insert(doctors).values(d).returning();
   return row;
 }
 
@@ -66,16 +54,6 @@ export async function findTakenIdentity(ex: Executor, username: string, email: s
     .limit(2);
   if (rows.some((r) => r.username.toLowerCase() === username.toLowerCase())) return 'username';
   return rows.length ? 'email' : null;
-}
-
-export async function findPatient(ex: Executor, id: string) {
-  const [row] = await ex.select().from(patients).where(eq(patients.id, id)).limit(1);
-  return row;
-}
-
-export async function findDoctor(ex: Executor, id: string) {
-  const [row] = await ex.select().from(doctors).where(eq(doctors.id, id)).limit(1);
-  return row;
 }
 
 export async function setPassword(ex: Executor, userId: string, passwordHash: string): Promise<void> {

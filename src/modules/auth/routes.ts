@@ -13,12 +13,7 @@ import {
   EmailBody,
   LoginBody,
   LoginResponse,
-  MeResponse,
   RefreshBody,
-  RegisterDoctorBody,
-  RegisterPatientBody,
-  RegisteredDoctor,
-  RegisteredPatient,
   ResetPasswordBody,
   TokenBody,
   TokenPair,
@@ -76,36 +71,6 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.addHook('preClose', async () => {
     await stopMailRequests?.();
   });
-
-  app.post(
-    '/auth/register/patient',
-    {
-      onRequest: app.hashingRateLimit,
-      schema: {
-        operationId: 'registerPatient',
-        tags,
-        summary: 'Register a patient; sends a verification mail',
-        body: RegisterPatientBody,
-        response: { 201: RegisteredPatient, ...problems(400, 409, 429, 503) },
-      },
-    },
-    async (req, reply) => reply.code(201).send(await auth.registerPatient(p, metaOf(req), req.body)),
-  );
-
-  app.post(
-    '/auth/register/doctor',
-    {
-      onRequest: app.hashingRateLimit,
-      schema: {
-        operationId: 'registerDoctor',
-        tags,
-        summary: 'Register a doctor (verification PENDING); sends a verification mail',
-        body: RegisterDoctorBody,
-        response: { 201: RegisteredDoctor, ...problems(400, 409, 429, 503) },
-      },
-    },
-    async (req, reply) => reply.code(201).send(await auth.registerDoctor(p, metaOf(req), req.body)),
-  );
 
   app.post(
     '/auth/verify-email',
@@ -261,20 +226,5 @@ export default async function authRoutes(fastify: FastifyInstance) {
       await auth.changePassword(p, actorOf(req), req.body.currentPassword, req.body.newPassword);
       return reply.code(204).send(null);
     },
-  );
-
-  app.get(
-    '/me',
-    {
-      onRequest: app.guard(),
-      schema: {
-        operationId: 'getMe',
-        tags,
-        summary: 'The caller with their patient or doctor profile',
-        security: bearer,
-        response: { 200: MeResponse, ...problems(401, 403) },
-      },
-    },
-    async (req) => auth.me(p, actorOf(req)),
   );
 }

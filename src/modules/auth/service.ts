@@ -4,4 +4,3 @@ export * from './registration.ts';
 export * from './verification.ts';
 export * from './sessions.ts';
 export * from './password.ts';
-export * from './me.ts';

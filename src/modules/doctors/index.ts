@@ -1,11 +1,10 @@
 // The public entry of the doctors module: what other modules may use of it (lint: import-x/no-restricted-paths).
-// Doctors: profile, credentials, availability rules and free slots.
+// Doctors: profile, credentials, availability rules and time off. Free slots are booking's (appointments).
 export { doctors } from './tables.ts';
-export { toDoctorPrivate } from './schemas.ts';
+export { DoctorIdParams, toDoctorPrivate } from './schemas.ts';
 export type { DoctorPublic } from './schemas.ts';
-export { BOOKABLE_SQL, SLOT_DATA_SELECT, findDoctorWithUser, slotData } from './repo.ts';
-export type { DoctorRow, RuleRow, SlotData } from './repo.ts';
-export { freeSlots } from './slots.ts';
-export type { Interval } from './slots.ts';
-export { MAX_SLOT_WINDOW_DAYS, computeFreeSlots, slotsOf } from './service.ts';
+export { BOOKABLE_SQL, DOCTOR_COLUMNS, doctorTimeOff, findDoctorWithUser, rulesOf } from './repo.ts';
+export type { DoctorRow, RuleRow } from './repo.ts';
+export * as hooks from './hooks.ts';
+export type { FreedTime } from './hooks.ts';
 export * as service from './service.ts';

@@ -1,11 +1,9 @@
-import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import { integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import { prepared, run, type Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { patients } from '../patients/index.ts';
 import { doctors, doctorDirectory } from './tables.ts';
 import { users } from '../auth/index.ts';
-import { appointments, careAppointment } from '../appointments/index.ts';
 
 export const availabilityRules = pgTable('availability_rules', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -43,6 +41,11 @@ export async function findDoctorWithUser(ex: Executor, id: string, onlyBookable 
   return row;
 }
 
+export async function insertDoctor(ex: Executor, d: typeof doctors.$inferInsert): Promise<DoctorRow> {
+  const [row] = await ex.insert(doctors).values(d).returning();
+  return row;
+}
+
 /** The doctors row's columns as the Drizzle model names them, for the prepared hot queries. */
 export const DOCTOR_COLUMNS = `d.id, d.specialization, d.license_number AS "licenseNumber", d.bio, d.timezone,
   d.slot_minutes AS "slotMinutes", d.auto_confirm AS "autoConfirm", d.min_notice_minutes AS "minNoticeMinutes",
@@ -58,48 +61,8 @@ export async function findDoctor(ex: Executor, id: string): Promise<DoctorRow | 
   return row;
 }
 
-/** A bookable doctor with what their free slots are computed from. */
-export interface SlotData extends DoctorRow {
-  rules: { weekday: number; startMinute: number; endMinute: number }[];
-  /** Live appointments (holds included, `except` left out) and time off overlapping the window, epoch ms. */
-  busy: { start: number; end: number }[];
-}
-
-/**
- * The select list of a bookable doctor's slot data, reading $1 doctor, $2/$3 window (timestamptz; the
- * window's end is stretched by one slot), $4 appointment to leave out (or null). Shared by GET slots and
- * booking's check, so both see the very same rules.
- */
-export const SLOT_DATA_SELECT = `${DOCTOR_COLUMNS},
-  coalesce((SELECT json_agg(json_build_object('weekday', r.weekday, 'startMinute', r.start_minute, 'endMinute', r.end_minute)
-                            ORDER BY r.weekday, r.start_minute)
-              FROM availability_rules r WHERE r.doctor_id = d.id), '[]') AS rules,
-  coalesce((SELECT json_agg(json_build_object('start', b.s, 'end', b.e))
-              FROM (SELECT extract(epoch FROM a.starts_at) * 1000 AS s, extract(epoch FROM a.ends_at) * 1000 AS e
-                      FROM appointments a
-                     WHERE a.doctor_id = d.id AND a.status IN ('PENDING', 'CONFIRMED', 'HELD')
-                       AND a.starts_at < $3::timestamptz + make_interval(mins => d.slot_minutes) AND a.ends_at > $2::timestamptz
-                       AND ($4::uuid IS NULL OR a.id <> $4::uuid)
-                    UNION ALL
-                    SELECT extract(epoch FROM o.starts_at) * 1000, extract(epoch FROM o.ends_at) * 1000
-                      FROM doctor_time_off o
-                     WHERE o.doctor_id = d.id
-                       AND o.starts_at < $3::timestamptz + make_interval(mins => d.slot_minutes) AND o.ends_at > $2::timestamptz) b),
-           '[]') AS busy`;
-
 /** Bookable = verified and active: the same condition as `bookable`, for raw SQL over doctors d JOIN users u. */
 export const BOOKABLE_SQL = `d.verification_status = 'VERIFIED' AND u.account_status = 'ACTIVE'`;
-
-export const SLOT_DATA = prepared<SlotData>(
-  'doctors_slot_data',
-  `SELECT ${SLOT_DATA_SELECT} FROM doctors d JOIN users u ON u.id = d.id WHERE d.id = $1 AND ${BOOKABLE_SQL}`,
-);
-
-/** One statement for a slots request: the doctor (if bookable), their rules and what is busy in [from, to + a slot). */
-export async function slotData(ex: Executor, doctorId: string, from: Date, to: Date, exceptAppointmentId?: string) {
-  const [row] = await run(ex, SLOT_DATA, [doctorId, from, to, exceptAppointmentId ?? null]);
-  return row;
-}
 
 /** A directory row: the doctor and the names shown beside them. */
 export interface DirectoryRow {
@@ -213,27 +176,6 @@ export async function replaceRules(ex: Executor, doctorId: string, rules: Omit<R
   if (rules.length) await ex.insert(availabilityRules).values(rules.map((r) => ({ ...r, doctorId })));
 }
 
-/** Intervals that block slots in [from, to): live appointments (except one being moved) and time off. */
-export async function busyIntervals(ex: Executor, doctorId: string, from: Date, to: Date, exceptAppointmentId?: string) {
-  const appts = await ex
-    .select({ start: appointments.startsAt, end: appointments.endsAt, id: appointments.id })
-    .from(appointments)
-    .where(
-      and(
-        eq(appointments.doctorId, doctorId),
-        // A waitlist hold (HELD) blocks the slot like a booking while it lives.
-        sql`${appointments.status} IN ('PENDING', 'CONFIRMED', 'HELD')`,
-        lt(appointments.startsAt, to),
-        gt(appointments.endsAt, from),
-      ),
-    );
-  const off = await ex
-    .select({ start: doctorTimeOff.startsAt, end: doctorTimeOff.endsAt })
-    .from(doctorTimeOff)
-    .where(and(eq(doctorTimeOff.doctorId, doctorId), lt(doctorTimeOff.startsAt, to), gt(doctorTimeOff.endsAt, from)));
-  return [...appts.filter((a) => a.id !== exceptAppointmentId), ...off].map((b) => ({ start: b.start.getTime(), end: b.end.getTime() }));
-}
-
 export async function insertTimeOff(ex: Executor, row: typeof doctorTimeOff.$inferInsert): Promise<TimeOffRow> {
   const [r] = await ex.insert(doctorTimeOff).values(row).returning();
   return r;
@@ -261,46 +203,4 @@ export async function deleteTimeOff(ex: Executor, doctorId: string, id: string):
     .where(and(eq(doctorTimeOff.id, id), eq(doctorTimeOff.doctorId, doctorId)))
     .returning({ startsAt: doctorTimeOff.startsAt, endsAt: doctorTimeOff.endsAt });
   return row;
-}
-
-/** Patients with at least one appointment that makes a care relationship with this doctor. */
-export async function carePatients(
-  ex: Executor,
-  doctorId: string,
-  careDays: number,
-  now: Date,
-  after: [string, string, string] | null,
-  limit: number,
-) {
-  const related = ex
-    .selectDistinct({ id: appointments.patientId })
-    .from(appointments)
-    .where(and(eq(appointments.doctorId, doctorId), careAppointment(careDays, now)));
-  return ex
-    .select({ user: users, patient: patients })
-    .from(patients)
-    .innerJoin(users, eq(users.id, patients.id))
-    .where(
-      and(
-        inArray(patients.id, related),
-        after ? sql`(${users.lastname}, ${users.firstname}, ${patients.id}) > (${after[0]}, ${after[1]}, ${after[2]}::uuid)` : undefined,
-      ),
-    )
-    .orderBy(asc(users.lastname), asc(users.firstname), asc(patients.id))
-    .limit(limit + 1);
-}
-
-/** Late cancellations and no-shows of each listed patient with this doctor (the agenda's reliability counts). */
-export async function agendaCounts(ex: Executor, doctorId: string, patientIds: string[]) {
-  if (!patientIds.length) return new Map<string, { lateCancellations: number; noShows: number }>();
-  const rows = await ex
-    .select({
-      patientId: appointments.patientId,
-      lateCancellations: sql<number>`(count(*) FILTER (WHERE ${appointments.lateCancellation}))::int`,
-      noShows: sql<number>`(count(*) FILTER (WHERE ${appointments.status} = 'NO_SHOW'))::int`,
-    })
-    .from(appointments)
-    .where(and(eq(appointments.doctorId, doctorId), inArray(appointments.patientId, patientIds)))
-    .groupBy(appointments.patientId);
-  return new Map(rows.map((r) => [r.patientId, { lateCancellations: Number(r.lateCancellations), noShows: Number(r.noShows) }]));
 }

@@ -2,21 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf } from '../auth/index.ts';
-import { routeRateLimit } from '../../platform/rate-limit.ts';
-import { Page, pageQueryProperties } from '../../platform/pagination.ts';
+import { actorOf, metaOf, RegisterDoctorBody, RegisteredDoctor } from '../auth/index.ts';
+import { Page } from '../../platform/pagination.ts';
 import * as doctors from './service.ts';
 import * as admin from './admin-service.ts';
 import {
   AdminDoctorListQuery,
   AvailabilityPutBody,
   AvailabilitySchema,
-  CarePatientSchema,
   DoctorIdParams,
   DoctorListQuery,
   DoctorPatchBody,
-  SlotSchema,
-  SlotsQuery,
   TimeOffBody,
   TimeOffIdParams,
   TimeOffListQuery,
@@ -171,24 +167,6 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
   );
 
   app.get(
-    '/doctors/me/patients',
-    {
-      onRequest: app.guard({ roles: ['DOCTOR'], verifiedDoctor: true }),
-      schema: {
-        operationId: 'listMyPatients',
-        tags,
-        summary: 'Patients in a care relationship with the calling doctor',
-        description:
-          'A patient appears while an appointment between them is PENDING, CONFIRMED, COMPLETED or NO_SHOW. Summaries only; GET /patients/{patientId} gives the full profile.',
-        security,
-        querystring: Type.Object(pageQueryProperties, { additionalProperties: false }),
-        response: { 200: Page(CarePatientSchema), ...problems(400, 401, 403) },
-      },
-    },
-    async (req) => doctors.myPatients(p, actorOf(req), req.query),
-  );
-
-  app.get(
     '/doctors/:doctorId',
     {
       schema: {
@@ -200,27 +178,6 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => doctors.getPublic(p, req.params.doctorId),
-  );
-
-  app.get(
-    '/doctors/:doctorId/slots',
-    {
-      // Its own, tighter per-address budget on top of the general one (SLOTS_RATE_LIMIT_MAX per window).
-      onRequest: routeRateLimit(app, p.config, p.config.slotsRateLimitMax),
-      schema: {
-        operationId: 'listDoctorSlots',
-        tags,
-        summary: 'Free bookable slots in a window (UTC)',
-        description:
-          'Slots whose start lies in [from, to), at most 31 days wide and at most 1,000 slots (else 400 VALIDATION_FAILED, whose detail names a `to` that fits). ' +
-          'Rate-limited per client address more tightly than other routes (429 RATE_LIMITED with Retry-After). Excludes booked times, time off, the past, starts inside ' +
-          "the doctor's minimum notice and beyond their maximum advance. Generated in the doctor's time zone (see PUT /doctors/me/availability).",
-        params: DoctorIdParams,
-        querystring: SlotsQuery,
-        response: { 200: Type.Array(SlotSchema), ...problems(400, 404) },
-      },
-    },
-    async (req) => doctors.slots(p, req.params.doctorId, req.query),
   );
 
   // Admin: credential verification.
@@ -258,5 +215,21 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => admin.setVerification(p, actorOf(req), req.params.doctorId, req.body),
+  );
+
+  // Registration: the account is identity's (auth.registerUser), the profile this module's.
+  app.post(
+    '/auth/register/doctor',
+    {
+      onRequest: app.hashingRateLimit,
+      schema: {
+        operationId: 'registerDoctor',
+        tags: ['auth'],
+        summary: 'Register a doctor (verification PENDING); sends a verification mail',
+        body: RegisterDoctorBody,
+        response: { 201: RegisteredDoctor, ...problems(400, 409, 429, 503) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await doctors.register(p, metaOf(req), req.body)),
   );
 }

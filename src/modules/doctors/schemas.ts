@@ -167,31 +167,12 @@ export const TimeOffListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const SlotsQuery = Type.Object(
-  {
-    from: Type.Optional(Timestamp('Window start (default: now)')),
-    to: Type.Optional(Timestamp('Window end, exclusive; at most 31 days after from (default: from + 7 days)')),
-  },
-  { additionalProperties: false },
-);
-export const SlotSchema = Type.Object({ startsAt: Timestamp(), endsAt: Timestamp() });
-
 export const VerificationBody = Closed({
   status: Type.Union([Type.Literal('VERIFIED'), Type.Literal('REJECTED')]),
   note: Type.Optional(MultiLine(0, 2000, 'Shown to the doctor, e.g. why the credentials were rejected')),
 });
 export type VerificationBody = Static<typeof VerificationBody>;
 
-export const CarePatientSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  firstname: Type.String(),
-  lastname: Type.String(),
-  dateOfBirth: Type.String({ format: 'date' }),
-  age: Type.Integer(),
-  gender: Type.String(),
-  lateCancellations: Type.Integer({
-    description:
-      'Appointments with this doctor the patient cancelled late (less than LATE_CANCELLATION_HOURS, default 24, before the start)',
-  }),
-  noShows: Type.Integer({ description: 'Appointments with this doctor marked NO_SHOW' }),
-});
+/** 'HH:MM' (00:00–24:00) ⇄ minutes since midnight. */
+export const parseHhmm = (s: string): number => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+export const formatHhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;

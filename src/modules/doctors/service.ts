@@ -2,15 +2,15 @@ import { notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { AccountRow, Actor, RequestMeta } from '../auth/index.ts';
+import { registerUser, type AccountRow, type Actor, type RegisterDoctorBody, type RequestMeta } from '../auth/index.ts';
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
-import { ageOn, isValidTimezone } from '../../platform/schema.ts';
+import { isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
-import { now, nowMs } from '../../platform/clock.ts';
 import * as repo from './repo.ts';
-import { formatHhmm, freeSlots, isoOf, parseHhmm, type Interval } from './slots.ts';
-import { offerFreedTime, offerOpenedAvailability } from '../waitlist/index.ts';
+import * as hooks from './hooks.ts';
 import {
+  formatHhmm,
+  parseHhmm,
   toDoctorPrivate,
   toDoctorPublic,
   type Availability,
@@ -22,9 +22,6 @@ import {
 
 type Authed = RequestMeta & { actor: Actor };
 const DAY = 86_400_000;
-export const MAX_SLOT_WINDOW_DAYS = 31;
-/** Contract: at most 1,000 slots per response; a wider window is refused so the answer stays small and cheap. */
-export const MAX_SLOTS_PER_RESPONSE = 1000;
 
 /** (last name, first name, id): the directory's and a doctor's patient list's order. */
 export const NAME_CURSOR = cursorCodec('text', 'text', 'uuid');
@@ -120,7 +117,7 @@ export async function putAvailability(p: Platform, meta: Authed, body: Availabil
     const before = { doctor: (await own(tx, meta.actor)).doctor, rules: await repo.rulesOf(tx, meta.actor.userId) };
     if (Object.keys(settings).length) await repo.updateDoctor(tx, meta.actor.userId, settings);
     await repo.replaceRules(tx, meta.actor.userId, sorted);
-    await offerOpenedAvailability(p, tx, meta.actor.userId, before);
+    await hooks.availabilityReplaced.run(p, tx, meta.actor.userId, before);
     await audit(tx, meta, { action: 'doctor.availability.update', resourceType: 'doctor', resourceId: meta.actor.userId });
     const row = await own(tx, meta.actor);
     return toAvailability(row.doctor, await repo.rulesOf(tx, row.doctor.id));
@@ -159,103 +156,25 @@ export async function removeTimeOff(p: Platform, meta: Authed, id: string): Prom
   await p.db.transaction(async (tx) => {
     const removed = await repo.deleteTimeOff(tx, meta.actor.userId, id);
     if (!removed) throw notFound('time off');
-    await offerFreedTime(p, tx, { doctorId: meta.actor.userId, ...removed });
+    await hooks.timeOffRemoved.run(p, tx, { doctorId: meta.actor.userId, ...removed });
     await audit(tx, meta, { action: 'doctor.time_off.delete', resourceType: 'time_off', resourceId: id });
   });
 }
 
-/** The doctor's free slots in [from, to); `exceptAppointmentId` treats that appointment's time as free (reschedule). */
-export async function computeFreeSlots(
-  ex: Executor,
-  doctor: repo.DoctorRow,
-  from: number,
-  to: number,
-  now: number,
-  exceptAppointmentId?: string,
-  limit?: number,
-): Promise<Interval[]> {
-  const [rules, busy] = await Promise.all([
-    repo.rulesOf(ex, doctor.id),
-    repo.busyIntervals(ex, doctor.id, new Date(from), new Date(to + doctor.slotMinutes * 60_000), exceptAppointmentId),
-  ]);
-  return freeSlots({
-    timezone: doctor.timezone,
-    slotMinutes: doctor.slotMinutes,
-    rules,
-    from,
-    to,
-    now,
-    minNoticeMinutes: doctor.minNoticeMinutes,
-    maxAdvanceDays: doctor.maxAdvanceDays,
-    busy,
-    limit,
-  });
-}
-
-/** The free slots in [from, to) of a doctor whose slot data (rules, busy intervals) is already read. */
-export function slotsOf(data: repo.SlotData, from: number, to: number, now: number, limit?: number): Interval[] {
-  return freeSlots({
-    timezone: data.timezone,
-    slotMinutes: data.slotMinutes,
-    rules: data.rules,
-    from,
-    to,
-    now,
-    minNoticeMinutes: data.minNoticeMinutes,
-    maxAdvanceDays: data.maxAdvanceDays,
-    busy: data.busy,
-    limit,
-  });
-}
-
-export async function slots(p: Platform, doctorId: string, q: { from?: string; to?: string }) {
-  const now = nowMs(p);
-  const from = q.from ? instantOf(q.from).getTime() : now;
-  const to = q.to ? instantOf(q.to).getTime() : from + 7 * DAY;
-  if (to <= from) throw validation('/to', 'must be after from');
-  if (to - from > MAX_SLOT_WINDOW_DAYS * DAY) throw validation('/to', `the window must not exceed ${MAX_SLOT_WINDOW_DAYS} days`);
-  // One statement: the doctor if bookable, their rules and what is busy in the window.
-  const data = await repo.slotData(p.db, doctorId, new Date(from), new Date(to));
-  if (!data) throw notFound('doctor');
-  const free = slotsOf(data, from, to, now, MAX_SLOTS_PER_RESPONSE + 1);
-  if (free.length > MAX_SLOTS_PER_RESPONSE) {
-    // The first slot that does not fit is where a narrower window may end.
-    const fits = new Date(free[MAX_SLOTS_PER_RESPONSE].start).toISOString();
-    throw validation('/to', `the window holds more than ${MAX_SLOTS_PER_RESPONSE} slots; narrow it (to=${fits} fits)`);
-  }
-  return free.map((s) => ({ startsAt: isoOf(s.start), endsAt: isoOf(s.end) }));
-}
-
-/** Patients in a care relationship; each one listed is an access to their data, so each is audited. */
-export async function myPatients(p: Platform, meta: Authed, q: { limit?: number; cursor?: string }) {
-  const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = NAME_CURSOR.decode(q.cursor);
-  return p.db.transaction(async (tx) => {
-    const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, now(p), after, limit);
-    const page = toPage(
-      rows,
-      limit,
-      (r) => [r.user.lastname, r.user.firstname, r.patient.id],
-      (r) => ({
-        id: r.patient.id,
-        firstname: r.user.firstname,
-        lastname: r.user.lastname,
-        dateOfBirth: r.patient.dateOfBirth,
-        age: ageOn(r.patient.dateOfBirth),
-        gender: r.patient.gender,
-        lateCancellations: 0,
-        noShows: 0,
+/** POST /auth/register/doctor: the account (auth) and the doctor's profile (verification PENDING), in one transaction. */
+export async function register(p: Platform, meta: RequestMeta, body: RegisterDoctorBody) {
+  checkTimezone(body.timezone);
+  const { user, profile } = await registerUser(p, meta, body, 'DOCTOR', async (tx, u) =>
+    toDoctorPrivate(
+      u,
+      await repo.insertDoctor(tx, {
+        id: u.id,
+        specialization: body.specialization,
+        licenseNumber: body.licenseNumber,
+        bio: body.bio ?? '',
+        timezone: body.timezone,
       }),
-    );
-    const counts = await repo.agendaCounts(
-      tx,
-      meta.actor.userId,
-      page.items.map((i) => i.id),
-    );
-    for (const item of page.items) Object.assign(item, counts.get(item.id));
-    for (const item of page.items) {
-      await audit(tx, meta, { action: 'patient.list', resourceType: 'patient', resourceId: item.id, patientId: item.id });
-    }
-    return page;
-  });
+    ),
+  );
+  return { user, doctor: profile };
 }

@@ -4,7 +4,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { audit } from '../../platform/audit.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { profileUnaudited } from '../auth/index.ts';
+import { profileUnaudited } from '../accounts/index.ts';
 import { toAppointment } from '../appointments/index.ts';
 import { toPrescription } from '../prescriptions/index.ts';
 import { toMessage } from '../messages/index.ts';

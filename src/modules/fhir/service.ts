@@ -23,6 +23,8 @@ import * as repo from './repo.ts';
 import type { SearchQuery } from './schemas.ts';
 
 type Meta = RequestMeta & { actor: Actor };
+/** AuditEvent search pages: older than the last sequence number shown. */
+const AUDIT_CURSOR = cursorCodec('int');
 export type SearchType = 'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'Communication' | 'AuditEvent';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -198,7 +200,7 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
         return { resources: [toFhirPatient(await patients.getMe(p, meta))], nextCursor: null };
       }
       if (actor.role === 'DOCTOR') {
-        const page = await doctors.myPatients(p, meta, { limit, cursor });
+        const page = await patients.myPatients(p, meta, { limit, cursor });
         return {
           resources: page.items.map((r) => ({
             resourceType: 'Patient' as const,
@@ -232,7 +234,7 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
  */
 async function searchCommunications(p: Platform, meta: Meta, q: SearchQuery, limit: number): Promise<Page> {
   const { actor } = meta;
-  const before = cursorCodec('int').decode(q._cursor, '/_cursor');
+  const before = AUDIT_CURSOR.decode(q._cursor, '/_cursor');
   const { from, to } = dateRange(q);
   return p.db.transaction(async (tx) => {
     const rows =

@@ -1,5 +1,6 @@
-// Mails, reminders and calendar feeds about appointments. The appointments service calls in at each
-// change, inside its own transaction, so a mail or reminder exists exactly when the change commits.
+// Mails, reminders and calendar feeds about appointments. The appointments module's hooks call in at
+// each change (wired in src/modules/index.ts), inside its transaction, so a mail or reminder exists
+// exactly when the change commits.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { enqueueMail, type OutgoingMail } from '../../platform/mail.ts';
 import { audit } from '../../platform/audit.ts';
@@ -8,11 +9,11 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { nowMs } from '../../platform/clock.ts';
-import type { AppointmentRow } from '../appointments/index.ts';
+import type { AppointmentChange, AppointmentRow, BookingReminder } from '../appointments/index.ts';
 import { feed, invitation, localTimeText, utcText, type CalendarEvent } from './ical.ts';
 import * as repo from './repo.ts';
 
-export type Change = 'booked' | 'confirmed' | 'rescheduled' | 'cancelled';
+export type Change = AppointmentChange;
 
 const hostOf = (p: Platform) => new URL(p.config.publicUrl).hostname || 'telecare.localhost';
 const portalLink = (p: Platform, id: string) => `${p.config.publicUrl}/appointments/${id}`;
@@ -129,7 +130,11 @@ function recipientsOf(x: repo.Parties, actor: Actor): repo.Party[] {
  * its mails and its reminders in one statement: the same mails and reminders appointmentChanged(…,
  * 'booked') would write for it (a new appointment has no reminders to drop).
  */
-export function bookedOutbox(p: Platform, x: repo.Parties, actor: Actor): { mails: OutgoingMail[]; reminders: ReminderRow[] } {
+export function bookedOutbox(
+  p: Platform,
+  x: repo.Parties,
+  actor: Actor,
+): { mails: OutgoingMail[]; reminders: (ReminderRow & BookingReminder)[] } {
   const mails = recipientsOf(x, actor)
     .map((to) => partyMail(p, x, to, 'appointment.booked', SUBJECT.booked, HEADLINE.booked[to](x)))
     .filter((m): m is OutgoingMail => m !== null);

@@ -1,8 +1,9 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { prepared, run, type Executor } from '../../platform/db/index.ts';
 import { AUDIT_COLUMNS } from '../../platform/audit.ts';
 import { patients } from './tables.ts';
 import { users } from '../auth/index.ts';
+import { carePatientIds } from '../appointments/index.ts';
 
 export async function findPatientWithUser(ex: Executor, id: string) {
   const [row] = await ex
@@ -23,6 +24,11 @@ export async function updatePatient(ex: Executor, id: string, patch: Partial<typ
 
 export type PatientRow = typeof patients.$inferSelect;
 
+export async function insertPatient(ex: Executor, p: typeof patients.$inferInsert): Promise<PatientRow> {
+  const [row] = await ex.insert(patients).values(p).returning();
+  return row;
+}
+
 const PATIENT_COLUMNS = `p.id, p.date_of_birth::text AS "dateOfBirth", p.gender, p.medical_history AS "medicalHistory", p.updated_at AS "updatedAt"`;
 
 const OWN_PATIENT = prepared<PatientRow>('patients_own', `SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1`);
@@ -40,4 +46,27 @@ export const OWN_PATIENT_AUDITED = prepared<PatientRow>(
 export async function findPatientAudited(ex: Executor, id: string, auditValues: unknown[] | null): Promise<PatientRow | undefined> {
   const [row] = auditValues ? await run(ex, OWN_PATIENT_AUDITED, [id, ...auditValues]) : await run(ex, OWN_PATIENT, [id]);
   return row;
+}
+
+/** A doctor's patients (the care relationship of appointments/repo.ts), by name, one page. */
+export async function carePatients(
+  ex: Executor,
+  doctorId: string,
+  careDays: number,
+  now: Date,
+  after: [string, string, string] | null,
+  limit: number,
+) {
+  return ex
+    .select({ user: users, patient: patients })
+    .from(patients)
+    .innerJoin(users, eq(users.id, patients.id))
+    .where(
+      and(
+        inArray(patients.id, carePatientIds(ex, doctorId, careDays, now)),
+        after ? sql`(${users.lastname}, ${users.firstname}, ${patients.id}) > (${after[0]}, ${after[1]}, ${after[2]}::uuid)` : undefined,
+      ),
+    )
+    .orderBy(asc(users.lastname), asc(users.firstname), asc(patients.id))
+    .limit(limit + 1);
 }

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf } from '../auth/index.ts';
+import { actorOf, metaOf, RegisterPatientBody, RegisteredPatient } from '../auth/index.ts';
 import * as patients from './service.ts';
-import { PatientIdParams, PatientPatchBody } from './schemas.ts';
+import { CarePatientSchema, PatientIdParams, PatientPatchBody } from './schemas.ts';
+import { Page, pageQueryProperties } from '../../platform/pagination.ts';
 
 const tags = ['patients'];
 const security = bearerSecurity;
@@ -63,5 +64,40 @@ export default async function patientRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => patients.getOne(p, actorOf(req), req.params.patientId),
+  );
+
+  // A doctor's patient list: the patients' data, so it is this module's (under the doctor's URL).
+  app.get(
+    '/doctors/me/patients',
+    {
+      onRequest: app.guard({ roles: ['DOCTOR'], verifiedDoctor: true }),
+      schema: {
+        operationId: 'listMyPatients',
+        tags: ['doctors'],
+        summary: 'Patients in a care relationship with the calling doctor',
+        description:
+          'A patient appears while an appointment between them is PENDING, CONFIRMED, COMPLETED or NO_SHOW. Summaries only; GET /patients/{patientId} gives the full profile.',
+        security,
+        querystring: Type.Object(pageQueryProperties, { additionalProperties: false }),
+        response: { 200: Page(CarePatientSchema), ...problems(400, 401, 403) },
+      },
+    },
+    async (req) => patients.myPatients(p, actorOf(req), req.query),
+  );
+
+  // Registration: the account is identity's (auth.registerUser), the profile this module's.
+  app.post(
+    '/auth/register/patient',
+    {
+      onRequest: app.hashingRateLimit,
+      schema: {
+        operationId: 'registerPatient',
+        tags: ['auth'],
+        summary: 'Register a patient; sends a verification mail',
+        body: RegisterPatientBody,
+        response: { 201: RegisteredPatient, ...problems(400, 409, 429, 503) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await patients.register(p, metaOf(req), req.body)),
   );
 }

@@ -39,3 +39,17 @@ export const PatientPatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export type PatientPatchBody = Static<typeof PatientPatchBody>;
+
+export const CarePatientSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  firstname: Type.String(),
+  lastname: Type.String(),
+  dateOfBirth: Type.String({ format: 'date' }),
+  age: Type.Integer(),
+  gender: Type.String(),
+  lateCancellations: Type.Integer({
+    description:
+      'Appointments with this doctor the patient cancelled late (less than LATE_CANCELLATION_HOURS, default 24, before the start)',
+  }),
+  noShows: Type.Integer({ description: 'Appointments with this doctor marked NO_SHOW' }),
+});

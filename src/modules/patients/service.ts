@@ -1,11 +1,12 @@
 import { now } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
-import { checkDateOfBirth } from '../../platform/schema.ts';
+import { ageOn, checkDateOfBirth } from '../../platform/schema.ts';
 import { audit, auditValues } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { AccountRow, Actor, RequestMeta } from '../auth/index.ts';
+import { registerUser, type AccountRow, type Actor, type RegisterPatientBody, type RequestMeta } from '../auth/index.ts';
 import type { Executor } from '../../platform/db/index.ts';
-import { careRelationshipExists } from '../appointments/index.ts';
+import { agendaCounts, careRelationshipExists } from '../appointments/index.ts';
+import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { toPatient, type Patient, type PatientPatchBody } from './schemas.ts';
 
@@ -72,4 +73,58 @@ export async function patchMe(p: Platform, meta: Authed, body: PatientPatchBody)
     await audit(tx, meta, { action: 'patient.update', resourceType: 'patient', resourceId: id, patientId: id });
     return toPatient(row.user, row.patient);
   });
+}
+
+/** (last name, first name, id): the order of a doctor's patient list, as the directory's. */
+const CARE_LIST_CURSOR = cursorCodec('text', 'text', 'uuid');
+
+/** Patients in a care relationship; each one listed is an access to their data, so each is audited. */
+export async function myPatients(p: Platform, meta: Authed, q: { limit?: number; cursor?: string }) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const after = CARE_LIST_CURSOR.decode(q.cursor);
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, now(p), after, limit);
+    const page = toPage(
+      rows,
+      limit,
+      (r) => [r.user.lastname, r.user.firstname, r.patient.id],
+      (r) => ({
+        id: r.patient.id,
+        firstname: r.user.firstname,
+        lastname: r.user.lastname,
+        dateOfBirth: r.patient.dateOfBirth,
+        age: ageOn(r.patient.dateOfBirth),
+        gender: r.patient.gender,
+        lateCancellations: 0,
+        noShows: 0,
+      }),
+    );
+    const counts = await agendaCounts(
+      tx,
+      meta.actor.userId,
+      page.items.map((i) => i.id),
+    );
+    for (const item of page.items) Object.assign(item, counts.get(item.id));
+    for (const item of page.items) {
+      await audit(tx, meta, { action: 'patient.list', resourceType: 'patient', resourceId: item.id, patientId: item.id });
+    }
+    return page;
+  });
+}
+
+/** POST /auth/register/patient: the account (auth) and the patient's profile, in one transaction. */
+export async function register(p: Platform, meta: RequestMeta, body: RegisterPatientBody) {
+  checkDateOfBirth(body.dateOfBirth);
+  const { user, profile } = await registerUser(p, meta, body, 'PATIENT', async (tx, u) =>
+    toPatient(
+      u,
+      await repo.insertPatient(tx, {
+        id: u.id,
+        dateOfBirth: body.dateOfBirth,
+        gender: body.gender,
+        medicalHistory: body.medicalHistory ?? '',
+      }),
+    ),
+  );
+  return { user, patient: profile };
 }

@@ -7,8 +7,8 @@ import { constraintName, sqlState, type Executor } from '../../platform/db/index
 import { enqueueMail } from '../../platform/mail.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { nowMs } from '../../platform/clock.ts';
-import { findDoctorWithUser, type DoctorRow, type RuleRow, freeSlots, type Interval } from '../doctors/index.ts';
-import { computeFreeSlots } from '../doctors/index.ts';
+import { findDoctorWithUser, type DoctorRow, type FreedTime, type RuleRow } from '../doctors/index.ts';
+import { computeFreeSlots, freeSlots, type Interval } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 
 const MINUTE = 60_000;
@@ -17,15 +17,8 @@ const FEW_SLOTS = 4;
 /** Bound on the work of one change (a year of time off removed): later slots wait for the next change. */
 const MAX_PROBES = 500;
 
-/** Time that stopped being booked or blocked: [startsAt, endsAt) of one doctor. */
-export interface FreedTime {
-  doctorId: string;
-  startsAt: Date;
-  endsAt: Date;
-}
-
 /**
- * Called by appointments (cancel, reschedule away) and doctors (time off removed) inside the transaction
+ * Subscribed to appointments' timeFreed (cancel, reschedule away) and doctors' timeOffRemoved, run inside the transaction
  * that freed the time, after the change: each free slot starting in it goes to the first in line.
  */
 export async function offerFreedTime(p: Platform, tx: Executor, freed: FreedTime): Promise<void> {
@@ -36,7 +29,7 @@ export async function offerFreedTime(p: Platform, tx: Executor, freed: FreedTime
 }
 
 /**
- * Called by doctors inside the transaction that replaced the weekly availability: the slots free now
+ * Subscribed to doctors' availabilityReplaced, run inside the transaction that replaced the weekly availability: the slots free now
  * that were not under the previous rules and settings are offered. Searched only where someone waits.
  */
 export async function offerOpenedAvailability(

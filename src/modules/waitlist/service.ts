@@ -5,17 +5,24 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { nowMs } from '../../platform/clock.ts';
-import { findDoctorWithUser, MAX_SLOT_WINDOW_DAYS } from '../doctors/index.ts';
-import { findView as findAppointmentView, assertBookingLimits } from '../appointments/index.ts';
-import { toAppointment, type Appointment } from '../appointments/index.ts';
+import { findDoctorWithUser } from '../doctors/index.ts';
+import {
+  MAX_SLOT_WINDOW_DAYS,
+  assertBookingLimits,
+  findView as findAppointmentView,
+  toAppointment,
+  type Appointment,
+} from '../appointments/index.ts';
 import { service as notifications } from '../notifications/index.ts';
 import * as repo from './repo.ts';
 import { toEntry, type Entry, type JoinBody } from './schemas.ts';
-import { kickWaitlist, releaseOffer, retrying } from './worker.ts';
+import { kickWaitlist, releaseOffer } from './worker.ts';
+import { retryingTransaction } from '../../platform/db/retry.ts';
 
 export { offerFreedTime, offerOpenedAvailability } from './offers.ts';
 
 type Authed = RequestMeta & { actor: Actor };
+const ENTRY_CURSOR = cursorCodec('int');
 const DAY = 86_400_000;
 
 const offerExpired = () => new AppError('WAITLIST_OFFER_EXPIRED', 'This offer was taken, declined or has timed out');
@@ -45,7 +52,7 @@ export async function join(p: Platform, meta: Authed, body: JoinBody): Promise<E
 
 export async function list(p: Platform, meta: Authed, q: { status?: repo.EntryStatus; limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const after = cursorCodec('int').decode(q.cursor);
+  const after = ENTRY_CURSOR.decode(q.cursor);
   return p.db.transaction(async (tx) => {
     const rows = await repo.listVisible(tx, meta.actor, { status: q.status, afterSeq: after ? after[0] : null, limit });
     const page = toPage(rows, limit, (r) => [r.seq], toEntry);
@@ -59,7 +66,7 @@ export async function list(p: Platform, meta: Authed, q: { status?: repo.EntrySt
 /** Leaving the list withdraws a live offer of the entry; its slot goes to the next in line. */
 export async function remove(p: Platform, meta: Authed, id: string): Promise<void> {
   const patientId = meta.actor.userId;
-  await retrying(p, async (tx) => {
+  await retryingTransaction(p.db, async (tx) => {
     const entry = await repo.lockOwnEntry(tx, id, patientId);
     if (!entry) throw notFound('waitlist entry');
     await repo.setEntryStatus(tx, id, 'REMOVED');
@@ -90,7 +97,7 @@ async function liveOffer(p: Platform, tx: Executor, id: string, patientId: strin
 
 export async function accept(p: Platform, meta: Authed, offerId: string, reason?: string): Promise<Appointment> {
   const patientId = meta.actor.userId;
-  const out = await retrying(p, async (tx): Promise<Outcome<Appointment>> => {
+  const out = await retryingTransaction(p.db, async (tx): Promise<Outcome<Appointment>> => {
     const offer = await liveOffer(p, tx, offerId, patientId);
     if (!offer || !offer.holdId) return { ok: false };
     const doctor = await findDoctorWithUser(tx, offer.doctorId, true);
@@ -122,7 +129,7 @@ export async function accept(p: Platform, meta: Authed, offerId: string, reason?
 
 export async function decline(p: Platform, meta: Authed, offerId: string): Promise<void> {
   const patientId = meta.actor.userId;
-  const declined = await retrying(p, async (tx) => {
+  const declined = await retryingTransaction(p.db, async (tx) => {
     const offer = await liveOffer(p, tx, offerId, patientId);
     if (!offer) return false;
     await releaseOffer(p, tx, offer, 'DECLINED');

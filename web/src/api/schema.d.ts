@@ -34,40 +34,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/register/patient": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Register a patient; sends a verification mail */
-        post: operations["registerPatient"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/register/doctor": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Register a doctor (verification PENDING); sends a verification mail */
-        post: operations["registerDoctor"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/auth/verify-email": {
         parameters: {
             query?: never;
@@ -333,26 +299,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/doctors/me/patients": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Patients in a care relationship with the calling doctor
-         * @description A patient appears while an appointment between them is PENDING, CONFIRMED, COMPLETED or NO_SHOW. Summaries only; GET /patients/{patientId} gives the full profile.
-         */
-        get: operations["listMyPatients"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/doctors/{doctorId}": {
         parameters: {
             query?: never;
@@ -362,26 +308,6 @@ export interface paths {
         };
         /** A bookable doctor's public profile */
         get: operations["getDoctor"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/doctors/{doctorId}/slots": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Free bookable slots in a window (UTC)
-         * @description Slots whose start lies in [from, to), at most 31 days wide and at most 1,000 slots (else 400 VALIDATION_FAILED, whose detail names a `to` that fits). Rate-limited per client address more tightly than other routes (429 RATE_LIMITED with Retry-After). Excludes booked times, time off, the past, starts inside the doctor's minimum notice and beyond their maximum advance. Generated in the doctor's time zone (see PUT /doctors/me/availability).
-         */
-        get: operations["listDoctorSlots"];
         put?: never;
         post?: never;
         delete?: never;
@@ -427,6 +353,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/register/doctor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a doctor (verification PENDING); sends a verification mail */
+        post: operations["registerDoctor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/me": {
         parameters: {
             query?: never;
@@ -462,6 +405,43 @@ export interface paths {
         get: operations["getPatient"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/patients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Patients in a care relationship with the calling doctor
+         * @description A patient appears while an appointment between them is PENDING, CONFIRMED, COMPLETED or NO_SHOW. Summaries only; GET /patients/{patientId} gives the full profile.
+         */
+        get: operations["listMyPatients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/register/patient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a patient; sends a verification mail */
+        post: operations["registerPatient"];
         delete?: never;
         options?: never;
         head?: never;
@@ -594,6 +574,26 @@ export interface paths {
         put?: never;
         /** CONFIRMED → NO_SHOW (its doctor, only after startsAt) */
         post: operations["markAppointmentNoShow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/{doctorId}/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Free bookable slots in a window (UTC)
+         * @description Slots whose start lies in [from, to), at most 31 days wide and at most 1,000 slots (else 400 VALIDATION_FAILED, whose detail names a `to` that fits). Rate-limited per client address more tightly than other routes (429 RATE_LIMITED with Retry-After). Excludes booked times, time off, the past, starts inside the doctor's minimum notice and beyond their maximum advance. Generated in the doctor's time zone (see PUT /doctors/me/availability).
+         */
+        get: operations["listDoctorSlots"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1509,14 +1509,6 @@ export interface components {
              */
             code: "VALIDATION_FAILED";
         } & WithRequired<components["schemas"]["Problem"], "code">;
-        /** Problem (409) */
-        Problem409: {
-            /**
-             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `VISIT_NOT_OPEN`: The video visit is not open
-             * @enum {string}
-             */
-            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "VISIT_NOT_OPEN";
-        } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (401) */
         Problem401: {
             /**
@@ -1540,6 +1532,14 @@ export interface components {
              * @enum {string}
              */
             code: "NOT_FOUND";
+        } & WithRequired<components["schemas"]["Problem"], "code">;
+        /** Problem (409) */
+        Problem409: {
+            /**
+             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `VISIT_NOT_OPEN`: The video visit is not open
+             * @enum {string}
+             */
+            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "VISIT_NOT_OPEN";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (422) */
         Problem422: {
@@ -1632,176 +1632,6 @@ export interface operations {
                 };
             };
             /** @description Too many requests; retry after the time in Retry-After */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 503 */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
-                };
-            };
-        };
-    };
-    registerPatient: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description 3–32 of [a-z0-9_.]; compared and stored case-insensitively (folded to lower case) */
-                    username: string;
-                    /** Format: email */
-                    email: string;
-                    /** @description 10–128 characters */
-                    password: string;
-                    firstname: string;
-                    lastname: string;
-                    /**
-                     * Format: date
-                     * @description Date of birth, in the past
-                     */
-                    dateOfBirth: string;
-                    gender: "female" | "male" | "other" | "unknown";
-                    medicalHistory?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Created: Register a patient; sends a verification mail */
-            201: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        user: components["schemas"]["User"];
-                        patient: components["schemas"]["Patient"];
-                    };
-                };
-            };
-            /** @description Problem document (RFC 9457), status 400 */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem400"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 409 */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem409"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 429 */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 503 */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
-                };
-            };
-        };
-    };
-    registerDoctor: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description 3–32 of [a-z0-9_.]; compared and stored case-insensitively (folded to lower case) */
-                    username: string;
-                    /** Format: email */
-                    email: string;
-                    /** @description 10–128 characters */
-                    password: string;
-                    firstname: string;
-                    lastname: string;
-                    specialization: string;
-                    licenseNumber: string;
-                    bio?: string;
-                    /** @description IANA time zone name, e.g. Europe/Berlin */
-                    timezone: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Created: Register a doctor (verification PENDING); sends a verification mail */
-            201: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        user: components["schemas"]["User"];
-                        doctor: components["schemas"]["DoctorPrivate"];
-                    };
-                };
-            };
-            /** @description Problem document (RFC 9457), status 400 */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem400"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 409 */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem409"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 429 */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3176,101 +3006,6 @@ export interface operations {
             };
         };
     };
-    listMyPatients: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1–100 */
-                limit?: number;
-                /** @description Opaque cursor from the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK: Patients in a care relationship with the calling doctor */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            firstname: string;
-                            lastname: string;
-                            /** Format: date */
-                            dateOfBirth: string;
-                            age: number;
-                            gender: string;
-                            /** @description Appointments with this doctor the patient cancelled late (less than LATE_CANCELLATION_HOURS, default 24, before the start) */
-                            lateCancellations: number;
-                            /** @description Appointments with this doctor marked NO_SHOW */
-                            noShows: number;
-                        }[];
-                        /** @description Cursor of the next page; null on the last page */
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            /** @description Problem document (RFC 9457), status 400 */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem400"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 401 */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem401"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 403 */
-            403: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem403"];
-                };
-            };
-            /** @description Too many requests; retry after the time in Retry-After */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
-                };
-            };
-            /** @description The service or its database is unavailable; retry after the time in Retry-After */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
-                };
-            };
-        };
-    };
     getDoctor: {
         parameters: {
             query?: never;
@@ -3290,87 +3025,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DoctorPublic"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 400 */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem400"];
-                };
-            };
-            /** @description Problem document (RFC 9457), status 404 */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem404"];
-                };
-            };
-            /** @description Too many requests; retry after the time in Retry-After */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem429"];
-                };
-            };
-            /** @description The service or its database is unavailable; retry after the time in Retry-After */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
-                };
-            };
-        };
-    };
-    listDoctorSlots: {
-        parameters: {
-            query?: {
-                /** @description Window start (default: now) */
-                from?: string;
-                /** @description Window end, exclusive; at most 31 days after from (default: from + 7 days) */
-                to?: string;
-            };
-            header?: never;
-            path: {
-                doctorId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK: Free bookable slots in a window (UTC) */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: date-time
-                         * @description ISO 8601 UTC timestamp
-                         */
-                        startsAt: string;
-                        /**
-                         * Format: date-time
-                         * @description ISO 8601 UTC timestamp
-                         */
-                        endsAt: string;
-                    }[];
                 };
             };
             /** @description Problem document (RFC 9457), status 400 */
@@ -3581,6 +3235,90 @@ export interface operations {
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    registerDoctor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description 3–32 of [a-z0-9_.]; compared and stored case-insensitively (folded to lower case) */
+                    username: string;
+                    /** Format: email */
+                    email: string;
+                    /** @description 10–128 characters */
+                    password: string;
+                    firstname: string;
+                    lastname: string;
+                    specialization: string;
+                    licenseNumber: string;
+                    bio?: string;
+                    /** @description IANA time zone name, e.g. Europe/Berlin */
+                    timezone: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Register a doctor (verification PENDING); sends a verification mail */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["User"];
+                        doctor: components["schemas"]["DoctorPrivate"];
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 429 */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 503 */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3814,6 +3552,187 @@ export interface operations {
                 };
             };
             /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listMyPatients: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Patients in a care relationship with the calling doctor */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            firstname: string;
+                            lastname: string;
+                            /** Format: date */
+                            dateOfBirth: string;
+                            age: number;
+                            gender: string;
+                            /** @description Appointments with this doctor the patient cancelled late (less than LATE_CANCELLATION_HOURS, default 24, before the start) */
+                            lateCancellations: number;
+                            /** @description Appointments with this doctor marked NO_SHOW */
+                            noShows: number;
+                        }[];
+                        /** @description Cursor of the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    registerPatient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description 3–32 of [a-z0-9_.]; compared and stored case-insensitively (folded to lower case) */
+                    username: string;
+                    /** Format: email */
+                    email: string;
+                    /** @description 10–128 characters */
+                    password: string;
+                    firstname: string;
+                    lastname: string;
+                    /**
+                     * Format: date
+                     * @description Date of birth, in the past
+                     */
+                    dateOfBirth: string;
+                    gender: "female" | "male" | "other" | "unknown";
+                    medicalHistory?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Register a patient; sends a verification mail */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["User"];
+                        patient: components["schemas"]["Patient"];
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 429 */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 503 */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -4583,6 +4502,87 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listDoctorSlots: {
+        parameters: {
+            query?: {
+                /** @description Window start (default: now) */
+                from?: string;
+                /** @description Window end, exclusive; at most 31 days after from (default: from + 7 days) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                doctorId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Free bookable slots in a window (UTC) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        startsAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        endsAt: string;
+                    }[];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
                 };
             };
             /** @description Too many requests; retry after the time in Retry-After */

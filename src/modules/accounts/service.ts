@@ -1,12 +1,11 @@
-// GET /me: the caller's account with their patient or doctor profile.
+// GET /me: the caller's account (auth) with their patient or doctor profile (patients, doctors). Its own
+// module, above all three, so identity imports no profile module (docs/architecture.md).
 import { AppError } from '../../platform/errors.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { accountOf, type Actor, type RequestMeta } from './actor.ts';
+import { accountOf, findAccount, toUser, type Actor, type RequestMeta } from '../auth/index.ts';
 import { service as patients } from '../patients/index.ts';
 import { service as doctors } from '../doctors/index.ts';
-import * as repo from './repo.ts';
-import { toUser } from './schemas.ts';
 
 /**
  * The caller's account and profile read in `ex`, unaudited: for the data export, which records the
@@ -20,7 +19,7 @@ export async function profileUnaudited(ex: Executor, actor: Actor) {
     const doctor = await doctors.ownProfile(ex, actor.userId);
     if (doctor) return { user: doctor.user, doctor };
   }
-  const user = await repo.findUserById(ex, actor.userId);
+  const user = await findAccount(ex, actor.userId);
   if (!user) throw new AppError('UNAUTHENTICATED');
   return { user: toUser(user) };
 }
