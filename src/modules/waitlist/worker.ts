@@ -5,7 +5,7 @@
 import type { Executor } from '../../platform/db/index.ts';
 import { retryingTransaction } from '../../platform/db/retry.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { WaitlistOfferEvent } from '../../platform/realtime.ts';
+import type { WaitlistOfferEvent } from '../realtime/index.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { offerReleasedSlot } from './offers.ts';
 import * as repo from './repo.ts';
