@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { eq, lt, sql } from 'drizzle-orm';
 import { prepared, run, type Database, type Executor } from './db/index.ts';
+import { realtimeEvents } from './db/tables.ts';
 
 /** What the bus and the hub need of an event: its `type`, by which clients and logs tell events apart. */
 export interface BaseEvent {
@@ -79,9 +81,15 @@ export class InProcessBus<E extends BaseEvent = RealtimeEvent> implements Realti
 export const CHANNEL = 'telecare_events';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep a margin for the envelope. */
 const MAX_INLINE_BYTES = 7500;
-const SPILL_RETENTION = '1 hour';
+const SPILL_RETENTION = sql`interval '1 hour'`;
+// The hot path, a named prepared statement: every event the bus publishes sends one NOTIFY.
 export const NOTIFY = prepared('realtime_notify', 'SELECT pg_notify($1, $2)');
-const SPILL = prepared<{ id: string }>('realtime_spill', 'INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id');
+
+/** Stores an event too large to inline (rare: the spill path is not a hot one) and answers the row's id. */
+async function spill(ex: Executor, stored: string): Promise<number> {
+  const [row] = await ex.insert(realtimeEvents).values({ payload: stored }).returning({ id: realtimeEvents.id });
+  return row.id;
+}
 
 interface Envelope<E extends BaseEvent> {
   /** Origin instance: it has already delivered locally and skips its own notification. */
@@ -193,8 +201,8 @@ export class PgNotifyBus<E extends BaseEvent = RealtimeEvent> extends InProcessB
     const c = target?.connectionIds;
     let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope<E>);
     if (Buffer.byteLength(payload) > MAX_INLINE_BYTES) {
-      const [row] = await run(tx, SPILL, [JSON.stringify({ u: userIds, e: event, c })]);
-      payload = JSON.stringify({ o: this.instanceId, r: Number(row.id) } satisfies Envelope<E>);
+      const r = await spill(tx, JSON.stringify({ u: userIds, e: event, c }));
+      payload = JSON.stringify({ o: this.instanceId, r } satisfies Envelope<E>);
     }
     await run(tx, NOTIFY, [CHANNEL, payload]);
     return () => this.deliver(userIds, event, target);
@@ -204,12 +212,10 @@ export class PgNotifyBus<E extends BaseEvent = RealtimeEvent> extends InProcessB
     const c = target?.connectionIds;
     let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope<E>);
     if (Buffer.byteLength(payload) > MAX_INLINE_BYTES) {
-      const { rows } = await this.database.pool!.query<{ id: string }>('INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id', [
-        JSON.stringify({ u: userIds, e: event, c }),
-      ]);
-      payload = JSON.stringify({ o: this.instanceId, r: Number(rows[0].id) } satisfies Envelope<E>);
+      const r = await spill(this.database.db, JSON.stringify({ u: userIds, e: event, c }));
+      payload = JSON.stringify({ o: this.instanceId, r } satisfies Envelope<E>);
     }
-    await this.database.pool!.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+    await run(this.database.db, NOTIFY, [CHANNEL, payload]);
   }
 
   private async onNotification(payload: string): Promise<void> {
@@ -218,9 +224,13 @@ export class PgNotifyBus<E extends BaseEvent = RealtimeEvent> extends InProcessB
       if (env.o === this.instanceId) return;
       if (env.u && env.e) return this.deliver(env.u, env.e, env.c ? { connectionIds: env.c } : undefined);
       if (typeof env.r === 'number') {
-        const { rows } = await this.database.pool!.query<{ payload: string }>('SELECT payload FROM realtime_events WHERE id = $1', [env.r]);
-        if (!rows[0]) return;
-        const stored = JSON.parse(rows[0].payload) as { u: string[]; e: E; c?: string[] };
+        const [row] = await this.database.db
+          .select({ payload: realtimeEvents.payload })
+          .from(realtimeEvents)
+          .where(eq(realtimeEvents.id, env.r));
+        if (!row) return;
+        // Written by an instance of this application: an event of its list.
+        const stored = JSON.parse(row.payload) as { u: string[]; e: E; c?: string[] };
         this.deliver(stored.u, stored.e, stored.c ? { connectionIds: stored.c } : undefined);
       }
     } catch (err) {
@@ -229,8 +239,9 @@ export class PgNotifyBus<E extends BaseEvent = RealtimeEvent> extends InProcessB
   }
 
   private async prune(): Promise<void> {
-    await this.database
-      .pool!.query(`DELETE FROM realtime_events WHERE created_at < now() - interval '${SPILL_RETENTION}'`)
+    await this.database.db
+      .delete(realtimeEvents)
+      .where(lt(realtimeEvents.createdAt, sql`now() - ${SPILL_RETENTION}`))
       .catch((err: Error) => this.log.warn({ err: err.message }, 'pruning realtime_events failed'));
   }
 
