@@ -13,12 +13,13 @@ import { readdirSync } from 'node:fs';
 // downstream (a cancellation frees time for the waitlist), the upstream module runs a hook
 // (platform/hooks.ts) and src/modules/index.ts subscribes the downstream module.
 export const LAYERS = [
-  ['auth', 'realtime'], // identity: who the caller is; the WebSocket endpoint over the platform's hub
+  ['auth'], // identity: who the caller is
   ['doctors', 'audit', 'admin'], // profiles and availability rules; the audit trail's reads; account suspension
   ['appointments', 'posts'], // booking, free slots, the care relationship; articles
   ['patients', 'notifications', 'messages', 'visits'], // what the care relationship opens
   ['waitlist', 'prescriptions'],
-  ['fhir', 'accounts'],
+  // realtime: the WebSocket endpoint and the typed list of its frames, which carry the features' schemas.
+  ['fhir', 'accounts', 'realtime'],
   ['export'],
 ];
 const MODULES = readdirSync('./src/modules', { withFileTypes: true })

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { buildApp } from '../src/app.ts';
 import { ensureSecret, loadConfig } from '../src/platform/config.ts';
+import type { RealtimeEvent } from '../src/modules/realtime/index.ts';
 
 const config = ensureSecret(loadConfig());
 const app = await buildApp(config);
@@ -20,7 +21,7 @@ const control = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', async () => {
-    const { userIds, event } = JSON.parse(Buffer.concat(chunks).toString()) as { userIds: string[]; event: { type: string } };
+    const { userIds, event } = JSON.parse(Buffer.concat(chunks).toString()) as { userIds: string[]; event: RealtimeEvent };
     await app.platform.bus.publish(userIds, event);
     res.end('{}');
   });

@@ -2,12 +2,29 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { eq, lt, sql } from 'drizzle-orm';
 import { prepared, run, type Database, type Executor } from './db/index.ts';
+import { realtimeEvents } from './db/tables.ts';
 
-export interface RealtimeEvent {
+/** What the bus and the hub need of an event: its `type`, by which clients and logs tell events apart. */
+export interface BaseEvent {
   type: string;
+}
+
+/**
+ * The application's list of real-time events, registered by declaration merging: src/modules/realtime/events.ts
+ * adds `event: <the union of its schemas>`. The platform types its bus and hub by it without importing a
+ * module (the platform must not know the features), and every `p.bus.publish(…)` is checked against it.
+ * In a program without that module, any event goes (UntypedEvent).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by declaration merging
+export interface RealtimeRegistry {}
+/** Any event, for a program that registers no list. */
+export interface UntypedEvent extends BaseEvent {
   [key: string]: unknown;
 }
+/** An event that modules publish through the bus, as the registered list defines it. */
+export type RealtimeEvent = RealtimeRegistry extends { event: infer E extends BaseEvent } ? E : UntypedEvent;
 
 /**
  * Narrows a delivery to some connections of the addressed users (the WebSocket hub's connection ids),
@@ -17,39 +34,42 @@ export interface DeliveryTarget {
   connectionIds?: string[];
 }
 
-export type EventListener = (userIds: string[], event: RealtimeEvent, target?: DeliveryTarget) => void;
+export type EventListener<E extends BaseEvent = RealtimeEvent> = (userIds: string[], event: E, target?: DeliveryTarget) => void;
 
-/** Delivers an event to every connection of the given users, on whichever instance they are. */
-export interface RealtimeBus {
+/**
+ * Delivers an event to every connection of the given users, on whichever instance they are. Generic over
+ * the event type so the platform stays feature-blind; the application's bus carries RealtimeEvent.
+ */
+export interface RealtimeBus<E extends BaseEvent = RealtimeEvent> {
   /** This process's id: names its connections in shared state (e.g. video-visit presence). */
   readonly instanceId: string;
-  publish(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void>;
+  publish(userIds: string[], event: E, target?: DeliveryTarget): Promise<void>;
   /**
    * Publishes as part of the caller's transaction `tx`: on the server engine the NOTIFY is sent by
    * `select pg_notify(…)` in `tx`, so other instances hear of the change when (and only if) it commits,
    * without a second round trip after the commit. Returns the local delivery, which the caller runs
    * once `tx` has committed (and drops if it rolled back).
    */
-  publishIn(tx: Executor, userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<() => void>;
+  publishIn(tx: Executor, userIds: string[], event: E, target?: DeliveryTarget): Promise<() => void>;
   /** Local delivery hook: the WebSocket hub listens here for events addressed to its users. */
-  onEvent(listener: EventListener): () => void;
+  onEvent(listener: EventListener<E>): () => void;
   close(): Promise<void>;
 }
 
 /** One process (embedded engine): events go straight to local listeners. */
-export class InProcessBus implements RealtimeBus {
+export class InProcessBus<E extends BaseEvent = RealtimeEvent> implements RealtimeBus<E> {
   readonly instanceId: string = randomUUID();
   protected readonly emitter = new EventEmitter().setMaxListeners(0);
-  async publish(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void> {
+  async publish(userIds: string[], event: E, target?: DeliveryTarget): Promise<void> {
     this.deliver(userIds, event, target);
   }
-  async publishIn(_tx: Executor, userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<() => void> {
+  async publishIn(_tx: Executor, userIds: string[], event: E, target?: DeliveryTarget): Promise<() => void> {
     return () => this.deliver(userIds, event, target);
   }
-  protected deliver(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): void {
+  protected deliver(userIds: string[], event: E, target?: DeliveryTarget): void {
     this.emitter.emit('event', userIds, event, target);
   }
-  onEvent(listener: EventListener): () => void {
+  onEvent(listener: EventListener<E>): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
   }
@@ -61,15 +81,21 @@ export class InProcessBus implements RealtimeBus {
 export const CHANNEL = 'telecare_events';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep a margin for the envelope. */
 const MAX_INLINE_BYTES = 7500;
-const SPILL_RETENTION = '1 hour';
+const SPILL_RETENTION = sql`interval '1 hour'`;
+// The hot path, a named prepared statement: every event the bus publishes sends one NOTIFY.
 export const NOTIFY = prepared('realtime_notify', 'SELECT pg_notify($1, $2)');
-const SPILL = prepared<{ id: string }>('realtime_spill', 'INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id');
 
-interface Envelope {
+/** Stores an event too large to inline (rare: the spill path is not a hot one) and answers the row's id. */
+async function spill(ex: Executor, stored: string): Promise<number> {
+  const [row] = await ex.insert(realtimeEvents).values({ payload: stored }).returning({ id: realtimeEvents.id });
+  return row.id;
+}
+
+interface Envelope<E extends BaseEvent> {
   /** Origin instance: it has already delivered locally and skips its own notification. */
   o: string;
   u?: string[];
-  e?: RealtimeEvent;
+  e?: E;
   /** Connection ids the delivery is narrowed to (DeliveryTarget). */
   c?: string[];
   /** Id of a row in realtime_events holding {u, e, c} when the event is too large to inline. */
@@ -83,7 +109,7 @@ interface Envelope {
  * Delivery is at most once: an event published while an instance's LISTEN connection is down does not
  * reach that instance's sockets (clients resynchronise by fetching history when they reconnect).
  */
-export class PgNotifyBus extends InProcessBus {
+export class PgNotifyBus<E extends BaseEvent = RealtimeEvent> extends InProcessBus<E> {
   private client: pg.Client | null = null;
   private closed = false;
   private retryMs = 100;
@@ -161,7 +187,7 @@ export class PgNotifyBus extends InProcessBus {
   }
 
   /** Never throws: the change the event reports is already committed; a lost fan-out is only logged. */
-  override async publish(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void> {
+  override async publish(userIds: string[], event: E, target?: DeliveryTarget): Promise<void> {
     this.deliver(userIds, event, target);
     try {
       await this.notify(userIds, event, target);
@@ -171,38 +197,40 @@ export class PgNotifyBus extends InProcessBus {
   }
 
   /** The NOTIFY goes out with `tx`'s commit; this instance delivers locally when the caller says it committed. */
-  override async publishIn(tx: Executor, userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<() => void> {
+  override async publishIn(tx: Executor, userIds: string[], event: E, target?: DeliveryTarget): Promise<() => void> {
     const c = target?.connectionIds;
-    let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope);
+    let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope<E>);
     if (Buffer.byteLength(payload) > MAX_INLINE_BYTES) {
-      const [row] = await run(tx, SPILL, [JSON.stringify({ u: userIds, e: event, c })]);
-      payload = JSON.stringify({ o: this.instanceId, r: Number(row.id) } satisfies Envelope);
+      const r = await spill(tx, JSON.stringify({ u: userIds, e: event, c }));
+      payload = JSON.stringify({ o: this.instanceId, r } satisfies Envelope<E>);
     }
     await run(tx, NOTIFY, [CHANNEL, payload]);
     return () => this.deliver(userIds, event, target);
   }
 
-  private async notify(userIds: string[], event: RealtimeEvent, target?: DeliveryTarget): Promise<void> {
+  private async notify(userIds: string[], event: E, target?: DeliveryTarget): Promise<void> {
     const c = target?.connectionIds;
-    let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope);
+    let payload = JSON.stringify({ o: this.instanceId, u: userIds, e: event, c } satisfies Envelope<E>);
     if (Buffer.byteLength(payload) > MAX_INLINE_BYTES) {
-      const { rows } = await this.database.pool!.query<{ id: string }>('INSERT INTO realtime_events (payload) VALUES ($1) RETURNING id', [
-        JSON.stringify({ u: userIds, e: event, c }),
-      ]);
-      payload = JSON.stringify({ o: this.instanceId, r: Number(rows[0].id) } satisfies Envelope);
+      const r = await spill(this.database.db, JSON.stringify({ u: userIds, e: event, c }));
+      payload = JSON.stringify({ o: this.instanceId, r } satisfies Envelope<E>);
     }
-    await this.database.pool!.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+    await run(this.database.db, NOTIFY, [CHANNEL, payload]);
   }
 
   private async onNotification(payload: string): Promise<void> {
     try {
-      const env = JSON.parse(payload) as Envelope;
+      const env = JSON.parse(payload) as Envelope<E>;
       if (env.o === this.instanceId) return;
       if (env.u && env.e) return this.deliver(env.u, env.e, env.c ? { connectionIds: env.c } : undefined);
       if (typeof env.r === 'number') {
-        const { rows } = await this.database.pool!.query<{ payload: string }>('SELECT payload FROM realtime_events WHERE id = $1', [env.r]);
-        if (!rows[0]) return;
-        const stored = JSON.parse(rows[0].payload) as { u: string[]; e: RealtimeEvent; c?: string[] };
+        const [row] = await this.database.db
+          .select({ payload: realtimeEvents.payload })
+          .from(realtimeEvents)
+          .where(eq(realtimeEvents.id, env.r));
+        if (!row) return;
+        // Written by an instance of this application: an event of its list.
+        const stored = JSON.parse(row.payload) as { u: string[]; e: E; c?: string[] };
         this.deliver(stored.u, stored.e, stored.c ? { connectionIds: stored.c } : undefined);
       }
     } catch (err) {
@@ -211,8 +239,9 @@ export class PgNotifyBus extends InProcessBus {
   }
 
   private async prune(): Promise<void> {
-    await this.database
-      .pool!.query(`DELETE FROM realtime_events WHERE created_at < now() - interval '${SPILL_RETENTION}'`)
+    await this.database.db
+      .delete(realtimeEvents)
+      .where(lt(realtimeEvents.createdAt, sql`now() - ${SPILL_RETENTION}`))
       .catch((err: Error) => this.log.warn({ err: err.message }, 'pruning realtime_events failed'));
   }
 
@@ -237,17 +266,11 @@ export class PgNotifyBus extends InProcessBus {
  * The bus for this engine. The embedded engine is one process, so in-process delivery is complete; a
  * PostgreSQL server may be shared by several instances, which fan out through LISTEN/NOTIFY.
  */
-export async function createBus(database: Database, log: Logger): Promise<RealtimeBus> {
+export async function createBus<E extends BaseEvent = RealtimeEvent>(database: Database, log: Logger): Promise<RealtimeBus<E>> {
   if (database.engine === 'postgres' && database.url && database.pool) {
-    const bus = new PgNotifyBus(database, database.url, log);
+    const bus = new PgNotifyBus<E>(database, database.url, log);
     await bus.start();
     return bus;
   }
-  return new InProcessBus();
-}
-
-/** `waitlist.offer`: a freed slot held for the patient it is sent to (contract: Appointments → Waitlist). */
-export interface WaitlistOfferEvent extends RealtimeEvent {
-  type: 'waitlist.offer';
-  offer: { id: string; doctorId: string; startsAt: string; endsAt: string; expiresAt: string };
+  return new InProcessBus<E>();
 }

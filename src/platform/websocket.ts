@@ -1,11 +1,42 @@
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { randomUUID } from 'node:crypto';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
 import { AppError } from './errors.ts';
 import type { Caller, RequestMeta } from './guards.ts';
 import type { Platform } from './platform.ts';
-import type { DeliveryTarget, RealtimeEvent } from './realtime.ts';
+import type { BaseEvent, DeliveryTarget, RealtimeEvent, RealtimeRegistry, UntypedEvent } from './realtime.ts';
+import { Uuid } from './schema.ts';
 import { wsConnections } from './metrics.ts';
+
+// The hub's own frames: the socket's protocol, whatever modules publish. They belong to the one list of
+// frames (src/modules/realtime/events.ts), which takes them from here because the hub, in the platform,
+// builds and reads them and must not import a module.
+
+/** Client → server, first frame: authenticates the socket. Extra properties are ignored. */
+export const AuthFrame = Type.Object({ type: Type.Literal('auth'), accessToken: Type.String({ minLength: 1, maxLength: 4096 }) });
+/** Client → server, any time after auth: answered with `pong`. */
+export const PingFrame = Type.Object({ type: Type.Literal('ping') });
+/** Server → client, once the auth frame's token is accepted. */
+export const ReadyFrame = Type.Object(
+  {
+    type: Type.Literal('ready'),
+    userId: Uuid('The authenticated user'),
+    heartbeatMs: Type.Integer({ minimum: 1, description: 'The server pings this often; a socket that misses pongs is dropped' }),
+  },
+  { additionalProperties: false },
+);
+/** Server → client, the answer to `ping`. */
+export const PongFrame = Type.Object({ type: Type.Literal('pong') }, { additionalProperties: false });
+const PONG = JSON.stringify({ type: 'pong' } satisfies Static<typeof PongFrame>);
+
+/**
+ * A client frame that a module handles (ClientFrames), as the registered list defines it (its
+ * `clientFrame` entry; any frame without it). Handlers get it unchecked but for its `type`:
+ * they validate the rest and answer with their own error frame.
+ */
+export type ModuleClientFrame = RealtimeRegistry extends { clientFrame: infer C extends BaseEvent } ? C : UntypedEvent;
 
 /** Close codes (4000–4999 are the application's): clients should not reconnect blindly on 4401/4403. */
 export const WS_CLOSE = {
@@ -38,12 +69,16 @@ export interface ClientConnection<A extends Caller = Caller> {
   isOpen(): boolean;
 }
 
-export interface ClientFrame {
-  type: string;
+/** A client frame as received: only its `type` is known (it chose the handler); the rest is untrusted input. */
+export interface ClientFrame<T extends string = string> {
+  type: T;
   [key: string]: unknown;
 }
 
-export type ClientFrameHandler<A extends Caller = Caller> = (conn: ClientConnection<A>, frame: ClientFrame) => void | Promise<void>;
+export type ClientFrameHandler<A extends Caller = Caller, T extends string = string> = (
+  conn: ClientConnection<A>,
+  frame: ClientFrame<T>,
+) => void | Promise<void>;
 export type DisconnectHandler<A extends Caller = Caller> = (conn: ClientConnection<A>) => void | Promise<void>;
 
 /**
@@ -56,9 +91,13 @@ export class ClientFrames {
   private readonly handlers = new Map<string, ClientFrameHandler>();
   private readonly disconnects: DisconnectHandler[] = [];
 
-  /** Registers the one handler of a frame type, e.g. `visit.join`; `auth` and `ping` are the hub's own. */
-  handle<A extends Caller = Caller>(type: string, handler: ClientFrameHandler<A>): void {
-    if (type === 'auth' || type === 'ping' || this.handlers.has(type)) throw new Error(`client frame type ${type} is already handled`);
+  /** Registers the one handler of a frame type of the list, e.g. `visit.join`; `auth` and `ping` are the hub's own. */
+  handle<A extends Caller = Caller, T extends ModuleClientFrame['type'] = ModuleClientFrame['type']>(
+    type: T,
+    handler: ClientFrameHandler<A, T>,
+  ): void {
+    const name: string = type;
+    if (name === 'auth' || name === 'ping' || this.handlers.has(name)) throw new Error(`client frame type ${type} is already handled`);
     this.handlers.set(type, handler as ClientFrameHandler);
   }
 
@@ -182,8 +221,8 @@ export class Hub {
   private async authenticate(conn: Conn, frame: string): Promise<void> {
     let token: string | null = null;
     try {
-      const msg = JSON.parse(frame) as { type?: unknown; accessToken?: unknown };
-      if (msg && msg.type === 'auth' && typeof msg.accessToken === 'string' && msg.accessToken.length <= 4096) token = msg.accessToken;
+      const msg: unknown = JSON.parse(frame);
+      if (Value.Check(AuthFrame, msg)) token = msg.accessToken;
     } catch {
       // not JSON: treated as a missing token below
     }
@@ -204,7 +243,8 @@ export class Hub {
     conn.actor = actor;
     conns.add(conn);
     this.byUser.set(actor.userId, conns);
-    conn.socket.send(JSON.stringify({ type: 'ready', userId: actor.userId, heartbeatMs: this.p.config.wsHeartbeatMs }));
+    const ready: Static<typeof ReadyFrame> = { type: 'ready', userId: actor.userId, heartbeatMs: this.p.config.wsHeartbeatMs };
+    conn.socket.send(JSON.stringify(ready));
   }
 
   /**
@@ -220,7 +260,7 @@ export class Hub {
       return;
     }
     if (!frame || typeof frame !== 'object' || Array.isArray(frame)) return;
-    if (frame.type === 'ping') return conn.socket.send('{"type":"pong"}');
+    if (frame.type === 'ping') return conn.socket.send(PONG);
     const handler = this.p.frames.handlerFor(frame.type);
     if (!handler) return;
     if (conn.pending >= MAX_PENDING_FRAMES) return conn.socket.close(WS_CLOSE.POLICY_VIOLATION, 'too many frames pending');

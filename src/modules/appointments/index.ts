@@ -1,6 +1,6 @@
 // The public entry of the appointments module: what other modules may use of it (lint: import-x/no-restricted-paths).
 // Booking: appointments, free slots, the care relationship rule and the booking limits.
-export { toAppointment } from './schemas.ts';
+export { AppointmentSchema, toAppointment } from './schemas.ts';
 export type { Appointment } from './schemas.ts';
 export { appointments, careAppointment, careRelationshipExists, carePatientIds, agendaCounts, findView, listVisible } from './repo.ts';
 export type { AppointmentRow, AppointmentStatus, AppointmentView } from './repo.ts';

@@ -2,6 +2,7 @@
 // engine cannot be shared by two instances.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { build, connectWs } from '../../../test/helpers.ts';
 import { care as pair } from '../../../test/fixtures/care.ts';
@@ -24,6 +25,15 @@ test('two server instances on one PostgreSQL database: a message sent through A 
   assert.deepEqual((await onB.next((f) => f.message?.id === large.body.id)).message, large.body);
   const spilled = await a.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM realtime_events`);
   assert.equal(spilled[0].n, 1);
+  // Published in a transaction (as a booking does): stored by reference with the commit, delivered on B.
+  const inTx = { ...large.body, id: randomUUID() };
+  const deliver = await a.database.db.transaction((tx) =>
+    a.app.platform.bus.publishIn(tx, [doctor.id], { type: 'message.created', message: inTx }),
+  );
+  deliver();
+  assert.deepEqual((await onB.next((f) => f.message?.id === inTx.id)).message, inTx);
+  const both = await a.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM realtime_events`);
+  assert.equal(both[0].n, 2);
   // And back: a read receipt made on B reaches the patient's socket on A.
   const onA = await connectWs(a, patient.token);
   assert.equal(

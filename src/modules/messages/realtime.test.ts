@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { build, connectWs, createPatient, openWs, sleep, type TestApp } from '../../../test/helpers.ts';
 import { care as pair } from '../../../test/fixtures/care.ts';
@@ -102,11 +103,25 @@ test('message.read tells the sender which of their messages were read; appointme
   assert.equal(read.count, 1);
   assert.match(read.readAt, /Z$/);
 
-  await app.app.platform.bus.publish([patient.id, doctor.id], {
-    type: 'appointment.updated',
-    appointment: { id: 'a1', status: 'CONFIRMED' },
-  });
-  assert.deepEqual((await p1.next((f) => f.type === 'appointment.updated')).appointment, { id: 'a1', status: 'CONFIRMED' });
+  // Any event of the list published on the bus reaches the sockets of the users it names.
+  const at = new Date().toISOString();
+  const appointment = {
+    id: randomUUID(),
+    patientId: patient.id,
+    doctorId: doctor.id,
+    startsAt: at,
+    endsAt: at,
+    status: 'CONFIRMED' as const,
+    reason: null,
+    cancellationReason: null,
+    cancelledBy: null,
+    createdAt: at,
+    updatedAt: at,
+    doctor: { id: doctor.id, firstname: 'D', lastname: 'D' },
+    patient: { id: patient.id, firstname: 'P', lastname: 'P' },
+  };
+  await app.app.platform.bus.publish([patient.id, doctor.id], { type: 'appointment.updated', appointment });
+  assert.deepEqual((await p1.next((f) => f.type === 'appointment.updated')).appointment, appointment);
 });
 
 test('heartbeats drop a socket that stops answering pings; app-level ping frames get a pong', async () => {

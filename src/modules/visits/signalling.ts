@@ -142,7 +142,9 @@ export class VisitSignalling {
     if (!mine || mine.connectionId !== conn.id) throw new VisitError('NOT_JOINED', 'Join the visit on this connection before signalling');
     const peer = rows.find((r) => r.userId !== conn.actor.userId);
     if (!peer) throw new VisitError('PEER_ABSENT', 'The other participant is not in the visit');
-    await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.signal', appointmentId, from: conn.actor.userId, data });
+    // Checked above to be a plain object: relayed untouched.
+    const relayed = data as Record<string, unknown>;
+    await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.signal', appointmentId, from: conn.actor.userId, data: relayed });
   }
 
   private async leave(conn: ClientConnection, appointmentId: string): Promise<void> {

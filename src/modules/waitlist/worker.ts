@@ -5,7 +5,6 @@
 import type { Executor } from '../../platform/db/index.ts';
 import { retryingTransaction } from '../../platform/db/retry.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { WaitlistOfferEvent } from '../../platform/realtime.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { offerReleasedSlot } from './offers.ts';
 import * as repo from './repo.ts';
@@ -113,8 +112,8 @@ export class WaitlistWorker {
     for (;;) {
       const offers = await this.p.db.transaction((tx) => repo.claimUnsent(tx, BATCH));
       for (const o of offers) {
-        const event: WaitlistOfferEvent = { type: 'waitlist.offer', offer: toOffer(o) };
-        await this.p.bus.publish([o.patientId], event);
+        // The bus is typed by realtime's frame list (a higher layer): the literal is checked against it there.
+        await this.p.bus.publish([o.patientId], { type: 'waitlist.offer', offer: toOffer(o) });
       }
       if (offers.length) this.p.mail.kick();
       total += offers.length;

@@ -1,7 +1,8 @@
 // Drizzle definitions of the platform's own tables (migrations/ are the source of truth): the mail outbox
-// its worker drains and the audit trail its writer appends to, plus the column helper every table uses.
+// its worker drains, the audit trail its writer appends to (and the chain head its trigger keeps), and the
+// real-time bus's spill table, plus the column helper every table uses.
 // Each feature's tables are defined in its module (src/modules/<feature>/tables.ts or repo.ts).
-import { bigserial, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
 /** A timestamptz column read as a Date: every table's timestamps are instants in UTC. */
@@ -51,4 +52,24 @@ export const auditEvents = pgTable('audit_events', {
   hash: text('hash')
     .notNull()
     .default(sql`NULL`),
+});
+
+/**
+ * The audit chain's head: one row (id is always true), the seq and hash of the last event, kept by the chain
+ * trigger (migrations/0014_audit_chain.sql) and read by the verifier. The application never writes it.
+ */
+export const auditChainHead = pgTable('audit_chain_head', {
+  id: boolean('id').primaryKey().default(true),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+});
+
+/**
+ * Real-time events too large for a NOTIFY payload (migrations/0006_messages.sql): the bus stores
+ * `{u, e, c}` as JSON text here and notifies the row's id; rows are pruned after an hour.
+ */
+export const realtimeEvents = pgTable('realtime_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  payload: text('payload').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
 });

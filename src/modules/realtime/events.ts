@@ -1,0 +1,157 @@
+// The one list of WebSocket frames (docs/api.md, "Messages" → Real time, "Waitlist", "Video visits"): a TypeBox
+// schema per frame, the unions publishers and the hub are typed by, and a lookup by `type` for checks.
+//
+// It lives in the realtime module, not in the platform, because the payloads are features' schemas
+// (Appointment, Message, the waitlist offer, the visit participant), which the platform must not import. The
+// platform's bus and hub are generic; the declaration merging at the end registers this list with them, so
+// every `p.bus.publish(…)`, `conn.send(…)` and `frames.handle(…)` in any module is checked against it without
+// that module importing anything. Publishers may import from here with `import type` only: this file
+// imports their public entries at run time, and a value import back would make a cycle.
+import { Type, type Static, type TObject } from 'typebox';
+import { Nullable, Timestamp, Uuid } from '../../platform/schema.ts';
+import { AuthFrame, PingFrame, PongFrame, ReadyFrame } from '../../platform/websocket.ts';
+import { AppointmentSchema } from '../appointments/index.ts';
+import { MessageSchema } from '../messages/index.ts';
+import { ParticipantSchema } from '../visits/index.ts';
+import { OfferSchema } from '../waitlist/index.ts';
+
+/** A frame's envelope: its literal `type` and its fields, nothing else. */
+const frame = <T extends string, P extends Parameters<typeof Type.Object>[0]>(type: T, props: P, description: string) =>
+  Type.Object({ type: Type.Literal(type), ...props }, { additionalProperties: false, description });
+
+const AppointmentId = Uuid('The visit: its appointment');
+
+// --- Server → client, published by modules through the bus -------------------------------------------------
+
+export const AppointmentUpdatedEvent = frame(
+  'appointment.updated',
+  { appointment: AppointmentSchema },
+  'An appointment of the user was booked, confirmed, cancelled, moved, completed or marked no-show (to its patient and doctor)',
+);
+export const WaitlistOfferEvent = frame(
+  'waitlist.offer',
+  { offer: OfferSchema },
+  'A freed slot is held for this patient until `offer.expiresAt`',
+);
+export const MessageCreatedEvent = frame('message.created', { message: MessageSchema }, 'A message was sent (to its sender and recipient)');
+export const MessageReadEvent = frame(
+  'message.read',
+  {
+    readerId: Uuid('Who marked the messages read'),
+    senderId: Uuid('Whose messages were marked read'),
+    upTo: Uuid('The last message marked read'),
+    readAt: Timestamp(),
+    count: Type.Integer({ minimum: 1, description: 'Messages newly marked read' }),
+  },
+  'Messages were marked read (to their sender, and to the reader’s other sockets)',
+);
+export const VisitJoinedEvent = frame(
+  'visit.joined',
+  { appointmentId: AppointmentId, peerPresent: Type.Boolean() },
+  'This socket joined the visit',
+);
+export const VisitPeerJoinedEvent = frame(
+  'visit.peer-joined',
+  { appointmentId: AppointmentId, peer: ParticipantSchema },
+  'Both participants are in: sent to each about the other',
+);
+export const VisitSignalEvent = frame(
+  'visit.signal',
+  {
+    appointmentId: AppointmentId,
+    from: Uuid('The participant who sent it'),
+    data: Type.Record(Type.String(), Type.Unknown(), { description: 'An SDP description or ICE candidate, relayed untouched' }),
+  },
+  'A signal from the other participant, to the socket with which this one joined',
+);
+export const VisitPeerLeftEvent = frame(
+  'visit.peer-left',
+  {
+    appointmentId: AppointmentId,
+    peerId: Uuid(),
+    reason: Type.Union([Type.Literal('left'), Type.Literal('disconnected')]),
+  },
+  'The other participant left the visit or lost its connection',
+);
+export const VisitLeftEvent = frame('visit.left', { appointmentId: AppointmentId }, 'This socket left the visit');
+export const VisitErrorEvent = frame(
+  'visit.error',
+  {
+    // The frame's appointmentId as sent (cut to 64 characters), even when it is not a UUID; null without one.
+    appointmentId: Nullable(Type.String({ maxLength: 64 })),
+    code: Type.String({
+      description:
+        'VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN, NOT_JOINED, PEER_ABSENT, RATE_LIMITED, REPLACED or INTERNAL',
+    }),
+    detail: Type.String(),
+  },
+  'A visit frame failed, or the server ended this socket’s part in the visit',
+);
+
+/** Every event a module may publish through the bus (or send to one socket). */
+export const RealtimeEventSchema = Type.Union([
+  AppointmentUpdatedEvent,
+  WaitlistOfferEvent,
+  MessageCreatedEvent,
+  MessageReadEvent,
+  VisitJoinedEvent,
+  VisitPeerJoinedEvent,
+  VisitSignalEvent,
+  VisitPeerLeftEvent,
+  VisitLeftEvent,
+  VisitErrorEvent,
+]);
+export type RealtimeEvent = Static<typeof RealtimeEventSchema>;
+/** The event of one type, e.g. `EventOf<'waitlist.offer'>`. */
+export type EventOf<T extends RealtimeEvent['type']> = Extract<RealtimeEvent, { type: T }>;
+
+/** Every frame a client receives: the hub's own and the events. */
+export const ServerFrameSchema = Type.Union([ReadyFrame, PongFrame, ...RealtimeEventSchema.anyOf]);
+export type ServerFrame = Static<typeof ServerFrameSchema>;
+
+// --- Client → server ----------------------------------------------------------------------------------------
+
+export const VisitJoinFrame = frame('visit.join', { appointmentId: AppointmentId }, 'Join the visit on this socket');
+export const VisitSignalFrame = frame(
+  'visit.signal',
+  {
+    appointmentId: AppointmentId,
+    data: Type.Record(Type.String(), Type.Unknown(), { description: 'An SDP description or ICE candidate, at most 12288 bytes of JSON' }),
+  },
+  'A signal for the other participant',
+);
+export const VisitLeaveFrame = frame('visit.leave', { appointmentId: AppointmentId }, 'Leave the visit');
+
+/** Client frames that modules handle (registered with p.frames). */
+export const ModuleClientFrameSchema = Type.Union([VisitJoinFrame, VisitSignalFrame, VisitLeaveFrame]);
+export type ModuleClientFrame = Static<typeof ModuleClientFrameSchema>;
+/** Every frame the hub accepts from a client: its own (auth, ping) and the modules'. */
+export const ClientFrameSchema = Type.Union([AuthFrame, PingFrame, ...ModuleClientFrameSchema.anyOf]);
+export type ClientFrame = Static<typeof ClientFrameSchema>;
+
+/** `type {field, …}` of each frame of a union, for the OpenAPI description of GET /ws (generated, so it cannot drift). */
+export function frameSummary(union: { anyOf: TObject[] }): string {
+  return union.anyOf
+    .map((s) => {
+      const type = (s.properties.type as { const: string }).const;
+      const fields = Object.keys(s.properties).filter((k) => k !== 'type');
+      return `\`${type}\`${fields.length ? ` {${fields.join(', ')}}` : ''}`;
+    })
+    .join(', ');
+}
+
+/** The schema of the server frame of that `type`, or undefined for a type not in the list. */
+export function serverFrameSchema(type: unknown): TObject | undefined {
+  return ServerFrameSchema.anyOf.find((s) => (s.properties.type as { const?: unknown }).const === type);
+}
+
+// Registers the list with the platform's bus, hub and client-frame handlers (see platform/realtime.ts). Names
+// inside the block resolve in the platform module first (it has its own RealtimeEvent), hence the aliases.
+type ListedEvent = RealtimeEvent;
+type ListedClientFrame = ModuleClientFrame;
+declare module '../../platform/realtime.ts' {
+  interface RealtimeRegistry {
+    event: ListedEvent;
+    clientFrame: ListedClientFrame;
+  }
+}

@@ -1,0 +1,3 @@
+// The public entry of the visits module: what other modules may use of it (lint: import-x/no-restricted-paths).
+// Video visits: the participant as the realtime module's `visit.peer-joined` frame carries it.
+export { ParticipantSchema } from './schemas.ts';
