@@ -4,7 +4,9 @@ import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { doctors } from '../doctors/index.ts';
 import { users } from '../auth/index.ts';
-import { appointments, type AppointmentRow } from '../appointments/index.ts';
+// Contact and Parties, the shapes mails are written from, are booking's (appointments/hooks.ts), which
+// builds them for a new booking too.
+import { appointments, type Contact, type Parties } from '../appointments/index.ts';
 
 export type Party = 'PATIENT' | 'DOCTOR';
 
@@ -28,18 +30,7 @@ export const calendarFeeds = pgTable('calendar_feeds', {
   createdAt: ts('created_at').notNull().defaultNow(),
 });
 
-export interface Contact {
-  id: string;
-  firstname: string;
-  lastname: string;
-  email: string;
-  accountStatus: string;
-}
-export interface Parties {
-  appointment: AppointmentRow;
-  doctor: Contact & { timezone: string };
-  patient: Contact;
-}
+export type { Contact, Parties };
 
 const doctorUser = alias(users, 'n_doctor_user');
 const patientUser = alias(users, 'n_patient_user');
