@@ -35,16 +35,14 @@ export function outboxRecord(mail: OutgoingMail) {
 
 export async function enqueueMail(ex: Executor, mail: OutgoingMail): Promise<void> {
   const r = outboxRecord(mail);
-  await ex
-    .insert(mailOutbox)
-    .values({
-      kind: r.kind,
-      recipient: r.recipient,
-      subject: r.subject,
-      textBody: r.text_body,
-      htmlBody: r.html_body,
-      attachments: r.attachments,
-    });
+  await ex.insert(mailOutbox).values({
+    kind: r.kind,
+    recipient: r.recipient,
+    subject: r.subject,
+    textBody: r.text_body,
+    htmlBody: r.html_body,
+    attachments: r.attachments,
+  });
 }
 
 const LEASE_SECONDS = 60;
