@@ -94,7 +94,7 @@ app.post<{ Body: { doctorId: string; startsAt: string } }>('/appointments', asyn
     ]);
     const id = randomUUID();
     const endsAt = new Date(startsAt.getTime() + check.slotMinutes * 60_000);
-    const mail = { kind: 'appointment.booked', recipient: check.doctorContact, subject: 'New appointment', text_body: 'x'.repeat(400) };
+    const mail = { kind: 'appointment.booked', recipient: check.doctorContact, subject: 'New appointment', textBody: 'x'.repeat(400) };
     const [row] = await q(client, INSERT_BOOKING, [
       id,
       c.sub,

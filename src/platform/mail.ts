@@ -19,30 +19,24 @@ export interface OutgoingMail {
   attachments?: MailAttachment[];
 }
 
-/** Queues a mail in the caller's transaction: it is sent if and only if the change commits. */
-/** The mail_outbox row of a mail, as its columns are named: the one mapping, for enqueueMail and for a
- * statement that writes outbox rows itself (the booking's one INSERT, through jsonb_to_recordset). */
-export function outboxRecord(mail: OutgoingMail) {
+/**
+ * The mail_outbox row of a mail, as Drizzle names its columns: the one mapping, for enqueueMail and for a
+ * statement that writes outbox rows itself (the booking's one INSERT reads them through jsonb_to_recordset).
+ */
+export function outboxRecord(mail: OutgoingMail): typeof mailOutbox.$inferInsert {
   return {
     kind: mail.kind,
     recipient: mail.to,
     subject: mail.subject,
-    text_body: mail.text,
-    html_body: mail.html ?? null,
+    textBody: mail.text,
+    htmlBody: mail.html ?? null,
     attachments: mail.attachments?.length ? mail.attachments : null,
   };
 }
 
+/** Queues a mail in the caller's transaction: it is sent if and only if the change commits. */
 export async function enqueueMail(ex: Executor, mail: OutgoingMail): Promise<void> {
-  const r = outboxRecord(mail);
-  await ex.insert(mailOutbox).values({
-    kind: r.kind,
-    recipient: r.recipient,
-    subject: r.subject,
-    textBody: r.text_body,
-    htmlBody: r.html_body,
-    attachments: r.attachments,
-  });
+  await ex.insert(mailOutbox).values(outboxRecord(mail));
 }
 
 const LEASE_SECONDS = 60;

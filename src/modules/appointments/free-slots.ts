@@ -29,18 +29,7 @@ export async function computeFreeSlots(
     rulesOf(ex, doctor.id),
     repo.busyIntervals(ex, doctor.id, new Date(from), new Date(to + doctor.slotMinutes * 60_000), exceptAppointmentId),
   ]);
-  return freeSlots({
-    timezone: doctor.timezone,
-    slotMinutes: doctor.slotMinutes,
-    rules,
-    from,
-    to,
-    now,
-    minNoticeMinutes: doctor.minNoticeMinutes,
-    maxAdvanceDays: doctor.maxAdvanceDays,
-    busy,
-    limit,
-  });
+  return slotsOf({ ...doctor, rules, busy }, from, to, now, limit);
 }
 
 /** The free slots in [from, to) of a doctor whose slot data (rules, busy intervals) is already read. */

@@ -334,8 +334,8 @@ export const INSERT_BOOKING = prepared<AppointmentRow>(
      INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM ins
    ), mail AS (
      INSERT INTO mail_outbox (kind, recipient, subject, text_body, html_body, attachments)
-     SELECT m.kind, m.recipient, m.subject, m.text_body, m.html_body, m.attachments
-       FROM ins, jsonb_to_recordset($17::jsonb) AS m(kind text, recipient text, subject text, text_body text, html_body text, attachments jsonb)
+     SELECT m.kind, m.recipient, m.subject, m."textBody", m."htmlBody", m.attachments
+       FROM ins, jsonb_to_recordset($17::jsonb) AS m(kind text, recipient text, subject text, "textBody" text, "htmlBody" text, attachments jsonb)
    ), rem AS (
      INSERT INTO reminder_jobs (appointment_id, party, offset_minutes, starts_at, due_at)
      SELECT ins.id, r.party, r.offset_minutes, ins."startsAt", r.due_at
