@@ -27,8 +27,8 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const OLD_TREE = process.env.BENCH_OLD_TREE ?? '';
 /** Extra node flags for Telecare's process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
 const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
-/** Only the scenarios whose name contains this (e.g. `slots`). */
-const ONLY = process.env.BENCH_ONLY ?? '';
+/** Only the scenarios whose name contains one of these `|`-separated parts (e.g. `slots` or `POST|7b73990`). */
+const ONLY = (process.env.BENCH_ONLY ?? '').split('|').filter(Boolean);
 const json = { 'content-type': 'application/json' };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const load1 = () => loadavg()[0].toFixed(1);
@@ -49,9 +49,10 @@ interface Target {
 }
 
 /** Bookings of distinct slots (10 minutes here, 5 in the old tree's seed), 50 clients; `slotBase` keeps every run on slots nobody took. */
-function bookingLoad(t: Target, slotBase: number, extra: Record<string, string> = {}): Promise<Load> {
+function bookingLoad(t: Target, slotBase: number, extra: Record<string, string> = {}, duration?: number): Promise<Load> {
   let n = 0;
   return load({
+    ...(duration ? { duration } : {}),
     url: t.child.url,
     connections: 50,
     requests: [
@@ -91,7 +92,7 @@ interface Pair {
 
 /** Runs `a` then `b` REPEAT times and records a.rps ÷ b.rps each time. */
 async function pairs(scenario: string, a: () => Promise<Load>, b: () => Promise<Load>): Promise<Pair | null> {
-  if (ONLY && !scenario.includes(ONLY)) return null;
+  if (ONLY.length && !ONLY.some((part) => scenario.includes(part))) return null;
   const out: Pair = { scenario, ratios: [], detail: [] };
   for (let i = 0; i < REPEAT; i++) {
     const la = load1();
@@ -204,10 +205,14 @@ async function main() {
     });
     if (probe.status !== 201) throw new Error(`booking probe → ${probe.status} ${await probe.text()}`);
     const bookBytes = (await probe.arrayBuffer()).byteLength;
-    // Warm-up: plans prepared, JIT warm, pools filled.
+    // Warm-up of every server measured, the old tree's too: plans prepared, JIT warm, pools filled. The
+    // bookings take slots 500 days ahead, away from the measured runs'.
     for (const t of [app, ceiling]) {
       await load({ url: t.child.url + t.prefix + '/me', headers: me, duration: 2 });
       await load({ url: t.child.url + t.prefix + slotsPath(t), duration: 1 });
+    }
+    for (const [i, t] of [app, ceiling, before].entries()) {
+      if (t) await bookingLoad(t, day() + 86_400_000 * (500 + 20 * i), t === ceiling ? { 'x-bytes': String(bookBytes) } : {}, 2);
     }
 
     const results: (Pair | null)[] = [];
