@@ -13,7 +13,8 @@ import { directoryQuery } from '../src/modules/doctors/repo.ts';
 import { BOOKING_CHECK, INSERT_BOOKING, LOCK_PATIENT, SLOT_DATA } from '../src/modules/appointments/repo.ts';
 import { CHANNEL, NOTIFY } from '../src/platform/realtime.ts';
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+// Pipeline mode, as the app's pool: the booking's last statement leaves with its COMMIT.
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, pipeline: true });
 const q = async <T>(c: pg.Pool | pg.PoolClient, p: Prepared<T>, values: unknown[]) =>
   (await c.query({ name: p.name, text: p.text, values })).rows as T[];
 
@@ -95,7 +96,12 @@ app.post<{ Body: { doctorId: string; startsAt: string } }>('/appointments', asyn
     const id = randomUUID();
     const endsAt = new Date(startsAt.getTime() + check.slotMinutes * 60_000);
     const mail = { kind: 'appointment.booked', recipient: check.doctorContact, subject: 'New appointment', textBody: 'x'.repeat(400) };
-    const [row] = await q(client, INSERT_BOOKING, [
+    const row = { id, patientId: c.sub, doctorId: req.body.doctorId, startsAt, endsAt, status: 'PENDING' };
+    await q(client, NOTIFY, [
+      CHANNEL,
+      JSON.stringify({ o: 'ceiling', u: [c.sub, req.body.doctorId], e: { type: 'appointment.updated', appointment: row } }),
+    ]);
+    const inserted = q(client, INSERT_BOOKING, [
       id,
       c.sub,
       req.body.doctorId,
@@ -117,11 +123,7 @@ app.post<{ Body: { doctorId: string; startsAt: string } }>('/appointments', asyn
       [1440, 1440],
       [new Date(startsAt.getTime() - 86_400_000), new Date(startsAt.getTime() - 86_400_000)],
     ]);
-    await q(client, NOTIFY, [
-      CHANNEL,
-      JSON.stringify({ o: 'ceiling', u: [c.sub, req.body.doctorId], e: { type: 'appointment.updated', appointment: row } }),
-    ]);
-    await client.query('COMMIT');
+    await Promise.all([inserted, client.query('COMMIT')]);
     return send(reply.code(201), req.headers['x-bytes'], row);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

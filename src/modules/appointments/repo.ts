@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { alias, boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import { prepared, run, type Executor } from '../../platform/db/index.ts';
+import { prepared, run, runWithCommit, type Executor } from '../../platform/db/index.ts';
 import { AUDIT_COLUMNS } from '../../platform/audit.ts';
 import { outboxRecord, type OutgoingMail } from '../../platform/mail.ts';
 import type { BookingReminder, Contact } from './hooks.ts';
@@ -351,8 +351,10 @@ export async function insertBooking(
   auditValues: unknown[],
   mails: OutgoingMail[],
   reminders: BookingReminder[],
-): Promise<AppointmentRow> {
-  const [row] = await run(ex, INSERT_BOOKING, [
+): Promise<void> {
+  // The last statement of the booking, sent with its COMMIT: the audit event's chain head stays locked
+  // for only as long as the server takes to commit.
+  await runWithCommit(ex, INSERT_BOOKING, [
     a.id,
     a.patientId,
     a.doctorId,
@@ -366,5 +368,4 @@ export async function insertBooking(
     reminders.map((r) => r.offsetMinutes),
     reminders.map((r) => r.dueAt),
   ]);
-  return row;
 }
