@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createScratchDatabase } from '../src/platform/db/scratch.ts';
@@ -87,21 +87,71 @@ async function check(t: Target, path: string, headers: Record<string, string> = 
 interface Pair {
   scenario: string;
   ratios: number[];
+  /** Reference's CPU time per successful request ÷ Telecare's: 1 when Telecare is as cheap as the reference. */
+  cpuRatios: number[];
   detail: string[];
 }
 
-/** Runs `a` then `b` REPEAT times and records a.rps ÷ b.rps each time. */
-async function pairs(scenario: string, a: () => Promise<Load>, b: () => Promise<Load>): Promise<Pair | null> {
+/** CPU time (ms, user + system) the processes have used so far, from /proc/<pid>/stat (Linux, USER_HZ 100). */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime: fields 14 and 15 of stat(5)
+    } catch {
+      // the process has exited
+    }
+  }
+  return ticks * 10;
+}
+
+/** Every PostgreSQL process on this machine: the backends serving the run and the server's own workers. */
+function postgresPids(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** A load run with the CPU time it cost the server under test and the PostgreSQL server together. */
+async function measured(child: Child, run: () => Promise<Load>): Promise<Load & { cpuPerRequestMs: number }> {
+  const pids = [child.proc.pid!, ...postgresPids()];
+  const before = cpuMs(pids);
+  const result = await run();
+  return { ...result, cpuPerRequestMs: (cpuMs(pids) - before) / Math.max(1, result.ok) };
+}
+
+/**
+ * Runs `a` then `b` REPEAT times and records a.rps ÷ b.rps each time, and the CPU time per request of each
+ * side (its server process plus PostgreSQL's): on a shared 2-core machine req/s follows whatever else
+ * runs, while the CPU a request costs barely does.
+ */
+async function pairs(
+  scenario: string,
+  [ta, a]: [Target, () => Promise<Load>],
+  [tb, b]: [Target, () => Promise<Load>],
+): Promise<Pair | null> {
   if (ONLY.length && !ONLY.some((part) => scenario.includes(part))) return null;
-  const out: Pair = { scenario, ratios: [], detail: [] };
+  const out: Pair = { scenario, ratios: [], cpuRatios: [], detail: [] };
   for (let i = 0; i < REPEAT; i++) {
     const la = load1();
-    const x = await a();
-    const y = await b();
+    const x = await measured(ta.child, a);
+    const y = await measured(tb.child, b);
     if (x.non2xx || y.non2xx) console.error(`[${scenario}] non-2xx: ${x.non2xx} vs ${y.non2xx}`);
     out.ratios.push(x.rps / y.rps);
-    out.detail.push(`${fmt(x.rps, 0)}/${fmt(y.rps, 0)} @${la}`);
-    console.error(`[${scenario}] #${i + 1}: ${fmt(x.rps, 0)} vs ${fmt(y.rps, 0)} req/s (load ${la})`);
+    out.cpuRatios.push(y.cpuPerRequestMs / x.cpuPerRequestMs);
+    out.detail.push(`${fmt(x.rps, 0)}/${fmt(y.rps, 0)} req/s, ${fmt(x.cpuPerRequestMs)}/${fmt(y.cpuPerRequestMs)} CPU ms/req @${la}`);
+    console.error(
+      `[${scenario}] #${i + 1}: ${fmt(x.rps, 0)} vs ${fmt(y.rps, 0)} req/s, ${fmt(x.cpuPerRequestMs)} vs ${fmt(y.cpuPerRequestMs)} CPU ms per request (load ${la})`,
+    );
   }
   return out;
 }
@@ -219,22 +269,22 @@ async function main() {
     results.push(
       await pairs(
         'GET /me (patient)',
-        () => getLoad(app, '/me', me),
-        () => getLoad(ceiling, '/me', { ...me, ...meBytes }),
+        [app, () => getLoad(app, '/me', me)],
+        [ceiling, () => getLoad(ceiling, '/me', { ...me, ...meBytes })],
       ),
     );
     results.push(
       await pairs(
         'GET /doctors?q=cardio',
-        () => getLoad(app, '/doctors?q=cardio'),
-        () => getLoad(ceiling, '/doctors?q=cardio', dirBytes),
+        [app, () => getLoad(app, '/doctors?q=cardio')],
+        [ceiling, () => getLoad(ceiling, '/doctors?q=cardio', dirBytes)],
       ),
     );
     results.push(
       await pairs(
         'GET /doctors/{id}/slots (7 days)',
-        () => getLoad(app, slotsPath(app)),
-        () => getLoad(ceiling, slotsPath(ceiling), slotsBytes),
+        [app, () => getLoad(app, slotsPath(app))],
+        [ceiling, () => getLoad(ceiling, slotsPath(ceiling), slotsBytes)],
       ),
     );
     // Each booking run takes slots of its own: 30 days apart (2,000 bookings of 10 minutes fill 14).
@@ -243,28 +293,28 @@ async function main() {
     results.push(
       await pairs(
         'POST /appointments (50 clients)',
-        () => bookingLoad(app, nextBase()),
-        () => bookingLoad(ceiling, nextBase(), { 'x-bytes': String(bookBytes) }),
+        [app, () => bookingLoad(app, nextBase())],
+        [ceiling, () => bookingLoad(ceiling, nextBase(), { 'x-bytes': String(bookBytes) })],
       ),
     );
     if (before) {
       results.push(
         await pairs(
           'bookings/s, this tree ÷ 7b73990',
-          () => bookingLoad(app, nextBase()),
-          () => bookingLoad(before!, nextBase()),
+          [app, () => bookingLoad(app, nextBase())],
+          [before, () => bookingLoad(before!, nextBase())],
         ),
       );
     }
 
     const lines = [
-      '| scenario (PostgreSQL) | Telecare ÷ reference, min / median | req/s Telecare/reference @ load average, per run |',
-      '| --- | --- | --- |',
+      '| scenario (PostgreSQL) | req/s, Telecare ÷ reference, min / median | CPU per request, reference ÷ Telecare, min / median | req/s and CPU ms per request (server + PostgreSQL), Telecare/reference @ load average, per run |',
+      '| --- | --- | --- | --- |',
       ...results
         .filter((r): r is Pair => r !== null)
         .map(
           (r) =>
-            `| ${r.scenario}${r.scenario.includes('7b73990') ? '' : ' ÷ SQL ceiling'} | ${ratio(Math.min(...r.ratios))} / ${ratio(median(r.ratios))} | ${r.detail.join('; ')} |`,
+            `| ${r.scenario}${r.scenario.includes('7b73990') ? '' : ' ÷ SQL ceiling'} | ${ratio(Math.min(...r.ratios))} / ${ratio(median(r.ratios))} | ${ratio(Math.min(...r.cpuRatios))} / ${ratio(median(r.cpuRatios))} | ${r.detail.join('; ')} |`,
         ),
     ];
     const table = lines.join('\n');
