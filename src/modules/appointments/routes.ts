@@ -200,6 +200,11 @@ export default async function appointmentRoutes(fastify: FastifyInstance) {
         response: { 200: Type.Array(SlotSchema), ...problems(400, 404) },
       },
     },
-    async (req) => freeSlots.slots(p, req.params.doctorId, req.query),
+    async (req, reply) => {
+      const json = await freeSlots.slots(p, req.params.doctorId, req.query);
+      // Already the schema's JSON (freeSlots.slotsJson), sent as is: Fastify does not serialise a string
+      // sent as application/json. The type provider types the body as the parsed array, hence the cast.
+      return reply.type('application/json; charset=utf-8').send(json as never);
+    },
   );
 }

@@ -245,3 +245,19 @@ test('slot generation is linear in slots + busy intervals: each busy interval is
   // Sorting costs n log n reads; a scan per slot cost slots × busy (tens of millions here).
   assert.ok(reads < 40 * (candidates + busy.length), `${reads} reads of busy intervals`);
 });
+
+test('the slots body written directly is the JSON the response schema serialises (every millisecond width, day edges, leap day)', async () => {
+  const { slotsJson } = await import('./free-slots.ts');
+  const instants = [
+    Date.parse('2026-03-29T00:59:59.999Z'),
+    Date.parse('2026-03-29T01:00:00.000Z'),
+    Date.parse('2028-02-29T23:50:00.005Z'),
+    Date.parse('2027-12-31T23:59:59.050Z'),
+    Date.parse('1999-01-01T00:00:00.000Z'),
+    Date.parse('2026-11-25T09:30:00.120Z'),
+  ];
+  const free = instants.map((start) => ({ start, end: start + 30 * 60_000 }));
+  const expected = JSON.stringify(free.map((s) => ({ startsAt: new Date(s.start).toISOString(), endsAt: new Date(s.end).toISOString() })));
+  assert.equal(slotsJson(free), expected);
+  assert.equal(slotsJson([]), '[]');
+});
