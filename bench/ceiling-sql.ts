@@ -97,7 +97,7 @@ app.post<{ Body: { doctorId: string; startsAt: string } }>('/appointments', asyn
     const endsAt = new Date(startsAt.getTime() + check.slotMinutes * 60_000);
     const mail = { kind: 'appointment.booked', recipient: check.doctorContact, subject: 'New appointment', textBody: 'x'.repeat(400) };
     const row = { id, patientId: c.sub, doctorId: req.body.doctorId, startsAt, endsAt, status: 'PENDING' };
-    await q(client, NOTIFY, [
+    const notified = q(client, NOTIFY, [
       CHANNEL,
       JSON.stringify({ o: 'ceiling', u: [c.sub, req.body.doctorId], e: { type: 'appointment.updated', appointment: row } }),
     ]);
@@ -123,7 +123,7 @@ app.post<{ Body: { doctorId: string; startsAt: string } }>('/appointments', asyn
       [1440, 1440],
       [new Date(startsAt.getTime() - 86_400_000), new Date(startsAt.getTime() - 86_400_000)],
     ]);
-    await Promise.all([inserted, client.query('COMMIT')]);
+    await Promise.all([notified, inserted, client.query('COMMIT')]);
     return send(reply.code(201), req.headers['x-bytes'], row);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { eq, lt, sql } from 'drizzle-orm';
-import { prepared, run, type Database, type Executor } from './db/index.ts';
+import { prepared, run, runWithCommit, type Database, type Executor } from './db/index.ts';
 import { realtimeEvents } from './db/tables.ts';
 
 /** What the bus and the hub need of an event: its `type`, by which clients and logs tell events apart. */
@@ -204,7 +204,8 @@ export class PgNotifyBus<E extends BaseEvent = RealtimeEvent> extends InProcessB
       const r = await spill(tx, JSON.stringify({ u: userIds, e: event, c }));
       payload = JSON.stringify({ o: this.instanceId, r } satisfies Envelope<E>);
     }
-    await run(tx, NOTIFY, [CHANNEL, payload]);
+    // PostgreSQL delivers a NOTIFY at COMMIT and nobody reads its result: it leaves with the COMMIT.
+    await runWithCommit(tx, NOTIFY, [CHANNEL, payload]);
     return () => this.deliver(userIds, event, target);
   }
 

@@ -161,8 +161,9 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
     const outbox = hooks.bookingOutbox.get(p, parties, meta.actor);
     const person = (c: { id: string; firstname: string; lastname: string }) => ({ id: c.id, firstname: c.firstname, lastname: c.lastname });
     const a = toAppointment({ ...row, doctor: person(check.doctorContact), patient: person(check.patientContact) });
-    // NOTIFY (sent at commit, dropped on rollback) and the idempotency record go first: the INSERT writes
-    // the audit event, whose chain head stays locked until COMMIT, so it is the last statement before it.
+    // The idempotency record goes first: the INSERT writes the audit event, whose chain head stays locked
+    // until COMMIT, so it is the last statement. The NOTIFY (delivered at commit, dropped on rollback) and
+    // the INSERT both leave with the COMMIT, in this order (runWithCommit): one round trip for the three.
     deliver = await p.bus.publishIn(tx, [a.patientId, a.doctorId], { type: 'appointment.updated', appointment: a });
     if (idempotencyKey) await remember(tx, patientId, idempotencyKey, 201, a);
     const entry = { action: 'appointment.create', resourceType: 'appointment', resourceId: row.id, patientId };
