@@ -19,38 +19,9 @@ function find(dir) {
   return out;
 }
 
-/**
- * Files that take far longer than the rest (child processes of the CLI and the server, 100,000-row
- * exports, fuzzing every operation; 20-80 s each on an idle 2-core machine, where most files take 2-10 s).
- * They start first: started last, as alphabetical order did (test/process.test.ts last of all), one of
- * them ran alone for a minute or two at the end of the pass while the other core idled.
- */
-const SLOW_FIRST = [
-  'test/process.test.ts',
-  'test/fuzz.test.ts',
-  'test/faults.test.ts',
-  'src/modules/audit/chain.test.ts',
-  'src/modules/export/export-memory.test.ts',
-  'test/audit-coverage.test.ts',
-  'test/portal.test.ts',
-  'src/modules/prescriptions/prescriptions.test.ts',
-  'src/modules/fhir/fhir.test.ts',
-  'test/routes-index.test.ts',
-  'src/modules/export/export.test.ts',
-];
-
-/** Slowest first (SLOW_FIRST), then the rest in alphabetical order. */
-function scheduled(files) {
-  const rank = (f) => {
-    const i = SLOW_FIRST.indexOf(f);
-    return i < 0 ? SLOW_FIRST.length : i;
-  };
-  return [...files].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
-}
-
 /** The test files of this run: the arguments, or every test file the engine can run. */
 function selectFiles(args) {
-  const all = args.length ? args : scheduled([...find('src'), ...find('test')]);
+  const all = args.length ? args : [...find('src'), ...find('test')].sort();
   // *.server.test.ts need a PostgreSQL server (several instances on one database, a database cut off
   // under traffic): the embedded engine is one in-process database, so they run only with TEST_DATABASE_URL.
   // *.server.browser.test.ts need both: they run with TEST_DATABASE_URL, in the browser pass.
