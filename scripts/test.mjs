@@ -4,7 +4,7 @@
 //   TEST_CONCURRENCY   test files run at once (default 2)
 //   TEST_COVERAGE=0    skip the coverage summary (c8)
 //   CHROMIUM_PATH      the Chromium that *.browser.test.ts drive (default /usr/bin/chromium)
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -83,13 +83,21 @@ let status = 1;
 try {
   const env = { ...process.env, NODE_ENV: 'test', CHROMIUM_PATH: chromium, ...prepareTemplate(scratch) };
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-  const run = (list, extra, coverage = false) => {
-    const args = ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...list];
-    return spawnSync(process.execPath, coverage ? withCoverage(args) : args, { stdio: 'inherit', env }).status ?? 1;
+  // Each pass's wall time, and its slowest files (scripts/test-file-times.mjs), printed after its tests.
+  const run = (name, list, extra, coverage = false) => {
+    const times = join(scratch, `${name}.times`);
+    const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+    reporters.push('--test-reporter=./scripts/test-file-times.mjs', `--test-reporter-destination=${times}`);
+    const args = ['--import', 'tsx', '--test', ...reporters, ...extra, ...list];
+    const t0 = Date.now();
+    const result = spawnSync(process.execPath, coverage ? withCoverage(args) : args, { stdio: 'inherit', env }).status ?? 1;
+    const slowest = existsSync(times) ? readFileSync(times, 'utf8').split('\n').slice(0, 12).join('\n') : '';
+    console.log(`${name} pass: ${list.length} files in ${((Date.now() - t0) / 1000).toFixed(1)} s; slowest files:\n${slowest}`);
+    return result;
   };
-  status = plain.length ? run(plain, [`--test-concurrency=${concurrency}`, '--test-timeout=300000'], true) : 0;
+  status = plain.length ? run('plain', plain, [`--test-concurrency=${concurrency}`, '--test-timeout=300000'], true) : 0;
   // Journeys drive a whole browser and several people each: one file at a time, with a longer deadline.
-  if (browsers.length) status = run(browsers, ['--test-concurrency=1', '--test-timeout=900000']) || status;
+  if (browsers.length) status = run('browser', browsers, ['--test-concurrency=1', '--test-timeout=900000']) || status;
   if (browserFiles.length && !browsers.length) console.log('browser tests NOT RUN (no Chromium): see above');
 } finally {
   rmSync(scratch, { recursive: true, force: true });
