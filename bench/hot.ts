@@ -92,19 +92,19 @@ interface Pair {
   detail: string[];
 }
 
-/** CPU time (ms, user + system) the processes have used so far, from /proc/<pid>/stat (Linux, USER_HZ 100). */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
+/** CPU time (ms, user + system) each process has used so far, from /proc/<pid>/stat (Linux, USER_HZ 100). */
+function cpuMs(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime: fields 14 and 15 of stat(5)
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10); // utime, stime: fields 14 and 15 of stat(5)
     } catch {
       // the process has exited
     }
   }
-  return ticks * 10;
+  return out;
 }
 
 /** Every PostgreSQL process on this machine: the backends serving the run and the server's own workers. */
@@ -123,10 +123,14 @@ function postgresPids(): number[] {
 
 /** A load run with the CPU time it cost the server under test and the PostgreSQL server together. */
 async function measured(child: Child, run: () => Promise<Load>): Promise<Load & { cpuPerRequestMs: number }> {
-  const pids = [child.proc.pid!, ...postgresPids()];
-  const before = cpuMs(pids);
+  const before = cpuMs([child.proc.pid!, ...postgresPids()]);
   const result = await run();
-  return { ...result, cpuPerRequestMs: (cpuMs(pids) - before) / Math.max(1, result.ok) };
+  // Processes alive at the end: a backend that started during the run counts from zero; one that ended
+  // during it (a pool closing an idle client) is missing its last moments, which are idle ones.
+  const after = cpuMs([child.proc.pid!, ...postgresPids()]);
+  let spent = 0;
+  for (const [pid, ms] of after) spent += ms - (before.get(pid) ?? 0);
+  return { ...result, cpuPerRequestMs: spent / Math.max(1, result.ok) };
 }
 
 /**
