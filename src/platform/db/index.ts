@@ -65,16 +65,16 @@ function releasePooledClientsOnFailure(db: Db, pool: pg.Pool): void {
         broken = err as Error;
         throw err;
       }
-      withCommit.set(client, []);
+      withCommit.set(tx, []);
       try {
         const result = await work(tx);
-        await commit(client, withCommit.get(client)!);
+        await commit(client, withCommit.get(tx)!);
         return result;
       } catch (err) {
         await tx.execute(sql`rollback`).catch((e: Error) => (broken = e));
         throw err;
       } finally {
-        withCommit.delete(client);
+        withCommit.delete(tx);
       }
     } finally {
       client.release(broken);
@@ -82,7 +82,11 @@ function releasePooledClientsOnFailure(db: Db, pool: pg.Pool): void {
   };
 }
 
-/** The statements each open node-postgres transaction sends with its COMMIT (see sendWithCommit). */
+/**
+ * The statements each open node-postgres transaction sends with its COMMIT (see runWithCommit), by the
+ * transaction object the work receives: a savepoint inside it (`tx.transaction(…)`) is another object, so
+ * its statements run at once and roll back with it.
+ */
 const withCommit = new WeakMap<object, { q: Prepared<unknown>; values: unknown[] }[]>();
 
 /**
@@ -290,10 +294,11 @@ const isNodePg = (c: Queryable) => c instanceof pg.Pool || c instanceof pg.Clien
  * server engine it leaves with the COMMIT (one round trip, no wait on this process between the two), so
  * locks it takes are held for as short as the server can hold them. The audit chain's head row is such a
  * lock: every audited transaction appends to one chain, so its hold time bounds audited writes per second.
- * On PGlite, or outside a transaction, it runs at once. Its error surfaces from the transaction, as any.
+ * On PGlite, outside a transaction or inside a savepoint it runs at once. Its error surfaces from the
+ * transaction, as any.
  */
 export async function runWithCommit(ex: Executor, q: Prepared<unknown>, values: unknown[]): Promise<void> {
-  const pending = withCommit.get(clientOf(ex));
+  const pending = withCommit.get(ex);
   if (pending) pending.push({ q, values });
   else await run(ex, q, values);
 }
