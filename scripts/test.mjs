@@ -1,10 +1,12 @@
 // Runs every *.test.ts under src/ and test/ with node's test runner (through tsx), on Node 20 too,
 // whose runner has no glob support. Extra arguments are passed on (e.g. a file list).
 //   TEST_DATABASE_URL  run against that PostgreSQL server (and include *.server.test.ts, *.server.browser.test.ts)
-//   TEST_CONCURRENCY   test files run at once (default 2)
+//   TEST_CONCURRENCY   test files run at once (default 3: a file waits on its server, mail or child processes
+//                      about a third of its time, and at 2 the run used 1.7 of the 2 cores)
+//   TEST_RECORD_DURATIONS=1  write this run's file times into scripts/test-durations.json (the start order)
 //   TEST_COVERAGE=0    skip the coverage summary (c8)
 //   CHROMIUM_PATH      the Chromium that *.browser.test.ts drive (default /usr/bin/chromium)
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -59,6 +61,25 @@ function withCoverage(args) {
   return [c8, '--reporter=text-summary', '--include=src/**', '--exclude=**/*.test.ts', '--exclude-after-remap', process.execPath, ...args];
 }
 
+/**
+ * Files in the order they start: slowest first by scripts/test-durations.json (seconds per file, measured on
+ * the embedded engine with TEST_RECORD_DURATIONS=1), so that no long file starts last and runs alone on
+ * one core while the other idles. A file not listed yet counts as a short one.
+ */
+const DURATIONS = 'scripts/test-durations.json';
+const durations = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
+const slowestFirst = (list) => [...list].sort((a, b) => (durations[b] ?? 3) - (durations[a] ?? 3) || a.localeCompare(b));
+
+/** Updates scripts/test-durations.json with the times of a pass's files (lines of scripts/test-pass.mjs). */
+function recordDurations(measured) {
+  for (const line of measured.split('\n')) {
+    const m = /^\s*([\d.]+) s\s+\d+ tests\s+(\S+)$/.exec(line);
+    if (m) durations[m[2]] = Number(m[1]);
+  }
+  const sorted = Object.fromEntries(Object.entries(durations).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(DURATIONS, `${JSON.stringify(sorted, null, 2)}\n`);
+}
+
 const files = selectFiles(process.argv.slice(2));
 
 // *.browser.test.ts drive Debian's Chromium (never a downloaded browser): they run when one is found,
@@ -78,26 +99,42 @@ if (browserFiles.length) {
   }
 }
 
+// Tests that start the server or the CLI as a child process run the compiled build (test/fixtures/compiled.ts):
+// it is brought up to date here, once, before files that use it run side by side.
+{
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/fixtures/compiled.ts'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'telecare-test-run-'));
 let status = 1;
 try {
   const env = { ...process.env, NODE_ENV: 'test', CHROMIUM_PATH: chromium, ...prepareTemplate(scratch) };
-  const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-  // Each pass's wall time, and its slowest files (scripts/test-file-times.mjs), printed after its tests.
-  const run = (name, list, extra, coverage = false) => {
+  const concurrency = process.env.TEST_CONCURRENCY ?? '3';
+  // Each pass's wall time, and its slowest files, printed after its tests (scripts/test-pass.mjs).
+  const run = (name, list, concurrency, timeoutMs, coverage = false) => {
     const times = join(scratch, `${name}.times`);
-    const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
-    reporters.push('--test-reporter=./scripts/test-file-times.mjs', `--test-reporter-destination=${times}`);
-    const args = ['--import', 'tsx', '--test', ...reporters, ...extra, ...list];
+    // --test-timeout is inherited by each file's process, where it bounds every test, as with `node --test`.
+    const args = [
+      '--import',
+      'tsx',
+      `--test-timeout=${timeoutMs}`,
+      'scripts/test-pass.mjs',
+      times,
+      String(concurrency),
+      ...slowestFirst(list),
+    ];
     const t0 = Date.now();
     const result = spawnSync(process.execPath, coverage ? withCoverage(args) : args, { stdio: 'inherit', env }).status ?? 1;
-    const slowest = existsSync(times) ? readFileSync(times, 'utf8').split('\n').slice(0, 12).join('\n') : '';
-    console.log(`${name} pass: ${list.length} files in ${((Date.now() - t0) / 1000).toFixed(1)} s; slowest files:\n${slowest}`);
+    const measured = existsSync(times) ? readFileSync(times, 'utf8') : '';
+    console.log(`${name} pass: ${list.length} files in ${((Date.now() - t0) / 1000).toFixed(1)} s; slowest files:`);
+    console.log(measured.split('\n').slice(0, 12).join('\n'));
+    if (process.env.TEST_RECORD_DURATIONS === '1' && measured) recordDurations(measured);
     return result;
   };
-  status = plain.length ? run('plain', plain, [`--test-concurrency=${concurrency}`, '--test-timeout=300000'], true) : 0;
+  status = plain.length ? run('plain', plain, concurrency, 300_000, true) : 0;
   // Journeys drive a whole browser and several people each: one file at a time, with a longer deadline.
-  if (browsers.length) status = run('browser', browsers, ['--test-concurrency=1', '--test-timeout=900000']) || status;
+  if (browsers.length) status = run('browser', browsers, 1, 900_000) || status;
   if (browserFiles.length && !browsers.length) console.log('browser tests NOT RUN (no Chromium): see above');
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { build, freshDatabase, mailbox, patientBody, sleep } from './helpers.ts';
+import { compiled } from './fixtures/compiled.ts';
+import { pgliteTemplate } from './fixtures/pglite-template.ts';
 import { openAndMigrate, openDatabase, pgliteDirFor } from '../src/platform/db/index.ts';
 import { AccessTokens } from '../src/platform/tokens.ts';
 
@@ -61,7 +63,7 @@ async function freePortNumber(): Promise<number> {
 }
 
 function startServer(env: Record<string, string>): { proc: ChildProcess; exited: Promise<unknown> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const proc = spawn(process.execPath, compiled('server'), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -97,7 +99,12 @@ test('SIGKILL of the server during a booking load: after restart every 201 exist
   });
   const jwtSecret = randomBytes(32).toString('hex');
   // Seed straight into the database the child will own: a doctor bookable round the clock, 20 patients with sessions.
-  const db = await openAndMigrate({ databaseUrl: databaseUrl || null, pgliteDir: pgliteDirFor(dataDir) });
+  // Embedded: the data directory starts from the run's migrated template (a first start is not the subject).
+  const db = await openAndMigrate({
+    databaseUrl: databaseUrl || null,
+    pgliteDir: pgliteDirFor(dataDir),
+    ...(databaseUrl ? {} : { pgliteTemplate: await pgliteTemplate() }),
+  });
   const tokens = new AccessTokens(jwtSecret, 3600);
   const mk = async (username: string, role: 'DOCTOR' | 'PATIENT') => {
     const [u] = await db.rows<{

@@ -11,6 +11,8 @@ import { sql } from 'drizzle-orm';
 import { openAndMigrate, pgliteDirFor, type Database } from '../../platform/db/index.ts';
 import { createScratchDatabase } from '../../platform/db/scratch.ts';
 import { build, createAdminUser, createPatient } from '../../../test/helpers.ts';
+import { compiled } from '../../../test/fixtures/compiled.ts';
+import { seedDataDir } from '../../../test/fixtures/pglite-template.ts';
 import { chainHash, GENESIS_HASH, verifyChain, type ChainRow } from './chain.ts';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
@@ -27,6 +29,9 @@ async function persistentDatabase(t: TestContext) {
     const scratch = await createScratchDatabase(process.env.TEST_DATABASE_URL, 'tc_chain');
     t.after(scratch.drop);
     databaseUrl = scratch.url;
+  } else {
+    // Migrated from the run's template: a first start (initdb and migrations) is not this file's subject.
+    await seedDataDir(dataDir);
   }
   const open = () => openAndMigrate({ databaseUrl, pgliteDir: pgliteDirFor(dataDir) });
   const env: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
@@ -39,7 +44,7 @@ async function persistentDatabase(t: TestContext) {
     }
   };
   const verifyCli = () =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'audit', 'verify'], {
+    spawnSync(process.execPath, [...compiled('cli'), 'audit', 'verify'], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       encoding: 'utf8',
