@@ -324,7 +324,8 @@ const APPOINTMENT_RETURNING = `id, patient_id AS "patientId", doctor_id AS "doct
 
 // The appointment, its audit event, its mails (outbox) and its reminders in one statement. The
 // exclusion constraints on appointments stay the judge of overlaps: a lost race fails this statement.
-export const INSERT_BOOKING = prepared<AppointmentRow>(
+// Nobody reads its result (it is sent with COMMIT, runWithCommit): it returns only the id.
+export const INSERT_BOOKING = prepared<{ id: string }>(
   'appointments_insert_booking',
   `WITH ins AS (
      INSERT INTO appointments (id, patient_id, doctor_id, starts_at, ends_at, status, reason)
@@ -342,7 +343,7 @@ export const INSERT_BOOKING = prepared<AppointmentRow>(
        FROM ins, unnest($18::text[], $19::int[], $20::timestamptz[]) AS r(party, offset_minutes, due_at)
      ON CONFLICT DO NOTHING
    )
-   SELECT * FROM ins`,
+   SELECT id FROM ins`,
 );
 
 export async function insertBooking(
