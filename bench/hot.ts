@@ -68,6 +68,27 @@ async function analyze(t: Target): Promise<void> {
   }
 }
 
+/**
+ * Waits until the target's database has no mail left to send. Telecare and the ceiling share one database,
+ * and Telecare's mail worker sends every outbox row, the ceiling's bookings' too: without this, mail
+ * caused by one run was sent (and counted) during the next, whichever server it measured. Before every
+ * run; after Telecare's booking runs too, so their CPU per booking includes delivering their mails.
+ */
+async function drained(t: Target): Promise<void> {
+  const c = new pg.Client({ connectionString: t.databaseUrl });
+  await c.connect();
+  try {
+    for (const deadline = Date.now() + 120_000; ;) {
+      const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM mail_outbox WHERE sent_at IS NULL');
+      if (rows[0].n === 0) return;
+      if (Date.now() > deadline) throw new Error(`${rows[0].n} mails still unsent after 120 s (${t.child.url})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await c.end();
+  }
+}
+
 /** Bookings of distinct slots (10 minutes here, 5 in the old tree's seed), 50 clients; `slotBase` keeps every run on slots nobody took. */
 async function bookingLoad(t: Target, slotBase: number, extra: Record<string, string> = {}, duration?: number): Promise<Load> {
   let n = 0;
@@ -143,14 +164,19 @@ function postgresPids(): number[] {
 
 /** A load run with the CPU time it cost the server under test and the PostgreSQL server together. */
 async function measured(
-  child: Child,
+  t: Target,
   run: () => Promise<Load>,
   prepare?: () => Promise<void>,
+  settle?: () => Promise<void>,
 ): Promise<Load & { cpuPerRequestMs: number }> {
-  // Set-up (the booking runs' ANALYZE) happens before the CPU reading: it is not the load's cost.
+  const { child } = t;
+  // Set-up (the booking runs' ANALYZE, earlier runs' mail) happens before the CPU reading: not the load's cost.
+  await drained(t);
   await prepare?.();
   const before = cpuMs([child.proc.pid!, ...postgresPids()]);
   const result = await run();
+  // After the load, before the CPU reading: e.g. a booking's mails, part of what it costs (req/s unchanged).
+  await settle?.();
   // Processes alive at the end: a backend that started during the run counts from zero; one that ended
   // during it (a pool closing an idle client) is missing its last moments, which are idle ones.
   const after = cpuMs([child.proc.pid!, ...postgresPids()]);
@@ -164,17 +190,16 @@ async function measured(
  * side (its server process plus PostgreSQL's): on a shared 2-core machine req/s follows whatever else
  * runs, while the CPU a request costs barely does.
  */
-async function pairs(
-  scenario: string,
-  [ta, a, prepareA]: [Target, () => Promise<Load>, (() => Promise<void>)?],
-  [tb, b, prepareB]: [Target, () => Promise<Load>, (() => Promise<void>)?],
-): Promise<Pair | null> {
+/** A side of a pair: its target, its load, set-up before the CPU reading, and work to wait for after the load. */
+type Side = [Target, () => Promise<Load>, (() => Promise<void>)?, (() => Promise<void>)?];
+
+async function pairs(scenario: string, [ta, a, prepareA, settleA]: Side, [tb, b, prepareB, settleB]: Side): Promise<Pair | null> {
   if (ONLY.length && !ONLY.some((part) => scenario.includes(part))) return null;
   const out: Pair = { scenario, ratios: [], cpuRatios: [], detail: [] };
   for (let i = 0; i < REPEAT; i++) {
     const la = load1();
-    const x = await measured(ta.child, a, prepareA);
-    const y = await measured(tb.child, b, prepareB);
+    const x = await measured(ta, a, prepareA, settleA);
+    const y = await measured(tb, b, prepareB, settleB);
     if (x.non2xx || y.non2xx) console.error(`[${scenario}] non-2xx: ${x.non2xx} vs ${y.non2xx}`);
     out.ratios.push(x.rps / y.rps);
     out.cpuRatios.push(y.cpuPerRequestMs / x.cpuPerRequestMs);
@@ -326,7 +351,7 @@ async function main() {
     results.push(
       await pairs(
         'POST /appointments (50 clients)',
-        [app, () => bookingLoad(app, nextBase()), () => analyze(app)],
+        [app, () => bookingLoad(app, nextBase()), () => analyze(app), () => drained(app)],
         [ceiling, () => bookingLoad(ceiling, nextBase(), { 'x-bytes': String(bookBytes) }), () => analyze(ceiling)],
       ),
     );
@@ -334,8 +359,8 @@ async function main() {
       results.push(
         await pairs(
           'bookings/s, this tree ÷ 7b73990',
-          [app, () => bookingLoad(app, nextBase()), () => analyze(app)],
-          [before, () => bookingLoad(before!, nextBase()), () => analyze(before!)],
+          [app, () => bookingLoad(app, nextBase()), () => analyze(app), () => drained(app)],
+          [before, () => bookingLoad(before!, nextBase()), () => analyze(before!), () => drained(before!)],
         ),
       );
     }
