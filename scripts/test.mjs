@@ -62,9 +62,9 @@ function withCoverage(args) {
 }
 
 /**
- * Files in the order they start: slowest first by scripts/test-durations.json (seconds per file, measured on
- * the embedded engine with TEST_RECORD_DURATIONS=1), so that no long file starts last and runs alone on
- * one core while the other idles. A file not listed yet counts as a short one.
+ * Files in the order they start: slowest first by scripts/test-durations.json (seconds per file, as the last
+ * run with TEST_RECORD_DURATIONS=1 measured them, on either engine), so that no long file starts last and
+ * runs alone on one core while the other idles. A file not listed yet counts as a short one.
  */
 const DURATIONS = 'scripts/test-durations.json';
 const durations = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
