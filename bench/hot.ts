@@ -185,14 +185,14 @@ async function measured(
   return { ...result, cpuPerRequestMs: spent / Math.max(1, result.ok) };
 }
 
+/** A side of a pair: its target, its load, set-up before the CPU reading, and work to wait for after the load. */
+type Side = [Target, () => Promise<Load>, (() => Promise<void>)?, (() => Promise<void>)?];
+
 /**
  * Runs `a` then `b` REPEAT times and records a.rps ÷ b.rps each time, and the CPU time per request of each
  * side (its server process plus PostgreSQL's): on a shared 2-core machine req/s follows whatever else
  * runs, while the CPU a request costs barely does.
  */
-/** A side of a pair: its target, its load, set-up before the CPU reading, and work to wait for after the load. */
-type Side = [Target, () => Promise<Load>, (() => Promise<void>)?, (() => Promise<void>)?];
-
 async function pairs(scenario: string, [ta, a, prepareA, settleA]: Side, [tb, b, prepareB, settleB]: Side): Promise<Pair | null> {
   if (ONLY.length && !ONLY.some((part) => scenario.includes(part))) return null;
   const out: Pair = { scenario, ratios: [], cpuRatios: [], detail: [] };
