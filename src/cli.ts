@@ -43,9 +43,11 @@ function readHidden(question: string): Promise<string> {
         else value += ch;
       }
     };
-    process.stderr.write(question);
+    // Echo off before the question appears: setRawMode applies once the terminal has taken the output written
+    // so far (TCSADRAIN), so a question written first could be answered, and echoed, before the mode applied.
     stdin.setEncoding('utf8');
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     stdin.on('data', onData);
   });
