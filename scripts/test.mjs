@@ -1,8 +1,9 @@
 // Runs every *.test.ts under src/ and test/ with node's test runner (through tsx), on Node 20 too,
 // whose runner has no glob support. Extra arguments are passed on (e.g. a file list).
 //   TEST_DATABASE_URL  run against that PostgreSQL server (and include *.server.test.ts, *.server.browser.test.ts)
-//   TEST_CONCURRENCY   test files run at once (default 3: a file waits on its server, mail or child processes
-//                      about a third of its time, and at 2 the run used 1.7 of the 2 cores)
+//   TEST_CONCURRENCY   worker processes, each running one file at a time (default 3: a file waits on its
+//                      server, mail or child processes about a third of its time, and at 2 the run used 1.7
+//                      of the 2 cores)
 //   TEST_RECORD_DURATIONS=1  write this run's file times into scripts/test-durations.json (the start order)
 //   TEST_COVERAGE=0    skip the coverage summary (c8)
 //   CHROMIUM_PATH      the Chromium that *.browser.test.ts drive (default /usr/bin/chromium)
