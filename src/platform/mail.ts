@@ -2,9 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import { and, eq, inArray, isNull, lte, or, lt, sql } from 'drizzle-orm';
 import type { Config } from './config.ts';
-import type { Database, Executor } from './db/index.ts';
+import { prepared, run, type Database, type Executor } from './db/index.ts';
 import { mailOutbox, type MailAttachment } from './db/tables.ts';
 
 export type { MailAttachment };
@@ -41,6 +40,40 @@ export async function enqueueMail(ex: Executor, mail: OutgoingMail): Promise<voi
 
 const LEASE_SECONDS = 60;
 const BATCH = 20;
+
+/** An outbox row claimed for delivery (the id as text: bigint, which the drivers return differently). */
+interface Claimed {
+  id: string;
+  kind: string;
+  recipient: string;
+  subject: string;
+  textBody: string;
+  htmlBody: string | null;
+  attachments: MailAttachment[] | null;
+  attempts: number;
+}
+
+// Prepared, like the other statements run for every request or mail: a booking's mail costs a claim and a
+// mark. $1 the lease in seconds, $2 the batch size; rows another instance is claiming are passed over.
+const CLAIM = prepared<Claimed>(
+  'mail_claim',
+  `UPDATE mail_outbox o
+      SET locked_until = now() + make_interval(secs => $1), attempts = o.attempts + 1
+    WHERE o.id IN (SELECT id FROM mail_outbox
+                    WHERE sent_at IS NULL AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+    RETURNING o.id::text AS id, o.kind, o.recipient, o.subject, o.text_body AS "textBody", o.html_body AS "htmlBody",
+              o.attachments, o.attempts`,
+);
+const MARK_SENT = prepared(
+  'mail_mark_sent',
+  'UPDATE mail_outbox SET sent_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1',
+);
+// $2 the error, $3 the back-off in seconds before the next attempt.
+const MARK_FAILED = prepared(
+  'mail_mark_failed',
+  'UPDATE mail_outbox SET locked_until = NULL, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1',
+);
 
 /**
  * Delivers the outbox. Each instance claims due rows with SKIP LOCKED and a lease, so several
@@ -115,30 +148,13 @@ export class MailWorker {
     }
   }
 
-  private async claim() {
-    const { db } = this.database;
-    const now = sql`now()`;
-    const due = db
-      .select({ id: mailOutbox.id })
-      .from(mailOutbox)
-      .where(
-        and(
-          isNull(mailOutbox.sentAt),
-          lte(mailOutbox.nextAttemptAt, now),
-          or(isNull(mailOutbox.lockedUntil), lt(mailOutbox.lockedUntil, now)),
-        ),
-      )
-      .orderBy(mailOutbox.id)
-      .limit(BATCH)
-      .for('update', { skipLocked: true });
-    return db
-      .update(mailOutbox)
-      .set({ lockedUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})`, attempts: sql`${mailOutbox.attempts} + 1` })
-      .where(inArray(mailOutbox.id, due))
-      .returning();
+  private async claim(): Promise<Claimed[]> {
+    const rows = await run(this.database.db, CLAIM, [LEASE_SECONDS, BATCH]);
+    // RETURNING follows no order; the oldest mail goes first.
+    return rows.sort((a, b) => Number(a.id) - Number(b.id));
   }
 
-  private async deliver(m: typeof mailOutbox.$inferSelect): Promise<boolean> {
+  private async deliver(m: Claimed): Promise<boolean> {
     const { db } = this.database;
     // A stable Message-ID lets a receiver drop the rare duplicate after a crash between send and commit.
     const messageId = `<outbox-${m.id}@${this.hostname}>`;
@@ -165,23 +181,12 @@ export class MailWorker {
       } else {
         this.log.info({ mailId: m.id, kind: m.kind }, 'mail sent');
       }
-      await db
-        .update(mailOutbox)
-        .set({ sentAt: sql`now()`, lockedUntil: null, lastError: null })
-        .where(eq(mailOutbox.id, m.id));
+      await run(db, MARK_SENT, [m.id]);
       return true;
     } catch (err) {
       const backoff = Math.min(this.config.outboxMaxBackoffSeconds, 2 ** Math.min(m.attempts, 12));
       this.log.warn({ mailId: m.id, attempts: m.attempts, retryInSeconds: backoff, err: (err as Error).message }, 'mail delivery failed');
-      await db
-        .update(mailOutbox)
-        .set({
-          lockedUntil: null,
-          lastError: String((err as Error).message).slice(0, 500),
-          nextAttemptAt: sql`now() + make_interval(secs => ${backoff})`,
-        })
-        .where(eq(mailOutbox.id, m.id))
-        .catch(() => undefined);
+      await run(db, MARK_FAILED, [m.id, String((err as Error).message).slice(0, 500), backoff]).catch(() => undefined);
       return false;
     }
   }
