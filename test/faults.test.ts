@@ -32,7 +32,8 @@ test('SMTP down during registrations: every mail arrives once SMTP is back, none
 
   // Wait until every queued mail has failed at least once.
   const emails = bodies.map((b) => b.email.toLowerCase());
-  const deadline = Date.now() + 10_000;
+  // Bounds, not expectations: on a loaded machine each refused attempt (connect, DATA, refusal) takes longer.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const [row] = await app.database.rows<{ failed: number }>(sql`
       SELECT count(*)::int AS failed FROM mail_outbox WHERE lower(recipient) = ANY(${`{${emails.join(',')}}`}::text[]) AND last_error IS NOT NULL AND sent_at IS NULL`);
@@ -43,7 +44,7 @@ test('SMTP down during registrations: every mail arrives once SMTP is back, none
   assert.equal(emails.filter((e) => mailbox.count(e) > 0).length, 0, 'nothing was accepted while down');
 
   mailbox.accepting = true;
-  for (const e of emails) await mailbox.waitFor(e, /verif/i, 15_000);
+  for (const e of emails) await mailbox.waitFor(e, /verif/i);
   await sleep(1500); // past one more backoff period: a duplicate would have arrived by now
   const ours = mailbox.mails.filter((m) => emails.includes(m.to));
   assert.equal(ours.length, emails.length, 'exactly one mail per registration');
