@@ -63,22 +63,25 @@ function withCoverage(args) {
 }
 
 /**
- * Files in the order they start: slowest first by scripts/test-durations.json (seconds per file, as the last
- * run with TEST_RECORD_DURATIONS=1 measured them, on either engine), so that no long file starts last and
- * runs alone on one core while the other idles. A file not listed yet counts as a short one.
+ * Files in the order they start: slowest first by scripts/test-durations.json (seconds per file on this
+ * engine, as the last run with TEST_RECORD_DURATIONS=1 on it measured them), so that no long file starts
+ * last and runs alone on one core while the other idles. A file not listed yet counts as a short one. The
+ * engines differ: export-memory.test.ts, say, is among the slowest on PGlite and not on a server.
  */
 const DURATIONS = 'scripts/test-durations.json';
-const durations = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
+const ENGINE = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
+const recorded = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
+const durations = recorded[ENGINE] ?? {};
 const slowestFirst = (list) => [...list].sort((a, b) => (durations[b] ?? 3) - (durations[a] ?? 3) || a.localeCompare(b));
 
-/** Updates scripts/test-durations.json with the times of a pass's files (lines of scripts/test-pass.mjs). */
+/** Updates this engine's times in scripts/test-durations.json with a pass's (lines of scripts/test-pass.mjs). */
 function recordDurations(measured) {
   for (const line of measured.split('\n')) {
     const m = /^\s*([\d.]+) s\s+\d+ tests\s+(\S+)$/.exec(line);
     if (m) durations[m[2]] = Number(m[1]);
   }
-  const sorted = Object.fromEntries(Object.entries(durations).sort(([a], [b]) => a.localeCompare(b)));
-  writeFileSync(DURATIONS, `${JSON.stringify(sorted, null, 2)}\n`);
+  recorded[ENGINE] = Object.fromEntries(Object.entries(durations).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(DURATIONS, `${JSON.stringify(recorded, null, 2)}\n`);
 }
 
 const files = selectFiles(process.argv.slice(2));
