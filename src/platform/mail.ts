@@ -42,16 +42,12 @@ const LEASE_SECONDS = 60;
 const BATCH = 20;
 
 /** An outbox row claimed for delivery (the id as text: bigint, which the drivers return differently). */
-interface Claimed {
+type Claimed = Pick<
+  typeof mailOutbox.$inferSelect,
+  'kind' | 'recipient' | 'subject' | 'textBody' | 'htmlBody' | 'attachments' | 'attempts'
+> & {
   id: string;
-  kind: string;
-  recipient: string;
-  subject: string;
-  textBody: string;
-  htmlBody: string | null;
-  attachments: MailAttachment[] | null;
-  attempts: number;
-}
+};
 
 // Prepared, like the other statements run for every request or mail: a booking's mail costs a claim and a
 // mark. $1 the lease in seconds, $2 the batch size; rows another instance is claiming are passed over.
