@@ -10,8 +10,8 @@ import { readdirSync } from 'node:fs';
 // The module graph (docs/architecture.md), lowest layer first. A module may import another module only
 // through that module's public entry file (src/modules/<m>/index.ts), and only from a LOWER layer: the
 // dependencies run one way, so there is no cycle to form. Where a change upstream must start work
-// downstream (a cancellation frees time for the waitlist), the upstream module runs a hook
-// (platform/hooks.ts) and src/modules/index.ts subscribes the downstream module.
+// downstream (a cancellation frees time for the waitlist), the upstream module runs a hook on the platform
+// object (platform/hooks.ts), which buildApp creates and subscribes through src/modules/index.ts.
 export const LAYERS = [
   ['auth'], // identity: who the caller is
   ['doctors', 'audit', 'admin'], // profiles and availability rules; the audit trail's reads; account suspension
@@ -22,6 +22,40 @@ export const LAYERS = [
   ['fhir', 'accounts', 'realtime'],
   ['export'],
 ];
+// The owner of every table (docs/architecture.md, "Table owners"): the one module (src/modules/<owner>/) or
+// platform file (src/platform/<owner>.ts, or the folder src/platform/<owner>/) whose statements write or
+// lock it and whose Drizzle model describes it whole. Anyone else reads it, or asks the owner's public
+// functions to change it. test/table-ownership.test.ts reads the SQL of every source file (Drizzle
+// insert/update/delete/for calls and SQL text) and fails on a write or lock by another, as the zones
+// below fail an import; it also checks this list against the database and the architecture document.
+export const TABLE_OWNERS = {
+  users: 'auth',
+  sessions: 'auth',
+  refresh_tokens: 'auth',
+  email_tokens: 'auth',
+  login_failures: 'auth',
+  auth_mail_requests: 'auth',
+  doctors: 'doctors',
+  availability_rules: 'doctors',
+  doctor_time_off: 'doctors',
+  appointments: 'appointments',
+  idempotency_keys: 'appointments',
+  posts: 'posts',
+  patients: 'patients',
+  reminder_jobs: 'notifications',
+  calendar_feeds: 'notifications',
+  messages: 'messages',
+  conversations: 'messages',
+  visit_presence: 'visits',
+  waitlist_entries: 'waitlist',
+  waitlist_offers: 'waitlist',
+  prescriptions: 'prescriptions',
+  mail_outbox: 'platform/mail',
+  audit_events: 'platform/audit',
+  audit_chain_head: 'platform/audit',
+  realtime_events: 'platform/realtime',
+  schema_migrations: 'platform/db',
+};
 const MODULES = readdirSync('./src/modules', { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);

@@ -10,7 +10,9 @@ import type { Prepared } from '../src/platform/db/index.ts';
 import { SESSION_ACTOR } from '../src/modules/auth/repo.ts';
 import { OWN_PATIENT_AUDITED } from '../src/modules/patients/repo.ts';
 import { directoryQuery } from '../src/modules/doctors/repo.ts';
-import { BOOKING_CHECK, INSERT_BOOKING, LOCK_PATIENT, SLOT_DATA } from '../src/modules/appointments/repo.ts';
+import { BOOKING_CHECK, bookingStatement, SLOT_DATA } from '../src/modules/appointments/repo.ts';
+import { LOCK_ACCOUNT } from '../src/modules/auth/accounts.ts';
+import { bookingReminderPart } from '../src/modules/notifications/repo.ts';
 import { CHANNEL, NOTIFY } from '../src/platform/realtime.ts';
 
 // Pipeline mode, as the app's pool: the booking's last statement leaves with its COMMIT.
@@ -76,6 +78,9 @@ app.get<{ Params: { id: string }; Querystring: { from: string; to: string } }>('
   return send(reply, req.headers['x-bytes'], row);
 });
 
+// The booking's one INSERT as Telecare composes it (appointment, audit event, outbox mail, reminders).
+const INSERT_BOOKING = bookingStatement(bookingReminderPart);
+
 // POST /appointments: the booking transaction's statements, in order, with comparable parameters.
 app.post<{ Body: { doctorId: string; startsAt: string } }>('/appointments', async (req, reply) => {
   const c = claimsOf(req.headers.authorization);
@@ -84,7 +89,7 @@ app.post<{ Body: { doctorId: string; startsAt: string } }>('/appointments', asyn
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await q(client, LOCK_PATIENT, [c.sub]);
+    await q(client, LOCK_ACCOUNT, [c.sub]);
     const [check] = await q(client, BOOKING_CHECK, [
       req.body.doctorId,
       startsAt,

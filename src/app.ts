@@ -20,7 +20,8 @@ import { registerMetrics } from './platform/metrics.ts';
 import { serverTimeouts } from './platform/server-limits.ts';
 import { registerSecurityHeaders } from './platform/security-headers.ts';
 import { refineOpenApi } from './platform/openapi.ts';
-import { modules, sharedSchemas } from './modules/index.ts';
+import { constraintErrors, createHooks, modules, sharedSchemas } from './modules/index.ts';
+import { assertWired } from './platform/hooks.ts';
 import { portalRoutes } from './platform/static.ts';
 import { identity, type Actor, type GuardOptions } from './modules/auth/actor.ts';
 
@@ -94,14 +95,17 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     identity: auth,
     bus,
     frames: new ClientFrames(),
+    // This app's own hooks, subscribed: work a change starts in another module never depends on what was imported.
+    hooks: createHooks(),
   };
+  assertWired(platform.hooks);
   app.decorate('platform', platform);
   app.decorate('guard', makeGuard(auth));
   app.decorate('optionalAuth', makeOptionalAuth(auth));
   app.decorateRequest('actor', null);
 
   installValidators(app);
-  installErrorHandling(app);
+  installErrorHandling(app, constraintErrors);
   app.addHook('onRequest', async (req, reply) => {
     const clientId = clientRequestId(req);
     if (clientId) req.log = req.log.child({ clientRequestId: clientId });

@@ -21,19 +21,37 @@ import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
 import { AppointmentSchema } from './appointments/schemas.ts';
-import { hooks as doctorHooks } from './doctors/index.ts';
-import { hooks as appointmentHooks } from './appointments/index.ts';
+import type { HookRegistry } from '../platform/hooks.ts';
+import type { ConstraintErrors } from '../platform/http.ts';
+import { constraintErrors as identityConstraints } from './auth/index.ts';
+import { createHooks as doctorHooks } from './doctors/index.ts';
+import { createHooks as appointmentHooks, constraintErrors as bookingConstraints } from './appointments/index.ts';
 import { service as notifications } from './notifications/index.ts';
 import { offerFreedTime, offerOpenedAvailability } from './waitlist/index.ts';
 
-// Dependencies between modules run one way (docs/architecture.md): where an upstream module's change
-// must start work downstream, it runs a hook and the downstream module is subscribed here, once.
-doctorHooks.availabilityReplaced.subscribe(offerOpenedAvailability);
-doctorHooks.timeOffRemoved.subscribe(offerFreedTime);
-// On cancel and reschedule: the waitlist holds the freed time first, then the parties are mailed.
-appointmentHooks.timeFreed.subscribe(offerFreedTime);
-appointmentHooks.changed.subscribe(notifications.appointmentChanged);
-appointmentHooks.bookingOutbox.provide(notifications.bookedOutbox);
+/**
+ * The hooks of one platform, subscribed: buildApp calls this once per app and puts the result on the
+ * platform (`p.hooks`), then checks every hook has its subscriber (assertWired). Dependencies between
+ * modules run one way (docs/architecture.md): where an upstream module's change must start work
+ * downstream, it runs a hook and the downstream module is subscribed here. A script that builds no app has
+ * no platform, hence no hooks to run half-wired.
+ */
+export function createHooks(): HookRegistry {
+  const hooks: HookRegistry = { doctors: doctorHooks(), appointments: appointmentHooks() };
+  hooks.doctors.availabilityReplaced.subscribe(offerOpenedAvailability);
+  hooks.doctors.timeOffRemoved.subscribe(offerFreedTime);
+  // On cancel and reschedule: the waitlist holds the freed time first, then the parties are mailed.
+  hooks.appointments.timeFreed.subscribe(offerFreedTime);
+  hooks.appointments.changed.subscribe(notifications.appointmentChanged);
+  hooks.appointments.bookingNotices.provide(notifications.bookingNotices);
+  return hooks;
+}
+
+/**
+ * Constraint violations that are the client's conflict, as each table's owner declares them (its module's
+ * `constraintErrors`): buildApp hands them to the platform's error mapper.
+ */
+export const constraintErrors: ConstraintErrors = { ...identityConstraints, ...bookingConstraints };
 
 /** A feature module's HTTP surface: its routes.ts plugin, mounted under `prefix`. */
 export interface ModuleRoutes {

@@ -1,4 +1,4 @@
-import type { Executor } from './db/index.ts';
+import type { Executor, StatementPart } from './db/index.ts';
 import { auditEvents } from './db/tables.ts';
 import type { RequestMeta } from './guards.ts';
 
@@ -35,8 +35,8 @@ export async function audit(ex: Executor, meta: RequestMeta, entry: AuditEntry):
 }
 
 /**
- * The columns of the audit_events row `audit` would insert, in AUDIT_COLUMNS order: for a hot query that
- * inserts its event in the same statement (a data-modifying CTE) instead of a second round trip. Null
+ * The columns of the audit_events row `audit` would insert, as `auditEventPart` reads them: for a hot query
+ * that inserts its event in the same statement (a data-modifying CTE) instead of a second round trip. Null
  * when the event is not recorded (the benchmark switch).
  */
 export function auditValues(meta: RequestMeta, entry: AuditEntry): unknown[] | null {
@@ -45,8 +45,19 @@ export function auditValues(meta: RequestMeta, entry: AuditEntry): unknown[] | n
   return [r.actorId, r.actorRole, r.action, r.resourceType, r.resourceId, r.patientId, r.outcome, r.ip, r.requestId];
 }
 
-/** audit_events columns matching auditValues, for `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES …`. */
-export const AUDIT_COLUMNS = 'actor_id, actor_role, action, resource_type, resource_id, patient_id, outcome, ip, request_id';
+/** audit_events columns matching auditValues. */
+const AUDIT_COLUMNS = 'actor_id, actor_role, action, resource_type, resource_id, patient_id, outcome, ip, request_id';
+
+/**
+ * The audit event's part of another module's combined statement (the booking's INSERT, the patient read):
+ * one event per row of `from`, its columns the parameters auditValues gives.
+ */
+export const auditEventPart: StatementPart<unknown[]> = {
+  params: 9,
+  text: (from, first) =>
+    `INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${Array.from({ length: 9 }, (_, i) => `$${first + i}`).join(', ')} FROM ${from}`,
+  values: (v) => v,
+};
 
 function auditRow(meta: RequestMeta, entry: AuditEntry) {
   return {

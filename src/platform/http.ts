@@ -100,16 +100,6 @@ export function problems(...statuses: number[]): Record<number, unknown> {
   return out;
 }
 
-/** Database constraints whose violation is a client conflict, by constraint name. Modules add theirs. */
-const CONSTRAINT_CODES = new Map<string, ErrorCode>([
-  ['users_username_key', 'USERNAME_TAKEN'],
-  ['users_email_key', 'EMAIL_TAKEN'],
-]);
-
-export function registerConstraintCode(constraint: string, code: ErrorCode): void {
-  CONSTRAINT_CODES.set(constraint, code);
-}
-
 export function sendProblem(
   reply: FastifyReply,
   code: ErrorCode,
@@ -158,7 +148,18 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
   return sendProblem(reply, 'VALIDATION_FAILED', detail, [{ path: '/', message: detail }]);
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+/**
+ * Database constraints whose violation (unique, exclusion) is the client's conflict, by constraint name:
+ * declared by each table's owner (its module's `constraintErrors`) and handed in by buildApp. The platform
+ * knows no constraint of its own; a violation of one nobody declared is a server error.
+ */
+export type ConstraintErrors = Readonly<Record<string, ErrorCode>>;
+
+export function installErrorHandling(app: FastifyInstance, constraintErrors: ConstraintErrors = {}): void {
+  const constraintCode = (err: unknown): ErrorCode | undefined => {
+    const name = constraintName(err);
+    return name && Object.hasOwn(constraintErrors, name) ? constraintErrors[name] : undefined;
+  };
   app.decorate('problemDialects', [] as ProblemDialect[]);
   app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
@@ -191,13 +192,9 @@ export function installErrorHandling(app: FastifyInstance): void {
       return sendProblem(reply, 'VALIDATION_FAILED', 'Malformed request');
     }
     const state = sqlState(err);
-    if (state === '23505') {
-      const code = CONSTRAINT_CODES.get(constraintName(err) ?? '');
+    if (state === '23505' || state === '23P01') {
+      const code = constraintCode(err);
       if (code) return sendProblem(reply, code);
-    }
-    if (state === '23P01') {
-      const code = CONSTRAINT_CODES.get(constraintName(err) ?? '') ?? 'SLOT_UNAVAILABLE';
-      return sendProblem(reply, code, 'The time is already taken');
     }
     // Data exceptions (bad uuid text, out-of-range values) reaching SQL are still bad input.
     if (state && /^22/.test(state)) return sendProblem(reply, 'VALIDATION_FAILED', 'A value is out of range or malformed');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { prepared, run, type Database, type Executor } from './db/index.ts';
+import { prepared, run, type Database, type Executor, type StatementPart } from './db/index.ts';
 import { mailOutbox, type MailAttachment } from './db/tables.ts';
 
 export type { MailAttachment };
@@ -19,8 +19,8 @@ export interface OutgoingMail {
 }
 
 /**
- * The mail_outbox row of a mail, as Drizzle names its columns: the one mapping, for enqueueMail and for a
- * statement that writes outbox rows itself (the booking's one INSERT reads them through jsonb_to_recordset).
+ * The mail_outbox row of a mail, as Drizzle names its columns: the one mapping, for enqueueMail and for
+ * outboxPart (which reads them through jsonb_to_recordset).
  */
 export function outboxRecord(mail: OutgoingMail): typeof mailOutbox.$inferInsert {
   return {
@@ -32,6 +32,18 @@ export function outboxRecord(mail: OutgoingMail): typeof mailOutbox.$inferInsert
     attachments: mail.attachments?.length ? mail.attachments : null,
   };
 }
+
+/**
+ * The outbox's part of another module's combined statement (the booking's one INSERT): the mails, one
+ * parameter of jsonb, queued once per row of `from`, so they commit with that row.
+ */
+export const outboxPart: StatementPart<OutgoingMail[]> = {
+  params: 1,
+  text: (from, first) => `INSERT INTO mail_outbox (kind, recipient, subject, text_body, html_body, attachments)
+     SELECT m.kind, m.recipient, m.subject, m."textBody", m."htmlBody", m.attachments
+       FROM ${from}, jsonb_to_recordset($${first}::jsonb) AS m(kind text, recipient text, subject text, "textBody" text, "htmlBody" text, attachments jsonb)`,
+  values: (mails) => [JSON.stringify(mails.map(outboxRecord))],
+};
 
 /** Queues a mail in the caller's transaction: it is sent if and only if the change commits. */
 export async function enqueueMail(ex: Executor, mail: OutgoingMail): Promise<void> {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database, Db } from './db/index.ts';
 import type { Identity } from './guards.ts';
+import type { HookRegistry } from './hooks.ts';
 import type { MailWorker } from './mail.ts';
 import type { Passwords } from './passwords.ts';
 import type { RealtimeBus } from './realtime.ts';
@@ -22,4 +23,6 @@ export interface Platform {
   bus: RealtimeBus;
   /** Handlers of client WebSocket frames that modules register (e.g. video-visit signalling). */
   frames: ClientFrames;
+  /** Every module's hooks (`hooks.appointments.timeFreed`, …), created and subscribed by buildApp (src/modules/index.ts). */
+  hooks: HookRegistry;
 }

@@ -1,6 +1,6 @@
-import { and, eq, ilike, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
-import { sessions, users } from '../auth/index.ts';
+import { users } from '../auth/index.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -44,44 +44,6 @@ export async function listUsers(ex: Executor, f: UserFilter): Promise<(UserRow &
     .orderBy(sql`${users.createdAt} DESC, ${users.id} DESC`)
     .limit(f.limit + 1);
   return rows.map((r) => ({ ...r.user, createdAtKey: r.createdAtKey }));
-}
-
-export async function lockUser(ex: Executor, id: string): Promise<UserRow | undefined> {
-  const [row] = await ex.select().from(users).where(eq(users.id, id)).for('update').limit(1);
-  return row;
-}
-
-/**
- * Locks every active admin row and returns their ids. Two admins suspending each other at once then
- * serialise here, so the "one active admin remains" check cannot be raced.
- */
-export async function lockActiveAdmins(ex: Executor): Promise<string[]> {
-  const rows = await ex
-    .select({ id: users.id })
-    .from(users)
-    .where(and(eq(users.role, 'ADMIN'), eq(users.accountStatus, 'ACTIVE')))
-    .orderBy(users.id)
-    .for('update');
-  return rows.map((r) => r.id);
-}
-
-export async function setAccountStatus(ex: Executor, id: string, status: UserRow['accountStatus']): Promise<UserRow> {
-  const [row] = await ex
-    .update(users)
-    .set({ accountStatus: status, updatedAt: sql`now()` })
-    .where(eq(users.id, id))
-    .returning();
-  return row;
-}
-
-/** Revokes every live session; their refresh tokens die with them. */
-export async function revokeAllSessions(ex: Executor, userId: string, reason: string): Promise<number> {
-  const rows = await ex
-    .update(sessions)
-    .set({ revokedAt: sql`now()`, revokedReason: reason })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
-    .returning({ id: sessions.id });
-  return rows.length;
 }
 
 export async function findUser(ex: Executor, id: string): Promise<UserRow | undefined> {

@@ -3,7 +3,7 @@ import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
-import { toUser } from '../auth/index.ts';
+import { lockActiveAdmins, setAccountStatus, toUser } from '../auth/index.ts';
 import * as repo from './repo.ts';
 import type { ListUsersQuery, UpdateUserBody } from './schemas.ts';
 
@@ -25,8 +25,8 @@ export async function listUsers(p: Platform, meta: AdminMeta, q: ListUsersQuery)
 }
 
 /**
- * Suspends or reactivates an account. Suspending revokes every session in the same transaction, so
- * tokens already handed out stop working on the next call. Refusing to leave no active admin is a
+ * Suspends or reactivates an account through identity's setAccountStatus, which revokes every session in
+ * the same transaction on suspension, so tokens already handed out stop working on the next call. Refusing to leave no active admin is a
  * 409 INVALID_TRANSITION: the request is allowed for an admin, the current state forbids it.
  */
 export async function updateUser(p: Platform, meta: AdminMeta, userId: string, body: UpdateUserBody) {
@@ -38,15 +38,15 @@ export async function updateUser(p: Platform, meta: AdminMeta, userId: string, b
       const target = await repo.findUser(tx, userId);
       if (!target) throw notFound('user');
       if (target.role === 'ADMIN' && body.accountStatus === 'SUSPENDED') {
-        const active = await repo.lockActiveAdmins(tx);
+        const active = await lockActiveAdmins(tx);
         if (!active.includes(meta.actor.userId)) throw new AppError('ACCOUNT_SUSPENDED');
         if (active.filter((id) => id !== userId).length === 0) {
           throw invalidTransition('The last active admin account cannot be suspended');
         }
       }
-      await repo.lockUser(tx, userId);
-      const user = await repo.setAccountStatus(tx, userId, body.accountStatus);
-      if (body.accountStatus === 'SUSPENDED') await repo.revokeAllSessions(tx, userId, 'account suspended');
+      // Identity changes the account (and revokes its sessions on suspension); admin decides and audits.
+      const user = await setAccountStatus(tx, userId, body.accountStatus);
+      if (!user) throw notFound('user');
       await audit(tx, meta, {
         action,
         resourceType: 'user',

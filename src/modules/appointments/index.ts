@@ -3,11 +3,14 @@
 export { AppointmentSchema, toAppointment } from './schemas.ts';
 export type { Appointment } from './schemas.ts';
 export { appointments, careAppointment, careRelationshipExists, carePatientIds, agendaCounts, findView, listVisible } from './repo.ts';
-export type { AppointmentRow, AppointmentStatus, AppointmentView } from './repo.ts';
-export { assertBookingLimits } from './service.ts';
+export type { AppointmentRow, AppointmentStatus, AppointmentView, StoredStatus } from './repo.ts';
+// Booking owns the appointments table: another module locks an appointment, or places, releases and
+// converts a waitlist hold, only through these.
+export { lockAppointment, placeHold, releaseHold, convertHold, HoldRefused } from './repo.ts';
+export { assertBookingLimits, constraintErrors } from './service.ts';
 export { computeFreeSlots, MAX_SLOT_WINDOW_DAYS } from './free-slots.ts';
 export { freeSlots } from './slots.ts';
 export type { Interval } from './slots.ts';
-export * as hooks from './hooks.ts';
-export type { AppointmentChange, BookingReminder, Contact, Parties } from './hooks.ts';
+export { createHooks } from './hooks.ts';
+export type { AppointmentChange, BookingNotices, BookingReminder, Contact, Parties } from './hooks.ts';
 export * as service from './service.ts';

@@ -1,14 +1,32 @@
 import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { alias, boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import { prepared, run, runWithCommit, type Executor } from '../../platform/db/index.ts';
-import { AUDIT_COLUMNS } from '../../platform/audit.ts';
-import { outboxRecord, type OutgoingMail } from '../../platform/mail.ts';
+import { createHash } from 'node:crypto';
+import {
+  constraintName,
+  prepared,
+  run,
+  runWithCommit,
+  sqlState,
+  type Executor,
+  type Prepared,
+  type StatementPart,
+} from '../../platform/db/index.ts';
+import { auditEventPart } from '../../platform/audit.ts';
+import { outboxPart, type OutgoingMail } from '../../platform/mail.ts';
 import type { BookingReminder, Contact } from './hooks.ts';
 import { BOOKABLE_SQL, DOCTOR_COLUMNS, doctorTimeOff, type DoctorRow } from '../doctors/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import { users } from '../auth/index.ts';
+import { lockAccount, users } from '../auth/index.ts';
 
+/** The statuses of an appointment (the API's). */
 export type AppointmentStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
+/**
+ * A row is an appointment or a hold: a waitlist offer's slot kept for its patient (HELD, until
+ * `holdExpiresAt`), a row of this table so that the exclusion constraints count it like a booking. Holds are
+ * placed, released and turned into appointments only here (placeHold, releaseHold, convertHold), for the
+ * waitlist; they are nobody's appointment until accepted, so no view of appointments shows them.
+ */
+export type StoredStatus = AppointmentStatus | 'HELD';
 
 export const appointments = pgTable('appointments', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -16,7 +34,7 @@ export const appointments = pgTable('appointments', {
   doctorId: uuid('doctor_id').notNull(),
   startsAt: ts('starts_at').notNull(),
   endsAt: ts('ends_at').notNull(),
-  status: text('status').$type<AppointmentStatus>().notNull(),
+  status: text('status').$type<StoredStatus>().notNull(),
   reason: text('reason'),
   cancellationReason: text('cancellation_reason'),
   cancelledBy: uuid('cancelled_by'),
@@ -24,6 +42,8 @@ export const appointments = pgTable('appointments', {
   lateCancellation: boolean('late_cancellation').notNull().default(false),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  /** Set exactly on a HELD row (appointments_hold_expiry). */
+  holdExpiresAt: ts('hold_expires_at'),
 });
 
 /** Statuses that make a doctor and a patient related (contract: "Roles and the care relationship"). */
@@ -126,6 +146,27 @@ export async function findVisible(ex: Executor, id: string, actor: { userId: str
   return row && toView(row);
 }
 
+/**
+ * Locks an appointment (not a hold) of which `participantId` is the patient or the doctor, for a change that
+ * depends on it, so the change serialises with its transitions: a prescription written on it, a participant
+ * joining its visit. Another module locks an appointment only through this.
+ */
+export async function lockAppointment(ex: Executor, id: string, participantId: string): Promise<AppointmentRow | undefined> {
+  const [row] = await ex
+    .select()
+    .from(appointments)
+    .where(
+      and(
+        eq(appointments.id, id),
+        ne(appointments.status, 'HELD'),
+        or(eq(appointments.patientId, participantId), eq(appointments.doctorId, participantId)),
+      ),
+    )
+    .limit(1)
+    .for('update');
+  return row;
+}
+
 /** Locks the row for a transition; null when it does not exist or the actor may not see it. */
 export async function lockVisible(ex: Executor, id: string, actor: { userId: string; role: string }): Promise<AppointmentRow | undefined> {
   const [row] = await ex
@@ -179,14 +220,12 @@ export async function listVisible(
 
 /**
  * Serialises one patient's bookings: taken before counting, so two concurrent bookings of the same
- * patient cannot both see room under the limit. NO KEY UPDATE does not block inserts elsewhere that
- * merely reference the patient (they take KEY SHARE).
+ * patient cannot both see room under the limit. The lock is on the patient's account (identity's users
+ * row, through identity's lockAccount: the patients table is a module above this one).
  */
 export async function lockPatient(ex: Executor, patientId: string): Promise<void> {
-  await run(ex, LOCK_PATIENT, [patientId]);
+  await lockAccount(ex, patientId);
 }
-
-export const LOCK_PATIENT = prepared('appointments_lock_patient', 'SELECT id FROM patients WHERE id = $1 FOR NO KEY UPDATE');
 
 /** The patient's open (PENDING/CONFIRMED, starting after `now`) appointments, in all and with one doctor. */
 export async function countOpen(ex: Executor, patientId: string, doctorId: string, now: Date, exceptId?: string) {
@@ -322,32 +361,43 @@ const APPOINTMENT_RETURNING = `id, patient_id AS "patientId", doctor_id AS "doct
   status, reason, cancellation_reason AS "cancellationReason", cancelled_by AS "cancelledBy", sequence,
   late_cancellation AS "lateCancellation", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-// The appointment, its audit event, its mails (outbox) and its reminders in one statement. The
-// exclusion constraints on appointments stay the judge of overlaps: a lost race fails this statement.
-// Nobody reads its result (it is sent with COMMIT, runWithCommit): it returns only the id.
-export const INSERT_BOOKING = prepared<{ id: string }>(
-  'appointments_insert_booking',
-  `WITH ins AS (
+// The appointment, its audit event, its mails (outbox) and its reminders in one statement: the
+// appointment's INSERT is booking's, each other table's part is its owner's (audit's, the outbox's, and
+// notifications' for the reminders, handed over by the bookingNotices provider), so no column of another
+// module is spelt here. The exclusion constraints on appointments stay the judge of overlaps: a lost
+// race fails this statement. Nobody reads its result (it is sent with COMMIT, runWithCommit): it returns
+// only the id.
+const APPOINTMENT_PARAMS = 7;
+const statements = new WeakMap<StatementPart<BookingReminder[]>, Prepared<{ id: string }>>();
+
+/** The booking's one INSERT with `reminders` as its reminders' part (built once per part). */
+export function bookingStatement(reminders: StatementPart<BookingReminder[]>): Prepared<{ id: string }> {
+  let q = statements.get(reminders);
+  if (q) return q;
+  const audit = APPOINTMENT_PARAMS + 1;
+  const mail = audit + auditEventPart.params;
+  const rem = mail + outboxPart.params;
+  const text = `WITH ins AS (
      INSERT INTO appointments (id, patient_id, doctor_id, starts_at, ends_at, status, reason)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
      RETURNING ${APPOINTMENT_RETURNING}
    ), aud AS (
-     INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM ins
+     ${auditEventPart.text('ins', audit)}
    ), mail AS (
-     INSERT INTO mail_outbox (kind, recipient, subject, text_body, html_body, attachments)
-     SELECT m.kind, m.recipient, m.subject, m."textBody", m."htmlBody", m.attachments
-       FROM ins, jsonb_to_recordset($17::jsonb) AS m(kind text, recipient text, subject text, "textBody" text, "htmlBody" text, attachments jsonb)
+     ${outboxPart.text('ins', mail)}
    ), rem AS (
-     INSERT INTO reminder_jobs (appointment_id, party, offset_minutes, starts_at, due_at)
-     SELECT ins.id, r.party, r.offset_minutes, ins."startsAt", r.due_at
-       FROM ins, unnest($18::text[], $19::int[], $20::timestamptz[]) AS r(party, offset_minutes, due_at)
-     ON CONFLICT DO NOTHING
+     ${reminders.text('ins', rem)}
    )
-   SELECT id FROM ins`,
-);
+   SELECT id FROM ins`;
+  // Named by its text: one prepared statement per distinct composition, never two texts under one name.
+  q = prepared<{ id: string }>(`appointments_insert_booking_${createHash('sha256').update(text).digest('hex').slice(0, 12)}`, text);
+  statements.set(reminders, q);
+  return q;
+}
 
 export async function insertBooking(
   ex: Executor,
+  reminderPart: StatementPart<BookingReminder[]>,
   a: { id: string; patientId: string; doctorId: string; startsAt: Date; endsAt: Date; status: AppointmentStatus; reason: string | null },
   auditValues: unknown[],
   mails: OutgoingMail[],
@@ -355,7 +405,7 @@ export async function insertBooking(
 ): Promise<void> {
   // The last statement of the booking, sent with its COMMIT: the audit event's chain head stays locked
   // for only as long as the server takes to commit.
-  await runWithCommit(ex, INSERT_BOOKING, [
+  await runWithCommit(ex, bookingStatement(reminderPart), [
     a.id,
     a.patientId,
     a.doctorId,
@@ -363,10 +413,60 @@ export async function insertBooking(
     a.endsAt,
     a.status,
     a.reason,
-    ...auditValues,
-    JSON.stringify(mails.map(outboxRecord)),
-    reminders.map((r) => r.party),
-    reminders.map((r) => r.offsetMinutes),
-    reminders.map((r) => r.dueAt),
+    ...auditEventPart.values(auditValues),
+    ...outboxPart.values(mails),
+    ...reminderPart.values(reminders),
   ]);
+}
+
+// ---------- waitlist holds: placed, released and converted here, for the waitlist ----------
+
+/** A hold the exclusion constraints refused: the doctor's time is taken, or the patient has something else then. */
+export class HoldRefused extends Error {
+  constructor(readonly by: 'doctor' | 'patient') {
+    super(by === 'patient' ? 'the patient has an appointment or hold at that time' : "the doctor's time is taken");
+  }
+}
+
+/**
+ * Holds [startsAt, endsAt) of the doctor for the patient until `expiresAt`: a HELD row, which blocks the
+ * slot like a booking. Throws HoldRefused when the exclusion constraints refuse it; the transaction (or
+ * savepoint) it ran in is then aborted, as after any failed statement.
+ */
+export async function placeHold(
+  ex: Executor,
+  h: { patientId: string; doctorId: string; startsAt: Date; endsAt: Date; expiresAt: Date },
+): Promise<string> {
+  try {
+    const [row] = await ex
+      .insert(appointments)
+      .values({
+        patientId: h.patientId,
+        doctorId: h.doctorId,
+        startsAt: h.startsAt,
+        endsAt: h.endsAt,
+        status: 'HELD',
+        holdExpiresAt: h.expiresAt,
+      })
+      .returning({ id: appointments.id });
+    return row.id;
+  } catch (err) {
+    if (sqlState(err) === '23P01') throw new HoldRefused(constraintName(err) === 'appointments_patient_no_overlap' ? 'patient' : 'doctor');
+    throw err;
+  }
+}
+
+/** Gives the held time back (a declined, expired or withdrawn offer); a hold already converted stays the appointment. */
+export async function releaseHold(ex: Executor, holdId: string): Promise<void> {
+  await ex.delete(appointments).where(and(eq(appointments.id, holdId), eq(appointments.status, 'HELD')));
+}
+
+/** Turns the hold into the appointment in place, so the time is never free in between; false if it is no longer held. */
+export async function convertHold(ex: Executor, holdId: string, status: 'PENDING' | 'CONFIRMED', reason: string | null): Promise<boolean> {
+  const rows = await ex
+    .update(appointments)
+    .set({ status, holdExpiresAt: null, reason, createdAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(appointments.id, holdId), eq(appointments.status, 'HELD')))
+    .returning({ id: appointments.id });
+  return rows.length === 1;
 }

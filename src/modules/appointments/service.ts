@@ -1,9 +1,8 @@
-import { AppError, forbidden, invalidTransition, notFound, validation } from '../../platform/errors.ts';
+import { AppError, forbidden, invalidTransition, notFound, validation, type ErrorCode } from '../../platform/errors.ts';
 import { randomUUID } from 'node:crypto';
 import { audit, auditValues } from '../../platform/audit.ts';
 import { constraintName, sqlState, type Executor } from '../../platform/db/index.ts';
 import { isTransientConflict, retryingTransaction } from '../../platform/db/retry.ts';
-import { registerConstraintCode } from '../../platform/http.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
@@ -11,7 +10,7 @@ import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser } from '../doctors/index.ts';
 import { slotsOf } from './free-slots.ts';
-import * as hooks from './hooks.ts';
+import type { AppointmentChange } from './hooks.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
 import * as repo from './repo.ts';
 import { toAppointment, type Appointment, type BookBody } from './schemas.ts';
@@ -19,9 +18,14 @@ import { toAppointment, type Appointment, type BookBody } from './schemas.ts';
 type Authed = RequestMeta & { actor: Actor };
 const LIST_CURSOR = cursorCodec('instant', 'uuid');
 
-// A lost race on either exclusion constraint is the client's conflict, never a 500.
-registerConstraintCode('appointments_doctor_no_overlap', 'SLOT_UNAVAILABLE');
-registerConstraintCode('appointments_patient_no_overlap', 'SLOT_UNAVAILABLE');
+/**
+ * This module's constraints whose violation is the client's conflict, never a 500 (a lost race on either
+ * exclusion constraint): buildApp registers them with the platform's error mapper.
+ */
+export const constraintErrors = {
+  appointments_doctor_no_overlap: 'SLOT_UNAVAILABLE',
+  appointments_patient_no_overlap: 'SLOT_UNAVAILABLE',
+} as const satisfies Record<string, ErrorCode>;
 
 const slotTaken = () =>
   new AppError('SLOT_UNAVAILABLE', 'That time is not a free slot of this doctor (outside availability, too soon, too far ahead or taken)');
@@ -141,13 +145,13 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
     if (!check) throw notFound('doctor');
     checkLimits(p, check.openTotal, check.openWithDoctor);
     if (!slotsOf(check, startsAt, startsAt + 1, now).some((s) => s.start === startsAt)) throw slotTaken();
-    const row: repo.AppointmentRow = {
+    const row = {
       id: randomUUID(),
       patientId,
       doctorId: check.id,
       startsAt: new Date(startsAt),
       endsAt: new Date(startsAt + check.slotMinutes * 60_000),
-      status: check.autoConfirm ? 'CONFIRMED' : 'PENDING',
+      status: check.autoConfirm ? ('CONFIRMED' as const) : ('PENDING' as const),
       reason: body.reason ?? null,
       cancellationReason: null,
       cancelledBy: null,
@@ -156,9 +160,11 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
       // now() of this transaction, which the INSERT's defaults will write: the answer is known before it.
       createdAt: check.txNow,
       updatedAt: check.txNow,
-    };
+      holdExpiresAt: null,
+    } satisfies repo.AppointmentRow;
     const parties = { appointment: row, doctor: { ...check.doctorContact, timezone: check.timezone }, patient: check.patientContact };
-    const outbox = hooks.bookingOutbox.get(p, parties, meta.actor);
+    const notices = p.hooks.appointments.bookingNotices.get();
+    const outbox = notices.outbox(p, parties, meta.actor);
     const person = (c: { id: string; firstname: string; lastname: string }) => ({ id: c.id, firstname: c.firstname, lastname: c.lastname });
     const a = toAppointment({ ...row, doctor: person(check.doctorContact), patient: person(check.patientContact) });
     // The idempotency record goes first: the INSERT writes the audit event, whose chain head stays locked
@@ -167,7 +173,7 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
     deliver = await p.bus.publishIn(tx, [a.patientId, a.doctorId], { type: 'appointment.updated', appointment: a });
     if (idempotencyKey) await remember(tx, patientId, idempotencyKey, 201, a);
     const entry = { action: 'appointment.create', resourceType: 'appointment', resourceId: row.id, patientId };
-    await repo.insertBooking(tx, row, auditValues(meta, entry)!, outbox.mails, outbox.reminders);
+    await repo.insertBooking(tx, notices.reminders, row, auditValues(meta, entry)!, outbox.mails, outbox.reminders);
     return { statusCode: 201, body: a, replayed: false };
   });
   if (!result.replayed) {
@@ -220,7 +226,7 @@ export async function list(
 type Action = 'confirm' | 'cancel' | 'reschedule' | 'complete' | 'no_show';
 
 /** Changes mailed to the other party with a new version (SEQUENCE) of the calendar invitation. */
-const MAILED: Partial<Record<Action, hooks.AppointmentChange>> = { confirm: 'confirmed', cancel: 'cancelled', reschedule: 'rescheduled' };
+const MAILED: Partial<Record<Action, AppointmentChange>> = { confirm: 'confirmed', cancel: 'cancelled', reschedule: 'rescheduled' };
 
 /**
  * One guarded transition: lock the row (404 if the caller may not see it), check who may act and from
@@ -240,9 +246,9 @@ async function transition(
     const change = MAILED[action];
     await repo.updateAppointment(tx, id, change ? { ...patch, sequence: a.sequence + 1 } : patch);
     // The old time is free now (cancelled, or moved away): the waitlist may hold it for the next in line.
-    if (action === 'cancel' || action === 'reschedule') await hooks.timeFreed.run(p, tx, a);
+    if (action === 'cancel' || action === 'reschedule') await p.hooks.appointments.timeFreed.run(p, tx, a);
     await audit(tx, meta, { action: `appointment.${action}`, resourceType: 'appointment', resourceId: id, patientId: a.patientId });
-    if (change) await hooks.changed.run(p, tx, id, change, meta.actor);
+    if (change) await p.hooks.appointments.changed.run(p, tx, id, change, meta.actor);
     return toAppointment(await repo.findView(tx, id));
   });
   if (MAILED[action]) p.mail.kick();
@@ -250,7 +256,7 @@ async function transition(
   return out;
 }
 
-function requireStatus(a: repo.AppointmentRow, allowed: repo.AppointmentStatus[], action: string): void {
+function requireStatus(a: repo.AppointmentRow, allowed: repo.StoredStatus[], action: string): void {
   if (!allowed.includes(a.status)) throw invalidTransition(`Cannot ${action} an appointment that is ${a.status}`);
 }
 

@@ -1,5 +1,6 @@
 // What the doctors module announces to modules downstream of it (the waitlist offers the time), without
-// importing them. Run inside the transaction of the change; subscribed in src/modules/index.ts.
+// importing them. Run inside the transaction of the change; created per platform (p.hooks.doctors) and
+// subscribed by src/modules/index.ts when buildApp builds one.
 import { Hook } from '../../platform/hooks.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -12,10 +13,18 @@ export interface FreedTime {
   endsAt: Date;
 }
 
-/** The doctor replaced their weekly availability; `before` is the doctor row and rules it replaced. */
-export const availabilityReplaced = new Hook<[Platform, Executor, string, { doctor: DoctorRow; rules: RuleRow[] }]>(
-  'doctors.availabilityReplaced',
-);
+/** The hooks of one platform's doctors module. */
+export function createHooks() {
+  return {
+    /** The doctor replaced their weekly availability; `before` is the doctor row and rules it replaced. */
+    availabilityReplaced: new Hook<[Platform, Executor, string, { doctor: DoctorRow; rules: RuleRow[] }]>('doctors.availabilityReplaced'),
+    /** A period of time off was removed: its time is bookable again. */
+    timeOffRemoved: new Hook<[Platform, Executor, FreedTime]>('doctors.timeOffRemoved'),
+  };
+}
 
-/** A period of time off was removed: its time is bookable again. */
-export const timeOffRemoved = new Hook<[Platform, Executor, FreedTime]>('doctors.timeOffRemoved');
+declare module '../../platform/hooks.ts' {
+  interface HookRegistry {
+    doctors: ReturnType<typeof createHooks>;
+  }
+}

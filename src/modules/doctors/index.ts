@@ -5,6 +5,6 @@ export { DoctorIdParams, toDoctorPrivate } from './schemas.ts';
 export type { DoctorPublic } from './schemas.ts';
 export { BOOKABLE_SQL, DOCTOR_COLUMNS, doctorTimeOff, findDoctorWithUser, rulesOf } from './repo.ts';
 export type { DoctorRow, RuleRow } from './repo.ts';
-export * as hooks from './hooks.ts';
+export { createHooks } from './hooks.ts';
 export type { FreedTime } from './hooks.ts';
 export * as service from './service.ts';

@@ -7,7 +7,6 @@ import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts
 import { isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
 import * as repo from './repo.ts';
-import * as hooks from './hooks.ts';
 import {
   formatHhmm,
   parseHhmm,
@@ -117,7 +116,7 @@ export async function putAvailability(p: Platform, meta: Authed, body: Availabil
     const before = { doctor: (await own(tx, meta.actor)).doctor, rules: await repo.rulesOf(tx, meta.actor.userId) };
     if (Object.keys(settings).length) await repo.updateDoctor(tx, meta.actor.userId, settings);
     await repo.replaceRules(tx, meta.actor.userId, sorted);
-    await hooks.availabilityReplaced.run(p, tx, meta.actor.userId, before);
+    await p.hooks.doctors.availabilityReplaced.run(p, tx, meta.actor.userId, before);
     await audit(tx, meta, { action: 'doctor.availability.update', resourceType: 'doctor', resourceId: meta.actor.userId });
     const row = await own(tx, meta.actor);
     return toAvailability(row.doctor, await repo.rulesOf(tx, row.doctor.id));
@@ -156,7 +155,7 @@ export async function removeTimeOff(p: Platform, meta: Authed, id: string): Prom
   await p.db.transaction(async (tx) => {
     const removed = await repo.deleteTimeOff(tx, meta.actor.userId, id);
     if (!removed) throw notFound('time off');
-    await hooks.timeOffRemoved.run(p, tx, { doctorId: meta.actor.userId, ...removed });
+    await p.hooks.doctors.timeOffRemoved.run(p, tx, { doctorId: meta.actor.userId, ...removed });
     await audit(tx, meta, { action: 'doctor.time_off.delete', resourceType: 'time_off', resourceId: id });
   });
 }

@@ -1,12 +1,12 @@
 import { and, asc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import { alias, bigserial, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../platform/db/index.ts';
+import type { Executor, StatementPart } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { doctors } from '../doctors/index.ts';
 import { users } from '../auth/index.ts';
 // Contact and Parties, the shapes mails are written from, are booking's (appointments/hooks.ts), which
 // builds them for a new booking too.
-import { appointments, type Contact, type Parties } from '../appointments/index.ts';
+import { appointments, type BookingReminder, type Contact, type Parties } from '../appointments/index.ts';
 
 export type Party = 'PATIENT' | 'DOCTOR';
 
@@ -77,6 +77,19 @@ export async function upcomingOf(ex: Executor, userId: string, now: Date, limit:
 export async function insertReminders(ex: Executor, rows: (typeof reminderJobs.$inferInsert)[]): Promise<void> {
   if (rows.length) await ex.insert(reminderJobs).values(rows).onConflictDoNothing();
 }
+
+/**
+ * The reminders' part of the booking's one INSERT: the new appointment's reminders, read with its `id` and
+ * `"startsAt"` from the booking's CTE `from`; one already scheduled is kept as is, as insertReminders does.
+ */
+export const bookingReminderPart: StatementPart<BookingReminder[]> = {
+  params: 3,
+  text: (from, first) => `INSERT INTO reminder_jobs (appointment_id, party, offset_minutes, starts_at, due_at)
+     SELECT ${from}.id, r.party, r.offset_minutes, ${from}."startsAt", r.due_at
+       FROM ${from}, unnest($${first}::text[], $${first + 1}::int[], $${first + 2}::timestamptz[]) AS r(party, offset_minutes, due_at)
+     ON CONFLICT DO NOTHING`,
+  values: (reminders) => [reminders.map((r) => r.party), reminders.map((r) => r.offsetMinutes), reminders.map((r) => r.dueAt)],
+};
 
 /** Drops the appointment's reminders not yet sent, except those for `keepStartsAt` (its current start). */
 export async function dropPendingReminders(ex: Executor, appointmentId: string, keepStartsAt?: Date): Promise<void> {

@@ -9,7 +9,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { nowMs } from '../../platform/clock.ts';
-import type { AppointmentChange, AppointmentRow, BookingReminder } from '../appointments/index.ts';
+import type { AppointmentChange, AppointmentRow, BookingNotices, BookingReminder } from '../appointments/index.ts';
 import { feed, invitation, localTimeText, utcText, type CalendarEvent } from './ical.ts';
 import * as repo from './repo.ts';
 
@@ -140,6 +140,9 @@ export function bookedOutbox(
     .filter((m): m is OutgoingMail => m !== null);
   return { mails, reminders: reminderRows(p, x.appointment) };
 }
+
+/** What a booking asks of notifications (appointments' bookingNotices provider, wired in src/modules/index.ts). */
+export const bookingNotices: BookingNotices = { outbox: bookedOutbox, reminders: repo.bookingReminderPart };
 
 type ReminderRow = { appointmentId: string; party: repo.Party; offsetMinutes: number; startsAt: Date; dueAt: Date };
 

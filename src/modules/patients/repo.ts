@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { prepared, run, type Executor } from '../../platform/db/index.ts';
-import { AUDIT_COLUMNS } from '../../platform/audit.ts';
+import { auditEventPart } from '../../platform/audit.ts';
 import { patients } from './tables.ts';
 import { users } from '../auth/index.ts';
 import { carePatientIds } from '../appointments/index.ts';
@@ -34,17 +34,19 @@ const PATIENT_COLUMNS = `p.id, p.date_of_birth::text AS "dateOfBirth", p.gender,
 const OWN_PATIENT = prepared<PatientRow>('patients_own', `SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1`);
 
 // GET /me of a patient: the read and its patient.read event in one statement (a data-modifying CTE is
-// atomic on its own), instead of BEGIN, SELECT, INSERT, COMMIT. No row, no event, as before.
+// atomic on its own), instead of BEGIN, SELECT, INSERT, COMMIT; the event's part is audit's. No row, no event, as before.
 export const OWN_PATIENT_AUDITED = prepared<PatientRow>(
   'patients_own_audited',
   `WITH p AS (SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1),
-        a AS (INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM p)
+        a AS (${auditEventPart.text('p', 2)})
    SELECT * FROM p`,
 );
 
-/** The patient row, with the audit event `auditValues` (AUDIT_COLUMNS order) written in the same statement. */
+/** The patient row, with the audit event `auditValues` (platform/audit.ts) written in the same statement. */
 export async function findPatientAudited(ex: Executor, id: string, auditValues: unknown[] | null): Promise<PatientRow | undefined> {
-  const [row] = auditValues ? await run(ex, OWN_PATIENT_AUDITED, [id, ...auditValues]) : await run(ex, OWN_PATIENT, [id]);
+  const [row] = auditValues
+    ? await run(ex, OWN_PATIENT_AUDITED, [id, ...auditEventPart.values(auditValues)])
+    : await run(ex, OWN_PATIENT, [id]);
   return row;
 }
 

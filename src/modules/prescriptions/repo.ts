@@ -5,7 +5,6 @@ import { ts } from '../../platform/db/tables.ts';
 import { patients } from '../patients/index.ts';
 import { doctors } from '../doctors/index.ts';
 import { users } from '../auth/index.ts';
-import { appointments } from '../appointments/index.ts';
 import type { PrescriptionItem } from './schemas.ts';
 
 export const prescriptions = pgTable('prescriptions', {
@@ -24,17 +23,6 @@ export const prescriptions = pgTable('prescriptions', {
 });
 
 export type PrescriptionRow = typeof prescriptions.$inferSelect;
-
-/** The appointment the doctor prescribes on, locked so a concurrent cancel cannot slip in between check and insert. */
-export async function lockDoctorAppointment(ex: Executor, appointmentId: string, doctorId: string) {
-  const [row] = await ex
-    .select({ id: appointments.id, patientId: appointments.patientId, status: appointments.status })
-    .from(appointments)
-    .where(and(eq(appointments.id, appointmentId), eq(appointments.doctorId, doctorId)))
-    .limit(1)
-    .for('update');
-  return row;
-}
 
 export async function countForAppointment(ex: Executor, appointmentId: string): Promise<number> {
   const [row] = await ex

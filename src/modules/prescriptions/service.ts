@@ -3,6 +3,7 @@ import { AppError, forbidden, invalidTransition, notFound } from '../../platform
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
+import { lockAppointment } from '../appointments/index.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { renderPrescriptionPdf } from './pdf.ts';
@@ -29,8 +30,9 @@ function visible(actor: Actor, rx: repo.PrescriptionRow): boolean {
 export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBody) {
   return p.db.transaction(async (tx) => {
     // Another doctor's appointment is not visible to the caller: 404, as if it did not exist.
-    const appt = await repo.lockDoctorAppointment(tx, body.appointmentId, meta.actor.userId);
-    if (!appt) throw notFound('appointment');
+    // Locked (through booking, which owns appointments) so a concurrent cancel cannot slip in between check and insert.
+    const appt = await lockAppointment(tx, body.appointmentId, meta.actor.userId);
+    if (!appt || appt.doctorId !== meta.actor.userId) throw notFound('appointment');
     if (!PRESCRIBABLE.has(appt.status)) {
       throw invalidTransition(`Prescriptions need a CONFIRMED or COMPLETED appointment; this one is ${appt.status}`);
     }

@@ -4,7 +4,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { doctors } from '../doctors/index.ts';
 import { users } from '../auth/index.ts';
-import { appointments, type AppointmentStatus } from '../appointments/index.ts';
+import { appointments, lockAppointment, type AppointmentStatus } from '../appointments/index.ts';
 
 /** migrations/0015_visits.sql is the source of truth. */
 export const visitPresence = pgTable('visit_presence', {
@@ -47,10 +47,12 @@ const peer = alias(users, 'peer');
 /**
  * The appointment if `userId` is its patient or its doctor (admins and strangers get nothing), with
  * both participants' names and the doctor's current credential status. `lock` serialises the joins of
- * one visit, so two sockets of one user cannot both become its participant.
+ * one visit, so two sockets of one user cannot both become its participant: the appointment is locked
+ * first, through booking (which owns the table), and read after.
  */
 export async function findVisit(ex: Executor, appointmentId: string, userId: string, lock = false): Promise<VisitRow | undefined> {
-  const q = ex
+  if (lock && !(await lockAppointment(ex, appointmentId, userId))) return undefined;
+  const [row] = await ex
     .select({
       id: appointments.id,
       patientId: appointments.patientId,
@@ -71,7 +73,6 @@ export async function findVisit(ex: Executor, appointmentId: string, userId: str
     )
     .where(and(eq(appointments.id, appointmentId), or(eq(appointments.patientId, userId), eq(appointments.doctorId, userId))))
     .limit(1);
-  const [row] = lock ? await q.for('update', { of: appointments }) : await q;
   return row as VisitRow | undefined;
 }
 

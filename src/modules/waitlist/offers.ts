@@ -8,7 +8,7 @@ import { enqueueMail } from '../../platform/mail.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser, type DoctorRow, type FreedTime, type RuleRow } from '../doctors/index.ts';
-import { computeFreeSlots, freeSlots, type Interval } from '../appointments/index.ts';
+import { computeFreeSlots, freeSlots, HoldRefused, placeHold, type Interval } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 
 const MINUTE = 60_000;
@@ -102,7 +102,7 @@ async function offerSlot(p: Platform, tx: Executor, doctor: DoctorRow, slot: Int
     const expiresAt = new Date(Math.min(nowMs(p) + p.config.waitlistHoldMinutes * MINUTE, slot.start));
     try {
       await tx.transaction(async (sp) => {
-        const holdId = await repo.insertHold(sp, { patientId: next.patientId, doctorId: doctor.id, startsAt, endsAt, expiresAt });
+        const holdId = await placeHold(sp, { patientId: next.patientId, doctorId: doctor.id, startsAt, endsAt, expiresAt });
         const offer = await repo.insertOffer(sp, {
           entryId: next.id,
           patientId: next.patientId,
@@ -117,17 +117,22 @@ async function offerSlot(p: Platform, tx: Executor, doctor: DoctorRow, slot: Int
       });
       return true;
     } catch (err) {
+      // Booking refuses the hold when the patient just booked something else at that time (the next in line
+      // is asked) or the doctor's time was just taken (nothing to offer).
+      if (err instanceof HoldRefused) {
+        if (err.by === 'patient') {
+          skip.push(next.id);
+          continue;
+        }
+        return false;
+      }
       const state = sqlState(err);
       const constraint = constraintName(err) ?? '';
-      if (state === '23P01' && constraint === 'appointments_patient_no_overlap') {
-        skip.push(next.id);
-        continue;
-      }
       if (state === '23505' && constraint === 'waitlist_offers_live_entry_idx') {
         skip.push(next.id);
         continue;
       }
-      if (state === '23P01' || (state === '23505' && constraint === 'waitlist_offers_live_slot_idx')) return false;
+      if (state === '23505' && constraint === 'waitlist_offers_live_slot_idx') return false;
       throw err;
     }
   }

@@ -185,30 +185,6 @@ export async function waitingExtent(ex: Executor, doctorId: string): Promise<{ f
   return row?.from && row.to ? { from: new Date(row.from), to: new Date(row.to) } : null;
 }
 
-/** A hold: a row of appointments with status HELD, which the exclusion constraints count like a booking. */
-export async function insertHold(
-  ex: Executor,
-  h: { patientId: string; doctorId: string; startsAt: Date; endsAt: Date; expiresAt: Date },
-): Promise<string> {
-  const res = await ex.execute(sql`
-    INSERT INTO appointments (patient_id, doctor_id, starts_at, ends_at, status, hold_expires_at)
-    VALUES (${h.patientId}, ${h.doctorId}, ${h.startsAt.toISOString()}, ${h.endsAt.toISOString()}, 'HELD', ${h.expiresAt.toISOString()})
-    RETURNING id`);
-  return (res as unknown as { rows: { id: string }[] }).rows[0].id;
-}
-
-export async function deleteHold(ex: Executor, holdId: string): Promise<void> {
-  await ex.execute(sql`DELETE FROM appointments WHERE id = ${holdId} AND status = 'HELD'`);
-}
-
-/** Turns the hold into the appointment in place, so the time is never free in between. */
-export async function convertHold(ex: Executor, holdId: string, status: 'PENDING' | 'CONFIRMED', reason: string | null): Promise<boolean> {
-  const res = await ex.execute(sql`
-    UPDATE appointments SET status = ${status}, hold_expires_at = NULL, reason = ${reason}, created_at = now(), updated_at = now()
-    WHERE id = ${holdId} AND status = 'HELD' RETURNING id`);
-  return (res as unknown as { rows: unknown[] }).rows.length === 1;
-}
-
 export async function insertOffer(ex: Executor, o: Omit<typeof waitlistOffers.$inferInsert, 'status'>): Promise<OfferRow> {
   const [row] = await ex
     .insert(waitlistOffers)

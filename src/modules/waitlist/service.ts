@@ -9,6 +9,7 @@ import { findDoctorWithUser } from '../doctors/index.ts';
 import {
   MAX_SLOT_WINDOW_DAYS,
   assertBookingLimits,
+  convertHold,
   findView as findAppointmentView,
   toAppointment,
   type Appointment,
@@ -108,8 +109,7 @@ export async function accept(p: Platform, meta: Authed, offerId: string, reason?
     }
     // An accepted offer is a booking: the patient's open-appointment limits apply as to POST /appointments.
     await assertBookingLimits(p, tx, patientId, offer.doctorId);
-    if (!(await repo.convertHold(tx, offer.holdId, doctor.doctor.autoConfirm ? 'CONFIRMED' : 'PENDING', reason ?? null)))
-      return { ok: false };
+    if (!(await convertHold(tx, offer.holdId, doctor.doctor.autoConfirm ? 'CONFIRMED' : 'PENDING', reason ?? null))) return { ok: false };
     await repo.resolveOffer(tx, offer.id, 'ACCEPTED');
     await repo.setEntryStatus(tx, offer.entryId, 'BOOKED');
     await audit(tx, meta, { action: 'appointment.create', resourceType: 'appointment', resourceId: offer.holdId, patientId });

@@ -6,6 +6,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import { retryingTransaction } from '../../platform/db/retry.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { nowMs } from '../../platform/clock.ts';
+import { releaseHold } from '../appointments/index.ts';
 import { offerReleasedSlot } from './offers.ts';
 import * as repo from './repo.ts';
 import { toOffer } from './schemas.ts';
@@ -20,7 +21,7 @@ export async function releaseOffer(
   status: 'DECLINED' | 'EXPIRED' | 'WITHDRAWN',
 ): Promise<void> {
   await repo.resolveOffer(tx, offer.id, status);
-  if (offer.holdId) await repo.deleteHold(tx, offer.holdId);
+  if (offer.holdId) await releaseHold(tx, offer.holdId);
   await repo.setEntryStatus(tx, offer.entryId, 'WAITING', 'OFFERED');
   await offerReleasedSlot(p, tx, offer);
 }

@@ -309,3 +309,16 @@ export async function run<T>(ex: Executor, q: Prepared<T>, values: unknown[]): P
   const result = isNodePg(client) ? await client.query({ name: q.name, text: q.text, values }) : await client.query(q.text, values);
   return result.rows as T[];
 }
+
+/**
+ * One table's part of a combined statement, written by the table's owner: a hot path that inserts a row
+ * and, in the same statement (data-modifying CTEs, one round trip), the rows other modules keep for it
+ * (its audit event, its mails, its reminders) composes their owners' parts instead of spelling their
+ * columns. `text(from, first)` is the part's statement, reading the new row from the CTE `from` and its
+ * parameters from `$first` on; `values(input)` are those parameters, `params` of them, in order.
+ */
+export interface StatementPart<I> {
+  readonly params: number;
+  text(from: string, first: number): string;
+  values(input: I): unknown[];
+}
