@@ -75,8 +75,16 @@ export interface Config {
   reminderPollMs: number;
   /** Waitlist: how long a freed slot is held for the patient it is offered to. */
   waitlistHoldMinutes: number;
+  /** Waitlist: lists a patient may wait on at once (live entries), in all and with one doctor. */
+  waitlistMaxEntries: number;
+  waitlistMaxEntriesPerDoctor: number;
   /** Waitlist: longest pause between passes that expire offers and send their events (also woken by changes). */
   waitlistPollMs: number;
+  /** Messages a user may send per window (every instance counts the same rows); over it 429 RATE_LIMITED. */
+  messageRateMax: number;
+  messageRateWindowSeconds: number;
+  /** Exports a user may start per hour; besides, only one of theirs runs at a time. */
+  exportsPerHour: number;
   /** Video visits: joinable from this long before startsAt until this long after endsAt. */
   visitOpensBeforeMinutes: number;
   visitClosesAfterMinutes: number;
@@ -84,7 +92,7 @@ export interface Config {
   iceServers: string[];
   /** coturn's static-auth-secret (use-auth-secret): TURN credentials are an HMAC of it. */
   turnSecret: string | null;
-  /** TURN credentials expire this long after they are handed out, never before the visit closes. */
+  /** TURN credentials expire this long after they are handed out, and never after the visit closes. */
   turnCredentialTtlSeconds: number;
   /**
    * The RTCPeerConnection `iceTransportPolicy` handed to visit participants: `relay` sends every call
@@ -246,11 +254,16 @@ export function loadConfig(env: Env = process.env): Config {
     reminderPollMs: int(env, 'REMINDER_POLL_MS', 30_000, 10, 3_600_000),
     waitlistHoldMinutes: int(env, 'WAITLIST_HOLD_MINUTES', 15, 1, 1440),
     waitlistPollMs: int(env, 'WAITLIST_POLL_MS', 1000, 10, 600_000),
+    waitlistMaxEntries: int(env, 'WAITLIST_MAX_ENTRIES', 5, 1, 10_000),
+    waitlistMaxEntriesPerDoctor: int(env, 'WAITLIST_MAX_ENTRIES_PER_DOCTOR', 1, 1, 10_000),
+    messageRateMax: int(env, 'MESSAGE_RATE_MAX', 60, 1, 1_000_000),
+    messageRateWindowSeconds: int(env, 'MESSAGE_RATE_WINDOW_SECONDS', 60, 1, 86400),
+    exportsPerHour: int(env, 'EXPORTS_PER_HOUR', 6, 1, 10_000),
     visitOpensBeforeMinutes: int(env, 'VISIT_OPENS_BEFORE_MINUTES', 10, 0, 1440),
     visitClosesAfterMinutes: int(env, 'VISIT_CLOSES_AFTER_MINUTES', 30, 0, 1440),
     iceServers: ice,
     turnSecret: env.TURN_SECRET || null,
-    turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 3600, 60, 86400),
+    turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 600, 60, 86400),
     visitIceTransportPolicy: iceTransportPolicy(env, ice),
     visitHeartbeatMs: int(env, 'VISIT_HEARTBEAT_MS', 15_000, 50, 600_000),
   };

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'BOOKING_LIMIT_REACHED'
   | 'CANCELLATION_WINDOW_PASSED'
   | 'WAITLIST_OFFER_EXPIRED'
+  | 'WAITLIST_LIMIT_REACHED'
   | 'VISIT_NOT_OPEN'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
@@ -44,6 +45,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   BOOKING_LIMIT_REACHED: 409,
   CANCELLATION_WINDOW_PASSED: 409,
   WAITLIST_OFFER_EXPIRED: 409,
+  WAITLIST_LIMIT_REACHED: 409,
   VISIT_NOT_OPEN: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
@@ -71,6 +73,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   BOOKING_LIMIT_REACHED: 'Booking limit reached',
   CANCELLATION_WINDOW_PASSED: 'Cancellation window passed',
   WAITLIST_OFFER_EXPIRED: 'Waitlist offer expired',
+  WAITLIST_LIMIT_REACHED: 'Waitlist limit reached',
   VISIT_NOT_OPEN: 'The video visit is not open',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',

@@ -23,7 +23,9 @@ export default async function exportRoutes(fastify: FastifyInstance) {
         description:
           "The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and " +
           'the access log (patients: every recorded read or change of their data; doctors and admins: the events they ' +
-          'caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`.',
+          'caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. ' +
+          'One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: ' +
+          'more answer 429 RATE_LIMITED with Retry-After.',
         querystring: ExportQuery,
         response: {
           200: {
@@ -33,7 +35,7 @@ export default async function exportRoutes(fastify: FastifyInstance) {
               'application/fhir+json': { schema: Type.Object({ resourceType: Type.Literal('Bundle') }, { additionalProperties: true }) },
             },
           },
-          ...problems(400, 401, 403),
+          ...problems(400, 401, 403, 429),
         },
       },
     },

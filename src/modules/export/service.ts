@@ -1,4 +1,5 @@
-import { now } from '../../platform/clock.ts';
+import { now, nowMs } from '../../platform/clock.ts';
+import { AppError } from '../../platform/errors.ts';
 import { Readable } from 'node:stream';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { audit } from '../../platform/audit.ts';
@@ -21,6 +22,7 @@ import {
   fullName,
 } from '../fhir/index.ts';
 import * as repo from './repo.ts';
+import * as runs from './runs.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 
@@ -149,7 +151,50 @@ async function* fhirBundle(
  * the JSON form.
  */
 export async function exportOwnData(p: Platform, meta: Meta, format: 'json' | 'fhir', fhirBase: string): Promise<Readable> {
-  const profile = await start(p, meta);
-  const chunks = format === 'fhir' ? fhirBundle(p, meta, profile, fhirBase) : jsonDocument(p, meta, profile);
-  return Readable.from(chunks, { objectMode: false, highWaterMark: 64 * 1024 });
+  const claimed = await p.db.transaction((tx) => runs.claim(tx, meta.actor.userId, nowMs(p), p.config.exportsPerHour));
+  if (!claimed.ok) {
+    throw new AppError(
+      'RATE_LIMITED',
+      claimed.reason === 'running'
+        ? 'An export of this account is already running: one at a time'
+        : `At most ${p.config.exportsPerHour} exports per hour`,
+      undefined,
+      { 'retry-after': String(claimed.retryAfterSeconds) },
+    );
+  }
+  let closed: Promise<void> | null = null;
+  const done = () =>
+    (closed ??= runs.finish(p.database.db, claimed.id, nowMs(p)).catch((err: Error) => {
+      p.log.warn({ err: err.message }, 'export run not closed');
+    }));
+  let stream: Readable;
+  try {
+    const profile = await start(p, meta);
+    const chunks = format === 'fhir' ? fhirBundle(p, meta, profile, fhirBase) : jsonDocument(p, meta, profile);
+    stream = Readable.from(closingBeforeLast(chunks, done), { objectMode: false, highWaterMark: 64 * 1024 });
+  } catch (err) {
+    await done();
+    throw err;
+  }
+  // Failed or abandoned by the client before the end: the next export of this user may start.
+  stream.once('close', () => void done());
+  return stream;
+}
+
+/**
+ * Yields the chunks, closing the run before the last one goes out: a client that starts its next export
+ * once this one has arrived whole finds it finished, on whichever instance it lands.
+ */
+async function* closingBeforeLast(chunks: AsyncGenerator<string>, close: () => Promise<void>): AsyncGenerator<string> {
+  let held: string | undefined;
+  try {
+    for await (const chunk of chunks) {
+      if (held !== undefined) yield held;
+      held = chunk;
+    }
+    await close();
+    if (held !== undefined) yield held;
+  } finally {
+    await close();
+  }
 }

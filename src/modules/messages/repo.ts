@@ -68,6 +68,22 @@ export async function conversationExists(database: Database, ex: Executor, pair:
   return rows.length > 0;
 }
 
+/**
+ * The sender's messages of the last `windowSeconds` (database time, as created_at): how many, and in how many
+ * seconds the oldest of them leaves the window. Serialised per sender (advisory lock to the end of the
+ * transaction), so concurrent sends cannot all pass the last free place. At most `max` rows are read.
+ */
+export async function recentSends(ex: Executor, senderId: string, windowSeconds: number, max: number) {
+  await ex.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`messages:${senderId}`}, 0))`);
+  const res = await ex.execute(sql`
+    SELECT count(*)::int AS n, ceil(extract(epoch FROM min(created_at) + make_interval(secs => ${windowSeconds}::int) - clock_timestamp()))::int AS wait
+      FROM (SELECT created_at FROM messages
+             WHERE sender_id = ${senderId} AND created_at > clock_timestamp() - make_interval(secs => ${windowSeconds}::int)
+             ORDER BY created_at DESC LIMIT ${max}::int) recent`);
+  const row = (res as unknown as { rows: { n: number; wait: number | null }[] }).rows[0];
+  return { count: Number(row.n), retryAfterSeconds: Math.max(1, Number(row.wait ?? 1)) };
+}
+
 /** Inserts a message and moves the thread's "last message" forward (never backward under concurrent sends). */
 export async function insertMessage(ex: Executor, pair: Pair, senderId: string, recipientId: string, body: string): Promise<MessageRow> {
   const [row] = await ex

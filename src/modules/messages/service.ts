@@ -39,6 +39,16 @@ async function resolveThread(p: Platform, ex: Executor, actor: Actor, otherId: s
 
 export async function send(p: Platform, meta: Meta, otherId: string, body: string): Promise<Message> {
   const message = await p.db.transaction(async (tx) => {
+    // Bounded per user, so that one account cannot flood a thread, the database or the other's sockets.
+    const recent = await repo.recentSends(tx, meta.actor.userId, p.config.messageRateWindowSeconds, p.config.messageRateMax);
+    if (recent.count >= p.config.messageRateMax) {
+      throw new AppError(
+        'RATE_LIMITED',
+        `At most ${p.config.messageRateMax} messages per ${p.config.messageRateWindowSeconds} seconds`,
+        undefined,
+        { 'retry-after': String(recent.retryAfterSeconds) },
+      );
+    }
     const thread = await resolveThread(p, tx, meta.actor, otherId);
     if (!thread.related) {
       throw new AppError(

@@ -18,9 +18,12 @@ export function turnCredential(secret: string, userId: string, expiresAtSeconds:
 }
 
 /**
- * The RTCPeerConnection `iceServers` for one participant. coturn checks the expiry again whenever the
- * browser refreshes its relay allocation, so the credentials outlive the visit's close: a relayed call
- * is not cut while the visit is open. The expiry uses the real clock, which is the one coturn reads.
+ * The RTCPeerConnection `iceServers` for one participant. The TURN credentials are bound to the visit by
+ * a short lifetime: they expire TURN_CREDENTIAL_TTL_SECONDS from now, and never after the visit closes.
+ * coturn checks the expiry on every authenticated request (allocation refresh, permission and channel
+ * refresh), so a relay outlives its credentials by a few minutes at most. An open visit's portal fetches
+ * fresh ones before the expiry and restarts ICE; a cancelled appointment gets none (GET /visit answers
+ * 409), so its relay stops at the next refresh. The expiry uses the real clock, which is the one coturn reads.
  */
 export function iceServersFor(config: Config, userId: string, closesAt: Date): IceServer[] {
   const stun = config.iceServers.filter((u) => u.startsWith('stun'));
@@ -28,7 +31,7 @@ export function iceServersFor(config: Config, userId: string, closesAt: Date): I
   const out: IceServer[] = [];
   if (stun.length) out.push({ urls: stun });
   if (turn.length && config.turnSecret) {
-    const expires = Math.ceil(Math.max(Date.now() / 1000 + config.turnCredentialTtlSeconds, closesAt.getTime() / 1000));
+    const expires = Math.floor(Math.min(Date.now() / 1000 + config.turnCredentialTtlSeconds, closesAt.getTime() / 1000));
     out.push({ urls: turn, ...turnCredential(config.turnSecret, userId, expires) });
   }
   return out;

@@ -14,6 +14,7 @@ import {
 import { ConfigError, loadConfig } from '../../platform/config.ts';
 import { pinClock } from '../../platform/clock.ts';
 import { connect, countAfter, isVisit, join, joinBoth, nextAfter, send, settled, visitFixture } from '../../../test/fixtures/visits.ts';
+import { iceServersFor } from './ice.ts';
 
 // One app with the defaults, one with a configured STUN/TURN pair and a changed window.
 let app: TestApp;
@@ -114,13 +115,10 @@ test('the window and the ICE servers follow the configuration: STUN as is, TURN 
   assert.deepEqual(turn.urls, ['turn:turn.example.test:3478?transport=udp', 'turns:turn.example.test:5349']);
   const [expiry, userId] = turn.username.split(':');
   assert.equal(userId, v.patient.id);
-  // Short-lived: about the TTL from now (the real clock, the one coturn reads), or the close if later.
+  // Short-lived: the TTL from now (the real clock, the one coturn reads), never after the visit's close.
   const ttlEnd = Date.now() / 1000 + 600;
-  assert.ok(
-    Number(expiry) >= Math.max(ttlEnd - 60, v.endsAt.getTime() / 1000) &&
-      Number(expiry) <= Math.max(ttlEnd + 60, v.endsAt.getTime() / 1000 + 301),
-    turn.username,
-  );
+  assert.ok(Number(expiry) >= ttlEnd - 60 && Number(expiry) <= ttlEnd + 1, turn.username);
+  assert.ok(Number(expiry) <= (v.endsAt.getTime() + 5 * 60_000) / 1000, turn.username);
   assert.equal(turn.credential, createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));
   assert.equal(res.body.iceServers.length, 2);
   assert.equal(res.body.iceTransportPolicy, 'relay', 'VISIT_ICE_TRANSPORT_POLICY reaches the participants');
@@ -129,6 +127,17 @@ test('the window and the ICE servers follow the configuration: STUN as is, TURN 
   expectProblem(await ice.request('GET', visitPath(v.id), { token: v.patient.token }), 409, 'VISIT_NOT_OPEN');
   pinClock(ice.app.platform, new Date(v.endsAt.getTime() + 5 * 60_000 - 1));
   assert.equal((await ice.request('GET', visitPath(v.id), { token: v.doctor.token })).status, 200);
+});
+
+test("TURN credentials are bound to the visit: they expire the TTL from now, or at the visit's close if that comes first", () => {
+  const config = { ...loadConfig({ DATA_DIR: '/tmp/x' }), iceServers: ['turn:turn.example.test:3478'], turnSecret: TURN_SECRET };
+  const expiryOf = (closesAt: Date) => Number(iceServersFor(config, 'u', closesAt)[0].username!.split(':')[0]);
+  const now = Date.now() / 1000;
+  const soon = new Date(Date.now() + 120_000);
+  assert.equal(expiryOf(soon), Math.floor(soon.getTime() / 1000), 'never after the close');
+  const later = expiryOf(new Date(Date.now() + 86_400_000));
+  assert.ok(later >= Math.floor(now + 600) && later <= now + 601, `${later}: the default TTL is 10 minutes`);
+  assert.equal(loadConfig({}).turnCredentialTtlSeconds, 600);
 });
 
 test('ICE_SERVERS, TURN_SECRET and VISIT_ICE_TRANSPORT_POLICY are validated at start', () => {

@@ -96,7 +96,11 @@ async function offerSlot(p: Platform, tx: Executor, doctor: DoctorRow, slot: Int
   const startsAt = new Date(slot.start);
   const endsAt = new Date(slot.end);
   for (let attempt = 0; attempt < 10; attempt++) {
-    const next = await repo.nextInLine(tx, doctor.id, startsAt, endsAt, skip);
+    const next = await repo.nextInLine(tx, doctor.id, startsAt, endsAt, skip, {
+      now: new Date(nowMs(p)),
+      maxOpen: p.config.bookingMaxOpen,
+      maxOpenPerDoctor: p.config.bookingMaxOpenPerDoctor,
+    });
     if (!next) return false;
     // A hold never outlasts the start of its slot.
     const expiresAt = new Date(Math.min(nowMs(p) + p.config.waitlistHoldMinutes * MINUTE, slot.start));

@@ -62,6 +62,32 @@ export async function insertEntry(
   return row.id;
 }
 
+/**
+ * Serialises one patient's joins (held to the end of the transaction), so two concurrent joins cannot both
+ * pass the limit check. An advisory lock: the waitlist owns no row of the patient's to lock.
+ */
+export async function lockPatientJoins(ex: Executor, patientId: string): Promise<void> {
+  await ex.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`waitlist:${patientId}`}, 0))`);
+}
+
+/** The patient's live entries (waiting or offered, window not over), in all and with one doctor. */
+export async function countLive(ex: Executor, patientId: string, doctorId: string, now: Date) {
+  const [row] = await ex
+    .select({
+      total: sql<number>`count(*)::int`,
+      withDoctor: sql<number>`(count(*) FILTER (WHERE ${waitlistEntries.doctorId} = ${doctorId}))::int`,
+    })
+    .from(waitlistEntries)
+    .where(
+      and(
+        eq(waitlistEntries.patientId, patientId),
+        inArray(waitlistEntries.status, ['WAITING', 'OFFERED']),
+        sql`${waitlistEntries.toAt} > ${now.toISOString()}::timestamptz`,
+      ),
+    );
+  return { total: Number(row.total), withDoctor: Number(row.withDoctor) };
+}
+
 /** Entries with their people and live offer; `where` decides whose (the service puts the caller in it). */
 async function selectViews(ex: Executor, where: SQL | undefined, limit: number): Promise<EntryView[]> {
   const rows = await ex
@@ -124,9 +150,10 @@ export async function setEntryStatus(ex: Executor, id: string, status: EntryStat
 
 /**
  * The earliest entry in line that waits for this doctor with a window containing [start, end), whose
- * patient is not suspended (a hold they cannot accept would only block the slot), has not
- * been offered this slot before, holds no other live offer of this doctor and has no appointment or hold
- * at that time. The KNN scan of waitlist_entries_line_idx yields candidates in seq order, so this is
+ * patient is not suspended and not at a booking limit (open appointments and live holds counted: a hold
+ * they could not accept would only block the slot), was never offered this slot before (by any entry:
+ * a declined or expired slot never returns to the one who let it go), holds no other live offer of this
+ * doctor and has no appointment or hold at that time. The KNN scan of waitlist_entries_line_idx yields candidates in seq order, so this is
  * O(log n) in the number waiting. Locked, so two transactions never offer one entry two slots; a
  * candidate changed by a concurrent transaction is re-checked and passed over.
  */
@@ -136,18 +163,25 @@ export async function nextInLine(
   start: Date,
   end: Date,
   skip: string[],
+  limits: { now: Date; maxOpen: number; maxOpenPerDoctor: number },
 ): Promise<{ id: string; patientId: string } | undefined> {
   const s = start.toISOString();
   const e = end.toISOString();
+  const now = sql`${limits.now.toISOString()}::timestamptz`;
   const rows = await ex.execute(sql`
     SELECT w.id, w.patient_id FROM waitlist_entries w
     WHERE w.status = 'WAITING' AND w.doctor_id = ${doctorId}
       AND tstzrange(w.from_at, w.to_at, '[]') @> tstzrange(${s}::timestamptz, ${e}::timestamptz, '[]')
       AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.patient_id AND u.account_status = 'ACTIVE')
-      AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = w.id AND o.starts_at = ${s}::timestamptz)
+      AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.patient_id = w.patient_id AND o.doctor_id = ${doctorId} AND o.starts_at = ${s}::timestamptz)
       AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.patient_id = w.patient_id AND o.doctor_id = ${doctorId} AND o.status = 'OFFERED')
       AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = w.patient_id AND a.status IN ('PENDING', 'CONFIRMED', 'HELD')
                         AND a.starts_at < ${e}::timestamptz AND a.ends_at > ${s}::timestamptz)
+      AND (SELECT count(*) FILTER (WHERE a.status = 'HELD' OR a.starts_at > ${now})
+                < ${limits.maxOpen}
+             AND count(*) FILTER (WHERE a.doctor_id = ${doctorId} AND (a.status = 'HELD' OR a.starts_at > ${now}))
+                < ${limits.maxOpenPerDoctor}
+             FROM appointments a WHERE a.patient_id = w.patient_id AND a.status IN ('PENDING', 'CONFIRMED', 'HELD'))
       ${
         skip.length
           ? sql`AND w.id NOT IN (${sql.join(

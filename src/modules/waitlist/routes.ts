@@ -37,10 +37,12 @@ export default async function waitlistRoutes(fastify: FastifyInstance) {
           'When a slot of that doctor inside [from, to] becomes free (a cancellation, a reschedule away, time off removed, availability widened), ' +
           'the earliest entry in line gets an offer: the slot is held for that patient for WAITLIST_HOLD_MINUTES (default 15), announced by mail and by ' +
           'the WebSocket event `{"type":"waitlist.offer","offer":{id, doctorId, startsAt, endsAt, expiresAt}}`. The window is at most 31 days and must end ' +
-          'in the future. An unknown, unverified or suspended doctor answers 404.',
+          'in the future. An unknown, unverified or suspended doctor answers 404. A patient waits on at most WAITLIST_MAX_ENTRIES lists (default 5; ' +
+          'entries waiting or offered whose window is not over) and WAITLIST_MAX_ENTRIES_PER_DOCTOR of one doctor (default 1): one more answers ' +
+          '409 WAITLIST_LIMIT_REACHED, also under concurrency.',
         security,
         body: JoinBody,
-        response: { 201: EntrySchema, ...problems(400, 401, 403, 404) },
+        response: { 201: EntrySchema, ...problems(400, 401, 403, 404, 409) },
       },
     },
     async (req, reply) => reply.code(201).send(await waitlist.join(p, actorOf(req), req.body)),

@@ -45,10 +45,26 @@ export async function join(p: Platform, meta: Authed, body: JoinBody): Promise<E
   return p.db.transaction(async (tx) => {
     // Unknown, unverified or suspended doctors cannot be booked, so nobody waits for them either.
     if (!(await findDoctorWithUser(tx, body.doctorId, true))) throw notFound('doctor');
+    await assertWaitlistLimits(p, tx, patientId, body.doctorId);
     const id = await repo.insertEntry(tx, { patientId, doctorId: body.doctorId, fromAt: new Date(from), toAt: new Date(to) });
     await audit(tx, meta, { action: 'waitlist.create', resourceType: 'waitlist_entry', resourceId: id, patientId });
     return toEntry(await repo.findView(tx, id));
   });
+}
+
+/** Lists per patient are bounded, so one account cannot queue ahead of everyone on every doctor's list. */
+async function assertWaitlistLimits(p: Platform, tx: Executor, patientId: string, doctorId: string): Promise<void> {
+  await repo.lockPatientJoins(tx, patientId);
+  const live = await repo.countLive(tx, patientId, doctorId, new Date(nowMs(p)));
+  if (live.total >= p.config.waitlistMaxEntries) {
+    throw new AppError('WAITLIST_LIMIT_REACHED', `A patient may wait on at most ${p.config.waitlistMaxEntries} lists`);
+  }
+  if (live.withDoctor >= p.config.waitlistMaxEntriesPerDoctor) {
+    throw new AppError(
+      'WAITLIST_LIMIT_REACHED',
+      `A patient may wait on at most ${p.config.waitlistMaxEntriesPerDoctor} list${p.config.waitlistMaxEntriesPerDoctor === 1 ? '' : 's'} of one doctor`,
+    );
+  }
 }
 
 export async function list(p: Platform, meta: Authed, q: { status?: repo.EntryStatus; limit?: number; cursor?: string }) {

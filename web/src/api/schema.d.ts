@@ -782,7 +782,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Needs a verified email address and a care relationship (an appointment PENDING, CONFIRMED, COMPLETED or NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. The other participant is addressed by user id. A doctor sees a patient only through a care relationship or an existing thread; a patient also sees any verified doctor. Anyone else (unknown id, same role, admin, oneself) is 404 NOT_FOUND. Admins cannot use conversations at all (403 FORBIDDEN): they never see message bodies. Pushes message.created to every socket of both participants.
+         * @description Needs a verified email address and a care relationship (an appointment PENDING, CONFIRMED, COMPLETED or NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. The other participant is addressed by user id. A doctor sees a patient only through a care relationship or an existing thread; a patient also sees any verified doctor. Anyone else (unknown id, same role, admin, oneself) is 404 NOT_FOUND. Admins cannot use conversations at all (403 FORBIDDEN): they never see message bodies. Pushes message.created to every socket of both participants. A user sends at most MESSAGE_RATE_MAX messages (default 60) per MESSAGE_RATE_WINDOW_SECONDS (default 60), counted over every instance: one more answers 429 RATE_LIMITED with Retry-After.
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -986,7 +986,7 @@ export interface paths {
         put?: never;
         /**
          * Wait for a slot of a doctor inside a window
-         * @description When a slot of that doctor inside [from, to] becomes free (a cancellation, a reschedule away, time off removed, availability widened), the earliest entry in line gets an offer: the slot is held for that patient for WAITLIST_HOLD_MINUTES (default 15), announced by mail and by the WebSocket event `{"type":"waitlist.offer","offer":{id, doctorId, startsAt, endsAt, expiresAt}}`. The window is at most 31 days and must end in the future. An unknown, unverified or suspended doctor answers 404.
+         * @description When a slot of that doctor inside [from, to] becomes free (a cancellation, a reschedule away, time off removed, availability widened), the earliest entry in line gets an offer: the slot is held for that patient for WAITLIST_HOLD_MINUTES (default 15), announced by mail and by the WebSocket event `{"type":"waitlist.offer","offer":{id, doctorId, startsAt, endsAt, expiresAt}}`. The window is at most 31 days and must end in the future. An unknown, unverified or suspended doctor answers 404. A patient waits on at most WAITLIST_MAX_ENTRIES lists (default 5; entries waiting or offered whose window is not over) and WAITLIST_MAX_ENTRIES_PER_DOCTOR of one doctor (default 1): one more answers 409 WAITLIST_LIMIT_REACHED, also under concurrency.
          */
         post: operations["joinWaitlist"];
         delete?: never;
@@ -1083,7 +1083,7 @@ export interface paths {
         };
         /**
          * Export all of my own data
-         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`.
+         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: more answer 429 RATE_LIMITED with Retry-After.
          */
         get: operations["exportMyData"];
         put?: never;
@@ -1536,10 +1536,10 @@ export interface components {
         /** Problem (409) */
         Problem409: {
             /**
-             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `VISIT_NOT_OPEN`: The video visit is not open
+             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open
              * @enum {string}
              */
-            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "VISIT_NOT_OPEN";
+            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (422) */
         Problem422: {
@@ -6076,7 +6076,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem404"];
                 };
             };
-            /** @description Too many requests; retry after the time in Retry-After */
+            /** @description Problem document (RFC 9457), status 429 */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7125,6 +7125,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem404"];
                 };
             };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
             /** @description Too many requests; retry after the time in Retry-After */
             429: {
                 headers: {
@@ -7614,7 +7624,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem403"];
                 };
             };
-            /** @description Too many requests; retry after the time in Retry-After */
+            /** @description Problem document (RFC 9457), status 429 */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];

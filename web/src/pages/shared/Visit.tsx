@@ -12,6 +12,13 @@ import { onRealtime, sendRealtime, type VisitSignalData } from '../../realtime';
 type CallState = 'idle' | 'waiting' | 'connecting' | 'connected' | 'reconnecting' | 'peer-left' | 'ended' | 'replaced' | 'closed';
 type Visit = NonNullable<Awaited<ReturnType<typeof fetchVisit>>['data']>;
 
+/** When the TURN credentials expire (ms), from their username `<expiry unix time>:<user id>`; null without TURN. */
+function turnExpiry(servers: RTCIceServer[]): number | null {
+  const username = servers.find((s) => typeof s.username === 'string')?.username;
+  const seconds = username ? Number(username.split(':')[0]) : NaN;
+  return Number.isFinite(seconds) ? seconds * 1000 : null;
+}
+
 const fetchVisit = (id: string) => api.GET('/api/v1/appointments/{id}/visit', { params: { path: { id } } });
 
 /** The media we could get: camera and microphone, microphone only, or nothing (chat only), and why. */
@@ -103,11 +110,22 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
     queue: Promise.resolve() as Promise<void>,
     muted: false,
     cameraOff: false,
+    /** The TURN expiry already renewed (one ICE restart per set of credentials). */
+    renewed: 0,
   }).current;
 
   const open = now >= Date.parse(visit.opensAt) && now < Date.parse(visit.closesAt);
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 15_000);
+    const t = setInterval(() => {
+      setNow(Date.now());
+      // TURN credentials are short-lived (and end at the visit's close): a minute before they expire, fetch
+      // fresh ones and move the call to a new relay with an ICE restart. A cancelled visit gets none.
+      const expiry = turnExpiry(r.iceServers);
+      if (r.pc && expiry !== null && expiry < Date.parse(visit.closesAt) && expiry - Date.now() < 60_000 && r.renewed !== expiry) {
+        r.renewed = expiry;
+        void restartIce();
+      }
+    }, 15_000);
     return () => clearInterval(t);
   }, []);
 
