@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditSequencer } from './audit-sequencer.ts';
 import type { Config } from './config.ts';
 import type { Database, Db } from './db/index.ts';
 import type { Identity } from './guards.ts';
@@ -22,4 +23,6 @@ export interface Platform {
   bus: RealtimeBus;
   /** Handlers of client WebSocket frames that modules register (e.g. video-visit signalling). */
   frames: ClientFrames;
+  /** The audit chain's sequencer in this instance (flush() waits until what committed is chained). */
+  auditChain: AuditSequencer;
 }
