@@ -4,7 +4,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import pino, { type Logger } from 'pino';
 import type { Config } from './platform/config.ts';
-import { openAndMigrate, pgliteDirFor, type Database } from './platform/db/index.ts';
+import { DatabaseRoleError, openAndMigrate, pgliteDirFor, servingRole, type Database } from './platform/db/index.ts';
+import { AuditSequencer } from './platform/audit-sequencer.ts';
+import { loadPrivateKey, startPeriodicCheckpoints } from './platform/audit-checkpoint.ts';
 import { clientRequestId, frameworkErrors, genReqId, installErrorHandling, installValidators, ProblemSchema } from './platform/http.ts';
 import { MailWorker } from './platform/mail.ts';
 import { startEmbeddedMaintenance } from './platform/db/maintenance.ts';
@@ -54,7 +56,19 @@ export interface BuildOptions {
 export async function buildApp(config: Config, opts: BuildOptions = {}) {
   const log = opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.token'] });
   const database =
-    opts.database ?? (await openAndMigrate({ databaseUrl: config.databaseUrl, pgliteDir: pgliteDirFor(config.dataDir), log }));
+    opts.database ??
+    (await openAndMigrate({
+      databaseUrl: config.databaseUrl,
+      ownerUrl: config.databaseOwnerUrl,
+      pgliteDir: pgliteDirFor(config.dataDir),
+      log,
+    }));
+  try {
+    await checkServingRole(database, config, log);
+  } catch (e) {
+    if (!opts.database) await database.close().catch(() => undefined);
+    throw e;
+  }
 
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
@@ -97,6 +111,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     frames: new ClientFrames(),
     // This app's own hooks, subscribed: work a change starts in another module never depends on what was imported.
     hooks: createHooks(),
+    auditChain: new AuditSequencer(database, {
+      intervalMs: config.auditChainIntervalMs,
+      batchSize: config.auditChainBatch,
+      url: config.auditSequencerUrl,
+      log,
+    }),
   };
   assertWired(platform.hooks);
   app.decorate('platform', platform);
@@ -175,8 +195,24 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register(portalRoutes);
 
   const stopMaintenance = startEmbeddedMaintenance(database, log, config.embeddedVacuumIntervalMinutes);
+  const stopCheckpoints =
+    config.auditCheckpointFile && config.auditCheckpointKeyFile && config.auditCheckpointIntervalMinutes > 0
+      ? startPeriodicCheckpoints(
+          database,
+          {
+            file: config.auditCheckpointFile,
+            key: loadPrivateKey(config.auditCheckpointKeyFile),
+            minutes: config.auditCheckpointIntervalMinutes,
+            log,
+          },
+          () => platform.auditChain.runOnce(),
+        )
+      : () => undefined;
   app.addHook('onClose', async () => {
     stopMaintenance();
+    stopCheckpoints();
+    // After the requests drained: the last pass chains what they committed.
+    await platform.auditChain.stop();
     await mail.stop();
     await bus.close();
     if (!opts.database) await database.close();
@@ -184,7 +220,25 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
 
   await app.ready();
   if (opts.mailWorker !== false) mail.start();
+  if (config.auditSequencer) platform.auditChain.start();
   return app;
+}
+
+/**
+ * A serving role that is a superuser or a member of the audit trail's owner can switch the append-only
+ * triggers off and rewrite the chain: warned about, or refused (DATABASE_ROLE_CHECK). The embedded engine
+ * has one role and one process: nothing to separate there.
+ */
+async function checkServingRole(database: Database, config: Config, log: Logger): Promise<void> {
+  if (database.engine !== 'postgres' || config.databaseRoleCheck === 'off') return;
+  const r = await servingRole(database);
+  if (!r.superuser && !r.owner) return;
+  const what = r.superuser ? 'a superuser' : 'the owner of the audit trail';
+  const message =
+    `DATABASE_URL connects as ${r.role}, ${what}: it could switch the audit trail's append-only rules off and rewrite it. ` +
+    'Serve with a role of its own and migrate with DATABASE_OWNER_URL (docs/deployment.md).';
+  if (config.databaseRoleCheck === 'refuse') throw new DatabaseRoleError(`${message} (DATABASE_ROLE_CHECK=refuse)`);
+  log.warn({ role: r.role, superuser: r.superuser, owner: r.owner }, message);
 }
 
 export type TelecareApp = Awaited<ReturnType<typeof buildApp>>;

@@ -2,18 +2,31 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './platform/config.ts';
-import { openAndMigrate, openDatabase, pgliteDirFor, sqlState, constraintName } from './platform/db/index.ts';
+import { openAndMigrate, openDatabase, pgliteDirFor, sqlState, constraintName, migrateAsOwner } from './platform/db/index.ts';
 import { runMigrations } from './platform/db/migrate.ts';
 import { Passwords } from './platform/passwords.ts';
 import { createAdmin } from './modules/auth/service.ts';
 import { verifyChain } from './modules/audit/chain.ts';
+import {
+  CheckpointFileError,
+  generateKeyFiles,
+  loadPrivateKey,
+  loadPublicKey,
+  readCheckpoints,
+  writeCheckpoint,
+} from './platform/audit-checkpoint.ts';
 
 const USAGE = `usage:
   npm run cli -- create-admin --username U --email E [--firstname F] [--lastname L]
                  [--password-stdin | --password-file FILE | --password P]
       (with none of the three, the password is asked for in the terminal, without echo)
   npm run cli -- migrate
-  npm run cli -- audit verify`;
+  npm run cli -- audit verify [--checkpoints FILE] [--public-key FILE]
+      (checks the chain, and against every signed checkpoint of FILE, default AUDIT_CHECKPOINT_FILE)
+  npm run cli -- audit checkpoint [--file FILE] [--key FILE]
+      (appends the signed chain head to FILE, default AUDIT_CHECKPOINT_FILE, signed with AUDIT_CHECKPOINT_KEY_FILE)
+  npm run cli -- audit keygen --key FILE
+      (a new Ed25519 key: the private key to FILE, the public key to FILE.pub)`;
 
 // Whatever the CLI creates under DATA_DIR (the embedded database when it is first created) is private.
 process.umask(0o077);
@@ -88,6 +101,15 @@ async function passwordFrom(values: { password?: string; 'password-stdin'?: bool
   return first;
 }
 
+/** Options of a sub-command; a wrong one ends with the usage. */
+function parse<O extends Record<string, { type: 'string' }>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+}
+
 function fail(message: string, code = 2): never {
   console.error(`error: ${message}`);
   process.exit(code);
@@ -103,9 +125,14 @@ async function main() {
     throw e;
   }
   const log = pino({ level: 'warn' });
-  const dbOpts = { databaseUrl: config.databaseUrl, pgliteDir: pgliteDirFor(config.dataDir), log };
+  const dbOpts = { databaseUrl: config.databaseUrl, ownerUrl: config.databaseOwnerUrl, pgliteDir: pgliteDirFor(config.dataDir), log };
 
   if (command === 'migrate') {
+    if (config.databaseUrl && config.databaseOwnerUrl) {
+      const applied = await migrateAsOwner(config.databaseOwnerUrl);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      return;
+    }
     const database = await openDatabase(dbOpts);
     try {
       const applied = await runMigrations(database);
@@ -160,11 +187,62 @@ async function main() {
     return;
   }
 
-  if (command === 'audit' && rest.length === 1 && rest[0] === 'verify') {
+  if (command === 'audit' && rest[0] === 'keygen') {
+    const { values } = parse(rest.slice(1), { key: { type: 'string' } });
+    const path = values.key ?? config.auditCheckpointKeyFile;
+    if (!path) fail('--key FILE (or AUDIT_CHECKPOINT_KEY_FILE) names where to write the private key');
+    try {
+      const { publicPath, keyId } = generateKeyFiles(path);
+      console.log(`wrote the private key to ${path} and the public key to ${publicPath} (key ${keyId})`);
+    } catch (e) {
+      fail(`cannot write the key: ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? `${path} exists already` : (e as Error).message}`, 1);
+    }
+    return;
+  }
+
+  if (command === 'audit' && rest[0] === 'checkpoint') {
+    const { values } = parse(rest.slice(1), { file: { type: 'string' }, key: { type: 'string' } });
+    const file = values.file ?? config.auditCheckpointFile;
+    const keyFile = values.key ?? config.auditCheckpointKeyFile;
+    if (!file) fail('--file FILE (or AUDIT_CHECKPOINT_FILE) names the checkpoint file');
+    if (!keyFile) fail('--key FILE (or AUDIT_CHECKPOINT_KEY_FILE) names the signing key');
+    let key;
+    try {
+      key = loadPrivateKey(keyFile);
+    } catch (e) {
+      fail(`cannot read the signing key: ${(e as Error).message}`, 1);
+    }
+    const database = await openAndMigrate(dbOpts);
+    try {
+      const cp = await writeCheckpoint(database, file, key);
+      console.log(`checkpoint written to ${file}: position ${cp.seq}, hash ${cp.hash}, at ${cp.at}`);
+    } finally {
+      await database.close();
+    }
+    return;
+  }
+
+  if (command === 'audit' && rest[0] === 'verify') {
+    const { values } = parse(rest.slice(1), { checkpoints: { type: 'string' }, 'public-key': { type: 'string' } });
+    const cpFile = values.checkpoints ?? config.auditCheckpointFile;
+    let checkpoints;
+    if (cpFile) {
+      const keyFile = values['public-key'] ?? config.auditCheckpointPublicKeyFile ?? config.auditCheckpointKeyFile;
+      if (!keyFile) fail('checking checkpoints needs the public key: --public-key FILE or AUDIT_CHECKPOINT_PUBLIC_KEY_FILE');
+      try {
+        checkpoints = readCheckpoints(cpFile, loadPublicKey(keyFile));
+      } catch (e) {
+        if (e instanceof CheckpointFileError) {
+          console.error(`audit checkpoints BROKEN: ${e.message}`);
+          process.exit(1);
+        }
+        fail(`cannot read the checkpoints: ${(e as Error).message}`, 1);
+      }
+    }
     const database = await openAndMigrate(dbOpts);
     let result;
     try {
-      result = await verifyChain(database);
+      result = await verifyChain(database, { checkpoints });
     } finally {
       await database.close();
     }
@@ -172,12 +250,15 @@ async function main() {
     const rate = Math.round(result.count / Math.max(seconds, 1e-6));
     if (!result.ok) {
       const b = result.broken!;
-      console.error(`audit chain BROKEN at ${b.id ? `event ${b.id} (seq ${b.seq})` : `the head (seq ${b.seq})`}: ${b.reason}`);
+      const where = b.id ? `event ${b.id} (${b.seq ? `seq ${b.seq}, ` : ''}chain position ${b.position})` : `chain position ${b.position}`;
+      console.error(`audit chain BROKEN at ${where}: ${b.reason}`);
       console.error(`checked ${result.count} events in ${seconds.toFixed(2)} s (${rate} events/s)`);
       process.exit(1);
     }
     console.log(
-      `audit chain intact: ${result.count} events verified in ${seconds.toFixed(2)} s (${rate} events/s), head seq ${result.headSeq} hash ${result.headHash}`,
+      `audit chain intact: ${result.count} events verified in ${seconds.toFixed(2)} s (${rate} events/s), head position ${result.headSeq} hash ${result.headHash}` +
+        `; ${result.pending} committed events not chained yet` +
+        (cpFile ? `; ${result.checkpoints} checkpoints matched (${cpFile})` : ''),
     );
     return;
   }

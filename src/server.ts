@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts';
 import { ConfigError, ensureSecret, loadConfig } from './platform/config.ts';
 import { DataDirLockedError } from './platform/data-dir.ts';
+import { DatabaseRoleError } from './platform/db/index.ts';
 
 // Everything this process writes under DATA_DIR (database, secret, mails) is for its owner alone.
 process.umask(0o077);
@@ -21,6 +22,10 @@ const app = await buildApp(config).catch((e: unknown) => {
   if (e instanceof DataDirLockedError) {
     console.error(`error: ${e.message}`);
     process.exit(75);
+  }
+  if (e instanceof DatabaseRoleError) {
+    console.error(`error: ${e.message}`);
+    process.exit(78);
   }
   throw e;
 });

@@ -101,6 +101,26 @@ export interface Config {
   visitIceTransportPolicy: 'all' | 'relay';
   /** Visit presence: each instance refreshes its participants this often; 3 missed beats mean gone. */
   visitHeartbeatMs: number;
+  /**
+   * Server engine: the role that owns the schema, for migrations (a separate role from DATABASE_URL's, which
+   * then cannot alter the audit trail); null runs them with DATABASE_URL.
+   */
+  databaseOwnerUrl: string | null;
+  /** The audit sequencer's own connection (a role that may only execute audit_chain_batch); null uses DATABASE_URL. */
+  auditSequencerUrl: string | null;
+  /** What start-up does when DATABASE_URL's role is a superuser or owns the audit trail. */
+  databaseRoleCheck: 'warn' | 'refuse' | 'off';
+  /** Run the audit sequencer in this instance (any number may; one chains at a time). */
+  auditSequencer: boolean;
+  /** Pause between sequencer passes: events are chained within about this long after they commit. */
+  auditChainIntervalMs: number;
+  auditChainBatch: number;
+  /** Append-only file for signed audit checkpoints, the Ed25519 key that signs them, and the key that verifies them. */
+  auditCheckpointFile: string | null;
+  auditCheckpointKeyFile: string | null;
+  auditCheckpointPublicKeyFile: string | null;
+  /** Minutes between periodic checkpoints (when the file and key are set); 0 turns them off. */
+  auditCheckpointIntervalMinutes: number;
 }
 
 export class ConfigError extends Error {}
@@ -177,6 +197,12 @@ function iceTransportPolicy(env: Env, servers: string[]): 'all' | 'relay' {
   if (raw === 'relay' && !servers.some((u) => u.startsWith('turn'))) {
     throw new ConfigError('VISIT_ICE_TRANSPORT_POLICY=relay needs a turn: or turns: URL in ICE_SERVERS');
   }
+  return raw;
+}
+
+function roleCheck(env: Env): 'warn' | 'refuse' | 'off' {
+  const raw = env.DATABASE_ROLE_CHECK || 'warn';
+  if (raw !== 'warn' && raw !== 'refuse' && raw !== 'off') throw new ConfigError(`DATABASE_ROLE_CHECK must be warn, refuse or off, got "${raw}"`);
   return raw;
 }
 
@@ -266,6 +292,16 @@ export function loadConfig(env: Env = process.env): Config {
     turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 600, 60, 86400),
     visitIceTransportPolicy: iceTransportPolicy(env, ice),
     visitHeartbeatMs: int(env, 'VISIT_HEARTBEAT_MS', 15_000, 50, 600_000),
+    databaseOwnerUrl: url(env, 'DATABASE_OWNER_URL', ['postgres:', 'postgresql:']),
+    auditSequencerUrl: url(env, 'AUDIT_SEQUENCER_DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseRoleCheck: roleCheck(env),
+    auditSequencer: bool(env, 'AUDIT_SEQUENCER', true),
+    auditChainIntervalMs: int(env, 'AUDIT_CHAIN_INTERVAL_MS', 1000, 10, 600_000),
+    auditChainBatch: int(env, 'AUDIT_CHAIN_BATCH', 5000, 1, 100_000),
+    auditCheckpointFile: env.AUDIT_CHECKPOINT_FILE ? resolve(env.AUDIT_CHECKPOINT_FILE) : null,
+    auditCheckpointKeyFile: env.AUDIT_CHECKPOINT_KEY_FILE ? resolve(env.AUDIT_CHECKPOINT_KEY_FILE) : null,
+    auditCheckpointPublicKeyFile: env.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE ? resolve(env.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE) : null,
+    auditCheckpointIntervalMinutes: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MINUTES', 60, 0, 100_000),
   };
 }
 

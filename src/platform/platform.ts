@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditSequencer } from './audit-sequencer.ts';
 import type { Config } from './config.ts';
 import type { Database, Db } from './db/index.ts';
 import type { Identity } from './guards.ts';
@@ -25,4 +26,6 @@ export interface Platform {
   frames: ClientFrames;
   /** Every module's hooks (`hooks.appointments.timeFreed`, …), created and subscribed by buildApp (src/modules/index.ts). */
   hooks: HookRegistry;
+  /** The audit chain's sequencer in this instance (flush() waits until what committed is chained). */
+  auditChain: AuditSequencer;
 }

@@ -43,13 +43,13 @@ test('login success, login failure and refresh failure each write exactly one ev
   assert.equal(ok.res.status, 200);
   assert.equal(ok.events.length, 1);
   assert.deepEqual(
-    { ...ok.events[0], id: undefined, seq: undefined, at: undefined, prev_hash: undefined, hash: undefined },
+    { ...ok.events[0], id: undefined, seq: undefined, at: undefined, xid: undefined, content_hash: undefined },
     {
       id: undefined,
       seq: undefined,
       at: undefined,
-      prev_hash: undefined,
-      hash: undefined,
+      xid: undefined,
+      content_hash: undefined,
       actor_id: patient.id,
       actor_role: 'PATIENT',
       action: 'auth.login',

@@ -1,16 +1,34 @@
 // Server engine only: two instances of the API on one PostgreSQL database append audit events at the
-// same time, and several connections append in concurrent transactions; the database still builds one
-// chain, in one total order, without forks or gaps.
+// same time, both running a sequencer, and several connections append in concurrent transactions; the
+// sequencers still build one chain, in one total order, without forks or gaps, and a sequencer that dies
+// mid-batch leaves nothing behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { appointmentFixture, build, createDoctor, createPatient, PASSWORD } from '../../../test/helpers.ts';
 import { verifyChain } from './chain.ts';
+import { chained } from '../../../test/fixtures/audit.ts';
+import type { Database } from '../../platform/db/index.ts';
 
-test('two instances writing audit events at once leave one valid chain in seq order', async (t) => {
-  const a = await build(t);
-  const b = await build(t, {}, { databaseUrl: a.databaseUrl! });
+/** Every event has exactly one link, positions run 1..n without a gap, and no two links share a predecessor. */
+async function assertOneChain(db: Database) {
+  const [c] = await db.rows<{ events: number; links: number; linked: number; prevs: number; max: number }>(sql`
+    SELECT (SELECT count(*)::int FROM audit_events) AS events, count(*)::int AS links, count(DISTINCT event_id)::int AS linked,
+           count(DISTINCT prev_hash)::int AS prevs, coalesce(max(chain_seq), 0)::int AS max
+    FROM audit_chain`);
+  assert.deepEqual(c, { events: c.events, links: c.events, linked: c.events, prevs: c.events, max: c.events });
+  const [order] = await db.rows<{ bad: number }>(sql`
+    SELECT count(*)::int AS bad FROM (
+      SELECT prev_hash, lag(hash) OVER (ORDER BY chain_seq) AS previous FROM audit_chain
+    ) x WHERE previous IS NOT NULL AND previous <> prev_hash`);
+  assert.equal(order.bad, 0);
+}
+
+test('two instances writing audit events at once, each running a sequencer, leave one chain: no fork, no gap', async (t) => {
+  // Sequencer passes every 5 ms on both instances: they contend for the role all through the load.
+  const a = await build(t, { auditChainIntervalMs: 5, auditChainBatch: 7 });
+  const b = await build(t, { auditChainIntervalMs: 5, auditChainBatch: 7 }, { databaseUrl: a.databaseUrl! });
   const doctor = await createDoctor(a);
   const patient = await createPatient(b);
   await appointmentFixture(a, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED' });
@@ -34,6 +52,8 @@ test('two instances writing audit events at once leave one valid chain in seq or
   });
   const results = await Promise.all(calls);
   for (const r of results) assert.ok(r.status === 200 || r.status === 401, r.text);
+  await chained(a);
+  await chained(b);
 
   const after = (await a.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`))[0].n;
   assert.ok(after - before >= N, `${after - before} events for ${N} requests`);
@@ -41,22 +61,43 @@ test('two instances writing audit events at once leave one valid chain in seq or
   const result = await verifyChain(b.database);
   assert.equal(result.ok, true, JSON.stringify(result.broken));
   assert.equal(result.count, after);
-  // No fork: every event has its own predecessor, and the chain order is the seq order.
-  const [forks] = await a.database.rows<{ n: number; distinct_prev: number }>(sql`
-    SELECT count(*)::int AS n, count(DISTINCT prev_hash)::int AS distinct_prev FROM audit_events`);
-  assert.equal(forks.distinct_prev, forks.n);
-  const [order] = await a.database.rows<{ bad: number }>(sql`
-    SELECT count(*)::int AS bad FROM (
-      SELECT prev_hash, lag(hash) OVER (ORDER BY seq) AS previous FROM audit_events
-    ) x WHERE previous IS NOT NULL AND previous <> prev_hash`);
-  assert.equal(order.bad, 0);
+  assert.equal(result.pending, 0);
+  await assertOneChain(a.database);
+});
+
+test('a sequencer that dies mid-batch holds the role until its connection goes; then another instance chains everything, once', async (t) => {
+  const app = await build(t, { auditSequencer: false, auditChainBatch: 2 });
+  await createPatient(app);
+  const events = (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`))[0].n;
+  assert.ok(events > 4);
+
+  const doomed = new pg.Client({ connectionString: app.databaseUrl! });
+  await doomed.connect();
+  doomed.on('error', () => undefined); // its end is the point of the test
+  await doomed.query('BEGIN');
+  assert.equal((await doomed.query('SELECT audit_chain_batch(3) AS n')).rows[0].n, 3);
+  const pid = (await doomed.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+
+  // While the batch is open, the other instance's pass finds the role taken and chains nothing.
+  assert.deepEqual(await app.app.platform.auditChain.runOnce(), { chained: 0, held: false });
+
+  // The sequencer's process dies: the server ends its session, the batch rolls back, the lock is released.
+  await app.database.rows(sql`SELECT pg_terminate_backend(${pid})`);
+  await assert.rejects(doomed.query('COMMIT'));
+  await doomed.end().catch(() => undefined);
+
+  await chained(app);
+  const result = await verifyChain(app.database);
+  assert.equal(result.ok, true, JSON.stringify(result.broken));
+  assert.equal(result.count, events);
+  await assertOneChain(app.database);
 });
 
 const TXS = 15;
 
 async function writeConcurrently(clients: pg.Client[]) {
   // Every writer runs its transactions back to back, all writers at once: three events each, every
-  // fifth transaction rolled back after writing (its events and its move of the chain head must vanish).
+  // fifth transaction rolled back after writing (its events must never be chained).
   return Promise.all(
     clients.map(async (c, w) => {
       for (let i = 0; i < TXS; i++) {
@@ -74,7 +115,8 @@ async function writeConcurrently(clients: pg.Client[]) {
 }
 
 test('several connections appending in concurrent transactions, some rolled back, leave one chain: each transaction contiguous, none forked', async (t) => {
-  const app = await build(t);
+  // The sequencer runs all through the writes, every 5 ms.
+  const app = await build(t, { auditChainIntervalMs: 5 });
   const WRITERS = 6;
   const clients = await Promise.all(
     Array.from({ length: WRITERS }, async () => {
@@ -90,15 +132,16 @@ test('several connections appending in concurrent transactions, some rolled back
     await Promise.all(clients.map((c) => c.end()));
   }
 
+  await chained(app);
   const result = await verifyChain(app.database);
   assert.equal(result.ok, true, JSON.stringify(result.broken));
-  const rows = await app.database.rows<{ request_id: string }>(
-    sql`SELECT request_id FROM audit_events WHERE action = 'test.concurrent' ORDER BY audit_events.seq`,
-  );
+  const rows = await app.database.rows<{ request_id: string }>(sql`
+    SELECT e.request_id FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
+    WHERE e.action = 'test.concurrent' ORDER BY c.chain_seq`);
   const committed = WRITERS * TXS * 3 - WRITERS * Math.floor(TXS / 5) * 3;
   assert.equal(rows.length, committed);
   assert.ok(!rows.some((r) => /-t(4|9|14)-/.test(r.request_id)), 'rolled-back events are not in the chain');
-  // The head row is locked from a transaction's first event to its commit, so its events are adjacent in the chain.
+  // The chain is ordered by transaction id, so each transaction's events are adjacent in it.
   const txOf = (r: { request_id: string }) => r.request_id.replace(/-e\d$/, '');
   for (let i = 0; i < rows.length; i += 3) {
     assert.deepEqual(
@@ -111,4 +154,5 @@ test('several connections appending in concurrent transactions, some rolled back
   const writerOf = (r: { request_id: string }) => r.request_id.split('-')[0];
   const switches = rows.filter((r, i) => i > 0 && writerOf(r) !== writerOf(rows[i - 1])).length;
   assert.ok(switches >= WRITERS, `${switches} hand-overs between writers`);
+  await assertOneChain(app.database);
 });

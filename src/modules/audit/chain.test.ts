@@ -1,6 +1,7 @@
-// The hash-chained audit trail: the database links every event to the previous one, the admin API
-// shows the links, and `npm run cli -- audit verify` (run as a child process on the data directory or
-// the server database, as an operator would) finds an event a superuser edited or removed.
+// The hash-chained audit trail: the sequencer links every committed event to the previous one after
+// commit, the admin API shows the links once they exist, and `npm run cli -- audit verify` (run as a
+// child process on the data directory or the server database, as an operator would) finds an event a
+// superuser edited or removed.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { build, createAdminUser, createPatient } from '../../../test/helpers.ts'
 import { compiled } from '../../../test/fixtures/compiled.ts';
 import { seedDataDir } from '../../../test/fixtures/pglite-template.ts';
 import { chainHash, GENESIS_HASH, verifyChain, type ChainRow } from './chain.ts';
+import { chained } from '../../../test/fixtures/audit.ts';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 
@@ -52,61 +54,110 @@ async function persistentDatabase(t: TestContext) {
   return { open, withDb, verifyCli };
 }
 
-/** Runs one statement on audit_events with the append-only trigger lifted, as a superuser could. */
+/** Runs one statement with the append-only triggers lifted, as a superuser (or the owner) could. */
 async function tamper(db: Database, statement: ReturnType<typeof sql>) {
   await db.db.transaction(async (tx) => {
     await tx.execute(sql`ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update`);
+    await tx.execute(sql`ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_update`);
     await tx.execute(statement);
+    await tx.execute(sql`ALTER TABLE audit_chain ENABLE TRIGGER audit_chain_no_update`);
     await tx.execute(sql`ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update`);
   });
 }
 
 const countEvents = async (db: Database) => (await db.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`))[0].n;
 
-test('every event links to the previous one; the admin API shows prevHash and hash; the chain recomputes in Node', async (t) => {
-  const app = await build(t);
+test('events show at once, unchained; once chained each links to the previous one, the admin API shows prevHash and hash, and the chain recomputes in Node', async (t) => {
+  // The sequencer only runs when the test asks (flush): what the API shows before is deterministic.
+  const app = await build(t, { auditSequencer: false });
   const admin = await createAdminUser(app);
   await createPatient(app);
-  await createPatient(app);
+  const patient = await createPatient(app);
+
+  // Before the sequencer has run, the events are there, with null hashes.
+  const early = await app.request('GET', `/api/v1/admin/audit-events?patientId=${patient.id}&limit=100`, { token: admin.token });
+  assert.equal(early.status, 200, early.text);
+  assert.ok(early.body.items.length >= 1);
+  for (const e of early.body.items) assert.deepEqual([e.prevHash, e.hash], [null, null]);
+  const log = await app.request('GET', '/api/v1/patients/me/access-log', { token: patient.token });
+  assert.equal(log.status, 200, log.text);
+  assert.ok(log.body.items.length >= 1, "the patient's access log shows events before they are chained");
+
+  await chained(app);
   const res = await app.request('GET', '/api/v1/admin/audit-events?limit=100', { token: admin.token });
   assert.equal(res.status, 200, res.text);
   const items = res.body.items as { id: string; prevHash: string; hash: string }[];
   assert.ok(items.length >= 8);
-  // Newest first: each event's prevHash is the hash of the one listed after it.
+  // Newest first: each event's prevHash is the hash of the one listed after it (one request at a time, so
+  // the chain order, by transaction, is the seq order here).
   for (let i = 0; i + 1 < items.length; i++) assert.equal(items[i].prevHash, items[i + 1].hash, `link ${i}`);
   assert.equal(items[items.length - 1].prevHash, GENESIS_HASH, 'the first event starts from the genesis hash');
   assert.equal(new Set(items.map((e) => e.hash)).size, items.length);
 
+  await chained(app);
   const result = await verifyChain(app.database);
   assert.equal(result.ok, true, JSON.stringify(result.broken));
   assert.equal(result.count, await countEvents(app.database));
+  assert.equal(result.pending, 0);
   const [head] = await app.database.rows<{ hash: string }>(sql`SELECT hash FROM audit_chain_head`);
   assert.equal(result.headHash, head.hash);
-  // The read above wrote one more event, so the head is past the page the admin saw.
-  const [last] = await app.database.rows<{ prev_hash: string; action: string }>(
-    sql`SELECT prev_hash, action FROM audit_events ORDER BY seq DESC LIMIT 1`,
-  );
+  // The read above wrote one more event, chained after the page the admin saw.
+  const [last] = await app.database.rows<{ prev_hash: string; action: string }>(sql`
+    SELECT c.prev_hash, e.action FROM audit_chain c JOIN audit_events e ON e.id = c.event_id ORDER BY c.chain_seq DESC LIMIT 1`);
   assert.equal(last.action, 'audit_event.list');
   assert.equal(last.prev_hash, items[0].hash);
 });
 
-test("values a writer supplies for seq, prevHash or hash are replaced by the chain's own", async (t) => {
-  const app = await build(t);
+test('one sequence value per event; values a writer supplies for seq, xid or the content hash are replaced by the database', async (t) => {
+  const app = await build(t, { auditSequencer: false });
   await createPatient(app);
-  const [row] = await app.database.rows<ChainRow & { seq_num: string }>(sql`
-    INSERT INTO audit_events (seq, action, resource_type, outcome, prev_hash, hash)
-    VALUES (1, 'forged.write', 'user', 'SUCCESS', ${'f'.repeat(64)}, ${'e'.repeat(64)})
-    RETURNING id::text AS id, seq::text AS seq, prev_hash, hash`);
-  assert.notEqual(row.seq, '1');
-  assert.notEqual(row.prev_hash, 'f'.repeat(64));
-  assert.notEqual(row.hash, 'e'.repeat(64));
+  const [before] = await app.database.rows<{ last: string }>(sql`SELECT last_value::text AS last FROM audit_events_seq_seq`);
+  const [row] = await app.database.rows<{ id: string; seq: string; xid: string; content_hash: string }>(sql`
+    INSERT INTO audit_events (seq, xid, content_hash, action, resource_type, outcome)
+    VALUES (1, 1, ${'e'.repeat(64)}, 'forged.write', 'user', 'SUCCESS')
+    RETURNING id::text AS id, seq::text AS seq, xid::text AS xid, content_hash`);
+  assert.equal(BigInt(row.seq), BigInt(before.last) + 1n, 'exactly one draw: the seq after the last one');
+  assert.notEqual(row.xid, '1');
+  assert.notEqual(row.content_hash, 'e'.repeat(64));
+  await chained(app);
   const result = await verifyChain(app.database);
   assert.equal(result.ok, true, JSON.stringify(result.broken));
-  assert.equal(result.headSeq, row.seq);
-  assert.equal(result.headHash, row.hash);
+  const [link] = await app.database.rows<{ chain_seq: string; hash: string }>(
+    sql`SELECT chain_seq::text AS chain_seq, hash FROM audit_chain WHERE event_id = ${row.id}`,
+  );
+  assert.equal(result.headSeq, link.chain_seq);
+  assert.equal(result.headHash, link.hash);
   // The head row can move forward but not vanish.
   await assert.rejects(app.database.rows(sql`DELETE FROM audit_chain_head`));
   await assert.rejects(app.database.rows(sql`TRUNCATE audit_chain_head`));
+  // Links are never changed or removed once written.
+  await assert.rejects(app.database.rows(sql`UPDATE audit_chain SET hash = ${'0'.repeat(64)}`));
+  await assert.rejects(app.database.rows(sql`DELETE FROM audit_chain`));
+});
+
+test('a sequencer batch that fails midway leaves nothing behind: the next one chains the same events, once', async (t) => {
+  const app = await build(t, { auditSequencer: false });
+  await createPatient(app);
+  const pg = app.database.pglite;
+  if (pg) {
+    // One process: a crash of the sequencer is a crash of everything, so its batch never commits. The same as a rollback.
+    await pg.transaction(async (tx) => {
+      const [{ n }] = (await tx.query<{ n: number }>('SELECT audit_chain_batch(3) AS n')).rows;
+      assert.equal(n, 3);
+      await tx.rollback();
+    });
+  } else {
+    const c = await app.database.pool!.connect();
+    await c.query('BEGIN');
+    assert.equal((await c.query('SELECT audit_chain_batch(3) AS n')).rows[0].n, 3);
+    c.release(new Error('the sequencer dies mid-batch')); // the connection is destroyed: its transaction rolls back
+  }
+  const [{ n }] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_chain`);
+  assert.equal(n, 0, 'no link of the lost batch remains');
+  await chained(app);
+  const result = await verifyChain(app.database);
+  assert.equal(result.ok, true, JSON.stringify(result.broken));
+  assert.equal(result.count, await countEvents(app.database));
 });
 
 test('the canonical form separates fields unambiguously: moving text between fields changes the hash', () => {
@@ -134,12 +185,13 @@ test('the canonical form separates fields unambiguously: moving text between fie
   assert.notEqual(chainHash('1'.repeat(64), base), h);
 });
 
-test('audit verify (CLI) passes on an intact trail and names the event a superuser edited, then the one after a removed event, then a cut tail', async (t) => {
+test('audit verify (CLI) passes on an intact trail and names the event a superuser edited, then a removed event, then a cut tail', async (t) => {
   const store = await persistentDatabase(t);
   const total = await store.withDb(async (db) => {
     const app = await build(t, {}, { database: db });
     await createAdminUser(app);
     for (let i = 0; i < 3; i++) await createPatient(app);
+    // Closing chains what the requests committed.
     await app.close();
     return countEvents(db);
   });
@@ -147,18 +199,25 @@ test('audit verify (CLI) passes on an intact trail and names the event a superus
 
   const ok = store.verifyCli();
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, new RegExp(`audit chain intact: ${total} events verified in [0-9.]+ s \\([0-9]+ events/s\\)`));
+  assert.match(
+    ok.stdout,
+    new RegExp(`audit chain intact: ${total} events verified in [0-9.]+ s \\([0-9]+ events/s\\), head position ${total} hash [0-9a-f]{64}; 0 committed events not chained yet`),
+  );
 
   // A superuser edits one event in the middle, with the append-only trigger disabled.
   const target = await store.withDb(async (db) => {
     const [e] = await db.rows<{ id: string; seq: string; actor_role: string | null }>(sql`
-      SELECT id::text AS id, seq::text AS seq, actor_role FROM audit_events ORDER BY audit_events.seq OFFSET ${Math.floor(total / 2)} LIMIT 1`);
+      SELECT e.id::text AS id, e.seq::text AS seq, e.actor_role FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
+      ORDER BY c.chain_seq OFFSET ${Math.floor(total / 2)} LIMIT 1`);
     await tamper(db, sql`UPDATE audit_events SET actor_role = 'ADMIN', outcome = 'FAILURE' WHERE id = ${e.id}`);
     return e;
   });
   const edited = store.verifyCli();
   assert.equal(edited.status, 1, edited.stdout);
-  assert.match(edited.stderr, new RegExp(`BROKEN at event ${target.id} \\(seq ${target.seq}\\): hash does not match the event's fields`));
+  assert.match(
+    edited.stderr,
+    new RegExp(`BROKEN at event ${target.id} \\(seq ${target.seq}, chain position ${Math.floor(total / 2) + 1}\\): the event's fields do not match its content hash`),
+  );
   assert.match(edited.stderr, new RegExp(`checked ${Math.floor(total / 2) + 1} events`), edited.stderr);
 
   // Putting the original values back makes the chain whole again: the check is exact, not heuristic.
@@ -167,30 +226,33 @@ test('audit verify (CLI) passes on an intact trail and names the event a superus
   );
   assert.equal(store.verifyCli().status, 0);
 
-  // Removing an event breaks the link of the event after it.
-  const after = await store.withDb(async (db) => {
-    const rows = await db.rows<{ id: string; seq: string }>(
-      sql`SELECT id::text AS id, seq::text AS seq FROM audit_events ORDER BY audit_events.seq OFFSET 3 LIMIT 2`,
+  // Removing an event leaves its link naming nothing.
+  const gone = await store.withDb(async (db) => {
+    const [e] = await db.rows<{ id: string }>(
+      sql`SELECT event_id::text AS id FROM audit_chain ORDER BY chain_seq OFFSET 3 LIMIT 1`,
     );
-    await tamper(db, sql`DELETE FROM audit_events WHERE id = ${rows[0].id}`);
-    return rows[1];
+    await tamper(db, sql`DELETE FROM audit_events WHERE id = ${e.id}`);
+    return e;
   });
   const removed = store.verifyCli();
   assert.equal(removed.status, 1);
-  assert.match(
-    removed.stderr,
-    new RegExp(`BROKEN at event ${after.id} \\(seq ${after.seq}\\): prevHash does not match the hash of the previous event`),
-  );
+  assert.match(removed.stderr, new RegExp(`BROKEN at event ${gone.id} \\(chain position 4\\): link 4 names event ${gone.id}, which is not in the trail`));
 
-  // Cutting the newest events off (and nothing else) is caught by the chain head.
+  // Removing the event and its link breaks the link after it.
+  await store.withDb((db) => tamper(db, sql`DELETE FROM audit_chain WHERE event_id = ${gone.id}`));
+  const unlinked = store.verifyCli();
+  assert.equal(unlinked.status, 1);
+  assert.match(unlinked.stderr, /chain position 5\): the link at position 5 follows position 3: links between them were removed/);
+
+  // Cutting the newest events and their links off (and nothing else) is caught by the chain head.
   const store2 = await persistentDatabase(t);
   await store2.withDb(async (db) => {
     const app = await build(t, {}, { database: db });
     await createPatient(app);
     await app.close();
-    await tamper(db, sql`DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)`);
+    await tamper(db, sql`DELETE FROM audit_chain WHERE chain_seq = (SELECT max(chain_seq) FROM audit_chain)`);
   });
   const cut = store2.verifyCli();
   assert.equal(cut.status, 1);
-  assert.match(cut.stderr, /BROKEN at the head \(seq [0-9]+\): the chain head names seq [0-9]+ but the last event is seq [0-9]+/);
+  assert.match(cut.stderr, /BROKEN at chain position [0-9]+: the chain head names position [0-9]+ but the last link is position [0-9]+/);
 });

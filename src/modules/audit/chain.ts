@@ -1,8 +1,10 @@
-// Verification of the hash-chained audit trail (migrations/0014_audit_chain.sql writes the chain).
+// Verification of the hash-chained audit trail (migrations/0014_audit_chain.sql chained the first events,
+// migrations/0020_audit_sequencer.sql's sequencer chains the rest).
 // The verifier rebuilds every hash in Node from the stored fields, independently of the SQL function
 // that wrote it, so a replaced function in the database cannot vouch for itself.
 import crypto, { createHash } from 'node:crypto';
 import type { Database } from '../../platform/db/index.ts';
+import type { Checkpoint } from '../../platform/audit-checkpoint.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -33,25 +35,43 @@ const sha256Hex: (data: string) => string =
     ? (data) => crypto.hash('sha256', data, 'hex')
     : (data) => createHash('sha256').update(data, 'utf8').digest('hex');
 
-/**
- * The fields the hash covers, in canonical order, as the database renders them to text (the verifier
- * reads them in this order as row arrays, see SELECT_CHAIN); then prev_hash and hash.
- */
+/** A row of SELECT_CHAIN, as text, in its column order (see the indexes below). */
 type Fields = (string | null)[];
-const HASHED_FIELDS = 12;
-const PREV_HASH = 12;
-const HASH = 13;
+const POS = 0;
+const PREV_HASH = 1;
+const HASH = 2;
+const LINKED_ID = 3;
+const ID = 4;
+const SEQ = 5;
+const XID = 16;
+const CONTENT_HASH = 17;
 
-/** SHA-256 over the canonical form of a row of fields: the same string audit_chain_hash() builds in SQL. */
-function hashFields(prev: string, f: Fields): string {
-  let canonical = `telecare-audit-v1|${field(prev)}`;
-  for (let i = 0; i < HASHED_FIELDS; i++) canonical += `|${field(f[i])}`;
+/** SHA-256 over a canonical string of fields: each its byte length, a colon and the text; '-' for NULL. */
+function canonicalHash(prefix: string, fields: (string | null)[]): string {
+  let canonical = prefix;
+  for (const f of fields) canonical += `|${field(f)}`;
   return sha256Hex(canonical);
 }
 
-/** SHA-256 over the canonical form: the same string audit_chain_hash() builds in SQL. */
+/** v1 (migrations/0014, events chained inside their transaction): the previous hash and the event's fields. */
+function v1Hash(prev: string, f: Fields): string {
+  return canonicalHash('telecare-audit-v1', [prev, ...f.slice(ID, ID + 12)]);
+}
+
+/** The event's own hash sealed at insert (migrations/0020): its fields with xid and seq. */
+function contentHashOf(f: Fields): string {
+  return canonicalHash('telecare-audit-event-v2', [f[ID], f[XID], f[SEQ], ...f.slice(SEQ + 1, ID + 12)]);
+}
+
+/** A v2 link: the previous hash, the chain position and the event's content hash. */
+export function linkHash(prev: string, position: number | string, contentHash: string): string {
+  return canonicalHash('telecare-audit-v2', [prev, String(position), contentHash]);
+}
+
+/** SHA-256 over the canonical v1 form: the same string audit_chain_hash() builds in SQL. */
 export function chainHash(prev: string, r: ChainRow): string {
-  return hashFields(prev, [
+  return canonicalHash('telecare-audit-v1', [
+    prev,
     r.id,
     r.seq,
     r.at,
@@ -67,52 +87,97 @@ export function chainHash(prev: string, r: ChainRow): string {
   ]);
 }
 
+/** The content hash audit_content_hash() seals at insert, rebuilt in Node. */
+export function contentHash(r: ChainRow & { xid: string }): string {
+  return canonicalHash('telecare-audit-event-v2', [
+    r.id,
+    r.xid,
+    r.seq,
+    r.at,
+    r.actor_id,
+    r.actor_role,
+    r.action,
+    r.resource_type,
+    r.resource_id,
+    r.patient_id,
+    r.outcome,
+    r.ip,
+    r.request_id,
+  ]);
+}
+
+/** Compares two non-negative integers written in decimal (xids and seqs may pass 2^53 one day). */
+function cmpInt(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
 export interface BrokenLink {
+  /** The event at fault, when one is. */
   id: string | null;
+  /** Its seq (the append sequence), or the head's chain position when the fault is at the head. */
   seq: string | null;
+  /** The chain position where the walk stopped. */
+  position: string | null;
   reason: string;
 }
 
 export interface VerifyResult {
   ok: boolean;
-  /** Events checked (up to and including the first broken one). */
+  /** Chained events checked (up to and including the first broken one). */
   count: number;
+  /** The head: chain position and hash of the last link. */
   headSeq: string;
   headHash: string;
+  /** Events committed after the sequencer's horizon and not chained yet. */
+  pending: number;
+  /** Checkpoints the chain was checked against. */
+  checkpoints: number;
   broken: BrokenLink | null;
   elapsedMs: number;
 }
 
-// Every event in chain order, the hashed fields first (in hashFields' order), as text. ORDER BY names
-// the table's column: the bare `seq` would be the text alias and sort '10' before '9'.
+interface Head {
+  seq: string;
+  hash: string;
+  last_xid: string;
+  last_seq: string;
+  horizon: string;
+}
+
+// Every link in chain order with its event (left join: a link whose event is gone still shows), the
+// hashed fields in the order the indexes above name, as text. ORDER BY names the table's column: the
+// bare alias would sort as text.
 const SELECT_CHAIN = `
-  SELECT id::text, seq::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-         actor_id::text, actor_role, action, resource_type, resource_id, patient_id::text, outcome, ip, request_id,
-         prev_hash, hash
-  FROM audit_events ORDER BY audit_events.seq`;
+  SELECT c.chain_seq::text, c.prev_hash, c.hash, c.event_id::text,
+         e.id::text, e.seq::text, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+         e.actor_id::text, e.actor_role, e.action, e.resource_type, e.resource_id, e.patient_id::text, e.outcome, e.ip, e.request_id,
+         e.xid::text, e.content_hash
+  FROM audit_chain c LEFT JOIN audit_events e ON e.id = c.event_id ORDER BY c.chain_seq`;
 
 interface ChainScan {
-  head: { seq: string; hash: string } | null;
-  /** The next batch of events in chain order; empty once all were read. */
+  head: Head | null;
+  /** The next batch of links in chain order; empty once all were read. */
   next(): Promise<Fields[]>;
+  /** Another query in the same snapshot. */
+  query<T>(text: string): Promise<T[]>;
 }
 
 /**
- * Reads the chain head and then every event through one server-side cursor, in one read-only
- * REPEATABLE READ transaction: the head and the events come from the same snapshot (so an event
- * appended meanwhile is simply not in it), the table is walked once along the seq index however long
- * it is, and each FETCH returns a bounded batch as row arrays (no per-row objects). On the server
+ * Reads the chain head and then every link through one server-side cursor, in one read-only
+ * REPEATABLE READ transaction: the head, the links and the events come from the same snapshot (so an
+ * event chained meanwhile is simply not in it), the chain is walked once along its primary key however
+ * long it is, and each FETCH returns a bounded batch as row arrays (no per-row objects). On the server
  * engine the next batch is already requested while the current one is hashed.
  */
 async function withChainScan<T>(database: Database, batchSize: number, fn: (scan: ChainScan) => Promise<T>): Promise<T> {
   const fetchBatch = `FETCH FORWARD ${batchSize} FROM audit_chain_verify`;
-  const headSql = 'SELECT seq::text AS seq, hash FROM audit_chain_head';
+  const headSql = 'SELECT seq::text AS seq, hash, last_xid::text AS last_xid, last_seq::text AS last_seq, horizon::text AS horizon FROM audit_chain_head';
   const declare = `DECLARE audit_chain_verify NO SCROLL CURSOR FOR ${SELECT_CHAIN}`;
   if (database.pglite) {
     // transaction() holds the embedded database's lock, so no other query runs inside this one.
     return database.pglite.transaction(async (tx) => {
       await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const head = (await tx.query<{ seq: string; hash: string }>(headSql)).rows[0] ?? null;
+      const head = (await tx.query<Head>(headSql)).rows[0] ?? null;
       await tx.exec(declare);
       let done = false;
       return fn({
@@ -123,6 +188,7 @@ async function withChainScan<T>(database: Database, batchSize: number, fn: (scan
           done = rows.length < batchSize;
           return rows;
         },
+        query: async <R>(text: string) => (await tx.query<R>(text)).rows,
       });
     });
   }
@@ -133,7 +199,7 @@ async function withChainScan<T>(database: Database, batchSize: number, fn: (scan
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     // A walk of millions of rows has a plan cost that would trigger JIT compilation, which costs more than it saves here.
     await client.query('SET LOCAL jit = off');
-    const head = (await client.query<{ seq: string; hash: string }>(headSql)).rows[0] ?? null;
+    const head = (await client.query<Head>(headSql)).rows[0] ?? null;
     await client.query(declare);
     const request = () => {
       const p = client.query<Fields>({ text: fetchBatch, rowMode: 'array' }).then((r) => r.rows);
@@ -149,6 +215,10 @@ async function withChainScan<T>(database: Database, batchSize: number, fn: (scan
         pending = rows.length === batchSize ? request() : null;
         return rows;
       },
+      query: async <R>(text: string) => {
+        if (pending) await pending.catch(() => undefined);
+        return (await client.query(text)).rows as R[];
+      },
     });
     if (pending) await pending; // a batch requested before the walk stopped early
     await client.query('ROLLBACK');
@@ -160,53 +230,139 @@ async function withChainScan<T>(database: Database, batchSize: number, fn: (scan
   }
 }
 
+export interface VerifyOptions {
+  batchSize?: number;
+  /** Signed checkpoints (already checked by readCheckpoints): the chain must pass through each. */
+  checkpoints?: Checkpoint[];
+}
+
+const cpName = (cp: Checkpoint) => `checkpoint${cp.line ? ` (line ${cp.line})` : ''} of ${cp.at}`;
+
 /**
- * Walks the chain in ascending `seq` (the chain order), streamed in batches so memory stays flat
- * whatever the trail's length, and stops at the first event that does not match. Events appended
- * while it runs are not in its snapshot and are left for the next run.
+ * Walks the chain in chain order, streamed in batches so memory stays flat whatever the trail's length,
+ * and stops at the first link that does not match: each link must follow the previous one, name an
+ * existing event whose content hash its fields reproduce, come in (xid, seq) order after the previous
+ * event, and agree with every checkpoint at its position. Then the head must be the last link, and the
+ * events must be exactly the chained ones plus those committed after the sequencer's horizon (pending):
+ * every committed event is chained exactly once or not yet. Events appended while it runs are not in its
+ * snapshot and are left for the next run.
  */
-export async function verifyChain(database: Database, opts: { batchSize?: number } = {}): Promise<VerifyResult> {
+export async function verifyChain(database: Database, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const started = performance.now();
   const batchSize = opts.batchSize ?? 10_000;
-  return withChainScan(database, batchSize, async ({ head, next }) => {
+  const checkpoints = [...(opts.checkpoints ?? [])].sort((a, b) => a.seq - b.seq);
+  return withChainScan(database, batchSize, async ({ head, next, query }) => {
+    let checked = 0;
+    let pending = 0;
     const done = (count: number, broken: BrokenLink | null): VerifyResult => ({
       ok: broken === null,
       count,
       headSeq: head?.seq ?? '0',
       headHash: head?.hash ?? '',
+      pending,
+      checkpoints: checked,
       broken,
       elapsedMs: performance.now() - started,
     });
-    if (!head) return done(0, { id: null, seq: null, reason: 'the chain head row is missing' });
+    if (!head) return done(0, { id: null, seq: null, position: null, reason: 'the chain head row is missing' });
+
+    let cpIndex = 0;
+    let lastGood = 0;
+    // Checkpoints at a position: the hash the chain had there when it was signed.
+    const passCheckpoints = (position: number, hash: string): BrokenLink | null => {
+      for (; cpIndex < checkpoints.length && checkpoints[cpIndex]!.seq <= position; cpIndex++) {
+        const cp = checkpoints[cpIndex]!;
+        if (cp.seq < position) continue; // unreachable: every position is visited in order
+        if (cp.hash !== hash) {
+          return {
+            id: null,
+            seq: null,
+            position: String(position),
+            reason:
+              `the chain differs from the ${cpName(cp)} at position ${cp.seq}: events between positions ${lastGood} and ${cp.seq} ` +
+              `were rewritten and re-chained (the chain is consistent with itself, but not with what was signed${lastGood ? `; position ${lastGood} still matches` : ''})`,
+          };
+        }
+        checked += 1;
+        lastGood = cp.seq;
+      }
+      return null;
+    };
+    const atGenesis = passCheckpoints(0, GENESIS_HASH);
+    if (atGenesis) return done(0, atGenesis);
 
     let prev = GENESIS_HASH;
-    let lastSeq = '0';
     let count = 0;
+    let lastXid = '0';
+    let lastSeq = '0';
+    let v2 = false;
     for (let rows = await next(); rows.length; rows = await next()) {
       for (const r of rows) {
         count += 1;
-        const id = r[0]!;
-        const seq = r[1]!;
+        const position = r[POS]!;
+        const id = r[ID] ?? r[LINKED_ID];
+        const seq = r[SEQ];
+        const at = (reason: string) => done(count, { id, seq, position, reason });
+        if (position !== String(count)) {
+          return at(`the link at position ${position} follows position ${count - 1}: links between them were removed`);
+        }
+        if (r[ID] === null) return at(`link ${position} names event ${r[LINKED_ID]}, which is not in the trail: the event was removed`);
         if (r[PREV_HASH] !== prev) {
           const reason =
             count === 1
               ? 'prevHash is not the genesis hash: the chain does not start here (events before it were removed?)'
-              : `prevHash does not match the hash of the previous event (seq ${lastSeq}): an event between them was removed or altered`;
-          return done(count, { id, seq, reason });
+              : `prevHash does not match the hash of the previous link (position ${count - 1}): a link between them was removed or altered`;
+          return at(reason);
         }
-        if (r[HASH] !== hashFields(prev, r)) {
-          return done(count, { id, seq, reason: "hash does not match the event's fields: the event was altered" });
+        let expected: string;
+        if (r[CONTENT_HASH] === null) {
+          // v1: the events chained before the sequencer, all of them first and in seq order.
+          if (v2) return at('an event without a content hash after the sealed ones: the event was altered');
+          if (cmpInt(seq!, lastSeq) <= 0) return at(`event seq ${seq} is chained after seq ${lastSeq}: the chain order was altered`);
+          expected = v1Hash(prev, r);
+        } else {
+          if (r[CONTENT_HASH] !== contentHashOf(r)) return at("the event's fields do not match its content hash: the event was altered");
+          const order = cmpInt(r[XID]!, lastXid) || cmpInt(seq!, lastSeq);
+          if (order <= 0) return at(`event (xid ${r[XID]}, seq ${seq}) is chained after (xid ${lastXid}, seq ${lastSeq}): the chain order was altered`);
+          v2 = true;
+          lastXid = r[XID]!;
+          expected = linkHash(prev, position, r[CONTENT_HASH]);
         }
+        if (r[HASH] !== expected) return at("hash does not match the event's fields: the event was altered");
         prev = r[HASH];
-        lastSeq = seq;
+        lastSeq = seq!;
+        const cpBroken = passCheckpoints(count, prev);
+        if (cpBroken) return done(count, { ...cpBroken, id, seq });
       }
     }
-    if (lastSeq !== head.seq || prev !== head.hash) {
-      return done(count, {
-        id: null,
-        seq: head.seq,
-        reason: `the chain head names seq ${head.seq} but the last event is seq ${lastSeq}: events at the end were removed or altered`,
-      });
+    const headFault = (reason: string) => done(count, { id: null, seq: head.seq, position: String(count), reason });
+    if (head.seq !== String(count) || prev !== head.hash) {
+      return headFault(
+        `the chain head names position ${head.seq} but the last link is position ${count}: links at the end were removed or altered`,
+      );
+    }
+    if (head.last_xid !== lastXid || head.last_seq !== lastSeq) {
+      return headFault(`the chain head's cursor (xid ${head.last_xid}, seq ${head.last_seq}) is not the last chained event`);
+    }
+    const beyond = checkpoints[cpIndex];
+    if (beyond) {
+      return headFault(`the chain ends at position ${count} but the ${cpName(beyond)} names position ${beyond.seq}: events were removed`);
+    }
+    // Every event up to the cursor is chained exactly once: links are one per event (unique), each names an
+    // existing event up to the cursor (checked above), so equal counts leave no event out.
+    const [tally] = await query<{ total: string; pending: string; stray: string }>(`
+      SELECT count(*)::text AS total,
+             count(*) FILTER (WHERE (xid, seq) > (${BigInt(head.last_xid)}, ${BigInt(head.last_seq)}))::text AS pending,
+             count(*) FILTER (WHERE (xid, seq) > (${BigInt(head.last_xid)}, ${BigInt(head.last_seq)}) AND xid < ${BigInt(head.horizon)})::text AS stray
+      FROM audit_events`);
+    pending = Number(tally!.pending);
+    if (Number(tally!.total) - pending !== count) {
+      return headFault(
+        `${Number(tally!.total) - pending} events sort at or before the head's cursor but ${count} are chained: events were inserted out of order`,
+      );
+    }
+    if (tally!.stray !== '0') {
+      return headFault(`${tally!.stray} unchained events lie below the sequencer's horizon: they were inserted out of order`);
     }
     return done(count, null);
   });

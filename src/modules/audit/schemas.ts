@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import { Nullable, Timestamp, Uuid } from '../../platform/schema.ts';
-import type { auditEvents } from '../../platform/db/tables.ts';
+import type { AuditRow } from './repo.ts';
 
 const Outcome = Type.Union([Type.Literal('SUCCESS'), Type.Literal('FAILURE'), Type.Literal('DENIED')]);
 const range = {
@@ -43,15 +43,24 @@ export const AuditEventSchema = Type.Object({
   outcome: Outcome,
   ip: Nullable(Type.String()),
   requestId: Nullable(Type.String()),
-  prevHash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Hash of the previous event in the chain (64 zeros for the first)' }),
-  hash: Type.String({
-    pattern: '^[0-9a-f]{64}$',
-    description: "SHA-256 over this event's canonical fields and prevHash, computed by the database",
-  }),
+  prevHash: Nullable(
+    Type.String({
+      pattern: '^[0-9a-f]{64}$',
+      description: 'Hash of the previous event in the chain (64 zeros for the first); null until the event is chained',
+    }),
+  ),
+  hash: Nullable(
+    Type.String({
+      pattern: '^[0-9a-f]{64}$',
+      description:
+        "SHA-256 over this event's content hash, its chain position and prevHash, computed by the database's sequencer " +
+        'after the event commits (within AUDIT_CHAIN_INTERVAL_MS, 1 s by default, unless a writing transaction runs longer); null until then',
+    }),
+  ),
 });
 export type AuditEvent = Static<typeof AuditEventSchema>;
 
-export function toAuditEvent(e: typeof auditEvents.$inferSelect): AuditEvent {
+export function toAuditEvent(e: AuditRow): AuditEvent {
   return {
     id: e.id,
     at: e.at.toISOString(),

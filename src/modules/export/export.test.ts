@@ -13,6 +13,7 @@ import {
   type TestApp,
 } from '../../../test/helpers.ts';
 import { assertValidFhir, validated } from '../../../test/fixtures/fhir.ts';
+import { chained } from '../../../test/fixtures/audit.ts';
 
 const EXPORT = '/api/v1/me/export';
 
@@ -60,6 +61,8 @@ async function exportOf(app: TestApp, who: Person, query = '') {
 test('a patient exports their own profile, appointments, prescriptions, messages and access log as one JSON document, and the export is audited', async (t) => {
   const app = await build(t);
   const c = await clinic(app);
+  // Chained after commit: the hashes the export shows are there once the sequencer has run.
+  await chained(app);
   const { res, events } = await exportOf(app, c.patient);
   assert.equal(res.status, 200, res.text);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/);

@@ -1,8 +1,7 @@
-// The reads the other modules have no lookup for: one message by id, a search over the caller's messages, one audit event by id.
+// The reads the other modules have no lookup for: one message by id, a search over the caller's messages (one audit event by id is the audit module's).
 import { and, desc, eq, gte, lt, or } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
-import { auditEvents } from '../../platform/db/tables.ts';
-import { users } from '../auth/index.ts';
+import { findEvent } from '../audit/index.ts';
 import { messages, type MessageRow } from '../messages/index.ts';
 
 /** A message the user sent or received; undefined for anyone else's. */
@@ -16,13 +15,7 @@ export async function findOwnMessage(ex: Executor, id: string, userId: string): 
 }
 
 export async function findAuditEvent(ex: Executor, id: string) {
-  const [row] = await ex
-    .select({ event: auditEvents, firstname: users.firstname, lastname: users.lastname })
-    .from(auditEvents)
-    .leftJoin(users, eq(users.id, auditEvents.actorId))
-    .where(eq(auditEvents.id, id))
-    .limit(1);
-  return row;
+  return findEvent(ex, id);
 }
 
 /**

@@ -32,6 +32,8 @@ export interface Database {
 
 export interface OpenOptions {
   databaseUrl: string | null;
+  /** Server engine: migrations run on a connection of this role (the schema's owner) instead of databaseUrl's. */
+  ownerUrl?: string | null;
   /** Directory for the embedded engine; 'memory://' keeps it in memory (tests). */
   pgliteDir: string;
   log?: Logger;
@@ -186,13 +188,38 @@ export async function openAndMigrate(opts: OpenOptions): Promise<Database> {
   const database = await openDatabase(opts);
   try {
     opts.log?.info('migrating the database');
-    const applied = await runMigrations(database);
+    const applied = database.pool && opts.ownerUrl ? await migrateAsOwner(opts.ownerUrl) : await runMigrations(database);
     opts.log?.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
   } catch (e) {
     await database.close().catch(() => undefined);
     throw e;
   }
   return database;
+}
+
+/** Runs the migrations on a short-lived connection of the owner role, closed before serving starts. */
+export async function migrateAsOwner(ownerUrl: string): Promise<string[]> {
+  const owner = await openDatabase({ databaseUrl: ownerUrl, pgliteDir: '', poolMax: 1 });
+  try {
+    return await runMigrations(owner);
+  } finally {
+    await owner.close();
+  }
+}
+
+/** Start-up refused: DATABASE_ROLE_CHECK=refuse and the serving role could rewrite the audit trail. */
+export class DatabaseRoleError extends Error {}
+
+/**
+ * The serving role's standing on the server engine: a superuser, or a member of the role that owns the
+ * audit trail, can switch its append-only triggers off and rewrite it.
+ */
+export async function servingRole(database: Database): Promise<{ role: string; superuser: boolean; owner: boolean }> {
+  const [r] = await database.rows<{ role: string; superuser: boolean; owner: boolean }>(sql`
+    SELECT current_user::text AS role,
+           (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+           COALESCE((SELECT pg_has_role(current_user, relowner, 'MEMBER') FROM pg_class WHERE oid = to_regclass('audit_events')), false) AS owner`);
+  return r!;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,5 @@
 // Drizzle definitions of the platform's own tables (migrations/ are the source of truth): the mail outbox
-// its worker drains, the audit trail its writer appends to (and the chain head its trigger keeps), and the
+// its worker drains, the audit trail its writer appends to (and the chain its sequencer builds), and the
 // real-time bus's spill table, plus the column helper every table uses.
 // Each feature's tables are defined in its module (src/modules/<feature>/tables.ts or repo.ts).
 import { bigint, bigserial, boolean, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
@@ -45,23 +45,37 @@ export const auditEvents = pgTable('audit_events', {
   outcome: text('outcome').$type<'SUCCESS' | 'FAILURE' | 'DENIED'>().notNull(),
   ip: text('ip'),
   requestId: text('request_id'),
-  // Filled by the database's chain trigger (migrations/0014_audit_chain.sql), never by the application.
-  prevHash: text('prev_hash')
+  // Set by the database at insert (migrations/0020_audit_sequencer.sql), never by the application: the
+  // inserting transaction's id and the event's own SHA-256; the chain links live in audit_chain.
+  xid: bigint('xid', { mode: 'number' })
     .notNull()
     .default(sql`NULL`),
-  hash: text('hash')
-    .notNull()
-    .default(sql`NULL`),
+  contentHash: text('content_hash'),
 });
 
 /**
- * The audit chain's head: one row (id is always true), the seq and hash of the last event, kept by the chain
- * trigger (migrations/0014_audit_chain.sql) and read by the verifier. The application never writes it.
+ * The chain's links (migrations/0020_audit_sequencer.sql): one per chained event, in chain order, written
+ * after commit by the sequencer (audit_chain_batch) only. An event without a link is not chained yet.
+ */
+export const auditChain = pgTable('audit_chain', {
+  chainSeq: bigint('chain_seq', { mode: 'number' }).primaryKey(),
+  eventId: uuid('event_id').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
+/**
+ * The audit chain's head: one row (id is always true), the position and hash of the last link, the
+ * sequencer's cursor (last_xid, last_seq) and its horizon (every event with a smaller xid is chained).
+ * Written by the sequencer only; read by the verifier and the checkpoints.
  */
 export const auditChainHead = pgTable('audit_chain_head', {
   id: boolean('id').primaryKey().default(true),
   seq: bigint('seq', { mode: 'number' }).notNull(),
   hash: text('hash').notNull(),
+  lastXid: bigint('last_xid', { mode: 'number' }).notNull(),
+  lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
+  horizon: bigint('horizon', { mode: 'number' }).notNull(),
 });
 
 /**

@@ -14,8 +14,9 @@ export interface AuditFacts {
   outcome: 'SUCCESS' | 'FAILURE' | 'DENIED';
   /** Omitted for patients, as in their access log. */
   ip?: string | null;
-  prevHash?: string;
-  hash?: string;
+  /** Null until the event is chained. */
+  prevHash?: string | null;
+  hash?: string | null;
 }
 
 function actionCode(action: string): AuditEvent['action'] {
@@ -63,7 +64,7 @@ export function toFhirAuditEvent(e: AuditFacts): AuditEvent {
             {
               url: SYSTEM.auditHash,
               extension: [
-                { url: 'prevHash', valueString: e.prevHash },
+                { url: 'prevHash', valueString: e.prevHash ?? undefined },
                 { url: 'hash', valueString: e.hash },
               ],
             },
