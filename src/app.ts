@@ -152,6 +152,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // onClose hooks run last-registered first: registered before the modules, this one runs after theirs, so
+  // a module's shutdown work (the visits clear their presence and tell the peers) still has the bus and the database.
+  const stopMaintenance = startEmbeddedMaintenance(database, log, config.embeddedVacuumIntervalMinutes);
+  app.addHook('onClose', async () => {
+    stopMaintenance();
+    await mail.stop();
+    await bus.close();
+    if (!opts.database) await database.close();
+  });
+
   await app.register(healthRoutes);
   // Which module registered each route, for the route index (docs/routes.md): plugins load one at a time
   // here, so the module being registered is the one whose onRoute calls arrive.
@@ -169,14 +179,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   app.decorate('routeIndex', routeIndex);
   // Last, so the portal's pages sit beside every API route and never in front of one.
   await app.register(portalRoutes);
-
-  const stopMaintenance = startEmbeddedMaintenance(database, log, config.embeddedVacuumIntervalMinutes);
-  app.addHook('onClose', async () => {
-    stopMaintenance();
-    await mail.stop();
-    await bus.close();
-    if (!opts.database) await database.close();
-  });
 
   await app.ready();
   if (opts.mailWorker !== false) mail.start();
