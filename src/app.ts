@@ -176,24 +176,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes);
-  // Which module registered each route, for the route index (docs/routes.md): plugins load one at a time
-  // here, so the module being registered is the one whose onRoute calls arrive.
-  let registering: string | null = null;
-  const routeIndex: RouteIndexEntry[] = [];
-  app.addHook('onRoute', (r) => {
-    if (!registering || r.schema?.hide) return;
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routeIndex.push({ method, url: r.url, module: registering });
-  });
-  for (const m of modules) {
-    registering = m.name;
-    await app.register(m.routes, { prefix: m.prefix });
-  }
-  registering = null;
-  app.decorate('routeIndex', routeIndex);
-  // Last, so the portal's pages sit beside every API route and never in front of one.
-  await app.register(portalRoutes);
-
+  // onClose hooks run last-registered first: registered before the modules, this one runs after theirs, so
+  // a module's shutdown work (the visits clear their presence and tell the peers) still has the bus and the database.
   const stopMaintenance = startEmbeddedMaintenance(database, log, config.embeddedVacuumIntervalMinutes);
   const stopCheckpoints =
     config.auditCheckpointFile && config.auditCheckpointKeyFile && config.auditCheckpointIntervalMinutes > 0
@@ -217,6 +201,24 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     await bus.close();
     if (!opts.database) await database.close();
   });
+
+  await app.register(healthRoutes);
+  // Which module registered each route, for the route index (docs/routes.md): plugins load one at a time
+  // here, so the module being registered is the one whose onRoute calls arrive.
+  let registering: string | null = null;
+  const routeIndex: RouteIndexEntry[] = [];
+  app.addHook('onRoute', (r) => {
+    if (!registering || r.schema?.hide) return;
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routeIndex.push({ method, url: r.url, module: registering });
+  });
+  for (const m of modules) {
+    registering = m.name;
+    await app.register(m.routes, { prefix: m.prefix });
+  }
+  registering = null;
+  app.decorate('routeIndex', routeIndex);
+  // Last, so the portal's pages sit beside every API route and never in front of one.
+  await app.register(portalRoutes);
 
   await app.ready();
   if (opts.mailWorker !== false) mail.start();

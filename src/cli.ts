@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './platform/config.ts';
@@ -15,6 +16,8 @@ import {
   readCheckpoints,
   writeCheckpoint,
 } from './platform/audit-checkpoint.ts';
+import { adminGet, adminSocketPath, adminVerify, embeddedBackup } from './admin-socket.ts';
+import { lockHolder } from './platform/data-dir.ts';
 
 const USAGE = `usage:
   npm run cli -- create-admin --username U --email E [--firstname F] [--lastname L]
@@ -26,7 +29,11 @@ const USAGE = `usage:
   npm run cli -- audit checkpoint [--file FILE] [--key FILE]
       (appends the signed chain head to FILE, default AUDIT_CHECKPOINT_FILE, signed with AUDIT_CHECKPOINT_KEY_FILE)
   npm run cli -- audit keygen --key FILE
-      (a new Ed25519 key: the private key to FILE, the public key to FILE.pub)`;
+      (a new Ed25519 key: the private key to FILE, the public key to FILE.pub)
+  npm run cli -- backup FILE      (embedded engine; asks the running server when there is one)
+  npm run cli -- restore FILE     (embedded engine, server stopped, into a DATA_DIR without a database)
+  (embedded engine: backup and audit verify also work while the server runs, through DATA_DIR/admin.sock;
+   with DATABASE_URL, back up with pg_dump and restore with pg_restore: docs/deployment.md)`;
 
 // Whatever the CLI creates under DATA_DIR (the embedded database when it is first created) is private.
 process.umask(0o077);
@@ -108,6 +115,15 @@ function parse<O extends Record<string, { type: 'string' }>>(args: string[], opt
   } catch (e) {
     fail(`${(e as Error).message}\n${USAGE}`);
   }
+}
+
+/**
+ * The embedded server running on DATA_DIR, if any: the live holder of its lock, reachable through its
+ * admin socket. A live holder without the socket (another CLI command) is an error for the caller.
+ */
+function runningServer(dataDir: string): { pid: number; socket: boolean } | null {
+  const pid = lockHolder(dataDir);
+  return pid === null ? null : { pid, socket: existsSync(adminSocketPath(dataDir)) };
 }
 
 function fail(message: string, code = 2): never {
@@ -239,12 +255,18 @@ async function main() {
         fail(`cannot read the checkpoints: ${(e as Error).message}`, 1);
       }
     }
-    const database = await openAndMigrate(dbOpts);
     let result;
-    try {
-      result = await verifyChain(database, { checkpoints });
-    } finally {
-      await database.close();
+    const server = config.databaseUrl ? null : runningServer(config.dataDir);
+    if (server?.socket) {
+      // The running server holds the database: it walks the chain in its own read-only snapshot.
+      result = await adminVerify(config.dataDir, checkpoints);
+    } else {
+      const database = await openAndMigrate(dbOpts);
+      try {
+        result = await verifyChain(database, { checkpoints });
+      } finally {
+        await database.close();
+      }
     }
     const seconds = result.elapsedMs / 1000;
     const rate = Math.round(result.count / Math.max(seconds, 1e-6));
@@ -260,6 +282,77 @@ async function main() {
         `; ${result.pending} committed events not chained yet` +
         (cpFile ? `; ${result.checkpoints} checkpoints matched (${cpFile})` : ''),
     );
+    return;
+  }
+
+  if (command === 'backup' || command === 'restore') {
+    if (rest.length !== 1 || rest[0].startsWith('-')) fail(`${command} takes one FILE\n${USAGE}`);
+    if (config.databaseUrl) {
+      fail(
+        `${command} is for the embedded engine; with DATABASE_URL use ${command === 'backup' ? 'pg_dump -Fc' : 'pg_restore'} (docs/deployment.md)`,
+      );
+    }
+    const file = rest[0];
+    const started = performance.now();
+    if (command === 'backup') {
+      const partial = `${file}.partial`;
+      const server = runningServer(config.dataDir);
+      try {
+        if (server?.socket) {
+          await pipeline(await adminGet(config.dataDir, '/backup'), createWriteStream(partial, { mode: 0o600 }));
+        } else {
+          const database = await openDatabase(dbOpts);
+          try {
+            await pipeline(await embeddedBackup(database), createWriteStream(partial, { mode: 0o600 }));
+          } finally {
+            await database.close();
+          }
+        }
+        renameSync(partial, file);
+      } catch (e) {
+        rmSync(partial, { force: true });
+        throw e;
+      }
+      const how = server?.socket ? `from the running server (pid ${server.pid})` : 'with the server stopped';
+      console.log(`backup written to ${file} ${how} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+      return;
+    }
+    let backup: Buffer;
+    try {
+      backup = readFileSync(file);
+    } catch (e) {
+      fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
+    }
+    if (backup[0] !== 0x1f || backup[1] !== 0x8b) fail(`${file} is not a Telecare backup (a gzipped tar from "backup")`, 1);
+    const server = runningServer(config.dataDir);
+    if (server) fail(`DATA_DIR ${config.dataDir} is in use by process ${server.pid}: stop the server before restoring`, 1);
+    const dir = dbOpts.pgliteDir;
+    if (existsSync(dir) && readdirSync(dir).length > 0) {
+      fail(`DATA_DIR ${config.dataDir} already holds a database (${dir}): move it away, or restore into an empty DATA_DIR`, 1);
+    }
+    let database;
+    try {
+      database = await openDatabase({
+        ...dbOpts,
+        pgliteTemplate: new Blob([backup as Uint8Array<ArrayBuffer>], { type: 'application/x-gzip' }),
+      });
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      fail(`${file} could not be restored: ${(e as Error).message}`, 1);
+    }
+    try {
+      // A backup from an earlier release is brought to this release's schema.
+      const applied = await runMigrations(database);
+      const chain = await verifyChain(database);
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      console.log(
+        `restored ${file} into ${dir} in ${seconds} s; ${applied.length ? `migrations applied: ${applied.join(', ')}` : 'schema up to date'}; ` +
+          `audit chain ${chain.ok ? `intact (${chain.count} events)` : 'BROKEN: run "audit verify"'}`,
+      );
+      if (!chain.ok) process.exitCode = 1;
+    } finally {
+      await database.close();
+    }
     return;
   }
 

@@ -6,6 +6,7 @@ import { DatabaseRoleError } from './platform/db/index.ts';
 // Everything this process writes under DATA_DIR (database, secret, mails) is for its owner alone.
 process.umask(0o077);
 import { startMetricsListener } from './platform/metrics.ts';
+import { startAdminSocket, stopAdminSocket } from './admin-socket.ts';
 
 let config;
 try {
@@ -44,6 +45,16 @@ if (config.metricsPort !== null) {
     );
   }
 }
+// Embedded engine: the CLI's backup and audit check reach this process through DATA_DIR/admin.sock
+// (the database has one owner). Without it they need the server stopped, so a failure is logged, not fatal.
+let adminServer: Awaited<ReturnType<typeof startAdminSocket>> | null = null;
+if (app.platform.database.pglite) {
+  try {
+    adminServer = await startAdminSocket(config.dataDir, app.platform.database, app.platform.log);
+  } catch (err) {
+    app.log.error({ err: (err as Error).message }, 'admin socket could not start: backup and audit verify need the server stopped');
+  }
+}
 app.log.info(
   { engine: app.platform.database.engine, publicUrl: config.publicUrl, metrics: metricsServer?.address() ?? null },
   'Telecare is serving',
@@ -62,6 +73,7 @@ async function shutdown(signal: string) {
   force.unref();
   try {
     metricsServer?.close();
+    await stopAdminSocket(adminServer);
     await app.close();
     process.exit(0);
   } catch (err) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 
 export interface Config {
   port: number;
@@ -56,7 +57,11 @@ export interface Config {
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
-  trustProxy: boolean;
+  /**
+   * Whose `X-Forwarded-For` gives the client address: nobody (false), every peer (true: only when nothing but
+   * the proxy can reach the port), or the listed proxy addresses/CIDRs (anyone else's header is ignored).
+   */
+  trustProxy: boolean | string[];
   /** Benchmark-only switch: skips audit inserts on reads. Never set in production. */
   benchSkipAudit: boolean;
   /** WebSocket: time allowed for the auth frame, ping interval, largest client frame, sockets per user. */
@@ -170,6 +175,22 @@ function minutesList(env: Env, name: string, def: number[]): number[] {
   return list;
 }
 
+/** TRUST_PROXY: a boolean, or the proxies' addresses and CIDRs (`127.0.0.1,10.0.0.0/8`). */
+function trustProxy(env: Env): boolean | string[] {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (raw === '' || /^(0|1|false|true|no|yes)$/i.test(raw)) return bool(env, 'TRUST_PROXY', false);
+  const list = raw.split(',').map((x) => x.trim());
+  for (const entry of list) {
+    const [addr, bits, extra] = entry.split('/');
+    const family = isIP(addr ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError(`TRUST_PROXY must be true, false or a comma-separated list of proxy addresses/CIDRs, got "${entry}"`);
+    }
+  }
+  return list;
+}
+
 /** `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`, `stuns:`/`turns:` likewise (RFC 7064, 7065). */
 const ICE_URL = /^(stuns?|turns?):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
 
@@ -267,7 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: int(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     benchSkipAudit: false,
     wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 30_000, 50, 600_000),

@@ -32,6 +32,12 @@ function holderOf(file: string): number | null {
   }
 }
 
+/** The pid of the live process other than this one that holds DATA_DIR's lock, or null (free, or a dead holder's). */
+export function lockHolder(dir: string): number | null {
+  const holder = holderOf(join(dir, 'telecare.lock'));
+  return holder !== null && holder !== process.pid && alive(holder) ? holder : null;
+}
+
 /**
  * Takes the exclusive lock on DATA_DIR (`DATA_DIR/telecare.lock`, holding the owner's pid) or throws
  * DataDirLockedError naming the live holder. The lock file appears complete or not at all: the pid is
