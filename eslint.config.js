@@ -107,6 +107,33 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules that matter in an async server: a promise nobody awaits loses its error (an unhandled
+    // rejection ends the process) and its ordering; a switch over a union must name every member.
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['web/vite.config.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // node:test's test() and describe() return a promise the runner itself awaits and reports.
+          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }],
+        },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+    },
+  },
+  {
+    // The portal runs in the browser. Preact ignores what an event handler returns; the portal's handlers send
+    // their requests through useAction's run, which shows a failure in a ProblemBanner instead of rejecting.
+    files: ['web/src/**'],
+    languageOptions: { globals: globals.browser },
+    rules: { '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }] },
+  },
+  {
     // Test files may use the shared fixtures under test/.
     files: ['**/*.test.ts'],
     rules: { 'import-x/no-restricted-paths': ['error', { zones: [{ target: './src/platform', from: './src/modules' }] }] },

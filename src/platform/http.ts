@@ -139,13 +139,14 @@ function ajvErrors(errs: ErrorObject[] | Partial<ErrorObject>[], context: string
  * Router errors raised before any route or hook runs (a path parameter over maxParamLength, a malformed
  * percent-encoding): Fastify's `frameworkErrors` option, so they too are problem documents.
  */
-export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   // Raised before any hook, so the headers every response carries are set here.
   reply.header('x-request-id', clientRequestId(reply.request) ?? String(reply.request.id));
   reply.header('x-content-type-options', 'nosniff');
   reply.header('cache-control', 'no-store');
   const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'The URL is malformed';
-  return sendProblem(reply, 'VALIDATION_FAILED', detail, [{ path: '/', message: detail }]);
+  // Fastify calls this hook for its effect: the reply (a thenable) is sent, not awaited.
+  void sendProblem(reply, 'VALIDATION_FAILED', detail, [{ path: '/', message: detail }]);
 }
 
 /**

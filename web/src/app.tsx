@@ -41,20 +41,45 @@ function Header() {
   const { route } = useLocation();
   const [open, setOpen] = useState(false);
   const role = s.me?.user.role;
-  const items = role ? menus[role] : [['/doctors', 'Find a doctor'], ['/articles', 'Articles']];
+  const items = role
+    ? menus[role]
+    : [
+        ['/doctors', 'Find a doctor'],
+        ['/articles', 'Articles'],
+      ];
   return (
     <header class="top">
-      <a class="skip" href="#main">Skip to content</a>
-      <a class="brand" href="/">Telecare</a>
-      <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>Menu</button>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <a class="brand" href="/">
+        Telecare
+      </a>
+      <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
+        Menu
+      </button>
       <nav id="main-nav" aria-label="Main" class={open ? 'open' : ''} onClick={() => setOpen(false)}>
         <ul>
-          {items.map(([href, label]) => <li key={href}><a href={href}>{label}</a></li>)}
+          {items.map(([href, label]) => (
+            <li key={href}>
+              <a href={href}>{label}</a>
+            </li>
+          ))}
         </ul>
         {s.me ? (
-          <button class="link" onClick={async () => { await s.signOut(); route('/signin'); }}>Sign out</button>
+          <button
+            class="link"
+            onClick={async () => {
+              await s.signOut();
+              route('/signin');
+            }}
+          >
+            Sign out
+          </button>
         ) : (
-          <span class="auth-links"><a href="/signin">Sign in</a> <a href="/signup">Sign up</a></span>
+          <span class="auth-links">
+            <a href="/signin">Sign in</a> <a href="/signup">Sign up</a>
+          </span>
         )}
       </nav>
     </header>

@@ -52,7 +52,28 @@ export const routes: ScreenRoute[] = [
 
 /** Where each role lands after signing in, and its menu. */
 export const menus: Record<Role, Array<[string, string]>> = {
-  PATIENT: [['/doctors', 'Find a doctor'], ['/patient/appointments', 'Appointments'], ['/patient/messages', 'Messages'], ['/patient/prescriptions', 'Prescriptions'], ['/articles', 'Articles'], ['/patient/access-log', 'Access log'], ['/account', 'Account']],
-  DOCTOR: [['/doctor/agenda', 'Agenda'], ['/doctor/availability', 'Availability'], ['/doctor/patients', 'Patients'], ['/doctor/messages', 'Messages'], ['/doctor/posts', 'Posts'], ['/doctor/settings', 'Settings'], ['/account', 'Account']],
-  ADMIN: [['/admin/doctors', 'Doctors'], ['/admin/users', 'Users'], ['/admin/audit', 'Audit trail'], ['/account', 'Account']],
+  PATIENT: [
+    ['/doctors', 'Find a doctor'],
+    ['/patient/appointments', 'Appointments'],
+    ['/patient/messages', 'Messages'],
+    ['/patient/prescriptions', 'Prescriptions'],
+    ['/articles', 'Articles'],
+    ['/patient/access-log', 'Access log'],
+    ['/account', 'Account'],
+  ],
+  DOCTOR: [
+    ['/doctor/agenda', 'Agenda'],
+    ['/doctor/availability', 'Availability'],
+    ['/doctor/patients', 'Patients'],
+    ['/doctor/messages', 'Messages'],
+    ['/doctor/posts', 'Posts'],
+    ['/doctor/settings', 'Settings'],
+    ['/account', 'Account'],
+  ],
+  ADMIN: [
+    ['/admin/doctors', 'Doctors'],
+    ['/admin/users', 'Users'],
+    ['/admin/audit', 'Audit trail'],
+    ['/account', 'Account'],
+  ],
 };

@@ -3,7 +3,11 @@
 import type { components } from './api/schema';
 import { api } from './api/client';
 
-type Me = { user: components['schemas']['User']; patient?: components['schemas']['Patient']; doctor?: components['schemas']['DoctorPrivate'] };
+type Me = {
+  user: components['schemas']['User'];
+  patient?: components['schemas']['Patient'];
+  doctor?: components['schemas']['DoctorPrivate'];
+};
 export type SignOutReason = 'signed-out' | 'expired' | 'suspended';
 
 function csrfToken(): string | null {
@@ -12,7 +16,9 @@ function csrfToken(): string | null {
 }
 
 function logout() {
-  return api.POST('/api/v1/auth/logout', { body: { session: 'cookie' }, headers: { 'x-csrf-token': csrfToken() ?? '' } }).catch(() => undefined);
+  return api
+    .POST('/api/v1/auth/logout', { body: { session: 'cookie' }, headers: { 'x-csrf-token': csrfToken() ?? '' } })
+    .catch(() => undefined);
 }
 
 class Session {

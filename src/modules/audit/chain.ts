@@ -220,7 +220,7 @@ async function withChainScan<T>(database: Database, batchSize: number, fn: (scan
         return (await client.query(text)).rows as R[];
       },
     });
-    if (pending) await pending; // a batch requested before the walk stopped early
+    if (pending !== null) await pending; // a batch requested before the walk stopped early
     await client.query('ROLLBACK');
     failed = false;
     return result;

@@ -55,7 +55,7 @@ class Participant {
   }
 
   private fresh(): RTCPeerConnection {
-    this.pc?.close();
+    void this.pc?.close(); // replaced at once: nothing waits for the old connection's teardown
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: 'relay' });
     pc.onIceCandidate.subscribe((candidate) => this.signal({ candidate: candidate ? candidate.toJSON() : null }));
     pc.onDataChannel.subscribe((ch) =>

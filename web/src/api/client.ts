@@ -33,7 +33,10 @@ const auth: Middleware = {
       return response;
     }
     if (response.status === 403) {
-      const body = (await response.clone().json().catch(() => null)) as Problem | null;
+      const body = (await response
+        .clone()
+        .json()
+        .catch(() => null)) as Problem | null;
       if (body?.code === 'ACCOUNT_SUSPENDED') session.signedOut('suspended');
     }
     return response;
@@ -46,5 +49,11 @@ api.use(auth);
 /** The problem an error answer carries, or a generic one when the network failed. */
 export function asProblem(error: unknown): Problem {
   if (error && typeof error === 'object' && 'code' in error) return error as Problem;
-  return { type: 'about:blank', title: 'Network error', status: 0, code: 'NETWORK', detail: 'The server could not be reached. Check your connection and try again.' };
+  return {
+    type: 'about:blank',
+    title: 'Network error',
+    status: 0,
+    code: 'NETWORK',
+    detail: 'The server could not be reached. Check your connection and try again.',
+  };
 }

@@ -6,14 +6,24 @@ type Paths = import('../api/schema').paths;
 export type Appointment = Paths['/api/v1/appointments/{id}']['get']['responses'][200]['content']['application/json'];
 export type { components };
 
-const statusLabels: Record<string, string> = { PENDING: 'Awaiting confirmation', CONFIRMED: 'Confirmed', CANCELLED: 'Cancelled', COMPLETED: 'Completed', NO_SHOW: 'No-show' };
+const statusLabels: Record<string, string> = {
+  PENDING: 'Awaiting confirmation',
+  CONFIRMED: 'Confirmed',
+  CANCELLED: 'Cancelled',
+  COMPLETED: 'Completed',
+  NO_SHOW: 'No-show',
+};
 
 export function StatusBadge({ status }: { status: string }) {
   return <span class="badge">{statusLabels[status] ?? status}</span>;
 }
 
 export function AppointmentWhen({ a }: { a: Appointment }) {
-  return <><When iso={a.startsAt} /> – <When iso={a.endsAt} /></>;
+  return (
+    <>
+      <When iso={a.startsAt} /> – <When iso={a.endsAt} />
+    </>
+  );
 }
 
 /**
@@ -23,7 +33,9 @@ export function AppointmentWhen({ a }: { a: Appointment }) {
 export const VISIT_OPENS_BEFORE_MS = 10 * 60_000;
 export const VISIT_CLOSES_AFTER_MS = 30 * 60_000;
 export function visitOpen(a: { status: string; startsAt: string; endsAt: string }, now = Date.now()): boolean {
-  return a.status === 'CONFIRMED' && now >= Date.parse(a.startsAt) - VISIT_OPENS_BEFORE_MS && now < Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS;
+  return (
+    a.status === 'CONFIRMED' && now >= Date.parse(a.startsAt) - VISIT_OPENS_BEFORE_MS && now < Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS
+  );
 }
 
 /** The doctor's cancellation notice in words, shown before booking and before a patient cancels or moves. */

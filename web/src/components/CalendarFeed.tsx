@@ -32,38 +32,68 @@ export function CalendarFeed() {
           <div class="stack">
             <div class="field">
               <label for="calendar-url">Calendar feed URL</label>
-              <input id="calendar-url" ref={input} readOnly value={current} aria-describedby="calendar-url-hint" onFocus={(e) => (e.target as HTMLInputElement).select()} />
+              <input
+                id="calendar-url"
+                ref={input}
+                readOnly
+                value={current}
+                aria-describedby="calendar-url-hint"
+                onFocus={(e) => (e.target as HTMLInputElement).select()}
+              />
               <small id="calendar-url-hint">
-                Subscribe to it in your calendar app to see your upcoming appointments there. Anyone who has this link can see the times of your
-                appointments: keep it private, and rotate it if it leaked.
+                Subscribe to it in your calendar app to see your upcoming appointments there. Anyone who has this link can see the times of
+                your appointments: keep it private, and rotate it if it leaked.
               </small>
             </div>
-            <p class="visually-hidden" role="status">{copied === 'yes' ? 'Link copied.' : copied === 'manual' ? 'The link is selected: press Ctrl+C (or ⌘C) to copy it.' : ''}</p>
+            <p class="visually-hidden" role="status">
+              {copied === 'yes' ? 'Link copied.' : copied === 'manual' ? 'The link is selected: press Ctrl+C (or ⌘C) to copy it.' : ''}
+            </p>
             {rotated && <Notice kind="success">New link made. The old link no longer works: update your calendar apps.</Notice>}
             <ProblemBanner problem={rotate.problem} />
             <div class="actions">
-              <button type="button" onClick={copy}>Copy link</button>
+              <button type="button" onClick={copy}>
+                Copy link
+              </button>
               {copied === 'yes' && <span aria-hidden="true">Copied</span>}
-              <button type="button" class="secondary" aria-expanded={confirming} onClick={() => {
-                setConfirming(!confirming);
-                setTimeout(() => confirmRef.current?.focus(), 0);
-              }}>Rotate link</button>
+              <button
+                type="button"
+                class="secondary"
+                aria-expanded={confirming}
+                onClick={() => {
+                  setConfirming(!confirming);
+                  setTimeout(() => confirmRef.current?.focus(), 0);
+                }}
+              >
+                Rotate link
+              </button>
             </div>
             {confirming && (
               <div id="calendar-rotate" class="banner warning" role="group" aria-labelledby="calendar-rotate-q">
-                <p id="calendar-rotate-q">Make a new link? The current link stops working at once, and calendar apps subscribed to it stop updating.</p>
+                <p id="calendar-rotate-q">
+                  Make a new link? The current link stops working at once, and calendar apps subscribed to it stop updating.
+                </p>
                 <div class="actions">
-                  <button type="button" class="danger" ref={confirmRef} disabled={rotate.busy} onClick={async () => {
-                    setRotated(false);
-                    const r = await rotate.run(() => api.POST('/api/v1/me/calendar/rotate', { body: {} }));
-                    if (r.ok && r.data) {
-                      setUrl(r.data.url);
-                      setCopied(null);
-                      setConfirming(false);
-                      setRotated(true);
-                    }
-                  }}>Yes, make a new link</button>
-                  <button type="button" class="secondary" onClick={() => setConfirming(false)}>Keep the current link</button>
+                  <button
+                    type="button"
+                    class="danger"
+                    ref={confirmRef}
+                    disabled={rotate.busy}
+                    onClick={async () => {
+                      setRotated(false);
+                      const r = await rotate.run(() => api.POST('/api/v1/me/calendar/rotate', { body: {} }));
+                      if (r.ok && r.data) {
+                        setUrl(r.data.url);
+                        setCopied(null);
+                        setConfirming(false);
+                        setRotated(true);
+                      }
+                    }}
+                  >
+                    Yes, make a new link
+                  </button>
+                  <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+                    Keep the current link
+                  </button>
                 </div>
               </div>
             )}

@@ -11,27 +11,38 @@ type Message = components['schemas']['Message'];
 export function Conversations({ base, userId, peerLabel }: { base: string; userId?: string; peerLabel: string }) {
   const list = useLoad(() => api.GET('/api/v1/conversations', { params: { query: { limit: 50 } } }), []);
   const [live, setLive] = useState(initiallyConnected);
-  useEffect(() => onRealtime((e) => {
-    if (e.type === 'status') setLive(e.connected);
-    if (e.type === 'message.created' || e.type === 'reconnected') list.reload();
-  }), []);
+  useEffect(
+    () =>
+      onRealtime((e) => {
+        if (e.type === 'status') setLive(e.connected);
+        if (e.type === 'message.created' || e.type === 'reconnected') list.reload();
+      }),
+    [],
+  );
   return (
     <div class="split">
       <nav aria-label="Conversations">
-        <p class="muted" role="status">{live ? 'Live updates on' : 'Reconnecting…'}</p>
+        <p class="muted" role="status">
+          {live ? 'Live updates on' : 'Reconnecting…'}
+        </p>
         <Loading loaded={list}>
-          {() => list.data!.items.length === 0 ? <p>No conversations yet. You can write to a {peerLabel} you have an appointment with.</p> : (
-            <ul>
-              {list.data!.items.map((c) => (
-                <li key={c.participant.id}>
-                  <a href={`${base}/${c.participant.id}`} aria-current={c.participant.id === userId ? 'page' : undefined}>
-                    {c.participant.role === 'DOCTOR' ? 'Dr. ' : ''}{c.participant.firstname} {c.participant.lastname}
-                  </a>
-                  {c.unreadCount > 0 && <span class="badge">{c.unreadCount} unread</span>}
-                </li>
-              ))}
-            </ul>
-          )}
+          {() =>
+            list.data!.items.length === 0 ? (
+              <p>No conversations yet. You can write to a {peerLabel} you have an appointment with.</p>
+            ) : (
+              <ul>
+                {list.data!.items.map((c) => (
+                  <li key={c.participant.id}>
+                    <a href={`${base}/${c.participant.id}`} aria-current={c.participant.id === userId ? 'page' : undefined}>
+                      {c.participant.role === 'DOCTOR' ? 'Dr. ' : ''}
+                      {c.participant.firstname} {c.participant.lastname}
+                    </a>
+                    {c.unreadCount > 0 && <span class="badge">{c.unreadCount} unread</span>}
+                  </li>
+                ))}
+              </ul>
+            )
+          }
         </Loading>
       </nav>
       {userId ? <Thread userId={userId} onChange={list.reload} /> : <p>Choose a conversation.</p>}
@@ -50,10 +61,15 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
 
   const markRead = (msgs: Message[]) => {
     const lastIncoming = msgs.find((m) => m.senderId === userId && !m.readAt);
-    if (lastIncoming) void api.POST('/api/v1/conversations/{userId}/read', { params: { path: { userId } }, body: { upTo: lastIncoming.id } }).then(onChange);
+    if (lastIncoming)
+      void api
+        .POST('/api/v1/conversations/{userId}/read', { params: { path: { userId } }, body: { upTo: lastIncoming.id } })
+        .then(onChange);
   };
   const fetchThread = async () => {
-    const r = await load.run(() => api.GET('/api/v1/conversations/{userId}/messages', { params: { path: { userId }, query: { limit: 100 } } }));
+    const r = await load.run(() =>
+      api.GET('/api/v1/conversations/{userId}/messages', { params: { path: { userId }, query: { limit: 100 } } }),
+    );
     if (r.data) {
       setMessages(r.data.items);
       markRead(r.data.items);
@@ -79,29 +95,51 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
     <section aria-labelledby="thread-h">
       <h2 id="thread-h">Conversation</h2>
       <ProblemBanner problem={load.problem} />
-      {messages === null ? <p aria-busy="true">Loading…</p> : (
+      {messages === null ? (
+        <p aria-busy="true">Loading…</p>
+      ) : (
         <ol class="messages" ref={listRef} aria-label="Messages" aria-live="polite">
           {[...messages].reverse().map((m) => (
             <li key={m.id} class={m.senderId === me ? 'mine' : ''}>
-              <span class="visually-hidden">{m.senderId === me ? 'You: ' : 'They: '}</span>{m.body}
-              <br /><small class="muted"><When iso={m.createdAt} />{m.senderId === me && m.readAt ? ' · read' : ''}</small>
+              <span class="visually-hidden">{m.senderId === me ? 'You: ' : 'They: '}</span>
+              {m.body}
+              <br />
+              <small class="muted">
+                <When iso={m.createdAt} />
+                {m.senderId === me && m.readAt ? ' · read' : ''}
+              </small>
             </li>
           ))}
         </ol>
       )}
-      <form class="stack" onSubmit={async (e) => {
-        e.preventDefault();
-        const r = await send.run(() => api.POST('/api/v1/conversations/{userId}/messages', { params: { path: { userId } }, body: { body: text } }));
-        if (r.ok && r.data) {
-          const sent = r.data;
-          setText('');
-          setMessages((ms) => (ms && !ms.some((m) => m.id === sent.id) ? [sent, ...ms] : ms));
-          onChange();
-        }
-      }}>
+      <form
+        class="stack"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const r = await send.run(() =>
+            api.POST('/api/v1/conversations/{userId}/messages', { params: { path: { userId } }, body: { body: text } }),
+          );
+          if (r.ok && r.data) {
+            const sent = r.data;
+            setText('');
+            setMessages((ms) => (ms && !ms.some((m) => m.id === sent.id) ? [sent, ...ms] : ms));
+            onChange();
+          }
+        }}
+      >
         <ProblemBanner problem={send.problem} />
-        <Field label="Your message" name="body" multiline value={text} onInput={(e: Event) => setText((e.target as HTMLTextAreaElement).value)} problem={send.problem} required />
-        <button type="submit" disabled={send.busy}>Send</button>
+        <Field
+          label="Your message"
+          name="body"
+          multiline
+          value={text}
+          onInput={(e: Event) => setText((e.target as HTMLTextAreaElement).value)}
+          problem={send.problem}
+          required
+        />
+        <button type="submit" disabled={send.busy}>
+          Send
+        </button>
       </form>
     </section>
   );

@@ -4,6 +4,9 @@ import { marked } from 'marked';
 import DOMPurify from 'dompurify';
 
 export default function Markdown({ source }: { source: string }) {
-  const html = DOMPurify.sanitize(marked.parse(source, { async: false, gfm: true }), { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'img', 'form'] });
+  const html = DOMPurify.sanitize(marked.parse(source, { async: false, gfm: true }), {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS: ['style', 'img', 'form'],
+  });
   return <div class="article" dangerouslySetInnerHTML={{ __html: html }} />;
 }

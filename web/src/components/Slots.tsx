@@ -5,11 +5,27 @@ import { formatDateTime, localZone, Loading, useLoad } from './ui';
 
 const DAY = 86_400_000;
 
-export function SlotPicker({ doctorId, doctorZone, selected, onSelect }: { doctorId: string; doctorZone: string; selected: string | null; onSelect: (startsAt: string) => void }) {
+export function SlotPicker({
+  doctorId,
+  doctorZone,
+  selected,
+  onSelect,
+}: {
+  doctorId: string;
+  doctorZone: string;
+  selected: string | null;
+  onSelect: (startsAt: string) => void;
+}) {
   const [week, setWeek] = useState(0);
   const from = new Date(Date.now() + week * 7 * DAY);
   const to = new Date(from.getTime() + 7 * DAY);
-  const slots = useLoad(() => api.GET('/api/v1/doctors/{doctorId}/slots', { params: { path: { doctorId }, query: { from: from.toISOString(), to: to.toISOString() } } }), [doctorId, week]);
+  const slots = useLoad(
+    () =>
+      api.GET('/api/v1/doctors/{doctorId}/slots', {
+        params: { path: { doctorId }, query: { from: from.toISOString(), to: to.toISOString() } },
+      }),
+    [doctorId, week],
+  );
   const zone = localZone();
   const byDay = new Map<string, string[]>();
   for (const s of slots.data ?? []) {
@@ -19,28 +35,47 @@ export function SlotPicker({ doctorId, doctorZone, selected, onSelect }: { docto
   return (
     <section aria-labelledby="slots-h">
       <h2 id="slots-h">Free times</h2>
-      <p class="muted">Times are in your time zone ({zone}); the doctor works in {doctorZone}.</p>
+      <p class="muted">
+        Times are in your time zone ({zone}); the doctor works in {doctorZone}.
+      </p>
       <div class="actions">
-        <button type="button" class="secondary" disabled={week === 0} onClick={() => setWeek(week - 1)}>Previous week</button>
-        <button type="button" class="secondary" onClick={() => setWeek(week + 1)}>Next week</button>
+        <button type="button" class="secondary" disabled={week === 0} onClick={() => setWeek(week - 1)}>
+          Previous week
+        </button>
+        <button type="button" class="secondary" onClick={() => setWeek(week + 1)}>
+          Next week
+        </button>
       </div>
       <Loading loaded={slots}>
-        {() => byDay.size === 0 ? <p>No free times this week.</p> : [...byDay].map(([day, starts], i) => (
-          // One day open at a time keeps a full week short on a phone.
-          <details key={day} open={i === 0}>
-            <summary>{day} ({starts.length} free)</summary>
-            <ul class="slots">
-              {starts.map((s) => (
-                <li key={s}>
-                  <button type="button" class="secondary" aria-pressed={selected === s} onClick={() => onSelect(s)}
-                    aria-label={`${formatDateTime(s, zone, { timeStyle: 'short' })} on ${formatDateTime(s, zone, { weekday: 'long', day: 'numeric', month: 'long' })} (doctor's time ${formatDateTime(s, doctorZone, { timeStyle: 'short' })})`}>
-                    {formatDateTime(s, zone, { timeStyle: 'short' })}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </details>
-        ))}
+        {() =>
+          byDay.size === 0 ? (
+            <p>No free times this week.</p>
+          ) : (
+            [...byDay].map(([day, starts], i) => (
+              // One day open at a time keeps a full week short on a phone.
+              <details key={day} open={i === 0}>
+                <summary>
+                  {day} ({starts.length} free)
+                </summary>
+                <ul class="slots">
+                  {starts.map((s) => (
+                    <li key={s}>
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-pressed={selected === s}
+                        onClick={() => onSelect(s)}
+                        aria-label={`${formatDateTime(s, zone, { timeStyle: 'short' })} on ${formatDateTime(s, zone, { weekday: 'long', day: 'numeric', month: 'long' })} (doctor's time ${formatDateTime(s, doctorZone, { timeStyle: 'short' })})`}
+                      >
+                        {formatDateTime(s, zone, { timeStyle: 'short' })}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            ))
+          )
+        }
       </Loading>
     </section>
   );

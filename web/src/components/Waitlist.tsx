@@ -44,7 +44,13 @@ function clock(ms: number): string {
 }
 
 const expiredProblem = (p: Problem | null): Problem | null =>
-  p?.code === 'WAITLIST_OFFER_EXPIRED' ? { ...p, title: 'This offer is no longer available', detail: 'It was taken, declined or its hold ran out. You stay on the waitlist for other times.' } : p;
+  p?.code === 'WAITLIST_OFFER_EXPIRED'
+    ? {
+        ...p,
+        title: 'This offer is no longer available',
+        detail: 'It was taken, declined or its hold ran out. You stay on the waitlist for other times.',
+      }
+    : p;
 
 /**
  * The patient's entries (of one doctor, or all) with their live offers. Offers are counted down to the
@@ -53,26 +59,43 @@ const expiredProblem = (p: Problem | null): Problem | null =>
 export function WaitlistEntries({ doctorId, reloadKey = 0 }: { doctorId?: string; reloadKey?: number }) {
   const list = useLoad(() => api.GET('/api/v1/waitlist', { params: { query: { limit: 100 } } }), [reloadKey]);
   const [announce, setAnnounce] = useState('');
-  useEffect(() => onRealtime((e) => {
-    if (e.type === 'waitlist.offer' && (!doctorId || e.offer.doctorId === doctorId)) {
-      setAnnounce(`A time is offered to you: ${new Date(e.offer.startsAt).toLocaleString()}. Accept or decline it below.`);
-      list.reload();
-    }
-    if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
-  }), [doctorId]);
+  useEffect(
+    () =>
+      onRealtime((e) => {
+        if (e.type === 'waitlist.offer' && (!doctorId || e.offer.doctorId === doctorId)) {
+          setAnnounce(`A time is offered to you: ${new Date(e.offer.startsAt).toLocaleString()}. Accept or decline it below.`);
+          list.reload();
+        }
+        if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
+      }),
+    [doctorId],
+  );
   const entries = (list.data?.items ?? []).filter((e) => !doctorId || e.doctorId === doctorId);
   // On a doctor's page the section appears only once the patient waits there (the join form is below).
-  if (doctorId && !list.problem && entries.length === 0) return <p class="visually-hidden" role="status">{announce}</p>;
+  if (doctorId && !list.problem && entries.length === 0)
+    return (
+      <p class="visually-hidden" role="status">
+        {announce}
+      </p>
+    );
   return (
     <section aria-labelledby="waitlist-h">
       <h2 id="waitlist-h">{doctorId ? 'Your waitlist with this doctor' : 'Your waitlist'}</h2>
-      <p class="visually-hidden" role="status">{announce}</p>
+      <p class="visually-hidden" role="status">
+        {announce}
+      </p>
       <Loading loaded={list}>
-        {() => entries.length === 0 ? <p>You are not on any waitlist. When no free time of a doctor suits you, join their waitlist from their page.</p> : (
-          <ul class="stack plain" aria-label="Waitlist entries">
-            {entries.map((e) => <EntryCard key={e.id} entry={e} showDoctor={!doctorId} onChange={list.reload} />)}
-          </ul>
-        )}
+        {() =>
+          entries.length === 0 ? (
+            <p>You are not on any waitlist. When no free time of a doctor suits you, join their waitlist from their page.</p>
+          ) : (
+            <ul class="stack plain" aria-label="Waitlist entries">
+              {entries.map((e) => (
+                <EntryCard key={e.id} entry={e} showDoctor={!doctorId} onChange={list.reload} />
+              ))}
+            </ul>
+          )
+        }
       </Loading>
     </section>
   );
@@ -95,24 +118,47 @@ function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: 
       <p>
         Any free time from <When iso={entry.from} /> to <When iso={entry.to} /> <span class="badge">{statusText[entry.status]}</span>
       </p>
-      {offer && <OfferCard offer={offer} doctor={doctor} answer={answer} onChange={onChange} onLapsed={() => {
-        setLapsed(offer.id);
-        // The server expires the hold on its own; the list is fetched again to show the entry waiting.
-        onChange();
-      }} />}
-      {lapsed && !offer && entry.status !== 'BOOKED' && <Notice kind="warning">The time held for you ran out; you stay on the waitlist for other times.</Notice>}
+      {offer && (
+        <OfferCard
+          offer={offer}
+          doctor={doctor}
+          answer={answer}
+          onChange={onChange}
+          onLapsed={() => {
+            setLapsed(offer.id);
+            // The server expires the hold on its own; the list is fetched again to show the entry waiting.
+            onChange();
+          }}
+        />
+      )}
+      {lapsed && !offer && entry.status !== 'BOOKED' && (
+        <Notice kind="warning">The time held for you ran out; you stay on the waitlist for other times.</Notice>
+      )}
       <ProblemBanner problem={problem} />
       <ProblemBanner problem={leave.problem} />
       {entry.status !== 'BOOKED' && (
-        <button type="button" class="secondary" disabled={leave.busy} onClick={async () => {
-          if ((await leave.run(() => api.DELETE('/api/v1/waitlist/{id}', { params: { path: { id: entry.id } } }))).ok) onChange();
-        }}>Leave the waitlist</button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={leave.busy}
+          onClick={async () => {
+            if ((await leave.run(() => api.DELETE('/api/v1/waitlist/{id}', { params: { path: { id: entry.id } } }))).ok) onChange();
+          }}
+        >
+          Leave the waitlist
+        </button>
       )}
     </li>
   );
 }
 
-function OfferCard({ offer, doctor, answer, onChange, onLapsed }: {
+function OfferCard({
+  offer,
+  doctor,
+  answer,
+  onChange,
+  onLapsed,
+}: {
   offer: Offer;
   doctor: string;
   answer: ReturnType<typeof useAction>;
@@ -135,7 +181,9 @@ function OfferCard({ offer, doctor, answer, onChange, onLapsed }: {
   const headingId = `offer-${offer.id}`;
   return (
     <div class="banner info offer" role="group" aria-labelledby={headingId}>
-      <p id={headingId}><strong>A time is free for you</strong></p>
+      <p id={headingId}>
+        <strong>A time is free for you</strong>
+      </p>
       <p>
         <When iso={offer.startsAt} /> – <When iso={offer.endsAt} /> with {doctor}.
       </p>
@@ -143,15 +191,30 @@ function OfferCard({ offer, doctor, answer, onChange, onLapsed }: {
         Held for you until <When iso={offer.expiresAt} />: <strong role="timer">{clock(left)}</strong> left to accept.
       </p>
       <div class="actions">
-        <button type="button" disabled={answer.busy} onClick={async () => {
-          const r = await answer.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/accept', { params: { path: { offerId: offer.id } }, body: {} }));
-          if (r.ok) route('/patient/appointments?booked=1');
-          else onChange();
-        }}>Accept this time</button>
-        <button type="button" class="secondary" disabled={answer.busy} onClick={async () => {
-          await answer.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/decline', { params: { path: { offerId: offer.id } } }));
-          onChange();
-        }}>Decline</button>
+        <button
+          type="button"
+          disabled={answer.busy}
+          onClick={async () => {
+            const r = await answer.run(() =>
+              api.POST('/api/v1/waitlist/offers/{offerId}/accept', { params: { path: { offerId: offer.id } }, body: {} }),
+            );
+            if (r.ok) route('/patient/appointments?booked=1');
+            else onChange();
+          }}
+        >
+          Accept this time
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={answer.busy}
+          onClick={async () => {
+            await answer.run(() => api.POST('/api/v1/waitlist/offers/{offerId}/decline', { params: { path: { offerId: offer.id } } }));
+            onChange();
+          }}
+        >
+          Decline
+        </button>
       </div>
     </div>
   );
@@ -163,26 +226,53 @@ export function JoinWaitlist({ doctorId, onJoined }: { doctorId: string; onJoine
   const [done, setDone] = useState(false);
   const today = localDate(Date.now());
   return (
-    <form class="stack card" aria-labelledby="join-h" onSubmit={async (e) => {
-      const v = formValues(e);
-      setDone(false);
-      if (!v.from || !v.to) return join.setProblem({ type: 'about:blank', title: 'Choose the days', status: 400, code: 'VALIDATION_FAILED', detail: 'Give the first and the last day that would suit you.' });
-      const from = startOfLocalDay(v.from);
-      // The last day counts whole: the window ends at the following midnight.
-      const to = new Date(startOfLocalDay(v.to).getTime() + DAY);
-      const r = await join.run(() => api.POST('/api/v1/waitlist', { body: { doctorId, from: from.toISOString(), to: to.toISOString() } }));
-      if (r.ok) {
-        setDone(true);
-        onJoined();
-      }
-    }}>
+    <form
+      class="stack card"
+      aria-labelledby="join-h"
+      onSubmit={async (e) => {
+        const v = formValues(e);
+        setDone(false);
+        if (!v.from || !v.to)
+          return join.setProblem({
+            type: 'about:blank',
+            title: 'Choose the days',
+            status: 400,
+            code: 'VALIDATION_FAILED',
+            detail: 'Give the first and the last day that would suit you.',
+          });
+        const from = startOfLocalDay(v.from);
+        // The last day counts whole: the window ends at the following midnight.
+        const to = new Date(startOfLocalDay(v.to).getTime() + DAY);
+        const r = await join.run(() =>
+          api.POST('/api/v1/waitlist', { body: { doctorId, from: from.toISOString(), to: to.toISOString() } }),
+        );
+        if (r.ok) {
+          setDone(true);
+          onJoined();
+        }
+      }}
+    >
       <h2 id="join-h">No time suits you?</h2>
-      <p>Join the waitlist: when a time between these days becomes free, it is held for you for a short while and offered to you here and by mail.</p>
+      <p>
+        Join the waitlist: when a time between these days becomes free, it is held for you for a short while and offered to you here and by
+        mail.
+      </p>
       {done && <Notice kind="success">You are on the waitlist.</Notice>}
       <ProblemBanner problem={join.problem} />
       <Field label="First day that suits you" name="from" type="date" min={today} value={today} required problem={join.problem} />
-      <Field label="Last day that suits you" name="to" type="date" min={today} value={localDate(Date.now() + 13 * DAY)} required hint={`At most ${MAX_WINDOW_DAYS} days after the first.`} problem={join.problem} />
-      <button type="submit" disabled={join.busy}>Join the waitlist</button>
+      <Field
+        label="Last day that suits you"
+        name="to"
+        type="date"
+        min={today}
+        value={localDate(Date.now() + 13 * DAY)}
+        required
+        hint={`At most ${MAX_WINDOW_DAYS} days after the first.`}
+        problem={join.problem}
+      />
+      <button type="submit" disabled={join.busy}>
+        Join the waitlist
+      </button>
     </form>
   );
 }

@@ -40,7 +40,11 @@ export function Field({ label, name, problem = null, hint, multiline, options, .
       <label for={id}>{label}</label>
       {options ? (
         <select {...common} required={input.required} onChange={input.onChange}>
-          {options.map(([v, l]) => <option value={v} key={v} selected={v === value}>{l}</option>)}
+          {options.map(([v, l]) => (
+            <option value={v} key={v} selected={v === value}>
+              {l}
+            </option>
+          ))}
         </select>
       ) : multiline ? (
         <textarea {...common} rows={5} required={input.required} {...(valueProps as object)} />
@@ -48,7 +52,11 @@ export function Field({ label, name, problem = null, hint, multiline, options, .
         <input {...common} {...(rest as object)} {...(valueProps as object)} />
       )}
       {hint && <small id={`${id}-hint`}>{hint}</small>}
-      {errors.length > 0 && <p class="error" id={`${id}-err`}>{errors.join('; ')}</p>}
+      {errors.length > 0 && (
+        <p class="error" id={`${id}-err`}>
+          {errors.join('; ')}
+        </p>
+      )}
     </div>
   );
 }
@@ -63,20 +71,34 @@ export function ProblemBanner({ problem }: { problem: Problem | null }) {
       <strong>{problem.title}</strong>
       {problem.detail && <span> — {problem.detail}</span>}
       {problem.errors && problem.errors.length > 0 && (
-        <ul>{problem.errors.map((e) => <li key={e.path}>{e.path.replace(/^\//, '') || 'request'}: {e.message}</li>)}</ul>
+        <ul>
+          {problem.errors.map((e) => (
+            <li key={e.path}>
+              {e.path.replace(/^\//, '') || 'request'}: {e.message}
+            </li>
+          ))}
+        </ul>
       )}
     </div>
   );
 }
 
 export function Notice({ children, kind = 'info' }: { children: ComponentChildren; kind?: 'info' | 'success' | 'warning' }) {
-  return <div class={`banner ${kind}`} role="status">{children}</div>;
+  return (
+    <div class={`banner ${kind}`} role="status">
+      {children}
+    </div>
+  );
 }
 
 const userZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 export const localZone = () => userZone;
 
-export function formatDateTime(iso: string, timeZone = userZone, opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short' }) {
+export function formatDateTime(
+  iso: string,
+  timeZone = userZone,
+  opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short' },
+) {
   return new Intl.DateTimeFormat(undefined, { ...opts, timeZone }).format(new Date(iso));
 }
 
@@ -89,7 +111,11 @@ export type Loaded<T> = { data: T | undefined; problem: Problem | null; loading:
 
 /** Loads what a screen shows where it renders it; `fn` answers openapi-fetch's {data, error}. */
 export function useLoad<T>(fn: () => Promise<{ data?: T; error?: unknown }>, deps: unknown[] = []): Loaded<T> {
-  const [state, setState] = useState<{ data: T | undefined; problem: Problem | null; loading: boolean }>({ data: undefined, problem: null, loading: true });
+  const [state, setState] = useState<{ data: T | undefined; problem: Problem | null; loading: boolean }>({
+    data: undefined,
+    problem: null,
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;

@@ -11,13 +11,23 @@ export default function Doctors() {
     <Page title="Doctor verification">
       <div class="actions" role="group" aria-label="Verification status">
         {(['PENDING', 'VERIFIED', 'REJECTED'] as Status[]).map((s) => (
-          <button key={s} type="button" class={s === status ? '' : 'secondary'} aria-pressed={s === status} onClick={() => setStatus(s)}>{s[0] + s.slice(1).toLowerCase()}</button>
+          <button key={s} type="button" class={s === status ? '' : 'secondary'} aria-pressed={s === status} onClick={() => setStatus(s)}>
+            {s[0] + s.slice(1).toLowerCase()}
+          </button>
         ))}
       </div>
       <Loading loaded={list}>
-        {() => list.data!.items.length === 0 ? <p>No doctors here.</p> : (
-          <ul class="stack">{list.data!.items.map((d) => <DoctorCard key={d.id} d={d} onChange={list.reload} />)}</ul>
-        )}
+        {() =>
+          list.data!.items.length === 0 ? (
+            <p>No doctors here.</p>
+          ) : (
+            <ul class="stack">
+              {list.data!.items.map((d) => (
+                <DoctorCard key={d.id} d={d} onChange={list.reload} />
+              ))}
+            </ul>
+          )
+        }
       </Loading>
     </Page>
   );
@@ -28,21 +38,41 @@ function DoctorCard({ d, onChange }: { d: Schemas['DoctorPrivate']; onChange: ()
   const decide = (status: 'VERIFIED' | 'REJECTED') => async (e: Event) => {
     const form = (e.target as HTMLElement).closest('form')!;
     const note = (new FormData(form).get('note') as string) || undefined;
-    if ((await act.run(() => api.POST('/api/v1/admin/doctors/{doctorId}/verification', { params: { path: { doctorId: d.id } }, body: { status, ...(note ? { note } : {}) } }))).ok) onChange();
+    if (
+      (
+        await act.run(() =>
+          api.POST('/api/v1/admin/doctors/{doctorId}/verification', {
+            params: { path: { doctorId: d.id } },
+            body: { status, ...(note ? { note } : {}) },
+          }),
+        )
+      ).ok
+    )
+      onChange();
   };
   const name = `Dr. ${d.firstname} ${d.lastname}`;
   return (
     <li class="card">
       <h2>{name}</h2>
-      <p>{d.specialization} · license <strong>{d.licenseNumber}</strong> · {d.user.email} · registered <When iso={d.user.createdAt} /></p>
+      <p>
+        {d.specialization} · license <strong>{d.licenseNumber}</strong> · {d.user.email} · registered <When iso={d.user.createdAt} />
+      </p>
       <p>{d.bio}</p>
       {d.verificationNote && <p>Note: {d.verificationNote}</p>}
       <ProblemBanner problem={act.problem} />
       <form class="stack" aria-label={`Decision for ${name}`} onSubmit={(e) => formValues(e)}>
         <Field label={`Note for ${name} (optional)`} name="note" problem={act.problem} />
         <div class="actions">
-          {d.verificationStatus !== 'VERIFIED' && <button type="button" disabled={act.busy} onClick={decide('VERIFIED')}>Verify {name}</button>}
-          {d.verificationStatus !== 'REJECTED' && <button type="button" class="danger" disabled={act.busy} onClick={decide('REJECTED')}>Reject {name}</button>}
+          {d.verificationStatus !== 'VERIFIED' && (
+            <button type="button" disabled={act.busy} onClick={decide('VERIFIED')}>
+              Verify {name}
+            </button>
+          )}
+          {d.verificationStatus !== 'REJECTED' && (
+            <button type="button" class="danger" disabled={act.busy} onClick={decide('REJECTED')}>
+              Reject {name}
+            </button>
+          )}
         </div>
       </form>
     </li>

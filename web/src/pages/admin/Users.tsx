@@ -2,13 +2,35 @@ import { useLocation } from 'preact-iso';
 import { api, type User } from '../../api/client';
 import { Field, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
 
-const roles: Array<[string, string]> = [['', 'Any role'], ['PATIENT', 'Patient'], ['DOCTOR', 'Doctor'], ['ADMIN', 'Admin']];
-const statuses: Array<[string, string]> = [['', 'Any status'], ['ACTIVE', 'Active'], ['SUSPENDED', 'Suspended']];
+const roles: Array<[string, string]> = [
+  ['', 'Any role'],
+  ['PATIENT', 'Patient'],
+  ['DOCTOR', 'Doctor'],
+  ['ADMIN', 'Admin'],
+];
+const statuses: Array<[string, string]> = [
+  ['', 'Any status'],
+  ['ACTIVE', 'Active'],
+  ['SUSPENDED', 'Suspended'],
+];
 
 export default function Users() {
   const { query, route } = useLocation();
   const { q = '', role = '', accountStatus = '' } = query;
-  const list = useLoad(() => api.GET('/api/v1/admin/users', { params: { query: { limit: 100, ...(q ? { q } : {}), ...(role ? { role: role as 'PATIENT' } : {}), ...(accountStatus ? { accountStatus: accountStatus as 'ACTIVE' } : {}) } } }), [q, role, accountStatus]);
+  const list = useLoad(
+    () =>
+      api.GET('/api/v1/admin/users', {
+        params: {
+          query: {
+            limit: 100,
+            ...(q ? { q } : {}),
+            ...(role ? { role: role as 'PATIENT' } : {}),
+            ...(accountStatus ? { accountStatus: accountStatus as 'ACTIVE' } : {}),
+          },
+        },
+      }),
+    [q, role, accountStatus],
+  );
   return (
     <Page title="Users">
       <form class="actions" role="search" onSubmit={(e) => route(`/admin/users?${new URLSearchParams(formValues(e)).toString()}`)}>
@@ -18,15 +40,32 @@ export default function Users() {
         <button type="submit">Search</button>
       </form>
       <Loading loaded={list}>
-        {() => list.data!.items.length === 0 ? <p>No users match.</p> : (
-          <div class="table-wrap">
-            <table>
-              <caption class="visually-hidden">Users</caption>
-              <thead><tr><th scope="col">Name</th><th scope="col">Username</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Since</th><th scope="col">Status</th></tr></thead>
-              <tbody>{list.data!.items.map((u) => <UserRow key={u.id} u={u} onChange={list.reload} />)}</tbody>
-            </table>
-          </div>
-        )}
+        {() =>
+          list.data!.items.length === 0 ? (
+            <p>No users match.</p>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <caption class="visually-hidden">Users</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Username</th>
+                    <th scope="col">Email</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Since</th>
+                    <th scope="col">Status</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.data!.items.map((u) => (
+                    <UserRow key={u.id} u={u} onChange={list.reload} />
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
       </Loading>
     </Page>
   );
@@ -37,17 +76,35 @@ function UserRow({ u, onChange }: { u: User; onChange: () => void }) {
   const next = u.accountStatus === 'ACTIVE' ? 'SUSPENDED' : 'ACTIVE';
   return (
     <tr>
-      <td>{u.firstname} {u.lastname}</td>
+      <td>
+        {u.firstname} {u.lastname}
+      </td>
       <td>{u.username}</td>
       <td>{u.email}</td>
       <td>{u.role.toLowerCase()}</td>
-      <td><When iso={u.createdAt} /></td>
+      <td>
+        <When iso={u.createdAt} />
+      </td>
       <td>
         <span class="badge">{u.accountStatus.toLowerCase()}</span>{' '}
         {u.role !== 'ADMIN' && (
-          <button type="button" class={next === 'SUSPENDED' ? 'danger' : ''} disabled={act.busy} onClick={async () => {
-            if ((await act.run(() => api.PATCH('/api/v1/admin/users/{userId}', { params: { path: { userId: u.id } }, body: { accountStatus: next } }))).ok) onChange();
-          }}>{next === 'SUSPENDED' ? `Suspend ${u.username}` : `Reactivate ${u.username}`}</button>
+          <button
+            type="button"
+            class={next === 'SUSPENDED' ? 'danger' : ''}
+            disabled={act.busy}
+            onClick={async () => {
+              if (
+                (
+                  await act.run(() =>
+                    api.PATCH('/api/v1/admin/users/{userId}', { params: { path: { userId: u.id } }, body: { accountStatus: next } }),
+                  )
+                ).ok
+              )
+                onChange();
+            }}
+          >
+            {next === 'SUSPENDED' ? `Suspend ${u.username}` : `Reactivate ${u.username}`}
+          </button>
         )}
         <ProblemBanner problem={act.problem} />
       </td>

@@ -35,9 +35,15 @@ export default function Availability() {
   const now = new Date();
   const verified = s.me!.doctor?.verificationStatus === 'VERIFIED';
   // Patients see only verified doctors' slots (others answer 404), so there is nothing to show before.
-  const upcoming = useLoad(() => (verified
-    ? api.GET('/api/v1/doctors/{doctorId}/slots', { params: { path: { doctorId }, query: { from: now.toISOString(), to: new Date(now.getTime() + 7 * 86_400_000).toISOString() } } })
-    : Promise.resolve({ data: [] as Array<{ startsAt: string; endsAt: string }> })), [tick, verified]);
+  const upcoming = useLoad(
+    () =>
+      verified
+        ? api.GET('/api/v1/doctors/{doctorId}/slots', {
+            params: { path: { doctorId }, query: { from: now.toISOString(), to: new Date(now.getTime() + 7 * 86_400_000).toISOString() } },
+          })
+        : Promise.resolve({ data: [] as Array<{ startsAt: string; endsAt: string }> }),
+    [tick, verified],
+  );
   const update = (i: number, patch: Partial<Rule>) => setRules((rs) => rs!.map((r, n) => (n === i ? { ...r, ...patch } : r)));
   const slotMinutes = current.data?.slotMinutes ?? 30;
   const preview = rules ? previewSlots(rules, slotMinutes) : new Map();
@@ -46,43 +52,97 @@ export default function Availability() {
       <Loading loaded={current}>
         {() => (
           <>
-            <p>Times are in your time zone, <strong>{current.data!.timezone}</strong>; {slotMinutes}-minute visits (change both in <a href="/doctor/settings">settings</a>).</p>
+            <p>
+              Times are in your time zone, <strong>{current.data!.timezone}</strong>; {slotMinutes}-minute visits (change both in{' '}
+              <a href="/doctor/settings">settings</a>).
+            </p>
             {saved && <Notice kind="success">Availability saved.</Notice>}
             <ProblemBanner problem={save.problem} />
-            <form class="stack" onSubmit={async (e) => {
-              e.preventDefault();
-              setSaved(false);
-              if ((await save.run(() => api.PUT('/api/v1/doctors/me/availability', { body: { weekly: rules! } }))).ok) {
-                setSaved(true);
-                setTick((t) => t + 1);
-              }
-            }}>
+            <form
+              class="stack"
+              onSubmit={async (e) => {
+                e.preventDefault();
+                setSaved(false);
+                if ((await save.run(() => api.PUT('/api/v1/doctors/me/availability', { body: { weekly: rules! } }))).ok) {
+                  setSaved(true);
+                  setTick((t) => t + 1);
+                }
+              }}
+            >
               {(rules ?? []).map((r, i) => (
                 <fieldset key={i} class="actions">
                   <legend>Period {i + 1}</legend>
                   <div class="field">
                     <label for={`wd-${i}`}>Day</label>
                     <select id={`wd-${i}`} onChange={(e) => update(i, { weekday: Number((e.target as HTMLSelectElement).value) })}>
-                      {WEEKDAYS.map((w, n) => <option key={w} value={n + 1} selected={r.weekday === n + 1}>{w}</option>)}
+                      {WEEKDAYS.map((w, n) => (
+                        <option key={w} value={n + 1} selected={r.weekday === n + 1}>
+                          {w}
+                        </option>
+                      ))}
                     </select>
                   </div>
-                  <div class="field"><label for={`st-${i}`}>From</label><input id={`st-${i}`} type="time" value={r.start} onInput={(e) => update(i, { start: (e.target as HTMLInputElement).value })} /></div>
-                  <div class="field"><label for={`en-${i}`}>Until</label><input id={`en-${i}`} type="time" value={r.end} onInput={(e) => update(i, { end: (e.target as HTMLInputElement).value })} /></div>
-                  <button type="button" class="secondary" aria-label={`Remove period ${i + 1}`} onClick={() => setRules((rs) => rs!.filter((_, n) => n !== i))}>Remove</button>
+                  <div class="field">
+                    <label for={`st-${i}`}>From</label>
+                    <input
+                      id={`st-${i}`}
+                      type="time"
+                      value={r.start}
+                      onInput={(e) => update(i, { start: (e.target as HTMLInputElement).value })}
+                    />
+                  </div>
+                  <div class="field">
+                    <label for={`en-${i}`}>Until</label>
+                    <input
+                      id={`en-${i}`}
+                      type="time"
+                      value={r.end}
+                      onInput={(e) => update(i, { end: (e.target as HTMLInputElement).value })}
+                    />
+                  </div>
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={`Remove period ${i + 1}`}
+                    onClick={() => setRules((rs) => rs!.filter((_, n) => n !== i))}
+                  >
+                    Remove
+                  </button>
                 </fieldset>
               ))}
               <div class="actions">
-                <button type="button" class="secondary" onClick={() => setRules((rs) => [...(rs ?? []), { weekday: 1, start: '09:00', end: '12:00' }])}>Add a period</button>
-                <button type="submit" disabled={save.busy}>Save availability</button>
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => setRules((rs) => [...(rs ?? []), { weekday: 1, start: '09:00', end: '12:00' }])}
+                >
+                  Add a period
+                </button>
+                <button type="submit" disabled={save.busy}>
+                  Save availability
+                </button>
               </div>
             </form>
             <section aria-labelledby="preview-h">
               <h2 id="preview-h">Preview of your weekly slots</h2>
-              {preview.size === 0 ? <p>No slots: add a period.</p> : (
+              {preview.size === 0 ? (
+                <p>No slots: add a period.</p>
+              ) : (
                 <div class="week">
-                  {[...preview].sort(([a], [b]) => a - b).map(([wd, times]) => (
-                    <div class="card" key={wd}><h3>{WEEKDAYS[wd - 1]}</h3><p>{times.length} slots, {times[0]} to {times[times.length - 1]}</p><p class="muted">{times.slice(0, 6).join(', ')}{times.length > 6 ? ' …' : ''}</p></div>
-                  ))}
+                  {[...preview]
+                    .sort(([a], [b]) => a - b)
+                    .map(([wd, times]) => (
+                      <div class="card" key={wd}>
+                        <h3>{WEEKDAYS[wd - 1]}</h3>
+                        <p>
+                          {times.length} slots, {times[0]} to {times[times.length - 1]}
+                        </p>
+                        <p class="muted">
+                          {times.slice(0, 6).join(', ')}
+                          {times.length > 6 ? ' …' : ''}
+                        </p>
+                      </div>
+                    ))}
                 </div>
               )}
             </section>
@@ -92,7 +152,21 @@ export default function Availability() {
       <section aria-labelledby="next-h">
         <h2 id="next-h">Next free slots patients see (7 days)</h2>
         <Loading loaded={upcoming}>
-          {() => !verified ? <p>Patients can book you once an administrator has verified your credentials.</p> : upcoming.data!.length === 0 ? <p>None yet.</p> : <p>{upcoming.data!.slice(0, 12).map((x) => formatDateTime(x.startsAt)).join(' · ')}{upcoming.data!.length > 12 ? ` … (${upcoming.data!.length} in all)` : ''}</p>}
+          {() =>
+            !verified ? (
+              <p>Patients can book you once an administrator has verified your credentials.</p>
+            ) : upcoming.data!.length === 0 ? (
+              <p>None yet.</p>
+            ) : (
+              <p>
+                {upcoming
+                  .data!.slice(0, 12)
+                  .map((x) => formatDateTime(x.startsAt))
+                  .join(' · ')}
+                {upcoming.data!.length > 12 ? ` … (${upcoming.data!.length} in all)` : ''}
+              </p>
+            )
+          }
         </Loading>
       </section>
       <TimeOff onChange={() => setTick((t) => t + 1)} />
@@ -107,30 +181,62 @@ function TimeOff({ onChange }: { onChange: () => void }) {
     <section aria-labelledby="off-h">
       <h2 id="off-h">Time off</h2>
       <ProblemBanner problem={act.problem} />
-      <form class="stack" onSubmit={async (e) => {
-        const v = formValues(e);
-        const body = { startsAt: v.startsAt ? new Date(v.startsAt).toISOString() : '', endsAt: v.endsAt ? new Date(v.endsAt).toISOString() : '', ...(v.reason ? { reason: v.reason } : {}) };
-        if ((await act.run(() => api.POST('/api/v1/doctors/me/time-off', { body }))).ok) {
-          (e.target as HTMLFormElement).reset();
-          list.reload();
-          onChange();
-        }
-      }}>
+      <form
+        class="stack"
+        onSubmit={async (e) => {
+          const v = formValues(e);
+          const body = {
+            startsAt: v.startsAt ? new Date(v.startsAt).toISOString() : '',
+            endsAt: v.endsAt ? new Date(v.endsAt).toISOString() : '',
+            ...(v.reason ? { reason: v.reason } : {}),
+          };
+          if ((await act.run(() => api.POST('/api/v1/doctors/me/time-off', { body }))).ok) {
+            (e.target as HTMLFormElement).reset();
+            list.reload();
+            onChange();
+          }
+        }}
+      >
         <Field label="Time off from" name="startsAt" type="datetime-local" required problem={act.problem} />
         <Field label="Time off until" name="endsAt" type="datetime-local" required problem={act.problem} />
         <Field label="Reason (optional)" name="reason" problem={act.problem} />
-        <button type="submit" disabled={act.busy}>Add time off</button>
+        <button type="submit" disabled={act.busy}>
+          Add time off
+        </button>
       </form>
       <Loading loaded={list}>
-        {() => list.data!.items.length === 0 ? <p>No time off planned.</p> : (
-          <ul>{list.data!.items.map((t) => (
-            <li key={t.id}><When iso={t.startsAt} /> – <When iso={t.endsAt} />{t.reason ? ` (${t.reason})` : ''}{' '}
-              <button type="button" class="link" onClick={async () => {
-                if ((await act.run(() => api.DELETE('/api/v1/doctors/me/time-off/{timeOffId}', { params: { path: { timeOffId: t.id } } }))).ok) { list.reload(); onChange(); }
-              }}>Remove</button>
-            </li>
-          ))}</ul>
-        )}
+        {() =>
+          list.data!.items.length === 0 ? (
+            <p>No time off planned.</p>
+          ) : (
+            <ul>
+              {list.data!.items.map((t) => (
+                <li key={t.id}>
+                  <When iso={t.startsAt} /> – <When iso={t.endsAt} />
+                  {t.reason ? ` (${t.reason})` : ''}{' '}
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={async () => {
+                      if (
+                        (
+                          await act.run(() =>
+                            api.DELETE('/api/v1/doctors/me/time-off/{timeOffId}', { params: { path: { timeOffId: t.id } } }),
+                          )
+                        ).ok
+                      ) {
+                        list.reload();
+                        onChange();
+                      }
+                    }}
+                  >
+                    Remove
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        }
       </Loading>
     </section>
   );

@@ -9,7 +9,10 @@ export default function PatientRecord() {
   const { params } = useRoute();
   const patient = useLoad(() => api.GET('/api/v1/patients/{patientId}', { params: { path: { patientId: params.id } } }), [params.id]);
   const appointments = useLoad(() => api.GET('/api/v1/appointments', { params: { query: { limit: 100 } } }), [params.id]);
-  const prescriptions = useLoad(() => api.GET('/api/v1/prescriptions', { params: { query: { patientId: params.id, limit: 100 } } }), [params.id]);
+  const prescriptions = useLoad(
+    () => api.GET('/api/v1/prescriptions', { params: { query: { patientId: params.id, limit: 100 } } }),
+    [params.id],
+  );
   const p = patient.data;
   const mine = (appointments.data?.items ?? []).filter((a) => a.patientId === params.id);
   return (
@@ -18,7 +21,9 @@ export default function PatientRecord() {
         {() => (
           <section class="card" aria-labelledby="rec-h">
             <h2 id="rec-h">Record</h2>
-            <p>Born {p!.dateOfBirth} ({p!.age} years) · {p!.gender} · <a href={`/doctor/messages/${p!.id}`}>Message</a></p>
+            <p>
+              Born {p!.dateOfBirth} ({p!.age} years) · {p!.gender} · <a href={`/doctor/messages/${p!.id}`}>Message</a>
+            </p>
             <h3>Medical history</h3>
             <p class="article">{p!.medicalHistory || 'None recorded.'}</p>
           </section>
@@ -27,44 +32,95 @@ export default function PatientRecord() {
       <section aria-labelledby="appt-h">
         <h2 id="appt-h">Appointments</h2>
         <Loading loaded={appointments}>
-          {() => mine.length === 0 ? <p>None.</p> : <ul>{mine.map((a) => <li key={a.id}><When iso={a.startsAt} /> <StatusBadge status={a.status} /></li>)}</ul>}
+          {() =>
+            mine.length === 0 ? (
+              <p>None.</p>
+            ) : (
+              <ul>
+                {mine.map((a) => (
+                  <li key={a.id}>
+                    <When iso={a.startsAt} /> <StatusBadge status={a.status} />
+                  </li>
+                ))}
+              </ul>
+            )
+          }
         </Loading>
       </section>
-      <NewPrescription appointments={mine.filter((a) => a.status === 'CONFIRMED' || a.status === 'COMPLETED')} onDone={prescriptions.reload} />
+      <NewPrescription
+        appointments={mine.filter((a) => a.status === 'CONFIRMED' || a.status === 'COMPLETED')}
+        onDone={prescriptions.reload}
+      />
       <section aria-labelledby="rx-h">
         <h2 id="rx-h">Prescriptions you issued</h2>
         <Loading loaded={prescriptions}>
-          {() => prescriptions.data!.items.length === 0 ? <p>None.</p> : (
-            <ul class="stack">{prescriptions.data!.items.map((rx) => <Prescription key={rx.id} rx={rx} onChange={prescriptions.reload} />)}</ul>
-          )}
+          {() =>
+            prescriptions.data!.items.length === 0 ? (
+              <p>None.</p>
+            ) : (
+              <ul class="stack">
+                {prescriptions.data!.items.map((rx) => (
+                  <Prescription key={rx.id} rx={rx} onChange={prescriptions.reload} />
+                ))}
+              </ul>
+            )
+          }
         </Loading>
       </section>
     </Page>
   );
 }
 
-type Rx = NonNullable<ReturnType<typeof useLoad<import('../../api/schema').paths['/api/v1/prescriptions/{id}']['get']['responses'][200]['content']['application/json']>>['data']>;
+type Rx = NonNullable<
+  ReturnType<
+    typeof useLoad<import('../../api/schema').paths['/api/v1/prescriptions/{id}']['get']['responses'][200]['content']['application/json']>
+  >['data']
+>;
 
 function Prescription({ rx, onChange }: { rx: Rx; onChange: () => void }) {
   const act = useAction();
   const [revoking, setRevoking] = useState(false);
   return (
     <li class="card">
-      <h3>Issued <When iso={rx.issuedAt} /> <span class="badge">{rx.status === 'ACTIVE' ? 'Active' : 'Revoked'}</span></h3>
-      <ul>{rx.items.map((i, n) => <li key={n}>{i.medication} {i.dosage}, {i.frequency}, {i.durationDays} days</li>)}</ul>
+      <h3>
+        Issued <When iso={rx.issuedAt} /> <span class="badge">{rx.status === 'ACTIVE' ? 'Active' : 'Revoked'}</span>
+      </h3>
+      <ul>
+        {rx.items.map((i, n) => (
+          <li key={n}>
+            {i.medication} {i.dosage}, {i.frequency}, {i.durationDays} days
+          </li>
+        ))}
+      </ul>
       {rx.revocationReason && <p>Revoked: {rx.revocationReason}</p>}
       <ProblemBanner problem={act.problem} />
       <div class="actions">
         <PdfButton id={rx.id} />
-        {rx.status === 'ACTIVE' && <button type="button" class="secondary" onClick={() => setRevoking(!revoking)}>Revoke</button>}
+        {rx.status === 'ACTIVE' && (
+          <button type="button" class="secondary" onClick={() => setRevoking(!revoking)}>
+            Revoke
+          </button>
+        )}
       </div>
       {revoking && (
-        <form class="stack" onSubmit={async (e) => {
-          const v = formValues(e);
-          if ((await act.run(() => api.POST('/api/v1/prescriptions/{id}/revoke', { params: { path: { id: rx.id } }, body: { reason: v.reason ?? '' } }))).ok) onChange();
-        }}>
+        <form
+          class="stack"
+          onSubmit={async (e) => {
+            const v = formValues(e);
+            if (
+              (
+                await act.run(() =>
+                  api.POST('/api/v1/prescriptions/{id}/revoke', { params: { path: { id: rx.id } }, body: { reason: v.reason ?? '' } }),
+                )
+              ).ok
+            )
+              onChange();
+          }}
+        >
           <Field label="Reason for revoking" name="reason" required problem={act.problem} />
-          <button type="submit" class="danger" disabled={act.busy}>Revoke prescription</button>
+          <button type="submit" class="danger" disabled={act.busy}>
+            Revoke prescription
+          </button>
         </form>
       )}
     </li>
@@ -83,33 +139,88 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
     <section class="card" aria-labelledby="new-rx-h">
       <h2 id="new-rx-h">Write a prescription</h2>
       <ProblemBanner problem={act.problem} />
-      <form class="stack" onSubmit={async (e) => {
-        const v = formValues(e);
-        const body = {
-          appointmentId: v.appointmentId ?? '',
-          items: items.map((x) => ({ medication: x.medication, dosage: x.dosage, frequency: x.frequency, durationDays: Number(x.durationDays), ...(x.instructions ? { instructions: x.instructions } : {}) })),
-          ...(v.notes ? { notes: v.notes } : {}),
-        };
-        if ((await act.run(() => api.POST('/api/v1/prescriptions', { body }))).ok) {
-          setItems([{ ...blank }]);
-          (e.target as HTMLFormElement).reset();
-          onDone();
-        }
-      }}>
-        <Field label="Appointment" name="appointmentId" options={appointments.map((a) => [a.id, formatDateTime(a.startsAt)])} value={appointments[0].id} problem={act.problem} />
+      <form
+        class="stack"
+        onSubmit={async (e) => {
+          const v = formValues(e);
+          const body = {
+            appointmentId: v.appointmentId ?? '',
+            items: items.map((x) => ({
+              medication: x.medication,
+              dosage: x.dosage,
+              frequency: x.frequency,
+              durationDays: Number(x.durationDays),
+              ...(x.instructions ? { instructions: x.instructions } : {}),
+            })),
+            ...(v.notes ? { notes: v.notes } : {}),
+          };
+          if ((await act.run(() => api.POST('/api/v1/prescriptions', { body }))).ok) {
+            setItems([{ ...blank }]);
+            (e.target as HTMLFormElement).reset();
+            onDone();
+          }
+        }}
+      >
+        <Field
+          label="Appointment"
+          name="appointmentId"
+          options={appointments.map((a) => [a.id, formatDateTime(a.startsAt)])}
+          value={appointments[0].id}
+          problem={act.problem}
+        />
         {items.map((x, i) => (
           <fieldset key={i} class="stack">
             <legend>Medication {i + 1}</legend>
-            <Field label="Medication" name={`items/${i}/medication`} value={x.medication} onInput={(e) => set(i, 'medication', (e.target as HTMLInputElement).value)} required problem={act.problem} />
-            <Field label="Dosage" name={`items/${i}/dosage`} value={x.dosage} onInput={(e) => set(i, 'dosage', (e.target as HTMLInputElement).value)} required problem={act.problem} />
-            <Field label="Frequency" name={`items/${i}/frequency`} value={x.frequency} onInput={(e) => set(i, 'frequency', (e.target as HTMLInputElement).value)} required problem={act.problem} />
-            <Field label="Duration (days)" name={`items/${i}/durationDays`} type="number" min={1} value={x.durationDays} onInput={(e) => set(i, 'durationDays', (e.target as HTMLInputElement).value)} required problem={act.problem} />
-            <Field label="Instructions (optional)" name={`items/${i}/instructions`} value={x.instructions} onInput={(e) => set(i, 'instructions', (e.target as HTMLInputElement).value)} problem={act.problem} />
+            <Field
+              label="Medication"
+              name={`items/${i}/medication`}
+              value={x.medication}
+              onInput={(e) => set(i, 'medication', (e.target as HTMLInputElement).value)}
+              required
+              problem={act.problem}
+            />
+            <Field
+              label="Dosage"
+              name={`items/${i}/dosage`}
+              value={x.dosage}
+              onInput={(e) => set(i, 'dosage', (e.target as HTMLInputElement).value)}
+              required
+              problem={act.problem}
+            />
+            <Field
+              label="Frequency"
+              name={`items/${i}/frequency`}
+              value={x.frequency}
+              onInput={(e) => set(i, 'frequency', (e.target as HTMLInputElement).value)}
+              required
+              problem={act.problem}
+            />
+            <Field
+              label="Duration (days)"
+              name={`items/${i}/durationDays`}
+              type="number"
+              min={1}
+              value={x.durationDays}
+              onInput={(e) => set(i, 'durationDays', (e.target as HTMLInputElement).value)}
+              required
+              problem={act.problem}
+            />
+            <Field
+              label="Instructions (optional)"
+              name={`items/${i}/instructions`}
+              value={x.instructions}
+              onInput={(e) => set(i, 'instructions', (e.target as HTMLInputElement).value)}
+              problem={act.problem}
+            />
           </fieldset>
         ))}
-        <button type="button" class="secondary" onClick={() => setItems((xs) => [...xs, { ...blank }])}>Add a medication</button>
+        <button type="button" class="secondary" onClick={() => setItems((xs) => [...xs, { ...blank }])}>
+          Add a medication
+        </button>
         <Field label="Notes (optional)" name="notes" multiline problem={act.problem} />
-        <button type="submit" disabled={act.busy}>Issue prescription</button>
+        <button type="submit" disabled={act.busy}>
+          Issue prescription
+        </button>
       </form>
     </section>
   );

@@ -6,17 +6,29 @@ export default function Patients() {
   return (
     <Page title="Patients in your care">
       <Loading loaded={list}>
-        {() => list.data!.items.length === 0 ? <p>No patients yet: patients appear here once they book with you.</p> : (
-          <ul class="grid">
-            {list.data!.items.map((p) => (
-              <li class="card" key={p.id}>
-                <h2><a href={`/doctor/patients/${p.id}`}>{p.firstname} {p.lastname}</a></h2>
-                <p>{p.age} years · {p.gender}</p>
-                <p>Late cancellations: {p.lateCancellations} · No-shows: {p.noShows}</p>
-              </li>
-            ))}
-          </ul>
-        )}
+        {() =>
+          list.data!.items.length === 0 ? (
+            <p>No patients yet: patients appear here once they book with you.</p>
+          ) : (
+            <ul class="grid">
+              {list.data!.items.map((p) => (
+                <li class="card" key={p.id}>
+                  <h2>
+                    <a href={`/doctor/patients/${p.id}`}>
+                      {p.firstname} {p.lastname}
+                    </a>
+                  </h2>
+                  <p>
+                    {p.age} years · {p.gender}
+                  </p>
+                  <p>
+                    Late cancellations: {p.lateCancellations} · No-shows: {p.noShows}
+                  </p>
+                </li>
+              ))}
+            </ul>
+          )
+        }
       </Loading>
     </Page>
   );

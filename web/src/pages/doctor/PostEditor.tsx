@@ -14,9 +14,11 @@ export default function PostEditor() {
   const act = useAction();
   useEffect(() => {
     if (isNew) return;
-    void act.run(() => api.GET('/api/v1/posts/{id}', { params: { path: { id: params.id } } })).then((r) => {
-      if (r.data) setPost({ title: r.data.title, body: r.data.body, tags: r.data.tags.join(' '), status: r.data.status });
-    });
+    void act
+      .run(() => api.GET('/api/v1/posts/{id}', { params: { path: { id: params.id } } }))
+      .then((r) => {
+        if (r.data) setPost({ title: r.data.title, body: r.data.body, tags: r.data.tags.join(' '), status: r.data.status });
+      });
   }, [params.id]);
   const save = async (status: 'DRAFT' | 'PUBLISHED') => {
     setSaved('');
@@ -35,15 +37,36 @@ export default function PostEditor() {
     <Page title={isNew ? 'New article' : 'Edit article'}>
       {saved && <Notice kind="success">{saved}</Notice>}
       <ProblemBanner problem={act.problem} />
-      <p>Status: <span class="badge">{post.status === 'DRAFT' ? 'Draft' : 'Published'}</span></p>
-      <form class="stack" onSubmit={(e) => { e.preventDefault(); void save('DRAFT'); }}>
+      <p>
+        Status: <span class="badge">{post.status === 'DRAFT' ? 'Draft' : 'Published'}</span>
+      </p>
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save('DRAFT');
+        }}
+      >
         <Field label="Title" name="title" value={post.title} onInput={input('title')} required problem={act.problem} />
-        <Field label="Tags" name="tags" value={post.tags} onInput={input('tags')} hint="Separate with spaces: lower-case letters, digits and -" problem={act.problem} />
+        <Field
+          label="Tags"
+          name="tags"
+          value={post.tags}
+          onInput={input('tags')}
+          hint="Separate with spaces: lower-case letters, digits and -"
+          problem={act.problem}
+        />
         <Field label="Body (Markdown)" name="body" multiline value={post.body} onInput={input('body')} required problem={act.problem} />
         <div class="actions">
-          <button type="button" class="secondary" aria-pressed={preview} onClick={() => setPreview(!preview)}>{preview ? 'Hide preview' : 'Preview'}</button>
-          <button type="submit" class="secondary" disabled={act.busy}>Save draft</button>
-          <button type="button" disabled={act.busy} onClick={() => save('PUBLISHED')}>Publish</button>
+          <button type="button" class="secondary" aria-pressed={preview} onClick={() => setPreview(!preview)}>
+            {preview ? 'Hide preview' : 'Preview'}
+          </button>
+          <button type="submit" class="secondary" disabled={act.busy}>
+            Save draft
+          </button>
+          <button type="button" disabled={act.busy} onClick={() => save('PUBLISHED')}>
+            Publish
+          </button>
         </div>
       </form>
       {preview && (

@@ -16,36 +16,91 @@ export default function Settings() {
         {() => {
           const d = me.data!;
           return (
-            <form class="stack" onSubmit={async (e) => {
-              const v = formValues(e);
-              setSaved(false);
-              const autoConfirm = (e.target as HTMLFormElement).querySelector<HTMLInputElement>('#f-autoConfirm')!.checked;
-              const r = await save.run(() => api.PATCH('/api/v1/doctors/me', { body: {
-                specialization: v.specialization, bio: v.bio ?? '', timezone: v.timezone, autoConfirm,
-                slotMinutes: Number(v.slotMinutes), minNoticeMinutes: Number(v.minNoticeMinutes), maxAdvanceDays: Number(v.maxAdvanceDays),
-                cancellationNoticeHours: Number(v.cancellationNoticeHours ?? 0),
-              } }));
-              if (r.ok) {
-                setSaved(true);
-                me.reload();
-                await s.reloadMe();
-              }
-            }}>
+            <form
+              class="stack"
+              onSubmit={async (e) => {
+                const v = formValues(e);
+                setSaved(false);
+                const autoConfirm = (e.target as HTMLFormElement).querySelector<HTMLInputElement>('#f-autoConfirm')!.checked;
+                const r = await save.run(() =>
+                  api.PATCH('/api/v1/doctors/me', {
+                    body: {
+                      specialization: v.specialization,
+                      bio: v.bio ?? '',
+                      timezone: v.timezone,
+                      autoConfirm,
+                      slotMinutes: Number(v.slotMinutes),
+                      minNoticeMinutes: Number(v.minNoticeMinutes),
+                      maxAdvanceDays: Number(v.maxAdvanceDays),
+                      cancellationNoticeHours: Number(v.cancellationNoticeHours ?? 0),
+                    },
+                  }),
+                );
+                if (r.ok) {
+                  setSaved(true);
+                  me.reload();
+                  await s.reloadMe();
+                }
+              }}
+            >
               {saved && <Notice kind="success">Saved.</Notice>}
               <ProblemBanner problem={save.problem} />
-              <p>License {d.licenseNumber} · verification <span class="badge">{d.verificationStatus}</span>{d.verificationNote ? ` — ${d.verificationNote}` : ''}</p>
+              <p>
+                License {d.licenseNumber} · verification <span class="badge">{d.verificationStatus}</span>
+                {d.verificationNote ? ` — ${d.verificationNote}` : ''}
+              </p>
               <Field label="Specialization" name="specialization" value={d.specialization} required problem={save.problem} />
               <Field label="Bio" name="bio" multiline value={d.bio} problem={save.problem} />
-              <Field label="Time zone" name="timezone" options={(zones.includes(d.timezone) ? zones : [d.timezone, ...zones]).map((z) => [z, z])} value={d.timezone} problem={save.problem} />
-              <Field label="Visit length (minutes)" name="slotMinutes" type="number" min={10} value={d.slotMinutes} problem={save.problem} />
-              <Field label="Minimum notice before a booking (minutes)" name="minNoticeMinutes" type="number" min={0} value={d.minNoticeMinutes} problem={save.problem} />
-              <Field label="Cancellation notice (hours)" name="cancellationNoticeHours" type="number" min={0} max={168} value={d.cancellationNoticeHours} problem={save.problem}
-                hint="Patients may cancel or reschedule online only up to this many hours before the start (0: any time). Patients see it before they book." />
-              <Field label="Bookable up to (days ahead)" name="maxAdvanceDays" type="number" min={1} value={d.maxAdvanceDays} problem={save.problem} />
+              <Field
+                label="Time zone"
+                name="timezone"
+                options={(zones.includes(d.timezone) ? zones : [d.timezone, ...zones]).map((z) => [z, z])}
+                value={d.timezone}
+                problem={save.problem}
+              />
+              <Field
+                label="Visit length (minutes)"
+                name="slotMinutes"
+                type="number"
+                min={10}
+                value={d.slotMinutes}
+                problem={save.problem}
+              />
+              <Field
+                label="Minimum notice before a booking (minutes)"
+                name="minNoticeMinutes"
+                type="number"
+                min={0}
+                value={d.minNoticeMinutes}
+                problem={save.problem}
+              />
+              <Field
+                label="Cancellation notice (hours)"
+                name="cancellationNoticeHours"
+                type="number"
+                min={0}
+                max={168}
+                value={d.cancellationNoticeHours}
+                problem={save.problem}
+                hint="Patients may cancel or reschedule online only up to this many hours before the start (0: any time). Patients see it before they book."
+              />
+              <Field
+                label="Bookable up to (days ahead)"
+                name="maxAdvanceDays"
+                type="number"
+                min={1}
+                value={d.maxAdvanceDays}
+                problem={save.problem}
+              />
               <div class="field">
-                <label><input type="checkbox" id="f-autoConfirm" name="autoConfirm" defaultChecked={d.autoConfirm} /> Confirm bookings automatically</label>
+                <label>
+                  <input type="checkbox" id="f-autoConfirm" name="autoConfirm" defaultChecked={d.autoConfirm} /> Confirm bookings
+                  automatically
+                </label>
               </div>
-              <button type="submit" disabled={save.busy}>Save settings</button>
+              <button type="submit" disabled={save.busy}>
+                Save settings
+              </button>
             </form>
           );
         }}

@@ -11,13 +11,28 @@ export default function AccessLog() {
           <div class="table-wrap">
             <table>
               <caption class="visually-hidden">Access log</caption>
-              <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Outcome</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Who</th>
+                  <th scope="col">What</th>
+                  <th scope="col">Outcome</th>
+                </tr>
+              </thead>
               <tbody>
                 {list.data!.items.map((e) => (
                   <tr key={e.id}>
-                    <td><When iso={e.at} /></td>
-                    <td>{e.actor ? `${e.actor.firstname ?? ''} ${e.actor.lastname ?? ''} (${String(e.actor.role ?? '').toLowerCase()})` : 'System'}</td>
-                    <td>{e.action} <span class="muted">{e.resourceType}</span></td>
+                    <td>
+                      <When iso={e.at} />
+                    </td>
+                    <td>
+                      {e.actor
+                        ? `${e.actor.firstname ?? ''} ${e.actor.lastname ?? ''} (${String(e.actor.role ?? '').toLowerCase()})`
+                        : 'System'}
+                    </td>
+                    <td>
+                      {e.action} <span class="muted">{e.resourceType}</span>
+                    </td>
                     <td>{e.outcome}</td>
                   </tr>
                 ))}

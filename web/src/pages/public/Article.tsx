@@ -12,7 +12,13 @@ export default function Article() {
       <Loading loaded={post}>
         {() => (
           <article>
-            <p class="muted">By <a href={`/doctors/${p!.author.id}`}>Dr. {p!.author.firstname} {p!.author.lastname}</a> ({p!.author.specialization}) · <When iso={p!.publishedAt} /></p>
+            <p class="muted">
+              By{' '}
+              <a href={`/doctors/${p!.author.id}`}>
+                Dr. {p!.author.firstname} {p!.author.lastname}
+              </a>{' '}
+              ({p!.author.specialization}) · <When iso={p!.publishedAt} />
+            </p>
             <Markdown source={p!.body} />
           </article>
         )}

@@ -23,26 +23,59 @@ export default function DoctorProfile() {
       <Loading loaded={doctor}>
         {() => (
           <>
-            <p><span class="badge">{d!.specialization}</span> · {d!.slotMinutes}-minute visits</p>
+            <p>
+              <span class="badge">{d!.specialization}</span> · {d!.slotMinutes}-minute visits
+            </p>
             <p>{d!.bio}</p>
-            <p class="banner info" id="cancellation-policy">{cancellationPolicy(d!.cancellationNoticeHours)}</p>
+            <p class="banner info" id="cancellation-policy">
+              {cancellationPolicy(d!.cancellationNoticeHours)}
+            </p>
             {/* Above the free times: an offer held for the patient is the most urgent thing on the page. */}
             {s.me?.user.role === 'PATIENT' && <WaitlistEntries doctorId={d!.id} reloadKey={joined} />}
             <SlotPicker doctorId={d!.id} doctorZone={d!.timezone} selected={slot} onSelect={setSlot} />
             {s.me?.user.role === 'PATIENT' ? (
-              <form class="stack card" onSubmit={async (e) => {
-                const v = formValues(e);
-                if (!slot) return book.setProblem({ type: 'about:blank', title: 'Choose a time', status: 400, code: 'VALIDATION_FAILED', detail: 'Pick one of the free times first.' });
-                // One key per booking attempt: a retried click cannot book twice.
-                const r = await book.run(() => api.POST('/api/v1/appointments', { body: { doctorId: d!.id, startsAt: slot, ...(v.reason ? { reason: v.reason } : {}) }, headers: { 'idempotency-key': key } }));
-                if (r.ok) route('/patient/appointments?booked=1');
-              }}>
+              <form
+                class="stack card"
+                onSubmit={async (e) => {
+                  const v = formValues(e);
+                  if (!slot)
+                    return book.setProblem({
+                      type: 'about:blank',
+                      title: 'Choose a time',
+                      status: 400,
+                      code: 'VALIDATION_FAILED',
+                      detail: 'Pick one of the free times first.',
+                    });
+                  // One key per booking attempt: a retried click cannot book twice.
+                  const r = await book.run(() =>
+                    api.POST('/api/v1/appointments', {
+                      body: { doctorId: d!.id, startsAt: slot, ...(v.reason ? { reason: v.reason } : {}) },
+                      headers: { 'idempotency-key': key },
+                    }),
+                  );
+                  if (r.ok) route('/patient/appointments?booked=1');
+                }}
+              >
                 <ProblemBanner problem={book.problem} />
-                <p>{slot ? <>Selected: <When iso={slot} /></> : 'Choose a time above.'}</p>
+                <p>
+                  {slot ? (
+                    <>
+                      Selected: <When iso={slot} />
+                    </>
+                  ) : (
+                    'Choose a time above.'
+                  )}
+                </p>
                 <Field label="Reason for the visit (optional)" name="reason" problem={book.problem} />
-                <button type="submit" disabled={book.busy} aria-describedby="cancellation-policy">Book appointment</button>
+                <button type="submit" disabled={book.busy} aria-describedby="cancellation-policy">
+                  Book appointment
+                </button>
               </form>
-            ) : !s.me ? <p><a href={`/signin?next=/doctors/${d!.id}`}>Sign in as a patient</a> to book.</p> : null}
+            ) : !s.me ? (
+              <p>
+                <a href={`/signin?next=/doctors/${d!.id}`}>Sign in as a patient</a> to book.
+              </p>
+            ) : null}
             {s.me?.user.role === 'PATIENT' && <JoinWaitlist doctorId={d!.id} onJoined={() => setJoined(joined + 1)} />}
           </>
         )}
@@ -50,9 +83,19 @@ export default function DoctorProfile() {
       <section aria-labelledby="posts-h">
         <h2 id="posts-h">Articles by this doctor</h2>
         <Loading loaded={posts}>
-          {() => posts.data!.items.length === 0 ? <p>No articles yet.</p> : (
-            <ul>{posts.data!.items.map((p) => <li key={p.id}><a href={`/articles/${p.id}`}>{p.title}</a> · <When iso={p.publishedAt} /></li>)}</ul>
-          )}
+          {() =>
+            posts.data!.items.length === 0 ? (
+              <p>No articles yet.</p>
+            ) : (
+              <ul>
+                {posts.data!.items.map((p) => (
+                  <li key={p.id}>
+                    <a href={`/articles/${p.id}`}>{p.title}</a> · <When iso={p.publishedAt} />
+                  </li>
+                ))}
+              </ul>
+            )
+          }
         </Loading>
       </section>
     </Page>

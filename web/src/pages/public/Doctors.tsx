@@ -6,29 +6,47 @@ export default function Doctors() {
   const { query, route } = useLocation();
   const q = query.q ?? '';
   const specialization = query.specialization ?? '';
-  const list = useLoad(() => api.GET('/api/v1/doctors', { params: { query: { ...(q ? { q } : {}), ...(specialization ? { specialization } : {}), limit: 50 } } }), [q, specialization]);
+  const list = useLoad(
+    () =>
+      api.GET('/api/v1/doctors', { params: { query: { ...(q ? { q } : {}), ...(specialization ? { specialization } : {}), limit: 50 } } }),
+    [q, specialization],
+  );
   return (
     <Page title="Find a doctor">
-      <form class="actions" role="search" onSubmit={(e) => {
-        const v = formValues(e);
-        route(`/doctors?${new URLSearchParams(v).toString()}`);
-      }}>
+      <form
+        class="actions"
+        role="search"
+        onSubmit={(e) => {
+          const v = formValues(e);
+          route(`/doctors?${new URLSearchParams(v).toString()}`);
+        }}
+      >
         <Field label="Name, specialty or keyword" name="q" value={q} />
         <Field label="Specialization" name="specialization" value={specialization} />
         <button type="submit">Search</button>
       </form>
       <Loading loaded={list}>
-        {() => list.data!.items.length === 0 ? <p>No doctor matches your search.</p> : (
-          <ul class="grid" aria-label="Doctors">
-            {list.data!.items.map((d) => (
-              <li class="card" key={d.id}>
-                <h2><a href={`/doctors/${d.id}`}>Dr. {d.firstname} {d.lastname}</a></h2>
-                <p><span class="badge">{d.specialization}</span></p>
-                <p>{d.bio}</p>
-              </li>
-            ))}
-          </ul>
-        )}
+        {() =>
+          list.data!.items.length === 0 ? (
+            <p>No doctor matches your search.</p>
+          ) : (
+            <ul class="grid" aria-label="Doctors">
+              {list.data!.items.map((d) => (
+                <li class="card" key={d.id}>
+                  <h2>
+                    <a href={`/doctors/${d.id}`}>
+                      Dr. {d.firstname} {d.lastname}
+                    </a>
+                  </h2>
+                  <p>
+                    <span class="badge">{d.specialization}</span>
+                  </p>
+                  <p>{d.bio}</p>
+                </li>
+              ))}
+            </ul>
+          )
+        }
       </Loading>
     </Page>
   );

@@ -14,9 +14,15 @@ export default function Home() {
     <Page title="Your doctor, online">
       <p>Find a doctor, book a video visit, message your care team and keep your prescriptions in one place.</p>
       <div class="actions">
-        <a class="button" href="/doctors">Find a doctor</a>
-        <a class="button secondary" href="/signup">Create an account</a>
-        <a class="button secondary" href="/articles">Read health articles</a>
+        <a class="button" href="/doctors">
+          Find a doctor
+        </a>
+        <a class="button secondary" href="/signup">
+          Create an account
+        </a>
+        <a class="button secondary" href="/articles">
+          Read health articles
+        </a>
       </div>
     </Page>
   );

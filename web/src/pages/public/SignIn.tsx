@@ -17,7 +17,9 @@ export default function SignIn() {
   const { problem, busy, run } = useAction();
   const submit = async (e: Event) => {
     const v = formValues(e);
-    const r = await run(() => api.POST('/api/v1/auth/login', { body: { login: v.login ?? '', password: v.password ?? '', session: 'cookie' } }));
+    const r = await run(() =>
+      api.POST('/api/v1/auth/login', { body: { login: v.login ?? '', password: v.password ?? '', session: 'cookie' } }),
+    );
     if (!r.ok || !r.data) return;
     session.accessToken = r.data.accessToken;
     await session.loadMe();
@@ -28,7 +30,11 @@ export default function SignIn() {
   };
   return (
     <Page title="Sign in">
-      {s.reason && s.reason !== 'signed-out' && <div class={`banner ${s.reason === 'suspended' ? 'error' : 'info'}`} role="alert">{reasons[s.reason]}</div>}
+      {s.reason && s.reason !== 'signed-out' && (
+        <div class={`banner ${s.reason === 'suspended' ? 'error' : 'info'}`} role="alert">
+          {reasons[s.reason]}
+        </div>
+      )}
       {query.verified && <Notice kind="success">Your email address is verified. You can sign in now.</Notice>}
       {query.reset && <Notice kind="success">Your password was changed. Sign in with the new one.</Notice>}
       <ProblemBanner problem={problem} />
@@ -36,11 +42,15 @@ export default function SignIn() {
         <Field label="Username or email" name="login" autoComplete="username" required problem={problem} />
         <Field label="Password" name="password" type="password" autoComplete="current-password" required problem={problem} />
         <div class="actions">
-          <button type="submit" disabled={busy}>Sign in</button>
+          <button type="submit" disabled={busy}>
+            Sign in
+          </button>
           <a href="/forgot-password">Forgot your password?</a>
         </div>
       </form>
-      <p>New here? <a href="/signup">Create an account</a>.</p>
+      <p>
+        New here? <a href="/signup">Create an account</a>.
+      </p>
     </Page>
   );
 }

@@ -2,7 +2,12 @@ import { useState } from 'preact/hooks';
 import { api } from '../../api/client';
 import { Field, formValues, localZone, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
 
-const genders: Array<[string, string]> = [['female', 'Female'], ['male', 'Male'], ['other', 'Other'], ['unknown', 'Prefer not to say']];
+const genders: Array<[string, string]> = [
+  ['female', 'Female'],
+  ['male', 'Male'],
+  ['other', 'Other'],
+  ['unknown', 'Prefer not to say'],
+];
 const zones = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [localZone()];
 
 export default function SignUp() {
@@ -11,10 +16,36 @@ export default function SignUp() {
   const { problem, busy, run } = useAction();
   const submit = async (e: Event) => {
     const v = formValues(e);
-    const identity = { username: v.username ?? '', email: v.email ?? '', password: v.password ?? '', firstname: v.firstname ?? '', lastname: v.lastname ?? '' };
-    const r = role === 'patient'
-      ? await run(() => api.POST('/api/v1/auth/register/patient', { body: { ...identity, dateOfBirth: v.dateOfBirth ?? '', gender: (v.gender ?? 'unknown') as 'female', ...(v.medicalHistory ? { medicalHistory: v.medicalHistory } : {}) } }))
-      : await run(() => api.POST('/api/v1/auth/register/doctor', { body: { ...identity, specialization: v.specialization ?? '', licenseNumber: v.licenseNumber ?? '', timezone: v.timezone ?? localZone(), ...(v.bio ? { bio: v.bio } : {}) } }));
+    const identity = {
+      username: v.username ?? '',
+      email: v.email ?? '',
+      password: v.password ?? '',
+      firstname: v.firstname ?? '',
+      lastname: v.lastname ?? '',
+    };
+    const r =
+      role === 'patient'
+        ? await run(() =>
+            api.POST('/api/v1/auth/register/patient', {
+              body: {
+                ...identity,
+                dateOfBirth: v.dateOfBirth ?? '',
+                gender: (v.gender ?? 'unknown') as 'female',
+                ...(v.medicalHistory ? { medicalHistory: v.medicalHistory } : {}),
+              },
+            }),
+          )
+        : await run(() =>
+            api.POST('/api/v1/auth/register/doctor', {
+              body: {
+                ...identity,
+                specialization: v.specialization ?? '',
+                licenseNumber: v.licenseNumber ?? '',
+                timezone: v.timezone ?? localZone(),
+                ...(v.bio ? { bio: v.bio } : {}),
+              },
+            }),
+          );
     if (r.ok) setDone(identity.email);
   };
   if (done) {
@@ -29,8 +60,12 @@ export default function SignUp() {
     <Page title="Create an account">
       <fieldset class="actions">
         <legend>I am a</legend>
-        <label><input type="radio" name="role" checked={role === 'patient'} onChange={() => setRole('patient')} /> Patient</label>
-        <label><input type="radio" name="role" checked={role === 'doctor'} onChange={() => setRole('doctor')} /> Doctor</label>
+        <label>
+          <input type="radio" name="role" checked={role === 'patient'} onChange={() => setRole('patient')} /> Patient
+        </label>
+        <label>
+          <input type="radio" name="role" checked={role === 'doctor'} onChange={() => setRole('doctor')} /> Doctor
+        </label>
       </fieldset>
       <ProblemBanner problem={problem} />
       <form class="stack" onSubmit={submit}>
@@ -38,7 +73,15 @@ export default function SignUp() {
         <Field label="Last name" name="lastname" autoComplete="family-name" required problem={problem} />
         <Field label="Username" name="username" autoComplete="username" required hint="3–32 letters, digits, _ or ." problem={problem} />
         <Field label="Email" name="email" type="email" autoComplete="email" required problem={problem} />
-        <Field label="Password" name="password" type="password" autoComplete="new-password" required hint="At least 10 characters" problem={problem} />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          hint="At least 10 characters"
+          problem={problem}
+        />
         {role === 'patient' ? (
           <>
             <Field label="Date of birth" name="dateOfBirth" type="date" required problem={problem} />
@@ -53,7 +96,9 @@ export default function SignUp() {
             <Field label="Short bio (optional)" name="bio" multiline problem={problem} />
           </>
         )}
-        <button type="submit" disabled={busy}>Create {role} account</button>
+        <button type="submit" disabled={busy}>
+          Create {role} account
+        </button>
       </form>
     </Page>
   );

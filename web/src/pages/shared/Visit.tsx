@@ -312,6 +312,9 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
             setProblem({ type: 'about:blank', title: 'Video visit', status: 0, code: e.code, detail: e.detail });
           }
           break;
+        default:
+          // visit.left answers this client's own leave; other features' frames were filtered out above.
+          break;
       }
     });
     // A network change (new Wi-Fi, VPN): restart ICE rather than wait for it to fail.
