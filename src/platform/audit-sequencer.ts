@@ -41,7 +41,9 @@ export class AuditSequencer {
     private readonly database: Database,
     private readonly opts: SequencerOptions,
   ) {
-    this.ownPool = opts.url ? new pg.Pool({ connectionString: opts.url, max: 1, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 3000 }) : null;
+    this.ownPool = opts.url
+      ? new pg.Pool({ connectionString: opts.url, max: 1, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 3000 })
+      : null;
     this.ownPool?.on('error', (err) => opts.log?.warn({ err: err.message }, 'audit sequencer connection error'));
   }
 
@@ -110,9 +112,9 @@ export class AuditSequencer {
         if (!this.failing) this.opts.log?.error({ err: (err as Error).message }, 'audit sequencer pass failed; retrying');
         this.failing = true;
       }
-      if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.opts.intervalMs); // tick catches its own errors
     };
-    this.timer = setTimeout(tick, this.opts.intervalMs);
+    this.timer = setTimeout(() => void tick(), this.opts.intervalMs); // tick catches its own errors
   }
 
   /** Stops the loop; a last pass chains what this instance's own requests committed (best effort). */
