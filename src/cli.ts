@@ -7,6 +7,7 @@ import { openAndMigrate, openDatabase, pgliteDirFor, sqlState, constraintName, m
 import { runMigrations } from './platform/db/migrate.ts';
 import { Passwords } from './platform/passwords.ts';
 import { createAdmin } from './modules/auth/service.ts';
+import { constraintErrors } from './modules/auth/accounts.ts';
 import { verifyChain } from './modules/audit/chain.ts';
 import {
   CheckpointFileError,
@@ -192,8 +193,10 @@ async function main() {
       console.log(`created admin ${user.username} (${user.id})`);
     } catch (e) {
       if (sqlState(e) === '23505') {
-        const c = constraintName(e);
-        fail(c === 'users_email_key' ? `email ${email} is already taken` : `username ${username} is already taken`, 1);
+        const c = constraintName(e) ?? '';
+        // Identity declares which of its constraints means what (its constraintErrors).
+        const taken = Object.hasOwn(constraintErrors, c) ? constraintErrors[c as keyof typeof constraintErrors] : 'USERNAME_TAKEN';
+        fail(taken === 'EMAIL_TAKEN' ? `email ${email} is already taken` : `username ${username} is already taken`, 1);
       }
       if (sqlState(e) === '23514') fail('a value is not allowed (check --firstname/--lastname)', 1);
       throw e;
