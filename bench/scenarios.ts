@@ -153,6 +153,47 @@ export async function login(app: Child, s: Seeded, hash: string): Promise<Row[]>
   ];
 }
 
+export const EXPORT_FLOOD = 'export flood: GET /doctors p50/p90 while 4 clients of one account loop its export ÷ without';
+
+/**
+ * GET /doctors latency alone, then while 4 clients of one account (the doctor of the 100,000-message
+ * conversation: an export of about 11 MB) loop GET /me/export as fast as the answers come, reading each
+ * body whole. The server runs one export per user at a time and EXPORTS_PER_HOUR of them: the rest are
+ * 429 at once.
+ */
+export async function exportFlood(app: Child, s: Seeded): Promise<Row> {
+  const alone = await load({ url: `${app.url}/api/v1/doctors` });
+  let stop = false;
+  const count = { done: 0, refused: 0 };
+  const other = new Map<string, number>();
+  const loops = Array.from({ length: 4 }, async () => {
+    while (!stop) {
+      let status: string;
+      try {
+        const res = await fetch(`${app.url}/api/v1/me/export`, { headers: bearer(s.msgDoctor.token) });
+        await res.arrayBuffer();
+        status = String(res.status);
+      } catch (err) {
+        status = (err as Error).message;
+      }
+      if (status === '200') count.done++;
+      else if (status === '429') count.refused++;
+      else other.set(status, (other.get(status) ?? 0) + 1);
+    }
+  });
+  const during = await load({ url: `${app.url}/api/v1/doctors` });
+  stop = true;
+  await Promise.all(loops);
+  return {
+    scenario: EXPORT_FLOOD,
+    value:
+      `p50 ${ratio(during.p50 / alone.p50)}, p90 ${ratio(during.p90 / alone.p90)} ` +
+      `(p50 ${during.p50} vs ${alone.p50} ms, p90 ${during.p90} vs ${alone.p90} ms); ` +
+      `exports ${count.done} sent, ${count.refused} refused (429)${[...other].map(([k, n]) => `, ${n} × ${k}`).join('')}; ` +
+      `GET /doctors non-2xx ${during.non2xx} vs ${alone.non2xx}, errors ${during.errors} vs ${alone.errors}`,
+  };
+}
+
 // ---------- real time ----------
 
 interface Held {

@@ -2,7 +2,9 @@
 // WebSocket frame and per-user connection caps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import WebSocket from 'ws';
+import pino from 'pino';
 import { build, createPatient, expectProblem, PASSWORD, patientBody, sleep, type TestApp } from './helpers.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import { startMetricsListener } from '../src/platform/metrics.ts';
@@ -175,6 +177,33 @@ test('the WebSocket endpoint closes a connection that sends a frame over WS_MAX_
   again.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(512) }));
   assert.equal(JSON.parse(await pong).type, 'pong');
   again.ws.close();
+});
+
+test('an oversized WebSocket frame is logged once at warn, with its code and no stack', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _enc, done) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    }),
+  );
+  const app = await build(t, { wsMaxPayloadBytes: 1024 }, { logger });
+  const patient = await createPatient(app);
+  const { ws } = await connect(app, patient.token);
+  const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+  ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(2048) }));
+  assert.equal(await closed, 1009);
+  const about = () => lines.filter((l) => JSON.stringify(l).includes('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') || /Max payload/i.test(JSON.stringify(l)));
+  // The server logs when it handles the error, which may come a moment after the client saw the close.
+  while (!about().length) await new Promise((r) => setTimeout(r, 10));
+  const [line] = about();
+  assert.equal(about().length, 1, JSON.stringify(about()));
+  assert.equal(line.level, 40, JSON.stringify(line));
+  assert.equal(line.code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+  assert.doesNotMatch(JSON.stringify(line), /"stack"|\bat [\w.<>]+ \(/);
 });
 
 test('one user cannot hold more than WS_MAX_CONNECTIONS_PER_USER sockets (4429); others are unaffected', async (t) => {

@@ -41,7 +41,8 @@ export default async function exportRoutes(fastify: FastifyInstance) {
     },
     async (req, reply) => {
       const format = req.query.format ?? 'json';
-      const base = `${req.protocol}://${req.host}/fhir/R4`;
+      // fullUrls from PUBLIC_URL, never from the request's Host header.
+      const base = `${p.config.publicUrl}/fhir/R4`;
       const stream = await exportOwnData(p, actorOf(req), format, base);
       const day = now(p).toISOString().slice(0, 10);
       return reply

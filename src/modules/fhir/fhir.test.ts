@@ -59,6 +59,15 @@ async function clinic(app: TestApp) {
   };
 }
 
+/**
+ * Links are built from PUBLIC_URL: for a FHIR client that follows them, the test server's own address
+ * (known once it listens).
+ */
+function selfLinked(app: TestApp): string {
+  app.config.publicUrl = app.url;
+  return app.url;
+}
+
 async function fhir(app: TestApp, path: string, who?: Person) {
   const res = await app.request('GET', `${R4}${path}`, { token: who?.token });
   // The trail keeps the id the server made for the request, which the response header carries.
@@ -301,7 +310,7 @@ test('Communication search: a patient sees their own threads, a doctor those wit
   }
 
   // As an integrator would: search and follow the next links with a FHIR client.
-  const client = new Client({ baseUrl: `${app.url}${R4}`, customHeaders: { Authorization: `Bearer ${c.patient.token}` } });
+  const client = new Client({ baseUrl: `${selfLinked(app)}${R4}`, customHeaders: { Authorization: `Bearer ${c.patient.token}` } });
   let bundle = (await client.search({ resourceType: 'Communication', searchParams: { patient: c.patient.id, _count: 1 } })) as any;
   const seen: string[] = [];
   while (bundle) {
@@ -337,7 +346,7 @@ test('Patient/$everything is paged by Bundle.link next: _count records a page, e
   );
 
   for (const count of [1, 3, 4, 7]) {
-    const client = new Client({ baseUrl: `${app.url}${R4}`, customHeaders: { Authorization: `Bearer ${c.doctor.token}` } });
+    const client = new Client({ baseUrl: `${selfLinked(app)}${R4}`, customHeaders: { Authorization: `Bearer ${c.doctor.token}` } });
     // A GET operation's input becomes its query string.
     let bundle = (await client.operation({
       name: '$everything',
@@ -403,7 +412,7 @@ test('Patient/$everything answers what the caller may see of the record; a FHIR 
   assert.ok(all.events.some((e) => e.action === 'patient.everything.read' && e.patient_id === c.patient.id));
   expectOutcome((await fhir(app, `/Patient/${c.patient.id}/$everything`, c.otherDoctor)).res, 404, 'NOT_FOUND');
 
-  const client = new Client({ baseUrl: `${app.url}${R4}`, customHeaders: { Authorization: `Bearer ${c.doctor.token}` } });
+  const client = new Client({ baseUrl: `${selfLinked(app)}${R4}`, customHeaders: { Authorization: `Bearer ${c.doctor.token}` } });
   const meta = (await client.capabilityStatement()) as any;
   assertValidFhir(meta);
   const patient = (await client.read({ resourceType: 'Patient', id: c.patient.id })) as any;

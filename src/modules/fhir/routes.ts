@@ -10,7 +10,11 @@ import { EverythingQuery, FhirResource, IdParams, SearchQuery } from './schemas.
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 /** Where app.ts mounts this plugin. */
 const PREFIX = '/fhir/R4';
-const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir/R4`;
+/**
+ * Absolute links (fullUrl, paging) start at PUBLIC_URL, never at the request's Host header: a client
+ * that sends another Host must not make the server hand out links to the host of its choosing.
+ */
+const base = (req: FastifyRequest) => `${req.server.platform.config.publicUrl}${PREFIX}`;
 
 /** The API's problem documents, re-expressed as the OperationOutcome a FHIR client expects. */
 function outcome(status: number, code: string, detail: string): OperationOutcome {

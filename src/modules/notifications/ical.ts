@@ -31,6 +31,17 @@ export function utcText(start: Date, end: Date): string {
   return `${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, 16)}–${end.toISOString().slice(11, 16)} UTC`;
 }
 
+/**
+ * A parameter value (CN) encoded per RFC 6868: `^` → `^^`, `"` → `^'`, a line break → `^n`. RFC 5545 gives a
+ * quoted parameter value no escape at all, so a quote in a name would end the value early (and the library's
+ * backslash escaping is not understood by calendar clients); the library only quotes what this returns.
+ */
+export function paramText(value: string): string {
+  return value.replace(/\^/g, '^^').replace(/"/g, "^'").replace(/\r\n|\r|\n/g, '^n');
+}
+
+const person = (p: { name: string; email: string } | undefined) => p && { name: paramText(p.name), email: p.email };
+
 function addEvent(
   cal: ReturnType<typeof ical>,
   e: CalendarEvent,
@@ -52,8 +63,8 @@ function addEvent(
         : e.status === 'CONFIRMED'
           ? ICalEventStatus.CONFIRMED
           : ICalEventStatus.TENTATIVE,
-    organizer: organizer ?? null,
-    attendees: attendee ? [{ name: attendee.name, email: attendee.email }] : [],
+    organizer: person(organizer) ?? null,
+    attendees: attendee ? [person(attendee)!] : [],
   });
 }
 

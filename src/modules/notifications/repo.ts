@@ -28,6 +28,7 @@ export const calendarFeeds = pgTable('calendar_feeds', {
   nonce: text('nonce').notNull(),
   tokenHash: text('token_hash').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
+  patientNames: text('patient_names').$type<'INITIALS' | 'FULL'>().notNull().default('INITIALS'),
 });
 
 export type { Contact, Parties };
@@ -129,6 +130,10 @@ export async function feedOf(ex: Executor, userId: string) {
   return row;
 }
 
+export async function setPatientNames(ex: Executor, userId: string, patientNames: 'INITIALS' | 'FULL'): Promise<void> {
+  await ex.update(calendarFeeds).set({ patientNames }).where(eq(calendarFeeds.id, userId));
+}
+
 /** Creates the feed unless one exists (a concurrent first GET keeps the winner's); returns the stored one. */
 export async function ensureFeed(ex: Executor, userId: string, nonce: string, tokenHash: string) {
   await ex.insert(calendarFeeds).values({ id: userId, nonce, tokenHash }).onConflictDoNothing({ target: calendarFeeds.id });
@@ -145,7 +150,7 @@ export async function replaceFeed(ex: Executor, userId: string, nonce: string, t
 /** The active user owning a feed token hash. */
 export async function feedOwner(ex: Executor, tokenHash: string) {
   const [row] = await ex
-    .select({ id: users.id, role: users.role })
+    .select({ id: users.id, role: users.role, patientNames: calendarFeeds.patientNames })
     .from(calendarFeeds)
     .innerJoin(users, eq(users.id, calendarFeeds.id))
     .where(and(eq(calendarFeeds.tokenHash, tokenHash), eq(users.accountStatus, 'ACTIVE')))

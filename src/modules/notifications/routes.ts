@@ -6,7 +6,7 @@ import { actorOf, metaOf } from '../auth/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { Closed } from '../../platform/schema.ts';
 import * as service from './service.ts';
-import { CalendarFeedParams, CalendarUrlSchema, FEED_TOKEN } from './schemas.ts';
+import { CalendarFeedParams, CalendarSettingsBody, CalendarUrlSchema, FEED_TOKEN } from './schemas.ts';
 
 const tags = ['calendar'];
 const security = bearerSecurity;
@@ -38,6 +38,28 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
     async (req, reply) => {
       reply.header('cache-control', 'private, no-store');
       return service.calendarUrl(p, actorOf(req));
+    },
+  );
+
+  app.patch(
+    '/me/calendar',
+    {
+      onRequest: app.guard({ roles: ['DOCTOR'] }),
+      schema: {
+        operationId: 'updateMyCalendarFeed',
+        tags,
+        summary: "A doctor's calendar-feed settings: how the feed names patients",
+        description:
+          "`patientNames`: `INITIALS` (the default) or `FULL`. A feed URL travels (calendar apps, sync services, shared calendars), so by " +
+          'default it shows only initials. Takes effect on the next read of the feed; the URL stays the same. Doctors only (a patient 403).',
+        security,
+        body: CalendarSettingsBody,
+        response: { 200: CalendarUrlSchema, ...problems(400, 401, 403) },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'private, no-store');
+      return service.setCalendarSettings(p, actorOf(req), req.body.patientNames);
     },
   );
 

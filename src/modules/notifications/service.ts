@@ -12,6 +12,7 @@ import { nowMs } from '../../platform/clock.ts';
 import type { AppointmentChange, AppointmentRow, BookingNotices, BookingReminder } from '../appointments/index.ts';
 import { feed, invitation, localTimeText, utcText, type CalendarEvent } from './ical.ts';
 import * as repo from './repo.ts';
+import type { PatientNames } from './schemas.ts';
 
 export type Change = AppointmentChange;
 
@@ -26,14 +27,20 @@ function organizer(p: Platform): { name: string; email: string } {
   return m ? { name: m[1].replace(/^"|"$/g, '') || 'Telecare', email: m[2] } : { name: 'Telecare', email: p.config.mailFrom.trim() };
 }
 
-function eventOf(p: Platform, x: repo.Parties, forParty: repo.Party): CalendarEvent {
+/** "A. L.": what a doctor's calendar feed shows of a patient by default. */
+function initials(x: { firstname: string; lastname: string }): string {
+  return [x.firstname, x.lastname].map((n) => `${[...n.trim()][0] ?? ''}.`).join(' ');
+}
+
+function eventOf(p: Platform, x: repo.Parties, forParty: repo.Party, patientNames: PatientNames = 'FULL'): CalendarEvent {
   const a = x.appointment;
+  const patient = patientNames === 'FULL' ? fullName(x.patient) : initials(x.patient);
   return {
     uid: `${a.id}@${hostOf(p)}`,
     sequence: a.sequence,
     start: a.startsAt,
     end: a.endsAt,
-    summary: forParty === 'PATIENT' ? `Appointment with ${doctorName(x.doctor)}` : `Appointment with ${fullName(x.patient)}`,
+    summary: forParty === 'PATIENT' ? `Appointment with ${doctorName(x.doctor)}` : `Appointment with ${patient}`,
     timezone: x.doctor.timezone,
     status: a.status === 'CANCELLED' ? 'CANCELLED' : a.status === 'CONFIRMED' ? 'CONFIRMED' : 'PENDING',
     url: portalLink(p, a.id),
@@ -280,27 +287,41 @@ const feedUrl = (p: Platform, token: string) => `${p.config.publicUrl}/api/v1/ca
 
 type Authed = RequestMeta & { actor: Actor };
 
-export async function calendarUrl(p: Platform, meta: Authed): Promise<{ url: string }> {
-  const existing = await repo.feedOf(p.db, meta.actor.userId);
-  if (existing) return { url: feedUrl(p, tokenOf(p, existing.nonce)) };
+type FeedSettings = { url: string; patientNames: PatientNames };
+
+async function ensureFeed(p: Platform, tx: Executor, meta: Authed) {
   const nonce = randomBytes(32).toString('base64url');
-  const row = await p.db.transaction(async (tx) => {
-    const r = await repo.ensureFeed(tx, meta.actor.userId, nonce, sha256(tokenOf(p, nonce)));
-    if (r.nonce === nonce)
-      await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
-    return r;
-  });
-  return { url: feedUrl(p, tokenOf(p, row.nonce)) };
+  const r = await repo.ensureFeed(tx, meta.actor.userId, nonce, sha256(tokenOf(p, nonce)));
+  if (r.nonce === nonce) await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
+  return r;
 }
 
-export async function rotateCalendarUrl(p: Platform, meta: Authed): Promise<{ url: string }> {
+export async function calendarUrl(p: Platform, meta: Authed): Promise<FeedSettings> {
+  const existing = await repo.feedOf(p.db, meta.actor.userId);
+  const row = existing ?? (await p.db.transaction((tx) => ensureFeed(p, tx, meta)));
+  return { url: feedUrl(p, tokenOf(p, row.nonce)), patientNames: row.patientNames };
+}
+
+/** A doctor's choice of how their feed names patients (the feed is made if there was none yet). */
+export async function setCalendarSettings(p: Platform, meta: Authed, patientNames: PatientNames): Promise<FeedSettings> {
+  const row = await p.db.transaction(async (tx) => {
+    await ensureFeed(p, tx, meta);
+    await repo.setPatientNames(tx, meta.actor.userId, patientNames);
+    await audit(tx, meta, { action: 'calendar_feed.update', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
+    return (await repo.feedOf(tx, meta.actor.userId))!;
+  });
+  return { url: feedUrl(p, tokenOf(p, row.nonce)), patientNames: row.patientNames };
+}
+
+export async function rotateCalendarUrl(p: Platform, meta: Authed): Promise<FeedSettings> {
   const nonce = randomBytes(32).toString('base64url');
   const token = tokenOf(p, nonce);
-  await p.db.transaction(async (tx) => {
+  const row = await p.db.transaction(async (tx) => {
     await repo.replaceFeed(tx, meta.actor.userId, nonce, sha256(token));
     await audit(tx, meta, { action: 'calendar_feed.rotate', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
+    return (await repo.feedOf(tx, meta.actor.userId))!;
   });
-  return { url: feedUrl(p, token) };
+  return { url: feedUrl(p, token), patientNames: row.patientNames };
 }
 
 const FEED_LIMIT = 500;
@@ -322,7 +343,7 @@ export async function calendarFeed(p: Platform, meta: RequestMeta, token: string
     }
     return feed(
       'Telecare appointments',
-      rows.map((x) => eventOf(p, x, as(x))),
+      rows.map((x) => eventOf(p, x, as(x), owner.patientNames)),
     );
   });
 }

@@ -33,6 +33,12 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
   const hub = new Hub(p);
   await app.register(websocket, {
     options: { maxPayload: p.config.wsMaxPayloadBytes },
+    // An error on an open socket is the client's doing (a frame above WS_MAX_PAYLOAD_BYTES, which ws has already
+    // closed with 1009; an unclean disconnect): one warn line with its code, never an error with a stack.
+    errorHandler(error, socket, request) {
+      request.log.warn({ err: error.message, code: (error as NodeJS.ErrnoException).code }, 'websocket closed on a client error');
+      socket.terminate();
+    },
     // Tell clients to reconnect elsewhere (1001) instead of the library's bare close.
     preClose(this: FastifyInstance, done) {
       hub.stop();

@@ -85,7 +85,7 @@ test('bad windows are 400 VALIDATION_FAILED and write nothing', async () => {
 });
 
 test('a 31-day window is accepted', async () => {
-  const res = await join(app, patient, doctor.id, { from: '2027-01-05T00:00:00.000Z', to: '2027-02-05T00:00:00.000Z' });
+  const res = await join(app, await createPatient(app), doctor.id, { from: '2027-01-05T00:00:00.000Z', to: '2027-02-05T00:00:00.000Z' });
   assert.equal(res.status, 201, res.text);
 });
 
