@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'CANCELLATION_WINDOW_PASSED'
   | 'WAITLIST_OFFER_EXPIRED'
   | 'VISIT_NOT_OPEN'
+  | 'ALLERGY_CONFLICT'
+  | 'NOTE_SIGNED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -45,6 +47,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   CANCELLATION_WINDOW_PASSED: 409,
   WAITLIST_OFFER_EXPIRED: 409,
   VISIT_NOT_OPEN: 409,
+  ALLERGY_CONFLICT: 409,
+  NOTE_SIGNED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -72,6 +76,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   CANCELLATION_WINDOW_PASSED: 'Cancellation window passed',
   WAITLIST_OFFER_EXPIRED: 'Waitlist offer expired',
   VISIT_NOT_OPEN: 'The video visit is not open',
+  ALLERGY_CONFLICT: 'The prescription conflicts with an active allergy',
+  NOTE_SIGNED: 'The visit note is signed',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',
@@ -91,6 +97,8 @@ export class AppError extends Error {
     readonly detail?: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
+    /** Extra members of the problem document a code defines (e.g. ALLERGY_CONFLICT's `conflicts`). */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(detail ?? ERROR_TITLES[code]);
     this.status = ERROR_STATUS[code];
