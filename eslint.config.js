@@ -16,7 +16,7 @@ export const LAYERS = [
   ['auth'], // identity: who the caller is
   ['doctors', 'audit', 'admin'], // profiles and availability rules; the audit trail's reads; account suspension
   ['appointments', 'posts'], // booking, free slots, the care relationship; articles
-  ['patients', 'notifications', 'messages', 'visits'], // what the care relationship opens
+  ['patients', 'notifications', 'messages', 'visits', 'clinical'], // what the care relationship opens; the clinical record
   ['waitlist', 'prescriptions'],
   // realtime: the WebSocket endpoint and the typed list of its frames, which carry the features' schemas.
   ['fhir', 'accounts', 'realtime'],

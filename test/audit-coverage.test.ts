@@ -59,6 +59,7 @@ const NO_PATIENT_DATA: Record<string, string> = {
   fhirCapabilities: 'the CapabilityStatement',
   fhirReadPractitioner: 'a doctor',
   fhirSearchPractitioner: 'doctors',
+  searchSubstances: 'the shipped drug terminology',
 };
 
 interface Ctx {
@@ -287,7 +288,106 @@ const CASES: Record<string, Case> = {
     call: (c) => ({ method: 'GET', path: `/fhir/R4/Patient/${c.patient.id}/$everything`, who: c.patient }),
     action: 'patient.everything.read',
   },
+  ...clinicalCases(),
 };
+
+/** The clinical record's operations: each list is called after an entry exists, so it discloses the patient. */
+function clinicalCases(): Record<string, Case> {
+  const base = (c: Ctx) => `${API}/patients/${c.patient.id}`;
+  const entry = (path: string, body: unknown) => async (c: Ctx) => {
+    const res = await c.app.request('POST', `${base(c)}/${path}`, { token: c.doctor.token, body });
+    assert.equal(res.status, 201, res.text);
+    return res.body.id as string;
+  };
+  const allergy = entry('allergies', { substance: { display: 'Latex' }, category: 'environment', criticality: 'low' });
+  const medication = entry('medications', { medication: { display: 'Vitamin D' } });
+  const problem = entry('problems', { condition: { display: 'Asthma' } });
+  const draft = async (c: Ctx) => {
+    const id = await fixture(c, 'CONFIRMED');
+    const res = await c.app.request('PUT', `${API}/appointments/${id}/note`, { token: c.doctor.token, body: { subjective: 'Cough' } });
+    assert.equal(res.status, 201, res.text);
+    return id;
+  };
+  const signed = async (c: Ctx) => {
+    const id = await draft(c);
+    assert.equal((await c.app.request('POST', `${API}/appointments/${id}/note/sign`, { token: c.doctor.token })).status, 200);
+    return id;
+  };
+  return {
+    listAllergies: {
+      setup: allergy,
+      call: (c) => ({ method: 'GET', path: `${base(c)}/allergies`, who: c.doctor }),
+      action: 'allergy.list',
+    },
+    createAllergy: {
+      call: (c) => ({
+        method: 'POST',
+        path: `${base(c)}/allergies`,
+        who: c.patient,
+        body: { substance: { display: 'Peanut' }, category: 'food', criticality: 'high' },
+      }),
+      action: 'allergy.create',
+    },
+    updateAllergy: {
+      setup: allergy,
+      call: (c, id) => ({ method: 'PATCH', path: `${base(c)}/allergies/${id}`, who: c.doctor, body: { status: 'inactive' } }),
+      action: 'allergy.update',
+    },
+    listMedications: {
+      setup: medication,
+      call: (c) => ({ method: 'GET', path: `${base(c)}/medications`, who: c.patient }),
+      action: 'medication.list',
+    },
+    createMedication: {
+      call: (c) => ({ method: 'POST', path: `${base(c)}/medications`, who: c.doctor, body: { medication: { display: 'Iron' } } }),
+      action: 'medication.create',
+    },
+    updateMedication: {
+      setup: medication,
+      call: (c, id) => ({ method: 'PATCH', path: `${base(c)}/medications/${id}`, who: c.doctor, body: { status: 'stopped' } }),
+      action: 'medication.update',
+    },
+    listProblems: { setup: problem, call: (c) => ({ method: 'GET', path: `${base(c)}/problems`, who: c.doctor }), action: 'problem.list' },
+    createProblem: {
+      call: (c) => ({ method: 'POST', path: `${base(c)}/problems`, who: c.doctor, body: { condition: { display: 'Migraine' } } }),
+      action: 'problem.create',
+    },
+    updateProblem: {
+      setup: problem,
+      call: (c, id) => ({ method: 'PATCH', path: `${base(c)}/problems/${id}`, who: c.doctor, body: { clinicalStatus: 'resolved' } }),
+      action: 'problem.update',
+    },
+    putVisitNote: {
+      setup: (c) => fixture(c, 'CONFIRMED'),
+      call: (c, id) => ({ method: 'PUT', path: `${API}/appointments/${id}/note`, who: c.doctor, body: { plan: 'Rest' } }),
+      action: 'note.update',
+    },
+    signVisitNote: {
+      setup: draft,
+      call: (c, id) => ({ method: 'POST', path: `${API}/appointments/${id}/note/sign`, who: c.doctor }),
+      action: 'note.sign',
+    },
+    addVisitNoteAddendum: {
+      setup: signed,
+      call: (c, id) => ({ method: 'POST', path: `${API}/appointments/${id}/note/addenda`, who: c.doctor, body: { text: 'Correction' } }),
+      action: 'note.addendum.create',
+    },
+    getVisitNote: {
+      setup: signed,
+      call: (c, id) => ({ method: 'GET', path: `${API}/appointments/${id}/note`, who: c.patient }),
+      action: 'note.read',
+    },
+    listVisitNotes: { setup: signed, call: (c) => ({ method: 'GET', path: `${base(c)}/notes`, who: c.patient }), action: 'note.list' },
+    listMyNoteTodos: {
+      setup: async (c) => {
+        const id = await fixture(c, 'CONFIRMED', past(2));
+        await c.app.database.rows(sql`UPDATE appointments SET status = 'COMPLETED' WHERE id = ${id}`);
+      },
+      call: (c) => ({ method: 'GET', path: `${API}/doctors/me/note-todos`, who: c.doctor }),
+      action: 'note.todo.list',
+    },
+  };
+}
 
 /** The context's patient waits for another doctor's freed slot; returns the offer they are sent. */
 async function offered(c: Ctx, hour: number): Promise<string> {

@@ -17,6 +17,7 @@ import notificationRoutes from './notifications/routes.ts';
 import waitlistRoutes from './waitlist/routes.ts';
 import visitRoutes from './visits/routes.ts';
 import exportRoutes from './export/routes.ts';
+import clinicalRoutes from './clinical/routes.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -80,6 +81,7 @@ export const modules: ModuleRoutes[] = [
   { name: 'waitlist', prefix: API, routes: waitlistRoutes },
   { name: 'visits', prefix: API, routes: visitRoutes },
   { name: 'export', prefix: API, routes: exportRoutes },
+  { name: 'clinical', prefix: API, routes: clinicalRoutes },
   // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
   { name: 'fhir', prefix: '/fhir/R4', routes: fhirRoutes },
 ];

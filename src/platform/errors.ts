@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'WAITLIST_OFFER_EXPIRED'
   | 'WAITLIST_LIMIT_REACHED'
   | 'VISIT_NOT_OPEN'
+  | 'ALLERGY_CONFLICT'
+  | 'NOTE_SIGNED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -47,6 +49,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   WAITLIST_OFFER_EXPIRED: 409,
   WAITLIST_LIMIT_REACHED: 409,
   VISIT_NOT_OPEN: 409,
+  ALLERGY_CONFLICT: 409,
+  NOTE_SIGNED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -75,6 +79,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   WAITLIST_OFFER_EXPIRED: 'Waitlist offer expired',
   WAITLIST_LIMIT_REACHED: 'Waitlist limit reached',
   VISIT_NOT_OPEN: 'The video visit is not open',
+  ALLERGY_CONFLICT: 'The prescription conflicts with an active allergy',
+  NOTE_SIGNED: 'The visit note is signed',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',
@@ -94,6 +100,8 @@ export class AppError extends Error {
     readonly detail?: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
+    /** Extra members of the problem document a code defines (e.g. ALLERGY_CONFLICT's `conflicts`). */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(detail ?? ERROR_TITLES[code]);
     this.status = ERROR_STATUS[code];

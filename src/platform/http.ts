@@ -81,6 +81,18 @@ export const ProblemSchema = Type.Object(
     detail: Type.Optional(Type.String()),
     requestId: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    conflicts: Type.Optional(
+      Type.Array(
+        Type.Object({
+          itemIndex: Type.Integer(),
+          allergyId: Type.String({ format: 'uuid' }),
+          substance: Type.Object({ system: Type.Optional(Type.String()), code: Type.Optional(Type.String()), display: Type.String() }),
+          match: Type.Union([Type.Literal('substance'), Type.Literal('class')]),
+          class: Type.Optional(Type.String()),
+        }),
+        { description: 'ALLERGY_CONFLICT only: the prescription items that match an active allergy' },
+      ),
+    ),
   },
   { $id: 'Problem', title: 'Problem (RFC 9457)' },
 );
@@ -106,6 +118,7 @@ export function sendProblem(
   detail?: string,
   errors?: FieldError[],
   headers?: Record<string, string>,
+  extensions?: Record<string, unknown>,
 ) {
   const status = ERROR_STATUS[code];
   if (headers) reply.headers(headers);
@@ -117,6 +130,7 @@ export function sendProblem(
     ...(detail ? { detail } : {}),
     requestId: String(reply.request.id),
     ...(errors ? { errors } : {}),
+    ...extensions,
   };
   const url = reply.request.url;
   const dialect = reply.server.problemDialects?.find((d) => url.startsWith(d.prefix) && /^([/?]|$)/.test(url.slice(d.prefix.length)));
@@ -165,7 +179,7 @@ export function installErrorHandling(app: FastifyInstance, constraintErrors: Con
   app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
       if (err.status >= 500) req.log.error({ err }, err.message);
-      return sendProblem(reply, err.code, err.detail, err.errors, err.headers);
+      return sendProblem(reply, err.code, err.detail, err.errors, err.headers, err.extensions);
     }
     const fe = err as FastifyError & { validationContext?: string };
     if (fe.validation) {

@@ -53,6 +53,7 @@ function mapTextFields({ rx, parties }: Parts, line: (s: string) => string, mult
       ...rx,
       notes: rx.notes === null ? null : multi(rx.notes),
       revocationReason: rx.revocationReason === null ? null : line(rx.revocationReason),
+      allergyOverrideReason: rx.allergyOverrideReason === null ? null : line(rx.allergyOverrideReason),
       items: rx.items.map((i) => ({
         ...i,
         medication: line(i.medication),
@@ -183,6 +184,16 @@ export function renderPrescriptionPdf(original: PrescriptionRow, originalParties
     if (item.instructions) doc.text(`Instructions: ${item.instructions}`, left + 14, doc.y, { width: width - 14 });
     doc.moveDown(0.5);
   });
+
+  if (rx.allergyOverrideReason) {
+    // Issued over an allergy conflict: the pharmacist sees that the prescriber knew, and why.
+    doc.moveDown(0.4).font(bold).fontSize(11).fillColor('#c00').text('Allergy override', left, doc.y);
+    doc
+      .font(regular)
+      .fontSize(10)
+      .text(`Issued despite a recorded allergy. Reason: ${rx.allergyOverrideReason}`, left + 14, doc.y, { width: width - 14 });
+    doc.fillColor('black');
+  }
 
   if (rx.notes) {
     doc.moveDown(0.4).font(bold).fontSize(11).text('Notes', left, doc.y);

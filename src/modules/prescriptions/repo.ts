@@ -20,6 +20,7 @@ export const prescriptions = pgTable('prescriptions', {
     .default(sql`date_trunc('milliseconds', now())`),
   revokedAt: ts('revoked_at'),
   revocationReason: text('revocation_reason'),
+  allergyOverrideReason: text('allergy_override_reason'),
 });
 
 export type PrescriptionRow = typeof prescriptions.$inferSelect;

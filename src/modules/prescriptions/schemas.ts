@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Closed, Nullable, Timestamp, Uuid, iso, isoOrNull, SingleLine, MultiLine } from '../../platform/schema.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import type { prescriptions } from './repo.ts';
+import { CodedInput } from '../clinical/index.ts';
 
 export const PrescriptionStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('REVOKED')]);
 
@@ -13,6 +14,7 @@ export const PrescriptionItem = Closed({
   durationDays: Type.Integer({ minimum: 1, maximum: 365, description: 'Days of treatment, 1–365' }),
   quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Units to dispense, 1–10,000' })),
   instructions: Type.Optional(SingleLine(1, 1000, 'e.g. "take with food"')),
+  medicationCode: Type.Optional(CodedInput),
 });
 export type PrescriptionItem = Static<typeof PrescriptionItem>;
 
@@ -20,6 +22,9 @@ export const CreatePrescriptionBody = Closed({
   appointmentId: Uuid('A CONFIRMED or COMPLETED appointment of the calling doctor'),
   items: Type.Array(PrescriptionItem, { minItems: 1, maxItems: 20 }),
   notes: Type.Optional(MultiLine(0, 2000)),
+  overrideReason: Type.Optional(
+    SingleLine(1, 500, 'Why the prescription is issued despite an allergy conflict (audited, printed on the prescription)'),
+  ),
 });
 export type CreatePrescriptionBody = Static<typeof CreatePrescriptionBody>;
 
@@ -49,9 +54,13 @@ export const Prescription = Type.Object({
       durationDays: Type.Integer(),
       quantity: Type.Optional(Type.Integer()),
       instructions: Type.Optional(Type.String()),
+      medicationCode: Type.Optional(
+        Type.Object({ system: Type.Optional(Type.String()), code: Type.Optional(Type.String()), display: Type.String() }),
+      ),
     }),
   ),
   notes: Nullable(Type.String()),
+  allergyOverrideReason: Nullable(Type.String({ description: 'Set when issued over an allergy conflict: the reason the doctor gave' })),
   status: PrescriptionStatus,
   issuedAt: Timestamp(),
   revokedAt: Nullable(Timestamp()),
@@ -67,6 +76,7 @@ export function toPrescription(r: typeof prescriptions.$inferSelect): Prescripti
     appointmentId: r.appointmentId,
     items: r.items,
     notes: r.notes,
+    allergyOverrideReason: r.allergyOverrideReason,
     status: r.status,
     issuedAt: iso(r.issuedAt),
     revokedAt: isoOrNull(r.revokedAt),

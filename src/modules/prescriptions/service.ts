@@ -7,6 +7,7 @@ import { lockAppointment } from '../appointments/index.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { renderPrescriptionPdf } from './pdf.ts';
+import { allergyConflictError, allergyConflicts } from '../clinical/index.ts';
 import { toPrescription, type CreatePrescriptionBody, type PrescriptionListQuery } from './schemas.ts';
 
 type Meta = RequestMeta & { actor: Actor };
@@ -40,6 +41,9 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
     if ((await repo.countForAppointment(tx, appt.id)) >= MAX_PRESCRIPTIONS_PER_APPOINTMENT) {
       throw new AppError('PRESCRIPTION_LIMIT_REACHED', `An appointment carries at most ${MAX_PRESCRIPTIONS_PER_APPOINTMENT} prescriptions`);
     }
+    // Under the patient's allergy-set lock, held to commit: an allergy recorded meanwhile cannot slip in between.
+    const conflicts = await allergyConflicts(tx, appt.patientId, body.items);
+    if (conflicts.length && !body.overrideReason) throw allergyConflictError(conflicts);
     const row = await repo.insertPrescription(tx, {
       doctorId: meta.actor.userId,
       patientId: appt.patientId,
@@ -47,8 +51,17 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
       items: body.items,
       notes: body.notes ? body.notes : null,
       status: 'ACTIVE',
+      allergyOverrideReason: conflicts.length ? body.overrideReason! : null,
     });
     await audit(tx, meta, { action: 'prescription.create', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
+    if (conflicts.length) {
+      await audit(tx, meta, {
+        action: 'prescription.allergy_override',
+        resourceType: 'prescription',
+        resourceId: row.id,
+        patientId: row.patientId,
+      });
+    }
     return toPrescription(row);
   });
 }

@@ -1,0 +1,179 @@
+// Visit notes (SOAP), one per appointment: a draft its doctor edits, signed once, then immutable (the
+// database refuses any change of a signed note, migrations/0021); corrections are addenda.
+import { and, desc, eq, isNull, ne, or, sql } from 'drizzle-orm';
+import { AppError, invalidTransition, notFound } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
+import { appointments } from '../appointments/index.ts';
+import { clinicalAccess } from './access.ts';
+import * as repo from './repo.ts';
+import { toNote, type ListQuery, type PutNoteBody } from './schemas.ts';
+
+type Meta = RequestMeta & { actor: Actor };
+
+const CURSOR = cursorCodec('instant', 'uuid');
+/** A note documents a visit that happened or is about to: not a PENDING or CANCELLED appointment. */
+const NOTABLE = new Set(['CONFIRMED', 'COMPLETED', 'NO_SHOW']);
+const noteSigned = () => new AppError('NOTE_SIGNED', 'The note is signed: only addenda may be added');
+
+/** The caller's own appointment (locked), or 404: another doctor's appointment is not theirs to document. */
+async function ownAppointment(ex: Executor, meta: Meta, appointmentId: string) {
+  const [appt] = await ex
+    .select({ id: appointments.id, patientId: appointments.patientId, doctorId: appointments.doctorId, status: appointments.status })
+    .from(appointments)
+    .where(and(eq(appointments.id, appointmentId), eq(appointments.doctorId, meta.actor.userId)))
+    .limit(1)
+    .for('update');
+  if (!appt) throw notFound('appointment');
+  return appt;
+}
+
+async function withAddenda(ex: Executor, row: repo.NoteRow) {
+  const addenda = await repo.noteAddenda(ex, [row.appointmentId]);
+  return toNote(row, addenda.get(row.appointmentId) ?? []);
+}
+
+export async function putNote(p: Platform, meta: Meta, appointmentId: string, body: PutNoteBody) {
+  return p.db.transaction(async (tx) => {
+    const appt = await ownAppointment(tx, meta, appointmentId);
+    await clinicalAccess(tx, p, meta.actor, appt.patientId, 'write');
+    if (!NOTABLE.has(appt.status))
+      throw invalidTransition(`A visit note needs a CONFIRMED, COMPLETED or NO_SHOW appointment; this one is ${appt.status}`);
+    const old = await repo.findNote(tx, appointmentId, true);
+    if (old?.status === 'SIGNED') throw noteSigned();
+    const soap = {
+      subjective: body.subjective ?? null,
+      objective: body.objective ?? null,
+      assessment: body.assessment ?? null,
+      plan: body.plan ?? null,
+    };
+    const [row] = old
+      ? await tx
+          .update(repo.visitNotes)
+          .set({ ...soap, updatedAt: sql`date_trunc('milliseconds', now())` })
+          .where(eq(repo.visitNotes.appointmentId, appointmentId))
+          .returning()
+      : await tx
+          .insert(repo.visitNotes)
+          .values({ appointmentId, patientId: appt.patientId, doctorId: appt.doctorId, status: 'DRAFT', ...soap })
+          .returning();
+    await audit(tx, meta, { action: 'note.update', resourceType: 'visit_note', resourceId: appointmentId, patientId: appt.patientId });
+    return { created: !old, note: await withAddenda(tx, row) };
+  });
+}
+
+export async function signNote(p: Platform, meta: Meta, appointmentId: string) {
+  return p.db.transaction(async (tx) => {
+    const appt = await ownAppointment(tx, meta, appointmentId);
+    await clinicalAccess(tx, p, meta.actor, appt.patientId, 'write');
+    const old = await repo.findNote(tx, appointmentId, true);
+    if (!old) throw notFound('visit note');
+    if (old.status === 'SIGNED') throw noteSigned();
+    const [row] = await tx
+      .update(repo.visitNotes)
+      .set({ status: 'SIGNED', signedAt: sql`date_trunc('milliseconds', now())`, updatedAt: sql`date_trunc('milliseconds', now())` })
+      .where(eq(repo.visitNotes.appointmentId, appointmentId))
+      .returning();
+    await audit(tx, meta, { action: 'note.sign', resourceType: 'visit_note', resourceId: appointmentId, patientId: appt.patientId });
+    return withAddenda(tx, row);
+  });
+}
+
+export async function addAddendum(p: Platform, meta: Meta, appointmentId: string, text: string) {
+  return p.db.transaction(async (tx) => {
+    const appt = await ownAppointment(tx, meta, appointmentId);
+    await clinicalAccess(tx, p, meta.actor, appt.patientId, 'write');
+    const note = await repo.findNote(tx, appointmentId);
+    if (!note) throw notFound('visit note');
+    if (note.status !== 'SIGNED') throw invalidTransition('A draft is edited with PUT; addenda are for signed notes');
+    const [row] = await tx.insert(repo.addenda).values({ appointmentId, doctorId: meta.actor.userId, text }).returning();
+    await audit(tx, meta, {
+      action: 'note.addendum.create',
+      resourceType: 'visit_note',
+      resourceId: appointmentId,
+      patientId: appt.patientId,
+    });
+    return { id: row.id, text: row.text, createdAt: row.createdAt.toISOString() };
+  });
+}
+
+/** Its doctor reads the note at any stage; its patient once it is signed; everyone else 404. */
+export async function getNote(p: Platform, meta: Meta, appointmentId: string) {
+  return p.db.transaction(async (tx) => {
+    const note = await repo.findNote(tx, appointmentId);
+    const visible =
+      note &&
+      ((meta.actor.role === 'DOCTOR' && note.doctorId === meta.actor.userId) ||
+        (meta.actor.role === 'PATIENT' && note.patientId === meta.actor.userId && note.status === 'SIGNED'));
+    if (!note || !visible) throw notFound('visit note');
+    await clinicalAccess(tx, p, meta.actor, note.patientId, 'read');
+    await audit(tx, meta, { action: 'note.read', resourceType: 'visit_note', resourceId: appointmentId, patientId: note.patientId });
+    return withAddenda(tx, note);
+  });
+}
+
+/** A patient's notes, newest first: the patient sees signed ones; a treating doctor signed ones and their own drafts. */
+export async function listNotes(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  return p.db.transaction(async (tx) => {
+    const as = await clinicalAccess(tx, p, meta.actor, patientId, 'read');
+    const scope =
+      as === 'patient'
+        ? [eq(repo.visitNotes.status, 'SIGNED')]
+        : [or(eq(repo.visitNotes.status, 'SIGNED'), eq(repo.visitNotes.doctorId, meta.actor.userId))!];
+    const v = CURSOR.decode(q.cursor);
+    const rows = await repo.listNotes(tx, patientId, scope, v && { at: v[0], id: v[1] }, limit);
+    const shown = rows.slice(0, limit);
+    const addenda = await repo.noteAddenda(
+      tx,
+      shown.map((r) => r.appointmentId),
+    );
+    const page = toPage(
+      rows,
+      limit,
+      (r) => [r.createdAt.toISOString(), r.appointmentId],
+      (r) => toNote(r, addenda.get(r.appointmentId) ?? []),
+    );
+    await audit(tx, meta, { action: 'note.list', resourceType: 'visit_note', patientId: page.items.length ? patientId : null });
+    return page;
+  });
+}
+
+/**
+ * The doctor's to-do: their COMPLETED appointments without a signed note (none yet, or a draft),
+ * newest first. Completing without a note is allowed; the agenda shows what is left to document.
+ */
+export async function noteTodos(p: Platform, meta: Meta) {
+  return p.db.transaction(async (tx) => {
+    const rows = await tx
+      .select({
+        appointmentId: appointments.id,
+        patientId: appointments.patientId,
+        startsAt: appointments.startsAt,
+        noteStatus: repo.visitNotes.status,
+      })
+      .from(appointments)
+      .leftJoin(repo.visitNotes, eq(repo.visitNotes.appointmentId, appointments.id))
+      .where(
+        and(
+          eq(appointments.doctorId, meta.actor.userId),
+          eq(appointments.status, 'COMPLETED'),
+          or(isNull(repo.visitNotes.status), ne(repo.visitNotes.status, 'SIGNED')),
+        ),
+      )
+      .orderBy(desc(appointments.startsAt))
+      .limit(100);
+    const shown = [...new Set(rows.map((r) => r.patientId))];
+    if (!shown.length) await audit(tx, meta, { action: 'note.todo.list', resourceType: 'visit_note', patientId: null });
+    for (const patientId of shown) await audit(tx, meta, { action: 'note.todo.list', resourceType: 'visit_note', patientId });
+    return rows.map((r) => ({
+      appointmentId: r.appointmentId,
+      patientId: r.patientId,
+      startsAt: r.startsAt.toISOString(),
+      noteStatus: r.noteStatus === 'DRAFT' ? ('DRAFT' as const) : ('MISSING' as const),
+    }));
+  });
+}

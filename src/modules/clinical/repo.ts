@@ -1,0 +1,168 @@
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { date, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import type { Executor } from '../../platform/db/index.ts';
+import { ts } from '../../platform/db/tables.ts';
+
+const stamp = (name: string) =>
+  ts(name)
+    .notNull()
+    .default(sql`date_trunc('milliseconds', now())`);
+
+export const allergies = pgTable('clinical_allergies', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  patientId: uuid('patient_id').notNull(),
+  substanceSystem: text('substance_system'),
+  substanceCode: text('substance_code'),
+  substanceDisplay: text('substance_display').notNull(),
+  category: text('category').$type<'medication' | 'food' | 'environment' | 'other'>().notNull(),
+  criticality: text('criticality').$type<'low' | 'high' | 'unable-to-assess'>().notNull(),
+  reaction: text('reaction'),
+  status: text('status').$type<'active' | 'inactive' | 'entered-in-error'>().notNull(),
+  verification: text('verification').$type<'confirmed' | 'unconfirmed'>().notNull(),
+  recordedBy: uuid('recorded_by').notNull(),
+  recordedAt: stamp('recorded_at'),
+  updatedBy: uuid('updated_by').notNull(),
+  updatedAt: stamp('updated_at'),
+  confirmedBy: uuid('confirmed_by'),
+  enteredInErrorBy: uuid('entered_in_error_by'),
+  enteredInErrorAt: ts('entered_in_error_at'),
+});
+
+export const medications = pgTable('clinical_medications', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  patientId: uuid('patient_id').notNull(),
+  medicationSystem: text('medication_system'),
+  medicationCode: text('medication_code'),
+  medicationDisplay: text('medication_display').notNull(),
+  dosage: text('dosage'),
+  status: text('status').$type<'active' | 'stopped' | 'entered-in-error'>().notNull(),
+  verification: text('verification').$type<'confirmed' | 'unconfirmed'>().notNull(),
+  since: date('since', { mode: 'string' }),
+  recordedBy: uuid('recorded_by').notNull(),
+  recordedAt: stamp('recorded_at'),
+  updatedBy: uuid('updated_by').notNull(),
+  updatedAt: stamp('updated_at'),
+  confirmedBy: uuid('confirmed_by'),
+  enteredInErrorBy: uuid('entered_in_error_by'),
+  enteredInErrorAt: ts('entered_in_error_at'),
+});
+
+export const problems = pgTable('clinical_problems', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  patientId: uuid('patient_id').notNull(),
+  conditionSystem: text('condition_system'),
+  conditionCode: text('condition_code'),
+  conditionDisplay: text('condition_display').notNull(),
+  clinicalStatus: text('clinical_status').$type<'active' | 'resolved' | 'entered-in-error'>().notNull(),
+  onset: date('onset', { mode: 'string' }),
+  note: text('note'),
+  recordedBy: uuid('recorded_by').notNull(),
+  recordedAt: stamp('recorded_at'),
+  updatedBy: uuid('updated_by').notNull(),
+  updatedAt: stamp('updated_at'),
+  enteredInErrorBy: uuid('entered_in_error_by'),
+  enteredInErrorAt: ts('entered_in_error_at'),
+});
+
+export const visitNotes = pgTable('visit_notes', {
+  appointmentId: uuid('appointment_id').primaryKey(),
+  patientId: uuid('patient_id').notNull(),
+  doctorId: uuid('doctor_id').notNull(),
+  status: text('status').$type<'DRAFT' | 'SIGNED'>().notNull(),
+  subjective: text('subjective'),
+  objective: text('objective'),
+  assessment: text('assessment'),
+  plan: text('plan'),
+  signedAt: ts('signed_at'),
+  createdAt: stamp('created_at'),
+  updatedAt: stamp('updated_at'),
+});
+
+export const addenda = pgTable('visit_note_addenda', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  appointmentId: uuid('appointment_id').notNull(),
+  doctorId: uuid('doctor_id').notNull(),
+  text: text('text').notNull(),
+  createdAt: stamp('created_at'),
+});
+
+export type AllergyRow = typeof allergies.$inferSelect;
+export type MedicationRow = typeof medications.$inferSelect;
+export type ProblemRow = typeof problems.$inferSelect;
+export type NoteRow = typeof visitNotes.$inferSelect;
+export type AddendumRow = typeof addenda.$inferSelect;
+
+/**
+ * The per-patient lock of the allergy set: every allergy write and the prescribing check take it in
+ * their transaction, so an allergy recorded while a prescription is checked waits for (or is seen by)
+ * that check, never slipping between the check and the insert. Released at commit or rollback.
+ */
+export async function lockAllergySet(ex: Executor, patientId: string): Promise<void> {
+  await ex.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${'clinical.allergies:' + patientId}, 0))`);
+}
+
+export async function activeAllergies(ex: Executor, patientId: string): Promise<AllergyRow[]> {
+  return ex
+    .select()
+    .from(allergies)
+    .where(and(eq(allergies.patientId, patientId), eq(allergies.status, 'active')))
+    .orderBy(allergies.recordedAt, allergies.id);
+}
+
+/** Newest first; the record of one patient is small, so lists are keyset pages over (recorded_at, id). */
+export async function listEntries<T extends typeof allergies | typeof medications | typeof problems>(
+  ex: Executor,
+  table: T,
+  patientId: string,
+  after: { at: string; id: string } | null,
+  limit: number,
+) {
+  const where: SQL[] = [eq(table.patientId, patientId)];
+  if (after) where.push(sql`(${table.recordedAt}, ${table.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`);
+  return ex
+    .select()
+    .from(table as typeof allergies)
+    .where(and(...where))
+    .orderBy(desc(table.recordedAt), desc(table.id))
+    .limit(limit + 1) as unknown as Promise<T['$inferSelect'][]>;
+}
+
+export async function findNote(ex: Executor, appointmentId: string, lock = false): Promise<NoteRow | undefined> {
+  const q = ex.select().from(visitNotes).where(eq(visitNotes.appointmentId, appointmentId)).limit(1);
+  const [row] = lock ? await q.for('update') : await q;
+  return row;
+}
+
+export async function noteAddenda(ex: Executor, appointmentIds: string[]): Promise<Map<string, AddendumRow[]>> {
+  const out = new Map<string, AddendumRow[]>();
+  if (!appointmentIds.length) return out;
+  const rows = await ex
+    .select()
+    .from(addenda)
+    .where(
+      sql`${addenda.appointmentId} IN (${sql.join(
+        appointmentIds.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )})`,
+    )
+    .orderBy(addenda.createdAt, addenda.id);
+  for (const r of rows) out.set(r.appointmentId, [...(out.get(r.appointmentId) ?? []), r]);
+  return out;
+}
+
+export async function listNotes(
+  ex: Executor,
+  patientId: string,
+  scope: SQL[],
+  after: { at: string; id: string } | null,
+  limit: number,
+): Promise<NoteRow[]> {
+  const where: SQL[] = [eq(visitNotes.patientId, patientId), ...scope];
+  if (after) where.push(sql`(${visitNotes.createdAt}, ${visitNotes.appointmentId}) < (${after.at}::timestamptz, ${after.id}::uuid)`);
+  return ex
+    .select()
+    .from(visitNotes)
+    .where(and(...where))
+    .orderBy(desc(visitNotes.createdAt), desc(visitNotes.appointmentId))
+    .limit(limit + 1);
+}
