@@ -4,6 +4,7 @@ import type { ComponentType } from 'preact';
 import { session } from './session';
 import { menus, routes, type ScreenRoute } from './routes';
 import NotFound from './pages/public/NotFound';
+import { NowVisits } from './components/NowVisits';
 
 export function useSession() {
   const [, setTick] = useState(0);
@@ -17,7 +18,8 @@ function Guard({ route, props }: { route: ScreenRoute; props: Record<string, unk
   const Screen = route.component as ComponentType<any>;
   const allowed = !route.roles || (s.me && route.roles.includes(s.me.user.role));
   useEffect(() => {
-    if (s.ready && route.roles && !s.me) go(`/signin?next=${encodeURIComponent(url)}`, true);
+    // While the sign-in page loads this screen stays mounted and sees the sign-in URL: never send it there twice.
+    if (s.ready && route.roles && !s.me && !url.startsWith('/signin')) go(`/signin?next=${encodeURIComponent(url)}`, true);
   }, [s.ready, s.me, url]);
   if (route.roles && !s.ready) return <p aria-busy="true">Loading…</p>;
   if (!allowed) return s.me ? <p role="alert">This page is not available for your account.</p> : null;
@@ -41,20 +43,45 @@ function Header() {
   const { route } = useLocation();
   const [open, setOpen] = useState(false);
   const role = s.me?.user.role;
-  const items = role ? menus[role] : [['/doctors', 'Find a doctor'], ['/articles', 'Articles']];
+  const items = role
+    ? menus[role]
+    : [
+        ['/doctors', 'Find a doctor'],
+        ['/articles', 'Articles'],
+      ];
   return (
     <header class="top">
-      <a class="skip" href="#main">Skip to content</a>
-      <a class="brand" href="/">Telecare</a>
-      <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>Menu</button>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <a class="brand" href="/">
+        Telecare
+      </a>
+      <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
+        Menu
+      </button>
       <nav id="main-nav" aria-label="Main" class={open ? 'open' : ''} onClick={() => setOpen(false)}>
         <ul>
-          {items.map(([href, label]) => <li key={href}><a href={href}>{label}</a></li>)}
+          {items.map(([href, label]) => (
+            <li key={href}>
+              <a href={href}>{label}</a>
+            </li>
+          ))}
         </ul>
         {s.me ? (
-          <button class="link" onClick={async () => { await s.signOut(); route('/signin'); }}>Sign out</button>
+          <button
+            class="link"
+            onClick={async () => {
+              await s.signOut();
+              route('/signin');
+            }}
+          >
+            Sign out
+          </button>
         ) : (
-          <span class="auth-links"><a href="/signin">Sign in</a> <a href="/signup">Sign up</a></span>
+          <span class="auth-links">
+            <a href="/signin">Sign in</a> <a href="/signup">Sign up</a>
+          </span>
         )}
       </nav>
     </header>
@@ -80,6 +107,7 @@ export function App() {
   return (
     <LocationProvider>
       <Header />
+      <NowVisits />
       <FocusOnNavigate />
       <main id="main" tabIndex={-1}>
         <ErrorBoundary onError={(e) => console.error(e)}>

@@ -4,6 +4,7 @@ import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
+import { service as notifications } from '../notifications/index.ts';
 import * as repo from './repo.ts';
 import { renderPrescriptionPdf } from './pdf.ts';
 import { toPrescription, type CreatePrescriptionBody, type PrescriptionListQuery } from './schemas.ts';
@@ -27,7 +28,7 @@ function visible(actor: Actor, rx: repo.PrescriptionRow): boolean {
 }
 
 export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBody) {
-  return p.db.transaction(async (tx) => {
+  const issued = await p.db.transaction(async (tx) => {
     // Another doctor's appointment is not visible to the caller: 404, as if it did not exist.
     const appt = await repo.lockDoctorAppointment(tx, body.appointmentId, meta.actor.userId);
     if (!appt) throw notFound('appointment');
@@ -47,8 +48,11 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
       status: 'ACTIVE',
     });
     await audit(tx, meta, { action: 'prescription.create', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
+    await notifications.prescriptionIssued(p, tx, { appointmentId: appt.id, issuedAt: row.issuedAt });
     return toPrescription(row);
   });
+  p.mail.kick();
+  return issued;
 }
 
 function decodeAfter(cursor: string | undefined) {

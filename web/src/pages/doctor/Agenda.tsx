@@ -4,6 +4,7 @@ import { api } from '../../api/client';
 import { Field, formatDateTime, formValues, Loading, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
 import { StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
 import { onRealtime } from '../../realtime';
+import { usePeerPresent } from '../../components/NowVisits';
 
 const DAY = 86_400_000;
 const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
@@ -14,10 +15,17 @@ export default function Agenda() {
   const span = view === 'day' ? 1 : 7;
   const from = new Date(startOfDay(new Date()).getTime() + offset * span * DAY);
   const to = new Date(from.getTime() + span * DAY);
-  const list = useLoad(() => api.GET('/api/v1/appointments', { params: { query: { from: from.toISOString(), to: to.toISOString(), limit: 100 } } }), [view, offset]);
-  useEffect(() => onRealtime((e) => {
-    if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
-  }), [view, offset]);
+  const list = useLoad(
+    () => api.GET('/api/v1/appointments', { params: { query: { from: from.toISOString(), to: to.toISOString(), limit: 100 } } }),
+    [view, offset],
+  );
+  useEffect(
+    () =>
+      onRealtime((e) => {
+        if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
+      }),
+    [view, offset],
+  );
   const days = new Map<string, Appointment[]>();
   for (const a of [...(list.data?.items ?? [])].sort((x, y) => x.startsAt.localeCompare(y.startsAt))) {
     const k = formatDateTime(a.startsAt, undefined, { weekday: 'long', day: 'numeric', month: 'long' });
@@ -27,59 +35,141 @@ export default function Agenda() {
     <Page title="Agenda">
       <div class="actions">
         <div role="group" aria-label="View" class="actions">
-          <button type="button" class={view === 'day' ? '' : 'secondary'} aria-pressed={view === 'day'} onClick={() => { setView('day'); setOffset(0); }}>Day</button>
-          <button type="button" class={view === 'week' ? '' : 'secondary'} aria-pressed={view === 'week'} onClick={() => { setView('week'); setOffset(0); }}>Week</button>
+          <button
+            type="button"
+            class={view === 'day' ? '' : 'secondary'}
+            aria-pressed={view === 'day'}
+            onClick={() => {
+              setView('day');
+              setOffset(0);
+            }}
+          >
+            Day
+          </button>
+          <button
+            type="button"
+            class={view === 'week' ? '' : 'secondary'}
+            aria-pressed={view === 'week'}
+            onClick={() => {
+              setView('week');
+              setOffset(0);
+            }}
+          >
+            Week
+          </button>
         </div>
-        <button type="button" class="secondary" onClick={() => setOffset(offset - 1)}>Previous</button>
-        <button type="button" class="secondary" onClick={() => setOffset(0)}>Today</button>
-        <button type="button" class="secondary" onClick={() => setOffset(offset + 1)}>Next</button>
+        <button type="button" class="secondary" onClick={() => setOffset(offset - 1)}>
+          Previous
+        </button>
+        <button type="button" class="secondary" onClick={() => setOffset(0)}>
+          Today
+        </button>
+        <button type="button" class="secondary" onClick={() => setOffset(offset + 1)}>
+          Next
+        </button>
       </div>
-      <p class="muted">{formatDateTime(from.toISOString(), undefined, { dateStyle: 'full' })}{span > 1 ? ` – ${formatDateTime(new Date(to.getTime() - 1).toISOString(), undefined, { dateStyle: 'full' })}` : ''}</p>
+      <p class="muted">
+        {formatDateTime(from.toISOString(), undefined, { dateStyle: 'full' })}
+        {span > 1 ? ` – ${formatDateTime(new Date(to.getTime() - 1).toISOString(), undefined, { dateStyle: 'full' })}` : ''}
+      </p>
       <Loading loaded={list}>
-        {() => days.size === 0 ? <p>No appointments in this period.</p> : [...days].map(([day, items]) => (
-          <section key={day} aria-label={day}>
-            <h2>{day}</h2>
-            <ul class="stack">{items.map((a) => <AgendaItem key={a.id} a={a} onChange={list.reload} />)}</ul>
-          </section>
-        ))}
+        {() =>
+          days.size === 0 ? (
+            <p>No appointments in this period.</p>
+          ) : (
+            [...days].map(([day, items]) => (
+              <section key={day} aria-label={day}>
+                <h2>{day}</h2>
+                <ul class="stack">
+                  {items.map((a) => (
+                    <AgendaItem key={a.id} a={a} onChange={list.reload} />
+                  ))}
+                </ul>
+              </section>
+            ))
+          )
+        }
       </Loading>
     </Page>
   );
 }
 
-function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => void }) {
+export function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => void }) {
   const act = useAction();
   const { route } = useLocation();
   const [cancelling, setCancelling] = useState(false);
   const started = new Date(a.startsAt).getTime() <= Date.now();
   const name = `${a.patient.firstname} ${a.patient.lastname}`;
+  const waiting = usePeerPresent(a, visitOpen(a));
   const transition = async (action: 'confirm' | 'complete' | 'no-show') => {
     const path = `/api/v1/appointments/{id}/${action}` as const;
     if ((await act.run(() => api.POST(path, { params: { path: { id: a.id } } }))).ok) onChange();
   };
   return (
     <li class="card">
-      <h3>{formatDateTime(a.startsAt, undefined, { timeStyle: 'short' })}–{formatDateTime(a.endsAt, undefined, { timeStyle: 'short' })} · {name} <StatusBadge status={a.status} /></h3>
+      <h3>
+        {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' })}–{formatDateTime(a.endsAt, undefined, { timeStyle: 'short' })} ·{' '}
+        {name} <StatusBadge status={a.status} />
+      </h3>
+      <p role="status">{waiting && <span class="badge waiting">Patient waiting</span>}</p>
       {a.reason && <p>Reason: {a.reason}</p>}
       <ProblemBanner problem={act.problem} />
       <div class="actions">
         {a.status === 'CONFIRMED' && (
-          <button type="button" disabled={!visitOpen(a)} title="Opens 10 minutes before the start, closes 30 minutes after the end" onClick={() => route(`/doctor/visits/${a.id}`)}>Join video visit with {name}</button>
+          <button
+            type="button"
+            disabled={!visitOpen(a)}
+            title="Opens 10 minutes before the start, closes 30 minutes after the end"
+            onClick={() => route(`/doctor/visits/${a.id}`)}
+          >
+            Join video visit with {name}
+          </button>
         )}
         <a href={`/doctor/patients/${a.patientId}`}>Record of {name}</a>
         <a href={`/doctor/messages/${a.patientId}`}>Message</a>
-        {a.status === 'PENDING' && <button type="button" disabled={act.busy} onClick={() => transition('confirm')}>Confirm</button>}
-        {a.status === 'CONFIRMED' && started && <button type="button" disabled={act.busy} onClick={() => transition('complete')}>Mark completed</button>}
-        {a.status === 'CONFIRMED' && started && <button type="button" class="secondary" disabled={act.busy} onClick={() => transition('no-show')}>Mark no-show</button>}
-        {(a.status === 'PENDING' || a.status === 'CONFIRMED') && <button type="button" class="secondary" onClick={() => setCancelling(!cancelling)}>Cancel</button>}
+        {a.status === 'PENDING' && (
+          <button type="button" disabled={act.busy} onClick={() => transition('confirm')}>
+            Confirm
+          </button>
+        )}
+        {a.status === 'CONFIRMED' && started && (
+          <button type="button" disabled={act.busy} onClick={() => transition('complete')}>
+            Mark completed
+          </button>
+        )}
+        {a.status === 'CONFIRMED' && started && (
+          <button type="button" class="secondary" disabled={act.busy} onClick={() => transition('no-show')}>
+            Mark no-show
+          </button>
+        )}
+        {(a.status === 'PENDING' || a.status === 'CONFIRMED') && (
+          <button type="button" class="secondary" onClick={() => setCancelling(!cancelling)}>
+            Cancel
+          </button>
+        )}
       </div>
       {cancelling && (
-        <form class="stack" onSubmit={async (e) => {
-          const v = formValues(e);
-          if ((await act.run(() => api.POST('/api/v1/appointments/{id}/cancel', { params: { path: { id: a.id } }, body: v.reason ? { reason: v.reason } : {} }))).ok) onChange();
-        }}>
+        <form
+          class="stack"
+          onSubmit={async (e) => {
+            const v = formValues(e);
+            if (
+              (
+                await act.run(() =>
+                  api.POST('/api/v1/appointments/{id}/cancel', {
+                    params: { path: { id: a.id } },
+                    body: v.reason ? { reason: v.reason } : {},
+                  }),
+                )
+              ).ok
+            )
+              onChange();
+          }}
+        >
           <Field label="Reason for the patient (optional)" name="reason" problem={act.problem} />
-          <button type="submit" class="danger" disabled={act.busy}>Cancel appointment</button>
+          <button type="submit" class="danger" disabled={act.busy}>
+            Cancel appointment
+          </button>
         </form>
       )}
     </li>

@@ -2,7 +2,15 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
-import { AppointmentWhen, cancellationPolicy, lateChangeProblem, StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
+import {
+  AppointmentWhen,
+  cancellationPolicy,
+  lateChangeProblem,
+  StatusBadge,
+  visitOpen,
+  VISIT_CLOSES_AFTER_MS,
+  type Appointment,
+} from '../../components/Appointment';
 import { WaitlistEntries } from '../../components/Waitlist';
 import { SlotPicker } from '../../components/Slots';
 import { onRealtime } from '../../realtime';
@@ -10,24 +18,56 @@ import { onRealtime } from '../../realtime';
 export default function Appointments() {
   const { query } = useLocation();
   const [tab, setTab] = useState<'upcoming' | 'past'>('upcoming');
-  const now = new Date().toISOString();
-  const list = useLoad(() => api.GET('/api/v1/appointments', { params: { query: tab === 'upcoming' ? { from: now, limit: 100 } : { to: now, limit: 100 } } }), [tab]);
-  useEffect(() => onRealtime((e) => {
-    if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
-  }), [tab]);
+  // An appointment stays upcoming while its visit can still be joined (until 30 minutes after its end),
+  // so a patient who is late still finds it here with its Join button.
+  const now = Date.now();
+  const lookBack = new Date(now - 8 * 3_600_000).toISOString();
+  const list = useLoad(
+    () =>
+      api.GET('/api/v1/appointments', {
+        params: { query: tab === 'upcoming' ? { from: lookBack, limit: 100 } : { to: new Date(now).toISOString(), limit: 100 } },
+      }),
+    [tab],
+  );
+  const stillOpen = (a: Appointment) => Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS > Date.now();
+  useEffect(
+    () =>
+      onRealtime((e) => {
+        if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
+      }),
+    [tab],
+  );
   return (
     <Page title="Appointments">
       {query.booked && <Notice kind="success">Your appointment is booked.</Notice>}
       <div class="actions" role="group" aria-label="Which appointments">
-        <button type="button" class={tab === 'upcoming' ? '' : 'secondary'} aria-pressed={tab === 'upcoming'} onClick={() => setTab('upcoming')}>Upcoming</button>
-        <button type="button" class={tab === 'past' ? '' : 'secondary'} aria-pressed={tab === 'past'} onClick={() => setTab('past')}>Past</button>
+        <button
+          type="button"
+          class={tab === 'upcoming' ? '' : 'secondary'}
+          aria-pressed={tab === 'upcoming'}
+          onClick={() => setTab('upcoming')}
+        >
+          Upcoming
+        </button>
+        <button type="button" class={tab === 'past' ? '' : 'secondary'} aria-pressed={tab === 'past'} onClick={() => setTab('past')}>
+          Past
+        </button>
       </div>
       <Loading loaded={list}>
         {() => {
-          const items = tab === 'upcoming' ? [...list.data!.items].sort((a, b) => a.startsAt.localeCompare(b.startsAt)) : list.data!.items;
-          return items.length === 0 ? <p>No {tab} appointments. <a href="/doctors">Find a doctor</a>.</p> : (
+          const items =
+            tab === 'upcoming'
+              ? [...list.data!.items].filter(stillOpen).sort((a, b) => a.startsAt.localeCompare(b.startsAt))
+              : list.data!.items.filter((a) => !stillOpen(a));
+          return items.length === 0 ? (
+            <p>
+              No {tab} appointments. <a href="/doctors">Find a doctor</a>.
+            </p>
+          ) : (
             <ul class="stack" aria-label={`${tab} appointments`}>
-              {items.map((a) => <AppointmentCard key={a.id} a={a} onChange={list.reload} />)}
+              {items.map((a) => (
+                <AppointmentCard key={a.id} a={a} onChange={list.reload} />
+              ))}
             </ul>
           );
         }}
@@ -37,7 +77,7 @@ export default function Appointments() {
   );
 }
 
-function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void }) {
+export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void }) {
   const [mode, setMode] = useState<'none' | 'cancel' | 'reschedule'>('none');
   const [slot, setSlot] = useState<string | null>(null);
   const act = useAction();
@@ -46,39 +86,97 @@ function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void
   const { route } = useLocation();
   const open = a.status === 'PENDING' || a.status === 'CONFIRMED';
   // The doctor's profile (zone, cancellation notice) is needed only once the patient means to change something.
-  const doctor = useLoad(() => (mode !== 'none' ? api.GET('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } }) : Promise.resolve({ data: undefined })), [mode !== 'none']);
+  const doctor = useLoad(
+    () =>
+      mode !== 'none'
+        ? api.GET('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } })
+        : Promise.resolve({ data: undefined }),
+    [mode !== 'none'],
+  );
   return (
     <li class="card">
-      <h2>Dr. {a.doctor.firstname} {a.doctor.lastname}</h2>
-      <p><AppointmentWhen a={a} /> <StatusBadge status={a.status} /></p>
+      <h2>
+        Dr. {a.doctor.firstname} {a.doctor.lastname}
+      </h2>
+      <p>
+        <AppointmentWhen a={a} /> <StatusBadge status={a.status} />
+      </p>
       {a.reason && <p>Reason: {a.reason}</p>}
       {a.cancellationReason && <p>Cancellation: {a.cancellationReason}</p>}
-      {a.status === 'CONFIRMED' && <p class="muted" id={`visit-hint-${a.id}`}>The video visit opens 10 minutes before the start and closes 30 minutes after the end.</p>}
+      {a.status === 'CONFIRMED' && (
+        <p class="muted" id={`visit-hint-${a.id}`}>
+          The video visit opens 10 minutes before the start and closes 30 minutes after the end.
+        </p>
+      )}
       <ProblemBanner problem={late} />
       {mode !== 'none' && doctor.data && <p class="muted">{cancellationPolicy(doctor.data.cancellationNoticeHours)}</p>}
       <div class="actions">
         {a.status === 'CONFIRMED' && (
-          <button type="button" disabled={!visitOpen(a)} aria-describedby={`visit-hint-${a.id}`} onClick={() => route(`/patient/visits/${a.id}`)}>Join video visit</button>
+          <button
+            type="button"
+            disabled={!visitOpen(a)}
+            aria-describedby={`visit-hint-${a.id}`}
+            onClick={() => route(`/patient/visits/${a.id}`)}
+          >
+            Join video visit
+          </button>
         )}
         <a href={`/patient/messages/${a.doctorId}`}>Message the doctor</a>
-        {open && <button type="button" class="secondary" onClick={() => setMode(mode === 'reschedule' ? 'none' : 'reschedule')}>Reschedule</button>}
-        {open && <button type="button" class="secondary" onClick={() => setMode(mode === 'cancel' ? 'none' : 'cancel')}>Cancel appointment</button>}
+        {open && (
+          <button type="button" class="secondary" onClick={() => setMode(mode === 'reschedule' ? 'none' : 'reschedule')}>
+            Reschedule
+          </button>
+        )}
+        {open && (
+          <button type="button" class="secondary" onClick={() => setMode(mode === 'cancel' ? 'none' : 'cancel')}>
+            Cancel appointment
+          </button>
+        )}
       </div>
       {mode === 'cancel' && (
-        <form class="stack" onSubmit={async (e) => {
-          const v = formValues(e);
-          if ((await act.run(() => api.POST('/api/v1/appointments/{id}/cancel', { params: { path: { id: a.id } }, body: v.reason ? { reason: v.reason } : {} }))).ok) onChange();
-        }}>
+        <form
+          class="stack"
+          onSubmit={async (e) => {
+            const v = formValues(e);
+            if (
+              (
+                await act.run(() =>
+                  api.POST('/api/v1/appointments/{id}/cancel', {
+                    params: { path: { id: a.id } },
+                    body: v.reason ? { reason: v.reason } : {},
+                  }),
+                )
+              ).ok
+            )
+              onChange();
+          }}
+        >
           <Field label="Reason (optional)" name="reason" problem={act.problem} />
-          <button type="submit" class="danger" disabled={act.busy}>Confirm cancellation</button>
+          <button type="submit" class="danger" disabled={act.busy}>
+            Confirm cancellation
+          </button>
         </form>
       )}
       {mode === 'reschedule' && doctor.data && (
         <div class="stack">
           <SlotPicker doctorId={a.doctorId} doctorZone={doctor.data.timezone} selected={slot} onSelect={setSlot} />
-          <button type="button" disabled={!slot || act.busy} onClick={async () => {
-            if (slot && (await act.run(() => api.POST('/api/v1/appointments/{id}/reschedule', { params: { path: { id: a.id } }, body: { startsAt: slot } }))).ok) onChange();
-          }}>Move to the selected time</button>
+          <button
+            type="button"
+            disabled={!slot || act.busy}
+            onClick={async () => {
+              if (
+                slot &&
+                (
+                  await act.run(() =>
+                    api.POST('/api/v1/appointments/{id}/reschedule', { params: { path: { id: a.id } }, body: { startsAt: slot } }),
+                  )
+                ).ok
+              )
+                onChange();
+            }}
+          >
+            Move to the selected time
+          </button>
         </div>
       )}
     </li>
