@@ -7,7 +7,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, expectProblem } from './helpers.ts';
 import { PORTAL_DIST } from '../src/platform/static.ts';
-import { generate, OPENAPI_JSON, SCHEMA_TS } from '../scripts/openapi.ts';
+import { generate, OPENAPI_JSON, PAGES_TS, pagesModule, SCHEMA_TS } from '../scripts/openapi.ts';
+import { PORTAL_PAGES, PORTAL_PREFIXES, portalPath, portalUrl } from '../src/platform/portal-pages.ts';
 import { firstPageBytes, PATIENT_FIRST_PAGES } from '../scripts/bundle-size.ts';
 
 const built = () =>
@@ -79,6 +80,40 @@ test('the committed OpenAPI document and the portal types generated from it matc
     `${OPENAPI_JSON} is stale: run npm run openapi, then fix the portal's type errors`,
   );
   assert.equal(readFileSync(SCHEMA_TS, 'utf8'), types, `${SCHEMA_TS} is stale: run npm run openapi`);
+});
+
+test('one page table: the portal router is generated from it, the server serves every page of it, mail links are built from it', async (t) => {
+  built();
+  assert.equal(readFileSync(PAGES_TS, 'utf8'), await pagesModule(), `${PAGES_TS} is stale: run npm run openapi`);
+  const app = await build(t);
+  for (const [name, page] of Object.entries(PORTAL_PAGES)) {
+    const path = page.path.replace(/:[A-Za-z]+/g, '5a1c7c2e-0000-4000-8000-000000000000');
+    const res = await app.request('GET', path);
+    assert.equal(res.status, 200, `${name} ${path}`);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/, name);
+  }
+  assert.deepEqual(PORTAL_PREFIXES, [
+    '/',
+    '/signin',
+    '/signup',
+    '/verify-email',
+    '/forgot-password',
+    '/reset-password',
+    '/doctors',
+    '/articles',
+    '/account',
+    '/appointments',
+    '/waitlist',
+    '/patient',
+    '/doctor',
+    '/admin',
+  ]);
+  assert.equal(portalPath('appointment', { id: 'a/b' }), '/appointments/a%2Fb');
+  assert.equal(
+    portalUrl('https://clinic.example/', 'verifyEmail', {}, { token: 'x-y_z' }),
+    'https://clinic.example/verify-email?token=x-y_z',
+  );
+  assert.throws(() => portalPath('appointment'), /needs :id/);
 });
 
 test("a patient's first pages load at most 150 KB of compressed JavaScript", () => {

@@ -5,24 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { PORTAL_PREFIXES } from './portal-pages.ts';
 
 export const PORTAL_DIST = resolve(import.meta.dirname, '../../web/dist');
 
-/** First path segments the portal's router owns (web/src/routes.ts must stay inside them). */
-export const PORTAL_ROUTES = [
-  '/',
-  '/signin',
-  '/signup',
-  '/verify-email',
-  '/reset-password',
-  '/forgot-password',
-  '/account',
-  '/doctors',
-  '/articles',
-  '/patient',
-  '/doctor',
-  '/admin',
-];
+/** First path segments the portal's router owns, from its one page table (portal-pages.ts). */
+export const PORTAL_ROUTES = PORTAL_PREFIXES;
 
 // No inline script or style, nothing from another origin; 'self' also admits same-origin WebSockets.
 export const PORTAL_CSP = [

@@ -4,6 +4,7 @@ import type { ComponentType } from 'preact';
 import { session } from './session';
 import { menus, routes, type ScreenRoute } from './routes';
 import NotFound from './pages/public/NotFound';
+import { NowVisits } from './components/NowVisits';
 
 export function useSession() {
   const [, setTick] = useState(0);
@@ -17,7 +18,8 @@ function Guard({ route, props }: { route: ScreenRoute; props: Record<string, unk
   const Screen = route.component as ComponentType<any>;
   const allowed = !route.roles || (s.me && route.roles.includes(s.me.user.role));
   useEffect(() => {
-    if (s.ready && route.roles && !s.me) go(`/signin?next=${encodeURIComponent(url)}`, true);
+    // While the sign-in page loads this screen stays mounted and sees the sign-in URL: never send it there twice.
+    if (s.ready && route.roles && !s.me && !url.startsWith('/signin')) go(`/signin?next=${encodeURIComponent(url)}`, true);
   }, [s.ready, s.me, url]);
   if (route.roles && !s.ready) return <p aria-busy="true">Loading…</p>;
   if (!allowed) return s.me ? <p role="alert">This page is not available for your account.</p> : null;
@@ -105,6 +107,7 @@ export function App() {
   return (
     <LocationProvider>
       <Header />
+      <NowVisits />
       <FocusOnNavigate />
       <main id="main" tabIndex={-1}>
         <ErrorBoundary onError={(e) => console.error(e)}>

@@ -48,6 +48,7 @@ export type RealtimeEvent =
   | { type: 'message.read'; readerId?: string; upTo?: string; [k: string]: unknown }
   | { type: 'appointment.updated'; appointment: { id: string; status: string; startsAt: string; [k: string]: unknown } }
   | { type: 'waitlist.offer'; offer: WaitlistOffer }
+  | { type: 'visit.presence'; appointmentId: string; userId: string; present: boolean }
   | VisitEvent
   | { type: 'reconnected' }
   | { type: 'status'; connected: boolean };

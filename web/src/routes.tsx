@@ -1,54 +1,69 @@
-// Every screen, one file each, loaded on demand so a page ships only its own code. A new screen is one
-// line here (paths must stay under the prefixes the server serves: src/platform/static.ts PORTAL_ROUTES).
+// Every screen, one file each, loaded on demand so a page ships only its own code. The pages themselves (path
+// and who may open them) come from the server's one page table (src/platform/portal-pages.ts, generated into
+// ./api/pages.ts), which its static serving and the mail links use too: a new page is a line there, then
+// its screen here (the type below refuses a page without a screen).
 import { lazy } from 'preact-iso';
 import type { ComponentType } from 'preact';
 import type { User } from './api/client';
+import { PORTAL_PAGES, type PortalPageName } from './api/pages';
 
 type Role = User['role'];
 export interface ScreenRoute {
   path: string;
   component: ComponentType<any>;
   /** Who may open it; absent: anyone, signed in or not. */
-  roles?: Role[];
+  roles?: readonly Role[];
 }
 
 const page = (load: () => Promise<{ default: ComponentType<any> }>) => lazy(load);
 
-export const routes: ScreenRoute[] = [
-  { path: '/', component: page(() => import('./pages/public/Home')) },
-  { path: '/signin', component: page(() => import('./pages/public/SignIn')) },
-  { path: '/signup', component: page(() => import('./pages/public/SignUp')) },
-  { path: '/verify-email', component: page(() => import('./pages/public/VerifyEmail')) },
-  { path: '/forgot-password', component: page(() => import('./pages/public/ForgotPassword')) },
-  { path: '/reset-password', component: page(() => import('./pages/public/ResetPassword')) },
-  { path: '/doctors', component: page(() => import('./pages/public/Doctors')) },
-  { path: '/doctors/:id', component: page(() => import('./pages/public/DoctorProfile')) },
-  { path: '/articles', component: page(() => import('./pages/public/Articles')) },
-  { path: '/articles/:id', component: page(() => import('./pages/public/Article')) },
-  { path: '/account', component: page(() => import('./pages/public/Account')), roles: ['PATIENT', 'DOCTOR', 'ADMIN'] },
+const screens: Record<PortalPageName, ComponentType<any>> = {
+  home: page(() => import('./pages/public/Home')),
+  signIn: page(() => import('./pages/public/SignIn')),
+  signUp: page(() => import('./pages/public/SignUp')),
+  verifyEmail: page(() => import('./pages/public/VerifyEmail')),
+  forgotPassword: page(() => import('./pages/public/ForgotPassword')),
+  resetPassword: page(() => import('./pages/public/ResetPassword')),
+  doctors: page(() => import('./pages/public/Doctors')),
+  doctor: page(() => import('./pages/public/DoctorProfile')),
+  articles: page(() => import('./pages/public/Articles')),
+  article: page(() => import('./pages/public/Article')),
+  account: page(() => import('./pages/public/Account')),
+  appointment: page(() => import('./pages/shared/AppointmentPage')),
+  waitlist: page(() => import('./pages/patient/WaitlistPage')),
 
-  { path: '/patient/appointments', component: page(() => import('./pages/patient/Appointments')), roles: ['PATIENT'] },
-  { path: '/patient/messages', component: page(() => import('./pages/patient/Messages')), roles: ['PATIENT'] },
-  { path: '/patient/messages/:userId', component: page(() => import('./pages/patient/Messages')), roles: ['PATIENT'] },
-  { path: '/patient/visits/:id', component: page(() => import('./pages/shared/Visit')), roles: ['PATIENT'] },
-  { path: '/patient/prescriptions', component: page(() => import('./pages/patient/Prescriptions')), roles: ['PATIENT'] },
-  { path: '/patient/access-log', component: page(() => import('./pages/patient/AccessLog')), roles: ['PATIENT'] },
+  patientAppointments: page(() => import('./pages/patient/Appointments')),
+  patientMessages: page(() => import('./pages/patient/Messages')),
+  patientConversation: page(() => import('./pages/patient/Messages')),
+  patientVisit: page(() => import('./pages/shared/Visit')),
+  patientPrescriptions: page(() => import('./pages/patient/Prescriptions')),
+  patientAccessLog: page(() => import('./pages/patient/AccessLog')),
 
-  { path: '/doctor/agenda', component: page(() => import('./pages/doctor/Agenda')), roles: ['DOCTOR'] },
-  { path: '/doctor/visits/:id', component: page(() => import('./pages/shared/Visit')), roles: ['DOCTOR'] },
-  { path: '/doctor/settings', component: page(() => import('./pages/doctor/Settings')), roles: ['DOCTOR'] },
-  { path: '/doctor/availability', component: page(() => import('./pages/doctor/Availability')), roles: ['DOCTOR'] },
-  { path: '/doctor/patients', component: page(() => import('./pages/doctor/Patients')), roles: ['DOCTOR'] },
-  { path: '/doctor/patients/:id', component: page(() => import('./pages/doctor/PatientRecord')), roles: ['DOCTOR'] },
-  { path: '/doctor/messages', component: page(() => import('./pages/doctor/Messages')), roles: ['DOCTOR'] },
-  { path: '/doctor/messages/:userId', component: page(() => import('./pages/doctor/Messages')), roles: ['DOCTOR'] },
-  { path: '/doctor/posts', component: page(() => import('./pages/doctor/Posts')), roles: ['DOCTOR'] },
-  { path: '/doctor/posts/:id', component: page(() => import('./pages/doctor/PostEditor')), roles: ['DOCTOR'] },
+  doctorAgenda: page(() => import('./pages/doctor/Agenda')),
+  doctorVisit: page(() => import('./pages/shared/Visit')),
+  doctorSettings: page(() => import('./pages/doctor/Settings')),
+  doctorAvailability: page(() => import('./pages/doctor/Availability')),
+  doctorPatients: page(() => import('./pages/doctor/Patients')),
+  doctorPatient: page(() => import('./pages/doctor/PatientRecord')),
+  doctorMessages: page(() => import('./pages/doctor/Messages')),
+  doctorConversation: page(() => import('./pages/doctor/Messages')),
+  doctorPosts: page(() => import('./pages/doctor/Posts')),
+  doctorPost: page(() => import('./pages/doctor/PostEditor')),
 
-  { path: '/admin/doctors', component: page(() => import('./pages/admin/Doctors')), roles: ['ADMIN'] },
-  { path: '/admin/users', component: page(() => import('./pages/admin/Users')), roles: ['ADMIN'] },
-  { path: '/admin/audit', component: page(() => import('./pages/admin/Audit')), roles: ['ADMIN'] },
-];
+  adminDoctors: page(() => import('./pages/admin/Doctors')),
+  adminUsers: page(() => import('./pages/admin/Users')),
+  adminAudit: page(() => import('./pages/admin/Audit')),
+};
+
+export const routes: ScreenRoute[] = (Object.keys(PORTAL_PAGES) as PortalPageName[]).map((name) => {
+  const p: { path: string; roles?: readonly Role[] } = PORTAL_PAGES[name];
+  return { path: p.path, roles: p.roles, component: screens[name] };
+});
+
+/** A page's path with its `:params` filled in, e.g. `pagePath('appointment', { id })`. */
+export function pagePath(name: PortalPageName, params: Record<string, string> = {}): string {
+  return PORTAL_PAGES[name].path.replace(/:([A-Za-z]+)/g, (_, k: string) => encodeURIComponent(params[k] ?? ''));
+}
 
 /** Where each role lands after signing in, and its menu. */
 export const menus: Record<Role, Array<[string, string]>> = {

@@ -3,6 +3,7 @@
 import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { enqueueMail } from '../../platform/mail.ts';
+import { portalUrl } from '../../platform/portal-pages.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { RequestMeta } from './actor.ts';
@@ -19,7 +20,7 @@ const RESEND_COOLDOWN_SECONDS = 60;
 export async function queueVerificationMail(p: Platform, ex: Executor, user: repo.UserRow): Promise<void> {
   const { token, hash } = newOpaqueToken();
   await repo.insertEmailToken(ex, user.id, 'VERIFY_EMAIL', hash, VERIFY_TTL_MINUTES);
-  const link = `${p.config.publicUrl}/verify-email?token=${token}`;
+  const link = portalUrl(p.config.publicUrl, 'verifyEmail', {}, { token });
   await enqueueMail(ex, {
     kind: 'verify-email',
     to: user.email,
@@ -33,7 +34,7 @@ async function queueResetMail(p: Platform, ex: Executor, user: repo.UserRow): Pr
   const { token, hash } = newOpaqueToken();
   await repo.spendEmailTokens(ex, user.id, 'RESET_PASSWORD');
   await repo.insertEmailToken(ex, user.id, 'RESET_PASSWORD', hash, RESET_TTL_MINUTES);
-  const link = `${p.config.publicUrl}/reset-password?token=${token}`;
+  const link = portalUrl(p.config.publicUrl, 'resetPassword', {}, { token });
   await enqueueMail(ex, {
     kind: 'reset-password',
     to: user.email,

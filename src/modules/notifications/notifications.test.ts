@@ -19,7 +19,7 @@ after(async () => {
 const post = (id: string, action: string, token: string, body?: unknown) =>
   app.request('POST', `${API}/appointments/${id}/${action}`, { token, body });
 
-test('booking, confirmation, reschedule and cancellation mail the other party an invitation with one UID and a rising SEQUENCE', async () => {
+test('booking, confirmation, reschedule and cancellation mail both parties an invitation with one UID and a rising SEQUENCE', async () => {
   const d = await workingDoctor(app);
   const p = await createPatient(app);
   const booked = await book(app, p, d.id, '2027-01-05T09:00:00.000Z', { reason: 'Chest pain since Tuesday' });
@@ -65,9 +65,20 @@ test('booking, confirmation, reschedule and cancellation mail the other party an
   assert.equal(cancelled.event.status, 'CANCELLED');
 
   await outboxDrained(app);
-  // The acting party is not mailed about their own action; no mail carries medical content.
-  assert.equal(mailsTo(p.email, /^New appointment|^Appointment moved/).length, 0);
-  assert.equal(mailsTo(d.email, /^Appointment confirmed|^Appointment cancelled/).length, 0);
+  // The acting party is told too, so their own calendar follows every change (same UID, same SEQUENCE).
+  const received = await mailbox.waitFor(p.email, /^Appointment request received/);
+  assert.match(received.text, /We received your appointment request with Dr\. /);
+  assert.equal(invitationOf(received).event.status, 'TENTATIVE');
+  assert.equal(invitationOf(received).event.uid, first.event.uid);
+  assert.match(invitationOf(await mailbox.waitFor(d.email, /^Appointment confirmed/)).raw, /STATUS:CONFIRMED/);
+  const ownMove = await mailbox.waitFor(p.email, /^Appointment moved/);
+  assert.match(ownMove.text, /You moved the appointment with Dr\. /);
+  assert.equal(Number(invitationOf(ownMove).event.sequence), 2);
+  const ownCancel = await mailbox.waitFor(d.email, /^Appointment cancelled/);
+  assert.match(ownCancel.text, /You cancelled the appointment with Pat Ient/);
+  assert.equal(invitationOf(ownCancel).method, 'CANCEL');
+  assert.match(cancelledMail.text, /Dr\. .* cancelled the appointment with you/);
+  for (const who of [p, d]) assert.equal(mailsTo(who.email, /^(New|Appointment)/).length, 4, `${who.email}: one mail per change`);
   const all = mailbox.mails.filter((m) => m.to === p.email || m.to === d.email);
   for (const m of all) {
     const everything = m.subject + m.text + m.attachments.map((a) => a.content).join('');
@@ -187,4 +198,70 @@ test('a booking less than an hour ahead schedules no reminder already due', asyn
   pinNow(app, '2027-04-01T07:20:00.000Z');
   const id = (await book(app, p, d.id, '2027-04-01T08:00:00.000Z')).body.id;
   assert.equal((await jobs(id)).length, 0);
+});
+
+/** A working doctor whose bookings are confirmed at once. */
+async function autoConfirming(body: Record<string, unknown> = {}) {
+  const d = await workingDoctor(app, { body });
+  assert.equal((await app.request('PATCH', `${API}/doctors/me`, { token: d.token, body: { autoConfirm: true } })).status, 200);
+  return d;
+}
+
+test("a patient's own booking with auto-confirm is mailed as confirmed; their own cancellation sends them the CANCEL", async () => {
+  pinNow(app, '2027-05-03T07:00:00.000Z');
+  const d = await autoConfirming();
+  const p = await createPatient(app);
+  const booked = await book(app, p, d.id, '2027-05-04T09:00:00.000Z');
+  assert.equal(booked.body.status, 'CONFIRMED');
+  const mine = await mailbox.waitFor(p.email, /^Appointment confirmed/);
+  assert.match(mine.text, /is booked and confirmed/);
+  assert.equal(invitationOf(mine).method, 'REQUEST');
+  assert.equal(invitationOf(mine).event.status, 'CONFIRMED');
+  assert.match(mine.text, new RegExp(`http://telecare\\.test/appointments/${booked.body.id}`));
+
+  assert.equal((await post(booked.body.id, 'cancel', p.token, { reason: 'Feeling better' })).status, 200);
+  const cancelled = await mailbox.waitFor(p.email, /^Appointment cancelled/);
+  assert.match(cancelled.text, /You cancelled the appointment/);
+  const inv = invitationOf(cancelled);
+  assert.equal(inv.method, 'CANCEL');
+  assert.equal(inv.event.uid, `${booked.body.id}@telecare.test`);
+  assert.equal(Number(inv.event.sequence), 1);
+  await outboxDrained(app);
+  for (const m of mailbox.mails.filter((m) => m.to === p.email || m.to === d.email)) assert.doesNotMatch(m.text, /Feeling better/);
+});
+
+test('a reminder carries the link that joins the video visit, for each party its own page', async () => {
+  pinNow(app, '2027-06-01T07:00:00.000Z');
+  const d = await autoConfirming();
+  const p = await createPatient(app);
+  const id = (await book(app, p, d.id, '2027-06-02T10:00:00.000Z')).body.id;
+  pinNow(app, '2027-06-01T10:00:30.000Z');
+  await runDueReminders(app.app.platform);
+  await outboxDrained(app);
+  const [toPatient] = mailsTo(p.email, /^Reminder/);
+  const [toDoctor] = mailsTo(d.email, /^Reminder/);
+  assert.match(toPatient.text, new RegExp(`Join the video visit: http://telecare\\.test/patient/visits/${id}\\n`));
+  assert.match(toDoctor.text, new RegExp(`Join the video visit: http://telecare\\.test/doctor/visits/${id}\\n`));
+});
+
+test('a new prescription is announced to its patient: who, when and the portal link, never its items', async () => {
+  pinNow(app, '2027-07-01T07:00:00.000Z');
+  const d = await autoConfirming({ firstname: 'Hanna', lastname: 'Hoffmann' });
+  const p = await createPatient(app);
+  const id = (await book(app, p, d.id, '2027-07-01T09:00:00.000Z')).body.id;
+  const rx = await app.request('POST', `${API}/prescriptions`, {
+    token: d.token,
+    body: {
+      appointmentId: id,
+      items: [{ medication: 'Penicillin V', dosage: '250 mg', frequency: 'twice daily', durationDays: 5 }],
+      notes: 'Chest pain',
+    },
+  });
+  assert.equal(rx.status, 201, rx.text);
+  const m = await mailbox.waitFor(p.email, /^New prescription/);
+  assert.equal(m.subject, 'New prescription from Dr. Hanna Hoffmann');
+  assert.match(m.text, /Dr\. Hanna Hoffmann issued a prescription for you on .* \(Europe\/Berlin\)/);
+  assert.match(m.text, /http:\/\/telecare\.test\/patient\/prescriptions/);
+  assert.doesNotMatch(m.subject + m.text + m.attachments.map((a) => a.content).join(''), /Penicillin|250 mg|twice|Chest/);
+  assert.equal(mailsTo(d.email, /prescription/i).length, 0);
 });

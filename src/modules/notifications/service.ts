@@ -2,6 +2,7 @@
 // each change (wired in src/modules/index.ts), inside its transaction, so a mail or reminder exists
 // exactly when the change commits.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { DateTime } from 'luxon';
 import { enqueueMail, type OutgoingMail } from '../../platform/mail.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
@@ -9,6 +10,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { nowMs } from '../../platform/clock.ts';
+import { portalUrl } from '../../platform/portal-pages.ts';
 import type { AppointmentChange, AppointmentRow, BookingNotices, BookingReminder } from '../appointments/index.ts';
 import { feed, invitation, localTimeText, utcText, type CalendarEvent } from './ical.ts';
 import * as repo from './repo.ts';
@@ -17,7 +19,7 @@ import type { PatientNames } from './schemas.ts';
 export type Change = AppointmentChange;
 
 const hostOf = (p: Platform) => new URL(p.config.publicUrl).hostname || 'telecare.localhost';
-const portalLink = (p: Platform, id: string) => `${p.config.publicUrl}/appointments/${id}`;
+const portalLink = (p: Platform, id: string) => portalUrl(p.config.publicUrl, 'appointment', { id });
 const fullName = (c: { firstname: string; lastname: string }) => `${c.firstname} ${c.lastname}`;
 const doctorName = (c: { firstname: string; lastname: string }) => `Dr. ${fullName(c)}`;
 
@@ -48,25 +50,46 @@ function eventOf(p: Platform, x: repo.Parties, forParty: repo.Party, patientName
   };
 }
 
-const HEADLINE: Record<Change, Record<repo.Party, (x: repo.Parties) => string>> = {
-  booked: {
-    DOCTOR: (x) =>
-      `${fullName(x.patient)} booked an appointment with you${x.appointment.status === 'PENDING' ? '; it awaits your confirmation' : ''}.`,
-    PATIENT: (x) => `Your appointment with ${doctorName(x.doctor)} is booked.`,
-  },
-  confirmed: {
-    PATIENT: (x) => `${doctorName(x.doctor)} confirmed your appointment.`,
-    DOCTOR: (x) => `The appointment with ${fullName(x.patient)} is confirmed.`,
-  },
-  rescheduled: {
-    DOCTOR: (x) => `${fullName(x.patient)} moved the appointment with you to a new time.`,
-    PATIENT: (x) => `Your appointment with ${doctorName(x.doctor)} was moved to a new time.`,
-  },
-  cancelled: {
-    DOCTOR: (x) => `The appointment with ${fullName(x.patient)} was cancelled.`,
-    PATIENT: (x) => `Your appointment with ${doctorName(x.doctor)} was cancelled.`,
-  },
-};
+/** Who acted, as seen from the mails: one of the two parties, or neither (an admin, the system). */
+type ActedBy = repo.Party | null;
+const actedBy = (x: repo.Parties, actor: Actor): ActedBy =>
+  actor.userId === x.patient.id ? 'PATIENT' : actor.userId === x.doctor.id ? 'DOCTOR' : null;
+
+const otherName = (x: repo.Parties, to: repo.Party) => (to === 'PATIENT' ? doctorName(x.doctor) : fullName(x.patient));
+const nameOf = (x: repo.Parties, who: repo.Party) => (who === 'PATIENT' ? fullName(x.patient) : doctorName(x.doctor));
+
+/**
+ * The first line of a mail about a change, for the party it goes to. The one who acted is told too, so
+ * their own calendar follows (contract: "Notifications, reminders and calendars").
+ */
+function headline(change: Change, x: repo.Parties, to: repo.Party, by: ActedBy): string {
+  const other = otherName(x, to);
+  const pending = x.appointment.status === 'PENDING';
+  switch (change) {
+    case 'booked':
+      if (to === 'PATIENT')
+        return pending
+          ? `We received your appointment request with ${other}; it awaits the doctor's confirmation.`
+          : `Your appointment with ${other} is booked and confirmed.`;
+      return `${other} booked an appointment with you${pending ? '; it awaits your confirmation' : ''}.`;
+    case 'confirmed':
+      return to === 'PATIENT' ? `${other} confirmed your appointment.` : `You confirmed the appointment with ${other}.`;
+    case 'rescheduled':
+      if (by === to) return `You moved the appointment with ${other} to a new time.`;
+      if (by) return `${nameOf(x, by)} moved the appointment with you to a new time.`;
+      return `The appointment with ${other} was moved to a new time.`;
+    case 'cancelled':
+      if (by === to) return `You cancelled the appointment with ${other}.`;
+      if (by) return `${nameOf(x, by)} cancelled the appointment with you.`;
+      return `The appointment with ${other} was cancelled.`;
+  }
+}
+
+function subject(change: Change, x: repo.Parties, to: repo.Party): string {
+  if (change === 'booked' && to === 'PATIENT')
+    return x.appointment.status === 'PENDING' ? 'Appointment request received' : 'Appointment confirmed';
+  return SUBJECT[change];
+}
 
 const SUBJECT: Record<Change, string> = {
   booked: 'New appointment',
@@ -75,13 +98,17 @@ const SUBJECT: Record<Change, string> = {
   cancelled: 'Appointment cancelled',
 };
 
+/** The page that joins the appointment's video visit, for one party. */
+const visitLink = (p: Platform, x: repo.Parties, to: repo.Party) =>
+  portalUrl(p.config.publicUrl, to === 'PATIENT' ? 'patientVisit' : 'doctorVisit', { id: x.appointment.id });
+
 /**
  * Who, when and a link, never why: mails leave the system's protection, so they carry no reason,
  * history or prescription content (contract: "Notifications, reminders and calendars").
  */
-function mailText(p: Platform, x: repo.Parties, to: repo.Party, headline: string): string {
+function mailText(p: Platform, x: repo.Parties, to: repo.Party, headline: string, extra: string[] = []): string {
   const a = x.appointment;
-  const other = to === 'PATIENT' ? doctorName(x.doctor) : fullName(x.patient);
+  const other = otherName(x, to);
   const me = to === 'PATIENT' ? x.patient : x.doctor;
   return [
     `Hello ${fullName(me)},`,
@@ -92,6 +119,7 @@ function mailText(p: Platform, x: repo.Parties, to: repo.Party, headline: string
     `When: ${localTimeText(a.startsAt, a.endsAt, x.doctor.timezone)}`,
     `      ${utcText(a.startsAt, a.endsAt)}`,
     `Details: ${portalLink(p, a.id)}`,
+    ...extra,
     '',
     a.status === 'CANCELLED'
       ? 'The attached calendar entry removes it from your calendar.'
@@ -107,13 +135,22 @@ async function mailParty(
   kind: string,
   subject: string,
   headline: string,
+  extra: string[] = [],
 ): Promise<void> {
-  const mail = partyMail(p, x, to, kind, subject, headline);
+  const mail = partyMail(p, x, to, kind, subject, headline, extra);
   if (mail) await enqueueMail(tx, mail);
 }
 
 /** The mail to one party with its invitation; null when that party's account is not active. */
-function partyMail(p: Platform, x: repo.Parties, to: repo.Party, kind: string, subject: string, headline: string): OutgoingMail | null {
+function partyMail(
+  p: Platform,
+  x: repo.Parties,
+  to: repo.Party,
+  kind: string,
+  subject: string,
+  headline: string,
+  extra: string[] = [],
+): OutgoingMail | null {
   const person = to === 'PATIENT' ? x.patient : x.doctor;
   if (person.accountStatus !== 'ACTIVE') return null;
   const method = x.appointment.status === 'CANCELLED' ? 'CANCEL' : 'REQUEST';
@@ -122,15 +159,13 @@ function partyMail(p: Platform, x: repo.Parties, to: repo.Party, kind: string, s
     kind,
     to: person.email,
     subject: `${subject}: ${localTimeText(x.appointment.startsAt, x.appointment.endsAt, x.doctor.timezone)}`,
-    text: mailText(p, x, to, headline),
+    text: mailText(p, x, to, headline, extra),
     attachments: [{ filename: 'appointment.ics', contentType: `text/calendar; charset=utf-8; method=${method}`, content: ics, method }],
   };
 }
 
-/** Who is told of a change: the other party, or both when neither party acted (an admin). */
-function recipientsOf(x: repo.Parties, actor: Actor): repo.Party[] {
-  return actor.userId === x.patient.id ? ['DOCTOR'] : actor.userId === x.doctor.id ? ['PATIENT'] : ['PATIENT', 'DOCTOR'];
-}
+/** Both parties are told of every change, the one who acted too, so each calendar follows. */
+const PARTIES: readonly repo.Party[] = ['PATIENT', 'DOCTOR'];
 
 /**
  * What a new booking queues, computed before its row is written so that booking inserts the appointment,
@@ -142,9 +177,9 @@ export function bookedOutbox(
   x: repo.Parties,
   actor: Actor,
 ): { mails: OutgoingMail[]; reminders: (ReminderRow & BookingReminder)[] } {
-  const mails = recipientsOf(x, actor)
-    .map((to) => partyMail(p, x, to, 'appointment.booked', SUBJECT.booked, HEADLINE.booked[to](x)))
-    .filter((m): m is OutgoingMail => m !== null);
+  const mails = PARTIES.map((to) =>
+    partyMail(p, x, to, 'appointment.booked', subject('booked', x, to), headline('booked', x, to, actedBy(x, actor))),
+  ).filter((m): m is OutgoingMail => m !== null);
   return { mails, reminders: reminderRows(p, x.appointment) };
 }
 
@@ -172,14 +207,37 @@ function reminderRows(p: Platform, a: AppointmentRow): ReminderRow[] {
 
 /**
  * Called by the appointments service in the transaction of a change, after the row was updated: mails
- * the other party (both when an admin acted) with the invitation, and brings the reminders in line
+ * both parties with the invitation, and brings the reminders in line
  * with the appointment's current start and status.
  */
 export async function appointmentChanged(p: Platform, tx: Executor, appointmentId: string, change: Change, actor: Actor): Promise<void> {
   const x = await repo.partiesOf(tx, appointmentId);
   if (!x) return;
-  for (const to of recipientsOf(x, actor)) await mailParty(p, tx, x, to, `appointment.${change}`, SUBJECT[change], HEADLINE[change][to](x));
+  for (const to of PARTIES)
+    await mailParty(p, tx, x, to, `appointment.${change}`, subject(change, x, to), headline(change, x, to, actedBy(x, actor)));
   await syncReminders(p, tx, x.appointment);
+}
+
+/**
+ * A new prescription, announced to its patient in the transaction that issues it: who issued it, when,
+ * and the portal page that lists it, never its items or notes (mail leaves the system's protection).
+ */
+export async function prescriptionIssued(p: Platform, tx: Executor, rx: { appointmentId: string; issuedAt: Date }): Promise<void> {
+  const x = await repo.partiesOf(tx, rx.appointmentId);
+  if (!x || x.patient.accountStatus !== 'ACTIVE') return;
+  const when = DateTime.fromJSDate(rx.issuedAt, { zone: x.doctor.timezone }).setLocale('en-GB').toFormat('ccc d LLL yyyy, HH:mm');
+  await enqueueMail(tx, {
+    kind: 'prescription.issued',
+    to: x.patient.email,
+    subject: `New prescription from ${doctorName(x.doctor)}`,
+    text: [
+      `Hello ${fullName(x.patient)},`,
+      '',
+      `${doctorName(x.doctor)} issued a prescription for you on ${when} (${x.doctor.timezone}).`,
+      '',
+      `Read it and download it as a PDF in the portal: ${portalUrl(p.config.publicUrl, 'patientPrescriptions')}`,
+    ].join('\n'),
+  });
 }
 
 /** Reminders for the current start of a live appointment; none for a cancelled or finished one. */
@@ -229,6 +287,12 @@ export async function runDueReminders(p: Platform): Promise<number> {
             'appointment.reminder',
             'Reminder',
             `A reminder: your appointment begins in ${offsetText(job.offsetMinutes)}.`,
+            x.appointment.status === 'CONFIRMED'
+              ? [
+                  `Join the video visit: ${visitLink(p, x, job.party)}`,
+                  `(it opens ${p.config.visitOpensBeforeMinutes} minutes before the start)`,
+                ]
+              : ['The doctor has not confirmed it yet; the video visit opens once it is confirmed.'],
           );
           sent++;
         }
@@ -292,7 +356,8 @@ type FeedSettings = { url: string; patientNames: PatientNames };
 async function ensureFeed(p: Platform, tx: Executor, meta: Authed) {
   const nonce = randomBytes(32).toString('base64url');
   const r = await repo.ensureFeed(tx, meta.actor.userId, nonce, sha256(tokenOf(p, nonce)));
-  if (r.nonce === nonce) await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
+  if (r.nonce === nonce)
+    await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
   return r;
 }
 

@@ -5,6 +5,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { lockAppointment } from '../appointments/index.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
+import { service as notifications } from '../notifications/index.ts';
 import * as repo from './repo.ts';
 import { renderPrescriptionPdf } from './pdf.ts';
 import { allergyConflictError, allergyConflicts } from '../clinical/index.ts';
@@ -29,7 +30,7 @@ function visible(actor: Actor, rx: repo.PrescriptionRow): boolean {
 }
 
 export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBody) {
-  return p.db.transaction(async (tx) => {
+  const issued = await p.db.transaction(async (tx) => {
     // Another doctor's appointment is not visible to the caller: 404, as if it did not exist.
     // Locked (through booking, which owns appointments) so a concurrent cancel cannot slip in between check and insert.
     const appt = await lockAppointment(tx, body.appointmentId, meta.actor.userId);
@@ -62,8 +63,11 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
         patientId: row.patientId,
       });
     }
+    await notifications.prescriptionIssued(p, tx, { appointmentId: appt.id, issuedAt: row.issuedAt });
     return toPrescription(row);
   });
+  p.mail.kick();
+  return issued;
 }
 
 function decodeAfter(cursor: string | undefined) {

@@ -73,6 +73,11 @@ export const VisitPeerLeftEvent = frame(
   },
   'The other participant left the visit or lost its connection',
 );
+export const VisitPresenceEvent = frame(
+  'visit.presence',
+  { appointmentId: AppointmentId, userId: Uuid('The participant who entered or left'), present: Type.Boolean() },
+  'The other party of one of the user’s visits entered or left it, to every socket of the user (the agenda’s “patient waiting”)',
+);
 export const VisitLeftEvent = frame('visit.left', { appointmentId: AppointmentId }, 'This socket left the visit');
 export const VisitErrorEvent = frame(
   'visit.error',
@@ -100,6 +105,7 @@ export const RealtimeEventSchema = Type.Union([
   VisitPeerLeftEvent,
   VisitLeftEvent,
   VisitErrorEvent,
+  VisitPresenceEvent,
 ]);
 export type RealtimeEvent = Static<typeof RealtimeEventSchema>;
 /** The event of one type, e.g. `EventOf<'waitlist.offer'>`. */

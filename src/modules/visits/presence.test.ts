@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { build, freshDatabase, type TestApp } from '../../../test/helpers.ts';
 import { pinClock } from '../../platform/clock.ts';
-import { connect, isVisit, join, joinBoth, nextAfter, visitFixture } from '../../../test/fixtures/visits.ts';
+import { connect, isVisit, join, joinBoth, nextAfter, settled, visitFixture } from '../../../test/fixtures/visits.ts';
 
 // A fast heartbeat, so a sweep follows each change within a fraction of a second.
 let app: TestApp;
@@ -114,4 +114,35 @@ test('an instance that shuts down takes its participants out of their visits at 
   assert.equal(left.n, 0);
   const leaves = (await visitEvents(one, v.id)).filter((e) => e.action === 'visit.leave');
   assert.deepEqual(leaves.map((e) => e.actor_id).sort(), [v.doctor.id, v.patient.id].sort());
+});
+
+test("every socket of the other party hears that a participant entered or left the visit (the agenda's 'patient waiting')", async () => {
+  const v = await visitFixture(app);
+  // The doctor's agenda tab: connected, not in the visit.
+  const agenda = await connect(app, v.doctor);
+  const p = await connect(app, v.patient);
+  const mark = agenda.frames.length;
+  const pMark = p.frames.length;
+  assert.equal((await join(p, v.id)).type, 'visit.joined');
+  assert.deepEqual(await nextAfter(agenda, mark, (f) => f.type === 'visit.presence'), {
+    type: 'visit.presence',
+    appointmentId: v.id,
+    userId: v.patient.id,
+    present: true,
+  });
+  p.ws.send(JSON.stringify({ type: 'visit.leave', appointmentId: v.id }));
+  assert.deepEqual(await nextAfter(agenda, mark, (f) => f.type === 'visit.presence' && !f.present), {
+    type: 'visit.presence',
+    appointmentId: v.id,
+    userId: v.patient.id,
+    present: false,
+  });
+  // The patient is not told of their own presence.
+  const [patientFrames] = await settled(app, [[p, v.patient.id, pMark]]);
+  assert.deepEqual(
+    patientFrames.map((f) => f.type),
+    ['visit.joined', 'visit.left'],
+  );
+  agenda.ws.close();
+  p.ws.close();
 });

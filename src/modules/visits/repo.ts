@@ -113,11 +113,12 @@ export async function join(
 
 export interface Departure extends PresenceRow {
   patientId: string;
+  doctorId: string;
   role: 'PATIENT' | 'DOCTOR';
 }
 
 const departure = sql`visit_presence.appointment_id AS "appointmentId", visit_presence.user_id AS "userId",
-  visit_presence.connection_id AS "connectionId", a.patient_id AS "patientId",
+  visit_presence.connection_id AS "connectionId", a.patient_id AS "patientId", a.doctor_id AS "doctorId",
   CASE WHEN a.patient_id = visit_presence.user_id THEN 'PATIENT' ELSE 'DOCTOR' END AS role`;
 
 async function remove(ex: Executor, where: ReturnType<typeof sql>): Promise<Departure[]> {

@@ -126,6 +126,8 @@ export class VisitSignalling {
       });
     }
     conn.send({ type: 'visit.joined', appointmentId, peerPresent: Boolean(out.peer) });
+    // Every socket of the other party, in the visit or not: the doctor's agenda shows the patient waiting.
+    await this.p.bus.publish([out.v.peer.id], { type: 'visit.presence', appointmentId, userId: me.userId, present: true });
     if (out.peer) {
       conn.send({ type: 'visit.peer-joined', appointmentId, peer: out.v.peer });
       await this.sendTo(out.peer.userId, out.peer.connectionId, { type: 'visit.peer-joined', appointmentId, peer: out.v.me });
@@ -207,9 +209,11 @@ export class VisitSignalling {
     });
   }
 
-  /** Tells the other participant of each visit, if still there, that this one left. */
+  /** Tells the other participant of each visit, if still there, that this one left, and the other party's sockets that they are gone. */
   private async tellPeers(gone: repo.Departure[], reason: LeaveReason): Promise<void> {
     for (const d of gone) {
+      const other = d.userId === d.patientId ? d.doctorId : d.patientId;
+      await this.p.bus.publish([other], { type: 'visit.presence', appointmentId: d.appointmentId, userId: d.userId, present: false });
       const peer = (await repo.presenceOf(this.p.db, d.appointmentId, staleMs(this.p))).find((r) => r.userId !== d.userId);
       if (peer)
         await this.sendTo(peer.userId, peer.connectionId, {

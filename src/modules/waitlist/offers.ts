@@ -5,6 +5,7 @@
 import { DateTime } from 'luxon';
 import { constraintName, sqlState, type Executor } from '../../platform/db/index.ts';
 import { enqueueMail } from '../../platform/mail.ts';
+import { portalUrl } from '../../platform/portal-pages.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser, type DoctorRow, type FreedTime, type RuleRow } from '../doctors/index.ts';
@@ -159,7 +160,7 @@ async function mailOffer(p: Platform, ex: Executor, offer: repo.OfferRow): Promi
       `Dr. ${f.firstname} ${f.lastname}, ${local} (${f.timezone}), ${utc(offer.startsAt)}.`,
       '',
       `It is held for you until ${utc(offer.expiresAt)}. Accept or decline it in the portal:`,
-      `${p.config.publicUrl}/waitlist`,
+      portalUrl(p.config.publicUrl, 'waitlist'),
       '',
       'If you do nothing, the time goes to the next person waiting.',
     ].join('\n'),

@@ -4,6 +4,7 @@ import { api } from '../../api/client';
 import { Field, formatDateTime, formValues, Loading, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
 import { StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
 import { onRealtime } from '../../realtime';
+import { usePeerPresent } from '../../components/NowVisits';
 
 const DAY = 86_400_000;
 const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
@@ -93,12 +94,13 @@ export default function Agenda() {
   );
 }
 
-function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => void }) {
+export function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => void }) {
   const act = useAction();
   const { route } = useLocation();
   const [cancelling, setCancelling] = useState(false);
   const started = new Date(a.startsAt).getTime() <= Date.now();
   const name = `${a.patient.firstname} ${a.patient.lastname}`;
+  const waiting = usePeerPresent(a, visitOpen(a));
   const transition = async (action: 'confirm' | 'complete' | 'no-show') => {
     const path = `/api/v1/appointments/{id}/${action}` as const;
     if ((await act.run(() => api.POST(path, { params: { path: { id: a.id } } }))).ok) onChange();
@@ -109,6 +111,7 @@ function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => void }) {
         {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' })}–{formatDateTime(a.endsAt, undefined, { timeStyle: 'short' })} ·{' '}
         {name} <StatusBadge status={a.status} />
       </h3>
+      <p role="status">{waiting && <span class="badge waiting">Patient waiting</span>}</p>
       {a.reason && <p>Reason: {a.reason}</p>}
       <ProblemBanner problem={act.problem} />
       <div class="actions">

@@ -8,6 +8,7 @@ import {
   lateChangeProblem,
   StatusBadge,
   visitOpen,
+  VISIT_CLOSES_AFTER_MS,
   type Appointment,
 } from '../../components/Appointment';
 import { WaitlistEntries } from '../../components/Waitlist';
@@ -17,11 +18,18 @@ import { onRealtime } from '../../realtime';
 export default function Appointments() {
   const { query } = useLocation();
   const [tab, setTab] = useState<'upcoming' | 'past'>('upcoming');
-  const now = new Date().toISOString();
+  // An appointment stays upcoming while its visit can still be joined (until 30 minutes after its end),
+  // so a patient who is late still finds it here with its Join button.
+  const now = Date.now();
+  const lookBack = new Date(now - 8 * 3_600_000).toISOString();
   const list = useLoad(
-    () => api.GET('/api/v1/appointments', { params: { query: tab === 'upcoming' ? { from: now, limit: 100 } : { to: now, limit: 100 } } }),
+    () =>
+      api.GET('/api/v1/appointments', {
+        params: { query: tab === 'upcoming' ? { from: lookBack, limit: 100 } : { to: new Date(now).toISOString(), limit: 100 } },
+      }),
     [tab],
   );
+  const stillOpen = (a: Appointment) => Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS > Date.now();
   useEffect(
     () =>
       onRealtime((e) => {
@@ -47,7 +55,10 @@ export default function Appointments() {
       </div>
       <Loading loaded={list}>
         {() => {
-          const items = tab === 'upcoming' ? [...list.data!.items].sort((a, b) => a.startsAt.localeCompare(b.startsAt)) : list.data!.items;
+          const items =
+            tab === 'upcoming'
+              ? [...list.data!.items].filter(stillOpen).sort((a, b) => a.startsAt.localeCompare(b.startsAt))
+              : list.data!.items.filter((a) => !stillOpen(a));
           return items.length === 0 ? (
             <p>
               No {tab} appointments. <a href="/doctors">Find a doctor</a>.
@@ -66,7 +77,7 @@ export default function Appointments() {
   );
 }
 
-function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void }) {
+export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void }) {
   const [mode, setMode] = useState<'none' | 'cancel' | 'reschedule'>('none');
   const [slot, setSlot] = useState<string | null>(null);
   const act = useAction();

@@ -1,0 +1,79 @@
+// One appointment, for its patient, its doctor or an admin: the page every appointment mail and calendar
+// entry links to (PORTAL_PAGES.appointment), so one link serves both parties. It shows the same card and
+// actions as the patient's list or the doctor's agenda, and follows changes live.
+import { useEffect } from 'preact/hooks';
+import { api } from '../../api/client';
+import { Loading, Page, useLoad } from '../../components/ui';
+import { AppointmentWhen, StatusBadge } from '../../components/Appointment';
+import { useSession } from '../../app';
+import { onRealtime } from '../../realtime';
+import { pagePath } from '../../routes';
+import { AppointmentCard } from '../patient/Appointments';
+import { AgendaItem } from '../doctor/Agenda';
+
+export default function AppointmentPage({ id }: { id: string }) {
+  const s = useSession();
+  const role = s.me?.user.role;
+  const one = useLoad(() => api.GET('/api/v1/appointments/{id}', { params: { path: { id } } }), [id]);
+  useEffect(
+    () =>
+      onRealtime((e) => {
+        if ((e.type === 'appointment.updated' && e.appointment.id === id) || e.type === 'reconnected') one.reload();
+      }),
+    [id],
+  );
+  return (
+    <Page title="Appointment">
+      <Loading loaded={one}>
+        {() => {
+          const a = one.data!;
+          if (role === 'PATIENT')
+            return (
+              <>
+                <ul class="stack" aria-label="Appointment">
+                  <AppointmentCard a={a} onChange={one.reload} />
+                </ul>
+                <p>
+                  <a href={pagePath('patientAppointments')}>All your appointments</a>
+                </p>
+              </>
+            );
+          if (role === 'DOCTOR')
+            return (
+              <>
+                <h2>
+                  With {a.patient.firstname} {a.patient.lastname}
+                </h2>
+                <ul class="stack" aria-label="Appointment">
+                  <AgendaItem a={a} onChange={one.reload} />
+                </ul>
+                <p>
+                  <a href={pagePath('doctorAgenda')}>Your agenda</a>
+                </p>
+              </>
+            );
+          return (
+            <dl>
+              <dt>Patient</dt>
+              <dd>
+                {a.patient.firstname} {a.patient.lastname}
+              </dd>
+              <dt>Doctor</dt>
+              <dd>
+                Dr. {a.doctor.firstname} {a.doctor.lastname}
+              </dd>
+              <dt>When</dt>
+              <dd>
+                <AppointmentWhen a={a} />
+              </dd>
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={a.status} />
+              </dd>
+            </dl>
+          );
+        }}
+      </Loading>
+    </Page>
+  );
+}
