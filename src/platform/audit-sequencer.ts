@@ -41,7 +41,9 @@ export class AuditSequencer {
     private readonly database: Database,
     private readonly opts: SequencerOptions,
   ) {
-    this.ownPool = opts.url ? new pg.Pool({ connectionString: opts.url, max: 1, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 3000 }) : null;
+    this.ownPool = opts.url
+      ? new pg.Pool({ connectionString: opts.url, max: 1, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 3000 })
+      : null;
     this.ownPool?.on('error', (err) => opts.log?.warn({ err: err.message }, 'audit sequencer connection error'));
   }
 
@@ -53,8 +55,8 @@ export class AuditSequencer {
     return (await this.database.pglite!.query<{ n: number }>(text, values)).rows[0]!.n;
   }
 
+  /** Reads go through the application's connection: the sequencer role may run audit_chain_batch and nothing else. */
   private async query<T>(text: string): Promise<T[]> {
-    if (this.ownPool) return (await this.ownPool.query(text)).rows as T[];
     if (this.database.pool) return (await this.database.pool.query(text)).rows as T[];
     return (await this.database.pglite!.query<T>(text)).rows;
   }
