@@ -5,6 +5,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './platform/config.ts';
 import { openAndMigrate, openDatabase, pgliteDirFor, sqlState, constraintName, migrateAsOwner } from './platform/db/index.ts';
 import { runMigrations } from './platform/db/migrate.ts';
+import { grantServingRoles } from './platform/db/roles.ts';
 import { Passwords } from './platform/passwords.ts';
 import { createAdmin } from './modules/auth/service.ts';
 import { constraintErrors } from './modules/auth/accounts.ts';
@@ -29,6 +30,8 @@ const USAGE = `usage:
       (checks the chain, and against every signed checkpoint of FILE, default AUDIT_CHECKPOINT_FILE)
   npm run cli -- audit checkpoint [--file FILE] [--key FILE]
       (appends the signed chain head to FILE, default AUDIT_CHECKPOINT_FILE, signed with AUDIT_CHECKPOINT_KEY_FILE)
+  npm run cli -- db grant --app ROLE [--sequencer ROLE]
+      (server engine, with DATABASE_OWNER_URL: what the serving and sequencer roles may do; docs/deployment.md)
   npm run cli -- audit keygen --key FILE
       (a new Ed25519 key: the private key to FILE, the public key to FILE.pub)
   npm run cli -- backup FILE      (embedded engine; asks the running server when there is one)
@@ -203,6 +206,18 @@ async function main() {
     } finally {
       await database.close();
     }
+    return;
+  }
+
+  if (command === 'db' && rest[0] === 'grant') {
+    const { values } = parse(rest.slice(1), { app: { type: 'string' }, sequencer: { type: 'string' } });
+    if (!config.databaseOwnerUrl) fail('db grant runs as the owner: set DATABASE_OWNER_URL');
+    if (!values.app) fail(`--app ROLE names the role DATABASE_URL connects as\n${USAGE}`);
+    await migrateAsOwner(config.databaseOwnerUrl);
+    await grantServingRoles(config.databaseOwnerUrl, values.app, values.sequencer ?? null);
+    console.log(
+      `granted ${values.app} what serving needs${values.sequencer ? ` and ${values.sequencer} the audit sequencer's function` : ''}`,
+    );
     return;
   }
 

@@ -21,7 +21,8 @@ export interface Checkpoint {
   line?: number;
 }
 
-const message = (cp: Pick<Checkpoint, 'seq' | 'hash' | 'at'>) => Buffer.from(`telecare-audit-checkpoint-v1|${cp.seq}|${cp.hash}|${cp.at}`, 'utf8');
+const message = (cp: Pick<Checkpoint, 'seq' | 'hash' | 'at'>) =>
+  Buffer.from(`telecare-audit-checkpoint-v1|${cp.seq}|${cp.hash}|${cp.at}`, 'utf8');
 
 export const keyId = (pub: KeyObject) =>
   createHash('sha256')

@@ -55,8 +55,8 @@ export class AuditSequencer {
     return (await this.database.pglite!.query<{ n: number }>(text, values)).rows[0]!.n;
   }
 
+  /** Reads go through the application's connection: the sequencer role may run audit_chain_batch and nothing else. */
   private async query<T>(text: string): Promise<T[]> {
-    if (this.ownPool) return (await this.ownPool.query(text)).rows as T[];
     if (this.database.pool) return (await this.database.pool.query(text)).rows as T[];
     return (await this.database.pglite!.query<T>(text)).rows;
   }

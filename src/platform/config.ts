@@ -223,7 +223,8 @@ function iceTransportPolicy(env: Env, servers: string[]): 'all' | 'relay' {
 
 function roleCheck(env: Env): 'warn' | 'refuse' | 'off' {
   const raw = env.DATABASE_ROLE_CHECK || 'warn';
-  if (raw !== 'warn' && raw !== 'refuse' && raw !== 'off') throw new ConfigError(`DATABASE_ROLE_CHECK must be warn, refuse or off, got "${raw}"`);
+  if (raw !== 'warn' && raw !== 'refuse' && raw !== 'off')
+    throw new ConfigError(`DATABASE_ROLE_CHECK must be warn, refuse or off, got "${raw}"`);
   return raw;
 }
 

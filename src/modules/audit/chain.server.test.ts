@@ -68,8 +68,9 @@ test('two instances writing audit events at once, each running a sequencer, leav
 test('a sequencer that dies mid-batch holds the role until its connection goes; then another instance chains everything, once', async (t) => {
   const app = await build(t, { auditSequencer: false, auditChainBatch: 2 });
   await createPatient(app);
+  await createPatient(app);
   const events = (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`))[0].n;
-  assert.ok(events > 4);
+  assert.ok(events > 3, `${events} events`);
 
   const doomed = new pg.Client({ connectionString: app.databaseUrl! });
   await doomed.connect();

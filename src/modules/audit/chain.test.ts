@@ -201,7 +201,9 @@ test('audit verify (CLI) passes on an intact trail and names the event a superus
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(
     ok.stdout,
-    new RegExp(`audit chain intact: ${total} events verified in [0-9.]+ s \\([0-9]+ events/s\\), head position ${total} hash [0-9a-f]{64}; 0 committed events not chained yet`),
+    new RegExp(
+      `audit chain intact: ${total} events verified in [0-9.]+ s \\([0-9]+ events/s\\), head position ${total} hash [0-9a-f]{64}; 0 committed events not chained yet`,
+    ),
   );
 
   // A superuser edits one event in the middle, with the append-only trigger disabled.
@@ -216,7 +218,9 @@ test('audit verify (CLI) passes on an intact trail and names the event a superus
   assert.equal(edited.status, 1, edited.stdout);
   assert.match(
     edited.stderr,
-    new RegExp(`BROKEN at event ${target.id} \\(seq ${target.seq}, chain position ${Math.floor(total / 2) + 1}\\): the event's fields do not match its content hash`),
+    new RegExp(
+      `BROKEN at event ${target.id} \\(seq ${target.seq}, chain position ${Math.floor(total / 2) + 1}\\): the event's fields do not match its content hash`,
+    ),
   );
   assert.match(edited.stderr, new RegExp(`checked ${Math.floor(total / 2) + 1} events`), edited.stderr);
 
@@ -228,15 +232,16 @@ test('audit verify (CLI) passes on an intact trail and names the event a superus
 
   // Removing an event leaves its link naming nothing.
   const gone = await store.withDb(async (db) => {
-    const [e] = await db.rows<{ id: string }>(
-      sql`SELECT event_id::text AS id FROM audit_chain ORDER BY chain_seq OFFSET 3 LIMIT 1`,
-    );
+    const [e] = await db.rows<{ id: string }>(sql`SELECT event_id::text AS id FROM audit_chain ORDER BY chain_seq OFFSET 3 LIMIT 1`);
     await tamper(db, sql`DELETE FROM audit_events WHERE id = ${e.id}`);
     return e;
   });
   const removed = store.verifyCli();
   assert.equal(removed.status, 1);
-  assert.match(removed.stderr, new RegExp(`BROKEN at event ${gone.id} \\(chain position 4\\): link 4 names event ${gone.id}, which is not in the trail`));
+  assert.match(
+    removed.stderr,
+    new RegExp(`BROKEN at event ${gone.id} \\(chain position 4\\): link 4 names event ${gone.id}, which is not in the trail`),
+  );
 
   // Removing the event and its link breaks the link after it.
   await store.withDb((db) => tamper(db, sql`DELETE FROM audit_chain WHERE event_id = ${gone.id}`));

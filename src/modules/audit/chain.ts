@@ -171,7 +171,8 @@ interface ChainScan {
  */
 async function withChainScan<T>(database: Database, batchSize: number, fn: (scan: ChainScan) => Promise<T>): Promise<T> {
   const fetchBatch = `FETCH FORWARD ${batchSize} FROM audit_chain_verify`;
-  const headSql = 'SELECT seq::text AS seq, hash, last_xid::text AS last_xid, last_seq::text AS last_seq, horizon::text AS horizon FROM audit_chain_head';
+  const headSql =
+    'SELECT seq::text AS seq, hash, last_xid::text AS last_xid, last_seq::text AS last_seq, horizon::text AS horizon FROM audit_chain_head';
   const declare = `DECLARE audit_chain_verify NO SCROLL CURSOR FOR ${SELECT_CHAIN}`;
   if (database.pglite) {
     // transaction() holds the embedded database's lock, so no other query runs inside this one.
@@ -323,7 +324,8 @@ export async function verifyChain(database: Database, opts: VerifyOptions = {}):
         } else {
           if (r[CONTENT_HASH] !== contentHashOf(r)) return at("the event's fields do not match its content hash: the event was altered");
           const order = cmpInt(r[XID]!, lastXid) || cmpInt(seq!, lastSeq);
-          if (order <= 0) return at(`event (xid ${r[XID]}, seq ${seq}) is chained after (xid ${lastXid}, seq ${lastSeq}): the chain order was altered`);
+          if (order <= 0)
+            return at(`event (xid ${r[XID]}, seq ${seq}) is chained after (xid ${lastXid}, seq ${lastSeq}): the chain order was altered`);
           v2 = true;
           lastXid = r[XID]!;
           expected = linkHash(prev, position, r[CONTENT_HASH]);

@@ -880,7 +880,7 @@ export interface paths {
         };
         /**
          * Search the audit trail (admin)
-         * @description Newest first, keyset-paginated. Filters combine with AND: `actorId`, `patientId`, `action` (exact, or a prefix such as `auth.*`), `from` (inclusive) and `to` (exclusive) ISO 8601 instants; `from` after `to` is 400. The trail is append-only: no route changes or deletes an event, and the database refuses UPDATE, DELETE and TRUNCATE on it. Events hold metadata only, never medical content. Reading the trail is recorded too (`audit_event.list`). Each event carries `prevHash` and `hash` (SHA-256 over its canonical fields and `prevHash`, computed by the database in one order across all instances); `npm run cli -- audit verify` checks the whole chain.
+         * @description Newest first, keyset-paginated. Filters combine with AND: `actorId`, `patientId`, `action` (exact, or a prefix such as `auth.*`), `from` (inclusive) and `to` (exclusive) ISO 8601 instants; `from` after `to` is 400. The trail is append-only: no route changes or deletes an event, and the database refuses UPDATE, DELETE and TRUNCATE on it. Events hold metadata only, never medical content. Reading the trail is recorded too (`audit_event.list`). Events show at once; `prevHash` and `hash` (SHA-256 over the event's content hash, its chain position and `prevHash`, in one order across all instances) are null until the sequencer has chained the event, within `AUDIT_CHAIN_INTERVAL_MS` (1 s) of its commit; `npm run cli -- audit verify` checks the whole chain.
          */
         get: operations["listAuditEvents"];
         put?: never;
