@@ -18,9 +18,11 @@ import { fmt, freePort, ratio, SECONDS, startChild } from './lib.ts';
 import { PASSWORD, seed } from './seed.ts';
 import * as sc from './scenarios.ts';
 import { runHashFlood } from './hash-flood.ts';
+import { runEnumeration } from './enumeration.ts';
 
 type Engine = 'embedded (PGlite)' | 'PostgreSQL';
 const HASH_FLOOD = 'hash flood: login p99 during 20/s taken-name sign-ups + unknown-token resets ÷ alone';
+const ENUMERATION = 'enumeration: forgot-password / resend-verification, registered − unknown address (median of paired ms)';
 const BOOKING = 'booking: bookings/s (50 clients, distinct slots) ÷ raw driver INSERT';
 const results = new Map<string, Map<Engine, string>>();
 const order: string[] = [];
@@ -135,6 +137,11 @@ async function runEngine(engine: Engine, serverUrl: string | null) {
         value: `${ratio(r.duringCheap.p99 / r.alone.p99)} (p99 ${fmt(r.duringCheap.p99, 0)} vs ${fmt(r.alone.p99, 0)} ms); fresh sign-ups flood: ${ratio(r.duringFresh.p99 / r.alone.p99)}, ${r.duringFresh.shed} of ${r.duringFresh.ok + r.duringFresh.shed + r.duringFresh.other} logins shed (503)`,
       },
     ];
+  });
+
+  await attempt(engine, [ENUMERATION], async () => {
+    const r = Object.values(await runEnumeration(databaseUrl || null));
+    return [{ scenario: ENUMERATION, value: r.map((m) => `${fmt(m.diff)} ms (of ${fmt(m.unknown)})`).join(' / ') }];
   });
 
   // The driver side of the booking ratio, with the server stopped (the embedded database has one owner).

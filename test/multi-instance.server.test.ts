@@ -1,4 +1,4 @@
-// Server engine only (scripts/test.mjs runs *.server.test.ts with TEST_DATABASE_URL): the embedded engine
+// Server engine only (npm test runs *.server.test.ts with TEST_DATABASE_URL): the embedded engine
 // is one process by design. Two instances of the API on one PostgreSQL database, as behind a load balancer: what must hold across
 // them lives in the database (login throttle counters, idempotency keys, the mail outbox).
 import { test } from 'node:test';

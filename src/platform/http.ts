@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import { Type } from 'typebox';
@@ -56,11 +56,25 @@ export function clientRequestId(req: { headers: Record<string, string | string[]
   return typeof h === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(h) ? h : null;
 }
 
+/** Fastify's schema compiler factories (its `schemaController.compilersFactory` option), typed per compiler library. */
+export type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+/** A compiler factory as Fastify calls it: once per app, then once per route part (body, querystring, a response…). */
+export type CompilerFactory = (
+  externalSchemas: unknown,
+  options: unknown,
+) => (route: { schema: unknown; httpPart?: string; method?: string; url?: string; httpStatus?: string }) => unknown;
+/** The factories an app compiles its schemas with (BuildOptions.compilers). */
+export interface SchemaCompilers {
+  buildValidator: CompilerFactory;
+  buildSerializer?: CompilerFactory;
+}
+
 /**
  * Two validators: bodies are never coerced (a string "5" is not a number), while query strings and
  * path parameters, which are always text on the wire, are. Neither drops unknown properties.
+ * Fastify's validator factory (`schemaController.compilersFactory.buildValidator`): one per app.
  */
-export function installValidators(app: FastifyInstance): void {
+export const buildValidator: CompilerFactory = () => {
   const base = { removeAdditional: false as const, useDefaults: true, allErrors: false, strict: false };
   const strictAjv = addFormats(new Ajv({ ...base, coerceTypes: false }));
   const coercingAjv = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
@@ -69,8 +83,8 @@ export function installValidators(app: FastifyInstance): void {
     // RFC 3339 as this server can hold it: no leap second, no year 0 (see instant.ts).
     ajv.addFormat('date-time', { type: 'string', validate: isInstant });
   }
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object));
-}
+  return ({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object);
+};
 
 export const ProblemSchema = Type.Object(
   {

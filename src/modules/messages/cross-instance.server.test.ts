@@ -1,4 +1,4 @@
-// Server engine only (scripts/test.mjs runs *.server.test.ts with TEST_DATABASE_URL): the embedded
+// Server engine only (npm test runs *.server.test.ts with TEST_DATABASE_URL): the embedded
 // engine cannot be shared by two instances.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
