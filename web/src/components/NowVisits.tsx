@@ -123,14 +123,14 @@ function NowItem({ a, doctorView }: { a: Appointment; doctorView: boolean }) {
     <li class="banner info now-item">
       <p>
         <strong>Now:</strong> video visit with {who}, {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' })}–
-        {formatDateTime(a.endsAt, undefined, { timeStyle: 'short', timeZoneName: 'short' })}; open until{' '}
+        {formatDateTime(a.endsAt, undefined, { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' })}; open until{' '}
         {formatDateTime(closes, undefined, { timeStyle: 'short' })}.{' '}
         <span role="status">
           {waiting && <span class="badge waiting">{doctorView ? 'Patient waiting' : 'The doctor is in the visit'}</span>}
         </span>
       </p>
       <button type="button" onClick={() => route(pagePath(doctorView ? 'doctorVisit' : 'patientVisit', { id: a.id }))}>
-        Join video visit with {who}
+        Join now: {who}
       </button>
     </li>
   );
