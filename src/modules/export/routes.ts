@@ -23,7 +23,10 @@ export default async function exportRoutes(fastify: FastifyInstance) {
         description:
           "The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and " +
           'the access log (patients: every recorded read or change of their data; doctors and admins: the events they ' +
-          'caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`.',
+          'caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. ' +
+          "A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials " +
+          'are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their ' +
+          'own profile stays readable at GET /me and GET /doctors/me.',
         querystring: ExportQuery,
         response: {
           200: {

@@ -5,7 +5,7 @@ import { ts } from '../../platform/db/tables.ts';
 import { patients } from '../patients/index.ts';
 import { doctors } from '../doctors/index.ts';
 import { users } from '../auth/index.ts';
-import { appointments } from '../appointments/index.ts';
+import { appointments, type ClinicalGrant } from '../appointments/index.ts';
 import type { PrescriptionItem } from './schemas.ts';
 
 export const prescriptions = pgTable('prescriptions', {
@@ -25,12 +25,21 @@ export const prescriptions = pgTable('prescriptions', {
 
 export type PrescriptionRow = typeof prescriptions.$inferSelect;
 
-/** The appointment the doctor prescribes on, locked so a concurrent cancel cannot slip in between check and insert. */
-export async function lockDoctorAppointment(ex: Executor, appointmentId: string, doctorId: string) {
+/**
+ * The appointment the doctor prescribes on, if the grant covers it (the caller's own, as its verified doctor),
+ * locked so a concurrent cancel cannot slip in between check and insert.
+ */
+export async function lockDoctorAppointment(ex: Executor, grant: ClinicalGrant, appointmentId: string) {
   const [row] = await ex
     .select({ id: appointments.id, patientId: appointments.patientId, status: appointments.status })
     .from(appointments)
-    .where(and(eq(appointments.id, appointmentId), eq(appointments.doctorId, doctorId)))
+    .where(
+      and(
+        eq(appointments.id, appointmentId),
+        eq(appointments.doctorId, grant.userId),
+        grant.where({ patientId: appointments.patientId, doctorId: appointments.doctorId }),
+      ),
+    )
     .limit(1)
     .for('update');
   return row;
@@ -49,8 +58,16 @@ export async function insertPrescription(ex: Executor, v: typeof prescriptions.$
   return row;
 }
 
-export async function findPrescription(ex: Executor, id: string, lock = false): Promise<PrescriptionRow | undefined> {
-  const q = ex.select().from(prescriptions).where(eq(prescriptions.id, id)).limit(1);
+/** The grant's condition on prescriptions: its patient, the doctor who issued it, admins (access.ts). */
+const covered = (grant: ClinicalGrant) => grant.where({ patientId: prescriptions.patientId, doctorId: prescriptions.doctorId });
+
+/** One prescription, if the grant covers it. */
+export async function findPrescription(ex: Executor, grant: ClinicalGrant, id: string, lock = false): Promise<PrescriptionRow | undefined> {
+  const q = ex
+    .select()
+    .from(prescriptions)
+    .where(and(eq(prescriptions.id, id), covered(grant)))
+    .limit(1);
   const [row] = lock ? await q.for('update') : await q;
   return row;
 }
@@ -64,14 +81,15 @@ export async function revokePrescription(ex: Executor, id: string, reason: strin
   return row;
 }
 
-/** One keyset page, newest first; `scope` already restricts the rows to what the caller may see. */
+/** One keyset page of what the grant covers (of its named patient, if any), newest first; `filters` narrow it. */
 export async function listPrescriptions(
   ex: Executor,
-  scope: SQL[],
+  grant: ClinicalGrant,
+  filters: SQL[],
   after: { issuedAt: string; id: string } | null,
   limit: number,
 ): Promise<PrescriptionRow[]> {
-  const where = [...scope];
+  const where = [covered(grant), ...filters];
   if (after) where.push(sql`(${prescriptions.issuedAt}, ${prescriptions.id}) < (${after.issuedAt}::timestamptz, ${after.id}::uuid)`);
   return ex
     .select()

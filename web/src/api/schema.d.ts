@@ -1083,7 +1083,7 @@ export interface paths {
         };
         /**
          * Export all of my own data
-         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`.
+         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their own profile stays readable at GET /me and GET /doctors/me.
          */
         get: operations["exportMyData"];
         put?: never;
@@ -1118,7 +1118,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one Patient */
+        /**
+         * Read one Patient
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirReadPatient"];
         put?: never;
         post?: never;
@@ -1135,7 +1138,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search Patient (searchset Bundle, paged by Bundle.link next) */
+        /**
+         * Search Patient (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirSearchPatient"];
         put?: never;
         post?: never;
@@ -1152,7 +1158,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one Practitioner */
+        /**
+         * Read one Practitioner
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirReadPractitioner"];
         put?: never;
         post?: never;
@@ -1169,7 +1178,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search Practitioner (searchset Bundle, paged by Bundle.link next) */
+        /**
+         * Search Practitioner (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirSearchPractitioner"];
         put?: never;
         post?: never;
@@ -1186,7 +1198,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one Appointment */
+        /**
+         * Read one Appointment
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirReadAppointment"];
         put?: never;
         post?: never;
@@ -1203,7 +1218,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search Appointment (searchset Bundle, paged by Bundle.link next) */
+        /**
+         * Search Appointment (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirSearchAppointment"];
         put?: never;
         post?: never;
@@ -1220,7 +1238,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one MedicationRequest */
+        /**
+         * Read one MedicationRequest
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirReadMedicationRequest"];
         put?: never;
         post?: never;
@@ -1237,7 +1258,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search MedicationRequest (searchset Bundle, paged by Bundle.link next) */
+        /**
+         * Search MedicationRequest (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirSearchMedicationRequest"];
         put?: never;
         post?: never;
@@ -1254,7 +1278,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one Communication */
+        /**
+         * Read one Communication
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirReadCommunication"];
         put?: never;
         post?: never;
@@ -1271,7 +1298,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search Communication (searchset Bundle, paged by Bundle.link next) */
+        /**
+         * Search Communication (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirSearchCommunication"];
         put?: never;
         post?: never;
@@ -1288,7 +1318,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one AuditEvent */
+        /**
+         * Read one AuditEvent
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirReadAuditEvent"];
         put?: never;
         post?: never;
@@ -1305,7 +1338,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search AuditEvent (searchset Bundle, paged by Bundle.link next) */
+        /**
+         * Search AuditEvent (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         */
         get: operations["fhirSearchAuditEvent"];
         put?: never;
         post?: never;
@@ -1324,7 +1360,7 @@ export interface paths {
         };
         /**
          * The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)
-         * @description The Patient, then the Appointments, MedicationRequests and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited.
+         * @description The Patient, then the Appointments, MedicationRequests and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
          */
         get: operations["fhirPatientEverything"];
         put?: never;
