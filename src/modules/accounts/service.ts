@@ -6,14 +6,15 @@ import type { Platform } from '../../platform/platform.ts';
 import { accountOf, findAccount, toUser, type Actor, type RequestMeta } from '../auth/index.ts';
 import { service as patients } from '../patients/index.ts';
 import { service as doctors } from '../doctors/index.ts';
+import { clinicalAccess } from '../appointments/index.ts';
 
 /**
  * The caller's account and profile read in `ex`, unaudited: for the data export, which records the
  * disclosure (export.read) in the same transaction.
  */
-export async function profileUnaudited(ex: Executor, actor: Actor) {
+export async function profileUnaudited(p: Platform, ex: Executor, actor: Actor) {
   if (actor.role === 'PATIENT') {
-    const patient = await patients.ownProfileUnaudited(ex, actor.userId);
+    const patient = await patients.ownProfileUnaudited(ex, clinicalAccess(p, actor, 'profile', actor.userId));
     if (patient) return { user: patient.user, patient };
   } else if (actor.role === 'DOCTOR') {
     const doctor = await doctors.ownProfile(ex, actor.userId);
@@ -45,5 +46,5 @@ export async function me(p: Platform, meta: RequestMeta & { actor: Actor }) {
     const patient = await patients.ownProfile(p, meta);
     if (patient) return { user: patient.user, patient };
   }
-  return profileUnaudited(p.db, meta.actor);
+  return profileUnaudited(p, p.db, meta.actor);
 }

@@ -2,11 +2,14 @@
 // Booking: appointments, free slots, the care relationship rule and the booking limits.
 export { AppointmentSchema, toAppointment } from './schemas.ts';
 export type { Appointment } from './schemas.ts';
-export { appointments, careAppointment, careRelationshipExists, carePatientIds, agendaCounts, findView, listVisible } from './repo.ts';
+export { appointments, careAppointment, careRelationshipExists, agendaCounts, findView, listVisible } from './repo.ts';
 export type { AppointmentRow, AppointmentStatus, AppointmentView, StoredStatus } from './repo.ts';
 // Booking owns the appointments table: another module locks an appointment, or places, releases and
 // converts a waitlist hold, only through these.
 export { lockAppointment, placeHold, releaseHold, convertHold, HoldRefused } from './repo.ts';
+// The clinical access point: every read of patient data takes a grant from clinicalAccess().
+export { clinicalAccess, clinicalAudience, ClinicalGrant } from './access.ts';
+export type { Purpose, Subject } from './access.ts';
 export { assertBookingLimits, constraintErrors } from './service.ts';
 export { computeFreeSlots, MAX_SLOT_WINDOW_DAYS } from './free-slots.ts';
 export { freeSlots } from './slots.ts';

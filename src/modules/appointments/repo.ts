@@ -17,6 +17,7 @@ import type { BookingReminder, Contact } from './hooks.ts';
 import { BOOKABLE_SQL, DOCTOR_COLUMNS, doctorTimeOff, type DoctorRow } from '../doctors/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { lockAccount, users } from '../auth/index.ts';
+import type { ClinicalGrant } from './access.ts';
 
 /** The statuses of an appointment (the API's). */
 export type AppointmentStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
@@ -73,17 +74,6 @@ export async function careRelationshipExists(ex: Executor, doctorId: string, pat
   return rows.length > 0;
 }
 
-/**
- * The patients in a care relationship with `doctorId`, as a subquery (`WHERE id IN (…)`): the doctor's
- * patient list reads it, so the rule and every query built on it stay in this file.
- */
-export function carePatientIds(ex: Executor, doctorId: string, days: number, now: Date) {
-  return ex
-    .selectDistinct({ id: appointments.patientId })
-    .from(appointments)
-    .where(and(eq(appointments.doctorId, doctorId), careAppointment(days, now)));
-}
-
 /** Late cancellations and no-shows of each listed patient with this doctor (the patient list's reliability counts). */
 export async function agendaCounts(ex: Executor, doctorId: string, patientIds: string[]) {
   if (!patientIds.length) return new Map<string, { lateCancellations: number; noShows: number }>();
@@ -115,14 +105,12 @@ export interface AppointmentView extends AppointmentRow {
 const doctorUser = alias(users, 'doctor_user');
 const patientUser = alias(users, 'patient_user');
 
-/** Who may see which appointment: its patient, its doctor, any admin. */
-function visibleTo(actor: { userId: string; role: string }): SQL | undefined {
+/** The appointments a grant covers (access.ts: its patient, its verified doctor, admins), never a waitlist hold. */
+function visibleTo(grant: ClinicalGrant): SQL | undefined {
   // Waitlist holds (status HELD) live in this table so the exclusion constraints count them; they are
   // nobody's appointment until accepted.
   const notHold = sql`${appointments.status} <> 'HELD'`;
-  if (actor.role === 'ADMIN') return notHold;
-  if (actor.role === 'DOCTOR') return and(notHold, eq(appointments.doctorId, actor.userId));
-  return and(notHold, eq(appointments.patientId, actor.userId));
+  return and(notHold, grant.where({ patientId: appointments.patientId, doctorId: appointments.doctorId }));
 }
 
 function selectViews(ex: Executor) {
@@ -139,9 +127,9 @@ function selectViews(ex: Executor) {
 
 const toView = (r: { a: AppointmentRow; d: Person; p: Person }): AppointmentView => ({ ...r.a, doctor: r.d, patient: r.p });
 
-export async function findVisible(ex: Executor, id: string, actor: { userId: string; role: string }): Promise<AppointmentView | undefined> {
+export async function findVisible(ex: Executor, id: string, grant: ClinicalGrant): Promise<AppointmentView | undefined> {
   const [row] = await selectViews(ex)
-    .where(and(eq(appointments.id, id), visibleTo(actor)))
+    .where(and(eq(appointments.id, id), visibleTo(grant)))
     .limit(1);
   return row && toView(row);
 }
@@ -168,18 +156,22 @@ export async function lockAppointment(ex: Executor, id: string, participantId: s
 }
 
 /** Locks the row for a transition; null when it does not exist or the actor may not see it. */
-export async function lockVisible(ex: Executor, id: string, actor: { userId: string; role: string }): Promise<AppointmentRow | undefined> {
+export async function lockVisible(ex: Executor, id: string, grant: ClinicalGrant): Promise<AppointmentRow | undefined> {
   const [row] = await ex
     .select()
     .from(appointments)
-    .where(and(eq(appointments.id, id), visibleTo(actor)))
+    .where(and(eq(appointments.id, id), visibleTo(grant)))
     .limit(1)
     .for('update');
   return row;
 }
 
-export async function findView(ex: Executor, id: string): Promise<AppointmentView> {
-  const [row] = await selectViews(ex).where(eq(appointments.id, id)).limit(1);
+/** An appointment the grant covers, just written by its holder (a transition, an accepted waitlist offer). */
+export async function findView(ex: Executor, id: string, grant: ClinicalGrant): Promise<AppointmentView> {
+  const [row] = await selectViews(ex)
+    .where(and(eq(appointments.id, id), visibleTo(grant)))
+    .limit(1);
+  if (!row) throw new Error(`appointment ${id} is not covered by the grant it was changed under`);
   return toView(row);
 }
 
@@ -195,17 +187,17 @@ export async function updateAppointment(ex: Executor, id: string, patch: Partial
     .where(eq(appointments.id, id));
 }
 
+/** The appointments `grant` covers (of its named patient, if any), by start time. */
 export async function listVisible(
   ex: Executor,
-  actor: { userId: string; role: string },
-  f: { status?: AppointmentStatus; from?: Date; to?: Date; patientId?: string; after: [string, string] | null; limit: number },
+  grant: ClinicalGrant,
+  f: { status?: AppointmentStatus; from?: Date; to?: Date; after: [string, string] | null; limit: number },
 ): Promise<AppointmentView[]> {
   const rows = await selectViews(ex)
     .where(
       and(
-        visibleTo(actor),
+        visibleTo(grant),
         f.status ? eq(appointments.status, f.status) : undefined,
-        f.patientId ? eq(appointments.patientId, f.patientId) : undefined,
         f.from ? gte(appointments.startsAt, f.from) : undefined,
         f.to ? lt(appointments.startsAt, f.to) : undefined,
         f.after ? sql`(${appointments.startsAt}, ${appointments.id}) > (${f.after[0]}::timestamptz, ${f.after[1]}::uuid)` : undefined,

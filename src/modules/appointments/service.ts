@@ -13,6 +13,7 @@ import { slotsOf } from './free-slots.ts';
 import type { AppointmentChange } from './hooks.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
 import * as repo from './repo.ts';
+import { clinicalAccess, clinicalAudience } from './access.ts';
 import { toAppointment, type Appointment, type BookBody } from './schemas.ts';
 
 type Authed = RequestMeta & { actor: Actor };
@@ -50,9 +51,10 @@ function retrying<T>(p: Platform, work: (tx: Executor) => Promise<T>): Promise<T
   });
 }
 
-async function publish(p: Platform, a: Appointment): Promise<void> {
+async function publish(p: Platform, a: Appointment, doctorStatus: string | null): Promise<void> {
   try {
-    await p.bus.publish([a.patientId, a.doctorId], { type: 'appointment.updated', appointment: a });
+    // The frame names the patient: it reaches the doctor only while their credentials are verified.
+    await p.bus.publish(clinicalAudience(a, doctorStatus), { type: 'appointment.updated', appointment: a });
   } catch (err) {
     p.log.warn({ err: (err as Error).message }, 'appointment event not published');
   }
@@ -190,7 +192,7 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
 
 export async function getOne(p: Platform, meta: Authed, id: string): Promise<Appointment> {
   return p.db.transaction(async (tx) => {
-    const v = await repo.findVisible(tx, id, meta.actor);
+    const v = await repo.findVisible(tx, id, clinicalAccess(p, meta.actor, 'records'));
     if (!v) throw notFound('appointment');
     await audit(tx, meta, { action: 'appointment.read', resourceType: 'appointment', resourceId: id, patientId: v.patientId });
     return toAppointment(v);
@@ -204,12 +206,12 @@ export async function list(
 ) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = LIST_CURSOR.decode(q.cursor);
+  const grant = clinicalAccess(p, meta.actor, 'records', q.patientId ?? null);
   return p.db.transaction(async (tx) => {
-    const rows = await repo.listVisible(tx, meta.actor, {
+    const rows = await repo.listVisible(tx, grant, {
       status: q.status as repo.AppointmentStatus | undefined,
       from: optionalInstant(q.from),
       to: optionalInstant(q.to),
-      patientId: q.patientId,
       after,
       limit,
     });
@@ -239,8 +241,9 @@ async function transition(
   action: Action,
   apply: (tx: Executor, a: repo.AppointmentRow) => Promise<Partial<repo.AppointmentRow>>,
 ): Promise<Appointment> {
+  const grant = clinicalAccess(p, meta.actor, 'records');
   const out = await retrying(p, async (tx) => {
-    const a = await repo.lockVisible(tx, id, meta.actor);
+    const a = await repo.lockVisible(tx, id, grant);
     if (!a) throw notFound('appointment');
     const patch = await apply(tx, a);
     const change = MAILED[action];
@@ -249,11 +252,16 @@ async function transition(
     if (action === 'cancel' || action === 'reschedule') await p.hooks.appointments.timeFreed.run(p, tx, a);
     await audit(tx, meta, { action: `appointment.${action}`, resourceType: 'appointment', resourceId: id, patientId: a.patientId });
     if (change) await p.hooks.appointments.changed.run(p, tx, id, change, meta.actor);
-    return toAppointment(await repo.findView(tx, id));
+    // Whether the frame may go to the doctor: their credentials now (the acting doctor's were just checked).
+    const doctorStatus =
+      meta.actor.userId === a.doctorId
+        ? meta.actor.doctorStatus
+        : ((await findDoctorWithUser(tx, a.doctorId))?.doctor.verificationStatus ?? null);
+    return { a: toAppointment(await repo.findView(tx, id, grant)), doctorStatus };
   });
   if (MAILED[action]) p.mail.kick();
-  await publish(p, out);
-  return out;
+  await publish(p, out.a, out.doctorStatus);
+  return out.a;
 }
 
 function requireStatus(a: repo.AppointmentRow, allowed: repo.StoredStatus[], action: string): void {

@@ -2,20 +2,24 @@
 // rules); nothing here is loaded whole, so an export of any size streams in bounded memory.
 import type { Database } from '../../platform/db/index.ts';
 import type { Actor } from '../auth/index.ts';
-import { listVisible, type AppointmentView } from '../appointments/index.ts';
-import { listPrescriptions, prescriptions, type PrescriptionRow } from '../prescriptions/index.ts';
+import { listVisible, type AppointmentView, type ClinicalGrant } from '../appointments/index.ts';
+import { listPrescriptions, type PrescriptionRow } from '../prescriptions/index.ts';
 import { history, listConversations, type MessageRow } from '../messages/index.ts';
 import { listByAuthor, type PostWithAuthor } from '../posts/index.ts';
 import { listEvents, listPatientEvents, type AuditRow } from '../audit/index.ts';
-import { eq } from 'drizzle-orm';
 
 export const BATCH = 500;
 
-export async function* appointmentsOf(database: Database, actor: Actor): AsyncGenerator<AppointmentView[]> {
-  if (actor.role === 'ADMIN') return; // an admin has no appointments of their own (the list would be everyone's)
+/**
+ * The export's clinical sections read under the caller's grants (appointments/access.ts): a patient's own
+ * records, a verified doctor's records with their patients. An admin has no records of their own (their
+ * grant would cover everyone's), so their sections are empty: `null` here.
+ */
+export async function* appointmentsOf(database: Database, grant: ClinicalGrant | null): AsyncGenerator<AppointmentView[]> {
+  if (!grant) return;
   let after: [string, string] | null = null;
   for (;;) {
-    const rows: AppointmentView[] = await listVisible(database.db, actor, { after, limit: BATCH });
+    const rows: AppointmentView[] = await listVisible(database.db, grant, { after, limit: BATCH });
     const page = rows.slice(0, BATCH);
     if (page.length) yield page;
     if (rows.length <= BATCH) return;
@@ -24,12 +28,11 @@ export async function* appointmentsOf(database: Database, actor: Actor): AsyncGe
   }
 }
 
-export async function* prescriptionsOf(database: Database, actor: Actor): AsyncGenerator<PrescriptionRow[]> {
-  if (actor.role === 'ADMIN') return;
-  const scope = [actor.role === 'PATIENT' ? eq(prescriptions.patientId, actor.userId) : eq(prescriptions.doctorId, actor.userId)];
+export async function* prescriptionsOf(database: Database, grant: ClinicalGrant | null): AsyncGenerator<PrescriptionRow[]> {
+  if (!grant) return;
   let after: { issuedAt: string; id: string } | null = null;
   for (;;) {
-    const rows = await listPrescriptions(database.db, scope, after, BATCH);
+    const rows = await listPrescriptions(database.db, grant, [], after, BATCH);
     const page = rows.slice(0, BATCH);
     if (page.length) yield page;
     if (rows.length <= BATCH) return;
@@ -39,16 +42,16 @@ export async function* prescriptionsOf(database: Database, actor: Actor): AsyncG
 }
 
 /** Every message the user sent or received: thread by thread, each thread newest first. */
-export async function* messagesOf(database: Database, actor: Actor): AsyncGenerator<MessageRow[]> {
-  if (actor.role === 'ADMIN') return;
+export async function* messagesOf(database: Database, grant: ClinicalGrant | null): AsyncGenerator<MessageRow[]> {
+  if (!grant) return;
   let threadsBefore: number | null = null;
   for (;;) {
-    const threads = await listConversations(database, database.db, actor.userId, actor.role, threadsBefore, BATCH + 1);
+    const threads = await listConversations(database, database.db, grant, threadsBefore, BATCH + 1);
     for (const t of threads.slice(0, BATCH)) {
       const pair = { doctorId: t.doctor_id, patientId: t.patient_id };
       let before: number | null = null;
       for (;;) {
-        const rows = await history(database.db, pair, before, BATCH);
+        const rows = await history(database.db, grant, pair, before, BATCH);
         if (rows.length) yield rows;
         if (rows.length < BATCH) break;
         before = rows[rows.length - 1].seq;

@@ -25,7 +25,10 @@ export default async function exportRoutes(fastify: FastifyInstance) {
           'the access log (patients: every recorded read or change of their data; doctors and admins: the events they ' +
           'caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. ' +
           'One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: ' +
-          'more answer 429 RATE_LIMITED with Retry-After.',
+          'more answer 429 RATE_LIMITED with Retry-After. ' +
+          "A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials " +
+          'are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their ' +
+          'own profile stays readable at GET /me and GET /doctors/me.',
         querystring: ExportQuery,
         response: {
           200: {

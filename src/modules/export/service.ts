@@ -6,7 +6,7 @@ import { audit } from '../../platform/audit.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { profileUnaudited } from '../accounts/index.ts';
-import { toAppointment } from '../appointments/index.ts';
+import { clinicalAccess, toAppointment, type ClinicalGrant } from '../appointments/index.ts';
 import { toPrescription } from '../prescriptions/index.ts';
 import { toMessage } from '../messages/index.ts';
 import { toPost } from '../posts/index.ts';
@@ -70,29 +70,46 @@ function accessLogEntry(actor: Actor) {
   };
 }
 
-/** The records an export is made of; recorded once, before the first byte is sent. */
+/** The grants the export's clinical sections are read under (null: an admin, who has no records of their own). */
+interface Grants {
+  records: ClinicalGrant | null;
+  messages: ClinicalGrant | null;
+}
+
+/**
+ * The records an export is made of; recorded once, before the first byte is sent. The grants are asked for
+ * first: a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED and no document at all
+ * (their export would hold their patients' appointments, prescriptions and messages).
+ */
 async function start(p: Platform, meta: Meta) {
+  const admin = meta.actor.role === 'ADMIN';
+  const grants: Grants = {
+    records: admin ? null : clinicalAccess(p, meta.actor, 'records'),
+    messages: admin ? null : clinicalAccess(p, meta.actor, 'messages'),
+  };
   return p.db.transaction(async (tx) => {
-    const profile = await profileUnaudited(tx, meta.actor);
+    const profile = await profileUnaudited(p, tx, meta.actor);
     await audit(tx, meta, {
       action: 'export.read',
       resourceType: 'user',
       resourceId: meta.actor.userId,
       patientId: meta.actor.role === 'PATIENT' ? meta.actor.userId : null,
     });
-    return profile;
+    return { profile, grants };
   });
 }
 
-async function* jsonDocument(p: Platform, meta: Meta, profile: Awaited<ReturnType<typeof profileUnaudited>>): AsyncGenerator<string> {
+type Profile = Awaited<ReturnType<typeof profileUnaudited>>;
+
+async function* jsonDocument(p: Platform, meta: Meta, profile: Profile, grants: Grants): AsyncGenerator<string> {
   const { actor } = meta;
   yield `{"exportedAt":${JSON.stringify(now(p).toISOString())},"profile":${JSON.stringify(profile)}`;
   yield ',"appointments":';
-  yield* jsonArray(repo.appointmentsOf(p.database, actor), toAppointment);
+  yield* jsonArray(repo.appointmentsOf(p.database, grants.records), toAppointment);
   yield ',"prescriptions":';
-  yield* jsonArray(repo.prescriptionsOf(p.database, actor), toPrescription);
+  yield* jsonArray(repo.prescriptionsOf(p.database, grants.records), toPrescription);
   yield ',"messages":';
-  yield* jsonArray(repo.messagesOf(p.database, actor), toMessage);
+  yield* jsonArray(repo.messagesOf(p.database, grants.messages), toMessage);
   yield ',"posts":';
   yield* jsonArray(repo.postsOf(p.database, actor), toPost);
   yield ',"accessLog":';
@@ -100,12 +117,7 @@ async function* jsonDocument(p: Platform, meta: Meta, profile: Awaited<ReturnTyp
   yield '}';
 }
 
-async function* fhirBundle(
-  p: Platform,
-  meta: Meta,
-  profile: Awaited<ReturnType<typeof profileUnaudited>>,
-  base: string,
-): AsyncGenerator<string> {
+async function* fhirBundle(p: Platform, meta: Meta, profile: Profile, grants: Grants, base: string): AsyncGenerator<string> {
   const { actor } = meta;
   const head: Omit<Bundle, 'entry'> = { resourceType: 'Bundle', type: 'collection', timestamp: now(p).toISOString() };
   const json = JSON.stringify(head);
@@ -119,15 +131,15 @@ async function* fhirBundle(
   };
   if ('patient' in profile && profile.patient) yield entry(toFhirPatient(profile.patient as Patient));
   if ('doctor' in profile && profile.doctor) yield entry(toFhirPractitioner(profile.doctor));
-  for await (const batch of repo.appointmentsOf(p.database, actor))
+  for await (const batch of repo.appointmentsOf(p.database, grants.records))
     yield batch.map((a) => entry(toFhirAppointment(toAppointment(a)))).join('');
-  for await (const batch of repo.prescriptionsOf(p.database, actor)) {
+  for await (const batch of repo.prescriptionsOf(p.database, grants.records)) {
     yield batch
       .flatMap((r) => toFhirMedicationRequests(toPrescription(r)))
       .map(entry)
       .join('');
   }
-  for await (const batch of repo.messagesOf(p.database, actor)) yield batch.map((m) => entry(toFhirCommunication(m))).join('');
+  for await (const batch of repo.messagesOf(p.database, grants.messages)) yield batch.map((m) => entry(toFhirCommunication(m))).join('');
   for await (const batch of repo.accessLogOf(p.database, actor)) {
     yield batch
       .map(({ event, firstname, lastname }) =>
@@ -169,8 +181,8 @@ export async function exportOwnData(p: Platform, meta: Meta, format: 'json' | 'f
     }));
   let stream: Readable;
   try {
-    const profile = await start(p, meta);
-    const chunks = format === 'fhir' ? fhirBundle(p, meta, profile, fhirBase) : jsonDocument(p, meta, profile);
+    const { profile, grants } = await start(p, meta);
+    const chunks = format === 'fhir' ? fhirBundle(p, meta, profile, grants, fhirBase) : jsonDocument(p, meta, profile, grants);
     stream = Readable.from(closingBeforeLast(chunks, done), { objectMode: false, highWaterMark: 64 * 1024 });
   } catch (err) {
     await done();

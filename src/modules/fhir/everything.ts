@@ -4,7 +4,6 @@
 // opaque cursor in Bundle.link next names the section and the key to resume after.
 import { now } from '../../platform/clock.ts';
 import type { Bundle, BundleLink, Resource } from '@medplum/fhirtypes';
-import { eq } from 'drizzle-orm';
 import { audit } from '../../platform/audit.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
@@ -12,8 +11,8 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { cursorCodec, encodeCursor } from '../../platform/pagination.ts';
 import { service as patients } from '../patients/index.ts';
-import { listVisible, toAppointment } from '../appointments/index.ts';
-import { listPrescriptions, prescriptions, toPrescription } from '../prescriptions/index.ts';
+import { clinicalAccess, listVisible, toAppointment } from '../appointments/index.ts';
+import { listPrescriptions, toPrescription } from '../prescriptions/index.ts';
 import { toFhirPatient } from './mappers/patient.ts';
 import { toFhirAppointment } from './mappers/appointment.ts';
 import { toFhirMedicationRequests } from './mappers/medication-request.ts';
@@ -34,17 +33,21 @@ interface Section {
   read(tx: Executor, key: Key | null, limit: number): Promise<{ resources: Resource[]; more: boolean; last: Key | null }>;
 }
 
-function sections(actor: Actor, patientId: string): Record<'A' | 'M' | 'C', Section> {
+function sections(p: Platform, actor: Actor, patientId: string): Record<'A' | 'M' | 'C', Section> {
+  // Each section reads under its own grant for this patient (appointments/access.ts): the patient's own
+  // records, or a verified doctor's records with them; admins never get this far (the Patient read is 404).
+  const records = clinicalAccess(p, actor, 'records', patientId);
+  const messages = clinicalAccess(p, actor, 'messages', patientId);
   const take = <R>(rows: R[], limit: number, key: (r: R) => Key, map: (r: R) => Resource[]) => {
     const page = rows.slice(0, limit);
     return { resources: page.flatMap(map), more: rows.length > limit, last: page.length ? key(page[page.length - 1]) : null };
   };
   return {
-    // Appointments the caller may see (visibleTo: the patient's own, or the doctor's with this patient).
+    // Appointments the caller may see (the patient's own, or the doctor's with this patient).
     A: {
       read: async (tx, key, limit) =>
         take(
-          await listVisible(tx, actor, { patientId, after: key, limit }),
+          await listVisible(tx, records, { after: key, limit }),
           limit,
           (a) => [a.startsAt.toISOString(), a.id],
           (a) => [toFhirAppointment(toAppointment(a))],
@@ -53,9 +56,7 @@ function sections(actor: Actor, patientId: string): Record<'A' | 'M' | 'C', Sect
     // Prescriptions of this patient; a doctor sees those they issued. One prescription is n MedicationRequests.
     M: {
       read: async (tx, key, limit) => {
-        const scope = [eq(prescriptions.patientId, patientId)];
-        if (actor.role === 'DOCTOR') scope.push(eq(prescriptions.doctorId, actor.userId));
-        const rows = await listPrescriptions(tx, scope, key ? { issuedAt: key[0], id: key[1] } : null, limit);
+        const rows = await listPrescriptions(tx, records, [], key ? { issuedAt: key[0], id: key[1] } : null, limit);
         return take(
           rows,
           limit,
@@ -67,12 +68,7 @@ function sections(actor: Actor, patientId: string): Record<'A' | 'M' | 'C', Sect
     // Messages of the patient's threads the caller takes part in, newest first.
     C: {
       read: async (tx, key, limit) => {
-        if (actor.role === 'ADMIN') return { resources: [], more: false, last: null };
-        const rows = await repo.searchMessages(
-          tx,
-          { userId: actor.userId, role: actor.role },
-          { patientId, beforeSeq: key ? Number(key[0]) : null, limit },
-        );
+        const rows = await repo.searchMessages(tx, messages, { beforeSeq: key ? Number(key[0]) : null, limit });
         return take(
           rows,
           limit,
@@ -120,7 +116,7 @@ export async function everything(p: Platform, meta: Meta, id: string, q: Everyth
   const limit = q._count ?? EVERYTHING_DEFAULT_COUNT;
   const cursor = parseCursor(q._cursor);
   const patient = await patients.getOne(p, meta, id);
-  const all = sections(meta.actor, id);
+  const all = sections(p, meta.actor, id);
 
   const { resources, next } = await p.db.transaction(async (tx) => {
     const out: Resource[] = cursor ? [] : [toFhirPatient(patient)];

@@ -3,13 +3,17 @@ import { and, desc, eq, gte, lt, or } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { findEvent } from '../audit/index.ts';
 import { messages, type MessageRow } from '../messages/index.ts';
+import type { ClinicalGrant } from '../appointments/index.ts';
 
-/** A message the user sent or received; undefined for anyone else's. */
-export async function findOwnMessage(ex: Executor, id: string, userId: string): Promise<MessageRow | undefined> {
+/** The grant's condition on messages: the threads of its holder, as a party (access.ts, `messages`). */
+const covered = (grant: ClinicalGrant) => grant.where({ patientId: messages.patientId, doctorId: messages.doctorId });
+
+/** A message of a thread the grant covers; undefined for anyone else's. */
+export async function findOwnMessage(ex: Executor, grant: ClinicalGrant, id: string): Promise<MessageRow | undefined> {
   const [row] = await ex
     .select()
     .from(messages)
-    .where(and(eq(messages.id, id), or(eq(messages.senderId, userId), eq(messages.recipientId, userId))))
+    .where(and(eq(messages.id, id), covered(grant)))
     .limit(1);
   return row;
 }
@@ -19,22 +23,21 @@ export async function findAuditEvent(ex: Executor, id: string) {
 }
 
 /**
- * Messages of the threads `actor` takes part in (a patient: their own; a doctor: those with their
- * patients), optionally of one patient and a creation-time range, newest first, keyset on seq.
+ * Messages of the threads the grant covers (a patient: their own; a verified doctor: those with their
+ * patients), of its named patient if any, optionally in a creation-time range, newest first, keyset on seq.
  * Fetches `limit + 1` rows so the caller can tell whether another page exists.
  */
 export async function searchMessages(
   ex: Executor,
-  actor: { userId: string; role: 'DOCTOR' | 'PATIENT' },
-  f: { patientId?: string; from?: Date; to?: Date; beforeSeq: number | null; limit: number },
+  grant: ClinicalGrant,
+  f: { from?: Date; to?: Date; beforeSeq: number | null; limit: number },
 ): Promise<MessageRow[]> {
   return ex
     .select()
     .from(messages)
     .where(
       and(
-        actor.role === 'DOCTOR' ? eq(messages.doctorId, actor.userId) : eq(messages.patientId, actor.userId),
-        f.patientId ? eq(messages.patientId, f.patientId) : undefined,
+        covered(grant),
         f.from ? gte(messages.createdAt, f.from) : undefined,
         f.to ? lt(messages.createdAt, f.to) : undefined,
         f.beforeSeq !== null ? lt(messages.seq, f.beforeSeq) : undefined,

@@ -38,6 +38,16 @@ function outcome(status: number, code: string, detail: string): OperationOutcome
   };
 }
 
+/**
+ * The FHIR API answers as the REST API does (the same services and the same clinical access point): a
+ * resource the caller may not see is 404 `not-found`, as for an unknown id; a doctor whose credentials are
+ * not verified gets 403 `forbidden` (code DOCTOR_NOT_VERIFIED) on every patient-data interaction.
+ */
+const FHIR_ACCESS =
+  "Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. " +
+  'A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome ' +
+  '`forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.';
+
 const responses = (ok: string) => ({
   200: { description: ok, content: { 'application/fhir+json': { schema: FhirResource } } },
   '4xx': { description: 'An OperationOutcome', content: { 'application/fhir+json': { schema: FhirResource } } },
@@ -100,6 +110,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
           tags: ['fhir'],
           security: bearerSecurity,
           summary: `Read one ${type}`,
+          description: FHIR_ACCESS,
           params: IdParams,
           response: responses(type),
         },
@@ -118,6 +129,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
           tags: ['fhir'],
           security: bearerSecurity,
           summary: `Search ${type} (searchset Bundle, paged by Bundle.link next)`,
+          description: FHIR_ACCESS,
           querystring: SearchQuery,
           response: responses('searchset Bundle'),
         },
@@ -142,7 +154,8 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
           'The Patient, then the Appointments, MedicationRequests and Communications the caller may see, in that order, ' +
           '`_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). ' +
           'Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded ' +
-          'responses. Each page re-checks that the caller may see the patient and is audited.',
+          'responses. Each page re-checks that the caller may see the patient and is audited. ' +
+          FHIR_ACCESS,
         params: IdParams,
         querystring: EverythingQuery,
         response: responses('searchset Bundle'),

@@ -9,7 +9,7 @@ import type { Platform } from '../../platform/platform.ts';
 import { DEFAULT_LIMIT, cursorCodec, toPage } from '../../platform/pagination.ts';
 import { service as patients } from '../patients/index.ts';
 import { service as doctors } from '../doctors/index.ts';
-import { service as appointments } from '../appointments/index.ts';
+import { clinicalAccess, service as appointments } from '../appointments/index.ts';
 import { service as prescriptions } from '../prescriptions/index.ts';
 import { service as auditService, toAuditEvent } from '../audit/index.ts';
 import { toFhirPatient } from './mappers/patient.ts';
@@ -95,8 +95,9 @@ export async function read(p: Platform, meta: Meta, type: string, id: string): P
     }
     case 'Communication': {
       uuidOr404(id, 'communication');
+      const grant = clinicalAccess(p, meta.actor, 'messages');
       return p.db.transaction(async (tx) => {
-        const m = meta.actor.role === 'ADMIN' ? undefined : await repo.findOwnMessage(tx, id, meta.actor.userId);
+        const m = await repo.findOwnMessage(tx, grant, id);
         if (!m) throw notFound('communication');
         await audit(tx, meta, { action: 'message.read', resourceType: 'message', resourceId: m.id, patientId: m.patientId });
         return toFhirCommunication(m);
@@ -236,21 +237,14 @@ async function searchCommunications(p: Platform, meta: Meta, q: SearchQuery, lim
   const { actor } = meta;
   const before = AUDIT_CURSOR.decode(q._cursor, '/_cursor');
   const { from, to } = dateRange(q);
+  const grant = clinicalAccess(p, actor, 'messages', patientOf(q) ?? null);
   return p.db.transaction(async (tx) => {
-    const rows =
-      actor.role === 'ADMIN'
-        ? []
-        : await repo.searchMessages(
-            tx,
-            { userId: actor.userId, role: actor.role },
-            {
-              patientId: patientOf(q),
-              from: from ? new Date(from) : undefined,
-              to: to ? new Date(to) : undefined,
-              beforeSeq: before ? (before[0] as number) : null,
-              limit,
-            },
-          );
+    const rows = await repo.searchMessages(tx, grant, {
+      from: from ? new Date(from) : undefined,
+      to: to ? new Date(to) : undefined,
+      beforeSeq: before ? (before[0] as number) : null,
+      limit,
+    });
     const page = toPage(
       rows,
       limit,

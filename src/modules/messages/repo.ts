@@ -1,5 +1,6 @@
 import { bigserial, bigint, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
-import { sql } from 'drizzle-orm';
+import { and, sql } from 'drizzle-orm';
+import type { ClinicalGrant } from '../appointments/index.ts';
 import type { Database, Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 
@@ -84,8 +85,23 @@ export async function recentSends(ex: Executor, senderId: string, windowSeconds:
   return { count: Number(row.n), retryAfterSeconds: Math.max(1, Number(row.wait ?? 1)) };
 }
 
+/** The grant's condition on a thread's rows: the conversation of its two parties only (access.ts, `messages`). */
+const covered = (grant: ClinicalGrant) => grant.where({ patientId: messages.patientId, doctorId: messages.doctorId });
+
 /** Inserts a message and moves the thread's "last message" forward (never backward under concurrent sends). */
-export async function insertMessage(ex: Executor, pair: Pair, senderId: string, recipientId: string, body: string): Promise<MessageRow> {
+export async function insertMessage(
+  ex: Executor,
+  grant: ClinicalGrant,
+  pair: Pair,
+  senderId: string,
+  recipientId: string,
+  body: string,
+): Promise<MessageRow> {
+  // An INSERT has no WHERE to put the grant's condition in: the sender must be the grant's holder and a party.
+  const party = grant.subject.role === 'DOCTOR' ? pair.doctorId : grant.subject.role === 'PATIENT' ? pair.patientId : null;
+  if (grant.purpose !== 'messages' || party !== grant.userId || senderId !== grant.userId) {
+    throw new Error('a message is written only by a party of its thread, under its messages grant');
+  }
   const [row] = await ex
     .insert(messages)
     .values({ ...pair, senderId, recipientId, body, createdAt: sql`clock_timestamp()` as unknown as Date })
@@ -102,22 +118,36 @@ export async function insertMessage(ex: Executor, pair: Pair, senderId: string, 
 }
 
 /** Newest first, keyset on seq: the index (doctor_id, patient_id, seq DESC) serves every page alike. */
-export async function history(ex: Executor, pair: Pair, beforeSeq: number | null, limit: number): Promise<MessageRow[]> {
+export async function history(
+  ex: Executor,
+  grant: ClinicalGrant,
+  pair: Pair,
+  beforeSeq: number | null,
+  limit: number,
+): Promise<MessageRow[]> {
   return ex
     .select()
     .from(messages)
     .where(
-      sql`${messages.doctorId} = ${pair.doctorId} AND ${messages.patientId} = ${pair.patientId}${beforeSeq !== null ? sql` AND ${messages.seq} < ${beforeSeq}` : sql``}`,
+      and(
+        covered(grant),
+        sql`${messages.doctorId} = ${pair.doctorId} AND ${messages.patientId} = ${pair.patientId}${beforeSeq !== null ? sql` AND ${messages.seq} < ${beforeSeq}` : sql``}`,
+      ),
     )
     .orderBy(sql`${messages.seq} DESC`)
     .limit(limit);
 }
 
-export async function findMessageInPair(ex: Executor, pair: Pair, id: string): Promise<MessageRow | null> {
+export async function findMessageInPair(ex: Executor, grant: ClinicalGrant, pair: Pair, id: string): Promise<MessageRow | null> {
   const rows = await ex
     .select()
     .from(messages)
-    .where(sql`${messages.id} = ${id} AND ${messages.doctorId} = ${pair.doctorId} AND ${messages.patientId} = ${pair.patientId}`)
+    .where(
+      and(
+        covered(grant),
+        sql`${messages.id} = ${id} AND ${messages.doctorId} = ${pair.doctorId} AND ${messages.patientId} = ${pair.patientId}`,
+      ),
+    )
     .limit(1);
   return rows[0] ?? null;
 }
@@ -125,7 +155,7 @@ export async function findMessageInPair(ex: Executor, pair: Pair, id: string): P
 /** Marks what `senderId` sent to `readerId` up to seq as read; returns how many changed and when. */
 export async function markRead(
   ex: Executor,
-  readerId: string,
+  grant: ClinicalGrant,
   senderId: string,
   upToSeq: number,
 ): Promise<{ count: number; readAt: Date | null }> {
@@ -133,7 +163,10 @@ export async function markRead(
     .update(messages)
     .set({ readAt: sql`now()` as unknown as Date })
     .where(
-      sql`${messages.recipientId} = ${readerId} AND ${messages.senderId} = ${senderId} AND ${messages.readAt} IS NULL AND ${messages.seq} <= ${upToSeq}`,
+      and(
+        covered(grant),
+        sql`${messages.recipientId} = ${grant.userId} AND ${messages.senderId} = ${senderId} AND ${messages.readAt} IS NULL AND ${messages.seq} <= ${upToSeq}`,
+      ),
     )
     .returning({ readAt: messages.readAt });
   return { count: rows.length, readAt: rows[0]?.readAt ?? null };
@@ -160,13 +193,13 @@ export interface ConversationRow {
 export async function listConversations(
   database: Database,
   ex: Executor,
-  userId: string,
-  role: 'DOCTOR' | 'PATIENT',
+  grant: ClinicalGrant,
   beforeSeq: number | null,
   limit: number,
 ): Promise<ConversationRow[]> {
-  const mine = role === 'DOCTOR' ? sql`c.doctor_id` : sql`c.patient_id`;
-  const other = role === 'DOCTOR' ? sql`c.patient_id` : sql`c.doctor_id`;
+  const userId = grant.userId;
+  const other = grant.subject.role === 'DOCTOR' ? sql`c.patient_id` : sql`c.doctor_id`;
+  const mine = grant.where({ patientId: sql`c.patient_id`, doctorId: sql`c.doctor_id` });
   return database.rows<ConversationRow>(
     sql`
     SELECT ${other} AS other_id, u.firstname, u.lastname, u.role, c.doctor_id, c.patient_id, c.last_seq,
@@ -176,7 +209,7 @@ export async function listConversations(
     FROM conversations c
     JOIN users u ON u.id = ${other}
     JOIN messages m ON m.id = c.last_message_id
-    WHERE ${mine} = ${userId}${beforeSeq !== null ? sql` AND c.last_seq < ${beforeSeq}` : sql``}
+    WHERE ${mine}${beforeSeq !== null ? sql` AND c.last_seq < ${beforeSeq}` : sql``}
     ORDER BY c.last_seq DESC
     LIMIT ${limit}`,
     ex,

@@ -5,7 +5,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { DEFAULT_LIMIT, cursorCodec, toPage } from '../../platform/pagination.ts';
-import { careRelationshipExists } from '../appointments/index.ts';
+import { careRelationshipExists, clinicalAccess, clinicalAudience } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 import { toMessage, type Conversation, type Message } from './schemas.ts';
 
@@ -38,7 +38,8 @@ async function resolveThread(p: Platform, ex: Executor, actor: Actor, otherId: s
 }
 
 export async function send(p: Platform, meta: Meta, otherId: string, body: string): Promise<Message> {
-  const message = await p.db.transaction(async (tx) => {
+  const grant = clinicalAccess(p, meta.actor, 'messages');
+  const sent = await p.db.transaction(async (tx) => {
     // Bounded per user, so that one account cannot flood a thread, the database or the other's sockets.
     const recent = await repo.recentSends(tx, meta.actor.userId, p.config.messageRateWindowSeconds, p.config.messageRateMax);
     if (recent.count >= p.config.messageRateMax) {
@@ -56,12 +57,15 @@ export async function send(p: Platform, meta: Meta, otherId: string, body: strin
         'Messages need an appointment between this doctor and patient that is pending, confirmed, completed or a no-show',
       );
     }
-    const row = await repo.insertMessage(tx, thread.pair, meta.actor.userId, otherId, body);
+    const row = await repo.insertMessage(tx, grant, thread.pair, meta.actor.userId, otherId, body);
     await audit(tx, meta, { action: 'message.send', resourceType: 'message', resourceId: row.id, patientId: thread.pair.patientId });
-    return toMessage(row);
+    // The sending doctor was verified by the grant; a patient's doctor is verified or not by their row.
+    const doctorStatus = meta.actor.role === 'DOCTOR' ? meta.actor.doctorStatus : thread.other.doctorStatus;
+    return { message: toMessage(row), audience: clinicalAudience(thread.pair, doctorStatus) };
   });
-  await p.bus.publish([message.recipientId, message.senderId], { type: 'message.created', message });
-  return message;
+  // The frame carries the message: it does not reach a doctor whose verification was withdrawn.
+  await p.bus.publish(sent.audience, { type: 'message.created', message: sent.message });
+  return sent.message;
 }
 
 /** A message seq (history) or a thread's last seq (conversations), newest first. */
@@ -70,9 +74,10 @@ const SEQ_CURSOR = cursorCodec('int');
 export async function listMessages(p: Platform, meta: Meta, otherId: string, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const cursor = SEQ_CURSOR.decode(q.cursor);
+  const grant = clinicalAccess(p, meta.actor, 'messages');
   return p.db.transaction(async (tx) => {
     const thread = await resolveThread(p, tx, meta.actor, otherId);
-    const rows = await repo.history(tx, thread.pair, cursor ? cursor[0] : null, limit + 1);
+    const rows = await repo.history(tx, grant, thread.pair, cursor ? cursor[0] : null, limit + 1);
     // An empty history showed nothing of the patient: recorded, but not in their access log.
     await audit(tx, meta, {
       action: 'message.list',
@@ -85,11 +90,12 @@ export async function listMessages(p: Platform, meta: Meta, otherId: string, q: 
 }
 
 export async function markRead(p: Platform, meta: Meta, otherId: string, upTo: string): Promise<void> {
+  const grant = clinicalAccess(p, meta.actor, 'messages');
   const result = await p.db.transaction(async (tx) => {
     const thread = await resolveThread(p, tx, meta.actor, otherId);
-    const target = await repo.findMessageInPair(tx, thread.pair, upTo);
+    const target = await repo.findMessageInPair(tx, grant, thread.pair, upTo);
     if (!target) throw notFound('message in this conversation');
-    const changed = await repo.markRead(tx, meta.actor.userId, otherId, target.seq);
+    const changed = await repo.markRead(tx, grant, otherId, target.seq);
     if (changed.count > 0) {
       await audit(tx, meta, {
         action: 'message.mark_read',
@@ -116,9 +122,9 @@ export async function markRead(p: Platform, meta: Meta, otherId: string, upTo: s
 export async function listConversations(p: Platform, meta: Meta, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const cursor = SEQ_CURSOR.decode(q.cursor);
-  const role = meta.actor.role as Participant;
+  const grant = clinicalAccess(p, meta.actor, 'messages');
   return p.db.transaction(async (tx) => {
-    const rows = await repo.listConversations(p.database, tx, meta.actor.userId, role, cursor ? cursor[0] : null, limit + 1);
+    const rows = await repo.listConversations(p.database, tx, grant, cursor ? cursor[0] : null, limit + 1);
     const page = toPage(
       rows,
       limit,

@@ -1,25 +1,28 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { prepared, run, type Executor } from '../../platform/db/index.ts';
 import { auditEventPart } from '../../platform/audit.ts';
 import { patients } from './tables.ts';
 import { users } from '../auth/index.ts';
-import { carePatientIds } from '../appointments/index.ts';
+import type { ClinicalGrant } from '../appointments/index.ts';
 
-export async function findPatientWithUser(ex: Executor, id: string) {
+/** The profile of the grant's named patient (or the calling patient's own), if the grant covers it. */
+export async function findPatientWithUser(ex: Executor, grant: ClinicalGrant) {
+  const id = grant.patientId ?? grant.userId;
   const [row] = await ex
     .select({ user: users, patient: patients })
     .from(patients)
     .innerJoin(users, eq(users.id, patients.id))
-    .where(eq(patients.id, id))
+    .where(and(eq(patients.id, id), grant.where({ patientId: patients.id })))
     .limit(1);
   return row;
 }
 
-export async function updatePatient(ex: Executor, id: string, patch: Partial<typeof patients.$inferInsert>): Promise<void> {
+/** Changes the calling patient's own profile: only a patient's grant covers a write of it. */
+export async function updatePatient(ex: Executor, grant: ClinicalGrant, patch: Partial<typeof patients.$inferInsert>): Promise<void> {
   await ex
     .update(patients)
     .set({ ...patch, updatedAt: sql`now()` })
-    .where(eq(patients.id, id));
+    .where(and(eq(patients.id, grant.userId), grant.subject.role === 'PATIENT' ? grant.where({ patientId: patients.id }) : sql`false`));
 }
 
 export type PatientRow = typeof patients.$inferSelect;
@@ -42,30 +45,33 @@ export const OWN_PATIENT_AUDITED = prepared<PatientRow>(
    SELECT * FROM p`,
 );
 
-/** The patient row, with the audit event `auditValues` (platform/audit.ts) written in the same statement. */
-export async function findPatientAudited(ex: Executor, id: string, auditValues: unknown[] | null): Promise<PatientRow | undefined> {
+/**
+ * The calling patient's own row, with the audit event `auditValues` (AUDIT_COLUMNS order) written in the same
+ * statement. A prepared statement (GET /me is a hot path): the grant's condition for a patient is `id = $1`
+ * with $1 the patient themself, which is what it binds; any other grant reads nothing.
+ */
+export async function findPatientAudited(
+  ex: Executor,
+  grant: ClinicalGrant,
+  auditValues: unknown[] | null,
+): Promise<PatientRow | undefined> {
+  if (grant.subject.role !== 'PATIENT' || (grant.patientId !== null && grant.patientId !== grant.userId)) return undefined;
+  const id = grant.userId;
   const [row] = auditValues
     ? await run(ex, OWN_PATIENT_AUDITED, [id, ...auditEventPart.values(auditValues)])
     : await run(ex, OWN_PATIENT, [id]);
   return row;
 }
 
-/** A doctor's patients (the care relationship of appointments/repo.ts), by name, one page. */
-export async function carePatients(
-  ex: Executor,
-  doctorId: string,
-  careDays: number,
-  now: Date,
-  after: [string, string, string] | null,
-  limit: number,
-) {
+/** The patients a doctor's profile grant covers (the care relationship), by name, one page. */
+export async function carePatients(ex: Executor, grant: ClinicalGrant, after: [string, string, string] | null, limit: number) {
   return ex
     .select({ user: users, patient: patients })
     .from(patients)
     .innerJoin(users, eq(users.id, patients.id))
     .where(
       and(
-        inArray(patients.id, carePatientIds(ex, doctorId, careDays, now)),
+        grant.where({ patientId: patients.id }),
         after ? sql`(${users.lastname}, ${users.firstname}, ${patients.id}) > (${after[0]}, ${after[1]}, ${after[2]}::uuid)` : undefined,
       ),
     )

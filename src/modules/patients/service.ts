@@ -1,11 +1,10 @@
-import { now } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
 import { ageOn, checkDateOfBirth } from '../../platform/schema.ts';
 import { audit, auditValues } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { registerUser, type AccountRow, type Actor, type RegisterPatientBody, type RequestMeta } from '../auth/index.ts';
 import type { Executor } from '../../platform/db/index.ts';
-import { agendaCounts, careRelationshipExists } from '../appointments/index.ts';
+import { agendaCounts, clinicalAccess, type ClinicalGrant } from '../appointments/index.ts';
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import * as repo from './repo.ts';
 import { toPatient, type Patient, type PatientPatchBody } from './schemas.ts';
@@ -17,19 +16,20 @@ export async function getMe(p: Platform, meta: Authed) {
 }
 
 /**
- * A patient's own profile read in `ex` without an audit event: only for a caller that records the
+ * The profile a grant covers, read in `ex` without an audit event: only for a caller that records the
  * disclosure itself in the same transaction (the data export's export.read).
  */
-export async function ownProfileUnaudited(ex: Executor, patientId: string): Promise<Patient | null> {
-  const row = await repo.findPatientWithUser(ex, patientId);
+export async function ownProfileUnaudited(ex: Executor, grant: ClinicalGrant): Promise<Patient | null> {
+  const row = await repo.findPatientWithUser(ex, grant);
   return row ? toPatient(row.user, row.patient) : null;
 }
 
 /** The calling patient's profile (null without one), audited as patient.read like GET /patients/me. */
 export async function ownProfile(p: Platform, meta: Authed): Promise<Patient | null> {
   const id = meta.actor.userId;
+  const grant = clinicalAccess(p, meta.actor, 'profile', id);
   return p.db.transaction(async (tx) => {
-    const profile = await ownProfileUnaudited(tx, id);
+    const profile = await ownProfileUnaudited(tx, grant);
     if (profile) await audit(tx, meta, { action: 'patient.read', resourceType: 'patient', resourceId: id, patientId: id });
     return profile;
   });
@@ -42,21 +42,19 @@ export async function ownProfile(p: Platform, meta: Authed): Promise<Patient | n
 export async function ownProfileOf(p: Platform, meta: Authed, account: AccountRow): Promise<Patient | null> {
   const id = meta.actor.userId;
   const values = auditValues(meta, { action: 'patient.read', resourceType: 'patient', resourceId: id, patientId: id });
-  const row = await repo.findPatientAudited(p.db, id, values);
+  const row = await repo.findPatientAudited(p.db, clinicalAccess(p, meta.actor, 'profile', id), values);
   return row ? toPatient(account, row) : null;
 }
 
 /**
- * The patient themself, or a doctor in a care relationship with them. Everyone else, admins included
- * (they never see medical history), gets 404 exactly as for an id that does not exist.
+ * The patient themself, or a verified doctor in a care relationship with them (the grant's condition, in
+ * the query). Everyone else, admins included (they never see medical history), gets 404 exactly as for an
+ * id that does not exist; a doctor whose credentials are not verified, 403 DOCTOR_NOT_VERIFIED.
  */
 export async function getOne(p: Platform, meta: Authed, patientId: string) {
-  const { actor } = meta;
+  const grant = clinicalAccess(p, meta.actor, 'profile', patientId);
   return p.db.transaction(async (tx) => {
-    const allowed =
-      (actor.role === 'PATIENT' && actor.userId === patientId) ||
-      (actor.role === 'DOCTOR' && (await careRelationshipExists(tx, actor.userId, patientId, p.config.careRelationshipDays, now(p))));
-    const row = allowed ? await repo.findPatientWithUser(tx, patientId) : undefined;
+    const row = await repo.findPatientWithUser(tx, grant);
     if (!row) throw notFound('patient');
     await audit(tx, meta, { action: 'patient.read', resourceType: 'patient', resourceId: patientId, patientId });
     return toPatient(row.user, row.patient);
@@ -66,9 +64,10 @@ export async function getOne(p: Platform, meta: Authed, patientId: string) {
 export async function patchMe(p: Platform, meta: Authed, body: PatientPatchBody) {
   if (body.dateOfBirth !== undefined) checkDateOfBirth(body.dateOfBirth);
   const id = meta.actor.userId;
+  const grant = clinicalAccess(p, meta.actor, 'profile', id);
   return p.db.transaction(async (tx) => {
-    await repo.updatePatient(tx, id, body);
-    const row = await repo.findPatientWithUser(tx, id);
+    await repo.updatePatient(tx, grant, body);
+    const row = await repo.findPatientWithUser(tx, grant);
     if (!row) throw notFound('patient');
     await audit(tx, meta, { action: 'patient.update', resourceType: 'patient', resourceId: id, patientId: id });
     return toPatient(row.user, row.patient);
@@ -82,8 +81,9 @@ const CARE_LIST_CURSOR = cursorCodec('text', 'text', 'uuid');
 export async function myPatients(p: Platform, meta: Authed, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = CARE_LIST_CURSOR.decode(q.cursor);
+  const grant = clinicalAccess(p, meta.actor, 'profile');
   return p.db.transaction(async (tx) => {
-    const rows = await repo.carePatients(tx, meta.actor.userId, p.config.careRelationshipDays, now(p), after, limit);
+    const rows = await repo.carePatients(tx, grant, after, limit);
     const page = toPage(
       rows,
       limit,

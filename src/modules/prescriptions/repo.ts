@@ -5,6 +5,7 @@ import { ts } from '../../platform/db/tables.ts';
 import { patients } from '../patients/index.ts';
 import { doctors } from '../doctors/index.ts';
 import { users } from '../auth/index.ts';
+import { appointments, type ClinicalGrant } from '../appointments/index.ts';
 import type { PrescriptionItem } from './schemas.ts';
 
 export const prescriptions = pgTable('prescriptions', {
@@ -38,8 +39,16 @@ export async function insertPrescription(ex: Executor, v: typeof prescriptions.$
   return row;
 }
 
-export async function findPrescription(ex: Executor, id: string, lock = false): Promise<PrescriptionRow | undefined> {
-  const q = ex.select().from(prescriptions).where(eq(prescriptions.id, id)).limit(1);
+/** The grant's condition on prescriptions: its patient, the doctor who issued it, admins (access.ts). */
+const covered = (grant: ClinicalGrant) => grant.where({ patientId: prescriptions.patientId, doctorId: prescriptions.doctorId });
+
+/** One prescription, if the grant covers it. */
+export async function findPrescription(ex: Executor, grant: ClinicalGrant, id: string, lock = false): Promise<PrescriptionRow | undefined> {
+  const q = ex
+    .select()
+    .from(prescriptions)
+    .where(and(eq(prescriptions.id, id), covered(grant)))
+    .limit(1);
   const [row] = lock ? await q.for('update') : await q;
   return row;
 }
@@ -53,14 +62,15 @@ export async function revokePrescription(ex: Executor, id: string, reason: strin
   return row;
 }
 
-/** One keyset page, newest first; `scope` already restricts the rows to what the caller may see. */
+/** One keyset page of what the grant covers (of its named patient, if any), newest first; `filters` narrow it. */
 export async function listPrescriptions(
   ex: Executor,
-  scope: SQL[],
+  grant: ClinicalGrant,
+  filters: SQL[],
   after: { issuedAt: string; id: string } | null,
   limit: number,
 ): Promise<PrescriptionRow[]> {
-  const where = [...scope];
+  const where = [covered(grant), ...filters];
   if (after) where.push(sql`(${prescriptions.issuedAt}, ${prescriptions.id}) < (${after.issuedAt}::timestamptz, ${after.id}::uuid)`);
   return ex
     .select()

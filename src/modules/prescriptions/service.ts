@@ -3,7 +3,7 @@ import { AppError, forbidden, invalidTransition, notFound } from '../../platform
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { lockAppointment } from '../appointments/index.ts';
+import { clinicalAccess, lockAppointment } from '../appointments/index.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import { service as notifications } from '../notifications/index.ts';
 import * as repo from './repo.ts';
@@ -19,22 +19,18 @@ const PRESCRIBABLE = new Set(['CONFIRMED', 'COMPLETED']);
 /** Contract: at most 10 prescriptions per appointment (revoked ones count: they were issued). */
 export const MAX_PRESCRIPTIONS_PER_APPOINTMENT = 10;
 
-/**
- * Who may see a prescription: its patient, the doctor who issued it (whatever became of the appointment,
- * since they must still be able to revoke it), and admins.
- */
-function visible(actor: Actor, rx: repo.PrescriptionRow): boolean {
-  if (actor.role === 'ADMIN') return true;
-  if (actor.role === 'DOCTOR') return rx.doctorId === actor.userId;
-  return rx.patientId === actor.userId;
-}
+// Who may see a prescription is the clinical access point's `records` rule (appointments/access.ts): its
+// patient, the verified doctor who issued it (whatever became of the appointment, since they must still be
+// able to revoke it), and admins. The repo applies it in each query.
 
 export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBody) {
   const issued = await p.db.transaction(async (tx) => {
     // Another doctor's appointment is not visible to the caller: 404, as if it did not exist.
-    // Locked (through booking, which owns appointments) so a concurrent cancel cannot slip in between check and insert.
-    const appt = await lockAppointment(tx, body.appointmentId, meta.actor.userId);
-    if (!appt || appt.doctorId !== meta.actor.userId) throw notFound('appointment');
+    // The records rule refuses a doctor whose credentials are not verified (403 DOCTOR_NOT_VERIFIED). The
+    // appointment is locked through booking, which owns it, so a concurrent cancel cannot slip in between check and insert.
+    const grant = clinicalAccess(p, meta.actor, 'records');
+    const appt = await lockAppointment(tx, body.appointmentId, grant.userId);
+    if (!appt || appt.doctorId !== grant.userId) throw notFound('appointment');
     if (!PRESCRIBABLE.has(appt.status)) {
       throw invalidTransition(`Prescriptions need a CONFIRMED or COMPLETED appointment; this one is ${appt.status}`);
     }
@@ -78,14 +74,10 @@ function decodeAfter(cursor: string | undefined) {
 export async function list(p: Platform, meta: Meta, q: PrescriptionListQuery) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   const after = decodeAfter(q.cursor);
-  const t = repo.prescriptions;
-  const scope: SQL[] = [];
-  if (meta.actor.role === 'PATIENT') scope.push(eq(t.patientId, meta.actor.userId));
-  if (meta.actor.role === 'DOCTOR') scope.push(eq(t.doctorId, meta.actor.userId));
-  if (q.patientId) scope.push(eq(t.patientId, q.patientId));
-  if (q.status) scope.push(eq(t.status, q.status));
+  const grant = clinicalAccess(p, meta.actor, 'records', q.patientId ?? null);
+  const filters: SQL[] = q.status ? [eq(repo.prescriptions.status, q.status)] : [];
   return p.db.transaction(async (tx) => {
-    const rows = await repo.listPrescriptions(tx, scope, after, limit);
+    const rows = await repo.listPrescriptions(tx, grant, filters, after, limit);
     const page = toPage(rows, limit, (r) => [r.issuedAt.toISOString(), r.id], toPrescription);
     // One event per patient whose prescriptions were shown, so each patient's access log names this read.
     // A list that showed nothing disclosed nothing about anyone: one event, against no patient, whatever
@@ -100,9 +92,10 @@ export async function list(p: Platform, meta: Meta, q: PrescriptionListQuery) {
 }
 
 export async function read(p: Platform, meta: Meta, id: string) {
+  const grant = clinicalAccess(p, meta.actor, 'records');
   return p.db.transaction(async (tx) => {
-    const row = await repo.findPrescription(tx, id);
-    if (!row || !visible(meta.actor, row)) throw notFound('prescription');
+    const row = await repo.findPrescription(tx, grant, id);
+    if (!row) throw notFound('prescription');
     await audit(tx, meta, { action: 'prescription.read', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
     return toPrescription(row);
   });
@@ -110,9 +103,10 @@ export async function read(p: Platform, meta: Meta, id: string) {
 
 /** The printable prescription: only its patient and its doctor; an admin sees the record but gets 403. */
 export async function pdf(p: Platform, meta: Meta, id: string): Promise<{ id: string; pdf: Buffer }> {
+  const grant = clinicalAccess(p, meta.actor, 'records');
   const found = await p.db.transaction(async (tx) => {
-    const row = await repo.findPrescription(tx, id);
-    if (!row || !visible(meta.actor, row)) throw notFound('prescription');
+    const row = await repo.findPrescription(tx, grant, id);
+    if (!row) throw notFound('prescription');
     if (meta.actor.role === 'ADMIN') {
       await audit(tx, meta, {
         action: 'prescription.pdf.read',
@@ -133,10 +127,11 @@ export async function pdf(p: Platform, meta: Meta, id: string): Promise<{ id: st
 }
 
 export async function revoke(p: Platform, meta: Meta, id: string, reason: string) {
+  const grant = clinicalAccess(p, meta.actor, 'records');
   return p.db.transaction(async (tx) => {
     // Locked, so two concurrent revocations serialise and the second sees REVOKED.
-    const row = await repo.findPrescription(tx, id, true);
-    if (!row || !visible(meta.actor, row)) throw notFound('prescription');
+    const row = await repo.findPrescription(tx, grant, id, true);
+    if (!row) throw notFound('prescription');
     if (row.status !== 'ACTIVE') throw invalidTransition('The prescription is already revoked');
     const updated = await repo.revokePrescription(tx, id, reason);
     await audit(tx, meta, { action: 'prescription.revoke', resourceType: 'prescription', resourceId: id, patientId: row.patientId });

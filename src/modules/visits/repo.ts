@@ -4,7 +4,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { doctors } from '../doctors/index.ts';
 import { users } from '../auth/index.ts';
-import { appointments, lockAppointment, type AppointmentStatus } from '../appointments/index.ts';
+import { appointments, lockAppointment, type AppointmentStatus, type ClinicalGrant } from '../appointments/index.ts';
 
 /** migrations/0015_visits.sql is the source of truth. */
 export const visitPresence = pgTable('visit_presence', {
@@ -45,12 +45,13 @@ const me = alias(users, 'me');
 const peer = alias(users, 'peer');
 
 /**
- * The appointment if `userId` is its patient or its doctor (admins and strangers get nothing), with
- * both participants' names and the doctor's current credential status. `lock` serialises the joins of
- * one visit, so two sockets of one user cannot both become its participant: the appointment is locked
- * first, through booking (which owns the table), and read after.
+ * The appointment if the grant covers it and its holder is its patient or its doctor (admins and strangers
+ * get nothing), with both participants' names and the doctor's current credential status. `lock` serialises
+ * the joins of one visit, so two sockets of one user cannot both become its participant: the appointment is
+ * locked first, through booking (which owns the table), and read after.
  */
-export async function findVisit(ex: Executor, appointmentId: string, userId: string, lock = false): Promise<VisitRow | undefined> {
+export async function findVisit(ex: Executor, grant: ClinicalGrant, appointmentId: string, lock = false): Promise<VisitRow | undefined> {
+  const userId = grant.userId;
   if (lock && !(await lockAppointment(ex, appointmentId, userId))) return undefined;
   const [row] = await ex
     .select({
@@ -71,7 +72,13 @@ export async function findVisit(ex: Executor, appointmentId: string, userId: str
       peer,
       sql`${peer.id} = CASE WHEN ${appointments.patientId} = ${userId} THEN ${appointments.doctorId} ELSE ${appointments.patientId} END`,
     )
-    .where(and(eq(appointments.id, appointmentId), or(eq(appointments.patientId, userId), eq(appointments.doctorId, userId))))
+    .where(
+      and(
+        eq(appointments.id, appointmentId),
+        or(eq(appointments.patientId, userId), eq(appointments.doctorId, userId)),
+        grant.where({ patientId: appointments.patientId, doctorId: appointments.doctorId }),
+      ),
+    )
     .limit(1);
   return row as VisitRow | undefined;
 }

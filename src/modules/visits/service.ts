@@ -5,6 +5,7 @@ import type { Actor, RequestMeta } from '../auth/index.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { iceServersFor } from './ice.ts';
 import * as repo from './repo.ts';
+import { clinicalAccess } from '../appointments/index.ts';
 import type { Visit } from './schemas.ts';
 
 type Authed = RequestMeta & { actor: Actor };
@@ -41,8 +42,9 @@ export function assertJoinable(p: Platform, actor: Actor, v: repo.VisitRow): { o
 
 /** GET /appointments/{id}/visit: what a participant needs to set up the call, with fresh TURN credentials. */
 export async function getVisit(p: Platform, meta: Authed, appointmentId: string): Promise<Visit> {
+  const grant = clinicalAccess(p, meta.actor, 'records');
   return p.db.transaction(async (tx) => {
-    const v = await repo.findVisit(tx, appointmentId, meta.actor.userId);
+    const v = await repo.findVisit(tx, grant, appointmentId);
     if (!v) throw notFound('appointment');
     const w = assertJoinable(p, meta.actor, v);
     const present = await repo.presenceOf(tx, appointmentId, staleMs(p));

@@ -10,6 +10,7 @@ type ClientConnection = Connection<Actor>;
 import type { Executor } from '../../platform/db/index.ts';
 import { nowMs } from '../../platform/clock.ts';
 import * as repo from './repo.ts';
+import { clinicalAccess } from '../appointments/index.ts';
 import { assertJoinable, staleMs } from './service.ts';
 
 /** An SDP offer with audio and video is 4–8 KB; anything far beyond is not a WebRTC signal. */
@@ -103,9 +104,10 @@ export class VisitSignalling {
   private async join(conn: ClientConnection, appointmentId: string): Promise<void> {
     const me = conn.actor;
     // The socket authenticated maybe hours ago: the doctor's credentials are checked as they are now.
-    if (me.role === 'DOCTOR' && (await repo.doctorStatus(this.p.db, me.userId)) !== 'VERIFIED') throw new AppError('DOCTOR_NOT_VERIFIED');
+    const doctorStatus = me.role === 'DOCTOR' ? ((await repo.doctorStatus(this.p.db, me.userId)) as Actor['doctorStatus']) : null;
+    const grant = clinicalAccess(this.p, { userId: me.userId, role: me.role, doctorStatus }, 'records');
     const out = await this.p.db.transaction(async (tx) => {
-      const v = await repo.findVisit(tx, appointmentId, me.userId, true);
+      const v = await repo.findVisit(tx, grant, appointmentId, true);
       if (!v) throw notFound('appointment');
       assertJoinable(this.p, me, v);
       // Closed while the join waited: its disconnect has run or is queued behind us; do not leave a ghost.

@@ -9,6 +9,7 @@ import { findDoctorWithUser } from '../doctors/index.ts';
 import {
   MAX_SLOT_WINDOW_DAYS,
   assertBookingLimits,
+  clinicalAccess,
   convertHold,
   findView as findAppointmentView,
   toAppointment,
@@ -130,7 +131,7 @@ export async function accept(p: Platform, meta: Authed, offerId: string, reason?
     await repo.setEntryStatus(tx, offer.entryId, 'BOOKED');
     await audit(tx, meta, { action: 'appointment.create', resourceType: 'appointment', resourceId: offer.holdId, patientId });
     await notifications.appointmentChanged(p, tx, offer.holdId, 'booked', meta.actor);
-    return { ok: true, value: toAppointment(await findAppointmentView(tx, offer.holdId)) };
+    return { ok: true, value: toAppointment(await findAppointmentView(tx, offer.holdId, clinicalAccess(p, meta.actor, 'records'))) };
   });
   kickWaitlist(p);
   if (!out.ok) throw offerExpired();
