@@ -55,7 +55,11 @@ test('PATCH /me/calendar: a doctor who has no feed yet gets one; a patient 403, 
   assert.equal(res.status, 200, res.text);
   assert.match(res.body.url, /\/api\/v1\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
   assert.equal((await app.request('GET', `${API}/me/calendar`, { token: d.token })).body.url, res.body.url);
-  expectProblem(await app.request('PATCH', `${API}/me/calendar`, { token: (await createPatient(app)).token, body: { patientNames: 'FULL' } }), 403, 'FORBIDDEN');
+  expectProblem(
+    await app.request('PATCH', `${API}/me/calendar`, { token: (await createPatient(app)).token, body: { patientNames: 'FULL' } }),
+    403,
+    'FORBIDDEN',
+  );
   expectProblem(await app.request('PATCH', `${API}/me/calendar`, { body: { patientNames: 'FULL' } }), 401, 'UNAUTHENTICATED');
   for (const body of [{}, { patientNames: 'full' }, { patientNames: 'FULL', extra: 1 }, { patientNames: null }]) {
     expectProblem(await app.request('PATCH', `${API}/me/calendar`, { token: d.token, body }), 400, 'VALIDATION_FAILED');

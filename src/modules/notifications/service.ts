@@ -289,7 +289,8 @@ type FeedSettings = { url: string; patientNames: PatientNames };
 async function ensureFeed(p: Platform, tx: Executor, meta: Authed) {
   const nonce = randomBytes(32).toString('base64url');
   const r = await repo.ensureFeed(tx, meta.actor.userId, nonce, sha256(tokenOf(p, nonce)));
-  if (r.nonce === nonce) await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
+  if (r.nonce === nonce)
+    await audit(tx, meta, { action: 'calendar_feed.create', resourceType: 'calendar_feed', resourceId: meta.actor.userId });
   return r;
 }
 
