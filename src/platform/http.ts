@@ -251,6 +251,17 @@ export function installErrorHandling(app: FastifyInstance, constraintErrors: Con
     return [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))].sort();
   };
   app.decorate('allowedMethods', allowedMethods);
+  // A method the path is not served with (QUERY, PROPFIND, …) is answered 405 before anything reads the body:
+  // the not-found handler below runs after body parsing, where a body the parser refuses would make it a 400.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.is404) return;
+    const allowed = allowedMethods(req.url);
+    if (allowed.length && !allowed.includes(req.method)) {
+      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, undefined, {
+        allow: allowed.join(', '),
+      });
+    }
+  });
   app.setNotFoundHandler((req, reply) => {
     const allowed = allowedMethods(req.url);
     if (allowed.length && !allowed.includes(req.method)) {

@@ -28,7 +28,12 @@ test('search Bundles, $everything and the FHIR export link to PUBLIC_URL whateve
   const doctor = await createDoctor(app);
   const patient = await createPatient(app);
   for (const day of ['2027-01-10', '2027-01-11']) {
-    await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED', startsAt: new Date(`${day}T09:00:00.000Z`) });
+    await appointmentFixture(app, {
+      doctorId: doctor.id,
+      patientId: patient.id,
+      status: 'CONFIRMED',
+      startsAt: new Date(`${day}T09:00:00.000Z`),
+    });
   }
   const evil = 'attacker.example';
   const urls: string[] = [];

@@ -37,7 +37,10 @@ export function utcText(start: Date, end: Date): string {
  * backslash escaping is not understood by calendar clients); the library only quotes what this returns.
  */
 export function paramText(value: string): string {
-  return value.replace(/\^/g, '^^').replace(/"/g, "^'").replace(/\r\n|\r|\n/g, '^n');
+  return value
+    .replace(/\^/g, '^^')
+    .replace(/"/g, "^'")
+    .replace(/\r\n|\r|\n/g, '^n');
 }
 
 const person = (p: { name: string; email: string } | undefined) => p && { name: paramText(p.name), email: p.email };

@@ -50,7 +50,7 @@ export default async function notificationRoutes(fastify: FastifyInstance) {
         tags,
         summary: "A doctor's calendar-feed settings: how the feed names patients",
         description:
-          "`patientNames`: `INITIALS` (the default) or `FULL`. A feed URL travels (calendar apps, sync services, shared calendars), so by " +
+          '`patientNames`: `INITIALS` (the default) or `FULL`. A feed URL travels (calendar apps, sync services, shared calendars), so by ' +
           'default it shows only initials. Takes effect on the next read of the feed; the URL stays the same. Doctors only (a patient 403).',
         security,
         body: CalendarSettingsBody,

@@ -928,7 +928,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * A doctor's calendar-feed settings: how the feed names patients
+         * @description `patientNames`: `INITIALS` (the default) or `FULL`. A feed URL travels (calendar apps, sync services, shared calendars), so by default it shows only initials. Takes effect on the next read of the feed; the URL stays the same. Doctors only (a patient 403).
+         */
+        patch: operations["updateMyCalendarFeed"];
         trace?: never;
     };
     "/api/v1/me/calendar/rotate": {
@@ -6701,7 +6705,97 @@ export interface operations {
                          * @description Secret iCalendar feed of the caller's upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.
                          */
                         url: string;
+                        /** @description How a doctor's feed names each patient: `INITIALS` (the default: a feed URL travels, to calendar apps, sync services and shared calendars) or `FULL`. A patient's feed names the doctor in full either way. */
+                        patientNames: "INITIALS" | "FULL";
                     };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    updateMyCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description How a doctor's feed names each patient: `INITIALS` (the default: a feed URL travels, to calendar apps, sync services and shared calendars) or `FULL`. A patient's feed names the doctor in full either way. */
+                    patientNames: "INITIALS" | "FULL";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: A doctor's calendar-feed settings: how the feed names patients */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description Secret iCalendar feed of the caller's upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.
+                         */
+                        url: string;
+                        /** @description How a doctor's feed names each patient: `INITIALS` (the default: a feed URL travels, to calendar apps, sync services and shared calendars) or `FULL`. A patient's feed names the doctor in full either way. */
+                        patientNames: "INITIALS" | "FULL";
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
                 };
             };
             /** @description Problem document (RFC 9457), status 401 */
@@ -6774,6 +6868,8 @@ export interface operations {
                          * @description Secret iCalendar feed of the caller's upcoming appointments (GET, no other authentication). Anyone holding it can read the feed: rotate it if it leaked.
                          */
                         url: string;
+                        /** @description How a doctor's feed names each patient: `INITIALS` (the default: a feed URL travels, to calendar apps, sync services and shared calendars) or `FULL`. A patient's feed names the doctor in full either way. */
+                        patientNames: "INITIALS" | "FULL";
                     };
                 };
             };
