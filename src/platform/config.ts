@@ -98,6 +98,8 @@ export interface Config {
   visitIceTransportPolicy: 'all' | 'relay';
   /** Visit presence: each instance refreshes its participants this often; 3 missed beats mean gone. */
   visitHeartbeatMs: number;
+  /** A production start with a finding of productionFindings (no SMTP, no https PUBLIC_URL, no TURN): warn, or refuse (strict). */
+  startupChecks: 'warn' | 'strict';
 }
 
 export class ConfigError extends Error {}
@@ -145,6 +147,12 @@ function minutesList(env: Env, name: string, def: number[]): number[] {
   const list = [...new Set(parts.map(Number))].sort((a, b) => b - a);
   if (list.some((n) => n < 1 || n > 43_200)) throw new ConfigError(`${name} entries must be between 1 and 43200`);
   return list;
+}
+
+function startupChecks(env: Env): 'warn' | 'strict' {
+  const raw = env.STARTUP_CHECKS || 'warn';
+  if (raw !== 'warn' && raw !== 'strict') throw new ConfigError(`STARTUP_CHECKS must be warn or strict, got "${raw}"`);
+  return raw;
 }
 
 /** TRUST_PROXY: a boolean, or the proxies' addresses and CIDRs (`127.0.0.1,10.0.0.0/8`). */
@@ -274,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
     turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 3600, 60, 86400),
     visitIceTransportPolicy: iceTransportPolicy(env, ice),
     visitHeartbeatMs: int(env, 'VISIT_HEARTBEAT_MS', 15_000, 50, 600_000),
+    startupChecks: startupChecks(env),
   };
 }
 
