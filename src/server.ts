@@ -2,6 +2,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, ensureSecret, loadConfig } from './platform/config.ts';
 import { DataDirLockedError } from './platform/data-dir.ts';
 import { DatabaseRoleError } from './platform/db/index.ts';
+import { productionFindings } from './platform/startup-checks.ts';
 
 // Everything this process writes under DATA_DIR (database, secret, mails) is for its owner alone.
 process.umask(0o077);
@@ -19,6 +20,14 @@ try {
   throw e;
 }
 
+// A production start says what it would leave broken or unprotected, one line each; strict refuses instead.
+const findings = productionFindings(config);
+if (findings.length && config.startupChecks === 'strict') {
+  for (const f of findings) console.error(`Configuration error: ${f.message}`);
+  console.error('Configuration error: refusing a production start with STARTUP_CHECKS=strict; fix the above or set STARTUP_CHECKS=warn');
+  process.exit(78);
+}
+
 const app = await buildApp(config).catch((e: unknown) => {
   if (e instanceof DataDirLockedError) {
     console.error(`error: ${e.message}`);
@@ -30,6 +39,7 @@ const app = await buildApp(config).catch((e: unknown) => {
   }
   throw e;
 });
+for (const f of findings) app.log.warn({ variable: f.variable }, `production start: ${f.message}`);
 app.log.info({ host: config.host, port: config.port }, 'application built; starting to listen');
 await app.listen({ port: config.port, host: config.host });
 // Metrics on their own listener, loopback by default: never anonymous on the public port. A taken metrics

@@ -103,6 +103,10 @@ test('PostgreSQL unreachable under traffic: 503 UNAVAILABLE and ready 503, no ot
   const ready = await app.request('GET', '/health/ready');
   assert.equal(ready.status, 503);
   assert.equal(ready.body.code, 'UNAVAILABLE');
+  assert.deepEqual(
+    ready.body.reasons.map((r: { check: string }) => r.check),
+    ['database'],
+  );
   const me = await app.request('GET', '/api/v1/me', { token: patient.token });
   assert.equal(me.status, 503);
   assert.equal(me.body.code, 'UNAVAILABLE');

@@ -126,6 +126,8 @@ export interface Config {
   auditCheckpointPublicKeyFile: string | null;
   /** Minutes between periodic checkpoints (when the file and key are set); 0 turns them off. */
   auditCheckpointIntervalMinutes: number;
+  /** A production start with a finding of productionFindings (no SMTP, no https PUBLIC_URL, no TURN): warn, or refuse (strict). */
+  startupChecks: 'warn' | 'strict';
 }
 
 export class ConfigError extends Error {}
@@ -173,6 +175,12 @@ function minutesList(env: Env, name: string, def: number[]): number[] {
   const list = [...new Set(parts.map(Number))].sort((a, b) => b - a);
   if (list.some((n) => n < 1 || n > 43_200)) throw new ConfigError(`${name} entries must be between 1 and 43200`);
   return list;
+}
+
+function startupChecks(env: Env): 'warn' | 'strict' {
+  const raw = env.STARTUP_CHECKS || 'warn';
+  if (raw !== 'warn' && raw !== 'strict') throw new ConfigError(`STARTUP_CHECKS must be warn or strict, got "${raw}"`);
+  return raw;
 }
 
 /** TRUST_PROXY: a boolean, or the proxies' addresses and CIDRs (`127.0.0.1,10.0.0.0/8`). */
@@ -324,6 +332,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditCheckpointKeyFile: env.AUDIT_CHECKPOINT_KEY_FILE ? resolve(env.AUDIT_CHECKPOINT_KEY_FILE) : null,
     auditCheckpointPublicKeyFile: env.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE ? resolve(env.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE) : null,
     auditCheckpointIntervalMinutes: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MINUTES', 60, 0, 100_000),
+    startupChecks: startupChecks(env),
   };
 }
 

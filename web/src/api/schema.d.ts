@@ -24,7 +24,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /**
+         * Readiness: the database answers
+         * @description While this instance cannot serve, 503 with a problem document (code UNAVAILABLE) whose `reasons` name each failed check; while it shuts down, 503 before any check.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -1682,7 +1685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem429"];
                 };
             };
-            /** @description Problem document (RFC 9457), status 503 */
+            /** @description Not ready, with the reasons */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1690,7 +1693,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem503"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        requestId?: string;
+                        reasons: {
+                            /** @description What is not ready: `database` */
+                            check: string;
+                            detail: string;
+                        }[];
+                    };
                 };
             };
         };
