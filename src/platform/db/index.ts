@@ -319,8 +319,8 @@ const isNodePg = (c: Queryable) => c instanceof pg.Pool || c instanceof pg.Clien
 /**
  * Runs a prepared statement whose result nobody reads as the last work of the transaction `ex`: on the
  * server engine it leaves with the COMMIT (one round trip, no wait on this process between the two), so
- * locks it takes are held for as short as the server can hold them. The audit chain's head row is such a
- * lock: every audited transaction appends to one chain, so its hold time bounds audited writes per second.
+ * locks it takes are held for as short as the server can hold them, and the request's transaction ends one
+ * round trip sooner (the audit insert of a hot read rides along this way).
  * On PGlite, outside a transaction or inside a savepoint it runs at once. Its error surfaces from the
  * transaction, as any.
  */
