@@ -1,46 +1,107 @@
-import { api } from '../../api/client';
-import { Loading, Page, useLoad, When } from '../../components/ui';
+// The patient's access log in plain words ("Dr. Hanna Hoffmann read your prescriptions"), newest first, page
+// after page by the API's keyset cursor until its end; the patient's own actions can be hidden.
+import { useEffect, useState } from 'preact/hooks';
+import { api, asProblem, type Problem } from '../../api/client';
+import type { paths } from '../../api/schema';
+import { Page, ProblemBanner, When } from '../../components/ui';
+import { useSession } from '../../app';
+
+type Entry = paths['/api/v1/patients/me/access-log']['get']['responses'][200]['content']['application/json']['items'][number];
+
+/** What was done, as a sentence's verb and object; unknown codes fall back to the code itself. */
+const WHAT: Record<string, string> = {
+  'patient.read': 'read your record',
+  'patient.update': 'changed your record',
+  'patient.list': 'listed you among their patients',
+  'patient.everything.read': 'read your whole record',
+  'appointment.create': 'booked an appointment',
+  'appointment.read': 'read an appointment',
+  'appointment.list': 'listed your appointments',
+  'appointment.update': 'changed an appointment',
+  'prescription.create': 'issued a prescription',
+  'prescription.read': 'read a prescription',
+  'prescription.list': 'read your prescriptions',
+  'prescription.pdf.read': 'downloaded a prescription',
+  'prescription.revoke': 'revoked a prescription',
+  'message.list': 'read your messages',
+  'message.mark_read': 'marked messages read',
+  'conversation.list': 'listed your conversations',
+  'visit.read': 'opened a video visit',
+  'visit.join': 'joined a video visit',
+  'visit.leave': 'left a video visit',
+  'calendar_feed.read': 'read the calendar feed',
+  'export.read': 'exported your data',
+  'access_log.list': 'read this access log',
+  'waitlist.create': 'joined a waitlist',
+  'waitlist.list': 'listed waitlist entries',
+  'waitlist.delete': 'left a waitlist',
+};
+
+function who(e: Entry, me: string | undefined): string {
+  if (!e.actor) return 'Someone with a mailed link';
+  if (e.actor.id && e.actor.id === me) return 'You';
+  const name = `${e.actor.firstname ?? ''} ${e.actor.lastname ?? ''}`.trim();
+  if (e.actor.role === 'DOCTOR') return `Dr. ${name}`;
+  if (e.actor.role === 'ADMIN') return `${name} (administrator)`;
+  if (e.actor.role === 'SYSTEM') return 'The system';
+  return name || 'Someone';
+}
+
+export function sentence(e: Entry, me: string | undefined): string {
+  const what = WHAT[e.action] ?? `${e.action} (${e.resourceType})`;
+  const failed = e.outcome === 'SUCCESS' ? '' : ' (refused)';
+  return `${who(e, me)} ${what}${failed}`;
+}
 
 export default function AccessLog() {
-  const list = useLoad(() => api.GET('/api/v1/patients/me/access-log', { params: { query: { limit: 100 } } }), []);
+  const s = useSession();
+  const me = s.me?.user.id;
+  const [items, setItems] = useState<Entry[]>([]);
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [hideMine, setHideMine] = useState(true);
+
+  const load = async (from: string | undefined) => {
+    setBusy(true);
+    const r = await api
+      .GET('/api/v1/patients/me/access-log', { params: { query: { limit: 50, ...(from ? { cursor: from } : {}) } } })
+      .catch((e) => ({ data: undefined, error: e }));
+    setBusy(false);
+    if (!r.data) return setProblem(asProblem(r.error));
+    setProblem(null);
+    setItems((old) => (from ? [...old, ...r.data!.items] : r.data!.items));
+    setCursor(r.data.nextCursor);
+  };
+  useEffect(() => {
+    void load(undefined);
+  }, []);
+
+  const shown = hideMine ? items.filter((e) => !(e.actor?.id && e.actor.id === me)) : items;
   return (
     <Page title="Who accessed my record">
       <p>Every time someone read or changed your records, newest first.</p>
-      <Loading loaded={list}>
-        {() => (
-          <div class="table-wrap">
-            <table>
-              <caption class="visually-hidden">Access log</caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Outcome</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data!.items.map((e) => (
-                  <tr key={e.id}>
-                    <td>
-                      <When iso={e.at} />
-                    </td>
-                    <td>
-                      {e.actor
-                        ? `${e.actor.firstname ?? ''} ${e.actor.lastname ?? ''} (${String(e.actor.role ?? '').toLowerCase()})`
-                        : 'System'}
-                    </td>
-                    <td>
-                      {e.action} <span class="muted">{e.resourceType}</span>
-                    </td>
-                    <td>{e.outcome}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </Loading>
+      <div class="field">
+        <label>
+          <input type="checkbox" checked={hideMine} onChange={(e) => setHideMine((e.currentTarget as HTMLInputElement).checked)} /> Hide my
+          own actions
+        </label>
+      </div>
+      <ProblemBanner problem={problem} />
+      <ul class="stack plain" aria-label="Access log">
+        {shown.map((e) => (
+          <li key={e.id}>
+            <When iso={e.at} />: {sentence(e, me)}
+          </li>
+        ))}
+      </ul>
+      {cursor === undefined && busy && <p aria-busy="true">Loading…</p>}
+      <p role="status">{cursor === null ? `All ${items.length} entries shown${hideMine ? ' (your own actions hidden)' : ''}.` : ''}</p>
+      {cursor && (
+        <button type="button" disabled={busy} onClick={() => void load(cursor)}>
+          Load more
+        </button>
+      )}
     </Page>
   );
 }
