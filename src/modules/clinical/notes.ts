@@ -7,7 +7,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { appointments } from '../appointments/index.ts';
+import { appointments, lockAppointment } from '../appointments/index.ts';
 import { clinicalAccess } from './access.ts';
 import * as repo from './repo.ts';
 import { toNote, type ListQuery, type PutNoteBody } from './schemas.ts';
@@ -21,13 +21,9 @@ const noteSigned = () => new AppError('NOTE_SIGNED', 'The note is signed: only a
 
 /** The caller's own appointment (locked), or 404: another doctor's appointment is not theirs to document. */
 async function ownAppointment(ex: Executor, meta: Meta, appointmentId: string) {
-  const [appt] = await ex
-    .select({ id: appointments.id, patientId: appointments.patientId, doctorId: appointments.doctorId, status: appointments.status })
-    .from(appointments)
-    .where(and(eq(appointments.id, appointmentId), eq(appointments.doctorId, meta.actor.userId)))
-    .limit(1)
-    .for('update');
-  if (!appt) throw notFound('appointment');
+  // Locked through booking, which owns appointments, so a transition cannot slip in between check and write.
+  const appt = await lockAppointment(ex, appointmentId, meta.actor.userId);
+  if (!appt || appt.doctorId !== meta.actor.userId) throw notFound('appointment');
   return appt;
 }
 
