@@ -785,7 +785,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Needs a verified email address and a care relationship (an appointment PENDING, CONFIRMED, COMPLETED or NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. The other participant is addressed by user id. A doctor sees a patient only through a care relationship or an existing thread; a patient also sees any verified doctor. Anyone else (unknown id, same role, admin, oneself) is 404 NOT_FOUND. Admins cannot use conversations at all (403 FORBIDDEN): they never see message bodies. Pushes message.created to every socket of both participants.
+         * @description Needs a verified email address and a care relationship (an appointment PENDING, CONFIRMED, COMPLETED or NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. The other participant is addressed by user id. A doctor sees a patient only through a care relationship or an existing thread; a patient also sees any verified doctor. Anyone else (unknown id, same role, admin, oneself) is 404 NOT_FOUND. Admins cannot use conversations at all (403 FORBIDDEN): they never see message bodies. Pushes message.created to every socket of both participants. A user sends at most MESSAGE_RATE_MAX messages (default 60) per MESSAGE_RATE_WINDOW_SECONDS (default 60), counted over every instance: one more answers 429 RATE_LIMITED with Retry-After.
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -823,7 +823,7 @@ export interface paths {
         };
         /**
          * Real-time events over a WebSocket
-         * @description Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`; the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes `{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}` and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance, and `{"type":"waitlist.offer","offer":{…}}` to the patient offered a freed slot. Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends); 4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown; 1008 more than 128 frames sent while earlier ones still wait to be handled. The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`. Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400. Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`, `visit.peer-left`, `visit.left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit. Every frame, by type {fields}. Server → client: `ready` {userId, heartbeatMs}, `pong`, `appointment.updated` {appointment}, `waitlist.offer` {offer}, `message.created` {message}, `message.read` {readerId, senderId, upTo, readAt, count}, `visit.joined` {appointmentId, peerPresent}, `visit.peer-joined` {appointmentId, peer}, `visit.signal` {appointmentId, from, data}, `visit.peer-left` {appointmentId, peerId, reason}, `visit.left` {appointmentId}, `visit.error` {appointmentId, code, detail}. Client → server: `auth` {accessToken}, `ping`, `visit.join` {appointmentId}, `visit.signal` {appointmentId, data}, `visit.leave` {appointmentId}.
+         * @description Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`; the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes `{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}` and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance, and `{"type":"waitlist.offer","offer":{…}}` to the patient offered a freed slot. Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends); 4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown; 1008 more than 128 frames sent while earlier ones still wait to be handled. The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`. Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400. Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`, `visit.peer-left`, `visit.left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit. Every frame, by type {fields}. Server → client: `ready` {userId, heartbeatMs}, `pong`, `appointment.updated` {appointment}, `waitlist.offer` {offer}, `message.created` {message}, `message.read` {readerId, senderId, upTo, readAt, count}, `visit.joined` {appointmentId, peerPresent}, `visit.peer-joined` {appointmentId, peer}, `visit.signal` {appointmentId, from, data}, `visit.peer-left` {appointmentId, peerId, reason}, `visit.left` {appointmentId}, `visit.error` {appointmentId, code, detail}, `visit.presence` {appointmentId, userId, present}. Client → server: `auth` {accessToken}, `ping`, `visit.join` {appointmentId}, `visit.signal` {appointmentId, data}, `visit.leave` {appointmentId}.
          */
         get: operations["openRealtimeSocket"];
         put?: never;
@@ -883,7 +883,7 @@ export interface paths {
         };
         /**
          * Search the audit trail (admin)
-         * @description Newest first, keyset-paginated. Filters combine with AND: `actorId`, `patientId`, `action` (exact, or a prefix such as `auth.*`), `from` (inclusive) and `to` (exclusive) ISO 8601 instants; `from` after `to` is 400. The trail is append-only: no route changes or deletes an event, and the database refuses UPDATE, DELETE and TRUNCATE on it. Events hold metadata only, never medical content. Reading the trail is recorded too (`audit_event.list`). Each event carries `prevHash` and `hash` (SHA-256 over its canonical fields and `prevHash`, computed by the database in one order across all instances); `npm run cli -- audit verify` checks the whole chain.
+         * @description Newest first, keyset-paginated. Filters combine with AND: `actorId`, `patientId`, `action` (exact, or a prefix such as `auth.*`), `from` (inclusive) and `to` (exclusive) ISO 8601 instants; `from` after `to` is 400. The trail is append-only: no route changes or deletes an event, and the database refuses UPDATE, DELETE and TRUNCATE on it. Events hold metadata only, never medical content. Reading the trail is recorded too (`audit_event.list`). Events show at once; `prevHash` and `hash` (SHA-256 over the event's content hash, its chain position and `prevHash`, in one order across all instances) are null until the sequencer has chained the event, within `AUDIT_CHAIN_INTERVAL_MS` (1 s) of its commit; `npm run cli -- audit verify` checks the whole chain.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -993,7 +993,7 @@ export interface paths {
         put?: never;
         /**
          * Wait for a slot of a doctor inside a window
-         * @description When a slot of that doctor inside [from, to] becomes free (a cancellation, a reschedule away, time off removed, availability widened), the earliest entry in line gets an offer: the slot is held for that patient for WAITLIST_HOLD_MINUTES (default 15), announced by mail and by the WebSocket event `{"type":"waitlist.offer","offer":{id, doctorId, startsAt, endsAt, expiresAt}}`. The window is at most 31 days and must end in the future. An unknown, unverified or suspended doctor answers 404.
+         * @description When a slot of that doctor inside [from, to] becomes free (a cancellation, a reschedule away, time off removed, availability widened), the earliest entry in line gets an offer: the slot is held for that patient for WAITLIST_HOLD_MINUTES (default 15), announced by mail and by the WebSocket event `{"type":"waitlist.offer","offer":{id, doctorId, startsAt, endsAt, expiresAt}}`. The window is at most 31 days and must end in the future. An unknown, unverified or suspended doctor answers 404. A patient waits on at most WAITLIST_MAX_ENTRIES lists (default 5; entries waiting or offered whose window is not over) and WAITLIST_MAX_ENTRIES_PER_DOCTOR of one doctor (default 1): one more answers 409 WAITLIST_LIMIT_REACHED, also under concurrency.
          */
         post: operations["joinWaitlist"];
         delete?: never;
@@ -1090,9 +1090,265 @@ export interface paths {
         };
         /**
          * Export all of my own data
-         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their own profile stays readable at GET /me and GET /doctors/me.
+         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: more answer 429 RATE_LIMITED with Retry-After. A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their own profile stays readable at GET /me and GET /doctors/me.
          */
         get: operations["exportMyData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminology/substances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search the shipped terminology (RxNorm ingredients, their brand names and drug classes)
+         * @description Anyone authenticated. Matches ingredients having a name or brand-name word that starts with `q` (case-insensitive), own-name matches first; at most 20. No patient data: not audited.
+         */
+        get: operations["searchSubstances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patientId}/allergies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A patient's allergies and intolerances, newest first (keyset-paginated)
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. Entries marked entered-in-error stay in the list with who marked them and when.
+         */
+        get: operations["listAllergies"];
+        put?: never;
+        /**
+         * Record an entry in a patient's allergies and intolerances
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. The patient may self-report (verification is then unconfirmed; asking for confirmed answers 403); a doctor's entry is confirmed unless sent unconfirmed. A code must be one of GET /terminology/substances (400 otherwise); display alone is free text.
+         */
+        post: operations["createAllergy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patientId}/allergies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an entry of a patient's allergies and intolerances (a treating doctor)
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. Only a treating doctor changes entries (the patient gets 403). Nothing is deleted: status entered-in-error records who and when, and such an entry cannot change again (409 INVALID_TRANSITION).
+         */
+        patch: operations["updateAllergy"];
+        trace?: never;
+    };
+    "/api/v1/patients/{patientId}/medications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A patient's medications, newest first (keyset-paginated)
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. Entries marked entered-in-error stay in the list with who marked them and when.
+         */
+        get: operations["listMedications"];
+        put?: never;
+        /**
+         * Record an entry in a patient's medications
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. The patient may self-report (verification is then unconfirmed; asking for confirmed answers 403); a doctor's entry is confirmed unless sent unconfirmed. A code must be one of GET /terminology/substances (400 otherwise); display alone is free text.
+         */
+        post: operations["createMedication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patientId}/medications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an entry of a patient's medications (a treating doctor)
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. Only a treating doctor changes entries (the patient gets 403). Nothing is deleted: status entered-in-error records who and when, and such an entry cannot change again (409 INVALID_TRANSITION).
+         */
+        patch: operations["updateMedication"];
+        trace?: never;
+    };
+    "/api/v1/patients/{patientId}/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A patient's problem list, newest first (keyset-paginated)
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. Entries marked entered-in-error stay in the list with who marked them and when.
+         */
+        get: operations["listProblems"];
+        put?: never;
+        /**
+         * Record an entry in a patient's problem list
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. Only a treating doctor records problems (the patient gets 403). The server ships no condition codes: conditions are free text. A code must be one of GET /terminology/substances (400 otherwise); display alone is free text.
+         */
+        post: operations["createProblem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patientId}/problems/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an entry of a patient's problem list (a treating doctor)
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. Only a treating doctor changes entries (the patient gets 403). Nothing is deleted: status entered-in-error records who and when, and such an entry cannot change again (409 INVALID_TRANSITION).
+         */
+        patch: operations["updateProblem"];
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/note": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the visit note of an appointment
+         * @description Its doctor at any stage; its patient once signed (a draft is 404 to them); everyone else 404. Audited.
+         */
+        get: operations["getVisitNote"];
+        /**
+         * Create or replace the draft visit note (SOAP) of one of the caller’s appointments
+         * @description Its doctor only (another doctor's appointment answers 404). The appointment must be CONFIRMED, COMPLETED or NO_SHOW (409 INVALID_TRANSITION otherwise). A signed note answers 409 NOTE_SIGNED. Fields left out are emptied: PUT replaces the whole draft. 201 when the draft is created, 200 when replaced.
+         */
+        put: operations["putVisitNote"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/note/sign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign the visit note: DRAFT → SIGNED, then immutable
+         * @description Its doctor only. No note yet answers 404; an already signed note 409 NOTE_SIGNED. From then on the database itself refuses any change or deletion of the note; corrections are addenda.
+         */
+        post: operations["signVisitNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/note/addenda": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an addendum to a signed visit note
+         * @description Its doctor only; the note must be signed (a draft answers 409 INVALID_TRANSITION: edit it with PUT).
+         */
+        post: operations["addVisitNoteAddendum"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patientId}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A patient's visit notes, newest first (keyset-paginated)
+         * @description A verified doctor in a care relationship with the patient reads and writes; the patient reads their own (and self-reports allergies and medications, recorded unconfirmed); admins and everyone else get 404 as for an unknown patient; a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. Every read and change is audited and appears in the patient's access log. The patient sees signed notes; a treating doctor sees signed notes and their own drafts.
+         */
+        get: operations["listVisitNotes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/note-todos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling doctor's completed appointments still without a signed note (the agenda's to-do)
+         * @description Newest first, at most 100. Audited once per patient shown.
+         */
+        get: operations["listMyNoteTodos"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1395,6 +1651,19 @@ export interface components {
                 path: string;
                 message: string;
             }[];
+            /** @description ALLERGY_CONFLICT only: the prescription items that match an active allergy */
+            conflicts?: {
+                itemIndex: number;
+                /** Format: uuid */
+                allergyId: string;
+                substance: {
+                    system?: string;
+                    code?: string;
+                    display: string;
+                };
+                match: "substance" | "class";
+                class?: string;
+            }[];
         };
         User: {
             /** Format: uuid */
@@ -1579,10 +1848,10 @@ export interface components {
         /** Problem (409) */
         Problem409: {
             /**
-             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `VISIT_NOT_OPEN`: The video visit is not open
+             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed
              * @enum {string}
              */
-            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "VISIT_NOT_OPEN";
+            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (422) */
         Problem422: {
@@ -4705,8 +4974,14 @@ export interface operations {
                                 durationDays: number;
                                 quantity?: number;
                                 instructions?: string;
+                                medicationCode?: {
+                                    system?: string;
+                                    code?: string;
+                                    display: string;
+                                };
                             }[];
                             notes: string | null;
+                            allergyOverrideReason: string | null;
                             status: "ACTIVE" | "REVOKED";
                             /**
                              * Format: date-time
@@ -4805,8 +5080,19 @@ export interface operations {
                         quantity?: number;
                         /** @description e.g. "take with food" */
                         instructions?: string;
+                        /** @description A coded value {system?, code?, display}: system/code from GET /terminology/substances, or display alone for free text */
+                        medicationCode?: {
+                            /** @description The code system; only the shipped terminology is known: http://www.nlm.nih.gov/research/umls/rxnorm */
+                            system?: string;
+                            /** @description A code of the shipped terminology (RxNorm RxCUI); omit for free text */
+                            code?: string;
+                            /** @description The name as shown; alone, it is free text */
+                            display: string;
+                        };
                     }[];
                     notes?: string;
+                    /** @description Why the prescription is issued despite an allergy conflict (audited, printed on the prescription) */
+                    overrideReason?: string;
                 };
             };
         };
@@ -4835,8 +5121,14 @@ export interface operations {
                             durationDays: number;
                             quantity?: number;
                             instructions?: string;
+                            medicationCode?: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
                         }[];
                         notes: string | null;
+                        allergyOverrideReason: string | null;
                         status: "ACTIVE" | "REVOKED";
                         /**
                          * Format: date-time
@@ -4957,8 +5249,14 @@ export interface operations {
                             durationDays: number;
                             quantity?: number;
                             instructions?: string;
+                            medicationCode?: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
                         }[];
                         notes: string | null;
+                        allergyOverrideReason: string | null;
                         status: "ACTIVE" | "REVOKED";
                         /**
                          * Format: date-time
@@ -5161,8 +5459,14 @@ export interface operations {
                             durationDays: number;
                             quantity?: number;
                             instructions?: string;
+                            medicationCode?: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
                         }[];
                         notes: string | null;
+                        allergyOverrideReason: string | null;
                         status: "ACTIVE" | "REVOKED";
                         /**
                          * Format: date-time
@@ -6131,7 +6435,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem404"];
                 };
             };
-            /** @description Too many requests; retry after the time in Retry-After */
+            /** @description Problem document (RFC 9457), status 429 */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -6529,10 +6833,8 @@ export interface operations {
                             outcome: "SUCCESS" | "FAILURE" | "DENIED";
                             ip: string | null;
                             requestId: string | null;
-                            /** @description Hash of the previous event in the chain (64 zeros for the first) */
-                            prevHash: string;
-                            /** @description SHA-256 over this event's canonical fields and prevHash, computed by the database */
-                            hash: string;
+                            prevHash: string | null;
+                            hash: string | null;
                         }[];
                         /** @description Cursor of the next page; null on the last page */
                         nextCursor: string | null;
@@ -7272,6 +7574,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem404"];
                 };
             };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
             /** @description Too many requests; retry after the time in Retry-After */
             429: {
                 headers: {
@@ -7739,6 +8051,2104 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 429 */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    searchSubstances: {
+        parameters: {
+            query: {
+                /** @description Prefix of an ingredient or brand name word, 1–100 characters */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Search the shipped terminology (RxNorm ingredients, their brand names and drug classes) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        system: string;
+                        code: string;
+                        display: string;
+                        classes: string[];
+                    }[];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listAllergies: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A patient's allergies and intolerances, newest first (keyset-paginated) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            substance: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
+                            category: "medication" | "food" | "environment" | "other";
+                            criticality: "low" | "high" | "unable-to-assess";
+                            reaction: string | null;
+                            status: "active" | "inactive" | "entered-in-error";
+                            verification: "confirmed" | "unconfirmed";
+                            /** Format: uuid */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            recordedAt: string;
+                            /** Format: uuid */
+                            updatedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            updatedAt: string;
+                            enteredInError: {
+                                /**
+                                 * Format: uuid
+                                 * @description Who marked the entry entered-in-error
+                                 */
+                                by: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When
+                                 */
+                                at: string;
+                            } | null;
+                        }[];
+                        /** @description Cursor of the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    createAllergy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A coded value {system?, code?, display}: system/code from GET /terminology/substances, or display alone for free text */
+                    substance: {
+                        /** @description The code system; only the shipped terminology is known: http://www.nlm.nih.gov/research/umls/rxnorm */
+                        system?: string;
+                        /** @description A code of the shipped terminology (RxNorm RxCUI); omit for free text */
+                        code?: string;
+                        /** @description The name as shown; alone, it is free text */
+                        display: string;
+                    };
+                    category: "medication" | "food" | "environment" | "other";
+                    criticality: "low" | "high" | "unable-to-assess";
+                    /** @description What happens, e.g. "hives" */
+                    reaction?: string;
+                    /** @default active */
+                    status?: "active" | "inactive";
+                    verification?: "confirmed" | "unconfirmed";
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record an entry in a patient's allergies and intolerances */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        substance: {
+                            system?: string;
+                            code?: string;
+                            display: string;
+                        };
+                        category: "medication" | "food" | "environment" | "other";
+                        criticality: "low" | "high" | "unable-to-assess";
+                        reaction: string | null;
+                        status: "active" | "inactive" | "entered-in-error";
+                        verification: "confirmed" | "unconfirmed";
+                        /** Format: uuid */
+                        recordedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        updatedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                        enteredInError: {
+                            /**
+                             * Format: uuid
+                             * @description Who marked the entry entered-in-error
+                             */
+                            by: string;
+                            /**
+                             * Format: date-time
+                             * @description When
+                             */
+                            at: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    updateAllergy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patientId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    category?: "medication" | "food" | "environment" | "other";
+                    criticality?: "low" | "high" | "unable-to-assess";
+                    reaction?: string | null;
+                    status?: "active" | "inactive" | "entered-in-error";
+                    verification?: "confirmed" | "unconfirmed";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change an entry of a patient's allergies and intolerances (a treating doctor) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        substance: {
+                            system?: string;
+                            code?: string;
+                            display: string;
+                        };
+                        category: "medication" | "food" | "environment" | "other";
+                        criticality: "low" | "high" | "unable-to-assess";
+                        reaction: string | null;
+                        status: "active" | "inactive" | "entered-in-error";
+                        verification: "confirmed" | "unconfirmed";
+                        /** Format: uuid */
+                        recordedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        updatedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                        enteredInError: {
+                            /**
+                             * Format: uuid
+                             * @description Who marked the entry entered-in-error
+                             */
+                            by: string;
+                            /**
+                             * Format: date-time
+                             * @description When
+                             */
+                            at: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listMedications: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A patient's medications, newest first (keyset-paginated) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            medication: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
+                            dosage: string | null;
+                            status: "active" | "stopped" | "entered-in-error";
+                            verification: "confirmed" | "unconfirmed";
+                            since: string | null;
+                            /** Format: uuid */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            recordedAt: string;
+                            /** Format: uuid */
+                            updatedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            updatedAt: string;
+                            enteredInError: {
+                                /**
+                                 * Format: uuid
+                                 * @description Who marked the entry entered-in-error
+                                 */
+                                by: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When
+                                 */
+                                at: string;
+                            } | null;
+                        }[];
+                        /** @description Cursor of the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    createMedication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A coded value {system?, code?, display}: system/code from GET /terminology/substances, or display alone for free text */
+                    medication: {
+                        /** @description The code system; only the shipped terminology is known: http://www.nlm.nih.gov/research/umls/rxnorm */
+                        system?: string;
+                        /** @description A code of the shipped terminology (RxNorm RxCUI); omit for free text */
+                        code?: string;
+                        /** @description The name as shown; alone, it is free text */
+                        display: string;
+                    };
+                    /** @description e.g. "10 mg once daily" */
+                    dosage?: string;
+                    /** @default active */
+                    status?: "active" | "stopped";
+                    verification?: "confirmed" | "unconfirmed";
+                    /**
+                     * Format: date
+                     * @description Taken since
+                     */
+                    since?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record an entry in a patient's medications */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        medication: {
+                            system?: string;
+                            code?: string;
+                            display: string;
+                        };
+                        dosage: string | null;
+                        status: "active" | "stopped" | "entered-in-error";
+                        verification: "confirmed" | "unconfirmed";
+                        since: string | null;
+                        /** Format: uuid */
+                        recordedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        updatedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                        enteredInError: {
+                            /**
+                             * Format: uuid
+                             * @description Who marked the entry entered-in-error
+                             */
+                            by: string;
+                            /**
+                             * Format: date-time
+                             * @description When
+                             */
+                            at: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    updateMedication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patientId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    dosage?: string | null;
+                    status?: "active" | "stopped" | "entered-in-error";
+                    verification?: "confirmed" | "unconfirmed";
+                    since?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change an entry of a patient's medications (a treating doctor) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        medication: {
+                            system?: string;
+                            code?: string;
+                            display: string;
+                        };
+                        dosage: string | null;
+                        status: "active" | "stopped" | "entered-in-error";
+                        verification: "confirmed" | "unconfirmed";
+                        since: string | null;
+                        /** Format: uuid */
+                        recordedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        updatedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                        enteredInError: {
+                            /**
+                             * Format: uuid
+                             * @description Who marked the entry entered-in-error
+                             */
+                            by: string;
+                            /**
+                             * Format: date-time
+                             * @description When
+                             */
+                            at: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listProblems: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A patient's problem list, newest first (keyset-paginated) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            condition: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
+                            clinicalStatus: "active" | "resolved" | "entered-in-error";
+                            onset: string | null;
+                            note: string | null;
+                            /** Format: uuid */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            recordedAt: string;
+                            /** Format: uuid */
+                            updatedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            updatedAt: string;
+                            enteredInError: {
+                                /**
+                                 * Format: uuid
+                                 * @description Who marked the entry entered-in-error
+                                 */
+                                by: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When
+                                 */
+                                at: string;
+                            } | null;
+                        }[];
+                        /** @description Cursor of the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    createProblem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A coded value {system?, code?, display}: system/code from GET /terminology/substances, or display alone for free text */
+                    condition: {
+                        /** @description The code system; only the shipped terminology is known: http://www.nlm.nih.gov/research/umls/rxnorm */
+                        system?: string;
+                        /** @description A code of the shipped terminology (RxNorm RxCUI); omit for free text */
+                        code?: string;
+                        /** @description The name as shown; alone, it is free text */
+                        display: string;
+                    };
+                    /** @default active */
+                    clinicalStatus?: "active" | "resolved";
+                    /**
+                     * Format: date
+                     * @description When it began
+                     */
+                    onset?: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record an entry in a patient's problem list */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        condition: {
+                            system?: string;
+                            code?: string;
+                            display: string;
+                        };
+                        clinicalStatus: "active" | "resolved" | "entered-in-error";
+                        onset: string | null;
+                        note: string | null;
+                        /** Format: uuid */
+                        recordedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        updatedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                        enteredInError: {
+                            /**
+                             * Format: uuid
+                             * @description Who marked the entry entered-in-error
+                             */
+                            by: string;
+                            /**
+                             * Format: date-time
+                             * @description When
+                             */
+                            at: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    updateProblem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patientId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    clinicalStatus?: "active" | "resolved" | "entered-in-error";
+                    onset?: string | null;
+                    note?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change an entry of a patient's problem list (a treating doctor) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        condition: {
+                            system?: string;
+                            code?: string;
+                            display: string;
+                        };
+                        clinicalStatus: "active" | "resolved" | "entered-in-error";
+                        onset: string | null;
+                        note: string | null;
+                        /** Format: uuid */
+                        recordedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        updatedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                        enteredInError: {
+                            /**
+                             * Format: uuid
+                             * @description Who marked the entry entered-in-error
+                             */
+                            by: string;
+                            /**
+                             * Format: date-time
+                             * @description When
+                             */
+                            at: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getVisitNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Read the visit note of an appointment */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /** Format: uuid */
+                        doctorId: string;
+                        status: "DRAFT" | "SIGNED";
+                        subjective: string | null;
+                        objective: string | null;
+                        assessment: string | null;
+                        plan: string | null;
+                        signedAt: string | null;
+                        addenda: {
+                            /** Format: uuid */
+                            id: string;
+                            text: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            createdAt: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    putVisitNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    subjective?: string | null;
+                    objective?: string | null;
+                    assessment?: string | null;
+                    plan?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Create or replace the draft visit note (SOAP) of one of the caller’s appointments */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /** Format: uuid */
+                        doctorId: string;
+                        status: "DRAFT" | "SIGNED";
+                        subjective: string | null;
+                        objective: string | null;
+                        assessment: string | null;
+                        plan: string | null;
+                        signedAt: string | null;
+                        addenda: {
+                            /** Format: uuid */
+                            id: string;
+                            text: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            createdAt: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Created: Create or replace the draft visit note (SOAP) of one of the caller’s appointments */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /** Format: uuid */
+                        doctorId: string;
+                        status: "DRAFT" | "SIGNED";
+                        subjective: string | null;
+                        objective: string | null;
+                        assessment: string | null;
+                        plan: string | null;
+                        signedAt: string | null;
+                        addenda: {
+                            /** Format: uuid */
+                            id: string;
+                            text: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            createdAt: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    signVisitNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Sign the visit note: DRAFT → SIGNED, then immutable */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /** Format: uuid */
+                        doctorId: string;
+                        status: "DRAFT" | "SIGNED";
+                        subjective: string | null;
+                        objective: string | null;
+                        assessment: string | null;
+                        plan: string | null;
+                        signedAt: string | null;
+                        addenda: {
+                            /** Format: uuid */
+                            id: string;
+                            text: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            createdAt: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    addVisitNoteAddendum: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The addendum */
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Add an addendum to a signed visit note */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        text: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listVisitNotes: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A patient's visit notes, newest first (keyset-paginated) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            appointmentId: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            /** Format: uuid */
+                            doctorId: string;
+                            status: "DRAFT" | "SIGNED";
+                            subjective: string | null;
+                            objective: string | null;
+                            assessment: string | null;
+                            plan: string | null;
+                            signedAt: string | null;
+                            addenda: {
+                                /** Format: uuid */
+                                id: string;
+                                text: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC timestamp
+                                 */
+                                createdAt: string;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            updatedAt: string;
+                        }[];
+                        /** @description Cursor of the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listMyNoteTodos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The calling doctor's completed appointments still without a signed note (the agenda's to-do) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        startsAt: string;
+                        noteStatus: "MISSING" | "DRAFT";
+                    }[];
                 };
             };
             /** @description Problem document (RFC 9457), status 401 */
