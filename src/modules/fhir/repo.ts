@@ -1,5 +1,5 @@
 // The reads the other modules have no lookup for: one message by id, a search over the caller's messages (one audit event by id is the audit module's).
-import { and, desc, eq, gte, lt, or } from 'drizzle-orm';
+import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { findEvent } from '../audit/index.ts';
 import { messages, type MessageRow } from '../messages/index.ts';

@@ -5,7 +5,7 @@ import { ts } from '../../platform/db/tables.ts';
 import { patients } from '../patients/index.ts';
 import { doctors } from '../doctors/index.ts';
 import { users } from '../auth/index.ts';
-import { appointments, type ClinicalGrant } from '../appointments/index.ts';
+import type { ClinicalGrant } from '../appointments/index.ts';
 import type { PrescriptionItem } from './schemas.ts';
 
 export const prescriptions = pgTable('prescriptions', {

@@ -34,13 +34,16 @@ export function usePeerPresent(a: Appointment, open: boolean): boolean {
     let live = true;
     api
       .GET('/api/v1/appointments/{id}/visit', { params: { path: { id: a.id } } })
-      .then((r) => live && r.data && setPresent(r.data.peerPresent));
+      .then((r) => live && r.data && setPresent(r.data.peerPresent))
+      // A failed look-up leaves the badge as it was; the realtime frames still update it.
+      .catch(() => undefined);
     const off = onRealtime((e) => {
       if (e.type === 'visit.presence' && e.appointmentId === a.id) setPresent(e.present);
       if (e.type === 'reconnected')
         api
           .GET('/api/v1/appointments/{id}/visit', { params: { path: { id: a.id } } })
-          .then((r) => live && r.data && setPresent(r.data.peerPresent));
+          .then((r) => live && r.data && setPresent(r.data.peerPresent))
+          .catch(() => undefined);
     });
     return () => {
       live = false;
