@@ -50,6 +50,9 @@ test('/openapi.json is valid OpenAPI 3.1 with operationIds, shared components, t
     'BOOKING_LIMIT_REACHED',
     'CANCELLATION_WINDOW_PASSED',
     'WAITLIST_OFFER_EXPIRED',
+    'WAITLIST_LIMIT_REACHED',
     'VISIT_NOT_OPEN',
+    'ALLERGY_CONFLICT',
+    'NOTE_SIGNED',
   ]);
 });
