@@ -24,6 +24,7 @@ import { item } from './fixtures/prescriptions.ts';
 const NO_PATIENT_DATA: Record<string, string> = {
   getLiveness: 'health probe',
   getReadiness: 'health probe',
+  updateMyCalendarFeed: "the doctor's own feed setting (how patients are named)",
   registerDoctor: 'a doctor account',
   verifyEmail: "the caller's own account (no profile); audited as auth.verify_email",
   resendVerification: 'answers 202 with no body',

@@ -185,7 +185,7 @@ export const PatientParams = Type.Object({ patientId: Uuid() }, { additionalProp
 export const EntryParams = Type.Object({ patientId: Uuid(), id: Uuid() }, { additionalProperties: false });
 
 export const SubstanceQuery = Type.Object(
-  { q: Type.String({ minLength: 1, maxLength: 100, description: 'Prefix of an ingredient or brand name word, 1–100 characters' }) },
+  { q: SingleLine(1, 100, 'Prefix of an ingredient or brand name word, 1–100 characters') },
   { additionalProperties: false },
 );
 export const Substance = Type.Object({
