@@ -300,7 +300,7 @@ test('fuzzing every operation of /openapi.json: no 5xx, no leak, rejected reques
     }
   }
   t.diagnostic(`${Object.keys(doc.paths).length} paths, ${cases.length} requests`);
-  assert.ok(cases.length > 500 && cases.length < 5000, `bounded: ${cases.length} requests`);
+  assert.ok(cases.length > 500 && cases.length < 8000, `bounded (the clinical record added 13 operations): ${cases.length} requests`);
 
   const [{ names }] = await app.database.rows<{ names: string[] }>(sql`
     SELECT coalesce(array_agg(table_name::text ORDER BY table_name), '{}') AS names FROM information_schema.tables
