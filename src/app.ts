@@ -13,6 +13,7 @@ import {
   frameworkErrors,
   genReqId,
   installErrorHandling,
+  installMethodGate,
   ProblemSchema,
   type CompilerFactory,
   type CompilersFactory,
@@ -157,6 +158,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
 
   await registerRateLimit(app, config);
   await registerSecurityHeaders(app);
+  installMethodGate(app);
   await registerMetrics(app, platform);
 
   app.addSchema(ProblemSchema);

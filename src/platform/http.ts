@@ -251,17 +251,6 @@ export function installErrorHandling(app: FastifyInstance, constraintErrors: Con
     return [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))].sort();
   };
   app.decorate('allowedMethods', allowedMethods);
-  // A method the path is not served with (QUERY, PROPFIND, …) is answered 405 before anything reads the body:
-  // the not-found handler below runs after body parsing, where a body the parser refuses would make it a 400.
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.is404) return;
-    const allowed = allowedMethods(req.url);
-    if (allowed.length && !allowed.includes(req.method)) {
-      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, undefined, {
-        allow: allowed.join(', '),
-      });
-    }
-  });
   app.setNotFoundHandler((req, reply) => {
     const allowed = allowedMethods(req.url);
     if (allowed.length && !allowed.includes(req.method)) {
@@ -270,5 +259,23 @@ export function installErrorHandling(app: FastifyInstance, constraintErrors: Con
       });
     }
     return sendProblem(reply, 'NOT_FOUND', 'No such route');
+  });
+}
+
+/**
+ * A method the path is not served with (QUERY, PROPFIND, …) is answered 405 before anything reads the body:
+ * the not-found handler runs after body parsing, where a body the parser refuses would make it a 400.
+ * Installed after the hooks that set the headers every response carries (request id, helmet's): an
+ * onRequest hook that replies stops the ones registered after it.
+ */
+export function installMethodGate(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.is404) return;
+    const allowed = app.allowedMethods(req.url);
+    if (allowed.length && !allowed.includes(req.method)) {
+      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, undefined, {
+        allow: allowed.join(', '),
+      });
+    }
   });
 }

@@ -61,9 +61,8 @@ export default async function clinicalRoutes(fastify: FastifyInstance) {
         response: { 200: Type.Array(Substance), ...problems(400, 401, 403) },
       },
     },
-    async (req, reply) => {
-      // Public reference data: any client may keep it a while.
-      reply.header('cache-control', 'private, max-age=300');
+    async (req) => {
+      // Reference data, yet no-store like every API answer (security-headers.ts): one rule no route can forget.
       return searchSubstances(req.query.q);
     },
   );
