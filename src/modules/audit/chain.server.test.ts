@@ -10,6 +10,7 @@ import { appointmentFixture, build, createDoctor, createPatient, PASSWORD } from
 import { verifyChain } from './chain.ts';
 import { chained } from '../../../test/fixtures/audit.ts';
 import type { Database } from '../../platform/db/index.ts';
+import { createScratchDatabase } from '../../platform/db/scratch.ts';
 
 /** Every event has exactly one link, positions run 1..n without a gap, and no two links share a predecessor. */
 async function assertOneChain(db: Database) {
@@ -156,4 +157,41 @@ test('several connections appending in concurrent transactions, some rolled back
   const switches = rows.filter((r, i) => i > 0 && writerOf(r) !== writerOf(rows[i - 1])).length;
   assert.ok(switches >= WRITERS, `${switches} hand-overs between writers`);
   await assertOneChain(app.database);
+});
+
+test("another database's long write on the same server does not hold this database's chain back; one of its own does", async (t) => {
+  const app = await build(t, { auditSequencer: false });
+  // A transaction with an id, left open, in another database of the same PostgreSQL server.
+  const other = await createScratchDatabase(process.env.TEST_DATABASE_URL!, 'tc_other');
+  t.after(other.drop);
+  const elsewhere = new pg.Client({ connectionString: other.url });
+  await elsewhere.connect();
+  elsewhere.on('error', () => undefined); // a failed test's clean-up drops its database under it
+  t.after(() => elsewhere.end());
+  await elsewhere.query('BEGIN');
+  await elsewhere.query('SELECT pg_current_xact_id()');
+
+  await createPatient(app);
+  await chained(app); // would time out if the other database's transaction counted
+  const events = (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`))[0].n;
+  assert.equal((await verifyChain(app.database)).count, events);
+
+  // The same open transaction in this database holds back every event that comes after it, until it ends.
+  const here = new pg.Client({ connectionString: app.databaseUrl! });
+  await here.connect();
+  here.on('error', () => undefined);
+  t.after(() => here.end());
+  await here.query('BEGIN');
+  await here.query('SELECT pg_current_xact_id()');
+  await createPatient(app);
+  assert.deepEqual(await app.app.platform.auditChain.runOnce(), { chained: 0, held: true });
+  await here.query('COMMIT');
+  await chained(app);
+  const after = (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`))[0].n;
+  assert.ok(after > events);
+  const result = await verifyChain(app.database);
+  assert.equal(result.ok, true, JSON.stringify(result.broken));
+  assert.equal(result.count, after);
+  await assertOneChain(app.database);
+  await elsewhere.query('ROLLBACK');
 });
