@@ -125,9 +125,7 @@ test('backup under write load and restore round-trip every row, the audit chain 
   } else {
     await seedDataDir(dataDir);
   }
-  // The test server's role is a superuser, which start-up rightly warns about; the role rules have their own
-  // tests, and this one asserts that the run under load logs no warning of its own.
-  const env = { ...FAST_ENV, DATA_DIR: dataDir, ...(liveUrl ? { DATABASE_URL: liveUrl, DATABASE_ROLE_CHECK: 'off' } : {}) };
+  const env = { ...FAST_ENV, DATA_DIR: dataDir, ...(liveUrl ? { DATABASE_URL: liveUrl } : {}) };
   const admin = await cli(env, 'create-admin', '--username', 'boss', '--email', 'boss@example.test', '--password', 'a long admin password');
   assert.equal(admin.status, 0, admin.stderr);
   const s = await startService(t, env);
