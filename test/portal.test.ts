@@ -3,7 +3,7 @@
 // generated client is in step with the server's OpenAPI; the patient's first page stays small.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, expectProblem } from './helpers.ts';
 import { PORTAL_DIST } from '../src/platform/static.ts';
@@ -53,6 +53,30 @@ test('hashed assets are served with a year-long immutable cache; unknown assets 
   assert.match(res.headers.get('content-type') ?? '', /javascript/);
   assert.match(res.headers.get('cache-control') ?? '', /max-age=31536000.*immutable|immutable.*max-age=31536000/);
   assert.equal((await app.request('GET', '/assets/nope-123.js')).status, 404);
+});
+
+test('text assets are sent precompressed: brotli or gzip as the browser accepts, the same bytes once decoded', async (t) => {
+  built();
+  const app = await build(t);
+  const assets = readdirSync(join(PORTAL_DIST, 'assets'));
+  const text = assets.filter((f) => /\.(js|css)$/.test(f));
+  assert.ok(text.length > 0);
+  for (const f of text) {
+    const original = readFileSync(join(PORTAL_DIST, 'assets', f), 'utf8');
+    for (const [accept, encoding] of [
+      ['br, gzip', 'br'],
+      ['gzip', 'gzip'],
+      ['identity', null],
+    ] as const) {
+      // fetch decodes what it receives; the header says what crossed the wire.
+      const res = await app.request('GET', `/assets/${f}`, { headers: { 'accept-encoding': accept } });
+      assert.equal(res.status, 200, f);
+      assert.equal(res.headers.get('content-encoding'), encoding, `${f} for ${accept}`);
+      assert.equal(res.text, original, `${f} for ${accept}`);
+      assert.match(res.headers.get('vary') ?? '', /accept-encoding/i);
+    }
+    assert.ok(statSync(join(PORTAL_DIST, 'assets', `${f}.br`)).size < Buffer.byteLength(original), `${f}.br is smaller`);
+  }
 });
 
 test('the portal never shadows the API, its docs, health or FHIR paths', async (t) => {

@@ -50,6 +50,9 @@ export async function portalRoutes(app: FastifyInstance, opts: { dist?: string }
     index: false,
     immutable: true,
     maxAge: '365d',
+    // The build writes .br and .gz beside each text asset (scripts/build-web.mjs); the one the browser
+    // accepts is sent, with Vary: Accept-Encoding.
+    preCompressed: true,
     setHeaders: (res) => {
       res.header('content-security-policy', PORTAL_CSP);
       res.header('x-content-type-options', 'nosniff');
