@@ -199,3 +199,27 @@ async function expectPage(tab: Tab, page: string) {
       .first()
       .waitFor();
 }
+
+test('a ?next= that would leave the portal is refused: sign-in lands on the home page, never stuck or elsewhere', async () => {
+  const patient = await createPatient(app);
+  const refused = ['//evil.example/x', '/\\evil.example/x', 'https://evil.example/', 'javascript:alert(1)'];
+  for (const next of refused) {
+    const tab = await openTab(browser, app.url);
+    await tab.page.goto(`/signin?next=${encodeURIComponent(next)}`);
+    await tab.page.getByLabel('Username or email').fill(patient.username);
+    await tab.page.getByLabel('Password').fill(PASSWORD);
+    await tab.page.getByRole('button', { name: 'Sign in' }).click();
+    // The patient's home page (the first entry of their menu), on this origin.
+    await tab.page.waitForURL((u) => u.origin === new URL(app.url).origin && u.pathname === '/doctors');
+    await tab.page.locator('main h1').waitFor();
+    await tab.context.close();
+  }
+  // A path of the portal is followed, query included.
+  const tab = await openTab(browser, app.url);
+  await tab.page.goto(`/signin?next=${encodeURIComponent('/patient/prescriptions?x=1')}`);
+  await tab.page.getByLabel('Username or email').fill(patient.username);
+  await tab.page.getByLabel('Password').fill(PASSWORD);
+  await tab.page.getByRole('button', { name: 'Sign in' }).click();
+  await tab.page.waitForURL((u) => u.pathname + u.search === '/patient/prescriptions?x=1');
+  await tab.context.close();
+});

@@ -5,6 +5,21 @@ import { session } from '../../session';
 import { useSession } from '../../app';
 import { menus } from '../../routes';
 
+/**
+ * A `?next=` the portal may follow after sign-in: a path of this origin, or null (the caller lands on their
+ * home page). `//host`, `/\host` (which the URL parser reads as `//host`) and absolute URLs are refused here:
+ * handed to the router they would leave the origin, or throw in pushState and leave the page stuck on sign-in.
+ */
+export function portalPath(next: string | undefined): string | null {
+  if (!next?.startsWith('/') || next.startsWith('//') || next.includes('\\')) return null;
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : null;
+  } catch {
+    return null;
+  }
+}
+
 const reasons = {
   'signed-out': 'You are signed out.',
   expired: 'Your session ended. Please sign in again.',
@@ -25,8 +40,7 @@ export default function SignIn() {
     await session.loadMe();
     if (!session.me) return;
     session.signedIn(r.data.accessToken, session.me);
-    const next = query.next && query.next.startsWith('/') && !query.next.startsWith('//') ? query.next : menus[session.me.user.role][0][0];
-    route(next);
+    route(portalPath(query.next) ?? menus[session.me.user.role][0][0]);
   };
   return (
     <Page title="Sign in">
