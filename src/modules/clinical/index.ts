@@ -1,8 +1,6 @@
 // The public entry of the clinical module: what other modules may use of it (lint: import-x/no-restricted-paths).
 // The clinical record: allergies, medications, problems, visit notes, the shipped terminology and the
 // allergy check that prescribing runs inside its transaction.
-export { clinicalAccess } from './access.ts';
-export type { ClinicalPurpose, ClinicalRole } from './access.ts';
 export { allergyConflicts, allergyConflictError } from './service.ts';
 export type { AllergyConflict } from './service.ts';
 export { CodedInput } from './schemas.ts';

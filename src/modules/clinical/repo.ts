@@ -2,6 +2,7 @@ import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { date, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
+import type { ClinicalGrant } from '../appointments/index.ts';
 
 const stamp = (name: string) =>
   ts(name)
@@ -101,23 +102,36 @@ export async function lockAllergySet(ex: Executor, patientId: string): Promise<v
   await ex.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${'clinical.allergies:' + patientId}, 0))`);
 }
 
-export async function activeAllergies(ex: Executor, patientId: string): Promise<AllergyRow[]> {
+/**
+ * Whether the grant covers its named patient's record: the grant's own condition, evaluated on the patient
+ * id (no row of the record needed, so it also answers for a record still empty and before an insert).
+ */
+export async function covers(ex: Executor, grant: ClinicalGrant): Promise<boolean> {
+  if (grant.patientId === null) return false;
+  const res = await ex.execute(sql`SELECT (${grant.where({ patientId: sql`${grant.patientId}::uuid` })}) AS ok`);
+  return (res as unknown as { rows: { ok: boolean }[] }).rows[0]?.ok === true;
+}
+
+/** The grant's named patient's active allergies (none where the grant covers nothing). */
+export async function activeAllergies(ex: Executor, grant: ClinicalGrant): Promise<AllergyRow[]> {
   return ex
     .select()
     .from(allergies)
-    .where(and(eq(allergies.patientId, patientId), eq(allergies.status, 'active')))
+    .where(and(eq(allergies.status, 'active'), grant.where({ patientId: allergies.patientId })))
     .orderBy(allergies.recordedAt, allergies.id);
 }
 
+type EntryTable = typeof allergies | typeof medications | typeof problems;
+
 /** Newest first; the record of one patient is small, so lists are keyset pages over (recorded_at, id). */
-export async function listEntries<T extends typeof allergies | typeof medications | typeof problems>(
+export async function listEntries<T extends EntryTable>(
   ex: Executor,
   table: T,
-  patientId: string,
+  grant: ClinicalGrant,
   after: { at: string; id: string } | null,
   limit: number,
 ) {
-  const where: SQL[] = [eq(table.patientId, patientId)];
+  const where: SQL[] = [grant.where({ patientId: table.patientId })];
   if (after) where.push(sql`(${table.recordedAt}, ${table.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`);
   return ex
     .select()
@@ -127,9 +141,62 @@ export async function listEntries<T extends typeof allergies | typeof medication
     .limit(limit + 1) as unknown as Promise<T['$inferSelect'][]>;
 }
 
-export async function findNote(ex: Executor, appointmentId: string, lock = false): Promise<NoteRow | undefined> {
-  const q = ex.select().from(visitNotes).where(eq(visitNotes.appointmentId, appointmentId)).limit(1);
+/** One entry of the grant's patient, locked for a change. */
+export async function findEntry<T extends EntryTable>(ex: Executor, table: T, grant: ClinicalGrant, id: string) {
+  const [row] = await (ex
+    .select()
+    .from(table as typeof allergies)
+    .where(and(eq(table.id, id), grant.where({ patientId: table.patientId })))
+    .limit(1)
+    .for('update') as unknown as Promise<T['$inferSelect'][]>);
+  return row;
+}
+
+/** Changes one entry of the grant's patient; undefined where the grant does not cover it. */
+export async function updateEntry<T extends EntryTable>(
+  ex: Executor,
+  table: T,
+  grant: ClinicalGrant,
+  id: string,
+  set: Record<string, unknown>,
+) {
+  const [row] = await (ex
+    .update(table as typeof allergies)
+    .set(set)
+    .where(and(eq(table.id, id), grant.where({ patientId: table.patientId })))
+    .returning() as unknown as Promise<T['$inferSelect'][]>);
+  return row;
+}
+
+/** The note of an appointment, where the grant covers its patient and `visible` (who sees which notes) holds. */
+export async function findNote(
+  ex: Executor,
+  grant: ClinicalGrant,
+  appointmentId: string,
+  visible?: SQL,
+  lock = false,
+): Promise<NoteRow | undefined> {
+  const q = ex
+    .select()
+    .from(visitNotes)
+    .where(and(eq(visitNotes.appointmentId, appointmentId), grant.where({ patientId: visitNotes.patientId }), visible))
+    .limit(1);
   const [row] = lock ? await q.for('update') : await q;
+  return row;
+}
+
+/** Changes a note of the grant's patient (the database itself refuses any change of a signed one). */
+export async function updateNote(
+  ex: Executor,
+  grant: ClinicalGrant,
+  appointmentId: string,
+  set: { [K in keyof typeof visitNotes.$inferInsert]?: (typeof visitNotes.$inferInsert)[K] | SQL },
+) {
+  const [row] = await ex
+    .update(visitNotes)
+    .set(set)
+    .where(and(eq(visitNotes.appointmentId, appointmentId), grant.where({ patientId: visitNotes.patientId })))
+    .returning();
   return row;
 }
 
@@ -152,12 +219,12 @@ export async function noteAddenda(ex: Executor, appointmentIds: string[]): Promi
 
 export async function listNotes(
   ex: Executor,
-  patientId: string,
-  scope: SQL[],
+  grant: ClinicalGrant,
+  visible: SQL,
   after: { at: string; id: string } | null,
   limit: number,
 ): Promise<NoteRow[]> {
-  const where: SQL[] = [eq(visitNotes.patientId, patientId), ...scope];
+  const where: SQL[] = [grant.where({ patientId: visitNotes.patientId }), visible];
   if (after) where.push(sql`(${visitNotes.createdAt}, ${visitNotes.appointmentId}) < (${after.at}::timestamptz, ${after.id}::uuid)`);
   return ex
     .select()

@@ -51,7 +51,7 @@ export default async function clinicalRoutes(fastify: FastifyInstance) {
       onRequest: anyone,
       schema: {
         operationId: 'searchSubstances',
-        tags,
+        tags: ['terminology'],
         security,
         summary: 'Search the shipped terminology (RxNorm ingredients, their brand names and drug classes)',
         description:

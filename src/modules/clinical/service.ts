@@ -1,11 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { AppError, forbidden, invalidTransition, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { clinicalAccess } from './access.ts';
+import { clinicalAccess, type ClinicalGrant } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 import {
   toAllergy,
@@ -48,13 +48,29 @@ async function auditList(ex: Executor, meta: Meta, action: string, resourceType:
   await audit(ex, meta, { action, resourceType, patientId: shown ? patientId : null });
 }
 
+/**
+ * The caller's grant on one patient's clinical record, from the central access point (purpose `clinical`):
+ * a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED there; a caller the grant does
+ * not cover (admins, doctors without a care relationship, other patients) 404 as for an unknown patient.
+ */
+async function recordGrant(ex: Executor, p: Platform, meta: Meta, patientId: string): Promise<ClinicalGrant> {
+  const grant = clinicalAccess(p, meta.actor, 'clinical', patientId);
+  if (!(await repo.covers(ex, grant))) throw notFound('patient');
+  return grant;
+}
+
+/** A change only a treating doctor makes: the patient, who can see their record, gets 403. */
+function clinician(grant: ClinicalGrant): void {
+  if (grant.subject.role !== 'DOCTOR') throw forbidden('Only a treating doctor may change this part of the record');
+}
+
 // ---------- allergies ----------
 
 export async function listAllergies(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'read');
-    const rows = await repo.listEntries(tx, repo.allergies, patientId, decodeAfter(q.cursor), limit);
+    const grant = await recordGrant(tx, p, meta, patientId);
+    const rows = await repo.listEntries(tx, repo.allergies, grant, decodeAfter(q.cursor), limit);
     const page = toPage(rows, limit, (r) => [r.recordedAt.toISOString(), r.id], toAllergy);
     await auditList(tx, meta, 'allergy.list', 'allergy', patientId, page.items.length);
     return page;
@@ -63,7 +79,8 @@ export async function listAllergies(p: Platform, meta: Meta, patientId: string, 
 
 export async function createAllergy(p: Platform, meta: Meta, patientId: string, body: CreateAllergyBody) {
   return p.db.transaction(async (tx) => {
-    const as = await clinicalAccess(tx, p, meta.actor, patientId, 'self-report');
+    const grant = await recordGrant(tx, p, meta, patientId);
+    const as = grant.subject.role === 'PATIENT' ? 'patient' : 'doctor';
     if (as === 'patient' && body.verification === 'confirmed')
       throw forbidden('A self-reported allergy stays unconfirmed until a doctor confirms it');
     const substance = codedValue(body.substance, '/substance', true);
@@ -98,30 +115,23 @@ function enteredInError(status: string | undefined, meta: Meta) {
 
 export async function patchAllergy(p: Platform, meta: Meta, patientId: string, id: string, body: PatchAllergyBody) {
   return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'write');
+    const grant = await recordGrant(tx, p, meta, patientId);
+    clinician(grant);
     await repo.lockAllergySet(tx, patientId);
-    const [old] = await tx
-      .select()
-      .from(repo.allergies)
-      .where(and(eq(repo.allergies.id, id), eq(repo.allergies.patientId, patientId)))
-      .limit(1);
+    const old = await repo.findEntry(tx, repo.allergies, grant, id);
     if (!old) throw notFound('allergy');
     if (old.status === 'entered-in-error') throw invalidTransition('An entry marked entered-in-error cannot change');
-    const [row] = await tx
-      .update(repo.allergies)
-      .set({
-        ...(body.category !== undefined ? { category: body.category } : {}),
-        ...(body.criticality !== undefined ? { criticality: body.criticality } : {}),
-        ...(body.reaction !== undefined ? { reaction: body.reaction } : {}),
-        ...(body.status !== undefined ? { status: body.status } : {}),
-        ...(body.verification !== undefined ? { verification: body.verification } : {}),
-        ...(body.verification === 'confirmed' && old.verification !== 'confirmed' ? { confirmedBy: meta.actor.userId } : {}),
-        ...enteredInError(body.status, meta),
-        updatedBy: meta.actor.userId,
-        updatedAt: NOW_MS,
-      })
-      .where(eq(repo.allergies.id, id))
-      .returning();
+    const row = await repo.updateEntry(tx, repo.allergies, grant, id, {
+      ...(body.category !== undefined ? { category: body.category } : {}),
+      ...(body.criticality !== undefined ? { criticality: body.criticality } : {}),
+      ...(body.reaction !== undefined ? { reaction: body.reaction } : {}),
+      ...(body.status !== undefined ? { status: body.status } : {}),
+      ...(body.verification !== undefined ? { verification: body.verification } : {}),
+      ...(body.verification === 'confirmed' && old.verification !== 'confirmed' ? { confirmedBy: meta.actor.userId } : {}),
+      ...enteredInError(body.status, meta),
+      updatedBy: meta.actor.userId,
+      updatedAt: NOW_MS,
+    });
     await audit(tx, meta, { action: 'allergy.update', resourceType: 'allergy', resourceId: id, patientId });
     return toAllergy(row);
   });
@@ -132,8 +142,8 @@ export async function patchAllergy(p: Platform, meta: Meta, patientId: string, i
 export async function listMedications(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'read');
-    const rows = await repo.listEntries(tx, repo.medications, patientId, decodeAfter(q.cursor), limit);
+    const grant = await recordGrant(tx, p, meta, patientId);
+    const rows = await repo.listEntries(tx, repo.medications, grant, decodeAfter(q.cursor), limit);
     const page = toPage(rows, limit, (r) => [r.recordedAt.toISOString(), r.id], toMedication);
     await auditList(tx, meta, 'medication.list', 'medication', patientId, page.items.length);
     return page;
@@ -142,7 +152,8 @@ export async function listMedications(p: Platform, meta: Meta, patientId: string
 
 export async function createMedication(p: Platform, meta: Meta, patientId: string, body: CreateMedicationBody) {
   return p.db.transaction(async (tx) => {
-    const as = await clinicalAccess(tx, p, meta.actor, patientId, 'self-report');
+    const grant = await recordGrant(tx, p, meta, patientId);
+    const as = grant.subject.role === 'PATIENT' ? 'patient' : 'doctor';
     if (as === 'patient' && body.verification === 'confirmed')
       throw forbidden('A self-reported medication stays unconfirmed until a doctor confirms it');
     const medication = codedValue(body.medication, '/medication', true);
@@ -170,29 +181,21 @@ export async function createMedication(p: Platform, meta: Meta, patientId: strin
 
 export async function patchMedication(p: Platform, meta: Meta, patientId: string, id: string, body: PatchMedicationBody) {
   return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'write');
-    const [old] = await tx
-      .select()
-      .from(repo.medications)
-      .where(and(eq(repo.medications.id, id), eq(repo.medications.patientId, patientId)))
-      .limit(1)
-      .for('update');
+    const grant = await recordGrant(tx, p, meta, patientId);
+    clinician(grant);
+    const old = await repo.findEntry(tx, repo.medications, grant, id);
     if (!old) throw notFound('medication');
     if (old.status === 'entered-in-error') throw invalidTransition('An entry marked entered-in-error cannot change');
-    const [row] = await tx
-      .update(repo.medications)
-      .set({
-        ...(body.dosage !== undefined ? { dosage: body.dosage } : {}),
-        ...(body.status !== undefined ? { status: body.status } : {}),
-        ...(body.verification !== undefined ? { verification: body.verification } : {}),
-        ...(body.since !== undefined ? { since: body.since } : {}),
-        ...(body.verification === 'confirmed' && old.verification !== 'confirmed' ? { confirmedBy: meta.actor.userId } : {}),
-        ...enteredInError(body.status, meta),
-        updatedBy: meta.actor.userId,
-        updatedAt: NOW_MS,
-      })
-      .where(eq(repo.medications.id, id))
-      .returning();
+    const row = await repo.updateEntry(tx, repo.medications, grant, id, {
+      ...(body.dosage !== undefined ? { dosage: body.dosage } : {}),
+      ...(body.status !== undefined ? { status: body.status } : {}),
+      ...(body.verification !== undefined ? { verification: body.verification } : {}),
+      ...(body.since !== undefined ? { since: body.since } : {}),
+      ...(body.verification === 'confirmed' && old.verification !== 'confirmed' ? { confirmedBy: meta.actor.userId } : {}),
+      ...enteredInError(body.status, meta),
+      updatedBy: meta.actor.userId,
+      updatedAt: NOW_MS,
+    });
     await audit(tx, meta, { action: 'medication.update', resourceType: 'medication', resourceId: id, patientId });
     return toMedication(row);
   });
@@ -203,8 +206,8 @@ export async function patchMedication(p: Platform, meta: Meta, patientId: string
 export async function listProblems(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'read');
-    const rows = await repo.listEntries(tx, repo.problems, patientId, decodeAfter(q.cursor), limit);
+    const grant = await recordGrant(tx, p, meta, patientId);
+    const rows = await repo.listEntries(tx, repo.problems, grant, decodeAfter(q.cursor), limit);
     const page = toPage(rows, limit, (r) => [r.recordedAt.toISOString(), r.id], toProblem);
     await auditList(tx, meta, 'problem.list', 'problem', patientId, page.items.length);
     return page;
@@ -213,7 +216,7 @@ export async function listProblems(p: Platform, meta: Meta, patientId: string, q
 
 export async function createProblem(p: Platform, meta: Meta, patientId: string, body: CreateProblemBody) {
   return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'write');
+    clinician(await recordGrant(tx, p, meta, patientId));
     // The server ships no condition terminology: a condition is free text (a code answers 400).
     const condition = codedValue(body.condition, '/condition', false);
     const [row] = await tx
@@ -235,27 +238,19 @@ export async function createProblem(p: Platform, meta: Meta, patientId: string, 
 
 export async function patchProblem(p: Platform, meta: Meta, patientId: string, id: string, body: PatchProblemBody) {
   return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'write');
-    const [old] = await tx
-      .select()
-      .from(repo.problems)
-      .where(and(eq(repo.problems.id, id), eq(repo.problems.patientId, patientId)))
-      .limit(1)
-      .for('update');
+    const grant = await recordGrant(tx, p, meta, patientId);
+    clinician(grant);
+    const old = await repo.findEntry(tx, repo.problems, grant, id);
     if (!old) throw notFound('problem');
     if (old.clinicalStatus === 'entered-in-error') throw invalidTransition('An entry marked entered-in-error cannot change');
-    const [row] = await tx
-      .update(repo.problems)
-      .set({
-        ...(body.clinicalStatus !== undefined ? { clinicalStatus: body.clinicalStatus } : {}),
-        ...(body.onset !== undefined ? { onset: body.onset } : {}),
-        ...(body.note !== undefined ? { note: body.note } : {}),
-        ...enteredInError(body.clinicalStatus, meta),
-        updatedBy: meta.actor.userId,
-        updatedAt: NOW_MS,
-      })
-      .where(eq(repo.problems.id, id))
-      .returning();
+    const row = await repo.updateEntry(tx, repo.problems, grant, id, {
+      ...(body.clinicalStatus !== undefined ? { clinicalStatus: body.clinicalStatus } : {}),
+      ...(body.onset !== undefined ? { onset: body.onset } : {}),
+      ...(body.note !== undefined ? { note: body.note } : {}),
+      ...enteredInError(body.clinicalStatus, meta),
+      updatedBy: meta.actor.userId,
+      updatedAt: NOW_MS,
+    });
     await audit(tx, meta, { action: 'problem.update', resourceType: 'problem', resourceId: id, patientId });
     return toProblem(row);
   });
@@ -275,15 +270,22 @@ export interface AllergyConflict {
 /**
  * The conflicts of prescription items with the patient's active allergies, checked inside the caller's
  * transaction under the patient's allergy-set lock (held to its commit), so an allergy recorded
- * concurrently is either seen here or recorded after the prescription exists.
+ * concurrently is either seen here or recorded after the prescription exists. The allergies are read
+ * under the prescriber's own grant on the patient's clinical record; a prescriber whose grant does not
+ * cover the patient (a care relationship that ended) could not be warned, so is refused (404) rather
+ * than given an unchecked prescription.
  */
 export async function allergyConflicts(
   ex: Executor,
+  p: Platform,
+  actor: Actor,
   patientId: string,
   items: { medication: string; medicationCode?: CodedInput }[],
 ): Promise<AllergyConflict[]> {
+  const grant = clinicalAccess(p, actor, 'clinical', patientId);
   await repo.lockAllergySet(ex, patientId);
-  const active = await repo.activeAllergies(ex, patientId);
+  if (!(await repo.covers(ex, grant))) throw notFound('patient');
+  const active = await repo.activeAllergies(ex, grant);
   const targets = active.map((a) => ({
     row: a,
     target: allergyTarget(
