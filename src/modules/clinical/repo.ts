@@ -9,9 +9,27 @@ const stamp = (name: string) =>
     .notNull()
     .default(sql`date_trunc('milliseconds', now())`);
 
-export const allergies = pgTable('clinical_allergies', {
+/** The columns every entry of the record's lists has: its patient, who recorded and changed it, and when; entered-in-error's who and when. */
+const entryColumns = () => ({
   id: uuid('id').primaryKey().defaultRandom(),
   patientId: uuid('patient_id').notNull(),
+  recordedBy: uuid('recorded_by').notNull(),
+  recordedAt: stamp('recorded_at'),
+  updatedBy: uuid('updated_by').notNull(),
+  updatedAt: stamp('updated_at'),
+  enteredInErrorBy: uuid('entered_in_error_by'),
+  enteredInErrorAt: ts('entered_in_error_at'),
+});
+
+/** A self-reportable entry's verification and who confirmed it. */
+const verificationColumns = () => ({
+  verification: text('verification').$type<'confirmed' | 'unconfirmed'>().notNull(),
+  confirmedBy: uuid('confirmed_by'),
+});
+
+export const allergies = pgTable('clinical_allergies', {
+  ...entryColumns(),
+  ...verificationColumns(),
   substanceSystem: text('substance_system'),
   substanceCode: text('substance_code'),
   substanceDisplay: text('substance_display').notNull(),
@@ -19,50 +37,27 @@ export const allergies = pgTable('clinical_allergies', {
   criticality: text('criticality').$type<'low' | 'high' | 'unable-to-assess'>().notNull(),
   reaction: text('reaction'),
   status: text('status').$type<'active' | 'inactive' | 'entered-in-error'>().notNull(),
-  verification: text('verification').$type<'confirmed' | 'unconfirmed'>().notNull(),
-  recordedBy: uuid('recorded_by').notNull(),
-  recordedAt: stamp('recorded_at'),
-  updatedBy: uuid('updated_by').notNull(),
-  updatedAt: stamp('updated_at'),
-  confirmedBy: uuid('confirmed_by'),
-  enteredInErrorBy: uuid('entered_in_error_by'),
-  enteredInErrorAt: ts('entered_in_error_at'),
 });
 
 export const medications = pgTable('clinical_medications', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  patientId: uuid('patient_id').notNull(),
+  ...entryColumns(),
+  ...verificationColumns(),
   medicationSystem: text('medication_system'),
   medicationCode: text('medication_code'),
   medicationDisplay: text('medication_display').notNull(),
   dosage: text('dosage'),
   status: text('status').$type<'active' | 'stopped' | 'entered-in-error'>().notNull(),
-  verification: text('verification').$type<'confirmed' | 'unconfirmed'>().notNull(),
   since: date('since', { mode: 'string' }),
-  recordedBy: uuid('recorded_by').notNull(),
-  recordedAt: stamp('recorded_at'),
-  updatedBy: uuid('updated_by').notNull(),
-  updatedAt: stamp('updated_at'),
-  confirmedBy: uuid('confirmed_by'),
-  enteredInErrorBy: uuid('entered_in_error_by'),
-  enteredInErrorAt: ts('entered_in_error_at'),
 });
 
 export const problems = pgTable('clinical_problems', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  patientId: uuid('patient_id').notNull(),
+  ...entryColumns(),
   conditionSystem: text('condition_system'),
   conditionCode: text('condition_code'),
   conditionDisplay: text('condition_display').notNull(),
   clinicalStatus: text('clinical_status').$type<'active' | 'resolved' | 'entered-in-error'>().notNull(),
   onset: date('onset', { mode: 'string' }),
   note: text('note'),
-  recordedBy: uuid('recorded_by').notNull(),
-  recordedAt: stamp('recorded_at'),
-  updatedBy: uuid('updated_by').notNull(),
-  updatedAt: stamp('updated_at'),
-  enteredInErrorBy: uuid('entered_in_error_by'),
-  enteredInErrorAt: ts('entered_in_error_at'),
 });
 
 export const visitNotes = pgTable('visit_notes', {
@@ -121,7 +116,7 @@ export async function activeAllergies(ex: Executor, grant: ClinicalGrant): Promi
     .orderBy(allergies.recordedAt, allergies.id);
 }
 
-type EntryTable = typeof allergies | typeof medications | typeof problems;
+export type EntryTable = typeof allergies | typeof medications | typeof problems;
 
 /** Newest first; the record of one patient is small, so lists are keyset pages over (recorded_at, id). */
 export async function listEntries<T extends EntryTable>(
@@ -141,14 +136,23 @@ export async function listEntries<T extends EntryTable>(
     .limit(limit + 1) as unknown as Promise<T['$inferSelect'][]>;
 }
 
-/** One entry of the grant's patient, locked for a change. */
-export async function findEntry<T extends EntryTable>(ex: Executor, table: T, grant: ClinicalGrant, id: string) {
+/** Records a new entry (the caller checked the grant covers its patient). */
+export async function insertEntry<T extends EntryTable>(ex: Executor, table: T, values: Record<string, unknown>) {
   const [row] = await (ex
+    .insert(table as typeof allergies)
+    .values(values as typeof allergies.$inferInsert)
+    .returning() as unknown as Promise<T['$inferSelect'][]>);
+  return row;
+}
+
+/** One entry the grant covers (locked, for a change). */
+export async function findEntry<T extends EntryTable>(ex: Executor, table: T, grant: ClinicalGrant, id: string, lock = true) {
+  const q = ex
     .select()
     .from(table as typeof allergies)
     .where(and(eq(table.id, id), grant.where({ patientId: table.patientId })))
-    .limit(1)
-    .for('update') as unknown as Promise<T['$inferSelect'][]>);
+    .limit(1);
+  const [row] = await ((lock ? q.for('update') : q) as unknown as Promise<T['$inferSelect'][]>);
   return row;
 }
 
