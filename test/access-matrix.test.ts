@@ -119,6 +119,12 @@ const FHIR_PURPOSE: Record<string, Purpose | null> = {
   Communication: 'parties',
   AuditEvent: 'audit',
   Practitioner: null,
+  // The clinical record, as on /api/v1.
+  AllergyIntolerance: 'profile',
+  MedicationStatement: 'profile',
+  Condition: 'profile',
+  Encounter: 'profile',
+  Composition: 'profile',
 };
 const TAG_PURPOSE: Record<string, Purpose> = {
   patients: 'profile',
@@ -442,6 +448,15 @@ async function recordId(w: World, op: Op, collection: string): Promise<string | 
       return `${w.prescriptionId}-1`;
     case 'Communication':
       return w.messageId;
+    case 'AllergyIntolerance':
+      return w.entries.allergies;
+    case 'MedicationStatement':
+      return w.entries.medications;
+    case 'Condition':
+      return w.entries.problems;
+    case 'Encounter':
+    case 'Composition':
+      return w.appointmentId;
     case 'allergies':
     case 'medications':
     case 'problems':

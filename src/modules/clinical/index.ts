@@ -8,3 +8,5 @@ export type { Allergy, Medication, Problem, Note } from './schemas.ts';
 export { toAllergy, toMedication, toProblem, toNote } from './schemas.ts';
 export { allergies, medications, problems, visitNotes, addenda, noteAddenda } from './repo.ts';
 export { RXNORM_SYSTEM } from './terminology.ts';
+export { readEntry, searchEntries, readSignedNote, searchSignedNotes, entryPage, signedNotePage } from './reads.ts';
+export type { EntryList, EntryOf, RecordKey, Visit, VisitNote } from './reads.ts';

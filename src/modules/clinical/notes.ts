@@ -116,13 +116,14 @@ export async function getNote(p: Platform, meta: Meta, appointmentId: string) {
 }
 
 /** A patient's notes, newest first: the patient sees signed ones; a treating doctor signed ones and their own drafts. */
-export async function listNotes(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
+export async function listNotes(p: Platform, meta: Meta, patientId: string, q: ListQuery, signedOnly = false) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   return p.db.transaction(async (tx) => {
     const grant = clinicalAccess(p, meta.actor, 'clinical', patientId);
     if (!(await repo.covers(tx, grant))) throw notFound('patient');
     const v = CURSOR.decode(q.cursor);
-    const rows = await repo.listNotes(tx, grant, visibleNotes(grant), v && { at: v[0], id: v[1] }, limit);
+    const visible = signedOnly ? eq(repo.visitNotes.status, 'SIGNED') : visibleNotes(grant);
+    const rows = await repo.listNotes(tx, grant, visible, v && { at: v[0], id: v[1] }, limit);
     const shown = rows.slice(0, limit);
     const addenda = await repo.noteAddenda(
       tx,

@@ -1,8 +1,8 @@
-import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { date, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
-import type { ClinicalGrant } from '../appointments/index.ts';
+import { appointments, type ClinicalGrant } from '../appointments/index.ts';
 
 const stamp = (name: string) =>
   ts(name)
@@ -202,6 +202,20 @@ export async function updateNote(
     .where(and(eq(visitNotes.appointmentId, appointmentId), grant.where({ patientId: visitNotes.patientId })))
     .returning();
   return row;
+}
+
+/** The visit of each note the caller was given (its appointment's times and reason), for the FHIR Encounter. */
+export async function noteVisits(
+  ex: Executor,
+  grant: ClinicalGrant,
+  appointmentIds: string[],
+): Promise<Map<string, { startsAt: Date; endsAt: Date; reason: string | null }>> {
+  if (!appointmentIds.length) return new Map();
+  const rows = await ex
+    .select({ id: appointments.id, startsAt: appointments.startsAt, endsAt: appointments.endsAt, reason: appointments.reason })
+    .from(appointments)
+    .where(and(inArray(appointments.id, appointmentIds), grant.where({ patientId: appointments.patientId })));
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 export async function noteAddenda(ex: Executor, appointmentIds: string[]): Promise<Map<string, AddendumRow[]>> {
