@@ -119,6 +119,12 @@ const FHIR_PURPOSE: Record<string, Purpose | null> = {
   Communication: 'parties',
   AuditEvent: 'audit',
   Practitioner: null,
+  // The clinical record, as on /api/v1.
+  AllergyIntolerance: 'profile',
+  MedicationStatement: 'profile',
+  Condition: 'profile',
+  Encounter: 'profile',
+  Composition: 'profile',
 };
 const TAG_PURPOSE: Record<string, Purpose> = {
   patients: 'profile',
@@ -128,6 +134,8 @@ const TAG_PURPOSE: Record<string, Purpose> = {
   visits: 'parties',
   messages: 'parties',
   waitlist: 'own',
+  // The clinical record (allergies, medications, problems, visit notes) is medical content: the profile's rule.
+  'clinical record': 'profile',
 };
 
 /** The purpose an operation serves, by rules on its document; null: it carries no patient data. */
@@ -230,6 +238,10 @@ interface World {
   prescriptionId: string;
   messageId: string;
   auditEventId: string;
+  /** An entry of each list of the patient's clinical record, by its path's collection. */
+  entries: Record<'allergies' | 'medications' | 'problems', string>;
+  /** The marker of the clinical record's content (fresh entries and notes carry it too, so any page of a list shows it). */
+  record: string;
 }
 
 let nextHour = 0;
@@ -239,6 +251,26 @@ async function appointment(app: TestApp, doctorId: string, patientId: string, st
     VALUES (${patientId}, ${doctorId}, ${startsAt.toISOString()}, ${new Date(startsAt.getTime() + 30 * 60_000).toISOString()}, ${status}, ${reason})
     RETURNING id`);
   return row.id;
+}
+/** An entry of the patient's clinical record recorded by `by`, carrying `marker`. */
+async function entry(app: TestApp, collection: 'allergies' | 'medications' | 'problems', patientId: string, by: string, marker: string) {
+  const q = {
+    allergies: sql`INSERT INTO clinical_allergies (patient_id, substance_display, category, criticality, reaction, verification, recorded_by, updated_by)
+      VALUES (${patientId}, 'Pollen', 'environment', 'low', ${marker}, 'confirmed', ${by}, ${by}) RETURNING id`,
+    medications: sql`INSERT INTO clinical_medications (patient_id, medication_display, dosage, verification, recorded_by, updated_by)
+      VALUES (${patientId}, 'Vitamin D', ${marker}, 'confirmed', ${by}, ${by}) RETURNING id`,
+    problems: sql`INSERT INTO clinical_problems (patient_id, condition_display, note, recorded_by, updated_by)
+      VALUES (${patientId}, 'Asthma', ${marker}, ${by}, ${by}) RETURNING id`,
+  }[collection];
+  const [row] = await app.database.rows<{ id: string }>(q);
+  return row.id;
+}
+/** A visit note of the appointment, through the API as its doctor: a draft, or signed. */
+async function note(app: TestApp, doctor: Person, appointmentId: string, subjective: string, sign: boolean) {
+  const put = await app.request('PUT', `${API}/appointments/${appointmentId}/note`, { token: doctor.token, body: { subjective } });
+  assert.equal(put.status, 201, put.text);
+  if (sign)
+    assert.equal((await app.request('POST', `${API}/appointments/${appointmentId}/note/sign`, { token: doctor.token })).status, 200);
 }
 async function prescription(app: TestApp, doctorId: string, patientId: string, appointmentId: string, notes: string) {
   const [row] = await app.database.rows<{ id: string }>(sql`
@@ -261,6 +293,7 @@ async function world(app: TestApp): Promise<World> {
   const reason = `Reason${letters()}`;
   const notes = `Notes${letters()}`;
   const body = `Message${letters()}`;
+  const record = `Record${letters()}`;
   const patient = await createPatient(app, { body: { lastname: name, medicalHistory: history } });
   const stranger = await createPatient(app);
   const [doctor, other, pending, rejected, ended, suspended] = [
@@ -282,6 +315,15 @@ async function world(app: TestApp): Promise<World> {
   await prescription(app, rejected.id, patient.id, rejectedAppt, notes);
   const toRejected = await app.request('POST', `${API}/conversations/${rejected.id}/messages`, { token: patient.token, body: { body } });
   assert.equal(toRejected.status, 201, toRejected.text);
+  // The clinical record: an entry in each list and a signed note, each carrying a marker; the rejected
+  // doctor wrote some of it too.
+  const entries = {
+    allergies: await entry(app, 'allergies', patient.id, doctor.id, record),
+    medications: await entry(app, 'medications', patient.id, doctor.id, record),
+    problems: await entry(app, 'problems', patient.id, doctor.id, record),
+  };
+  await note(app, doctor, appointmentId, record, true);
+  await note(app, rejected, rejectedAppt, record, true);
   await setDoctorVerification(app, rejected.id, 'REJECTED');
   // The care of a COMPLETED appointment ended 366 days before the pinned now.
   await appointment(app, ended.id, patient.id, 'COMPLETED', at(-366 * 24 - 1), reason);
@@ -300,7 +342,9 @@ async function world(app: TestApp): Promise<World> {
     app,
     patient,
     doctor,
-    markers: [name, history, reason, notes, body],
+    markers: [name, history, reason, notes, body, record],
+    entries,
+    record,
     appointmentId,
     prescriptionId,
     messageId: sent.body.id,
@@ -327,7 +371,13 @@ async function digest(w: World): Promise<string> {
       (SELECT string_agg(a::text, ',' ORDER BY a.id) FROM appointments a WHERE a.patient_id = ${w.patient.id}),
       (SELECT string_agg(r::text, ',' ORDER BY r.id) FROM prescriptions r WHERE r.patient_id = ${w.patient.id}),
       (SELECT string_agg(m::text, ',' ORDER BY m.id) FROM messages m WHERE m.patient_id = ${w.patient.id}),
-      (SELECT p::text FROM patients p WHERE p.id = ${w.patient.id}))) AS d`);
+      (SELECT p::text FROM patients p WHERE p.id = ${w.patient.id}),
+      (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM clinical_allergies x WHERE x.patient_id = ${w.patient.id}),
+      (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM clinical_medications x WHERE x.patient_id = ${w.patient.id}),
+      (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM clinical_problems x WHERE x.patient_id = ${w.patient.id}),
+      (SELECT string_agg(n::text, ',' ORDER BY n.appointment_id) FROM visit_notes n WHERE n.patient_id = ${w.patient.id}),
+      (SELECT string_agg(d::text, ',' ORDER BY d.id) FROM visit_note_addenda d
+        JOIN visit_notes n ON n.appointment_id = d.appointment_id WHERE n.patient_id = ${w.patient.id}))) AS d`);
   return row.d;
 }
 
@@ -381,7 +431,15 @@ function valueFor(name: string, schema: any, w: World, components: Record<string
 async function recordId(w: World, op: Op, collection: string): Promise<string | null> {
   const change = op.method !== 'GET';
   switch (collection) {
-    case 'appointments':
+    case 'appointments': {
+      // Signing needs a draft of the caller's doctor with the patient, an addendum a signed note.
+      const noted = /\/note\/(sign|addenda)$/.exec(op.path);
+      if (!noted)
+        return change ? appointment(w.app, w.doctor.id, w.patient.id, 'CONFIRMED', at(-100 - nextHour++), 'Fresh') : w.appointmentId;
+      const id = await appointment(w.app, w.doctor.id, w.patient.id, 'CONFIRMED', at(-100 - nextHour++), 'Fresh');
+      await note(w.app, w.doctor, id, w.record, noted[1] === 'addenda');
+      return id;
+    }
     case 'Appointment':
       return change ? appointment(w.app, w.doctor.id, w.patient.id, 'CONFIRMED', at(-100 - nextHour++), 'Fresh') : w.appointmentId;
     case 'prescriptions':
@@ -390,6 +448,19 @@ async function recordId(w: World, op: Op, collection: string): Promise<string | 
       return `${w.prescriptionId}-1`;
     case 'Communication':
       return w.messageId;
+    case 'AllergyIntolerance':
+      return w.entries.allergies;
+    case 'MedicationStatement':
+      return w.entries.medications;
+    case 'Condition':
+      return w.entries.problems;
+    case 'Encounter':
+    case 'Composition':
+      return w.appointmentId;
+    case 'allergies':
+    case 'medications':
+    case 'problems':
+      return change ? entry(w.app, collection, w.patient.id, w.doctor.id, w.record) : w.entries[collection];
     case 'AuditEvent':
       return w.auditEventId;
     case 'Patient':
@@ -476,10 +547,17 @@ async function cell(w: World, o: Op, kind: Kind, components: Record<string, any>
 test('every operation that carries patient data falls under a rule of the matrix', async (t) => {
   const app = await build(t);
   const { ops, unplaced } = operations(await document(app));
-  // The clinical record (issue 26) still decides access in its own one function (clinical/access.ts), not
-  // through the ClinicalGrant: its operations are listed here, exactly, until it is routed through the access
-  // point and placed in the matrix. Any other operation that carries patient data without a rule fails.
-  const CLINICAL_RECORD_NOT_YET_ON_THE_ACCESS_POINT = [
+  assert.deepEqual(unplaced, [], 'these operations carry patient data but no rule gives them a purpose');
+  const ids = ops.map((o) => o.operationId);
+  // The contract's paths to the data are all in it: REST, FHIR (read, search, $everything) and the export.
+  for (const id of [
+    'getPatient',
+    'fhirReadPatient',
+    'fhirPatientEverything',
+    'fhirSearchCommunication',
+    'exportMyData',
+    'listMessages',
+    // The clinical record, each of its 13 operations that disclose or change it.
     'listAllergies',
     'createAllergy',
     'updateAllergy',
@@ -493,20 +571,8 @@ test('every operation that carries patient data falls under a rule of the matrix
     'getVisitNote',
     'signVisitNote',
     'listVisitNotes',
-  ];
-  assert.deepEqual(
-    unplaced.filter((id) => !CLINICAL_RECORD_NOT_YET_ON_THE_ACCESS_POINT.includes(id)),
-    [],
-    'these operations carry patient data but no rule gives them a purpose',
-  );
-  assert.deepEqual(
-    CLINICAL_RECORD_NOT_YET_ON_THE_ACCESS_POINT.filter((id) => !unplaced.includes(id)),
-    [],
-    'a clinical-record operation now has a rule: take it off the list',
-  );
-  const ids = ops.map((o) => o.operationId);
-  // The contract's paths to the data are all in it: REST, FHIR (read, search, $everything) and the export.
-  for (const id of ['getPatient', 'fhirReadPatient', 'fhirPatientEverything', 'fhirSearchCommunication', 'exportMyData', 'listMessages']) {
+    'addVisitNoteAddendum',
+  ]) {
     assert.ok(ids.includes(id), id);
   }
 });

@@ -387,6 +387,27 @@ function clinicalCases(): Record<string, Case> {
       call: (c) => ({ method: 'GET', path: `${API}/doctors/me/note-todos`, who: c.doctor }),
       action: 'note.todo.list',
     },
+    // The same record through FHIR: read by id and search by patient, audited as the REST reads.
+    ...fhirClinical('AllergyIntolerance', allergy, 'allergy'),
+    ...fhirClinical('MedicationStatement', medication, 'medication'),
+    ...fhirClinical('Condition', problem, 'problem'),
+    ...fhirClinical('Encounter', signed, 'note'),
+    ...fhirClinical('Composition', signed, 'note'),
+  };
+}
+
+function fhirClinical(type: string, setup: (c: Ctx) => Promise<string>, event: string): Record<string, Case> {
+  return {
+    [`fhirRead${type}`]: {
+      setup,
+      call: (c, id) => ({ method: 'GET', path: `/fhir/R4/${type}/${id}`, who: c.patient }),
+      action: `${event}.read`,
+    },
+    [`fhirSearch${type}`]: {
+      setup,
+      call: (c) => ({ method: 'GET', path: `/fhir/R4/${type}?patient=${c.patient.id}`, who: c.doctor }),
+      action: `${event}.list`,
+    },
   };
 }
 

@@ -35,6 +35,7 @@ export const PORTAL_PAGES = {
   patientVisit: { path: '/patient/visits/:id', roles: ['PATIENT'] },
   patientPrescriptions: { path: '/patient/prescriptions', roles: ['PATIENT'] },
   patientAccessLog: { path: '/patient/access-log', roles: ['PATIENT'] },
+  patientRecord: { path: '/patient/record', roles: ['PATIENT'] },
 
   doctorAgenda: { path: '/doctor/agenda', roles: ['DOCTOR'] },
   doctorVisit: { path: '/doctor/visits/:id', roles: ['DOCTOR'] },

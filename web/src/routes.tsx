@@ -38,6 +38,7 @@ const screens: Record<PortalPageName, ComponentType<any>> = {
   patientVisit: page(() => import('./pages/shared/Visit')),
   patientPrescriptions: page(() => import('./pages/patient/Prescriptions')),
   patientAccessLog: page(() => import('./pages/patient/AccessLog')),
+  patientRecord: page(() => import('./pages/patient/Record')),
 
   doctorAgenda: page(() => import('./pages/doctor/Agenda')),
   doctorVisit: page(() => import('./pages/shared/Visit')),
@@ -72,6 +73,7 @@ export const menus: Record<Role, Array<[string, string]>> = {
     ['/patient/appointments', 'Appointments'],
     ['/patient/messages', 'Messages'],
     ['/patient/prescriptions', 'Prescriptions'],
+    ['/patient/record', 'My record'],
     ['/articles', 'Articles'],
     ['/patient/access-log', 'Access log'],
     ['/account', 'Account'],

@@ -17,9 +17,12 @@ import { appointments, careAppointment } from './repo.ts';
  * - `profile`: the patient's profile with medical history (the patient; a verified doctor in a care relationship);
  * - `records`: appointments and prescriptions (the patient; the verified doctor they are with; admins, who see
  *   this metadata but never medical history or message bodies);
- * - `messages`: the conversation between a doctor and a patient (its two parties only).
+ * - `messages`: the conversation between a doctor and a patient (its two parties only);
+ * - `clinical`: the clinical record (allergies, medications, problems, visit notes): as `profile`, the patient
+ *   and a verified doctor in a care relationship; admins see none of it. Who of them may change what (a
+ *   patient self-reports, a doctor writes) is the clinical module's rule on top of this grant.
  */
-export type Purpose = 'profile' | 'records' | 'messages';
+export type Purpose = 'profile' | 'records' | 'messages' | 'clinical';
 
 /** Who asks: an authenticated actor, or the owner of a capability (a calendar feed's doctor). */
 export type Subject = Pick<Actor, 'userId' | 'role' | 'doctorStatus'>;
@@ -77,7 +80,7 @@ export class ClinicalGrant {
       case 'DOCTOR': {
         // clinicalAccess() made no grant for an unverified doctor; this is the second lock on that door.
         if (s.doctorStatus !== 'VERIFIED') return none;
-        if (this.purpose === 'profile') {
+        if (this.purpose === 'profile' || this.purpose === 'clinical') {
           const cared = sql`(SELECT ${appointments.patientId} FROM ${appointments} WHERE ${appointments.doctorId} = ${s.userId} AND ${careAppointment(this.#careDays, this.#now)})`;
           return and(inArray(cols.patientId, cared), named)!;
         }

@@ -1,8 +1,6 @@
 // The public entry of the clinical module: what other modules may use of it (lint: import-x/no-restricted-paths).
 // The clinical record: allergies, medications, problems, visit notes, the shipped terminology and the
 // allergy check that prescribing runs inside its transaction.
-export { clinicalAccess } from './access.ts';
-export type { ClinicalPurpose, ClinicalRole } from './access.ts';
 export { allergyConflicts, allergyConflictError } from './service.ts';
 export type { AllergyConflict } from './service.ts';
 export { CodedInput } from './schemas.ts';
@@ -10,3 +8,5 @@ export type { Allergy, Medication, Problem, Note } from './schemas.ts';
 export { toAllergy, toMedication, toProblem, toNote } from './schemas.ts';
 export { allergies, medications, problems, visitNotes, addenda, noteAddenda } from './repo.ts';
 export { RXNORM_SYSTEM } from './terminology.ts';
+export { readEntry, searchEntries, readSignedNote, searchSignedNotes, entryPage, signedNotePage } from './reads.ts';
+export type { EntryList, EntryOf, RecordKey, Visit, VisitNote } from './reads.ts';

@@ -7,8 +7,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { appointments, lockAppointment } from '../appointments/index.ts';
-import { clinicalAccess } from './access.ts';
+import { appointments, clinicalAccess, lockAppointment, type ClinicalGrant } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 import { toNote, type ListQuery, type PutNoteBody } from './schemas.ts';
 
@@ -19,12 +18,25 @@ const CURSOR = cursorCodec('instant', 'uuid');
 const NOTABLE = new Set(['CONFIRMED', 'COMPLETED', 'NO_SHOW']);
 const noteSigned = () => new AppError('NOTE_SIGNED', 'The note is signed: only addenda may be added');
 
-/** The caller's own appointment (locked), or 404: another doctor's appointment is not theirs to document. */
-async function ownAppointment(ex: Executor, meta: Meta, appointmentId: string) {
+/**
+ * The caller's own appointment (locked) and their grant on its patient's clinical record (the central access
+ * point, purpose `clinical`), or 404: another doctor's appointment is not theirs to document, and a patient
+ * outside the caller's care relationship is not theirs to write about.
+ */
+async function ownAppointment(ex: Executor, p: Platform, meta: Meta, appointmentId: string) {
   // Locked through booking, which owns appointments, so a transition cannot slip in between check and write.
   const appt = await lockAppointment(ex, appointmentId, meta.actor.userId);
   if (!appt || appt.doctorId !== meta.actor.userId) throw notFound('appointment');
-  return appt;
+  const grant = clinicalAccess(p, meta.actor, 'clinical', appt.patientId);
+  if (!(await repo.covers(ex, grant))) throw notFound('appointment');
+  return { appt, grant };
+}
+
+/** Which notes a caller sees of a record their grant covers: the patient signed ones; a doctor signed ones and their own drafts. */
+function visibleNotes(grant: ClinicalGrant) {
+  return grant.subject.role === 'PATIENT'
+    ? eq(repo.visitNotes.status, 'SIGNED')
+    : or(eq(repo.visitNotes.status, 'SIGNED'), eq(repo.visitNotes.doctorId, grant.userId))!;
 }
 
 async function withAddenda(ex: Executor, row: repo.NoteRow) {
@@ -34,11 +46,10 @@ async function withAddenda(ex: Executor, row: repo.NoteRow) {
 
 export async function putNote(p: Platform, meta: Meta, appointmentId: string, body: PutNoteBody) {
   return p.db.transaction(async (tx) => {
-    const appt = await ownAppointment(tx, meta, appointmentId);
-    await clinicalAccess(tx, p, meta.actor, appt.patientId, 'write');
+    const { appt, grant } = await ownAppointment(tx, p, meta, appointmentId);
     if (!NOTABLE.has(appt.status))
       throw invalidTransition(`A visit note needs a CONFIRMED, COMPLETED or NO_SHOW appointment; this one is ${appt.status}`);
-    const old = await repo.findNote(tx, appointmentId, true);
+    const old = await repo.findNote(tx, grant, appointmentId, undefined, true);
     if (old?.status === 'SIGNED') throw noteSigned();
     const soap = {
       subjective: body.subjective ?? null,
@@ -47,11 +58,7 @@ export async function putNote(p: Platform, meta: Meta, appointmentId: string, bo
       plan: body.plan ?? null,
     };
     const [row] = old
-      ? await tx
-          .update(repo.visitNotes)
-          .set({ ...soap, updatedAt: sql`date_trunc('milliseconds', now())` })
-          .where(eq(repo.visitNotes.appointmentId, appointmentId))
-          .returning()
+      ? [await repo.updateNote(tx, grant, appointmentId, { ...soap, updatedAt: sql`date_trunc('milliseconds', now())` })]
       : await tx
           .insert(repo.visitNotes)
           .values({ appointmentId, patientId: appt.patientId, doctorId: appt.doctorId, status: 'DRAFT', ...soap })
@@ -63,16 +70,15 @@ export async function putNote(p: Platform, meta: Meta, appointmentId: string, bo
 
 export async function signNote(p: Platform, meta: Meta, appointmentId: string) {
   return p.db.transaction(async (tx) => {
-    const appt = await ownAppointment(tx, meta, appointmentId);
-    await clinicalAccess(tx, p, meta.actor, appt.patientId, 'write');
-    const old = await repo.findNote(tx, appointmentId, true);
+    const { appt, grant } = await ownAppointment(tx, p, meta, appointmentId);
+    const old = await repo.findNote(tx, grant, appointmentId, undefined, true);
     if (!old) throw notFound('visit note');
     if (old.status === 'SIGNED') throw noteSigned();
-    const [row] = await tx
-      .update(repo.visitNotes)
-      .set({ status: 'SIGNED', signedAt: sql`date_trunc('milliseconds', now())`, updatedAt: sql`date_trunc('milliseconds', now())` })
-      .where(eq(repo.visitNotes.appointmentId, appointmentId))
-      .returning();
+    const row = await repo.updateNote(tx, grant, appointmentId, {
+      status: 'SIGNED',
+      signedAt: sql`date_trunc('milliseconds', now())`,
+      updatedAt: sql`date_trunc('milliseconds', now())`,
+    });
     await audit(tx, meta, { action: 'note.sign', resourceType: 'visit_note', resourceId: appointmentId, patientId: appt.patientId });
     return withAddenda(tx, row);
   });
@@ -80,9 +86,8 @@ export async function signNote(p: Platform, meta: Meta, appointmentId: string) {
 
 export async function addAddendum(p: Platform, meta: Meta, appointmentId: string, text: string) {
   return p.db.transaction(async (tx) => {
-    const appt = await ownAppointment(tx, meta, appointmentId);
-    await clinicalAccess(tx, p, meta.actor, appt.patientId, 'write');
-    const note = await repo.findNote(tx, appointmentId);
+    const { appt, grant } = await ownAppointment(tx, p, meta, appointmentId);
+    const note = await repo.findNote(tx, grant, appointmentId);
     if (!note) throw notFound('visit note');
     if (note.status !== 'SIGNED') throw invalidTransition('A draft is edited with PUT; addenda are for signed notes');
     const [row] = await tx.insert(repo.addenda).values({ appointmentId, doctorId: meta.actor.userId, text }).returning();
@@ -99,29 +104,26 @@ export async function addAddendum(p: Platform, meta: Meta, appointmentId: string
 /** Its doctor reads the note at any stage; its patient once it is signed; everyone else 404. */
 export async function getNote(p: Platform, meta: Meta, appointmentId: string) {
   return p.db.transaction(async (tx) => {
-    const note = await repo.findNote(tx, appointmentId);
-    const visible =
-      note &&
-      ((meta.actor.role === 'DOCTOR' && note.doctorId === meta.actor.userId) ||
-        (meta.actor.role === 'PATIENT' && note.patientId === meta.actor.userId && note.status === 'SIGNED'));
-    if (!note || !visible) throw notFound('visit note');
-    await clinicalAccess(tx, p, meta.actor, note.patientId, 'read');
+    // The grant (the caller's whole scope: the patient is the note's) decides whose notes; its doctor reads
+    // theirs at any stage, its patient once signed.
+    const grant = clinicalAccess(p, meta.actor, 'clinical');
+    const visible = grant.subject.role === 'PATIENT' ? eq(repo.visitNotes.status, 'SIGNED') : eq(repo.visitNotes.doctorId, grant.userId);
+    const note = await repo.findNote(tx, grant, appointmentId, visible);
+    if (!note) throw notFound('visit note');
     await audit(tx, meta, { action: 'note.read', resourceType: 'visit_note', resourceId: appointmentId, patientId: note.patientId });
     return withAddenda(tx, note);
   });
 }
 
 /** A patient's notes, newest first: the patient sees signed ones; a treating doctor signed ones and their own drafts. */
-export async function listNotes(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
+export async function listNotes(p: Platform, meta: Meta, patientId: string, q: ListQuery, signedOnly = false) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   return p.db.transaction(async (tx) => {
-    const as = await clinicalAccess(tx, p, meta.actor, patientId, 'read');
-    const scope =
-      as === 'patient'
-        ? [eq(repo.visitNotes.status, 'SIGNED')]
-        : [or(eq(repo.visitNotes.status, 'SIGNED'), eq(repo.visitNotes.doctorId, meta.actor.userId))!];
+    const grant = clinicalAccess(p, meta.actor, 'clinical', patientId);
+    if (!(await repo.covers(tx, grant))) throw notFound('patient');
     const v = CURSOR.decode(q.cursor);
-    const rows = await repo.listNotes(tx, patientId, scope, v && { at: v[0], id: v[1] }, limit);
+    const visible = signedOnly ? eq(repo.visitNotes.status, 'SIGNED') : visibleNotes(grant);
+    const rows = await repo.listNotes(tx, grant, visible, v && { at: v[0], id: v[1] }, limit);
     const shown = rows.slice(0, limit);
     const addenda = await repo.noteAddenda(
       tx,
@@ -143,6 +145,8 @@ export async function listNotes(p: Platform, meta: Meta, patientId: string, q: L
  * newest first. Completing without a note is allowed; the agenda shows what is left to document.
  */
 export async function noteTodos(p: Platform, meta: Meta) {
+  // The doctor's own appointments: the access point's `records` rule (its doctor).
+  const grant = clinicalAccess(p, meta.actor, 'records');
   return p.db.transaction(async (tx) => {
     const rows = await tx
       .select({
@@ -155,6 +159,7 @@ export async function noteTodos(p: Platform, meta: Meta) {
       .leftJoin(repo.visitNotes, eq(repo.visitNotes.appointmentId, appointments.id))
       .where(
         and(
+          grant.where({ patientId: appointments.patientId, doctorId: appointments.doctorId }),
           eq(appointments.doctorId, meta.actor.userId),
           eq(appointments.status, 'COMPLETED'),
           or(isNull(repo.visitNotes.status), ne(repo.visitNotes.status, 'SIGNED')),

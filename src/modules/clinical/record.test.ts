@@ -3,7 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
-import { build, createAdminUser, createDoctor, createPatient, expectProblem } from '../../../test/helpers.ts';
+import {
+  appointmentFixture,
+  build,
+  createAdminUser,
+  createDoctor,
+  createPatient,
+  expectProblem,
+  setDoctorVerification,
+} from '../../../test/helpers.ts';
 import { care } from '../../../test/fixtures/care.ts';
 
 const API = '/api/v1';
@@ -193,4 +201,58 @@ test('lists are keyset pages, newest first; every read and change is in the pati
   await app.request('GET', `${API}/patients/${empty.patient.id}/allergies`, { token: c.doctor.token });
   const none = await app.database.rows(sql`SELECT 1 FROM audit_events WHERE patient_id = ${empty.patient.id} AND action = 'allergy.list'`);
   assert.equal(none.length, 0);
+});
+
+test('the record is on the access point: a care relationship that ended, a rejected doctor and another patient reach nothing, change nothing', async (t) => {
+  const app = await build(t);
+  const c = await care(app);
+  const base = `${API}/patients/${c.patient.id}`;
+  const entry = await app.request('POST', `${base}/allergies`, { token: c.doctor.token, body: penicillin });
+  assert.equal(entry.status, 201, entry.text);
+  // A COMPLETED appointment 400 days ago: its care relationship ended after 365.
+  const ended = await createDoctor(app);
+  const old = await appointmentFixture(app, {
+    doctorId: ended.id,
+    patientId: c.patient.id,
+    status: 'COMPLETED',
+    startsAt: new Date(Date.now() - 400 * 86_400_000),
+  });
+  const rejected = await createDoctor(app);
+  await appointmentFixture(app, { doctorId: rejected.id, patientId: c.patient.id, status: 'CONFIRMED' });
+  await setDoctorVerification(app, rejected.id, 'REJECTED');
+  const before = await app.database.rows(sql`SELECT * FROM clinical_allergies WHERE patient_id = ${c.patient.id} ORDER BY id`);
+  for (const [who, status, code] of [
+    [ended, 404, 'NOT_FOUND'],
+    [rejected, 403, 'DOCTOR_NOT_VERIFIED'],
+  ] as const) {
+    for (const list of ['allergies', 'medications', 'problems', 'notes']) {
+      expectProblem(await app.request('GET', `${base}/${list}`, { token: who.token }), status, code);
+    }
+    expectProblem(await app.request('POST', `${base}/allergies`, { token: who.token, body: penicillin }), status, code);
+    expectProblem(
+      await app.request('PATCH', `${base}/allergies/${entry.body.id}`, { token: who.token, body: { status: 'entered-in-error' } }),
+      status,
+      code,
+    );
+  }
+  // The doctor whose care ended cannot document their old visit any more, nor prescribe on it unwarned.
+  expectProblem(await app.request('PUT', `${API}/appointments/${old}/note`, { token: ended.token, body: { plan: 'x' } }), 404, 'NOT_FOUND');
+  const rx = await app.request('POST', `${API}/prescriptions`, {
+    token: ended.token,
+    body: {
+      appointmentId: old,
+      items: [{ medication: 'Amoxicillin', dosage: '500 mg', frequency: '3 times daily', durationDays: 7 }],
+    },
+  });
+  expectProblem(rx, 404, 'NOT_FOUND');
+  // Another patient cannot write into this record either (404, as an unknown patient).
+  const other = await createPatient(app);
+  expectProblem(
+    await app.request('POST', `${base}/medications`, { token: other.token, body: { medication: { display: 'Iron' } } }),
+    404,
+    'NOT_FOUND',
+  );
+  assert.deepEqual(await app.database.rows(sql`SELECT * FROM clinical_allergies WHERE patient_id = ${c.patient.id} ORDER BY id`), before);
+  const [{ n }] = await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM prescriptions WHERE appointment_id = ${old}`);
+  assert.equal(n, 0);
 });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from 'typebox';
+import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
 import { IdParams } from '../../platform/schema.ts';
 import { Page } from '../../platform/pagination.ts';
@@ -51,7 +51,7 @@ export default async function clinicalRoutes(fastify: FastifyInstance) {
       onRequest: anyone,
       schema: {
         operationId: 'searchSubstances',
-        tags,
+        tags: ['terminology'],
         security,
         summary: 'Search the shipped terminology (RxNorm ingredients, their brand names and drug classes)',
         description:
@@ -67,18 +67,40 @@ export default async function clinicalRoutes(fastify: FastifyInstance) {
     },
   );
 
-  const entryRoutes = (o: {
-    path: string;
-    what: string;
-    ops: [string, string, string];
-    create: TSchema;
-    patch: TSchema;
-    response: TSchema;
-    list: (pid: string, meta: any, q: any) => Promise<any>;
-    add: (pid: string, meta: any, body: any) => Promise<any>;
-    change: (pid: string, id: string, meta: any, body: any) => Promise<any>;
-    createNote: string;
-  }) => {
+  // The three lists of the record share their routes; what differs is in `service.*Kind` and the schemas.
+  const SELF_REPORT =
+    "The patient may self-report (verification is then unconfirmed; asking for confirmed answers 403); a doctor's entry is confirmed unless sent unconfirmed.";
+  const lists = [
+    {
+      path: 'allergies',
+      what: 'allergies and intolerances',
+      ops: ['listAllergies', 'createAllergy', 'updateAllergy'],
+      schemas: { create: CreateAllergyBody, patch: PatchAllergyBody, response: Allergy },
+      kind: service.allergyKind,
+      createNote: SELF_REPORT,
+    },
+    {
+      path: 'medications',
+      what: 'medications',
+      ops: ['listMedications', 'createMedication', 'updateMedication'],
+      schemas: { create: CreateMedicationBody, patch: PatchMedicationBody, response: Medication },
+      kind: service.medicationKind,
+      createNote: SELF_REPORT,
+    },
+    {
+      path: 'problems',
+      what: 'problem list',
+      ops: ['listProblems', 'createProblem', 'updateProblem'],
+      schemas: { create: CreateProblemBody, patch: PatchProblemBody, response: Problem },
+      kind: service.problemKind,
+      createNote:
+        'Only a treating doctor records problems (the patient gets 403). The server ships no condition codes: conditions are free text.',
+    },
+  ] as const;
+
+  for (const o of lists) {
+    // The kinds are typed by their own bodies; the route's schema validated the body against the same type.
+    const kind = o.kind as service.EntryKind<any, any, any, any>;
     app.get(
       `/patients/:patientId/${o.path}`,
       {
@@ -91,10 +113,10 @@ export default async function clinicalRoutes(fastify: FastifyInstance) {
           description: `${ACCESS} Entries marked entered-in-error stay in the list with who marked them and when.`,
           params: PatientParams,
           querystring: ListQuery,
-          response: { 200: Page(o.response), ...problems(400, 401, 403, 404) },
+          response: { 200: Page(o.schemas.response), ...problems(400, 401, 403, 404) },
         },
       },
-      async (req, reply) => reply.send(await o.list(req.params.patientId, actorOf(req), req.query)),
+      async (req) => service.listEntries(p, actorOf(req), kind, req.params.patientId, req.query),
     );
     app.post(
       `/patients/:patientId/${o.path}`,
@@ -107,11 +129,11 @@ export default async function clinicalRoutes(fastify: FastifyInstance) {
           summary: `Record an entry in a patient's ${o.what}`,
           description: `${ACCESS} ${o.createNote} A code must be one of GET /terminology/substances (400 otherwise); display alone is free text.`,
           params: PatientParams,
-          body: o.create,
-          response: { 201: o.response, ...problems(400, 401, 403, 404) },
+          body: o.schemas.create,
+          response: { 201: o.schemas.response, ...problems(400, 401, 403, 404) },
         },
       },
-      async (req, reply) => reply.code(201).send(await o.add(req.params.patientId, actorOf(req), req.body)),
+      async (req, reply) => reply.code(201).send(await service.createEntry(p, actorOf(req), kind, req.params.patientId, req.body)),
     );
     app.patch(
       `/patients/:patientId/${o.path}/:id`,
@@ -126,53 +148,13 @@ export default async function clinicalRoutes(fastify: FastifyInstance) {
             `${ACCESS} Only a treating doctor changes entries (the patient gets 403). Nothing is deleted: status ` +
             'entered-in-error records who and when, and such an entry cannot change again (409 INVALID_TRANSITION).',
           params: EntryParams,
-          body: o.patch,
-          response: { 200: o.response, ...problems(400, 401, 403, 404, 409) },
+          body: o.schemas.patch,
+          response: { 200: o.schemas.response, ...problems(400, 401, 403, 404, 409) },
         },
       },
-      async (req, reply) => reply.send(await o.change(req.params.patientId, req.params.id, actorOf(req), req.body)),
+      async (req) => service.patchEntry(p, actorOf(req), kind, req.params.patientId, req.params.id, req.body),
     );
-  };
-
-  entryRoutes({
-    path: 'allergies',
-    what: 'allergies and intolerances',
-    ops: ['listAllergies', 'createAllergy', 'updateAllergy'],
-    create: CreateAllergyBody,
-    patch: PatchAllergyBody,
-    response: Allergy,
-    list: (pid, meta, q) => service.listAllergies(p, meta, pid, q),
-    add: (pid, meta, body) => service.createAllergy(p, meta, pid, body),
-    change: (pid, id, meta, body) => service.patchAllergy(p, meta, pid, id, body),
-    createNote:
-      "The patient may self-report (verification is then unconfirmed; asking for confirmed answers 403); a doctor's entry is confirmed unless sent unconfirmed.",
-  });
-  entryRoutes({
-    path: 'medications',
-    what: 'medications',
-    ops: ['listMedications', 'createMedication', 'updateMedication'],
-    create: CreateMedicationBody,
-    patch: PatchMedicationBody,
-    response: Medication,
-    list: (pid, meta, q) => service.listMedications(p, meta, pid, q),
-    add: (pid, meta, body) => service.createMedication(p, meta, pid, body),
-    change: (pid, id, meta, body) => service.patchMedication(p, meta, pid, id, body),
-    createNote:
-      "The patient may self-report (verification is then unconfirmed; asking for confirmed answers 403); a doctor's entry is confirmed unless sent unconfirmed.",
-  });
-  entryRoutes({
-    path: 'problems',
-    what: 'problem list',
-    ops: ['listProblems', 'createProblem', 'updateProblem'],
-    create: CreateProblemBody,
-    patch: PatchProblemBody,
-    response: Problem,
-    list: (pid, meta, q) => service.listProblems(p, meta, pid, q),
-    add: (pid, meta, body) => service.createProblem(p, meta, pid, body),
-    change: (pid, id, meta, body) => service.patchProblem(p, meta, pid, id, body),
-    createNote:
-      'Only a treating doctor records problems (the patient gets 403). The server ships no condition codes: conditions are free text.',
-  });
+  }
 
   app.put(
     '/appointments/:id/note',

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TProperties } from 'typebox';
 import { Closed, DateOnly, Nullable, Timestamp, Uuid, iso, isoOrNull, SingleLine, MultiLine } from '../../platform/schema.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import type { AddendumRow, AllergyRow, MedicationRow, NoteRow, ProblemRow } from './repo.ts';
@@ -41,20 +41,26 @@ export const Verification = Type.Union([Type.Literal('confirmed'), Type.Literal(
 export const MedicationStatus = Type.Union([Type.Literal('active'), Type.Literal('stopped'), Type.Literal('entered-in-error')]);
 export const ClinicalStatus = Type.Union([Type.Literal('active'), Type.Literal('resolved'), Type.Literal('entered-in-error')]);
 
-export const Allergy = Type.Object({
-  id: Uuid(),
-  patientId: Uuid(),
+/** What every entry of the record's lists carries besides its own fields: who recorded and changed it, and when. */
+const entry = <P extends TProperties>(own: P) =>
+  Type.Object({
+    id: Uuid(),
+    patientId: Uuid(),
+    ...own,
+    recordedBy: Uuid(),
+    recordedAt: Timestamp(),
+    updatedBy: Uuid(),
+    updatedAt: Timestamp(),
+    enteredInError: EnteredInError,
+  });
+
+export const Allergy = entry({
   substance: Coded,
   category: AllergyCategory,
   criticality: Criticality,
   reaction: Nullable(Type.String()),
   status: AllergyStatus,
   verification: Verification,
-  recordedBy: Uuid(),
-  recordedAt: Timestamp(),
-  updatedBy: Uuid(),
-  updatedAt: Timestamp(),
-  enteredInError: EnteredInError,
 });
 export type Allergy = Static<typeof Allergy>;
 
@@ -77,19 +83,12 @@ export const PatchAllergyBody = Closed({
 });
 export type PatchAllergyBody = Static<typeof PatchAllergyBody>;
 
-export const Medication = Type.Object({
-  id: Uuid(),
-  patientId: Uuid(),
+export const Medication = entry({
   medication: Coded,
   dosage: Nullable(Type.String()),
   status: MedicationStatus,
   verification: Verification,
   since: Nullable(Type.String({ format: 'date' })),
-  recordedBy: Uuid(),
-  recordedAt: Timestamp(),
-  updatedBy: Uuid(),
-  updatedAt: Timestamp(),
-  enteredInError: EnteredInError,
 });
 export type Medication = Static<typeof Medication>;
 
@@ -110,18 +109,11 @@ export const PatchMedicationBody = Closed({
 });
 export type PatchMedicationBody = Static<typeof PatchMedicationBody>;
 
-export const Problem = Type.Object({
-  id: Uuid(),
-  patientId: Uuid(),
+export const Problem = entry({
   condition: Coded,
   clinicalStatus: ClinicalStatus,
   onset: Nullable(Type.String({ format: 'date' })),
   note: Nullable(Type.String()),
-  recordedBy: Uuid(),
-  recordedAt: Timestamp(),
-  updatedBy: Uuid(),
-  updatedAt: Timestamp(),
-  enteredInError: EnteredInError,
 });
 export type Problem = Static<typeof Problem>;
 
@@ -199,54 +191,47 @@ const coded = (system: string | null, code: string | null, display: string): Cod
   system && code ? { system, code, display } : { display };
 const eie = (by: string | null, at: Date | null) => (by && at ? { by, at: iso(at) } : null);
 
+/** The fields every entry shares, from any of the three rows. */
+const entryOf = (r: AllergyRow | MedicationRow | ProblemRow) => ({
+  id: r.id,
+  patientId: r.patientId,
+  recordedBy: r.recordedBy,
+  recordedAt: iso(r.recordedAt),
+  updatedBy: r.updatedBy,
+  updatedAt: iso(r.updatedAt),
+  enteredInError: eie(r.enteredInErrorBy, r.enteredInErrorAt),
+});
+
 export function toAllergy(r: AllergyRow): Allergy {
   return {
-    id: r.id,
-    patientId: r.patientId,
+    ...entryOf(r),
     substance: coded(r.substanceSystem, r.substanceCode, r.substanceDisplay),
     category: r.category,
     criticality: r.criticality,
     reaction: r.reaction,
     status: r.status,
     verification: r.verification,
-    recordedBy: r.recordedBy,
-    recordedAt: iso(r.recordedAt),
-    updatedBy: r.updatedBy,
-    updatedAt: iso(r.updatedAt),
-    enteredInError: eie(r.enteredInErrorBy, r.enteredInErrorAt),
   };
 }
 
 export function toMedication(r: MedicationRow): Medication {
   return {
-    id: r.id,
-    patientId: r.patientId,
+    ...entryOf(r),
     medication: coded(r.medicationSystem, r.medicationCode, r.medicationDisplay),
     dosage: r.dosage,
     status: r.status,
     verification: r.verification,
     since: r.since,
-    recordedBy: r.recordedBy,
-    recordedAt: iso(r.recordedAt),
-    updatedBy: r.updatedBy,
-    updatedAt: iso(r.updatedAt),
-    enteredInError: eie(r.enteredInErrorBy, r.enteredInErrorAt),
   };
 }
 
 export function toProblem(r: ProblemRow): Problem {
   return {
-    id: r.id,
-    patientId: r.patientId,
+    ...entryOf(r),
     condition: coded(r.conditionSystem, r.conditionCode, r.conditionDisplay),
     clinicalStatus: r.clinicalStatus,
     onset: r.onset,
     note: r.note,
-    recordedBy: r.recordedBy,
-    recordedAt: iso(r.recordedAt),
-    updatedBy: r.updatedBy,
-    updatedAt: iso(r.updatedAt),
-    enteredInError: eie(r.enteredInErrorBy, r.enteredInErrorAt),
   };
 }
 

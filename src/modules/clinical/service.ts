@@ -1,16 +1,19 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { AppError, forbidden, invalidTransition, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { clinicalAccess } from './access.ts';
+import { clinicalAccess, type ClinicalGrant } from '../appointments/index.ts';
 import * as repo from './repo.ts';
 import {
   toAllergy,
   toMedication,
   toProblem,
+  type Allergy,
+  type Medication,
+  type Problem,
   type CodedInput,
   type CreateAllergyBody,
   type CreateMedicationBody,
@@ -48,216 +51,191 @@ async function auditList(ex: Executor, meta: Meta, action: string, resourceType:
   await audit(ex, meta, { action, resourceType, patientId: shown ? patientId : null });
 }
 
-// ---------- allergies ----------
-
-export async function listAllergies(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
-  const limit = q.limit ?? DEFAULT_LIMIT;
-  return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'read');
-    const rows = await repo.listEntries(tx, repo.allergies, patientId, decodeAfter(q.cursor), limit);
-    const page = toPage(rows, limit, (r) => [r.recordedAt.toISOString(), r.id], toAllergy);
-    await auditList(tx, meta, 'allergy.list', 'allergy', patientId, page.items.length);
-    return page;
-  });
+/**
+ * The caller's grant on one patient's clinical record, from the central access point (purpose `clinical`):
+ * a doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED there; a caller the grant does
+ * not cover (admins, doctors without a care relationship, other patients) 404 as for an unknown patient.
+ */
+async function recordGrant(ex: Executor, p: Platform, meta: Meta, patientId: string): Promise<ClinicalGrant> {
+  const grant = clinicalAccess(p, meta.actor, 'clinical', patientId);
+  if (!(await repo.covers(ex, grant))) throw notFound('patient');
+  return grant;
 }
 
-export async function createAllergy(p: Platform, meta: Meta, patientId: string, body: CreateAllergyBody) {
-  return p.db.transaction(async (tx) => {
-    const as = await clinicalAccess(tx, p, meta.actor, patientId, 'self-report');
-    if (as === 'patient' && body.verification === 'confirmed')
-      throw forbidden('A self-reported allergy stays unconfirmed until a doctor confirms it');
-    const substance = codedValue(body.substance, '/substance', true);
-    await repo.lockAllergySet(tx, patientId);
-    const verification = as === 'patient' ? 'unconfirmed' : (body.verification ?? 'confirmed');
-    const [row] = await tx
-      .insert(repo.allergies)
-      .values({
-        patientId,
-        substanceSystem: substance.system ?? null,
-        substanceCode: substance.code ?? null,
-        substanceDisplay: substance.display,
-        category: body.category,
-        criticality: body.criticality,
-        reaction: body.reaction ?? null,
-        status: body.status ?? 'active',
-        verification,
-        recordedBy: meta.actor.userId,
-        updatedBy: meta.actor.userId,
-        confirmedBy: verification === 'confirmed' ? meta.actor.userId : null,
-      })
-      .returning();
-    await audit(tx, meta, { action: 'allergy.create', resourceType: 'allergy', resourceId: row.id, patientId });
-    return toAllergy(row);
-  });
+/** A change only a treating doctor makes: the patient, who can see their record, gets 403. */
+function clinician(grant: ClinicalGrant): void {
+  if (grant.subject.role !== 'DOCTOR') throw forbidden('Only a treating doctor may change this part of the record');
 }
 
-/** Shared rules of a PATCH: only a treating doctor; entered-in-error is final and records who and when. */
+/** Shared rules of a PATCH: entered-in-error is final and records who and when. */
 function enteredInError(status: string | undefined, meta: Meta) {
   return status === 'entered-in-error' ? { enteredInErrorBy: meta.actor.userId, enteredInErrorAt: NOW_MS } : {};
 }
 
-export async function patchAllergy(p: Platform, meta: Meta, patientId: string, id: string, body: PatchAllergyBody) {
-  return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'write');
-    await repo.lockAllergySet(tx, patientId);
-    const [old] = await tx
-      .select()
-      .from(repo.allergies)
-      .where(and(eq(repo.allergies.id, id), eq(repo.allergies.patientId, patientId)))
-      .limit(1);
-    if (!old) throw notFound('allergy');
-    if (old.status === 'entered-in-error') throw invalidTransition('An entry marked entered-in-error cannot change');
-    const [row] = await tx
-      .update(repo.allergies)
-      .set({
-        ...(body.category !== undefined ? { category: body.category } : {}),
-        ...(body.criticality !== undefined ? { criticality: body.criticality } : {}),
-        ...(body.reaction !== undefined ? { reaction: body.reaction } : {}),
-        ...(body.status !== undefined ? { status: body.status } : {}),
-        ...(body.verification !== undefined ? { verification: body.verification } : {}),
-        ...(body.verification === 'confirmed' && old.verification !== 'confirmed' ? { confirmedBy: meta.actor.userId } : {}),
-        ...enteredInError(body.status, meta),
-        updatedBy: meta.actor.userId,
-        updatedAt: NOW_MS,
-      })
-      .where(eq(repo.allergies.id, id))
-      .returning();
-    await audit(tx, meta, { action: 'allergy.update', resourceType: 'allergy', resourceId: id, patientId });
-    return toAllergy(row);
-  });
+/** The properties of a PATCH body that were sent, as column values (null clears an optional one). */
+function sent<B extends object>(body: B, keys: (keyof B & string)[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
 }
 
-// ---------- medications ----------
-
-export async function listMedications(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
-  const limit = q.limit ?? DEFAULT_LIMIT;
-  return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'read');
-    const rows = await repo.listEntries(tx, repo.medications, patientId, decodeAfter(q.cursor), limit);
-    const page = toPage(rows, limit, (r) => [r.recordedAt.toISOString(), r.id], toMedication);
-    await auditList(tx, meta, 'medication.list', 'medication', patientId, page.items.length);
-    return page;
-  });
+/**
+ * One list of the record (allergies, medications, problems): its table, its audit names, its mapping, and
+ * what differs between them — the coded value, the fields a create and a PATCH carry, whether the patient
+ * may self-report (then unconfirmed), and whether writes take the allergy-set lock of the prescribing check.
+ * The rules every list shares (access, self-report, entered-in-error, audit) are written once below.
+ */
+export interface EntryKind<T extends repo.EntryTable, C, P, Out> {
+  table: T;
+  /** Audit action prefix and resourceType. */
+  name: 'allergy' | 'medication' | 'problem';
+  statusOf: (row: T['$inferSelect']) => string;
+  toApi: (row: T['$inferSelect']) => Out;
+  /** The patient may record entries themself (verification unconfirmed); else only a treating doctor. */
+  selfReport: boolean;
+  /** Writes take the patient's allergy-set lock (the prescribing check reads the set under it). */
+  allergySet: boolean;
+  /** The kind's own columns of a new entry (the coded value validated; status defaulted). */
+  values: (body: C) => Record<string, unknown>;
+  /** The kind's own columns a PATCH changes, and the status it sets (for entered-in-error). */
+  changes: (body: P) => { set: Record<string, unknown>; status?: string };
 }
 
-export async function createMedication(p: Platform, meta: Meta, patientId: string, body: CreateMedicationBody) {
-  return p.db.transaction(async (tx) => {
-    const as = await clinicalAccess(tx, p, meta.actor, patientId, 'self-report');
-    if (as === 'patient' && body.verification === 'confirmed')
-      throw forbidden('A self-reported medication stays unconfirmed until a doctor confirms it');
-    const medication = codedValue(body.medication, '/medication', true);
-    const verification = as === 'patient' ? 'unconfirmed' : (body.verification ?? 'confirmed');
-    const [row] = await tx
-      .insert(repo.medications)
-      .values({
-        patientId,
-        medicationSystem: medication.system ?? null,
-        medicationCode: medication.code ?? null,
-        medicationDisplay: medication.display,
-        dosage: body.dosage ?? null,
-        status: body.status ?? 'active',
-        verification,
-        since: body.since ?? null,
-        recordedBy: meta.actor.userId,
-        updatedBy: meta.actor.userId,
-        confirmedBy: verification === 'confirmed' ? meta.actor.userId : null,
-      })
-      .returning();
-    await audit(tx, meta, { action: 'medication.create', resourceType: 'medication', resourceId: row.id, patientId });
-    return toMedication(row);
-  });
-}
+const CODED_WITH_TERMINOLOGY = true;
 
-export async function patchMedication(p: Platform, meta: Meta, patientId: string, id: string, body: PatchMedicationBody) {
-  return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'write');
-    const [old] = await tx
-      .select()
-      .from(repo.medications)
-      .where(and(eq(repo.medications.id, id), eq(repo.medications.patientId, patientId)))
-      .limit(1)
-      .for('update');
-    if (!old) throw notFound('medication');
-    if (old.status === 'entered-in-error') throw invalidTransition('An entry marked entered-in-error cannot change');
-    const [row] = await tx
-      .update(repo.medications)
-      .set({
-        ...(body.dosage !== undefined ? { dosage: body.dosage } : {}),
-        ...(body.status !== undefined ? { status: body.status } : {}),
-        ...(body.verification !== undefined ? { verification: body.verification } : {}),
-        ...(body.since !== undefined ? { since: body.since } : {}),
-        ...(body.verification === 'confirmed' && old.verification !== 'confirmed' ? { confirmedBy: meta.actor.userId } : {}),
-        ...enteredInError(body.status, meta),
-        updatedBy: meta.actor.userId,
-        updatedAt: NOW_MS,
-      })
-      .where(eq(repo.medications.id, id))
-      .returning();
-    await audit(tx, meta, { action: 'medication.update', resourceType: 'medication', resourceId: id, patientId });
-    return toMedication(row);
-  });
-}
+export const allergyKind: EntryKind<typeof repo.allergies, CreateAllergyBody, PatchAllergyBody, Allergy> = {
+  table: repo.allergies,
+  name: 'allergy',
+  statusOf: (r) => r.status,
+  toApi: toAllergy,
+  selfReport: true,
+  allergySet: true,
+  values: (b) => {
+    const c = codedValue(b.substance, '/substance', CODED_WITH_TERMINOLOGY);
+    return {
+      substanceSystem: c.system ?? null,
+      substanceCode: c.code ?? null,
+      substanceDisplay: c.display,
+      category: b.category,
+      criticality: b.criticality,
+      reaction: b.reaction ?? null,
+      status: b.status ?? 'active',
+    };
+  },
+  changes: (b) => ({ set: sent(b, ['category', 'criticality', 'reaction', 'status', 'verification']), status: b.status }),
+};
 
-// ---------- problems ----------
+export const medicationKind: EntryKind<typeof repo.medications, CreateMedicationBody, PatchMedicationBody, Medication> = {
+  table: repo.medications,
+  name: 'medication',
+  statusOf: (r) => r.status,
+  toApi: toMedication,
+  selfReport: true,
+  allergySet: false,
+  values: (b) => {
+    const c = codedValue(b.medication, '/medication', CODED_WITH_TERMINOLOGY);
+    return {
+      medicationSystem: c.system ?? null,
+      medicationCode: c.code ?? null,
+      medicationDisplay: c.display,
+      dosage: b.dosage ?? null,
+      status: b.status ?? 'active',
+      since: b.since ?? null,
+    };
+  },
+  changes: (b) => ({ set: sent(b, ['dosage', 'status', 'verification', 'since']), status: b.status }),
+};
 
-export async function listProblems(p: Platform, meta: Meta, patientId: string, q: ListQuery) {
-  const limit = q.limit ?? DEFAULT_LIMIT;
-  return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'read');
-    const rows = await repo.listEntries(tx, repo.problems, patientId, decodeAfter(q.cursor), limit);
-    const page = toPage(rows, limit, (r) => [r.recordedAt.toISOString(), r.id], toProblem);
-    await auditList(tx, meta, 'problem.list', 'problem', patientId, page.items.length);
-    return page;
-  });
-}
-
-export async function createProblem(p: Platform, meta: Meta, patientId: string, body: CreateProblemBody) {
-  return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'write');
+export const problemKind: EntryKind<typeof repo.problems, CreateProblemBody, PatchProblemBody, Problem> = {
+  table: repo.problems,
+  name: 'problem',
+  statusOf: (r) => r.clinicalStatus,
+  toApi: toProblem,
+  selfReport: false,
+  allergySet: false,
+  values: (b) => ({
     // The server ships no condition terminology: a condition is free text (a code answers 400).
-    const condition = codedValue(body.condition, '/condition', false);
-    const [row] = await tx
-      .insert(repo.problems)
-      .values({
-        patientId,
-        conditionDisplay: condition.display,
-        clinicalStatus: body.clinicalStatus ?? 'active',
-        onset: body.onset ?? null,
-        note: body.note ?? null,
-        recordedBy: meta.actor.userId,
-        updatedBy: meta.actor.userId,
-      })
-      .returning();
-    await audit(tx, meta, { action: 'problem.create', resourceType: 'problem', resourceId: row.id, patientId });
-    return toProblem(row);
+    conditionDisplay: codedValue(b.condition, '/condition', false).display,
+    clinicalStatus: b.clinicalStatus ?? 'active',
+    onset: b.onset ?? null,
+    note: b.note ?? null,
+  }),
+  changes: (b) => ({ set: sent(b, ['clinicalStatus', 'onset', 'note']), status: b.clinicalStatus }),
+};
+
+/** Whether entries of this kind carry a verification (the self-reportable ones). */
+const verified = (kind: { selfReport: boolean }) => kind.selfReport;
+
+export async function listEntries<T extends repo.EntryTable, C, P, Out>(
+  p: Platform,
+  meta: Meta,
+  kind: EntryKind<T, C, P, Out>,
+  patientId: string,
+  q: ListQuery,
+) {
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  return p.db.transaction(async (tx) => {
+    const grant = await recordGrant(tx, p, meta, patientId);
+    const rows = await repo.listEntries(tx, kind.table, grant, decodeAfter(q.cursor), limit);
+    const page = toPage(rows, limit, (r) => [r.recordedAt.toISOString(), r.id], kind.toApi);
+    await auditList(tx, meta, `${kind.name}.list`, kind.name, patientId, page.items.length);
+    return page;
   });
 }
 
-export async function patchProblem(p: Platform, meta: Meta, patientId: string, id: string, body: PatchProblemBody) {
+export async function createEntry<T extends repo.EntryTable, C extends { verification?: 'confirmed' | 'unconfirmed' }, P, Out>(
+  p: Platform,
+  meta: Meta,
+  kind: EntryKind<T, C, P, Out>,
+  patientId: string,
+  body: C,
+) {
   return p.db.transaction(async (tx) => {
-    await clinicalAccess(tx, p, meta.actor, patientId, 'write');
-    const [old] = await tx
-      .select()
-      .from(repo.problems)
-      .where(and(eq(repo.problems.id, id), eq(repo.problems.patientId, patientId)))
-      .limit(1)
-      .for('update');
-    if (!old) throw notFound('problem');
-    if (old.clinicalStatus === 'entered-in-error') throw invalidTransition('An entry marked entered-in-error cannot change');
-    const [row] = await tx
-      .update(repo.problems)
-      .set({
-        ...(body.clinicalStatus !== undefined ? { clinicalStatus: body.clinicalStatus } : {}),
-        ...(body.onset !== undefined ? { onset: body.onset } : {}),
-        ...(body.note !== undefined ? { note: body.note } : {}),
-        ...enteredInError(body.clinicalStatus, meta),
-        updatedBy: meta.actor.userId,
-        updatedAt: NOW_MS,
-      })
-      .where(eq(repo.problems.id, id))
-      .returning();
-    await audit(tx, meta, { action: 'problem.update', resourceType: 'problem', resourceId: id, patientId });
-    return toProblem(row);
+    const grant = await recordGrant(tx, p, meta, patientId);
+    const patient = grant.subject.role === 'PATIENT';
+    if (!kind.selfReport) clinician(grant);
+    if (patient && body.verification === 'confirmed')
+      throw forbidden(`A self-reported ${kind.name} stays unconfirmed until a doctor confirms it`);
+    const values = kind.values(body);
+    if (kind.allergySet) await repo.lockAllergySet(tx, patientId);
+    const verification = patient ? 'unconfirmed' : (body.verification ?? 'confirmed');
+    const row = await repo.insertEntry(tx, kind.table, {
+      ...values,
+      patientId,
+      recordedBy: meta.actor.userId,
+      updatedBy: meta.actor.userId,
+      ...(verified(kind) ? { verification, confirmedBy: verification === 'confirmed' ? meta.actor.userId : null } : {}),
+    });
+    await audit(tx, meta, { action: `${kind.name}.create`, resourceType: kind.name, resourceId: row.id, patientId });
+    return kind.toApi(row);
+  });
+}
+
+/** Only a treating doctor changes an entry; nothing is deleted: entered-in-error is final and records who and when. */
+export async function patchEntry<T extends repo.EntryTable, C, P extends { verification?: 'confirmed' | 'unconfirmed' }, Out>(
+  p: Platform,
+  meta: Meta,
+  kind: EntryKind<T, C, P, Out>,
+  patientId: string,
+  id: string,
+  body: P,
+) {
+  return p.db.transaction(async (tx) => {
+    const grant = await recordGrant(tx, p, meta, patientId);
+    clinician(grant);
+    if (kind.allergySet) await repo.lockAllergySet(tx, patientId);
+    const old = await repo.findEntry(tx, kind.table, grant, id);
+    if (!old) throw notFound(kind.name);
+    if (kind.statusOf(old) === 'entered-in-error') throw invalidTransition('An entry marked entered-in-error cannot change');
+    const { set, status } = kind.changes(body);
+    const confirms = verified(kind) && body.verification === 'confirmed' && (old as { verification?: string }).verification !== 'confirmed';
+    const row = await repo.updateEntry(tx, kind.table, grant, id, {
+      ...set,
+      ...(confirms ? { confirmedBy: meta.actor.userId } : {}),
+      ...enteredInError(status, meta),
+      updatedBy: meta.actor.userId,
+      updatedAt: NOW_MS,
+    });
+    await audit(tx, meta, { action: `${kind.name}.update`, resourceType: kind.name, resourceId: id, patientId });
+    return kind.toApi(row);
   });
 }
 
@@ -275,15 +253,22 @@ export interface AllergyConflict {
 /**
  * The conflicts of prescription items with the patient's active allergies, checked inside the caller's
  * transaction under the patient's allergy-set lock (held to its commit), so an allergy recorded
- * concurrently is either seen here or recorded after the prescription exists.
+ * concurrently is either seen here or recorded after the prescription exists. The allergies are read
+ * under the prescriber's own grant on the patient's clinical record; a prescriber whose grant does not
+ * cover the patient (a care relationship that ended) could not be warned, so is refused (404) rather
+ * than given an unchecked prescription.
  */
 export async function allergyConflicts(
   ex: Executor,
+  p: Platform,
+  actor: Actor,
   patientId: string,
   items: { medication: string; medicationCode?: CodedInput }[],
 ): Promise<AllergyConflict[]> {
+  const grant = clinicalAccess(p, actor, 'clinical', patientId);
   await repo.lockAllergySet(ex, patientId);
-  const active = await repo.activeAllergies(ex, patientId);
+  if (!(await repo.covers(ex, grant))) throw notFound('patient');
+  const active = await repo.activeAllergies(ex, grant);
   const targets = active.map((a) => ({
     row: a,
     target: allergyTarget(

@@ -69,7 +69,20 @@ test('a patient exports their own profile, appointments, prescriptions, messages
   assert.equal(res.headers.get('cache-control'), 'no-store');
   assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="telecare-export-\d{4}-\d{2}-\d{2}\.json"$/);
   const doc = res.body;
-  assert.deepEqual(Object.keys(doc), ['exportedAt', 'profile', 'appointments', 'prescriptions', 'messages', 'posts', 'accessLog']);
+  assert.deepEqual(Object.keys(doc), [
+    'exportedAt',
+    'profile',
+    'appointments',
+    'prescriptions',
+    'messages',
+    // The patient's clinical record (src/modules/fhir/clinical.test.ts checks its content).
+    'allergies',
+    'medications',
+    'problems',
+    'notes',
+    'posts',
+    'accessLog',
+  ]);
   assert.equal(doc.profile.user.id, c.patient.id);
   assert.equal(doc.profile.patient.medicalHistory, 'Asthma since 2001');
   assert.deepEqual(

@@ -6,6 +6,7 @@ import { listVisible, type AppointmentView, type ClinicalGrant } from '../appoin
 import { listPrescriptions, type PrescriptionRow } from '../prescriptions/index.ts';
 import { history, listConversations, type MessageRow } from '../messages/index.ts';
 import { listByAuthor, type PostWithAuthor } from '../posts/index.ts';
+import { entryPage, signedNotePage, type EntryList, type EntryOf, type RecordKey, type VisitNote } from '../clinical/index.ts';
 import { listEvents, listPatientEvents, type AuditRow } from '../audit/index.ts';
 
 export const BATCH = 500;
@@ -97,5 +98,35 @@ export async function* accessLogOf(
     if (page.length) yield page;
     if (rows.length <= BATCH) return;
     beforeSeq = page[page.length - 1].event.seq;
+  }
+}
+
+/** A list of the patient's clinical record (their grant on it: `clinical`), newest first. */
+export async function* entriesOf<K extends EntryList>(
+  database: Database,
+  grant: ClinicalGrant | null,
+  list: K,
+): AsyncGenerator<EntryOf[K][]> {
+  if (!grant) return;
+  let key: RecordKey | null = null;
+  for (;;) {
+    const rows: { key: RecordKey; item: EntryOf[K] }[] = await entryPage(database.db, list, grant, key, BATCH);
+    const page = rows.slice(0, BATCH);
+    if (page.length) yield page.map((r) => r.item);
+    if (rows.length <= BATCH) return;
+    key = page[page.length - 1].key;
+  }
+}
+
+/** The patient's signed visit notes (their grant on the record), newest first. */
+export async function* signedNotesOf(database: Database, grant: ClinicalGrant | null): AsyncGenerator<VisitNote[]> {
+  if (!grant) return;
+  let key: RecordKey | null = null;
+  for (;;) {
+    const rows: { key: RecordKey; item: VisitNote }[] = await signedNotePage(database.db, grant, key, BATCH);
+    const page = rows.slice(0, BATCH);
+    if (page.length) yield page.map((r) => r.item);
+    if (rows.length <= BATCH) return;
+    key = page[page.length - 1].key;
   }
 }

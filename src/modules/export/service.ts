@@ -20,6 +20,11 @@ import {
   toFhirCommunication,
   toFhirAuditEvent,
   fullName,
+  toFhirAllergyIntolerance,
+  toFhirMedicationStatement,
+  toFhirCondition,
+  toFhirEncounter,
+  toFhirComposition,
 } from '../fhir/index.ts';
 import * as repo from './repo.ts';
 import * as runs from './runs.ts';
@@ -74,6 +79,8 @@ function accessLogEntry(actor: Actor) {
 interface Grants {
   records: ClinicalGrant | null;
   messages: ClinicalGrant | null;
+  /** The patient's own clinical record (null for doctors and admins: their export holds no one's record). */
+  record: ClinicalGrant | null;
 }
 
 /**
@@ -86,6 +93,7 @@ async function start(p: Platform, meta: Meta) {
   const grants: Grants = {
     records: admin ? null : clinicalAccess(p, meta.actor, 'records'),
     messages: admin ? null : clinicalAccess(p, meta.actor, 'messages'),
+    record: meta.actor.role === 'PATIENT' ? clinicalAccess(p, meta.actor, 'clinical', meta.actor.userId) : null,
   };
   return p.db.transaction(async (tx) => {
     const profile = await profileUnaudited(p, tx, meta.actor);
@@ -110,6 +118,15 @@ async function* jsonDocument(p: Platform, meta: Meta, profile: Profile, grants: 
   yield* jsonArray(repo.prescriptionsOf(p.database, grants.records), toPrescription);
   yield ',"messages":';
   yield* jsonArray(repo.messagesOf(p.database, grants.messages), toMessage);
+  if (grants.record) {
+    // The patient's clinical record: the three lists (entries in error included, marked) and the signed notes.
+    for (const list of ['allergies', 'medications', 'problems'] as const) {
+      yield `,"${list}":`;
+      yield* jsonArray(repo.entriesOf(p.database, grants.record, list), (e) => e);
+    }
+    yield ',"notes":';
+    yield* jsonArray(repo.signedNotesOf(p.database, grants.record), (n) => n.note);
+  }
   yield ',"posts":';
   yield* jsonArray(repo.postsOf(p.database, actor), toPost);
   yield ',"accessLog":';
@@ -140,6 +157,14 @@ async function* fhirBundle(p: Platform, meta: Meta, profile: Profile, grants: Gr
       .join('');
   }
   for await (const batch of repo.messagesOf(p.database, grants.messages)) yield batch.map((m) => entry(toFhirCommunication(m))).join('');
+  for await (const batch of repo.entriesOf(p.database, grants.record, 'allergies'))
+    yield batch.map((a) => entry(toFhirAllergyIntolerance(a))).join('');
+  for await (const batch of repo.entriesOf(p.database, grants.record, 'medications'))
+    yield batch.map((m) => entry(toFhirMedicationStatement(m))).join('');
+  for await (const batch of repo.entriesOf(p.database, grants.record, 'problems'))
+    yield batch.map((c) => entry(toFhirCondition(c))).join('');
+  for await (const batch of repo.signedNotesOf(p.database, grants.record))
+    yield batch.map((n) => entry(toFhirEncounter(n)) + entry(toFhirComposition(n))).join('');
   for await (const batch of repo.accessLogOf(p.database, actor)) {
     yield batch
       .map(({ event, firstname, lastname }) =>

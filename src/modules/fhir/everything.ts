@@ -19,6 +19,7 @@ import { toFhirMedicationRequests } from './mappers/medication-request.ts';
 import { toFhirCommunication } from './mappers/communication.ts';
 import * as repo from './repo.ts';
 import type { EverythingQuery } from './schemas.ts';
+import { clinicalSections } from './clinical.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 
@@ -33,7 +34,7 @@ interface Section {
   read(tx: Executor, key: Key | null, limit: number): Promise<{ resources: Resource[]; more: boolean; last: Key | null }>;
 }
 
-function sections(p: Platform, actor: Actor, patientId: string): Record<'A' | 'M' | 'C', Section> {
+function sections(p: Platform, actor: Actor, patientId: string): Record<SectionName, Section> {
   // Each section reads under its own grant for this patient (appointments/access.ts): the patient's own
   // records, or a verified doctor's records with them; admins never get this far (the Patient read is 404).
   const records = clinicalAccess(p, actor, 'records', patientId);
@@ -43,6 +44,8 @@ function sections(p: Platform, actor: Actor, patientId: string): Record<'A' | 'M
     return { resources: page.flatMap(map), more: rows.length > limit, last: page.length ? key(page[page.length - 1]) : null };
   };
   return {
+    // The clinical record (clinical.ts): allergies, medications, problems, signed notes.
+    ...clinicalSections(p, actor, patientId),
     // Appointments the caller may see (the patient's own, or the doctor's with this patient).
     A: {
       read: async (tx, key, limit) =>
@@ -80,7 +83,7 @@ function sections(p: Platform, actor: Actor, patientId: string): Record<'A' | 'M
   };
 }
 
-const ORDER = ['A', 'M', 'C'] as const;
+const ORDER = ['A', 'M', 'L', 'S', 'P', 'N', 'C'] as const;
 /** $everything pages: the section, and the sort key and id of the last resource shown in it. */
 const EVERYTHING_CURSOR = cursorCodec('text', 'text', 'text');
 type SectionName = (typeof ORDER)[number];

@@ -93,7 +93,19 @@ test('metadata is an anonymous CapabilityStatement; every other read needs a tok
   assert.equal(res.body.fhirVersion, '4.0.1');
   assert.deepEqual(
     res.body.rest[0].resource.map((r: any) => r.type),
-    ['Patient', 'Practitioner', 'Appointment', 'MedicationRequest', 'Communication', 'AuditEvent'],
+    [
+      'Patient',
+      'Practitioner',
+      'Appointment',
+      'MedicationRequest',
+      'Communication',
+      'AuditEvent',
+      'AllergyIntolerance',
+      'MedicationStatement',
+      'Condition',
+      'Encounter',
+      'Composition',
+    ],
   );
   const patient = await createPatient(app);
   expectOutcome((await fhir(app, `/Patient/${patient.id}`)).res, 401, 'UNAUTHENTICATED');

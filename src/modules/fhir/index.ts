@@ -7,3 +7,10 @@ export { toFhirCommunication } from './mappers/communication.ts';
 export { toFhirMedicationRequests } from './mappers/medication-request.ts';
 export { toFhirPatient } from './mappers/patient.ts';
 export { toFhirPractitioner } from './mappers/practitioner.ts';
+export {
+  toFhirAllergyIntolerance,
+  toFhirMedicationStatement,
+  toFhirCondition,
+  toFhirEncounter,
+  toFhirComposition,
+} from './mappers/clinical.ts';

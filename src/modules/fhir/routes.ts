@@ -5,6 +5,7 @@ import { bearerSecurity, sendProblem, type ProblemBody } from '../../platform/ht
 import { actorOf } from '../auth/index.ts';
 import * as service from './service.ts';
 import { everything } from './everything.ts';
+import { CLINICAL_TYPES } from './clinical.ts';
 import { EverythingQuery, FhirResource, IdParams, SearchQuery } from './schemas.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -46,7 +47,9 @@ function outcome(status: number, code: string, detail: string): OperationOutcome
 const FHIR_ACCESS =
   "Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. " +
   'A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome ' +
-  '`forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.';
+  '`forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical ' +
+  'record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical ' +
+  "record's types are searched by `patient` (a patient's own by default; a doctor names the patient).";
 
 const responses = (ok: string) => ({
   200: { description: ok, content: { 'application/fhir+json': { schema: FhirResource } } },
@@ -99,7 +102,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
   );
 
   const guard = app.guard({});
-  const types = ['Patient', 'Practitioner', 'Appointment', 'MedicationRequest', 'Communication', 'AuditEvent'] as const;
+  const types = ['Patient', 'Practitioner', 'Appointment', 'MedicationRequest', 'Communication', 'AuditEvent', ...CLINICAL_TYPES] as const;
   for (const type of types) {
     app.get(
       `/${type}/:id`,
@@ -151,7 +154,8 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
         security: bearerSecurity,
         summary: "The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)",
         description:
-          'The Patient, then the Appointments, MedicationRequests and Communications the caller may see, in that order, ' +
+          'The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, ' +
+          'Encounters with their Compositions (signed visit notes) and Communications the caller may see, in that order, ' +
           '`_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). ' +
           'Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded ' +
           'responses. Each page re-checks that the caller may see the patient and is audited. ' +

@@ -21,11 +21,12 @@ import { toFhirAuditEvent } from './mappers/audit-event.ts';
 import { fullName } from './mappers/common.ts';
 import * as repo from './repo.ts';
 import type { SearchQuery } from './schemas.ts';
+import { CLINICAL_TYPES, isClinicalType, readClinical, searchClinical, type ClinicalType } from './clinical.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 /** AuditEvent search pages: older than the last sequence number shown. */
 const AUDIT_CURSOR = cursorCodec('int');
-export type SearchType = 'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'Communication' | 'AuditEvent';
+export type SearchType = 'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'Communication' | 'AuditEvent' | ClinicalType;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uuidOr404 = (id: string, what: string) => {
@@ -69,6 +70,8 @@ export function capabilityStatement(base: string): CapabilityStatement {
           resource('MedicationRequest', [search[0], search[2]]),
           resource('Communication', search),
           resource('AuditEvent', search),
+          // The clinical record (clinical.ts): by id and by patient.
+          ...CLINICAL_TYPES.map((t) => resource(t, [search[0], search[2]])),
         ],
       },
     ],
@@ -121,6 +124,7 @@ export async function read(p: Platform, meta: Meta, type: string, id: string): P
       });
     }
     default:
+      if (isClinicalType(type)) return readClinical(p, meta, type, id);
       throw notFound('resource type');
   }
 }
@@ -217,6 +221,12 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
     }
     case 'Communication':
       return searchCommunications(p, meta, q, limit);
+    case 'AllergyIntolerance':
+    case 'MedicationStatement':
+    case 'Condition':
+    case 'Encounter':
+    case 'Composition':
+      return searchClinical(p, meta, type, q, limit);
     case 'Practitioner': {
       if (q.date) throw unsupported('date');
       if (q.patient) throw unsupported('patient');

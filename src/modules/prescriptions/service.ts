@@ -39,7 +39,7 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
       throw new AppError('PRESCRIPTION_LIMIT_REACHED', `An appointment carries at most ${MAX_PRESCRIPTIONS_PER_APPOINTMENT} prescriptions`);
     }
     // Under the patient's allergy-set lock, held to commit: an allergy recorded meanwhile cannot slip in between.
-    const conflicts = await allergyConflicts(tx, appt.patientId, body.items);
+    const conflicts = await allergyConflicts(tx, p, meta.actor, appt.patientId, body.items);
     if (conflicts.length && !body.overrideReason) throw allergyConflictError(conflicts);
     const row = await repo.insertPrescription(tx, {
       doctorId: meta.actor.userId,

@@ -1090,7 +1090,7 @@ export interface paths {
         };
         /**
          * Export all of my own data
-         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: more answer 429 RATE_LIMITED with Retry-After. A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their own profile stays readable at GET /me and GET /doctors/me.
+         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, a patient's clinical record (allergies, medications, problems, signed visit notes; in FHIR AllergyIntolerance, MedicationStatement, Condition, Encounter and Composition), posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: more answer 429 RATE_LIMITED with Retry-After. A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their own profile stays readable at GET /me and GET /doctors/me.
          */
         get: operations["exportMyData"];
         put?: never;
@@ -1383,7 +1383,7 @@ export interface paths {
         };
         /**
          * Read one Patient
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirReadPatient"];
         put?: never;
@@ -1403,7 +1403,7 @@ export interface paths {
         };
         /**
          * Search Patient (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirSearchPatient"];
         put?: never;
@@ -1423,7 +1423,7 @@ export interface paths {
         };
         /**
          * Read one Practitioner
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirReadPractitioner"];
         put?: never;
@@ -1443,7 +1443,7 @@ export interface paths {
         };
         /**
          * Search Practitioner (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirSearchPractitioner"];
         put?: never;
@@ -1463,7 +1463,7 @@ export interface paths {
         };
         /**
          * Read one Appointment
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirReadAppointment"];
         put?: never;
@@ -1483,7 +1483,7 @@ export interface paths {
         };
         /**
          * Search Appointment (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirSearchAppointment"];
         put?: never;
@@ -1503,7 +1503,7 @@ export interface paths {
         };
         /**
          * Read one MedicationRequest
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirReadMedicationRequest"];
         put?: never;
@@ -1523,7 +1523,7 @@ export interface paths {
         };
         /**
          * Search MedicationRequest (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirSearchMedicationRequest"];
         put?: never;
@@ -1543,7 +1543,7 @@ export interface paths {
         };
         /**
          * Read one Communication
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirReadCommunication"];
         put?: never;
@@ -1563,7 +1563,7 @@ export interface paths {
         };
         /**
          * Search Communication (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirSearchCommunication"];
         put?: never;
@@ -1583,7 +1583,7 @@ export interface paths {
         };
         /**
          * Read one AuditEvent
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirReadAuditEvent"];
         put?: never;
@@ -1603,9 +1603,209 @@ export interface paths {
         };
         /**
          * Search AuditEvent (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirSearchAuditEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/AllergyIntolerance/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one AllergyIntolerance
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirReadAllergyIntolerance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/AllergyIntolerance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search AllergyIntolerance (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirSearchAllergyIntolerance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/MedicationStatement/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one MedicationStatement
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirReadMedicationStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/MedicationStatement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search MedicationStatement (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirSearchMedicationStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Condition/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one Condition
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirReadCondition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Condition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Condition (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirSearchCondition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Encounter/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one Encounter
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirReadEncounter"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Encounter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Encounter (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirSearchEncounter"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Composition/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one Composition
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirReadComposition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Composition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Composition (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         */
+        get: operations["fhirSearchComposition"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1623,7 +1823,7 @@ export interface paths {
         };
         /**
          * The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)
-         * @description The Patient, then the Appointments, MedicationRequests and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest and Communication, as on /api/v1.
+         * @description The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, Encounters with their Compositions (signed visit notes) and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
          */
         get: operations["fhirPatientEverything"];
         put?: never;
@@ -11082,6 +11282,751 @@ export interface operations {
         };
     };
     fhirSearchAuditEvent: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadAllergyIntolerance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description AllergyIntolerance */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchAllergyIntolerance: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadMedicationStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description MedicationStatement */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchMedicationStatement: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadCondition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Condition */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchCondition: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadEncounter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Encounter */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchEncounter: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadComposition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Composition */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchComposition: {
         parameters: {
             query?: {
                 /** @description Patient id or `Patient/<id>` */

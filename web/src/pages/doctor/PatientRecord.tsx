@@ -4,6 +4,7 @@ import { api } from '../../api/client';
 import { Field, formatDateTime, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
 import { StatusBadge } from '../../components/Appointment';
 import { PdfButton } from '../../components/PrescriptionPdf';
+import { ClinicalRecord, VisitNotes } from '../../components/ClinicalRecord';
 
 export default function PatientRecord() {
   const { params } = useRoute();
@@ -29,6 +30,8 @@ export default function PatientRecord() {
           </section>
         )}
       </Loading>
+      <ClinicalRecord patientId={params.id} role="doctor" />
+      <VisitNotes patientId={params.id} />
       <section aria-labelledby="appt-h">
         <h2 id="appt-h">Appointments</h2>
         <Loading loaded={appointments}>
@@ -39,7 +42,10 @@ export default function PatientRecord() {
               <ul>
                 {mine.map((a) => (
                   <li key={a.id}>
-                    <When iso={a.startsAt} /> <StatusBadge status={a.status} />
+                    <a href={`/appointments/${a.id}`}>
+                      <When iso={a.startsAt} />
+                    </a>{' '}
+                    <StatusBadge status={a.status} />
                   </li>
                 ))}
               </ul>
@@ -127,12 +133,23 @@ function Prescription({ rx, onChange }: { rx: Rx; onChange: () => void }) {
   );
 }
 
+type Conflict = {
+  itemIndex: number;
+  allergyId: string;
+  substance: { display: string };
+  match: 'substance' | 'class';
+  class?: string;
+};
+
 type Item = { medication: string; dosage: string; frequency: string; durationDays: string; instructions: string };
 const blank: Item = { medication: '', dosage: '', frequency: '', durationDays: '7', instructions: '' };
 
 function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: string; startsAt: string }>; onDone: () => void }) {
   const act = useAction();
   const [items, setItems] = useState<Item[]>([{ ...blank }]);
+  // 409 ALLERGY_CONFLICT: the conflicts are shown and the doctor may send it again with a reason.
+  const conflicts = act.problem?.code === 'ALLERGY_CONFLICT' ? ((act.problem as { conflicts?: Conflict[] }).conflicts ?? []) : [];
+  const [overriding, setOverriding] = useState<Conflict[]>([]);
   if (appointments.length === 0) return <p>Prescribing needs a confirmed or completed appointment with this patient.</p>;
   const set = (i: number, k: keyof Item, v: string) => setItems((xs) => xs.map((x, n) => (n === i ? { ...x, [k]: v } : x)));
   return (
@@ -153,8 +170,12 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
               ...(x.instructions ? { instructions: x.instructions } : {}),
             })),
             ...(v.notes ? { notes: v.notes } : {}),
+            ...(v.overrideReason && overriding.length ? { overrideReason: v.overrideReason } : {}),
           };
-          if ((await act.run(() => api.POST('/api/v1/prescriptions', { body }))).ok) {
+          const r = await act.run(() => api.POST('/api/v1/prescriptions', { body }));
+          if (!r.ok) return;
+          setOverriding([]);
+          {
             setItems([{ ...blank }]);
             (e.target as HTMLFormElement).reset();
             onDone();
@@ -218,8 +239,28 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
           Add a medication
         </button>
         <Field label="Notes (optional)" name="notes" multiline problem={act.problem} />
+        {(conflicts.length > 0 || overriding.length > 0) && (
+          <fieldset class="stack" aria-label="Allergy conflicts">
+            <legend>Allergy conflicts</legend>
+            <ul>
+              {(conflicts.length ? conflicts : overriding).map((c) => (
+                <li key={`${c.itemIndex}-${c.allergyId}`}>
+                  Medication {c.itemIndex + 1} conflicts with the active allergy to <strong>{c.substance.display}</strong> (
+                  {c.match === 'class' ? `same class: ${c.class}` : 'same substance'})
+                </li>
+              ))}
+            </ul>
+            {overriding.length === 0 ? (
+              <button type="button" class="danger" onClick={() => setOverriding(conflicts)}>
+                Override…
+              </button>
+            ) : (
+              <Field label="Reason for overriding the allergy" name="overrideReason" multiline required problem={act.problem} />
+            )}
+          </fieldset>
+        )}
         <button type="submit" disabled={act.busy}>
-          Issue prescription
+          {overriding.length ? 'Issue despite the allergy' : 'Issue prescription'}
         </button>
       </form>
     </section>

@@ -10,6 +10,10 @@ import { onRealtime } from '../../realtime';
 import { pagePath } from '../../routes';
 import { AppointmentCard } from '../patient/Appointments';
 import { AgendaItem } from '../doctor/Agenda';
+import { VisitNoteEditor } from '../../components/VisitNoteEditor';
+
+/** A note documents a visit that happened or is about to (the API's rule). */
+const NOTABLE = ['CONFIRMED', 'COMPLETED', 'NO_SHOW'];
 
 export default function AppointmentPage({ id }: { id: string }) {
   const s = useSession();
@@ -33,6 +37,7 @@ export default function AppointmentPage({ id }: { id: string }) {
                 <ul class="stack" aria-label="Appointment">
                   <AppointmentCard a={a} onChange={one.reload} />
                 </ul>
+                <VisitNoteEditor appointmentId={a.id} role="patient" />
                 <p>
                   <a href={pagePath('patientAppointments')}>All your appointments</a>
                 </p>
@@ -47,6 +52,10 @@ export default function AppointmentPage({ id }: { id: string }) {
                 <ul class="stack" aria-label="Appointment">
                   <AgendaItem a={a} onChange={one.reload} />
                 </ul>
+                {NOTABLE.includes(a.status) && <VisitNoteEditor appointmentId={a.id} role="doctor" />}
+                <p>
+                  <a href={pagePath('doctorPatient', { id: a.patientId })}>Patient record</a>
+                </p>
                 <p>
                   <a href={pagePath('doctorAgenda')}>Your agenda</a>
                 </p>

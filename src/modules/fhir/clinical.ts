@@ -1,0 +1,126 @@
+// The clinical record's FHIR resource types: read by id, search by patient, and their sections of
+// Patient/$everything. Everything goes through the clinical module's reads, so the grant (the central access
+// point, purpose `clinical`) and the audit are the REST API's.
+import type { Resource } from '@medplum/fhirtypes';
+import { AppError, notFound } from '../../platform/errors.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
+import { clinicalAccess } from '../appointments/index.ts';
+import {
+  entryPage,
+  readEntry,
+  readSignedNote,
+  searchEntries,
+  searchSignedNotes,
+  signedNotePage,
+  type EntryList,
+  type RecordKey,
+} from '../clinical/index.ts';
+import {
+  toFhirAllergyIntolerance,
+  toFhirComposition,
+  toFhirCondition,
+  toFhirEncounter,
+  toFhirMedicationStatement,
+} from './mappers/clinical.ts';
+import type { SearchQuery } from './schemas.ts';
+
+type Meta = RequestMeta & { actor: Actor };
+
+export const CLINICAL_TYPES = ['AllergyIntolerance', 'MedicationStatement', 'Condition', 'Encounter', 'Composition'] as const;
+export type ClinicalType = (typeof CLINICAL_TYPES)[number];
+export const isClinicalType = (t: string): t is ClinicalType => (CLINICAL_TYPES as readonly string[]).includes(t);
+
+const LIST: Record<'AllergyIntolerance' | 'MedicationStatement' | 'Condition', EntryList> = {
+  AllergyIntolerance: 'allergies',
+  MedicationStatement: 'medications',
+  Condition: 'problems',
+};
+const MAP = {
+  allergies: toFhirAllergyIntolerance,
+  medications: toFhirMedicationStatement,
+  problems: toFhirCondition,
+} as const;
+const toFhirEntry = (list: EntryList, item: any): Resource => (MAP[list] as (x: unknown) => Resource)(item);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export async function readClinical(p: Platform, meta: Meta, type: ClinicalType, id: string): Promise<Resource> {
+  if (!UUID.test(id)) throw notFound(type);
+  if (type === 'Encounter') return toFhirEncounter(await readSignedNote(p, meta, id));
+  if (type === 'Composition') return toFhirComposition(await readSignedNote(p, meta, id));
+  const list = LIST[type];
+  return toFhirEntry(list, await readEntry(p, meta, list, id));
+}
+
+/**
+ * Search by patient: the patient's own record by default for a patient; a doctor names the patient
+ * (`patient` required, 400 without). A patient the caller may not see matches nothing. No `date` search.
+ */
+export async function searchClinical(
+  p: Platform,
+  meta: Meta,
+  type: ClinicalType,
+  q: SearchQuery,
+  limit: number,
+): Promise<{ resources: Resource[]; nextCursor: string | null }> {
+  if (q.date)
+    throw new AppError('VALIDATION_FAILED', `${type} does not support the search parameter date`, [
+      { path: '/date', message: 'is not supported for this resource type' },
+    ]);
+  const named = q.patient?.replace(/^Patient\//, '');
+  const patientId = named ?? (meta.actor.role === 'PATIENT' ? meta.actor.userId : undefined);
+  if (!patientId)
+    throw new AppError('VALIDATION_FAILED', `${type} search needs the patient`, [{ path: '/patient', message: 'is required' }]);
+  const query = { limit, cursor: q._cursor };
+  if (type === 'Encounter' || type === 'Composition') {
+    const page = await searchSignedNotes(p, meta, patientId, query);
+    const map: (n: (typeof page.items)[number]) => Resource = type === 'Encounter' ? toFhirEncounter : toFhirComposition;
+    return { resources: page.items.map(map), nextCursor: page.nextCursor };
+  }
+  const list = LIST[type];
+  const page = await searchEntries(p, meta, list, patientId, query);
+  return { resources: page.items.map((i) => toFhirEntry(list, i)), nextCursor: page.nextCursor };
+}
+
+type Key = [string, string];
+interface Section {
+  read(tx: Executor, key: Key | null, limit: number): Promise<{ resources: Resource[]; more: boolean; last: Key | null }>;
+}
+
+/**
+ * $everything's sections of the clinical record, under the caller's grant on the patient's record: L
+ * allergies, S medications, P problems, N signed notes (each an Encounter and its Composition).
+ */
+export function clinicalSections(p: Platform, actor: Actor, patientId: string): Record<'L' | 'S' | 'P' | 'N', Section> {
+  const grant = clinicalAccess(p, actor, 'clinical', patientId);
+  const section = <T>(
+    page: (tx: Executor, key: RecordKey | null, limit: number) => Promise<{ key: RecordKey; item: T }[]>,
+    map: (item: T) => Resource[],
+  ): Section => ({
+    read: async (tx, key, limit) => {
+      const rows = await page(tx, key, limit);
+      const shown = rows.slice(0, limit);
+      return {
+        resources: shown.flatMap((r) => map(r.item)),
+        more: rows.length > limit,
+        last: shown.length ? shown[shown.length - 1].key : null,
+      };
+    },
+  });
+  const entries = (list: EntryList) =>
+    section(
+      (tx, key, limit) => entryPage(tx, list, grant, key, limit),
+      (item) => [toFhirEntry(list, item)],
+    );
+  return {
+    L: entries('allergies'),
+    S: entries('medications'),
+    P: entries('problems'),
+    N: section(
+      (tx, key, limit) => signedNotePage(tx, grant, key, limit),
+      (n) => [toFhirEncounter(n), toFhirComposition(n)],
+    ),
+  };
+}

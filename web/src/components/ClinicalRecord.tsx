@@ -1,0 +1,434 @@
+// The clinical record of one patient: allergies, medications and problems. A treating doctor adds entries
+// (substances and medications with autocomplete from the shipped terminology), changes their status and marks
+// them entered-in-error; the patient reads theirs and self-reports allergies and medications, which show as
+// unconfirmed until a doctor confirms them. Signed visit notes are listed for both.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api/client';
+import type { paths } from '../api/schema';
+import { Field, formValues, Loading, ProblemBanner, useAction, useLoad, When } from './ui';
+
+type Coded = { system?: string; code?: string; display: string };
+type Substance = paths['/api/v1/terminology/substances']['get']['responses'][200]['content']['application/json'][number];
+type Note = paths['/api/v1/appointments/{id}/note']['get']['responses'][200]['content']['application/json'];
+type Role = 'doctor' | 'patient';
+
+const label = (c: Coded) => c.display;
+
+/** A text field that suggests substances of GET /terminology/substances as one types; a pick keeps its code. */
+function SubstanceField({ name, label: text, onPick }: { name: string; label: string; onPick: (c: Coded | null) => void }) {
+  const [q, setQ] = useState('');
+  const [options, setOptions] = useState<Substance[]>([]);
+  useEffect(() => {
+    const term = q.trim();
+    if (term.length < 2) return setOptions([]);
+    let live = true;
+    void api.GET('/api/v1/terminology/substances', { params: { query: { q: term } } }).then((r) => live && setOptions(r.data ?? []));
+    return () => {
+      live = false;
+    };
+  }, [q]);
+  // What is typed is coded when it names a suggestion (picked from the list, or typed in full), else free text.
+  useEffect(() => {
+    const v = q.trim();
+    const hit = options.find((o) => o.display.toLowerCase() === v.toLowerCase());
+    onPick(hit ? { system: hit.system, code: hit.code, display: hit.display } : v ? { display: v } : null);
+  }, [q, options]);
+  const id = `f-${name}`;
+  return (
+    <div class="field">
+      <label for={id}>{text}</label>
+      <input
+        id={id}
+        name={name}
+        required
+        list={`${id}-list`}
+        autoComplete="off"
+        value={q}
+        onInput={(e) => setQ((e.target as HTMLInputElement).value)}
+      />
+      <datalist id={`${id}-list`}>
+        {options.map((o) => (
+          <option key={o.code} value={o.display}>
+            {o.classes.length ? o.classes.join(', ') : 'RxNorm'}
+          </option>
+        ))}
+      </datalist>
+      <small>Pick a suggestion to record its RxNorm code; anything else is kept as free text.</small>
+    </div>
+  );
+}
+
+function Verification({ v }: { v: 'confirmed' | 'unconfirmed' }) {
+  return v === 'unconfirmed' ? <span class="badge">Unconfirmed (self-reported)</span> : null;
+}
+
+function Recorded({ e }: { e: { recordedAt: string; enteredInError: { at: string } | null } }) {
+  return (
+    <small>
+      Recorded <When iso={e.recordedAt} />
+      {e.enteredInError && (
+        <>
+          {' '}
+          · entered in error <When iso={e.enteredInError.at} />
+        </>
+      )}
+    </small>
+  );
+}
+
+/** Status change and entered-in-error for a doctor; nothing for the patient. */
+function EntryActions({
+  role,
+  statuses,
+  current,
+  path,
+  statusKey,
+  confirm,
+  onDone,
+  what,
+}: {
+  role: Role;
+  statuses: string[];
+  current: string;
+  path: string;
+  statusKey: 'status' | 'clinicalStatus';
+  confirm?: boolean;
+  onDone: () => void;
+  what: string;
+}) {
+  const act = useAction();
+  if (role !== 'doctor' || current === 'entered-in-error') return null;
+  const patch = async (body: Record<string, string>) => {
+    const r = await act.run(() => fetchPatch(path, body));
+    if (r.ok) onDone();
+  };
+  return (
+    <div class="actions">
+      <ProblemBanner problem={act.problem} />
+      <label>
+        Status of {what}{' '}
+        <select
+          aria-label={`Status of ${what}`}
+          onChange={(e) => patch({ [statusKey]: (e.target as HTMLSelectElement).value })}
+          disabled={act.busy}
+        >
+          {statuses.map((s) => (
+            <option key={s} value={s} selected={s === current}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      {confirm && (
+        <button type="button" class="secondary" disabled={act.busy} onClick={() => patch({ verification: 'confirmed' })}>
+          Confirm
+        </button>
+      )}
+      <button type="button" class="danger" disabled={act.busy} onClick={() => patch({ [statusKey]: 'entered-in-error' })}>
+        Mark {what} entered in error
+      </button>
+    </div>
+  );
+}
+
+/** A PATCH of one entry, through the same client (and so the same session and error handling). */
+async function fetchPatch(path: string, body: Record<string, string>) {
+  const [, , , , patientId, list, id] = path.split('/');
+  const p = { params: { path: { patientId, id } }, body } as never;
+  if (list === 'allergies') return api.PATCH('/api/v1/patients/{patientId}/allergies/{id}', p);
+  if (list === 'medications') return api.PATCH('/api/v1/patients/{patientId}/medications/{id}', p);
+  return api.PATCH('/api/v1/patients/{patientId}/problems/{id}', p);
+}
+
+export function ClinicalRecord({ patientId, role }: { patientId: string; role: Role }) {
+  const path = { params: { path: { patientId }, query: { limit: 100 } } };
+  const allergies = useLoad(() => api.GET('/api/v1/patients/{patientId}/allergies', path), [patientId]);
+  const medications = useLoad(() => api.GET('/api/v1/patients/{patientId}/medications', path), [patientId]);
+  const problems = useLoad(() => api.GET('/api/v1/patients/{patientId}/problems', path), [patientId]);
+  const base = `/api/v1/patients/${patientId}`;
+  return (
+    <>
+      <section class="card" aria-labelledby="allergies-h">
+        <h2 id="allergies-h">Allergies and intolerances</h2>
+        <Loading loaded={allergies}>
+          {() => (
+            <ul class="stack" aria-label="Allergies">
+              {allergies.data!.items.length === 0 && <li>None recorded.</li>}
+              {allergies.data!.items.map((a) => (
+                <li key={a.id} class={a.status === 'entered-in-error' ? 'muted' : ''}>
+                  <strong>{label(a.substance)}</strong> · {a.category} · criticality {a.criticality}
+                  {a.reaction && <> · {a.reaction}</>} · <span class="badge">{a.status}</span> <Verification v={a.verification} />{' '}
+                  <Recorded e={a} />
+                  <EntryActions
+                    role={role}
+                    what={label(a.substance)}
+                    statuses={['active', 'inactive']}
+                    current={a.status}
+                    statusKey="status"
+                    confirm={a.verification === 'unconfirmed'}
+                    path={`${base}/allergies/${a.id}`}
+                    onDone={allergies.reload}
+                  />
+                </li>
+              ))}
+            </ul>
+          )}
+        </Loading>
+        <AddAllergy patientId={patientId} role={role} onDone={allergies.reload} />
+      </section>
+      <section class="card" aria-labelledby="medications-h">
+        <h2 id="medications-h">Medications</h2>
+        <Loading loaded={medications}>
+          {() => (
+            <ul class="stack" aria-label="Medications">
+              {medications.data!.items.length === 0 && <li>None recorded.</li>}
+              {medications.data!.items.map((m) => (
+                <li key={m.id}>
+                  <strong>{label(m.medication)}</strong>
+                  {m.dosage && <> · {m.dosage}</>} · <span class="badge">{m.status}</span> <Verification v={m.verification} />{' '}
+                  <Recorded e={m} />
+                  <EntryActions
+                    role={role}
+                    what={label(m.medication)}
+                    statuses={['active', 'stopped']}
+                    current={m.status}
+                    statusKey="status"
+                    confirm={m.verification === 'unconfirmed'}
+                    path={`${base}/medications/${m.id}`}
+                    onDone={medications.reload}
+                  />
+                </li>
+              ))}
+            </ul>
+          )}
+        </Loading>
+        <AddMedication patientId={patientId} role={role} onDone={medications.reload} />
+      </section>
+      <section class="card" aria-labelledby="problems-h">
+        <h2 id="problems-h">Problems</h2>
+        <Loading loaded={problems}>
+          {() => (
+            <ul class="stack" aria-label="Problems">
+              {problems.data!.items.length === 0 && <li>None recorded.</li>}
+              {problems.data!.items.map((c) => (
+                <li key={c.id}>
+                  <strong>{label(c.condition)}</strong>
+                  {c.onset && <> · since {c.onset}</>} · <span class="badge">{c.clinicalStatus}</span>
+                  {c.note && <p>{c.note}</p>} <Recorded e={c} />
+                  <EntryActions
+                    role={role}
+                    what={label(c.condition)}
+                    statuses={['active', 'resolved']}
+                    current={c.clinicalStatus}
+                    statusKey="clinicalStatus"
+                    path={`${base}/problems/${c.id}`}
+                    onDone={problems.reload}
+                  />
+                </li>
+              ))}
+            </ul>
+          )}
+        </Loading>
+        {role === 'doctor' && <AddProblem patientId={patientId} onDone={problems.reload} />}
+      </section>
+    </>
+  );
+}
+
+function AddAllergy({ patientId, role, onDone }: { patientId: string; role: Role; onDone: () => void }) {
+  const act = useAction();
+  const [substance, setSubstance] = useState<Coded | null>(null);
+  const [key, setKey] = useState(0);
+  return (
+    <form
+      key={key}
+      class="stack"
+      aria-label={role === 'doctor' ? 'Record an allergy' : 'Report an allergy'}
+      onSubmit={async (e) => {
+        const v = formValues(e);
+        if (!substance) return;
+        const body = {
+          substance,
+          category: (v.category ?? 'medication') as 'medication',
+          criticality: (v.criticality ?? 'high') as 'high',
+          ...(v.reaction ? { reaction: v.reaction } : {}),
+        };
+        const r = await act.run(() => api.POST('/api/v1/patients/{patientId}/allergies', { params: { path: { patientId } }, body }));
+        if (r.ok) {
+          setSubstance(null);
+          setKey((k) => k + 1);
+          onDone();
+        }
+      }}
+    >
+      <h3>{role === 'doctor' ? 'Record an allergy' : 'Report an allergy'}</h3>
+      <ProblemBanner problem={act.problem} />
+      <SubstanceField name="allergy-substance" label="Substance" onPick={setSubstance} />
+      <Field
+        label="Category"
+        name="category"
+        options={[
+          ['medication', 'Medication'],
+          ['food', 'Food'],
+          ['environment', 'Environment'],
+          ['other', 'Other'],
+        ]}
+        value="medication"
+      />
+      <Field
+        label="Criticality"
+        name="criticality"
+        options={[
+          ['high', 'High'],
+          ['low', 'Low'],
+          ['unable-to-assess', 'Unable to assess'],
+        ]}
+        value="high"
+      />
+      <Field label="Reaction (optional)" name="reaction" />
+      {role === 'patient' && <p>A doctor confirms what you report; until then it shows as unconfirmed.</p>}
+      <button type="submit" disabled={act.busy}>
+        {role === 'doctor' ? 'Record allergy' : 'Report allergy'}
+      </button>
+    </form>
+  );
+}
+
+function AddMedication({ patientId, role, onDone }: { patientId: string; role: Role; onDone: () => void }) {
+  const act = useAction();
+  const [medication, setMedication] = useState<Coded | null>(null);
+  const [key, setKey] = useState(0);
+  return (
+    <form
+      key={key}
+      class="stack"
+      aria-label={role === 'doctor' ? 'Record a medication' : 'Report a medication'}
+      onSubmit={async (e) => {
+        const v = formValues(e);
+        if (!medication) return;
+        const body = { medication, ...(v.dosage ? { dosage: v.dosage } : {}), ...(v.since ? { since: v.since } : {}) };
+        const r = await act.run(() => api.POST('/api/v1/patients/{patientId}/medications', { params: { path: { patientId } }, body }));
+        if (r.ok) {
+          setMedication(null);
+          setKey((k) => k + 1);
+          onDone();
+        }
+      }}
+    >
+      <h3>{role === 'doctor' ? 'Record a medication' : 'Report a medication'}</h3>
+      <ProblemBanner problem={act.problem} />
+      <SubstanceField name="medication-name" label="Medication" onPick={setMedication} />
+      <Field label="Dosage (optional)" name="dosage" />
+      <Field label="Taken since (optional)" name="since" type="date" />
+      <button type="submit" disabled={act.busy}>
+        {role === 'doctor' ? 'Record medication' : 'Report medication'}
+      </button>
+    </form>
+  );
+}
+
+function AddProblem({ patientId, onDone }: { patientId: string; onDone: () => void }) {
+  const act = useAction();
+  return (
+    <form
+      class="stack"
+      aria-label="Record a problem"
+      onSubmit={async (e) => {
+        const v = formValues(e);
+        const body = {
+          condition: { display: v.condition ?? '' },
+          ...(v.onset ? { onset: v.onset } : {}),
+          ...(v['problem-note'] ? { note: v['problem-note'] } : {}),
+        };
+        const r = await act.run(() => api.POST('/api/v1/patients/{patientId}/problems', { params: { path: { patientId } }, body }));
+        if (r.ok) {
+          (e.target as HTMLFormElement).reset();
+          onDone();
+        }
+      }}
+    >
+      <h3>Record a problem</h3>
+      <ProblemBanner problem={act.problem} />
+      <Field label="Condition" name="condition" required problem={act.problem} />
+      <Field label="Onset (optional)" name="onset" type="date" />
+      <Field label="Note (optional)" name="problem-note" multiline />
+      <button type="submit" disabled={act.busy}>
+        Record problem
+      </button>
+    </form>
+  );
+}
+
+/** The patient's signed visit notes (a doctor sees their own drafts too), newest first. */
+export function VisitNotes({ patientId }: { patientId: string }) {
+  const notes = useLoad(
+    () => api.GET('/api/v1/patients/{patientId}/notes', { params: { path: { patientId }, query: { limit: 100 } } }),
+    [patientId],
+  );
+  return (
+    <section class="card" aria-labelledby="notes-h">
+      <h2 id="notes-h">Visit notes</h2>
+      <Loading loaded={notes}>
+        {() =>
+          notes.data!.items.length === 0 ? (
+            <p>None yet.</p>
+          ) : (
+            <ul class="stack" aria-label="Visit notes">
+              {notes.data!.items.map((n) => (
+                <li key={n.appointmentId}>
+                  <NoteView note={n} />
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Loading>
+    </section>
+  );
+}
+
+export function NoteView({ note }: { note: Note }) {
+  const parts: Array<[string, string | null]> = [
+    ['Subjective', note.subjective],
+    ['Objective', note.objective],
+    ['Assessment', note.assessment],
+    ['Plan', note.plan],
+  ];
+  return (
+    <article>
+      <h3>
+        {note.status === 'SIGNED' ? (
+          <>
+            Signed <When iso={note.signedAt} />
+          </>
+        ) : (
+          'Draft'
+        )}
+      </h3>
+      <dl>
+        {parts
+          .filter(([, v]) => v)
+          .map(([k, v]) => (
+            <>
+              <dt key={`${k}-t`}>{k}</dt>
+              <dd key={`${k}-d`} class="article">
+                {v}
+              </dd>
+            </>
+          ))}
+      </dl>
+      {note.addenda.length > 0 && (
+        <>
+          <h4>Addenda</h4>
+          <ul>
+            {note.addenda.map((a) => (
+              <li key={a.id}>
+                <When iso={a.createdAt} />: {a.text}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </article>
+  );
+}
