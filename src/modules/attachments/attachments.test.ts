@@ -15,6 +15,7 @@ import {
   type TestApp,
 } from '../../../test/helpers.ts';
 import { care } from '../../../test/fixtures/care.ts';
+import { assertValidFhir } from '../../../test/fixtures/fhir.ts';
 import { ATTACHMENTS, download, jpeg, png, storedCount, upload, uploaded } from '../../../test/fixtures/attachments.ts';
 
 const conv = (id: string) => `/api/v1/conversations/${id}`;
@@ -183,4 +184,33 @@ test("a patient's upload cannot be sent by them into another patient's thread, n
   // The doctor sends their own upload to their patient: fine; a second doctor cannot use it.
   expectProblem(await sendWith(second.doctor, second.patient, { attachmentIds: [doctorFile.id] }), 400, 'VALIDATION_FAILED');
   assert.equal((await sendWith(doctor, patient, { attachmentIds: [doctorFile.id] })).status, 201);
+});
+
+test("the patient's export lists each message's attachments", async () => {
+  const { doctor, patient } = await care(app);
+  const a = await uploaded(app, patient, await png(), 'scan.png');
+  assert.equal((await sendWith(patient, doctor, { body: 'scan', attachmentIds: [a.id] })).status, 201);
+  const res = await app.request('GET', '/api/v1/me/export', { token: patient.token });
+  assert.equal(res.status, 200, res.text);
+  const doc = JSON.parse(res.text);
+  const m = doc.messages.find((x: any) => x.body === 'scan');
+  assert.deepEqual(m.attachments, [{ id: a.id, fileName: 'scan.png', contentType: 'image/png', size: a.size }]);
+});
+
+test('Patient/$everything and the FHIR export carry attachments as Communication payloads with their download URL', async () => {
+  const { doctor, patient } = await care(app);
+  const a = await uploaded(app, patient, await png(), 'scan.png');
+  assert.equal((await sendWith(patient, doctor, { attachmentIds: [a.id] })).status, 201);
+  const expected = { contentType: 'image/png', url: `${app.config.publicUrl}/api/v1/attachments/${a.id}`, size: a.size, title: 'scan.png' };
+  const all = await app.request('GET', `/fhir/R4/Patient/${patient.id}/$everything`, { token: doctor.token });
+  assert.equal(all.status, 200, all.text);
+  assertValidFhir(all.body);
+  const comm = all.body.entry.map((e: any) => e.resource).find((r: any) => r.resourceType === 'Communication');
+  assert.deepEqual(comm.payload, [{ contentAttachment: expected }]);
+  const exported = await app.request('GET', '/api/v1/me/export?format=fhir', { token: patient.token });
+  assert.equal(exported.status, 200, exported.text);
+  const bundle = JSON.parse(exported.text);
+  assertValidFhir(bundle);
+  const c2 = bundle.entry.map((e: any) => e.resource).find((r: any) => r.resourceType === 'Communication');
+  assert.deepEqual(c2.payload, [{ contentAttachment: expected }]);
 });

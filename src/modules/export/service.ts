@@ -8,7 +8,8 @@ import type { Platform } from '../../platform/platform.ts';
 import { profileUnaudited } from '../accounts/index.ts';
 import { clinicalAccess, toAppointment, type ClinicalGrant } from '../appointments/index.ts';
 import { toPrescription } from '../prescriptions/index.ts';
-import { toMessage } from '../messages/index.ts';
+import { toMessage, type MessageRow } from '../messages/index.ts';
+import { summariesByMessage } from '../attachments/index.ts';
 import { toPost } from '../posts/index.ts';
 import type { Patient } from '../patients/index.ts';
 import { toAuditEvent } from '../audit/index.ts';
@@ -39,6 +40,20 @@ async function* jsonArray<R>(batches: AsyncGenerator<R[]>, map: (r: R) => unknow
     yield chunk;
   }
   yield ']';
+}
+
+/** Each batch of messages with the summaries of their attachments (the bytes: GET /attachments/{id}). */
+async function* withAttachments(p: Platform, grant: ClinicalGrant | null, batches: AsyncGenerator<MessageRow[]>) {
+  for await (const batch of batches) {
+    const files = grant
+      ? await summariesByMessage(
+          p.db,
+          grant,
+          batch.map((m) => m.id),
+        )
+      : new Map();
+    yield batch.map((m) => toMessage(m, files.get(m.id)));
+  }
 }
 
 function accessLogEntry(actor: Actor) {
@@ -109,7 +124,7 @@ async function* jsonDocument(p: Platform, meta: Meta, profile: Profile, grants: 
   yield ',"prescriptions":';
   yield* jsonArray(repo.prescriptionsOf(p.database, grants.records), toPrescription);
   yield ',"messages":';
-  yield* jsonArray(repo.messagesOf(p.database, grants.messages), toMessage);
+  yield* jsonArray(withAttachments(p, grants.messages, repo.messagesOf(p.database, grants.messages)), (m) => m);
   yield ',"posts":';
   yield* jsonArray(repo.postsOf(p.database, actor), toPost);
   yield ',"accessLog":';
@@ -139,7 +154,26 @@ async function* fhirBundle(p: Platform, meta: Meta, profile: Profile, grants: Gr
       .map(entry)
       .join('');
   }
-  for await (const batch of repo.messagesOf(p.database, grants.messages)) yield batch.map((m) => entry(toFhirCommunication(m))).join('');
+  const url = (id: string) => `${p.config.publicUrl}/api/v1/attachments/${id}`;
+  for await (const batch of repo.messagesOf(p.database, grants.messages)) {
+    const files = grants.messages
+      ? await summariesByMessage(
+          p.db,
+          grants.messages,
+          batch.map((m) => m.id),
+        )
+      : null;
+    yield batch
+      .map((m) =>
+        entry(
+          toFhirCommunication(
+            m,
+            (files?.get(m.id) ?? []).map((a) => ({ ...a, url: url(a.id) })),
+          ),
+        ),
+      )
+      .join('');
+  }
   for await (const batch of repo.accessLogOf(p.database, actor)) {
     yield batch
       .map(({ event, firstname, lastname }) =>
