@@ -235,7 +235,7 @@ test('a download is a pull stream: it fetches the next chunk only when the reade
   const fetched: number[] = [];
   const stream = chunkStream(async (n) => {
     fetched.push(n);
-    return new Uint8Array(256 * 1024).fill(n);
+    return Buffer.alloc(256 * 1024, n);
   }, 60);
   const it = stream[Symbol.asyncIterator]();
   const first = await it.next();

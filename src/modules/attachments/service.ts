@@ -137,7 +137,7 @@ export async function store(p: Platform, meta: Meta, received: Spooled): Promise
  * A pull stream over an attachment's chunks: each read fetches the next chunk and nothing more, so a
  * download holds one chunk in memory whatever the file's size, and a slow reader slows the reads.
  */
-export function chunkStream(fetch: (n: number) => Promise<Uint8Array | null>, count: number): Readable {
+export function chunkStream(fetch: (n: number) => Promise<Buffer | null>, count: number): Readable {
   let n = 0;
   return new Readable({
     highWaterMark: 1,

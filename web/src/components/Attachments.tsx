@@ -111,6 +111,22 @@ export function AttachmentPicker({ pending, setPending }: { pending: Pending[]; 
           }}
         />
       </label>
+      {/* On a phone this opens the camera; elsewhere it is a second picker for images. */}
+      <label class="button secondary">
+        Take a photo
+        <input
+          type="file"
+          accept="image/*"
+          capture="environment"
+          class="visually-hidden"
+          disabled={pending.length >= MAX_ATTACHMENTS}
+          onChange={(e) => {
+            const input = e.target as HTMLInputElement;
+            add([...(input.files ?? [])]);
+            input.value = '';
+          }}
+        />
+      </label>
       <small class="muted"> or drop or paste files here (up to {MAX_ATTACHMENTS})</small>
       {pending.length > 0 && (
         <ul class="attachments" aria-label="Files to send">
