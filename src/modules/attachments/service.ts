@@ -25,6 +25,25 @@ type Meta = RequestMeta & { actor: Actor };
 // Files are read once: libvips' operation cache would only keep decoded patient photos in memory.
 sharp.cache(false);
 
+/**
+ * Re-encodes run two at a time per process: applying an EXIF rotation needs the decoded image whole (up to
+ * ATTACHMENT_MAX_PIXELS × 4 bytes), so concurrent uploads queue here instead of multiplying that memory.
+ */
+const REENCODES_AT_ONCE = 2;
+let reencoding = 0;
+const waiting: Array<() => void> = [];
+async function oneOfFew<T>(work: () => Promise<T>): Promise<T> {
+  if (reencoding >= REENCODES_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+  else reencoding++;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else reencoding--;
+  }
+}
+
 /** Where uploads wait while they are received and re-encoded: private to the owner, emptied at start. */
 export function spoolDir(p: Platform): string {
   return join(p.config.dataDir, 'uploads');
@@ -82,7 +101,7 @@ async function reencode(p: Platform, input: string, type: AttachmentType): Promi
   try {
     let img = sharp(input, { limitInputPixels: p.config.attachmentMaxPixels, failOn: 'error', sequentialRead: true }).rotate();
     img = type === 'image/jpeg' ? img.jpeg({ quality: 90 }) : type === 'image/png' ? img.png() : img.webp({ quality: 90 });
-    await img.toFile(output);
+    await oneOfFew(() => img.toFile(output));
   } catch (e) {
     await rm(output, { force: true });
     const message = (e as Error).message ?? '';
