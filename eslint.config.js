@@ -16,6 +16,7 @@ export const LAYERS = [
   ['auth'], // identity: who the caller is
   ['doctors', 'audit', 'admin'], // profiles and availability rules; the audit trail's reads; account suspension
   ['appointments', 'posts'], // booking, free slots, the care relationship; articles
+  ['attachments'], // photos and documents: below messages, which carry them
   ['patients', 'notifications', 'messages', 'visits', 'clinical'], // what the care relationship opens; the clinical record
   ['waitlist', 'prescriptions'],
   // realtime: the WebSocket endpoint and the typed list of its frames, which carry the features' schemas.
@@ -56,6 +57,8 @@ export const TABLE_OWNERS = {
   visit_notes: 'clinical',
   visit_note_addenda: 'clinical',
   export_runs: 'export',
+  attachments: 'attachments',
+  attachment_chunks: 'attachments',
   mail_outbox: 'platform/mail',
   audit_events: 'platform/audit',
   audit_chain: 'platform/audit',

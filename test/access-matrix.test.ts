@@ -26,6 +26,7 @@ import {
 import { API, pinNow } from './fixtures/booking.ts';
 import { item } from './fixtures/prescriptions.ts';
 import { settled } from './fixtures/visits.ts';
+import { uploaded } from './fixtures/attachments.ts';
 import { ServerFrameSchema } from '../src/modules/realtime/index.ts';
 
 const NOW = '2027-01-04T07:00:00.000Z';
@@ -133,6 +134,8 @@ const TAG_PURPOSE: Record<string, Purpose> = {
   // A conversation or a video visit is between its two parties only (admins included out).
   visits: 'parties',
   messages: 'parties',
+  // An attachment is the uploader's, then its conversation's two parties' (GET /attachments/{id}).
+  attachments: 'parties',
   waitlist: 'own',
   // The clinical record (allergies, medications, problems, visit notes) is medical content: the profile's rule.
   'clinical record': 'profile',
@@ -152,6 +155,8 @@ function purposeOf(path: string, op: any): Purpose | null {
     const tags: string[] = op.tags ?? [];
     return tags.includes('patients') || tags.includes('me') || carries(op) ? 'own' : null;
   }
+  // An upload stores the caller's own new file and answers its metadata: nobody else's data is read.
+  if (op.operationId === 'uploadAttachment') return null;
   for (const tag of op.tags ?? []) if (TAG_PURPOSE[tag]) return TAG_PURPOSE[tag];
   return null;
 }
@@ -237,6 +242,7 @@ interface World {
   appointmentId: string;
   prescriptionId: string;
   messageId: string;
+  attachmentId: string;
   auditEventId: string;
   /** An entry of each list of the patient's clinical record, by its path's collection. */
   entries: Record<'allergies' | 'medications' | 'problems', string>;
@@ -310,6 +316,14 @@ async function world(app: TestApp): Promise<World> {
   const prescriptionId = await prescription(app, doctor.id, patient.id, appointmentId, notes);
   const sent = await app.request('POST', `${API}/conversations/${doctor.id}/messages`, { token: patient.token, body: { body } });
   assert.equal(sent.status, 201, sent.text);
+  // A document the patient sent the doctor, whose bytes hold a marker (a PDF is stored as sent).
+  const letter = `Letter${letters()}`;
+  const file = await uploaded(app, patient, Buffer.from(`%PDF-1.4\n% ${letter}\n%%EOF\n`), 'letter.pdf');
+  const withFile = await app.request('POST', `${API}/conversations/${doctor.id}/messages`, {
+    token: patient.token,
+    body: { attachmentIds: [file.id] },
+  });
+  assert.equal(withFile.status, 201, withFile.text);
   // The rejected doctor had everything the doctor with care has, then an admin withdrew their credentials.
   const rejectedAppt = await appointment(app, rejected.id, patient.id, 'CONFIRMED', at(48), reason);
   await prescription(app, rejected.id, patient.id, rejectedAppt, notes);
@@ -342,12 +356,13 @@ async function world(app: TestApp): Promise<World> {
     app,
     patient,
     doctor,
-    markers: [name, history, reason, notes, body, record],
+    markers: [name, history, reason, notes, body, record, letter],
     entries,
     record,
     appointmentId,
     prescriptionId,
     messageId: sent.body.id,
+    attachmentId: file.id,
     auditEventId: event.id,
     callers: {
       patient,
@@ -461,6 +476,8 @@ async function recordId(w: World, op: Op, collection: string): Promise<string | 
     case 'medications':
     case 'problems':
       return change ? entry(w.app, collection, w.patient.id, w.doctor.id, w.record) : w.entries[collection];
+    case 'attachments':
+      return w.attachmentId;
     case 'AuditEvent':
       return w.auditEventId;
     case 'Patient':
@@ -572,6 +589,7 @@ test('every operation that carries patient data falls under a rule of the matrix
     'signVisitNote',
     'listVisitNotes',
     'addVisitNoteAddendum',
+    'downloadAttachment',
   ]) {
     assert.ok(ids.includes(id), id);
   }

@@ -19,6 +19,17 @@ import { audited } from './fixtures/audit.ts';
 import { API, book, workingDoctor } from './fixtures/booking.ts';
 import { bookedDoctor, cancel, closeAll, joined, NOW, offerEvent, SLOT, slotAt, socket, waitlistApp } from './fixtures/waitlist.ts';
 import { item } from './fixtures/prescriptions.ts';
+import { uploaded } from './fixtures/attachments.ts';
+
+const PDF = '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n';
+/** A multipart upload of a small PDF, as a string body (the request helper sends text). */
+function multipartPdf() {
+  const b = 'coverageboundary';
+  return {
+    rawBody: `--${b}\r\nContent-Disposition: form-data; name="file"; filename="letter.pdf"\r\nContent-Type: application/pdf\r\n\r\n${PDF}\r\n--${b}--\r\n`,
+    headers: { 'content-type': `multipart/form-data; boundary=${b}` },
+  };
+}
 
 /** Operations that return no patient data, with the reason; everything else must be in CASES. */
 const NO_PATIENT_DATA: Record<string, string> = {
@@ -75,7 +86,10 @@ interface Ctx {
 
 interface Case {
   /** The request, made after `setup` (which may create what the request consumes). */
-  call: (ctx: Ctx, prepared: any) => { method: string; path: string; who: Person | null; body?: unknown };
+  call: (
+    ctx: Ctx,
+    prepared: any,
+  ) => { method: string; path: string; who: Person | null; body?: unknown; rawBody?: string; headers?: Record<string, string> };
   setup?: (ctx: Ctx) => Promise<any>;
   action: string;
   /** The patient the event must name; defaults to the context's patient. */
@@ -187,6 +201,23 @@ const CASES: Record<string, Case> = {
   sendMessage: {
     call: (c) => ({ method: 'POST', path: `${API}/conversations/${c.patient.id}/messages`, who: c.doctor, body: { body: 'How are you?' } }),
     action: 'message.send',
+  },
+  uploadAttachment: {
+    call: (c) => ({ method: 'POST', path: `${API}/attachments`, who: c.patient, ...multipartPdf() }),
+    action: 'attachment.create',
+  },
+  downloadAttachment: {
+    setup: async (c) => {
+      const a = await uploaded(c.app, c.patient, Buffer.from(PDF), 'letter.pdf');
+      const sent = await c.app.request('POST', `${API}/conversations/${c.doctor.id}/messages`, {
+        token: c.patient.token,
+        body: { attachmentIds: [a.id] },
+      });
+      assert.equal(sent.status, 201, sent.text);
+      return a.id;
+    },
+    call: (c, id) => ({ method: 'GET', path: `${API}/attachments/${id}`, who: c.doctor }),
+    action: 'attachment.read',
   },
   markConversationRead: {
     call: (c) => ({ method: 'POST', path: `${API}/conversations/${c.patient.id}/read`, who: c.doctor, body: { upTo: c.messageId } }),
@@ -514,7 +545,12 @@ test('every operation that can return or change patient data writes its audit ev
       continue;
     }
     const call = c.call(ctx, prepared);
-    const { res, events } = await audited(app, call.method, call.path, { token: call.who?.token, body: call.body });
+    const { res, events } = await audited(app, call.method, call.path, {
+      token: call.who?.token,
+      body: call.body,
+      rawBody: call.rawBody,
+      headers: call.headers,
+    });
     if (res.status >= 300) {
       failures.push(`${op.operationId}: ${call.method} ${call.path} answered ${res.status} ${res.text.slice(0, 200)}`);
       continue;

@@ -18,6 +18,8 @@ import waitlistRoutes from './waitlist/routes.ts';
 import visitRoutes from './visits/routes.ts';
 import exportRoutes from './export/routes.ts';
 import clinicalRoutes from './clinical/routes.ts';
+import attachmentRoutes from './attachments/routes.ts';
+import { AttachmentSchema } from './attachments/schemas.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -74,6 +76,7 @@ export const modules: ModuleRoutes[] = [
   { name: 'prescriptions', prefix: API, routes: prescriptionRoutes },
   { name: 'posts', prefix: API, routes: postRoutes },
   { name: 'messages', prefix: API, routes: messageRoutes },
+  { name: 'attachments', prefix: API, routes: attachmentRoutes },
   { name: 'realtime', prefix: API, routes: realtimeRoutes },
   { name: 'admin', prefix: API, routes: adminRoutes },
   { name: 'audit', prefix: API, routes: auditRoutes },
@@ -92,6 +95,7 @@ export const sharedSchemas: TSchema[] = [
   PatientSchema,
   DoctorPublicSchema,
   DoctorPrivateSchema,
+  AttachmentSchema,
   MessageSchema,
   AppointmentSchema,
 ];

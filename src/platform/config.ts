@@ -88,6 +88,12 @@ export interface Config {
   /** Messages a user may send per window (every instance counts the same rows); over it 429 RATE_LIMITED. */
   messageRateMax: number;
   messageRateWindowSeconds: number;
+  /** Attachments: largest upload (bytes, also after re-encoding), bytes one account may keep, and image pixel limit. */
+  attachmentMaxBytes: number;
+  attachmentQuotaBytes: number;
+  attachmentMaxPixels: number;
+  /** Uploads no message carries are removed this long after they were made. */
+  attachmentOrphanTtlMinutes: number;
   /** Exports a user may start per hour; besides, only one of theirs runs at a time. */
   exportsPerHour: number;
   /** Video visits: joinable from this long before startsAt until this long after endsAt. */
@@ -315,6 +321,10 @@ export function loadConfig(env: Env = process.env): Config {
     messageRateMax: int(env, 'MESSAGE_RATE_MAX', 60, 1, 1_000_000),
     messageRateWindowSeconds: int(env, 'MESSAGE_RATE_WINDOW_SECONDS', 60, 1, 86400),
     exportsPerHour: int(env, 'EXPORTS_PER_HOUR', 6, 1, 10_000),
+    attachmentMaxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 15 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    attachmentQuotaBytes: int(env, 'ATTACHMENT_QUOTA_BYTES', 500 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+    attachmentMaxPixels: int(env, 'ATTACHMENT_MAX_PIXELS', 40_000_000, 1, 1_000_000_000),
+    attachmentOrphanTtlMinutes: int(env, 'ATTACHMENT_ORPHAN_TTL_MINUTES', 1440, 1, 525_600),
     visitOpensBeforeMinutes: int(env, 'VISIT_OPENS_BEFORE_MINUTES', 10, 0, 1440),
     visitClosesAfterMinutes: int(env, 'VISIT_CLOSES_AFTER_MINUTES', 30, 0, 1440),
     iceServers: ice,

@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'VISIT_NOT_OPEN'
   | 'ALLERGY_CONFLICT'
   | 'NOTE_SIGNED'
+  | 'QUOTA_EXCEEDED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -51,6 +54,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   VISIT_NOT_OPEN: 409,
   ALLERGY_CONFLICT: 409,
   NOTE_SIGNED: 409,
+  QUOTA_EXCEEDED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -81,6 +87,9 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   VISIT_NOT_OPEN: 'The video visit is not open',
   ALLERGY_CONFLICT: 'The prescription conflicts with an active allergy',
   NOTE_SIGNED: 'The visit note is signed',
+  QUOTA_EXCEEDED: 'Attachment quota exceeded',
+  PAYLOAD_TOO_LARGE: 'Upload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported file type',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',

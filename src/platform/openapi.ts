@@ -11,6 +11,8 @@ const STATUS_DESCRIPTIONS: Record<string, string> = {
   '403': 'Authenticated, but not allowed to do this',
   '404': 'No such resource, or one the caller may not see',
   '409': 'Conflicts with the current state',
+  '413': 'The upload is larger than allowed (nothing was stored)',
+  '415': 'The content is not an accepted type (judged from its bytes; nothing was stored)',
   '422': 'The Idempotency-Key was used before with another request',
   '429': 'Too many requests; retry after the time in Retry-After',
   '500': 'Unexpected server error',

@@ -8,7 +8,8 @@ import type { Platform } from '../../platform/platform.ts';
 import { profileUnaudited } from '../accounts/index.ts';
 import { clinicalAccess, toAppointment, type ClinicalGrant } from '../appointments/index.ts';
 import { toPrescription } from '../prescriptions/index.ts';
-import { toMessage } from '../messages/index.ts';
+import { toMessage, type MessageRow } from '../messages/index.ts';
+import { summariesByMessage } from '../attachments/index.ts';
 import { toPost } from '../posts/index.ts';
 import type { Patient } from '../patients/index.ts';
 import { toAuditEvent } from '../audit/index.ts';
@@ -44,6 +45,20 @@ async function* jsonArray<R>(batches: AsyncGenerator<R[]>, map: (r: R) => unknow
     yield chunk;
   }
   yield ']';
+}
+
+/** Each batch of messages with the summaries of their attachments (the bytes: GET /attachments/{id}). */
+async function* withAttachments(p: Platform, grant: ClinicalGrant | null, batches: AsyncGenerator<MessageRow[]>) {
+  for await (const batch of batches) {
+    const files = grant
+      ? await summariesByMessage(
+          p.db,
+          grant,
+          batch.map((m) => m.id),
+        )
+      : new Map();
+    yield batch.map((m) => toMessage(m, files.get(m.id)));
+  }
 }
 
 function accessLogEntry(actor: Actor) {
@@ -117,7 +132,7 @@ async function* jsonDocument(p: Platform, meta: Meta, profile: Profile, grants: 
   yield ',"prescriptions":';
   yield* jsonArray(repo.prescriptionsOf(p.database, grants.records), toPrescription);
   yield ',"messages":';
-  yield* jsonArray(repo.messagesOf(p.database, grants.messages), toMessage);
+  yield* jsonArray(withAttachments(p, grants.messages, repo.messagesOf(p.database, grants.messages)), (m) => m);
   if (grants.record) {
     // The patient's clinical record: the three lists (entries in error included, marked) and the signed notes.
     for (const list of ['allergies', 'medications', 'problems'] as const) {
@@ -156,7 +171,26 @@ async function* fhirBundle(p: Platform, meta: Meta, profile: Profile, grants: Gr
       .map(entry)
       .join('');
   }
-  for await (const batch of repo.messagesOf(p.database, grants.messages)) yield batch.map((m) => entry(toFhirCommunication(m))).join('');
+  const url = (id: string) => `${p.config.publicUrl}/api/v1/attachments/${id}`;
+  for await (const batch of repo.messagesOf(p.database, grants.messages)) {
+    const files = grants.messages
+      ? await summariesByMessage(
+          p.db,
+          grants.messages,
+          batch.map((m) => m.id),
+        )
+      : null;
+    yield batch
+      .map((m) =>
+        entry(
+          toFhirCommunication(
+            m,
+            (files?.get(m.id) ?? []).map((a) => ({ ...a, url: url(a.id) })),
+          ),
+        ),
+      )
+      .join('');
+  }
   for await (const batch of repo.entriesOf(p.database, grants.record, 'allergies'))
     yield batch.map((a) => entry(toFhirAllergyIntolerance(a))).join('');
   for await (const batch of repo.entriesOf(p.database, grants.record, 'medications'))

@@ -20,6 +20,7 @@ import { toFhirCommunication } from './mappers/communication.ts';
 import * as repo from './repo.ts';
 import type { EverythingQuery } from './schemas.ts';
 import { clinicalSections } from './clinical.ts';
+import { summariesByMessage } from '../attachments/index.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 
@@ -72,11 +73,22 @@ function sections(p: Platform, actor: Actor, patientId: string): Record<SectionN
     C: {
       read: async (tx, key, limit) => {
         const rows = await repo.searchMessages(tx, messages, { beforeSeq: key ? Number(key[0]) : null, limit });
+        const files = await summariesByMessage(
+          tx,
+          messages,
+          rows.slice(0, limit).map((m) => m.id),
+        );
+        const url = (id: string) => `${p.config.publicUrl}/api/v1/attachments/${id}`;
         return take(
           rows,
           limit,
           (m) => [String(m.seq), ''],
-          (m) => [toFhirCommunication(m)],
+          (m) => [
+            toFhirCommunication(
+              m,
+              (files.get(m.id) ?? []).map((a) => ({ ...a, url: url(a.id) })),
+            ),
+          ],
         );
       },
     },

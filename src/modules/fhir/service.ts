@@ -267,7 +267,7 @@ async function searchCommunications(p: Platform, meta: Meta, q: SearchQuery, lim
       const other = actor.userId === m.doctorId ? m.patientId : m.doctorId;
       await audit(tx, meta, { action: 'message.list', resourceType: 'conversation', resourceId: other, patientId: m.patientId });
     }
-    return { resources: page.items.map(toFhirCommunication), nextCursor: page.nextCursor };
+    return { resources: page.items.map((m) => toFhirCommunication(m)), nextCursor: page.nextCursor };
   });
 }
 

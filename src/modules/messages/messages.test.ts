@@ -32,7 +32,7 @@ async function send(app: TestApp, from: Person, to: Person, body: string) {
 test('a patient and a doctor in a care relationship exchange messages; history is newest first', async () => {
   const { doctor, patient } = await pair(app);
   const m1 = await send(app, patient, doctor, 'Hello doctor, my chest hurts.');
-  assert.deepEqual(Object.keys(m1).sort(), ['body', 'createdAt', 'id', 'readAt', 'recipientId', 'senderId']);
+  assert.deepEqual(Object.keys(m1).sort(), ['attachments', 'body', 'createdAt', 'id', 'readAt', 'recipientId', 'senderId']);
   assert.equal(m1.senderId, patient.id);
   assert.equal(m1.recipientId, doctor.id);
   assert.equal(m1.readAt, null);

@@ -77,13 +77,15 @@ export default async function messageRoutes(fastify: FastifyInstance) {
           `NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. ${VISIBILITY} ` +
           'Pushes message.created to every socket of both participants. A user sends at most MESSAGE_RATE_MAX messages ' +
           '(default 60) per MESSAGE_RATE_WINDOW_SECONDS (default 60), counted over every instance: one more answers ' +
-          '429 RATE_LIMITED with Retry-After.',
+          '429 RATE_LIMITED with Retry-After. `body`, `attachmentIds` or both: each id an upload of the sender (POST ' +
+          '/attachments) that no message carries yet, else 400 and nothing is sent; the message lists their summaries ' +
+          "and its thread's two participants may download them.",
         params: UserIdParams,
         body: SendMessageBody,
         response: { 201: Type.Ref('Message'), ...problems(400, 401, 403, 404, 429) },
       },
     },
-    async (req, reply) => reply.code(201).send(await messages.send(p, actorOf(req), req.params.userId, req.body.body)),
+    async (req, reply) => reply.code(201).send(await messages.send(p, actorOf(req), req.params.userId, req.body)),
   );
 
   app.post(

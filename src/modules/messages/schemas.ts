@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Page } from '../../platform/pagination.ts';
 import { Closed, Nullable, Timestamp, Uuid, MultiLine } from '../../platform/schema.ts';
+import { AttachmentSummarySchema, type AttachmentSummary } from '../attachments/index.ts';
 import type { MessageRow } from './repo.ts';
 
 export const MessageSchema = Type.Object(
@@ -8,7 +9,8 @@ export const MessageSchema = Type.Object(
     id: Uuid(),
     senderId: Uuid(),
     recipientId: Uuid(),
-    body: Type.String(),
+    body: Type.String({ description: 'The text; empty when the message carries attachments only' }),
+    attachments: Type.Array(AttachmentSummarySchema, { maxItems: 5, description: 'Files sent with it (GET /attachments/{id})' }),
     createdAt: Timestamp(),
     readAt: Nullable(Timestamp('When the recipient marked it read; null while unread')),
   },
@@ -16,7 +18,19 @@ export const MessageSchema = Type.Object(
 );
 export type Message = Static<typeof MessageSchema>;
 
-export const SendMessageBody = Closed({ body: MultiLine(1, 5000, 'Message text, 1–5,000 characters') });
+export const SendMessageBody = Type.Object(
+  {
+    body: Type.Optional(MultiLine(1, 5000, 'Message text, 1–5,000 characters')),
+    attachmentIds: Type.Optional(
+      Type.Array(Uuid(), {
+        maxItems: 5,
+        uniqueItems: true,
+        description: 'Up to 5 of your uploads (POST /attachments) that no message carries yet',
+      }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1, description: 'A text, attachments, or both (one of them is required)' },
+);
 export const MarkReadBody = Closed({
   upTo: Uuid("Id of a message of this conversation: the other party's messages up to and including it are marked read"),
 });
@@ -44,12 +58,16 @@ export const UserIdParams = Type.Object(
 
 const isoOf = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
 
-export function toMessage(m: Pick<MessageRow, 'id' | 'senderId' | 'recipientId' | 'body' | 'createdAt' | 'readAt'>): Message {
+export function toMessage(
+  m: Pick<MessageRow, 'id' | 'senderId' | 'recipientId' | 'body' | 'createdAt' | 'readAt'>,
+  attachments: AttachmentSummary[] = [],
+): Message {
   return {
     id: m.id,
     senderId: m.senderId,
     recipientId: m.recipientId,
     body: m.body,
+    attachments,
     createdAt: isoOf(m.createdAt),
     readAt: m.readAt ? isoOf(m.readAt) : null,
   };

@@ -1,11 +1,12 @@
 import { now } from '../../platform/clock.ts';
-import { AppError, notFound } from '../../platform/errors.ts';
+import { AppError, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { DEFAULT_LIMIT, cursorCodec, toPage } from '../../platform/pagination.ts';
-import { careRelationshipExists, clinicalAccess, clinicalAudience } from '../appointments/index.ts';
+import { careRelationshipExists, clinicalAccess, clinicalAudience, type ClinicalGrant } from '../appointments/index.ts';
+import { attachToMessage, summariesByMessage } from '../attachments/index.ts';
 import * as repo from './repo.ts';
 import { toMessage, type Conversation, type Message } from './schemas.ts';
 
@@ -37,7 +38,11 @@ async function resolveThread(p: Platform, ex: Executor, actor: Actor, otherId: s
   throw notFound('conversation');
 }
 
-export async function send(p: Platform, meta: Meta, otherId: string, body: string): Promise<Message> {
+export async function send(p: Platform, meta: Meta, otherId: string, input: { body?: string; attachmentIds?: string[] }): Promise<Message> {
+  const attachmentIds = input.attachmentIds ?? [];
+  if (input.body === undefined && attachmentIds.length === 0) {
+    throw validation('/body', 'A message needs a body, attachments, or both');
+  }
   const grant = clinicalAccess(p, meta.actor, 'messages');
   const sent = await p.db.transaction(async (tx) => {
     // Bounded per user, so that one account cannot flood a thread, the database or the other's sockets.
@@ -57,16 +62,25 @@ export async function send(p: Platform, meta: Meta, otherId: string, body: strin
         'Messages need an appointment between this doctor and patient that is pending, confirmed, completed or a no-show',
       );
     }
-    const row = await repo.insertMessage(tx, grant, thread.pair, meta.actor.userId, otherId, body);
+    const row = await repo.insertMessage(tx, grant, thread.pair, meta.actor.userId, otherId, input.body ?? '');
+    const attached = await attachToMessage(tx, grant, attachmentIds, { ...thread.pair, id: row.id, senderId: meta.actor.userId });
     await audit(tx, meta, { action: 'message.send', resourceType: 'message', resourceId: row.id, patientId: thread.pair.patientId });
     // The sending doctor was verified by the grant; a patient's doctor is verified or not by their row.
     const doctorStatus = meta.actor.role === 'DOCTOR' ? meta.actor.doctorStatus : thread.other.doctorStatus;
-    return { message: toMessage(row), audience: clinicalAudience(thread.pair, doctorStatus) };
+    return { message: toMessage(row, attached), audience: clinicalAudience(thread.pair, doctorStatus) };
   });
   // The frame carries the message: it does not reach a doctor whose verification was withdrawn.
   await p.bus.publish(sent.audience, { type: 'message.created', message: sent.message });
   return sent.message;
 }
+
+/** The attachment summaries of the listed messages, by message id, read under the same grant. */
+const attachmentsOf = (tx: Executor, grant: ClinicalGrant, rows: { id: string }[]) =>
+  summariesByMessage(
+    tx,
+    grant,
+    rows.map((r) => r.id),
+  );
 
 /** A message seq (history) or a thread's last seq (conversations), newest first. */
 const SEQ_CURSOR = cursorCodec('int');
@@ -78,6 +92,7 @@ export async function listMessages(p: Platform, meta: Meta, otherId: string, q: 
   return p.db.transaction(async (tx) => {
     const thread = await resolveThread(p, tx, meta.actor, otherId);
     const rows = await repo.history(tx, grant, thread.pair, cursor ? cursor[0] : null, limit + 1);
+    const files = await attachmentsOf(tx, grant, rows.slice(0, limit));
     // An empty history showed nothing of the patient: recorded, but not in their access log.
     await audit(tx, meta, {
       action: 'message.list',
@@ -85,7 +100,12 @@ export async function listMessages(p: Platform, meta: Meta, otherId: string, q: 
       resourceId: otherId,
       patientId: rows.length ? thread.pair.patientId : null,
     });
-    return toPage(rows, limit, (r) => [r.seq], toMessage);
+    return toPage(
+      rows,
+      limit,
+      (r) => [r.seq],
+      (r) => toMessage(r, files.get(r.id)),
+    );
   });
 }
 
@@ -125,20 +145,24 @@ export async function listConversations(p: Platform, meta: Meta, q: { limit?: nu
   const grant = clinicalAccess(p, meta.actor, 'messages');
   return p.db.transaction(async (tx) => {
     const rows = await repo.listConversations(p.database, tx, grant, cursor ? cursor[0] : null, limit + 1);
+    const files = await attachmentsOf(tx, grant, rows.slice(0, limit));
     const page = toPage(
       rows,
       limit,
       (r) => [Number(r.last_seq)],
       (r): Conversation => ({
         participant: { id: r.other_id, firstname: r.firstname, lastname: r.lastname, role: r.role },
-        lastMessage: toMessage({
-          id: r.id,
-          senderId: r.sender_id,
-          recipientId: r.recipient_id,
-          body: r.body,
-          createdAt: r.created_at as Date,
-          readAt: r.read_at as Date | null,
-        }),
+        lastMessage: toMessage(
+          {
+            id: r.id,
+            senderId: r.sender_id,
+            recipientId: r.recipient_id,
+            body: r.body,
+            createdAt: r.created_at as Date,
+            readAt: r.read_at as Date | null,
+          },
+          files.get(r.id),
+        ),
         unreadCount: Number(r.unread),
       }),
     );

@@ -785,7 +785,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Needs a verified email address and a care relationship (an appointment PENDING, CONFIRMED, COMPLETED or NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. The other participant is addressed by user id. A doctor sees a patient only through a care relationship or an existing thread; a patient also sees any verified doctor. Anyone else (unknown id, same role, admin, oneself) is 404 NOT_FOUND. Admins cannot use conversations at all (403 FORBIDDEN): they never see message bodies. Pushes message.created to every socket of both participants. A user sends at most MESSAGE_RATE_MAX messages (default 60) per MESSAGE_RATE_WINDOW_SECONDS (default 60), counted over every instance: one more answers 429 RATE_LIMITED with Retry-After.
+         * @description Needs a verified email address and a care relationship (an appointment PENDING, CONFIRMED, COMPLETED or NO_SHOW between the two): a visible participant without one answers 403 NO_CARE_RELATIONSHIP. The other participant is addressed by user id. A doctor sees a patient only through a care relationship or an existing thread; a patient also sees any verified doctor. Anyone else (unknown id, same role, admin, oneself) is 404 NOT_FOUND. Admins cannot use conversations at all (403 FORBIDDEN): they never see message bodies. Pushes message.created to every socket of both participants. A user sends at most MESSAGE_RATE_MAX messages (default 60) per MESSAGE_RATE_WINDOW_SECONDS (default 60), counted over every instance: one more answers 429 RATE_LIMITED with Retry-After. `body`, `attachmentIds` or both: each id an upload of the sender (POST /attachments) that no message carries yet, else 400 and nothing is sent; the message lists their summaries and its thread's two participants may download them.
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -808,6 +808,46 @@ export interface paths {
          * @description `upTo` is any message of this conversation (yours or theirs); every unread message the participant sent you up to and including it gets readAt. Idempotent. A message id outside this conversation is 404. When something changed, pushes message.read to both participants. The other participant is addressed by user id. A doctor sees a patient only through a care relationship or an existing thread; a patient also sees any verified doctor. Anyone else (unknown id, same role, admin, oneself) is 404 NOT_FOUND. Admins cannot use conversations at all (403 FORBIDDEN): they never see message bodies.
          */
         post: operations["markConversationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a photo or a document
+         * @description `multipart/form-data` with exactly one part, a file named `file`, of at most ATTACHMENT_MAX_BYTES (default 15 MiB; one byte more answers 413 PAYLOAD_TOO_LARGE, as do more parts). What it is is judged from its bytes, never its name or declared type: JPEG, PNG and WebP images are decoded and stored re-encoded, with every metadata block (EXIF, GPS, XMP, ICC) removed and the EXIF orientation applied; an image of more than ATTACHMENT_MAX_PIXELS (default 40 million) is refused (413) before it is decoded. PDF documents are stored as sent. Anything else is 415 UNSUPPORTED_MEDIA_TYPE. Stored attachments count against the account's ATTACHMENT_QUOTA_BYTES (default 500 MiB; 409 QUOTA_EXCEEDED). Only its uploader sees it until a message carries it; one no message carries is removed after ATTACHMENT_ORPHAN_TTL_MINUTES (default a day). The whole request must arrive within REQUEST_TIMEOUT_MS (else 408, connection closed). Audited as attachment.create.
+         */
+        post: operations["uploadAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment
+         * @description Its uploader, and once a message carries it, the two participants of that conversation (a doctor while verified). Anyone else, admins included, 404. Served with `Content-Disposition: attachment` unless an image (`inline`), `Cache-Control: no-store`, `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox`, so nothing in it runs in the portal's origin. Streamed from the database one chunk at a time. Audited as attachment.read naming the patient: it is in the patient's access log.
+         */
+        get: operations["downloadAttachment"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1937,6 +1977,21 @@ export interface components {
             minNoticeMinutes: number;
             maxAdvanceDays: number;
         };
+        Attachment: {
+            /** Format: uuid */
+            id: string;
+            /** @description The uploader's file name, cleaned, ending in the extension of its type */
+            fileName: string;
+            /** @description What the bytes are (judged from them, never from the name or the declared type) */
+            contentType: "image/jpeg" | "image/png" | "image/webp" | "application/pdf";
+            /** @description Bytes stored (images: after re-encoding) */
+            size: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC timestamp
+             */
+            createdAt: string;
+        };
         Message: {
             /** Format: uuid */
             id: string;
@@ -1944,7 +1999,19 @@ export interface components {
             senderId: string;
             /** Format: uuid */
             recipientId: string;
+            /** @description The text; empty when the message carries attachments only */
             body: string;
+            /** @description Files sent with it (GET /attachments/{id}) */
+            attachments: {
+                /** Format: uuid */
+                id: string;
+                /** @description The uploader's file name, cleaned, ending in the extension of its type */
+                fileName: string;
+                /** @description What the bytes are (judged from them, never from the name or the declared type) */
+                contentType: "image/jpeg" | "image/png" | "image/webp" | "application/pdf";
+                /** @description Bytes stored (images: after re-encoding) */
+                size: number;
+            }[];
             /**
              * Format: date-time
              * @description ISO 8601 UTC timestamp
@@ -2048,10 +2115,10 @@ export interface components {
         /** Problem (409) */
         Problem409: {
             /**
-             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed
+             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed; `QUOTA_EXCEEDED`: Attachment quota exceeded
              * @enum {string}
              */
-            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED";
+            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED" | "QUOTA_EXCEEDED";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (422) */
         Problem422: {
@@ -2060,6 +2127,22 @@ export interface components {
              * @enum {string}
              */
             code: "IDEMPOTENCY_KEY_REUSED";
+        } & WithRequired<components["schemas"]["Problem"], "code">;
+        /** Problem (413) */
+        Problem413: {
+            /**
+             * @description `PAYLOAD_TOO_LARGE`: Upload too large
+             * @enum {string}
+             */
+            code: "PAYLOAD_TOO_LARGE";
+        } & WithRequired<components["schemas"]["Problem"], "code">;
+        /** Problem (415) */
+        Problem415: {
+            /**
+             * @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported file type
+             * @enum {string}
+             */
+            code: "UNSUPPORTED_MEDIA_TYPE";
         } & WithRequired<components["schemas"]["Problem"], "code">;
     };
     responses: never;
@@ -6576,11 +6659,14 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description A text, attachments, or both (one of them is required) */
         requestBody: {
             content: {
                 "application/json": {
                     /** @description Message text, 1–5,000 characters */
-                    body: string;
+                    body?: string;
+                    /** @description Up to 5 of your uploads (POST /attachments) that no message carries yet */
+                    attachmentIds?: string[];
                 };
             };
         };
@@ -6688,6 +6774,207 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    uploadAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file (JPEG, PNG, WebP or PDF)
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Upload a photo or a document */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 413 */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem413"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 415 */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem415"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    downloadAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored bytes */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "application/pdf": string;
+                };
             };
             /** @description Problem document (RFC 9457), status 400 */
             400: {

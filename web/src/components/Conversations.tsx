@@ -5,6 +5,7 @@ import { onRealtime, connected as initiallyConnected } from '../realtime';
 import { useSession } from '../app';
 import { Field, Loading, ProblemBanner, useAction, useLoad, When } from './ui';
 import type { components } from '../api/schema';
+import { AttachmentPicker, AttachmentView, type Pending } from './Attachments';
 
 type Message = components['schemas']['Message'];
 
@@ -57,6 +58,9 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
   const load = useAction();
   const send = useAction();
   const [text, setText] = useState('');
+  const [pending, setPending] = useState<Pending[]>([]);
+  const ready = pending.filter((p) => p.attachment).map((p) => p.attachment!.id);
+  const uploading = pending.some((p) => !p.attachment && !p.problem);
   const listRef = useRef<HTMLOListElement>(null);
 
   const markRead = (msgs: Message[]) => {
@@ -103,6 +107,15 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
             <li key={m.id} class={m.senderId === me ? 'mine' : ''}>
               <span class="visually-hidden">{m.senderId === me ? 'You: ' : 'They: '}</span>
               {m.body}
+              {m.attachments.length > 0 && (
+                <ul class="attachments" aria-label="Attachments">
+                  {m.attachments.map((a) => (
+                    <li key={a.id}>
+                      <AttachmentView a={a} />
+                    </li>
+                  ))}
+                </ul>
+              )}
               <br />
               <small class="muted">
                 <When iso={m.createdAt} />
@@ -117,11 +130,15 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
         onSubmit={async (e) => {
           e.preventDefault();
           const r = await send.run(() =>
-            api.POST('/api/v1/conversations/{userId}/messages', { params: { path: { userId } }, body: { body: text } }),
+            api.POST('/api/v1/conversations/{userId}/messages', {
+              params: { path: { userId } },
+              body: { ...(text ? { body: text } : {}), ...(ready.length ? { attachmentIds: ready } : {}) },
+            }),
           );
           if (r.ok && r.data) {
             const sent = r.data;
             setText('');
+            setPending([]);
             setMessages((ms) => (ms && !ms.some((m) => m.id === sent.id) ? [sent, ...ms] : ms));
             onChange();
           }
@@ -135,9 +152,10 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
           value={text}
           onInput={(e: Event) => setText((e.target as HTMLTextAreaElement).value)}
           problem={send.problem}
-          required
+          required={ready.length === 0}
         />
-        <button type="submit" disabled={send.busy}>
+        <AttachmentPicker pending={pending} setPending={setPending} />
+        <button type="submit" disabled={send.busy || uploading}>
           Send
         </button>
       </form>

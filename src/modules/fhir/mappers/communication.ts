@@ -11,8 +11,19 @@ export interface MessageFacts {
   readAt: Date | null;
 }
 
-/** A message between a doctor and a patient → FHIR Communication about that patient. */
-export function toFhirCommunication(m: MessageFacts): Communication {
+/** A file a message carries, and where its bytes are downloaded (GET /api/v1/attachments/{id}, same bearer token). */
+export interface AttachmentFacts {
+  fileName: string;
+  contentType: string;
+  size: number;
+  url: string;
+}
+
+/**
+ * A message between a doctor and a patient → FHIR Communication about that patient; its attachments are
+ * further payloads (`contentAttachment` with the download URL), after the text (absent when it has none).
+ */
+export function toFhirCommunication(m: MessageFacts, attachments: AttachmentFacts[] = []): Communication {
   const ref = (id: string) => ({ reference: id === m.patientId ? `Patient/${id}` : `Practitioner/${id}` });
   return {
     resourceType: 'Communication',
@@ -23,6 +34,9 @@ export function toFhirCommunication(m: MessageFacts): Communication {
     ...(m.readAt ? { received: m.readAt.toISOString() } : {}),
     sender: ref(m.senderId),
     recipient: [ref(m.recipientId)],
-    payload: [{ contentString: m.body }],
+    payload: [
+      ...(m.body || !attachments.length ? [{ contentString: m.body }] : []),
+      ...attachments.map((a) => ({ contentAttachment: { contentType: a.contentType, url: a.url, size: a.size, title: a.fileName } })),
+    ],
   };
 }

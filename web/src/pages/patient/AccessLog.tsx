@@ -26,6 +26,8 @@ const WHAT: Record<string, string> = {
   'message.list': 'read your messages',
   'message.mark_read': 'marked messages read',
   'conversation.list': 'listed your conversations',
+  'attachment.create': 'uploaded an attachment',
+  'attachment.read': 'opened an attachment',
   'visit.read': 'opened a video visit',
   'visit.join': 'joined a video visit',
   'visit.leave': 'left a video visit',

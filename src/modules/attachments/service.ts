@@ -1,0 +1,284 @@
+// Attachments: an upload spooled to a private temporary file (never whole in memory), judged by its bytes,
+// images decoded and re-encoded without metadata, stored in chunks in one short transaction under the
+// uploader's quota; downloads stream chunk by chunk to whoever the clinical access point lets see them.
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import sharp from 'sharp';
+import { AppError, notFound } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import { now } from '../../platform/clock.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
+import { clinicalAccess } from '../appointments/index.ts';
+import * as repo from './repo.ts';
+import { toAttachment, type Attachment } from './schemas.ts';
+import { SNIFF_BYTES, isImage, safeFileName, sniff } from './sniff.ts';
+import type { AttachmentRow, AttachmentType } from './tables.ts';
+
+type Meta = RequestMeta & { actor: Actor };
+
+// Files are read once: libvips' operation cache would only keep decoded patient photos in memory.
+sharp.cache(false);
+
+/**
+ * Re-encodes run two at a time per process: applying an EXIF rotation needs the decoded image whole (up to
+ * ATTACHMENT_MAX_PIXELS × 4 bytes), so concurrent uploads queue here instead of multiplying that memory.
+ */
+const REENCODES_AT_ONCE = 2;
+let reencoding = 0;
+const waiting: Array<() => void> = [];
+async function oneOfFew<T>(work: () => Promise<T>): Promise<T> {
+  if (reencoding >= REENCODES_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+  else reencoding++;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else reencoding--;
+  }
+}
+
+/** Where uploads wait while they are received and re-encoded: private to the owner, emptied at start. */
+export function spoolDir(p: Platform): string {
+  return join(p.config.dataDir, 'uploads');
+}
+
+export function prepareSpool(p: Platform): void {
+  const dir = spoolDir(p);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** An upload received into a temporary file. */
+export interface Spooled {
+  path: string;
+  fileName: string | undefined;
+}
+
+/** Receives one stream into a new private temporary file; the file is removed if receiving fails. */
+export async function spool(p: Platform, stream: NodeJS.ReadableStream, fileName: string | undefined): Promise<Spooled> {
+  const path = join(spoolDir(p), randomUUID());
+  try {
+    await pipeline(stream, createWriteStream(path, { mode: 0o600, flags: 'wx' }));
+  } catch (e) {
+    await rm(path, { force: true });
+    throw e;
+  }
+  return { path, fileName };
+}
+
+async function head(path: string): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+const tooLarge = (p: Platform) => new AppError('PAYLOAD_TOO_LARGE', `An attachment may hold at most ${p.config.attachmentMaxBytes} bytes`);
+const unsupported = () =>
+  new AppError('UNSUPPORTED_MEDIA_TYPE', 'Accepted are JPEG, PNG and WebP images and PDF documents, judged by their content');
+const overQuota = (p: Platform) =>
+  new AppError('QUOTA_EXCEEDED', `Stored attachments may not exceed ${p.config.attachmentQuotaBytes} bytes per account`);
+
+/**
+ * Decodes the image and writes it anew in its own format: every metadata block (EXIF, GPS, XMP, comments,
+ * ICC profiles: pixels are converted to sRGB) and anything appended or smuggled into ancillary chunks is
+ * left behind; the orientation EXIF asked for is applied to the pixels first. The pixel limit is checked
+ * from the header, before anything is decoded, so a small file that would decode to gigapixels costs nothing.
+ */
+async function reencode(p: Platform, input: string, type: AttachmentType): Promise<string> {
+  const output = `${input}.out`;
+  try {
+    let img = sharp(input, { limitInputPixels: p.config.attachmentMaxPixels, failOn: 'error', sequentialRead: true }).rotate();
+    img = type === 'image/jpeg' ? img.jpeg({ quality: 90 }) : type === 'image/png' ? img.png() : img.webp({ quality: 90 });
+    await oneOfFew(() => img.toFile(output));
+  } catch (e) {
+    await rm(output, { force: true });
+    const message = (e as Error).message ?? '';
+    if (/pixel limit/i.test(message)) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `An image may hold at most ${p.config.attachmentMaxPixels} pixels`);
+    }
+    // Not decodable as what its signature claims: not an accepted file.
+    throw unsupported();
+  }
+  return output;
+}
+
+/** Stores a received upload (and removes its temporary files, whatever happens). */
+export async function store(p: Platform, meta: Meta, received: Spooled): Promise<Attachment> {
+  // Minted first: an unverified doctor is refused here like everywhere patient data is written.
+  clinicalAccess(p, meta.actor, 'messages');
+  const files = [received.path];
+  try {
+    const type = sniff(await head(received.path));
+    if (!type) throw unsupported();
+    const uploaderId = meta.actor.userId;
+    // A cheap look before decoding anything: an account at its quota spends no CPU on re-encoding.
+    const sent = isImage(type) ? 1 : (await stat(received.path)).size;
+    if ((await repo.usage(p.db, uploaderId)) + sent > p.config.attachmentQuotaBytes) throw overQuota(p);
+    const path = isImage(type) ? await reencode(p, received.path, type) : received.path;
+    if (path !== received.path) files.push(path);
+    const size = (await stat(path)).size;
+    if (size > p.config.attachmentMaxBytes) throw tooLarge(p);
+    if (size === 0) throw unsupported();
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path), hash);
+    const sha256 = hash.digest('hex');
+    const row = await p.db.transaction(async (tx) => {
+      if ((await repo.lockedUsage(tx, uploaderId)) + size > p.config.attachmentQuotaBytes) throw overQuota(p);
+      const patientId = meta.actor.role === 'PATIENT' ? uploaderId : null;
+      const fileName = safeFileName(received.fileName, type);
+      const inserted = await repo.insertAttachment(tx, { uploaderId, patientId, fileName, contentType: type, size, sha256 });
+      let n = 0;
+      for await (const piece of createReadStream(path, { highWaterMark: repo.CHUNK_BYTES })) {
+        await repo.insertChunk(tx, inserted.id, n++, piece as Buffer);
+      }
+      await audit(tx, meta, { action: 'attachment.create', resourceType: 'attachment', resourceId: inserted.id, patientId });
+      return inserted;
+    });
+    return toAttachment(row);
+  } finally {
+    await Promise.all(files.map((f) => rm(f, { force: true })));
+  }
+}
+
+/**
+ * A pull stream over an attachment's chunks: each read fetches the next chunk and nothing more, so a
+ * download holds one chunk in memory whatever the file's size, and a slow reader slows the reads.
+ */
+export function chunkStream(fetch: (n: number) => Promise<Buffer | null>, count: number): Readable {
+  let n = 0;
+  return new Readable({
+    highWaterMark: 1,
+    read() {
+      if (n >= count) {
+        this.push(null);
+        return;
+      }
+      fetch(n++).then(
+        (bytes) =>
+          bytes
+            ? this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+            : this.destroy(new Error('attachment chunk missing')),
+        (err: Error) => this.destroy(err),
+      );
+    },
+  });
+}
+
+export interface Download {
+  attachment: AttachmentRow;
+  body: Readable;
+}
+
+/**
+ * The attachment's bytes if the caller may see it (the clinical access point's `messages` grant: the
+ * uploader, the two parties of the thread its message is in; admins never). Every download is audited,
+ * naming the patient, so a download by anyone but the patient is in the patient's access log.
+ */
+export async function download(p: Platform, meta: Meta, id: string): Promise<Download> {
+  const grant = clinicalAccess(p, meta.actor, 'messages');
+  const attachment = await p.db.transaction(async (tx) => {
+    const row = await repo.findReadable(tx, grant, id);
+    if (!row) throw notFound('attachment');
+    await audit(tx, meta, { action: 'attachment.read', resourceType: 'attachment', resourceId: row.id, patientId: row.patientId });
+    return row;
+  });
+  const count = Math.ceil(Number(attachment.size) / repo.CHUNK_BYTES);
+  return { attachment, body: chunkStream((n) => repo.chunk(p.db, attachment.id, n), count) };
+}
+
+/** Removes uploads no message carries once they are older than ATTACHMENT_ORPHAN_TTL_MINUTES; returns how many. */
+export async function sweepOrphans(p: Platform): Promise<number> {
+  const cutoff = new Date(now(p).getTime() - p.config.attachmentOrphanTtlMinutes * 60_000);
+  let total = 0;
+  for (;;) {
+    const n = await repo.deleteOrphans(p.db, cutoff, 100);
+    total += n;
+    if (n < 100) return total;
+  }
+}
+
+/** Runs sweepOrphans now and then (every quarter of the TTL, at most hourly), in every instance. */
+export class OrphanSweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = true;
+
+  constructor(private readonly p: Platform) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = sweepOrphans(this.p)
+        .then((n) => n && this.p.log.info({ removed: n }, 'unsent attachments removed'))
+        .catch((err) => this.p.log.warn({ err: (err as Error).message }, 'attachment sweep failed'))
+        .finally(() => {
+          this.running = null;
+          this.schedule(Math.min(3_600_000, Math.max(60_000, (this.p.config.attachmentOrphanTtlMinutes * 60_000) / 4)));
+        });
+    }, ms);
+    this.timer.unref();
+  }
+}
+
+// ---------- what the messages module asks of attachments ----------
+
+/**
+ * Ties the sender's unsent uploads to the message being sent, in its transaction: every id must be an upload
+ * of the sender that no message carries yet (and, for a patient's, one of theirs), else 400 and the message
+ * is not sent. Returns their summaries in the order asked.
+ */
+export async function attachToMessage(
+  tx: Executor,
+  grant: Parameters<typeof repo.claimForMessage>[1],
+  ids: string[],
+  message: { id: string; patientId: string; doctorId: string; senderId: string },
+) {
+  const claimed = await repo.claimForMessage(tx, grant, ids, message);
+  if (claimed.length !== ids.length) {
+    const found = new Set(claimed.map((r) => r.id));
+    const bad = ids.findIndex((id) => !found.has(id));
+    const message = 'is not an upload of yours that no message carries yet';
+    throw new AppError('VALIDATION_FAILED', message, [{ path: `/attachmentIds/${bad}`, message }]);
+  }
+  const byId = new Map(claimed.map((r) => [r.id, r]));
+  return ids.map((id) => {
+    const r = byId.get(id)!;
+    return { id: r.id, fileName: r.fileName, contentType: r.contentType, size: Number(r.size) };
+  });
+}
+
+/** The attachment summaries of messages the grant covers, by message id. */
+export async function summariesByMessage(tx: Executor, grant: Parameters<typeof repo.summariesOf>[1], messageIds: string[]) {
+  const out = new Map<string, { id: string; fileName: string; contentType: AttachmentType; size: number }[]>();
+  for (const s of await repo.summariesOf(tx, grant, messageIds)) {
+    const list = out.get(s.messageId) ?? [];
+    list.push({ id: s.id, fileName: s.fileName, contentType: s.contentType, size: s.size });
+    out.set(s.messageId, list);
+  }
+  return out;
+}
