@@ -54,5 +54,7 @@ test('/openapi.json is valid OpenAPI 3.1 with operationIds, shared components, t
     'VISIT_NOT_OPEN',
     'ALLERGY_CONFLICT',
     'NOTE_SIGNED',
+    'CONSENT_REQUIRED',
+    'LOCATION_REQUIRED',
   ]);
 });

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'VISIT_NOT_OPEN'
   | 'ALLERGY_CONFLICT'
   | 'NOTE_SIGNED'
+  | 'CONSENT_REQUIRED'
+  | 'LOCATION_REQUIRED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -51,6 +53,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   VISIT_NOT_OPEN: 409,
   ALLERGY_CONFLICT: 409,
   NOTE_SIGNED: 409,
+  CONSENT_REQUIRED: 409,
+  LOCATION_REQUIRED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -81,6 +85,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   VISIT_NOT_OPEN: 'The video visit is not open',
   ALLERGY_CONFLICT: 'The prescription conflicts with an active allergy',
   NOTE_SIGNED: 'The visit note is signed',
+  CONSENT_REQUIRED: 'Telehealth consent required',
+  LOCATION_REQUIRED: 'Location required',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',
