@@ -10,6 +10,7 @@ import { onRealtime } from '../../realtime';
 import { pagePath } from '../../routes';
 import { AppointmentCard } from '../patient/Appointments';
 import { AgendaItem } from '../doctor/Agenda';
+import { IntakeSection } from '../../components/Intake';
 
 export default function AppointmentPage({ id }: { id: string }) {
   const s = useSession();
@@ -33,6 +34,7 @@ export default function AppointmentPage({ id }: { id: string }) {
                 <ul class="stack" aria-label="Appointment">
                   <AppointmentCard a={a} onChange={one.reload} />
                 </ul>
+                {(a.status === 'PENDING' || a.status === 'CONFIRMED') && <IntakeSection id={id} patient />}
                 <p>
                   <a href={pagePath('patientAppointments')}>All your appointments</a>
                 </p>
@@ -47,6 +49,7 @@ export default function AppointmentPage({ id }: { id: string }) {
                 <ul class="stack" aria-label="Appointment">
                   <AgendaItem a={a} onChange={one.reload} />
                 </ul>
+                <IntakeSection id={id} patient={false} />
                 <p>
                   <a href={pagePath('doctorAgenda')}>Your agenda</a>
                 </p>
