@@ -184,8 +184,8 @@ export function ItemField({
           ]
         : (item.options ?? []).map((o) => [o, o]);
     return (
-      <fieldset class={`field${error ? ' invalid' : ''}`} {...aria} role="radiogroup">
-        <legend>{label}</legend>
+      <fieldset class={`field${error ? ' invalid' : ''}`} {...aria} role="radiogroup" aria-labelledby={`${id}-legend`}>
+        <legend id={`${id}-legend`}>{label}</legend>
         {options.map(([text, v], i) => (
           <label key={text} class="choice">
             <input type="radio" name={id} id={`${id}-${i}`} checked={value === v} onChange={() => onChange(v)} /> {text}
