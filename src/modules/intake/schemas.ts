@@ -63,7 +63,7 @@ export const QuestionnaireParams = IdParams('id');
 
 // ---------- answers ----------
 
-const AnswerValue = Type.Union([Type.String({ maxLength: 10000 }), Type.Integer(), Type.Boolean()], {
+const AnswerValue = Type.Union([MultiLine(0, 10000), Type.Integer(), Type.Boolean()], {
   description: 'string, text, choice and date items: a string (date: YYYY-MM-DD; choice: one of the options); integer; boolean',
 });
 
