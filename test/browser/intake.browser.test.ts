@@ -39,11 +39,15 @@ test('intake and consent: fill on a phone, leave, come back, submit; consent and
     (await app.request('PATCH', `${API}/doctors/me`, { token: doctor.token, body: { intakeQuestionnaireId: q.body.id } })).status,
     200,
   );
-  const consent = await app.request('POST', `${API}/admin/consents/telehealth`, {
-    token: admin.token,
-    body: { text: '# Telehealth consent\n\nI agree to be **seen by video**.' },
-  });
-  assert.equal(consent.status, 201, consent.text);
+  // The admin is told no consent is published yet, and publishes one.
+  const at = await openTab(browser, app.url);
+  await signIn(at.page, admin.username);
+  await at.page.getByRole('heading', { name: 'Doctor verification' }).waitFor();
+  await at.page.getByText('No telehealth consent is published').waitFor();
+  await at.page.getByLabel('New version (Markdown)').fill('# Telehealth consent\n\nI agree to be **seen by video**.');
+  await check(at, 'admin-telehealth-consent');
+  await at.page.getByRole('button', { name: 'Publish new version' }).click();
+  await at.page.getByText(/Version 1, published/).waitFor();
   // Starts in 5 minutes: the visit's window is open now.
   const startsAt = new Date(Date.now() + 5 * 60_000);
   const id = await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED', startsAt });
@@ -155,6 +159,7 @@ test('intake and consent: fill on a phone, leave, come back, submit; consent and
     { linkId: 'q1', text: 'How do you feel?', type: 'choice', required: true, options: ['Better', 'The same', 'Worse'] },
   ]);
 
+  assert.deepEqual(at.problems, []);
   assert.deepEqual(pt.problems, []);
   assert.deepEqual(dt.problems, []);
 });
