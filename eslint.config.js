@@ -18,7 +18,8 @@ export const LAYERS = [
   ['appointments', 'posts'], // booking, free slots, the care relationship; articles
   ['attachments'], // photos and documents: below messages, which carry them
   ['patients', 'notifications', 'messages', 'visits', 'clinical'], // what the care relationship opens; the clinical record
-  ['waitlist', 'prescriptions'],
+  // intake: questionnaires, consent, location; it provides the visits module's join gate (p.hooks.visits.gate).
+  ['waitlist', 'prescriptions', 'intake'],
   // realtime: the WebSocket endpoint and the typed list of its frames, which carry the features' schemas.
   ['fhir', 'accounts', 'realtime'],
   ['export'],
@@ -59,6 +60,13 @@ export const TABLE_OWNERS = {
   export_runs: 'export',
   attachments: 'attachments',
   attachment_chunks: 'attachments',
+  intake_questionnaires: 'intake',
+  intake_questionnaire_versions: 'intake',
+  intake_responses: 'intake',
+  consent_heads: 'intake',
+  consent_versions: 'intake',
+  consent_acceptances: 'intake',
+  visit_locations: 'intake',
   mail_outbox: 'platform/mail',
   audit_events: 'platform/audit',
   audit_chain: 'platform/audit',

@@ -136,6 +136,8 @@ const TAG_PURPOSE: Record<string, Purpose> = {
   messages: 'parties',
   // An attachment is the uploader's, then its conversation's two parties' (GET /attachments/{id}).
   attachments: 'parties',
+  // An appointment's intake answers: its patient and its doctor (issue 27).
+  intake: 'parties',
   waitlist: 'own',
   // The clinical record (allergies, medications, problems, visit notes) is medical content: the profile's rule.
   'clinical record': 'profile',
@@ -349,6 +351,24 @@ async function world(app: TestApp): Promise<World> {
   });
   assert.equal(suspend.status, 200, suspend.text);
 
+  // Intake (issue 27): a telehealth consent is published, the doctor names a default questionnaire (nothing
+  // required, so a fresh intake can be submitted) and the patient has answered it for the appointment.
+  const intakeAnswer = `Intake${letters()}`;
+  const consent = await app.request('POST', `${API}/admin/consents/telehealth`, { token: admin.token, body: { text: 'Consent' } });
+  assert.equal(consent.status, 201, consent.text);
+  const q = await app.request('POST', `${API}/doctors/me/questionnaires`, {
+    token: doctor.token,
+    body: { title: 'Intake', items: [{ linkId: 'reason', text: 'Why?', type: 'string' }] },
+  });
+  assert.equal(q.status, 201, q.text);
+  const named = await app.request('PATCH', `${API}/doctors/me`, { token: doctor.token, body: { intakeQuestionnaireId: q.body.id } });
+  assert.equal(named.status, 200, named.text);
+  const answered = await app.request('PUT', `${API}/appointments/${appointmentId}/intake`, {
+    token: patient.token,
+    body: { answers: [{ linkId: 'reason', value: intakeAnswer }] },
+  });
+  assert.equal(answered.status, 200, answered.text);
+
   const [event] = await app.database.rows<{ id: string }>(
     sql`SELECT id FROM audit_events WHERE patient_id = ${patient.id} ORDER BY seq DESC LIMIT 1`,
   );
@@ -356,7 +376,7 @@ async function world(app: TestApp): Promise<World> {
     app,
     patient,
     doctor,
-    markers: [name, history, reason, notes, body, record, letter],
+    markers: [name, history, reason, notes, body, record, letter, intakeAnswer],
     entries,
     record,
     appointmentId,
@@ -411,6 +431,11 @@ function valueFor(name: string, schema: any, w: World, components: Record<string
     body: 'A question about my treatment',
     medicalHistory: 'Updated history',
     startsAt: at(30).toISOString(),
+    // A visit location (ISO 3166), the intake's answers, the consent version published in the world.
+    country: 'DE',
+    region: 'DE-BE',
+    answers: [],
+    version: 1,
     from: at(24).toISOString(),
     to: at(48).toISOString(),
   };

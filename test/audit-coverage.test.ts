@@ -72,6 +72,11 @@ const NO_PATIENT_DATA: Record<string, string> = {
   fhirReadPractitioner: 'a doctor',
   fhirSearchPractitioner: 'doctors',
   searchSubstances: 'the shipped drug terminology',
+  getTelehealthConsent: 'the published consent text',
+  publishTelehealthConsent: 'the consent text; audited as consent_version.create (an admin action)',
+  listMyQuestionnaires: "the doctor's own questionnaires",
+  createQuestionnaire: "the doctor's own questionnaire; audited as questionnaire.create",
+  reviseQuestionnaire: "the doctor's own questionnaire; audited as questionnaire.update",
 };
 
 interface Ctx {
@@ -271,7 +276,15 @@ const CASES: Record<string, Case> = {
     action: 'waitlist.offer.decline',
   },
   getVisit: {
-    setup: (c) => fixture(c, 'CONFIRMED', new Date(NOW)),
+    // Once a telehealth consent is published (acceptConsent's case), the patient joins after accepting it and
+    // stating where they are.
+    setup: async (c) => {
+      const id = await fixture(c, 'CONFIRMED', new Date(NOW));
+      await stateLocation(c, id);
+      const consent = await c.app.request('GET', `${API}/consents/telehealth`);
+      if (consent.status === 200) await acceptConsent(c, consent.body.version);
+      return id;
+    },
     call: (c, id) => ({ method: 'GET', path: `${API}/appointments/${id}/visit`, who: c.patient }),
     action: 'visit.read',
   },
@@ -321,7 +334,76 @@ const CASES: Record<string, Case> = {
     action: 'patient.everything.read',
   },
   ...clinicalCases(),
+  ...intakeCases(),
 };
+
+const stateLocation = async (c: Ctx, id: string) => {
+  const res = await c.app.request('POST', `${API}/appointments/${id}/visit/location`, {
+    token: c.patient.token,
+    body: { country: 'DE', region: 'DE-BE' },
+  });
+  assert.equal(res.status, 201, res.text);
+};
+const acceptConsent = async (c: Ctx, version: number) => {
+  const res = await c.app.request('POST', `${API}/me/consents`, { token: c.patient.token, body: { type: 'telehealth', version } });
+  assert.ok(res.status === 201 || res.status === 200, res.text);
+};
+
+/** Intake, consent and location (issue 27): the patient's answers, acceptances and statements. */
+function intakeCases(): Record<string, Case> {
+  const withIntake = async (c: Ctx) => {
+    const q = await c.app.request('POST', `${API}/doctors/me/questionnaires`, {
+      token: c.doctor.token,
+      body: { title: 'Intake', items: [{ linkId: 'reason', text: 'Why?', type: 'string' }] },
+    });
+    assert.equal(q.status, 201, q.text);
+    const d = await c.app.request('PATCH', `${API}/doctors/me`, { token: c.doctor.token, body: { intakeQuestionnaireId: q.body.id } });
+    assert.equal(d.status, 200, d.text);
+    return fixture(c, 'CONFIRMED');
+  };
+  return {
+    getIntake: {
+      setup: withIntake,
+      call: (c, id) => ({ method: 'GET', path: `${API}/appointments/${id}/intake`, who: c.doctor }),
+      action: 'intake.read',
+    },
+    putIntake: {
+      setup: withIntake,
+      call: (c, id) => ({
+        method: 'PUT',
+        path: `${API}/appointments/${id}/intake`,
+        who: c.patient,
+        body: { answers: [{ linkId: 'reason', value: 'Cough' }] },
+      }),
+      action: 'intake.update',
+    },
+    submitIntake: {
+      setup: withIntake,
+      call: (c, id) => ({ method: 'POST', path: `${API}/appointments/${id}/intake/submit`, who: c.patient }),
+      action: 'intake.submit',
+    },
+    stateVisitLocation: {
+      setup: (c) => fixture(c, 'CONFIRMED'),
+      call: (c, id) => ({
+        method: 'POST',
+        path: `${API}/appointments/${id}/visit/location`,
+        who: c.patient,
+        body: { country: 'US', region: 'US-AL' },
+      }),
+      action: 'visit_location.create',
+    },
+    acceptConsent: {
+      setup: async (c) => {
+        const res = await c.app.request('POST', `${API}/admin/consents/telehealth`, { token: c.admin.token, body: { text: 'Consent' } });
+        assert.equal(res.status, 201, res.text);
+        return res.body.version;
+      },
+      call: (c, version) => ({ method: 'POST', path: `${API}/me/consents`, who: c.patient, body: { type: 'telehealth', version } }),
+      action: 'consent.create',
+    },
+    listMyConsents: { call: (c) => ({ method: 'GET', path: `${API}/me/consents`, who: c.patient }), action: 'consent.list' },
+  };
+}
 
 /** The clinical record's operations: each list is called after an entry exists, so it discloses the patient. */
 function clinicalCases(): Record<string, Case> {

@@ -8,6 +8,7 @@ import { assertWired, Hook, Provider, type HookRegistry } from '../src/platform/
 import { createHooks } from '../src/modules/index.ts';
 import { createHooks as appointmentHooks, service as appointments } from '../src/modules/appointments/index.ts';
 import { createHooks as doctorHooks } from '../src/modules/doctors/index.ts';
+import { createHooks as visitHooks } from '../src/modules/visits/index.ts';
 import { createPatient } from './helpers.ts';
 import { blocking, bookedDoctor, cancel, joined, offersOf, waitlistApp } from './fixtures/waitlist.ts';
 
@@ -41,7 +42,7 @@ test('a hook nobody subscribed to and a provider nobody provided throw; assertWi
   assert.throws(() => nothing.provide({ x: 2 }), /already provided/);
 
   // The modules' own factories, without the composition root: nothing is subscribed.
-  const bare: HookRegistry = { doctors: doctorHooks(), appointments: appointmentHooks() };
+  const bare: HookRegistry = { doctors: doctorHooks(), appointments: appointmentHooks(), visits: visitHooks() };
   assert.throws(
     () => assertWired(bare),
     (e: Error) =>
@@ -51,6 +52,7 @@ test('a hook nobody subscribed to and a provider nobody provided throw; assertWi
         'appointments.timeFreed',
         'appointments.changed',
         'appointments.bookingNotices',
+        'visits.gate',
       ].every((name) => e.message.includes(name)),
   );
 });
@@ -66,7 +68,7 @@ test('a cancel on a platform whose hooks nobody subscribed fails and changes not
   const platform = app.app.platform;
   const wired = platform.hooks;
   // What a script importing the service without the composition root used to get: hooks with no subscriber.
-  platform.hooks = { doctors: doctorHooks(), appointments: appointmentHooks() };
+  platform.hooks = { doctors: doctorHooks(), appointments: appointmentHooks(), visits: visitHooks() };
   try {
     const meta = {
       ip: '127.0.0.1',

@@ -55,5 +55,7 @@ test('/openapi.json is valid OpenAPI 3.1 with operationIds, shared components, t
     'ALLERGY_CONFLICT',
     'NOTE_SIGNED',
     'QUOTA_EXCEEDED',
+    'CONSENT_REQUIRED',
+    'LOCATION_REQUIRED',
   ]);
 });

@@ -20,6 +20,7 @@ import exportRoutes from './export/routes.ts';
 import clinicalRoutes from './clinical/routes.ts';
 import attachmentRoutes from './attachments/routes.ts';
 import { AttachmentSchema } from './attachments/schemas.ts';
+import intakeRoutes from './intake/routes.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -31,6 +32,8 @@ import { createHooks as doctorHooks } from './doctors/index.ts';
 import { createHooks as appointmentHooks, constraintErrors as bookingConstraints } from './appointments/index.ts';
 import { service as notifications } from './notifications/index.ts';
 import { offerFreedTime, offerOpenedAvailability } from './waitlist/index.ts';
+import { createHooks as visitHooks } from './visits/index.ts';
+import { visitGate } from './intake/index.ts';
 
 /**
  * The hooks of one platform, subscribed: buildApp calls this once per app and puts the result on the
@@ -40,13 +43,15 @@ import { offerFreedTime, offerOpenedAvailability } from './waitlist/index.ts';
  * no platform, hence no hooks to run half-wired.
  */
 export function createHooks(): HookRegistry {
-  const hooks: HookRegistry = { doctors: doctorHooks(), appointments: appointmentHooks() };
+  const hooks: HookRegistry = { doctors: doctorHooks(), appointments: appointmentHooks(), visits: visitHooks() };
   hooks.doctors.availabilityReplaced.subscribe(offerOpenedAvailability);
   hooks.doctors.timeOffRemoved.subscribe(offerFreedTime);
   // On cancel and reschedule: the waitlist holds the freed time first, then the parties are mailed.
   hooks.appointments.timeFreed.subscribe(offerFreedTime);
   hooks.appointments.changed.subscribe(notifications.appointmentChanged);
   hooks.appointments.bookingNotices.provide(notifications.bookingNotices);
+  // Before the patient joins a video visit: the telehealth consent and the stated location (intake).
+  hooks.visits.gate.provide(visitGate);
   return hooks;
 }
 
@@ -85,6 +90,7 @@ export const modules: ModuleRoutes[] = [
   { name: 'visits', prefix: API, routes: visitRoutes },
   { name: 'export', prefix: API, routes: exportRoutes },
   { name: 'clinical', prefix: API, routes: clinicalRoutes },
+  { name: 'intake', prefix: API, routes: intakeRoutes },
   // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
   { name: 'fhir', prefix: '/fhir/R4', routes: fhirRoutes },
 ];

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'QUOTA_EXCEEDED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'CONSENT_REQUIRED'
+  | 'LOCATION_REQUIRED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
@@ -57,6 +59,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   QUOTA_EXCEEDED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  CONSENT_REQUIRED: 409,
+  LOCATION_REQUIRED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
@@ -90,6 +94,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   QUOTA_EXCEEDED: 'Attachment quota exceeded',
   PAYLOAD_TOO_LARGE: 'Upload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported file type',
+  CONSENT_REQUIRED: 'Telehealth consent required',
+  LOCATION_REQUIRED: 'Location required',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',

@@ -51,7 +51,8 @@ export const DOCTOR_COLUMNS = `d.id, d.specialization, d.license_number AS "lice
   d.slot_minutes AS "slotMinutes", d.auto_confirm AS "autoConfirm", d.min_notice_minutes AS "minNoticeMinutes",
   d.max_advance_days AS "maxAdvanceDays", d.cancellation_notice_hours AS "cancellationNoticeHours",
   d.verification_status AS "verificationStatus", d.verification_note AS "verificationNote",
-  d.verified_at AS "verifiedAt", d.verified_by AS "verifiedBy", d.updated_at AS "updatedAt"`;
+  d.verified_at AS "verifiedAt", d.verified_by AS "verifiedBy", d.updated_at AS "updatedAt",
+  d.intake_questionnaire_id AS "intakeQuestionnaireId"`;
 
 const DOCTOR_BY_ID = prepared<DoctorRow>('doctors_by_id', `SELECT ${DOCTOR_COLUMNS} FROM doctors d WHERE d.id = $1`);
 

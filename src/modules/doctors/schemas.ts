@@ -35,6 +35,9 @@ export const DoctorPrivateSchema = Type.Object(
     autoConfirm: Type.Boolean(),
     minNoticeMinutes: Type.Integer(),
     maxAdvanceDays: Type.Integer(),
+    intakeQuestionnaireId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
+      description: 'The intake questionnaire new appointments get (GET /doctors/me/questionnaires); null: none',
+    }),
   },
   { $id: 'DoctorPrivate' },
 );
@@ -63,6 +66,7 @@ export function toDoctorPrivate(u: Omit<typeof users.$inferSelect, 'passwordHash
     autoConfirm: d.autoConfirm,
     minNoticeMinutes: d.minNoticeMinutes,
     maxAdvanceDays: d.maxAdvanceDays,
+    intakeQuestionnaireId: d.intakeQuestionnaireId,
   };
 }
 
@@ -113,6 +117,11 @@ export const DoctorPatchBody = Type.Object(
     minNoticeMinutes: Type.Optional(MinNoticeMinutes),
     maxAdvanceDays: Type.Optional(MaxAdvanceDays),
     cancellationNoticeHours: Type.Optional(CancellationNoticeHours),
+    intakeQuestionnaireId: Type.Optional(
+      Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
+        description: 'One of your intake questionnaires as the default for new intakes (else 400); null: none',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );

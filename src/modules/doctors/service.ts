@@ -1,6 +1,6 @@
 import { notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
-import type { Executor } from '../../platform/db/index.ts';
+import { constraintName, type Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { registerUser, type AccountRow, type Actor, type RegisterDoctorBody, type RequestMeta } from '../auth/index.ts';
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
@@ -73,12 +73,19 @@ function checkTimezone(tz: string | undefined): void {
 
 export async function patchMe(p: Platform, meta: Authed, body: DoctorPatchBody) {
   checkTimezone(body.timezone);
-  return p.db.transaction(async (tx) => {
-    await repo.updateDoctor(tx, meta.actor.userId, body);
-    await audit(tx, meta, { action: 'doctor.update', resourceType: 'doctor', resourceId: meta.actor.userId });
-    const row = await own(tx, meta.actor);
-    return toDoctorPrivate(row.user, row.doctor);
-  });
+  return p.db
+    .transaction(async (tx) => {
+      await repo.updateDoctor(tx, meta.actor.userId, body);
+      await audit(tx, meta, { action: 'doctor.update', resourceType: 'doctor', resourceId: meta.actor.userId });
+      const row = await own(tx, meta.actor);
+      return toDoctorPrivate(row.user, row.doctor);
+    })
+    .catch((err: unknown) => {
+      // The default intake questionnaire must be one of the doctor's own (a composite foreign key).
+      if (constraintName(err) === 'doctors_intake_questionnaire_fkey')
+        throw validation('/intakeQuestionnaireId', 'is not one of your intake questionnaires');
+      throw err;
+    });
 }
 
 function toAvailability(d: repo.DoctorRow, rules: repo.RuleRow[]): Availability {

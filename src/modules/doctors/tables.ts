@@ -19,6 +19,8 @@ export const doctors = pgTable('doctors', {
   verifiedAt: ts('verified_at'),
   verifiedBy: uuid('verified_by'),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  /** The default intake questionnaire (one of the doctor's own: a composite foreign key, migrations/0023). */
+  intakeQuestionnaireId: uuid('intake_questionnaire_id'),
 });
 
 /**

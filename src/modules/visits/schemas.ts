@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { IdParams, Timestamp, Uuid } from '../../platform/schema.ts';
+import { IdParams, Nullable, Timestamp, Uuid } from '../../platform/schema.ts';
 
 export const VisitParams = IdParams('id');
 
@@ -16,6 +16,31 @@ export const ParticipantSchema = Type.Object({
   role: Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR')]),
 });
 
+export const PatientConsentSchema = Type.Object(
+  {
+    currentVersion: Nullable(Type.Integer({ description: 'null: no telehealth consent is published, the gate is off' })),
+    accepted: Type.Boolean({ description: 'The patient has accepted the current version (true when none is published)' }),
+    acceptedAt: Nullable(Timestamp()),
+  },
+  { description: "The patient's telehealth consent as the visit gate checks it" },
+);
+
+export const PatientLocationSchema = Type.Union(
+  [
+    Type.Object({
+      country: Type.String({ description: 'ISO 3166-1 alpha-2' }),
+      region: Type.String({ description: 'ISO 3166-2' }),
+      city: Nullable(Type.String()),
+      statedAt: Timestamp(),
+    }),
+    Type.Null(),
+  ],
+  { description: 'Where the patient stated they are for this visit (the latest statement); null: not stated' },
+);
+
+export const VisitPreconditionsSchema = Type.Object({ consent: PatientConsentSchema, location: PatientLocationSchema });
+export type VisitPreconditions = Static<typeof VisitPreconditionsSchema>;
+
 export const VisitSchema = Type.Object({
   appointmentId: Uuid(),
   opensAt: Timestamp('From here on the visit can be joined (startsAt minus VISIT_OPENS_BEFORE_MINUTES)'),
@@ -29,5 +54,7 @@ export const VisitSchema = Type.Object({
   }),
   peer: ParticipantSchema,
   peerPresent: Type.Boolean({ description: 'The other participant has joined over the WebSocket right now' }),
+  patientConsent: PatientConsentSchema,
+  patientLocation: PatientLocationSchema,
 });
 export type Visit = Static<typeof VisitSchema>;

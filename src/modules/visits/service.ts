@@ -47,6 +47,8 @@ export async function getVisit(p: Platform, meta: Authed, appointmentId: string)
     const v = await repo.findVisit(tx, grant, appointmentId);
     if (!v) throw notFound('appointment');
     const w = assertJoinable(p, meta.actor, v);
+    // The patient is refused until they accepted the current consent and stated where they are (issue 27).
+    const pre = await p.hooks.visits.gate.get()(tx, { appointmentId, patientId: v.patientId }, meta.actor.userId === v.patientId);
     const present = await repo.presenceOf(tx, appointmentId, staleMs(p));
     await audit(tx, meta, { action: 'visit.read', resourceType: 'appointment', resourceId: appointmentId, patientId: v.patientId });
     return {
@@ -57,6 +59,8 @@ export async function getVisit(p: Platform, meta: Authed, appointmentId: string)
       iceTransportPolicy: p.config.visitIceTransportPolicy,
       peer: v.peer,
       peerPresent: present.some((r) => r.userId === v.peer.id),
+      patientConsent: pre.consent,
+      patientLocation: pre.location,
     };
   });
 }

@@ -110,6 +110,9 @@ export class VisitSignalling {
       const v = await repo.findVisit(tx, grant, appointmentId, true);
       if (!v) throw notFound('appointment');
       assertJoinable(this.p, me, v);
+      // Checked in the transaction that records the join, holding the consent version until it commits: a
+      // version published meanwhile waits for this join, or this join sees it (issue 27).
+      if (me.userId === v.patientId) await this.p.hooks.visits.gate.get()(tx, { appointmentId, patientId: v.patientId }, true);
       // Closed while the join waited: its disconnect has run or is queued behind us; do not leave a ghost.
       if (!conn.isOpen()) return null;
       this.joined.add(conn.id);

@@ -51,6 +51,9 @@ test('the patient and the doctor get the visit: window, no ICE servers by defaul
     iceTransportPolicy: 'all',
     peer: { id: v.doctor.id, firstname: 'Meredith', lastname: 'Grey', role: 'DOCTOR' },
     peerPresent: false,
+    // No telehealth consent is published in this app: the gate is off (src/modules/intake/consent.test.ts).
+    patientConsent: { currentVersion: null, accepted: true, acceptedAt: null },
+    patientLocation: null,
   });
   assert.match(asPatient.headers.get('cache-control') ?? '', /no-store/);
   const asDoctor = await app.request('GET', visitPath(v.id), { token: v.doctor.token });

@@ -1397,6 +1397,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/consents/telehealth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The current telehealth consent version
+         * @description Anyone. 404 while no version is published (then no visit is gated on consent).
+         */
+        get: operations["getTelehealthConsent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/consents/telehealth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a new telehealth consent version
+         * @description Admins. The version number is the next one; published versions never change. From the first version on, a patient gets and joins a video visit only after accepting the current version and stating where they are (409 CONSENT_REQUIRED / LOCATION_REQUIRED).
+         */
+        post: operations["publishTelehealthConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling patient's consent acceptances, newest first */
+        get: operations["listMyConsents"];
+        put?: never;
+        /**
+         * Accept the current telehealth consent version
+         * @description Patients. Recorded immutably with its version, time and request id, and audited. `version` must be the current one: an older one answers 409 CONSENT_REQUIRED, one not published 400. Accepting the same version again answers 200 with the first acceptance.
+         */
+        post: operations["acceptConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/visit/location": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * State where the patient is for this video visit
+         * @description Its patient only (anyone else 404). ISO 3166-1 alpha-2 `country` and an ISO 3166-2 `region` of that country (else 400); a PENDING or CONFIRMED appointment (else 409 INVALID_TRANSITION). Each statement is kept; the latest counts, and the doctor sees it in the visit. Audited.
+         */
+        post: operations["stateVisitLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/questionnaires": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling doctor's intake questionnaires, each at its newest version */
+        get: operations["listMyQuestionnaires"];
+        put?: never;
+        /**
+         * Create an intake questionnaire (version 1)
+         * @description Items: string (one line), text, boolean, choice (with distinct `options`), date, integer; `required` defaults to false; at most 100 items, linkIds unique (else 400). Name it the default for new intakes with PATCH /doctors/me {intakeQuestionnaireId}.
+         */
+        post: operations["createQuestionnaire"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/questionnaires/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Make a new version of one of your questionnaires
+         * @description Items: string (one line), text, boolean, choice (with distinct `options`), date, integer; `required` defaults to false; at most 100 items, linkIds unique (else 400). Earlier versions never change: intakes started on one keep it. Another doctor's or an unknown questionnaire: 404.
+         */
+        put: operations["reviseQuestionnaire"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/intake": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The appointment's intake questionnaire and the patient's answers
+         * @description Its patient and its doctor (a verified doctor; anyone else, admins included, 404). Every read and change is audited and appears in the patient's access log. The questionnaire is the version the answers were started on, else the doctor's default at its newest version (404 when the doctor has named none). To the patient, while the intake is open, items not answered yet carry the patient's earlier answers to the same linkId (listed in `prefilled`; saved with the next PUT).
+         */
+        get: operations["getIntake"];
+        /**
+         * Save the answers so far
+         * @description Its patient only (anyone else 404). Each answer is checked against its item (400 naming it); required items may still be missing. After submission, or when the appointment is no longer PENDING or CONFIRMED: 409 INVALID_TRANSITION. Audited.
+         */
+        put: operations["putIntake"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/intake/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit the saved answers (once)
+         * @description Its patient only (anyone else 404). 400 naming every required item without a saved answer; a second submission 409 INVALID_TRANSITION. Audited.
+         */
+        post: operations["submitIntake"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/fhir/R4/metadata": {
         parameters: {
             query?: never;
@@ -1976,6 +2142,8 @@ export interface components {
             autoConfirm: boolean;
             minNoticeMinutes: number;
             maxAdvanceDays: number;
+            /** @description The intake questionnaire new appointments get (GET /doctors/me/questionnaires); null: none */
+            intakeQuestionnaireId: string | null;
         };
         Attachment: {
             /** Format: uuid */
@@ -2115,10 +2283,10 @@ export interface components {
         /** Problem (409) */
         Problem409: {
             /**
-             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed; `QUOTA_EXCEEDED`: Attachment quota exceeded
+             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed; `QUOTA_EXCEEDED`: Attachment quota exceeded; `CONSENT_REQUIRED`: Telehealth consent required; `LOCATION_REQUIRED`: Location required
              * @enum {string}
              */
-            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED" | "QUOTA_EXCEEDED";
+            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED" | "QUOTA_EXCEEDED" | "CONSENT_REQUIRED" | "LOCATION_REQUIRED";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (422) */
         Problem422: {
@@ -3073,6 +3241,8 @@ export interface operations {
                     maxAdvanceDays?: number;
                     /** @description A patient's cancel or reschedule later than this many hours before the start answers 409 CANCELLATION_WINDOW_PASSED (0–168, default 0) */
                     cancellationNoticeHours?: number;
+                    /** @description One of your intake questionnaires as the default for new intakes (else 400); null: none */
+                    intakeQuestionnaireId?: string | null;
                 };
             };
         };
@@ -8423,6 +8593,26 @@ export interface operations {
                         };
                         /** @description The other participant has joined over the WebSocket right now */
                         peerPresent: boolean;
+                        /** @description The patient's telehealth consent as the visit gate checks it */
+                        patientConsent: {
+                            currentVersion: number | null;
+                            /** @description The patient has accepted the current version (true when none is published) */
+                            accepted: boolean;
+                            acceptedAt: string | null;
+                        };
+                        /** @description Where the patient stated they are for this visit (the latest statement); null: not stated */
+                        patientLocation: {
+                            /** @description ISO 3166-1 alpha-2 */
+                            country: string;
+                            /** @description ISO 3166-2 */
+                            region: string;
+                            city: string | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            statedAt: string;
+                        } | null;
                     };
                 };
             };
@@ -10656,6 +10846,1226 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getTelehealthConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The current telehealth consent version */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        version: number;
+                        /** @description Markdown, shown as text (never as HTML) */
+                        text: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        publishedAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    publishTelehealthConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The consent text, Markdown */
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Publish a new telehealth consent version */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        version: number;
+                        /** @description Markdown, shown as text (never as HTML) */
+                        text: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        publishedAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listMyConsents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The calling patient's consent acceptances, newest first */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /** @enum {string} */
+                        type: "telehealth";
+                        version: number;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        acceptedAt: string;
+                        /** @description The request that recorded it (as in the audit trail) */
+                        requestId: string;
+                    }[];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    acceptConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "telehealth";
+                    /** @description The current version (GET /consents/telehealth) */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Accept the current telehealth consent version */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /** @enum {string} */
+                        type: "telehealth";
+                        version: number;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        acceptedAt: string;
+                        /** @description The request that recorded it (as in the audit trail) */
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Created: Accept the current telehealth consent version */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        /** @enum {string} */
+                        type: "telehealth";
+                        version: number;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        acceptedAt: string;
+                        /** @description The request that recorded it (as in the audit trail) */
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    stateVisitLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 3166-1 alpha-2, e.g. US */
+                    country: string;
+                    /** @description ISO 3166-2 subdivision of that country, e.g. US-AL (its prefix is the country's code) */
+                    region: string;
+                    city?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: State where the patient is for this video visit */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        country: string;
+                        region: string;
+                        city: string | null;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        statedAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listMyQuestionnaires: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The calling doctor's intake questionnaires, each at its newest version */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description Stable across versions
+                         */
+                        id: string;
+                        title: string;
+                        /** @description Each PUT makes a new version; a version is never changed */
+                        version: number;
+                        items: {
+                            linkId: string;
+                            text: string;
+                            /** @description string: one line; text: several lines; boolean; choice: one of `options`; date: YYYY-MM-DD; integer */
+                            type: "string" | "text" | "boolean" | "choice" | "date" | "integer";
+                            required: boolean;
+                            options?: string[];
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When this version was made
+                         */
+                        createdAt: string;
+                    }[];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    createQuestionnaire: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    title: string;
+                    /** @description At most 100 items; linkIds unique */
+                    items: {
+                        /** @description The item's stable key within the questionnaire (letters, digits, `.`, `_`, `-`); answers to the same linkId prefill later forms */
+                        linkId: string;
+                        /** @description The question as the patient reads it */
+                        text: string;
+                        /** @description string: one line; text: several lines; boolean; choice: one of `options`; date: YYYY-MM-DD; integer */
+                        type: "string" | "text" | "boolean" | "choice" | "date" | "integer";
+                        /** @description Default false */
+                        required?: boolean;
+                        /** @description Required for `choice` (distinct), not allowed otherwise */
+                        options?: string[];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create an intake questionnaire (version 1) */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description Stable across versions
+                         */
+                        id: string;
+                        title: string;
+                        /** @description Each PUT makes a new version; a version is never changed */
+                        version: number;
+                        items: {
+                            linkId: string;
+                            text: string;
+                            /** @description string: one line; text: several lines; boolean; choice: one of `options`; date: YYYY-MM-DD; integer */
+                            type: "string" | "text" | "boolean" | "choice" | "date" | "integer";
+                            required: boolean;
+                            options?: string[];
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When this version was made
+                         */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    reviseQuestionnaire: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    title: string;
+                    /** @description At most 100 items; linkIds unique */
+                    items: {
+                        /** @description The item's stable key within the questionnaire (letters, digits, `.`, `_`, `-`); answers to the same linkId prefill later forms */
+                        linkId: string;
+                        /** @description The question as the patient reads it */
+                        text: string;
+                        /** @description string: one line; text: several lines; boolean; choice: one of `options`; date: YYYY-MM-DD; integer */
+                        type: "string" | "text" | "boolean" | "choice" | "date" | "integer";
+                        /** @description Default false */
+                        required?: boolean;
+                        /** @description Required for `choice` (distinct), not allowed otherwise */
+                        options?: string[];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Make a new version of one of your questionnaires */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description Stable across versions
+                         */
+                        id: string;
+                        title: string;
+                        /** @description Each PUT makes a new version; a version is never changed */
+                        version: number;
+                        items: {
+                            linkId: string;
+                            text: string;
+                            /** @description string: one line; text: several lines; boolean; choice: one of `options`; date: YYYY-MM-DD; integer */
+                            type: "string" | "text" | "boolean" | "choice" | "date" | "integer";
+                            required: boolean;
+                            options?: string[];
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When this version was made
+                         */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getIntake: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The appointment's intake questionnaire and the patient's answers */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        questionnaire: {
+                            /**
+                             * Format: uuid
+                             * @description Stable across versions
+                             */
+                            id: string;
+                            title: string;
+                            /** @description Each PUT makes a new version; a version is never changed */
+                            version: number;
+                            items: {
+                                linkId: string;
+                                text: string;
+                                /** @description string: one line; text: several lines; boolean; choice: one of `options`; date: YYYY-MM-DD; integer */
+                                type: "string" | "text" | "boolean" | "choice" | "date" | "integer";
+                                required: boolean;
+                                options?: string[];
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description When this version was made
+                             */
+                            createdAt: string;
+                        };
+                        response: {
+                            status: "in-progress" | "completed";
+                            answers: {
+                                linkId: string;
+                                /** @description string, text, choice and date items: a string (date: YYYY-MM-DD; choice: one of the options); integer; boolean */
+                                value: string | number | boolean;
+                            }[];
+                            /** @description To the patient: the linkIds whose value comes from the patient's earlier answers (not saved here yet) */
+                            prefilled: string[];
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            submittedAt?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    putIntake: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Every answer so far (replaces those saved); an item left out, or answered with an empty string, is unanswered */
+                    answers: {
+                        /** @description The item's stable key within the questionnaire (letters, digits, `.`, `_`, `-`); answers to the same linkId prefill later forms */
+                        linkId: string;
+                        /** @description string, text, choice and date items: a string (date: YYYY-MM-DD; choice: one of the options); integer; boolean */
+                        value: string | number | boolean;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Save the answers so far */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        questionnaire: {
+                            /**
+                             * Format: uuid
+                             * @description Stable across versions
+                             */
+                            id: string;
+                            title: string;
+                            /** @description Each PUT makes a new version; a version is never changed */
+                            version: number;
+                            items: {
+                                linkId: string;
+                                text: string;
+                                /** @description string: one line; text: several lines; boolean; choice: one of `options`; date: YYYY-MM-DD; integer */
+                                type: "string" | "text" | "boolean" | "choice" | "date" | "integer";
+                                required: boolean;
+                                options?: string[];
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description When this version was made
+                             */
+                            createdAt: string;
+                        };
+                        response: {
+                            status: "in-progress" | "completed";
+                            answers: {
+                                linkId: string;
+                                /** @description string, text, choice and date items: a string (date: YYYY-MM-DD; choice: one of the options); integer; boolean */
+                                value: string | number | boolean;
+                            }[];
+                            /** @description To the patient: the linkIds whose value comes from the patient's earlier answers (not saved here yet) */
+                            prefilled: string[];
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            submittedAt?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    submitIntake: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Submit the saved answers (once) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** Format: uuid */
+                        patientId: string;
+                        questionnaire: {
+                            /**
+                             * Format: uuid
+                             * @description Stable across versions
+                             */
+                            id: string;
+                            title: string;
+                            /** @description Each PUT makes a new version; a version is never changed */
+                            version: number;
+                            items: {
+                                linkId: string;
+                                text: string;
+                                /** @description string: one line; text: several lines; boolean; choice: one of `options`; date: YYYY-MM-DD; integer */
+                                type: "string" | "text" | "boolean" | "choice" | "date" | "integer";
+                                required: boolean;
+                                options?: string[];
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description When this version was made
+                             */
+                            createdAt: string;
+                        };
+                        response: {
+                            status: "in-progress" | "completed";
+                            answers: {
+                                linkId: string;
+                                /** @description string, text, choice and date items: a string (date: YYYY-MM-DD; choice: one of the options); integer; boolean */
+                                value: string | number | boolean;
+                            }[];
+                            /** @description To the patient: the linkIds whose value comes from the patient's earlier answers (not saved here yet) */
+                            prefilled: string[];
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            submittedAt?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
                 };
             };
             /** @description Too many requests; retry after the time in Retry-After */

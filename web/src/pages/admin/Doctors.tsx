@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Schemas } from '../../api/client';
 import { Field, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
+import { ConsentAdmin } from '../../components/ConsentAdmin';
 
 type Status = 'PENDING' | 'VERIFIED' | 'REJECTED';
 
@@ -29,6 +30,7 @@ export default function Doctors() {
           )
         }
       </Loading>
+      <ConsentAdmin />
     </Page>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../../api/client';
 import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
 import { useSession } from '../../app';
+import { QuestionnaireEditor } from '../../components/QuestionnaireEditor';
 
 const zones = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
 
@@ -105,6 +106,7 @@ export default function Settings() {
           );
         }}
       </Loading>
+      {me.data && <QuestionnaireEditor defaultId={me.data.intakeQuestionnaireId} onDefault={me.reload} />}
     </Page>
   );
 }

@@ -14,6 +14,7 @@ import { VisitNoteEditor } from '../../components/VisitNoteEditor';
 
 /** A note documents a visit that happened or is about to (the API's rule). */
 const NOTABLE = ['CONFIRMED', 'COMPLETED', 'NO_SHOW'];
+import { IntakeSection } from '../../components/Intake';
 
 export default function AppointmentPage({ id }: { id: string }) {
   const s = useSession();
@@ -37,6 +38,7 @@ export default function AppointmentPage({ id }: { id: string }) {
                 <ul class="stack" aria-label="Appointment">
                   <AppointmentCard a={a} onChange={one.reload} />
                 </ul>
+                {(a.status === 'PENDING' || a.status === 'CONFIRMED') && <IntakeSection id={id} patient />}
                 <VisitNoteEditor appointmentId={a.id} role="patient" />
                 <p>
                   <a href={pagePath('patientAppointments')}>All your appointments</a>
@@ -52,6 +54,7 @@ export default function AppointmentPage({ id }: { id: string }) {
                 <ul class="stack" aria-label="Appointment">
                   <AgendaItem a={a} onChange={one.reload} />
                 </ul>
+                <IntakeSection id={id} patient={false} />
                 {NOTABLE.includes(a.status) && <VisitNoteEditor appointmentId={a.id} role="doctor" />}
                 <p>
                   <a href={pagePath('doctorPatient', { id: a.patientId })}>Patient record</a>

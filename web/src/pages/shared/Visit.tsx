@@ -7,6 +7,7 @@ import { api, asProblem, type Problem } from '../../api/client';
 import { useSession } from '../../app';
 import { Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
 import { Thread } from '../../components/Conversations';
+import { VisitPrerequisites } from '../../components/VisitPrerequisites';
 import { onRealtime, sendRealtime, type VisitSignalData } from '../../realtime';
 
 type CallState = 'idle' | 'waiting' | 'connecting' | 'connected' | 'reconnecting' | 'peer-left' | 'ended' | 'replaced' | 'closed';
@@ -58,7 +59,9 @@ export default function VisitPage() {
   const visit = useLoad(() => fetchVisit(id), [id]);
   return (
     <Page title="Video visit">
-      {visit.problem ? (
+      {visit.problem && role === 'PATIENT' && (visit.problem.code === 'CONSENT_REQUIRED' || visit.problem.code === 'LOCATION_REQUIRED') ? (
+        <VisitPrerequisites id={id} code={visit.problem.code} onDone={visit.reload} />
+      ) : visit.problem ? (
         <>
           <ProblemBanner problem={visit.problem} />
           {visit.problem.code === 'VISIT_NOT_OPEN' && (
@@ -74,11 +77,34 @@ export default function VisitPage() {
           </div>
         </>
       ) : visit.data ? (
-        <Call id={id} visit={visit.data} doctor={role === 'DOCTOR'} />
+        <>
+          {role === 'DOCTOR' && <PatientPreconditions visit={visit.data} />}
+          <Call id={id} visit={visit.data} doctor={role === 'DOCTOR'} />
+        </>
       ) : (
         <p aria-busy="true">Loading…</p>
       )}
     </Page>
+  );
+}
+
+/** What the doctor sees of the patient's telehealth consent and stated location (issue 27). */
+function PatientPreconditions({ visit }: { visit: Visit }) {
+  const c = visit.patientConsent;
+  const l = visit.patientLocation;
+  return (
+    <dl class="visit-preconditions" aria-label="Before the visit">
+      <dt>Telehealth consent</dt>
+      <dd>
+        {c.currentVersion === null
+          ? 'No consent published'
+          : c.accepted
+            ? `Accepted (version ${c.currentVersion})`
+            : `Not accepted (version ${c.currentVersion})`}
+      </dd>
+      <dt>Patient's location</dt>
+      <dd>{l ? `${l.city ? `${l.city}, ` : ''}${l.region}, ${l.country}` : 'Not stated'}</dd>
+    </dl>
   );
 }
 

@@ -1,0 +1,148 @@
+// Intake questionnaires (a doctor's, versioned) and the patient's answers per appointment.
+import { AppError, invalidTransition, notFound } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { Actor, RequestMeta } from '../auth/index.ts';
+import { clinicalAccess } from '../appointments/index.ts';
+import * as repo from './repo.ts';
+import type { Intake, IntakePutBody, Questionnaire, QuestionnaireBody } from './schemas.ts';
+import type { AnswerValue } from './tables.ts';
+import { answerProblem, checkAnswers, checkItems, missingRequired } from './validate.ts';
+
+type Authed = RequestMeta & { actor: Actor };
+
+const toQuestionnaire = (r: repo.VersionRow): Questionnaire => ({
+  id: r.id,
+  title: r.title,
+  version: r.version,
+  items: r.items,
+  createdAt: r.createdAt.toISOString(),
+});
+
+// ---------- questionnaires (the doctor's own; no patient data) ----------
+
+export async function listQuestionnaires(p: Platform, meta: Authed): Promise<Questionnaire[]> {
+  return (await repo.listCurrent(p.db, meta.actor.userId)).map(toQuestionnaire);
+}
+
+export async function createQuestionnaire(p: Platform, meta: Authed, body: QuestionnaireBody): Promise<Questionnaire> {
+  const items = checkItems(body.items);
+  return p.db.transaction(async (tx) => {
+    const id = await repo.createQuestionnaire(tx, meta.actor.userId, body.title, items);
+    await audit(tx, meta, { action: 'questionnaire.create', resourceType: 'questionnaire', resourceId: id });
+    return toQuestionnaire((await repo.versionOf(tx, id, 1))!);
+  });
+}
+
+/** A new version: the earlier ones stay as they are (the database refuses to change them), answers keep theirs. */
+export async function reviseQuestionnaire(p: Platform, meta: Authed, id: string, body: QuestionnaireBody): Promise<Questionnaire> {
+  const items = checkItems(body.items);
+  return p.db.transaction(async (tx) => {
+    const version = await repo.addVersion(tx, meta.actor.userId, id, body.title, items);
+    if (!version) throw notFound('questionnaire');
+    await audit(tx, meta, { action: 'questionnaire.update', resourceType: 'questionnaire', resourceId: id });
+    return toQuestionnaire((await repo.versionOf(tx, id, version))!);
+  });
+}
+
+// ---------- the intake of an appointment ----------
+
+interface Loaded {
+  a: repo.AppointmentRef;
+  q: repo.VersionRow;
+  r: repo.ResponseRow | undefined;
+}
+
+/** The appointment (its patient or its doctor, through the access point), its questionnaire and answers so far. */
+async function load(p: Platform, tx: Executor, meta: Authed, appointmentId: string): Promise<Loaded> {
+  const grant = clinicalAccess(p, meta.actor, 'records');
+  const a = await repo.partyAppointment(tx, grant, appointmentId);
+  if (!a) throw notFound('appointment');
+  const r = await repo.responseOf(tx, appointmentId);
+  // Answers stay with the version they were given to; a new intake takes the doctor's default, newest version.
+  const q = r ? await repo.versionOf(tx, r.questionnaireId, r.questionnaireVersion) : await repo.defaultOf(tx, a.doctorId);
+  if (!q) throw notFound('intake questionnaire (the doctor has named none)');
+  return { a, q, r };
+}
+
+function toIntake(l: Loaded, answers: Record<string, AnswerValue>, prefilled: string[]): Intake {
+  const status = l.r?.status ?? 'in-progress';
+  return {
+    appointmentId: l.a.id,
+    patientId: l.a.patientId,
+    questionnaire: toQuestionnaire(l.q),
+    response: {
+      status,
+      answers: l.q.items.filter((it) => Object.hasOwn(answers, it.linkId)).map((it) => ({ linkId: it.linkId, value: answers[it.linkId] })),
+      prefilled,
+      ...(l.r?.submittedAt ? { submittedAt: l.r.submittedAt.toISOString() } : {}),
+    },
+  };
+}
+
+const OPEN: readonly string[] = ['PENDING', 'CONFIRMED'];
+
+export async function getIntake(p: Platform, meta: Authed, appointmentId: string): Promise<Intake> {
+  return p.db.transaction(async (tx) => {
+    const l = await load(p, tx, meta, appointmentId);
+    const answers = { ...(l.r?.answers ?? {}) };
+    const prefilled: string[] = [];
+    // Redundant entry (WCAG 2.2, 3.3.7): the patient's own earlier answers to the same linkId, shown to the
+    // patient only, and only while the form is open; they are saved when the patient saves.
+    if (meta.actor.userId === l.a.patientId && l.r?.status !== 'completed' && OPEN.includes(l.a.status)) {
+      const open = l.q.items.filter((it) => !Object.hasOwn(answers, it.linkId));
+      if (open.length) {
+        for (const earlier of await repo.earlierAnswers(tx, l.a.patientId, appointmentId)) {
+          for (const it of open) {
+            const v = earlier[it.linkId];
+            if (v === undefined || Object.hasOwn(answers, it.linkId) || answerProblem(it, v)) continue;
+            answers[it.linkId] = v;
+            prefilled.push(it.linkId);
+          }
+        }
+      }
+    }
+    await audit(tx, meta, { action: 'intake.read', resourceType: 'appointment', resourceId: appointmentId, patientId: l.a.patientId });
+    return toIntake(l, answers, prefilled);
+  });
+}
+
+async function save(p: Platform, meta: Authed, appointmentId: string, given: IntakePutBody['answers'] | null): Promise<Intake> {
+  const submit = given === null;
+  return p.db.transaction(async (tx) => {
+    const l = await load(p, tx, meta, appointmentId);
+    if (meta.actor.userId !== l.a.patientId) throw notFound('appointment');
+    if (l.r?.status === 'completed') throw invalidTransition('The intake is submitted: it cannot be changed');
+    if (!OPEN.includes(l.a.status)) throw invalidTransition(`The appointment is ${l.a.status}: its intake is closed`);
+    const answers = submit ? { ...(l.r?.answers ?? {}) } : checkAnswers(l.q.items, given);
+    if (submit) {
+      const missing = missingRequired(l.q.items, answers);
+      if (missing.length)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `Required items are not answered: ${missing.map((it) => it.linkId).join(', ')}`,
+          missing.map((it) => ({ path: `/answers/${it.linkId}`, message: `"${it.text}" is required` })),
+        );
+    }
+    const row = {
+      appointmentId,
+      patientId: l.a.patientId,
+      doctorId: l.a.doctorId,
+      questionnaireId: l.q.id,
+      questionnaireVersion: l.q.version,
+    };
+    const saved = await repo.saveResponse(tx, row, answers, submit);
+    if (!saved) throw invalidTransition('The intake changed meanwhile (submitted, or started on another version): reload it');
+    const action = submit ? 'intake.submit' : 'intake.update';
+    await audit(tx, meta, { action, resourceType: 'appointment', resourceId: appointmentId, patientId: l.a.patientId });
+    return toIntake({ ...l, r: saved }, saved.answers, []);
+  });
+}
+
+/** Saves the patient's answers so far (validated per item type; required items may still be missing). */
+export const putIntake = (p: Platform, meta: Authed, appointmentId: string, body: IntakePutBody) =>
+  save(p, meta, appointmentId, body.answers);
+
+/** Completes the intake once, when every required item has its answer (400 names those that have none). */
+export const submitIntake = (p: Platform, meta: Authed, appointmentId: string) => save(p, meta, appointmentId, null);

@@ -1,0 +1,220 @@
+// The intake form of one appointment (issue 27): the patient fills it in (saved as they go, submitted once;
+// earlier answers to the same question filled in), the doctor reads the answers. One renderer for the six
+// item types, usable at 390 px and by keyboard alone: native controls, each with its label, its hint and its
+// error tied to it by aria-describedby.
+import { useState } from 'preact/hooks';
+import { api, type Problem } from '../api/client';
+import { Loading, Notice, ProblemBanner, useAction, useLoad, When } from './ui';
+
+type IntakeBody = NonNullable<Awaited<ReturnType<typeof load>>['data']>;
+type Item = IntakeBody['questionnaire']['items'][number];
+type Value = string | number | boolean;
+
+const load = (id: string) => api.GET('/api/v1/appointments/{id}/intake', { params: { path: { id } } });
+
+/** The answers as the form holds them: integers as typed text until saved. */
+type Values = Record<string, string | boolean>;
+
+function toValues(intake: IntakeBody): Values {
+  const out: Values = {};
+  for (const a of intake.response.answers) out[a.linkId] = typeof a.value === 'number' ? String(a.value) : a.value;
+  return out;
+}
+
+function toAnswers(items: Item[], values: Values): { linkId: string; value: Value }[] {
+  return items
+    .filter((it) => values[it.linkId] !== undefined && values[it.linkId] !== '')
+    .map((it) => {
+      const v = values[it.linkId];
+      if (it.type === 'integer' && typeof v === 'string' && /^-?\d+$/.test(v.trim())) return { linkId: it.linkId, value: Number(v) };
+      return { linkId: it.linkId, value: v };
+    });
+}
+
+/** Errors by linkId, from a problem whose paths name the item (`/answers/<linkId>`) or its place in the request (`/answers/<i>/…`). */
+function errorsByItem(problem: Problem | null, sent: { linkId: string }[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of problem?.errors ?? []) {
+    const m = /^\/answers\/([^/]+)(\/.*)?$/.exec(e.path);
+    if (!m) continue;
+    const linkId = /^\d+$/.test(m[1]) && m[2] ? sent[Number(m[1])]?.linkId : m[1];
+    if (linkId) out[linkId] = out[linkId] ? `${out[linkId]}; ${e.message}` : e.message;
+  }
+  return out;
+}
+
+export function IntakeSection({ id, patient }: { id: string; patient: boolean }) {
+  const intake = useLoad(() => load(id), [id]);
+  if (intake.problem?.status === 404)
+    return patient ? null : (
+      <section aria-labelledby="intake-h">
+        <h2 id="intake-h">Intake form</h2>
+        <p>No intake form: name a default questionnaire under Settings.</p>
+      </section>
+    );
+  return (
+    <section aria-labelledby="intake-h">
+      <h2 id="intake-h">Intake form</h2>
+      <Loading loaded={intake}>
+        {() => {
+          const data = intake.data!;
+          if (!patient || data.response.status === 'completed') return <Answers intake={data} />;
+          return <IntakeForm id={id} intake={data} onSubmitted={intake.reload} />;
+        }}
+      </Loading>
+    </section>
+  );
+}
+
+function show(item: Item, v: Value | undefined): string {
+  if (v === undefined) return '—';
+  if (item.type === 'boolean') return v ? 'Yes' : 'No';
+  return String(v);
+}
+
+function Answers({ intake }: { intake: IntakeBody }) {
+  const byId = new Map(intake.response.answers.map((a) => [a.linkId, a.value]));
+  return (
+    <>
+      <p>
+        {intake.questionnaire.title} (version {intake.questionnaire.version}) —{' '}
+        {intake.response.status === 'completed' ? (
+          <>
+            submitted <When iso={intake.response.submittedAt} />
+          </>
+        ) : (
+          'in progress'
+        )}
+      </p>
+      <dl class="intake-answers">
+        {intake.questionnaire.items.map((it) => (
+          <div key={it.linkId}>
+            <dt>{it.text}</dt>
+            <dd>{show(it, byId.get(it.linkId))}</dd>
+          </div>
+        ))}
+      </dl>
+    </>
+  );
+}
+
+function IntakeForm({ id, intake, onSubmitted }: { id: string; intake: IntakeBody; onSubmitted: () => void }) {
+  const items = intake.questionnaire.items;
+  const [values, setValues] = useState<Values>(() => toValues(intake));
+  const [sent, setSent] = useState<{ linkId: string }[]>([]);
+  const [saved, setSaved] = useState<string | null>(null);
+  const action = useAction();
+  const errors = errorsByItem(action.problem, sent);
+  const set = (linkId: string, v: string | boolean) => {
+    setSaved(null);
+    setValues((old) => ({ ...old, [linkId]: v }));
+  };
+  const save = async () => {
+    const answers = toAnswers(items, values);
+    setSent(answers);
+    const r = await action.run(() => api.PUT('/api/v1/appointments/{id}/intake', { params: { path: { id } }, body: { answers } }));
+    if (r.ok) setSaved('Your answers are saved. You can come back and finish later.');
+    return r.ok;
+  };
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!(await save())) return;
+    setSent([]);
+    const r = await action.run(() => api.POST('/api/v1/appointments/{id}/intake/submit', { params: { path: { id } } }));
+    if (r.ok) onSubmitted();
+  };
+  return (
+    <form onSubmit={submit} noValidate class="intake-form">
+      <p>
+        {intake.questionnaire.title}. Items marked “required” must be answered before you submit.
+        {intake.response.prefilled.length > 0 && ' Answers you gave before are filled in: check them.'}
+      </p>
+      <ProblemBanner problem={action.problem} />
+      {items.map((it) => (
+        <ItemField key={it.linkId} item={it} value={values[it.linkId]} error={errors[it.linkId]} onChange={(v) => set(it.linkId, v)} />
+      ))}
+      {saved && <Notice kind="success">{saved}</Notice>}
+      <div class="actions">
+        <button type="button" class="secondary" disabled={action.busy} onClick={() => void save()}>
+          Save answers
+        </button>
+        <button type="submit" disabled={action.busy}>
+          Submit intake form
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function ItemField({
+  item,
+  value,
+  error,
+  onChange,
+}: {
+  item: Item;
+  value: string | boolean | undefined;
+  error?: string;
+  onChange: (v: string | boolean) => void;
+}) {
+  const id = `q-${item.linkId}`;
+  const errId = `${id}-err`;
+  const aria = {
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': error ? errId : undefined,
+    'aria-required': item.required || undefined,
+  };
+  const label = (
+    <>
+      {item.text}
+      {item.required && <span class="required"> (required)</span>}
+    </>
+  );
+  const err = error && (
+    <p class="error" id={errId}>
+      {error}
+    </p>
+  );
+  if (item.type === 'boolean' || item.type === 'choice') {
+    const options: [string, string | boolean][] =
+      item.type === 'boolean'
+        ? [
+            ['Yes', true],
+            ['No', false],
+          ]
+        : (item.options ?? []).map((o) => [o, o]);
+    return (
+      <fieldset class={`field${error ? ' invalid' : ''}`} {...aria} role="radiogroup" aria-labelledby={`${id}-legend`}>
+        <legend id={`${id}-legend`}>{label}</legend>
+        {options.map(([text, v], i) => (
+          <label key={text} class="choice">
+            <input type="radio" name={id} id={`${id}-${i}`} checked={value === v} onChange={() => onChange(v)} /> {text}
+          </label>
+        ))}
+        {err}
+      </fieldset>
+    );
+  }
+  const common = {
+    id,
+    name: id,
+    ...aria,
+    value: typeof value === 'string' ? value : '',
+    onInput: (e: Event) => onChange((e.currentTarget as HTMLInputElement).value),
+  };
+  return (
+    <div class={`field${error ? ' invalid' : ''}`}>
+      <label for={id}>{label}</label>
+      {item.type === 'text' ? (
+        <textarea {...common} rows={4} />
+      ) : item.type === 'date' ? (
+        <input type="date" {...common} />
+      ) : item.type === 'integer' ? (
+        <input type="text" inputMode="numeric" pattern="-?[0-9]*" {...common} />
+      ) : (
+        <input type="text" {...common} />
+      )}
+      {err}
+    </div>
+  );
+}
