@@ -95,3 +95,20 @@ export interface Reader {
   locale: Locale;
   timeZone: string;
 }
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * A mail whose point is one link (verify the address, reset the password): paragraphs, the link, more
+ * paragraphs, as plain text and as HTML in the reader's writing direction.
+ */
+export function linkMail(locale: Locale, before: string[], link: string, after: string[]): { text: string; html: string } {
+  const para = (s: string) => `<p>${escapeHtml(s)}</p>`;
+  const href = escapeHtml(link);
+  return {
+    text: `${[...before, link, ...after].join('\n\n')}\n`,
+    html:
+      `<div dir="${directionOf(locale)}" lang="${locale}">` +
+      `${before.map(para).join('')}<p><a href="${href}">${href}</a></p>${after.map(para).join('')}</div>`,
+  };
+}
