@@ -3,7 +3,8 @@
 // and switching back restores English. axe finds no violation on the Arabic page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPatient } from '../helpers.ts';
+import { sql } from 'drizzle-orm';
+import { createPatient, mailbox } from '../helpers.ts';
 import { axeResults, check, journeyFixture, openTab, signIn } from './browser.ts';
 
 const { state, setup, teardown } = journeyFixture('locale journey');
@@ -46,4 +47,39 @@ test('a patient switches to Arabic: dir=rtl, Arabic navigation, kept after a rel
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   assert.equal(await page.getAttribute('html', 'dir'), 'ltr');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
+});
+
+test('a Spanish browser in Bogotá signs up in Spanish; the account starts in es and America/Bogota', async () => {
+  const { app, browser } = state;
+  const context = await browser.newContext({
+    baseURL: app.url,
+    viewport: { width: 1280, height: 900 },
+    locale: 'es-ES',
+    timezoneId: 'America/Bogota',
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(60_000);
+  const tab = { page, context, problems: [] as string[] };
+  page.on('pageerror', (e) => tab.problems.push(String(e)));
+  await page.goto('/signup');
+  await page.getByRole('heading', { name: 'Crear una cuenta' }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'es');
+  assert.equal(await page.getAttribute('html', 'dir'), 'ltr');
+  const username = `esp${Date.now().toString(36)}`;
+  await page.getByLabel('Nombre', { exact: true }).fill('Lucía');
+  await page.getByLabel('Apellidos', { exact: true }).fill('Gómez');
+  await page.getByLabel('Nombre de usuario', { exact: true }).fill(username);
+  await page.getByLabel('Correo electrónico', { exact: true }).fill(`${username}@example.test`);
+  await page.getByLabel('Contraseña', { exact: true }).fill('correct horse battery');
+  await page.getByLabel('Fecha de nacimiento').fill('1990-04-12');
+  await check(tab, 'signup-es');
+  await page.getByRole('button', { name: 'Crear cuenta de paciente' }).click();
+  await page.getByRole('heading', { name: 'Revise su correo' }).waitFor();
+  const mail = await mailbox.waitFor(`${username}@example.test`, /^Verifique su dirección de correo electrónico para Telecare$/, 60_000);
+  assert.match(mail.text, /^Hola:$/m);
+  const [user] = await app.database.rows<{ locale: string; time_zone: string }>(
+    sql`SELECT locale, time_zone FROM users WHERE username = ${username}`,
+  );
+  assert.deepEqual(user, { locale: 'es', time_zone: 'America/Bogota' });
+  await context.close();
 });
