@@ -102,6 +102,14 @@ test('PATCH /me changes the language, zone and name; GET /me and the login answe
   assert.equal(doc.body.user.locale, 'ar');
   assert.equal(doc.body.user.timeZone, 'Europe/Berlin');
   assert.equal(doc.body.doctor.id, d.id);
+  // A doctor's new name reaches the directory (its trigger-kept name columns follow users).
+  const renamed = await app.request('PATCH', `${API}/me`, { token: d.token, body: { lastname: 'Zweistein' } });
+  assert.equal(renamed.body.user.lastname, 'Zweistein');
+  const found = await app.request('GET', `${API}/doctors?q=zweistein`);
+  assert.ok(
+    found.body.items.some((x: { id: string }) => x.id === d.id),
+    found.text,
+  );
 });
 
 test('PATCH /me refuses an unknown locale or zone, an empty or unknown field (400) and anonymous callers (401), writing nothing', async () => {
