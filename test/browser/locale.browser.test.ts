@@ -27,7 +27,7 @@ test('a patient switches to Arabic: dir=rtl, Arabic navigation, kept after a rel
   await page.getByRole('heading', { name: 'حسابك' }).waitFor();
   assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
   assert.equal(await page.getAttribute('html', 'lang'), 'ar');
-  const nav = page.getByRole('navigation', { name: 'الرئيسية' });
+  const nav = page.getByRole('navigation', { name: 'التنقل الرئيسي' });
   for (const name of ['ابحث عن طبيب', 'المواعيد', 'الرسائل', 'الوصفات الطبية', 'الحساب']) await nav.getByRole('link', { name }).waitFor();
   await nav.getByRole('button', { name: 'تسجيل الخروج' }).waitFor();
   await page.getByText('تم الحفظ.').waitFor();
