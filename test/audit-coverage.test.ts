@@ -116,6 +116,10 @@ const CASES: Record<string, Case> = {
     patientId: (_ctx, res) => res.body.user.id,
   },
   getMe: { call: (c) => ({ method: 'GET', path: `${API}/me`, who: c.patient }), action: 'patient.read' },
+  updateMe: {
+    call: (c) => ({ method: 'PATCH', path: `${API}/me`, who: c.patient, body: { locale: 'de', timeZone: 'Europe/Vienna' } }),
+    action: 'account.update',
+  },
   getMyPatientProfile: { call: (c) => ({ method: 'GET', path: `${API}/patients/me`, who: c.patient }), action: 'patient.read' },
   updateMyPatientProfile: {
     call: (c) => ({ method: 'PATCH', path: `${API}/patients/me`, who: c.patient, body: { medicalHistory: 'Asthma' } }),

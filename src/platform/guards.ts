@@ -16,6 +16,8 @@ export interface RequestMeta<A extends Caller = Caller> {
   actor: A | null;
   ip: string;
   requestId: string;
+  /** The request's Accept-Language header: registration defaults the account's locale from it. */
+  acceptLanguage?: string;
 }
 
 /** The identity module's side of authentication, injected by buildApp. */

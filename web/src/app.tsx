@@ -5,6 +5,7 @@ import { session } from './session';
 import { menus, routes, type ScreenRoute } from './routes';
 import NotFound from './pages/public/NotFound';
 import { NowVisits } from './components/NowVisits';
+import { currentLocale, onLocaleChange, t } from './i18n';
 
 export function useSession() {
   const [, setTick] = useState(0);
@@ -21,16 +22,18 @@ function Guard({ route, props }: { route: ScreenRoute; props: Record<string, unk
     // While the sign-in page loads this screen stays mounted and sees the sign-in URL: never send it there twice.
     if (s.ready && route.roles && !s.me && !url.startsWith('/signin')) go(`/signin?next=${encodeURIComponent(url)}`, true);
   }, [s.ready, s.me, url]);
-  if (route.roles && !s.ready) return <p aria-busy="true">Loading…</p>;
-  if (!allowed) return s.me ? <p role="alert">This page is not available for your account.</p> : null;
+  if (route.roles && !s.ready) return <p aria-busy="true">{t('shell.loading')}</p>;
+  if (!allowed) return s.me ? <p role="alert">{t('shell.notAvailable')}</p> : null;
   const pendingDoctor = s.me?.doctor && s.me.doctor.verificationStatus !== 'VERIFIED' && route.path.startsWith('/doctor');
   return (
     <>
       {pendingDoctor && (
         <div class="banner warning" role="status">
           {s.me!.doctor!.verificationStatus === 'PENDING'
-            ? 'An administrator is checking your credentials. Meanwhile you can edit your profile, settings and availability; confirming appointments, reading patient records, messaging and prescribing open once you are verified.'
-            : `Your credentials were not accepted${s.me!.doctor!.verificationNote ? `: ${s.me!.doctor!.verificationNote}` : ''}. Patients cannot book you, and clinical actions stay closed.`}
+            ? t('shell.doctorPending')
+            : s.me!.doctor!.verificationNote
+              ? t('shell.doctorRejectedNote', { note: s.me!.doctor!.verificationNote })
+              : t('shell.doctorRejected')}
         </div>
       )}
       <Screen {...props} />
@@ -46,25 +49,25 @@ function Header() {
   const items = role
     ? menus[role]
     : [
-        ['/doctors', 'Find a doctor'],
-        ['/articles', 'Articles'],
+        ['/doctors', 'nav.findDoctor'],
+        ['/articles', 'nav.articles'],
       ];
   return (
     <header class="top">
       <a class="skip" href="#main">
-        Skip to content
+        {t('shell.skip')}
       </a>
       <a class="brand" href="/">
         Telecare
       </a>
       <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
-        Menu
+        {t('shell.menu')}
       </button>
-      <nav id="main-nav" aria-label="Main" class={open ? 'open' : ''} onClick={() => setOpen(false)}>
+      <nav id="main-nav" aria-label={t('shell.mainNav')} class={open ? 'open' : ''} onClick={() => setOpen(false)}>
         <ul>
           {items.map(([href, label]) => (
             <li key={href}>
-              <a href={href}>{label}</a>
+              <a href={href}>{t(label)}</a>
             </li>
           ))}
         </ul>
@@ -76,11 +79,11 @@ function Header() {
               route('/signin');
             }}
           >
-            Sign out
+            {t('shell.signOut')}
           </button>
         ) : (
           <span class="auth-links">
-            <a href="/signin">Sign in</a> <a href="/signup">Sign up</a>
+            <a href="/signin">{t('shell.signIn')}</a> <a href="/signup">{t('shell.signUp')}</a>
           </span>
         )}
       </nav>
@@ -104,12 +107,15 @@ function FocusOnNavigate() {
 const screens = routes.map((r) => ({ path: r.path, component: (props: Record<string, unknown>) => <Guard route={r} props={props} /> }));
 
 export function App() {
+  // A change of language re-renders every screen in it (the catalogue is read at render).
+  const [locale, setLocale] = useState(currentLocale());
+  useEffect(() => onLocaleChange(() => setLocale(currentLocale())), []);
   return (
     <LocationProvider>
       <Header />
       <NowVisits />
       <FocusOnNavigate />
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} data-locale={locale}>
         <ErrorBoundary onError={(e) => console.error(e)}>
           <Router>
             {[

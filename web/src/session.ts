@@ -2,6 +2,7 @@
 // page scripts never see, so a reload restores the session by refreshing through that cookie.
 import type { components } from './api/schema';
 import { api } from './api/client';
+import { browserLocale, isLocale, setLocale, setZone } from './i18n';
 
 type Me = {
   user: components['schemas']['User'];
@@ -64,11 +65,20 @@ class Session {
     const { data } = await api.GET('/api/v1/me').catch(() => ({ data: undefined }));
     this.me = data ?? null;
     if (!this.me) this.accessToken = null;
+    await this.followAccount();
+  }
+
+  /** The portal speaks the account's language and shows times in its zone; signed out, the browser's. */
+  private async followAccount(): Promise<void> {
+    const wanted = this.me?.user.locale;
+    setZone(this.me?.user.timeZone);
+    await setLocale(isLocale(wanted) ? wanted : browserLocale()).catch(() => undefined);
   }
 
   /** At start: restore the session from the cookie, if any. */
   async start(): Promise<void> {
     if (await this.refresh()) await this.loadMe();
+    else await this.followAccount();
     this.ready = true;
     this.emit();
   }
@@ -77,6 +87,7 @@ class Session {
     this.accessToken = accessToken;
     this.me = me;
     this.reason = null;
+    void this.followAccount();
     this.emit();
   }
 
@@ -96,6 +107,7 @@ class Session {
     this.accessToken = null;
     this.me = null;
     this.reason = reason;
+    void this.followAccount();
     // The server already refused this session; logging out also clears its cookies.
     if (reason !== 'signed-out') void logout();
     this.emit();

@@ -1,9 +1,11 @@
 // GET /me: the caller's account (auth) with their patient or doctor profile (patients, doctors). Its own
 // module, above all three, so identity imports no profile module (docs/architecture.md).
-import { AppError } from '../../platform/errors.ts';
+import { AppError, validation } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import { isValidTimezone } from '../../platform/schema.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { accountOf, findAccount, toUser, type Actor, type RequestMeta } from '../auth/index.ts';
+import { accountOf, findAccount, toUser, updateAccount, type AccountPatchBody, type Actor, type RequestMeta } from '../auth/index.ts';
 import { service as patients } from '../patients/index.ts';
 import { service as doctors } from '../doctors/index.ts';
 import { clinicalAccess } from '../appointments/index.ts';
@@ -47,4 +49,23 @@ export async function me(p: Platform, meta: RequestMeta & { actor: Actor }) {
     if (patient) return { user: patient.user, patient };
   }
   return profileUnaudited(p, p.db, meta.actor);
+}
+
+/**
+ * PATCH /me: the caller's language, time zone and name. A zone the runtime's IANA database does not know is
+ * refused before anything is written; the change and its audit event commit together. Answers as GET /me.
+ */
+export async function patchMe(p: Platform, meta: RequestMeta & { actor: Actor }, body: AccountPatchBody) {
+  if (body.timeZone !== undefined && !isValidTimezone(body.timeZone)) throw validation('/timeZone', 'is not an IANA time zone');
+  const { userId, role } = meta.actor;
+  return p.db.transaction(async (tx) => {
+    if (!(await updateAccount(tx, userId, body))) throw new AppError('UNAUTHENTICATED');
+    await audit(tx, meta, {
+      action: 'account.update',
+      resourceType: 'user',
+      resourceId: userId,
+      patientId: role === 'PATIENT' ? userId : null,
+    });
+    return profileUnaudited(p, tx, meta.actor);
+  });
 }

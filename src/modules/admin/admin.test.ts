@@ -63,7 +63,9 @@ test('an admin lists users with role, status and text filters, newest first, wit
     'id',
     'isEmailVerified',
     'lastname',
+    'locale',
     'role',
+    'timeZone',
     'updatedAt',
     'username',
   ]);

@@ -6,6 +6,7 @@ import { Hook, Provider } from '../../platform/hooks.ts';
 import type { Executor, StatementPart } from '../../platform/db/index.ts';
 import type { OutgoingMail } from '../../platform/mail.ts';
 import type { Platform } from '../../platform/platform.ts';
+import type { Locale } from '../../platform/i18n.ts';
 import type { Actor } from '../auth/index.ts';
 import type { FreedTime } from '../doctors/index.ts';
 import type { AppointmentRow } from './repo.ts';
@@ -20,6 +21,9 @@ export interface Contact {
   lastname: string;
   email: string;
   accountStatus: string;
+  /** The language and zone the party reads their mails in. */
+  locale: Locale;
+  timeZone: string;
 }
 
 /** An appointment with both parties: what its mails and reminders are written from. */

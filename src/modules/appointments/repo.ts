@@ -322,8 +322,10 @@ export const BOOKING_CHECK = prepared<
 >(
   'appointments_booking_check',
   `SELECT ${SLOT_DATA_SELECT},
-          json_build_object('id', u.id, 'firstname', u.firstname, 'lastname', u.lastname, 'email', u.email, 'accountStatus', u.account_status) AS "doctorContact",
-          json_build_object('id', pu.id, 'firstname', pu.firstname, 'lastname', pu.lastname, 'email', pu.email, 'accountStatus', pu.account_status) AS "patientContact",
+          json_build_object('id', u.id, 'firstname', u.firstname, 'lastname', u.lastname, 'email', u.email, 'accountStatus', u.account_status,
+                            'locale', u.locale, 'timeZone', u.time_zone) AS "doctorContact",
+          json_build_object('id', pu.id, 'firstname', pu.firstname, 'lastname', pu.lastname, 'email', pu.email, 'accountStatus', pu.account_status,
+                            'locale', pu.locale, 'timeZone', pu.time_zone) AS "patientContact",
           (SELECT count(*)::int FROM appointments a
             WHERE a.patient_id = $5::uuid AND a.status IN ('PENDING', 'CONFIRMED') AND a.starts_at > $6::timestamptz) AS "openTotal",
           (SELECT count(*)::int FROM appointments a

@@ -52,3 +52,17 @@ export async function setAccountStatus(ex: Executor, userId: string, status: Use
   if (row && status === 'SUSPENDED') await revokeUserSessions(ex, userId, 'account suspended');
   return row;
 }
+
+/** PATCH /me's change of the account's own fields (language, time zone, name); the row as it now is. */
+export async function updateAccount(
+  ex: Executor,
+  userId: string,
+  patch: Partial<Pick<UserRow, 'locale' | 'timeZone' | 'firstname' | 'lastname'>>,
+): Promise<UserRow | undefined> {
+  const [row] = await ex
+    .update(users)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(eq(users.id, userId))
+    .returning();
+  return row;
+}

@@ -33,7 +33,7 @@ export interface GuardOptions {
 const actorIn = (req: FastifyRequest) => req.actor as Actor | null;
 
 export function metaOf(req: FastifyRequest): RequestMeta {
-  return { actor: actorIn(req), ip: req.ip, requestId: String(req.id) };
+  return { actor: actorIn(req), ip: req.ip, requestId: String(req.id), acceptLanguage: req.headers['accept-language'] };
 }
 
 /** metaOf for routes behind a guard: the actor is known to be there. */

@@ -10,5 +10,13 @@ export { findUserById as findAccount } from './repo.ts';
 export type { UserRow } from './repo.ts';
 export { registerUser } from './registration.ts';
 // Identity owns the identity tables: other modules change or lock an account only through these.
-export { constraintErrors, lockAccount, lockActiveAdmins, setAccountStatus } from './accounts.ts';
-export { MeResponse, RegisterDoctorBody, RegisterPatientBody, RegisteredDoctor, RegisteredPatient } from './schemas.ts';
+export { constraintErrors, lockAccount, lockActiveAdmins, setAccountStatus, updateAccount } from './accounts.ts';
+export {
+  AccountPatchBody,
+  LocaleSchema,
+  MeResponse,
+  RegisterDoctorBody,
+  RegisterPatientBody,
+  RegisteredDoctor,
+  RegisteredPatient,
+} from './schemas.ts';

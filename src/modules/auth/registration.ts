@@ -1,6 +1,8 @@
 // Creating accounts: patients and doctors register over HTTP (their modules add the profile), the first
 // admin comes from the command line.
-import { AppError } from '../../platform/errors.ts';
+import { AppError, validation } from '../../platform/errors.ts';
+import { negotiateLocale } from '../../platform/i18n.ts';
+import { isValidTimezone } from '../../platform/schema.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -22,6 +24,8 @@ export async function registerUser<T>(
   role: 'PATIENT' | 'DOCTOR',
   createProfile: (tx: Executor, user: UserRow) => Promise<T>,
 ): Promise<{ user: ReturnType<typeof toUser>; profile: T }> {
+  const timeZone = body.timeZone ?? ('timezone' in body ? body.timezone : 'UTC');
+  if (!isValidTimezone(timeZone)) throw validation('/timeZone', 'is not an IANA time zone');
   // The cheap check first: a taken name must not cost an argon2 hash (the unique indexes still decide races).
   const taken = await repo.findTakenIdentity(p.db, body.username, body.email);
   if (taken) throw new AppError(taken === 'username' ? 'USERNAME_TAKEN' : 'EMAIL_TAKEN');
@@ -34,6 +38,8 @@ export async function registerUser<T>(
       firstname: body.firstname,
       lastname: body.lastname,
       role,
+      locale: body.locale ?? negotiateLocale(meta.acceptLanguage),
+      timeZone,
     });
     const profile = await createProfile(tx, user);
     await queueVerificationMail(p, tx, user);

@@ -132,6 +132,7 @@ export const SESSION_ACTOR = prepared<SessionActorRow>(
   'auth_session_actor',
   `SELECT u.id, u.username, u.email, u.firstname, u.lastname, u.role,
           u.email_verified_at AS "emailVerifiedAt", u.account_status AS "accountStatus",
+          u.locale, u.time_zone AS "timeZone",
           u.created_at AS "createdAt", u.updated_at AS "updatedAt",
           s.user_id AS "userId", s.revoked_at AS "revokedAt", s.expires_at AS "expiresAt",
           d.verification_status AS "doctorStatus"

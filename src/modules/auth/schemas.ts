@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Closed, DateOnly, Email, Timestamp, Timezone, SingleLine, MultiLine } from '../../platform/schema.ts';
+import type { Locale } from '../../platform/i18n.ts';
 import type { users } from './tables.ts';
 
 export const Role = Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR'), Type.Literal('ADMIN')]);
@@ -14,6 +15,18 @@ export const Username = Type.String({
 });
 export const Password = Type.String({ minLength: 10, maxLength: 128, description: '10–128 characters' });
 export const Name = SingleLine(1, 100);
+// The locales the server ships (platform/i18n.ts LOCALES; the check below fails to compile if they part).
+export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('de'), Type.Literal('es'), Type.Literal('ar')], {
+  description: "The language of the account's mails, calendar texts and portal: one of the locales the server ships",
+});
+type SameLocales = [Static<typeof LocaleSchema>] extends [Locale] ? ([Locale] extends [Static<typeof LocaleSchema>] ? true : false) : false;
+const _sameLocales: SameLocales = true;
+export const TimeZoneSchema = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_+\\-/]+$',
+  description: "IANA time zone the account's times are shown in, e.g. Europe/Berlin",
+});
 
 export const UserSchema = Type.Object(
   {
@@ -25,6 +38,8 @@ export const UserSchema = Type.Object(
     role: Role,
     isEmailVerified: Type.Boolean(),
     accountStatus: AccountStatus,
+    locale: LocaleSchema,
+    timeZone: TimeZoneSchema,
     createdAt: Timestamp(),
     updatedAt: Timestamp(),
   },
@@ -42,6 +57,8 @@ export function toUser(u: Omit<typeof users.$inferSelect, 'passwordHash'>): User
     role: u.role,
     isEmailVerified: u.emailVerifiedAt !== null,
     accountStatus: u.accountStatus,
+    locale: u.locale,
+    timeZone: u.timeZone,
     createdAt: u.createdAt.toISOString(),
     updatedAt: u.updatedAt.toISOString(),
   };
@@ -53,6 +70,11 @@ const identity = {
   password: Password,
   firstname: Name,
   lastname: Name,
+  locale: Type.Optional({ ...LocaleSchema, description: 'Defaults to the best match of Accept-Language, else `en`' }),
+  timeZone: Type.Optional({
+    ...TimeZoneSchema,
+    description: "IANA time zone; defaults to a doctor's working `timezone`, else UTC",
+  }),
 };
 
 export const RegisterPatientBody = Closed({
@@ -109,6 +131,16 @@ export const LoginResponse = Type.Object({
   expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
   user: Type.Ref('User'),
 });
+export const AccountPatchBody = Type.Object(
+  {
+    locale: Type.Optional(LocaleSchema),
+    timeZone: Type.Optional(TimeZoneSchema),
+    firstname: Type.Optional(Name),
+    lastname: Type.Optional(Name),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type AccountPatchBody = Static<typeof AccountPatchBody>;
 export const UserEnvelope = Type.Object({ user: Type.Ref('User') });
 export const MeResponse = Type.Object({
   user: Type.Ref('User'),

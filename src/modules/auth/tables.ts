@@ -3,6 +3,7 @@
 // (names, roles) from here.
 import { bigserial, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { ts } from '../../platform/db/tables.ts';
+import type { Locale } from '../../platform/i18n.ts';
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -14,6 +15,8 @@ export const users = pgTable('users', {
   role: text('role').$type<'PATIENT' | 'DOCTOR' | 'ADMIN'>().notNull(),
   emailVerifiedAt: ts('email_verified_at'),
   accountStatus: text('account_status').$type<'ACTIVE' | 'SUSPENDED'>().notNull().default('ACTIVE'),
+  locale: text('locale').$type<Locale>().notNull().default('en'),
+  timeZone: text('time_zone').notNull().default('UTC'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });

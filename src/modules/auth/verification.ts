@@ -4,6 +4,7 @@ import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { enqueueMail } from '../../platform/mail.ts';
 import { portalUrl } from '../../platform/portal-pages.ts';
+import { linkMail, t } from '../../platform/i18n.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { RequestMeta } from './actor.ts';
@@ -21,12 +22,12 @@ export async function queueVerificationMail(p: Platform, ex: Executor, user: rep
   const { token, hash } = newOpaqueToken();
   await repo.insertEmailToken(ex, user.id, 'VERIFY_EMAIL', hash, VERIFY_TTL_MINUTES);
   const link = portalUrl(p.config.publicUrl, 'verifyEmail', {}, { token });
+  const l = user.locale;
   await enqueueMail(ex, {
     kind: 'verify-email',
     to: user.email,
-    subject: 'Verify your email address for Telecare',
-    text: `Hello,\n\nplease verify your email address by opening this link within 24 hours:\n\n${link}\n\nIf you did not create a Telecare account, ignore this message.\n`,
-    html: `<p>Hello,</p><p>please verify your email address by opening this link within 24 hours:</p><p><a href="${link}">${link}</a></p><p>If you did not create a Telecare account, ignore this message.</p>`,
+    subject: t(l, 'auth.verify.subject'),
+    ...linkMail(l, [t(l, 'mail.greetingAnonymous'), t(l, 'auth.verify.intro')], link, [t(l, 'auth.verify.ignore')]),
   });
 }
 
@@ -35,12 +36,12 @@ async function queueResetMail(p: Platform, ex: Executor, user: repo.UserRow): Pr
   await repo.spendEmailTokens(ex, user.id, 'RESET_PASSWORD');
   await repo.insertEmailToken(ex, user.id, 'RESET_PASSWORD', hash, RESET_TTL_MINUTES);
   const link = portalUrl(p.config.publicUrl, 'resetPassword', {}, { token });
+  const l = user.locale;
   await enqueueMail(ex, {
     kind: 'reset-password',
     to: user.email,
-    subject: 'Reset your Telecare password',
-    text: `Hello,\n\nsomeone asked to reset your Telecare password. To choose a new one, open this link within one hour:\n\n${link}\n\nIf it was not you, ignore this message; your password stays as it is.\n`,
-    html: `<p>Hello,</p><p>someone asked to reset your Telecare password. To choose a new one, open this link within one hour:</p><p><a href="${link}">${link}</a></p><p>If it was not you, ignore this message; your password stays as it is.</p>`,
+    subject: t(l, 'auth.reset.subject'),
+    ...linkMail(l, [t(l, 'mail.greetingAnonymous'), t(l, 'auth.reset.intro')], link, [t(l, 'auth.reset.ignore')]),
   });
 }
 

@@ -2,6 +2,7 @@ import { now } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { enqueueMail } from '../../platform/mail.ts';
+import { t } from '../../platform/i18n.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
@@ -47,13 +48,20 @@ export async function setVerification(p: Platform, meta: Authed, doctorId: strin
       verifiedBy: meta.actor.userId,
     });
     await audit(tx, meta, { action: 'doctor.verification', resourceType: 'doctor', resourceId: doctorId });
+    const l = row.user.locale;
+    const paragraphs = verified
+      ? [t(l, 'mail.greetingAnonymous'), t(l, 'doctor.verified.body')]
+      : [
+          t(l, 'mail.greetingAnonymous'),
+          t(l, 'doctor.rejected.body'),
+          ...(body.note ? [t(l, 'doctor.rejected.note', { note: body.note })] : []),
+          t(l, 'doctor.rejected.support'),
+        ];
     await enqueueMail(tx, {
       kind: 'doctor-verification',
       to: row.user.email,
-      subject: verified ? 'Your Telecare credentials were verified' : 'Your Telecare credentials were not accepted',
-      text: verified
-        ? `Hello,\n\nan administrator verified your credentials. Patients can now find and book you.\n`
-        : `Hello,\n\nan administrator could not verify your credentials.${body.note ? `\n\nNote: ${body.note}` : ''}\n\nPlease contact support.\n`,
+      subject: t(l, verified ? 'doctor.verified.subject' : 'doctor.rejected.subject'),
+      text: `${paragraphs.join('\n\n')}\n`,
     });
     const updated = await repo.findDoctorWithUser(tx, doctorId);
     return toDoctorPrivate(updated!.user, updated!.doctor);

@@ -70,13 +70,14 @@ test('names in invitations are RFC 6868 parameter values: a quote or caret canno
   assert.equal(paramText('Ann "Q" ^ B'), "Ann ^'Q^' ^^ B");
   assert.equal(paramText('a\nb'), 'a^nb');
   const text = invitation(
+    'en',
     {
       uid: 'u@x',
       sequence: 0,
       start: new Date('2027-03-26T09:00:00Z'),
       end: new Date('2027-03-26T09:30:00Z'),
       summary: 's',
-      timezone: 'Europe/Berlin',
+      localTime: 'Fri, 26 Mar 2027, 10:00–10:30 (Europe/Berlin)',
       status: 'CONFIRMED',
       url: 'http://telecare.test/a',
       stamp: new Date('2027-03-25T07:00:00Z'),

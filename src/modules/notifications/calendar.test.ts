@@ -97,8 +97,8 @@ test('the feed carries the upcoming appointments with the right UTC times across
   );
   assert.equal(events[0].summary, 'Appointment with Dr. Doc Tor');
   // Both are 09:00 on the doctor's wall clock, and the zone is named.
-  assert.match(String(events[0].description), /Sat 27 Mar 2027, 09:00–09:30 \(Europe\/Berlin\)/);
-  assert.match(String(events[1].description), /Mon 29 Mar 2027, 09:00–09:30 \(Europe\/Berlin\)/);
+  assert.match(String(events[0].description), /Sat, 27 Mar 2027, 09:00–09:30 \(Europe\/Berlin\)/);
+  assert.match(String(events[1].description), /Mon, 29 Mar 2027, 09:00–09:30 \(Europe\/Berlin\)/);
   assert.doesNotMatch(text, /Palpitations/);
 
   // The doctor's feed shows the same events under the patient's initials (a feed URL travels).

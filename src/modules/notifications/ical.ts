@@ -1,7 +1,6 @@
 // iCalendar (RFC 5545) documents for invitations and feeds, built with ical-generator rather than by
 // hand, so folding, escaping and the VCALENDAR/VEVENT structure are the library's concern.
 import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
-import { DateTime } from 'luxon';
 
 export interface CalendarEvent {
   /** Stable per appointment: every invitation, update, cancellation and feed entry of it shares it. */
@@ -9,22 +8,17 @@ export interface CalendarEvent {
   sequence: number;
   start: Date;
   end: Date;
+  /** In the reader's language (the recipient of the invitation, the owner of the feed). */
   summary: string;
-  /** The doctor's IANA zone: times are written in UTC and the local wall-clock time is named in the text. */
-  timezone: string;
+  /** The reader's local time of the appointment, their zone named, in their language (times are written in UTC). */
+  localTime: string;
   status: 'PENDING' | 'CONFIRMED' | 'CANCELLED';
   url: string;
   stamp: Date;
 }
 
-const PROD_ID = { company: 'Telecare', product: 'Telecare', language: 'EN' };
-
-/** "Tue 5 Jan 2027, 10:00–10:30 (Europe/Berlin)": the appointment in the doctor's own zone. */
-export function localTimeText(start: Date, end: Date, timezone: string): string {
-  const s = DateTime.fromJSDate(start, { zone: timezone }).setLocale('en-GB');
-  const e = DateTime.fromJSDate(end, { zone: timezone }).setLocale('en-GB');
-  return `${s.toFormat('ccc d LLL yyyy, HH:mm')}–${e.toFormat('HH:mm')} (${timezone})`;
-}
+/** The document's product id, its LANGUAGE the reader's (RFC 5545 § 3.7.3 leaves it free-form). */
+const prodId = (language: string) => ({ company: 'Telecare', product: 'Telecare', language: language.toUpperCase() });
 
 /** "2027-01-05 09:00–09:30 UTC" */
 export function utcText(start: Date, end: Date): string {
@@ -58,7 +52,7 @@ function addEvent(
     end: e.end,
     stamp: e.stamp,
     summary: e.summary,
-    description: `${localTimeText(e.start, e.end, e.timezone)} in the doctor's time zone.\n${e.url}`,
+    description: `${e.localTime}\n${e.url}`,
     url: e.url,
     status:
       e.status === 'CANCELLED'
@@ -77,19 +71,20 @@ function addEvent(
  * own address is disclosed to the other.
  */
 export function invitation(
+  language: string,
   e: CalendarEvent,
   method: 'REQUEST' | 'CANCEL',
   organizer: { name: string; email: string },
   attendee: { name: string; email: string },
 ): string {
-  const cal = ical({ prodId: PROD_ID, method: method === 'CANCEL' ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.REQUEST });
+  const cal = ical({ prodId: prodId(language), method: method === 'CANCEL' ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.REQUEST });
   addEvent(cal, method === 'CANCEL' ? { ...e, status: 'CANCELLED' } : e, organizer, attendee);
   return cal.toString();
 }
 
 /** A subscription feed (no METHOD, as RFC 7986 feeds are published). */
-export function feed(name: string, events: CalendarEvent[]): string {
-  const cal = ical({ prodId: PROD_ID, name });
+export function feed(language: string, name: string, events: CalendarEvent[]): string {
+  const cal = ical({ prodId: prodId(language), name });
   for (const e of events) addEvent(cal, e);
   return cal.toString();
 }

@@ -35,7 +35,7 @@ test('booking, confirmation, reschedule and cancellation mail both parties an in
   assert.equal(first.event.end?.toISOString(), '2027-01-05T09:30:00.000Z');
   assert.equal(first.event.status, 'TENTATIVE');
   // The doctor's zone and local time are named; UTC is given too; the portal link, never the reason.
-  assert.match(toDoctor.text, /Tue 5 Jan 2027, 10:00–10:30 \(Europe\/Berlin\)/);
+  assert.match(toDoctor.text, /Tue, 5 Jan 2027, 10:00–10:30 \(Europe\/Berlin\)/);
   assert.match(toDoctor.text, /2027-01-05 09:00–09:30 UTC/);
   assert.match(toDoctor.text, new RegExp(`http://telecare\\.test/appointments/${id}`));
   assert.match(toDoctor.text, /Pat Ient booked an appointment with you/);
@@ -54,7 +54,7 @@ test('booking, confirmation, reschedule and cancellation mail both parties an in
   assert.equal(moved.event.uid, first.event.uid);
   assert.equal(Number(moved.event.sequence), 2);
   assert.equal(moved.event.start.toISOString(), '2027-01-06T13:00:00.000Z');
-  assert.match(movedMail.text, /Wed 6 Jan 2027, 14:00–14:30 \(Europe\/Berlin\)/);
+  assert.match(movedMail.text, /Wed, 6 Jan 2027, 14:00–14:30 \(Europe\/Berlin\)/);
 
   assert.equal((await post(id, 'cancel', d.token, { reason: 'Lab results pending' })).status, 200);
   const cancelledMail = await mailbox.waitFor(p.email, /^Appointment cancelled/);
@@ -124,7 +124,7 @@ test('reminders go to both parties 24 h and 1 h before, each once however often 
     const got = mailsTo(who.email, /^Reminder/);
     assert.equal(got.length, 1, `${who.email}: ${got.length}`);
     assert.match(got[0].text, /begins in 24 hours/);
-    assert.match(got[0].text, /Tue 12 Jan 2027, 11:00–11:30 \(Europe\/Berlin\)/);
+    assert.match(got[0].text, /Tue, 12 Jan 2027, 11:00–11:30 \(Europe\/Berlin\)/);
     assert.equal(invitationOf(got[0]).event.uid, `${id}@telecare.test`);
   }
 

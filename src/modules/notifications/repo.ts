@@ -41,6 +41,8 @@ const contact = (u: typeof doctorUser | typeof patientUser) => ({
   lastname: u.lastname,
   email: u.email,
   accountStatus: u.accountStatus,
+  locale: u.locale,
+  timeZone: u.timeZone,
 });
 
 function selectParties(ex: Executor) {
@@ -150,7 +152,7 @@ export async function replaceFeed(ex: Executor, userId: string, nonce: string, t
 /** The active user owning a feed token hash. */
 export async function feedOwner(ex: Executor, tokenHash: string) {
   const [row] = await ex
-    .select({ id: users.id, role: users.role, patientNames: calendarFeeds.patientNames })
+    .select({ id: users.id, role: users.role, locale: users.locale, timeZone: users.timeZone, patientNames: calendarFeeds.patientNames })
     .from(calendarFeeds)
     .innerJoin(users, eq(users.id, calendarFeeds.id))
     .where(and(eq(calendarFeeds.tokenHash, tokenHash), eq(users.accountStatus, 'ACTIVE')))

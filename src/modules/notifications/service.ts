@@ -2,7 +2,6 @@
 // each change (wired in src/modules/index.ts), inside its transaction, so a mail or reminder exists
 // exactly when the change commits.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { DateTime } from 'luxon';
 import { enqueueMail, type OutgoingMail } from '../../platform/mail.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
@@ -12,7 +11,8 @@ import { notFound } from '../../platform/errors.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { portalUrl } from '../../platform/portal-pages.ts';
 import type { AppointmentChange, AppointmentRow, BookingNotices, BookingReminder } from '../appointments/index.ts';
-import { feed, invitation, localTimeText, utcText, type CalendarEvent } from './ical.ts';
+import { instantText, spanText, t, type Reader } from '../../platform/i18n.ts';
+import { feed, invitation, utcText, type CalendarEvent } from './ical.ts';
 import * as repo from './repo.ts';
 import type { PatientNames } from './schemas.ts';
 
@@ -21,7 +21,9 @@ export type Change = AppointmentChange;
 const hostOf = (p: Platform) => new URL(p.config.publicUrl).hostname || 'telecare.localhost';
 const portalLink = (p: Platform, id: string) => portalUrl(p.config.publicUrl, 'appointment', { id });
 const fullName = (c: { firstname: string; lastname: string }) => `${c.firstname} ${c.lastname}`;
-const doctorName = (c: { firstname: string; lastname: string }) => `Dr. ${fullName(c)}`;
+/** A doctor's name as the reader's language writes it with the title. */
+const doctorName = (reader: Reader, c: { firstname: string; lastname: string }) =>
+  t(reader.locale, 'mail.doctorName', { name: fullName(c) });
 
 /** The service's own address as the invitations' organizer, so neither party's address reaches the other. */
 function organizer(p: Platform): { name: string; email: string } {
@@ -34,7 +36,8 @@ function initials(x: { firstname: string; lastname: string }): string {
   return [x.firstname, x.lastname].map((n) => `${[...n.trim()][0] ?? ''}.`).join(' ');
 }
 
-function eventOf(p: Platform, x: repo.Parties, forParty: repo.Party, patientNames: PatientNames = 'FULL'): CalendarEvent {
+/** The event as `reader` (one of its parties: an invitation's recipient, a feed's owner) reads it: their language, their zone. */
+function eventOf(p: Platform, x: repo.Parties, forParty: repo.Party, reader: Reader, patientNames: PatientNames = 'FULL'): CalendarEvent {
   const a = x.appointment;
   const patient = patientNames === 'FULL' ? fullName(x.patient) : initials(x.patient);
   return {
@@ -42,8 +45,8 @@ function eventOf(p: Platform, x: repo.Parties, forParty: repo.Party, patientName
     sequence: a.sequence,
     start: a.startsAt,
     end: a.endsAt,
-    summary: forParty === 'PATIENT' ? `Appointment with ${doctorName(x.doctor)}` : `Appointment with ${patient}`,
-    timezone: x.doctor.timezone,
+    summary: t(reader.locale, 'calendar.summary', { name: forParty === 'PATIENT' ? doctorName(reader, x.doctor) : patient }),
+    localTime: t(reader.locale, 'calendar.description', { when: spanText(a.startsAt, a.endsAt, reader.locale, reader.timeZone) }),
     status: a.status === 'CANCELLED' ? 'CANCELLED' : a.status === 'CONFIRMED' ? 'CONFIRMED' : 'PENDING',
     url: portalLink(p, a.id),
     stamp: new Date(nowMs(p)),
@@ -55,47 +58,50 @@ type ActedBy = repo.Party | null;
 const actedBy = (x: repo.Parties, actor: Actor): ActedBy =>
   actor.userId === x.patient.id ? 'PATIENT' : actor.userId === x.doctor.id ? 'DOCTOR' : null;
 
-const otherName = (x: repo.Parties, to: repo.Party) => (to === 'PATIENT' ? doctorName(x.doctor) : fullName(x.patient));
-const nameOf = (x: repo.Parties, who: repo.Party) => (who === 'PATIENT' ? fullName(x.patient) : doctorName(x.doctor));
+const partyOf = (x: repo.Parties, who: repo.Party) => (who === 'PATIENT' ? x.patient : x.doctor);
+/** The other party's name, as the reader (party `to`) reads it. */
+const otherName = (x: repo.Parties, to: repo.Party) => (to === 'PATIENT' ? doctorName(x.patient, x.doctor) : fullName(x.patient));
+const nameOf = (x: repo.Parties, who: repo.Party, reader: Reader) =>
+  who === 'PATIENT' ? fullName(x.patient) : doctorName(reader, x.doctor);
 
 /**
- * The first line of a mail about a change, for the party it goes to. The one who acted is told too, so
- * their own calendar follows (contract: "Notifications, reminders and calendars").
+ * The first line of a mail about a change, for the party it goes to, in their language. The one who acted
+ * is told too, so their own calendar follows (contract: "Notifications, reminders and calendars").
  */
 function headline(change: Change, x: repo.Parties, to: repo.Party, by: ActedBy): string {
+  const reader = partyOf(x, to);
   const other = otherName(x, to);
   const pending = x.appointment.status === 'PENDING';
+  const say = (key: string, values: Record<string, string> = {}) => t(reader.locale, key, { other, ...values });
   switch (change) {
     case 'booked':
-      if (to === 'PATIENT')
-        return pending
-          ? `We received your appointment request with ${other}; it awaits the doctor's confirmation.`
-          : `Your appointment with ${other} is booked and confirmed.`;
-      return `${other} booked an appointment with you${pending ? '; it awaits your confirmation' : ''}.`;
+      if (to === 'PATIENT') return say(pending ? 'appointment.booked.patientPending' : 'appointment.booked.patientConfirmed');
+      return say(pending ? 'appointment.booked.doctorPending' : 'appointment.booked.doctorConfirmed');
     case 'confirmed':
-      return to === 'PATIENT' ? `${other} confirmed your appointment.` : `You confirmed the appointment with ${other}.`;
+      return say(to === 'PATIENT' ? 'appointment.confirmed.patient' : 'appointment.confirmed.doctor');
     case 'rescheduled':
-      if (by === to) return `You moved the appointment with ${other} to a new time.`;
-      if (by) return `${nameOf(x, by)} moved the appointment with you to a new time.`;
-      return `The appointment with ${other} was moved to a new time.`;
+      if (by === to) return say('appointment.rescheduled.self');
+      if (by) return say('appointment.rescheduled.byParty', { actor: nameOf(x, by, reader) });
+      return say('appointment.rescheduled.byOther');
     case 'cancelled':
-      if (by === to) return `You cancelled the appointment with ${other}.`;
-      if (by) return `${nameOf(x, by)} cancelled the appointment with you.`;
-      return `The appointment with ${other} was cancelled.`;
+      if (by === to) return say('appointment.cancelled.self');
+      if (by) return say('appointment.cancelled.byParty', { actor: nameOf(x, by, reader) });
+      return say('appointment.cancelled.byOther');
   }
 }
 
-function subject(change: Change, x: repo.Parties, to: repo.Party): string {
+/** The catalogue key of a change's subject, for the party it goes to. */
+function subjectKey(change: Change, x: repo.Parties, to: repo.Party): string {
   if (change === 'booked' && to === 'PATIENT')
-    return x.appointment.status === 'PENDING' ? 'Appointment request received' : 'Appointment confirmed';
-  return SUBJECT[change];
+    return x.appointment.status === 'PENDING' ? 'appointment.subject.requestReceived' : 'appointment.subject.confirmed';
+  return SUBJECT_KEY[change];
 }
 
-const SUBJECT: Record<Change, string> = {
-  booked: 'New appointment',
-  confirmed: 'Appointment confirmed',
-  rescheduled: 'Appointment moved',
-  cancelled: 'Appointment cancelled',
+const SUBJECT_KEY: Record<Change, string> = {
+  booked: 'appointment.subject.booked',
+  confirmed: 'appointment.subject.confirmed',
+  rescheduled: 'appointment.subject.rescheduled',
+  cancelled: 'appointment.subject.cancelled',
 };
 
 /** The page that joins the appointment's video visit, for one party. */
@@ -104,28 +110,30 @@ const visitLink = (p: Platform, x: repo.Parties, to: repo.Party) =>
 
 /**
  * Who, when and a link, never why: mails leave the system's protection, so they carry no reason,
- * history or prescription content (contract: "Notifications, reminders and calendars").
+ * history or prescription content (contract: "Notifications, reminders and calendars"). Written in the
+ * recipient's language with the time in their zone, the zone named, and in UTC.
  */
 function mailText(p: Platform, x: repo.Parties, to: repo.Party, headline: string, extra: string[] = []): string {
   const a = x.appointment;
-  const other = otherName(x, to);
-  const me = to === 'PATIENT' ? x.patient : x.doctor;
+  const me = partyOf(x, to);
+  const say = (key: string, values?: Record<string, string>) => t(me.locale, key, values);
   return [
-    `Hello ${fullName(me)},`,
+    say('mail.greeting', { name: fullName(me) }),
     '',
     headline,
     '',
-    `With: ${other}`,
-    `When: ${localTimeText(a.startsAt, a.endsAt, x.doctor.timezone)}`,
+    say('appointment.with', { name: otherName(x, to) }),
+    say('appointment.when', { when: spanText(a.startsAt, a.endsAt, me.locale, me.timeZone) }),
     `      ${utcText(a.startsAt, a.endsAt)}`,
-    `Details: ${portalLink(p, a.id)}`,
+    say('appointment.details', { url: portalLink(p, a.id) }),
     ...extra,
     '',
-    a.status === 'CANCELLED'
-      ? 'The attached calendar entry removes it from your calendar.'
-      : 'The attached calendar entry adds it to your calendar.',
+    say(a.status === 'CANCELLED' ? 'appointment.calendarRemoves' : 'appointment.calendarAdds'),
   ].join('\n');
 }
+
+/** A text written for its reader, in their language. */
+type Text = (reader: Reader) => string;
 
 async function mailParty(
   p: Platform,
@@ -133,7 +141,7 @@ async function mailParty(
   x: repo.Parties,
   to: repo.Party,
   kind: string,
-  subject: string,
+  subject: Text,
   headline: string,
   extra: string[] = [],
 ): Promise<void> {
@@ -147,22 +155,28 @@ function partyMail(
   x: repo.Parties,
   to: repo.Party,
   kind: string,
-  subject: string,
+  subject: Text,
   headline: string,
   extra: string[] = [],
 ): OutgoingMail | null {
-  const person = to === 'PATIENT' ? x.patient : x.doctor;
+  const person = partyOf(x, to);
   if (person.accountStatus !== 'ACTIVE') return null;
   const method = x.appointment.status === 'CANCELLED' ? 'CANCEL' : 'REQUEST';
-  const ics = invitation(eventOf(p, x, to), method, organizer(p), { name: fullName(person), email: person.email });
+  const ics = invitation(person.locale, eventOf(p, x, to, person), method, organizer(p), { name: fullName(person), email: person.email });
+  const when = spanText(x.appointment.startsAt, x.appointment.endsAt, person.locale, person.timeZone);
   return {
     kind,
     to: person.email,
-    subject: `${subject}: ${localTimeText(x.appointment.startsAt, x.appointment.endsAt, x.doctor.timezone)}`,
+    subject: t(person.locale, 'appointment.subjectLine', { subject: subject(person), when }),
     text: mailText(p, x, to, headline, extra),
     attachments: [{ filename: 'appointment.ics', contentType: `text/calendar; charset=utf-8; method=${method}`, content: ics, method }],
   };
 }
+
+const keyed =
+  (key: string): Text =>
+  (reader) =>
+    t(reader.locale, key);
 
 /** Both parties are told of every change, the one who acted too, so each calendar follows. */
 const PARTIES: readonly repo.Party[] = ['PATIENT', 'DOCTOR'];
@@ -178,7 +192,7 @@ export function bookedOutbox(
   actor: Actor,
 ): { mails: OutgoingMail[]; reminders: (ReminderRow & BookingReminder)[] } {
   const mails = PARTIES.map((to) =>
-    partyMail(p, x, to, 'appointment.booked', subject('booked', x, to), headline('booked', x, to, actedBy(x, actor))),
+    partyMail(p, x, to, 'appointment.booked', keyed(subjectKey('booked', x, to)), headline('booked', x, to, actedBy(x, actor))),
   ).filter((m): m is OutgoingMail => m !== null);
   return { mails, reminders: reminderRows(p, x.appointment) };
 }
@@ -214,7 +228,7 @@ export async function appointmentChanged(p: Platform, tx: Executor, appointmentI
   const x = await repo.partiesOf(tx, appointmentId);
   if (!x) return;
   for (const to of PARTIES)
-    await mailParty(p, tx, x, to, `appointment.${change}`, subject(change, x, to), headline(change, x, to, actedBy(x, actor)));
+    await mailParty(p, tx, x, to, `appointment.${change}`, keyed(subjectKey(change, x, to)), headline(change, x, to, actedBy(x, actor)));
   await syncReminders(p, tx, x.appointment);
 }
 
@@ -225,17 +239,18 @@ export async function appointmentChanged(p: Platform, tx: Executor, appointmentI
 export async function prescriptionIssued(p: Platform, tx: Executor, rx: { appointmentId: string; issuedAt: Date }): Promise<void> {
   const x = await repo.partiesOf(tx, rx.appointmentId);
   if (!x || x.patient.accountStatus !== 'ACTIVE') return;
-  const when = DateTime.fromJSDate(rx.issuedAt, { zone: x.doctor.timezone }).setLocale('en-GB').toFormat('ccc d LLL yyyy, HH:mm');
+  const reader = x.patient;
+  const doctor = doctorName(reader, x.doctor);
   await enqueueMail(tx, {
     kind: 'prescription.issued',
     to: x.patient.email,
-    subject: `New prescription from ${doctorName(x.doctor)}`,
+    subject: t(reader.locale, 'prescription.subject', { doctor }),
     text: [
-      `Hello ${fullName(x.patient)},`,
+      t(reader.locale, 'mail.greeting', { name: fullName(x.patient) }),
       '',
-      `${doctorName(x.doctor)} issued a prescription for you on ${when} (${x.doctor.timezone}).`,
+      t(reader.locale, 'prescription.issued', { doctor, when: instantText(rx.issuedAt, reader.locale, reader.timeZone) }),
       '',
-      `Read it and download it as a PDF in the portal: ${portalUrl(p.config.publicUrl, 'patientPrescriptions')}`,
+      t(reader.locale, 'prescription.portal', { url: portalUrl(p.config.publicUrl, 'patientPrescriptions') }),
     ].join('\n'),
   });
 }
@@ -249,10 +264,11 @@ export async function syncReminders(p: Platform, tx: Executor, a: AppointmentRow
   await repo.insertReminders(tx, rows);
 }
 
-function offsetText(minutes: number): string {
-  if (minutes % 1440 === 0) return minutes === 1440 ? '24 hours' : `${minutes / 1440} days`;
-  if (minutes % 60 === 0) return minutes === 60 ? '1 hour' : `${minutes / 60} hours`;
-  return `${minutes} minutes`;
+/** "…begins in 24 hours.": whole days past one day, else whole hours, else minutes, in the reader's language. */
+function reminderHeadline(reader: Reader, minutes: number): string {
+  if (minutes % 1440 === 0 && minutes > 1440) return t(reader.locale, 'appointment.reminder.days', { n: minutes / 1440 });
+  if (minutes % 60 === 0) return t(reader.locale, 'appointment.reminder.hours', { n: minutes / 60 });
+  return t(reader.locale, 'appointment.reminder.minutes', { n: minutes });
 }
 
 const REMINDER_BATCH = 20;
@@ -279,20 +295,21 @@ export async function runDueReminders(p: Platform): Promise<number> {
           x.appointment.startsAt.getTime() === job.startsAt.getTime() &&
           now < job.startsAt.getTime();
         if (live) {
+          const reader = partyOf(x, job.party);
           await mailParty(
             p,
             tx,
             x,
             job.party,
             'appointment.reminder',
-            'Reminder',
-            `A reminder: your appointment begins in ${offsetText(job.offsetMinutes)}.`,
+            keyed('appointment.subject.reminder'),
+            reminderHeadline(reader, job.offsetMinutes),
             x.appointment.status === 'CONFIRMED'
               ? [
-                  `Join the video visit: ${visitLink(p, x, job.party)}`,
-                  `(it opens ${p.config.visitOpensBeforeMinutes} minutes before the start)`,
+                  t(reader.locale, 'appointment.reminder.join', { url: visitLink(p, x, job.party) }),
+                  t(reader.locale, 'appointment.reminder.opens', { n: p.config.visitOpensBeforeMinutes }),
                 ]
-              : ['The doctor has not confirmed it yet; the video visit opens once it is confirmed.'],
+              : [t(reader.locale, 'appointment.reminder.unconfirmed')],
           );
           sent++;
         }
@@ -407,8 +424,9 @@ export async function calendarFeed(p: Platform, meta: RequestMeta, token: string
       await audit(tx, meta, { action: 'calendar_feed.read', resourceType: 'calendar_feed', resourceId: owner.id, patientId, ...actor });
     }
     return feed(
-      'Telecare appointments',
-      rows.map((x) => eventOf(p, x, as(x), owner.patientNames)),
+      owner.locale,
+      t(owner.locale, 'calendar.feedName'),
+      rows.map((x) => eventOf(p, x, as(x), owner, owner.patientNames)),
     );
   });
 }

@@ -2,10 +2,10 @@
 // reschedule, time-off removal, availability change, decline or expiry that freed the time), so a slot
 // is never free between the change and its hold: a concurrent booking sees either the old appointment
 // or the hold, and the exclusion constraints refuse whatever slips past.
-import { DateTime } from 'luxon';
 import { constraintName, sqlState, type Executor } from '../../platform/db/index.ts';
 import { enqueueMail } from '../../platform/mail.ts';
 import { portalUrl } from '../../platform/portal-pages.ts';
+import { instantText, t } from '../../platform/i18n.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser, type DoctorRow, type FreedTime, type RuleRow } from '../doctors/index.ts';
@@ -148,21 +148,23 @@ async function offerSlot(p: Platform, tx: Executor, doctor: DoctorRow, slot: Int
 async function mailOffer(p: Platform, ex: Executor, offer: repo.OfferRow): Promise<void> {
   const f = await repo.mailFacts(ex, offer.patientId, offer.doctorId);
   if (!f) return;
-  const local = DateTime.fromJSDate(offer.startsAt, { zone: f.timezone }).toFormat("cccc d LLLL yyyy 'at' HH:mm");
+  // In the patient's language, the times in their zone (named) and in UTC.
+  const l = f.locale;
   const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const doctor = t(l, 'mail.doctorName', { name: `${f.firstname} ${f.lastname}` });
   await enqueueMail(ex, {
     kind: 'waitlist_offer',
     to: f.email,
-    subject: `A time with Dr. ${f.firstname} ${f.lastname} is free for you`,
+    subject: t(l, 'waitlist.offer.subject', { doctor }),
     text: [
-      'A time you are waiting for has become free:',
+      t(l, 'waitlist.offer.intro'),
       '',
-      `Dr. ${f.firstname} ${f.lastname}, ${local} (${f.timezone}), ${utc(offer.startsAt)}.`,
+      t(l, 'waitlist.offer.slot', { doctor, when: instantText(offer.startsAt, l, f.timeZone), utc: utc(offer.startsAt) }),
       '',
-      `It is held for you until ${utc(offer.expiresAt)}. Accept or decline it in the portal:`,
+      t(l, 'waitlist.offer.held', { until: `${instantText(offer.expiresAt, l, f.timeZone)}, ${utc(offer.expiresAt)}` }),
       portalUrl(p.config.publicUrl, 'waitlist'),
       '',
-      'If you do nothing, the time goes to the next person waiting.',
+      t(l, 'waitlist.offer.lapse'),
     ].join('\n'),
   });
 }

@@ -289,10 +289,16 @@ export async function nextExpiry(ex: Executor): Promise<Date | null> {
   return row?.at ? new Date(row.at) : null;
 }
 
-/** What the offer mail needs: the patient's address, the doctor's name and time zone. */
+/** What the offer mail needs: the patient's address, language and time zone, the doctor's name. */
 export async function mailFacts(ex: Executor, patientId: string, doctorId: string) {
   const [row] = await ex
-    .select({ email: patientUser.email, firstname: doctorUser.firstname, lastname: doctorUser.lastname, timezone: doctors.timezone })
+    .select({
+      email: patientUser.email,
+      locale: patientUser.locale,
+      timeZone: patientUser.timeZone,
+      firstname: doctorUser.firstname,
+      lastname: doctorUser.lastname,
+    })
     .from(patientUser)
     .innerJoin(doctorUser, eq(doctorUser.id, doctorId))
     .innerJoin(doctors, eq(doctors.id, doctorId))

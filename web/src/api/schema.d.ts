@@ -199,7 +199,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change the caller's language, time zone or name
+         * @description `locale` is one of the locales the server ships; `timeZone` an IANA zone name this server knows (400 otherwise, nothing written). Answers as GET /me.
+         */
+        patch: operations["updateMe"];
         trace?: never;
     };
     "/api/v1/doctors": {
@@ -2081,6 +2085,10 @@ export interface components {
             role: "PATIENT" | "DOCTOR" | "ADMIN";
             isEmailVerified: boolean;
             accountStatus: "ACTIVE" | "SUSPENDED";
+            /** @description The language of the account's mails, calendar texts and portal: one of the locales the server ships */
+            locale: "en" | "de" | "es" | "ar";
+            /** @description IANA time zone the account's times are shown in, e.g. Europe/Berlin */
+            timeZone: string;
             /**
              * Format: date-time
              * @description ISO 8601 UTC timestamp
@@ -3089,6 +3097,94 @@ export interface operations {
             };
         };
     };
+    updateMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The language of the account's mails, calendar texts and portal: one of the locales the server ships */
+                    locale?: "en" | "de" | "es" | "ar";
+                    /** @description IANA time zone the account's times are shown in, e.g. Europe/Berlin */
+                    timeZone?: string;
+                    firstname?: string;
+                    lastname?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change the caller's language, time zone or name */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["User"];
+                        patient?: components["schemas"]["Patient"];
+                        doctor?: components["schemas"]["DoctorPrivate"];
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
     listDoctors: {
         parameters: {
             query?: {
@@ -4042,6 +4138,10 @@ export interface operations {
                     password: string;
                     firstname: string;
                     lastname: string;
+                    /** @description Defaults to the best match of Accept-Language, else `en` */
+                    locale?: "en" | "de" | "es" | "ar";
+                    /** @description IANA time zone; defaults to a doctor's working `timezone`, else UTC */
+                    timeZone?: string;
                     specialization: string;
                     licenseNumber: string;
                     bio?: string;
@@ -4454,6 +4554,10 @@ export interface operations {
                     password: string;
                     firstname: string;
                     lastname: string;
+                    /** @description Defaults to the best match of Accept-Language, else `en` */
+                    locale?: "en" | "de" | "es" | "ar";
+                    /** @description IANA time zone; defaults to a doctor's working `timezone`, else UTC */
+                    timeZone?: string;
                     /**
                      * Format: date
                      * @description Date of birth, in the past

@@ -1,7 +1,8 @@
 // Free slots of a doctor for one week, shown in the viewer's zone with the doctor's own time beside it.
 import { useState } from 'preact/hooks';
+import { displayZone } from '../i18n';
 import { api } from '../api/client';
-import { formatDateTime, localZone, Loading, useLoad } from './ui';
+import { formatDateTime, Loading, useLoad } from './ui';
 
 const DAY = 86_400_000;
 
@@ -26,7 +27,7 @@ export function SlotPicker({
       }),
     [doctorId, week],
   );
-  const zone = localZone();
+  const zone = displayZone();
   const byDay = new Map<string, string[]>();
   for (const s of slots.data ?? []) {
     const day = formatDateTime(s.startsAt, zone, { weekday: 'long', month: 'long', day: 'numeric' });

@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asProblem, type Problem } from '../api/client';
+import { displayZone, intlTag } from '../i18n';
 
 /** Errors of one field, from a problem's `errors` (path `/name` or `/items/0/name`). */
 export function fieldErrors(problem: Problem | null, name: string): string[] {
@@ -91,15 +92,16 @@ export function Notice({ children, kind = 'info' }: { children: ComponentChildre
   );
 }
 
-const userZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-export const localZone = () => userZone;
+// The account's zone once signed in (i18n.ts displayZone), else the browser's.
+const userZone = () => displayZone();
+export const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export function formatDateTime(
   iso: string,
-  timeZone = userZone,
+  timeZone = userZone(),
   opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short' },
 ) {
-  return new Intl.DateTimeFormat(undefined, { ...opts, timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(intlTag(), { ...opts, timeZone }).format(new Date(iso));
 }
 
 export function When({ iso, zone }: { iso: string | null | undefined; zone?: string }) {

@@ -1,16 +1,15 @@
 import { useState } from 'preact/hooks';
 import { api } from '../../api/client';
 import { Field, formValues, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
+import { t } from '../../i18n';
 
 export default function ForgotPassword() {
   const { problem, busy, run } = useAction();
   const [sent, setSent] = useState(false);
   return (
-    <Page title="Forgot your password?">
+    <Page title={t('signin.forgot')}>
       {sent ? (
-        <Notice kind="success">
-          If an account uses that address, we sent it a link to choose a new password. It is valid for one hour.
-        </Notice>
+        <Notice kind="success">{t('forgot.sent')}</Notice>
       ) : (
         <form
           class="stack"
@@ -20,9 +19,9 @@ export default function ForgotPassword() {
           }}
         >
           <ProblemBanner problem={problem} />
-          <Field label="Email" name="email" type="email" autoComplete="email" required problem={problem} />
+          <Field label={t('signup.email')} name="email" type="email" autoComplete="email" required problem={problem} />
           <button type="submit" disabled={busy}>
-            Send reset link
+            {t('forgot.submit')}
           </button>
         </form>
       )}

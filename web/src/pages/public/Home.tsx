@@ -3,6 +3,7 @@ import { useLocation } from 'preact-iso';
 import { Page } from '../../components/ui';
 import { useSession } from '../../app';
 import { menus } from '../../routes';
+import { t } from '../../i18n';
 
 export default function Home() {
   const s = useSession();
@@ -11,17 +12,17 @@ export default function Home() {
     if (s.me) route(menus[s.me.user.role][0][0], true);
   }, [s.me]);
   return (
-    <Page title="Your doctor, online">
-      <p>Find a doctor, book a video visit, message your care team and keep your prescriptions in one place.</p>
+    <Page title={t('home.title')}>
+      <p>{t('home.intro')}</p>
       <div class="actions">
         <a class="button" href="/doctors">
-          Find a doctor
+          {t('nav.findDoctor')}
         </a>
         <a class="button secondary" href="/signup">
-          Create an account
+          {t('signin.createAccount')}
         </a>
         <a class="button secondary" href="/articles">
-          Read health articles
+          {t('home.readArticles')}
         </a>
       </div>
     </Page>

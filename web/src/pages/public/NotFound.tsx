@@ -1,10 +1,11 @@
 import { Page } from '../../components/ui';
+import { t } from '../../i18n';
 
 export default function NotFound() {
   return (
-    <Page title="Page not found">
+    <Page title={t('notFound.title')}>
       <p>
-        There is no page at this address. <a href="/">Go to the start page</a>.
+        {t('notFound.body')} <a href="/">{t('notFound.home')}</a>
       </p>
     </Page>
   );

@@ -1,16 +1,17 @@
 import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, formValues, Page, ProblemBanner, useAction } from '../../components/ui';
+import { t } from '../../i18n';
 
 export default function ResetPassword() {
   const { query, route } = useLocation();
   const { problem, busy, run } = useAction();
   return (
-    <Page title="Choose a new password">
+    <Page title={t('reset.title')}>
       <ProblemBanner problem={problem} />
       {problem?.code === 'INVALID_TOKEN' && (
         <p>
-          Links work once and for one hour. <a href="/forgot-password">Ask for a new link</a>.
+          {t('reset.expired')} <a href="/forgot-password">{t('reset.askNew')}</a>
         </p>
       )}
       <form
@@ -24,16 +25,16 @@ export default function ResetPassword() {
         }}
       >
         <Field
-          label="New password"
+          label={t('account.newPassword')}
           name="password"
           type="password"
           autoComplete="new-password"
           required
-          hint="At least 10 characters"
+          hint={t('form.passwordHint')}
           problem={problem}
         />
         <button type="submit" disabled={busy}>
-          Set new password
+          {t('reset.submit')}
         </button>
       </form>
     </Page>

@@ -4,6 +4,7 @@ import { Field, formValues, Notice, Page, ProblemBanner, useAction } from '../..
 import { session } from '../../session';
 import { useSession } from '../../app';
 import { menus } from '../../routes';
+import { t } from '../../i18n';
 
 /**
  * A `?next=` the portal may follow after sign-in: a path of this origin, or null (the caller lands on their
@@ -21,10 +22,10 @@ export function portalPath(next: string | undefined): string | null {
 }
 
 const reasons = {
-  'signed-out': 'You are signed out.',
-  expired: 'Your session ended. Please sign in again.',
-  suspended: 'Your account has been suspended. Contact the clinic if you think this is a mistake.',
-};
+  'signed-out': 'signin.signedOut',
+  expired: 'signin.expired',
+  suspended: 'signin.suspended',
+} as const;
 
 export default function SignIn() {
   const s = useSession();
@@ -43,27 +44,27 @@ export default function SignIn() {
     route(portalPath(query.next) ?? menus[session.me.user.role][0][0]);
   };
   return (
-    <Page title="Sign in">
+    <Page title={t('signin.title')}>
       {s.reason && s.reason !== 'signed-out' && (
         <div class={`banner ${s.reason === 'suspended' ? 'error' : 'info'}`} role="alert">
-          {reasons[s.reason]}
+          {t(reasons[s.reason])}
         </div>
       )}
-      {query.verified && <Notice kind="success">Your email address is verified. You can sign in now.</Notice>}
-      {query.reset && <Notice kind="success">Your password was changed. Sign in with the new one.</Notice>}
+      {query.verified && <Notice kind="success">{t('signin.verified')}</Notice>}
+      {query.reset && <Notice kind="success">{t('signin.passwordChanged')}</Notice>}
       <ProblemBanner problem={problem} />
       <form class="stack" onSubmit={submit}>
-        <Field label="Username or email" name="login" autoComplete="username" required problem={problem} />
-        <Field label="Password" name="password" type="password" autoComplete="current-password" required problem={problem} />
+        <Field label={t('signin.login')} name="login" autoComplete="username" required problem={problem} />
+        <Field label={t('form.password')} name="password" type="password" autoComplete="current-password" required problem={problem} />
         <div class="actions">
           <button type="submit" disabled={busy}>
-            Sign in
+            {t('signin.submit')}
           </button>
-          <a href="/forgot-password">Forgot your password?</a>
+          <a href="/forgot-password">{t('signin.forgot')}</a>
         </div>
       </form>
       <p>
-        New here? <a href="/signup">Create an account</a>.
+        {t('signin.newHere')} <a href="/signup">{t('signin.createAccount')}</a>
       </p>
     </Page>
   );

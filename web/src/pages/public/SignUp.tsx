@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks';
 import { api } from '../../api/client';
 import { Field, formValues, localZone, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
+import { currentLocale, t } from '../../i18n';
 
-const genders: Array<[string, string]> = [
-  ['female', 'Female'],
-  ['male', 'Male'],
-  ['other', 'Other'],
-  ['unknown', 'Prefer not to say'],
+const genders = (): Array<[string, string]> => [
+  ['female', t('gender.female')],
+  ['male', t('gender.male')],
+  ['other', t('gender.other')],
+  ['unknown', t('gender.unknown')],
 ];
 const zones = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [localZone()];
 
@@ -22,6 +23,9 @@ export default function SignUp() {
       password: v.password ?? '',
       firstname: v.firstname ?? '',
       lastname: v.lastname ?? '',
+      // The account starts in the language the portal speaks (the browser's) and the browser's zone.
+      locale: currentLocale(),
+      timeZone: localZone(),
     };
     const r =
       role === 'patient'
@@ -50,54 +54,61 @@ export default function SignUp() {
   };
   if (done) {
     return (
-      <Page title="Check your mail">
-        <Notice kind="success">We sent a verification link to {done}. Open it to verify your email address, then sign in.</Notice>
-        <a href="/signin">Go to sign in</a>
+      <Page title={t('signup.checkMail')}>
+        <Notice kind="success">{t('signup.sent', { email: done })}</Notice>
+        <a href="/signin">{t('signup.goSignIn')}</a>
       </Page>
     );
   }
   return (
-    <Page title="Create an account">
+    <Page title={t('signup.title')}>
       <fieldset class="actions">
-        <legend>I am a</legend>
+        <legend>{t('signup.iAm')}</legend>
         <label>
-          <input type="radio" name="role" checked={role === 'patient'} onChange={() => setRole('patient')} /> Patient
+          <input type="radio" name="role" checked={role === 'patient'} onChange={() => setRole('patient')} /> {t('signup.patient')}
         </label>
         <label>
-          <input type="radio" name="role" checked={role === 'doctor'} onChange={() => setRole('doctor')} /> Doctor
+          <input type="radio" name="role" checked={role === 'doctor'} onChange={() => setRole('doctor')} /> {t('signup.doctor')}
         </label>
       </fieldset>
       <ProblemBanner problem={problem} />
       <form class="stack" onSubmit={submit}>
-        <Field label="First name" name="firstname" autoComplete="given-name" required problem={problem} />
-        <Field label="Last name" name="lastname" autoComplete="family-name" required problem={problem} />
-        <Field label="Username" name="username" autoComplete="username" required hint="3–32 letters, digits, _ or ." problem={problem} />
-        <Field label="Email" name="email" type="email" autoComplete="email" required problem={problem} />
+        <Field label={t('form.firstname')} name="firstname" autoComplete="given-name" required problem={problem} />
+        <Field label={t('form.lastname')} name="lastname" autoComplete="family-name" required problem={problem} />
         <Field
-          label="Password"
+          label={t('signup.username')}
+          name="username"
+          autoComplete="username"
+          required
+          hint={t('signup.usernameHint')}
+          problem={problem}
+        />
+        <Field label={t('signup.email')} name="email" type="email" autoComplete="email" required problem={problem} />
+        <Field
+          label={t('form.password')}
           name="password"
           type="password"
           autoComplete="new-password"
           required
-          hint="At least 10 characters"
+          hint={t('form.passwordHint')}
           problem={problem}
         />
         {role === 'patient' ? (
           <>
-            <Field label="Date of birth" name="dateOfBirth" type="date" required problem={problem} />
-            <Field label="Gender" name="gender" options={genders} value="unknown" problem={problem} />
-            <Field label="Medical history (optional)" name="medicalHistory" multiline problem={problem} />
+            <Field label={t('form.dateOfBirth')} name="dateOfBirth" type="date" required problem={problem} />
+            <Field label={t('form.gender')} name="gender" options={genders()} value="unknown" problem={problem} />
+            <Field label={t('signup.medicalHistory')} name="medicalHistory" multiline problem={problem} />
           </>
         ) : (
           <>
-            <Field label="Specialization" name="specialization" required problem={problem} />
-            <Field label="License number" name="licenseNumber" required problem={problem} />
-            <Field label="Time zone" name="timezone" options={zones.map((z) => [z, z])} value={localZone()} problem={problem} />
-            <Field label="Short bio (optional)" name="bio" multiline problem={problem} />
+            <Field label={t('signup.specialization')} name="specialization" required problem={problem} />
+            <Field label={t('signup.licenseNumber')} name="licenseNumber" required problem={problem} />
+            <Field label={t('signup.workZone')} name="timezone" options={zones.map((z) => [z, z])} value={localZone()} problem={problem} />
+            <Field label={t('signup.bio')} name="bio" multiline problem={problem} />
           </>
         )}
         <button type="submit" disabled={busy}>
-          Create {role} account
+          {t(role === 'patient' ? 'signup.submitPatient' : 'signup.submitDoctor')}
         </button>
       </form>
     </Page>

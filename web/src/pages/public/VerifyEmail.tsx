@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, formValues, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
+import { t } from '../../i18n';
 
 export default function VerifyEmail() {
   const { query } = useLocation();
@@ -16,13 +17,13 @@ export default function VerifyEmail() {
       .then((r) => setState(r.ok ? 'done' : 'failed'));
   }, [query.token]);
   return (
-    <Page title="Verify your email">
-      {state === 'working' && <p aria-busy="true">Verifying…</p>}
+    <Page title={t('verify.title')}>
+      {state === 'working' && <p aria-busy="true">{t('verify.working')}</p>}
       {state === 'done' && (
         <>
-          <Notice kind="success">Your email address is verified.</Notice>
+          <Notice kind="success">{t('verify.done')}</Notice>
           <a class="button" href="/signin?verified=1">
-            Sign in
+            {t('shell.signIn')}
           </a>
         </>
       )}
@@ -39,9 +40,9 @@ export default function VerifyEmail() {
               }
             }
           />
-          <p>The link may have expired or been used already. Ask for a new one:</p>
+          <p>{t('verify.failed')}</p>
           {resent ? (
-            <Notice>If the address is registered and not yet verified, a new link is on its way.</Notice>
+            <Notice>{t('verify.resent')}</Notice>
           ) : (
             <form
               class="stack"
@@ -52,9 +53,9 @@ export default function VerifyEmail() {
               }}
             >
               <ProblemBanner problem={resend.problem} />
-              <Field label="Email" name="email" type="email" required problem={resend.problem} />
+              <Field label={t('signup.email')} name="email" type="email" required problem={resend.problem} />
               <button type="submit" disabled={resend.busy}>
-                Send a new link
+                {t('verify.resend')}
               </button>
             </form>
           )}
