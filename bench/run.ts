@@ -107,6 +107,9 @@ async function runEngine(engine: Engine, serverUrl: string | null) {
     await attempt(engine, ['directory: GET /doctors?q= on 10,000 doctors ÷ constant route; p99'], async () => [
       await sc.directory(app, ceiling),
     ]);
+    await attempt(engine, ['terminology: GET /terminology/substances?q= req/s ÷ constant route; p99'], async () => [
+      await sc.terminology(app, ceiling, seeded),
+    ]);
     await attempt(engine, ['auth: JWT GET /me req/s ÷ constant route'], async () => [await sc.authOverhead(app, ceiling, seeded)]);
     await attempt(engine, ['history: page 1,000 ÷ page 1 latency (100,000 messages, limit 100)'], async () => [
       await sc.history(app, seeded),

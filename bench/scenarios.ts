@@ -52,6 +52,15 @@ export async function directory(app: Child, ceiling: Child): Promise<Row> {
   };
 }
 
+/** The shipped terminology's prefix search (483 RxNorm ingredients with brand names), as the prescribing form types. */
+export async function terminology(app: Child, ceiling: Child, s: Seeded): Promise<Row> {
+  const r = await ceilingRatio(app, ceiling, '/api/v1/terminology/substances?q=amox', bearer(s.patients[0].token));
+  return {
+    scenario: 'terminology: GET /terminology/substances?q= req/s ÷ constant route; p99',
+    value: `${ratio(r.ratio)} (${fmt(r.api.rps, 0)} vs ${fmt(r.base.rps, 0)} req/s, ${r.bytes} B); p99 ${r.api.p99} ms`,
+  };
+}
+
 export async function authOverhead(app: Child, ceiling: Child, s: Seeded): Promise<Row> {
   const r = await ceilingRatio(app, ceiling, '/api/v1/me', bearer(s.patients[0].token));
   return {
