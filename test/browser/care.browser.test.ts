@@ -97,10 +97,12 @@ test('patient and doctor: sign up, availability, admin verification, booking, li
   await check(doctorTab, 'doctor-agenda');
   await dp.getByRole('link', { name: `Record of ${pat.firstname} ${pat.lastname}` }).click();
   await dp.getByRole('heading', { name: 'Write a prescription' }).waitFor();
-  await dp.getByLabel('Medication', { exact: true }).fill('Bisoprolol');
-  await dp.getByLabel('Dosage').fill('2.5 mg');
-  await dp.getByLabel('Frequency').fill('once daily');
-  await dp.getByRole('button', { name: 'Issue prescription' }).click();
+  // The record page also has the clinical record's own Medication field: the prescription form is its section.
+  const rx = dp.getByRole('region', { name: 'Write a prescription' });
+  await rx.getByLabel('Medication', { exact: true }).fill('Bisoprolol');
+  await rx.getByLabel('Dosage').fill('2.5 mg');
+  await rx.getByLabel('Frequency').fill('once daily');
+  await rx.getByRole('button', { name: 'Issue prescription' }).click();
   await dp.getByText('Bisoprolol 2.5 mg').waitFor();
   await check(doctorTab, 'doctor-patient-record');
 
