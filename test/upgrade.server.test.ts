@@ -17,10 +17,11 @@ import { FAST_ENV, freePort, ROOT, spawnServer, waitReady, type Service } from '
 
 const MIGRATION = '9000_rolling_upgrade_rehearsal.sql';
 
-/** The next release: this build's dist/ and migrations plus one expanding migration. */
+/** The next release: this build's dist/, migrations and message catalogues plus one expanding migration. */
 function nextRelease(dir: string): string[] {
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(ROOT, 'migrations'), join(dir, 'migrations'), { recursive: true });
+  cpSync(join(ROOT, 'locales'), join(dir, 'locales'), { recursive: true });
   writeFileSync(
     join(dir, 'migrations', MIGRATION),
     // Expand only: a nullable column and an index, which the running release never notices.
