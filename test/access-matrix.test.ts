@@ -28,6 +28,7 @@ import { item } from './fixtures/prescriptions.ts';
 import { settled } from './fixtures/visits.ts';
 import { uploaded } from './fixtures/attachments.ts';
 import { ServerFrameSchema } from '../src/modules/realtime/index.ts';
+import { carriesPatientData } from './fixtures/patient-data.ts';
 
 const NOW = '2027-01-04T07:00:00.000Z';
 const at = (hours: number) => new Date(Date.parse(NOW) + hours * 3_600_000);
@@ -169,27 +170,6 @@ const responseSchemas = (op: any): any[] =>
     .filter(([code]) => code.startsWith('2'))
     .flatMap(([, r]) => Object.values<any>(r.content ?? {}).map((c) => c.schema));
 const carries = (op: any) => responseSchemas(op).some((s) => carriesPatientData(s, componentsOfDoc));
-
-/** Whether a response schema can carry patient data (as test/audit-coverage.test.ts reads it). */
-function carriesPatientData(schema: any, components: Record<string, any>, seen = new Set<string>()): boolean {
-  if (!schema || typeof schema !== 'object') return false;
-  if (typeof schema.$ref === 'string') {
-    const name = schema.$ref.split('/').pop()!;
-    if (name === 'Patient') return true;
-    if (seen.has(name)) return false;
-    seen.add(name);
-    return carriesPatientData(components[name], components, seen);
-  }
-  for (const [key, value] of Object.entries<any>(schema.properties ?? {})) {
-    if (['patient', 'patientId', 'medicalHistory'].includes(key)) return true;
-    if (carriesPatientData(value, components, seen)) return true;
-  }
-  for (const key of ['items', 'additionalProperties', 'anyOf', 'oneOf', 'allOf']) {
-    const value = schema[key];
-    for (const sub of Array.isArray(value) ? value : [value]) if (carriesPatientData(sub, components, seen)) return true;
-  }
-  return false;
-}
 
 async function document(app: TestApp) {
   const res = await app.request('GET', '/openapi.json');

@@ -20,6 +20,7 @@ import { API, book, workingDoctor } from './fixtures/booking.ts';
 import { bookedDoctor, cancel, closeAll, joined, NOW, offerEvent, SLOT, slotAt, socket, waitlistApp } from './fixtures/waitlist.ts';
 import { item } from './fixtures/prescriptions.ts';
 import { uploaded } from './fixtures/attachments.ts';
+import { carriesPatientData } from './fixtures/patient-data.ts';
 
 const PDF = '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n';
 /** A multipart upload of a small PDF, as a string body (the request helper sends text). */
@@ -558,27 +559,6 @@ async function operations(app: TestApp): Promise<{ ops: Operation[]; components:
     }
   }
   return { ops, components: res.body.components?.schemas ?? {} };
-}
-
-/** Whether a response schema can carry patient data: the Patient object or a field naming a patient. */
-function carriesPatientData(schema: any, components: Record<string, any>, seen = new Set<string>()): boolean {
-  if (!schema || typeof schema !== 'object') return false;
-  if (typeof schema.$ref === 'string') {
-    const name = schema.$ref.split('/').pop()!;
-    if (name === 'Patient') return true;
-    if (seen.has(name)) return false;
-    seen.add(name);
-    return carriesPatientData(components[name], components, seen);
-  }
-  for (const [key, value] of Object.entries<any>(schema.properties ?? {})) {
-    if (['patient', 'patientId', 'medicalHistory'].includes(key)) return true;
-    if (carriesPatientData(value, components, seen)) return true;
-  }
-  for (const key of ['items', 'additionalProperties', 'anyOf', 'oneOf', 'allOf']) {
-    const value = schema[key];
-    for (const sub of Array.isArray(value) ? value : [value]) if (carriesPatientData(sub, components, seen)) return true;
-  }
-  return false;
 }
 
 test('every operation of the OpenAPI document is classified: patient data (with its audit event) or not', async (t) => {
