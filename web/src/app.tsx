@@ -6,6 +6,8 @@ import { menus, routes, type ScreenRoute } from './routes';
 import NotFound from './pages/public/NotFound';
 import { NowVisits } from './components/NowVisits';
 import { currentLocale, onLocaleChange, t } from './i18n';
+import { QueryClientProvider } from '@tanstack/preact-query';
+import { queryClient } from './query';
 
 export function useSession() {
   const [, setTick] = useState(0);
@@ -111,20 +113,22 @@ export function App() {
   const [locale, setLocale] = useState(currentLocale());
   useEffect(() => onLocaleChange(() => setLocale(currentLocale())), []);
   return (
-    <LocationProvider>
-      <Header />
-      <NowVisits />
-      <FocusOnNavigate />
-      <main id="main" tabIndex={-1} data-locale={locale}>
-        <ErrorBoundary onError={(e) => console.error(e)}>
-          <Router>
-            {[
-              ...screens.map((r) => <Route key={r.path} path={r.path} component={r.component} />),
-              <Route key="404" default component={NotFound} />,
-            ]}
-          </Router>
-        </ErrorBoundary>
-      </main>
-    </LocationProvider>
+    <QueryClientProvider client={queryClient}>
+      <LocationProvider>
+        <Header />
+        <NowVisits />
+        <FocusOnNavigate />
+        <main id="main" tabIndex={-1} data-locale={locale}>
+          <ErrorBoundary onError={(e) => console.error(e)}>
+            <Router>
+              {[
+                ...screens.map((r) => <Route key={r.path} path={r.path} component={r.component} />),
+                <Route key="404" default component={NotFound} />,
+              ]}
+            </Router>
+          </ErrorBoundary>
+        </main>
+      </LocationProvider>
+    </QueryClientProvider>
   );
 }

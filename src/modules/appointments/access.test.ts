@@ -70,6 +70,17 @@ test('status, from and to filter the list; from is inclusive, to exclusive', asy
   assert.deepEqual(await q(p1, 'from=2027-01-05T12:00:00Z&to=2027-01-07T00:00:00Z&status=CONFIRMED'), [ids.b]);
 });
 
+test("patientId narrows the list to one patient's appointments, within what the caller may see", async () => {
+  const q = async (who: Person, patientId: string) =>
+    (await get(`/appointments?patientId=${patientId}`, who)).body.items.map((a: { id: string }) => a.id);
+  assert.deepEqual(await q(d1, p1.id), [ids.a, ids.b]);
+  assert.deepEqual(await q(d2, p1.id), [ids.c]);
+  assert.deepEqual(await q(d2, p2.id), [ids.d]);
+  assert.deepEqual(await q(d1, p2.id), [], 'no care relationship: nothing');
+  assert.deepEqual(await q(p2, p1.id), [], "another patient's: nothing");
+  assert.deepEqual(await q(p1, p1.id), [ids.a, ids.b, ids.c]);
+});
+
 test('the list is keyset-paginated with an opaque cursor', async () => {
   const first = await get('/appointments?limit=2', p1);
   assert.equal(first.body.items.length, 2);

@@ -58,6 +58,9 @@ export const AppointmentListQuery = Type.Object(
     status: Type.Optional(AppointmentStatus),
     from: Type.Optional(Timestamp('Only appointments starting at or after this instant')),
     to: Type.Optional(Timestamp('Only appointments starting before this instant')),
+    patientId: Type.Optional(
+      Uuid("Only this patient's appointments (a doctor's view of one patient); one the caller may not see gives an empty list"),
+    ),
     ...pageQueryProperties,
   },
   { additionalProperties: false },

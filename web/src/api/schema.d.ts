@@ -4635,6 +4635,8 @@ export interface operations {
                 from?: string;
                 /** @description Only appointments starting before this instant */
                 to?: string;
+                /** @description Only this patient's appointments (a doctor's view of one patient); one the caller may not see gives an empty list */
+                patientId?: string;
                 /** @description Page size, 1–100 */
                 limit?: number;
                 /** @description Opaque cursor from the previous page */

@@ -2,10 +2,11 @@
 // into a calendar app, and rotated when it leaked. Rotating asks first, since every subscribed app stops updating.
 import { useRef, useState } from 'preact/hooks';
 import { api } from '../api/client';
-import { Loading, Notice, ProblemBanner, useAction, useLoad } from './ui';
+import { Loading, Notice, ProblemBanner, useAction } from './ui';
+import { useGet } from '../query';
 
 export function CalendarFeed() {
-  const feed = useLoad(() => api.GET('/api/v1/me/calendar'), []);
+  const feed = useGet('/api/v1/me/calendar');
   const rotate = useAction();
   const [url, setUrl] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);

@@ -5,7 +5,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { paths } from '../api/schema';
-import { Field, formValues, Loading, ProblemBanner, useAction, useLoad, When } from './ui';
+import { Field, formValues, ListEnd, Loading, ProblemBanner, useAction, When } from './ui';
+import { useList } from '../query';
 
 type Coded = { system?: string; code?: string; display: string };
 type Substance = paths['/api/v1/terminology/substances']['get']['responses'][200]['content']['application/json'][number];
@@ -141,10 +142,10 @@ async function fetchPatch(path: string, body: Record<string, string>) {
 }
 
 export function ClinicalRecord({ patientId, role }: { patientId: string; role: Role }) {
-  const path = { params: { path: { patientId }, query: { limit: 100 } } };
-  const allergies = useLoad(() => api.GET('/api/v1/patients/{patientId}/allergies', path), [patientId]);
-  const medications = useLoad(() => api.GET('/api/v1/patients/{patientId}/medications', path), [patientId]);
-  const problems = useLoad(() => api.GET('/api/v1/patients/{patientId}/problems', path), [patientId]);
+  const path = { params: { path: { patientId }, query: { limit: 50 } } };
+  const allergies = useList('/api/v1/patients/{patientId}/allergies', path);
+  const medications = useList('/api/v1/patients/{patientId}/medications', path);
+  const problems = useList('/api/v1/patients/{patientId}/problems', path);
   const base = `/api/v1/patients/${patientId}`;
   return (
     <>
@@ -153,8 +154,8 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
         <Loading loaded={allergies}>
           {() => (
             <ul class="stack" aria-label="Allergies">
-              {allergies.data!.items.length === 0 && <li>None recorded.</li>}
-              {allergies.data!.items.map((a) => (
+              {allergies.items.length === 0 && <li>None recorded.</li>}
+              {allergies.items.map((a) => (
                 <li key={a.id} class={a.status === 'entered-in-error' ? 'muted' : ''}>
                   <strong>{label(a.substance)}</strong> · {a.category} · criticality {a.criticality}
                   {a.reaction && <> · {a.reaction}</>} · <span class="badge">{a.status}</span> <Verification v={a.verification} />{' '}
@@ -174,6 +175,7 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
             </ul>
           )}
         </Loading>
+        <ListEnd list={allergies} />
         <AddAllergy patientId={patientId} role={role} onDone={allergies.reload} />
       </section>
       <section class="card" aria-labelledby="medications-h">
@@ -181,8 +183,8 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
         <Loading loaded={medications}>
           {() => (
             <ul class="stack" aria-label="Medications">
-              {medications.data!.items.length === 0 && <li>None recorded.</li>}
-              {medications.data!.items.map((m) => (
+              {medications.items.length === 0 && <li>None recorded.</li>}
+              {medications.items.map((m) => (
                 <li key={m.id}>
                   <strong>{label(m.medication)}</strong>
                   {m.dosage && <> · {m.dosage}</>} · <span class="badge">{m.status}</span> <Verification v={m.verification} />{' '}
@@ -202,6 +204,7 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
             </ul>
           )}
         </Loading>
+        <ListEnd list={medications} />
         <AddMedication patientId={patientId} role={role} onDone={medications.reload} />
       </section>
       <section class="card" aria-labelledby="problems-h">
@@ -209,8 +212,8 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
         <Loading loaded={problems}>
           {() => (
             <ul class="stack" aria-label="Problems">
-              {problems.data!.items.length === 0 && <li>None recorded.</li>}
-              {problems.data!.items.map((c) => (
+              {problems.items.length === 0 && <li>None recorded.</li>}
+              {problems.items.map((c) => (
                 <li key={c.id}>
                   <strong>{label(c.condition)}</strong>
                   {c.onset && <> · since {c.onset}</>} · <span class="badge">{c.clinicalStatus}</span>
@@ -229,6 +232,7 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
             </ul>
           )}
         </Loading>
+        <ListEnd list={problems} />
         {role === 'doctor' && <AddProblem patientId={patientId} onDone={problems.reload} />}
       </section>
     </>
@@ -361,20 +365,17 @@ function AddProblem({ patientId, onDone }: { patientId: string; onDone: () => vo
 
 /** The patient's signed visit notes (a doctor sees their own drafts too), newest first. */
 export function VisitNotes({ patientId }: { patientId: string }) {
-  const notes = useLoad(
-    () => api.GET('/api/v1/patients/{patientId}/notes', { params: { path: { patientId }, query: { limit: 100 } } }),
-    [patientId],
-  );
+  const notes = useList('/api/v1/patients/{patientId}/notes', { params: { path: { patientId }, query: { limit: 50 } } });
   return (
     <section class="card" aria-labelledby="notes-h">
       <h2 id="notes-h">Visit notes</h2>
       <Loading loaded={notes}>
         {() =>
-          notes.data!.items.length === 0 ? (
+          notes.items.length === 0 ? (
             <p>None yet.</p>
           ) : (
             <ul class="stack" aria-label="Visit notes">
-              {notes.data!.items.map((n) => (
+              {notes.items.map((n) => (
                 <li key={n.appointmentId}>
                   <NoteView note={n} />
                 </li>
@@ -383,6 +384,7 @@ export function VisitNotes({ patientId }: { patientId: string }) {
           )
         }
       </Loading>
+      <ListEnd list={notes} />
     </section>
   );
 }

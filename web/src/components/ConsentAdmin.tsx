@@ -3,10 +3,11 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import Markdown from './Markdown';
-import { Notice, ProblemBanner, useAction, useLoad, When } from './ui';
+import { Notice, ProblemBanner, useAction, When } from './ui';
+import { useGet } from '../query';
 
 export function ConsentAdmin() {
-  const current = useLoad(() => api.GET('/api/v1/consents/telehealth'), []);
+  const current = useGet('/api/v1/consents/telehealth');
   const [text, setText] = useState('');
   const action = useAction();
   const publish = async (e: Event) => {

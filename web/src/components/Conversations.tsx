@@ -3,20 +3,20 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { onRealtime, connected as initiallyConnected } from '../realtime';
 import { useSession } from '../app';
-import { Field, Loading, ProblemBanner, useAction, useLoad, When } from './ui';
+import { Field, ListEnd, Loading, ProblemBanner, useAction, When } from './ui';
 import type { components } from '../api/schema';
 import { AttachmentPicker, AttachmentView, type Pending } from './Attachments';
+import { invalidate, prependItem, useList } from '../query';
 
 type Message = components['schemas']['Message'];
 
 export function Conversations({ base, userId, peerLabel }: { base: string; userId?: string; peerLabel: string }) {
-  const list = useLoad(() => api.GET('/api/v1/conversations', { params: { query: { limit: 50 } } }), []);
+  const list = useList('/api/v1/conversations', { params: { query: { limit: 50 } } });
   const [live, setLive] = useState(initiallyConnected);
   useEffect(
     () =>
       onRealtime((e) => {
         if (e.type === 'status') setLive(e.connected);
-        if (e.type === 'message.created' || e.type === 'reconnected') list.reload();
       }),
     [],
   );
@@ -28,11 +28,11 @@ export function Conversations({ base, userId, peerLabel }: { base: string; userI
         </p>
         <Loading loaded={list}>
           {() =>
-            list.data!.items.length === 0 ? (
+            list.items.length === 0 ? (
               <p>No conversations yet. You can write to a {peerLabel} you have an appointment with.</p>
             ) : (
               <ul>
-                {list.data!.items.map((c) => (
+                {list.items.map((c) => (
                   <li key={c.participant.id}>
                     <a href={`${base}/${c.participant.id}`} aria-current={c.participant.id === userId ? 'page' : undefined}>
                       {c.participant.role === 'DOCTOR' ? 'Dr. ' : ''}
@@ -45,6 +45,7 @@ export function Conversations({ base, userId, peerLabel }: { base: string; userI
             )
           }
         </Loading>
+        <ListEnd list={list} />
       </nav>
       {userId ? <Thread userId={userId} onChange={list.reload} /> : <p>Choose a conversation.</p>}
     </div>
@@ -54,8 +55,11 @@ export function Conversations({ base, userId, peerLabel }: { base: string; userI
 export function Thread({ userId, onChange }: { userId: string; onChange: () => void }) {
   const s = useSession();
   const me = s.me!.user.id;
-  const [messages, setMessages] = useState<Message[] | null>(null);
-  const load = useAction();
+  const init = { params: { path: { userId }, query: { limit: 50 } } };
+  // Newest first, as the API pages them; shown oldest first with "Load earlier messages" above.
+  const thread = useList('/api/v1/conversations/{userId}/messages', init);
+  const messages = thread.loading ? null : thread.items;
+  const add = (m: Message) => prependItem('/api/v1/conversations/{userId}/messages', init, m);
   const send = useAction();
   const [text, setText] = useState('');
   const [pending, setPending] = useState<Pending[]>([]);
@@ -70,43 +74,41 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
         .POST('/api/v1/conversations/{userId}/read', { params: { path: { userId } }, body: { upTo: lastIncoming.id } })
         .then(onChange);
   };
-  const fetchThread = async () => {
-    const r = await load.run(() =>
-      api.GET('/api/v1/conversations/{userId}/messages', { params: { path: { userId }, query: { limit: 100 } } }),
-    );
-    if (r.data) {
-      setMessages(r.data.items);
-      markRead(r.data.items);
-    }
-  };
+  // The newest message from the other party is marked read once it is on screen (first load, or live).
+  const newest = thread.items[0];
   useEffect(() => {
-    setMessages(null);
-    void fetchThread();
-    return onRealtime((e) => {
-      if (e.type === 'reconnected') void fetchThread();
-      if (e.type === 'message.created' && (e.message.senderId === userId || e.message.recipientId === userId)) {
-        setMessages((ms) => (ms && !ms.some((m) => m.id === e.message.id) ? [e.message, ...ms] : ms));
-        if (e.message.senderId === userId) markRead([e.message]);
-      }
-      if (e.type === 'message.read') void fetchThread();
-    });
-  }, [userId]);
+    if (newest) markRead([newest]);
+  }, [newest?.id]);
+  useEffect(
+    () =>
+      onRealtime((e) => {
+        if (e.type === 'message.created' && (e.message.senderId === userId || e.message.recipientId === userId)) add(e.message);
+        if (e.type === 'message.read') invalidate('/api/v1/conversations/{userId}/messages');
+      }),
+    [userId],
+  );
+  // Follows the conversation to its newest message, but not when earlier ones are being loaded above.
   useEffect(() => {
     listRef.current?.scrollTo(0, listRef.current.scrollHeight);
-  }, [messages?.length]);
+  }, [newest?.id]);
 
   return (
     <section aria-labelledby="thread-h">
       <h2 id="thread-h">Conversation</h2>
-      <ProblemBanner problem={load.problem} />
+      <ProblemBanner problem={thread.problem} />
+      {thread.hasMore && (
+        <button type="button" class="secondary" disabled={thread.busy} onClick={thread.loadMore}>
+          Load earlier messages
+        </button>
+      )}
       {messages === null ? (
         <p aria-busy="true">Loading…</p>
       ) : (
-        <ol class="messages" ref={listRef} aria-label="Messages" aria-live="polite">
+        <ol class="messages" ref={listRef} aria-label="Messages" aria-live="polite" tabIndex={0}>
           {[...messages].reverse().map((m) => (
             <li key={m.id} class={m.senderId === me ? 'mine' : ''}>
               <span class="visually-hidden">{m.senderId === me ? 'You: ' : 'They: '}</span>
-              {m.body}
+              <span class="body">{m.body}</span>
               {m.attachments.length > 0 && (
                 <ul class="attachments" aria-label="Attachments">
                   {m.attachments.map((a) => (
@@ -139,7 +141,7 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
             const sent = r.data;
             setText('');
             setPending([]);
-            setMessages((ms) => (ms && !ms.some((m) => m.id === sent.id) ? [sent, ...ms] : ms));
+            add(sent);
             onChange();
           }
         }}

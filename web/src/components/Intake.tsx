@@ -44,7 +44,7 @@ function errorsByItem(problem: Problem | null, sent: { linkId: string }[]): Reco
 }
 
 export function IntakeSection({ id, patient }: { id: string; patient: boolean }) {
-  const intake = useLoad(() => load(id), [id]);
+  const intake = useLoad(['intake', id], () => load(id));
   if (intake.problem?.status === 404)
     return patient ? null : (
       <section aria-labelledby="intake-h">

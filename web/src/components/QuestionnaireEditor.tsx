@@ -30,7 +30,7 @@ const toDraft = (q: Questionnaire | null): { title: string; items: Draft[] } => 
 });
 
 export function QuestionnaireEditor({ defaultId, onDefault }: { defaultId: string | null; onDefault: () => void }) {
-  const qs = useLoad(list, []);
+  const qs = useLoad(['questionnaires'], list);
   const [editing, setEditing] = useState<Questionnaire | null | 'new'>(null);
   const action = useAction();
   return (

@@ -1,8 +1,8 @@
 // Free slots of a doctor for one week, shown in the viewer's zone with the doctor's own time beside it.
 import { useState } from 'preact/hooks';
 import { displayZone } from '../i18n';
-import { api } from '../api/client';
-import { formatDateTime, Loading, useLoad } from './ui';
+import { formatDateTime, Loading } from './ui';
+import { useGet } from '../query';
 
 const DAY = 86_400_000;
 
@@ -18,15 +18,13 @@ export function SlotPicker({
   onSelect: (startsAt: string) => void;
 }) {
   const [week, setWeek] = useState(0);
-  const from = new Date(Date.now() + week * 7 * DAY);
+  // Fixed while the picker is open: the query's key must not change at every render.
+  const [opened] = useState(() => Date.now());
+  const from = new Date(opened + week * 7 * DAY);
   const to = new Date(from.getTime() + 7 * DAY);
-  const slots = useLoad(
-    () =>
-      api.GET('/api/v1/doctors/{doctorId}/slots', {
-        params: { path: { doctorId }, query: { from: from.toISOString(), to: to.toISOString() } },
-      }),
-    [doctorId, week],
-  );
+  const slots = useGet('/api/v1/doctors/{doctorId}/slots', {
+    params: { path: { doctorId }, query: { from: from.toISOString(), to: to.toISOString() } },
+  });
   const zone = displayZone();
   const byDay = new Map<string, string[]>();
   for (const s of slots.data ?? []) {

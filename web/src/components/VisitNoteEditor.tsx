@@ -2,11 +2,12 @@
 // (then it is immutable) and adds addenda; its patient reads it once signed.
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import { Field, formValues, Notice, ProblemBanner, useAction, useLoad } from './ui';
+import { Field, formValues, Notice, ProblemBanner, useAction } from './ui';
 import { NoteView } from './ClinicalRecord';
+import { useGet } from '../query';
 
 export function VisitNoteEditor({ appointmentId, role }: { appointmentId: string; role: 'doctor' | 'patient' }) {
-  const note = useLoad(() => api.GET('/api/v1/appointments/{id}/note', { params: { path: { id: appointmentId } } }), [appointmentId]);
+  const note = useGet('/api/v1/appointments/{id}/note', { params: { path: { id: appointmentId } } });
   const act = useAction();
   const [saved, setSaved] = useState<string | null>(null);
   const path = { params: { path: { id: appointmentId } } };

@@ -4,7 +4,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import Markdown from './Markdown';
-import { Field, formValues, Loading, ProblemBanner, useAction, useLoad } from './ui';
+import { Field, formValues, Loading, ProblemBanner, useAction } from './ui';
+import { useGet } from '../query';
 
 export function VisitPrerequisites({
   id,
@@ -29,7 +30,7 @@ export function VisitPrerequisites({
 }
 
 function ConsentStep({ onDone }: { onDone: () => void }) {
-  const consent = useLoad(() => api.GET('/api/v1/consents/telehealth'), []);
+  const consent = useGet('/api/v1/consents/telehealth');
   const [agreed, setAgreed] = useState(false);
   const action = useAction();
   return (

@@ -6,7 +6,8 @@ import { useLocation } from 'preact-iso';
 import { api, type Problem } from '../api/client';
 import type { paths } from '../api/schema';
 import { onRealtime } from '../realtime';
-import { Field, formValues, Loading, Notice, ProblemBanner, useAction, useLoad, When } from './ui';
+import { Field, formValues, ListEnd, Loading, Notice, ProblemBanner, useAction, When } from './ui';
+import { useList } from '../query';
 
 type Entry = paths['/api/v1/waitlist']['get']['responses'][200]['content']['application/json']['items'][number];
 type Offer = NonNullable<Entry['offer']>;
@@ -56,21 +57,19 @@ const expiredProblem = (p: Problem | null): Problem | null =>
  * The patient's entries (of one doctor, or all) with their live offers. Offers are counted down to the
  * server's `expiresAt`; one whose hold has run out disappears at once and the list is fetched again.
  */
-export function WaitlistEntries({ doctorId, reloadKey = 0 }: { doctorId?: string; reloadKey?: number }) {
-  const list = useLoad(() => api.GET('/api/v1/waitlist', { params: { query: { limit: 100 } } }), [reloadKey]);
+export function WaitlistEntries({ doctorId }: { doctorId?: string }) {
+  const list = useList('/api/v1/waitlist', { params: { query: { limit: 100 } } });
   const [announce, setAnnounce] = useState('');
   useEffect(
     () =>
       onRealtime((e) => {
         if (e.type === 'waitlist.offer' && (!doctorId || e.offer.doctorId === doctorId)) {
           setAnnounce(`A time is offered to you: ${new Date(e.offer.startsAt).toLocaleString()}. Accept or decline it below.`);
-          list.reload();
         }
-        if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
       }),
     [doctorId],
   );
-  const entries = (list.data?.items ?? []).filter((e) => !doctorId || e.doctorId === doctorId);
+  const entries = list.items.filter((e) => !doctorId || e.doctorId === doctorId);
   // On a doctor's page the section appears only once the patient waits there (the join form is below).
   if (doctorId && !list.problem && entries.length === 0)
     return (
@@ -97,6 +96,7 @@ export function WaitlistEntries({ doctorId, reloadKey = 0 }: { doctorId?: string
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </section>
   );
 }

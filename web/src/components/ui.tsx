@@ -2,7 +2,9 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asProblem, type Problem } from '../api/client';
-import { displayZone, intlTag } from '../i18n';
+import { useQuery } from '@tanstack/preact-query';
+import { displayZone, intlTag, t } from '../i18n';
+import type { Loaded, PagedList } from '../query';
 
 /** Errors of one field, from a problem's `errors` (path `/name` or `/items/0/name`). */
 export function fieldErrors(problem: Problem | null, name: string): string[] {
@@ -96,6 +98,20 @@ export function Notice({ children, kind = 'info' }: { children: ComponentChildre
 const userZone = () => displayZone();
 export const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
+const ZONES = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+/**
+ * A time-zone picker's options: this device's zone first and named as such, then the current value, then every IANA
+ * zone. Browsers leave UTC (and aliases) out of their list, so a select whose value is missing would silently show
+ * its first option (Africa/Abidjan) instead: the device's and the current zone are always offered.
+ */
+export function zoneOptions(current?: string): Array<[string, string]> {
+  const device = localZone();
+  const out: Array<[string, string]> = [[device, t('zone.device', { zone: device })]];
+  if (current && current !== device) out.push([current, current]);
+  for (const z of ZONES.includes('UTC') ? ZONES : ['UTC', ...ZONES]) if (z !== device && z !== current) out.push([z, z]);
+  return out;
+}
+
 export function formatDateTime(
   iso: string,
   timeZone = userZone(),
@@ -109,28 +125,41 @@ export function When({ iso, zone }: { iso: string | null | undefined; zone?: str
   return <time dateTime={iso}>{formatDateTime(iso, zone)}</time>;
 }
 
-export type Loaded<T> = { data: T | undefined; problem: Problem | null; loading: boolean; reload: () => void };
+export type { Loaded, PagedList } from '../query';
 
-/** Loads what a screen shows where it renders it; `fn` answers openapi-fetch's {data, error}. */
-export function useLoad<T>(fn: () => Promise<{ data?: T; error?: unknown }>, deps: unknown[] = []): Loaded<T> {
-  const [state, setState] = useState<{ data: T | undefined; problem: Problem | null; loading: boolean }>({
-    data: undefined,
-    problem: null,
-    loading: true,
+/** A loader that is more than one GET of one path (several calls, a computed answer), cached under `key` like every
+ * other query: `key` names what `fn` fetches, with every value it depends on. Plain GETs use useGet/useList. */
+export function useLoad<T>(
+  key: readonly unknown[],
+  fn: () => Promise<{ data?: T; error?: unknown }>,
+  /** `live: false`: fetched once per mount and never refetched behind the screen's back (a call holding credentials). */
+  opts: { live?: boolean } = {},
+): Loaded<T> {
+  const q = useQuery({
+    queryKey: key,
+    ...(opts.live === false ? { staleTime: Infinity, refetchOnWindowFocus: false, gcTime: 0, meta: { live: false } } : {}),
+    queryFn: async () => {
+      const r = await fn();
+      if (r.error !== undefined || r.data === undefined) throw asProblem(r.error);
+      return r.data;
+    },
   });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    setState((s) => ({ ...s, loading: true }));
-    fn().then(
-      (r) => live && setState({ data: r.data, problem: r.error ? asProblem(r.error) : null, loading: false }),
-      (e) => live && setState({ data: undefined, problem: asProblem(e), loading: false }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [...deps, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
+  return { data: q.data, problem: q.error, loading: q.isFetching, reload: () => void q.refetch() };
+}
+
+/** The end of a paged list: "Load more" while the API has another page, then how many were shown. */
+export function ListEnd({ list }: { list: PagedList<unknown> }) {
+  return (
+    <>
+      {list.problem && list.items.length > 0 && <ProblemBanner problem={list.problem} />}
+      <p role="status">{!list.loading && !list.hasMore && list.items.length > 0 ? t('list.allShown', { count: list.items.length }) : ''}</p>
+      {list.hasMore && (
+        <button type="button" class="secondary" disabled={list.busy} onClick={list.loadMore}>
+          {t('list.loadMore')}
+        </button>
+      )}
+    </>
+  );
 }
 
 /** Runs an action, keeping its problem for display; answers true on success. */
@@ -155,9 +184,14 @@ export function useAction() {
   return { problem, setProblem, busy, run };
 }
 
-export function Loading({ loaded, children }: { loaded: Loaded<unknown>; children: () => ComponentChildren }) {
+export function Loading({ loaded, children }: { loaded: Loaded<unknown> | PagedList<unknown>; children: () => ComponentChildren }) {
+  if ('items' in loaded) {
+    if (loaded.problem && loaded.items.length === 0) return <ProblemBanner problem={loaded.problem} />;
+    if (loaded.loading) return <p aria-busy="true">{t('shell.loading')}</p>;
+    return <>{children()}</>;
+  }
   if (loaded.problem) return <ProblemBanner problem={loaded.problem} />;
-  if (loaded.data === undefined) return <p aria-busy="true">Loading…</p>;
+  if (loaded.data === undefined) return <p aria-busy="true">{t('shell.loading')}</p>;
   return <>{children()}</>;
 }
 

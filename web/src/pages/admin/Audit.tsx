@@ -1,6 +1,6 @@
 import { useLocation } from 'preact-iso';
-import { api } from '../../api/client';
-import { Field, formValues, Loading, Page, useLoad, When } from '../../components/ui';
+import { Field, formValues, ListEnd, Loading, Page, When } from '../../components/ui';
+import { useList } from '../../query';
 
 export default function Audit() {
   const { query, route } = useLocation();
@@ -12,10 +12,7 @@ export default function Audit() {
     ...(from ? { from: new Date(from).toISOString() } : {}),
     ...(to ? { to: new Date(to).toISOString() } : {}),
   };
-  const list = useLoad(
-    () => api.GET('/api/v1/admin/audit-events', { params: { query: { limit: 100, ...filters } } }),
-    [actorId, patientId, action, from, to],
-  );
+  const list = useList('/api/v1/admin/audit-events', { params: { query: { limit: 100, ...filters } } });
   return (
     <Page title="Audit trail">
       <form
@@ -33,7 +30,7 @@ export default function Audit() {
       </form>
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>No events match.</p>
           ) : (
             <div class="table-wrap">
@@ -51,7 +48,7 @@ export default function Audit() {
                   </tr>
                 </thead>
                 <tbody>
-                  {list.data!.items.map((e) => (
+                  {list.items.map((e) => (
                     <tr key={e.id}>
                       <td>
                         <When iso={e.at} />
@@ -80,6 +77,7 @@ export default function Audit() {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </Page>
   );
 }

@@ -1,13 +1,14 @@
 import { useState } from 'preact/hooks';
 import { api, type Schemas } from '../../api/client';
-import { Field, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
+import { Field, formValues, ListEnd, Loading, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { ConsentAdmin } from '../../components/ConsentAdmin';
+import { useList } from '../../query';
 
 type Status = 'PENDING' | 'VERIFIED' | 'REJECTED';
 
 export default function Doctors() {
   const [status, setStatus] = useState<Status>('PENDING');
-  const list = useLoad(() => api.GET('/api/v1/admin/doctors', { params: { query: { verificationStatus: status, limit: 100 } } }), [status]);
+  const list = useList('/api/v1/admin/doctors', { params: { query: { verificationStatus: status, limit: 100 } } });
   return (
     <Page title="Doctor verification">
       <div class="actions" role="group" aria-label="Verification status">
@@ -19,17 +20,18 @@ export default function Doctors() {
       </div>
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>No doctors here.</p>
           ) : (
             <ul class="stack">
-              {list.data!.items.map((d) => (
+              {list.items.map((d) => (
                 <DoctorCard key={d.id} d={d} onChange={list.reload} />
               ))}
             </ul>
           )
         }
       </Loading>
+      <ListEnd list={list} />
       <ConsentAdmin />
     </Page>
   );

@@ -1,6 +1,7 @@
 import { useLocation } from 'preact-iso';
 import { api, type User } from '../../api/client';
-import { Field, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
+import { Field, formValues, ListEnd, Loading, Page, ProblemBanner, useAction, When } from '../../components/ui';
+import { useList } from '../../query';
 
 const roles: Array<[string, string]> = [
   ['', 'Any role'],
@@ -17,20 +18,16 @@ const statuses: Array<[string, string]> = [
 export default function Users() {
   const { query, route } = useLocation();
   const { q = '', role = '', accountStatus = '' } = query;
-  const list = useLoad(
-    () =>
-      api.GET('/api/v1/admin/users', {
-        params: {
-          query: {
-            limit: 100,
-            ...(q ? { q } : {}),
-            ...(role ? { role: role as 'PATIENT' } : {}),
-            ...(accountStatus ? { accountStatus: accountStatus as 'ACTIVE' } : {}),
-          },
-        },
-      }),
-    [q, role, accountStatus],
-  );
+  const list = useList('/api/v1/admin/users', {
+    params: {
+      query: {
+        limit: 100,
+        ...(q ? { q } : {}),
+        ...(role ? { role: role as 'PATIENT' } : {}),
+        ...(accountStatus ? { accountStatus: accountStatus as 'ACTIVE' } : {}),
+      },
+    },
+  });
   return (
     <Page title="Users">
       <form class="actions" role="search" onSubmit={(e) => route(`/admin/users?${new URLSearchParams(formValues(e)).toString()}`)}>
@@ -41,7 +38,7 @@ export default function Users() {
       </form>
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>No users match.</p>
           ) : (
             <div class="table-wrap">
@@ -58,7 +55,7 @@ export default function Users() {
                   </tr>
                 </thead>
                 <tbody>
-                  {list.data!.items.map((u) => (
+                  {list.items.map((u) => (
                     <UserRow key={u.id} u={u} onChange={list.reload} />
                   ))}
                 </tbody>
@@ -67,6 +64,7 @@ export default function Users() {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </Page>
   );
 }

@@ -1,10 +1,12 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
-import { Field, formatDateTime, formValues, Loading, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
+import { Field, formatDateTime, formValues, ListEnd, Loading, localZone, Page, ProblemBanner, useAction } from '../../components/ui';
+import { SlotPicker } from '../../components/Slots';
+import { useSession } from '../../app';
 import { StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
-import { onRealtime } from '../../realtime';
 import { usePeerPresent } from '../../components/NowVisits';
+import { appointmentsChanged, useList } from '../../query';
 
 const DAY = 86_400_000;
 const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
@@ -15,19 +17,9 @@ export default function Agenda() {
   const span = view === 'day' ? 1 : 7;
   const from = new Date(startOfDay(new Date()).getTime() + offset * span * DAY);
   const to = new Date(from.getTime() + span * DAY);
-  const list = useLoad(
-    () => api.GET('/api/v1/appointments', { params: { query: { from: from.toISOString(), to: to.toISOString(), limit: 100 } } }),
-    [view, offset],
-  );
-  useEffect(
-    () =>
-      onRealtime((e) => {
-        if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
-      }),
-    [view, offset],
-  );
+  const list = useList('/api/v1/appointments', { params: { query: { from: from.toISOString(), to: to.toISOString(), limit: 100 } } });
   const days = new Map<string, Appointment[]>();
-  for (const a of [...(list.data?.items ?? [])].sort((x, y) => x.startsAt.localeCompare(y.startsAt))) {
+  for (const a of [...list.items].sort((x, y) => x.startsAt.localeCompare(y.startsAt))) {
     const k = formatDateTime(a.startsAt, undefined, { weekday: 'long', day: 'numeric', month: 'long' });
     days.set(k, [...(days.get(k) ?? []), a]);
   }
@@ -82,7 +74,7 @@ export default function Agenda() {
                 <h2>{day}</h2>
                 <ul class="stack">
                   {items.map((a) => (
-                    <AgendaItem key={a.id} a={a} onChange={list.reload} />
+                    <AgendaItem key={a.id} a={a} />
                   ))}
                 </ul>
               </section>
@@ -90,20 +82,30 @@ export default function Agenda() {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </Page>
   );
 }
 
-export function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => void }) {
+export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => void }) {
   const act = useAction();
   const { route } = useLocation();
-  const [cancelling, setCancelling] = useState(false);
+  const [mode, setMode] = useState<'none' | 'cancel' | 'reschedule'>('none');
+  const [slot, setSlot] = useState<string | null>(null);
+  const s = useSession();
+  const zone = s.me?.doctor?.timezone ?? localZone();
   const started = new Date(a.startsAt).getTime() <= Date.now();
   const name = `${a.patient.firstname} ${a.patient.lastname}`;
   const waiting = usePeerPresent(a, visitOpen(a));
+  const changed = () => {
+    setMode('none');
+    setSlot(null);
+    appointmentsChanged();
+    onChange?.();
+  };
   const transition = async (action: 'confirm' | 'complete' | 'no-show') => {
     const path = `/api/v1/appointments/{id}/${action}` as const;
-    if ((await act.run(() => api.POST(path, { params: { path: { id: a.id } } }))).ok) onChange();
+    if ((await act.run(() => api.POST(path, { params: { path: { id: a.id } } }))).ok) changed();
   };
   return (
     <li class="card">
@@ -142,13 +144,50 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => vo
             Mark no-show
           </button>
         )}
+        {(a.status === 'PENDING' || a.status === 'CONFIRMED') && !started && (
+          <button
+            type="button"
+            class="secondary"
+            aria-expanded={mode === 'reschedule'}
+            onClick={() => setMode(mode === 'reschedule' ? 'none' : 'reschedule')}
+          >
+            Reschedule
+          </button>
+        )}
         {(a.status === 'PENDING' || a.status === 'CONFIRMED') && (
-          <button type="button" class="secondary" onClick={() => setCancelling(!cancelling)}>
+          <button
+            type="button"
+            class="secondary"
+            aria-expanded={mode === 'cancel'}
+            onClick={() => setMode(mode === 'cancel' ? 'none' : 'cancel')}
+          >
             Cancel
           </button>
         )}
       </div>
-      {cancelling && (
+      {mode === 'reschedule' && (
+        <div class="stack">
+          <SlotPicker doctorId={a.doctorId} doctorZone={zone} selected={slot} onSelect={setSlot} />
+          <button
+            type="button"
+            disabled={!slot || act.busy}
+            onClick={async () => {
+              if (
+                slot &&
+                (
+                  await act.run(() =>
+                    api.POST('/api/v1/appointments/{id}/reschedule', { params: { path: { id: a.id } }, body: { startsAt: slot } }),
+                  )
+                ).ok
+              )
+                changed();
+            }}
+          >
+            Move {name} to the selected time
+          </button>
+        </div>
+      )}
+      {mode === 'cancel' && (
         <form
           class="stack"
           onSubmit={async (e) => {
@@ -163,7 +202,7 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange: () => vo
                 )
               ).ok
             )
-              onChange();
+              changed();
           }}
         >
           <Field label="Reason for the patient (optional)" name="reason" problem={act.problem} />

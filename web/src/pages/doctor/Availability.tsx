@@ -2,8 +2,9 @@
 // (pure arithmetic on local HH:MM, as the server generates them) and the real next free slots once saved.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api/client';
-import { Field, formatDateTime, formValues, Loading, Notice, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
+import { Field, formatDateTime, formValues, ListEnd, Loading, Notice, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { useSession } from '../../app';
+import { invalidate, useGet, useList } from '../../query';
 
 type Rule = { weekday: number; start: string; end: string };
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -23,26 +24,21 @@ export function previewSlots(rules: Rule[], slotMinutes: number): Map<number, st
 
 export default function Availability() {
   const s = useSession();
-  const current = useLoad(() => api.GET('/api/v1/doctors/me/availability'), []);
+  const current = useGet('/api/v1/doctors/me/availability');
   const [rules, setRules] = useState<Rule[] | null>(null);
   const save = useAction();
   const [saved, setSaved] = useState(false);
-  const [tick, setTick] = useState(0);
   useEffect(() => {
     if (current.data && rules === null) setRules(current.data.weekly.map((r) => ({ ...r })));
   }, [current.data]);
   const doctorId = s.me!.user.id;
-  const now = new Date();
+  const [now] = useState(() => new Date());
   const verified = s.me!.doctor?.verificationStatus === 'VERIFIED';
   // Patients see only verified doctors' slots (others answer 404), so there is nothing to show before.
-  const upcoming = useLoad(
-    () =>
-      verified
-        ? api.GET('/api/v1/doctors/{doctorId}/slots', {
-            params: { path: { doctorId }, query: { from: now.toISOString(), to: new Date(now.getTime() + 7 * 86_400_000).toISOString() } },
-          })
-        : Promise.resolve({ data: [] as Array<{ startsAt: string; endsAt: string }> }),
-    [tick, verified],
+  const upcoming = useGet(
+    '/api/v1/doctors/{doctorId}/slots',
+    { params: { path: { doctorId }, query: { from: now.toISOString(), to: new Date(now.getTime() + 7 * 86_400_000).toISOString() } } },
+    { enabled: verified },
   );
   const update = (i: number, patch: Partial<Rule>) => setRules((rs) => rs!.map((r, n) => (n === i ? { ...r, ...patch } : r)));
   const slotMinutes = current.data?.slotMinutes ?? 30;
@@ -65,7 +61,7 @@ export default function Availability() {
                 setSaved(false);
                 if ((await save.run(() => api.PUT('/api/v1/doctors/me/availability', { body: { weekly: rules! } }))).ok) {
                   setSaved(true);
-                  setTick((t) => t + 1);
+                  invalidate('/api/v1/doctors/{doctorId}/slots', '/api/v1/doctors/me/availability');
                 }
               }}
             >
@@ -110,6 +106,7 @@ export default function Availability() {
                   </button>
                 </fieldset>
               ))}
+              {rules && rules.length > 0 && <CopyDay rules={rules} onCopy={setRules} />}
               <div class="actions">
                 <button
                   type="button"
@@ -151,31 +148,95 @@ export default function Availability() {
       </Loading>
       <section aria-labelledby="next-h">
         <h2 id="next-h">Next free slots patients see (7 days)</h2>
-        <Loading loaded={upcoming}>
-          {() =>
-            !verified ? (
-              <p>Patients can book you once an administrator has verified your credentials.</p>
-            ) : upcoming.data!.length === 0 ? (
-              <p>None yet.</p>
-            ) : (
-              <p>
-                {upcoming
-                  .data!.slice(0, 12)
-                  .map((x) => formatDateTime(x.startsAt))
-                  .join(' · ')}
-                {upcoming.data!.length > 12 ? ` … (${upcoming.data!.length} in all)` : ''}
-              </p>
-            )
-          }
-        </Loading>
+        {!verified ? (
+          <p>Patients can book you once an administrator has verified your credentials.</p>
+        ) : (
+          <Loading loaded={upcoming}>
+            {() =>
+              upcoming.data!.length === 0 ? (
+                <p>None yet.</p>
+              ) : (
+                <p>
+                  {upcoming
+                    .data!.slice(0, 12)
+                    .map((x) => formatDateTime(x.startsAt))
+                    .join(' · ')}
+                  {upcoming.data!.length > 12 ? ` … (${upcoming.data!.length} in all)` : ''}
+                </p>
+              )
+            }
+          </Loading>
+        )}
       </section>
-      <TimeOff onChange={() => setTick((t) => t + 1)} />
+      <TimeOff onChange={() => invalidate('/api/v1/doctors/{doctorId}/slots')} />
     </Page>
   );
 }
 
+/** The periods of `rules` with every period of `from` copied to each of `to` (whose own periods are replaced). */
+export function copyDay(rules: Rule[], from: number, to: number[]): Rule[] {
+  const source = rules.filter((r) => r.weekday === from);
+  const kept = rules.filter((r) => !to.includes(r.weekday) || r.weekday === from);
+  const copies = to.filter((d) => d !== from).flatMap((d) => source.map((r) => ({ ...r, weekday: d })));
+  return [...kept, ...copies].sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start));
+}
+
+/** "Copy Monday's hours to Tuesday–Friday": one click instead of a row per weekday; saved with the form. */
+function CopyDay({ rules, onCopy }: { rules: Rule[]; onCopy: (rules: Rule[]) => void }) {
+  const days = [...new Set(rules.map((r) => r.weekday))].sort();
+  const [from, setFrom] = useState(days[0]!);
+  const [to, setTo] = useState<number[]>([]);
+  const [done, setDone] = useState('');
+  const source = days.includes(from) ? from : days[0]!;
+  return (
+    <fieldset class="stack">
+      <legend>Copy a day's hours</legend>
+      <div class="field">
+        <label for="copy-from">Copy the hours of</label>
+        <select id="copy-from" onChange={(e) => setFrom(Number((e.target as HTMLSelectElement).value))}>
+          {days.map((d) => (
+            <option key={d} value={d} selected={d === source}>
+              {WEEKDAYS[d - 1]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="actions" role="group" aria-label="To these days">
+        {WEEKDAYS.map((w, n) =>
+          n + 1 === source ? null : (
+            <label key={w}>
+              <input
+                type="checkbox"
+                checked={to.includes(n + 1)}
+                onChange={(e) => setTo((ds) => ((e.target as HTMLInputElement).checked ? [...ds, n + 1] : ds.filter((d) => d !== n + 1)))}
+              />{' '}
+              {w}
+            </label>
+          ),
+        )}
+        <button type="button" class="secondary" onClick={() => setTo([1, 2, 3, 4, 5].filter((d) => d !== source))}>
+          All weekdays
+        </button>
+      </div>
+      <button
+        type="button"
+        class="secondary"
+        disabled={to.length === 0}
+        onClick={() => {
+          onCopy(copyDay(rules, source, to));
+          setDone(`${WEEKDAYS[source - 1]}'s hours copied to ${to.map((d) => WEEKDAYS[d - 1]).join(', ')}. Save to keep them.`);
+          setTo([]);
+        }}
+      >
+        Copy hours
+      </button>
+      <p role="status">{done}</p>
+    </fieldset>
+  );
+}
+
 function TimeOff({ onChange }: { onChange: () => void }) {
-  const list = useLoad(() => api.GET('/api/v1/doctors/me/time-off', { params: { query: { limit: 100 } } }), []);
+  const list = useList('/api/v1/doctors/me/time-off', { params: { query: { limit: 100 } } });
   const act = useAction();
   return (
     <section aria-labelledby="off-h">
@@ -206,11 +267,11 @@ function TimeOff({ onChange }: { onChange: () => void }) {
       </form>
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>No time off planned.</p>
           ) : (
             <ul>
-              {list.data!.items.map((t) => (
+              {list.items.map((t) => (
                 <li key={t.id}>
                   <When iso={t.startsAt} /> – <When iso={t.endsAt} />
                   {t.reason ? ` (${t.reason})` : ''}{' '}
@@ -238,6 +299,7 @@ function TimeOff({ onChange }: { onChange: () => void }) {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </section>
   );
 }

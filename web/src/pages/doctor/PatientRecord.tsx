@@ -1,21 +1,19 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api } from '../../api/client';
-import { Field, formatDateTime, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
+import { Field, formatDateTime, formValues, ListEnd, Loading, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { StatusBadge } from '../../components/Appointment';
 import { PdfButton } from '../../components/PrescriptionPdf';
 import { ClinicalRecord, VisitNotes } from '../../components/ClinicalRecord';
+import { useGet, useList, type GetData } from '../../query';
 
 export default function PatientRecord() {
   const { params } = useRoute();
-  const patient = useLoad(() => api.GET('/api/v1/patients/{patientId}', { params: { path: { patientId: params.id } } }), [params.id]);
-  const appointments = useLoad(() => api.GET('/api/v1/appointments', { params: { query: { limit: 100 } } }), [params.id]);
-  const prescriptions = useLoad(
-    () => api.GET('/api/v1/prescriptions', { params: { query: { patientId: params.id, limit: 100 } } }),
-    [params.id],
-  );
+  const patient = useGet('/api/v1/patients/{patientId}', { params: { path: { patientId: params.id } } });
+  const appointments = useList('/api/v1/appointments', { params: { query: { patientId: params.id, limit: 50 } } });
+  const prescriptions = useList('/api/v1/prescriptions', { params: { query: { patientId: params.id, limit: 100 } } });
   const p = patient.data;
-  const mine = (appointments.data?.items ?? []).filter((a) => a.patientId === params.id);
+  const mine = appointments.items;
   return (
     <Page title={p ? `${p.user.firstname} ${p.user.lastname}` : 'Patient record'}>
       <Loading loaded={patient}>
@@ -52,6 +50,7 @@ export default function PatientRecord() {
             )
           }
         </Loading>
+        <ListEnd list={appointments} />
       </section>
       <NewPrescription
         appointments={mine.filter((a) => a.status === 'CONFIRMED' || a.status === 'COMPLETED')}
@@ -61,27 +60,24 @@ export default function PatientRecord() {
         <h2 id="rx-h">Prescriptions you issued</h2>
         <Loading loaded={prescriptions}>
           {() =>
-            prescriptions.data!.items.length === 0 ? (
+            prescriptions.items.length === 0 ? (
               <p>None.</p>
             ) : (
               <ul class="stack">
-                {prescriptions.data!.items.map((rx) => (
+                {prescriptions.items.map((rx) => (
                   <Prescription key={rx.id} rx={rx} onChange={prescriptions.reload} />
                 ))}
               </ul>
             )
           }
         </Loading>
+        <ListEnd list={prescriptions} />
       </section>
     </Page>
   );
 }
 
-type Rx = NonNullable<
-  ReturnType<
-    typeof useLoad<import('../../api/schema').paths['/api/v1/prescriptions/{id}']['get']['responses'][200]['content']['application/json']>
-  >['data']
->;
+type Rx = GetData<'/api/v1/prescriptions/{id}'>;
 
 function Prescription({ rx, onChange }: { rx: Rx; onChange: () => void }) {
   const act = useAction();

@@ -1,17 +1,17 @@
-import { api } from '../../api/client';
-import { Loading, Page, useLoad } from '../../components/ui';
+import { ListEnd, Loading, Page } from '../../components/ui';
+import { useList } from '../../query';
 
 export default function Patients() {
-  const list = useLoad(() => api.GET('/api/v1/doctors/me/patients', { params: { query: { limit: 100 } } }), []);
+  const list = useList('/api/v1/doctors/me/patients', { params: { query: { limit: 100 } } });
   return (
     <Page title="Patients in your care">
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>No patients yet: patients appear here once they book with you.</p>
           ) : (
             <ul class="grid">
-              {list.data!.items.map((p) => (
+              {list.items.map((p) => (
                 <li class="card" key={p.id}>
                   <h2>
                     <a href={`/doctor/patients/${p.id}`}>
@@ -30,6 +30,7 @@ export default function Patients() {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </Page>
   );
 }

@@ -1,8 +1,8 @@
-import { api } from '../../api/client';
-import { Loading, Page, useLoad, When } from '../../components/ui';
+import { ListEnd, Loading, Page, When } from '../../components/ui';
+import { useList } from '../../query';
 
 export default function Posts() {
-  const list = useLoad(() => api.GET('/api/v1/doctors/me/posts', { params: { query: { limit: 100 } } }), []);
+  const list = useList('/api/v1/doctors/me/posts', { params: { query: { limit: 100 } } });
   return (
     <Page title="Your articles">
       <p>
@@ -12,11 +12,11 @@ export default function Posts() {
       </p>
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>No articles yet.</p>
           ) : (
             <ul class="stack">
-              {list.data!.items.map((p) => (
+              {list.items.map((p) => (
                 <li class="card" key={p.id}>
                   <h2>
                     <a href={`/doctor/posts/${p.id}`}>{p.title}</a>{' '}
@@ -39,6 +39,7 @@ export default function Posts() {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </Page>
   );
 }

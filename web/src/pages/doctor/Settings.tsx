@@ -1,14 +1,13 @@
 import { useState } from 'preact/hooks';
 import { api } from '../../api/client';
-import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
+import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction, zoneOptions } from '../../components/ui';
 import { useSession } from '../../app';
 import { QuestionnaireEditor } from '../../components/QuestionnaireEditor';
-
-const zones = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+import { useGet } from '../../query';
 
 export default function Settings() {
   const s = useSession();
-  const me = useLoad(() => api.GET('/api/v1/doctors/me'), []);
+  const me = useGet('/api/v1/doctors/me');
   const save = useAction();
   const [saved, setSaved] = useState(false);
   return (
@@ -52,13 +51,7 @@ export default function Settings() {
               </p>
               <Field label="Specialization" name="specialization" value={d.specialization} required problem={save.problem} />
               <Field label="Bio" name="bio" multiline value={d.bio} problem={save.problem} />
-              <Field
-                label="Time zone"
-                name="timezone"
-                options={(zones.includes(d.timezone) ? zones : [d.timezone, ...zones]).map((z) => [z, z])}
-                value={d.timezone}
-                problem={save.problem}
-              />
+              <Field label="Time zone" name="timezone" options={zoneOptions(d.timezone)} value={d.timezone} problem={save.problem} />
               <Field
                 label="Visit length (minutes)"
                 name="slotMinutes"

@@ -1,7 +1,7 @@
 // The patient's access log in plain words ("Dr. Hanna Hoffmann read your prescriptions"), newest first, page
 // after page by the API's keyset cursor until its end; the patient's own actions can be hidden.
-import { useEffect, useState } from 'preact/hooks';
-import { api, asProblem, type Problem } from '../../api/client';
+import { useState } from 'preact/hooks';
+import { useList } from '../../query';
 import type { paths } from '../../api/schema';
 import { Page, ProblemBanner, When } from '../../components/ui';
 import { useSession } from '../../app';
@@ -77,26 +77,9 @@ export function sentence(e: Entry, me: string | undefined): string {
 export default function AccessLog() {
   const s = useSession();
   const me = s.me?.user.id;
-  const [items, setItems] = useState<Entry[]>([]);
-  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const log = useList('/api/v1/patients/me/access-log', { params: { query: { limit: 50 } } });
+  const items = log.items;
   const [hideMine, setHideMine] = useState(true);
-
-  const load = async (from: string | undefined) => {
-    setBusy(true);
-    const r = await api
-      .GET('/api/v1/patients/me/access-log', { params: { query: { limit: 50, ...(from ? { cursor: from } : {}) } } })
-      .catch((e) => ({ data: undefined, error: e }));
-    setBusy(false);
-    if (!r.data) return setProblem(asProblem(r.error));
-    setProblem(null);
-    setItems((old) => (from ? [...old, ...r.data!.items] : r.data!.items));
-    setCursor(r.data.nextCursor);
-  };
-  useEffect(() => {
-    void load(undefined);
-  }, []);
 
   const shown = hideMine ? items.filter((e) => !(e.actor?.id && e.actor.id === me)) : items;
   return (
@@ -108,7 +91,7 @@ export default function AccessLog() {
           own actions
         </label>
       </div>
-      <ProblemBanner problem={problem} />
+      <ProblemBanner problem={log.problem} />
       <ul class="stack plain" aria-label="Access log">
         {shown.map((e) => (
           <li key={e.id}>
@@ -116,10 +99,12 @@ export default function AccessLog() {
           </li>
         ))}
       </ul>
-      {cursor === undefined && busy && <p aria-busy="true">Loading…</p>}
-      <p role="status">{cursor === null ? `All ${items.length} entries shown${hideMine ? ' (your own actions hidden)' : ''}.` : ''}</p>
-      {cursor && (
-        <button type="button" disabled={busy} onClick={() => void load(cursor)}>
+      {log.loading && <p aria-busy="true">Loading…</p>}
+      <p role="status">
+        {!log.loading && !log.hasMore ? `All ${items.length} entries shown${hideMine ? ' (your own actions hidden)' : ''}.` : ''}
+      </p>
+      {log.hasMore && (
+        <button type="button" disabled={log.busy} onClick={log.loadMore}>
           Load more
         </button>
       )}

@@ -1,7 +1,7 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
-import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
+import { Field, formValues, ListEnd, Loading, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
 import {
   AppointmentWhen,
   cancellationPolicy,
@@ -13,30 +13,20 @@ import {
 } from '../../components/Appointment';
 import { WaitlistEntries } from '../../components/Waitlist';
 import { SlotPicker } from '../../components/Slots';
-import { onRealtime } from '../../realtime';
+import { appointmentsChanged, useGet, useList } from '../../query';
 
 export default function Appointments() {
   const { query } = useLocation();
   const [tab, setTab] = useState<'upcoming' | 'past'>('upcoming');
   // An appointment stays upcoming while its visit can still be joined (until 30 minutes after its end),
   // so a patient who is late still finds it here with its Join button.
-  const now = Date.now();
+  // Fixed while the tab is shown: the list's key (and so its pages) must not change at every render.
+  const now = useMemo(() => Date.now(), [tab]);
   const lookBack = new Date(now - 8 * 3_600_000).toISOString();
-  const list = useLoad(
-    () =>
-      api.GET('/api/v1/appointments', {
-        params: { query: tab === 'upcoming' ? { from: lookBack, limit: 100 } : { to: new Date(now).toISOString(), limit: 100 } },
-      }),
-    [tab],
-  );
+  const list = useList('/api/v1/appointments', {
+    params: { query: tab === 'upcoming' ? { from: lookBack, limit: 100 } : { to: new Date(now).toISOString(), limit: 100 } },
+  });
   const stillOpen = (a: Appointment) => Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS > Date.now();
-  useEffect(
-    () =>
-      onRealtime((e) => {
-        if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
-      }),
-    [tab],
-  );
   return (
     <Page title="Appointments">
       {query.booked && <Notice kind="success">Your appointment is booked.</Notice>}
@@ -57,8 +47,8 @@ export default function Appointments() {
         {() => {
           const items =
             tab === 'upcoming'
-              ? [...list.data!.items].filter(stillOpen).sort((a, b) => a.startsAt.localeCompare(b.startsAt))
-              : list.data!.items.filter((a) => !stillOpen(a));
+              ? [...list.items].filter(stillOpen).sort((a, b) => a.startsAt.localeCompare(b.startsAt))
+              : list.items.filter((a) => !stillOpen(a));
           return items.length === 0 ? (
             <p>
               No {tab} appointments. <a href="/doctors">Find a doctor</a>.
@@ -66,12 +56,13 @@ export default function Appointments() {
           ) : (
             <ul class="stack" aria-label={`${tab} appointments`}>
               {items.map((a) => (
-                <AppointmentCard key={a.id} a={a} onChange={list.reload} />
+                <AppointmentCard key={a.id} a={a} onChange={appointmentsChanged} />
               ))}
             </ul>
           );
         }}
       </Loading>
+      <ListEnd list={list} />
       <WaitlistEntries />
     </Page>
   );
@@ -86,13 +77,7 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
   const { route } = useLocation();
   const open = a.status === 'PENDING' || a.status === 'CONFIRMED';
   // The doctor's profile (zone, cancellation notice) is needed only once the patient means to change something.
-  const doctor = useLoad(
-    () =>
-      mode !== 'none'
-        ? api.GET('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } })
-        : Promise.resolve({ data: undefined }),
-    [mode !== 'none'],
-  );
+  const doctor = useGet('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } }, { enabled: mode !== 'none' });
   return (
     <li class="card">
       <h2>
@@ -147,8 +132,10 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
                   }),
                 )
               ).ok
-            )
+            ) {
+              setMode('none');
               onChange();
+            }
           }}
         >
           <Field label="Reason (optional)" name="reason" problem={act.problem} />
@@ -171,8 +158,11 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
                     api.POST('/api/v1/appointments/{id}/reschedule', { params: { path: { id: a.id } }, body: { startsAt: slot } }),
                   )
                 ).ok
-              )
+              ) {
+                setMode('none');
+                setSlot(null);
                 onChange();
+              }
             }}
           >
             Move to the selected time

@@ -1,18 +1,18 @@
-import { api } from '../../api/client';
-import { Loading, Page, useLoad, When } from '../../components/ui';
+import { ListEnd, Loading, Page, When } from '../../components/ui';
 import { PdfButton } from '../../components/PrescriptionPdf';
+import { useList } from '../../query';
 
 export default function Prescriptions() {
-  const list = useLoad(() => api.GET('/api/v1/prescriptions', { params: { query: { limit: 100 } } }), []);
+  const list = useList('/api/v1/prescriptions', { params: { query: { limit: 100 } } });
   return (
     <Page title="Prescriptions">
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>You have no prescriptions.</p>
           ) : (
             <ul class="stack" aria-label="Prescriptions">
-              {list.data!.items.map((p) => (
+              {list.items.map((p) => (
                 <li class="card" key={p.id}>
                   <h2>
                     Issued <When iso={p.issuedAt} /> <span class="badge">{p.status === 'ACTIVE' ? 'Active' : 'Revoked'}</span>
@@ -34,6 +34,7 @@ export default function Prescriptions() {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </Page>
   );
 }

@@ -1,11 +1,11 @@
 import { useRoute } from 'preact-iso';
-import { api } from '../../api/client';
-import { Loading, Page, useLoad, When } from '../../components/ui';
+import { Loading, Page, When } from '../../components/ui';
 import Markdown from '../../components/Markdown';
+import { useGet } from '../../query';
 
 export default function Article() {
   const { params } = useRoute();
-  const post = useLoad(() => api.GET('/api/v1/posts/{id}', { params: { path: { id: params.id } } }), [params.id]);
+  const post = useGet('/api/v1/posts/{id}', { params: { path: { id: params.id } } });
   const p = post.data;
   return (
     <Page title={p?.title ?? 'Article'}>

@@ -1,15 +1,12 @@
 import { useLocation } from 'preact-iso';
-import { api } from '../../api/client';
-import { Field, formValues, Loading, Page, useLoad, When } from '../../components/ui';
+import { Field, formValues, ListEnd, Loading, Page, When } from '../../components/ui';
+import { useList } from '../../query';
 
 export default function Articles() {
   const { query, route } = useLocation();
   const q = query.q ?? '';
   const tag = query.tag ?? '';
-  const list = useLoad(
-    () => api.GET('/api/v1/posts', { params: { query: { ...(q ? { q } : {}), ...(tag ? { tag } : {}), limit: 30 } } }),
-    [q, tag],
-  );
+  const list = useList('/api/v1/posts', { params: { query: { ...(q ? { q } : {}), ...(tag ? { tag } : {}), limit: 30 } } });
   return (
     <Page title="Health articles">
       <form class="actions" role="search" onSubmit={(e) => route(`/articles?${new URLSearchParams(formValues(e)).toString()}`)}>
@@ -23,11 +20,11 @@ export default function Articles() {
       )}
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>No articles found.</p>
           ) : (
             <ul class="grid" aria-label="Articles">
-              {list.data!.items.map((p) => (
+              {list.items.map((p) => (
                 <li class="card" key={p.id}>
                   <h2>
                     <a href={`/articles/${p.id}`}>{p.title}</a>
@@ -48,6 +45,7 @@ export default function Articles() {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </Page>
   );
 }

@@ -1,22 +1,22 @@
 import { useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { api } from '../../api/client';
-import { Field, formValues, Loading, Page, ProblemBanner, useAction, useLoad, When } from '../../components/ui';
+import { Field, formValues, Loading, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { SlotPicker } from '../../components/Slots';
 import { cancellationPolicy } from '../../components/Appointment';
 import { JoinWaitlist, WaitlistEntries } from '../../components/Waitlist';
 import { useSession } from '../../app';
+import { invalidate, useGet } from '../../query';
 
 export default function DoctorProfile() {
   const { params } = useRoute();
   const { route } = useLocation();
   const s = useSession();
-  const doctor = useLoad(() => api.GET('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: params.id } } }), [params.id]);
-  const posts = useLoad(() => api.GET('/api/v1/posts', { params: { query: { authorId: params.id, limit: 5 } } }), [params.id]);
+  const doctor = useGet('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: params.id } } });
+  const posts = useGet('/api/v1/posts', { params: { query: { authorId: params.id, limit: 5 } } });
   const [slot, setSlot] = useState<string | null>(null);
   const book = useAction();
   const [key] = useState(() => crypto.randomUUID());
-  const [joined, setJoined] = useState(0);
   const d = doctor.data;
   return (
     <Page title={d ? `Dr. ${d.firstname} ${d.lastname}` : 'Doctor'}>
@@ -31,7 +31,7 @@ export default function DoctorProfile() {
               {cancellationPolicy(d!.cancellationNoticeHours)}
             </p>
             {/* Above the free times: an offer held for the patient is the most urgent thing on the page. */}
-            {s.me?.user.role === 'PATIENT' && <WaitlistEntries doctorId={d!.id} reloadKey={joined} />}
+            {s.me?.user.role === 'PATIENT' && <WaitlistEntries doctorId={d!.id} />}
             <SlotPicker doctorId={d!.id} doctorZone={d!.timezone} selected={slot} onSelect={setSlot} />
             {s.me?.user.role === 'PATIENT' ? (
               <form
@@ -76,7 +76,7 @@ export default function DoctorProfile() {
                 <a href={`/signin?next=/doctors/${d!.id}`}>Sign in as a patient</a> to book.
               </p>
             ) : null}
-            {s.me?.user.role === 'PATIENT' && <JoinWaitlist doctorId={d!.id} onJoined={() => setJoined(joined + 1)} />}
+            {s.me?.user.role === 'PATIENT' && <JoinWaitlist doctorId={d!.id} onJoined={() => invalidate('/api/v1/waitlist')} />}
           </>
         )}
       </Loading>

@@ -1,16 +1,14 @@
 import { useLocation } from 'preact-iso';
-import { api } from '../../api/client';
-import { Field, formValues, Loading, Page, useLoad } from '../../components/ui';
+import { Field, formValues, ListEnd, Loading, Page } from '../../components/ui';
+import { useList } from '../../query';
 
 export default function Doctors() {
   const { query, route } = useLocation();
   const q = query.q ?? '';
   const specialization = query.specialization ?? '';
-  const list = useLoad(
-    () =>
-      api.GET('/api/v1/doctors', { params: { query: { ...(q ? { q } : {}), ...(specialization ? { specialization } : {}), limit: 50 } } }),
-    [q, specialization],
-  );
+  const list = useList('/api/v1/doctors', {
+    params: { query: { ...(q ? { q } : {}), ...(specialization ? { specialization } : {}), limit: 50 } },
+  });
   return (
     <Page title="Find a doctor">
       <form
@@ -27,11 +25,11 @@ export default function Doctors() {
       </form>
       <Loading loaded={list}>
         {() =>
-          list.data!.items.length === 0 ? (
+          list.items.length === 0 ? (
             <p>No doctor matches your search.</p>
           ) : (
             <ul class="grid" aria-label="Doctors">
-              {list.data!.items.map((d) => (
+              {list.items.map((d) => (
                 <li class="card" key={d.id}>
                   <h2>
                     <a href={`/doctors/${d.id}`}>
@@ -48,6 +46,7 @@ export default function Doctors() {
           )
         }
       </Loading>
+      <ListEnd list={list} />
     </Page>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../../api/client';
-import { Field, formValues, localZone, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
+import { Field, formValues, localZone, Notice, Page, ProblemBanner, useAction, zoneOptions } from '../../components/ui';
 import { currentLocale, t } from '../../i18n';
 
 const genders = (): Array<[string, string]> => [
@@ -9,7 +9,6 @@ const genders = (): Array<[string, string]> => [
   ['other', t('gender.other')],
   ['unknown', t('gender.unknown')],
 ];
-const zones = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [localZone()];
 
 export default function SignUp() {
   const [role, setRole] = useState<'patient' | 'doctor'>('patient');
@@ -103,7 +102,7 @@ export default function SignUp() {
           <>
             <Field label={t('signup.specialization')} name="specialization" required problem={problem} />
             <Field label={t('signup.licenseNumber')} name="licenseNumber" required problem={problem} />
-            <Field label={t('signup.workZone')} name="timezone" options={zones.map((z) => [z, z])} value={localZone()} problem={problem} />
+            <Field label={t('signup.workZone')} name="timezone" options={zoneOptions()} value={localZone()} problem={problem} />
             <Field label={t('signup.bio')} name="bio" multiline problem={problem} />
           </>
         )}

@@ -2,8 +2,7 @@
 // entry links to (PORTAL_PAGES.appointment), so one link serves both parties. It shows the same card and
 // actions as the patient's list or the doctor's agenda, and follows changes live.
 import { useEffect } from 'preact/hooks';
-import { api } from '../../api/client';
-import { Loading, Page, useLoad } from '../../components/ui';
+import { Loading, Page } from '../../components/ui';
 import { AppointmentWhen, StatusBadge } from '../../components/Appointment';
 import { useSession } from '../../app';
 import { onRealtime } from '../../realtime';
@@ -15,11 +14,12 @@ import { VisitNoteEditor } from '../../components/VisitNoteEditor';
 /** A note documents a visit that happened or is about to (the API's rule). */
 const NOTABLE = ['CONFIRMED', 'COMPLETED', 'NO_SHOW'];
 import { IntakeSection } from '../../components/Intake';
+import { useGet } from '../../query';
 
 export default function AppointmentPage({ id }: { id: string }) {
   const s = useSession();
   const role = s.me?.user.role;
-  const one = useLoad(() => api.GET('/api/v1/appointments/{id}', { params: { path: { id } } }), [id]);
+  const one = useGet('/api/v1/appointments/{id}', { params: { path: { id } } });
   useEffect(
     () =>
       onRealtime((e) => {

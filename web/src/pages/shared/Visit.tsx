@@ -56,7 +56,7 @@ export default function VisitPage() {
   const id = params.id;
   const s = useSession();
   const role = s.me!.user.role;
-  const visit = useLoad(() => fetchVisit(id), [id]);
+  const visit = useLoad(['visit', id], () => fetchVisit(id), { live: false });
   return (
     <Page title="Video visit">
       {visit.problem && role === 'PATIENT' && (visit.problem.code === 'CONSENT_REQUIRED' || visit.problem.code === 'LOCATION_REQUIRED') ? (
