@@ -366,6 +366,26 @@ function intakeCases(): Record<string, Case> {
     assert.equal(d.status, 200, d.text);
     return fixture(c, 'CONFIRMED');
   };
+  const withAnswers = async (c: Ctx) => {
+    const id = await withIntake(c);
+    const res = await c.app.request('PUT', `${API}/appointments/${id}/intake`, {
+      token: c.patient.token,
+      body: { answers: [{ linkId: 'reason', value: 'Cough' }] },
+    });
+    assert.equal(res.status, 200, res.text);
+    return id;
+  };
+  const accepted = async (c: Ctx) => {
+    let current = await c.app.request('GET', `${API}/consents/telehealth`);
+    if (current.status !== 200)
+      current = await c.app.request('POST', `${API}/admin/consents/telehealth`, { token: c.admin.token, body: { text: 'Consent' } });
+    const res = await c.app.request('POST', `${API}/me/consents`, {
+      token: c.patient.token,
+      body: { type: 'telehealth', version: current.body.version },
+    });
+    assert.ok(res.status === 201 || res.status === 200, res.text);
+    return res.body.id as string;
+  };
   return {
     getIntake: {
       setup: withIntake,
@@ -407,6 +427,27 @@ function intakeCases(): Record<string, Case> {
       action: 'consent.create',
     },
     listMyConsents: { call: (c) => ({ method: 'GET', path: `${API}/me/consents`, who: c.patient }), action: 'consent.list' },
+    // The same answers and acceptances through FHIR (QuestionnaireResponse, Consent), audited as the REST reads.
+    fhirReadQuestionnaireResponse: {
+      setup: withAnswers,
+      call: (c, id) => ({ method: 'GET', path: `/fhir/R4/QuestionnaireResponse/${id}`, who: c.patient }),
+      action: 'intake.read',
+    },
+    fhirSearchQuestionnaireResponse: {
+      setup: withAnswers,
+      call: (c) => ({ method: 'GET', path: `/fhir/R4/QuestionnaireResponse?patient=${c.patient.id}`, who: c.doctor }),
+      action: 'intake.list',
+    },
+    fhirReadConsent: {
+      setup: accepted,
+      call: (c, id) => ({ method: 'GET', path: `/fhir/R4/Consent/${id}`, who: c.doctor }),
+      action: 'consent.read',
+    },
+    fhirSearchConsent: {
+      setup: accepted,
+      call: (c) => ({ method: 'GET', path: `/fhir/R4/Consent?patient=${c.patient.id}`, who: c.doctor }),
+      action: 'consent.list',
+    },
   };
 }
 

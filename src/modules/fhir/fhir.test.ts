@@ -105,6 +105,8 @@ test('metadata is an anonymous CapabilityStatement; every other read needs a tok
       'Condition',
       'Encounter',
       'Composition',
+      'QuestionnaireResponse',
+      'Consent',
     ],
   );
   const patient = await createPatient(app);

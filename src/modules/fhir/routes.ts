@@ -6,6 +6,7 @@ import { actorOf } from '../auth/index.ts';
 import * as service from './service.ts';
 import { everything } from './everything.ts';
 import { CLINICAL_TYPES } from './clinical.ts';
+import { INTAKE_TYPES } from './intake.ts';
 import { EverythingQuery, FhirResource, IdParams, SearchQuery } from './schemas.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -48,8 +49,9 @@ const FHIR_ACCESS =
   "Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. " +
   'A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome ' +
   '`forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical ' +
-  'record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical ' +
-  "record's types are searched by `patient` (a patient's own by default; a doctor names the patient).";
+  'record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent ' +
+  "(QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; " +
+  "a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.";
 
 const responses = (ok: string) => ({
   200: { description: ok, content: { 'application/fhir+json': { schema: FhirResource } } },
@@ -102,7 +104,16 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
   );
 
   const guard = app.guard({});
-  const types = ['Patient', 'Practitioner', 'Appointment', 'MedicationRequest', 'Communication', 'AuditEvent', ...CLINICAL_TYPES] as const;
+  const types = [
+    'Patient',
+    'Practitioner',
+    'Appointment',
+    'MedicationRequest',
+    'Communication',
+    'AuditEvent',
+    ...CLINICAL_TYPES,
+    ...INTAKE_TYPES,
+  ] as const;
   for (const type of types) {
     app.get(
       `/${type}/:id`,

@@ -22,11 +22,13 @@ import { fullName } from './mappers/common.ts';
 import * as repo from './repo.ts';
 import type { SearchQuery } from './schemas.ts';
 import { CLINICAL_TYPES, isClinicalType, readClinical, searchClinical, type ClinicalType } from './clinical.ts';
+import { INTAKE_TYPES, isIntakeType, readIntake, searchIntake, type IntakeType } from './intake.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 /** AuditEvent search pages: older than the last sequence number shown. */
 const AUDIT_CURSOR = cursorCodec('int');
-export type SearchType = 'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'Communication' | 'AuditEvent' | ClinicalType;
+export type SearchType =
+  'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'Communication' | 'AuditEvent' | ClinicalType | IntakeType;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uuidOr404 = (id: string, what: string) => {
@@ -72,6 +74,8 @@ export function capabilityStatement(base: string): CapabilityStatement {
           resource('AuditEvent', search),
           // The clinical record (clinical.ts): by id and by patient.
           ...CLINICAL_TYPES.map((t) => resource(t, [search[0], search[2]])),
+          // Intake answers and telehealth consent (intake.ts): by id and by patient.
+          ...INTAKE_TYPES.map((t) => resource(t, [search[0], search[2]])),
         ],
       },
     ],
@@ -125,6 +129,7 @@ export async function read(p: Platform, meta: Meta, type: string, id: string): P
     }
     default:
       if (isClinicalType(type)) return readClinical(p, meta, type, id);
+      if (isIntakeType(type)) return readIntake(p, meta, type, id);
       throw notFound('resource type');
   }
 }
@@ -227,6 +232,9 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
     case 'Encounter':
     case 'Composition':
       return searchClinical(p, meta, type, q, limit);
+    case 'QuestionnaireResponse':
+    case 'Consent':
+      return searchIntake(p, meta, type, q, limit);
     case 'Practitioner': {
       if (q.date) throw unsupported('date');
       if (q.patient) throw unsupported('patient');

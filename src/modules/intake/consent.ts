@@ -3,6 +3,7 @@
 import { AppError, invalidTransition, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
+import { cursorCodec, toPage } from '../../platform/pagination.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { clinicalAccess } from '../appointments/index.ts';
 import type { VisitGate } from '../visits/index.ts';
@@ -125,3 +126,44 @@ export const visitGate: VisitGate = async (ex, visit, enforce) => {
       : null,
   };
 };
+
+// ---------- acceptances, for FHIR (Consent) ----------
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** One acceptance: its patient, or a doctor in whose care the patient is; else 404. */
+export async function readAcceptance(p: Platform, meta: Authed, id: string): Promise<repo.AcceptanceRow> {
+  const grant = clinicalAccess(p, meta.actor, 'clinical');
+  if (!UUID.test(id)) throw notFound('consent');
+  return p.db.transaction(async (tx) => {
+    const [row] = await repo.acceptancesPage(tx, grant, null, 1, id);
+    if (!row) throw notFound('consent');
+    await audit(tx, meta, { action: 'consent.read', resourceType: 'consent', resourceId: row.id, patientId: row.patientId });
+    return row;
+  });
+}
+
+const ACCEPTANCE_CURSOR = cursorCodec('uuid');
+
+/** A patient's acceptances under the caller's grant on that patient, by id; audited once per patient shown. */
+export async function searchAcceptances(
+  p: Platform,
+  meta: Authed,
+  patientId: string,
+  q: { limit: number; cursor?: string | undefined },
+): Promise<{ items: repo.AcceptanceRow[]; nextCursor: string | null }> {
+  const grant = clinicalAccess(p, meta.actor, 'clinical', patientId);
+  const after = ACCEPTANCE_CURSOR.decode(q.cursor, '/_cursor');
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.acceptancesPage(tx, grant, after ? (after[0] as string) : null, q.limit + 1);
+    const page = toPage(
+      rows,
+      q.limit,
+      (r) => [r.id],
+      (r) => r,
+    );
+    const shown = page.items[0]?.patientId;
+    await audit(tx, meta, { action: 'consent.list', resourceType: 'consent', ...(shown ? { patientId: shown } : {}) });
+    return page;
+  });
+}

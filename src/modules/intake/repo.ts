@@ -1,5 +1,5 @@
 // SQL of the intake module, no rules: questionnaires and their versions, answers, consent, location.
-import { and, desc, eq, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ne, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { appointments, type AppointmentStatus, type ClinicalGrant } from '../appointments/index.ts';
 import { doctors } from '../doctors/index.ts';
@@ -151,6 +151,33 @@ export async function saveResponse(
   return saved;
 }
 
+/**
+ * Saved answers the grant covers, by appointment id (the keyset): a patient's own; a doctor's, only of their own
+ * appointments with patients in their care. Each with the questionnaire version it was given to.
+ */
+export async function responsesPage(
+  ex: Executor,
+  grant: ClinicalGrant,
+  afterAppointmentId: string | null,
+  limit: number,
+): Promise<Array<{ r: ResponseRow; q: VersionRow }>> {
+  const rows = await ex
+    .select()
+    .from(intakeResponses)
+    .where(
+      and(
+        or(eq(intakeResponses.patientId, grant.userId), eq(intakeResponses.doctorId, grant.userId)),
+        grant.where({ patientId: intakeResponses.patientId, doctorId: intakeResponses.doctorId }),
+        afterAppointmentId ? gt(intakeResponses.appointmentId, afterAppointmentId) : undefined,
+      ),
+    )
+    .orderBy(asc(intakeResponses.appointmentId))
+    .limit(limit);
+  const out: Array<{ r: ResponseRow; q: VersionRow }> = [];
+  for (const r of rows) out.push({ r, q: (await versionOf(ex, r.questionnaireId, r.questionnaireVersion))! });
+  return out;
+}
+
 /** The patient's answers in their other intakes, newest first (for prefilling the same linkIds). */
 export async function earlierAnswers(ex: Executor, patientId: string, exceptAppointmentId: string): Promise<Record<string, AnswerValue>[]> {
   const rows = await ex
@@ -223,6 +250,28 @@ export async function acceptanceOf(ex: Executor, patientId: string, version: num
     )
     .limit(1);
   return row;
+}
+
+/** Acceptances the grant covers (its patient's; a doctor's patients in care), by id (the keyset). */
+export async function acceptancesPage(
+  ex: Executor,
+  grant: ClinicalGrant,
+  afterId: string | null,
+  limit: number,
+  onlyId?: string,
+): Promise<AcceptanceRow[]> {
+  return ex
+    .select()
+    .from(consentAcceptances)
+    .where(
+      and(
+        grant.where({ patientId: consentAcceptances.patientId }),
+        afterId ? gt(consentAcceptances.id, afterId) : undefined,
+        onlyId ? eq(consentAcceptances.id, onlyId) : undefined,
+      ),
+    )
+    .orderBy(asc(consentAcceptances.id))
+    .limit(limit);
 }
 
 export async function acceptancesOf(ex: Executor, patientId: string): Promise<AcceptanceRow[]> {

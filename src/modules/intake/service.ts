@@ -1,5 +1,6 @@
 // Intake questionnaires (a doctor's, versioned) and the patient's answers per appointment.
 import { AppError, invalidTransition, notFound } from '../../platform/errors.ts';
+import { cursorCodec, toPage } from '../../platform/pagination.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -146,3 +147,52 @@ export const putIntake = (p: Platform, meta: Authed, appointmentId: string, body
 
 /** Completes the intake once, when every required item has its answer (400 names those that have none). */
 export const submitIntake = (p: Platform, meta: Authed, appointmentId: string) => save(p, meta, appointmentId, null);
+
+// ---------- the saved answers, for FHIR and the export (no prefill: only what the patient saved) ----------
+
+/** One appointment's saved intake answers with the questionnaire version they were given to. */
+export interface SavedIntake {
+  response: repo.ResponseRow;
+  questionnaire: repo.VersionRow;
+}
+
+/** The saved answers of one appointment: its patient, or its doctor while the patient is in their care; else 404. */
+export async function readSavedIntake(p: Platform, meta: Authed, appointmentId: string): Promise<SavedIntake> {
+  const grant = clinicalAccess(p, meta.actor, 'clinical');
+  return p.db.transaction(async (tx) => {
+    const a = await repo.partyAppointment(tx, grant, appointmentId);
+    const r = a && (await repo.responseOf(tx, appointmentId));
+    if (!a || !r) throw notFound('intake response');
+    await audit(tx, meta, { action: 'intake.read', resourceType: 'appointment', resourceId: appointmentId, patientId: a.patientId });
+    return { response: r, questionnaire: (await repo.versionOf(tx, r.questionnaireId, r.questionnaireVersion))! };
+  });
+}
+
+const SAVED_CURSOR = cursorCodec('uuid');
+
+/**
+ * A patient's saved intakes (one per appointment), under the caller's grant on that patient: the patient's own; a
+ * doctor's, of their own appointments with a patient in their care. Audited once per patient shown (or against
+ * nobody when nothing was).
+ */
+export async function searchSavedIntakes(
+  p: Platform,
+  meta: Authed,
+  patientId: string,
+  q: { limit: number; cursor?: string | undefined },
+): Promise<{ items: SavedIntake[]; nextCursor: string | null }> {
+  const grant = clinicalAccess(p, meta.actor, 'clinical', patientId);
+  const after = SAVED_CURSOR.decode(q.cursor, '/_cursor');
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.responsesPage(tx, grant, after ? (after[0] as string) : null, q.limit + 1);
+    const page = toPage(
+      rows,
+      q.limit,
+      (x) => [x.r.appointmentId],
+      (x): SavedIntake => ({ response: x.r, questionnaire: x.q }),
+    );
+    const shown = page.items[0]?.response.patientId;
+    await audit(tx, meta, { action: 'intake.list', resourceType: 'appointment', ...(shown ? { patientId: shown } : {}) });
+    return page;
+  });
+}

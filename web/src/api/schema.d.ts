@@ -1593,7 +1593,7 @@ export interface paths {
         };
         /**
          * Read one Patient
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadPatient"];
         put?: never;
@@ -1613,7 +1613,7 @@ export interface paths {
         };
         /**
          * Search Patient (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchPatient"];
         put?: never;
@@ -1633,7 +1633,7 @@ export interface paths {
         };
         /**
          * Read one Practitioner
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadPractitioner"];
         put?: never;
@@ -1653,7 +1653,7 @@ export interface paths {
         };
         /**
          * Search Practitioner (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchPractitioner"];
         put?: never;
@@ -1673,7 +1673,7 @@ export interface paths {
         };
         /**
          * Read one Appointment
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadAppointment"];
         put?: never;
@@ -1693,7 +1693,7 @@ export interface paths {
         };
         /**
          * Search Appointment (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchAppointment"];
         put?: never;
@@ -1713,7 +1713,7 @@ export interface paths {
         };
         /**
          * Read one MedicationRequest
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadMedicationRequest"];
         put?: never;
@@ -1733,7 +1733,7 @@ export interface paths {
         };
         /**
          * Search MedicationRequest (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchMedicationRequest"];
         put?: never;
@@ -1753,7 +1753,7 @@ export interface paths {
         };
         /**
          * Read one Communication
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadCommunication"];
         put?: never;
@@ -1773,7 +1773,7 @@ export interface paths {
         };
         /**
          * Search Communication (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchCommunication"];
         put?: never;
@@ -1793,7 +1793,7 @@ export interface paths {
         };
         /**
          * Read one AuditEvent
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadAuditEvent"];
         put?: never;
@@ -1813,7 +1813,7 @@ export interface paths {
         };
         /**
          * Search AuditEvent (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchAuditEvent"];
         put?: never;
@@ -1833,7 +1833,7 @@ export interface paths {
         };
         /**
          * Read one AllergyIntolerance
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadAllergyIntolerance"];
         put?: never;
@@ -1853,7 +1853,7 @@ export interface paths {
         };
         /**
          * Search AllergyIntolerance (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchAllergyIntolerance"];
         put?: never;
@@ -1873,7 +1873,7 @@ export interface paths {
         };
         /**
          * Read one MedicationStatement
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadMedicationStatement"];
         put?: never;
@@ -1893,7 +1893,7 @@ export interface paths {
         };
         /**
          * Search MedicationStatement (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchMedicationStatement"];
         put?: never;
@@ -1913,7 +1913,7 @@ export interface paths {
         };
         /**
          * Read one Condition
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadCondition"];
         put?: never;
@@ -1933,7 +1933,7 @@ export interface paths {
         };
         /**
          * Search Condition (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchCondition"];
         put?: never;
@@ -1953,7 +1953,7 @@ export interface paths {
         };
         /**
          * Read one Encounter
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadEncounter"];
         put?: never;
@@ -1973,7 +1973,7 @@ export interface paths {
         };
         /**
          * Search Encounter (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchEncounter"];
         put?: never;
@@ -1993,7 +1993,7 @@ export interface paths {
         };
         /**
          * Read one Composition
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirReadComposition"];
         put?: never;
@@ -2013,9 +2013,89 @@ export interface paths {
         };
         /**
          * Search Composition (searchset Bundle, paged by Bundle.link next)
-         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirSearchComposition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/QuestionnaireResponse/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one QuestionnaireResponse
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         */
+        get: operations["fhirReadQuestionnaireResponse"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/QuestionnaireResponse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search QuestionnaireResponse (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         */
+        get: operations["fhirSearchQuestionnaireResponse"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Consent/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one Consent
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         */
+        get: operations["fhirReadConsent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Consent (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         */
+        get: operations["fhirSearchConsent"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2033,7 +2113,7 @@ export interface paths {
         };
         /**
          * The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)
-         * @description The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, Encounters with their Compositions (signed visit notes) and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), as on /api/v1. The clinical record's types are searched by `patient` (a patient's own by default; a doctor names the patient).
+         * @description The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, Encounters with their Compositions (signed visit notes) and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirPatientEverything"];
         put?: never;
@@ -13830,6 +13910,304 @@ export interface operations {
         };
     };
     fhirSearchComposition: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadQuestionnaireResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description QuestionnaireResponse */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchQuestionnaireResponse: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                date?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Consent */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchConsent: {
         parameters: {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
