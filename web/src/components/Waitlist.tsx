@@ -6,7 +6,7 @@ import { useLocation } from 'preact-iso';
 import { api, type Problem } from '../api/client';
 import type { paths } from '../api/schema';
 import { onRealtime } from '../realtime';
-import { Field, formValues, Loading, Notice, ProblemBanner, useAction, useLoad, When } from './ui';
+import { Field, formatDateTime, formValues, Loading, Notice, ProblemBanner, useAction, useLoad, When } from './ui';
 
 type Entry = paths['/api/v1/waitlist']['get']['responses'][200]['content']['application/json']['items'][number];
 type Offer = NonNullable<Entry['offer']>;
@@ -63,7 +63,7 @@ export function WaitlistEntries({ doctorId, reloadKey = 0 }: { doctorId?: string
     () =>
       onRealtime((e) => {
         if (e.type === 'waitlist.offer' && (!doctorId || e.offer.doctorId === doctorId)) {
-          setAnnounce(`A time is offered to you: ${new Date(e.offer.startsAt).toLocaleString()}. Accept or decline it below.`);
+          setAnnounce(`A time is offered to you: ${formatDateTime(e.offer.startsAt)}. Accept or decline it below.`);
           list.reload();
         }
         if (e.type === 'appointment.updated' || e.type === 'reconnected') list.reload();
