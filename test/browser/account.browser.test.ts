@@ -67,7 +67,7 @@ test('a patient lands on their next appointment, changes their address, exports,
   assert.equal(JSON.parse(await readFile((await fhir.path())!, 'utf8')).resourceType, 'Bundle');
 
   // Closing: what happens and what is kept, stated before the patient confirms.
-  const closing = page.getByRole('region', { name: 'Close your account' });
+  const closing = page.getByRole('region', { name: 'Close the account' });
   await closing.getByText('Your 2 open appointments are cancelled').waitFor();
   await closing.getByText(/kept for 10 years after closing, until/).waitFor();
   await closing.getByText(/the law where your practice works decides it/).waitFor();

@@ -103,6 +103,8 @@ export async function signIn(page: Page, login: string, password = PASSWORD) {
 /** Waits until a sign-in has taken the person from the sign-in page to where they land (signed in). */
 export async function landed(page: Page) {
   await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  // The sign-in form is gone (its password field) and the signed-in shell is there.
+  await page.locator('#f-password').waitFor({ state: 'detached' });
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
