@@ -123,6 +123,7 @@ test('one page table: the portal router is generated from it, the server serves 
     '/verify-email',
     '/forgot-password',
     '/reset-password',
+    '/confirm-email',
     '/doctors',
     '/articles',
     '/account',

@@ -96,6 +96,8 @@ export interface Config {
   attachmentOrphanTtlMinutes: number;
   /** Exports a user may start per hour; besides, only one of theirs runs at a time. */
   exportsPerHour: number;
+  /** Years a closed account's record is kept (retain_until = closing + this); local law decides (docs/decisions.md). */
+  recordRetentionYears: number;
   /** Video visits: joinable from this long before startsAt until this long after endsAt. */
   visitOpensBeforeMinutes: number;
   visitClosesAfterMinutes: number;
@@ -321,6 +323,7 @@ export function loadConfig(env: Env = process.env): Config {
     messageRateMax: int(env, 'MESSAGE_RATE_MAX', 60, 1, 1_000_000),
     messageRateWindowSeconds: int(env, 'MESSAGE_RATE_WINDOW_SECONDS', 60, 1, 86400),
     exportsPerHour: int(env, 'EXPORTS_PER_HOUR', 6, 1, 10_000),
+    recordRetentionYears: int(env, 'RECORD_RETENTION_YEARS', 10, 1, 100),
     attachmentMaxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 15 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     attachmentQuotaBytes: int(env, 'ATTACHMENT_QUOTA_BYTES', 500 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
     attachmentMaxPixels: int(env, 'ATTACHMENT_MAX_PIXELS', 40_000_000, 1, 1_000_000_000),

@@ -19,6 +19,8 @@ export const PORTAL_PAGES = {
   verifyEmail: { path: '/verify-email' },
   forgotPassword: { path: '/forgot-password' },
   resetPassword: { path: '/reset-password' },
+  // Linked from the mail to a new address (POST /me/email): opens without sign-in, like the two above.
+  confirmEmail: { path: '/confirm-email' },
   doctors: { path: '/doctors' },
   doctor: { path: '/doctors/:id' },
   articles: { path: '/articles' },

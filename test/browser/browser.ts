@@ -85,7 +85,7 @@ export async function check(tab: Tab, name: string): Promise<void> {
 }
 
 /** The path and query of a link in a mail, opened on the server under test. */
-export function linkFromMail(text: string, path: 'verify-email' | 'reset-password'): string {
+export function linkFromMail(text: string, path: 'verify-email' | 'reset-password' | 'confirm-email'): string {
   const m = new RegExp(`https?://[^\\s/]+(/${path}\\?token=[A-Za-z0-9_-]+)`).exec(text);
   assert.ok(m, `mail has no ${path} link: ${text}`);
   return m[1];
@@ -98,6 +98,14 @@ export async function signIn(page: Page, login: string, password = PASSWORD) {
   await page.getByLabel('Username or email').fill(login);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Waits until a sign-in has taken the person from the sign-in page to where they land (signed in). */
+export async function landed(page: Page) {
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  // The sign-in form is gone (its password field) and the signed-in shell is there.
+  await page.locator('#f-password').waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 export async function signUp(tab: Tab, role: 'Patient' | 'Doctor', who: { username: string; firstname: string; lastname: string }) {

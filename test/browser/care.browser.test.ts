@@ -56,6 +56,9 @@ test('patient and doctor: sign up, availability, admin verification, booking, li
   await signUp(patientTab, 'Patient', pat);
   const pp = patientTab.page;
   await signIn(pp, pat.username);
+  // With no appointment yet, a patient lands on their appointments (issue 25), and finds a doctor from there.
+  await pp.getByRole('heading', { name: 'Appointments', exact: true }).waitFor();
+  await pp.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Find a doctor' }).click();
   await pp.getByRole('heading', { name: 'Find a doctor' }).waitFor();
   await pp.getByLabel('Name, specialty or keyword').fill(doc.lastname);
   await pp.getByRole('button', { name: 'Search' }).click();

@@ -56,7 +56,8 @@ test('intake and consent: fill on a phone, leave, come back, submit; consent and
   const page = pt.page;
   await page.setViewportSize({ width: 390, height: 844 });
   await signIn(page, patient.username);
-  await page.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  // A patient with an upcoming appointment lands on it (issue 25).
+  await page.waitForURL((u) => u.pathname === `/appointments/${id}`);
   await page.goto(`/appointments/${id}`);
   await page.getByRole('heading', { name: 'Intake form' }).waitFor();
 

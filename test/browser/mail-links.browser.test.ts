@@ -200,7 +200,7 @@ async function expectPage(tab: Tab, page: string) {
       .waitFor();
 }
 
-test('a ?next= that would leave the portal is refused: sign-in lands on the home page, never stuck or elsewhere', async () => {
+test('a ?next= that would leave the portal is refused: sign-in lands where it would without one, never stuck or elsewhere', async () => {
   const patient = await createPatient(app);
   const refused = ['//evil.example/x', '/\\evil.example/x', 'https://evil.example/', 'javascript:alert(1)'];
   for (const next of refused) {
@@ -209,8 +209,8 @@ test('a ?next= that would leave the portal is refused: sign-in lands on the home
     await tab.page.getByLabel('Username or email').fill(patient.username);
     await tab.page.getByLabel('Password').fill(PASSWORD);
     await tab.page.getByRole('button', { name: 'Sign in' }).click();
-    // The patient's home page (the first entry of their menu), on this origin.
-    await tab.page.waitForURL((u) => u.origin === new URL(app.url).origin && u.pathname === '/doctors');
+    // Where the patient lands (no appointment: their appointments), on this origin.
+    await tab.page.waitForURL((u) => u.origin === new URL(app.url).origin && u.pathname === '/patient/appointments');
     await tab.page.locator('main h1').waitFor();
     await tab.context.close();
   }

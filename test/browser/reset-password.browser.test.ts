@@ -40,6 +40,6 @@ test('a forgotten password is reset through the mailed link', async () => {
   await page.getByRole('alert').first().waitFor();
   await check(tab, 'signin-error');
   await signIn(page, person.username, 'a brand new passphrase');
-  await page.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  await page.getByRole('heading', { name: 'Appointments', exact: true }).waitFor();
   await tab.context.close();
 });

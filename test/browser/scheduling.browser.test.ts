@@ -11,7 +11,7 @@ import ical from 'node-ical';
 import { createPatient, type Person, type TestApp } from '../helpers.ts';
 import { pinNow, workingDoctor } from '../fixtures/booking.ts';
 import { cancel, HOLD_MS, joined, NOW, SLOT, waitlistApp } from '../fixtures/waitlist.ts';
-import { axeResults, check, launch, openTab, signIn, type Tab } from './browser.ts';
+import { axeResults, check, launch, openTab, signIn, type Tab, landed } from './browser.ts';
 
 let app: TestApp;
 let browser: Browser;
@@ -81,7 +81,7 @@ test('waitlist: join a fully booked doctor, the offer arrives live with a countd
 
   // The patient sees no free time this week and the notice before booking, and joins the waitlist.
   await signIn(pp, patient.username);
-  await pp.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  await landed(pp);
   await pp.goto(`/doctors/${doctor.id}`);
   await pp.getByRole('heading', { name: 'Dr. Wanda Waitwell' }).waitFor();
   await pp.getByText('No free times this week.').waitFor();
@@ -147,14 +147,14 @@ test('waitlist: a declined offer goes to the next in line, whose offer disappear
   const sp = st.page;
 
   await signIn(fp, first.username);
-  await fp.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  await landed(fp);
   await fp.goto(`/doctors/${doctor.id}`);
   await fp.getByRole('button', { name: 'Join the waitlist' }).click();
   await fp.getByText('You are on the waitlist.').waitFor();
   // Second in line, joined through the API; they watch their appointments page, which lists every waitlist.
   await joined(app, second, doctor.id);
   await signIn(sp, second.username);
-  await sp.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  await landed(sp);
   await sp.getByRole('link', { name: 'Appointments' }).click();
   await sp.getByRole('list', { name: 'Waitlist entries' }).getByRole('heading', { name: 'Dr. Wanda Declinova' }).waitFor();
 
@@ -195,7 +195,7 @@ test('calendar feed: the patient copies the link, rotates it (the old URL answer
   await pt.context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const pp = pt.page;
   await signIn(pp, patient.username);
-  await pp.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  await landed(pp);
   await pp.getByRole('link', { name: 'Account' }).click();
   const field = pp.getByLabel('Calendar feed URL');
   await pp.waitForFunction(() => (document.querySelector<HTMLInputElement>('#calendar-url')?.value ?? '') !== '');

@@ -1,7 +1,7 @@
 // Journey: an admin suspends a user, who is shown out with the reason; through the UI only.
 import { after, before, test } from 'node:test';
 import { createAdminUser, createPatient } from '../helpers.ts';
-import { check, journeyFixture, openTab, signIn } from './browser.ts';
+import { check, journeyFixture, openTab, signIn, landed } from './browser.ts';
 
 const { state, setup, teardown } = journeyFixture('suspension journey');
 before(setup);
@@ -13,7 +13,7 @@ test('a suspended user is shown out with the reason', async () => {
   const userTab = await openTab(state.browser, state.app.url);
   const adminTab = await openTab(state.browser, state.app.url);
   await signIn(userTab.page, person.username);
-  await userTab.page.getByRole('heading', { name: 'Find a doctor' }).waitFor();
+  await landed(userTab.page);
 
   const ap = adminTab.page;
   await signIn(ap, admin.username);

@@ -24,6 +24,7 @@ const screens: Record<PortalPageName, ComponentType<any>> = {
   verifyEmail: page(() => import('./pages/public/VerifyEmail')),
   forgotPassword: page(() => import('./pages/public/ForgotPassword')),
   resetPassword: page(() => import('./pages/public/ResetPassword')),
+  confirmEmail: page(() => import('./pages/public/ConfirmEmail')),
   doctors: page(() => import('./pages/public/Doctors')),
   doctor: page(() => import('./pages/public/DoctorProfile')),
   articles: page(() => import('./pages/public/Articles')),

@@ -9,7 +9,7 @@ type Me = {
   patient?: components['schemas']['Patient'];
   doctor?: components['schemas']['DoctorPrivate'];
 };
-export type SignOutReason = 'signed-out' | 'expired' | 'suspended';
+export type SignOutReason = 'signed-out' | 'expired' | 'suspended' | 'closed';
 
 function csrfToken(): string | null {
   const m = /(?:^|;\s*)tc_csrf=([^;]+)/.exec(document.cookie);

@@ -1,14 +1,26 @@
 // GET /me: the caller's account (auth) with their patient or doctor profile (patients, doctors). Its own
 // module, above all three, so identity imports no profile module (docs/architecture.md).
-import { AppError, validation } from '../../platform/errors.ts';
+import { AppError, invalidTransition, validation } from '../../platform/errors.ts';
+import { nowMs } from '../../platform/clock.ts';
 import { audit } from '../../platform/audit.ts';
 import { isValidTimezone } from '../../platform/schema.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { accountOf, findAccount, toUser, updateAccount, type AccountPatchBody, type Actor, type RequestMeta } from '../auth/index.ts';
+import {
+  accountOf,
+  checkOwnPassword,
+  closeAccountRow,
+  findAccount,
+  lockAccount,
+  toUser,
+  updateAccount,
+  type AccountPatchBody,
+  type Actor,
+  type RequestMeta,
+} from '../auth/index.ts';
 import { service as patients } from '../patients/index.ts';
 import { service as doctors } from '../doctors/index.ts';
-import { clinicalAccess } from '../appointments/index.ts';
+import { clinicalAccess, service as appointments } from '../appointments/index.ts';
 
 /**
  * The caller's account and profile read in `ex`, unaudited: for the data export, which records the
@@ -68,4 +80,57 @@ export async function patchMe(p: Platform, meta: RequestMeta & { actor: Actor },
     });
     return profileUnaudited(p, tx, meta.actor);
   });
+}
+
+const CLOSURE_REASON = 'The patient closed their account';
+
+/** GET /me/closure: what closing would do now, for the page to state before the holder confirms. */
+export async function closureTerms(p: Platform, meta: RequestMeta & { actor: Actor }) {
+  const { actor } = meta;
+  const retentionYears = p.config.recordRetentionYears;
+  const until = new Date(nowMs(p));
+  until.setUTCFullYear(until.getUTCFullYear() + retentionYears);
+  const openAppointments =
+    actor.role === 'DOCTOR'
+      ? await appointments.openAppointmentsOfDoctor(p, p.db, actor.userId)
+      : actor.role === 'PATIENT'
+        ? await appointments.openAppointmentsOfPatient(p, p.db, actor)
+        : 0;
+  const refusal =
+    actor.role === 'ADMIN' ? ('ADMIN' as const) : actor.role === 'DOCTOR' && openAppointments ? ('OPEN_APPOINTMENTS' as const) : undefined;
+  return { allowed: !refusal, ...(refusal ? { refusal } : {}), openAppointments, retentionYears, retainUntil: until.toISOString() };
+}
+
+/**
+ * POST /me/close: the holder closes their account after giving their password. One transaction: a patient's open
+ * appointments are cancelled (both parties mailed while the account is still active), then the account is CLOSED
+ * with closed_at and retain_until, every session is revoked and the closing is audited. Nothing is deleted: the
+ * record and the audit chain stay for the retention period. An admin may not close their own account (403); a
+ * doctor with open appointments is refused (409 INVALID_TRANSITION) until none remain, so no patient is left with
+ * a visit nobody will hold.
+ */
+export async function closeMe(p: Platform, meta: RequestMeta & { actor: Actor }, password: string) {
+  const { actor } = meta;
+  if (actor.role === 'ADMIN') throw new AppError('FORBIDDEN', 'An admin account is suspended by another admin, not closed by its holder');
+  await checkOwnPassword(p, meta, password, 'account.close');
+  const out = await p.db.transaction(async (tx) => {
+    await lockAccount(tx, actor.userId);
+    if (actor.role === 'DOCTOR') {
+      const open = await appointments.openAppointmentsOfDoctor(p, tx, actor.userId);
+      if (open) throw invalidTransition(`Cancel or complete your ${open} open appointment(s) before closing the account`);
+    }
+    const cancelled = actor.role === 'PATIENT' ? await appointments.cancelOpenForClosure(p, tx, meta, CLOSURE_REASON) : [];
+    const row = await closeAccountRow(tx, actor.userId, p.config.recordRetentionYears);
+    if (!row) throw new AppError('UNAUTHENTICATED');
+    await audit(tx, meta, {
+      action: 'account.close',
+      resourceType: 'user',
+      resourceId: actor.userId,
+      patientId: actor.role === 'PATIENT' ? actor.userId : null,
+    });
+    return { user: toUser(row), cancelled };
+  });
+  p.mail.kick();
+  await appointments.publishCancelled(p, out.cancelled);
+  return { user: out.user };
 }

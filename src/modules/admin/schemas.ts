@@ -15,7 +15,8 @@ export const ListUsersQuery = Type.Object(
 );
 export type ListUsersQuery = Static<typeof ListUsersQuery>;
 
-export const UpdateUserBody = Closed({ accountStatus: AccountStatus });
+// An admin suspends and reactivates; only the holder closes an account (POST /me/close), and nobody reopens one.
+export const UpdateUserBody = Closed({ accountStatus: Type.Union([Type.Literal('ACTIVE'), Type.Literal('SUSPENDED')]) });
 export type UpdateUserBody = Static<typeof UpdateUserBody>;
 
 export const UserIdParams = Type.Object({ userId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });

@@ -37,6 +37,7 @@ export async function updateUser(p: Platform, meta: AdminMeta, userId: string, b
       // before the target, the same order for every request, so two admins cannot deadlock.
       const target = await repo.findUser(tx, userId);
       if (!target) throw notFound('user');
+      if (target.accountStatus === 'CLOSED') throw invalidTransition('A closed account stays closed');
       if (target.role === 'ADMIN' && body.accountStatus === 'SUSPENDED') {
         const active = await lockActiveAdmins(tx);
         if (!active.includes(meta.actor.userId)) throw new AppError('ACCOUNT_SUSPENDED');

@@ -464,3 +464,34 @@ export async function convertHold(ex: Executor, holdId: string, status: 'PENDING
     .returning({ id: appointments.id });
   return rows.length === 1;
 }
+
+/**
+ * The open (PENDING/CONFIRMED, not yet ended) appointments the grant covers, locked for a change of them all:
+ * a patient's closing of their account cancels them. Bounded by the booking limits (BOOKING_MAX_OPEN).
+ */
+export async function lockOpenVisible(ex: Executor, grant: ClinicalGrant, now: Date): Promise<AppointmentRow[]> {
+  return ex
+    .select()
+    .from(appointments)
+    .where(and(visibleTo(grant), inArray(appointments.status, ['PENDING', 'CONFIRMED']), gt(appointments.endsAt, now)))
+    .orderBy(appointments.startsAt, appointments.id)
+    .for('update');
+}
+
+/** How many open, not yet ended appointments a doctor has (their own schedule, no patient data). */
+export async function countOpenOfDoctor(ex: Executor, doctorId: string, now: Date): Promise<number> {
+  const [row] = await ex
+    .select({ n: sql<number>`count(*)::int` })
+    .from(appointments)
+    .where(and(eq(appointments.doctorId, doctorId), inArray(appointments.status, ['PENDING', 'CONFIRMED']), gt(appointments.endsAt, now)));
+  return Number(row.n);
+}
+
+/** How many open, not yet ended appointments the grant covers. */
+export async function countOpenVisible(ex: Executor, grant: ClinicalGrant, now: Date): Promise<number> {
+  const [row] = await ex
+    .select({ n: sql<number>`count(*)::int` })
+    .from(appointments)
+    .where(and(visibleTo(grant), inArray(appointments.status, ['PENDING', 'CONFIRMED']), gt(appointments.endsAt, now)));
+  return Number(row.n);
+}

@@ -326,3 +326,43 @@ export const reschedule = (p: Platform, meta: Authed, id: string, startsAtIso: s
       status: byDoctor || doctor.autoConfirm ? 'CONFIRMED' : 'PENDING',
     };
   });
+
+/**
+ * A patient closing their account: every open appointment of theirs is cancelled in the closing transaction
+ * `tx` (no notice applies: the account ends, not a visit), each freed for the waitlist, audited and mailed to
+ * both parties exactly as a cancellation by the patient (the mails are queued before the account's status
+ * changes, so the patient is told too). Returns what to publish once `tx` commits (`publishCancelled`).
+ */
+export async function cancelOpenForClosure(p: Platform, tx: Executor, meta: Authed, reason: string) {
+  const grant = clinicalAccess(p, meta.actor, 'records', meta.actor.userId);
+  const cancelled: Array<{ a: Appointment; doctorStatus: string | null }> = [];
+  for (const a of await repo.lockOpenVisible(tx, grant, new Date(nowMs(p)))) {
+    await repo.updateAppointment(tx, a.id, {
+      status: 'CANCELLED',
+      cancellationReason: reason,
+      cancelledBy: meta.actor.userId,
+      lateCancellation: false,
+      sequence: a.sequence + 1,
+    });
+    await p.hooks.appointments.timeFreed.run(p, tx, a);
+    await audit(tx, meta, { action: 'appointment.cancel', resourceType: 'appointment', resourceId: a.id, patientId: a.patientId });
+    await p.hooks.appointments.changed.run(p, tx, a.id, 'cancelled', meta.actor);
+    const doctorStatus = (await findDoctorWithUser(tx, a.doctorId))?.doctor.verificationStatus ?? null;
+    cancelled.push({ a: toAppointment(await repo.findView(tx, a.id, grant)), doctorStatus });
+  }
+  return cancelled;
+}
+
+/** After the closing transaction committed: the cancellations go out over the real-time bus. */
+export async function publishCancelled(p: Platform, cancelled: Array<{ a: Appointment; doctorStatus: string | null }>): Promise<void> {
+  for (const c of cancelled) await publish(p, c.a, c.doctorStatus);
+}
+
+/** Whether a doctor still has open appointments (a doctor's account closes only once none remain). */
+export const openAppointmentsOfDoctor = (p: Platform, ex: Executor, doctorId: string) =>
+  repo.countOpenOfDoctor(ex, doctorId, new Date(nowMs(p)));
+
+/** A patient's own open, not yet ended appointments: what closing their account would cancel. */
+export async function openAppointmentsOfPatient(p: Platform, ex: Executor, actor: Actor): Promise<number> {
+  return repo.countOpenVisible(ex, clinicalAccess(p, actor, 'records', actor.userId), new Date(nowMs(p)));
+}

@@ -43,7 +43,7 @@ export async function lockActiveAdmins(ex: Executor): Promise<string[]> {
  * refresh tokens die with them), so tokens already handed out stop working on the next call. Undefined when
  * there is no such account.
  */
-export async function setAccountStatus(ex: Executor, userId: string, status: UserRow['accountStatus']): Promise<UserRow | undefined> {
+export async function setAccountStatus(ex: Executor, userId: string, status: 'ACTIVE' | 'SUSPENDED'): Promise<UserRow | undefined> {
   const [row] = await ex
     .update(users)
     .set({ accountStatus: status, updatedAt: sql`now()` })

@@ -52,6 +52,8 @@ export type SessionState = 'LIVE' | 'SUSPENDED' | 'ENDED';
  */
 export function sessionState(s: { accountStatus: string; revokedAt: Date | null; expiresAt: Date }, now = Date.now()): SessionState {
   if (s.accountStatus === 'SUSPENDED') return 'SUSPENDED';
+  // A closed account's sessions were revoked when it closed; the status alone ends them too.
+  if (s.accountStatus === 'CLOSED') return 'ENDED';
   if (s.revokedAt || s.expiresAt.getTime() <= now) return 'ENDED';
   return 'LIVE';
 }

@@ -20,3 +20,5 @@ export {
   RegisteredDoctor,
   RegisteredPatient,
 } from './schemas.ts';
+// The holder's own changes: a new address (re-verified) and closing the account (issue 25).
+export { checkOwnPassword, closeAccountRow, confirmEmailChange, maskEmail, requestEmailChange } from './self-service.ts';

@@ -14,7 +14,7 @@ export const authMailRequests = pgTable('auth_mail_requests', {
 });
 
 export type UserRow = typeof users.$inferSelect;
-export type EmailPurpose = 'VERIFY_EMAIL' | 'RESET_PASSWORD';
+export type EmailPurpose = 'VERIFY_EMAIL' | 'RESET_PASSWORD' | 'CHANGE_EMAIL';
 
 export async function insertUser(ex: Executor, u: typeof users.$inferInsert): Promise<UserRow> {
   const [row] = await ex.insert(users).values(u).returning();
@@ -132,7 +132,7 @@ export const SESSION_ACTOR = prepared<SessionActorRow>(
   'auth_session_actor',
   `SELECT u.id, u.username, u.email, u.firstname, u.lastname, u.role,
           u.email_verified_at AS "emailVerifiedAt", u.account_status AS "accountStatus",
-          u.locale, u.time_zone AS "timeZone",
+          u.locale, u.time_zone AS "timeZone", u.closed_at AS "closedAt", u.retain_until AS "retainUntil",
           u.created_at AS "createdAt", u.updated_at AS "updatedAt",
           s.user_id AS "userId", s.revoked_at AS "revokedAt", s.expires_at AS "expiresAt",
           d.verification_status AS "doctorStatus"

@@ -4,7 +4,9 @@ import type { Locale } from '../../platform/i18n.ts';
 import type { users } from './tables.ts';
 
 export const Role = Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR'), Type.Literal('ADMIN')]);
-export const AccountStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('SUSPENDED')]);
+export const AccountStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('SUSPENDED'), Type.Literal('CLOSED')], {
+  description: '`CLOSED`: the holder closed the account (POST /me/close); it is kept, never reopened, and cannot sign in',
+});
 export const Gender = Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Literal('other'), Type.Literal('unknown')]);
 
 export const Username = Type.String({
@@ -38,6 +40,8 @@ export const UserSchema = Type.Object(
     role: Role,
     isEmailVerified: Type.Boolean(),
     accountStatus: AccountStatus,
+    closedAt: Type.Optional(Timestamp('When the holder closed the account (only on a closed account)')),
+    retainUntil: Type.Optional(Timestamp("Until when a closed account's record is kept (the medical record's retention)")),
     locale: LocaleSchema,
     timeZone: TimeZoneSchema,
     createdAt: Timestamp(),
@@ -57,6 +61,8 @@ export function toUser(u: Omit<typeof users.$inferSelect, 'passwordHash'>): User
     role: u.role,
     isEmailVerified: u.emailVerifiedAt !== null,
     accountStatus: u.accountStatus,
+    ...(u.closedAt ? { closedAt: u.closedAt.toISOString() } : {}),
+    ...(u.retainUntil ? { retainUntil: u.retainUntil.toISOString() } : {}),
     locale: u.locale,
     timeZone: u.timeZone,
     createdAt: u.createdAt.toISOString(),

@@ -49,6 +49,12 @@ export async function login(p: Platform, meta: RequestMeta, loginName: string, p
     });
     throw new AppError('INVALID_CREDENTIALS', 'Unknown login or wrong password');
   }
+  if (user.accountStatus === 'CLOSED') {
+    // Told as a failed login (no code of its own): the account is gone for signing in. The detail, given only
+    // after the right password, spares its holder a useless password reset.
+    await audit(p.db, meta, { action: 'auth.login', outcome: 'DENIED', ...auditTarget });
+    throw new AppError('INVALID_CREDENTIALS', 'This account was closed');
+  }
   if (user.accountStatus === 'SUSPENDED') {
     await audit(p.db, meta, { action: 'auth.login', outcome: 'DENIED', ...auditTarget });
     throw new AppError('ACCOUNT_SUSPENDED');

@@ -14,11 +14,14 @@ export const users = pgTable('users', {
   lastname: text('lastname').notNull(),
   role: text('role').$type<'PATIENT' | 'DOCTOR' | 'ADMIN'>().notNull(),
   emailVerifiedAt: ts('email_verified_at'),
-  accountStatus: text('account_status').$type<'ACTIVE' | 'SUSPENDED'>().notNull().default('ACTIVE'),
+  accountStatus: text('account_status').$type<'ACTIVE' | 'SUSPENDED' | 'CLOSED'>().notNull().default('ACTIVE'),
   locale: text('locale').$type<Locale>().notNull().default('en'),
   timeZone: text('time_zone').notNull().default('UTC'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  // Migration 0030: set once, when the holder closes the account (never reopened).
+  closedAt: ts('closed_at'),
+  retainUntil: ts('retain_until'),
 });
 
 export const sessions = pgTable('sessions', {
@@ -41,11 +44,14 @@ export const refreshTokens = pgTable('refresh_tokens', {
 export const emailTokens = pgTable('email_tokens', {
   id: uuid('id').primaryKey().defaultRandom(),
   userId: uuid('user_id').notNull(),
-  purpose: text('purpose').$type<'VERIFY_EMAIL' | 'RESET_PASSWORD'>().notNull(),
+  purpose: text('purpose').$type<'VERIFY_EMAIL' | 'RESET_PASSWORD' | 'CHANGE_EMAIL'>().notNull(),
   tokenHash: text('token_hash').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
   expiresAt: ts('expires_at').notNull(),
   usedAt: ts('used_at'),
+  // Migration 0030: a change of address carries the new address and the session that asked for it.
+  newEmail: text('new_email'),
+  sessionId: uuid('session_id'),
 });
 
 export const loginFailures = pgTable('login_failures', {

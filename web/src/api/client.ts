@@ -24,7 +24,16 @@ const auth: Middleware = {
     const original = originals.get(id);
     originals.delete(id);
     const isAuthCall = new URL(request.url).pathname.startsWith('/api/v1/auth/');
-    if (response.status === 401 && original && !isAuthCall && session.accessToken) {
+    // Only an ended session is refreshed: a wrong password given to /me/email or /me/close is 401 too.
+    const sessionEnded =
+      response.status === 401 &&
+      (
+        (await response
+          .clone()
+          .json()
+          .catch(() => null)) as Problem | null
+      )?.code !== 'INVALID_CREDENTIALS';
+    if (sessionEnded && original && !isAuthCall && session.accessToken) {
       if (await session.refresh()) {
         original.headers.set('authorization', `Bearer ${session.accessToken}`);
         return fetch(original);

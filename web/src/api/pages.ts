@@ -6,6 +6,7 @@ export const PORTAL_PAGES = {
   verifyEmail: { path: '/verify-email' },
   forgotPassword: { path: '/forgot-password' },
   resetPassword: { path: '/reset-password' },
+  confirmEmail: { path: '/confirm-email' },
   doctors: { path: '/doctors' },
   doctor: { path: '/doctors/:id' },
   articles: { path: '/articles' },

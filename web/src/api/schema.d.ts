@@ -206,6 +206,86 @@ export interface paths {
         patch: operations["updateMe"];
         trace?: never;
     };
+    "/api/v1/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the account's email address (re-verified by a link to the new address)
+         * @description Mails a single-use link (valid 24 hours) to `newEmail` and tells the current address that a change was asked (naming the new address only masked). The address changes only when the link is used (POST /me/email/confirm); a newer request spends the older link. 409 EMAIL_TAKEN when another account uses the address (checked again when the link is used), 400 when it is the current one, 401 INVALID_CREDENTIALS for a wrong password (counted toward the login throttle), 429 RATE_LIMITED with Retry-After for a second request within a minute or while the login throttle holds.
+         */
+        post: operations["requestEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a new email address with the token of the link mailed to it
+         * @description Anyone holding the link may use it once, within 24 hours (no sign-in needed: the mail may be opened on another device); unknown, expired or used → 401 INVALID_TOKEN. The address is proven by the link (`isEmailVerified`). Every session of the account ends except the one that asked for the change. 409 EMAIL_TAKEN when the address was taken since the request (the unique index decides).
+         */
+        post: operations["confirmEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/closure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What closing my account would do now
+         * @description Whether the caller may close their account, how many open appointments it would cancel (patients) or that must end first (doctors), and how long the record is kept afterwards (RECORD_RETENTION_YEARS).
+         */
+        get: operations["getClosureTerms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close my account
+         * @description With the current password (wrong: 401 INVALID_CREDENTIALS, counted toward the login throttle; 429 while it holds). In one transaction: a patient's open appointments are cancelled (both parties mailed, calendars told CANCEL), every session is revoked (tokens already handed out answer 401 at once), the account becomes `CLOSED` with `closedAt` and `retainUntil`, and the closing is audited. Sign-in is refused afterwards (401 INVALID_CREDENTIALS), the calendar feed answers 404, and nothing is deleted: the record and the audit trail are kept until `retainUntil` (closing + RECORD_RETENTION_YEARS). An admin may not close their own account (403 FORBIDDEN); a doctor with open appointments is refused with 409 INVALID_TRANSITION until none remain.
+         */
+        post: operations["closeMyAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/doctors": {
         parameters: {
             query?: never;
@@ -2164,7 +2244,18 @@ export interface components {
             lastname: string;
             role: "PATIENT" | "DOCTOR" | "ADMIN";
             isEmailVerified: boolean;
-            accountStatus: "ACTIVE" | "SUSPENDED";
+            /** @description `CLOSED`: the holder closed the account (POST /me/close); it is kept, never reopened, and cannot sign in */
+            accountStatus: "ACTIVE" | "SUSPENDED" | "CLOSED";
+            /**
+             * Format: date-time
+             * @description When the holder closed the account (only on a closed account)
+             */
+            closedAt?: string;
+            /**
+             * Format: date-time
+             * @description Until when a closed account's record is kept (the medical record's retention)
+             */
+            retainUntil?: string;
             /** @description The language of the account's mails, calendar texts and portal: one of the locales the server ships */
             locale: "en" | "de" | "es" | "ar";
             /** @description IANA time zone the account's times are shown in, e.g. Europe/Berlin */
@@ -2360,14 +2451,6 @@ export interface components {
              */
             code: "FORBIDDEN" | "EMAIL_NOT_VERIFIED" | "ACCOUNT_SUSPENDED" | "DOCTOR_NOT_VERIFIED" | "NO_CARE_RELATIONSHIP";
         } & WithRequired<components["schemas"]["Problem"], "code">;
-        /** Problem (404) */
-        Problem404: {
-            /**
-             * @description `NOT_FOUND`: Not found
-             * @enum {string}
-             */
-            code: "NOT_FOUND";
-        } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (409) */
         Problem409: {
             /**
@@ -2375,6 +2458,14 @@ export interface components {
              * @enum {string}
              */
             code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED" | "QUOTA_EXCEEDED" | "CONSENT_REQUIRED" | "LOCATION_REQUIRED";
+        } & WithRequired<components["schemas"]["Problem"], "code">;
+        /** Problem (404) */
+        Problem404: {
+            /**
+             * @description `NOT_FOUND`: Not found
+             * @enum {string}
+             */
+            code: "NOT_FOUND";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (422) */
         Problem422: {
@@ -3242,6 +3333,347 @@ export interface operations {
                 };
             };
             /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    requestEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    newEmail: string;
+                    /** @description The account's current password */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the link is on its way to the new address */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 429 */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    confirmEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The token of the link mailed to the new address */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Confirm a new email address with the token of the link mailed to it */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["User"];
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getClosureTerms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: What closing my account would do now */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Whether the caller may close their account now */
+                        allowed: boolean;
+                        /** @description `ADMIN`: an admin account is not closed by its holder (another admin suspends it); `OPEN_APPOINTMENTS`: a doctor first cancels or completes their open appointments */
+                        refusal?: "ADMIN" | "OPEN_APPOINTMENTS";
+                        /** @description The caller's open (pending or confirmed, not yet ended) appointments: a patient's are cancelled by closing */
+                        openAppointments: number;
+                        /** @description Years the record is kept after closing (RECORD_RETENTION_YEARS) */
+                        retentionYears: number;
+                        /**
+                         * Format: date-time
+                         * @description Until when the record would be kept if the account closed now
+                         */
+                        retainUntil: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    closeMyAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The account's current password */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Close my account */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["User"];
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 429 */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7443,7 +7875,8 @@ export interface operations {
         parameters: {
             query?: {
                 role?: "PATIENT" | "DOCTOR" | "ADMIN";
-                accountStatus?: "ACTIVE" | "SUSPENDED";
+                /** @description `CLOSED`: the holder closed the account (POST /me/close); it is kept, never reopened, and cannot sign in */
+                accountStatus?: "ACTIVE" | "SUSPENDED" | "CLOSED";
                 /** @description Case-insensitive substring of username, email, first name, last name or "firstname lastname" */
                 q?: string;
                 /** @description Page size, 1–100 */

@@ -1,6 +1,6 @@
 import type { components } from '../api/schema';
 import type { Problem } from '../api/client';
-import { When } from './ui';
+import { formatSpan } from './ui';
 
 type Paths = import('../api/schema').paths;
 export type Appointment = Paths['/api/v1/appointments/{id}']['get']['responses'][200]['content']['application/json'];
@@ -18,12 +18,9 @@ export function StatusBadge({ status }: { status: string }) {
   return <span class="badge">{statusLabels[status] ?? status}</span>;
 }
 
+/** "8 Dec 2026, 09:30–10:00 (Europe/Berlin)": the zone named once for the span. */
 export function AppointmentWhen({ a }: { a: Appointment }) {
-  return (
-    <>
-      <When iso={a.startsAt} /> – <When iso={a.endsAt} />
-    </>
-  );
+  return <time dateTime={a.startsAt}>{formatSpan(a.startsAt, a.endsAt)}</time>;
 }
 
 /**

@@ -125,9 +125,9 @@ function NowItem({ a, doctorView }: { a: Appointment; doctorView: boolean }) {
   return (
     <li class="banner info now-item">
       <p>
-        <strong>Now:</strong> video visit with {who}, {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' })}–
+        <strong>Now:</strong> video visit with {who}, {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' }, false)}–
         {formatDateTime(a.endsAt, undefined, { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' })}; open until{' '}
-        {formatDateTime(closes, undefined, { timeStyle: 'short' })}.{' '}
+        {formatDateTime(closes, undefined, { timeStyle: 'short' }, false)}.{' '}
         <span role="status">
           {waiting && <span class="badge waiting">{doctorView ? 'Patient waiting' : 'The doctor is in the visit'}</span>}
         </span>

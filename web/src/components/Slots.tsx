@@ -66,7 +66,7 @@ export function SlotPicker({
                         onClick={() => onSelect(s)}
                         aria-label={`${formatDateTime(s, zone, { timeStyle: 'short' })} on ${formatDateTime(s, zone, { weekday: 'long', day: 'numeric', month: 'long' })} (doctor's time ${formatDateTime(s, doctorZone, { timeStyle: 'short' })})`}
                       >
-                        {formatDateTime(s, zone, { timeStyle: 'short' })}
+                        {formatDateTime(s, zone, { timeStyle: 'short' }, false)}
                       </button>
                     </li>
                   ))}

@@ -6,7 +6,7 @@ import { useLocation } from 'preact-iso';
 import { api, type Problem } from '../api/client';
 import type { paths } from '../api/schema';
 import { onRealtime } from '../realtime';
-import { Field, formValues, ListEnd, Loading, Notice, ProblemBanner, useAction, When } from './ui';
+import { Field, formatDateTime, formValues, ListEnd, Loading, Notice, ProblemBanner, useAction, When } from './ui';
 import { useList } from '../query';
 
 type Entry = paths['/api/v1/waitlist']['get']['responses'][200]['content']['application/json']['items'][number];
@@ -64,7 +64,7 @@ export function WaitlistEntries({ doctorId }: { doctorId?: string }) {
     () =>
       onRealtime((e) => {
         if (e.type === 'waitlist.offer' && (!doctorId || e.offer.doctorId === doctorId)) {
-          setAnnounce(`A time is offered to you: ${new Date(e.offer.startsAt).toLocaleString()}. Accept or decline it below.`);
+          setAnnounce(`A time is offered to you: ${formatDateTime(e.offer.startsAt)}. Accept or decline it below.`);
         }
       }),
     [doctorId],

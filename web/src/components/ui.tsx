@@ -112,12 +112,29 @@ export function zoneOptions(current?: string): Array<[string, string]> {
   return out;
 }
 
+/** Whether the options show a time of day (not a date alone): a time means nothing without its zone. */
+const showsTime = (o: Intl.DateTimeFormatOptions) =>
+  o.timeStyle !== undefined || o.hour !== undefined || o.minute !== undefined || o.second !== undefined;
+
+/**
+ * An instant in the portal's language and the account's zone (else the browser's). A time of day carries its zone,
+ * "8 Dec 2026, 09:30 (Europe/Berlin)", unless the options name it already (`timeZoneName`) or `named` is false for a
+ * time whose zone the same sentence names (the first of a span, a grid under a caption naming the zone).
+ */
 export function formatDateTime(
   iso: string,
   timeZone = userZone(),
   opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short' },
+  named = true,
 ) {
-  return new Intl.DateTimeFormat(intlTag(), { ...opts, timeZone }).format(new Date(iso));
+  const text = new Intl.DateTimeFormat(intlTag(), { ...opts, timeZone }).format(new Date(iso));
+  return named && showsTime(opts) && !opts.timeZoneName ? `${text} (${timeZone})` : text;
+}
+
+/** "8 Dec 2026, 09:30–10:00 (Europe/Berlin)": a span, its zone named once. */
+export function formatSpan(startIso: string, endIso: string, timeZone = userZone()) {
+  const f = new Intl.DateTimeFormat(intlTag(), { dateStyle: 'medium', timeStyle: 'short', timeZone });
+  return `${f.formatRange(new Date(startIso), new Date(endIso))} (${timeZone})`;
 }
 
 export function When({ iso, zone }: { iso: string | null | undefined; zone?: string }) {

@@ -13,6 +13,7 @@ const statuses: Array<[string, string]> = [
   ['', 'Any status'],
   ['ACTIVE', 'Active'],
   ['SUSPENDED', 'Suspended'],
+  ['CLOSED', 'Closed'],
 ];
 
 export default function Users() {
@@ -85,7 +86,7 @@ function UserRow({ u, onChange }: { u: User; onChange: () => void }) {
       </td>
       <td>
         <span class="badge">{u.accountStatus.toLowerCase()}</span>{' '}
-        {u.role !== 'ADMIN' && (
+        {u.role !== 'ADMIN' && u.accountStatus !== 'CLOSED' && (
           <button
             type="button"
             class={next === 'SUSPENDED' ? 'danger' : ''}

@@ -110,8 +110,8 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
   return (
     <li class="card">
       <h3>
-        {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' })}–{formatDateTime(a.endsAt, undefined, { timeStyle: 'short' })} ·{' '}
-        {name} <StatusBadge status={a.status} />
+        {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' }, false)}–{formatDateTime(a.endsAt, undefined, { timeStyle: 'short' })}{' '}
+        · {name} <StatusBadge status={a.status} />
       </h3>
       <p role="status">{waiting && <span class="badge waiting">Patient waiting</span>}</p>
       {a.reason && <p>Reason: {a.reason}</p>}

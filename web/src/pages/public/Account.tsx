@@ -3,6 +3,7 @@ import { api } from '../../api/client';
 import { Field, formValues, Notice, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { useSession } from '../../app';
 import { CalendarFeed } from '../../components/CalendarFeed';
+import { CloseAccount, EmailChange, ExportDownload } from '../../components/AccountSelfService';
 import { isLocale, LANGUAGE_NAMES, LOCALES, t } from '../../i18n';
 
 const genders = (): Array<[string, string]> => [
@@ -99,6 +100,7 @@ export default function Account() {
           </button>
         </form>
       </section>
+      <EmailChange />
       {(me.user.role === 'PATIENT' || me.user.role === 'DOCTOR') && <CalendarFeed />}
       {me.patient && (
         <section class="card" aria-labelledby="health-h">
@@ -178,6 +180,8 @@ export default function Account() {
           </button>
         </form>
       </section>
+      <ExportDownload />
+      <CloseAccount />
     </Page>
   );
 }

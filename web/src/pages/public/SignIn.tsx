@@ -3,7 +3,7 @@ import { api } from '../../api/client';
 import { Field, formValues, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
 import { session } from '../../session';
 import { useSession } from '../../app';
-import { menus } from '../../routes';
+import { landingPath } from '../../landing';
 import { t } from '../../i18n';
 
 /**
@@ -25,6 +25,7 @@ const reasons = {
   'signed-out': 'signin.signedOut',
   expired: 'signin.expired',
   suspended: 'signin.suspended',
+  closed: 'signin.closed',
 } as const;
 
 export default function SignIn() {
@@ -38,15 +39,17 @@ export default function SignIn() {
     );
     if (!r.ok || !r.data) return;
     session.accessToken = r.data.accessToken;
+    // Where to go is decided before the signed-in shell shows, so nothing clicked meanwhile is overridden.
+    const to = portalPath(query.next) ?? (await landingPath(r.data.user.role));
     await session.loadMe();
     if (!session.me) return;
     session.signedIn(r.data.accessToken, session.me);
-    route(portalPath(query.next) ?? menus[session.me.user.role][0][0]);
+    route(to);
   };
   return (
     <Page title={t('signin.title')}>
       {s.reason && s.reason !== 'signed-out' && (
-        <div class={`banner ${s.reason === 'suspended' ? 'error' : 'info'}`} role="alert">
+        <div class={`banner ${s.reason === 'suspended' ? 'error' : 'info'}`} role={s.reason === 'closed' ? 'status' : 'alert'}>
           {t(reasons[s.reason])}
         </div>
       )}
