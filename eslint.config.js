@@ -49,6 +49,8 @@ export const TABLE_OWNERS = {
   messages: 'messages',
   conversations: 'messages',
   visit_presence: 'visits',
+  visit_admissions: 'visits',
+  doctor_running_late: 'visits',
   waitlist_entries: 'waitlist',
   waitlist_offers: 'waitlist',
   prescriptions: 'prescriptions',
