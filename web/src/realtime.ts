@@ -21,18 +21,29 @@ export type VisitErrorCode =
   | 'NOT_FOUND'
   | 'DOCTOR_NOT_VERIFIED'
   | 'VALIDATION_FAILED'
+  | 'NOT_ADMITTED'
+  | 'ALREADY_ADMITTED'
+  | 'FORBIDDEN'
   | 'INTERNAL';
+/** The doctor as the lobby sees them: in this visit, in another one, not in yet. */
+export type DoctorWhereabouts = 'here' | 'busy' | 'absent';
 export type VisitEvent =
   | { type: 'visit.joined'; appointmentId: string; peerPresent: boolean }
   | { type: 'visit.peer-joined'; appointmentId: string; peer: Participant }
   | { type: 'visit.signal'; appointmentId: string; from: string; data: VisitSignalData }
   | { type: 'visit.peer-left'; appointmentId: string; peerId: string; reason: 'left' | 'disconnected' }
   | { type: 'visit.left'; appointmentId: string }
-  | { type: 'visit.error'; appointmentId: string | null; code: VisitErrorCode; detail: string };
+  | { type: 'visit.error'; appointmentId: string | null; code: VisitErrorCode; detail: string }
+  | { type: 'visit.lobby'; appointmentId: string; doctor: DoctorWhereabouts; lateMinutes: number | null }
+  | { type: 'visit.waiting'; appointmentId: string; participant: Participant }
+  | { type: 'visit.admitted'; appointmentId: string; participantId: string }
+  | { type: 'visit.lobby-message'; appointmentId: string; from: string; text: string; sentAt: string };
 export type VisitFrame =
   | { type: 'visit.join'; appointmentId: string }
   | { type: 'visit.signal'; appointmentId: string; data: VisitSignalData }
-  | { type: 'visit.leave'; appointmentId: string };
+  | { type: 'visit.leave'; appointmentId: string }
+  | { type: 'visit.admit'; appointmentId: string; participantId: string }
+  | { type: 'visit.lobby-message'; appointmentId: string; text: string };
 
 /** A freed slot held for this patient until `expiresAt` (docs/api.md "Waitlist"). */
 export interface WaitlistOffer {

@@ -5,6 +5,7 @@ import { Field, formatDateTime, formValues, Loading, Page, ProblemBanner, useAct
 import { StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
 import { onRealtime } from '../../realtime';
 import { usePeerPresent } from '../../components/NowVisits';
+import { RunningLate } from '../../components/RunningLate';
 
 const DAY = 86_400_000;
 const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
@@ -33,6 +34,7 @@ export default function Agenda() {
   }
   return (
     <Page title="Agenda">
+      <RunningLate />
       <div class="actions">
         <div role="group" aria-label="View" class="actions">
           <button
