@@ -61,6 +61,7 @@ export type RealtimeEvent =
   | { type: 'waitlist.offer'; offer: WaitlistOffer }
   | { type: 'visit.presence'; appointmentId: string; userId: string; present: boolean }
   | VisitEvent
+  | { type: 'pong' }
   | { type: 'reconnected' }
   | { type: 'status'; connected: boolean };
 
@@ -144,4 +145,33 @@ export function sendRealtime(frame: VisitFrame): boolean {
   if (!socket || !connected || socket.readyState !== WebSocket.OPEN) return false;
   socket.send(JSON.stringify(frame));
   return true;
+}
+
+/**
+ * Round trips to our server over the tab's socket (the hub answers `ping` with `pong`), one after the other:
+ * the milliseconds of each, or null when the socket is not up or a pong did not come within `timeoutMs`.
+ */
+export async function probeRoundTrips(n: number, timeoutMs = 3000): Promise<number[] | null> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const ws = socket;
+    if (!ws || !connected || ws.readyState !== WebSocket.OPEN) return null;
+    const t0 = performance.now();
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, timeoutMs);
+      const off = onRealtime((e) => {
+        if (e.type !== 'pong') return;
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
+      ws.send(JSON.stringify({ type: 'ping' }));
+    });
+    if (!ok) return null;
+    out.push(performance.now() - t0);
+  }
+  return out;
 }

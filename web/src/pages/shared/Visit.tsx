@@ -12,6 +12,7 @@ import { VisitPrerequisites } from '../../components/VisitPrerequisites';
 import { fetchVisit, useCall, type Visit } from './visit/useCall';
 import { CallView } from './visit/CallView';
 import { DoctorWaitingList, PatientLobby } from './visit/Lobby';
+import { PreCallCheck } from './visit/PreCallCheck';
 
 export default function VisitPage() {
   const { params } = useRoute();
@@ -82,6 +83,7 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
         {!doctor && call.state === 'lobby' && <PatientLobby call={call} doctorName={peerName} />}
         {doctor && <DoctorWaitingList call={call} />}
         <CallView call={call} peerName={peerName} />
+        {call.state === 'idle' && <PreCallCheck visit={visit} />}
         {!call.open && (
           <p class="muted">
             The visit can be joined from {new Date(visit.opensAt).toLocaleString()} until {new Date(visit.closesAt).toLocaleString()}.
