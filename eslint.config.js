@@ -51,6 +51,7 @@ export const TABLE_OWNERS = {
   visit_presence: 'visits',
   visit_admissions: 'visits',
   doctor_running_late: 'visits',
+  visit_screen_share: 'visits',
   waitlist_entries: 'waitlist',
   waitlist_offers: 'waitlist',
   prescriptions: 'prescriptions',

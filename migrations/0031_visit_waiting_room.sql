@@ -20,3 +20,11 @@ CREATE TABLE doctor_running_late (
   expires_at timestamptz NOT NULL,
   CHECK (expires_at > set_at)
 );
+
+-- Screen sharing: the doctor always may; the patient once the doctor allowed it in this visit (a row here),
+-- until the doctor withdraws it (the row is deleted).
+CREATE TABLE visit_screen_share (
+  appointment_id uuid PRIMARY KEY REFERENCES appointments (id) ON DELETE CASCADE,
+  allowed_by uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  allowed_at timestamptz NOT NULL
+);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
 import { check, signIn } from './browser.ts';
-import { callState, callTab, countSignals, firstRemoteFrame, launchWithFakeMedia, playsFrames, total } from './visit-call.ts';
+import { callState, callTab, countSignals, firstRemoteFrame, launchWithFakeMedia, openVisit, playsFrames, total } from './visit-call.ts';
 
 let app: TestApp;
 let browser: Browser;
@@ -89,6 +89,59 @@ test('waiting room: the patient waits (doctor absent, running late, here), sends
   console.log(
     `visit lobby: admit → first remote frame ${admitToFrame} ms; visit.* frames sent: patient ${JSON.stringify(Object.fromEntries(pSent))}, doctor ${JSON.stringify(Object.fromEntries(dSent))}, total ${total(pSent) + total(dSent)}`,
   );
+  await pt.context.close();
+  await dt.context.close();
+});
+
+test('screen sharing: the doctor shares (indicator on both sides, stop); the patient may once the doctor allows it', async () => {
+  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Addison', lastname: 'Montgomery' } });
+  const patient = await createPatient(app, { body: { firstname: 'Jo', lastname: 'Wilson' } });
+  const id = await appointmentFixture(app, {
+    doctorId: doctor.id,
+    patientId: patient.id,
+    status: 'CONFIRMED',
+    startsAt: new Date(Date.now() + 5 * 60_000),
+    minutes: 30,
+  });
+  const pt = await callTab(browser, app.url);
+  const dt = await callTab(browser, app.url);
+  const pp = pt.page;
+  const dp = dt.page;
+  await openVisit(pp, patient.username, 'patient', id);
+  await openVisit(dp, doctor.username, 'doctor', id);
+  await pp.getByRole('button', { name: 'Join video visit' }).click();
+  await callState(pp, 'lobby');
+  await dp.getByRole('button', { name: 'Join video visit' }).click();
+  await dp.getByRole('button', { name: 'Admit Jo Wilson' }).click();
+  for (const page of [pp, dp]) await callState(page, 'connected');
+  await playsFrames(pp);
+
+  // The doctor shares: the screen replaces the camera; both sides say so; stop brings the camera back.
+  assert.equal(await pp.getByRole('button', { name: 'Share screen' }).count(), 0, 'the patient may not share yet');
+  await dp.getByRole('button', { name: 'Share screen' }).click();
+  await dp.getByText('You are sharing: your entire screen.').waitFor();
+  await pp.getByText('Dr. Addison Montgomery is sharing their screen.').waitFor();
+  await playsFrames(pp);
+  await check(dt, 'visit-screen-share-doctor');
+  await check(pt, 'visit-screen-share-patient-sees');
+  await dp.getByRole('button', { name: 'Stop sharing' }).click();
+  await pp.getByText('Dr. Addison Montgomery is sharing their screen.').waitFor({ state: 'detached' });
+  assert.equal(await dp.getByText('You are sharing:').count(), 0);
+
+  // The doctor lets the patient share.
+  await dp.getByRole('button', { name: 'Let the patient share their screen' }).click();
+  await dp.getByRole('button', { name: 'Let the patient share their screen', pressed: true }).waitFor();
+  await pp.getByRole('button', { name: 'Share screen' }).click();
+  await pp.getByText('You are sharing:').waitFor();
+  await dp.getByText('Jo Wilson is sharing their screen.').waitFor();
+  await playsFrames(dp);
+  // Withdrawn while sharing: the patient's share stops.
+  await dp.getByRole('button', { name: 'Let the patient share their screen', pressed: true }).click();
+  await pp.getByText('You are sharing:').waitFor({ state: 'detached' });
+  await dp.getByText('Jo Wilson is sharing their screen.').waitFor({ state: 'detached' });
+  assert.equal(await pp.getByRole('button', { name: 'Share screen' }).count(), 0);
+  assert.deepEqual(pt.problems, []);
+  assert.deepEqual(dt.problems, []);
   await pt.context.close();
   await dt.context.close();
 });

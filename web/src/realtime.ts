@@ -37,13 +37,17 @@ export type VisitEvent =
   | { type: 'visit.lobby'; appointmentId: string; doctor: DoctorWhereabouts; lateMinutes: number | null }
   | { type: 'visit.waiting'; appointmentId: string; participant: Participant }
   | { type: 'visit.admitted'; appointmentId: string; participantId: string }
-  | { type: 'visit.lobby-message'; appointmentId: string; from: string; text: string; sentAt: string };
+  | { type: 'visit.lobby-message'; appointmentId: string; from: string; text: string; sentAt: string }
+  | { type: 'visit.screen'; appointmentId: string; from: string; sharing: boolean }
+  | { type: 'visit.screen-allow'; appointmentId: string; allowed: boolean };
 export type VisitFrame =
   | { type: 'visit.join'; appointmentId: string }
   | { type: 'visit.signal'; appointmentId: string; data: VisitSignalData }
   | { type: 'visit.leave'; appointmentId: string }
   | { type: 'visit.admit'; appointmentId: string; participantId: string }
-  | { type: 'visit.lobby-message'; appointmentId: string; text: string };
+  | { type: 'visit.lobby-message'; appointmentId: string; text: string }
+  | { type: 'visit.screen'; appointmentId: string; sharing: boolean }
+  | { type: 'visit.screen-allow'; appointmentId: string; allowed: boolean };
 
 /** A freed slot held for this patient until `expiresAt` (docs/api.md "Waitlist"). */
 export interface WaitlistOffer {

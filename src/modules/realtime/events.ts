@@ -125,6 +125,17 @@ export const VisitLobbyMessageEvent = frame(
   'A short text from a participant in the lobby, to every socket of the doctor (not stored)',
 );
 
+export const VisitScreenEvent = frame(
+  'visit.screen',
+  { appointmentId: AppointmentId, from: Uuid('Who started or stopped sharing'), sharing: Type.Boolean() },
+  'The other participant started or stopped sharing their screen (its video replaces their camera until it stops)',
+);
+export const VisitScreenAllowEvent = frame(
+  'visit.screen-allow',
+  { appointmentId: AppointmentId, allowed: Type.Boolean() },
+  'The doctor allowed or withdrew the patient’s screen sharing (to the patient’s socket in the visit and to the doctor’s)',
+);
+
 /** Every event a module may publish through the bus (or send to one socket). */
 export const RealtimeEventSchema = Type.Union([
   AppointmentUpdatedEvent,
@@ -142,6 +153,8 @@ export const RealtimeEventSchema = Type.Union([
   VisitWaitingEvent,
   VisitAdmittedEvent,
   VisitLobbyMessageEvent,
+  VisitScreenEvent,
+  VisitScreenAllowEvent,
 ]);
 export type RealtimeEvent = Static<typeof RealtimeEventSchema>;
 /** The event of one type, e.g. `EventOf<'waitlist.offer'>`. */
@@ -178,6 +191,17 @@ export const VisitLobbyMessageFrame = frame(
   'A waiting participant, joined on this socket, sends a short text to the doctor',
 );
 
+export const VisitScreenFrame = frame(
+  'visit.screen',
+  { appointmentId: AppointmentId, sharing: Type.Boolean() },
+  'This participant started or stopped sharing their screen (the patient only while the doctor allows it)',
+);
+export const VisitScreenAllowFrame = frame(
+  'visit.screen-allow',
+  { appointmentId: AppointmentId, allowed: Type.Boolean() },
+  'The doctor, joined on this socket, allows or withdraws the patient’s screen sharing in this visit',
+);
+
 /** Client frames that modules handle (registered with p.frames). */
 export const ModuleClientFrameSchema = Type.Union([
   VisitJoinFrame,
@@ -185,6 +209,8 @@ export const ModuleClientFrameSchema = Type.Union([
   VisitLeaveFrame,
   VisitAdmitFrame,
   VisitLobbyMessageFrame,
+  VisitScreenFrame,
+  VisitScreenAllowFrame,
 ]);
 export type ModuleClientFrame = Static<typeof ModuleClientFrameSchema>;
 /** Every frame the hub accepts from a client: its own (auth, ping) and the modules'. */

@@ -31,6 +31,12 @@ export const doctorRunningLate = pgTable('doctor_running_late', {
   expiresAt: ts('expires_at').notNull(),
 });
 
+export const visitScreenShare = pgTable('visit_screen_share', {
+  appointmentId: uuid('appointment_id').primaryKey(),
+  allowedBy: uuid('allowed_by').notNull(),
+  allowedAt: ts('allowed_at').notNull(),
+});
+
 export interface Participant {
   id: string;
   firstname: string;
@@ -259,4 +265,25 @@ export async function setRunningLate(ex: Executor, doctorId: string, late: Runni
     .insert(doctorRunningLate)
     .values({ doctorId, ...late })
     .onConflictDoUpdate({ target: doctorRunningLate.doctorId, set: late });
+}
+
+// --- Screen sharing -------------------------------------------------------------------------------------------
+
+export async function patientMayShare(ex: Executor, appointmentId: string): Promise<boolean> {
+  const rows = await ex
+    .select({ id: visitScreenShare.appointmentId })
+    .from(visitScreenShare)
+    .where(eq(visitScreenShare.appointmentId, appointmentId));
+  return rows.length > 0;
+}
+
+export async function setPatientMayShare(ex: Executor, appointmentId: string, by: string, at: Date, allowed: boolean): Promise<void> {
+  if (!allowed) {
+    await ex.delete(visitScreenShare).where(eq(visitScreenShare.appointmentId, appointmentId));
+    return;
+  }
+  await ex
+    .insert(visitScreenShare)
+    .values({ appointmentId, allowedBy: by, allowedAt: at })
+    .onConflictDoUpdate({ target: visitScreenShare.appointmentId, set: { allowedBy: by, allowedAt: at } });
 }

@@ -33,6 +33,11 @@ const DESCRIPTION = [
   'admissions are audited (visit.admit). A waiting patient may send `{"type":"visit.lobby-message","appointmentId","text"}`',
   `(1–${LOBBY_TEXT_MAX} characters after trimming, no control characters, else VALIDATION_FAILED; not stored): every socket of`,
   'the doctor gets `visit.lobby-message {appointmentId, from, text, sentAt}`.',
+  '\n\n**Screen sharing**: a participant who starts or stops sharing sends `{"type":"visit.screen","appointmentId","sharing"}`',
+  '(the same rules as visit.signal: joined, the other in, both admitted); the other gets `visit.screen {appointmentId, from, sharing}`.',
+  'The doctor always may; the patient only after the doctor sent `{"type":"visit.screen-allow","appointmentId","allowed":true}`',
+  '(else FORBIDDEN), which holds for the visit until withdrawn with `allowed: false`; both get `visit.screen-allow {appointmentId, allowed}`.',
+  'The shared screen replaces the camera track (RTCRtpSender.replaceTrack, no renegotiation); media stays peer to peer.',
 ].join(' ');
 
 export default async function visitRoutes(fastify: FastifyInstance) {

@@ -58,6 +58,9 @@ export const VisitSchema = Type.Object({
     description:
       'The waiting room: false while the patient has not been admitted by the doctor in this visit (they join into the lobby); always true for the doctor and with VISIT_WAITING_ROOM off',
   }),
+  patientMayShareScreen: Type.Boolean({
+    description: 'The doctor allowed the patient to share their screen in this visit (`visit.screen-allow`); the doctor always may',
+  }),
   patientConsent: PatientConsentSchema,
   patientLocation: PatientLocationSchema,
 });

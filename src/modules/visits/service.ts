@@ -62,6 +62,7 @@ export async function getVisit(p: Platform, meta: Authed, appointmentId: string)
       peer: v.peer,
       peerPresent: present.some((r) => r.userId === v.peer.id),
       admitted,
+      patientMayShareScreen: await repo.patientMayShare(tx, appointmentId),
       patientConsent: pre.consent,
       patientLocation: pre.location,
     };

@@ -64,6 +64,10 @@ export class VisitSignalling {
     frames.handle<Actor>('visit.admit', (c, f) =>
       this.run(c, f, ['appointmentId', 'participantId'], (id) => this.admit(c, id, f.participantId)),
     );
+    frames.handle<Actor>('visit.screen', (c, f) => this.run(c, f, ['appointmentId', 'sharing'], (id) => this.screen(c, id, f.sharing)));
+    frames.handle<Actor>('visit.screen-allow', (c, f) =>
+      this.run(c, f, ['appointmentId', 'allowed'], (id) => this.screenAllow(c, id, f.allowed)),
+    );
     frames.handle<Actor>('visit.lobby-message', (c, f) =>
       this.run(c, f, ['appointmentId', 'text'], (id) => this.lobbyMessage(c, id, f.text)),
     );
@@ -240,6 +244,14 @@ export class VisitSignalling {
     if (Buffer.byteLength(JSON.stringify(data)) > SIGNAL_MAX_BYTES) throw validation('/data', `must not exceed ${SIGNAL_MAX_BYTES} bytes`);
     if (!this.take(conn.id))
       throw new VisitError('RATE_LIMITED', `At most ${SIGNAL_BURST} signals at once and ${SIGNALS_PER_SECOND} per second`);
+    const peer = await this.peerOf(conn, appointmentId);
+    // Checked above to be a plain object: relayed untouched.
+    const relayed = data as Record<string, unknown>;
+    await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.signal', appointmentId, from: conn.actor.userId, data: relayed });
+  }
+
+  /** The other participant's socket, once both are in and admitted: the rules of visit.signal and visit.screen. */
+  private async peerOf(conn: ClientConnection, appointmentId: string): Promise<repo.PresenceRow> {
     const rows = await repo.presenceOf(this.p.db, appointmentId, staleMs(this.p));
     const mine = rows.find((r) => r.userId === conn.actor.userId);
     if (!mine || mine.connectionId !== conn.id) throw new VisitError('NOT_JOINED', 'Join the visit on this connection before signalling');
@@ -252,9 +264,34 @@ export class VisitSignalling {
       if (!admitted.has(conn.actor.userId)) throw new VisitError('NOT_ADMITTED', 'Wait in the lobby until the doctor admits you');
       if (!admitted.has(peer.userId)) throw new VisitError('NOT_ADMITTED', 'The other participant is waiting in the lobby');
     }
-    // Checked above to be a plain object: relayed untouched.
-    const relayed = data as Record<string, unknown>;
-    await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.signal', appointmentId, from: conn.actor.userId, data: relayed });
+    return peer;
+  }
+
+  /** visit.screen: tells the other participant that this one started or stopped sharing the screen. */
+  private async screen(conn: ClientConnection, appointmentId: string, sharing: unknown): Promise<void> {
+    if (typeof sharing !== 'boolean') throw validation('/sharing', 'must be a boolean');
+    if (!this.take(conn.id))
+      throw new VisitError('RATE_LIMITED', `At most ${SIGNAL_BURST} frames at once and ${SIGNALS_PER_SECOND} per second`);
+    const peer = await this.peerOf(conn, appointmentId);
+    const parties = await repo.appointmentParties(this.p.db, appointmentId);
+    if (sharing && parties && conn.actor.userId !== parties.doctorId && !(await repo.patientMayShare(this.p.db, appointmentId)))
+      throw new VisitError('FORBIDDEN', 'The doctor has not allowed screen sharing');
+    await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.screen', appointmentId, from: conn.actor.userId, sharing });
+  }
+
+  /** visit.screen-allow: the doctor, joined on this socket, allows or withdraws the patient's screen sharing. */
+  private async screenAllow(conn: ClientConnection, appointmentId: string, allowed: unknown): Promise<void> {
+    if (typeof allowed !== 'boolean') throw validation('/allowed', 'must be a boolean');
+    const rows = await repo.presenceOf(this.p.db, appointmentId, staleMs(this.p));
+    const mine = rows.find((r) => r.userId === conn.actor.userId);
+    if (!mine || mine.connectionId !== conn.id) throw new VisitError('NOT_JOINED', 'Join the visit on this connection first');
+    const parties = await repo.appointmentParties(this.p.db, appointmentId);
+    if (!parties || parties.doctorId !== conn.actor.userId) throw new VisitError('FORBIDDEN', 'Only the doctor allows screen sharing');
+    await repo.setPatientMayShare(this.p.db, appointmentId, conn.actor.userId, new Date(nowMs(this.p)), allowed);
+    const frame = { type: 'visit.screen-allow', appointmentId, allowed } as const;
+    conn.send(frame);
+    const patient = rows.find((r) => r.userId === parties.patientId);
+    if (patient) await this.sendTo(patient.userId, patient.connectionId, frame);
   }
 
   private async leave(conn: ClientConnection, appointmentId: string): Promise<void> {

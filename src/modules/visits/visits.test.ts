@@ -54,6 +54,7 @@ test('the patient and the doctor get the visit: window, no ICE servers by defaul
     peer: { id: v.doctor.id, firstname: 'Meredith', lastname: 'Grey', role: 'DOCTOR' },
     peerPresent: false,
     admitted: true,
+    patientMayShareScreen: false,
     // No telehealth consent is published in this app: the gate is off (src/modules/intake/consent.test.ts).
     patientConsent: { currentVersion: null, accepted: true, acceptedAt: null },
     patientLocation: null,

@@ -266,3 +266,54 @@ test('lobby text: to every socket of the doctor, trimmed; bounded; control chara
   const [got] = await settled(app, [[d, v.doctor.id, dMark]]);
   assert.equal(got.filter((f) => f.type === 'visit.lobby-message').length, 2, 'only the two valid texts arrived');
 });
+
+test('screen sharing: the doctor always may; the patient only once the doctor allows it, until withdrawn; only between admitted participants', async () => {
+  const v = await visitFixture(app);
+  const [p, d] = await Promise.all([connect(app, v.patient), connect(app, v.doctor)]);
+  const screen = (sharing: unknown) => ({ type: 'visit.screen', appointmentId: v.id, sharing });
+  const allow = (allowed: unknown) => ({ type: 'visit.screen-allow', appointmentId: v.id, allowed });
+  assert.equal((await send(d, screen(true), isVisit)).code, 'NOT_JOINED');
+  assert.equal((await send(d, allow(true), isVisit)).code, 'NOT_JOINED');
+  await join(d, v.id);
+  await join(p, v.id);
+  // Not before admission, either way.
+  assert.equal((await send(d, screen(true), (f) => f.type === 'visit.error')).code, 'NOT_ADMITTED');
+  const mark = p.frames.length;
+  d.ws.send(JSON.stringify({ type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }));
+  await nextAfter(p, mark, (f) => f.type === 'visit.peer-joined');
+
+  let pm = p.frames.length;
+  d.ws.send(JSON.stringify(screen(true)));
+  assert.deepEqual(await nextAfter(p, pm, (f) => f.type === 'visit.screen'), {
+    type: 'visit.screen',
+    appointmentId: v.id,
+    from: v.doctor.id,
+    sharing: true,
+  });
+  assert.equal((await send(d, screen('yes'), isVisit)).code, 'VALIDATION_FAILED');
+  assert.equal((await send(p, screen(true), isVisit)).code, 'FORBIDDEN');
+  assert.equal((await send(p, allow(true), isVisit)).code, 'FORBIDDEN', 'the patient cannot allow themselves');
+  assert.equal((await send(d, allow(1), isVisit)).code, 'VALIDATION_FAILED');
+  assert.equal((await app.request('GET', visitPath(v.id), { token: v.patient.token })).body.patientMayShareScreen, false);
+
+  pm = p.frames.length;
+  assert.deepEqual(await send(d, allow(true), (f) => f.type === 'visit.screen-allow'), {
+    type: 'visit.screen-allow',
+    appointmentId: v.id,
+    allowed: true,
+  });
+  assert.equal((await nextAfter(p, pm, (f) => f.type === 'visit.screen-allow')).allowed, true);
+  assert.equal((await app.request('GET', visitPath(v.id), { token: v.patient.token })).body.patientMayShareScreen, true);
+  const dm = d.frames.length;
+  p.ws.send(JSON.stringify(screen(true)));
+  assert.equal((await nextAfter(d, dm, (f) => f.type === 'visit.screen')).from, v.patient.id);
+
+  pm = p.frames.length;
+  d.ws.send(JSON.stringify(allow(false)));
+  assert.equal((await nextAfter(p, pm, (f) => f.type === 'visit.screen-allow')).allowed, false);
+  assert.equal((await send(p, screen(true), isVisit)).code, 'FORBIDDEN');
+  // Stopping is always allowed.
+  const dm2 = d.frames.length;
+  p.ws.send(JSON.stringify(screen(false)));
+  assert.equal((await nextAfter(d, dm2, (f) => f.type === 'visit.screen')).sharing, false);
+});

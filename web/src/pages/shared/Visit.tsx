@@ -11,7 +11,7 @@ import { Thread } from '../../components/Conversations';
 import { VisitPrerequisites } from '../../components/VisitPrerequisites';
 import { fetchVisit, useCall, type Visit } from './visit/useCall';
 import { CallView } from './visit/CallView';
-import { DoctorWaitingList, PatientLobby } from './visit/Lobby';
+import { AllowPatientShare, DoctorWaitingList, PatientLobby } from './visit/Lobby';
 import { PreCallCheck } from './visit/PreCallCheck';
 
 export default function VisitPage() {
@@ -83,6 +83,7 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
         {!doctor && call.state === 'lobby' && <PatientLobby call={call} doctorName={peerName} />}
         {doctor && <DoctorWaitingList call={call} />}
         <CallView call={call} peerName={peerName} />
+        {doctor && <AllowPatientShare call={call} />}
         {call.state === 'idle' && <PreCallCheck visit={visit} />}
         {!call.open && (
           <p class="muted">

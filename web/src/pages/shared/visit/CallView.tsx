@@ -35,6 +35,19 @@ export function CallView({ call, peerName }: { call: CallApi; peerName: string }
         {words[state]}
       </p>
       {call.note && <Notice kind="warning">{call.note}</Notice>}
+      {call.sharing && (
+        <div class="sharing-indicator" role="status">
+          <strong>You are sharing: {call.sharing}.</strong> {peerName} sees it instead of your camera.{' '}
+          <button type="button" class="danger" onClick={call.stopShare}>
+            Stop sharing
+          </button>
+        </div>
+      )}
+      {call.peerSharing && (
+        <p class="peer-sharing" role="status">
+          {peerName} is sharing their screen.
+        </p>
+      )}
       <ProblemBanner problem={call.problem} />
       <div class="videos">
         <figure>
@@ -101,6 +114,11 @@ export function CallView({ call, peerName }: { call: CallApi; peerName: string }
         <button type="button" class="secondary" aria-pressed={cameraOff} disabled={!call.hasVideo} onClick={call.toggleCamera}>
           {cameraOff ? 'Turn camera on' : 'Turn camera off'}
         </button>
+        {call.state === 'connected' && call.mayShare && !call.sharing && (
+          <button type="button" class="secondary" onClick={() => void call.startShare()}>
+            Share screen
+          </button>
+        )}
         {inCall && (
           <button type="button" class="danger" onClick={call.hangUp}>
             Hang up

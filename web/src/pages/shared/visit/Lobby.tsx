@@ -78,3 +78,20 @@ export function DoctorWaitingList({ call }: { call: CallApi }) {
     </section>
   );
 }
+
+/** The doctor's switch for the patient's screen sharing in this visit. */
+export function AllowPatientShare({ call }: { call: CallApi }) {
+  if (call.state !== 'connected') return null;
+  return (
+    <div class="actions">
+      <button
+        type="button"
+        class="secondary"
+        aria-pressed={call.patientMayShare}
+        onClick={() => call.allowPatientShare(!call.patientMayShare)}
+      >
+        Let the patient share their screen
+      </button>
+    </div>
+  );
+}

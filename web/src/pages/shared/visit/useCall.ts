@@ -69,6 +69,10 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
   const [lobby, setLobby] = useState<{ doctor: DoctorWhereabouts; lateMinutes: number | null } | null>(null);
   const [waiting, setWaiting] = useState<Waiting[]>([]);
   const [lobbyTexts, setLobbyTexts] = useState<LobbyText[]>([]);
+  /** What this side shares (the screen track's label), or null; whether the other side shares; the patient's permission. */
+  const [sharing, setSharing] = useState<string | null>(null);
+  const [peerSharing, setPeerSharing] = useState(false);
+  const [patientMayShare, setPatientMayShare] = useState(visit.patientMayShareScreen);
   const localRef = useRef<HTMLVideoElement>(null);
   const remoteRef = useRef<HTMLVideoElement>(null);
   // Mutable call state the WebSocket handlers read; kept out of render state.
@@ -86,6 +90,9 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
     cameraOff: false,
     /** The TURN expiry already renewed (one ICE restart per set of credentials). */
     renewed: 0,
+    /** The screen being shared, and the sender it went out on (replacing the camera, or added when there was none). */
+    screen: null as MediaStreamTrack | null,
+    screenSender: null as RTCRtpSender | null,
   }).current;
 
   const open = now >= Date.parse(visit.opensAt) && now < Date.parse(visit.closesAt);
@@ -115,7 +122,63 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
     }
   };
 
+  /** Stops sharing: the camera goes back on the sender (no renegotiation); the other side is told. */
+  const stopShare = async (tell = true) => {
+    const track = r.screen;
+    if (!track) return;
+    r.screen = null;
+    track.onended = null;
+    track.stop();
+    const sender = r.screenSender;
+    r.screenSender = null;
+    setSharing(null);
+    if (sender && r.pc) await sender.replaceTrack(r.stream?.getVideoTracks()[0] ?? null).catch(() => undefined);
+    if (tell) sendRealtime({ type: 'visit.screen', appointmentId: id, sharing: false });
+  };
+
+  /** Shares a screen, window or tab in place of the camera (replaceTrack), or as an added track when there is no camera. */
+  const startShare = async () => {
+    const pc = r.pc;
+    if (!pc || r.screen || !navigator.mediaDevices?.getDisplayMedia) return;
+    let display: MediaStream;
+    try {
+      display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch {
+      return; // the user closed the picker
+    }
+    const track = display.getVideoTracks()[0];
+    if (!track || r.pc !== pc) {
+      display.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    // Without a camera there is no video sender: the added track renegotiates (perfect negotiation, either side).
+    const sender = pc.getSenders().find((x) => x.track?.kind === 'video');
+    if (sender) await sender.replaceTrack(track);
+    r.screen = track;
+    r.screenSender = sender ?? pc.addTrack(track, display);
+    // Stopped from the browser's own "Stop sharing" bar.
+    track.onended = () => void stopShare();
+    // What is shared, in words: the whole screen, one window or one browser tab (with its title when the browser gives one).
+    const surface = (track.getSettings() as { displaySurface?: string }).displaySurface;
+    const title = track.label && !/^screen:/.test(track.label) ? ` (${track.label})` : '';
+    setSharing(
+      surface === 'monitor'
+        ? 'your entire screen'
+        : surface === 'window'
+          ? `one window${title}`
+          : surface === 'browser'
+            ? `one browser tab${title}`
+            : 'your screen',
+    );
+    sendRealtime({ type: 'visit.screen', appointmentId: id, sharing: true });
+  };
+
+  /** The doctor allows or withdraws the patient's screen sharing. */
+  const allowPatientShare = (allowed: boolean) => sendRealtime({ type: 'visit.screen-allow', appointmentId: id, allowed });
+
   const closePc = () => {
+    void stopShare(false);
+    setPeerSharing(false);
     const pc = r.pc;
     r.pc = null;
     if (pc) {
@@ -282,6 +345,13 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
         case 'visit.lobby-message':
           setLobbyTexts((l) => [...l, { text: e.text, sentAt: e.sentAt }]);
           break;
+        case 'visit.screen':
+          setPeerSharing(e.sharing);
+          break;
+        case 'visit.screen-allow':
+          setPatientMayShare(e.allowed);
+          if (!doctor && !e.allowed) void stopShare();
+          break;
         case 'visit.presence':
           if (!e.present) setWaiting((w) => w.filter((x) => x.id !== e.userId));
           break;
@@ -364,6 +434,13 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
     hangUp,
     admit,
     sendLobbyText,
+    sharing,
+    peerSharing,
+    mayShare: doctor || patientMayShare,
+    patientMayShare,
+    startShare,
+    stopShare: () => void stopShare(),
+    allowPatientShare,
     toggleMute,
     toggleCamera,
   };
