@@ -57,6 +57,9 @@ export async function getMedia(cameraId: string, micId: string): Promise<{ strea
   }
 }
 
+/** How long a "disconnected" connection may heal by itself before the doctor restarts ICE. */
+const ICE_RESTART_GRACE_MS = 2500;
+
 export function useCall(id: string, visit: Visit, doctor: boolean) {
   const [state, setState] = useState<CallState>('idle');
   const [pcState, setPcState] = useState('none');
@@ -201,15 +204,19 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
     }
   };
 
-  const restartIce = async () => {
-    const pc = r.pc;
-    if (!pc) return;
-    // TURN credentials are short-lived: fetch fresh ones before restarting.
+  /** Fresh ICE servers (TURN credentials are short-lived, and the relay may have moved) on the live connection. */
+  const refreshIceServers = async (pc: RTCPeerConnection) => {
     const fresh = await fetchVisit(id).catch(() => null);
     if (fresh?.data && r.pc === pc) {
       r.iceServers = fresh.data.iceServers as RTCIceServer[];
       pc.setConfiguration({ ...pc.getConfiguration(), iceServers: r.iceServers });
     }
+  };
+
+  const restartIce = async () => {
+    const pc = r.pc;
+    if (!pc) return;
+    await refreshIceServers(pc);
     if (r.pc === pc) pc.restartIce();
   };
 
@@ -245,6 +252,16 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
       else if (pc.connectionState === 'disconnected' || pc.connectionState === 'failed') setState('reconnecting');
     };
     pc.oniceconnectionstatechange = () => {
+      // Resilience without leaving the room: the same RTCPeerConnection restarts ICE (perfect negotiation carries
+      // the new offer over the signalling channel). On "disconnected" both sides take fresh ICE servers at once;
+      // the doctor (who offers) restarts after a short grace, as a blip often heals by itself; on "failed" both do.
+      if (pc.iceConnectionState === 'disconnected') {
+        void refreshIceServers(pc);
+        if (doctor)
+          setTimeout(() => {
+            if (r.pc === pc && pc.iceConnectionState === 'disconnected') void restartIce();
+          }, ICE_RESTART_GRACE_MS);
+      }
       if (pc.iceConnectionState === 'failed') void restartIce();
     };
     setPcState(pc.connectionState);
