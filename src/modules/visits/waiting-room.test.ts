@@ -22,6 +22,7 @@ const signal = (appointmentId: string, data: unknown = { description: { type: 'o
   appointmentId,
   data,
 });
+const isError = (f: any) => f.type === 'visit.error';
 const errorOrSignal = (f: any) => f.type === 'visit.error' || f.type === 'visit.signal';
 
 test('the patient waits in the lobby; nothing is relayed until the doctor admits; then peer-joined and signals flow; audited', async () => {
@@ -60,11 +61,11 @@ test('the patient waits in the lobby; nothing is relayed until the doctor admits
   const fromDoctor = await send(d, signal(v.id), errorOrSignal);
   assert.equal(fromDoctor.code, 'NOT_ADMITTED');
   // Only the doctor admits, and only the visit's patient.
-  assert.equal((await send(p, { type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }, isVisit)).code, 'FORBIDDEN');
-  assert.equal((await send(d, { type: 'visit.admit', appointmentId: v.id, participantId: v.doctor.id }, isVisit)).code, 'NOT_FOUND');
-  assert.equal((await send(d, { type: 'visit.admit', appointmentId: v.id, participantId: 'nope' }, isVisit)).code, 'VALIDATION_FAILED');
+  assert.equal((await send(p, { type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }, isError)).code, 'FORBIDDEN');
+  assert.equal((await send(d, { type: 'visit.admit', appointmentId: v.id, participantId: v.doctor.id }, isError)).code, 'NOT_FOUND');
+  assert.equal((await send(d, { type: 'visit.admit', appointmentId: v.id, participantId: 'nope' }, isError)).code, 'VALIDATION_FAILED');
   assert.equal(
-    (await send(dAgenda, { type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }, isVisit)).code,
+    (await send(dAgenda, { type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }, isError)).code,
     'NOT_JOINED',
     'the doctor admits from the socket that joined the visit',
   );
@@ -99,7 +100,7 @@ test('the patient waits in the lobby; nothing is relayed until the doctor admits
   assert.equal((await nextAfter(p, relayMark, errorOrSignal)).type, 'visit.signal');
   assert.equal((await app.request('GET', visitPath(v.id), { token: v.patient.token })).body.admitted, true);
   assert.equal(
-    (await send(d, { type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }, isVisit)).code,
+    (await send(d, { type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }, isError)).code,
     'ALREADY_ADMITTED',
   );
 
@@ -241,7 +242,7 @@ test('lobby text: to every socket of the doctor, trimmed; bounded; control chara
   const v = await visitFixture(app);
   const [p, d, stranger] = await Promise.all([connect(app, v.patient), connect(app, v.doctor), connect(app, v.patient)]);
   const text = (t: unknown) => ({ type: 'visit.lobby-message', appointmentId: v.id, text: t });
-  assert.equal((await send(p, text('Hello'), isVisit)).code, 'NOT_JOINED');
+  assert.equal((await send(p, text('Hello'), isError)).code, 'NOT_JOINED');
   await join(p, v.id);
   const dMark = d.frames.length;
   p.ws.send(JSON.stringify(text('  I am here, the camera works.  ')));
@@ -257,12 +258,12 @@ test('lobby text: to every socket of the doctor, trimmed; bounded; control chara
   p.ws.send(JSON.stringify(text(longest)));
   assert.equal((await nextAfter(d, m2, (f) => f.type === 'visit.lobby-message')).text, longest);
   for (const bad of ['', '   ', 'x'.repeat(281), 'line\nbreak', 'bell\u0007', 'nul\u0000', 'c1\u0085', 'bidi \u202eevil', 42, null]) {
-    const err = await send(p, text(bad), isVisit);
+    const err = await send(p, text(bad), isError);
     assert.equal(err.code, 'VALIDATION_FAILED', JSON.stringify(bad));
   }
-  assert.equal((await send(stranger, text('other tab'), isVisit)).code, 'NOT_JOINED');
+  assert.equal((await send(stranger, text('other tab'), isError)).code, 'NOT_JOINED');
   await join(d, v.id);
-  assert.equal((await send(d, text('from the doctor'), isVisit)).code, 'FORBIDDEN');
+  assert.equal((await send(d, text('from the doctor'), isError)).code, 'FORBIDDEN');
   const [got] = await settled(app, [[d, v.doctor.id, dMark]]);
   assert.equal(got.filter((f) => f.type === 'visit.lobby-message').length, 2, 'only the two valid texts arrived');
 });
@@ -272,8 +273,8 @@ test('screen sharing: the doctor always may; the patient only once the doctor al
   const [p, d] = await Promise.all([connect(app, v.patient), connect(app, v.doctor)]);
   const screen = (sharing: unknown) => ({ type: 'visit.screen', appointmentId: v.id, sharing });
   const allow = (allowed: unknown) => ({ type: 'visit.screen-allow', appointmentId: v.id, allowed });
-  assert.equal((await send(d, screen(true), isVisit)).code, 'NOT_JOINED');
-  assert.equal((await send(d, allow(true), isVisit)).code, 'NOT_JOINED');
+  assert.equal((await send(d, screen(true), isError)).code, 'NOT_JOINED');
+  assert.equal((await send(d, allow(true), isError)).code, 'NOT_JOINED');
   await join(d, v.id);
   await join(p, v.id);
   // Not before admission, either way.
@@ -290,10 +291,10 @@ test('screen sharing: the doctor always may; the patient only once the doctor al
     from: v.doctor.id,
     sharing: true,
   });
-  assert.equal((await send(d, screen('yes'), isVisit)).code, 'VALIDATION_FAILED');
-  assert.equal((await send(p, screen(true), isVisit)).code, 'FORBIDDEN');
-  assert.equal((await send(p, allow(true), isVisit)).code, 'FORBIDDEN', 'the patient cannot allow themselves');
-  assert.equal((await send(d, allow(1), isVisit)).code, 'VALIDATION_FAILED');
+  assert.equal((await send(d, screen('yes'), isError)).code, 'VALIDATION_FAILED');
+  assert.equal((await send(p, screen(true), isError)).code, 'FORBIDDEN');
+  assert.equal((await send(p, allow(true), isError)).code, 'FORBIDDEN', 'the patient cannot allow themselves');
+  assert.equal((await send(d, allow(1), isError)).code, 'VALIDATION_FAILED');
   assert.equal((await app.request('GET', visitPath(v.id), { token: v.patient.token })).body.patientMayShareScreen, false);
 
   pm = p.frames.length;
@@ -311,7 +312,7 @@ test('screen sharing: the doctor always may; the patient only once the doctor al
   pm = p.frames.length;
   d.ws.send(JSON.stringify(allow(false)));
   assert.equal((await nextAfter(p, pm, (f) => f.type === 'visit.screen-allow')).allowed, false);
-  assert.equal((await send(p, screen(true), isVisit)).code, 'FORBIDDEN');
+  assert.equal((await send(p, screen(true), isError)).code, 'FORBIDDEN');
   // Stopping is always allowed.
   const dm2 = d.frames.length;
   p.ws.send(JSON.stringify(screen(false)));
