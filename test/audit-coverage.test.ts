@@ -55,6 +55,8 @@ const NO_PATIENT_DATA: Record<string, string> = {
   updateMyDoctorProfile: "the doctor's own profile",
   getMyAvailability: "the doctor's own schedule",
   setMyAvailability: "the doctor's own schedule",
+  getRunningLate: "the doctor's own running-late status",
+  setRunningLate: "the doctor's own running-late status",
   listMyTimeOff: "the doctor's own schedule",
   addMyTimeOff: "the doctor's own schedule",
   deleteMyTimeOff: "the doctor's own schedule",

@@ -115,6 +115,11 @@ export interface Config {
   /** Visit presence: each instance refreshes its participants this often; 3 missed beats mean gone. */
   visitHeartbeatMs: number;
   /**
+   * The waiting room: a patient who joins waits in the lobby until the doctor admits them (once per visit);
+   * until then no signal reaches or leaves them. Off: both participants meet as soon as both are in.
+   */
+  visitWaitingRoom: boolean;
+  /**
    * Server engine: the role that owns the schema, for migrations (a separate role from DATABASE_URL's, which
    * then cannot alter the audit trail); null runs them with DATABASE_URL.
    */
@@ -335,6 +340,7 @@ export function loadConfig(env: Env = process.env): Config {
     turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 600, 60, 86400),
     visitIceTransportPolicy: iceTransportPolicy(env, ice),
     visitHeartbeatMs: int(env, 'VISIT_HEARTBEAT_MS', 15_000, 50, 600_000),
+    visitWaitingRoom: bool(env, 'VISIT_WAITING_ROOM', true),
     databaseOwnerUrl: url(env, 'DATABASE_OWNER_URL', ['postgres:', 'postgresql:']),
     auditSequencerUrl: url(env, 'AUDIT_SEQUENCER_DATABASE_URL', ['postgres:', 'postgresql:']),
     databaseRoleCheck: roleCheck(env),

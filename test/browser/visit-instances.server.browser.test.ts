@@ -13,9 +13,9 @@ let b: TestApp;
 let browser: Browser;
 
 before(async () => {
-  [a, browser] = await Promise.all([build(), launchWithFakeMedia()]);
+  [a, browser] = await Promise.all([build(undefined, { visitWaitingRoom: false }), launchWithFakeMedia()]);
   assert.ok(a.databaseUrl, 'two instances need the server engine (TEST_DATABASE_URL)');
-  b = await build(undefined, { jwtSecret: a.config.jwtSecret }, { databaseUrl: a.databaseUrl });
+  b = await build(undefined, { visitWaitingRoom: false, jwtSecret: a.config.jwtSecret }, { databaseUrl: a.databaseUrl });
 });
 after(async () => {
   await browser?.close();

@@ -16,6 +16,7 @@ before(async () => {
   turn = await startCoturn();
   [app, browser] = await Promise.all([
     build(undefined, {
+      visitWaitingRoom: false,
       iceServers: [`turn:127.0.0.1:${turn.port}?transport=udp`],
       turnSecret: turn.secret,
       visitIceTransportPolicy: 'relay',

@@ -15,7 +15,7 @@ let app: TestApp;
 let browser: Browser;
 
 before(async () => {
-  [app, browser] = await Promise.all([build(), launchWithFakeMedia()]);
+  [app, browser] = await Promise.all([build(undefined, { visitWaitingRoom: false }), launchWithFakeMedia()]);
 });
 after(async () => {
   await browser?.close();

@@ -21,18 +21,33 @@ export type VisitErrorCode =
   | 'NOT_FOUND'
   | 'DOCTOR_NOT_VERIFIED'
   | 'VALIDATION_FAILED'
+  | 'NOT_ADMITTED'
+  | 'ALREADY_ADMITTED'
+  | 'FORBIDDEN'
   | 'INTERNAL';
+/** The doctor as the lobby sees them: in this visit, in another one, not in yet. */
+export type DoctorWhereabouts = 'here' | 'busy' | 'absent';
 export type VisitEvent =
   | { type: 'visit.joined'; appointmentId: string; peerPresent: boolean }
   | { type: 'visit.peer-joined'; appointmentId: string; peer: Participant }
   | { type: 'visit.signal'; appointmentId: string; from: string; data: VisitSignalData }
   | { type: 'visit.peer-left'; appointmentId: string; peerId: string; reason: 'left' | 'disconnected' }
   | { type: 'visit.left'; appointmentId: string }
-  | { type: 'visit.error'; appointmentId: string | null; code: VisitErrorCode; detail: string };
+  | { type: 'visit.error'; appointmentId: string | null; code: VisitErrorCode; detail: string }
+  | { type: 'visit.lobby'; appointmentId: string; doctor: DoctorWhereabouts; lateMinutes: number | null }
+  | { type: 'visit.waiting'; appointmentId: string; participant: Participant }
+  | { type: 'visit.admitted'; appointmentId: string; participantId: string }
+  | { type: 'visit.lobby-message'; appointmentId: string; from: string; text: string; sentAt: string }
+  | { type: 'visit.screen'; appointmentId: string; from: string; sharing: boolean }
+  | { type: 'visit.screen-allow'; appointmentId: string; allowed: boolean };
 export type VisitFrame =
   | { type: 'visit.join'; appointmentId: string }
   | { type: 'visit.signal'; appointmentId: string; data: VisitSignalData }
-  | { type: 'visit.leave'; appointmentId: string };
+  | { type: 'visit.leave'; appointmentId: string }
+  | { type: 'visit.admit'; appointmentId: string; participantId: string }
+  | { type: 'visit.lobby-message'; appointmentId: string; text: string }
+  | { type: 'visit.screen'; appointmentId: string; sharing: boolean }
+  | { type: 'visit.screen-allow'; appointmentId: string; allowed: boolean };
 
 /** A freed slot held for this patient until `expiresAt` (docs/api.md "Waitlist"). */
 export interface WaitlistOffer {
@@ -50,6 +65,7 @@ export type RealtimeEvent =
   | { type: 'waitlist.offer'; offer: WaitlistOffer }
   | { type: 'visit.presence'; appointmentId: string; userId: string; present: boolean }
   | VisitEvent
+  | { type: 'pong' }
   | { type: 'reconnected' }
   | { type: 'status'; connected: boolean };
 
@@ -133,4 +149,33 @@ export function sendRealtime(frame: VisitFrame): boolean {
   if (!socket || !connected || socket.readyState !== WebSocket.OPEN) return false;
   socket.send(JSON.stringify(frame));
   return true;
+}
+
+/**
+ * Round trips to our server over the tab's socket (the hub answers `ping` with `pong`), one after the other:
+ * the milliseconds of each, or null when the socket is not up or a pong did not come within `timeoutMs`.
+ */
+export async function probeRoundTrips(n: number, timeoutMs = 3000): Promise<number[] | null> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const ws = socket;
+    if (!ws || !connected || ws.readyState !== WebSocket.OPEN) return null;
+    const t0 = performance.now();
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, timeoutMs);
+      const off = onRealtime((e) => {
+        if (e.type !== 'pong') return;
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
+      ws.send(JSON.stringify({ type: 'ping' }));
+    });
+    if (!ok) return null;
+    out.push(performance.now() - t0);
+  }
+  return out;
 }

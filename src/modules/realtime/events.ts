@@ -86,11 +86,54 @@ export const VisitErrorEvent = frame(
     appointmentId: Nullable(Type.String({ maxLength: 64 })),
     code: Type.String({
       description:
-        'VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN, NOT_JOINED, PEER_ABSENT, RATE_LIMITED, REPLACED or INTERNAL',
+        'VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN, NOT_JOINED, PEER_ABSENT, NOT_ADMITTED, ALREADY_ADMITTED, FORBIDDEN, RATE_LIMITED, REPLACED or INTERNAL',
     }),
     detail: Type.String(),
   },
   'A visit frame failed, or the server ended this socket’s part in the visit',
+);
+
+export const VisitLobbyEvent = frame(
+  'visit.lobby',
+  {
+    appointmentId: AppointmentId,
+    doctor: Type.Union([Type.Literal('here'), Type.Literal('busy'), Type.Literal('absent')], {
+      description: 'here: the doctor is in this visit (and will admit you); busy: in another visit; absent: not in any visit yet',
+    }),
+    lateMinutes: Nullable(Type.Integer({ minimum: 1, maximum: 120, description: 'The doctor is running late by this much' })),
+  },
+  'To a patient waiting in the lobby: the doctor’s status, on joining and whenever it changes',
+);
+export const VisitWaitingEvent = frame(
+  'visit.waiting',
+  { appointmentId: AppointmentId, participant: ParticipantSchema },
+  'To every socket of the doctor: someone waits in the lobby of this visit (admit with `visit.admit`)',
+);
+export const VisitAdmittedEvent = frame(
+  'visit.admitted',
+  { appointmentId: AppointmentId, participantId: Uuid('Who was admitted') },
+  'The doctor admitted the participant: to the admitted socket and to the doctor’s; `visit.peer-joined` follows',
+);
+export const VisitLobbyMessageEvent = frame(
+  'visit.lobby-message',
+  {
+    appointmentId: AppointmentId,
+    from: Uuid('The waiting participant'),
+    text: Type.String({ minLength: 1, maxLength: 280 }),
+    sentAt: Timestamp(),
+  },
+  'A short text from a participant in the lobby, to every socket of the doctor (not stored)',
+);
+
+export const VisitScreenEvent = frame(
+  'visit.screen',
+  { appointmentId: AppointmentId, from: Uuid('Who started or stopped sharing'), sharing: Type.Boolean() },
+  'The other participant started or stopped sharing their screen (its video replaces their camera until it stops)',
+);
+export const VisitScreenAllowEvent = frame(
+  'visit.screen-allow',
+  { appointmentId: AppointmentId, allowed: Type.Boolean() },
+  'The doctor allowed or withdrew the patient’s screen sharing (to the patient’s socket in the visit and to the doctor’s)',
 );
 
 /** Every event a module may publish through the bus (or send to one socket). */
@@ -106,6 +149,12 @@ export const RealtimeEventSchema = Type.Union([
   VisitLeftEvent,
   VisitErrorEvent,
   VisitPresenceEvent,
+  VisitLobbyEvent,
+  VisitWaitingEvent,
+  VisitAdmittedEvent,
+  VisitLobbyMessageEvent,
+  VisitScreenEvent,
+  VisitScreenAllowEvent,
 ]);
 export type RealtimeEvent = Static<typeof RealtimeEventSchema>;
 /** The event of one type, e.g. `EventOf<'waitlist.offer'>`. */
@@ -128,8 +177,41 @@ export const VisitSignalFrame = frame(
 );
 export const VisitLeaveFrame = frame('visit.leave', { appointmentId: AppointmentId }, 'Leave the visit');
 
+export const VisitAdmitFrame = frame(
+  'visit.admit',
+  { appointmentId: AppointmentId, participantId: Uuid('The waiting participant') },
+  'The doctor, joined on this socket, admits a participant from the lobby (once per visit; audited as visit.admit)',
+);
+export const VisitLobbyMessageFrame = frame(
+  'visit.lobby-message',
+  {
+    appointmentId: AppointmentId,
+    text: Type.String({ minLength: 1, maxLength: 280, description: '1–280 characters after trimming, no control characters' }),
+  },
+  'A waiting participant, joined on this socket, sends a short text to the doctor',
+);
+
+export const VisitScreenFrame = frame(
+  'visit.screen',
+  { appointmentId: AppointmentId, sharing: Type.Boolean() },
+  'This participant started or stopped sharing their screen (the patient only while the doctor allows it)',
+);
+export const VisitScreenAllowFrame = frame(
+  'visit.screen-allow',
+  { appointmentId: AppointmentId, allowed: Type.Boolean() },
+  'The doctor, joined on this socket, allows or withdraws the patient’s screen sharing in this visit',
+);
+
 /** Client frames that modules handle (registered with p.frames). */
-export const ModuleClientFrameSchema = Type.Union([VisitJoinFrame, VisitSignalFrame, VisitLeaveFrame]);
+export const ModuleClientFrameSchema = Type.Union([
+  VisitJoinFrame,
+  VisitSignalFrame,
+  VisitLeaveFrame,
+  VisitAdmitFrame,
+  VisitLobbyMessageFrame,
+  VisitScreenFrame,
+  VisitScreenAllowFrame,
+]);
 export type ModuleClientFrame = Static<typeof ModuleClientFrameSchema>;
 /** Every frame the hub accepts from a client: its own (auth, ping) and the modules'. */
 export const ClientFrameSchema = Type.Union([AuthFrame, PingFrame, ...ModuleClientFrameSchema.anyOf]);

@@ -14,7 +14,11 @@ let turn: Coturn;
 let app: TestApp;
 before(async () => {
   turn = await startCoturn();
-  app = await build(undefined, { iceServers: [`turn:127.0.0.1:${turn.port}?transport=udp`], turnSecret: turn.secret });
+  app = await build(undefined, {
+    visitWaitingRoom: false,
+    iceServers: [`turn:127.0.0.1:${turn.port}?transport=udp`],
+    turnSecret: turn.secret,
+  });
 });
 after(async () => {
   await app?.close();

@@ -14,8 +14,8 @@ async function settledOnBoth(a: TestApp, b: TestApp, clients: [WsClient, string,
 }
 
 test("two instances: presence, signals relayed only to the peer's socket on the other instance, rejoin across instances, shutdown", async (t) => {
-  const a = await build(t);
-  const b = await build(t, { jwtSecret: a.config.jwtSecret }, { databaseUrl: a.databaseUrl! });
+  const a = await build(t, { visitWaitingRoom: false });
+  const b = await build(t, { visitWaitingRoom: false, jwtSecret: a.config.jwtSecret }, { databaseUrl: a.databaseUrl! });
   const v = await visitFixture(a);
   pinClock(b.app.platform, v.startsAt);
   const stranger = await createPatient(a);
@@ -107,4 +107,28 @@ test("two instances: presence, signals relayed only to the peer's socket on the 
     [v.doctor.id],
   );
   assert.equal((await a.request('GET', `/api/v1/appointments/${v.id}/visit`, { token: v.doctor.token })).body.peerPresent, false);
+});
+
+test('two instances, waiting room: no signal crosses before the doctor on B admits the patient on A; then both meet', async (t) => {
+  const a = await build(t);
+  const b = await build(t, { jwtSecret: a.config.jwtSecret }, { databaseUrl: a.databaseUrl! });
+  const v = await visitFixture(a);
+  pinClock(b.app.platform, v.startsAt);
+  const [p, d] = await Promise.all([connectWs(a, v.patient.token), connectWs(b, v.doctor.token)]);
+  const marks = [p, d].map((c) => c.frames.length);
+  await join(p, v.id);
+  assert.equal((await join(d, v.id)).peerPresent, true);
+  assert.equal((await nextAfter(p, marks[0], (f) => f.type === 'visit.lobby' && f.doctor === 'here')).appointmentId, v.id);
+  const offer = { type: 'visit.signal', appointmentId: v.id, data: { description: { type: 'offer', sdp: 'v=0' } } };
+  assert.equal((await send(p, offer, isVisit)).code, 'NOT_ADMITTED');
+  assert.equal((await send(d, offer, (f) => f.type === 'visit.error')).code, 'NOT_ADMITTED');
+  const [pGot] = await settledOnBoth(a, b, [[p, v.patient.id, marks[0]]]);
+  assert.ok(!pGot.some((f) => f.type === 'visit.signal' || f.type === 'visit.peer-joined'), 'nothing reached the waiting patient');
+
+  const pMark = p.frames.length;
+  d.ws.send(JSON.stringify({ type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }));
+  assert.equal((await nextAfter(p, pMark, (f) => f.type === 'visit.peer-joined')).peer.id, v.doctor.id);
+  const relay = p.frames.length;
+  d.ws.send(JSON.stringify(offer));
+  assert.deepEqual((await nextAfter(p, relay, (f) => f.type === 'visit.signal')).data, offer.data);
 });

@@ -12,7 +12,7 @@ import { connect, isVisit, join, joinBoth, nextAfter, settled, visitFixture } fr
 // A fast heartbeat, so a sweep follows each change within a fraction of a second.
 let app: TestApp;
 before(async () => {
-  app = await build(undefined, { visitHeartbeatMs: 200 });
+  app = await build(undefined, { visitHeartbeatMs: 200, visitWaitingRoom: false });
 });
 after(async () => {
   await app.close();
@@ -104,7 +104,7 @@ test('an instance that shuts down takes its participants out of their visits at 
     await db.database.close();
     await db.drop();
   });
-  const one = await build(t, {}, { database: db.database });
+  const one = await build(t, { visitWaitingRoom: false }, { database: db.database });
   const v = await visitFixture(one);
   const [p, d] = await Promise.all([connect(one, v.patient), connect(one, v.doctor)]);
   await joinBoth(p, d, v.id);

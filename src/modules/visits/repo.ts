@@ -1,5 +1,5 @@
-import { and, eq, or, sql } from 'drizzle-orm';
-import { alias, pgTable, uuid } from 'drizzle-orm/pg-core';
+import { and, eq, gt, or, sql } from 'drizzle-orm';
+import { alias, integer, pgTable, uuid } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/index.ts';
 import { ts } from '../../platform/db/tables.ts';
 import { doctors } from '../doctors/index.ts';
@@ -14,6 +14,27 @@ export const visitPresence = pgTable('visit_presence', {
   instanceId: uuid('instance_id').notNull(),
   joinedAt: ts('joined_at').notNull().defaultNow(),
   heartbeatAt: ts('heartbeat_at').notNull().defaultNow(),
+});
+
+/** migrations/0031_visit_waiting_room.sql is the source of truth. */
+export const visitAdmissions = pgTable('visit_admissions', {
+  appointmentId: uuid('appointment_id').notNull(),
+  userId: uuid('user_id').notNull(),
+  admittedBy: uuid('admitted_by').notNull(),
+  admittedAt: ts('admitted_at').notNull(),
+});
+
+export const doctorRunningLate = pgTable('doctor_running_late', {
+  doctorId: uuid('doctor_id').primaryKey(),
+  minutes: integer('minutes').notNull(),
+  setAt: ts('set_at').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+export const visitScreenShare = pgTable('visit_screen_share', {
+  appointmentId: uuid('appointment_id').primaryKey(),
+  allowedBy: uuid('allowed_by').notNull(),
+  allowedAt: ts('allowed_at').notNull(),
 });
 
 export interface Participant {
@@ -163,4 +184,106 @@ export async function refresh(ex: Executor, instanceId: string): Promise<void> {
     .update(visitPresence)
     .set({ heartbeatAt: sql`now()` })
     .where(eq(visitPresence.instanceId, instanceId));
+}
+
+// --- The waiting room -----------------------------------------------------------------------------------------
+
+/** The visit's patient and doctor, whoever asks (callers have checked that the asker is in the visit). */
+export async function appointmentParties(
+  ex: Executor,
+  appointmentId: string,
+): Promise<{ patientId: string; doctorId: string } | undefined> {
+  const [row] = await ex
+    .select({ patientId: appointments.patientId, doctorId: appointments.doctorId })
+    .from(appointments)
+    .where(eq(appointments.id, appointmentId))
+    .limit(1);
+  return row;
+}
+
+/** The participants of one visit the doctor admitted (the doctor needs no admission). */
+export async function admittedIn(ex: Executor, appointmentId: string): Promise<Set<string>> {
+  const rows = await ex
+    .select({ userId: visitAdmissions.userId })
+    .from(visitAdmissions)
+    .where(eq(visitAdmissions.appointmentId, appointmentId));
+  return new Set(rows.map((r) => r.userId));
+}
+
+/** Records the admission; false when the participant was already admitted. */
+export async function admit(
+  ex: Executor,
+  row: { appointmentId: string; userId: string; admittedBy: string; admittedAt: Date },
+): Promise<boolean> {
+  const out = await ex.insert(visitAdmissions).values(row).onConflictDoNothing().returning({ userId: visitAdmissions.userId });
+  return out.length > 0;
+}
+
+/** The doctor's fresh presence rows: in which visits the doctor is right now. */
+export async function visitsOf(ex: Executor, userId: string, staleMs: number): Promise<string[]> {
+  const rows = await ex
+    .select({ appointmentId: visitPresence.appointmentId })
+    .from(visitPresence)
+    .where(and(eq(visitPresence.userId, userId), fresh(staleMs)));
+  return rows.map((r) => r.appointmentId);
+}
+
+/** Patients in the lobby of the doctor's visits: present, not admitted. */
+export async function waitingFor(ex: Executor, doctorId: string, staleMs: number): Promise<PresenceRow[]> {
+  const res = await ex.execute(sql`
+    SELECT vp.appointment_id AS "appointmentId", vp.user_id AS "userId", vp.connection_id AS "connectionId"
+    FROM visit_presence vp
+    JOIN appointments a ON a.id = vp.appointment_id AND a.patient_id = vp.user_id
+    WHERE a.doctor_id = ${doctorId}
+      AND vp.heartbeat_at > now() - make_interval(secs => ${staleMs / 1000})
+      AND NOT EXISTS (SELECT 1 FROM visit_admissions va WHERE va.appointment_id = vp.appointment_id AND va.user_id = vp.user_id)`);
+  return (res as unknown as { rows: PresenceRow[] }).rows;
+}
+
+export interface RunningLate {
+  minutes: number;
+  setAt: Date;
+  expiresAt: Date;
+}
+
+/** The doctor's "running late" status if set and not expired at `now`. */
+export async function runningLate(ex: Executor, doctorId: string, now: Date): Promise<RunningLate | null> {
+  const [row] = await ex
+    .select({ minutes: doctorRunningLate.minutes, setAt: doctorRunningLate.setAt, expiresAt: doctorRunningLate.expiresAt })
+    .from(doctorRunningLate)
+    .where(and(eq(doctorRunningLate.doctorId, doctorId), gt(doctorRunningLate.expiresAt, now)))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function setRunningLate(ex: Executor, doctorId: string, late: RunningLate | null): Promise<void> {
+  if (!late) {
+    await ex.delete(doctorRunningLate).where(eq(doctorRunningLate.doctorId, doctorId));
+    return;
+  }
+  await ex
+    .insert(doctorRunningLate)
+    .values({ doctorId, ...late })
+    .onConflictDoUpdate({ target: doctorRunningLate.doctorId, set: late });
+}
+
+// --- Screen sharing -------------------------------------------------------------------------------------------
+
+export async function patientMayShare(ex: Executor, appointmentId: string): Promise<boolean> {
+  const rows = await ex
+    .select({ id: visitScreenShare.appointmentId })
+    .from(visitScreenShare)
+    .where(eq(visitScreenShare.appointmentId, appointmentId));
+  return rows.length > 0;
+}
+
+export async function setPatientMayShare(ex: Executor, appointmentId: string, by: string, at: Date, allowed: boolean): Promise<void> {
+  if (!allowed) {
+    await ex.delete(visitScreenShare).where(eq(visitScreenShare.appointmentId, appointmentId));
+    return;
+  }
+  await ex
+    .insert(visitScreenShare)
+    .values({ appointmentId, allowedBy: by, allowedAt: at })
+    .onConflictDoUpdate({ target: visitScreenShare.appointmentId, set: { allowedBy: by, allowedAt: at } });
 }

@@ -54,7 +54,29 @@ export const VisitSchema = Type.Object({
   }),
   peer: ParticipantSchema,
   peerPresent: Type.Boolean({ description: 'The other participant has joined over the WebSocket right now' }),
+  admitted: Type.Boolean({
+    description:
+      'The waiting room: false while the patient has not been admitted by the doctor in this visit (they join into the lobby); always true for the doctor and with VISIT_WAITING_ROOM off',
+  }),
+  patientMayShareScreen: Type.Boolean({
+    description: 'The doctor allowed the patient to share their screen in this visit (`visit.screen-allow`); the doctor always may',
+  }),
   patientConsent: PatientConsentSchema,
   patientLocation: PatientLocationSchema,
 });
 export type Visit = Static<typeof VisitSchema>;
+
+export const RunningLateSchema = Type.Object(
+  {
+    minutes: Type.Integer({ minimum: 0, maximum: 120, description: '0: on time (nothing set, or it expired)' }),
+    setAt: Nullable(Timestamp()),
+    expiresAt: Nullable(Timestamp('The status lapses by itself 4 hours after it was set')),
+  },
+  { description: 'The doctor is running late by `minutes`: shown live to the patients waiting in the lobby of their visits' },
+);
+export type RunningLate = Static<typeof RunningLateSchema>;
+
+export const RunningLateBody = Type.Object(
+  { minutes: Type.Integer({ minimum: 0, maximum: 120, description: 'Running late by this many minutes; 0 clears it' }) },
+  { additionalProperties: false },
+);

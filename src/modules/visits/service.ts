@@ -6,7 +6,7 @@ import { nowMs } from '../../platform/clock.ts';
 import { iceServersFor } from './ice.ts';
 import * as repo from './repo.ts';
 import { clinicalAccess } from '../appointments/index.ts';
-import type { Visit } from './schemas.ts';
+import type { RunningLate, Visit } from './schemas.ts';
 
 type Authed = RequestMeta & { actor: Actor };
 
@@ -50,6 +50,8 @@ export async function getVisit(p: Platform, meta: Authed, appointmentId: string)
     // The patient is refused until they accepted the current consent and stated where they are (issue 27).
     const pre = await p.hooks.visits.gate.get()(tx, { appointmentId, patientId: v.patientId }, meta.actor.userId === v.patientId);
     const present = await repo.presenceOf(tx, appointmentId, staleMs(p));
+    const admitted =
+      !p.config.visitWaitingRoom || meta.actor.userId === v.doctorId || (await repo.admittedIn(tx, appointmentId)).has(meta.actor.userId);
     await audit(tx, meta, { action: 'visit.read', resourceType: 'appointment', resourceId: appointmentId, patientId: v.patientId });
     return {
       appointmentId,
@@ -59,8 +61,30 @@ export async function getVisit(p: Platform, meta: Authed, appointmentId: string)
       iceTransportPolicy: p.config.visitIceTransportPolicy,
       peer: v.peer,
       peerPresent: present.some((r) => r.userId === v.peer.id),
+      admitted,
+      patientMayShareScreen: await repo.patientMayShare(tx, appointmentId),
       patientConsent: pre.consent,
       patientLocation: pre.location,
     };
   });
+}
+
+/** "Running late" lapses by itself after this long: it is about today's session, not a standing state. */
+export const RUNNING_LATE_TTL_MS = 4 * 3_600_000;
+
+const lateOut = (late: repo.RunningLate | null): RunningLate =>
+  late
+    ? { minutes: late.minutes, setAt: late.setAt.toISOString(), expiresAt: late.expiresAt.toISOString() }
+    : { minutes: 0, setAt: null, expiresAt: null };
+
+export async function getRunningLate(p: Platform, meta: Authed): Promise<RunningLate> {
+  return lateOut(await repo.runningLate(p.db, meta.actor.userId, new Date(nowMs(p))));
+}
+
+/** Sets (or with 0 clears) the doctor's "running late"; the caller pushes it to the waiting patients. */
+export async function setRunningLate(p: Platform, meta: Authed, minutes: number): Promise<RunningLate> {
+  const now = nowMs(p);
+  const late = minutes > 0 ? { minutes, setAt: new Date(now), expiresAt: new Date(now + RUNNING_LATE_TTL_MS) } : null;
+  await repo.setRunningLate(p.db, meta.actor.userId, late);
+  return lateOut(late);
 }

@@ -19,6 +19,11 @@ export const SIGNAL_MAX_BYTES = 12 * 1024;
 export const SIGNAL_BURST = 100;
 export const SIGNALS_PER_SECOND = 20;
 
+/** A lobby text: short, one line, printable (no C0/C1 controls, no bidirectional overrides). */
+export const LOBBY_TEXT_MAX = 280;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type LeaveReason = 'left' | 'disconnected';
@@ -26,7 +31,7 @@ type LeaveReason = 'left' | 'disconnected';
 /** `visit.error` codes beyond the HTTP ones (NOT_FOUND, VISIT_NOT_OPEN, DOCTOR_NOT_VERIFIED, VALIDATION_FAILED). */
 class VisitError extends Error {
   constructor(
-    readonly code: 'NOT_JOINED' | 'PEER_ABSENT' | 'RATE_LIMITED',
+    readonly code: 'NOT_JOINED' | 'PEER_ABSENT' | 'RATE_LIMITED' | 'NOT_ADMITTED' | 'ALREADY_ADMITTED' | 'FORBIDDEN',
     detail: string,
   ) {
     super(detail);
@@ -56,6 +61,16 @@ export class VisitSignalling {
     frames.handle<Actor>('visit.join', (c, f) => this.run(c, f, ['appointmentId'], (id) => this.join(c, id)));
     frames.handle<Actor>('visit.signal', (c, f) => this.run(c, f, ['appointmentId', 'data'], (id) => this.signal(c, id, f.data)));
     frames.handle<Actor>('visit.leave', (c, f) => this.run(c, f, ['appointmentId'], (id) => this.leave(c, id)));
+    frames.handle<Actor>('visit.admit', (c, f) =>
+      this.run(c, f, ['appointmentId', 'participantId'], (id) => this.admit(c, id, f.participantId)),
+    );
+    frames.handle<Actor>('visit.screen', (c, f) => this.run(c, f, ['appointmentId', 'sharing'], (id) => this.screen(c, id, f.sharing)));
+    frames.handle<Actor>('visit.screen-allow', (c, f) =>
+      this.run(c, f, ['appointmentId', 'allowed'], (id) => this.screenAllow(c, id, f.allowed)),
+    );
+    frames.handle<Actor>('visit.lobby-message', (c, f) =>
+      this.run(c, f, ['appointmentId', 'text'], (id) => this.lobbyMessage(c, id, f.text)),
+    );
     frames.onDisconnect<Actor>((c) => {
       const done = this.disconnect(c).finally(() => this.departing.delete(done));
       this.departing.add(done);
@@ -119,9 +134,11 @@ export class VisitSignalling {
       const replaced = await repo.join(tx, { appointmentId, userId: me.userId, connectionId: conn.id, instanceId: this.p.bus.instanceId });
       const peer = (await repo.presenceOf(tx, appointmentId, staleMs(this.p))).find((r) => r.userId !== me.userId);
       await audit(tx, conn.meta, { action: 'visit.join', resourceType: 'appointment', resourceId: appointmentId, patientId: v.patientId });
-      return { v, replaced, peer };
+      const admitted = await this.admittedOf(tx, v, appointmentId);
+      return { v, replaced, peer, admitted };
     });
     if (!out) return;
+    const waiting = !out.admitted.has(out.v.patientId);
     if (out.replaced && out.replaced !== conn.id) {
       await this.sendTo(me.userId, out.replaced, {
         type: 'visit.error',
@@ -133,10 +150,93 @@ export class VisitSignalling {
     conn.send({ type: 'visit.joined', appointmentId, peerPresent: Boolean(out.peer) });
     // Every socket of the other party, in the visit or not: the doctor's agenda shows the patient waiting.
     await this.p.bus.publish([out.v.peer.id], { type: 'visit.presence', appointmentId, userId: me.userId, present: true });
-    if (out.peer) {
+    if (me.userId === out.v.doctorId) {
+      // The patients waiting in this doctor's visits see the doctor come in (here, or busy in another visit).
+      await this.pushLobby(out.v.doctorId);
+      if (out.peer && waiting) conn.send({ type: 'visit.waiting', appointmentId, participant: out.v.peer });
+    } else if (waiting) {
+      conn.send(await this.lobbyFrame(out.v.doctorId, appointmentId));
+      await this.p.bus.publish([out.v.doctorId], { type: 'visit.waiting', appointmentId, participant: out.v.me });
+    }
+    if (out.peer && !waiting) {
       conn.send({ type: 'visit.peer-joined', appointmentId, peer: out.v.peer });
       await this.sendTo(out.peer.userId, out.peer.connectionId, { type: 'visit.peer-joined', appointmentId, peer: out.v.me });
     }
+  }
+
+  /** Who may signal in this visit: the doctor always, the patient once admitted (everyone with the waiting room off). */
+  private async admittedOf(ex: Executor, v: Pick<repo.VisitRow, 'doctorId' | 'patientId'>, appointmentId: string): Promise<Set<string>> {
+    if (!this.p.config.visitWaitingRoom) return new Set([v.doctorId, v.patientId]);
+    const set = await repo.admittedIn(ex, appointmentId);
+    set.add(v.doctorId);
+    return set;
+  }
+
+  /**
+   * visit.admit: the doctor, joined on this socket, lets the waiting patient in. The admission holds for the
+   * rest of the visit: a re-join after a dropped connection or a reload goes straight in.
+   */
+  private async admit(conn: ClientConnection, appointmentId: string, participantId: unknown): Promise<void> {
+    if (typeof participantId !== 'string' || !UUID.test(participantId)) throw validation('/participantId', 'must be a UUID');
+    const who = participantId.toLowerCase();
+    const me = conn.actor;
+    const out = await this.p.db.transaction(async (tx) => {
+      const rows = await repo.presenceOf(tx, appointmentId, staleMs(this.p));
+      const mine = rows.find((r) => r.userId === me.userId);
+      if (!mine || mine.connectionId !== conn.id) throw new VisitError('NOT_JOINED', 'Join the visit on this connection before admitting');
+      const doctorStatus = me.role === 'DOCTOR' ? ((await repo.doctorStatus(tx, me.userId)) as Actor['doctorStatus']) : null;
+      const grant = clinicalAccess(this.p, { userId: me.userId, role: me.role, doctorStatus }, 'records');
+      const v = await repo.findVisit(tx, grant, appointmentId, true);
+      if (!v) throw notFound('appointment');
+      if (v.doctorId !== me.userId) throw new VisitError('FORBIDDEN', 'Only the doctor admits participants');
+      assertJoinable(this.p, me, v);
+      if (who !== v.patientId) throw notFound('participant');
+      const target = rows.find((r) => r.userId === who);
+      if (!target) throw new VisitError('PEER_ABSENT', 'The participant is not waiting in the lobby');
+      if (!(await repo.admit(tx, { appointmentId, userId: who, admittedBy: me.userId, admittedAt: new Date(nowMs(this.p)) })))
+        throw new VisitError('ALREADY_ADMITTED', 'The participant is already admitted');
+      await audit(tx, conn.meta, { action: 'visit.admit', resourceType: 'appointment', resourceId: appointmentId, patientId: v.patientId });
+      return { v, target };
+    });
+    const admitted = { type: 'visit.admitted', appointmentId, participantId: who } as const;
+    conn.send(admitted);
+    await this.sendTo(out.target.userId, out.target.connectionId, admitted);
+    conn.send({ type: 'visit.peer-joined', appointmentId, peer: out.v.peer });
+    await this.sendTo(out.target.userId, out.target.connectionId, { type: 'visit.peer-joined', appointmentId, peer: out.v.me });
+  }
+
+  /** visit.lobby-message: a short text from a waiting participant to every socket of the doctor (not stored). */
+  private async lobbyMessage(conn: ClientConnection, appointmentId: string, raw: unknown): Promise<void> {
+    if (typeof raw !== 'string') throw validation('/text', 'must be a string');
+    const text = raw.trim();
+    if (!text.length || [...text].length > LOBBY_TEXT_MAX) throw validation('/text', `must have 1 to ${LOBBY_TEXT_MAX} characters`);
+    if (CONTROL.test(text)) throw validation('/text', 'must not contain control characters');
+    if (!this.take(conn.id))
+      throw new VisitError('RATE_LIMITED', `At most ${SIGNAL_BURST} frames at once and ${SIGNALS_PER_SECOND} per second`);
+    const rows = await repo.presenceOf(this.p.db, appointmentId, staleMs(this.p));
+    const mine = rows.find((r) => r.userId === conn.actor.userId);
+    if (!mine || mine.connectionId !== conn.id) throw new VisitError('NOT_JOINED', 'Join the visit on this connection first');
+    const v = await repo.appointmentParties(this.p.db, appointmentId);
+    if (!v || v.doctorId === conn.actor.userId) throw new VisitError('FORBIDDEN', 'Only a participant in the lobby sends lobby messages');
+    const sentAt = new Date(nowMs(this.p)).toISOString();
+    await this.p.bus.publish([v.doctorId], { type: 'visit.lobby-message', appointmentId, from: conn.actor.userId, text, sentAt });
+  }
+
+  /** What a waiting patient sees of the doctor: in this visit, in another one, or not in yet; running late by N minutes. */
+  private async lobbyFrame(doctorId: string, appointmentId: string): Promise<RealtimeEvent> {
+    const [where, late] = await Promise.all([
+      repo.visitsOf(this.p.db, doctorId, staleMs(this.p)),
+      repo.runningLate(this.p.db, doctorId, new Date(nowMs(this.p))),
+    ]);
+    const doctor = where.includes(appointmentId) ? 'here' : where.length ? 'busy' : 'absent';
+    return { type: 'visit.lobby', appointmentId, doctor, lateMinutes: late?.minutes ?? null };
+  }
+
+  /** Tells every patient waiting in one of the doctor's visits the doctor's status as it is now. */
+  async pushLobby(doctorId: string): Promise<void> {
+    if (!this.p.config.visitWaitingRoom) return;
+    for (const w of await repo.waitingFor(this.p.db, doctorId, staleMs(this.p)))
+      await this.sendTo(w.userId, w.connectionId, await this.lobbyFrame(doctorId, w.appointmentId));
   }
 
   private async signal(conn: ClientConnection, appointmentId: string, data: unknown): Promise<void> {
@@ -144,14 +244,54 @@ export class VisitSignalling {
     if (Buffer.byteLength(JSON.stringify(data)) > SIGNAL_MAX_BYTES) throw validation('/data', `must not exceed ${SIGNAL_MAX_BYTES} bytes`);
     if (!this.take(conn.id))
       throw new VisitError('RATE_LIMITED', `At most ${SIGNAL_BURST} signals at once and ${SIGNALS_PER_SECOND} per second`);
+    const peer = await this.peerOf(conn, appointmentId);
+    // Checked above to be a plain object: relayed untouched.
+    const relayed = data as Record<string, unknown>;
+    await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.signal', appointmentId, from: conn.actor.userId, data: relayed });
+  }
+
+  /** The other participant's socket, once both are in and admitted: the rules of visit.signal and visit.screen. */
+  private async peerOf(conn: ClientConnection, appointmentId: string): Promise<repo.PresenceRow> {
     const rows = await repo.presenceOf(this.p.db, appointmentId, staleMs(this.p));
     const mine = rows.find((r) => r.userId === conn.actor.userId);
     if (!mine || mine.connectionId !== conn.id) throw new VisitError('NOT_JOINED', 'Join the visit on this connection before signalling');
     const peer = rows.find((r) => r.userId !== conn.actor.userId);
     if (!peer) throw new VisitError('PEER_ABSENT', 'The other participant is not in the visit');
-    // Checked above to be a plain object: relayed untouched.
-    const relayed = data as Record<string, unknown>;
-    await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.signal', appointmentId, from: conn.actor.userId, data: relayed });
+    // The waiting room: nothing reaches or leaves a participant the doctor has not admitted.
+    if (this.p.config.visitWaitingRoom) {
+      const parties = await repo.appointmentParties(this.p.db, appointmentId);
+      const admitted = parties ? await this.admittedOf(this.p.db, parties, appointmentId) : new Set<string>();
+      if (!admitted.has(conn.actor.userId)) throw new VisitError('NOT_ADMITTED', 'Wait in the lobby until the doctor admits you');
+      if (!admitted.has(peer.userId)) throw new VisitError('NOT_ADMITTED', 'The other participant is waiting in the lobby');
+    }
+    return peer;
+  }
+
+  /** visit.screen: tells the other participant that this one started or stopped sharing the screen. */
+  private async screen(conn: ClientConnection, appointmentId: string, sharing: unknown): Promise<void> {
+    if (typeof sharing !== 'boolean') throw validation('/sharing', 'must be a boolean');
+    if (!this.take(conn.id))
+      throw new VisitError('RATE_LIMITED', `At most ${SIGNAL_BURST} frames at once and ${SIGNALS_PER_SECOND} per second`);
+    const peer = await this.peerOf(conn, appointmentId);
+    const parties = await repo.appointmentParties(this.p.db, appointmentId);
+    if (sharing && parties && conn.actor.userId !== parties.doctorId && !(await repo.patientMayShare(this.p.db, appointmentId)))
+      throw new VisitError('FORBIDDEN', 'The doctor has not allowed screen sharing');
+    await this.sendTo(peer.userId, peer.connectionId, { type: 'visit.screen', appointmentId, from: conn.actor.userId, sharing });
+  }
+
+  /** visit.screen-allow: the doctor, joined on this socket, allows or withdraws the patient's screen sharing. */
+  private async screenAllow(conn: ClientConnection, appointmentId: string, allowed: unknown): Promise<void> {
+    if (typeof allowed !== 'boolean') throw validation('/allowed', 'must be a boolean');
+    const rows = await repo.presenceOf(this.p.db, appointmentId, staleMs(this.p));
+    const mine = rows.find((r) => r.userId === conn.actor.userId);
+    if (!mine || mine.connectionId !== conn.id) throw new VisitError('NOT_JOINED', 'Join the visit on this connection first');
+    const parties = await repo.appointmentParties(this.p.db, appointmentId);
+    if (!parties || parties.doctorId !== conn.actor.userId) throw new VisitError('FORBIDDEN', 'Only the doctor allows screen sharing');
+    await repo.setPatientMayShare(this.p.db, appointmentId, conn.actor.userId, new Date(nowMs(this.p)), allowed);
+    const frame = { type: 'visit.screen-allow', appointmentId, allowed } as const;
+    conn.send(frame);
+    const patient = rows.find((r) => r.userId === parties.patientId);
+    if (patient) await this.sendTo(patient.userId, patient.connectionId, frame);
   }
 
   private async leave(conn: ClientConnection, appointmentId: string): Promise<void> {
@@ -216,11 +356,15 @@ export class VisitSignalling {
 
   /** Tells the other participant of each visit, if still there, that this one left, and the other party's sockets that they are gone. */
   private async tellPeers(gone: repo.Departure[], reason: LeaveReason): Promise<void> {
+    const doctors = new Set<string>();
     for (const d of gone) {
       const other = d.userId === d.patientId ? d.doctorId : d.patientId;
       await this.p.bus.publish([other], { type: 'visit.presence', appointmentId: d.appointmentId, userId: d.userId, present: false });
+      if (d.userId === d.doctorId) doctors.add(d.doctorId);
       const peer = (await repo.presenceOf(this.p.db, d.appointmentId, staleMs(this.p))).find((r) => r.userId !== d.userId);
-      if (peer)
+      // Only a peer who was told of the other (both admitted) hears that it left; the lobby gets the doctor's status instead.
+      const met = peer && (await this.admittedOf(this.p.db, d, d.appointmentId)).has(d.patientId);
+      if (peer && met)
         await this.sendTo(peer.userId, peer.connectionId, {
           type: 'visit.peer-left',
           appointmentId: d.appointmentId,
@@ -228,6 +372,7 @@ export class VisitSignalling {
           reason,
         });
     }
+    for (const doctorId of doctors) await this.pushLobby(doctorId);
   }
 
   /** One socket, on whichever instance it is connected. */

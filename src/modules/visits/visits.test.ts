@@ -21,9 +21,11 @@ let app: TestApp;
 let ice: TestApp;
 const TURN_SECRET = 'north-pole-shared-secret';
 before(async () => {
+  // The two-person call as it was before the waiting room (VISIT_WAITING_ROOM=false); waiting-room.test.ts covers the lobby.
   [app, ice] = await Promise.all([
-    build(),
+    build(undefined, { visitWaitingRoom: false }),
     build(undefined, {
+      visitWaitingRoom: false,
       iceServers: ['stun:turn.example.test:3478', 'turn:turn.example.test:3478?transport=udp', 'turns:turn.example.test:5349'],
       turnSecret: TURN_SECRET,
       turnCredentialTtlSeconds: 600,
@@ -51,6 +53,8 @@ test('the patient and the doctor get the visit: window, no ICE servers by defaul
     iceTransportPolicy: 'all',
     peer: { id: v.doctor.id, firstname: 'Meredith', lastname: 'Grey', role: 'DOCTOR' },
     peerPresent: false,
+    admitted: true,
+    patientMayShareScreen: false,
     // No telehealth consent is published in this app: the gate is off (src/modules/intake/consent.test.ts).
     patientConsent: { currentVersion: null, accepted: true, acceptedAt: null },
     patientLocation: null,

@@ -947,7 +947,7 @@ export interface paths {
         };
         /**
          * Real-time events over a WebSocket
-         * @description Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`; the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes `{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}` and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance, and `{"type":"waitlist.offer","offer":{…}}` to the patient offered a freed slot. Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends); 4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown; 1008 more than 128 frames sent while earlier ones still wait to be handled. The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`. Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400. Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`, `visit.peer-left`, `visit.left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit. Every frame, by type {fields}. Server → client: `ready` {userId, heartbeatMs}, `pong`, `appointment.updated` {appointment}, `waitlist.offer` {offer}, `message.created` {message}, `message.read` {readerId, senderId, upTo, readAt, count}, `visit.joined` {appointmentId, peerPresent}, `visit.peer-joined` {appointmentId, peer}, `visit.signal` {appointmentId, from, data}, `visit.peer-left` {appointmentId, peerId, reason}, `visit.left` {appointmentId}, `visit.error` {appointmentId, code, detail}, `visit.presence` {appointmentId, userId, present}. Client → server: `auth` {accessToken}, `ping`, `visit.join` {appointmentId}, `visit.signal` {appointmentId, data}, `visit.leave` {appointmentId}.
+         * @description Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`; the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes `{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}` and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance, and `{"type":"waitlist.offer","offer":{…}}` to the patient offered a freed slot. Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends); 4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown; 1008 more than 128 frames sent while earlier ones still wait to be handled. The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`. Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400. Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`, `visit.peer-left`, `visit.left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit. Every frame, by type {fields}. Server → client: `ready` {userId, heartbeatMs}, `pong`, `appointment.updated` {appointment}, `waitlist.offer` {offer}, `message.created` {message}, `message.read` {readerId, senderId, upTo, readAt, count}, `visit.joined` {appointmentId, peerPresent}, `visit.peer-joined` {appointmentId, peer}, `visit.signal` {appointmentId, from, data}, `visit.peer-left` {appointmentId, peerId, reason}, `visit.left` {appointmentId}, `visit.error` {appointmentId, code, detail}, `visit.presence` {appointmentId, userId, present}, `visit.lobby` {appointmentId, doctor, lateMinutes}, `visit.waiting` {appointmentId, participant}, `visit.admitted` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, from, text, sentAt}, `visit.screen` {appointmentId, from, sharing}, `visit.screen-allow` {appointmentId, allowed}. Client → server: `auth` {accessToken}, `ping`, `visit.join` {appointmentId}, `visit.signal` {appointmentId, data}, `visit.leave` {appointmentId}, `visit.admit` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, text}, `visit.screen` {appointmentId, sharing}, `visit.screen-allow` {appointmentId, allowed}.
          */
         get: operations["openRealtimeSocket"];
         put?: never;
@@ -1195,9 +1195,37 @@ export interface paths {
          * @description Its patient and its doctor only (anyone else, admins included, 404). A CONFIRMED appointment of a verified doctor can be joined from `opensAt` (startsAt − VISIT_OPENS_BEFORE_MINUTES, default 10) until just before `closesAt` (endsAt + VISIT_CLOSES_AFTER_MINUTES, default 30); otherwise 409 VISIT_NOT_OPEN. A doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. TURN credentials (coturn shared-secret scheme) are fresh on every call.
          *
          *     Signalling runs on the WebSocket (GET /ws), after its auth frame. Client frames: `{"type":"visit.join","appointmentId"}`, `{"type":"visit.signal","appointmentId","data":{…}}` (an SDP description or ICE candidate, at most 12288 bytes of JSON, 100 at once and 20 per second), `{"type":"visit.leave","appointmentId"}`. Server frames: `visit.joined {appointmentId, peerPresent}` (to the joiner), `visit.peer-joined {appointmentId, peer}` (to both participants whenever both are in: the joiner about the other and the other about the joiner), `visit.signal {appointmentId, from, data}` (data relayed untouched, only to the socket with which the other participant joined), `visit.peer-left {appointmentId, peerId, reason: left|disconnected}`, `visit.left {appointmentId}` (to the leaver) and `visit.error {appointmentId, code, detail}` with code VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN (also when the visit closes or the appointment is no longer confirmed during the call), NOT_JOINED, PEER_ABSENT, RATE_LIMITED or REPLACED (the same user joined from another socket, e.g. after a reload: this one is out). The doctor makes the offer when `visit.peer-joined` arrives. Joins and departures are audited (visit.join, visit.leave).
+         *
+         *     **Waiting room** (VISIT_WAITING_ROOM, on by default): a patient who joins waits in the lobby (`admitted: false` here) and gets `visit.lobby {appointmentId, doctor: here|busy|absent, lateMinutes}` on joining and whenever the doctor comes, goes or sets "running late". Every socket of the doctor gets `visit.waiting {appointmentId, participant}`. The doctor, joined on that socket, sends `{"type":"visit.admit","appointmentId","participantId"}`: both get `visit.admitted {appointmentId, participantId}` then `visit.peer-joined`. Before that no `visit.signal` is relayed to or from the waiting participant (answered `visit.error` NOT_ADMITTED), and neither is told `visit.peer-joined`/`visit.peer-left` about the other. The admission holds for the rest of the visit: a re-join after a drop, a reload or a leave goes straight in. visit.admit by anyone but the doctor: FORBIDDEN; of someone not in the lobby: PEER_ABSENT; twice: ALREADY_ADMITTED; admissions are audited (visit.admit). A waiting patient may send `{"type":"visit.lobby-message","appointmentId","text"}` (1–280 characters after trimming, no control characters, else VALIDATION_FAILED; not stored): every socket of the doctor gets `visit.lobby-message {appointmentId, from, text, sentAt}`.
+         *
+         *     **Screen sharing**: a participant who starts or stops sharing sends `{"type":"visit.screen","appointmentId","sharing"}` (the same rules as visit.signal: joined, the other in, both admitted); the other gets `visit.screen {appointmentId, from, sharing}`. The doctor always may; the patient only after the doctor sent `{"type":"visit.screen-allow","appointmentId","allowed":true}` (else FORBIDDEN), which holds for the visit until withdrawn with `allowed: false`; both get `visit.screen-allow {appointmentId, allowed}`. The shared screen replaces the camera track (RTCRtpSender.replaceTrack, no renegotiation); media stays peer to peer.
          */
         get: operations["getVisit"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/running-late": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The doctor's running-late status
+         * @description The doctor's "running late by N minutes" (one click in the agenda), shown live in the lobby of their visits (`visit.lobby` to every waiting patient). It lapses 4 hours after it was set; `minutes: 0` clears it.
+         */
+        get: operations["getRunningLate"];
+        /**
+         * Set or clear the doctor's running-late status
+         * @description The doctor's "running late by N minutes" (one click in the agenda), shown live in the lobby of their visits (`visit.lobby` to every waiting patient). It lapses 4 hours after it was set; `minutes: 0` clears it.
+         */
+        put: operations["setRunningLate"];
         post?: never;
         delete?: never;
         options?: never;
@@ -9212,6 +9240,10 @@ export interface operations {
                         };
                         /** @description The other participant has joined over the WebSocket right now */
                         peerPresent: boolean;
+                        /** @description The waiting room: false while the patient has not been admitted by the doctor in this visit (they join into the lobby); always true for the doctor and with VISIT_WAITING_ROOM off */
+                        admitted: boolean;
+                        /** @description The doctor allowed the patient to share their screen in this visit (`visit.screen-allow`); the doctor always may */
+                        patientMayShareScreen: boolean;
                         /** @description The patient's telehealth consent as the visit gate checks it */
                         patientConsent: {
                             currentVersion: number | null;
@@ -9283,6 +9315,159 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getRunningLate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The doctor is running late by `minutes`: shown live to the patients waiting in the lobby of their visits */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description 0: on time (nothing set, or it expired) */
+                        minutes: number;
+                        setAt: string | null;
+                        expiresAt: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    setRunningLate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Running late by this many minutes; 0 clears it */
+                    minutes: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The doctor is running late by `minutes`: shown live to the patients waiting in the lobby of their visits */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description 0: on time (nothing set, or it expired) */
+                        minutes: number;
+                        setAt: string | null;
+                        expiresAt: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
                 };
             };
             /** @description Too many requests; retry after the time in Retry-After */

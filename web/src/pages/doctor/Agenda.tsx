@@ -7,6 +7,7 @@ import { useSession } from '../../app';
 import { StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
 import { usePeerPresent } from '../../components/NowVisits';
 import { appointmentsChanged, useList } from '../../query';
+import { RunningLate } from '../../components/RunningLate';
 
 const DAY = 86_400_000;
 const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
@@ -25,6 +26,7 @@ export default function Agenda() {
   }
   return (
     <Page title="Agenda">
+      <RunningLate />
       <div class="actions">
         <div role="group" aria-label="View" class="actions">
           <button

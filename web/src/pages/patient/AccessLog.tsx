@@ -31,6 +31,7 @@ const WHAT: Record<string, string> = {
   'visit.read': 'opened a video visit',
   'visit.join': 'joined a video visit',
   'visit.leave': 'left a video visit',
+  'visit.admit': 'admitted you from the waiting room',
   'calendar_feed.read': 'read the calendar feed',
   'export.read': 'exported your data',
   'access_log.list': 'read this access log',
