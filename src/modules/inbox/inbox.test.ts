@@ -19,6 +19,7 @@ import {
 import { API, book, pinNow, workingDoctor } from '../../../test/fixtures/booking.ts';
 import { care } from '../../../test/fixtures/care.ts';
 import { issue } from '../../../test/fixtures/prescriptions.ts';
+import { bookedDoctor, cancel, joined, NOW } from '../../../test/fixtures/waitlist.ts';
 import { outboxDrained } from '../../../test/fixtures/notifications.ts';
 import { pinClock } from '../../platform/clock.ts';
 import { runDueDigests } from '../messages/digest.ts';
@@ -370,5 +371,34 @@ test('a patient’s digest is in their language and links to their conversation 
     assert.doesNotMatch(mail.text, /Befund/);
   } finally {
     pinClock(p, null);
+  }
+});
+
+test('a waitlist offer notifies the patient it is held for, live, and the cancellation that freed it notifies the doctor', async () => {
+  pinNow(app, NOW);
+  try {
+    const { doctor, holder, appointmentId } = await bookedDoctor(app);
+    const waiting = await createPatient(app);
+    await joined(app, waiting, doctor.id);
+    const ws = await connectWs(app, waiting.token);
+    try {
+      assert.equal((await cancel(app, holder, appointmentId)).status, 200);
+      const frame = await ws.next((f) => f.type === 'notification.created' && f.notification.kind === 'waitlist.offer');
+      assert.equal(frame.notification.person.id, doctor.id);
+      assert.equal(frame.notification.appointmentId, null);
+      assert.deepEqual(
+        (await ofKinds(waiting, 'waitlist.offer')).map((n) => [n.id, n.person.id]),
+        [[frame.notification.id, doctor.id]],
+      );
+      assert.deepEqual(
+        (await ofKinds(doctor, 'appointment.cancelled')).map((n) => [n.appointmentId, n.person.id]),
+        [[appointmentId, holder.id]],
+      );
+      assert.deepEqual(await ofKinds(holder, 'appointment.cancelled', 'waitlist.offer'), []);
+    } finally {
+      ws.ws.close();
+    }
+  } finally {
+    pinClock(app.app.platform, null);
   }
 });
