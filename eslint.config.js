@@ -14,6 +14,8 @@ import { readdirSync } from 'node:fs';
 // object (platform/hooks.ts), which buildApp creates and subscribes through src/modules/index.ts.
 export const LAYERS = [
   ['auth'], // identity: who the caller is
+  // inbox: the in-portal notification list; every module that notifies adds its entries in its own transaction.
+  ['inbox'],
   ['doctors', 'audit', 'admin'], // profiles and availability rules; the audit trail's reads; account suspension
   ['appointments', 'posts'], // booking, free slots, the care relationship; articles
   ['attachments'], // photos and documents: below messages, which carry them
@@ -70,6 +72,8 @@ export const TABLE_OWNERS = {
   consent_versions: 'intake',
   consent_acceptances: 'intake',
   visit_locations: 'intake',
+  user_notifications: 'inbox',
+  message_digests: 'messages',
   mail_outbox: 'platform/mail',
   audit_events: 'platform/audit',
   audit_chain: 'platform/audit',

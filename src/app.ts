@@ -33,7 +33,7 @@ import { registerMetrics } from './platform/metrics.ts';
 import { serverTimeouts } from './platform/server-limits.ts';
 import { registerSecurityHeaders } from './platform/security-headers.ts';
 import { refineOpenApi } from './platform/openapi.ts';
-import { constraintErrors, createHooks, modules, sharedSchemas } from './modules/index.ts';
+import { constraintErrors, createHooks, frameComponents, modules, sharedSchemas } from './modules/index.ts';
 import { assertWired } from './platform/hooks.ts';
 import { portalRoutes } from './platform/static.ts';
 import { identity, type Actor, type GuardOptions } from './modules/auth/actor.ts';
@@ -182,7 +182,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    transformObject: (doc) => refineOpenApi((doc as { openapiObject: Record<string, any> }).openapiObject, app.problemDialects),
+    transformObject: (doc) => {
+      const refined = refineOpenApi((doc as { openapiObject: Record<string, any> }).openapiObject, app.problemDialects);
+      // The WebSocket's frames (GET /ws), so that clients generate their types from the one list.
+      Object.assign(refined.components.schemas, frameComponents());
+      return refined;
+    },
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',

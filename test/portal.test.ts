@@ -127,6 +127,7 @@ test('one page table: the portal router is generated from it, the server serves 
     '/doctors',
     '/articles',
     '/account',
+    '/notifications',
     '/appointments',
     '/waitlist',
     '/patient',

@@ -10,6 +10,7 @@ import postRoutes from './posts/routes.ts';
 import messageRoutes from './messages/routes.ts';
 import { MessageSchema } from './messages/schemas.ts';
 import realtimeRoutes from './realtime/routes.ts';
+export { frameComponents } from './realtime/events.ts';
 import fhirRoutes from './fhir/routes.ts';
 import adminRoutes from './admin/routes.ts';
 import auditRoutes from './audit/routes.ts';
@@ -21,6 +22,8 @@ import clinicalRoutes from './clinical/routes.ts';
 import attachmentRoutes from './attachments/routes.ts';
 import { AttachmentSchema } from './attachments/schemas.ts';
 import intakeRoutes from './intake/routes.ts';
+import inboxRoutes from './inbox/routes.ts';
+import { NotificationSchema } from './inbox/schemas.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -91,6 +94,7 @@ export const modules: ModuleRoutes[] = [
   { name: 'export', prefix: API, routes: exportRoutes },
   { name: 'clinical', prefix: API, routes: clinicalRoutes },
   { name: 'intake', prefix: API, routes: intakeRoutes },
+  { name: 'inbox', prefix: API, routes: inboxRoutes },
   // FHIR R4 read API beside the REST API: same guards, services and audit; OperationOutcome errors.
   { name: 'fhir', prefix: '/fhir/R4', routes: fhirRoutes },
 ];
@@ -104,4 +108,5 @@ export const sharedSchemas: TSchema[] = [
   AttachmentSchema,
   MessageSchema,
   AppointmentSchema,
+  NotificationSchema,
 ];

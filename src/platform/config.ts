@@ -78,6 +78,8 @@ export interface Config {
   reminderOffsetsMinutes: number[];
   /** How often each instance looks for due reminders. */
   reminderPollMs: number;
+  /** A message unread this long is announced to its recipient by one digest mail (never its text). */
+  messageDigestDelayMinutes: number;
   /** Waitlist: how long a freed slot is held for the patient it is offered to. */
   waitlistHoldMinutes: number;
   /** Waitlist: lists a patient may wait on at once (live entries), in all and with one doctor. */
@@ -321,6 +323,7 @@ export function loadConfig(env: Env = process.env): Config {
     lateCancellationHours: int(env, 'LATE_CANCELLATION_HOURS', 24, 0, 720),
     reminderOffsetsMinutes: minutesList(env, 'REMINDER_OFFSETS_MINUTES', [1440, 60]),
     reminderPollMs: int(env, 'REMINDER_POLL_MS', 30_000, 10, 3_600_000),
+    messageDigestDelayMinutes: int(env, 'MESSAGE_DIGEST_DELAY_MINUTES', 15, 1, 10_080),
     waitlistHoldMinutes: int(env, 'WAITLIST_HOLD_MINUTES', 15, 1, 1440),
     waitlistPollMs: int(env, 'WAITLIST_POLL_MS', 1000, 10, 600_000),
     waitlistMaxEntries: int(env, 'WAITLIST_MAX_ENTRIES', 5, 1, 10_000),

@@ -26,6 +26,8 @@ export const PORTAL_PAGES = {
   articles: { path: '/articles' },
   article: { path: '/articles/:id' },
   account: { path: '/account', roles: SIGNED_IN },
+  // The notification list (the bell in the header): entries link to the pages below.
+  notifications: { path: '/notifications', roles: SIGNED_IN },
   // Linked from every appointment mail and calendar entry: one address for both parties.
   appointment: { path: '/appointments/:id', roles: SIGNED_IN },
   // Linked from the waitlist offer mail.

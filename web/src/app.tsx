@@ -5,6 +5,7 @@ import { session } from './session';
 import { menus, routes, type ScreenRoute } from './routes';
 import NotFound from './pages/public/NotFound';
 import { NowVisits } from './components/NowVisits';
+import { NotificationBell, PendingDoctorsBadge } from './components/NotificationBell';
 import { currentLocale, onLocaleChange, t } from './i18n';
 import { QueryClientProvider } from '@tanstack/preact-query';
 import { queryClient } from './query';
@@ -62,6 +63,7 @@ function Header() {
       <a class="brand" href="/">
         Telecare
       </a>
+      {s.me && <NotificationBell />}
       <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
         {t('shell.menu')}
       </button>
@@ -69,7 +71,10 @@ function Header() {
         <ul>
           {items.map(([href, label]) => (
             <li key={href}>
-              <a href={href}>{t(label)}</a>
+              <a href={href}>
+                {t(label)}
+                {role === 'ADMIN' && href === '/admin/doctors' && <PendingDoctorsBadge />}
+              </a>
             </li>
           ))}
         </ul>

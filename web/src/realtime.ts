@@ -4,14 +4,18 @@
 import type { components } from './api/schema';
 import { session } from './session';
 
-type Message = components['schemas']['Message'];
-type Participant = { id: string; firstname: string; lastname: string; role: 'PATIENT' | 'DOCTOR' };
+// The frames' types are generated from the server's one list (src/modules/realtime/events.ts → the OpenAPI
+// document's `components.schemas` → web/src/api/schema.d.ts by `npm run openapi`): none is written here.
+type S = components['schemas'];
 
 /** Video visit signalling (docs/api.md "Video visits"); `data` is an SDP description or an ICE candidate. */
 export interface VisitSignalData {
   description?: RTCSessionDescriptionInit;
   candidate?: RTCIceCandidateInit | null;
 }
+/** The server relays `data` untouched (a JSON object): the portal sends and reads it as VisitSignalData. */
+type WithSignal<F> = F extends { type: 'visit.signal'; data: unknown } ? Omit<F, 'data'> & { data: VisitSignalData } : F;
+
 export type VisitErrorCode =
   | 'REPLACED'
   | 'VISIT_NOT_OPEN'
@@ -25,49 +29,18 @@ export type VisitErrorCode =
   | 'ALREADY_ADMITTED'
   | 'FORBIDDEN'
   | 'INTERNAL';
+
+/** Every frame the server sends after `ready` (`pong` answers the pre-call check's probe, probeRoundTrips). */
+export type ServerEvent = WithSignal<Exclude<S['WsServerFrame'], { type: 'ready' }>>;
+export type VisitEvent = Extract<ServerEvent, { type: `visit.${string}` }>;
+/** A frame the portal sends on its socket (the hub's `auth` and `ping` are sent here only). */
+export type VisitFrame = WithSignal<Exclude<S['WsClientFrame'], { type: 'auth' | 'ping' }>>;
+export type WaitlistOffer = S['WsServerWaitlistOffer']['offer'];
+export type Notification = S['Notification'];
 /** The doctor as the lobby sees them: in this visit, in another one, not in yet. */
-export type DoctorWhereabouts = 'here' | 'busy' | 'absent';
-export type VisitEvent =
-  | { type: 'visit.joined'; appointmentId: string; peerPresent: boolean }
-  | { type: 'visit.peer-joined'; appointmentId: string; peer: Participant }
-  | { type: 'visit.signal'; appointmentId: string; from: string; data: VisitSignalData }
-  | { type: 'visit.peer-left'; appointmentId: string; peerId: string; reason: 'left' | 'disconnected' }
-  | { type: 'visit.left'; appointmentId: string }
-  | { type: 'visit.error'; appointmentId: string | null; code: VisitErrorCode; detail: string }
-  | { type: 'visit.lobby'; appointmentId: string; doctor: DoctorWhereabouts; lateMinutes: number | null }
-  | { type: 'visit.waiting'; appointmentId: string; participant: Participant }
-  | { type: 'visit.admitted'; appointmentId: string; participantId: string }
-  | { type: 'visit.lobby-message'; appointmentId: string; from: string; text: string; sentAt: string }
-  | { type: 'visit.screen'; appointmentId: string; from: string; sharing: boolean }
-  | { type: 'visit.screen-allow'; appointmentId: string; allowed: boolean };
-export type VisitFrame =
-  | { type: 'visit.join'; appointmentId: string }
-  | { type: 'visit.signal'; appointmentId: string; data: VisitSignalData }
-  | { type: 'visit.leave'; appointmentId: string }
-  | { type: 'visit.admit'; appointmentId: string; participantId: string }
-  | { type: 'visit.lobby-message'; appointmentId: string; text: string }
-  | { type: 'visit.screen'; appointmentId: string; sharing: boolean }
-  | { type: 'visit.screen-allow'; appointmentId: string; allowed: boolean };
+export type DoctorWhereabouts = Extract<ServerEvent, { type: 'visit.lobby' }>['doctor'];
 
-/** A freed slot held for this patient until `expiresAt` (docs/api.md "Waitlist"). */
-export interface WaitlistOffer {
-  id: string;
-  doctorId: string;
-  startsAt: string;
-  endsAt: string;
-  expiresAt: string;
-}
-
-export type RealtimeEvent =
-  | { type: 'message.created'; message: Message }
-  | { type: 'message.read'; readerId?: string; upTo?: string; [k: string]: unknown }
-  | { type: 'appointment.updated'; appointment: { id: string; status: string; startsAt: string; [k: string]: unknown } }
-  | { type: 'waitlist.offer'; offer: WaitlistOffer }
-  | { type: 'visit.presence'; appointmentId: string; userId: string; present: boolean }
-  | VisitEvent
-  | { type: 'pong' }
-  | { type: 'reconnected' }
-  | { type: 'status'; connected: boolean };
+export type RealtimeEvent = ServerEvent | { type: 'reconnected' } | { type: 'status'; connected: boolean };
 
 type Listener = (e: RealtimeEvent) => void;
 const listeners = new Set<Listener>();

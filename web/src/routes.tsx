@@ -30,6 +30,7 @@ const screens: Record<PortalPageName, ComponentType<any>> = {
   articles: page(() => import('./pages/public/Articles')),
   article: page(() => import('./pages/public/Article')),
   account: page(() => import('./pages/public/Account')),
+  notifications: page(() => import('./pages/shared/Notifications')),
   appointment: page(() => import('./pages/shared/AppointmentPage')),
   waitlist: page(() => import('./pages/patient/WaitlistPage')),
 

@@ -12,6 +12,7 @@ import { findDoctorWithUser } from '../doctors/index.ts';
 import { slotsOf } from './free-slots.ts';
 import type { AppointmentChange } from './hooks.ts';
 import { claim, ClaimRace, remember, requestHash } from './idempotency.ts';
+import { notify } from '../inbox/index.ts';
 import * as repo from './repo.ts';
 import { clinicalAccess, clinicalAudience } from './access.ts';
 import { toAppointment, type Appointment, type BookBody } from './schemas.ts';
@@ -176,6 +177,9 @@ export async function book(p: Platform, meta: Authed, body: BookBody, idempotenc
     if (idempotencyKey) await remember(tx, patientId, idempotencyKey, 201, a);
     const entry = { action: 'appointment.create', resourceType: 'appointment', resourceId: row.id, patientId };
     await repo.insertBooking(tx, notices.reminders, row, auditValues(meta, entry)!, outbox.mails, outbox.reminders);
+    // The doctor's notification list (not the patient's: they booked it). Deferred to the COMMIT after the
+    // booking's INSERT, which it points at: no round trip more on this hot path.
+    await notify(p, tx, [{ userId: row.doctorId, kind: 'appointment.booked', appointmentId: row.id, personId: patientId }], patientId);
     return { statusCode: 201, body: a, replayed: false };
   });
   if (!result.replayed) {

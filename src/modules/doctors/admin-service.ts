@@ -7,6 +7,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { NAME_CURSOR } from './service.ts';
+import { kick as kickInbox, notify } from '../inbox/index.ts';
 import * as repo from './repo.ts';
 import { toDoctorPrivate, type VerificationBody } from './schemas.ts';
 
@@ -29,6 +30,11 @@ export async function listForAdmin(
       (r) => toDoctorPrivate(r.user, r.doctor),
     );
   });
+}
+
+/** The admins' badge: doctors awaiting verification (a count, no personal data: not audited). */
+export async function pendingCount(p: Platform, _meta: Authed): Promise<{ count: number }> {
+  return { count: await repo.pendingCount(p.db) };
 }
 
 /**
@@ -63,9 +69,11 @@ export async function setVerification(p: Platform, meta: Authed, doctorId: strin
       subject: t(l, verified ? 'doctor.verified.subject' : 'doctor.rejected.subject'),
       text: `${paragraphs.join('\n\n')}\n`,
     });
+    await notify(p, tx, [{ userId: doctorId, kind: verified ? 'doctor.verified' : 'doctor.rejected' }]);
     const updated = await repo.findDoctorWithUser(tx, doctorId);
     return toDoctorPrivate(updated!.user, updated!.doctor);
   });
   p.mail.kick();
+  kickInbox(p);
   return result;
 }

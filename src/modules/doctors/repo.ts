@@ -205,3 +205,22 @@ export async function deleteTimeOff(ex: Executor, doctorId: string, id: string):
     .returning({ startsAt: doctorTimeOff.startsAt, endsAt: doctorTimeOff.endsAt });
   return row;
 }
+
+/** Active admins, oldest first, at most `limit`: whom a doctor's registration is announced to. */
+export async function activeAdmins(ex: Executor, limit: number) {
+  return ex
+    .select({ id: users.id, email: users.email, firstname: users.firstname, lastname: users.lastname, locale: users.locale })
+    .from(users)
+    .where(and(eq(users.role, 'ADMIN'), eq(users.accountStatus, 'ACTIVE')))
+    .orderBy(asc(users.createdAt))
+    .limit(limit);
+}
+
+/** Doctors awaiting verification, counted from doctors_verification_idx (the admins' badge). */
+export async function pendingCount(ex: Executor): Promise<number> {
+  const [r] = await ex
+    .select({ n: sql<number>`count(*)::int` })
+    .from(doctors)
+    .where(eq(doctors.verificationStatus, 'PENDING'));
+  return Number(r?.n ?? 0);
+}

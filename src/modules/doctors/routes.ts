@@ -198,6 +198,25 @@ export default async function doctorRoutes(fastify: FastifyInstance) {
     async (req) => admin.listForAdmin(p, actorOf(req), req.query),
   );
 
+  app.get(
+    '/admin/doctors/pending-count',
+    {
+      onRequest: adminOnly,
+      schema: {
+        operationId: 'countPendingDoctors',
+        tags: ['admin'],
+        summary: 'How many doctors await verification (the admins’ badge)',
+        description: 'Counted from an index; every admin is also told of each registration by mail and in their notification list.',
+        security,
+        response: { 200: Type.Object({ count: Type.Integer({ minimum: 0 }) }), ...problems(401, 403) },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'private, no-store');
+      return admin.pendingCount(p, actorOf(req));
+    },
+  );
+
   app.post(
     '/admin/doctors/:doctorId/verification',
     {

@@ -6,6 +6,10 @@ import { registerUser, type AccountRow, type Actor, type RegisterDoctorBody, typ
 import { cursorCodec, toPage, DEFAULT_LIMIT } from '../../platform/pagination.ts';
 import { isValidTimezone } from '../../platform/schema.ts';
 import { instantOf, optionalInstant } from '../../platform/instant.ts';
+import { enqueueMail } from '../../platform/mail.ts';
+import { t } from '../../platform/i18n.ts';
+import { portalUrl } from '../../platform/portal-pages.ts';
+import { kick as kickInbox, notify } from '../inbox/index.ts';
 import * as repo from './repo.ts';
 import {
   formatHhmm,
@@ -170,17 +174,50 @@ export async function removeTimeOff(p: Platform, meta: Authed, id: string): Prom
 /** POST /auth/register/doctor: the account (auth) and the doctor's profile (verification PENDING), in one transaction. */
 export async function register(p: Platform, meta: RequestMeta, body: RegisterDoctorBody) {
   checkTimezone(body.timezone);
-  const { user, profile } = await registerUser(p, meta, body, 'DOCTOR', async (tx, u) =>
-    toDoctorPrivate(
-      u,
-      await repo.insertDoctor(tx, {
-        id: u.id,
-        specialization: body.specialization,
-        licenseNumber: body.licenseNumber,
-        bio: body.bio ?? '',
-        timezone: body.timezone,
-      }),
-    ),
-  );
+  const { user, profile } = await registerUser(p, meta, body, 'DOCTOR', async (tx, u) => {
+    const doctor = await repo.insertDoctor(tx, {
+      id: u.id,
+      specialization: body.specialization,
+      licenseNumber: body.licenseNumber,
+      bio: body.bio ?? '',
+      timezone: body.timezone,
+    });
+    await announceRegistration(p, tx, u);
+    return toDoctorPrivate(u, doctor);
+  });
+  kickInbox(p);
   return { user, doctor: profile };
+}
+
+/** More admins than this are not mailed one by one (a clinic has a handful; the badge and the list still show it). */
+const MAX_ADMINS_TOLD = 100;
+
+/**
+ * Every active admin is told a doctor awaits verification, in the registration's transaction: a mail through
+ * the outbox (the doctor's name and a link to the admin's doctor list, nothing of the credentials) and an entry
+ * in their notification list.
+ */
+async function announceRegistration(p: Platform, tx: Executor, u: { id: string; firstname: string; lastname: string }): Promise<void> {
+  const admins = await repo.activeAdmins(tx, MAX_ADMINS_TOLD);
+  const name = `${u.firstname} ${u.lastname}`;
+  const url = portalUrl(p.config.publicUrl, 'adminDoctors', {}, { status: 'PENDING' });
+  for (const a of admins) {
+    await enqueueMail(tx, {
+      kind: 'doctor.registered',
+      to: a.email,
+      subject: t(a.locale, 'doctor.registered.subject', { name }),
+      text: [
+        t(a.locale, 'mail.greeting', { name: `${a.firstname} ${a.lastname}` }),
+        '',
+        t(a.locale, 'doctor.registered.body', { name }),
+        '',
+        url,
+      ].join('\n'),
+    });
+  }
+  await notify(
+    p,
+    tx,
+    admins.map((a) => ({ userId: a.id, kind: 'doctor.registered' as const, personId: u.id })),
+  );
 }

@@ -5,6 +5,7 @@ import { problems, bearerSecurity } from '../../platform/http.ts';
 import { actorOf } from '../auth/index.ts';
 import { pageQueryProperties } from '../../platform/pagination.ts';
 import * as messages from './service.ts';
+import { DigestWorker } from './digest.ts';
 import { ConversationPage, MarkReadBody, MessagePage, SendMessageBody, UserIdParams } from './schemas.ts';
 
 const tags = ['messages'];
@@ -21,6 +22,11 @@ export default async function messageRoutes(fastify: FastifyInstance) {
   const p = app.platform;
   // Messages are clinical: a doctor whose credentials are not (or no longer) verified gets 403 DOCTOR_NOT_VERIFIED.
   const participant = app.guard({ roles: ['DOCTOR', 'PATIENT'], verifiedDoctor: true });
+
+  // Digests of unread messages are sent by whichever instance claims them first; every instance polls.
+  const digests = new DigestWorker(p);
+  app.addHook('onReady', async () => digests.start());
+  app.addHook('onClose', async () => digests.stop());
 
   app.get(
     '/conversations',

@@ -7,6 +7,8 @@ import type { Platform } from '../../platform/platform.ts';
 import { DEFAULT_LIMIT, cursorCodec, toPage } from '../../platform/pagination.ts';
 import { careRelationshipExists, clinicalAccess, clinicalAudience, type ClinicalGrant } from '../appointments/index.ts';
 import { attachToMessage, summariesByMessage } from '../attachments/index.ts';
+import { conversationRead, notify } from '../inbox/index.ts';
+import { scheduleDigest } from './digest.ts';
 import * as repo from './repo.ts';
 import { toMessage, type Conversation, type Message } from './schemas.ts';
 
@@ -65,6 +67,10 @@ export async function send(p: Platform, meta: Meta, otherId: string, input: { bo
     const row = await repo.insertMessage(tx, grant, thread.pair, meta.actor.userId, otherId, input.body ?? '');
     const attached = await attachToMessage(tx, grant, attachmentIds, { ...thread.pair, id: row.id, senderId: meta.actor.userId });
     await audit(tx, meta, { action: 'message.send', resourceType: 'message', resourceId: row.id, patientId: thread.pair.patientId });
+    // The recipient's list gains (or bumps) one "new messages from" entry, and a digest mail is due if they
+    // do not read it in time: both with this transaction, never with the text.
+    await notify(p, tx, [{ userId: otherId, kind: 'message.received', personId: meta.actor.userId }]);
+    await scheduleDigest(p, tx, otherId);
     // The sending doctor was verified by the grant; a patient's doctor is verified or not by their row.
     const doctorStatus = meta.actor.role === 'DOCTOR' ? meta.actor.doctorStatus : thread.other.doctorStatus;
     return { message: toMessage(row, attached), audience: clinicalAudience(thread.pair, doctorStatus) };
@@ -116,6 +122,8 @@ export async function markRead(p: Platform, meta: Meta, otherId: string, upTo: s
     const target = await repo.findMessageInPair(tx, grant, thread.pair, upTo);
     if (!target) throw notFound('message in this conversation');
     const changed = await repo.markRead(tx, grant, otherId, target.seq);
+    // Reading the conversation reads its "new messages" entry in the notification list.
+    await conversationRead(p, tx, meta.actor.userId, otherId);
     if (changed.count > 0) {
       await audit(tx, meta, {
         action: 'message.mark_read',

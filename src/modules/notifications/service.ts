@@ -13,6 +13,7 @@ import { portalUrl } from '../../platform/portal-pages.ts';
 import type { AppointmentChange, AppointmentRow, BookingNotices, BookingReminder } from '../appointments/index.ts';
 import { instantText, spanText, t, type Reader } from '../../platform/i18n.ts';
 import { feed, invitation, utcText, type CalendarEvent } from './ical.ts';
+import { notify } from '../inbox/index.ts';
 import * as repo from './repo.ts';
 import type { PatientNames } from './schemas.ts';
 
@@ -229,6 +230,18 @@ export async function appointmentChanged(p: Platform, tx: Executor, appointmentI
   if (!x) return;
   for (const to of PARTIES)
     await mailParty(p, tx, x, to, `appointment.${change}`, keyed(subjectKey(change, x, to)), headline(change, x, to, actedBy(x, actor)));
+  // In the portal's list: each party but the one who acted, pointing at the appointment and the other party.
+  await notify(
+    p,
+    tx,
+    PARTIES.map((to) => ({
+      userId: partyOf(x, to).id,
+      kind: `appointment.${change}` as const,
+      appointmentId: appointmentId,
+      personId: partyOf(x, to === 'PATIENT' ? 'DOCTOR' : 'PATIENT').id,
+    })),
+    actor.userId,
+  );
   await syncReminders(p, tx, x.appointment);
 }
 
@@ -236,9 +249,15 @@ export async function appointmentChanged(p: Platform, tx: Executor, appointmentI
  * A new prescription, announced to its patient in the transaction that issues it: who issued it, when,
  * and the portal page that lists it, never its items or notes (mail leaves the system's protection).
  */
-export async function prescriptionIssued(p: Platform, tx: Executor, rx: { appointmentId: string; issuedAt: Date }): Promise<void> {
+export async function prescriptionIssued(
+  p: Platform,
+  tx: Executor,
+  rx: { id: string; appointmentId: string; issuedAt: Date },
+): Promise<void> {
   const x = await repo.partiesOf(tx, rx.appointmentId);
-  if (!x || x.patient.accountStatus !== 'ACTIVE') return;
+  if (!x) return;
+  await notify(p, tx, [{ userId: x.patient.id, kind: 'prescription.issued', prescriptionId: rx.id, personId: x.doctor.id }]);
+  if (x.patient.accountStatus !== 'ACTIVE') return;
   const reader = x.patient;
   const doctor = doctorName(reader, x.doctor);
   await enqueueMail(tx, {

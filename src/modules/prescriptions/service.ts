@@ -6,6 +6,7 @@ import type { Actor, RequestMeta } from '../auth/index.ts';
 import { clinicalAccess, lockAppointment } from '../appointments/index.ts';
 import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts';
 import { service as notifications } from '../notifications/index.ts';
+import { kick as kickInbox } from '../inbox/index.ts';
 import * as repo from './repo.ts';
 import { renderPrescriptionPdf } from './pdf.ts';
 import { allergyConflictError, allergyConflicts } from '../clinical/index.ts';
@@ -59,10 +60,11 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
         patientId: row.patientId,
       });
     }
-    await notifications.prescriptionIssued(p, tx, { appointmentId: appt.id, issuedAt: row.issuedAt });
+    await notifications.prescriptionIssued(p, tx, { id: row.id, appointmentId: appt.id, issuedAt: row.issuedAt });
     return toPrescription(row);
   });
   p.mail.kick();
+  kickInbox(p);
   return issued;
 }
 

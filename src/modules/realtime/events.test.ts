@@ -53,3 +53,28 @@ test('the OpenAPI document names only frames of the list, and GET /ws lists them
   const ws = doc.paths['/api/v1/ws'].get.description as string;
   for (const n of [...server, ...client]) assert.ok(ws.includes(`\`${n}\``), `GET /ws describes ${n}`);
 });
+
+test('every frame is a component of the OpenAPI document (the portal generates its frame types from them)', async (t) => {
+  const app = await build(t);
+  const schemas = (await app.request('GET', '/openapi.json')).body.components.schemas;
+  for (const [union, list] of [
+    ['WsServerFrame', ServerFrameSchema],
+    ['WsClientFrame', ClientFrameSchema],
+  ] as const) {
+    const mapping = schemas[union].discriminator.mapping as Record<string, string>;
+    const types = list.anyOf.map((s) => (s.properties.type as { const: string }).const);
+    assert.deepEqual(Object.keys(mapping), types, `${union} names every frame of the list`);
+    assert.deepEqual(
+      schemas[union].oneOf.map((r: { $ref: string }) => r.$ref),
+      Object.values(mapping),
+    );
+    for (const [type, ref] of Object.entries(mapping)) {
+      const frame = schemas[ref.replace('#/components/schemas/', '')];
+      assert.equal(frame.properties.type.const, type, ref);
+      // Payloads that are shared schemas are references, not copies.
+      assert.doesNotMatch(JSON.stringify(frame), /"\$id"/, ref);
+    }
+  }
+  assert.deepEqual(schemas.WsServerMessageCreated.properties.message, { $ref: '#/components/schemas/Message' });
+  assert.deepEqual(schemas.WsServerNotificationCreated.properties.notification, { $ref: '#/components/schemas/Notification' });
+});

@@ -7,13 +7,14 @@
 // every `p.bus.publish(…)`, `conn.send(…)` and `frames.handle(…)` in any module is checked against it without
 // that module importing anything. Publishers may import from here with `import type` only: this file
 // imports their public entries at run time, and a value import back would make a cycle.
-import { Type, type Static, type TObject } from 'typebox';
+import { Type, type Static, type TObject, type TSchema } from 'typebox';
 import { Nullable, Timestamp, Uuid } from '../../platform/schema.ts';
 import { AuthFrame, PingFrame, PongFrame, ReadyFrame } from '../../platform/websocket.ts';
 import { AppointmentSchema } from '../appointments/index.ts';
 import { MessageSchema } from '../messages/index.ts';
 import { ParticipantSchema } from '../visits/index.ts';
 import { OfferSchema } from '../waitlist/index.ts';
+import { NotificationSchema } from '../inbox/index.ts';
 
 /** A frame's envelope: its literal `type` and its fields, nothing else. */
 const frame = <T extends string, P extends Parameters<typeof Type.Object>[0]>(type: T, props: P, description: string) =>
@@ -44,6 +45,11 @@ export const MessageReadEvent = frame(
     count: Type.Integer({ minimum: 1, description: 'Messages newly marked read' }),
   },
   'Messages were marked read (to their sender, and to the reader’s other sockets)',
+);
+export const NotificationCreatedEvent = frame(
+  'notification.created',
+  { notification: NotificationSchema },
+  'An entry was added to the user’s notification list, or a conversation’s unread entry counts one more message (to that user)',
 );
 export const VisitJoinedEvent = frame(
   'visit.joined',
@@ -142,6 +148,7 @@ export const RealtimeEventSchema = Type.Union([
   WaitlistOfferEvent,
   MessageCreatedEvent,
   MessageReadEvent,
+  NotificationCreatedEvent,
   VisitJoinedEvent,
   VisitPeerJoinedEvent,
   VisitSignalEvent,
@@ -242,4 +249,51 @@ declare module '../../platform/realtime.ts' {
     event: ListedEvent;
     clientFrame: ListedClientFrame;
   }
+}
+
+// --- The frames in the OpenAPI document ----------------------------------------------------------------------
+
+/** `message.created` → `MessageCreated`, `visit.peer-joined` → `VisitPeerJoined`. */
+const pascal = (type: string) =>
+  type
+    .split(/[.\-_]/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+
+/** A schema as plain JSON, with every nested schema that has an `$id` (Message, Appointment, …) made a `$ref` to its component. */
+function asComponent(schema: TSchema): Record<string, unknown> {
+  const walk = (v: unknown, root: boolean): unknown => {
+    if (Array.isArray(v)) return v.map((x) => walk(x, false));
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (!root && typeof o.$id === 'string') return { $ref: `#/components/schemas/${o.$id}` };
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, walk(x, false)]));
+    }
+    return v;
+  };
+  return walk(JSON.parse(JSON.stringify(schema)), true) as Record<string, unknown>;
+}
+
+/**
+ * Every WebSocket frame as an OpenAPI component (`WsServer<Type>`, `WsClient<Type>`) and the two unions
+ * (`WsServerFrame`, `WsClientFrame`, discriminated by `type`), merged into `components.schemas` by buildApp,
+ * so the portal's frame types are generated from this list (web/src/api/schema.d.ts) instead of copied.
+ */
+export function frameComponents(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  const add = (prefix: string, union: { anyOf: TObject[] }, name: string) => {
+    const refs: { $ref: string }[] = [];
+    const mapping: Record<string, string> = {};
+    for (const s of union.anyOf) {
+      const type = (s.properties.type as { const: string }).const;
+      const key = `${prefix}${pascal(type)}`;
+      out[key] = asComponent(s);
+      refs.push({ $ref: `#/components/schemas/${key}` });
+      mapping[type] = `#/components/schemas/${key}`;
+    }
+    out[name] = { oneOf: refs, discriminator: { propertyName: 'type', mapping } };
+  };
+  add('WsServer', ServerFrameSchema, 'WsServerFrame');
+  add('WsClient', ClientFrameSchema, 'WsClientFrame');
+  return out;
 }

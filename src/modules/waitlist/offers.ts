@@ -11,6 +11,7 @@ import { nowMs } from '../../platform/clock.ts';
 import { findDoctorWithUser, type DoctorRow, type FreedTime, type RuleRow } from '../doctors/index.ts';
 import { computeFreeSlots, freeSlots, HoldRefused, placeHold, type Interval } from '../appointments/index.ts';
 import * as repo from './repo.ts';
+import { notify } from '../inbox/index.ts';
 
 const MINUTE = 60_000;
 /** Up to this many free slots are probed one by one; more are first narrowed to the waiting windows. */
@@ -119,6 +120,7 @@ async function offerSlot(p: Platform, tx: Executor, doctor: DoctorRow, slot: Int
         });
         await repo.setEntryStatus(sp, next.id, 'OFFERED');
         await mailOffer(p, sp, offer);
+        await notify(p, sp, [{ userId: next.patientId, kind: 'waitlist.offer', personId: doctor.id }]);
       });
       return true;
     } catch (err) {

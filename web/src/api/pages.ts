@@ -12,6 +12,7 @@ export const PORTAL_PAGES = {
   articles: { path: '/articles' },
   article: { path: '/articles/:id' },
   account: { path: '/account', roles: ['PATIENT', 'DOCTOR', 'ADMIN'] },
+  notifications: { path: '/notifications', roles: ['PATIENT', 'DOCTOR', 'ADMIN'] },
   appointment: { path: '/appointments/:id', roles: ['PATIENT', 'DOCTOR', 'ADMIN'] },
   waitlist: { path: '/waitlist', roles: ['PATIENT'] },
   patientAppointments: { path: '/patient/appointments', roles: ['PATIENT'] },

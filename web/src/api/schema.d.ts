@@ -420,6 +420,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/doctors/pending-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many doctors await verification (the admins’ badge)
+         * @description Counted from an index; every admin is also told of each registration by mail and in their notification list.
+         */
+        get: operations["countPendingDoctors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/doctors/{doctorId}/verification": {
         parameters: {
             query?: never;
@@ -947,7 +967,7 @@ export interface paths {
         };
         /**
          * Real-time events over a WebSocket
-         * @description Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`; the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes `{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}` and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance, and `{"type":"waitlist.offer","offer":{…}}` to the patient offered a freed slot. Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends); 4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown; 1008 more than 128 frames sent while earlier ones still wait to be handled. The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`. Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400. Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`, `visit.peer-left`, `visit.left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit. Every frame, by type {fields}. Server → client: `ready` {userId, heartbeatMs}, `pong`, `appointment.updated` {appointment}, `waitlist.offer` {offer}, `message.created` {message}, `message.read` {readerId, senderId, upTo, readAt, count}, `visit.joined` {appointmentId, peerPresent}, `visit.peer-joined` {appointmentId, peer}, `visit.signal` {appointmentId, from, data}, `visit.peer-left` {appointmentId, peerId, reason}, `visit.left` {appointmentId}, `visit.error` {appointmentId, code, detail}, `visit.presence` {appointmentId, userId, present}, `visit.lobby` {appointmentId, doctor, lateMinutes}, `visit.waiting` {appointmentId, participant}, `visit.admitted` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, from, text, sentAt}, `visit.screen` {appointmentId, from, sharing}, `visit.screen-allow` {appointmentId, allowed}. Client → server: `auth` {accessToken}, `ping`, `visit.join` {appointmentId}, `visit.signal` {appointmentId, data}, `visit.leave` {appointmentId}, `visit.admit` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, text}, `visit.screen` {appointmentId, sharing}, `visit.screen-allow` {appointmentId, allowed}.
+         * @description Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`; the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes `{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}` and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance, and `{"type":"waitlist.offer","offer":{…}}` to the patient offered a freed slot. Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends); 4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown; 1008 more than 128 frames sent while earlier ones still wait to be handled. The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`. Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400. Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`, `visit.peer-left`, `visit.left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit. Every frame, by type {fields}. Server → client: `ready` {userId, heartbeatMs}, `pong`, `appointment.updated` {appointment}, `waitlist.offer` {offer}, `message.created` {message}, `message.read` {readerId, senderId, upTo, readAt, count}, `notification.created` {notification}, `visit.joined` {appointmentId, peerPresent}, `visit.peer-joined` {appointmentId, peer}, `visit.signal` {appointmentId, from, data}, `visit.peer-left` {appointmentId, peerId, reason}, `visit.left` {appointmentId}, `visit.error` {appointmentId, code, detail}, `visit.presence` {appointmentId, userId, present}, `visit.lobby` {appointmentId, doctor, lateMinutes}, `visit.waiting` {appointmentId, participant}, `visit.admitted` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, from, text, sentAt}, `visit.screen` {appointmentId, from, sharing}, `visit.screen-allow` {appointmentId, allowed}. Client → server: `auth` {accessToken}, `ping`, `visit.join` {appointmentId}, `visit.signal` {appointmentId, data}, `visit.leave` {appointmentId}, `visit.admit` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, text}, `visit.screen` {appointmentId, sharing}, `visit.screen-allow` {appointmentId, allowed}.
          */
         get: operations["openRealtimeSocket"];
         put?: never;
@@ -1669,6 +1689,80 @@ export interface paths {
          * @description Its patient only (anyone else 404). 400 naming every required item without a saved answer; a second submission 409 INVALID_TRANSITION. Audited.
          */
         post: operations["submitIntake"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's notification list, newest first
+         * @description Entries are added in the transaction of the change that causes them, for everyone it concerns except the one who acted, and announced live by the WebSocket frame `{"type":"notification.created","notification":{…}}`. They point at what they concern (`appointmentId`, `prescriptionId`, `person`) and carry no text and nothing medical. Unread messages of one conversation are one entry (`count`). Each user keeps at most 200 entries (the oldest go). Keyset-paginated; `unread=true` lists only unread entries. A cursor not from this list answers 400.
+         */
+        get: operations["listMyNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many of the caller’s notifications are unread (the badge) */
+        get: operations["countMyUnreadNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks every notification of the caller read */
+        post: operations["markAllMyNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks one notification of the caller read
+         * @description Marking a read entry again changes nothing. Another user’s entry, like an unknown id, answers 404.
+         */
+        post: operations["markMyNotificationRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2439,6 +2533,30 @@ export interface components {
                 lastname: string;
             };
         };
+        /** @description An entry of the caller’s notification list: what happened and what it points to, never medical content */
+        Notification: {
+            /** Format: uuid */
+            id: string;
+            /** @description appointment.booked/confirmed/rescheduled/cancelled: a change of one of the user’s appointments by someone else (`appointmentId`, `person` the other party); prescription.issued (`prescriptionId`, `person` the doctor); message.received: unread messages from `person` (`count` of them, one unread entry per conversation); waitlist.offer: a slot of doctor `person` is held for the patient; doctor.registered: doctor `person` awaits verification (to every admin); doctor.verified / doctor.rejected: the decision on the calling doctor’s credentials */
+            kind: "appointment.booked" | "appointment.confirmed" | "appointment.rescheduled" | "appointment.cancelled" | "prescription.issued" | "message.received" | "waitlist.offer" | "doctor.registered" | "doctor.verified" | "doctor.rejected";
+            /**
+             * Format: date-time
+             * @description When it happened (for collapsed messages: the latest)
+             */
+            createdAt: string;
+            readAt: string | null;
+            /** @description Messages this entry stands for (1 for every other kind) */
+            count: number;
+            appointmentId: string | null;
+            prescriptionId: string | null;
+            person: {
+                /** Format: uuid */
+                id: string;
+                firstname: string;
+                lastname: string;
+                role: "PATIENT" | "DOCTOR" | "ADMIN";
+            } | null;
+        };
         /** Problem (429) */
         Problem429: {
             /**
@@ -2519,6 +2637,461 @@ export interface components {
              */
             code: "UNSUPPORTED_MEDIA_TYPE";
         } & WithRequired<components["schemas"]["Problem"], "code">;
+        WsServerReady: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ready";
+            /**
+             * Format: uuid
+             * @description The authenticated user
+             */
+            userId: string;
+            /** @description The server pings this often; a socket that misses pongs is dropped */
+            heartbeatMs: number;
+        };
+        WsServerPong: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "pong";
+        };
+        /** @description An appointment of the user was booked, confirmed, cancelled, moved, completed or marked no-show (to its patient and doctor) */
+        WsServerAppointmentUpdated: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "appointment.updated";
+            appointment: components["schemas"]["Appointment"];
+        };
+        /** @description A freed slot is held for this patient until `offer.expiresAt` */
+        WsServerWaitlistOffer: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "waitlist.offer";
+            offer: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                doctorId: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC timestamp
+                 */
+                startsAt: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC timestamp
+                 */
+                endsAt: string;
+                /**
+                 * Format: date-time
+                 * @description The slot is held for the patient until then
+                 */
+                expiresAt: string;
+            };
+        };
+        /** @description A message was sent (to its sender and recipient) */
+        WsServerMessageCreated: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.created";
+            message: components["schemas"]["Message"];
+        };
+        /** @description Messages were marked read (to their sender, and to the reader’s other sockets) */
+        WsServerMessageRead: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.read";
+            /**
+             * Format: uuid
+             * @description Who marked the messages read
+             */
+            readerId: string;
+            /**
+             * Format: uuid
+             * @description Whose messages were marked read
+             */
+            senderId: string;
+            /**
+             * Format: uuid
+             * @description The last message marked read
+             */
+            upTo: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC timestamp
+             */
+            readAt: string;
+            /** @description Messages newly marked read */
+            count: number;
+        };
+        /** @description An entry was added to the user’s notification list, or a conversation’s unread entry counts one more message (to that user) */
+        WsServerNotificationCreated: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "notification.created";
+            notification: components["schemas"]["Notification"];
+        };
+        /** @description This socket joined the visit */
+        WsServerVisitJoined: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.joined";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            peerPresent: boolean;
+        };
+        /** @description Both participants are in: sent to each about the other */
+        WsServerVisitPeerJoined: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.peer-joined";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            peer: {
+                /** Format: uuid */
+                id: string;
+                firstname: string;
+                lastname: string;
+                role: "PATIENT" | "DOCTOR";
+            };
+        };
+        /** @description A signal from the other participant, to the socket with which this one joined */
+        WsServerVisitSignal: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.signal";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /**
+             * Format: uuid
+             * @description The participant who sent it
+             */
+            from: string;
+            /** @description An SDP description or ICE candidate, relayed untouched */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The other participant left the visit or lost its connection */
+        WsServerVisitPeerLeft: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.peer-left";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /** Format: uuid */
+            peerId: string;
+            reason: "left" | "disconnected";
+        };
+        /** @description This socket left the visit */
+        WsServerVisitLeft: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.left";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+        };
+        /** @description A visit frame failed, or the server ended this socket’s part in the visit */
+        WsServerVisitError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.error";
+            appointmentId: string | null;
+            /** @description VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN, NOT_JOINED, PEER_ABSENT, NOT_ADMITTED, ALREADY_ADMITTED, FORBIDDEN, RATE_LIMITED, REPLACED or INTERNAL */
+            code: string;
+            detail: string;
+        };
+        /** @description The other party of one of the user’s visits entered or left it, to every socket of the user (the agenda’s “patient waiting”) */
+        WsServerVisitPresence: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.presence";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /**
+             * Format: uuid
+             * @description The participant who entered or left
+             */
+            userId: string;
+            present: boolean;
+        };
+        /** @description To a patient waiting in the lobby: the doctor’s status, on joining and whenever it changes */
+        WsServerVisitLobby: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.lobby";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /** @description here: the doctor is in this visit (and will admit you); busy: in another visit; absent: not in any visit yet */
+            doctor: "here" | "busy" | "absent";
+            lateMinutes: number | null;
+        };
+        /** @description To every socket of the doctor: someone waits in the lobby of this visit (admit with `visit.admit`) */
+        WsServerVisitWaiting: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.waiting";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            participant: {
+                /** Format: uuid */
+                id: string;
+                firstname: string;
+                lastname: string;
+                role: "PATIENT" | "DOCTOR";
+            };
+        };
+        /** @description The doctor admitted the participant: to the admitted socket and to the doctor’s; `visit.peer-joined` follows */
+        WsServerVisitAdmitted: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.admitted";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /**
+             * Format: uuid
+             * @description Who was admitted
+             */
+            participantId: string;
+        };
+        /** @description A short text from a participant in the lobby, to every socket of the doctor (not stored) */
+        WsServerVisitLobbyMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.lobby-message";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /**
+             * Format: uuid
+             * @description The waiting participant
+             */
+            from: string;
+            text: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC timestamp
+             */
+            sentAt: string;
+        };
+        /** @description The other participant started or stopped sharing their screen (its video replaces their camera until it stops) */
+        WsServerVisitScreen: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.screen";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /**
+             * Format: uuid
+             * @description Who started or stopped sharing
+             */
+            from: string;
+            sharing: boolean;
+        };
+        /** @description The doctor allowed or withdrew the patient’s screen sharing (to the patient’s socket in the visit and to the doctor’s) */
+        WsServerVisitScreenAllow: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.screen-allow";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            allowed: boolean;
+        };
+        WsServerFrame: components["schemas"]["WsServerReady"] | components["schemas"]["WsServerPong"] | components["schemas"]["WsServerAppointmentUpdated"] | components["schemas"]["WsServerWaitlistOffer"] | components["schemas"]["WsServerMessageCreated"] | components["schemas"]["WsServerMessageRead"] | components["schemas"]["WsServerNotificationCreated"] | components["schemas"]["WsServerVisitJoined"] | components["schemas"]["WsServerVisitPeerJoined"] | components["schemas"]["WsServerVisitSignal"] | components["schemas"]["WsServerVisitPeerLeft"] | components["schemas"]["WsServerVisitLeft"] | components["schemas"]["WsServerVisitError"] | components["schemas"]["WsServerVisitPresence"] | components["schemas"]["WsServerVisitLobby"] | components["schemas"]["WsServerVisitWaiting"] | components["schemas"]["WsServerVisitAdmitted"] | components["schemas"]["WsServerVisitLobbyMessage"] | components["schemas"]["WsServerVisitScreen"] | components["schemas"]["WsServerVisitScreenAllow"];
+        WsClientAuth: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "auth";
+            accessToken: string;
+        };
+        WsClientPing: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ping";
+        };
+        /** @description Join the visit on this socket */
+        WsClientVisitJoin: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.join";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+        };
+        /** @description A signal for the other participant */
+        WsClientVisitSignal: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.signal";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /** @description An SDP description or ICE candidate, at most 12288 bytes of JSON */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Leave the visit */
+        WsClientVisitLeave: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.leave";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+        };
+        /** @description The doctor, joined on this socket, admits a participant from the lobby (once per visit; audited as visit.admit) */
+        WsClientVisitAdmit: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.admit";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /**
+             * Format: uuid
+             * @description The waiting participant
+             */
+            participantId: string;
+        };
+        /** @description A waiting participant, joined on this socket, sends a short text to the doctor */
+        WsClientVisitLobbyMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.lobby-message";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            /** @description 1–280 characters after trimming, no control characters */
+            text: string;
+        };
+        /** @description This participant started or stopped sharing their screen (the patient only while the doctor allows it) */
+        WsClientVisitScreen: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.screen";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            sharing: boolean;
+        };
+        /** @description The doctor, joined on this socket, allows or withdraws the patient’s screen sharing in this visit */
+        WsClientVisitScreenAllow: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visit.screen-allow";
+            /**
+             * Format: uuid
+             * @description The visit: its appointment
+             */
+            appointmentId: string;
+            allowed: boolean;
+        };
+        WsClientFrame: components["schemas"]["WsClientAuth"] | components["schemas"]["WsClientPing"] | components["schemas"]["WsClientVisitJoin"] | components["schemas"]["WsClientVisitSignal"] | components["schemas"]["WsClientVisitLeave"] | components["schemas"]["WsClientVisitAdmit"] | components["schemas"]["WsClientVisitLobbyMessage"] | components["schemas"]["WsClientVisitScreen"] | components["schemas"]["WsClientVisitScreenAllow"];
     };
     responses: never;
     parameters: never;
@@ -4521,6 +5094,71 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    countPendingDoctors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: How many doctors await verification (the admins’ badge) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                    };
                 };
             };
             /** @description Problem document (RFC 9457), status 401 */
@@ -12870,6 +13508,299 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    listMyNotifications: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+                /** @description Only unread entries */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The caller's notification list, newest first */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Notification"][];
+                        /** @description Cursor of the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    countMyUnreadNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: How many of the caller’s notifications are unread (the badge) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    markAllMyNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    markMyNotificationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
                 };
             };
             /** @description Too many requests; retry after the time in Retry-After */
