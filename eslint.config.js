@@ -14,7 +14,8 @@ import { readdirSync } from 'node:fs';
 // object (platform/hooks.ts), which buildApp creates and subscribes through src/modules/index.ts.
 export const LAYERS = [
   ['auth'], // identity: who the caller is
-  ['doctors', 'audit', 'admin'], // profiles and availability rules; the audit trail's reads; account suspension
+  // clinic: the clinic's settings (name, address, logo, colours, mail footer), read by mails and the PDF.
+  ['doctors', 'audit', 'admin', 'clinic'], // profiles and availability rules; the audit trail's reads; account suspension
   ['appointments', 'posts'], // booking, free slots, the care relationship; articles
   ['attachments'], // photos and documents: below messages, which carry them
   ['patients', 'notifications', 'messages', 'visits', 'clinical'], // what the care relationship opens; the clinical record
@@ -52,6 +53,7 @@ export const TABLE_OWNERS = {
   waitlist_entries: 'waitlist',
   waitlist_offers: 'waitlist',
   prescriptions: 'prescriptions',
+  clinic_settings: 'clinic',
   clinical_allergies: 'clinical',
   clinical_medications: 'clinical',
   clinical_problems: 'clinical',

@@ -60,7 +60,7 @@ export async function setVerification(p: Platform, meta: Authed, doctorId: strin
     await enqueueMail(tx, {
       kind: 'doctor-verification',
       to: row.user.email,
-      subject: t(l, verified ? 'doctor.verified.subject' : 'doctor.rejected.subject'),
+      subject: t(l, verified ? 'doctor.verified.subject' : 'doctor.rejected.subject', { clinic: p.mail.brand.name }),
       text: `${paragraphs.join('\n\n')}\n`,
     });
     const updated = await repo.findDoctorWithUser(tx, doctorId);
