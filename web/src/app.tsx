@@ -6,6 +6,7 @@ import { menus, routes, type ScreenRoute } from './routes';
 import NotFound from './pages/public/NotFound';
 import { NowVisits } from './components/NowVisits';
 import { currentLocale, onLocaleChange, t } from './i18n';
+import { clinic, clinicName, onClinicChange } from './clinic';
 
 export function useSession() {
   const [, setTick] = useState(0);
@@ -43,6 +44,9 @@ function Guard({ route, props }: { route: ScreenRoute; props: Record<string, unk
 
 function Header() {
   const s = useSession();
+  const [, setBrandTick] = useState(0);
+  useEffect(() => onClinicChange(() => setBrandTick((n) => n + 1)), []);
+  const logoUrl = clinic()?.logoUrl;
   const { route } = useLocation();
   const [open, setOpen] = useState(false);
   const role = s.me?.user.role;
@@ -58,7 +62,8 @@ function Header() {
         {t('shell.skip')}
       </a>
       <a class="brand" href="/">
-        Telecare
+        {logoUrl && <img src={logoUrl} alt="" />}
+        <span>{clinicName()}</span>
       </a>
       <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
         {t('shell.menu')}

@@ -31,6 +31,7 @@ const screens: Record<PortalPageName, ComponentType<any>> = {
   account: page(() => import('./pages/public/Account')),
   appointment: page(() => import('./pages/shared/AppointmentPage')),
   waitlist: page(() => import('./pages/patient/WaitlistPage')),
+  verifyPrescription: page(() => import('./pages/public/VerifyPrescription')),
 
   patientAppointments: page(() => import('./pages/patient/Appointments')),
   patientMessages: page(() => import('./pages/patient/Messages')),
@@ -54,6 +55,7 @@ const screens: Record<PortalPageName, ComponentType<any>> = {
   adminDoctors: page(() => import('./pages/admin/Doctors')),
   adminUsers: page(() => import('./pages/admin/Users')),
   adminAudit: page(() => import('./pages/admin/Audit')),
+  adminClinic: page(() => import('./pages/admin/Clinic')),
 };
 
 export const routes: ScreenRoute[] = (Object.keys(PORTAL_PAGES) as PortalPageName[]).map((name) => {
@@ -91,6 +93,7 @@ export const menus: Record<Role, Array<[string, string]>> = {
     ['/admin/doctors', 'nav.doctors'],
     ['/admin/users', 'nav.users'],
     ['/admin/audit', 'nav.auditTrail'],
+    ['/admin/clinic', 'nav.clinic'],
     ['/account', 'nav.account'],
   ],
 };

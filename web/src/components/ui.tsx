@@ -3,6 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asProblem, type Problem } from '../api/client';
 import { displayZone, intlTag } from '../i18n';
+import { clinicName } from '../clinic';
 
 /** Errors of one field, from a problem's `errors` (path `/name` or `/items/0/name`). */
 export function fieldErrors(problem: Problem | null, name: string): string[] {
@@ -171,7 +172,7 @@ export function formValues(e: Event): Record<string, string> {
 
 export function Page({ title, children }: { title: string; children: ComponentChildren }) {
   useEffect(() => {
-    document.title = `${title} · Telecare`;
+    document.title = `${title} · ${clinicName()}`;
   }, [title]);
   return (
     <>
