@@ -128,6 +128,7 @@ test('one page table: the portal router is generated from it, the server serves 
     '/account',
     '/appointments',
     '/waitlist',
+    '/verify',
     '/patient',
     '/doctor',
     '/admin',

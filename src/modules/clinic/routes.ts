@@ -143,7 +143,14 @@ export default async function clinicRoutes(fastify: FastifyInstance) {
           'The stored PNG or JPEG, with an ETag (its SHA-256): `If-None-Match` with it answers 304. The address ' +
           "`Clinic.logoUrl` names carries `?v=`, the hash's start, and may be cached for a year; without it (or " +
           'with an old one) it is revalidated. 404 without a logo.',
-        querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            v: Type.Optional(
+              Type.String({ maxLength: 64, pattern: '^[0-9a-f]*$', description: "The logo hash's start, as logoUrl names it" }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         produces: ['image/png', 'image/jpeg'],
         response: {
           200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'The logo' }),

@@ -3444,6 +3444,7 @@ export interface operations {
     getClinicLogo: {
         parameters: {
             query?: {
+                /** @description The logo hash's start, as logoUrl names it */
                 v?: string;
             };
             header?: never;
