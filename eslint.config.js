@@ -16,7 +16,8 @@ export const LAYERS = [
   ['auth'], // identity: who the caller is
   // inbox: the in-portal notification list; every module that notifies adds its entries in its own transaction.
   ['inbox'],
-  ['doctors', 'audit', 'admin'], // profiles and availability rules; the audit trail's reads; account suspension
+  // clinic: the clinic's settings (name, address, logo, colours, mail footer), read by mails and the PDF.
+  ['doctors', 'audit', 'admin', 'clinic'], // profiles and availability rules; the audit trail's reads; account suspension
   ['appointments', 'posts'], // booking, free slots, the care relationship; articles
   ['attachments'], // photos and documents: below messages, which carry them
   ['patients', 'notifications', 'messages', 'visits', 'clinical'], // what the care relationship opens; the clinical record
@@ -57,6 +58,7 @@ export const TABLE_OWNERS = {
   waitlist_entries: 'waitlist',
   waitlist_offers: 'waitlist',
   prescriptions: 'prescriptions',
+  clinic_settings: 'clinic',
   clinical_allergies: 'clinical',
   clinical_medications: 'clinical',
   clinical_problems: 'clinical',

@@ -35,6 +35,11 @@ function multipartPdf() {
 /** Operations that return no patient data, with the reason; everything else must be in CASES. */
 const NO_PATIENT_DATA: Record<string, string> = {
   getLiveness: 'health probe',
+  getClinic: "the clinic's public settings",
+  updateClinic: "the clinic's settings (audited as clinic.update)",
+  setClinicLogo: "the clinic's logo (audited as clinic.logo.update)",
+  deleteClinicLogo: "the clinic's logo (audited as clinic.logo.delete)",
+  getClinicLogo: "the clinic's public logo",
   getReadiness: 'health probe',
   updateMyCalendarFeed: "the doctor's own feed setting (how patients are named)",
   registerDoctor: 'a doctor account',
@@ -197,6 +202,15 @@ const CASES: Record<string, Case> = {
   getPrescription: {
     call: (c) => ({ method: 'GET', path: `${API}/prescriptions/${c.prescriptionId}`, who: c.doctor }),
     action: 'prescription.read',
+  },
+  verifyPrescription: {
+    setup: async (c) => {
+      const res = await c.app.request('GET', `${API}/prescriptions/${c.prescriptionId}`, { token: c.patient.token });
+      assert.equal(res.status, 200, res.text);
+      return res.body.verificationCode;
+    },
+    call: (_c, code: string) => ({ method: 'GET', path: `${API}/prescriptions/verify/${code}`, who: null }),
+    action: 'prescription.verify',
   },
   getPrescriptionPdf: {
     call: (c) => ({ method: 'GET', path: `${API}/prescriptions/${c.prescriptionId}/pdf`, who: c.patient }),

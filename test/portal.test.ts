@@ -130,6 +130,7 @@ test('one page table: the portal router is generated from it, the server serves 
     '/notifications',
     '/appointments',
     '/waitlist',
+    '/verify',
     '/patient',
     '/doctor',
     '/admin',

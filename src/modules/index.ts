@@ -24,6 +24,8 @@ import { AttachmentSchema } from './attachments/schemas.ts';
 import intakeRoutes from './intake/routes.ts';
 import inboxRoutes from './inbox/routes.ts';
 import { NotificationSchema } from './inbox/schemas.ts';
+import clinicRoutes from './clinic/routes.ts';
+import { Clinic as ClinicSchema } from './clinic/schemas.ts';
 import { UserSchema } from './auth/schemas.ts';
 import { PatientSchema } from './patients/schemas.ts';
 import { DoctorPrivateSchema, DoctorPublicSchema } from './doctors/schemas.ts';
@@ -77,6 +79,7 @@ const API = '/api/v1';
 /** Every module's routes, in registration order (docs/routes.md, generated from this list, names each URL's file). */
 export const modules: ModuleRoutes[] = [
   { name: 'auth', prefix: API, routes: authRoutes },
+  { name: 'clinic', prefix: API, routes: clinicRoutes },
   { name: 'accounts', prefix: API, routes: accountRoutes },
   { name: 'doctors', prefix: API, routes: doctorRoutes },
   { name: 'patients', prefix: API, routes: patientRoutes },
@@ -109,4 +112,5 @@ export const sharedSchemas: TSchema[] = [
   MessageSchema,
   AppointmentSchema,
   NotificationSchema,
+  ClinicSchema,
 ];

@@ -50,6 +50,42 @@ export async function enqueueMail(ex: Executor, mail: OutgoingMail): Promise<voi
   await ex.insert(mailOutbox).values(outboxRecord(mail));
 }
 
+/**
+ * What every mail says of the clinic that sends it (the clinic module's settings, injected by it: the
+ * platform knows no module). `name` is the From display name and the name in subjects; `footer`, when set,
+ * closes every mail. Read afresh at the start of each delivery pass and whenever the settings change in
+ * this instance, so a change applies to every mail rendered or delivered after it (another instance
+ * follows within one OUTBOX_POLL_MS).
+ */
+export interface MailBrand {
+  name: string;
+  footer: string | null;
+}
+
+/** The display name in MAIL_FROM ("Telecare <no-reply@…>"), before the clinic's settings are read. */
+function displayNameOf(mailFrom: string): string {
+  const m = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(mailFrom);
+  return (m ? m[1].replace(/^"|"$/g, '') : '') || 'Telecare';
+}
+
+/** The address in MAIL_FROM, without its display name. */
+export function mailFromAddress(mailFrom: string): string {
+  const m = /<([^>]+)>\s*$/.exec(mailFrom);
+  return (m ? m[1] : mailFrom).trim();
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The footer under a mail's text ("-- " is the signature separator mail clients recognise) and its HTML. */
+export function withFooter(mail: { text: string; html: string | null }, footer: string | null): { text: string; html: string | null } {
+  if (!footer) return mail;
+  const lines = footer.split(/\r?\n/);
+  return {
+    text: `${mail.text.replace(/\n*$/, '')}\n\n-- \n${lines.join('\n')}\n`,
+    html: mail.html === null ? null : `${mail.html}<hr><p class="footer">${lines.map(escapeHtml).join('<br>')}</p>`,
+  };
+}
+
 const LEASE_SECONDS = 60;
 const BATCH = 20;
 
@@ -93,6 +129,8 @@ export class MailWorker {
   private stopped = false;
   private readonly transport: Transporter;
   private readonly hostname: string;
+  private brandLoader: (() => Promise<MailBrand>) | null = null;
+  private currentBrand: MailBrand;
 
   constructor(
     private readonly database: Database,
@@ -100,9 +138,30 @@ export class MailWorker {
     private readonly log: Logger,
   ) {
     this.hostname = new URL(config.publicUrl).hostname || 'telecare.localhost';
+    this.currentBrand = { name: displayNameOf(config.mailFrom), footer: null };
     this.transport = config.smtpUrl
       ? nodemailer.createTransport(config.smtpUrl)
       : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  }
+
+  /** The clinic's name and footer as last read (synchronous: a booking computes its mails before its statement). */
+  get brand(): MailBrand {
+    return this.currentBrand;
+  }
+
+  /** Where the brand is read from (the clinic module calls this once, when its routes are registered). */
+  useBrand(loader: () => Promise<MailBrand>): void {
+    this.brandLoader = loader;
+  }
+
+  /** The brand as the clinic's settings just committed it. */
+  setBrand(brand: MailBrand): void {
+    this.currentBrand = brand;
+  }
+
+  async refreshBrand(): Promise<MailBrand> {
+    if (this.brandLoader) this.currentBrand = await this.brandLoader();
+    return this.currentBrand;
   }
 
   start(): void {
@@ -146,6 +205,7 @@ export class MailWorker {
   /** Sends every due mail; returns how many were delivered. */
   async drain(): Promise<number> {
     let sent = 0;
+    await this.refreshBrand();
     for (;;) {
       if (this.stopped && sent > 0) return sent;
       const batch = await this.claim();
@@ -167,13 +227,16 @@ export class MailWorker {
     // A stable Message-ID lets a receiver drop the rare duplicate after a crash between send and commit.
     const messageId = `<outbox-${m.id}@${this.hostname}>`;
     const invitation = m.attachments?.find((a) => a.method);
+    const brand = this.currentBrand;
+    const body = withFooter({ text: m.textBody, html: m.htmlBody }, brand.footer);
     try {
       const info = await this.transport.sendMail({
-        from: this.config.mailFrom,
+        // The clinic's name as the display name (nodemailer encodes it), the configured address.
+        from: { name: brand.name, address: mailFromAddress(this.config.mailFrom) },
         to: m.recipient,
         subject: m.subject,
-        text: m.textBody,
-        html: m.htmlBody ?? undefined,
+        text: body.text,
+        html: body.html ?? undefined,
         messageId,
         ...(invitation ? { icalEvent: { filename: invitation.filename, method: invitation.method, content: invitation.content } } : {}),
         attachments: (m.attachments ?? [])

@@ -32,6 +32,8 @@ export const PORTAL_PAGES = {
   appointment: { path: '/appointments/:id', roles: SIGNED_IN },
   // Linked from the waitlist offer mail.
   waitlist: { path: '/waitlist', roles: ['PATIENT'] },
+  // Printed on every prescription (its QR-less link): a pharmacist checks the paper, signed out.
+  verifyPrescription: { path: '/verify/prescription' },
 
   patientAppointments: { path: '/patient/appointments', roles: ['PATIENT'] },
   patientMessages: { path: '/patient/messages', roles: ['PATIENT'] },
@@ -55,6 +57,7 @@ export const PORTAL_PAGES = {
   adminDoctors: { path: '/admin/doctors', roles: ['ADMIN'] },
   adminUsers: { path: '/admin/users', roles: ['ADMIN'] },
   adminAudit: { path: '/admin/audit', roles: ['ADMIN'] },
+  adminClinic: { path: '/admin/clinic', roles: ['ADMIN'] },
 } as const satisfies Record<string, PortalPage>;
 
 export type PortalPageName = keyof typeof PORTAL_PAGES;

@@ -9,6 +9,7 @@ import { NotificationBell, PendingDoctorsBadge } from './components/Notification
 import { currentLocale, onLocaleChange, t } from './i18n';
 import { QueryClientProvider } from '@tanstack/preact-query';
 import { queryClient } from './query';
+import { clinic, clinicName, onClinicChange } from './clinic';
 
 export function useSession() {
   const [, setTick] = useState(0);
@@ -46,6 +47,9 @@ function Guard({ route, props }: { route: ScreenRoute; props: Record<string, unk
 
 function Header() {
   const s = useSession();
+  const [, setBrandTick] = useState(0);
+  useEffect(() => onClinicChange(() => setBrandTick((n) => n + 1)), []);
+  const logoUrl = clinic()?.logoUrl;
   const { route } = useLocation();
   const [open, setOpen] = useState(false);
   const role = s.me?.user.role;
@@ -61,7 +65,8 @@ function Header() {
         {t('shell.skip')}
       </a>
       <a class="brand" href="/">
-        Telecare
+        {logoUrl && <img src={logoUrl} alt="" />}
+        <span>{clinicName()}</span>
       </a>
       {s.me && <NotificationBell />}
       <button class="menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>

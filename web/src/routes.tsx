@@ -33,6 +33,7 @@ const screens: Record<PortalPageName, ComponentType<any>> = {
   notifications: page(() => import('./pages/shared/Notifications')),
   appointment: page(() => import('./pages/shared/AppointmentPage')),
   waitlist: page(() => import('./pages/patient/WaitlistPage')),
+  verifyPrescription: page(() => import('./pages/public/VerifyPrescription')),
 
   patientAppointments: page(() => import('./pages/patient/Appointments')),
   patientMessages: page(() => import('./pages/patient/Messages')),
@@ -56,6 +57,7 @@ const screens: Record<PortalPageName, ComponentType<any>> = {
   adminDoctors: page(() => import('./pages/admin/Doctors')),
   adminUsers: page(() => import('./pages/admin/Users')),
   adminAudit: page(() => import('./pages/admin/Audit')),
+  adminClinic: page(() => import('./pages/admin/Clinic')),
 };
 
 export const routes: ScreenRoute[] = (Object.keys(PORTAL_PAGES) as PortalPageName[]).map((name) => {
@@ -93,6 +95,7 @@ export const menus: Record<Role, Array<[string, string]>> = {
     ['/admin/doctors', 'nav.doctors'],
     ['/admin/users', 'nav.users'],
     ['/admin/audit', 'nav.auditTrail'],
+    ['/admin/clinic', 'nav.clinic'],
     ['/account', 'nav.account'],
   ],
 };

@@ -23,11 +23,12 @@ export async function queueVerificationMail(p: Platform, ex: Executor, user: rep
   await repo.insertEmailToken(ex, user.id, 'VERIFY_EMAIL', hash, VERIFY_TTL_MINUTES);
   const link = portalUrl(p.config.publicUrl, 'verifyEmail', {}, { token });
   const l = user.locale;
+  const clinic = p.mail.brand.name;
   await enqueueMail(ex, {
     kind: 'verify-email',
     to: user.email,
-    subject: t(l, 'auth.verify.subject'),
-    ...linkMail(l, [t(l, 'mail.greetingAnonymous'), t(l, 'auth.verify.intro')], link, [t(l, 'auth.verify.ignore')]),
+    subject: t(l, 'auth.verify.subject', { clinic }),
+    ...linkMail(l, [t(l, 'mail.greetingAnonymous'), t(l, 'auth.verify.intro')], link, [t(l, 'auth.verify.ignore', { clinic })]),
   });
 }
 
@@ -37,11 +38,12 @@ async function queueResetMail(p: Platform, ex: Executor, user: repo.UserRow): Pr
   await repo.insertEmailToken(ex, user.id, 'RESET_PASSWORD', hash, RESET_TTL_MINUTES);
   const link = portalUrl(p.config.publicUrl, 'resetPassword', {}, { token });
   const l = user.locale;
+  const clinic = p.mail.brand.name;
   await enqueueMail(ex, {
     kind: 'reset-password',
     to: user.email,
-    subject: t(l, 'auth.reset.subject'),
-    ...linkMail(l, [t(l, 'mail.greetingAnonymous'), t(l, 'auth.reset.intro')], link, [t(l, 'auth.reset.ignore')]),
+    subject: t(l, 'auth.reset.subject', { clinic }),
+    ...linkMail(l, [t(l, 'mail.greetingAnonymous'), t(l, 'auth.reset.intro', { clinic })], link, [t(l, 'auth.reset.ignore')]),
   });
 }
 

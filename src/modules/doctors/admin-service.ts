@@ -66,7 +66,7 @@ export async function setVerification(p: Platform, meta: Authed, doctorId: strin
     await enqueueMail(tx, {
       kind: 'doctor-verification',
       to: row.user.email,
-      subject: t(l, verified ? 'doctor.verified.subject' : 'doctor.rejected.subject'),
+      subject: t(l, verified ? 'doctor.verified.subject' : 'doctor.rejected.subject', { clinic: p.mail.brand.name }),
       text: `${paragraphs.join('\n\n')}\n`,
     });
     await notify(p, tx, [{ userId: doctorId, kind: verified ? 'doctor.verified' : 'doctor.rejected' }]);

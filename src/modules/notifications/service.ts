@@ -2,7 +2,7 @@
 // each change (wired in src/modules/index.ts), inside its transaction, so a mail or reminder exists
 // exactly when the change commits.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { enqueueMail, type OutgoingMail } from '../../platform/mail.ts';
+import { enqueueMail, mailFromAddress, type OutgoingMail } from '../../platform/mail.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -26,10 +26,12 @@ const fullName = (c: { firstname: string; lastname: string }) => `${c.firstname}
 const doctorName = (reader: Reader, c: { firstname: string; lastname: string }) =>
   t(reader.locale, 'mail.doctorName', { name: fullName(c) });
 
-/** The service's own address as the invitations' organizer, so neither party's address reaches the other. */
+/**
+ * The invitations' organizer: the clinic by its name (its settings), at the service's own sender address
+ * (MAIL_FROM), so neither party's address reaches the other.
+ */
 function organizer(p: Platform): { name: string; email: string } {
-  const m = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(p.config.mailFrom);
-  return m ? { name: m[1].replace(/^"|"$/g, '') || 'Telecare', email: m[2] } : { name: 'Telecare', email: p.config.mailFrom.trim() };
+  return { name: p.mail.brand.name, email: mailFromAddress(p.config.mailFrom) };
 }
 
 /** "A. L.": what a doctor's calendar feed shows of a patient by default. */
@@ -444,7 +446,7 @@ export async function calendarFeed(p: Platform, meta: RequestMeta, token: string
     }
     return feed(
       owner.locale,
-      t(owner.locale, 'calendar.feedName'),
+      t(owner.locale, 'calendar.feedName', { clinic: p.mail.brand.name }),
       rows.map((x) => eventOf(p, x, as(x), owner, owner.patientNames)),
     );
   });

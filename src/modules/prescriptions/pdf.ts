@@ -1,12 +1,36 @@
 import { existsSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import { oneLine } from '../../platform/text.ts';
+import { instantText, t, type Locale } from '../../platform/i18n.ts';
+import type { Clinic } from '../clinic/index.ts';
 import type { PrescriptionRow } from './repo.ts';
 
 export interface PdfParties {
-  doctor: { firstname: string; lastname: string; specialization: string; licenseNumber: string };
-  patient: { firstname: string; lastname: string; dateOfBirth: string };
+  doctor: { firstname: string; lastname: string; specialization: string; licenseNumber: string; timeZone: string };
+  patient: { firstname: string; lastname: string; dateOfBirth: string; locale: Locale; timeZone: string };
 }
+
+/** What the page prints besides the prescription and its parties: the practice, and how to verify the paper. */
+export interface PdfFrame {
+  clinic: Pick<Clinic, 'name' | 'addressLines' | 'phone' | 'contactEmail'>;
+  /** The stored (re-encoded PNG or JPEG) logo, or null. */
+  logo: Buffer | null;
+  verification: { code: string; url: string };
+}
+
+/**
+ * The language the PDF is printed in: the patient's. Arabic is printed in English: pdfkit lays text out left
+ * to right without the Unicode bidirectional algorithm, so Arabic words would print in reverse order beside
+ * the Latin names and numbers (docs/decisions.md, "The prescription PDF's languages").
+ */
+export const pdfLocale = (l: Locale): Locale => (l === 'ar' ? 'en' : l);
+
+/**
+ * The zone the PDF's times are printed in: the patient's own; the doctor's when the patient's is still the
+ * account default (UTC), which for most patients means they never set one.
+ */
+export const pdfZone = (parties: PdfParties): string =>
+  parties.patient.timeZone === 'UTC' && parties.doctor.timeZone !== 'UTC' ? parties.doctor.timeZone : parties.patient.timeZone;
 
 // pdfkit's built-in Helvetica only covers Latin-1; a Unicode TrueType font, when the host has one, prints
 // names like "Łukasz" or "Jürgen Müller" correctly. Helvetica remains the fallback.
@@ -38,10 +62,10 @@ export function winAnsiSafe(text: string): string {
   return out;
 }
 
-type Parts = { rx: PrescriptionRow; parties: PdfParties };
+type Parts = { rx: PrescriptionRow; parties: PdfParties; clinic: PdfFrame['clinic'] };
 
 /** Applies `line` to every printed single-line text field and `multi` to the multi-line notes. */
-function mapTextFields({ rx, parties }: Parts, line: (s: string) => string, multi: (s: string) => string): Parts {
+function mapTextFields({ rx, parties, clinic }: Parts, line: (s: string) => string, multi: (s: string) => string): Parts {
   const opt = (v: string | undefined) => (v === undefined ? undefined : line(v));
   const person = <T extends { firstname: string; lastname: string }>(p: T) => ({
     ...p,
@@ -57,6 +81,7 @@ function mapTextFields({ rx, parties }: Parts, line: (s: string) => string, mult
       items: rx.items.map((i) => ({
         ...i,
         medication: line(i.medication),
+        strength: opt(i.strength),
         dosage: line(i.dosage),
         frequency: line(i.frequency),
         route: opt(i.route),
@@ -71,10 +96,15 @@ function mapTextFields({ rx, parties }: Parts, line: (s: string) => string, mult
       },
       patient: { ...person(parties.patient), dateOfBirth: line(parties.patient.dateOfBirth) },
     },
+    clinic: {
+      name: line(clinic.name),
+      addressLines: clinic.addressLines.map(line),
+      phone: clinic.phone === null ? null : line(clinic.phone),
+      contactEmail: clinic.contactEmail === null ? null : line(clinic.contactEmail),
+    },
   };
 }
 
-const dateUtc = (d: Date) => d.toISOString().slice(0, 10);
 const dateTimeUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /**
@@ -86,19 +116,32 @@ const singleLineFields = (parts: Parts): Parts => mapTextFields(parts, oneLine, 
 /** Without a Unicode font every field, notes too, is folded to what Helvetica prints (winAnsiSafe). */
 const foldForStandardFont = (parts: Parts): Parts => mapTextFields(parts, winAnsiSafe, winAnsiSafe);
 
-/** Renders a printable A4 prescription. A revoked one carries a red REVOKED stamp and the reason. */
-export function renderPrescriptionPdf(original: PrescriptionRow, originalParties: PdfParties): Promise<Buffer> {
-  const safe = singleLineFields({ rx: original, parties: originalParties });
-  const { rx, parties } = FONTS ? safe : foldForStandardFont(safe);
+/**
+ * Renders a printable A4 prescription in the patient's language, its times in their zone (named): the
+ * practice's header, the parties, each item with strength and dose apart, and in place of a handwritten
+ * signature the electronic issue with the code and address a pharmacist verifies it at. A revoked one
+ * carries a red REVOKED stamp and the reason.
+ */
+export function renderPrescriptionPdf(original: PrescriptionRow, originalParties: PdfParties, frame: PdfFrame): Promise<Buffer> {
+  const safe = singleLineFields({ rx: original, parties: originalParties, clinic: frame.clinic });
+  const { rx, parties, clinic } = FONTS ? safe : foldForStandardFont(safe);
+  const locale = pdfLocale(originalParties.patient.locale);
+  const zone = pdfZone(originalParties);
+  const say = (key: string, values?: Record<string, string | number>) => {
+    const text = oneLine(t(locale, key, values));
+    return FONTS ? text : winAnsiSafe(text);
+  };
+  const doctorFull = `${parties.doctor.firstname} ${parties.doctor.lastname}`;
   const doc = new PDFDocument({
     size: 'A4',
     margin: 56,
     bufferPages: true,
+    lang: locale,
     info: {
-      Title: `Prescription ${rx.id}`,
-      Author: `Dr. ${parties.doctor.firstname} ${parties.doctor.lastname}`,
-      Subject: 'Medical prescription',
-      Creator: 'Telecare',
+      Title: `${say('pdf.title')} ${rx.id}`,
+      Author: `Dr. ${doctorFull}`,
+      Subject: say('pdf.subject'),
+      Creator: clinic.name,
     },
   });
   const regular = FONTS ? 'body' : 'Helvetica';
@@ -130,22 +173,60 @@ export function renderPrescriptionPdf(original: PrescriptionRow, originalParties
     doc.fontSize(size);
   };
 
-  doc.font(bold).fontSize(20).text('Prescription', { align: 'left' });
-  doc.font(regular).fontSize(9).fillColor('#555').text(`Prescription ID: ${rx.id}`);
+  // The practice's header: its logo (if any) on the left, its name, address and contact beside it.
+  const headerTop = doc.y;
+  let textLeft = left;
+  if (frame.logo) {
+    try {
+      doc.image(frame.logo, left, headerTop, { fit: [96, 56] });
+      textLeft = left + 108;
+    } catch {
+      // A stored logo is a re-encoded PNG or JPEG; one pdfkit cannot read is left out rather than failing the document.
+    }
+  }
+  doc.y = headerTop;
+  fitLine(clinic.name, textLeft, left + width - textLeft, bold, 15);
+  const contact = [
+    ...clinic.addressLines,
+    [clinic.phone ? say('pdf.phone', { value: clinic.phone }) : null, clinic.contactEmail].filter(Boolean).join('   ·   '),
+  ].filter((l) => l !== '');
+  doc.fillColor('#444');
+  for (const l of contact) fitLine(l, textLeft, left + width - textLeft, regular, 9);
+  doc.fillColor('black');
+  doc.x = left;
+  doc.y = Math.max(doc.y, frame.logo ? headerTop + 58 : doc.y) + 8;
+  doc
+    .moveTo(left, doc.y)
+    .lineTo(left + width, doc.y)
+    .strokeColor('#999')
+    .stroke();
+  doc.moveDown(0.8);
+
+  doc.font(bold).fontSize(20).text(say('pdf.title'), left, doc.y, { align: 'left' });
+  doc
+    .font(regular)
+    .fontSize(9)
+    .fillColor('#555')
+    .text(say('pdf.id', { id: rx.id }));
   doc.moveDown(0.8).fillColor('black');
 
   const top = doc.y;
   const col = left + width / 2;
   const colWidth = width / 2 - 12;
-  doc.font(bold).fontSize(11).text('Prescriber', left, top);
+  const issuedText = instantText(rx.issuedAt, locale, zone);
+  const issuedLocal = FONTS ? issuedText : winAnsiSafe(issuedText);
+  doc.font(bold).fontSize(11).text(say('pdf.prescriber'), left, top);
   fitLine(`Dr. ${doctor.firstname} ${doctor.lastname}`, left, colWidth, regular, 10);
-  fitLine(`Specialization: ${doctor.specialization}`, left, colWidth, regular, 10);
-  fitLine(`License number: ${doctor.licenseNumber}`, left, colWidth, regular, 10);
+  fitLine(say('pdf.specialization', { value: doctor.specialization }), left, colWidth, regular, 10);
+  fitLine(say('pdf.license', { value: doctor.licenseNumber }), left, colWidth, regular, 10);
   const afterDoctor = doc.y;
-  doc.font(bold).fontSize(11).text('Patient', col, top);
+  doc.font(bold).fontSize(11).text(say('pdf.patient'), col, top);
   fitLine(`${patient.firstname} ${patient.lastname}`, col, colWidth, regular, 10);
-  fitLine(`Date of birth: ${patient.dateOfBirth}`, col, colWidth, regular, 10);
-  fitLine(`Issued: ${dateUtc(rx.issuedAt)} (${dateTimeUtc(rx.issuedAt)})`, col, colWidth, regular, 10);
+  fitLine(say('pdf.dateOfBirth', { value: patient.dateOfBirth }), col, colWidth, regular, 10);
+  fitLine(say('pdf.issued', { when: issuedLocal }), col, colWidth, regular, 10);
+  doc.fillColor('#555');
+  fitLine(`(${dateTimeUtc(rx.issuedAt)})`, col, colWidth, regular, 8);
+  doc.fillColor('black');
   doc.x = left;
   doc.y = Math.max(afterDoctor, doc.y) + 12;
   doc
@@ -160,58 +241,68 @@ export function renderPrescriptionPdf(original: PrescriptionRow, originalParties
       .font(bold)
       .fontSize(12)
       .fillColor('#c00')
-      .text(`Status: REVOKED on ${dateTimeUtc(rx.revokedAt ?? rx.issuedAt)}. Do not dispense.`, left, doc.y, { width });
+      .text(say('pdf.revoked', { when: dateTimeUtc(rx.revokedAt ?? rx.issuedAt) }), left, doc.y, { width });
     // Long free text wraps, but only inside its own indented block, under its label.
     if (rx.revocationReason)
       doc
         .font(regular)
         .fontSize(10)
-        .text(`Reason: ${rx.revocationReason}`, left + 14, doc.y, { width: width - 14 });
+        .text(say('pdf.reason', { reason: rx.revocationReason }), left + 14, doc.y, { width: width - 14 });
     doc.fillColor('black').moveDown(0.8);
   }
 
   doc.font(bold).fontSize(13).text('Rx', left, doc.y);
   doc.moveDown(0.3);
   rx.items.forEach((item, i) => {
-    fitLine(`${i + 1}. ${item.medication} ${item.dosage}`, left, width, bold, 11);
+    // With a strength, strength and dose are two fields; an item written before strengths existed holds
+    // both in its dosage and prints as it always did ("Amoxicillin 500 mg").
+    const strength = item.strength;
+    fitLine(`${i + 1}. ${item.medication} ${strength ?? item.dosage}`, left, width, bold, 11);
     const lines = [
-      item.route ? `Route: ${item.route}` : null,
-      `Frequency: ${item.frequency}`,
-      `Duration: ${item.durationDays} day${item.durationDays === 1 ? '' : 's'}`,
-      item.quantity !== undefined ? `Quantity: ${item.quantity}` : null,
+      strength ? say('pdf.strength', { value: strength }) : null,
+      strength ? say('pdf.dose', { value: item.dosage }) : null,
+      item.route ? say('pdf.route', { value: item.route }) : null,
+      say('pdf.frequency', { value: item.frequency }),
+      say('pdf.duration', { n: item.durationDays }),
+      item.quantity !== undefined ? say('pdf.quantity', { n: item.quantity }) : null,
     ].filter((l): l is string => l !== null);
     fitLine(lines.join('   ·   '), left + 14, width - 14, regular, 10);
-    if (item.instructions) doc.text(`Instructions: ${item.instructions}`, left + 14, doc.y, { width: width - 14 });
+    if (item.instructions) doc.text(say('pdf.instructions', { value: item.instructions }), left + 14, doc.y, { width: width - 14 });
     doc.moveDown(0.5);
   });
 
   if (rx.allergyOverrideReason) {
     // Issued over an allergy conflict: the pharmacist sees that the prescriber knew, and why.
-    doc.moveDown(0.4).font(bold).fontSize(11).fillColor('#c00').text('Allergy override', left, doc.y);
+    doc.moveDown(0.4).font(bold).fontSize(11).fillColor('#c00').text(say('pdf.allergyOverride'), left, doc.y);
     doc
       .font(regular)
       .fontSize(10)
-      .text(`Issued despite a recorded allergy. Reason: ${rx.allergyOverrideReason}`, left + 14, doc.y, { width: width - 14 });
+      .text(say('pdf.allergyOverrideText', { reason: rx.allergyOverrideReason }), left + 14, doc.y, { width: width - 14 });
     doc.fillColor('black');
   }
 
   if (rx.notes) {
-    doc.moveDown(0.4).font(bold).fontSize(11).text('Notes', left, doc.y);
+    doc.moveDown(0.4).font(bold).fontSize(11).text(say('pdf.notes'), left, doc.y);
     doc
       .font(regular)
       .fontSize(10)
       .text(rx.notes, left + 14, doc.y, { width: width - 14 });
   }
 
-  doc.moveDown(2).font(regular).fontSize(10).text('Signature: ______________________________', left, doc.y);
+  // Issued electronically: no handwritten signature line, but who issued it, when, and where a pharmacist
+  // checks that the paper matches a valid prescription.
+  doc.moveDown(2);
+  doc
+    .font(regular)
+    .fontSize(10)
+    .text(say('pdf.issuedBy', { doctor: doctorFull, license: doctor.licenseNumber, when: issuedLocal }), left, doc.y, { width });
   doc
     .moveDown(0.3)
-    .fontSize(8)
-    .fillColor('#555')
-    .text(
-      `Issued electronically through Telecare by Dr. ${doctor.firstname} ${doctor.lastname} (license ${doctor.licenseNumber}). Prescription ID ${rx.id}.`,
-      { width },
-    );
+    .font(bold)
+    .fontSize(10)
+    .text(say('pdf.verify', { code: frame.verification.code }), left, doc.y, { width });
+  doc.font(regular).fontSize(9).fillColor('#333').text(frame.verification.url, left, doc.y, { width, link: frame.verification.url });
+  doc.fillColor('black');
 
   if (rx.status === 'REVOKED') {
     // A diagonal stamp across the page, so a printed copy cannot pass as valid.

@@ -22,6 +22,7 @@ export const prescriptions = pgTable('prescriptions', {
   revokedAt: ts('revoked_at'),
   revocationReason: text('revocation_reason'),
   allergyOverrideReason: text('allergy_override_reason'),
+  verificationCode: text('verification_code').notNull(),
 });
 
 export type PrescriptionRow = typeof prescriptions.$inferSelect;
@@ -80,12 +81,19 @@ export async function listPrescriptions(
     .limit(limit + 1);
 }
 
-/** Everything the printed prescription shows about the two people. */
+/** The prescription a verification code names (any code, any status). */
+export async function byVerificationCode(ex: Executor, code: string): Promise<PrescriptionRow | undefined> {
+  const [row] = await ex.select().from(prescriptions).where(eq(prescriptions.verificationCode, code)).limit(1);
+  return row;
+}
+
+/** Everything the printed prescription shows about the two people, and the language and zone it is printed in. */
 export async function pdfParties(ex: Executor, doctorId: string, patientId: string) {
   const [doctor] = await ex
     .select({
       firstname: users.firstname,
       lastname: users.lastname,
+      timeZone: users.timeZone,
       specialization: doctors.specialization,
       licenseNumber: doctors.licenseNumber,
     })
@@ -94,7 +102,13 @@ export async function pdfParties(ex: Executor, doctorId: string, patientId: stri
     .where(eq(doctors.id, doctorId))
     .limit(1);
   const [patient] = await ex
-    .select({ firstname: users.firstname, lastname: users.lastname, dateOfBirth: patients.dateOfBirth })
+    .select({
+      firstname: users.firstname,
+      lastname: users.lastname,
+      dateOfBirth: patients.dateOfBirth,
+      locale: users.locale,
+      timeZone: users.timeZone,
+    })
     .from(patients)
     .innerJoin(users, eq(users.id, patients.id))
     .where(eq(patients.id, patientId))

@@ -2,11 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, bearerSecurity } from '../../platform/http.ts';
-import { actorOf } from '../auth/index.ts';
+import { actorOf, metaOf } from '../auth/index.ts';
+import { routeRateLimit } from '../../platform/rate-limit.ts';
 import { IdParams } from '../../platform/schema.ts';
 import { Page } from '../../platform/pagination.ts';
 import * as service from './service.ts';
-import { CreatePrescriptionBody, Prescription, PrescriptionListQuery, RevokeBody } from './schemas.ts';
+import {
+  CreatePrescriptionBody,
+  Prescription,
+  PrescriptionListQuery,
+  PrescriptionVerification,
+  RevokeBody,
+  VerifyParams,
+} from './schemas.ts';
+
+/** Verifications per address and rate-limit window: a pharmacy checks a few papers, a guesser needs billions. */
+export const VERIFY_RATE_LIMIT_MAX = 30;
 
 const tags = ['prescriptions'];
 const security = bearerSecurity;
@@ -58,6 +69,27 @@ export default async function prescriptionRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => service.list(p, actorOf(req), req.query),
+  );
+
+  app.get(
+    '/prescriptions/verify/:code',
+    {
+      onRequest: routeRateLimit(app, p.config, VERIFY_RATE_LIMIT_MAX),
+      schema: {
+        operationId: 'verifyPrescription',
+        tags,
+        summary: 'Check a printed prescription by its verification code (public, for pharmacists)',
+        description:
+          'No sign-in: the code printed on the prescription is the key (80 random bits; case, spaces and dashes ' +
+          'do not matter). Answers only what a pharmacist needs to match the paper: valid or revoked, when and by ' +
+          "whom it was issued, the patient's initials and year of birth, and each medication with its strength; " +
+          `no notes, doses or history. An unknown code is 404. At most ${VERIFY_RATE_LIMIT_MAX} checks per address ` +
+          "and rate-limit window (429). Each answer is recorded in the patient's access log as prescription.verify.",
+        params: VerifyParams,
+        response: { 200: PrescriptionVerification, ...problems(400, 404, 429) },
+      },
+    },
+    async (req, reply) => reply.header('cache-control', 'no-store').send(await service.verify(p, metaOf(req), req.params.code)),
   );
 
   app.get(

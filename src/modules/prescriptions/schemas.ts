@@ -8,7 +8,14 @@ export const PrescriptionStatus = Type.Union([Type.Literal('ACTIVE'), Type.Liter
 
 export const PrescriptionItem = Closed({
   medication: SingleLine(1, 200, 'Medication name, e.g. "Amoxicillin"'),
-  dosage: SingleLine(1, 100, 'Strength per dose, e.g. "500 mg"'),
+  strength: Type.Optional(
+    SingleLine(1, 100, 'The strength of the product, e.g. "500 mg" or "5 mg/ml" (printed beside the medication, apart from the dose)'),
+  ),
+  dosage: SingleLine(
+    1,
+    100,
+    'The dose per administration, e.g. "1 tablet" or "10 ml". Prescriptions written before `strength` existed carry strength and dose together here (e.g. "500 mg")',
+  ),
   route: Type.Optional(SingleLine(1, 50, 'Route of administration, e.g. "oral"')),
   frequency: SingleLine(1, 100, 'e.g. "3 times daily"'),
   durationDays: Type.Integer({ minimum: 1, maximum: 365, description: 'Days of treatment, 1–365' }),
@@ -48,6 +55,7 @@ export const Prescription = Type.Object({
   items: Type.Array(
     Type.Object({
       medication: Type.String(),
+      strength: Type.Optional(Type.String()),
       dosage: Type.String(),
       route: Type.Optional(Type.String()),
       frequency: Type.String(),
@@ -65,8 +73,41 @@ export const Prescription = Type.Object({
   issuedAt: Timestamp(),
   revokedAt: Nullable(Timestamp()),
   revocationReason: Nullable(Type.String()),
+  verificationCode: Type.String({
+    description: 'What a pharmacist enters at the verification page (printed on the PDF with its address): 16 letters and digits',
+  }),
 });
 export type Prescription = Static<typeof Prescription>;
+
+export const VerifyParams = Type.Object(
+  {
+    code: Type.String({
+      minLength: 16,
+      maxLength: 40,
+      pattern: '^[0-9A-Za-z -]+$',
+      description: 'The code printed on the prescription; case, spaces and dashes do not matter',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** What a pharmacist is shown: enough to match the paper to the record, nothing of the history or notes. */
+export const PrescriptionVerification = Type.Object(
+  {
+    valid: Type.Boolean({ description: 'True while the prescription is ACTIVE; false once revoked' }),
+    status: PrescriptionStatus,
+    issuedAt: Timestamp(),
+    revokedAt: Nullable(Timestamp()),
+    doctorName: Type.String({ description: 'The issuing doctor, e.g. "Dr. Jane Doe"' }),
+    patientInitials: Type.String({ description: 'e.g. "A. L."' }),
+    patientBirthYear: Type.Integer(),
+    items: Type.Array(Type.Object({ medication: Type.String(), strength: Nullable(Type.String()) }), {
+      description: 'The medications with their strength (null where the prescription predates separate strengths)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PrescriptionVerification = Static<typeof PrescriptionVerification>;
 
 export function toPrescription(r: typeof prescriptions.$inferSelect): Prescription {
   return {
@@ -81,5 +122,6 @@ export function toPrescription(r: typeof prescriptions.$inferSelect): Prescripti
     issuedAt: iso(r.issuedAt),
     revokedAt: isoOrNull(r.revokedAt),
     revocationReason: r.revocationReason,
+    verificationCode: r.verificationCode,
   };
 }

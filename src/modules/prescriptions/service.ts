@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { eq, type SQL } from 'drizzle-orm';
 import { AppError, forbidden, invalidTransition, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
@@ -10,9 +11,35 @@ import { kick as kickInbox } from '../inbox/index.ts';
 import * as repo from './repo.ts';
 import { renderPrescriptionPdf } from './pdf.ts';
 import { allergyConflictError, allergyConflicts } from '../clinical/index.ts';
-import { toPrescription, type CreatePrescriptionBody, type PrescriptionListQuery } from './schemas.ts';
+import { toPrescription, type CreatePrescriptionBody, type PrescriptionListQuery, type PrescriptionVerification } from './schemas.ts';
+import { clinic, logo } from '../clinic/index.ts';
+import { portalUrl } from '../../platform/portal-pages.ts';
 
 type Meta = RequestMeta & { actor: Actor };
+
+/** Crockford's base32: no I, L, O or U, so a code read aloud or retyped is not misread. */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * A verification code: 16 characters of base32, 80 random bits. At the route's rate limit a guesser
+ * needs on the order of 10^19 tries per prescription in existence: guessing is hopeless.
+ */
+export function newVerificationCode(): string {
+  const bytes = randomBytes(10);
+  let bits = 0n;
+  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 0; i < 16; i++) out += CROCKFORD[Number((bits >> BigInt(5 * (15 - i))) & 31n)];
+  return out;
+}
+
+/** A code as typed: case, spaces and dashes ignored; O read as 0 and I, L as 1 (Crockford's reading). */
+export function normalizeCode(typed: string): string {
+  return typed.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+}
+
+/** "ABCD-EFGH-JKMN-PQRS": the code as printed, in groups of four. */
+export const printedCode = (code: string) => code.match(/.{1,4}/g)!.join('-');
 
 /** (issued_at, id), newest first; issued_at is stamped at millisecond precision. */
 const CURSOR = cursorCodec('instant', 'uuid');
@@ -50,6 +77,7 @@ export async function issue(p: Platform, meta: Meta, body: CreatePrescriptionBod
       notes: body.notes ? body.notes : null,
       status: 'ACTIVE',
       allergyOverrideReason: conflicts.length ? body.overrideReason! : null,
+      verificationCode: newVerificationCode(),
     });
     await audit(tx, meta, { action: 'prescription.create', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
     if (conflicts.length) {
@@ -120,12 +148,52 @@ export async function pdf(p: Platform, meta: Meta, id: string): Promise<{ id: st
       return null;
     }
     const parties = await repo.pdfParties(tx, row.doctorId, row.patientId);
+    const practice = await clinic(tx);
+    const practiceLogo = practice.logoUrl ? await logo(tx) : null;
     await audit(tx, meta, { action: 'prescription.pdf.read', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
-    return { row, parties };
+    return { row, parties, practice, practiceLogo };
   });
   // The denial is recorded (committed above) before it is answered.
   if (!found) throw forbidden('Only the patient and the prescribing doctor may download the prescription document');
-  return { id: found.row.id, pdf: await renderPrescriptionPdf(found.row, found.parties) };
+  const { row, parties, practice, practiceLogo } = found;
+  const pdf = await renderPrescriptionPdf(row, parties, {
+    clinic: practice,
+    logo: practiceLogo?.logo ?? null,
+    verification: {
+      code: printedCode(row.verificationCode),
+      url: portalUrl(p.config.publicUrl, 'verifyPrescription', {}, { code: row.verificationCode }),
+    },
+  });
+  return { id: row.id, pdf };
+}
+
+const initial = (name: string) => `${[...name.trim()][0] ?? ''}.`;
+
+/**
+ * What a pharmacist holding the paper may learn from its code: whether it is valid, when and by whom it was
+ * issued, whose it is (initials, year of birth) and what it prescribes (names, strengths); no history, no
+ * notes, no doses. Anyone may ask (the route's rate limit bounds guessing); an unknown code is 404. Each
+ * answer is a disclosure about the patient: audited against them, so their access log shows the check.
+ */
+export async function verify(p: Platform, meta: RequestMeta, typed: string): Promise<PrescriptionVerification> {
+  const code = normalizeCode(typed);
+  if (!/^[0-9A-Z]{16,32}$/.test(code)) throw notFound('prescription');
+  return p.db.transaction(async (tx) => {
+    const row = await repo.byVerificationCode(tx, code);
+    if (!row) throw notFound('prescription');
+    const { doctor, patient } = await repo.pdfParties(tx, row.doctorId, row.patientId);
+    await audit(tx, meta, { action: 'prescription.verify', resourceType: 'prescription', resourceId: row.id, patientId: row.patientId });
+    return {
+      valid: row.status === 'ACTIVE',
+      status: row.status,
+      issuedAt: row.issuedAt.toISOString(),
+      revokedAt: row.revokedAt ? row.revokedAt.toISOString() : null,
+      doctorName: `Dr. ${doctor.firstname} ${doctor.lastname}`,
+      patientInitials: `${initial(patient.firstname)} ${initial(patient.lastname)}`,
+      patientBirthYear: Number(patient.dateOfBirth.slice(0, 4)),
+      items: row.items.map((i) => ({ medication: i.medication, strength: i.strength ?? null })),
+    };
+  });
 }
 
 export async function revoke(p: Platform, meta: Meta, id: string, reason: string) {

@@ -15,6 +15,7 @@ export const PORTAL_PAGES = {
   notifications: { path: '/notifications', roles: ['PATIENT', 'DOCTOR', 'ADMIN'] },
   appointment: { path: '/appointments/:id', roles: ['PATIENT', 'DOCTOR', 'ADMIN'] },
   waitlist: { path: '/waitlist', roles: ['PATIENT'] },
+  verifyPrescription: { path: '/verify/prescription' },
   patientAppointments: { path: '/patient/appointments', roles: ['PATIENT'] },
   patientMessages: { path: '/patient/messages', roles: ['PATIENT'] },
   patientConversation: { path: '/patient/messages/:userId', roles: ['PATIENT'] },
@@ -35,5 +36,6 @@ export const PORTAL_PAGES = {
   adminDoctors: { path: '/admin/doctors', roles: ['ADMIN'] },
   adminUsers: { path: '/admin/users', roles: ['ADMIN'] },
   adminAudit: { path: '/admin/audit', roles: ['ADMIN'] },
+  adminClinic: { path: '/admin/clinic', roles: ['ADMIN'] },
 } as const;
 export type PortalPageName = keyof typeof PORTAL_PAGES;

@@ -185,6 +185,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clinic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The clinic: its name, address, contact, colours, mail footer and logo address (public)
+         * @description What the portal shows in its header and title and what mails and the prescription PDF print. Anyone may read it, signed in or not. Defaults: name "Telecare", no address, no colours (the portal's own), no logo.
+         */
+        get: operations["getClinic"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/clinic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace the clinic's settings (admin)
+         * @description Every field is sent (a PUT); the logo has its own endpoints. Colours are #rrggbb; white text on each must reach WCAG AA contrast (4.5:1), else 400 VALIDATION_FAILED naming the colour and its ratio, and nothing is written. The mail footer (at most 1,000 characters, line breaks kept) closes every mail delivered after the change; the name is the From display name and the name in subjects of mails written after it. Audited as clinic.update.
+         */
+        put: operations["updateClinic"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/clinic/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload the clinic's logo (admin)
+         * @description The body is the image itself (e.g. `image/png`), at most 524288 bytes (one more: 413 PAYLOAD_TOO_LARGE). PNG or JPEG, judged by its bytes, not its declared type (anything else: 415 UNSUPPORTED_MEDIA_TYPE); at most 16000000 pixels, read from its header before decoding (413). Stored re-encoded in its format, without metadata, no larger than 512×512 px. Audited as clinic.logo.update.
+         */
+        put: operations["setClinicLogo"];
+        post?: never;
+        /**
+         * Remove the clinic's logo (admin)
+         * @description Answers the settings without a logo; removing none is no error. Audited as clinic.logo.delete.
+         */
+        delete: operations["deleteClinicLogo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clinic/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The clinic's logo (public)
+         * @description The stored PNG or JPEG, with an ETag (its SHA-256): `If-None-Match` with it answers 304. The address `Clinic.logoUrl` names carries `?v=`, the hash's start, and may be cached for a year; without it (or with an old one) it is revalidated. 404 without a logo.
+         */
+        get: operations["getClinicLogo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -725,6 +809,26 @@ export interface paths {
          * @description Verified doctors with a verified email only. The appointment must be the caller's own: another doctor's appointment answers 404 NOT_FOUND. It must be CONFIRMED or COMPLETED: a PENDING, CANCELLED or NO_SHOW appointment answers 409 INVALID_TRANSITION (the named appointment's status does not allow prescribing). At most 10 prescriptions per appointment (revoked ones count): one more answers 409 PRESCRIPTION_LIMIT_REACHED, a code of this API beside the contract's table (no contract code names this situation), also under concurrency. A doctor whose credentials are not verified gets 403 DOCTOR_NOT_VERIFIED. 1–20 items. Optional item fields absent from the request are absent from the response; `notes`, `revokedAt` and `revocationReason` are null when unset.
          */
         post: operations["issuePrescription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/prescriptions/verify/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check a printed prescription by its verification code (public, for pharmacists)
+         * @description No sign-in: the code printed on the prescription is the key (80 random bits; case, spaces and dashes do not matter). Answers only what a pharmacist needs to match the paper: valid or revoked, when and by whom it was issued, the patient's initials and year of birth, and each medication with its strength; no notes, doses or history. An unknown code is 404. At most 30 checks per address and rate-limit window (429). Each answer is recorded in the patient's access log as prescription.verify.
+         */
+        get: operations["verifyPrescription"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2557,6 +2661,21 @@ export interface components {
                 role: "PATIENT" | "DOCTOR" | "ADMIN";
             } | null;
         };
+        Clinic: {
+            name: string;
+            addressLines: string[];
+            phone: string | null;
+            contactEmail: string | null;
+            primaryColor: string | null;
+            accentColor: string | null;
+            mailFooter: string | null;
+            logoUrl: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC timestamp
+             */
+            updatedAt: string;
+        };
         /** Problem (429) */
         Problem429: {
             /**
@@ -2597,30 +2716,6 @@ export interface components {
              */
             code: "FORBIDDEN" | "EMAIL_NOT_VERIFIED" | "ACCOUNT_SUSPENDED" | "DOCTOR_NOT_VERIFIED" | "NO_CARE_RELATIONSHIP";
         } & WithRequired<components["schemas"]["Problem"], "code">;
-        /** Problem (409) */
-        Problem409: {
-            /**
-             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed; `QUOTA_EXCEEDED`: Attachment quota exceeded; `CONSENT_REQUIRED`: Telehealth consent required; `LOCATION_REQUIRED`: Location required
-             * @enum {string}
-             */
-            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED" | "QUOTA_EXCEEDED" | "CONSENT_REQUIRED" | "LOCATION_REQUIRED";
-        } & WithRequired<components["schemas"]["Problem"], "code">;
-        /** Problem (404) */
-        Problem404: {
-            /**
-             * @description `NOT_FOUND`: Not found
-             * @enum {string}
-             */
-            code: "NOT_FOUND";
-        } & WithRequired<components["schemas"]["Problem"], "code">;
-        /** Problem (422) */
-        Problem422: {
-            /**
-             * @description `IDEMPOTENCY_KEY_REUSED`: Idempotency key reused with a different request
-             * @enum {string}
-             */
-            code: "IDEMPOTENCY_KEY_REUSED";
-        } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (413) */
         Problem413: {
             /**
@@ -2636,6 +2731,30 @@ export interface components {
              * @enum {string}
              */
             code: "UNSUPPORTED_MEDIA_TYPE";
+        } & WithRequired<components["schemas"]["Problem"], "code">;
+        /** Problem (404) */
+        Problem404: {
+            /**
+             * @description `NOT_FOUND`: Not found
+             * @enum {string}
+             */
+            code: "NOT_FOUND";
+        } & WithRequired<components["schemas"]["Problem"], "code">;
+        /** Problem (409) */
+        Problem409: {
+            /**
+             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed; `QUOTA_EXCEEDED`: Attachment quota exceeded; `CONSENT_REQUIRED`: Telehealth consent required; `LOCATION_REQUIRED`: Location required
+             * @enum {string}
+             */
+            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED" | "QUOTA_EXCEEDED" | "CONSENT_REQUIRED" | "LOCATION_REQUIRED";
+        } & WithRequired<components["schemas"]["Problem"], "code">;
+        /** Problem (422) */
+        Problem422: {
+            /**
+             * @description `IDEMPOTENCY_KEY_REUSED`: Idempotency key reused with a different request
+             * @enum {string}
+             */
+            code: "IDEMPOTENCY_KEY_REUSED";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         WsServerReady: {
             /**
@@ -3779,6 +3898,373 @@ export interface operations {
                 };
             };
             /** @description Problem document (RFC 9457), status 429 */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getClinic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The clinic: its name, address, contact, colours, mail footer and logo address (public) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Clinic"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    updateClinic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The clinic's name: the portal's header and title, the From name and subjects of mails, the PDF */
+                    name: string;
+                    /** @description The postal address, one line each (0–5 lines) */
+                    addressLines: string[];
+                    phone: string | null;
+                    contactEmail: string | null;
+                    primaryColor: string | null;
+                    accentColor: string | null;
+                    mailFooter: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Replace the clinic's settings (admin) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Clinic"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    setClinicLogo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/png": unknown;
+                "image/jpeg": unknown;
+                "application/octet-stream": unknown;
+            };
+        };
+        responses: {
+            /** @description OK: Upload the clinic's logo (admin) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Clinic"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 413 */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem413"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 415 */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem415"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    deleteClinicLogo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Remove the clinic's logo (admin) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Clinic"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    getClinicLogo: {
+        parameters: {
+            query?: {
+                /** @description The logo hash's start, as logoUrl names it */
+                v?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The logo */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -6705,6 +7191,7 @@ export interface operations {
                             appointmentId: string;
                             items: {
                                 medication: string;
+                                strength?: string;
                                 dosage: string;
                                 route?: string;
                                 frequency: string;
@@ -6727,6 +7214,8 @@ export interface operations {
                             issuedAt: string;
                             revokedAt: string | null;
                             revocationReason: string | null;
+                            /** @description What a pharmacist enters at the verification page (printed on the PDF with its address): 16 letters and digits */
+                            verificationCode: string;
                         }[];
                         /** @description Cursor of the next page; null on the last page */
                         nextCursor: string | null;
@@ -6805,7 +7294,9 @@ export interface operations {
                     items: {
                         /** @description Medication name, e.g. "Amoxicillin" */
                         medication: string;
-                        /** @description Strength per dose, e.g. "500 mg" */
+                        /** @description The strength of the product, e.g. "500 mg" or "5 mg/ml" (printed beside the medication, apart from the dose) */
+                        strength?: string;
+                        /** @description The dose per administration, e.g. "1 tablet" or "10 ml". Prescriptions written before `strength` existed carry strength and dose together here (e.g. "500 mg") */
                         dosage: string;
                         /** @description Route of administration, e.g. "oral" */
                         route?: string;
@@ -6852,6 +7343,7 @@ export interface operations {
                         appointmentId: string;
                         items: {
                             medication: string;
+                            strength?: string;
                             dosage: string;
                             route?: string;
                             frequency: string;
@@ -6874,6 +7366,8 @@ export interface operations {
                         issuedAt: string;
                         revokedAt: string | null;
                         revocationReason: string | null;
+                        /** @description What a pharmacist enters at the verification page (printed on the PDF with its address): 16 letters and digits */
+                        verificationCode: string;
                     };
                 };
             };
@@ -6951,6 +7445,92 @@ export interface operations {
             };
         };
     };
+    verifyPrescription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The code printed on the prescription; case, spaces and dashes do not matter */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Check a printed prescription by its verification code (public, for pharmacists) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description True while the prescription is ACTIVE; false once revoked */
+                        valid: boolean;
+                        status: "ACTIVE" | "REVOKED";
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        issuedAt: string;
+                        revokedAt: string | null;
+                        /** @description The issuing doctor, e.g. "Dr. Jane Doe" */
+                        doctorName: string;
+                        /** @description e.g. "A. L." */
+                        patientInitials: string;
+                        patientBirthYear: number;
+                        /** @description The medications with their strength (null where the prescription predates separate strengths) */
+                        items: {
+                            medication: string;
+                            strength: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 429 */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
     getPrescription: {
         parameters: {
             query?: never;
@@ -6980,6 +7560,7 @@ export interface operations {
                         appointmentId: string;
                         items: {
                             medication: string;
+                            strength?: string;
                             dosage: string;
                             route?: string;
                             frequency: string;
@@ -7002,6 +7583,8 @@ export interface operations {
                         issuedAt: string;
                         revokedAt: string | null;
                         revocationReason: string | null;
+                        /** @description What a pharmacist enters at the verification page (printed on the PDF with its address): 16 letters and digits */
+                        verificationCode: string;
                     };
                 };
             };
@@ -7190,6 +7773,7 @@ export interface operations {
                         appointmentId: string;
                         items: {
                             medication: string;
+                            strength?: string;
                             dosage: string;
                             route?: string;
                             frequency: string;
@@ -7212,6 +7796,8 @@ export interface operations {
                         issuedAt: string;
                         revokedAt: string | null;
                         revocationReason: string | null;
+                        /** @description What a pharmacist enters at the verification page (printed on the PDF with its address): 16 letters and digits */
+                        verificationCode: string;
                     };
                 };
             };

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { asProblem, type Problem } from '../api/client';
 import { useQuery } from '@tanstack/preact-query';
 import { displayZone, intlTag, t } from '../i18n';
+import { clinicName } from '../clinic';
 import type { Loaded, PagedList } from '../query';
 
 /** Errors of one field, from a problem's `errors` (path `/name` or `/items/0/name`). */
@@ -222,7 +223,7 @@ export function formValues(e: Event): Record<string, string> {
 
 export function Page({ title, children }: { title: string; children: ComponentChildren }) {
   useEffect(() => {
-    document.title = `${title} · Telecare`;
+    document.title = `${title} · ${clinicName()}`;
   }, [title]);
   return (
     <>

@@ -90,7 +90,7 @@ function Prescription({ rx, onChange }: { rx: Rx; onChange: () => void }) {
       <ul>
         {rx.items.map((i, n) => (
           <li key={n}>
-            {i.medication} {i.dosage}, {i.frequency}, {i.durationDays} days
+            {i.medication} {i.strength ? `${i.strength}, dose ${i.dosage}` : i.dosage}, {i.frequency}, {i.durationDays} days
           </li>
         ))}
       </ul>
@@ -137,8 +137,8 @@ type Conflict = {
   class?: string;
 };
 
-type Item = { medication: string; dosage: string; frequency: string; durationDays: string; instructions: string };
-const blank: Item = { medication: '', dosage: '', frequency: '', durationDays: '7', instructions: '' };
+type Item = { medication: string; strength: string; dosage: string; frequency: string; durationDays: string; instructions: string };
+const blank: Item = { medication: '', strength: '', dosage: '', frequency: '', durationDays: '7', instructions: '' };
 
 function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: string; startsAt: string }>; onDone: () => void }) {
   const act = useAction();
@@ -160,6 +160,7 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
             appointmentId: v.appointmentId ?? '',
             items: items.map((x) => ({
               medication: x.medication,
+              ...(x.strength ? { strength: x.strength } : {}),
               dosage: x.dosage,
               frequency: x.frequency,
               durationDays: Number(x.durationDays),
@@ -197,8 +198,17 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
               problem={act.problem}
             />
             <Field
+              label="Strength (optional)"
+              name={`items/${i}/strength`}
+              hint='Of the product, e.g. "500 mg" or "250 mg/5 ml"'
+              value={x.strength}
+              onInput={(e) => set(i, 'strength', (e.target as HTMLInputElement).value)}
+              problem={act.problem}
+            />
+            <Field
               label="Dosage"
               name={`items/${i}/dosage`}
+              hint='Per administration, e.g. "1 tablet" or "10 ml"'
               value={x.dosage}
               onInput={(e) => set(i, 'dosage', (e.target as HTMLInputElement).value)}
               required

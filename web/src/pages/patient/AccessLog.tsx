@@ -23,6 +23,7 @@ const WHAT: Record<string, string> = {
   'prescription.list': 'read your prescriptions',
   'prescription.pdf.read': 'downloaded a prescription',
   'prescription.revoke': 'revoked a prescription',
+  'prescription.verify': 'checked a prescription by its verification code (e.g. a pharmacy)',
   'message.list': 'read your messages',
   'message.mark_read': 'marked messages read',
   'conversation.list': 'listed your conversations',
