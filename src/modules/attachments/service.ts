@@ -19,6 +19,7 @@ import * as repo from './repo.ts';
 import { toAttachment, type Attachment } from './schemas.ts';
 import { SNIFF_BYTES, isImage, safeFileName, sniff } from './sniff.ts';
 import type { AttachmentRow, AttachmentType } from './tables.ts';
+import { PollingWorker } from '../../platform/worker.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 
@@ -210,38 +211,18 @@ export async function sweepOrphans(p: Platform): Promise<number> {
 }
 
 /** Runs sweepOrphans now and then (every quarter of the TTL, at most hourly), in every instance. */
-export class OrphanSweeper {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  private stopped = true;
-
-  constructor(private readonly p: Platform) {}
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = sweepOrphans(this.p)
-        .then((n) => n && this.p.log.info({ removed: n }, 'unsent attachments removed'))
-        .catch((err) => this.p.log.warn({ err: (err as Error).message }, 'attachment sweep failed'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(Math.min(3_600_000, Math.max(60_000, (this.p.config.attachmentOrphanTtlMinutes * 60_000) / 4)));
-        });
-    }, ms);
-    this.timer.unref();
+export class OrphanSweeper extends PollingWorker {
+  constructor(p: Platform) {
+    super({
+      name: 'attachment sweep',
+      log: p.log,
+      pass: async () => {
+        const n = await sweepOrphans(p);
+        if (n) p.log.info({ removed: n }, 'unsent attachments removed');
+      },
+      // A quarter of the time an upload may wait, between one minute and one hour.
+      intervalMs: () => Math.min(3_600_000, Math.max(60_000, (p.config.attachmentOrphanTtlMinutes * 60_000) / 4)),
+    });
   }
 }
 

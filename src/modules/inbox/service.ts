@@ -12,6 +12,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { Actor } from '../auth/index.ts';
 import * as repo from './repo.ts';
 import type { Notification } from './schemas.ts';
+import { PollingWorker } from '../../platform/worker.ts';
 
 export type { NewNotification } from './repo.ts';
 
@@ -84,54 +85,33 @@ const BATCH = 50;
  * entries publish one after their commit); otherwise it polls.
  */
 export class Announcer {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
   private unsubscribe: (() => void) | null = null;
+  private readonly loop: PollingWorker;
 
-  constructor(private readonly p: Platform) {}
+  constructor(private readonly p: Platform) {
+    this.loop = new PollingWorker({
+      name: 'notification announce',
+      log: p.log,
+      pass: () => this.pass(),
+      intervalMs: () => p.config.reminderPollMs,
+    });
+  }
 
   start(): void {
-    this.stopped = false;
     this.unsubscribe = this.p.bus.onEvent((_users, event) => {
       if (event.type !== 'notification.created') this.kick();
     });
-    this.schedule(0);
+    this.loop.start();
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
+    this.loop.kick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.pass()
-        .catch((err) => this.p.log.warn({ err: (err as Error).message }, 'notification announce failed'))
-        .then(() => {
-          this.running = null;
-          const next = this.again ? 0 : this.p.config.reminderPollMs;
-          this.again = false;
-          this.schedule(next);
-        });
-    }, ms);
-    this.timer.unref();
+    this.unsubscribe = null;
+    await this.loop.stop();
   }
 
   async pass(): Promise<number> {
@@ -140,7 +120,7 @@ export class Announcer {
       const rows = await this.p.db.transaction((tx) => repo.claimUnannounced(this.p.database, tx, BATCH, new Date(nowMs(this.p))));
       for (const r of rows) await this.p.bus.publish([r.user_id], { type: 'notification.created', notification: toNotification(r) });
       total += rows.length;
-      if (rows.length < BATCH || this.stopped) return total;
+      if (rows.length < BATCH || this.loop.stopping) return total;
     }
   }
 }

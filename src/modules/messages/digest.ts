@@ -13,6 +13,7 @@ import { enqueueMail } from '../../platform/mail.ts';
 import { isLocale, t, DEFAULT_LOCALE, type Locale } from '../../platform/i18n.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { portalUrl } from '../../platform/portal-pages.ts';
+import { PollingWorker } from '../../platform/worker.ts';
 
 export const messageDigests = pgTable('message_digests', {
   recipientId: uuid('recipient_id').primaryKey(),
@@ -139,36 +140,8 @@ export async function runDueDigests(p: Platform): Promise<number> {
 }
 
 /** Polls for due digests on every instance (REMINDER_POLL_MS); the database decides which instance sends each. */
-export class DigestWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  private stopped = true;
-
-  constructor(private readonly p: Platform) {}
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = runDueDigests(this.p)
-        .catch((err) => this.p.log.warn({ err: (err as Error).message }, 'message digest pass failed'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(this.p.config.reminderPollMs);
-        });
-    }, ms);
-    this.timer.unref();
+export class DigestWorker extends PollingWorker {
+  constructor(p: Platform) {
+    super({ name: 'message digest pass', log: p.log, pass: () => runDueDigests(p), intervalMs: () => p.config.reminderPollMs });
   }
 }

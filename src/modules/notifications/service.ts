@@ -16,6 +16,7 @@ import { feed, invitation, utcText, type CalendarEvent } from './ical.ts';
 import { notify } from '../inbox/index.ts';
 import * as repo from './repo.ts';
 import type { PatientNames } from './schemas.ts';
+import { PollingWorker } from '../../platform/worker.ts';
 
 export type Change = AppointmentChange;
 
@@ -345,37 +346,9 @@ export async function runDueReminders(p: Platform): Promise<number> {
 }
 
 /** Polls for due reminders on every instance; the database decides which instance sends each. */
-export class ReminderWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  private stopped = true;
-
-  constructor(private readonly p: Platform) {}
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = runDueReminders(this.p)
-        .catch((err) => this.p.log.warn({ err: (err as Error).message }, 'reminder pass failed'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(this.p.config.reminderPollMs);
-        });
-    }, ms);
-    this.timer.unref();
+export class ReminderWorker extends PollingWorker {
+  constructor(p: Platform) {
+    super({ name: 'reminder pass', log: p.log, pass: () => runDueReminders(p), intervalMs: () => p.config.reminderPollMs });
   }
 }
 
