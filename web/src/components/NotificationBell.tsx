@@ -16,9 +16,10 @@ export function NotificationBell() {
   return (
     <a class="bell" href={pagePath('notifications')} aria-label={t('notifications.bell', { n: unread })}>
       <span aria-hidden="true">🔔</span>
+      {/* The exact number (at most 200 are kept): shown text must be part of the link's accessible name (WCAG 2.5.3). */}
       {unread > 0 && (
         <span class="badge count" aria-hidden="true">
-          {unread > 99 ? '99+' : unread}
+          {unread}
         </span>
       )}
     </a>
