@@ -11,7 +11,8 @@ let app: TestApp;
 let browser: Browser;
 
 before(async () => {
-  [app, browser] = await Promise.all([build(), launchWithFakeMedia()]);
+  // The plain two-person call (the waiting room has its own journey, visit-lobby.browser.test.ts).
+  [app, browser] = await Promise.all([build(undefined, { visitWaitingRoom: false }), launchWithFakeMedia()]);
 });
 after(async () => {
   await browser?.close();
