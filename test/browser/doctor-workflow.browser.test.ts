@@ -17,7 +17,10 @@ let doctor: Person, patient: Person, appointmentId: string;
 before(async () => {
   await setup();
   pinNow(state.app, NOW);
-  doctor = await workingDoctor(state.app, { weekly: [{ weekday: 2, start: '10:00', end: '12:00' }], body: { firstname: 'Wim', lastname: 'Works' } });
+  doctor = await workingDoctor(state.app, {
+    weekly: [{ weekday: 2, start: '10:00', end: '12:00' }],
+    body: { firstname: 'Wim', lastname: 'Works' },
+  });
   patient = await createPatient(state.app, { body: { firstname: 'Pia', lastname: 'Page' } });
   const res = await book(state.app, patient, doctor.id, BOOKED);
   assert.equal(res.status, 201, res.text);
@@ -82,10 +85,13 @@ test("a day's hours are copied to every weekday in one step and saved", async ()
   await page.getByRole('button', { name: 'Save availability' }).click();
   await page.getByText('Availability saved.').waitFor();
   const res = await state.app.request('GET', '/api/v1/doctors/me/availability', { token: doctor.token });
-  assert.deepEqual(
-    res.body.weekly.map((r: { weekday: number; start: string; end: string }) => `${r.weekday} ${r.start}-${r.end}`).sort(),
-    ['1 10:00-12:00', '2 10:00-12:00', '3 10:00-12:00', '4 10:00-12:00', '5 10:00-12:00'],
-  );
+  assert.deepEqual(res.body.weekly.map((r: { weekday: number; start: string; end: string }) => `${r.weekday} ${r.start}-${r.end}`).sort(), [
+    '1 10:00-12:00',
+    '2 10:00-12:00',
+    '3 10:00-12:00',
+    '4 10:00-12:00',
+    '5 10:00-12:00',
+  ]);
   await tab.context.close();
 });
 
