@@ -44,7 +44,7 @@ const MAP = {
 } as const;
 const toFhirEntry = (list: EntryList, item: any): Resource => (MAP[list] as (x: unknown) => Resource)(item);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export async function readClinical(p: Platform, meta: Meta, type: ClinicalType, id: string): Promise<Resource> {
   if (!UUID.test(id)) throw notFound(type);
@@ -52,6 +52,21 @@ export async function readClinical(p: Platform, meta: Meta, type: ClinicalType, 
   if (type === 'Composition') return toFhirComposition(await readSignedNote(p, meta, id));
   const list = LIST[type];
   return toFhirEntry(list, await readEntry(p, meta, list, id));
+}
+
+/**
+ * The patient a by-patient search is about: the named one, else a patient's own self; a doctor must name one (400).
+ * These types have no `date` search (400). Shared by the clinical record's and intake's types (intake.ts).
+ */
+export function searchedPatient(meta: Meta, type: string, q: SearchQuery): string {
+  if (q.date)
+    throw new AppError('VALIDATION_FAILED', `${type} does not support the search parameter date`, [
+      { path: '/date', message: 'is not supported for this resource type' },
+    ]);
+  const patientId = q.patient?.replace(/^Patient\//, '') ?? (meta.actor.role === 'PATIENT' ? meta.actor.userId : undefined);
+  if (!patientId)
+    throw new AppError('VALIDATION_FAILED', `${type} search needs the patient`, [{ path: '/patient', message: 'is required' }]);
+  return patientId;
 }
 
 /**
@@ -65,14 +80,7 @@ export async function searchClinical(
   q: SearchQuery,
   limit: number,
 ): Promise<{ resources: Resource[]; nextCursor: string | null }> {
-  if (q.date)
-    throw new AppError('VALIDATION_FAILED', `${type} does not support the search parameter date`, [
-      { path: '/date', message: 'is not supported for this resource type' },
-    ]);
-  const named = q.patient?.replace(/^Patient\//, '');
-  const patientId = named ?? (meta.actor.role === 'PATIENT' ? meta.actor.userId : undefined);
-  if (!patientId)
-    throw new AppError('VALIDATION_FAILED', `${type} search needs the patient`, [{ path: '/patient', message: 'is required' }]);
+  const patientId = searchedPatient(meta, type, q);
   const query = { limit, cursor: q._cursor };
   if (type === 'Encounter' || type === 'Composition') {
     const page = await searchSignedNotes(p, meta, patientId, query);

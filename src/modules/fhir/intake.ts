@@ -2,7 +2,8 @@
 // Questionnaire version it answers is contained in it) and Consent, read by id and searched by patient. The intake
 // module's reads apply the central access point (purpose `clinical`) and the audit, as for the clinical record.
 import type { Resource } from '@medplum/fhirtypes';
-import { AppError, notFound } from '../../platform/errors.ts';
+import { notFound } from '../../platform/errors.ts';
+import { searchedPatient, UUID } from './clinical.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { readAcceptance, readSavedIntake, searchAcceptances, searchSavedIntakes, type SavedIntake } from '../intake/index.ts';
@@ -15,8 +16,6 @@ type Meta = RequestMeta & { actor: Actor };
 export const INTAKE_TYPES = ['QuestionnaireResponse', 'Consent'] as const;
 export type IntakeType = (typeof INTAKE_TYPES)[number];
 export const isIntakeType = (t: string): t is IntakeType => (INTAKE_TYPES as readonly string[]).includes(t);
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The response, with the exact questionnaire version it answers contained (a reader needs its items' texts). */
 export function toFhirSavedIntake({ response: r, questionnaire: q }: SavedIntake): Resource {
@@ -58,13 +57,7 @@ export async function searchIntake(
   q: SearchQuery,
   limit: number,
 ): Promise<{ resources: Resource[]; nextCursor: string | null }> {
-  if (q.date)
-    throw new AppError('VALIDATION_FAILED', `${type} does not support the search parameter date`, [
-      { path: '/date', message: 'is not supported for this resource type' },
-    ]);
-  const patientId = q.patient?.replace(/^Patient\//, '') ?? (meta.actor.role === 'PATIENT' ? meta.actor.userId : undefined);
-  if (!patientId)
-    throw new AppError('VALIDATION_FAILED', `${type} search needs the patient`, [{ path: '/patient', message: 'is required' }]);
+  const patientId = searchedPatient(meta, type, q);
   const query = { limit, cursor: q._cursor };
   if (type === 'QuestionnaireResponse') {
     const page = await searchSavedIntakes(p, meta, patientId, query);
