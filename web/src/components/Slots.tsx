@@ -1,7 +1,8 @@
 // Free slots of a doctor for one week, shown in the viewer's zone with the doctor's own time beside it.
 import { useState } from 'preact/hooks';
+import { api } from '../api/client';
 import { displayZone } from '../i18n';
-import { formatDateTime, Loading } from './ui';
+import { formatDateTime, Loading, type useAction } from './ui';
 import { useGet } from '../query';
 
 const DAY = 86_400_000;
@@ -77,5 +78,51 @@ export function SlotPicker({
         }
       </Loading>
     </section>
+  );
+}
+
+/**
+ * Picks a free time of the appointment's doctor and moves the appointment there, for the patient's card and the
+ * doctor's agenda alike. `act` is the caller's, so the caller shows the problem (a late change, a taken slot).
+ */
+export function RescheduleForm({
+  appointmentId,
+  doctorId,
+  doctorZone,
+  act,
+  label,
+  onMoved,
+}: {
+  appointmentId: string;
+  doctorId: string;
+  doctorZone: string;
+  act: ReturnType<typeof useAction>;
+  label: string;
+  onMoved: () => void;
+}) {
+  const [slot, setSlot] = useState<string | null>(null);
+  return (
+    <div class="stack">
+      <SlotPicker doctorId={doctorId} doctorZone={doctorZone} selected={slot} onSelect={setSlot} />
+      <button
+        type="button"
+        disabled={!slot || act.busy}
+        onClick={async () => {
+          if (
+            slot &&
+            (
+              await act.run(() =>
+                api.POST('/api/v1/appointments/{id}/reschedule', { params: { path: { id: appointmentId } }, body: { startsAt: slot } }),
+              )
+            ).ok
+          ) {
+            setSlot(null);
+            onMoved();
+          }
+        }}
+      >
+        {label}
+      </button>
+    </div>
   );
 }

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, formatDateTime, formValues, ListEnd, Loading, localZone, Page, ProblemBanner, useAction } from '../../components/ui';
-import { SlotPicker } from '../../components/Slots';
+import { RescheduleForm } from '../../components/Slots';
 import { useSession } from '../../app';
 import { StatusBadge, visitOpen, type Appointment } from '../../components/Appointment';
 import { usePeerPresent } from '../../components/NowVisits';
@@ -93,7 +93,6 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
   const act = useAction();
   const { route } = useLocation();
   const [mode, setMode] = useState<'none' | 'cancel' | 'reschedule'>('none');
-  const [slot, setSlot] = useState<string | null>(null);
   const s = useSession();
   const zone = s.me?.doctor?.timezone ?? localZone();
   const started = new Date(a.startsAt).getTime() <= Date.now();
@@ -101,7 +100,6 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
   const waiting = usePeerPresent(a, visitOpen(a));
   const changed = () => {
     setMode('none');
-    setSlot(null);
     appointmentsChanged();
     onChange?.();
   };
@@ -168,26 +166,14 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
         )}
       </div>
       {mode === 'reschedule' && (
-        <div class="stack">
-          <SlotPicker doctorId={a.doctorId} doctorZone={zone} selected={slot} onSelect={setSlot} />
-          <button
-            type="button"
-            disabled={!slot || act.busy}
-            onClick={async () => {
-              if (
-                slot &&
-                (
-                  await act.run(() =>
-                    api.POST('/api/v1/appointments/{id}/reschedule', { params: { path: { id: a.id } }, body: { startsAt: slot } }),
-                  )
-                ).ok
-              )
-                changed();
-            }}
-          >
-            Move {name} to the selected time
-          </button>
-        </div>
+        <RescheduleForm
+          appointmentId={a.id}
+          doctorId={a.doctorId}
+          doctorZone={zone}
+          act={act}
+          label={`Move ${name} to the selected time`}
+          onMoved={changed}
+        />
       )}
       {mode === 'cancel' && (
         <form

@@ -12,7 +12,7 @@ import {
   type Appointment,
 } from '../../components/Appointment';
 import { WaitlistEntries } from '../../components/Waitlist';
-import { SlotPicker } from '../../components/Slots';
+import { RescheduleForm } from '../../components/Slots';
 import { appointmentsChanged, useGet, useList } from '../../query';
 
 export default function Appointments() {
@@ -70,7 +70,6 @@ export default function Appointments() {
 
 export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () => void }) {
   const [mode, setMode] = useState<'none' | 'cancel' | 'reschedule'>('none');
-  const [slot, setSlot] = useState<string | null>(null);
   const act = useAction();
   // Memoised: the banner takes focus whenever its problem changes identity.
   const late = useMemo(() => lateChangeProblem(act.problem), [act.problem]);
@@ -145,29 +144,17 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
         </form>
       )}
       {mode === 'reschedule' && doctor.data && (
-        <div class="stack">
-          <SlotPicker doctorId={a.doctorId} doctorZone={doctor.data.timezone} selected={slot} onSelect={setSlot} />
-          <button
-            type="button"
-            disabled={!slot || act.busy}
-            onClick={async () => {
-              if (
-                slot &&
-                (
-                  await act.run(() =>
-                    api.POST('/api/v1/appointments/{id}/reschedule', { params: { path: { id: a.id } }, body: { startsAt: slot } }),
-                  )
-                ).ok
-              ) {
-                setMode('none');
-                setSlot(null);
-                onChange();
-              }
-            }}
-          >
-            Move to the selected time
-          </button>
-        </div>
+        <RescheduleForm
+          appointmentId={a.id}
+          doctorId={a.doctorId}
+          doctorZone={doctor.data.timezone}
+          act={act}
+          label="Move to the selected time"
+          onMoved={() => {
+            setMode('none');
+            onChange();
+          }}
+        />
       )}
     </li>
   );
