@@ -110,7 +110,7 @@ test('patient and doctor: sign up, availability, admin verification, booking, li
   await check(doctorTab, 'doctor-patient-record');
 
   // Patient sees the confirmation live and downloads the PDF.
-  await pp.getByRole('link', { name: 'Appointments' }).click();
+  await pp.getByRole('link', { name: 'Appointments', exact: true }).click();
   await pp.getByRole('list', { name: 'upcoming appointments' }).getByText('Confirmed').waitFor();
   await pp.getByRole('link', { name: 'Prescriptions' }).click();
   await pp.getByText('Bisoprolol').waitFor();

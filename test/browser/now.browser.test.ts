@@ -41,7 +41,7 @@ test('a patient two minutes late joins from "Now"; the doctor sees the patient w
   const patientNow = pp.getByRole('complementary', { name: 'Now' });
   await patientNow.getByRole('button', { name: 'Join now: Dr. Hanna Hoffmann' }).waitFor();
   // Still upcoming, with its join button, not among the past ones.
-  await pp.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Appointments' }).click();
+  await pp.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Appointments', exact: true }).click();
   await pp.getByRole('list', { name: 'upcoming appointments' }).getByRole('button', { name: 'Join video visit' }).waitFor();
   await check(pt, 'now-patient-appointments');
 

@@ -155,7 +155,7 @@ test('waitlist: a declined offer goes to the next in line, whose offer disappear
   await joined(app, second, doctor.id);
   await signIn(sp, second.username);
   await landed(sp);
-  await sp.getByRole('link', { name: 'Appointments' }).click();
+  await sp.getByRole('link', { name: 'Appointments', exact: true }).click();
   await sp.getByRole('list', { name: 'Waitlist entries' }).getByRole('heading', { name: 'Dr. Wanda Declinova' }).waitFor();
 
   assert.equal((await cancel(app, doctor, holderAppointment)).status, 200);

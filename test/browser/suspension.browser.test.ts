@@ -27,7 +27,7 @@ test('a suspended user is shown out with the reason', async () => {
   await ap.getByRole('table', { name: 'Audit events' }).waitFor();
   await check(adminTab, 'admin-audit');
 
-  await userTab.page.getByRole('link', { name: 'Appointments' }).click();
+  await userTab.page.getByRole('link', { name: 'Appointments', exact: true }).click();
   await userTab.page.getByText('Your account has been suspended').waitFor();
   await userTab.page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await check(userTab, 'signin-suspended');

@@ -87,7 +87,7 @@ export async function playsFrames(page: Page): Promise<void> {
 export async function openVisit(page: Page, username: string, role: 'patient' | 'doctor', appointmentId: string): Promise<void> {
   await signIn(page, username);
   if (role === 'doctor') await page.getByRole('heading', { name: 'Agenda' }).waitFor();
-  else await page.getByRole('link', { name: 'Appointments' }).waitFor();
+  else await page.getByRole('link', { name: 'Appointments', exact: true }).waitFor();
   await page.goto(`/${role}/visits/${appointmentId}`);
   await page.getByRole('heading', { name: 'Video visit', exact: true }).waitFor();
   await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('video.local')?.videoWidth ?? 0) > 0);

@@ -38,7 +38,7 @@ test('waiting room: the patient waits (doctor absent, running late, here), sends
   const { sent: dSent } = countSignals(dp);
 
   await signIn(pp, patient.username);
-  await pp.getByRole('link', { name: 'Appointments' }).waitFor();
+  await pp.getByRole('link', { name: 'Appointments', exact: true }).waitFor();
   await pp.goto(`/patient/visits/${id}`);
   await pp.waitForFunction(() => (document.querySelector<HTMLVideoElement>('video.local')?.videoWidth ?? 0) > 0);
   await pp.getByRole('button', { name: 'Join video visit' }).click();

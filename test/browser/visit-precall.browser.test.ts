@@ -52,7 +52,7 @@ test('pre-call check: camera, microphone, relay allocation through our TURN and 
   await tab.context.grantPermissions(['camera', 'microphone']);
   const page = tab.page;
   await signIn(page, patient.username);
-  await page.getByRole('link', { name: 'Appointments' }).waitFor();
+  await page.getByRole('link', { name: 'Appointments', exact: true }).waitFor();
   await page.goto(`/patient/visits/${id}`);
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Check my setup' }).click();
@@ -91,7 +91,7 @@ test('pre-call check: a camera blocked by the browser is reported clearly, with 
   await tab.context.grantPermissions(['microphone']);
   const page = tab.page;
   await signIn(page, patient.username);
-  await page.getByRole('link', { name: 'Appointments' }).waitFor();
+  await page.getByRole('link', { name: 'Appointments', exact: true }).waitFor();
   await page.goto(`/patient/visits/${id}`);
   await page.getByRole('button', { name: 'Check my setup' }).click();
   const camera = page.getByRole('list', { name: 'Setup check results' }).locator('[data-check="camera"][data-result="fail"]');

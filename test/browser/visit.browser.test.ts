@@ -39,7 +39,7 @@ test('video visit: both peers connect, remote video plays, hang-up ends it on bo
 
   // From the appointment lists to the visit page.
   await signIn(pp, patient.username);
-  await pp.getByRole('link', { name: 'Appointments' }).click();
+  await pp.getByRole('link', { name: 'Appointments', exact: true }).click();
   await pp.getByRole('list', { name: 'upcoming appointments' }).getByRole('button', { name: 'Join video visit' }).click();
   await pp.getByRole('heading', { name: 'Video visit', exact: true }).waitFor();
   await signIn(dp, doctor.username);
@@ -106,7 +106,7 @@ test('video visit: camera and microphone denied → a clear message, the patient
   const pp = pt.page;
   const dp = dt.page;
   await signIn(pp, patient.username);
-  await pp.getByRole('link', { name: 'Appointments' }).waitFor();
+  await pp.getByRole('link', { name: 'Appointments', exact: true }).waitFor();
   await pp.goto(`/patient/visits/${id}`);
   await pp.getByText('Camera and microphone access was denied').waitFor();
   assert.equal(await pp.getByRole('button', { name: 'Mute' }).isDisabled(), true);
