@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { build, ENGINE, expectProblem } from './helpers.ts';
-import { ConfigError, ensureSecret, loadConfig } from '../src/platform/config.ts';
+import { ConfigError, EnvSchema, ensureSecret, loadConfig, readEnv } from '../src/platform/config.ts';
 import { installErrorHandling } from '../src/platform/http.ts';
 import { AppError } from '../src/platform/errors.ts';
 import { cursorCodec, encodeCursor } from '../src/platform/pagination.ts';
@@ -251,4 +251,33 @@ test('typed cursors: what a list made round-trips; a forged value of any kind is
   rejects(encodeCursor([2 ** 60]), '/_cursor', seq);
   assert.deepEqual(seq.decode(seq.encode([42])), [42]);
   rejects(encodeCursor(['x'.repeat(257)]), '/cursor', cursorCodec('text'));
+});
+
+test("the README's configuration table is the environment schema: every variable listed once, every literal default the same", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').split('\n');
+  const start = readme.findIndex((l) => l.startsWith('| variable'));
+  assert.ok(start > 0, 'the README has a configuration table');
+  const rows: string[] = [];
+  for (const line of readme.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line);
+  }
+  const listed = new Map<string, string | undefined>();
+  for (const row of rows) {
+    const [, names = '', defaults = ''] = row.split('|');
+    const vars = [...names.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!);
+    const literals = [...defaults.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    vars.forEach((v, i) => {
+      assert.ok(!listed.has(v), `${v} is listed once`);
+      listed.set(v, vars.length > 1 ? literals[i] : literals[0]);
+    });
+  }
+  const schema = EnvSchema.properties as Record<string, { default?: unknown }>;
+  assert.deepEqual([...listed.keys()].sort(), Object.keys(schema).sort(), 'the README lists exactly the variables loadConfig reads');
+  for (const [name, s] of Object.entries(schema)) {
+    if (s.default === undefined) continue;
+    assert.equal(listed.get(name), String(s.default), `${name}: the README's default is the schema's`);
+  }
+  // The schema is what loadConfig reads: every default applies when the variable is unset.
+  assert.equal(readEnv({}).PORT, 3000);
 });

@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 
 export interface Config {
   port: number;
@@ -149,41 +151,172 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
+// Every environment variable, once: its type, range and default. loadConfig reads through this schema, and a test
+// holds the README's configuration table to it (every variable listed, every literal default the same).
+const int = (def: number, minimum: number, maximum: number) => Type.Integer({ default: def, minimum, maximum });
+const optionalInt = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
+const bool = (def: boolean) => Type.Boolean({ default: def });
+const text = (def?: string) => Type.String(def === undefined ? {} : { default: def });
+const oneOf = <const V extends readonly [string, ...string[]]>(values: V, def: V[number]) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { default: def },
+  );
+const postgresUrl = () => Type.String({ format: 'uri', protocols: ['postgres:', 'postgresql:'] });
+
+export const EnvSchema = Type.Object({
+  PORT: int(3000, 0, 65535),
+  HOST: text('127.0.0.1'),
+  DATA_DIR: text('./data'),
+  DATABASE_URL: postgresUrl(),
+  /** Default: http://HOST:PORT. */
+  PUBLIC_URL: Type.String({ format: 'uri', protocols: ['http:', 'https:'] }),
+  SMTP_URL: Type.String({ format: 'uri', protocols: ['smtp:', 'smtps:'] }),
+  MAIL_FROM: text('Telecare <no-reply@telecare.localhost>'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  NODE_ENV: text('development'),
+  /** Default: generated once into DATA_DIR/secret.key. */
+  JWT_SECRET: Type.String({ minLength: 32 }),
+  ACCESS_TOKEN_TTL_SECONDS: int(900, 10, 86400),
+  REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(50, 1, 100_000),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: int(100, 1, 1_000_000),
+  LOGIN_WINDOW_SECONDS: int(900, 1, 86400),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: int(5, 1, 1000),
+  // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane).
+  ARGON2_MEMORY_KIB: int(19456, 1024, 4_194_304),
+  ARGON2_TIME_COST: int(2, 1, 20),
+  ARGON2_PARALLELISM: int(1, 1, 16),
+  /** Default: cores − 1, at least 1. */
+  HASH_CONCURRENCY: optionalInt(1, 256),
+  HASH_QUEUE_MAX: int(32, 0, 100_000),
+  HASH_QUEUE_MAX_WAIT_MS: int(2000, 10, 600_000),
+  AUTH_RATE_LIMIT_MAX: int(60, 0, 1_000_000),
+  AUTH_RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86400),
+  BODY_LIMIT_BYTES: int(256 * 1024, 1024, 64 * 1024 * 1024),
+  RATE_LIMIT_MAX: int(3000, 0, 10_000_000),
+  RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86400),
+  SLOTS_RATE_LIMIT_MAX: int(120, 1, 10_000_000),
+  CARE_RELATIONSHIP_DAYS: int(365, 1, 36_500),
+  OUTBOX_POLL_MS: int(2000, 10, 600_000),
+  EMBEDDED_VACUUM_INTERVAL_MINUTES: int(360, 0, 100_000),
+  OUTBOX_MAX_BACKOFF_SECONDS: int(3600, 1, 86400),
+  METRICS_TOKEN: text(),
+  /** `off` turns the listener off. */
+  METRICS_PORT: Type.Union([Type.Literal('off'), Type.Integer({ minimum: 0, maximum: 65535 })], { default: 9464 }),
+  METRICS_HOST: text('127.0.0.1'),
+  REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
+  HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(10_000, 100, 600_000),
+  MAX_CONNECTIONS: int(1024, 1, 1_000_000),
+  /** A boolean, or the proxies' addresses and CIDRs (checked by trustProxy). */
+  TRUST_PROXY: text('false'),
+  WS_AUTH_TIMEOUT_MS: int(10_000, 100, 600_000),
+  WS_HEARTBEAT_MS: int(30_000, 50, 600_000),
+  WS_MAX_PAYLOAD_BYTES: int(16 * 1024, 256, 1024 * 1024),
+  WS_MAX_CONNECTIONS_PER_USER: int(10, 1, 1000),
+  BOOKING_MAX_OPEN: int(10, 1, 10_000),
+  BOOKING_MAX_OPEN_PER_DOCTOR: int(3, 1, 10_000),
+  LATE_CANCELLATION_HOURS: int(24, 0, 720),
+  /** Comma-separated minutes before the start (checked by minutesList); `0`: no reminders. */
+  REMINDER_OFFSETS_MINUTES: text('1440,60'),
+  REMINDER_POLL_MS: int(30_000, 10, 3_600_000),
+  MESSAGE_DIGEST_DELAY_MINUTES: int(15, 1, 10_080),
+  WAITLIST_HOLD_MINUTES: int(15, 1, 1440),
+  WAITLIST_POLL_MS: int(1000, 10, 600_000),
+  WAITLIST_MAX_ENTRIES: int(5, 1, 10_000),
+  WAITLIST_MAX_ENTRIES_PER_DOCTOR: int(1, 1, 10_000),
+  MESSAGE_RATE_MAX: int(60, 1, 1_000_000),
+  MESSAGE_RATE_WINDOW_SECONDS: int(60, 1, 86400),
+  EXPORTS_PER_HOUR: int(6, 1, 10_000),
+  RECORD_RETENTION_YEARS: int(10, 1, 100),
+  ATTACHMENT_MAX_BYTES: int(15 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  ATTACHMENT_QUOTA_BYTES: int(500 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+  ATTACHMENT_MAX_PIXELS: int(40_000_000, 1, 1_000_000_000),
+  ATTACHMENT_ORPHAN_TTL_MINUTES: int(1440, 1, 525_600),
+  VISIT_OPENS_BEFORE_MINUTES: int(10, 0, 1440),
+  VISIT_CLOSES_AFTER_MINUTES: int(30, 0, 1440),
+  /** Comma-separated STUN/TURN URLs (checked by iceServers). */
+  ICE_SERVERS: text(),
+  TURN_SECRET: text(),
+  TURN_CREDENTIAL_TTL_SECONDS: int(600, 60, 86400),
+  VISIT_ICE_TRANSPORT_POLICY: oneOf(['all', 'relay'], 'all'),
+  VISIT_HEARTBEAT_MS: int(15_000, 50, 600_000),
+  VISIT_WAITING_ROOM: bool(true),
+  DATABASE_OWNER_URL: postgresUrl(),
+  AUDIT_SEQUENCER_DATABASE_URL: postgresUrl(),
+  DATABASE_ROLE_CHECK: oneOf(['warn', 'refuse', 'off'], 'warn'),
+  AUDIT_SEQUENCER: bool(true),
+  AUDIT_CHAIN_INTERVAL_MS: int(1000, 10, 600_000),
+  AUDIT_CHAIN_BATCH: int(5000, 1, 100_000),
+  AUDIT_CHECKPOINT_FILE: text(),
+  AUDIT_CHECKPOINT_KEY_FILE: text(),
+  AUDIT_CHECKPOINT_PUBLIC_KEY_FILE: text(),
+  AUDIT_CHECKPOINT_INTERVAL_MINUTES: int(60, 0, 100_000),
+  STARTUP_CHECKS: oneOf(['warn', 'strict'], 'warn'),
+});
+
+type Settings = { [K in keyof typeof EnvSchema.properties]: Static<(typeof EnvSchema.properties)[K]> };
+type Setting = TSchema & { type?: string; default?: unknown; minimum?: number; maximum?: number; minLength?: number; protocols?: string[] };
+
+/** What a union of literals (and integers) accepts, for the error message: "warn, refuse or off". */
+function accepted(schema: Setting): string {
+  const options = ((schema as { anyOf?: Setting[] }).anyOf ?? []).map((x) =>
+    'const' in x ? String(x.const) : `an integer from ${x.minimum} to ${x.maximum}`,
+  );
+  return options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options.at(-1)}` : (options[0] ?? '');
 }
 
-function bool(env: Env, name: string, def: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (/^(1|true|yes)$/i.test(raw)) return true;
-  if (/^(0|false|no)$/i.test(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
-
-function url(env: Env, name: string, protocols: string[]): string | null {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return null;
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} is not a valid URL`);
-  }
-  if (!protocols.includes(u.protocol)) {
-    throw new ConfigError(`${name} must use one of ${protocols.join(', ')}`);
+/** The raw text as the value the schema expects: integers only from plain digits, booleans from the usual words. */
+function coerce(schema: Setting, raw: string): unknown {
+  const types = 'anyOf' in schema ? (schema.anyOf as Setting[]).map((x) => x.type) : [schema.type];
+  if (types.includes('integer') && /^\d+$/.test(raw)) return Number(raw);
+  if (types.includes('boolean')) {
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    if (/^(0|false|no)$/i.test(raw)) return false;
   }
   return raw;
 }
 
-function minutesList(env: Env, name: string, def: number[]): number[] {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
+function describe(name: string, schema: Setting, raw: string): string {
+  if ('anyOf' in schema) return `${name} must be ${accepted(schema)}, got "${raw}"`;
+  if (schema.type === 'integer') {
+    if (!/^\d+$/.test(raw)) return `${name} must be an integer, got "${raw}"`;
+    return `${name} must be between ${schema.minimum} and ${schema.maximum}, got ${raw}`;
+  }
+  if (schema.type === 'boolean') return `${name} must be true or false, got "${raw}"`;
+  if (schema.minLength) return `${name} must be at least ${schema.minLength} characters`;
+  return `${name} is not valid`;
+}
+
+/** Reads every variable of EnvSchema: its default when unset or empty, else the checked value. */
+export function readEnv(env: Env): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(EnvSchema.properties) as [string, Setting][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') {
+      out[name] = schema.default;
+      continue;
+    }
+    if (schema.protocols) {
+      let u: URL;
+      try {
+        u = new URL(raw);
+      } catch {
+        throw new ConfigError(`${name} is not a valid URL`);
+      }
+      if (!schema.protocols.includes(u.protocol)) throw new ConfigError(`${name} must use one of ${schema.protocols.join(', ')}`);
+      out[name] = raw;
+      continue;
+    }
+    const value = coerce(schema, raw);
+    if (!Value.Check(schema, value)) throw new ConfigError(describe(name, schema, raw));
+    out[name] = value;
+  }
+  return out as Settings;
+}
+
+function minutesList(name: string, raw: string): number[] {
   if (raw.trim() === '0') return [];
   const parts = raw.split(',').map((x) => x.trim());
   if (!parts.every((x) => /^\d+$/.test(x))) throw new ConfigError(`${name} must be a comma-separated list of minutes, got "${raw}"`);
@@ -192,17 +325,12 @@ function minutesList(env: Env, name: string, def: number[]): number[] {
   return list;
 }
 
-function startupChecks(env: Env): 'warn' | 'strict' {
-  const raw = env.STARTUP_CHECKS || 'warn';
-  if (raw !== 'warn' && raw !== 'strict') throw new ConfigError(`STARTUP_CHECKS must be warn or strict, got "${raw}"`);
-  return raw;
-}
-
 /** TRUST_PROXY: a boolean, or the proxies' addresses and CIDRs (`127.0.0.1,10.0.0.0/8`). */
-function trustProxy(env: Env): boolean | string[] {
-  const raw = (env.TRUST_PROXY ?? '').trim();
-  if (raw === '' || /^(0|1|false|true|no|yes)$/i.test(raw)) return bool(env, 'TRUST_PROXY', false);
-  const list = raw.split(',').map((x) => x.trim());
+function trustProxy(raw: string): boolean | string[] {
+  const value = raw.trim();
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (value === '' || /^(0|false|no)$/i.test(value)) return false;
+  const list = value.split(',').map((x) => x.trim());
   for (const entry of list) {
     const [addr, bits, extra] = entry.split('/');
     const family = isIP(addr ?? '');
@@ -217,8 +345,8 @@ function trustProxy(env: Env): boolean | string[] {
 /** `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`, `stuns:`/`turns:` likewise (RFC 7064, 7065). */
 const ICE_URL = /^(stuns?|turns?):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
 
-function iceServers(env: Env): string[] {
-  const list = (env.ICE_SERVERS ?? '')
+function iceServers(raw: string | undefined, turnSecret: string | undefined): string[] {
+  const list = (raw ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -228,133 +356,105 @@ function iceServers(env: Env): string[] {
     if (m[4] && m[1].startsWith('stun')) throw new ConfigError(`ICE_SERVERS: "${u}": only TURN URLs take ?transport=`);
     if (m[3] && Number(m[3].slice(1)) > 65535) throw new ConfigError(`ICE_SERVERS: "${u}" has an invalid port`);
   }
-  if (list.some((u) => u.startsWith('turn')) && !env.TURN_SECRET) {
+  if (list.some((u) => u.startsWith('turn')) && !turnSecret) {
     throw new ConfigError('TURN_SECRET is required when ICE_SERVERS lists a turn: or turns: URL');
   }
   return list;
 }
 
-/** `relay` needs a TURN server to relay through: without one no call could ever connect. */
-function iceTransportPolicy(env: Env, servers: string[]): 'all' | 'relay' {
-  const raw = env.VISIT_ICE_TRANSPORT_POLICY || 'all';
-  if (raw !== 'all' && raw !== 'relay') throw new ConfigError(`VISIT_ICE_TRANSPORT_POLICY must be all or relay, got "${raw}"`);
-  if (raw === 'relay' && !servers.some((u) => u.startsWith('turn'))) {
-    throw new ConfigError('VISIT_ICE_TRANSPORT_POLICY=relay needs a turn: or turns: URL in ICE_SERVERS');
-  }
-  return raw;
-}
-
-function roleCheck(env: Env): 'warn' | 'refuse' | 'off' {
-  const raw = env.DATABASE_ROLE_CHECK || 'warn';
-  if (raw !== 'warn' && raw !== 'refuse' && raw !== 'off')
-    throw new ConfigError(`DATABASE_ROLE_CHECK must be warn, refuse or off, got "${raw}"`);
-  return raw;
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
 /** Reads and validates the environment once; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): Config {
-  const port = int(env, 'PORT', 3000, 0, 65535);
-  const host = env.HOST || '127.0.0.1';
-  const dataDir = resolve(env.DATA_DIR || './data');
-  const logLevel = env.LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
-    /\/+$/,
-    '',
-  );
-  const mailFrom = env.MAIL_FROM || 'Telecare <no-reply@telecare.localhost>';
-  if (!/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM must contain an email address');
-  const jwtSecret = env.JWT_SECRET || '';
-  if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
-  const ice = iceServers(env);
+  const e = readEnv(env);
+  const { PORT: port, HOST: host } = e;
+  const publicUrl = (e.PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  if (!/@/.test(e.MAIL_FROM)) throw new ConfigError('MAIL_FROM must contain an email address');
+  const ice = iceServers(e.ICE_SERVERS, e.TURN_SECRET);
+  // `relay` needs a TURN server to relay through: without one no call could ever connect.
+  if (e.VISIT_ICE_TRANSPORT_POLICY === 'relay' && !ice.some((u) => u.startsWith('turn'))) {
+    throw new ConfigError('VISIT_ICE_TRANSPORT_POLICY=relay needs a turn: or turns: URL in ICE_SERVERS');
+  }
+  const file = (f: string | undefined) => (f ? resolve(f) : null);
   return {
     port,
     host,
-    dataDir,
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL ?? null,
     publicUrl,
-    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
-    mailFrom,
-    logLevel,
-    nodeEnv: env.NODE_ENV || 'development',
-    jwtSecret,
-    accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86400),
-    refreshTokenTtlDays: int(env, 'REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
-    loginMaxFailuresPerAccount: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 50, 1, 100_000),
-    loginMaxFailuresPerAddress: int(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
-    loginWindowSeconds: int(env, 'LOGIN_WINDOW_SECONDS', 900, 1, 86400),
-    loginMaxFailuresPerAccountAddress: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS', 5, 1, 1000),
-    argon2: {
-      // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane).
-      memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 4_194_304),
-      timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 20),
-      parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1, 16),
-    },
-    hashConcurrency: int(env, 'HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 256),
-    hashQueueMax: int(env, 'HASH_QUEUE_MAX', 32, 0, 100_000),
-    hashQueueMaxWaitMs: int(env, 'HASH_QUEUE_MAX_WAIT_MS', 2000, 10, 600_000),
-    authRateLimitMax: int(env, 'AUTH_RATE_LIMIT_MAX', 60, 0, 1_000_000),
-    authRateLimitWindowSeconds: int(env, 'AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
-    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
-    rateLimitMax: int(env, 'RATE_LIMIT_MAX', 3000, 0, 10_000_000),
-    rateLimitWindowSeconds: int(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
-    slotsRateLimitMax: int(env, 'SLOTS_RATE_LIMIT_MAX', 120, 1, 10_000_000),
-    careRelationshipDays: int(env, 'CARE_RELATIONSHIP_DAYS', 365, 1, 36_500),
-    outboxPollMs: int(env, 'OUTBOX_POLL_MS', 2000, 10, 600_000),
-    embeddedVacuumIntervalMinutes: int(env, 'EMBEDDED_VACUUM_INTERVAL_MINUTES', 360, 0, 100_000),
-    outboxMaxBackoffSeconds: int(env, 'OUTBOX_MAX_BACKOFF_SECONDS', 3600, 1, 86400),
-    metricsToken: env.METRICS_TOKEN || null,
-    metricsPort: env.METRICS_PORT === 'off' ? null : int(env, 'METRICS_PORT', 9464, 0, 65535),
-    metricsHost: env.METRICS_HOST || '127.0.0.1',
-    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
-    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
-    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
-    maxConnections: int(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000),
-    trustProxy: trustProxy(env),
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM,
+    logLevel: e.LOG_LEVEL,
+    nodeEnv: e.NODE_ENV,
+    jwtSecret: e.JWT_SECRET ?? '',
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    loginMaxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    loginMaxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
+    loginMaxFailuresPerAccountAddress: e.LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS,
+    argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    hashConcurrency: e.HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
+    hashQueueMax: e.HASH_QUEUE_MAX,
+    hashQueueMaxWaitMs: e.HASH_QUEUE_MAX_WAIT_MS,
+    authRateLimitMax: e.AUTH_RATE_LIMIT_MAX,
+    authRateLimitWindowSeconds: e.AUTH_RATE_LIMIT_WINDOW_SECONDS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimitMax: e.RATE_LIMIT_MAX,
+    rateLimitWindowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+    slotsRateLimitMax: e.SLOTS_RATE_LIMIT_MAX,
+    careRelationshipDays: e.CARE_RELATIONSHIP_DAYS,
+    outboxPollMs: e.OUTBOX_POLL_MS,
+    embeddedVacuumIntervalMinutes: e.EMBEDDED_VACUUM_INTERVAL_MINUTES,
+    outboxMaxBackoffSeconds: e.OUTBOX_MAX_BACKOFF_SECONDS,
+    metricsToken: e.METRICS_TOKEN ?? null,
+    metricsPort: e.METRICS_PORT === 'off' ? null : e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.MAX_CONNECTIONS,
+    trustProxy: trustProxy(e.TRUST_PROXY),
     benchSkipAudit: false,
-    wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
-    wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 30_000, 50, 600_000),
-    wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 16 * 1024, 256, 1024 * 1024),
-    wsMaxConnectionsPerUser: int(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 1, 1000),
-    bookingMaxOpen: int(env, 'BOOKING_MAX_OPEN', 10, 1, 10_000),
-    bookingMaxOpenPerDoctor: int(env, 'BOOKING_MAX_OPEN_PER_DOCTOR', 3, 1, 10_000),
-    lateCancellationHours: int(env, 'LATE_CANCELLATION_HOURS', 24, 0, 720),
-    reminderOffsetsMinutes: minutesList(env, 'REMINDER_OFFSETS_MINUTES', [1440, 60]),
-    reminderPollMs: int(env, 'REMINDER_POLL_MS', 30_000, 10, 3_600_000),
-    messageDigestDelayMinutes: int(env, 'MESSAGE_DIGEST_DELAY_MINUTES', 15, 1, 10_080),
-    waitlistHoldMinutes: int(env, 'WAITLIST_HOLD_MINUTES', 15, 1, 1440),
-    waitlistPollMs: int(env, 'WAITLIST_POLL_MS', 1000, 10, 600_000),
-    waitlistMaxEntries: int(env, 'WAITLIST_MAX_ENTRIES', 5, 1, 10_000),
-    waitlistMaxEntriesPerDoctor: int(env, 'WAITLIST_MAX_ENTRIES_PER_DOCTOR', 1, 1, 10_000),
-    messageRateMax: int(env, 'MESSAGE_RATE_MAX', 60, 1, 1_000_000),
-    messageRateWindowSeconds: int(env, 'MESSAGE_RATE_WINDOW_SECONDS', 60, 1, 86400),
-    exportsPerHour: int(env, 'EXPORTS_PER_HOUR', 6, 1, 10_000),
-    recordRetentionYears: int(env, 'RECORD_RETENTION_YEARS', 10, 1, 100),
-    attachmentMaxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 15 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    attachmentQuotaBytes: int(env, 'ATTACHMENT_QUOTA_BYTES', 500 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
-    attachmentMaxPixels: int(env, 'ATTACHMENT_MAX_PIXELS', 40_000_000, 1, 1_000_000_000),
-    attachmentOrphanTtlMinutes: int(env, 'ATTACHMENT_ORPHAN_TTL_MINUTES', 1440, 1, 525_600),
-    visitOpensBeforeMinutes: int(env, 'VISIT_OPENS_BEFORE_MINUTES', 10, 0, 1440),
-    visitClosesAfterMinutes: int(env, 'VISIT_CLOSES_AFTER_MINUTES', 30, 0, 1440),
+    wsAuthTimeoutMs: e.WS_AUTH_TIMEOUT_MS,
+    wsHeartbeatMs: e.WS_HEARTBEAT_MS,
+    wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+    wsMaxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+    bookingMaxOpen: e.BOOKING_MAX_OPEN,
+    bookingMaxOpenPerDoctor: e.BOOKING_MAX_OPEN_PER_DOCTOR,
+    lateCancellationHours: e.LATE_CANCELLATION_HOURS,
+    reminderOffsetsMinutes: minutesList('REMINDER_OFFSETS_MINUTES', e.REMINDER_OFFSETS_MINUTES),
+    reminderPollMs: e.REMINDER_POLL_MS,
+    messageDigestDelayMinutes: e.MESSAGE_DIGEST_DELAY_MINUTES,
+    waitlistHoldMinutes: e.WAITLIST_HOLD_MINUTES,
+    waitlistPollMs: e.WAITLIST_POLL_MS,
+    waitlistMaxEntries: e.WAITLIST_MAX_ENTRIES,
+    waitlistMaxEntriesPerDoctor: e.WAITLIST_MAX_ENTRIES_PER_DOCTOR,
+    messageRateMax: e.MESSAGE_RATE_MAX,
+    messageRateWindowSeconds: e.MESSAGE_RATE_WINDOW_SECONDS,
+    exportsPerHour: e.EXPORTS_PER_HOUR,
+    recordRetentionYears: e.RECORD_RETENTION_YEARS,
+    attachmentMaxBytes: e.ATTACHMENT_MAX_BYTES,
+    attachmentQuotaBytes: e.ATTACHMENT_QUOTA_BYTES,
+    attachmentMaxPixels: e.ATTACHMENT_MAX_PIXELS,
+    attachmentOrphanTtlMinutes: e.ATTACHMENT_ORPHAN_TTL_MINUTES,
+    visitOpensBeforeMinutes: e.VISIT_OPENS_BEFORE_MINUTES,
+    visitClosesAfterMinutes: e.VISIT_CLOSES_AFTER_MINUTES,
     iceServers: ice,
-    turnSecret: env.TURN_SECRET || null,
-    turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 600, 60, 86400),
-    visitIceTransportPolicy: iceTransportPolicy(env, ice),
-    visitHeartbeatMs: int(env, 'VISIT_HEARTBEAT_MS', 15_000, 50, 600_000),
-    visitWaitingRoom: bool(env, 'VISIT_WAITING_ROOM', true),
-    databaseOwnerUrl: url(env, 'DATABASE_OWNER_URL', ['postgres:', 'postgresql:']),
-    auditSequencerUrl: url(env, 'AUDIT_SEQUENCER_DATABASE_URL', ['postgres:', 'postgresql:']),
-    databaseRoleCheck: roleCheck(env),
-    auditSequencer: bool(env, 'AUDIT_SEQUENCER', true),
-    auditChainIntervalMs: int(env, 'AUDIT_CHAIN_INTERVAL_MS', 1000, 10, 600_000),
-    auditChainBatch: int(env, 'AUDIT_CHAIN_BATCH', 5000, 1, 100_000),
-    auditCheckpointFile: env.AUDIT_CHECKPOINT_FILE ? resolve(env.AUDIT_CHECKPOINT_FILE) : null,
-    auditCheckpointKeyFile: env.AUDIT_CHECKPOINT_KEY_FILE ? resolve(env.AUDIT_CHECKPOINT_KEY_FILE) : null,
-    auditCheckpointPublicKeyFile: env.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE ? resolve(env.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE) : null,
-    auditCheckpointIntervalMinutes: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MINUTES', 60, 0, 100_000),
-    startupChecks: startupChecks(env),
+    turnSecret: e.TURN_SECRET ?? null,
+    turnCredentialTtlSeconds: e.TURN_CREDENTIAL_TTL_SECONDS,
+    visitIceTransportPolicy: e.VISIT_ICE_TRANSPORT_POLICY,
+    visitHeartbeatMs: e.VISIT_HEARTBEAT_MS,
+    visitWaitingRoom: e.VISIT_WAITING_ROOM,
+    databaseOwnerUrl: e.DATABASE_OWNER_URL ?? null,
+    auditSequencerUrl: e.AUDIT_SEQUENCER_DATABASE_URL ?? null,
+    databaseRoleCheck: e.DATABASE_ROLE_CHECK,
+    auditSequencer: e.AUDIT_SEQUENCER,
+    auditChainIntervalMs: e.AUDIT_CHAIN_INTERVAL_MS,
+    auditChainBatch: e.AUDIT_CHAIN_BATCH,
+    auditCheckpointFile: file(e.AUDIT_CHECKPOINT_FILE),
+    auditCheckpointKeyFile: file(e.AUDIT_CHECKPOINT_KEY_FILE),
+    auditCheckpointPublicKeyFile: file(e.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE),
+    auditCheckpointIntervalMinutes: e.AUDIT_CHECKPOINT_INTERVAL_MINUTES,
+    startupChecks: e.STARTUP_CHECKS,
   };
 }
 

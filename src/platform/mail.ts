@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { prepared, run, type Database, type Executor, type StatementPart } from './db/index.ts';
 import { mailOutbox, type MailAttachment } from './db/tables.ts';
+import { PollingWorker } from './worker.ts';
 
 export type { MailAttachment };
 
@@ -124,8 +125,7 @@ const MARK_FAILED = prepared(
  * instances never send the same mail concurrently, and a crash mid-send only delays it until the lease ends.
  */
 export class MailWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: PollingWorker;
   private stopped = false;
   private readonly transport: Transporter;
   private readonly hostname: string;
@@ -142,6 +142,7 @@ export class MailWorker {
     this.transport = config.smtpUrl
       ? nodemailer.createTransport(config.smtpUrl)
       : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    this.loop = new PollingWorker({ name: 'mail outbox pass', log, pass: () => this.drain(), intervalMs: () => this.config.outboxPollMs });
   }
 
   /** The clinic's name and footer as last read (synchronous: a booking computes its mails before its statement). */
@@ -166,40 +167,19 @@ export class MailWorker {
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Asks for a pass soon, e.g. right after a transaction that queued mail committed. */
   kick(): void {
-    if (!this.stopped) this.schedule(0);
+    this.loop.kick();
   }
 
+  /** Stops polling, waits for a delivery under way, then closes the SMTP transport. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop.stop();
     this.transport.close();
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (this.running) {
-        this.schedule(50);
-        return;
-      }
-      this.running = this.drain()
-        .then(() => undefined)
-        .catch((err) => this.log.warn({ err: (err as Error).message }, 'mail outbox pass failed'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(this.config.outboxPollMs);
-        });
-    }, ms);
-    this.timer.unref();
   }
 
   /** Sends every due mail; returns how many were delivered. */

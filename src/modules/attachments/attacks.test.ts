@@ -23,12 +23,13 @@ import {
 } from '../../../test/fixtures/attachments.ts';
 import { chunkStream, sweepOrphans } from './service.ts';
 
+/** A generous request deadline: a 15 MiB upload on a loaded 2-core CI machine once took over the default 30 s. */
 let app: TestApp;
 /** Small limits: a quota of 100 KB and a 1.5 s request deadline (the slow upload). */
 let small: TestApp;
 before(async () => {
   [app, small] = await Promise.all([
-    build(),
+    build(undefined, { requestTimeoutMs: 180_000 }),
     build(undefined, { attachmentQuotaBytes: 100_000, requestTimeoutMs: 1500, headersTimeoutMs: 1000 }),
   ]);
 });

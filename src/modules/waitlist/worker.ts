@@ -6,6 +6,7 @@ import type { Executor } from '../../platform/db/index.ts';
 import { retryingTransaction } from '../../platform/db/retry.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { nowMs } from '../../platform/clock.ts';
+import { PollingWorker } from '../../platform/worker.ts';
 import { releaseHold } from '../appointments/index.ts';
 import { offerReleasedSlot } from './offers.ts';
 import * as repo from './repo.ts';
@@ -27,60 +28,40 @@ export async function releaseOffer(
 }
 
 export class WaitlistWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
+  private readonly loop: PollingWorker<number>;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly p: Platform) {}
+  constructor(private readonly p: Platform) {
+    this.loop = new PollingWorker({
+      name: 'waitlist pass',
+      log: p.log,
+      pass: () => this.pass(),
+      intervalMs: () => p.config.waitlistPollMs,
+      sooner: (wait) => wait,
+    });
+  }
 
   start(): void {
-    this.stopped = false;
     // A cancelled or moved appointment may have produced an offer in its transaction: its event is
     // published after the commit, which makes it the moment to announce the offer.
     this.unsubscribe = this.p.bus.onEvent((_users, event) => {
       if (event.type === 'appointment.updated') this.kick();
     });
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Asks for a pass now (after a commit that made, ended or may have made offers). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
+    this.loop.kick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop.stop();
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.pass()
-        .catch((err) => {
-          this.p.log.warn({ err: (err as Error).message }, 'waitlist pass failed');
-          return this.p.config.waitlistPollMs;
-        })
-        .then((wait) => {
-          this.running = null;
-          const next = this.again ? 0 : wait;
-          this.again = false;
-          this.schedule(next);
-        });
-    }, ms);
-    this.timer.unref();
+  private get stopped(): boolean {
+    return this.loop.stopping;
   }
 
   /** One pass; returns how long to wait before the next: the poll interval or the next expiry, if sooner. */
