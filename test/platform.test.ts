@@ -281,3 +281,24 @@ test("the README's configuration table is the environment schema: every variable
   // The schema is what loadConfig reads: every default applies when the variable is unset.
   assert.equal(readEnv({}).PORT, 3000);
 });
+
+test('the Drizzle transaction override is pinned to the drizzle-orm it replaces: an upgrade fails here until it is re-read', async () => {
+  // src/platform/db/index.ts replaces NodePgSession.transaction (BEGIN outside its try leaked pooled clients) and
+  // hooks its COMMIT: both are written against 0.45's internals, which a minor release may change silently.
+  const { version } = JSON.parse(readFileSync(new URL('../node_modules/drizzle-orm/package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  assert.match(
+    version,
+    /^0\.45\./,
+    `drizzle-orm ${version}: re-read releasePooledClientsOnFailure in src/platform/db/index.ts, then move this pin`,
+  );
+  const { NodePgSession, NodePgTransaction } = await import('drizzle-orm/node-postgres');
+  assert.equal(typeof NodePgSession.prototype.transaction, 'function');
+  assert.equal(typeof NodePgTransaction, 'function');
+  assert.match(
+    String(NodePgSession.prototype.transaction),
+    /begin/i,
+    'upstream still opens the transaction with BEGIN inside transaction()',
+  );
+});
