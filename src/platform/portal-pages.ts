@@ -34,8 +34,6 @@ export const PORTAL_PAGES = {
   waitlist: { path: '/waitlist', roles: ['PATIENT'] },
   // Printed on every prescription (its QR-less link): a pharmacist checks the paper, signed out.
   verifyPrescription: { path: '/verify/prescription' },
-  // A visit guest's link (its single-use token in the fragment): opens signed out, no account.
-  visitGuest: { path: '/visit-guest' },
 
   patientAppointments: { path: '/patient/appointments', roles: ['PATIENT'] },
   patientMessages: { path: '/patient/messages', roles: ['PATIENT'] },

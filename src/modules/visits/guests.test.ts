@@ -27,7 +27,7 @@ const offer = { description: { type: 'offer', sdp: 'v=0' } };
 async function invite(v: VisitSetup, body: Record<string, unknown> = { role: 'INTERPRETER' }, token = v.patient.token) {
   const res = await app.request('POST', guestsPath(v.id), { token, body });
   assert.equal(res.status, 201, res.text);
-  return { ...res.body, token: new URL(res.body.link).hash.slice(1) } as { id: string; link: string; token: string; [k: string]: any };
+  return res.body as { id: string; token: string; [k: string]: any };
 }
 
 async function redeem(token: string, displayName = 'Ana Interpreter') {
@@ -43,7 +43,7 @@ async function guestIn(v: VisitSetup, role = 'INTERPRETER', name = 'Ana Interpre
   return { id: inv.id as string, pass: res.body.guestToken as string, ws, body: res.body };
 }
 
-test('the patient invites: a single-use link under PUBLIC_URL, 256-bit token stored only hashed; listed without tokens; audited', async () => {
+test('the patient invites: a single-use 256-bit token, shown once and stored only hashed; listed without tokens; audited', async () => {
   const v = await visitFixture(app);
   const { res, rid } = await (async () => {
     const r = await app.request('POST', guestsPath(v.id), { token: v.patient.token, body: { role: 'INTERPRETER', label: 'Spanish' } });
@@ -51,13 +51,10 @@ test('the patient invites: a single-use link under PUBLIC_URL, 256-bit token sto
   })();
   assert.equal(res.status, 201, res.text);
   assert.equal(res.headers.get('cache-control'), 'no-store');
-  const link = new URL(res.body.link);
-  assert.equal(`${link.origin}${link.pathname}`, 'http://telecare.test/visit-guest');
-  const token = link.hash.slice(1);
+  const token = res.body.token;
   assert.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
-  assert.equal(link.search, '', 'the token rides in the fragment, never sent to a server');
   assert.deepEqual(
-    { ...res.body, id: undefined, createdAt: undefined, link: undefined },
+    { ...res.body, id: undefined, createdAt: undefined, token: undefined },
     {
       id: undefined,
       appointmentId: v.id,
@@ -70,7 +67,7 @@ test('the patient invites: a single-use link under PUBLIC_URL, 256-bit token sto
       displayName: null,
       redeemedAt: null,
       revokedAt: null,
-      link: undefined,
+      token: undefined,
       validFrom: new Date(v.startsAt.getTime() - 10 * 60_000).toISOString(),
       validUntil: new Date(v.endsAt.getTime() + 30 * 60_000).toISOString(),
     },
@@ -82,7 +79,7 @@ test('the patient invites: a single-use link under PUBLIC_URL, 256-bit token sto
   const list = await app.request('GET', guestsPath(v.id), { token: v.doctor.token });
   assert.equal(list.status, 200);
   assert.equal(list.body.items.length, 1);
-  assert.ok(!JSON.stringify(list.body).includes(token) && !('link' in list.body.items[0]));
+  assert.ok(!JSON.stringify(list.body).includes(token) && !('token' in list.body.items[0]));
   const events = await app.database.rows<Record<string, any>>(
     sql`SELECT action, actor_id, patient_id, resource_type, resource_id FROM audit_events WHERE request_id = ${rid}`,
   );

@@ -6,7 +6,6 @@ import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Caller, Identity, RequestMeta as PlatformMeta } from '../../platform/guards.ts';
 import { hashToken } from '../../platform/tokens.ts';
-import { portalUrl } from '../../platform/portal-pages.ts';
 import { nowMs } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Config } from '../../platform/config.ts';
@@ -118,10 +117,11 @@ export async function createInvite(
       agreement: isDoctor ? 'DOCTOR_STATED_PATIENT_AGREED' : 'PATIENT_INVITED',
     });
     await audit(tx, meta, { action: 'visit.guest.invite', resourceType: 'visit_guest', resourceId: row.id, patientId: v.patientId });
-    // The token rides in the fragment: browsers send it to no server, proxy log or Referer.
+    // Shown once: only its hash is kept. (The portal's guest page, whose link will carry it in the fragment, comes
+    // with the portal's mesh call; see docs/decisions.md.)
     return {
       ...toInvite(row),
-      link: `${portalUrl(p.config.publicUrl, 'visitGuest')}#${token}`,
+      token,
       validFrom: w.opensAt.toISOString(),
       validUntil: w.closesAt.toISOString(),
     };

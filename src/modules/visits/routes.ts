@@ -20,16 +20,16 @@ import {
   VisitSchema,
 } from './schemas.ts';
 
-/** Redemptions per client address and rate-limit window: a link's token is 256 random bits, this only bounds the noise. */
+/** Redemptions per client address and rate-limit window: a guest token is 256 random bits, this only bounds the noise. */
 export const REDEEM_RATE_LIMIT_MAX = 30;
 
 const GUESTS = [
   'Guests (issue 30): the patient, or the doctor stating the patient agreed (`patientAgreed: true`, recorded as the invite’s',
   '`agreement`), invites a guest (FAMILY, INTERPRETER, CAREGIVER or OTHER) into the video visit of a CONFIRMED appointment that has',
   `not closed, at most ${guests.MAX_GUESTS} invites per visit that are not revoked (409 GUEST_LIMIT_REACHED): with the doctor and the`,
-  'patient, four participants, peer to peer in a full mesh through our TURN. The answer carries the single-use link once',
-  '(PUBLIC_URL’s guest page, the 256-bit token in the fragment; only its SHA-256 is stored). The link is redeemed by the guest',
-  '(POST /visit-guests/redeem) inside the visit window only; the first redemption binds it. Its creator, the doctor or the',
+  'patient, four participants, peer to peer in a full mesh through our TURN. The answer carries the single-use token once',
+  '(256 random bits; only its SHA-256 is stored). The guest redeems it (POST /visit-guests/redeem) inside the visit window',
+  'only; the first redemption binds it. Its creator, the doctor or the',
   'patient revokes it (DELETE), redeemed or not: a guest in the call is removed at once. Invites, revocations, redemptions,',
   'admissions (visit.guest.admit), joins and departures of guests are audited into the patient’s trail, the guest named by',
   'their role (actor role `GUEST_<role>`). Strangers and admins get 404, like the visit.',
@@ -158,7 +158,7 @@ export async function guestRoutes(fastify: FastifyInstance, signalling: VisitSig
       schema: {
         operationId: 'createVisitGuest',
         tags: ['visits'],
-        summary: 'Invite a guest into the video visit (single-use link)',
+        summary: 'Invite a guest into the video visit (a single-use token)',
         description: `${GUESTS} A doctor without \`patientAgreed: true\` gets 400; a visit not confirmed or already closed 409 VISIT_NOT_OPEN.`,
         security: bearerSecurity,
         params: VisitParams,
@@ -217,9 +217,9 @@ export async function guestRoutes(fastify: FastifyInstance, signalling: VisitSig
       schema: {
         operationId: 'redeemVisitGuest',
         tags: ['visits'],
-        summary: "Redeem a guest link: the guest's name in, a room-only pass out",
+        summary: "Redeem a guest's token: the guest's name in, a room-only pass out",
         description: [
-          'No account: anyone holding the link. The first redemption binds it (of two at once exactly one wins; the other 409',
+          'No account: anyone holding the token. The first redemption binds it (of two at once exactly one wins; the other 409',
           `INVITE_USED). Unknown token 404; revoked, or the visit cancelled, completed or closed 410 INVITE_GONE; before the visit`,
           'opens 409 VISIT_NOT_OPEN (the detail says when). `displayName`: 1–80 characters after trimming, no control or',
           "bidirectional formatting characters (400). The answer's `guestToken` is the WebSocket auth frame's `accessToken` for",

@@ -128,11 +128,11 @@ export type GuestInvite = Static<typeof GuestInviteSchema>;
 export const GuestInviteCreatedSchema = Type.Intersect([
   GuestInviteSchema,
   Type.Object({
-    link: Type.String({
+    token: Type.String({
       description:
-        'The single-use link to give the guest (PUBLIC_URL’s guest page, the token in the fragment). Shown once: only its hash is stored',
+        'The single-use token to give the guest (256 random bits, base64url), redeemed with POST /visit-guests/redeem. Shown once: only its SHA-256 is stored',
     }),
-    validFrom: Timestamp('The link can be redeemed from here (the visit’s opensAt)'),
+    validFrom: Timestamp('The token can be redeemed from here (the visit’s opensAt)'),
     validUntil: Timestamp('…until just before this instant (the visit’s closesAt)'),
   }),
 ]);
@@ -142,7 +142,12 @@ export const GuestInviteListSchema = Type.Object({ items: Type.Array(GuestInvite
 
 export const GuestRedeemBody = Type.Object(
   {
-    token: Type.String({ minLength: 20, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'The token from the link’s fragment' }),
+    token: Type.String({
+      minLength: 20,
+      maxLength: 200,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description: 'The token the invite’s answer carried',
+    }),
     displayName: Type.String({
       minLength: 1,
       maxLength: 200,
