@@ -407,3 +407,52 @@ test('the pass dies with the visit window (pinned clock): the socket cannot auth
   late.ws.send(JSON.stringify({ type: 'auth', accessToken: g.pass }));
   assert.equal((await late.closed).code, 4401);
 });
+
+test('four in the call: doctor, patient and two guests; every pair meets once; a guest signals a guest; lobby texts from a guest reach the doctor', async () => {
+  const v = await visitFixture(app);
+  const [p, d] = await Promise.all([connect(app, v.patient), connect(app, v.doctor)]);
+  await join(d, v.id);
+  await join(p, v.id);
+  await send(d, { type: 'visit.admit', appointmentId: v.id, participantId: v.patient.id }, (f) => f.type === 'visit.peer-joined');
+  const a = await guestIn(v, 'INTERPRETER', 'Ana');
+  const b = await guestIn(v, 'FAMILY', 'Ben');
+  const third = await app.request('POST', guestsPath(v.id), { token: v.patient.token, body: { role: 'OTHER' } });
+  assert.equal(third.body.code, 'GUEST_LIMIT_REACHED', 'a fifth participant is refused');
+  const marks = new Map<WsClient, number>([p, d, a.ws, b.ws].map((c) => [c, c.frames.length]));
+  for (const g of [a, b]) {
+    const wait = d.frames.length;
+    await join(g.ws, v.id);
+    await nextAfter(d, wait, (f) => f.type === 'visit.waiting' && f.participant.id === g.id);
+  }
+  a.ws.ws.send(JSON.stringify({ type: 'visit.lobby-message', appointmentId: v.id, text: 'Hola, I am ready' }));
+  assert.equal((await nextAfter(d, marks.get(d)!, (f) => f.type === 'visit.lobby-message')).from, a.id);
+  for (const g of [a, b]) d.ws.send(JSON.stringify({ type: 'visit.admit', appointmentId: v.id, participantId: g.id }));
+  // Each participant meets the three others (6 pairs, told to both sides: 12 peer-joined frames after the marks).
+  const ids = new Map<WsClient, string>([
+    [p, v.patient.id],
+    [d, v.doctor.id],
+    [a.ws, a.id],
+    [b.ws, b.id],
+  ]);
+  for (const [c, me] of ids) {
+    const want = [...ids.values()].filter((x) => x !== me).sort();
+    const seen = new Set<string>();
+    // The patient and the doctor met each other before the marks.
+    if (c === p) seen.add(v.doctor.id);
+    if (c === d) seen.add(v.patient.id);
+    while (seen.size < 3)
+      seen.add((await nextAfter(c, marks.get(c)!, (f) => f.type === 'visit.peer-joined' && !seen.has(f.peer.id))).peer.id);
+    assert.deepEqual([...seen].sort(), want);
+  }
+  const relay = b.ws.frames.length;
+  a.ws.ws.send(JSON.stringify({ type: 'visit.signal', appointmentId: v.id, data: offer, to: b.id }));
+  assert.equal((await nextAfter(b.ws, relay, errorOrSignal)).from, a.id);
+  const joinedFrames = await settled(app, [
+    [p, v.patient.id, marks.get(p)!],
+    [d, v.doctor.id, marks.get(d)!],
+    [a.ws, a.id, marks.get(a.ws)!],
+    [b.ws, b.id, marks.get(b.ws)!],
+  ]);
+  const peerJoined = joinedFrames.map((fs) => fs.filter((f) => f.type === 'visit.peer-joined').length);
+  assert.deepEqual(peerJoined, [2, 2, 3, 3], 'each pair told once to each side');
+});
