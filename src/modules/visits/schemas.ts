@@ -91,6 +91,9 @@ export const RunningLateBody = Type.Object(
 
 export const GuestParams = Type.Object({ id: Uuid(), guestId: Uuid() });
 
+/** One printable line: no C0/C1 controls, no line separators, no bidirectional formatting (what is shown is what was sent). */
+const GUEST_TEXT_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$';
+
 export const GuestInviteBody = Type.Object(
   {
     role: GuestRoleSchema,
@@ -98,6 +101,7 @@ export const GuestInviteBody = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 80,
+        pattern: GUEST_TEXT_PATTERN,
         description: 'A note for the inviter’s list, e.g. "my daughter"; printable, 1–80 characters',
       }),
     ),
@@ -111,7 +115,7 @@ export const GuestInviteBody = Type.Object(
 );
 
 export const GuestInviteSchema = Type.Object({
-  id: Uuid('The guest’s id once the link is redeemed (in the call and the audit trail)'),
+  id: Uuid('The guest’s id once the token is redeemed (in the call and the audit trail)'),
   appointmentId: Uuid(),
   role: GuestRoleSchema,
   label: Nullable(Type.String()),
@@ -151,6 +155,7 @@ export const GuestRedeemBody = Type.Object(
     displayName: Type.String({
       minLength: 1,
       maxLength: 200,
+      pattern: GUEST_TEXT_PATTERN,
       description: 'How the others see the guest: 1–80 printable characters after trimming',
     }),
   },

@@ -10526,7 +10526,7 @@ export interface operations {
                         items: {
                             /**
                              * Format: uuid
-                             * @description The guest’s id once the link is redeemed (in the call and the audit trail)
+                             * @description The guest’s id once the token is redeemed (in the call and the audit trail)
                              */
                             id: string;
                             /** Format: uuid */
@@ -10646,7 +10646,7 @@ export interface operations {
                     "application/json": {
                         /**
                          * Format: uuid
-                         * @description The guest’s id once the link is redeemed (in the call and the audit trail)
+                         * @description The guest’s id once the token is redeemed (in the call and the audit trail)
                          */
                         id: string;
                         /** Format: uuid */
