@@ -55,6 +55,7 @@ export const TABLE_OWNERS = {
   visit_admissions: 'visits',
   doctor_running_late: 'visits',
   visit_screen_share: 'visits',
+  visit_guests: 'visits',
   waitlist_entries: 'waitlist',
   waitlist_offers: 'waitlist',
   prescriptions: 'prescriptions',

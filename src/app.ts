@@ -37,6 +37,8 @@ import { constraintErrors, createHooks, frameComponents, modules, sharedSchemas 
 import { assertWired } from './platform/hooks.ts';
 import { portalRoutes } from './platform/static.ts';
 import { identity, type Actor, type GuardOptions } from './modules/auth/actor.ts';
+import { withGuests } from './modules/visits/index.ts';
+import { nowMs } from './platform/clock.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -123,7 +125,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     mail,
     passwords: new Passwords(config.argon2, config.hashConcurrency, config.hashQueueMax, config.hashQueueMaxWaitMs),
     tokens,
-    identity: auth,
+    // The hub's identity also knows visit guests' room-only passes; the HTTP guards below get the users' alone.
+    identity: withGuests(auth, { db: database.db, config, now: () => nowMs(platform) }),
     bus,
     frames: new ClientFrames(),
     // This app's own hooks, subscribed: work a change starts in another module never depends on what was imported.

@@ -348,6 +348,13 @@ async function world(app: TestApp): Promise<World> {
     body: { answers: [{ linkId: 'reason', value: intakeAnswer }] },
   });
   assert.equal(answered.status, 200, answered.text);
+  // A guest invited into the visit, its label a marker: the invite list is the patient's data too (issue 30).
+  const guestLabel = `Guest${letters()}`;
+  const invited = await app.request('POST', `${API}/appointments/${appointmentId}/visit/guests`, {
+    token: patient.token,
+    body: { role: 'FAMILY', label: guestLabel },
+  });
+  assert.equal(invited.status, 201, invited.text);
 
   const [event] = await app.database.rows<{ id: string }>(
     sql`SELECT id FROM audit_events WHERE patient_id = ${patient.id} ORDER BY seq DESC LIMIT 1`,
@@ -356,7 +363,7 @@ async function world(app: TestApp): Promise<World> {
     app,
     patient,
     doctor,
-    markers: [name, history, reason, notes, body, record, letter, intakeAnswer],
+    markers: [name, history, reason, notes, body, record, letter, intakeAnswer, guestLabel],
     entries,
     record,
     appointmentId,
@@ -520,6 +527,8 @@ async function requestOf(w: World, o: Op, kind: Kind, components: Record<string,
   }
   const schema = o.op.requestBody?.content?.['application/json']?.schema;
   const body = schema ? valueFor('', schema, w, components) : undefined;
+  // A doctor invites a visit guest only stating that the patient agreed (optional in the schema, required of doctors).
+  if (o.operationId === 'createVisitGuest') (body as Record<string, unknown>).patientAgreed = true;
   return { path: query.size ? `${path}?${query}` : path, body, unknownRecord };
 }
 

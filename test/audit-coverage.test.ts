@@ -126,6 +126,22 @@ const fixture = (ctx: Ctx, status: 'PENDING' | 'CONFIRMED', startsAt = new Date(
 const past = (hoursAgo: number) => new Date(Date.parse(NOW) - hoursAgo * 3_600_000);
 const fhirId = (ctx: Ctx) => ctx.patient.id;
 
+/** A confirmed appointment of a fresh doctor and patient, starting now (its visit open), for the guest cases. */
+async function guestVisit(c: Ctx): Promise<{ id: string; patient: Person; doctor: Person }> {
+  const [doctor, patient] = [await createDoctor(c.app), await createPatient(c.app)];
+  const id = await appointmentFixture(c.app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED', startsAt: new Date(NOW) });
+  return { id, patient, doctor };
+}
+
+async function inviteGuest(c: Ctx, v: { id: string; patient: Person }): Promise<{ id: string; token: string }> {
+  const res = await c.app.request('POST', `${API}/appointments/${v.id}/visit/guests`, {
+    token: v.patient.token,
+    body: { role: 'INTERPRETER' },
+  });
+  assert.equal(res.status, 201, res.text);
+  return { id: res.body.id, token: res.body.token };
+}
+
 const CASES: Record<string, Case> = {
   registerPatient: {
     call: () => ({ method: 'POST', path: `${API}/auth/register/patient`, who: null, body: patientBody() }),
@@ -319,6 +335,40 @@ const CASES: Record<string, Case> = {
     action: 'visit.read',
   },
   exportMyData: { call: (c) => ({ method: 'GET', path: `${API}/me/export`, who: c.patient }), action: 'export.read' },
+  // Guests (issue 30): each on a visit of its own pair, open now (the link is redeemed inside the window only).
+  createVisitGuest: {
+    setup: (c) => guestVisit(c),
+    call: (_c, v) => ({ method: 'POST', path: `${API}/appointments/${v.id}/visit/guests`, who: v.patient, body: { role: 'FAMILY' } }),
+    action: 'visit.guest.invite',
+    patientId: (_c, _res, v) => v.patient.id,
+  },
+  listVisitGuests: {
+    call: (c) => ({ method: 'GET', path: `${API}/appointments/${c.appointmentId}/visit/guests`, who: c.doctor }),
+    action: 'visit.guest.list',
+  },
+  revokeVisitGuest: {
+    setup: async (c) => {
+      const v = await guestVisit(c);
+      return { ...v, guest: await inviteGuest(c, v) };
+    },
+    call: (_c, v) => ({ method: 'DELETE', path: `${API}/appointments/${v.id}/visit/guests/${v.guest.id}`, who: v.patient }),
+    action: 'visit.guest.revoke',
+    patientId: (_c, _res, v) => v.patient.id,
+  },
+  redeemVisitGuest: {
+    setup: async (c) => {
+      const v = await guestVisit(c);
+      return { ...v, guest: await inviteGuest(c, v) };
+    },
+    call: (_c, v) => ({
+      method: 'POST',
+      path: `${API}/visit-guests/redeem`,
+      who: null,
+      body: { token: v.guest.token, displayName: 'Ana' },
+    }),
+    action: 'visit.guest.redeem',
+    patientId: (_c, _res, v) => v.patient.id,
+  },
   fhirReadPatient: { call: (c) => ({ method: 'GET', path: `/fhir/R4/Patient/${fhirId(c)}`, who: c.doctor }), action: 'patient.read' },
   fhirSearchPatient: { call: (c) => ({ method: 'GET', path: '/fhir/R4/Patient', who: c.patient }), action: 'patient.read' },
   fhirReadAppointment: {

@@ -52,6 +52,8 @@ test('/openapi.json is valid OpenAPI 3.1 with operationIds, shared components, t
     'WAITLIST_OFFER_EXPIRED',
     'WAITLIST_LIMIT_REACHED',
     'VISIT_NOT_OPEN',
+    'GUEST_LIMIT_REACHED',
+    'INVITE_USED',
     'ALLERGY_CONFLICT',
     'NOTE_SIGNED',
     'QUOTA_EXCEEDED',

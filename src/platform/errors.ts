@@ -20,6 +20,9 @@ export type ErrorCode =
   | 'WAITLIST_OFFER_EXPIRED'
   | 'WAITLIST_LIMIT_REACHED'
   | 'VISIT_NOT_OPEN'
+  | 'GUEST_LIMIT_REACHED'
+  | 'INVITE_USED'
+  | 'INVITE_GONE'
   | 'ALLERGY_CONFLICT'
   | 'NOTE_SIGNED'
   | 'QUOTA_EXCEEDED'
@@ -54,6 +57,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   WAITLIST_OFFER_EXPIRED: 409,
   WAITLIST_LIMIT_REACHED: 409,
   VISIT_NOT_OPEN: 409,
+  GUEST_LIMIT_REACHED: 409,
+  INVITE_USED: 409,
+  INVITE_GONE: 410,
   ALLERGY_CONFLICT: 409,
   NOTE_SIGNED: 409,
   QUOTA_EXCEEDED: 409,
@@ -89,6 +95,9 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   WAITLIST_OFFER_EXPIRED: 'Waitlist offer expired',
   WAITLIST_LIMIT_REACHED: 'Waitlist limit reached',
   VISIT_NOT_OPEN: 'The video visit is not open',
+  GUEST_LIMIT_REACHED: 'Guest limit of the visit reached',
+  INVITE_USED: 'The guest link has already been used',
+  INVITE_GONE: 'The guest link is no longer valid',
   ALLERGY_CONFLICT: 'The prescription conflicts with an active allergy',
   NOTE_SIGNED: 'The visit note is signed',
   QUOTA_EXCEEDED: 'Attachment quota exceeded',

@@ -9,6 +9,8 @@ export interface Caller {
   userId: string;
   role: string;
   sessionId: string;
+  /** A capability limited to client frames whose type starts with this (a visit guest's pass: `visit.`); the hub drops others. */
+  frameScope?: string;
 }
 
 /** Who asks and from where: every service call gets it, for authorization and the audit trail. */

@@ -261,6 +261,8 @@ export class Hub {
     }
     if (!frame || typeof frame !== 'object' || Array.isArray(frame)) return;
     if (frame.type === 'ping') return conn.socket.send(PONG);
+    const scope = conn.actor?.frameScope;
+    if (scope && !(typeof frame.type === 'string' && frame.type.startsWith(scope))) return;
     const handler = this.p.frames.handlerFor(frame.type);
     if (!handler) return;
     if (conn.pending >= MAX_PENDING_FRAMES) return conn.socket.close(WS_CLOSE.POLICY_VIOLATION, 'too many frames pending');

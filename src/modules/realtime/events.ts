@@ -59,7 +59,7 @@ export const VisitJoinedEvent = frame(
 export const VisitPeerJoinedEvent = frame(
   'visit.peer-joined',
   { appointmentId: AppointmentId, peer: ParticipantSchema },
-  'Both participants are in: sent to each about the other',
+  'Two admitted participants are both in: sent to each about the other (in a call of three or four, one per pair; each pair negotiates its own peer connection)',
 );
 export const VisitSignalEvent = frame(
   'visit.signal',
@@ -68,7 +68,7 @@ export const VisitSignalEvent = frame(
     from: Uuid('The participant who sent it'),
     data: Type.Record(Type.String(), Type.Unknown(), { description: 'An SDP description or ICE candidate, relayed untouched' }),
   },
-  'A signal from the other participant, to the socket with which this one joined',
+  'A signal from another participant (`from`), to the socket with which this one joined',
 );
 export const VisitPeerLeftEvent = frame(
   'visit.peer-left',
@@ -77,7 +77,7 @@ export const VisitPeerLeftEvent = frame(
     peerId: Uuid(),
     reason: Type.Union([Type.Literal('left'), Type.Literal('disconnected')]),
   },
-  'The other participant left the visit or lost its connection',
+  'A participant of the call (`peerId`) left the visit or lost its connection; to the doctor also a guest who left the lobby',
 );
 export const VisitPresenceEvent = frame(
   'visit.presence',
@@ -92,7 +92,7 @@ export const VisitErrorEvent = frame(
     appointmentId: Nullable(Type.String({ maxLength: 64 })),
     code: Type.String({
       description:
-        'VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN, NOT_JOINED, PEER_ABSENT, NOT_ADMITTED, ALREADY_ADMITTED, FORBIDDEN, RATE_LIMITED, REPLACED or INTERNAL',
+        'VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN, NOT_JOINED, PEER_ABSENT, NOT_ADMITTED, ALREADY_ADMITTED, FORBIDDEN, RATE_LIMITED, REPLACED, REVOKED (a guest whose invite was revoked: out of the visit) or INTERNAL',
     }),
     detail: Type.String(),
   },
@@ -179,8 +179,9 @@ export const VisitSignalFrame = frame(
   {
     appointmentId: AppointmentId,
     data: Type.Record(Type.String(), Type.Unknown(), { description: 'An SDP description or ICE candidate, at most 12288 bytes of JSON' }),
+    to: Type.Optional(Uuid('The participant it is for (required with three or more in the call; without it, the one other participant)')),
   },
-  'A signal for the other participant',
+  'A signal for another participant',
 );
 export const VisitLeaveFrame = frame('visit.leave', { appointmentId: AppointmentId }, 'Leave the visit');
 

@@ -5,3 +5,5 @@ export type { VisitPreconditions } from './schemas.ts';
 // The gate before the patient joins (consent, location), provided by the intake module.
 export { createHooks } from './hooks.ts';
 export type { VisitGate } from './hooks.ts';
+// Guests' room-only passes: buildApp gives the WebSocket hub an identity that knows them (the HTTP guards do not).
+export { withGuests } from './guests.ts';

@@ -9,11 +9,17 @@ export const IceServerSchema = Type.Object({
   credential: Type.Optional(Type.String({ description: 'TURN only: short-lived, valid until the expiry in the username' })),
 });
 
+export const GuestRoleSchema = Type.Union(
+  [Type.Literal('FAMILY'), Type.Literal('INTERPRETER'), Type.Literal('CAREGIVER'), Type.Literal('OTHER')],
+  { description: 'The role a guest is invited in; the patient’s access log names the guest by it' },
+);
+
 export const ParticipantSchema = Type.Object({
-  id: Uuid(),
-  firstname: Type.String(),
-  lastname: Type.String(),
-  role: Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR')]),
+  id: Uuid('A user’s id, or a guest’s (the invite’s id)'),
+  firstname: Type.String({ description: 'A guest’s display name' }),
+  lastname: Type.String({ description: 'Empty for a guest' }),
+  role: Type.Union([Type.Literal('PATIENT'), Type.Literal('DOCTOR'), Type.Literal('GUEST')]),
+  guestRole: Type.Optional(GuestRoleSchema),
 });
 
 export const PatientConsentSchema = Type.Object(
@@ -80,3 +86,94 @@ export const RunningLateBody = Type.Object(
   { minutes: Type.Integer({ minimum: 0, maximum: 120, description: 'Running late by this many minutes; 0 clears it' }) },
   { additionalProperties: false },
 );
+
+// --- Guests ---------------------------------------------------------------------------------------------------
+
+export const GuestParams = Type.Object({ id: Uuid(), guestId: Uuid() });
+
+/** One printable line: no C0/C1 controls, no line separators, no bidirectional formatting (what is shown is what was sent). */
+const GUEST_TEXT_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$';
+
+export const GuestInviteBody = Type.Object(
+  {
+    role: GuestRoleSchema,
+    label: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 80,
+        pattern: GUEST_TEXT_PATTERN,
+        description: 'A note for the inviter’s list, e.g. "my daughter"; printable, 1–80 characters',
+      }),
+    ),
+    patientAgreed: Type.Optional(
+      Type.Boolean({
+        description: 'Required (true) when the doctor invites: the doctor states that the patient agreed, and the invite records it',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const GuestInviteSchema = Type.Object({
+  id: Uuid('The guest’s id once the token is redeemed (in the call and the audit trail)'),
+  appointmentId: Uuid(),
+  role: GuestRoleSchema,
+  label: Nullable(Type.String()),
+  createdBy: Uuid(),
+  createdAt: Timestamp(),
+  agreement: Type.Union([Type.Literal('PATIENT_INVITED'), Type.Literal('DOCTOR_STATED_PATIENT_AGREED')]),
+  status: Type.Union([Type.Literal('PENDING'), Type.Literal('REDEEMED'), Type.Literal('REVOKED')]),
+  displayName: Nullable(Type.String({ description: 'The name the guest gave on redeeming' })),
+  redeemedAt: Nullable(Timestamp()),
+  revokedAt: Nullable(Timestamp()),
+});
+export type GuestInvite = Static<typeof GuestInviteSchema>;
+
+export const GuestInviteCreatedSchema = Type.Intersect([
+  GuestInviteSchema,
+  Type.Object({
+    token: Type.String({
+      description:
+        'The single-use token to give the guest (256 random bits, base64url), redeemed with POST /visit-guests/redeem. Shown once: only its SHA-256 is stored',
+    }),
+    validFrom: Timestamp('The token can be redeemed from here (the visit’s opensAt)'),
+    validUntil: Timestamp('…until just before this instant (the visit’s closesAt)'),
+  }),
+]);
+export type GuestInviteCreated = Static<typeof GuestInviteCreatedSchema>;
+
+export const GuestInviteListSchema = Type.Object({ items: Type.Array(GuestInviteSchema) });
+
+export const GuestRedeemBody = Type.Object(
+  {
+    token: Type.String({
+      minLength: 20,
+      maxLength: 200,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description: 'The token the invite’s answer carried',
+    }),
+    displayName: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: GUEST_TEXT_PATTERN,
+      description: 'How the others see the guest: 1–80 printable characters after trimming',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const GuestRedeemedSchema = Type.Object({
+  guestToken: Type.String({
+    description:
+      'The room-only capability: the WebSocket auth frame’s `accessToken` for this visit’s `visit.*` frames; refused (401) by every HTTP route',
+  }),
+  expiresAt: Timestamp('The capability ends when the visit closes, or at once when the invite is revoked'),
+  guest: Type.Object({ id: Uuid(), appointmentId: Uuid(), role: GuestRoleSchema, displayName: Type.String() }),
+  opensAt: Timestamp(),
+  closesAt: Timestamp(),
+  startsAt: Timestamp(),
+  doctor: Type.Object({ firstname: Type.String(), lastname: Type.String() }),
+  iceServers: Type.Array(IceServerSchema),
+  iceTransportPolicy: Type.Union([Type.Literal('all'), Type.Literal('relay')]),
+});
+export type GuestRedeemed = Static<typeof GuestRedeemedSchema>;

@@ -1071,7 +1071,7 @@ export interface paths {
         };
         /**
          * Real-time events over a WebSocket
-         * @description Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`; the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes `{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}` and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance, and `{"type":"waitlist.offer","offer":{…}}` to the patient offered a freed slot. Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends); 4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown; 1008 more than 128 frames sent while earlier ones still wait to be handled. The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`. Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400. Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`, `visit.peer-left`, `visit.left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit. Every frame, by type {fields}. Server → client: `ready` {userId, heartbeatMs}, `pong`, `appointment.updated` {appointment}, `waitlist.offer` {offer}, `message.created` {message}, `message.read` {readerId, senderId, upTo, readAt, count}, `notification.created` {notification}, `visit.joined` {appointmentId, peerPresent}, `visit.peer-joined` {appointmentId, peer}, `visit.signal` {appointmentId, from, data}, `visit.peer-left` {appointmentId, peerId, reason}, `visit.left` {appointmentId}, `visit.error` {appointmentId, code, detail}, `visit.presence` {appointmentId, userId, present}, `visit.lobby` {appointmentId, doctor, lateMinutes}, `visit.waiting` {appointmentId, participant}, `visit.admitted` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, from, text, sentAt}, `visit.screen` {appointmentId, from, sharing}, `visit.screen-allow` {appointmentId, allowed}. Client → server: `auth` {accessToken}, `ping`, `visit.join` {appointmentId}, `visit.signal` {appointmentId, data}, `visit.leave` {appointmentId}, `visit.admit` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, text}, `visit.screen` {appointmentId, sharing}, `visit.screen-allow` {appointmentId, allowed}.
+         * @description Upgrade to a WebSocket. The first client frame must be `{"type":"auth","accessToken":"<access token>"}`; the server answers `{"type":"ready","userId":…,"heartbeatMs":…}` and then pushes `{"type":"message.created","message":{…}}`, `{"type":"message.read","readerId","senderId","upTo","readAt","count"}` and `{"type":"appointment.updated","appointment":{…}}` to every socket of the users concerned, on whichever instance, and `{"type":"waitlist.offer","offer":{…}}` to the patient offered a freed slot. Close codes: 4401 missing/malformed auth frame or invalid, expired or revoked token (also later, when the session ends); 4403 account suspended; 4408 no auth frame within WS_AUTH_TIMEOUT_MS (default 10 s); 4429 more than WS_MAX_CONNECTIONS_PER_USER sockets (default 10); 1009 a frame above WS_MAX_PAYLOAD_BYTES (default 16 KiB); 1001 shutdown; 1008 more than 128 frames sent while earlier ones still wait to be handled. The server pings every WS_HEARTBEAT_MS (default 30 s) and drops sockets that miss a pong. Clients may send `{"type":"ping"}`. Delivery is at most once: after reconnecting, refetch conversations/history. A plain HTTP GET answers 400. Video-visit signalling (`visit.join`, `visit.signal`, `visit.leave` → `visit.joined`, `visit.peer-joined`, `visit.signal`, `visit.peer-left`, `visit.left`, `visit.error`) runs on this socket too: see GET /appointments/{id}/visit. Every frame, by type {fields}. Server → client: `ready` {userId, heartbeatMs}, `pong`, `appointment.updated` {appointment}, `waitlist.offer` {offer}, `message.created` {message}, `message.read` {readerId, senderId, upTo, readAt, count}, `notification.created` {notification}, `visit.joined` {appointmentId, peerPresent}, `visit.peer-joined` {appointmentId, peer}, `visit.signal` {appointmentId, from, data}, `visit.peer-left` {appointmentId, peerId, reason}, `visit.left` {appointmentId}, `visit.error` {appointmentId, code, detail}, `visit.presence` {appointmentId, userId, present}, `visit.lobby` {appointmentId, doctor, lateMinutes}, `visit.waiting` {appointmentId, participant}, `visit.admitted` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, from, text, sentAt}, `visit.screen` {appointmentId, from, sharing}, `visit.screen-allow` {appointmentId, allowed}. Client → server: `auth` {accessToken}, `ping`, `visit.join` {appointmentId}, `visit.signal` {appointmentId, data, to}, `visit.leave` {appointmentId}, `visit.admit` {appointmentId, participantId}, `visit.lobby-message` {appointmentId, text}, `visit.screen` {appointmentId, sharing}, `visit.screen-allow` {appointmentId, allowed}.
          */
         get: operations["openRealtimeSocket"];
         put?: never;
@@ -1301,6 +1301,70 @@ export interface paths {
          * @description The entry stays in line for other slots. An offer no longer live answers 409 WAITLIST_OFFER_EXPIRED.
          */
         post: operations["declineWaitlistOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/visit/guests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The guest invites of the video visit (no tokens)
+         * @description Guests (issue 30): the patient, or the doctor stating the patient agreed (`patientAgreed: true`, recorded as the invite’s `agreement`), invites a guest (FAMILY, INTERPRETER, CAREGIVER or OTHER) into the video visit of a CONFIRMED appointment that has not closed, at most 2 invites per visit that are not revoked (409 GUEST_LIMIT_REACHED): with the doctor and the patient, four participants, peer to peer in a full mesh through our TURN. The answer carries the single-use token once (256 random bits; only its SHA-256 is stored). The guest redeems it (POST /visit-guests/redeem) inside the visit window only; the first redemption binds it. Its creator, the doctor or the patient revokes it (DELETE), redeemed or not: a guest in the call is removed at once. Invites, revocations, redemptions, admissions (visit.guest.admit), joins and departures of guests are audited into the patient’s trail, the guest named by their role (actor role `GUEST_<role>`). Strangers and admins get 404, like the visit.
+         */
+        get: operations["listVisitGuests"];
+        put?: never;
+        /**
+         * Invite a guest into the video visit (a single-use token)
+         * @description Guests (issue 30): the patient, or the doctor stating the patient agreed (`patientAgreed: true`, recorded as the invite’s `agreement`), invites a guest (FAMILY, INTERPRETER, CAREGIVER or OTHER) into the video visit of a CONFIRMED appointment that has not closed, at most 2 invites per visit that are not revoked (409 GUEST_LIMIT_REACHED): with the doctor and the patient, four participants, peer to peer in a full mesh through our TURN. The answer carries the single-use token once (256 random bits; only its SHA-256 is stored). The guest redeems it (POST /visit-guests/redeem) inside the visit window only; the first redemption binds it. Its creator, the doctor or the patient revokes it (DELETE), redeemed or not: a guest in the call is removed at once. Invites, revocations, redemptions, admissions (visit.guest.admit), joins and departures of guests are audited into the patient’s trail, the guest named by their role (actor role `GUEST_<role>`). Strangers and admins get 404, like the visit. A doctor without `patientAgreed: true` gets 400; a visit not confirmed or already closed 409 VISIT_NOT_OPEN.
+         */
+        post: operations["createVisitGuest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/visit/guests/{guestId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a guest invite (a guest in the call leaves it at once)
+         * @description Guests (issue 30): the patient, or the doctor stating the patient agreed (`patientAgreed: true`, recorded as the invite’s `agreement`), invites a guest (FAMILY, INTERPRETER, CAREGIVER or OTHER) into the video visit of a CONFIRMED appointment that has not closed, at most 2 invites per visit that are not revoked (409 GUEST_LIMIT_REACHED): with the doctor and the patient, four participants, peer to peer in a full mesh through our TURN. The answer carries the single-use token once (256 random bits; only its SHA-256 is stored). The guest redeems it (POST /visit-guests/redeem) inside the visit window only; the first redemption binds it. Its creator, the doctor or the patient revokes it (DELETE), redeemed or not: a guest in the call is removed at once. Invites, revocations, redemptions, admissions (visit.guest.admit), joins and departures of guests are audited into the patient’s trail, the guest named by their role (actor role `GUEST_<role>`). Strangers and admins get 404, like the visit. Revoking twice: 409 INVALID_TRANSITION. The guest's socket gets `visit.error` REVOKED, the others `visit.peer-left`.
+         */
+        delete: operations["revokeVisitGuest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-guests/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem a guest's token: the guest's name in, a room-only pass out
+         * @description No account: anyone holding the token. The first redemption binds it (of two at once exactly one wins; the other 409 INVITE_USED). Unknown token 404; revoked, or the visit cancelled, completed or closed 410 INVITE_GONE; before the visit opens 409 VISIT_NOT_OPEN (the detail says when). `displayName`: 1–80 characters after trimming, no control or bidirectional formatting characters (400). The answer's `guestToken` is the WebSocket auth frame's `accessToken` for this visit's `visit.*` frames only (join, then wait in the lobby until the doctor admits; signal with `to`); every HTTP route refuses it (401). It ends when the visit closes or the invite is revoked (the socket is closed 4401). Audited as visit.guest.redeem. At most 30 per client address and rate-limit window (429).
+         */
+        post: operations["redeemVisitGuest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2743,10 +2807,10 @@ export interface components {
         /** Problem (409) */
         Problem409: {
             /**
-             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed; `QUOTA_EXCEEDED`: Attachment quota exceeded; `CONSENT_REQUIRED`: Telehealth consent required; `LOCATION_REQUIRED`: Location required
+             * @description `USERNAME_TAKEN`: Username taken; `EMAIL_TAKEN`: Email taken; `SLOT_UNAVAILABLE`: Slot unavailable; `INVALID_TRANSITION`: Invalid status transition; `PRESCRIPTION_LIMIT_REACHED`: Prescription limit of the appointment reached; `BOOKING_LIMIT_REACHED`: Booking limit reached; `CANCELLATION_WINDOW_PASSED`: Cancellation window passed; `WAITLIST_OFFER_EXPIRED`: Waitlist offer expired; `WAITLIST_LIMIT_REACHED`: Waitlist limit reached; `VISIT_NOT_OPEN`: The video visit is not open; `GUEST_LIMIT_REACHED`: Guest limit of the visit reached; `INVITE_USED`: The guest link has already been used; `ALLERGY_CONFLICT`: The prescription conflicts with an active allergy; `NOTE_SIGNED`: The visit note is signed; `QUOTA_EXCEEDED`: Attachment quota exceeded; `CONSENT_REQUIRED`: Telehealth consent required; `LOCATION_REQUIRED`: Location required
              * @enum {string}
              */
-            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "ALLERGY_CONFLICT" | "NOTE_SIGNED" | "QUOTA_EXCEEDED" | "CONSENT_REQUIRED" | "LOCATION_REQUIRED";
+            code: "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLOT_UNAVAILABLE" | "INVALID_TRANSITION" | "PRESCRIPTION_LIMIT_REACHED" | "BOOKING_LIMIT_REACHED" | "CANCELLATION_WINDOW_PASSED" | "WAITLIST_OFFER_EXPIRED" | "WAITLIST_LIMIT_REACHED" | "VISIT_NOT_OPEN" | "GUEST_LIMIT_REACHED" | "INVITE_USED" | "ALLERGY_CONFLICT" | "NOTE_SIGNED" | "QUOTA_EXCEEDED" | "CONSENT_REQUIRED" | "LOCATION_REQUIRED";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         /** Problem (422) */
         Problem422: {
@@ -2755,6 +2819,14 @@ export interface components {
              * @enum {string}
              */
             code: "IDEMPOTENCY_KEY_REUSED";
+        } & WithRequired<components["schemas"]["Problem"], "code">;
+        /** Problem (410) */
+        Problem410: {
+            /**
+             * @description `INVITE_GONE`: The guest link is no longer valid
+             * @enum {string}
+             */
+            code: "INVITE_GONE";
         } & WithRequired<components["schemas"]["Problem"], "code">;
         WsServerReady: {
             /**
@@ -2877,7 +2949,7 @@ export interface components {
             appointmentId: string;
             peerPresent: boolean;
         };
-        /** @description Both participants are in: sent to each about the other */
+        /** @description Two admitted participants are both in: sent to each about the other (in a call of three or four, one per pair; each pair negotiates its own peer connection) */
         WsServerVisitPeerJoined: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2890,14 +2962,21 @@ export interface components {
              */
             appointmentId: string;
             peer: {
-                /** Format: uuid */
+                /**
+                 * Format: uuid
+                 * @description A user’s id, or a guest’s (the invite’s id)
+                 */
                 id: string;
+                /** @description A guest’s display name */
                 firstname: string;
+                /** @description Empty for a guest */
                 lastname: string;
-                role: "PATIENT" | "DOCTOR";
+                role: "PATIENT" | "DOCTOR" | "GUEST";
+                /** @description The role a guest is invited in; the patient’s access log names the guest by it */
+                guestRole?: "FAMILY" | "INTERPRETER" | "CAREGIVER" | "OTHER";
             };
         };
-        /** @description A signal from the other participant, to the socket with which this one joined */
+        /** @description A signal from another participant (`from`), to the socket with which this one joined */
         WsServerVisitSignal: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2919,7 +2998,7 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** @description The other participant left the visit or lost its connection */
+        /** @description A participant of the call (`peerId`) left the visit or lost its connection; to the doctor also a guest who left the lobby */
         WsServerVisitPeerLeft: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2956,7 +3035,7 @@ export interface components {
              */
             type: "visit.error";
             appointmentId: string | null;
-            /** @description VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN, NOT_JOINED, PEER_ABSENT, NOT_ADMITTED, ALREADY_ADMITTED, FORBIDDEN, RATE_LIMITED, REPLACED or INTERNAL */
+            /** @description VALIDATION_FAILED, NOT_FOUND, DOCTOR_NOT_VERIFIED, VISIT_NOT_OPEN, NOT_JOINED, PEER_ABSENT, NOT_ADMITTED, ALREADY_ADMITTED, FORBIDDEN, RATE_LIMITED, REPLACED, REVOKED (a guest whose invite was revoked: out of the visit) or INTERNAL */
             code: string;
             detail: string;
         };
@@ -3008,11 +3087,18 @@ export interface components {
              */
             appointmentId: string;
             participant: {
-                /** Format: uuid */
+                /**
+                 * Format: uuid
+                 * @description A user’s id, or a guest’s (the invite’s id)
+                 */
                 id: string;
+                /** @description A guest’s display name */
                 firstname: string;
+                /** @description Empty for a guest */
                 lastname: string;
-                role: "PATIENT" | "DOCTOR";
+                role: "PATIENT" | "DOCTOR" | "GUEST";
+                /** @description The role a guest is invited in; the patient’s access log names the guest by it */
+                guestRole?: "FAMILY" | "INTERPRETER" | "CAREGIVER" | "OTHER";
             };
         };
         /** @description The doctor admitted the participant: to the admitted socket and to the doctor’s; `visit.peer-joined` follows */
@@ -3119,7 +3205,7 @@ export interface components {
              */
             appointmentId: string;
         };
-        /** @description A signal for the other participant */
+        /** @description A signal for another participant */
         WsClientVisitSignal: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3135,6 +3221,11 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
+            /**
+             * Format: uuid
+             * @description The participant it is for (required with three or more in the call; without it, the one other participant)
+             */
+            to?: string;
         };
         /** @description Leave the visit */
         WsClientVisitLeave: {
@@ -10413,6 +10504,489 @@ export interface operations {
             };
         };
     };
+    listVisitGuests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The guest invites of the video visit (no tokens) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description The guest’s id once the token is redeemed (in the call and the audit trail)
+                             */
+                            id: string;
+                            /** Format: uuid */
+                            appointmentId: string;
+                            /** @description The role a guest is invited in; the patient’s access log names the guest by it */
+                            role: "FAMILY" | "INTERPRETER" | "CAREGIVER" | "OTHER";
+                            label: string | null;
+                            /** Format: uuid */
+                            createdBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            createdAt: string;
+                            agreement: "PATIENT_INVITED" | "DOCTOR_STATED_PATIENT_AGREED";
+                            status: "PENDING" | "REDEEMED" | "REVOKED";
+                            displayName: string | null;
+                            redeemedAt: string | null;
+                            revokedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    createVisitGuest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The role a guest is invited in; the patient’s access log names the guest by it */
+                    role: "FAMILY" | "INTERPRETER" | "CAREGIVER" | "OTHER";
+                    /** @description A note for the inviter’s list, e.g. "my daughter"; printable, 1–80 characters */
+                    label?: string;
+                    /** @description Required (true) when the doctor invites: the doctor states that the patient agreed, and the invite records it */
+                    patientAgreed?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Invite a guest into the video visit (a single-use token) */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The guest’s id once the token is redeemed (in the call and the audit trail)
+                         */
+                        id: string;
+                        /** Format: uuid */
+                        appointmentId: string;
+                        /** @description The role a guest is invited in; the patient’s access log names the guest by it */
+                        role: "FAMILY" | "INTERPRETER" | "CAREGIVER" | "OTHER";
+                        label: string | null;
+                        /** Format: uuid */
+                        createdBy: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        createdAt: string;
+                        agreement: "PATIENT_INVITED" | "DOCTOR_STATED_PATIENT_AGREED";
+                        status: "PENDING" | "REDEEMED" | "REVOKED";
+                        displayName: string | null;
+                        redeemedAt: string | null;
+                        revokedAt: string | null;
+                    } & {
+                        /** @description The single-use token to give the guest (256 random bits, base64url), redeemed with POST /visit-guests/redeem. Shown once: only its SHA-256 is stored */
+                        token: string;
+                        /**
+                         * Format: date-time
+                         * @description The token can be redeemed from here (the visit’s opensAt)
+                         */
+                        validFrom: string;
+                        /**
+                         * Format: date-time
+                         * @description …until just before this instant (the visit’s closesAt)
+                         */
+                        validUntil: string;
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    revokeVisitGuest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                guestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    redeemVisitGuest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The token the invite’s answer carried */
+                    token: string;
+                    /** @description How the others see the guest: 1–80 printable characters after trimming */
+                    displayName: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Redeem a guest's token: the guest's name in, a room-only pass out */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The room-only capability: the WebSocket auth frame’s `accessToken` for this visit’s `visit.*` frames; refused (401) by every HTTP route */
+                        guestToken: string;
+                        /**
+                         * Format: date-time
+                         * @description The capability ends when the visit closes, or at once when the invite is revoked
+                         */
+                        expiresAt: string;
+                        guest: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            appointmentId: string;
+                            /** @description The role a guest is invited in; the patient’s access log names the guest by it */
+                            role: "FAMILY" | "INTERPRETER" | "CAREGIVER" | "OTHER";
+                            displayName: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        opensAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        closesAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC timestamp
+                         */
+                        startsAt: string;
+                        doctor: {
+                            firstname: string;
+                            lastname: string;
+                        };
+                        iceServers: {
+                            /** @description stun:, stuns:, turn: or turns: URLs */
+                            urls: string[];
+                            /** @description TURN only: `<expiry unix time>:<user id>` (coturn shared-secret scheme) */
+                            username?: string;
+                            /** @description TURN only: short-lived, valid until the expiry in the username */
+                            credential?: string;
+                        }[];
+                        iceTransportPolicy: "all" | "relay";
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 410 */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem410"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 429 */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
     getVisit: {
         parameters: {
             query?: never;
@@ -10456,11 +11030,18 @@ export interface operations {
                         /** @description Pass as RTCPeerConnection `iceTransportPolicy`: `relay` (VISIT_ICE_TRANSPORT_POLICY) keeps the participants' IP addresses from each other, every call goes through TURN */
                         iceTransportPolicy: "all" | "relay";
                         peer: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @description A user’s id, or a guest’s (the invite’s id)
+                             */
                             id: string;
+                            /** @description A guest’s display name */
                             firstname: string;
+                            /** @description Empty for a guest */
                             lastname: string;
-                            role: "PATIENT" | "DOCTOR";
+                            role: "PATIENT" | "DOCTOR" | "GUEST";
+                            /** @description The role a guest is invited in; the patient’s access log names the guest by it */
+                            guestRole?: "FAMILY" | "INTERPRETER" | "CAREGIVER" | "OTHER";
                         };
                         /** @description The other participant has joined over the WebSocket right now */
                         peerPresent: boolean;

@@ -33,6 +33,11 @@ const WHAT: Record<string, string> = {
   'visit.join': 'joined a video visit',
   'visit.leave': 'left a video visit',
   'visit.admit': 'admitted you from the waiting room',
+  'visit.guest.invite': 'invited a guest to your video visit',
+  'visit.guest.list': 'looked at the guests invited to your video visit',
+  'visit.guest.revoke': 'revoked a guest’s invitation to your video visit',
+  'visit.guest.redeem': 'accepted the invitation to your video visit',
+  'visit.guest.admit': 'admitted a guest to your video visit',
   'calendar_feed.read': 'read the calendar feed',
   'export.read': 'exported your data',
   'access_log.list': 'read this access log',
@@ -60,6 +65,13 @@ const WHAT: Record<string, string> = {
   'prescription.allergy_override': 'overrode an allergy warning',
 };
 
+const GUEST_ROLES: Record<string, string> = {
+  FAMILY: 'family member',
+  INTERPRETER: 'interpreter',
+  CAREGIVER: 'caregiver',
+  OTHER: 'other guest',
+};
+
 function who(e: Entry, me: string | undefined): string {
   if (!e.actor) return 'Someone with a mailed link';
   if (e.actor.id && e.actor.id === me) return 'You';
@@ -67,6 +79,9 @@ function who(e: Entry, me: string | undefined): string {
   if (e.actor.role === 'DOCTOR') return `Dr. ${name}`;
   if (e.actor.role === 'ADMIN') return `${name} (administrator)`;
   if (e.actor.role === 'SYSTEM') return 'The system';
+  // A visit guest (no account): named by the role they were invited in, e.g. GUEST_INTERPRETER.
+  const guest = /^GUEST_([A-Z]+)$/.exec(e.actor.role ?? '');
+  if (guest) return `Your guest (${GUEST_ROLES[guest[1]] ?? 'guest'})`;
   return name || 'Someone';
 }
 

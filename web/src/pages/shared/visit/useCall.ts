@@ -100,7 +100,10 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
 
   const open = now >= Date.parse(visit.opensAt) && now < Date.parse(visit.closesAt);
 
-  const signal = (data: VisitSignalData) => sendRealtime({ type: 'visit.signal', appointmentId: id, data });
+  // Addressed to the other party by id: the server relays to that participant alone, also when guests are in the room.
+  const signal = (data: VisitSignalData) => sendRealtime({ type: 'visit.signal', appointmentId: id, data, to: visit.peer.id });
+  /** This portal's call is the two-person one: frames about anyone but the other party (a visit guest) are not its business. */
+  const other = (participantId: string) => participantId === visit.peer.id;
 
   const useStream = (stream: MediaStream | null) => {
     r.stream = stream;
@@ -349,6 +352,9 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
           if (r.joined && !r.admitted) setState('lobby');
           break;
         case 'visit.waiting': {
+          // Guests (issue 30) are admitted from a client that holds the mesh (one connection per participant);
+          // this portal's call holds one, so it neither lists nor admits them.
+          if (e.participant.role === 'GUEST') break;
           const name = `${e.participant.firstname} ${e.participant.lastname}`;
           setWaiting((w) => (w.some((x) => x.id === e.participant.id) ? w : [...w, { id: e.participant.id, name }]));
           if (r.joined && !r.pc) setState('waiting');
@@ -363,7 +369,7 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
           setLobbyTexts((l) => [...l, { text: e.text, sentAt: e.sentAt }]);
           break;
         case 'visit.screen':
-          setPeerSharing(e.sharing);
+          if (other(e.from)) setPeerSharing(e.sharing);
           break;
         case 'visit.screen-allow':
           setPatientMayShare(e.allowed);
@@ -373,14 +379,16 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
           if (!e.present) setWaiting((w) => w.filter((x) => x.id !== e.userId));
           break;
         case 'visit.peer-joined':
+          if (!other(e.peer.id)) break;
           // Always a fresh connection: the other side starts over too.
           r.queue = r.queue.then(() => void newPc());
           break;
         case 'visit.signal':
-          if (!r.joined) break;
+          if (!r.joined || !other(e.from)) break;
           r.queue = r.queue.then(() => onSignal(e.data)).catch((err) => setProblem(asProblem(err)));
           break;
         case 'visit.peer-left':
+          if (!other(e.peerId)) break;
           if (e.reason === 'left') {
             closePc();
             setState('peer-left');
