@@ -3,7 +3,7 @@
 // it, and the map, the database and the architecture document agree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -119,4 +119,21 @@ test('docs/architecture.md lists the table owners of TABLE_OWNERS', () => {
   assert.ok(section.startsWith('## Table owners'), 'docs/architecture.md has a "Table owners" section');
   const rows = [...section.matchAll(/^\|\s*`([a-z_]+)`\s*\|\s*`([a-z/]+)`\s*\|/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(Object.fromEntries(rows), OWNERS);
+});
+
+test("each module's entry opens with what the module is for and names every table it owns", () => {
+  for (const mod of readdirSync(new URL('../src/modules/', import.meta.url), { withFileTypes: true })) {
+    const entry = new URL(`../src/modules/${mod.name}/index.ts`, import.meta.url);
+    // A module nothing imports (admin, export) has routes only, and no entry.
+    if (!mod.isDirectory() || !existsSync(entry)) continue;
+    const text = readFileSync(entry, 'utf8');
+    const header = text.slice(0, text.search(/^(?!\/\/)/m));
+    assert.doesNotMatch(header.split('\n')[0]!, /public entry/, `${mod.name}: the first line says what the module is for`);
+    const owned = Object.entries(OWNERS)
+      .filter(([, owner]) => owner === mod.name)
+      .map(([table]) => table);
+    const named = /^\/\/ Owns/m.test(header) ? header.slice(header.search(/^\/\/ Owns/m)) : '';
+    for (const table of owned) assert.match(named, new RegExp(`\\b${table}\\b`), `${mod.name}/index.ts names ${table} among what it owns`);
+    if (owned.length === 0) assert.match(header, /^\/\/ Owns no table\.$/m, `${mod.name}/index.ts says it owns no table`);
+  }
 });

@@ -1,3 +1,4 @@
-// The public entry of the accounts module: what other modules may use of it (lint: import-x/no-restricted-paths).
-// Accounts: the caller's account with their role's profile (GET /me, the data export's profile part).
+// The caller's account: GET /me with their role's profile, language and zone, address change, closing it.
+// Owns no table.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { profileUnaudited } from './service.ts';

@@ -1,5 +1,6 @@
-// The public entry of the appointments module: what other modules may use of it (lint: import-x/no-restricted-paths).
 // Booking: appointments, free slots, the care relationship rule and the booking limits.
+// Owns (writes and locks; TABLE_OWNERS in eslint.config.js): appointments, idempotency_keys.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { AppointmentSchema, toAppointment } from './schemas.ts';
 export type { Appointment } from './schemas.ts';
 export { appointments, careAppointment, careRelationshipExists, agendaCounts, findView, listVisible } from './repo.ts';

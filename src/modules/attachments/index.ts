@@ -1,5 +1,6 @@
-// The public entry of the attachments module: what other modules may use of it (lint: import-x/no-restricted-paths).
 // Photos and documents: the messages module ties uploads to a message and lists their summaries.
+// Owns (writes and locks; TABLE_OWNERS in eslint.config.js): attachments, attachment_chunks.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { AttachmentSchema, AttachmentSummarySchema } from './schemas.ts';
 export type { Attachment, AttachmentSummary } from './schemas.ts';
 export { attachToMessage, summariesByMessage } from './service.ts';

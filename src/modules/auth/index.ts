@@ -1,5 +1,7 @@
-// The public entry of the auth module: what other modules may use of it (lint: import-x/no-restricted-paths).
 // Identity: who the caller is (Actor, the session check), the identity tables and the account schemas.
+// Owns (writes and locks; TABLE_OWNERS in eslint.config.js): users, sessions, refresh_tokens, email_tokens,
+//  login_failures, auth_mail_requests.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { sessions, users } from './tables.ts';
 export { AccountStatus, Gender, Role, toUser } from './schemas.ts';
 export type { User } from './schemas.ts';

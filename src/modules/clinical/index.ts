@@ -1,6 +1,8 @@
-// The public entry of the clinical module: what other modules may use of it (lint: import-x/no-restricted-paths).
 // The clinical record: allergies, medications, problems, visit notes, the shipped terminology and the
 // allergy check that prescribing runs inside its transaction.
+// Owns (writes and locks; TABLE_OWNERS in eslint.config.js): clinical_allergies, clinical_medications,
+//  clinical_problems, visit_notes, visit_note_addenda.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { allergyConflicts, allergyConflictError } from './service.ts';
 export type { AllergyConflict } from './service.ts';
 export { CodedInput } from './schemas.ts';

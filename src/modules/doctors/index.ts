@@ -1,5 +1,6 @@
-// The public entry of the doctors module: what other modules may use of it (lint: import-x/no-restricted-paths).
 // Doctors: profile, credentials, availability rules and time off. Free slots are booking's (appointments).
+// Owns (writes and locks; TABLE_OWNERS in eslint.config.js): doctors, availability_rules, doctor_time_off.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { doctors } from './tables.ts';
 export { DoctorIdParams, toDoctorPrivate } from './schemas.ts';
 export type { DoctorPublic } from './schemas.ts';

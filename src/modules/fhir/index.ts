@@ -1,5 +1,7 @@
-// The public entry of the fhir module: what other modules may use of it (lint: import-x/no-restricted-paths).
-// FHIR R4 mappings: one mapper per resource.
+// FHIR R4: the record as resources (read, search, $everything, the CapabilityStatement), one mapper per
+// resource, every read through the clinical access point.
+// Owns no table.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { toFhirAppointment } from './mappers/appointment.ts';
 export { toFhirAuditEvent } from './mappers/audit-event.ts';
 export { fullName } from './mappers/common.ts';

@@ -1,6 +1,8 @@
-// The public entry of the intake module: what other modules may use of it (lint: import-x/no-restricted-paths).
-// Before the visit (issue 27): intake questionnaires and answers, telehealth consent, the patient's location,
+// Before the visit: intake questionnaires and answers, telehealth consent, the patient's location,
 // and the gate the visits module runs before the patient joins (provided to p.hooks.visits.gate).
+// Owns (writes and locks; TABLE_OWNERS in eslint.config.js): intake_questionnaires, intake_questionnaire_versions,
+//  intake_responses, consent_heads, consent_versions, consent_acceptances, visit_locations.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { visitGate, readAcceptance, searchAcceptances } from './consent.ts';
 export { readSavedIntake, searchSavedIntakes, type SavedIntake } from './service.ts';
 export { questionnaires, questionnaireVersions, intakeResponses, consentVersions, consentAcceptances, visitLocations } from './tables.ts';

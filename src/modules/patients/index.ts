@@ -1,5 +1,6 @@
-// The public entry of the patients module: what other modules may use of it (lint: import-x/no-restricted-paths).
-// The patient's profile: table, schemas and the audited reads.
+// Patients: registration, the profile (contact details, medical history) and a doctor's patients in care.
+// Owns (writes and locks; TABLE_OWNERS in eslint.config.js): patients.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { patients } from './tables.ts';
 export { toPatient } from './schemas.ts';
 export type { Patient } from './schemas.ts';

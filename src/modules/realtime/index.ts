@@ -1,5 +1,7 @@
-// The public entry of the realtime module: what other modules may use of it (lint: import-x/no-restricted-paths).
-// The one list of WebSocket frames. Modules import it with `import type` only (events.ts says why).
+// The WebSocket: the one list of frames the server sends and accepts. Modules import it with `import type`
+// only (events.ts says why).
+// Owns no table.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 import type { EventOf } from './events.ts';
 
 export { ClientFrameSchema, RealtimeEventSchema, ServerFrameSchema, serverFrameSchema } from './events.ts';

@@ -1,5 +1,8 @@
-// The public entry of the visits module: what other modules may use of it (lint: import-x/no-restricted-paths).
-// Video visits: the participant as the realtime module's `visit.peer-joined` frame carries it.
+// Video visits: who may join when, the waiting room and admission, guests by single-use invite, running late,
+// screen sharing, WebRTC signalling between the admitted participants and TURN credentials.
+// Owns (writes and locks; TABLE_OWNERS in eslint.config.js): visit_presence, visit_admissions, doctor_running_late,
+//  visit_screen_share, visit_guests.
+// This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
 export { ParticipantSchema } from './schemas.ts';
 export type { VisitPreconditions } from './schemas.ts';
 // The gate before the patient joins (consent, location), provided by the intake module.
