@@ -162,11 +162,9 @@ async function fill(db: Database): Promise<{ mb: number; rows: Record<string, nu
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return {
-    min: Number(s[0]!.toFixed(1)),
-    median: Number(s[Math.floor((s.length - 1) / 2)]!.toFixed(1)),
-    runs: xs.map((x) => Number(x.toFixed(1))),
-  };
+  const mid = s.length / 2;
+  const median = s.length % 2 ? s[Math.floor(mid)]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { min: Number(s[0]!.toFixed(1)), median: Number(median.toFixed(1)), runs: xs.map((x) => Number(x.toFixed(1))) };
 };
 
 async function embedded() {
