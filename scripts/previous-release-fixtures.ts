@@ -16,7 +16,8 @@
 // Usage (from the repository root, PostgreSQL reachable as for the server tests):
 //   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx scripts/previous-release-fixtures.ts [COMMIT]
 // COMMIT defaults to e51097a, the last commit before this round's migrations (its migrations end at 0027).
-// Set PREVIOUS_RELEASE_DIR to reuse an existing installed checkout of that commit instead of making one.
+// Set PREVIOUS_RELEASE_DIR to reuse an existing installed checkout of that commit instead of making one, and
+// PREVIOUS_RELEASE_OUT to write the files to another folder than test/fixtures/previous-release/.
 //
 // Seeded, with fixed user names and texts (the test checks them): an admin, a verified doctor with weekly
 // hours and a default intake questionnaire, a doctor awaiting verification, two patients with verified email;
@@ -35,7 +36,7 @@ import { openDatabase, type Database } from '../src/platform/db/index.ts';
 import { createScratchDatabase } from '../src/platform/db/scratch.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-export const FIXTURES = join(ROOT, 'test', 'fixtures', 'previous-release');
+export const FIXTURES = process.env.PREVIOUS_RELEASE_OUT ?? join(ROOT, 'test', 'fixtures', 'previous-release');
 export const PASSWORD = 'correct horse battery';
 export const ADMIN = { username: 'clinic.admin', email: 'admin@clinic.test', password: 'a long admin password' };
 
