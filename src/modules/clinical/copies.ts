@@ -21,7 +21,7 @@ const TABLES = { allergy: repo.allergies, medication: repo.medications, problem:
 /** One copy of an answer into the record, as the intake shows it beside the answer. */
 export interface IntakeCopy {
   linkId: string;
-  to: CopyTarget;
+  into: CopyTarget;
   entryId: string;
   copiedBy: string;
   copiedAt: string;
@@ -72,8 +72,9 @@ export async function recordFromIntake(
       return (await createEntryIn(tx, p, meta, medicationKind, patientId, copy.body, source, true)).out;
     case 'problem':
       // Problems carry no verification: the body type of createEntryIn's generic asks for the field to be possible.
-      return (await createEntryIn(tx, p, meta, problemKind, patientId, copy.body as CreateProblemBody & { verification?: never }, source, true))
-        .out;
+      return (
+        await createEntryIn(tx, p, meta, problemKind, patientId, copy.body as CreateProblemBody & { verification?: never }, source, true)
+      ).out;
   }
 }
 
@@ -86,7 +87,7 @@ export async function copiesOfResponse(ex: Executor, grant: ClinicalGrant, respo
       .select({ id: t.id, linkId: t.sourceLinkId, by: t.recordedBy, at: t.recordedAt })
       .from(t)
       .where(and(eq(t.sourceResponseId, responseId), grant.where({ patientId: t.patientId })));
-    for (const r of rows) out.push({ linkId: r.linkId!, to, entryId: r.id, copiedBy: r.by, copiedAt: r.at.toISOString() });
+    for (const r of rows) out.push({ linkId: r.linkId!, into: to, entryId: r.id, copiedBy: r.by, copiedAt: r.at.toISOString() });
   }
   return out.sort((a, b) => a.copiedAt.localeCompare(b.copiedAt) || a.entryId.localeCompare(b.entryId));
 }

@@ -3,7 +3,15 @@
 // allergy check that prescribing runs inside its transaction.
 export { allergyConflicts, allergyConflictError } from './service.ts';
 export type { AllergyConflict } from './service.ts';
-export { CodedInput, CreateAllergyBody, CreateMedicationBody, CreateProblemBody, Allergy as AllergySchema, Medication as MedicationSchema, Problem as ProblemSchema } from './schemas.ts';
+export {
+  CodedInput,
+  CreateAllergyBody,
+  CreateMedicationBody,
+  CreateProblemBody,
+  Allergy as AllergySchema,
+  Medication as MedicationSchema,
+  Problem as ProblemSchema,
+} from './schemas.ts';
 export type { Allergy, Medication, Problem, Note } from './schemas.ts';
 export { toAllergy, toMedication, toProblem, toNote } from './schemas.ts';
 export { allergies, medications, problems, visitNotes, addenda, noteAddenda } from './repo.ts';

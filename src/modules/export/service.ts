@@ -150,7 +150,9 @@ async function* jsonDocument(p: Platform, meta: Meta, profile: Profile, grants: 
       appointmentId: x.r.appointmentId,
       questionnaire: { id: x.q.id, title: x.q.title, version: x.q.version, items: x.q.items },
       status: x.r.status,
-      answers: x.q.items.filter((it) => Object.hasOwn(x.r.answers, it.linkId)).map((it) => ({ linkId: it.linkId, value: x.r.answers[it.linkId] })),
+      answers: x.q.items
+        .filter((it) => Object.hasOwn(x.r.answers, it.linkId))
+        .map((it) => ({ linkId: it.linkId, value: x.r.answers[it.linkId] })),
       updatedAt: x.r.updatedAt.toISOString(),
       submittedAt: x.r.submittedAt?.toISOString() ?? null,
     }));

@@ -95,7 +95,11 @@ interface Section {
  */
 export function intakeSections(p: Platform, actor: Actor, patientId: string): Record<'Q' | 'K' | 'W', Section> {
   const grant = clinicalAccess(p, actor, 'clinical', patientId);
-  const section = <T>(page: (tx: Executor, key: PageKey | null, limit: number) => Promise<T[]>, keyOf: (t: T) => PageKey, map: (t: T) => Resource): Section => ({
+  const section = <T>(
+    page: (tx: Executor, key: PageKey | null, limit: number) => Promise<T[]>,
+    keyOf: (t: T) => PageKey,
+    map: (t: T) => Resource,
+  ): Section => ({
     read: async (tx, key, limit) => {
       const rows = await page(tx, key, limit);
       const shown = rows.slice(0, limit);

@@ -53,7 +53,7 @@ async function answered(d: Person, p: Person, submit = true): Promise<string> {
 const copy = (id: string, linkId: string, body: object, who: Person | null = doctor) =>
   app.request('POST', `${API}/appointments/${id}/intake/answers/${linkId}/copy`, { token: who?.token, body });
 
-const ALLERGY = { to: 'allergy', category: 'medication', criticality: 'high' };
+const ALLERGY = { into: 'allergy', category: 'medication', criticality: 'high' };
 
 before(async () => {
   app = await build();
@@ -83,7 +83,7 @@ test('the doctor copies an allergy answer with the substance picked from the ter
   assert.equal(entry.recordedBy, doctor.id);
   assert.deepEqual(res.body.copy, {
     linkId: 'allergies',
-    to: 'allergy',
+    into: 'allergy',
     entryId: entry.id,
     copiedBy: doctor.id,
     copiedAt: entry.recordedAt,
@@ -116,18 +116,22 @@ test('the doctor copies an allergy answer with the substance picked from the ter
 });
 
 test('a medication and a problem copied without a code take the answer as free text; FHIR links them to the QuestionnaireResponse', async () => {
-  const med = await copy(appointmentId, 'meds', { to: 'medication', dosage: '10 mg daily' });
+  const med = await copy(appointmentId, 'meds', { into: 'medication', dosage: '10 mg daily' });
   assert.equal(med.status, 201, med.text);
   assert.deepEqual(med.body.entry.medication, { display: 'Lisinopril 10 mg daily' });
   assert.deepEqual(med.body.entry.source, { responseId: appointmentId, linkId: 'meds' });
-  const problem = await copy(appointmentId, 'conditions', { to: 'problem', onset: '2025-06-01' });
+  const problem = await copy(appointmentId, 'conditions', { into: 'problem', onset: '2025-06-01' });
   assert.equal(problem.status, 201, problem.text);
   assert.deepEqual(problem.body.entry.condition, { display: 'High blood pressure' });
   // A boolean or multi-line answer has no name to take: the doctor names the entry (a display alone is free text).
-  const story = await copy(appointmentId, 'story', { to: 'problem' });
+  const story = await copy(appointmentId, 'story', { into: 'problem' });
   assert.equal(story.status, 400, story.text);
   assert.equal(story.body.errors[0].path, '/condition');
-  const named = await copy(appointmentId, 'story', { to: 'problem', condition: { display: 'Worsening symptoms' }, note: 'From the intake' });
+  const named = await copy(appointmentId, 'story', {
+    into: 'problem',
+    condition: { display: 'Worsening symptoms' },
+    note: 'From the intake',
+  });
   assert.equal(named.status, 201, named.text);
   for (const [type, id, link] of [
     ['MedicationStatement', med.body.entry.id, (r: any) => r.derivedFrom[0].reference],
@@ -140,17 +144,20 @@ test('a medication and a problem copied without a code take the answer as free t
     assert.equal(link(res.body), `QuestionnaireResponse/${appointmentId}`);
   }
   const intake = await app.request('GET', `${API}/appointments/${appointmentId}/intake`, { token: patient.token });
-  assert.deepEqual(
-    intake.body.copies.map((c: { linkId: string; to: string }) => `${c.linkId}→${c.to}`).sort(),
-    ['allergies→allergy', 'conditions→problem', 'meds→medication', 'story→problem'],
-  );
+  assert.deepEqual(intake.body.copies.map((c: { linkId: string; into: string }) => `${c.linkId}→${c.into}`).sort(), [
+    'allergies→allergy',
+    'conditions→problem',
+    'meds→medication',
+    'story→problem',
+  ]);
 });
 
 test('the same answer copied into the same list again is refused (409) and names the first entry; nothing is added', async () => {
   const count = async () =>
-    (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM clinical_medications WHERE patient_id = ${patient.id}`))[0].n;
+    (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM clinical_medications WHERE patient_id = ${patient.id}`))[0]
+      .n;
   const before = await count();
-  const again = await copy(appointmentId, 'meds', { to: 'medication' });
+  const again = await copy(appointmentId, 'meds', { into: 'medication' });
   assert.equal(again.status, 409, again.text);
   assert.equal(again.body.code, 'INVALID_TRANSITION');
   const first = await app.request('GET', `${API}/patients/${patient.id}/medications`, { token: doctor.token });
@@ -163,18 +170,18 @@ test('the same answer copied into the same list again is refused (409) and names
 
 test('codes come only from the shipped terminology; unknown or unanswered items 404; a body that fits no list 400', async () => {
   const invented = await copy(appointmentId, 'allergies', {
-    to: 'medication',
+    into: 'medication',
     medication: { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '999999999', display: 'Penicillin' },
   });
   assert.equal(invented.status, 400, invented.text);
   const conditionCode = await copy(appointmentId, 'conditions', {
-    to: 'medication',
+    into: 'medication',
     medication: { system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertension' },
   });
   assert.equal(conditionCode.status, 400, conditionCode.text);
   assert.equal((await copy(appointmentId, 'nosuchitem', ALLERGY)).status, 404);
   assert.equal((await copy(appointmentId, 'unanswered', ALLERGY)).status, 404);
-  assert.equal((await copy(appointmentId, 'allergies', { to: 'diagnosis' })).status, 400);
+  assert.equal((await copy(appointmentId, 'allergies', { into: 'diagnosis' })).status, 400);
   assert.equal((await copy(appointmentId, 'allergies', { ...ALLERGY, extra: true })).status, 400);
   assert.equal((await copy(appointmentId, 'bad linkId!', ALLERGY)).status, 400);
 });
@@ -186,15 +193,15 @@ test('only the appointment’s doctor, verified, with the patient in care, copie
   await appointmentFixture(app, { doctorId: stranger.id, patientId: patient.id, status: 'CONFIRMED' });
   const before = (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM clinical_problems`))[0].n;
   // Another doctor, even one who also treats the patient: 404 as for an unknown appointment.
-  const wrong = await copy(appointmentId, 'conditions', { to: 'problem' }, stranger);
+  const wrong = await copy(appointmentId, 'conditions', { into: 'problem' }, stranger);
   assert.equal(wrong.status, 404, wrong.text);
   // The patient sees the intake but may not write the record this way.
-  const byPatient = await copy(appointmentId, 'conditions', { to: 'problem' }, patient);
+  const byPatient = await copy(appointmentId, 'conditions', { into: 'problem' }, patient);
   assert.equal(byPatient.status, 403, byPatient.text);
-  assert.equal((await copy(appointmentId, 'conditions', { to: 'problem' }, null)).status, 401);
+  assert.equal((await copy(appointmentId, 'conditions', { into: 'problem' }, null)).status, 401);
   // An intake the patient has not submitted: nothing to copy yet.
   const draft = await answered(otherDoctor, other, false);
-  const unsubmitted = await copy(draft, 'conditions', { to: 'problem' }, otherDoctor);
+  const unsubmitted = await copy(draft, 'conditions', { into: 'problem' }, otherDoctor);
   assert.equal(unsubmitted.status, 409, unsubmitted.text);
   assert.equal(unsubmitted.body.code, 'INVALID_TRANSITION');
   // The care relationship ended (a COMPLETED visit more than 365 days ago): 404.
@@ -203,13 +210,13 @@ test('only the appointment’s doctor, verified, with the patient in care, copie
   await app.database.rows(
     sql`UPDATE appointments SET status = 'COMPLETED', starts_at = now() - interval '400 days', ends_at = now() - interval '400 days' + interval '30 minutes' WHERE patient_id = ${other.id} AND doctor_id = ${ended.id}`,
   );
-  const outOfCare = await copy(old, 'conditions', { to: 'problem' }, ended);
+  const outOfCare = await copy(old, 'conditions', { into: 'problem' }, ended);
   assert.equal(outOfCare.status, 404, outOfCare.text);
   // Credentials withdrawn by an admin: 403 DOCTOR_NOT_VERIFIED.
   const withdrawn = await createDoctor(app);
   const theirs = await answered(withdrawn, other);
   await setDoctorVerification(app, withdrawn.id, 'REJECTED');
-  const refused = await copy(theirs, 'conditions', { to: 'problem' }, withdrawn);
+  const refused = await copy(theirs, 'conditions', { into: 'problem' }, withdrawn);
   assert.equal(refused.status, 403, refused.text);
   assert.equal(refused.body.code, 'DOCTOR_NOT_VERIFIED');
   const after = (await app.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM clinical_problems`))[0].n;

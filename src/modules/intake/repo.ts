@@ -336,7 +336,11 @@ export async function responsesNewestFirst(
     .limit(limit + 1);
   const out: Array<{ key: PageKey; r: ResponseRow; q: VersionRow }> = [];
   for (const r of rows)
-    out.push({ key: [r.createdAt.toISOString(), r.appointmentId], r, q: (await versionOf(ex, r.questionnaireId, r.questionnaireVersion))! });
+    out.push({
+      key: [r.createdAt.toISOString(), r.appointmentId],
+      r,
+      q: (await versionOf(ex, r.questionnaireId, r.questionnaireVersion))!,
+    });
   return out;
 }
 

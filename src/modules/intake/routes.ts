@@ -249,8 +249,8 @@ export default async function intakeRoutes(fastify: FastifyInstance) {
         tags: ['intake'],
         summary: "Copy one answer of the submitted intake into the patient's clinical record",
         description:
-          'Its doctor, explicitly, one entry per request (nothing is ever copied silently). `to` names the list (allergy, medication, problem) ' +
-          'and the body carries that entry\'s fields as POST /patients/{patientId}/<list> does; the coded value is the one the doctor picked ' +
+          'Its doctor, explicitly, one entry per request (nothing is ever copied silently). `into` names the list (allergy, medication, problem) ' +
+          "and the body carries that entry's fields as POST /patients/{patientId}/<list> does; the coded value is the one the doctor picked " +
           'from the shipped terminology (GET /terminology/substances; an unknown code 400), or, omitted, the answer itself as free text. ' +
           'The entry records its source (`source: {responseId, linkId}`; FHIR: MedicationStatement.derivedFrom, Condition.evidence) and is ' +
           "audited as `<kind>.create` and `intake.copy`. Another doctor's appointment, or a patient no longer in the doctor's care: 404; " +

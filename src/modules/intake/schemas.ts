@@ -89,7 +89,7 @@ export type IntakePutBody = Static<typeof IntakePutBody>;
 
 export const CopySchema = Type.Object({
   linkId: Type.String(),
-  to: Type.Union([Type.Literal('allergy'), Type.Literal('medication'), Type.Literal('problem')]),
+  into: Type.Union([Type.Literal('allergy'), Type.Literal('medication'), Type.Literal('problem')]),
   entryId: Uuid('The entry of the clinical record made from the answer (GET /patients/{patientId}/<allergies|medications|problems>)'),
   copiedBy: Uuid(),
   copiedAt: Timestamp(),
@@ -129,17 +129,23 @@ const { condition: _condition, ...problemFields } = CreateProblemBody.properties
 
 export const CopyAnswerBody = Type.Union(
   [
-    Closed({ to: Type.Literal('allergy'), substance: Type.Optional(CodedInput), ...allergyFields }, `An allergy. substance: ${FROM_ANSWER}`),
     Closed(
-      { to: Type.Literal('medication'), medication: Type.Optional(CodedInput), ...medicationFields },
+      { into: Type.Literal('allergy'), substance: Type.Optional(CodedInput), ...allergyFields },
+      `An allergy. substance: ${FROM_ANSWER}`,
+    ),
+    Closed(
+      { into: Type.Literal('medication'), medication: Type.Optional(CodedInput), ...medicationFields },
       `A medication. medication: ${FROM_ANSWER}`,
     ),
     Closed(
-      { to: Type.Literal('problem'), condition: Type.Optional(CodedInput), ...problemFields },
+      { into: Type.Literal('problem'), condition: Type.Optional(CodedInput), ...problemFields },
       `A problem. condition: free text only (the server ships no condition terminology; a code answers 400). ${FROM_ANSWER}`,
     ),
   ],
-  { description: 'Which list of the clinical record the answer goes into, and the fields of that entry (as POST /patients/{patientId}/<list>)' },
+  {
+    description:
+      'Which list of the clinical record the answer goes into, and the fields of that entry (as POST /patients/{patientId}/<list>)',
+  },
 );
 export type CopyAnswerBody = Static<typeof CopyAnswerBody>;
 

@@ -181,28 +181,29 @@ export async function copyAnswer(p: Platform, meta: Authed, appointmentId: strin
     if (!a || a.doctorId !== meta.actor.userId) throw notFound('appointment');
     // Locked to the commit: two copies of one answer are ordered, and the second finds the first's entry.
     const r = await repo.lockResponse(tx, appointmentId);
-    if (r?.status !== 'completed') throw invalidTransition('The intake is not submitted: only submitted answers are copied into the record');
+    if (r?.status !== 'completed')
+      throw invalidTransition('The intake is not submitted: only submitted answers are copied into the record');
     const q = (await repo.versionOf(tx, r.questionnaireId, r.questionnaireVersion))!;
     const item = q.items.find((it) => it.linkId === linkId);
     const value = item ? r.answers[linkId] : undefined;
     if (!item || value === undefined) throw notFound('answer');
     const source = { responseId: appointmentId, linkId };
-    const { to } = body;
+    const { into } = body;
     let entry: Copied['entry'];
-    if (body.to === 'allergy') {
-      const { to: _to, substance, ...rest } = body;
+    if (body.into === 'allergy') {
+      const { into: _into, substance, ...rest } = body;
       entry = await recordFromIntake(tx, p, meta, a.patientId, source, {
         to: 'allergy',
         body: { ...rest, substance: fromAnswer(value, substance, 'substance') },
       });
-    } else if (body.to === 'medication') {
-      const { to: _to, medication, ...rest } = body;
+    } else if (body.into === 'medication') {
+      const { into: _into, medication, ...rest } = body;
       entry = await recordFromIntake(tx, p, meta, a.patientId, source, {
         to: 'medication',
         body: { ...rest, medication: fromAnswer(value, medication, 'medication') },
       });
     } else {
-      const { to: _to, condition, ...rest } = body;
+      const { into: _into, condition, ...rest } = body;
       entry = await recordFromIntake(tx, p, meta, a.patientId, source, {
         to: 'problem',
         body: { ...rest, condition: fromAnswer(value, condition, 'condition') },
@@ -210,7 +211,7 @@ export async function copyAnswer(p: Platform, meta: Authed, appointmentId: strin
     }
     await audit(tx, meta, { action: 'intake.copy', resourceType: 'appointment', resourceId: appointmentId, patientId: a.patientId });
     return {
-      copy: { linkId, to, entryId: entry.id, copiedBy: meta.actor.userId, copiedAt: entry.recordedAt },
+      copy: { linkId, into, entryId: entry.id, copiedBy: meta.actor.userId, copiedAt: entry.recordedAt },
       entry,
     };
   });

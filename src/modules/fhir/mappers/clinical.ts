@@ -56,7 +56,9 @@ export function toFhirAllergyIntolerance(a: Allergy): AllergyIntolerance {
     recorder: recorder(a.recordedBy, a.patientId),
     ...(a.reaction ? { reaction: [{ manifestation: [{ text: a.reaction }] }] } : {}),
     // R4 AllergyIntolerance has no derivedFrom: the intake answer it was copied from is said in a note.
-    ...(a.source ? { note: [{ text: `Copied from intake answer ${a.source.linkId} (QuestionnaireResponse/${a.source.responseId})` }] } : {}),
+    ...(a.source
+      ? { note: [{ text: `Copied from intake answer ${a.source.linkId} (QuestionnaireResponse/${a.source.responseId})` }] }
+      : {}),
     meta: { lastUpdated: a.updatedAt },
   };
 }
