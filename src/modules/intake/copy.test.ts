@@ -163,6 +163,12 @@ test('the same answer copied into the same list again is refused (409) and names
   const first = await app.request('GET', `${API}/patients/${patient.id}/medications`, { token: doctor.token });
   assert.equal(again.body.entryId, first.body.items.find((m: { source: { linkId: string } | null }) => m.source?.linkId === 'meds').id);
   assert.equal(await count(), before);
+  // Two copies of one answer at once: the response's row lock orders them, the second is refused.
+  const both = await Promise.all([
+    copy(appointmentId, 'smoker', { into: 'problem', condition: { display: 'Tobacco use' } }),
+    copy(appointmentId, 'smoker', { into: 'problem', condition: { display: 'Tobacco use' } }),
+  ]);
+  assert.deepEqual(both.map((r) => r.status).sort(), [201, 409], both.map((r) => r.text).join('\n'));
   // Into another list, the same answer is a new entry (e.g. a medicine the patient is also allergic to).
   const other = await copy(appointmentId, 'meds', { ...ALLERGY, substance: { display: 'Lisinopril' } });
   assert.equal(other.status, 201, other.text);
