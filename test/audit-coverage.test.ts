@@ -502,6 +502,22 @@ function intakeCases(): Record<string, Case> {
       action: 'consent.create',
     },
     listMyConsents: { call: (c) => ({ method: 'GET', path: `${API}/me/consents`, who: c.patient }), action: 'consent.list' },
+    // An answer copied into the clinical record: the entry's own event too (allergy.create), this one names the response.
+    copyIntakeAnswer: {
+      setup: async (c) => {
+        const id = await withAnswers(c);
+        const res = await c.app.request('POST', `${API}/appointments/${id}/intake/submit`, { token: c.patient.token });
+        assert.equal(res.status, 200, res.text);
+        return id;
+      },
+      call: (c, id) => ({
+        method: 'POST',
+        path: `${API}/appointments/${id}/intake/answers/reason/copy`,
+        who: c.doctor,
+        body: { into: 'problem' },
+      }),
+      action: 'intake.copy',
+    },
     // The same answers and acceptances through FHIR (QuestionnaireResponse, Consent), audited as the REST reads.
     fhirReadQuestionnaireResponse: {
       setup: withAnswers,

@@ -9,6 +9,7 @@ import { createHooks } from '../src/modules/index.ts';
 import { createHooks as appointmentHooks, service as appointments } from '../src/modules/appointments/index.ts';
 import { createHooks as doctorHooks } from '../src/modules/doctors/index.ts';
 import { createHooks as visitHooks } from '../src/modules/visits/index.ts';
+import { createHooks as clinicalHooks } from '../src/modules/clinical/index.ts';
 import { createPatient } from './helpers.ts';
 import { blocking, bookedDoctor, cancel, joined, offersOf, waitlistApp } from './fixtures/waitlist.ts';
 
@@ -42,7 +43,7 @@ test('a hook nobody subscribed to and a provider nobody provided throw; assertWi
   assert.throws(() => nothing.provide({ x: 2 }), /already provided/);
 
   // The modules' own factories, without the composition root: nothing is subscribed.
-  const bare: HookRegistry = { doctors: doctorHooks(), appointments: appointmentHooks(), visits: visitHooks() };
+  const bare: HookRegistry = { doctors: doctorHooks(), appointments: appointmentHooks(), visits: visitHooks(), clinical: clinicalHooks() };
   assert.throws(
     () => assertWired(bare),
     (e: Error) =>
@@ -53,6 +54,7 @@ test('a hook nobody subscribed to and a provider nobody provided throw; assertWi
         'appointments.changed',
         'appointments.bookingNotices',
         'visits.gate',
+        'clinical.patientLocation',
       ].every((name) => e.message.includes(name)),
   );
 });
@@ -68,7 +70,7 @@ test('a cancel on a platform whose hooks nobody subscribed fails and changes not
   const platform = app.app.platform;
   const wired = platform.hooks;
   // What a script importing the service without the composition root used to get: hooks with no subscriber.
-  platform.hooks = { doctors: doctorHooks(), appointments: appointmentHooks(), visits: visitHooks() };
+  platform.hooks = { doctors: doctorHooks(), appointments: appointmentHooks(), visits: visitHooks(), clinical: clinicalHooks() };
   try {
     const meta = {
       ip: '127.0.0.1',

@@ -38,7 +38,8 @@ import { createHooks as appointmentHooks, constraintErrors as bookingConstraints
 import { service as notifications } from './notifications/index.ts';
 import { offerFreedTime, offerOpenedAvailability } from './waitlist/index.ts';
 import { createHooks as visitHooks } from './visits/index.ts';
-import { visitGate } from './intake/index.ts';
+import { createHooks as clinicalHooks } from './clinical/index.ts';
+import { latestVisitLocation, visitGate } from './intake/index.ts';
 
 /**
  * The hooks of one platform, subscribed: buildApp calls this once per app and puts the result on the
@@ -48,7 +49,12 @@ import { visitGate } from './intake/index.ts';
  * no platform, hence no hooks to run half-wired.
  */
 export function createHooks(): HookRegistry {
-  const hooks: HookRegistry = { doctors: doctorHooks(), appointments: appointmentHooks(), visits: visitHooks() };
+  const hooks: HookRegistry = {
+    doctors: doctorHooks(),
+    appointments: appointmentHooks(),
+    visits: visitHooks(),
+    clinical: clinicalHooks(),
+  };
   hooks.doctors.availabilityReplaced.subscribe(offerOpenedAvailability);
   hooks.doctors.timeOffRemoved.subscribe(offerFreedTime);
   // On cancel and reschedule: the waitlist holds the freed time first, then the parties are mailed.
@@ -57,6 +63,8 @@ export function createHooks(): HookRegistry {
   hooks.appointments.bookingNotices.provide(notifications.bookingNotices);
   // Before the patient joins a video visit: the telehealth consent and the stated location (intake).
   hooks.visits.gate.provide(visitGate);
+  // The visit note shows where the patient said they were, and keeps it once signed (intake).
+  hooks.clinical.patientLocation.provide(latestVisitLocation);
   return hooks;
 }
 

@@ -107,6 +107,12 @@ export const ProblemSchema = Type.Object(
         { description: 'ALLERGY_CONFLICT only: the prescription items that match an active allergy' },
       ),
     ),
+    entryId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'INVALID_TRANSITION of an intake answer copied again into the same list: the entry the first copy made',
+      }),
+    ),
   },
   { $id: 'Problem', title: 'Problem (RFC 9457)' },
 );

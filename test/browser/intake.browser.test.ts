@@ -138,6 +138,18 @@ test('intake and consent: fill on a phone, leave, come back, submit; consent and
   await dp.getByRole('heading', { name: 'Intake form' }).waitFor();
   await dp.getByText('Headache since Monday').waitFor();
   await check(dt, 'doctor-intake-answers');
+  // One answer copied into the record, explicitly: as a problem, named by the answer (free text).
+  await dp.getByRole('button', { name: 'Copy to record: Question 1 (string)' }).click();
+  await dp.getByLabel('Record as').selectOption('problem');
+  assert.equal(await dp.getByLabel('Condition').inputValue(), 'Headache since Monday');
+  await dp.getByRole('button', { name: 'Add to the record' }).click();
+  await dp.getByText('Added to the record as a problem.').waitFor();
+  await dp.getByText('(in the record as a problem)').waitFor();
+  const problems = await app.request('GET', `${API}/patients/${patient.id}/problems`, { token: doctor.token });
+  assert.deepEqual(
+    problems.body.items.map((p: any) => [p.condition.display, p.source]),
+    [['Headache since Monday', { responseId: id, linkId: 'q1' }]],
+  );
   await dp.goto(`/doctor/visits/${id}`);
   await dp.getByText('Accepted (version 1)').waitFor();
   await dp.getByText('Mobile, US-AL, US').waitFor();

@@ -9,7 +9,7 @@ import { cursorCodec, DEFAULT_LIMIT, toPage } from '../../platform/pagination.ts
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { appointments, clinicalAccess, lockAppointment, type ClinicalGrant } from '../appointments/index.ts';
 import * as repo from './repo.ts';
-import { toNote, type ListQuery, type PutNoteBody } from './schemas.ts';
+import { toNote, type ListQuery, type PatientLocation, type PutNoteBody } from './schemas.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 
@@ -39,9 +39,11 @@ function visibleNotes(grant: ClinicalGrant) {
     : or(eq(repo.visitNotes.status, 'SIGNED'), eq(repo.visitNotes.doctorId, grant.userId))!;
 }
 
-async function withAddenda(ex: Executor, row: repo.NoteRow) {
+/** The note as the API shows it: with its addenda, and a draft with the patient's latest location statement. */
+async function withAddenda(p: Platform, ex: Executor, row: repo.NoteRow) {
   const addenda = await repo.noteAddenda(ex, [row.appointmentId]);
-  return toNote(row, addenda.get(row.appointmentId) ?? []);
+  const latest = row.status === 'SIGNED' ? null : await p.hooks.clinical.patientLocation.get()(ex, row.appointmentId);
+  return toNote(row, addenda.get(row.appointmentId) ?? [], latest);
 }
 
 export async function putNote(p: Platform, meta: Meta, appointmentId: string, body: PutNoteBody) {
@@ -64,7 +66,7 @@ export async function putNote(p: Platform, meta: Meta, appointmentId: string, bo
           .values({ appointmentId, patientId: appt.patientId, doctorId: appt.doctorId, status: 'DRAFT', ...soap })
           .returning();
     await audit(tx, meta, { action: 'note.update', resourceType: 'visit_note', resourceId: appointmentId, patientId: appt.patientId });
-    return { created: !old, note: await withAddenda(tx, row) };
+    return { created: !old, note: await withAddenda(p, tx, row) };
   });
 }
 
@@ -74,13 +76,19 @@ export async function signNote(p: Platform, meta: Meta, appointmentId: string) {
     const old = await repo.findNote(tx, grant, appointmentId, undefined, true);
     if (!old) throw notFound('visit note');
     if (old.status === 'SIGNED') throw noteSigned();
+    // The location the patient stated last is what the signed note keeps (the draft showed it to the doctor).
+    const place = await p.hooks.clinical.patientLocation.get()(tx, appointmentId);
     const row = await repo.updateNote(tx, grant, appointmentId, {
       status: 'SIGNED',
+      locationCountry: place?.country ?? null,
+      locationRegion: place?.region ?? null,
+      locationCity: place?.city ?? null,
+      locationStatedAt: place ? new Date(place.statedAt) : null,
       signedAt: sql`date_trunc('milliseconds', now())`,
       updatedAt: sql`date_trunc('milliseconds', now())`,
     });
     await audit(tx, meta, { action: 'note.sign', resourceType: 'visit_note', resourceId: appointmentId, patientId: appt.patientId });
-    return withAddenda(tx, row);
+    return withAddenda(p, tx, row);
   });
 }
 
@@ -111,7 +119,7 @@ export async function getNote(p: Platform, meta: Meta, appointmentId: string) {
     const note = await repo.findNote(tx, grant, appointmentId, visible);
     if (!note) throw notFound('visit note');
     await audit(tx, meta, { action: 'note.read', resourceType: 'visit_note', resourceId: appointmentId, patientId: note.patientId });
-    return withAddenda(tx, note);
+    return withAddenda(p, tx, note);
   });
 }
 
@@ -129,11 +137,15 @@ export async function listNotes(p: Platform, meta: Meta, patientId: string, q: L
       tx,
       shown.map((r) => r.appointmentId),
     );
+    // A draft (its doctor's own) shows the latest location statement, as GET …/note does.
+    const latest = new Map<string, PatientLocation>();
+    for (const r of shown)
+      if (r.status === 'DRAFT') latest.set(r.appointmentId, await p.hooks.clinical.patientLocation.get()(tx, r.appointmentId));
     const page = toPage(
       rows,
       limit,
       (r) => [r.createdAt.toISOString(), r.appointmentId],
-      (r) => toNote(r, addenda.get(r.appointmentId) ?? []),
+      (r) => toNote(r, addenda.get(r.appointmentId) ?? [], latest.get(r.appointmentId) ?? null),
     );
     await audit(tx, meta, { action: 'note.list', resourceType: 'visit_note', patientId: page.items.length ? patientId : null });
     return page;

@@ -19,6 +19,9 @@ const entryColumns = () => ({
   updatedAt: stamp('updated_at'),
   enteredInErrorBy: uuid('entered_in_error_by'),
   enteredInErrorAt: ts('entered_in_error_at'),
+  /** The intake answer the entry was copied from (migrations/0033): the response's id (its appointment's) and the item. */
+  sourceResponseId: uuid('source_response_id'),
+  sourceLinkId: text('source_link_id'),
 });
 
 /** A self-reportable entry's verification and who confirmed it. */
@@ -69,6 +72,11 @@ export const visitNotes = pgTable('visit_notes', {
   objective: text('objective'),
   assessment: text('assessment'),
   plan: text('plan'),
+  /** Where the patient stated they were for the visit, frozen at signing (migrations/0033). */
+  locationCountry: text('location_country'),
+  locationRegion: text('location_region'),
+  locationCity: text('location_city'),
+  locationStatedAt: ts('location_stated_at'),
   signedAt: ts('signed_at'),
   createdAt: stamp('created_at'),
   updatedAt: stamp('updated_at'),

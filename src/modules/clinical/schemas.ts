@@ -41,6 +41,16 @@ export const Verification = Type.Union([Type.Literal('confirmed'), Type.Literal(
 export const MedicationStatus = Type.Union([Type.Literal('active'), Type.Literal('stopped'), Type.Literal('entered-in-error')]);
 export const ClinicalStatus = Type.Union([Type.Literal('active'), Type.Literal('resolved'), Type.Literal('entered-in-error')]);
 
+export const EntrySource = Nullable(
+  Type.Object(
+    {
+      responseId: Uuid("The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})"),
+      linkId: Type.String({ description: 'The item whose answer was copied' }),
+    },
+    { description: 'Set when a doctor copied the entry from an intake answer (POST /appointments/{id}/intake/answers/{linkId}/copy)' },
+  ),
+);
+
 /** What every entry of the record's lists carries besides its own fields: who recorded and changed it, and when. */
 const entry = <P extends TProperties>(own: P) =>
   Type.Object({
@@ -52,6 +62,7 @@ const entry = <P extends TProperties>(own: P) =>
     updatedBy: Uuid(),
     updatedAt: Timestamp(),
     enteredInError: EnteredInError,
+    source: EntrySource,
   });
 
 export const Allergy = entry({
@@ -156,6 +167,21 @@ export const Note = Type.Object({
   objective: Nullable(Type.String()),
   assessment: Nullable(Type.String()),
   plan: Nullable(Type.String()),
+  patientLocation: Nullable(
+    Type.Object(
+      {
+        country: Type.String({ description: 'ISO 3166-1 alpha-2' }),
+        region: Type.String({ description: 'ISO 3166-2' }),
+        city: Nullable(Type.String()),
+        statedAt: Timestamp(),
+      },
+      {
+        description:
+          'Where the patient stated they were for the visit (POST /appointments/{id}/visit/location): on a draft the latest statement, ' +
+          'on a signed note the one that was latest when it was signed (kept with it); null when none was stated',
+      },
+    ),
+  ),
   signedAt: Nullable(Timestamp()),
   addenda: Type.Array(Addendum),
   createdAt: Timestamp(),
@@ -200,6 +226,7 @@ const entryOf = (r: AllergyRow | MedicationRow | ProblemRow) => ({
   updatedBy: r.updatedBy,
   updatedAt: iso(r.updatedAt),
   enteredInError: eie(r.enteredInErrorBy, r.enteredInErrorAt),
+  source: r.sourceResponseId && r.sourceLinkId ? { responseId: r.sourceResponseId, linkId: r.sourceLinkId } : null,
 });
 
 export function toAllergy(r: AllergyRow): Allergy {
@@ -235,7 +262,14 @@ export function toProblem(r: ProblemRow): Problem {
   };
 }
 
-export function toNote(r: NoteRow, addenda: AddendumRow[]): Note {
+/** Where the patient said they were; `latest` (their latest statement) stands in until a signature freezes one. */
+export type PatientLocation = Note['patientLocation'];
+
+export function toNote(r: NoteRow, addenda: AddendumRow[], latest: PatientLocation = null): Note {
+  const frozen: PatientLocation =
+    r.locationCountry && r.locationRegion && r.locationStatedAt
+      ? { country: r.locationCountry, region: r.locationRegion, city: r.locationCity, statedAt: iso(r.locationStatedAt) }
+      : null;
   return {
     appointmentId: r.appointmentId,
     patientId: r.patientId,
@@ -245,6 +279,7 @@ export function toNote(r: NoteRow, addenda: AddendumRow[]): Note {
     objective: r.objective,
     assessment: r.assessment,
     plan: r.plan,
+    patientLocation: r.status === 'SIGNED' ? frozen : latest,
     signedAt: isoOrNull(r.signedAt),
     addenda: addenda.map((a) => ({ id: a.id, text: a.text, createdAt: iso(a.createdAt) })),
     createdAt: iso(r.createdAt),

@@ -188,25 +188,47 @@ export async function createEntry<T extends repo.EntryTable, C extends { verific
   patientId: string,
   body: C,
 ) {
-  return p.db.transaction(async (tx) => {
-    const grant = await recordGrant(tx, p, meta, patientId);
-    const patient = grant.subject.role === 'PATIENT';
-    if (!kind.selfReport) clinician(grant);
-    if (patient && body.verification === 'confirmed')
-      throw forbidden(`A self-reported ${kind.name} stays unconfirmed until a doctor confirms it`);
-    const values = kind.values(body);
-    if (kind.allergySet) await repo.lockAllergySet(tx, patientId);
-    const verification = patient ? 'unconfirmed' : (body.verification ?? 'confirmed');
-    const row = await repo.insertEntry(tx, kind.table, {
-      ...values,
-      patientId,
-      recordedBy: meta.actor.userId,
-      updatedBy: meta.actor.userId,
-      ...(verified(kind) ? { verification, confirmedBy: verification === 'confirmed' ? meta.actor.userId : null } : {}),
-    });
-    await audit(tx, meta, { action: `${kind.name}.create`, resourceType: kind.name, resourceId: row.id, patientId });
-    return kind.toApi(row);
+  return p.db.transaction(async (tx) => (await createEntryIn(tx, p, meta, kind, patientId, body)).out);
+}
+
+/** The intake answer an entry is copied from: the response (its appointment's id) and the item. */
+export interface EntrySourceRef {
+  responseId: string;
+  linkId: string;
+}
+
+/**
+ * createEntry in the caller's transaction, optionally recording the intake answer it came from (copies.ts):
+ * the same grant, rules and audit event as any new entry.
+ */
+export async function createEntryIn<T extends repo.EntryTable, C extends { verification?: 'confirmed' | 'unconfirmed' }, P, Out>(
+  tx: Executor,
+  p: Platform,
+  meta: Meta,
+  kind: EntryKind<T, C, P, Out>,
+  patientId: string,
+  body: C,
+  source?: EntrySourceRef,
+  requireClinician = false,
+): Promise<{ row: T['$inferSelect']; out: Out }> {
+  const grant = await recordGrant(tx, p, meta, patientId);
+  const patient = grant.subject.role === 'PATIENT';
+  if (!kind.selfReport || requireClinician) clinician(grant);
+  if (patient && body.verification === 'confirmed')
+    throw forbidden(`A self-reported ${kind.name} stays unconfirmed until a doctor confirms it`);
+  const values = kind.values(body);
+  if (kind.allergySet) await repo.lockAllergySet(tx, patientId);
+  const verification = patient ? 'unconfirmed' : (body.verification ?? 'confirmed');
+  const row = await repo.insertEntry(tx, kind.table, {
+    ...values,
+    patientId,
+    recordedBy: meta.actor.userId,
+    updatedBy: meta.actor.userId,
+    ...(verified(kind) ? { verification, confirmedBy: verification === 'confirmed' ? meta.actor.userId : null } : {}),
+    ...(source ? { sourceResponseId: source.responseId, sourceLinkId: source.linkId } : {}),
   });
+  await audit(tx, meta, { action: `${kind.name}.create`, resourceType: kind.name, resourceId: row.id, patientId });
+  return { row, out: kind.toApi(row) };
 }
 
 /** Only a treating doctor changes an entry; nothing is deleted: entered-in-error is final and records who and when. */

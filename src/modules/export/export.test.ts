@@ -80,6 +80,10 @@ test('a patient exports their own profile, appointments, prescriptions, messages
     'medications',
     'problems',
     'notes',
+    // What the patient gave before their visits (src/modules/fhir/intake.test.ts checks its content).
+    'intake',
+    'consents',
+    'visitLocations',
     'posts',
     'accessLog',
   ]);

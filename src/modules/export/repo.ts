@@ -8,6 +8,7 @@ import { history, listConversations, type MessageRow } from '../messages/index.t
 import { listByAuthor, type PostWithAuthor } from '../posts/index.ts';
 import { entryPage, signedNotePage, type EntryList, type EntryOf, type RecordKey, type VisitNote } from '../clinical/index.ts';
 import { listEvents, listPatientEvents, type AuditRow } from '../audit/index.ts';
+import { acceptancesNewestFirst, locationsNewestFirst, responsesNewestFirst, type PageKey } from '../intake/index.ts';
 
 export const BATCH = 500;
 
@@ -130,3 +131,27 @@ export async function* signedNotesOf(database: Database, grant: ClinicalGrant | 
     key = page[page.length - 1].key;
   }
 }
+
+/** A keyset walk over one of the intake module's newest-first pages, in batches. */
+async function* pages<T extends { key: PageKey }>(
+  database: Database,
+  grant: ClinicalGrant | null,
+  page: (ex: Database['db'], grant: ClinicalGrant, key: PageKey | null, limit: number) => Promise<T[]>,
+): AsyncGenerator<T[]> {
+  if (!grant) return;
+  let key: PageKey | null = null;
+  for (;;) {
+    const rows: T[] = await page(database.db, grant, key, BATCH);
+    const batch = rows.slice(0, BATCH);
+    if (batch.length) yield batch;
+    if (rows.length <= BATCH) return;
+    key = batch[batch.length - 1].key;
+  }
+}
+
+/** The patient's intake answers (their grant on the record), each with the questionnaire version answered, newest first. */
+export const intakesOf = (database: Database, grant: ClinicalGrant | null) => pages(database, grant, responsesNewestFirst);
+/** The patient's telehealth consent acceptances, newest first. */
+export const consentsOf = (database: Database, grant: ClinicalGrant | null) => pages(database, grant, acceptancesNewestFirst);
+/** Where the patient stated they were for each visit, every statement, newest first. */
+export const locationsOf = (database: Database, grant: ClinicalGrant | null) => pages(database, grant, locationsNewestFirst);

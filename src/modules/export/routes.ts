@@ -23,7 +23,9 @@ export default async function exportRoutes(fastify: FastifyInstance) {
         description:
           "The caller's own data as one document: profile, appointments, prescriptions, messages, a patient's clinical " +
           'record (allergies, medications, problems, signed visit notes; in FHIR AllergyIntolerance, MedicationStatement, ' +
-          'Condition, Encounter and Composition), posts (doctors) and ' +
+          'Condition, Encounter and Composition), what the patient gave before their visits (`intake`: answers with the questionnaire ' +
+          'version asked; `consents`: telehealth consent acceptances; `visitLocations`: every statement of where they were; in FHIR ' +
+          'QuestionnaireResponse with the Questionnaire contained, Consent and Basic), posts (doctors) and ' +
           'the access log (patients: every recorded read or change of their data; doctors and admins: the events they ' +
           'caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. ' +
           'One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: ' +

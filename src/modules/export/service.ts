@@ -26,6 +26,9 @@ import {
   toFhirCondition,
   toFhirEncounter,
   toFhirComposition,
+  toFhirSavedIntake,
+  toFhirAcceptance,
+  toFhirVisitLocation,
 } from '../fhir/index.ts';
 import * as repo from './repo.ts';
 import * as runs from './runs.ts';
@@ -141,6 +144,36 @@ async function* jsonDocument(p: Platform, meta: Meta, profile: Profile, grants: 
     }
     yield ',"notes":';
     yield* jsonArray(repo.signedNotesOf(p.database, grants.record), (n) => n.note);
+    // Before the visits (issue 27): intake answers with the questions asked, consent acceptances, location statements.
+    yield ',"intake":';
+    yield* jsonArray(repo.intakesOf(p.database, grants.record), (x) => ({
+      appointmentId: x.r.appointmentId,
+      questionnaire: { id: x.q.id, title: x.q.title, version: x.q.version, items: x.q.items },
+      status: x.r.status,
+      answers: x.q.items
+        .filter((it) => Object.hasOwn(x.r.answers, it.linkId))
+        .map((it) => ({ linkId: it.linkId, value: x.r.answers[it.linkId] })),
+      updatedAt: x.r.updatedAt.toISOString(),
+      submittedAt: x.r.submittedAt?.toISOString() ?? null,
+    }));
+    yield ',"consents":';
+    yield* jsonArray(repo.consentsOf(p.database, grants.record), ({ row }) => ({
+      id: row.id,
+      type: row.type,
+      version: row.version,
+      acceptedAt: row.acceptedAt.toISOString(),
+      requestId: row.requestId,
+    }));
+    yield ',"visitLocations":';
+    yield* jsonArray(repo.locationsOf(p.database, grants.record), ({ row }) => ({
+      id: row.id,
+      appointmentId: row.appointmentId,
+      country: row.country,
+      region: row.region,
+      city: row.city,
+      statedAt: row.statedAt.toISOString(),
+      requestId: row.requestId,
+    }));
   }
   yield ',"posts":';
   yield* jsonArray(repo.postsOf(p.database, actor), toPost);
@@ -199,6 +232,12 @@ async function* fhirBundle(p: Platform, meta: Meta, profile: Profile, grants: Gr
     yield batch.map((c) => entry(toFhirCondition(c))).join('');
   for await (const batch of repo.signedNotesOf(p.database, grants.record))
     yield batch.map((n) => entry(toFhirEncounter(n)) + entry(toFhirComposition(n))).join('');
+  for await (const batch of repo.intakesOf(p.database, grants.record))
+    yield batch.map((x) => entry(toFhirSavedIntake({ response: x.r, questionnaire: x.q }))).join('');
+  for await (const batch of repo.consentsOf(p.database, grants.record))
+    yield batch.map(({ row }) => entry(toFhirAcceptance(row, p.config.publicUrl))).join('');
+  for await (const batch of repo.locationsOf(p.database, grants.record))
+    yield batch.map(({ row }) => entry(toFhirVisitLocation(row))).join('');
   for await (const batch of repo.accessLogOf(p.database, actor)) {
     yield batch
       .map(({ event, firstname, lastname }) =>

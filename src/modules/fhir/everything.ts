@@ -1,7 +1,9 @@
 // Patient/{id}/$everything, paged: a patient with 100,000 messages must not make one response (or one
 // process) hold all of them. Each page is filled from the record's sections in a fixed order —
-// Patient, Appointments, MedicationRequests, Communications — each read on its own keyset, and the
-// opaque cursor in Bundle.link next names the section and the key to resume after.
+// Patient, Appointments, MedicationRequests, the clinical record (AllergyIntolerance, MedicationStatement,
+// Condition, Encounter + Composition), intake (QuestionnaireResponse, Consent, Basic location statements),
+// Communications — each read on its own keyset, and the opaque cursor in Bundle.link next names the section
+// and the key to resume after.
 import { now } from '../../platform/clock.ts';
 import type { Bundle, BundleLink, Resource } from '@medplum/fhirtypes';
 import { audit } from '../../platform/audit.ts';
@@ -20,6 +22,7 @@ import { toFhirCommunication } from './mappers/communication.ts';
 import * as repo from './repo.ts';
 import type { EverythingQuery } from './schemas.ts';
 import { clinicalSections } from './clinical.ts';
+import { intakeSections } from './intake.ts';
 import { summariesByMessage } from '../attachments/index.ts';
 
 type Meta = RequestMeta & { actor: Actor };
@@ -47,6 +50,8 @@ function sections(p: Platform, actor: Actor, patientId: string): Record<SectionN
   return {
     // The clinical record (clinical.ts): allergies, medications, problems, signed notes.
     ...clinicalSections(p, actor, patientId),
+    // Before the visits (intake.ts): intake answers with their questionnaire versions, consents, location statements.
+    ...intakeSections(p, actor, patientId),
     // Appointments the caller may see (the patient's own, or the doctor's with this patient).
     A: {
       read: async (tx, key, limit) =>
@@ -95,7 +100,7 @@ function sections(p: Platform, actor: Actor, patientId: string): Record<SectionN
   };
 }
 
-const ORDER = ['A', 'M', 'L', 'S', 'P', 'N', 'C'] as const;
+const ORDER = ['A', 'M', 'L', 'S', 'P', 'N', 'Q', 'K', 'W', 'C'] as const;
 /** $everything pages: the section, and the sort key and id of the last resource shown in it. */
 const EVERYTHING_CURSOR = cursorCodec('text', 'text', 'text');
 type SectionName = (typeof ORDER)[number];

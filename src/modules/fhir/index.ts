@@ -16,3 +16,5 @@ export {
   toFhirEncounter,
   toFhirComposition,
 } from './mappers/clinical.ts';
+export { toFhirVisitLocation } from './mappers/visit-location.ts';
+export { toFhirSavedIntake, toFhirAcceptance } from './intake.ts';

@@ -162,3 +162,87 @@ test('a Consent is the acceptance: version, time and request id, valid R4', asyn
   const types = cap.body.rest[0].resource.map((r: { type: string }) => r.type);
   assert.ok(types.includes('QuestionnaireResponse') && types.includes('Consent'));
 });
+
+test('$everything holds the QuestionnaireResponses (with the Questionnaire version answered), Consents and location statements', async () => {
+  const located = await app.request('POST', `${API}/appointments/${appointmentId}/visit/location`, {
+    token: patient.token,
+    body: { country: 'DE', region: 'DE-BE', city: 'Berlin' },
+  });
+  assert.equal(located.status, 201, located.text);
+  const all = async (who: Person, count?: number) => {
+    const out: any[] = [];
+    let url: string | undefined = `${R4}/Patient/${patient.id}/$everything${count ? `?_count=${count}` : ''}`;
+    while (url) {
+      const res = await app.request('GET', url.replace(/^https?:\/\/[^/]+/, ''), { token: who.token });
+      assert.equal(res.status, 200, res.text);
+      assertValidFhir(res.body);
+      assertMedplumValid(res.body);
+      out.push(...res.body.entry.map((e: { resource: any }) => e.resource));
+      url = res.body.link.find((l: { relation: string }) => l.relation === 'next')?.url;
+    }
+    return out;
+  };
+  for (const who of [patient, doctor]) {
+    const resources = await all(who);
+    const of = (type: string) => resources.filter((r) => r.resourceType === type);
+    assert.deepEqual(
+      of('QuestionnaireResponse').map((r) => r.id),
+      [appointmentId],
+    );
+    assert.equal(of('QuestionnaireResponse')[0].contained[0].resourceType, 'Questionnaire');
+    assert.equal(of('QuestionnaireResponse')[0].contained[0].version, '1');
+    assert.deepEqual(
+      of('Consent').map((r) => r.id),
+      [acceptanceId],
+    );
+    const [basic] = of('Basic');
+    assert.equal(basic.subject.reference, `Patient/${patient.id}`);
+    const ext = basic.extension[0].extension;
+    assert.deepEqual(ext.find((e: { url: string }) => e.url === 'address').valueAddress, { city: 'Berlin', state: 'DE-BE', country: 'DE' });
+    assert.equal(ext.find((e: { url: string }) => e.url === 'appointment').valueReference.reference, `Appointment/${appointmentId}`);
+    // Paged one record at a time, the sections resume where they stopped: the same resources, none twice.
+    const paged = await all(who, 1);
+    assert.deepEqual(
+      paged.map((r) => `${r.resourceType}/${r.id}`),
+      resources.map((r) => `${r.resourceType}/${r.id}`),
+    );
+  }
+  // A doctor without the patient in care gets nothing (404), as for the rest of the record.
+  assert.equal((await get(`/Patient/${patient.id}/$everything`, stranger)).status, 404);
+});
+
+test('the export carries intake answers, consents and location statements, in JSON and as valid FHIR', async () => {
+  const json = await app.request('GET', `${API}/me/export`, { token: patient.token });
+  assert.equal(json.status, 200, json.text);
+  const doc = json.body;
+  assert.equal(doc.intake.length, 1);
+  assert.equal(doc.intake[0].appointmentId, appointmentId);
+  assert.equal(doc.intake[0].status, 'completed');
+  assert.deepEqual(
+    doc.intake[0].questionnaire.items.map((i: { linkId: string }) => i.linkId),
+    ITEMS.map((i) => i.linkId),
+  );
+  assert.deepEqual(
+    doc.intake[0].answers.find((a: { linkId: string }) => a.linkId === 'weight'),
+    { linkId: 'weight', value: 71 },
+  );
+  assert.deepEqual(
+    doc.consents.map((c: { id: string; version: number }) => [c.id, c.version]),
+    [[acceptanceId, 1]],
+  );
+  assert.ok(doc.consents[0].requestId);
+  assert.deepEqual(
+    doc.visitLocations.map((l: { appointmentId: string; region: string }) => [l.appointmentId, l.region]),
+    [[appointmentId, 'DE-BE']],
+  );
+  const fhir = await app.request('GET', `${API}/me/export?format=fhir`, { token: patient.token });
+  assert.equal(fhir.status, 200, fhir.text);
+  assertValidFhir(fhir.body);
+  assertMedplumValid(fhir.body);
+  const types = fhir.body.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType);
+  for (const type of ['QuestionnaireResponse', 'Consent', 'Basic']) assert.equal(types.filter((t: string) => t === type).length, 1, type);
+  // A doctor's own export holds no patient's intake (their patients' records are read where they are).
+  const theirs = await app.request('GET', `${API}/me/export`, { token: doctor.token });
+  assert.equal(theirs.status, 200, theirs.text);
+  assert.equal('intake' in theirs.body, false);
+});

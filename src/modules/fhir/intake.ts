@@ -6,7 +6,20 @@ import { notFound } from '../../platform/errors.ts';
 import { searchedPatient, UUID } from './clinical.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { readAcceptance, readSavedIntake, searchAcceptances, searchSavedIntakes, type SavedIntake } from '../intake/index.ts';
+import {
+  acceptancesNewestFirst,
+  locationsNewestFirst,
+  readAcceptance,
+  readSavedIntake,
+  responsesNewestFirst,
+  searchAcceptances,
+  searchSavedIntakes,
+  type PageKey,
+  type SavedIntake,
+} from '../intake/index.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import { clinicalAccess } from '../appointments/index.ts';
+import { toFhirVisitLocation } from './mappers/visit-location.ts';
 import { toFhirQuestionnaire, toFhirQuestionnaireResponse } from './mappers/questionnaire.ts';
 import { toFhirConsent } from './mappers/consent.ts';
 import type { SearchQuery } from './schemas.ts';
@@ -43,6 +56,9 @@ export function toFhirSavedIntake({ response: r, questionnaire: q }: SavedIntake
   return { ...response, questionnaire: `#${questionnaire.id}`, contained: [questionnaire] };
 }
 
+/** An acceptance as its Consent, its policy URL under the server's public address. */
+export const toFhirAcceptance = (a: Parameters<typeof toFhirConsent>[0], publicUrl: string) => toFhirConsent(a, publicUrl);
+
 export async function readIntake(p: Platform, meta: Meta, type: IntakeType, id: string): Promise<Resource> {
   if (!UUID.test(id)) throw notFound(type);
   if (type === 'QuestionnaireResponse') return toFhirSavedIntake(await readSavedIntake(p, meta, id));
@@ -65,4 +81,46 @@ export async function searchIntake(
   }
   const page = await searchAcceptances(p, meta, patientId, query);
   return { resources: page.items.map((a) => toFhirConsent(a, p.config.publicUrl)), nextCursor: page.nextCursor };
+}
+
+interface Section {
+  read(tx: Executor, key: PageKey | null, limit: number): Promise<{ resources: Resource[]; more: boolean; last: PageKey | null }>;
+}
+
+/**
+ * $everything's sections of what the patient gave before their visits, under the caller's grant on the patient's
+ * record (purpose `clinical`, as the record itself): Q intake responses (the patient's own; a doctor's, of their
+ * own appointments), each with the Questionnaire version it answers contained; K consent acceptances; W location
+ * statements (Basic). Newest first, each on its own keyset; not audited here ($everything records its page).
+ */
+export function intakeSections(p: Platform, actor: Actor, patientId: string): Record<'Q' | 'K' | 'W', Section> {
+  const grant = clinicalAccess(p, actor, 'clinical', patientId);
+  const section = <T>(
+    page: (tx: Executor, key: PageKey | null, limit: number) => Promise<T[]>,
+    keyOf: (t: T) => PageKey,
+    map: (t: T) => Resource,
+  ): Section => ({
+    read: async (tx, key, limit) => {
+      const rows = await page(tx, key, limit);
+      const shown = rows.slice(0, limit);
+      return { resources: shown.map(map), more: rows.length > limit, last: shown.length ? keyOf(shown[shown.length - 1]) : null };
+    },
+  });
+  return {
+    Q: section(
+      (tx, key, limit) => responsesNewestFirst(tx, grant, key, limit),
+      (x) => x.key,
+      (x) => toFhirSavedIntake({ response: x.r, questionnaire: x.q }),
+    ),
+    K: section(
+      (tx, key, limit) => acceptancesNewestFirst(tx, grant, key, limit),
+      (x) => x.key,
+      (x) => toFhirConsent(x.row, p.config.publicUrl),
+    ),
+    W: section(
+      (tx, key, limit) => locationsNewestFirst(tx, grant, key, limit),
+      (x) => x.key,
+      (x) => toFhirVisitLocation(x.row),
+    ),
+  };
 }

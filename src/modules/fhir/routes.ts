@@ -166,7 +166,10 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
         summary: "The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)",
         description:
           'The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, ' +
-          'Encounters with their Compositions (signed visit notes) and Communications the caller may see, in that order, ' +
+          'Encounters with their Compositions (signed visit notes; the Encounter carries where the patient stated they were), ' +
+          'QuestionnaireResponses (intake answers, each with the Questionnaire version it answers contained; a doctor sees those of ' +
+          'their own appointments), Consents (telehealth consent acceptances), Basic resources (location statements, extension ' +
+          'https://telecare.dev/fhir/StructureDefinition/visit-location) and Communications the caller may see, in that order, ' +
           '`_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). ' +
           'Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded ' +
           'responses. Each page re-checks that the caller may see the patient and is audited. ' +

@@ -7,6 +7,7 @@ import { cursorCodec, toPage } from '../../platform/pagination.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { clinicalAccess } from '../appointments/index.ts';
 import type { VisitGate } from '../visits/index.ts';
+import type { LatestLocation } from '../clinical/index.ts';
 import * as repo from './repo.ts';
 import type { Acceptance, AcceptConsentBody, ConsentVersion, LocationBody, VisitLocation } from './schemas.ts';
 
@@ -167,3 +168,9 @@ export async function searchAcceptances(
     return page;
   });
 }
+
+/** The clinical module's p.hooks.clinical.patientLocation: the latest statement for the visit note. */
+export const latestVisitLocation: LatestLocation = async (ex, appointmentId) => {
+  const l = await repo.latestLocation(ex, appointmentId);
+  return l ? { country: l.country, region: l.region, city: l.city, statedAt: l.statedAt.toISOString() } : null;
+};

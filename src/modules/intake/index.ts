@@ -3,7 +3,8 @@
 // Owns (writes and locks; TABLE_OWNERS in eslint.config.js): intake_questionnaires, intake_questionnaire_versions,
 //  intake_responses, consent_heads, consent_versions, consent_acceptances, visit_locations.
 // This file is its public entry: what other modules may use of it (lint: import-x/no-restricted-paths).
-export { visitGate, readAcceptance, searchAcceptances } from './consent.ts';
+export { visitGate, latestVisitLocation, readAcceptance, searchAcceptances } from './consent.ts';
+export { responsesNewestFirst, acceptancesNewestFirst, locationsNewestFirst, type PageKey, type LocationRow } from './repo.ts';
 export { readSavedIntake, searchSavedIntakes, type SavedIntake } from './service.ts';
 export { questionnaires, questionnaireVersions, intakeResponses, consentVersions, consentAcceptances, visitLocations } from './tables.ts';
 export type { QuestionnaireItem, AnswerValue } from './tables.ts';

@@ -1,5 +1,5 @@
 // SQL of the intake module, no rules: questionnaires and their versions, answers, consent, location.
-import { and, asc, desc, eq, gt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ne, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.ts';
 import { appointments, type AppointmentStatus, type ClinicalGrant } from '../appointments/index.ts';
 import { doctors } from '../doctors/index.ts';
@@ -299,4 +299,84 @@ export async function latestLocation(ex: Executor, appointmentId: string): Promi
     .orderBy(desc(visitLocations.statedAt), desc(visitLocations.id))
     .limit(1);
   return row;
+}
+
+/** The response of an appointment, locked until the transaction ends (copies of its answers are ordered by it). */
+export async function lockResponse(ex: Executor, appointmentId: string): Promise<ResponseRow | undefined> {
+  const [row] = await ex.select().from(intakeResponses).where(eq(intakeResponses.appointmentId, appointmentId)).limit(1).for('update');
+  return row;
+}
+
+// ---------- keyset pages for $everything and the export (the caller holds the grant and audits) ----------
+
+/** A keyset position: (a timestamp, an id), newest first. */
+export type PageKey = [string, string];
+
+const before = (at: SQLWrapper, id: SQLWrapper, key: PageKey | null) =>
+  key ? sql`(${at}, ${id}) < (${key[0]}::timestamptz, ${key[1]}::uuid)` : undefined;
+
+/** Up to `limit + 1` saved responses the grant covers (as responsesPage), newest first by (created_at, appointment). */
+export async function responsesNewestFirst(
+  ex: Executor,
+  grant: ClinicalGrant,
+  key: PageKey | null,
+  limit: number,
+): Promise<Array<{ key: PageKey; r: ResponseRow; q: VersionRow }>> {
+  const rows = await ex
+    .select()
+    .from(intakeResponses)
+    .where(
+      and(
+        or(eq(intakeResponses.patientId, grant.userId), eq(intakeResponses.doctorId, grant.userId)),
+        grant.where({ patientId: intakeResponses.patientId, doctorId: intakeResponses.doctorId }),
+        before(intakeResponses.createdAt, intakeResponses.appointmentId, key),
+      ),
+    )
+    .orderBy(desc(intakeResponses.createdAt), desc(intakeResponses.appointmentId))
+    .limit(limit + 1);
+  const out: Array<{ key: PageKey; r: ResponseRow; q: VersionRow }> = [];
+  for (const r of rows)
+    out.push({
+      key: [r.createdAt.toISOString(), r.appointmentId],
+      r,
+      q: (await versionOf(ex, r.questionnaireId, r.questionnaireVersion))!,
+    });
+  return out;
+}
+
+/** Up to `limit + 1` consent acceptances the grant covers, newest first by (accepted_at, id). */
+export async function acceptancesNewestFirst(
+  ex: Executor,
+  grant: ClinicalGrant,
+  key: PageKey | null,
+  limit: number,
+): Promise<Array<{ key: PageKey; row: AcceptanceRow }>> {
+  const rows = await ex
+    .select()
+    .from(consentAcceptances)
+    .where(and(grant.where({ patientId: consentAcceptances.patientId }), before(consentAcceptances.acceptedAt, consentAcceptances.id, key)))
+    .orderBy(desc(consentAcceptances.acceptedAt), desc(consentAcceptances.id))
+    .limit(limit + 1);
+  return rows.map((row) => ({ key: [row.acceptedAt.toISOString(), row.id] as PageKey, row }));
+}
+
+/** Up to `limit + 1` location statements the grant covers, newest first by (stated_at, id). */
+export async function locationsNewestFirst(
+  ex: Executor,
+  grant: ClinicalGrant,
+  key: PageKey | null,
+  limit: number,
+): Promise<Array<{ key: PageKey; row: LocationRow }>> {
+  // stated_at is clock_timestamp() (microseconds); keys carry milliseconds, so order and compare on those.
+  const at = sql`date_trunc('milliseconds', ${visitLocations.statedAt})`;
+  const rows = await ex
+    .select({
+      row: visitLocations,
+      keyAt: sql<string>`to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    })
+    .from(visitLocations)
+    .where(and(grant.where({ patientId: visitLocations.patientId }), before(at, visitLocations.id, key)))
+    .orderBy(desc(at), desc(visitLocations.id))
+    .limit(limit + 1);
+  return rows.map(({ row, keyAt }) => ({ key: [keyAt, row.id] as PageKey, row }));
 }

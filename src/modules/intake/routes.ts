@@ -8,7 +8,10 @@ import * as consent from './consent.ts';
 import {
   AcceptanceSchema,
   AcceptConsentBody,
+  AnswerParams,
   AppointmentParams,
+  CopiedSchema,
+  CopyAnswerBody,
   ConsentVersionSchema,
   IntakePutBody,
   IntakeSchema,
@@ -235,5 +238,31 @@ export default async function intakeRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => intake.submitIntake(p, actorOf(req), req.params.id),
+  );
+
+  app.post(
+    '/appointments/:id/intake/answers/:linkId/copy',
+    {
+      onRequest: doctor,
+      schema: {
+        operationId: 'copyIntakeAnswer',
+        tags: ['intake'],
+        summary: "Copy one answer of the submitted intake into the patient's clinical record",
+        description:
+          'Its doctor, explicitly, one entry per request (nothing is ever copied silently). `into` names the list (allergy, medication, problem) ' +
+          "and the body carries that entry's fields as POST /patients/{patientId}/<list> does; the coded value is the one the doctor picked " +
+          'from the shipped terminology (GET /terminology/substances; an unknown code 400), or, omitted, the answer itself as free text. ' +
+          'The entry records its source (`source: {responseId, linkId}`; FHIR: MedicationStatement.derivedFrom, Condition.evidence) and is ' +
+          "audited as `<kind>.create` and `intake.copy`. Another doctor's appointment, or a patient no longer in the doctor's care: 404; " +
+          'a doctor whose credentials are not verified 403 DOCTOR_NOT_VERIFIED; a patient 403; an intake not submitted 409 INVALID_TRANSITION; ' +
+          'a linkId the questionnaire lacks or the patient left unanswered 404. The same answer copied into the same list again is refused: ' +
+          '409 INVALID_TRANSITION with `entryId`, the entry the first copy made (change that one with PATCH).',
+        security,
+        params: AnswerParams,
+        body: CopyAnswerBody,
+        response: { 201: CopiedSchema, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await intake.copyAnswer(p, actorOf(req), req.params.id, req.params.linkId, req.body)),
   );
 }

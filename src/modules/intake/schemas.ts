@@ -1,5 +1,14 @@
 import { Type, type Static } from 'typebox';
 import { Closed, IdParams, MultiLine, Nullable, SingleLine, Timestamp, Uuid } from '../../platform/schema.ts';
+import {
+  AllergySchema,
+  CodedInput,
+  CreateAllergyBody,
+  CreateMedicationBody,
+  CreateProblemBody,
+  MedicationSchema,
+  ProblemSchema,
+} from '../clinical/index.ts';
 
 // ---------- questionnaires ----------
 
@@ -78,10 +87,22 @@ export const IntakePutBody = Closed({
 });
 export type IntakePutBody = Static<typeof IntakePutBody>;
 
+export const CopySchema = Type.Object({
+  linkId: Type.String(),
+  into: Type.Union([Type.Literal('allergy'), Type.Literal('medication'), Type.Literal('problem')]),
+  entryId: Uuid('The entry of the clinical record made from the answer (GET /patients/{patientId}/<allergies|medications|problems>)'),
+  copiedBy: Uuid(),
+  copiedAt: Timestamp(),
+});
+export type Copy = Static<typeof CopySchema>;
+
 export const IntakeSchema = Type.Object({
   appointmentId: Uuid(),
   patientId: Uuid(),
   questionnaire: QuestionnaireSchema,
+  copies: Type.Array(CopySchema, {
+    description: "The answers a doctor copied into the patient's clinical record, and the entries they made (that the caller may see)",
+  }),
   response: Type.Object({
     status: Type.Union([Type.Literal('in-progress'), Type.Literal('completed')]),
     answers: Type.Array(Type.Object({ linkId: Type.String(), value: AnswerValue })),
@@ -94,6 +115,45 @@ export const IntakeSchema = Type.Object({
 export type Intake = Static<typeof IntakeSchema>;
 
 export const AppointmentParams = IdParams('id');
+
+// ---------- copying an answer into the clinical record ----------
+
+export const AnswerParams = Type.Object({ id: Uuid(), linkId: LinkId }, { additionalProperties: false });
+
+const FROM_ANSWER =
+  'A code the doctor picked from GET /terminology/substances, or a display alone (free text). Omitted: the answer itself as free text, ' +
+  'when it is a single line of at most 200 characters (else 400).';
+const { substance: _substance, ...allergyFields } = CreateAllergyBody.properties;
+const { medication: _medication, ...medicationFields } = CreateMedicationBody.properties;
+const { condition: _condition, ...problemFields } = CreateProblemBody.properties;
+
+export const CopyAnswerBody = Type.Union(
+  [
+    Closed(
+      { into: Type.Literal('allergy'), substance: Type.Optional(CodedInput), ...allergyFields },
+      `An allergy. substance: ${FROM_ANSWER}`,
+    ),
+    Closed(
+      { into: Type.Literal('medication'), medication: Type.Optional(CodedInput), ...medicationFields },
+      `A medication. medication: ${FROM_ANSWER}`,
+    ),
+    Closed(
+      { into: Type.Literal('problem'), condition: Type.Optional(CodedInput), ...problemFields },
+      `A problem. condition: free text only (the server ships no condition terminology; a code answers 400). ${FROM_ANSWER}`,
+    ),
+  ],
+  {
+    description:
+      'Which list of the clinical record the answer goes into, and the fields of that entry (as POST /patients/{patientId}/<list>)',
+  },
+);
+export type CopyAnswerBody = Static<typeof CopyAnswerBody>;
+
+export const CopiedSchema = Type.Object({
+  copy: CopySchema,
+  entry: Type.Union([AllergySchema, MedicationSchema, ProblemSchema], { description: 'The new entry (its `source` names the answer)' }),
+});
+export type Copied = Static<typeof CopiedSchema>;
 
 // ---------- telehealth consent ----------
 

@@ -1,13 +1,15 @@
 // Intake questionnaires (a doctor's, versioned) and the patient's answers per appointment.
-import { AppError, invalidTransition, notFound } from '../../platform/errors.ts';
+import { AppError, invalidTransition, notFound, validation } from '../../platform/errors.ts';
 import { cursorCodec, toPage } from '../../platform/pagination.ts';
 import { audit } from '../../platform/audit.ts';
+import { isSingleLine } from '../../platform/text.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import { clinicalAccess } from '../appointments/index.ts';
 import * as repo from './repo.ts';
-import type { Intake, IntakePutBody, Questionnaire, QuestionnaireBody } from './schemas.ts';
+import type { Copied, CopyAnswerBody, Copy, Intake, IntakePutBody, Questionnaire, QuestionnaireBody } from './schemas.ts';
+import { copiesOfResponse, recordFromIntake, type CodedInput } from '../clinical/index.ts';
 import type { AnswerValue } from './tables.ts';
 import { answerProblem, checkAnswers, checkItems, missingRequired } from './validate.ts';
 
@@ -67,12 +69,19 @@ async function load(p: Platform, tx: Executor, meta: Authed, appointmentId: stri
   return { a, q, r };
 }
 
-function toIntake(l: Loaded, answers: Record<string, AnswerValue>, prefilled: string[]): Intake {
+/** The answers of this intake copied into the record, as far as the caller sees the patient's record. */
+async function copiesOf(p: Platform, tx: Executor, meta: Authed, l: Loaded): Promise<Copy[]> {
+  if (l.r?.status !== 'completed') return [];
+  return copiesOfResponse(tx, clinicalAccess(p, meta.actor, 'clinical', l.a.patientId), l.a.id);
+}
+
+function toIntake(l: Loaded, answers: Record<string, AnswerValue>, prefilled: string[], copies: Copy[] = []): Intake {
   const status = l.r?.status ?? 'in-progress';
   return {
     appointmentId: l.a.id,
     patientId: l.a.patientId,
     questionnaire: toQuestionnaire(l.q),
+    copies,
     response: {
       status,
       answers: l.q.items.filter((it) => Object.hasOwn(answers, it.linkId)).map((it) => ({ linkId: it.linkId, value: answers[it.linkId] })),
@@ -105,7 +114,7 @@ export async function getIntake(p: Platform, meta: Authed, appointmentId: string
       }
     }
     await audit(tx, meta, { action: 'intake.read', resourceType: 'appointment', resourceId: appointmentId, patientId: l.a.patientId });
-    return toIntake(l, answers, prefilled);
+    return toIntake(l, answers, prefilled, await copiesOf(p, tx, meta, l));
   });
 }
 
@@ -147,6 +156,66 @@ export const putIntake = (p: Platform, meta: Authed, appointmentId: string, body
 
 /** Completes the intake once, when every required item has its answer (400 names those that have none). */
 export const submitIntake = (p: Platform, meta: Authed, appointmentId: string) => save(p, meta, appointmentId, null);
+
+// ---------- an answer copied into the clinical record ----------
+
+/** The coded value an entry takes from the answer, unless the doctor picked one: a short single line, else 400. */
+function fromAnswer(value: AnswerValue | undefined, given: CodedInput | undefined, field: string): CodedInput {
+  if (given) return given;
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (!text || text.length > 200 || !isSingleLine(text))
+    throw validation(`/${field}`, `the answer is not a single line of at most 200 characters: name the ${field} (a code, or a display)`);
+  return { display: text };
+}
+
+/**
+ * The doctor copies one answer of a submitted intake into the patient's clinical record: one request, one entry,
+ * which links back to the answer (response id + linkId) and is audited twice — the entry's own `<kind>.create`
+ * and `intake.copy` naming the response. Its doctor only (anyone else 404; a patient 403 at the route), while the
+ * patient is in their care (404 after); a response not submitted 409 INVALID_TRANSITION; a linkId the
+ * questionnaire lacks or the patient left unanswered 404; the same answer into the same list again 409.
+ */
+export async function copyAnswer(p: Platform, meta: Authed, appointmentId: string, linkId: string, body: CopyAnswerBody): Promise<Copied> {
+  return p.db.transaction(async (tx) => {
+    const a = await repo.partyAppointment(tx, clinicalAccess(p, meta.actor, 'records'), appointmentId);
+    if (!a || a.doctorId !== meta.actor.userId) throw notFound('appointment');
+    // Locked to the commit: two copies of one answer are ordered, and the second finds the first's entry.
+    const r = await repo.lockResponse(tx, appointmentId);
+    if (r?.status !== 'completed')
+      throw invalidTransition('The intake is not submitted: only submitted answers are copied into the record');
+    const q = (await repo.versionOf(tx, r.questionnaireId, r.questionnaireVersion))!;
+    const item = q.items.find((it) => it.linkId === linkId);
+    const value = item ? r.answers[linkId] : undefined;
+    if (!item || value === undefined) throw notFound('answer');
+    const source = { responseId: appointmentId, linkId };
+    const { into } = body;
+    let entry: Copied['entry'];
+    if (body.into === 'allergy') {
+      const { into: _into, substance, ...rest } = body;
+      entry = await recordFromIntake(tx, p, meta, a.patientId, source, {
+        to: 'allergy',
+        body: { ...rest, substance: fromAnswer(value, substance, 'substance') },
+      });
+    } else if (body.into === 'medication') {
+      const { into: _into, medication, ...rest } = body;
+      entry = await recordFromIntake(tx, p, meta, a.patientId, source, {
+        to: 'medication',
+        body: { ...rest, medication: fromAnswer(value, medication, 'medication') },
+      });
+    } else {
+      const { into: _into, condition, ...rest } = body;
+      entry = await recordFromIntake(tx, p, meta, a.patientId, source, {
+        to: 'problem',
+        body: { ...rest, condition: fromAnswer(value, condition, 'condition') },
+      });
+    }
+    await audit(tx, meta, { action: 'intake.copy', resourceType: 'appointment', resourceId: appointmentId, patientId: a.patientId });
+    return {
+      copy: { linkId, into, entryId: entry.id, copiedBy: meta.actor.userId, copiedAt: entry.recordedAt },
+      entry,
+    };
+  });
+}
 
 // ---------- the saved answers, for FHIR and the export (no prefill: only what the patient saved) ----------
 

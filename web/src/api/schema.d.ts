@@ -1430,7 +1430,7 @@ export interface paths {
         };
         /**
          * Export all of my own data
-         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, a patient's clinical record (allergies, medications, problems, signed visit notes; in FHIR AllergyIntolerance, MedicationStatement, Condition, Encounter and Composition), posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: more answer 429 RATE_LIMITED with Retry-After. A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their own profile stays readable at GET /me and GET /doctors/me.
+         * @description The caller's own data as one document: profile, appointments, prescriptions, messages, a patient's clinical record (allergies, medications, problems, signed visit notes; in FHIR AllergyIntolerance, MedicationStatement, Condition, Encounter and Composition), what the patient gave before their visits (`intake`: answers with the questionnaire version asked; `consents`: telehealth consent acceptances; `visitLocations`: every statement of where they were; in FHIR QuestionnaireResponse with the Questionnaire contained, Consent and Basic), posts (doctors) and the access log (patients: every recorded read or change of their data; doctors and admins: the events they caused). Streamed, so any size exports in bounded memory. Recorded in the audit trail as `export.read`. One export of a user runs at a time and at most EXPORTS_PER_HOUR (default 6) start per hour, counted over every instance: more answer 429 RATE_LIMITED with Retry-After. A doctor's export holds their patients' appointments, prescriptions and messages, so a doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 DOCTOR_NOT_VERIFIED and no document; their own profile stays readable at GET /me and GET /doctors/me.
          */
         get: operations["exportMyData"];
         put?: never;
@@ -1857,6 +1857,26 @@ export interface paths {
          * @description Its patient only (anyone else 404). 400 naming every required item without a saved answer; a second submission 409 INVALID_TRANSITION. Audited.
          */
         post: operations["submitIntake"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{id}/intake/answers/{linkId}/copy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy one answer of the submitted intake into the patient's clinical record
+         * @description Its doctor, explicitly, one entry per request (nothing is ever copied silently). `into` names the list (allergy, medication, problem) and the body carries that entry's fields as POST /patients/{patientId}/<list> does; the coded value is the one the doctor picked from the shipped terminology (GET /terminology/substances; an unknown code 400), or, omitted, the answer itself as free text. The entry records its source (`source: {responseId, linkId}`; FHIR: MedicationStatement.derivedFrom, Condition.evidence) and is audited as `<kind>.create` and `intake.copy`. Another doctor's appointment, or a patient no longer in the doctor's care: 404; a doctor whose credentials are not verified 403 DOCTOR_NOT_VERIFIED; a patient 403; an intake not submitted 409 INVALID_TRANSITION; a linkId the questionnaire lacks or the patient left unanswered 404. The same answer copied into the same list again is refused: 409 INVALID_TRANSITION with `entryId`, the entry the first copy made (change that one with PATCH).
+         */
+        post: operations["copyIntakeAnswer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2483,7 +2503,7 @@ export interface paths {
         };
         /**
          * The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)
-         * @description The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, Encounters with their Compositions (signed visit notes) and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         * @description The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, Encounters with their Compositions (signed visit notes; the Encounter carries where the patient stated they were), QuestionnaireResponses (intake answers, each with the Questionnaire version it answers contained; a doctor sees those of their own appointments), Consents (telehealth consent acceptances), Basic resources (location statements, extension https://telecare.dev/fhir/StructureDefinition/visit-location) and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirPatientEverything"];
         put?: never;
@@ -2524,6 +2544,11 @@ export interface components {
                 match: "substance" | "class";
                 class?: string;
             }[];
+            /**
+             * Format: uuid
+             * @description INVALID_TRANSITION of an intake answer copied again into the same list: the entry the first copy made
+             */
+            entryId?: string;
         };
         User: {
             /** Format: uuid */
@@ -11529,6 +11554,15 @@ export interface operations {
                                  */
                                 at: string;
                             } | null;
+                            source: {
+                                /**
+                                 * Format: uuid
+                                 * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                                 */
+                                responseId: string;
+                                /** @description The item whose answer was copied */
+                                linkId: string;
+                            } | null;
                         }[];
                         /** @description Cursor of the next page; null on the last page */
                         nextCursor: string | null;
@@ -11679,6 +11713,15 @@ export interface operations {
                              */
                             at: string;
                         } | null;
+                        source: {
+                            /**
+                             * Format: uuid
+                             * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                             */
+                            responseId: string;
+                            /** @description The item whose answer was copied */
+                            linkId: string;
+                        } | null;
                     };
                 };
             };
@@ -11815,6 +11858,15 @@ export interface operations {
                              * @description When
                              */
                             at: string;
+                        } | null;
+                        source: {
+                            /**
+                             * Format: uuid
+                             * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                             */
+                            responseId: string;
+                            /** @description The item whose answer was copied */
+                            linkId: string;
                         } | null;
                     };
                 };
@@ -11956,6 +12008,15 @@ export interface operations {
                                  * @description When
                                  */
                                 at: string;
+                            } | null;
+                            source: {
+                                /**
+                                 * Format: uuid
+                                 * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                                 */
+                                responseId: string;
+                                /** @description The item whose answer was copied */
+                                linkId: string;
                             } | null;
                         }[];
                         /** @description Cursor of the next page; null on the last page */
@@ -12109,6 +12170,15 @@ export interface operations {
                              */
                             at: string;
                         } | null;
+                        source: {
+                            /**
+                             * Format: uuid
+                             * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                             */
+                            responseId: string;
+                            /** @description The item whose answer was copied */
+                            linkId: string;
+                        } | null;
                     };
                 };
             };
@@ -12243,6 +12313,15 @@ export interface operations {
                              * @description When
                              */
                             at: string;
+                        } | null;
+                        source: {
+                            /**
+                             * Format: uuid
+                             * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                             */
+                            responseId: string;
+                            /** @description The item whose answer was copied */
+                            linkId: string;
                         } | null;
                     };
                 };
@@ -12383,6 +12462,15 @@ export interface operations {
                                  * @description When
                                  */
                                 at: string;
+                            } | null;
+                            source: {
+                                /**
+                                 * Format: uuid
+                                 * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                                 */
+                                responseId: string;
+                                /** @description The item whose answer was copied */
+                                linkId: string;
                             } | null;
                         }[];
                         /** @description Cursor of the next page; null on the last page */
@@ -12533,6 +12621,15 @@ export interface operations {
                              */
                             at: string;
                         } | null;
+                        source: {
+                            /**
+                             * Format: uuid
+                             * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                             */
+                            responseId: string;
+                            /** @description The item whose answer was copied */
+                            linkId: string;
+                        } | null;
                     };
                 };
             };
@@ -12666,6 +12763,15 @@ export interface operations {
                              */
                             at: string;
                         } | null;
+                        source: {
+                            /**
+                             * Format: uuid
+                             * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                             */
+                            responseId: string;
+                            /** @description The item whose answer was copied */
+                            linkId: string;
+                        } | null;
                     };
                 };
             };
@@ -12773,6 +12879,18 @@ export interface operations {
                         objective: string | null;
                         assessment: string | null;
                         plan: string | null;
+                        patientLocation: {
+                            /** @description ISO 3166-1 alpha-2 */
+                            country: string;
+                            /** @description ISO 3166-2 */
+                            region: string;
+                            city: string | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            statedAt: string;
+                        } | null;
                         signedAt: string | null;
                         addenda: {
                             /** Format: uuid */
@@ -12900,6 +13018,18 @@ export interface operations {
                         objective: string | null;
                         assessment: string | null;
                         plan: string | null;
+                        patientLocation: {
+                            /** @description ISO 3166-1 alpha-2 */
+                            country: string;
+                            /** @description ISO 3166-2 */
+                            region: string;
+                            city: string | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            statedAt: string;
+                        } | null;
                         signedAt: string | null;
                         addenda: {
                             /** Format: uuid */
@@ -12943,6 +13073,18 @@ export interface operations {
                         objective: string | null;
                         assessment: string | null;
                         plan: string | null;
+                        patientLocation: {
+                            /** @description ISO 3166-1 alpha-2 */
+                            country: string;
+                            /** @description ISO 3166-2 */
+                            region: string;
+                            city: string | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            statedAt: string;
+                        } | null;
                         signedAt: string | null;
                         addenda: {
                             /** Format: uuid */
@@ -13071,6 +13213,18 @@ export interface operations {
                         objective: string | null;
                         assessment: string | null;
                         plan: string | null;
+                        patientLocation: {
+                            /** @description ISO 3166-1 alpha-2 */
+                            country: string;
+                            /** @description ISO 3166-2 */
+                            region: string;
+                            city: string | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            statedAt: string;
+                        } | null;
                         signedAt: string | null;
                         addenda: {
                             /** Format: uuid */
@@ -13316,6 +13470,18 @@ export interface operations {
                             objective: string | null;
                             assessment: string | null;
                             plan: string | null;
+                            patientLocation: {
+                                /** @description ISO 3166-1 alpha-2 */
+                                country: string;
+                                /** @description ISO 3166-2 */
+                                region: string;
+                                city: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC timestamp
+                                 */
+                                statedAt: string;
+                            } | null;
                             signedAt: string | null;
                             addenda: {
                                 /** Format: uuid */
@@ -14331,6 +14497,23 @@ export interface operations {
                              */
                             createdAt: string;
                         };
+                        /** @description The answers a doctor copied into the patient's clinical record, and the entries they made (that the caller may see) */
+                        copies: {
+                            linkId: string;
+                            into: "allergy" | "medication" | "problem";
+                            /**
+                             * Format: uuid
+                             * @description The entry of the clinical record made from the answer (GET /patients/{patientId}/<allergies|medications|problems>)
+                             */
+                            entryId: string;
+                            /** Format: uuid */
+                            copiedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            copiedAt: string;
+                        }[];
                         response: {
                             status: "in-progress" | "completed";
                             answers: {
@@ -14471,6 +14654,23 @@ export interface operations {
                              */
                             createdAt: string;
                         };
+                        /** @description The answers a doctor copied into the patient's clinical record, and the entries they made (that the caller may see) */
+                        copies: {
+                            linkId: string;
+                            into: "allergy" | "medication" | "problem";
+                            /**
+                             * Format: uuid
+                             * @description The entry of the clinical record made from the answer (GET /patients/{patientId}/<allergies|medications|problems>)
+                             */
+                            entryId: string;
+                            /** Format: uuid */
+                            copiedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            copiedAt: string;
+                        }[];
                         response: {
                             status: "in-progress" | "completed";
                             answers: {
@@ -14609,6 +14809,23 @@ export interface operations {
                              */
                             createdAt: string;
                         };
+                        /** @description The answers a doctor copied into the patient's clinical record, and the entries they made (that the caller may see) */
+                        copies: {
+                            linkId: string;
+                            into: "allergy" | "medication" | "problem";
+                            /**
+                             * Format: uuid
+                             * @description The entry of the clinical record made from the answer (GET /patients/{patientId}/<allergies|medications|problems>)
+                             */
+                            entryId: string;
+                            /** Format: uuid */
+                            copiedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            copiedAt: string;
+                        }[];
                         response: {
                             status: "in-progress" | "completed";
                             answers: {
@@ -14623,6 +14840,335 @@ export interface operations {
                              * @description ISO 8601 UTC timestamp
                              */
                             submittedAt?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Problem document (RFC 9457), status 400 */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem400"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 401 */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem401"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 403 */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem403"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 404 */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem404"];
+                };
+            };
+            /** @description Problem document (RFC 9457), status 409 */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem409"];
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem429"];
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem503"];
+                };
+            };
+        };
+    };
+    copyIntakeAnswer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description The item's stable key within the questionnaire (letters, digits, `.`, `_`, `-`); answers to the same linkId prefill later forms */
+                linkId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Which list of the clinical record the answer goes into, and the fields of that entry (as POST /patients/{patientId}/<list>) */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    into: "allergy";
+                    /** @description A coded value {system?, code?, display}: system/code from GET /terminology/substances, or display alone for free text */
+                    substance?: {
+                        /** @description The code system; only the shipped terminology is known: http://www.nlm.nih.gov/research/umls/rxnorm */
+                        system?: string;
+                        /** @description A code of the shipped terminology (RxNorm RxCUI); omit for free text */
+                        code?: string;
+                        /** @description The name as shown; alone, it is free text */
+                        display: string;
+                    };
+                    category: "medication" | "food" | "environment" | "other";
+                    criticality: "low" | "high" | "unable-to-assess";
+                    /** @description What happens, e.g. "hives" */
+                    reaction?: string;
+                    /** @default active */
+                    status?: "active" | "inactive";
+                    verification?: "confirmed" | "unconfirmed";
+                } | {
+                    /** @enum {string} */
+                    into: "medication";
+                    /** @description A coded value {system?, code?, display}: system/code from GET /terminology/substances, or display alone for free text */
+                    medication?: {
+                        /** @description The code system; only the shipped terminology is known: http://www.nlm.nih.gov/research/umls/rxnorm */
+                        system?: string;
+                        /** @description A code of the shipped terminology (RxNorm RxCUI); omit for free text */
+                        code?: string;
+                        /** @description The name as shown; alone, it is free text */
+                        display: string;
+                    };
+                    /** @description e.g. "10 mg once daily" */
+                    dosage?: string;
+                    /** @default active */
+                    status?: "active" | "stopped";
+                    verification?: "confirmed" | "unconfirmed";
+                    /**
+                     * Format: date
+                     * @description Taken since
+                     */
+                    since?: string;
+                } | {
+                    /** @enum {string} */
+                    into: "problem";
+                    /** @description A coded value {system?, code?, display}: system/code from GET /terminology/substances, or display alone for free text */
+                    condition?: {
+                        /** @description The code system; only the shipped terminology is known: http://www.nlm.nih.gov/research/umls/rxnorm */
+                        system?: string;
+                        /** @description A code of the shipped terminology (RxNorm RxCUI); omit for free text */
+                        code?: string;
+                        /** @description The name as shown; alone, it is free text */
+                        display: string;
+                    };
+                    /** @default active */
+                    clinicalStatus?: "active" | "resolved";
+                    /**
+                     * Format: date
+                     * @description When it began
+                     */
+                    onset?: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Copy one answer of the submitted intake into the patient's clinical record */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        copy: {
+                            linkId: string;
+                            into: "allergy" | "medication" | "problem";
+                            /**
+                             * Format: uuid
+                             * @description The entry of the clinical record made from the answer (GET /patients/{patientId}/<allergies|medications|problems>)
+                             */
+                            entryId: string;
+                            /** Format: uuid */
+                            copiedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            copiedAt: string;
+                        };
+                        /** @description The new entry (its `source` names the answer) */
+                        entry: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            substance: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
+                            category: "medication" | "food" | "environment" | "other";
+                            criticality: "low" | "high" | "unable-to-assess";
+                            reaction: string | null;
+                            status: "active" | "inactive" | "entered-in-error";
+                            verification: "confirmed" | "unconfirmed";
+                            /** Format: uuid */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            recordedAt: string;
+                            /** Format: uuid */
+                            updatedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            updatedAt: string;
+                            enteredInError: {
+                                /**
+                                 * Format: uuid
+                                 * @description Who marked the entry entered-in-error
+                                 */
+                                by: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When
+                                 */
+                                at: string;
+                            } | null;
+                            source: {
+                                /**
+                                 * Format: uuid
+                                 * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                                 */
+                                responseId: string;
+                                /** @description The item whose answer was copied */
+                                linkId: string;
+                            } | null;
+                        } | {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            medication: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
+                            dosage: string | null;
+                            status: "active" | "stopped" | "entered-in-error";
+                            verification: "confirmed" | "unconfirmed";
+                            since: string | null;
+                            /** Format: uuid */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            recordedAt: string;
+                            /** Format: uuid */
+                            updatedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            updatedAt: string;
+                            enteredInError: {
+                                /**
+                                 * Format: uuid
+                                 * @description Who marked the entry entered-in-error
+                                 */
+                                by: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When
+                                 */
+                                at: string;
+                            } | null;
+                            source: {
+                                /**
+                                 * Format: uuid
+                                 * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                                 */
+                                responseId: string;
+                                /** @description The item whose answer was copied */
+                                linkId: string;
+                            } | null;
+                        } | {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            condition: {
+                                system?: string;
+                                code?: string;
+                                display: string;
+                            };
+                            clinicalStatus: "active" | "resolved" | "entered-in-error";
+                            onset: string | null;
+                            note: string | null;
+                            /** Format: uuid */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            recordedAt: string;
+                            /** Format: uuid */
+                            updatedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC timestamp
+                             */
+                            updatedAt: string;
+                            enteredInError: {
+                                /**
+                                 * Format: uuid
+                                 * @description Who marked the entry entered-in-error
+                                 */
+                                by: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When
+                                 */
+                                at: string;
+                            } | null;
+                            source: {
+                                /**
+                                 * Format: uuid
+                                 * @description The intake response (its id is the appointment's; FHIR QuestionnaireResponse/{responseId})
+                                 */
+                                responseId: string;
+                                /** @description The item whose answer was copied */
+                                linkId: string;
+                            } | null;
                         };
                     };
                 };

@@ -5,8 +5,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { paths } from '../api/schema';
-import { Field, formValues, ListEnd, Loading, ProblemBanner, useAction, When } from './ui';
+import { Field, formatDateTime, formValues, ListEnd, Loading, ProblemBanner, useAction, When } from './ui';
 import { useList } from '../query';
+import { t } from '../i18n';
 
 type Coded = { system?: string; code?: string; display: string };
 type Substance = paths['/api/v1/terminology/substances']['get']['responses'][200]['content']['application/json'][number];
@@ -16,8 +17,19 @@ type Role = 'doctor' | 'patient';
 const label = (c: Coded) => c.display;
 
 /** A text field that suggests substances of GET /terminology/substances as one types; a pick keeps its code. */
-function SubstanceField({ name, label: text, onPick }: { name: string; label: string; onPick: (c: Coded | null) => void }) {
-  const [q, setQ] = useState('');
+export function SubstanceField({
+  name,
+  label: text,
+  onPick,
+  initial = '',
+}: {
+  name: string;
+  label: string;
+  onPick: (c: Coded | null) => void;
+  /** What the field starts with (e.g. the patient's answer being copied into the record). */
+  initial?: string;
+}) {
+  const [q, setQ] = useState(initial);
   const [options, setOptions] = useState<Substance[]>([]);
   useEffect(() => {
     const term = q.trim();
@@ -389,6 +401,19 @@ export function VisitNotes({ patientId }: { patientId: string }) {
   );
 }
 
+/** Where the patient stated they were for the visit: on a draft the latest statement, on a signed note the one it keeps. */
+export function NoteLocation({ note }: { note: Note }) {
+  const l = note.patientLocation;
+  return (
+    <p class="note-location">
+      <strong>{t('note.location')}</strong>{' '}
+      {l
+        ? t('note.location.value', { place: [l.city, l.region, l.country].filter(Boolean).join(', '), when: formatDateTime(l.statedAt) })
+        : t('note.location.none')}
+    </p>
+  );
+}
+
 export function NoteView({ note }: { note: Note }) {
   const parts: Array<[string, string | null]> = [
     ['Subjective', note.subjective],
@@ -407,6 +432,7 @@ export function NoteView({ note }: { note: Note }) {
           'Draft'
         )}
       </h3>
+      <NoteLocation note={note} />
       <dl>
         {parts
           .filter(([, v]) => v)

@@ -4,7 +4,11 @@
 // error tied to it by aria-describedby.
 import { useState } from 'preact/hooks';
 import { api, type Problem } from '../api/client';
-import { Loading, Notice, ProblemBanner, useAction, useLoad, When } from './ui';
+import { Field, formValues, Loading, Notice, ProblemBanner, useAction, useLoad, When } from './ui';
+import { SubstanceField } from './ClinicalRecord';
+import { t } from '../i18n';
+
+type Coded = { system?: string; code?: string; display: string };
 
 type IntakeBody = NonNullable<Awaited<ReturnType<typeof load>>['data']>;
 type Item = IntakeBody['questionnaire']['items'][number];
@@ -58,7 +62,8 @@ export function IntakeSection({ id, patient }: { id: string; patient: boolean })
       <Loading loaded={intake}>
         {() => {
           const data = intake.data!;
-          if (!patient || data.response.status === 'completed') return <Answers intake={data} />;
+          if (!patient || data.response.status === 'completed')
+            return <Answers id={id} intake={data} doctor={!patient} onCopied={intake.reload} />;
           return <IntakeForm id={id} intake={data} onSubmitted={intake.reload} />;
         }}
       </Loading>
@@ -72,8 +77,12 @@ function show(item: Item, v: Value | undefined): string {
   return String(v);
 }
 
-function Answers({ intake }: { intake: IntakeBody }) {
+function Answers({ id, intake, doctor, onCopied }: { id: string; intake: IntakeBody; doctor: boolean; onCopied: () => void }) {
   const byId = new Map(intake.response.answers.map((a) => [a.linkId, a.value]));
+  const [open, setOpen] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  // Copying is the doctor's explicit act, answer by answer, once the patient has submitted the form.
+  const copyable = doctor && intake.response.status === 'completed';
   return (
     <>
       <p>
@@ -86,15 +95,156 @@ function Answers({ intake }: { intake: IntakeBody }) {
           'in progress'
         )}
       </p>
+      {done && <Notice kind="success">{done}</Notice>}
       <dl class="intake-answers">
-        {intake.questionnaire.items.map((it) => (
-          <div key={it.linkId}>
-            <dt>{it.text}</dt>
-            <dd>{show(it, byId.get(it.linkId))}</dd>
-          </div>
-        ))}
+        {intake.questionnaire.items.map((it) => {
+          const value = byId.get(it.linkId);
+          const copies = intake.copies.filter((c) => c.linkId === it.linkId);
+          return (
+            <div key={it.linkId}>
+              <dt>{it.text}</dt>
+              <dd>
+                {show(it, value)}
+                {copies.map((c) => (
+                  <span key={c.entryId} class="badge">
+                    {' '}
+                    {t('intake.copy.inRecord', { kind: c.into })}
+                  </span>
+                ))}
+                {copyable && value !== undefined && open !== it.linkId && (
+                  <>
+                    {' '}
+                    <button
+                      type="button"
+                      class="secondary"
+                      aria-label={t('intake.copy.buttonFor', { question: it.text })}
+                      onClick={() => {
+                        setDone(null);
+                        setOpen(it.linkId);
+                      }}
+                    >
+                      {t('intake.copy.button')}
+                    </button>
+                  </>
+                )}
+                {open === it.linkId && (
+                  <CopyForm
+                    id={id}
+                    item={it}
+                    value={value}
+                    taken={copies.map((c) => c.into)}
+                    onClose={() => setOpen(null)}
+                    onCopied={(kind) => {
+                      setOpen(null);
+                      setDone(t('intake.copy.done', { kind }));
+                      onCopied();
+                    }}
+                  />
+                )}
+              </dd>
+            </div>
+          );
+        })}
       </dl>
     </>
+  );
+}
+
+type CopyKind = 'allergy' | 'medication' | 'problem';
+
+/** One answer into the record: the doctor picks the list and (from the terminology) the coded substance. */
+function CopyForm({
+  id,
+  item,
+  value,
+  taken,
+  onClose,
+  onCopied,
+}: {
+  id: string;
+  item: Item;
+  value: Value | undefined;
+  taken: CopyKind[];
+  onClose: () => void;
+  onCopied: (kind: CopyKind) => void;
+}) {
+  const kinds = (['allergy', 'medication', 'problem'] as const).filter((k) => !taken.includes(k));
+  const [kind, setKind] = useState<CopyKind>(kinds[0] ?? 'problem');
+  const [coded, setCoded] = useState<Coded | null>(null);
+  const act = useAction();
+  const answer = typeof value === 'string' ? value : '';
+  const submit = async (e: Event) => {
+    const v = formValues(e);
+    const path = { params: { path: { id, linkId: item.linkId } } };
+    const body =
+      kind === 'allergy'
+        ? {
+            into: 'allergy' as const,
+            ...(coded ? { substance: coded } : {}),
+            category: (v.category ?? 'medication') as 'medication',
+            criticality: (v.criticality ?? 'high') as 'high',
+          }
+        : kind === 'medication'
+          ? { into: 'medication' as const, ...(coded ? { medication: coded } : {}) }
+          : { into: 'problem' as const, ...(v.condition ? { condition: { display: v.condition } } : {}) };
+    const r = await act.run(() => api.POST('/api/v1/appointments/{id}/intake/answers/{linkId}/copy', { ...path, body }));
+    if (r.ok) onCopied(kind);
+  };
+  return (
+    <form class="stack copy-form" aria-label={t('intake.copy.title', { question: item.text })} onSubmit={submit}>
+      <ProblemBanner problem={act.problem} />
+      <Field
+        label={t('intake.copy.as')}
+        name="copy-kind"
+        options={kinds.map((k) => [k, t('intake.copy.kind', { kind: k })])}
+        value={kind}
+        onChange={(e: Event) => setKind((e.currentTarget as HTMLSelectElement).value as CopyKind)}
+      />
+      {kind === 'problem' ? (
+        <Field label={t('intake.copy.condition')} name="condition" value={answer} problem={act.problem} />
+      ) : (
+        <SubstanceField
+          key={kind}
+          name="copy-substance"
+          label={kind === 'allergy' ? t('intake.copy.substance') : t('intake.copy.medication')}
+          initial={answer}
+          onPick={setCoded}
+        />
+      )}
+      {kind === 'allergy' && (
+        <>
+          <Field
+            label={t('intake.copy.category')}
+            name="category"
+            options={[
+              ['medication', t('intake.copy.category.medication')],
+              ['food', t('intake.copy.category.food')],
+              ['environment', t('intake.copy.category.environment')],
+              ['other', t('intake.copy.category.other')],
+            ]}
+            value="medication"
+          />
+          <Field
+            label={t('intake.copy.criticality')}
+            name="criticality"
+            options={[
+              ['high', t('intake.copy.criticality.high')],
+              ['low', t('intake.copy.criticality.low')],
+              ['unable-to-assess', t('intake.copy.criticality.unknown')],
+            ]}
+            value="high"
+          />
+        </>
+      )}
+      <div class="actions">
+        <button type="submit" disabled={act.busy}>
+          {t('intake.copy.submit')}
+        </button>
+        <button type="button" class="secondary" onClick={onClose}>
+          {t('intake.copy.cancel')}
+        </button>
+      </div>
+    </form>
   );
 }
 

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { Field, formValues, Notice, ProblemBanner, useAction } from './ui';
-import { NoteView } from './ClinicalRecord';
+import { NoteLocation, NoteView } from './ClinicalRecord';
 import { useGet } from '../query';
 
 export function VisitNoteEditor({ appointmentId, role }: { appointmentId: string; role: 'doctor' | 'patient' }) {
@@ -51,41 +51,44 @@ export function VisitNoteEditor({ appointmentId, role }: { appointmentId: string
           </form>
         </>
       ) : (
-        <form
-          class="stack"
-          aria-label="Visit note (SOAP)"
-          onSubmit={async (e) => {
-            const v = formValues(e);
-            const submitter = (e as SubmitEvent).submitter as HTMLButtonElement | null;
-            const body = {
-              ...(v.subjective ? { subjective: v.subjective } : {}),
-              ...(v.objective ? { objective: v.objective } : {}),
-              ...(v.assessment ? { assessment: v.assessment } : {}),
-              ...(v.plan ? { plan: v.plan } : {}),
-            };
-            const put = await act.run(() => api.PUT('/api/v1/appointments/{id}/note', { ...path, body }));
-            if (!put.ok) return;
-            if (submitter?.value === 'sign') {
-              const signed = await act.run(() => api.POST('/api/v1/appointments/{id}/note/sign', path));
-              if (!signed.ok) return;
-              setSaved('Note signed: it can no longer change; add an addendum to correct it');
-            } else setSaved('Draft saved');
-            note.reload();
-          }}
-        >
-          <Field label="Subjective" name="subjective" multiline value={n?.subjective ?? ''} problem={act.problem} />
-          <Field label="Objective" name="objective" multiline value={n?.objective ?? ''} problem={act.problem} />
-          <Field label="Assessment" name="assessment" multiline value={n?.assessment ?? ''} problem={act.problem} />
-          <Field label="Plan" name="plan" multiline value={n?.plan ?? ''} problem={act.problem} />
-          <div class="actions">
-            <button type="submit" name="action" value="draft" class="secondary" disabled={act.busy}>
-              Save draft
-            </button>
-            <button type="submit" name="action" value="sign" disabled={act.busy}>
-              Save and sign
-            </button>
-          </div>
-        </form>
+        <>
+          {n && <NoteLocation note={n} />}
+          <form
+            class="stack"
+            aria-label="Visit note (SOAP)"
+            onSubmit={async (e) => {
+              const v = formValues(e);
+              const submitter = (e as SubmitEvent).submitter as HTMLButtonElement | null;
+              const body = {
+                ...(v.subjective ? { subjective: v.subjective } : {}),
+                ...(v.objective ? { objective: v.objective } : {}),
+                ...(v.assessment ? { assessment: v.assessment } : {}),
+                ...(v.plan ? { plan: v.plan } : {}),
+              };
+              const put = await act.run(() => api.PUT('/api/v1/appointments/{id}/note', { ...path, body }));
+              if (!put.ok) return;
+              if (submitter?.value === 'sign') {
+                const signed = await act.run(() => api.POST('/api/v1/appointments/{id}/note/sign', path));
+                if (!signed.ok) return;
+                setSaved('Note signed: it can no longer change; add an addendum to correct it');
+              } else setSaved('Draft saved');
+              note.reload();
+            }}
+          >
+            <Field label="Subjective" name="subjective" multiline value={n?.subjective ?? ''} problem={act.problem} />
+            <Field label="Objective" name="objective" multiline value={n?.objective ?? ''} problem={act.problem} />
+            <Field label="Assessment" name="assessment" multiline value={n?.assessment ?? ''} problem={act.problem} />
+            <Field label="Plan" name="plan" multiline value={n?.plan ?? ''} problem={act.problem} />
+            <div class="actions">
+              <button type="submit" name="action" value="draft" class="secondary" disabled={act.busy}>
+                Save draft
+              </button>
+              <button type="submit" name="action" value="sign" disabled={act.busy}>
+                Save and sign
+              </button>
+            </div>
+          </form>
+        </>
       )}
     </section>
   );

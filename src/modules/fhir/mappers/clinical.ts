@@ -31,6 +31,12 @@ const recorder = (by: string, patientId: string): Reference<Patient | Practition
   reference: by === patientId ? `Patient/${by}` : `Practitioner/${by}`,
 });
 
+/** The intake answer an entry was copied from: its QuestionnaireResponse, the item named in the display. */
+const fromAnswer = (s: { responseId: string; linkId: string }): Reference => ({
+  reference: `QuestionnaireResponse/${s.responseId}`,
+  display: `Intake answer ${s.linkId}`,
+});
+
 const FHIR_CATEGORY = { medication: 'medication', food: 'food', environment: 'environment' } as const;
 
 export function toFhirAllergyIntolerance(a: Allergy): AllergyIntolerance {
@@ -49,6 +55,10 @@ export function toFhirAllergyIntolerance(a: Allergy): AllergyIntolerance {
     recordedDate: a.recordedAt,
     recorder: recorder(a.recordedBy, a.patientId),
     ...(a.reaction ? { reaction: [{ manifestation: [{ text: a.reaction }] }] } : {}),
+    // R4 AllergyIntolerance has no derivedFrom: the intake answer it was copied from is said in a note.
+    ...(a.source
+      ? { note: [{ text: `Copied from intake answer ${a.source.linkId} (QuestionnaireResponse/${a.source.responseId})` }] }
+      : {}),
     meta: { lastUpdated: a.updatedAt },
   };
 }
@@ -64,6 +74,8 @@ export function toFhirMedicationStatement(m: Medication): MedicationStatement {
     dateAsserted: m.recordedAt,
     informationSource: recorder(m.recordedBy, m.patientId),
     ...(m.dosage ? { dosage: [{ text: m.dosage }] } : {}),
+    // Copied from an intake answer (issue 27): the QuestionnaireResponse it came from.
+    ...(m.source ? { derivedFrom: [fromAnswer(m.source)] } : {}),
     // Unconfirmed (self-reported, not yet confirmed by a doctor) is said in a note: MedicationStatement has no verification.
     ...(m.verification === 'unconfirmed'
       ? { note: [{ text: 'Unconfirmed: reported by the patient, not yet confirmed by a doctor' }] }
@@ -87,15 +99,33 @@ export function toFhirCondition(c: Problem): Condition {
     recordedDate: c.recordedAt,
     recorder: { reference: `Practitioner/${c.recordedBy}` },
     ...(c.note ? { note: [{ text: c.note }] } : {}),
+    ...(c.source ? { evidence: [{ detail: [fromAnswer(c.source)] }] } : {}),
     meta: { lastUpdated: c.updatedAt },
   };
 }
 
 /** The visit a signed note documents: a finished virtual encounter of its appointment, with its times and reason. */
 export function toFhirEncounter({ note: n, visit }: VisitNote): Encounter {
+  // Where the patient said they were (kept with the signed note): a contained Location with its ISO 3166 address.
+  const l = n.patientLocation;
+  const place = l
+    ? {
+        contained: [
+          {
+            resourceType: 'Location' as const,
+            id: 'patient-location',
+            description: `Where the patient stated they were for the visit (stated ${l.statedAt})`,
+            mode: 'instance' as const,
+            address: { ...(l.city ? { city: l.city } : {}), state: l.region, country: l.country },
+          },
+        ],
+        location: [{ location: { reference: '#patient-location', display: [l.city, l.region, l.country].filter(Boolean).join(', ') } }],
+      }
+    : {};
   return {
     resourceType: 'Encounter',
     id: n.appointmentId,
+    ...(place.contained ? { contained: place.contained } : {}),
     status: 'finished',
     class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'VR', display: 'virtual' },
     subject: { reference: `Patient/${n.patientId}` },
@@ -103,6 +133,7 @@ export function toFhirEncounter({ note: n, visit }: VisitNote): Encounter {
     appointment: [{ reference: `Appointment/${n.appointmentId}` }],
     ...(visit ? { period: { start: visit.startsAt, end: visit.endsAt } } : {}),
     ...(visit?.reason ? { reasonCode: [{ text: visit.reason }] } : {}),
+    ...(place.location ? { location: place.location } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
-// The patient's acceptance of a telehealth consent version (issue 27) → FHIR R4 Consent. Served by id and search
-// (fhir/intake.ts); not yet in $everything or the export (docs/decisions.md, issue 27).
+// The patient's acceptance of a telehealth consent version (issue 27) → FHIR R4 Consent. Served by id, search and
+// $everything (fhir/intake.ts), and in the export.
 import type { Consent } from '@medplum/fhirtypes';
 
 export interface AcceptanceFacts {

@@ -1,6 +1,6 @@
 // Intake questionnaires (issue 27) → FHIR R4 Questionnaire and QuestionnaireResponse, and the telehealth consent
-// acceptance → Consent. Pure mappers over the intake module's facts; served by id and search (fhir/intake.ts), not yet in
-// $everything or the export (docs/decisions.md, issue 27).
+// acceptance → Consent. Pure mappers over the intake module's facts; served by id, search and $everything
+// (fhir/intake.ts) and in the export.
 import type { Questionnaire, QuestionnaireItem, QuestionnaireResponse, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
 
 export interface QuestionnaireFacts {
