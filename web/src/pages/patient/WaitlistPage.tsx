@@ -3,13 +3,14 @@
 import { Page } from '../../components/ui';
 import { WaitlistEntries } from '../../components/Waitlist';
 import { pagePath } from '../../routes';
+import { tRich } from '../../i18n';
 
 export default function WaitlistPage() {
   return (
-    <Page title="Waitlist">
+    <Page title={t('waitlistPage.title')}>
       <WaitlistEntries />
       <p>
-        To wait for another doctor, open their page from <a href={pagePath('doctors')}>Find a doctor</a>.
+        {tRich('waitlistPage.other', { link: (c) => <a href={pagePath('doctors')}>{c}</a> })}
       </p>
     </Page>
   );
