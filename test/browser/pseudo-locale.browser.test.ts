@@ -107,10 +107,10 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
   ] as const) {
     const tab = await openTab(browser, app.url);
     const { page } = tab;
-    await page.setViewportSize({ width: 390, height: 844 });
     // Signed in in English (the shared step's labels), then the pseudo-locale switched on for this browser.
     await signIn(page, person.username);
     await landed(page);
+    await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => localStorage.setItem('telecare.pseudoLocale', 'en-XA'));
     for (const [name, def] of Object.entries(PORTAL_PAGES) as Array<[PortalPageName, (typeof PORTAL_PAGES)[PortalPageName]]>) {
       const roles = 'roles' in def ? (def.roles as readonly PortalRole[]) : undefined;

@@ -3,7 +3,7 @@
 import { Page } from '../../components/ui';
 import { WaitlistEntries } from '../../components/Waitlist';
 import { pagePath } from '../../routes';
-import { tRich } from '../../i18n';
+import { t, tRich } from '../../i18n';
 
 export default function WaitlistPage() {
   return (
