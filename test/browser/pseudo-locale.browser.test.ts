@@ -15,28 +15,29 @@ const { state, setup, teardown } = journeyFixture('pseudo-locale journey');
 before(setup);
 after(teardown);
 
-/** The words of the page's navigation and main content that are plain ASCII, and whether it scrolls sideways. */
+/**
+ * The words of the page's navigation and main content that are plain ASCII, and how far it scrolls sideways.
+ * Plain JavaScript in a string: tsx would wrap named functions of a callback in a helper the page lacks.
+ */
+const SCAN = `(() => {
+  const words = [];
+  const skip = (el) => !!el && !!el.closest('time, [translate="no"], script, style, [hidden]');
+  const add = (s) => { for (const w of (s || '').match(/[A-Za-z]{2,}/g) || []) words.push(w); };
+  for (const root of document.querySelectorAll('header nav, main')) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (!skip(n.parentElement)) add(n.nodeValue);
+    for (const el of root.querySelectorAll('[aria-label], [placeholder], [title], [alt]'))
+      if (!skip(el)) for (const a of ['aria-label', 'placeholder', 'title', 'alt']) add(el.getAttribute(a));
+  }
+  const main = document.querySelector('main');
+  return {
+    words,
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    mainOverflow: main.scrollWidth - main.clientWidth,
+  };
+})()`;
 async function scan(page: import('playwright-core').Page) {
-  return page.evaluate(() => {
-    const roots = [...document.querySelectorAll('header nav, main')];
-    const words: string[] = [];
-    const skip = (el: Element | null) => !!el?.closest('time, [translate="no"], script, style, [hidden]');
-    const add = (s: string | null | undefined) => {
-      for (const w of (s ?? '').match(/[A-Za-z]{2,}/g) ?? []) words.push(w);
-    };
-    for (const root of roots) {
-      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-      for (let n = walker.nextNode(); n; n = walker.nextNode()) if (!skip(n.parentElement)) add(n.nodeValue);
-      for (const el of root.querySelectorAll('[aria-label], [placeholder], [title], [alt]'))
-        if (!skip(el)) for (const a of ['aria-label', 'placeholder', 'title', 'alt']) add(el.getAttribute(a));
-    }
-    const main = document.querySelector('main')!;
-    return {
-      words,
-      overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-      mainOverflow: main.scrollWidth - main.clientWidth,
-    };
-  });
+  return page.evaluate<{ words: string[]; overflow: number; mainOverflow: number }>(SCAN);
 }
 
 /** Words Intl writes in en-GB (months, weekdays, day periods, zone names): data formatted for the reader. */

@@ -91,7 +91,7 @@ export function t(key: string, values?: Record<string, string | number>): string
  */
 export function tRich(
   key: string,
-  values: Record<string, string | number | ((chunks: ComponentChildren[]) => ComponentChildren)>,
+  values: Record<string, ComponentChildren | ((chunks: ComponentChildren[]) => ComponentChildren)>,
 ): ComponentChildren {
   const cacheKey = `${current}\u0000${key}`;
   let f = compiled.get(cacheKey);
