@@ -1,6 +1,6 @@
 // Journey: the portal in the pseudo-locale en-XA (web/src/pseudo.ts: every catalogue message accented, about 40 %
 // longer, bracketed ⟦…⟧). A patient, a doctor and an admin each open every page of the one page table
-// (src/platform/portal-pages.ts) their role can open, at 390 px. A page fails when the text of its navigation or
+// (src/platform/portal-pages.ts) their role can open, at 390 px (the pages open to anyone, once, as the patient). A page fails when the text of its navigation or
 // main content has a word of plain ASCII letters — English that did not come through the catalogue — or when
 // the layout scrolls sideways. What is not the catalogue's is left out by rule, not by page: the data this test
 // seeded (names, usernames, addresses, titles, texts it sent), the clinic's name, and what Intl formats (month
@@ -123,6 +123,8 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
     for (const [name, def] of Object.entries(PORTAL_PAGES) as Array<[PortalPageName, (typeof PORTAL_PAGES)[PortalPageName]]>) {
       const roles = 'roles' in def ? (def.roles as readonly PortalRole[]) : undefined;
       if (roles && !roles.includes(role)) continue;
+      // The pages anyone may open (no roles) are the same for every role: the patient visits them.
+      if (!roles && role !== 'PATIENT') continue;
       if (def.path.includes(':') && !idsFor[role][name]) continue;
       const path = portalPath(name, idsFor[role][name] ?? {});
       await page.goto(path);
@@ -140,5 +142,5 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
   await Promise.all([visitAll('PATIENT', patient), visitAll('DOCTOR', doctor), visitAll('ADMIN', admin)]);
   console.log(`pseudo-locale: ${pages} pages checked`);
   assert.deepEqual(findings, [], 'pages with text that is not the catalogue’s, or wider than 390 px');
-  assert.ok(pages >= 40, `only ${pages} pages were visited`);
+  assert.ok(pages >= 35, `only ${pages} pages were visited`);
 });
