@@ -45,7 +45,8 @@ function intlWords(zones: string[]): Set<string> {
   const out = new Set<string>();
   const add = (s: string) => (s.match(/[A-Za-z]{2,}/g) ?? []).forEach((w) => out.add(w));
   for (let m = 0; m < 12; m++)
-    for (const month of ['long', 'short'] as const) add(new Intl.DateTimeFormat('en-GB', { month, timeZone: 'UTC' }).format(Date.UTC(2026, m, 15)));
+    for (const month of ['long', 'short'] as const)
+      add(new Intl.DateTimeFormat('en-GB', { month, timeZone: 'UTC' }).format(Date.UTC(2026, m, 15)));
   for (let d = 0; d < 7; d++)
     for (const weekday of ['long', 'short'] as const)
       add(new Intl.DateTimeFormat('en-GB', { weekday, timeZone: 'UTC' }).format(Date.UTC(2026, 0, 5 + d)));
@@ -83,7 +84,10 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
     body: { title: 'Glimvora Tessit', body: 'Plumdrax quorrel', status: 'PUBLISHED' },
   });
   assert.equal(post.status, 201, post.text);
-  const sent = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, { token: patient.token, body: { body: 'Frenzilo' } });
+  const sent = await app.request('POST', `/api/v1/conversations/${doctor.id}/messages`, {
+    token: patient.token,
+    body: { body: 'Frenzilo' },
+  });
   assert.equal(sent.status, 201, sent.text);
   const clinic = await app.request('GET', '/api/v1/clinic');
   const fields = ['firstname', 'lastname', 'specialization', 'bio', 'licenseNumber', 'medicalHistory'];
@@ -94,7 +98,13 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
 
   const params: Record<string, string> = { id: appointmentId, userId: doctor.id };
   const idsFor: Record<PortalRole, Partial<Record<PortalPageName, Record<string, string>>>> = {
-    PATIENT: { doctor: { id: doctor.id }, article: { id: post.body.id }, appointment: params, patientConversation: { userId: doctor.id }, patientVisit: params },
+    PATIENT: {
+      doctor: { id: doctor.id },
+      article: { id: post.body.id },
+      appointment: params,
+      patientConversation: { userId: doctor.id },
+      patientVisit: params,
+    },
     DOCTOR: {
       doctor: { id: doctor.id },
       article: { id: post.body.id },
@@ -118,7 +128,9 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => localStorage.setItem('telecare.pseudoLocale', 'en-XA'));
     // The browser's own zone ids (the zone pickers list them): Intl's names, like its month names.
-    const browserZones = await page.evaluate(() => (Intl as unknown as { supportedValuesOf: (k: string) => string[] }).supportedValuesOf('timeZone'));
+    const browserZones = await page.evaluate(() =>
+      (Intl as unknown as { supportedValuesOf: (k: string) => string[] }).supportedValuesOf('timeZone'),
+    );
     for (const w of intlWords(browserZones)) excused.add(w);
     for (const [name, def] of Object.entries(PORTAL_PAGES) as Array<[PortalPageName, (typeof PORTAL_PAGES)[PortalPageName]]>) {
       const roles = 'roles' in def ? (def.roles as readonly PortalRole[]) : undefined;
@@ -128,7 +140,9 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
       if (def.path.includes(':') && !idsFor[role][name]) continue;
       const path = portalPath(name, idsFor[role][name] ?? {});
       await page.goto(path);
-      await page.waitForFunction(() => document.documentElement.lang === 'en-XA' && !!document.querySelector('main h1, main [role="alert"]'));
+      await page.waitForFunction(
+        () => document.documentElement.lang === 'en-XA' && !!document.querySelector('main h1, main [role="alert"]'),
+      );
       await page.locator('main [aria-busy="true"]').first().waitFor({ state: 'detached' });
       pages += 1;
       const { words, overflow, mainOverflow } = await scan(page);

@@ -28,7 +28,8 @@ let current: Locale = 'en';
  */
 const pseudo = (() => {
   try {
-    if ((import.meta as { env?: { DEV?: boolean } }).env?.DEV && new URLSearchParams(location.search).has('pseudo')) localStorage.setItem('telecare.pseudoLocale', PSEUDO_LOCALE);
+    if ((import.meta as { env?: { DEV?: boolean } }).env?.DEV && new URLSearchParams(location.search).has('pseudo'))
+      localStorage.setItem('telecare.pseudoLocale', PSEUDO_LOCALE);
     return localStorage.getItem('telecare.pseudoLocale') === PSEUDO_LOCALE;
   } catch {
     return false;

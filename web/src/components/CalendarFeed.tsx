@@ -68,9 +68,7 @@ export function CalendarFeed() {
             </div>
             {confirming && (
               <div id="calendar-rotate" class="banner warning" role="group" aria-labelledby="calendar-rotate-q">
-                <p id="calendar-rotate-q">
-                  {t('calendarFeed.confirm')}
-                </p>
+                <p id="calendar-rotate-q">{t('calendarFeed.confirm')}</p>
                 <div class="actions">
                   <button
                     type="button"

@@ -24,9 +24,7 @@ export function ConsentAdmin() {
     <section aria-labelledby="consent-admin-h">
       <h2 id="consent-admin-h">{t('consentAdmin.title')}</h2>
       {none ? (
-        <Notice kind="warning">
-          {t('consentAdmin.none')}
-        </Notice>
+        <Notice kind="warning">{t('consentAdmin.none')}</Notice>
       ) : current.problem ? (
         <ProblemBanner problem={current.problem} />
       ) : current.data ? (

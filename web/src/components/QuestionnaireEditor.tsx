@@ -141,7 +141,11 @@ function Editor({ q, onDone }: { q: Questionnaire | null; onDone: () => void }) 
       .filter((e) => e.path === `/items/${i}/${field}` || (field === '' && e.path === `/items/${i}`))
       .map((e) => e.message);
   return (
-    <form onSubmit={save} class="stack questionnaire-editor" aria-label={q ? t('questionnaire.edit', { title: q.title }) : t('questionnaire.new')}>
+    <form
+      onSubmit={save}
+      class="stack questionnaire-editor"
+      aria-label={q ? t('questionnaire.edit', { title: q.title }) : t('questionnaire.new')}
+    >
       <h3>{q ? t('questionnaire.newVersion', { title: q.title }) : t('questionnaire.new')}</h3>
       <ProblemBanner problem={action.problem} />
       {saved && <Notice kind="success">{t('doctorSettings.saved')}</Notice>}

@@ -35,9 +35,7 @@ export function SlotPicker({
   return (
     <section aria-labelledby="slots-h">
       <h2 id="slots-h">{t('slots.title')}</h2>
-      <p class="muted">
-        {t('slots.zones', { zone, doctorZone })}
-      </p>
+      <p class="muted">{t('slots.zones', { zone, doctorZone })}</p>
       <div class="actions">
         <button type="button" class="secondary" disabled={week === 0} onClick={() => setWeek(week - 1)}>
           {t('slots.previous')}
@@ -54,9 +52,7 @@ export function SlotPicker({
             [...byDay].map(([day, starts], i) => (
               // One day open at a time keeps a full week short on a phone.
               <details key={day} open={i === 0}>
-                <summary>
-                  {t('slots.day', { day, n: starts.length })}
-                </summary>
+                <summary>{t('slots.day', { day, n: starts.length })}</summary>
                 <ul class="slots">
                   {starts.map((s) => (
                     <li key={s}>

@@ -92,13 +92,7 @@ function LocationStep({ id, onDone }: { id: string; onDone: () => void }) {
         autoComplete="country"
         problem={action.problem}
       />
-      <Field
-        label={t('prereq.location.region')}
-        name="region"
-        hint={t('prereq.location.regionHint')}
-        required
-        problem={action.problem}
-      />
+      <Field label={t('prereq.location.region')} name="region" hint={t('prereq.location.regionHint')} required problem={action.problem} />
       <Field label={t('prereq.location.city')} name="city" autoComplete="address-level2" problem={action.problem} />
       <div class="actions">
         <button type="submit" disabled={action.busy}>

@@ -137,9 +137,7 @@ function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: 
           }}
         />
       )}
-      {lapsed && !offer && entry.status !== 'BOOKED' && (
-        <Notice kind="warning">{t('waitlistUi.lapsed')}</Notice>
-      )}
+      {lapsed && !offer && entry.status !== 'BOOKED' && <Notice kind="warning">{t('waitlistUi.lapsed')}</Notice>}
       <ProblemBanner problem={problem} />
       <ProblemBanner problem={leave.problem} />
       {entry.status !== 'BOOKED' && (
@@ -190,9 +188,7 @@ function OfferCard({
       <p id={headingId}>
         <strong>{t('waitlistUi.offer.title')}</strong>
       </p>
-      <p>
-        {tRich('waitlistUi.offer.slot', { start: <When iso={offer.startsAt} />, end: <When iso={offer.endsAt} />, doctor })}
-      </p>
+      <p>{tRich('waitlistUi.offer.slot', { start: <When iso={offer.startsAt} />, end: <When iso={offer.endsAt} />, doctor })}</p>
       <p>
         {tRich('waitlistUi.offer.held', {
           until: <When iso={offer.expiresAt} />,

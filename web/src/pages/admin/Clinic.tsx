@@ -75,7 +75,11 @@ function LogoPanel({ settings, onChange }: { settings: ClinicSettings; onChange:
     <section class="card stack" aria-labelledby="logo-h">
       <h2 id="logo-h">{t('clinic.logo.title')}</h2>
       <p>{t('clinic.logo.hint')}</p>
-      {settings.logoUrl ? <img class="logo-preview" src={settings.logoUrl} alt={t('clinic.logo.current')} /> : <p>{t('clinic.logo.none')}</p>}
+      {settings.logoUrl ? (
+        <img class="logo-preview" src={settings.logoUrl} alt={t('clinic.logo.current')} />
+      ) : (
+        <p>{t('clinic.logo.none')}</p>
+      )}
       <ProblemBanner problem={problem} />
       <div class="field">
         <label for="logo-file">{t('clinic.logo.upload')}</label>
@@ -155,9 +159,20 @@ export default function Clinic() {
                     problem={save.problem}
                   />
                   <Field label={t('clinic.field.phone')} name="phone" type="tel" value={current.phone ?? ''} problem={save.problem} />
-                  <Field label={t('clinic.field.contactEmail')} name="contactEmail" type="email" value={current.contactEmail ?? ''} problem={save.problem} />
+                  <Field
+                    label={t('clinic.field.contactEmail')}
+                    name="contactEmail"
+                    type="email"
+                    value={current.contactEmail ?? ''}
+                    problem={save.problem}
+                  />
                   <p>{t('clinic.colour.rule')}</p>
-                  <ColourField label={t('clinic.field.primaryColor')} name="primaryColor" initial={current.primaryColor} problem={save.problem} />
+                  <ColourField
+                    label={t('clinic.field.primaryColor')}
+                    name="primaryColor"
+                    initial={current.primaryColor}
+                    problem={save.problem}
+                  />
                   <ColourField
                     label={t('clinic.field.accentColor')}
                     name="accentColor"

@@ -65,8 +65,8 @@ function DoctorCard({ d, onChange }: { d: Schemas['DoctorPrivate']; onChange: ()
     <li class="card">
       <h2>{name}</h2>
       <p>
-        {d.specialization} · {t('adminDoctors.license')} <strong translate={false}>{d.licenseNumber}</strong> · <span translate={false}>{d.user.email}</span> ·{' '}
-        {t('adminDoctors.registered')} <When iso={d.user.createdAt} />
+        {d.specialization} · {t('adminDoctors.license')} <strong translate={false}>{d.licenseNumber}</strong> ·{' '}
+        <span translate={false}>{d.user.email}</span> · {t('adminDoctors.registered')} <When iso={d.user.createdAt} />
       </p>
       <p>{d.bio}</p>
       {d.verificationNote && <p>{t('doctor.rejected.note', { note: d.verificationNote })}</p>}

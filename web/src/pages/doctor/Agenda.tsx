@@ -119,12 +119,7 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
       <ProblemBanner problem={act.problem} />
       <div class="actions">
         {a.status === 'CONFIRMED' && (
-          <button
-            type="button"
-            disabled={!visitOpen(a)}
-            title={t('agenda.joinWindow')}
-            onClick={() => route(`/doctor/visits/${a.id}`)}
-          >
+          <button type="button" disabled={!visitOpen(a)} title={t('agenda.joinWindow')} onClick={() => route(`/doctor/visits/${a.id}`)}>
             {t('agenda.join', { name })}
           </button>
         )}

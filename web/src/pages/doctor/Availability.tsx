@@ -10,7 +10,9 @@ import { intlTag, t, tRich } from '../../i18n';
 type Rule = { weekday: number; start: string; end: string };
 /** Monday to Sunday, named in the portal's language (1 January 2024 was a Monday). */
 const weekdays = () =>
-  [0, 1, 2, 3, 4, 5, 6].map((n) => new Intl.DateTimeFormat(intlTag(), { weekday: 'long', timeZone: 'UTC' }).format(Date.UTC(2024, 0, 1 + n)));
+  [0, 1, 2, 3, 4, 5, 6].map((n) =>
+    new Intl.DateTimeFormat(intlTag(), { weekday: 'long', timeZone: 'UTC' }).format(Date.UTC(2024, 0, 1 + n)),
+  );
 const toMin = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
 const toHHMM = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
@@ -139,9 +141,7 @@ export default function Availability() {
                     .map(([wd, times]) => (
                       <div class="card" key={wd}>
                         <h3>{WEEKDAYS[wd - 1]}</h3>
-                        <p>
-                          {t('availability.slots', { n: times.length, first: times[0], last: times[times.length - 1] })}
-                        </p>
+                        <p>{t('availability.slots', { n: times.length, first: times[0], last: times[times.length - 1] })}</p>
                         <p class="muted">
                           {times.slice(0, 6).join(', ')}
                           {times.length > 6 ? ' …' : ''}

@@ -24,9 +24,7 @@ export default function Patients() {
                   <p>
                     {t('doctorPatients.age', { age: p.age })} · {GENDER[p.gender] ? t(GENDER[p.gender]) : p.gender}
                   </p>
-                  <p>
-                    {t('doctorPatients.counts', { late: p.lateCancellations, noShows: p.noShows })}
-                  </p>
+                  <p>{t('doctorPatients.counts', { late: p.lateCancellations, noShows: p.noShows })}</p>
                 </li>
               ))}
             </ul>

@@ -57,7 +57,15 @@ export default function PostEditor() {
           hint={t('postEditor.tagsHint')}
           problem={act.problem}
         />
-        <Field label={t('postEditor.body')} name="body" multiline value={post.body} onInput={input('body')} required problem={act.problem} />
+        <Field
+          label={t('postEditor.body')}
+          name="body"
+          multiline
+          value={post.body}
+          onInput={input('body')}
+          required
+          problem={act.problem}
+        />
         <div class="actions">
           <button type="button" class="secondary" aria-pressed={preview} onClick={() => setPreview(!preview)}>
             {preview ? t('postEditor.hidePreview') : t('postEditor.preview')}

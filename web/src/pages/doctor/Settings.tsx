@@ -54,12 +54,26 @@ export default function Settings() {
               <ProblemBanner problem={save.problem} />
               <p>
                 {t('doctorSettings.license', { license: d.licenseNumber })}{' '}
-                <span class="badge">{VERIFICATION[d.verificationStatus] ? t(VERIFICATION[d.verificationStatus]) : d.verificationStatus}</span>
+                <span class="badge">
+                  {VERIFICATION[d.verificationStatus] ? t(VERIFICATION[d.verificationStatus]) : d.verificationStatus}
+                </span>
                 {d.verificationNote ? ` — ${d.verificationNote}` : ''}
               </p>
-              <Field label={t('doctorSettings.specialization')} name="specialization" value={d.specialization} required problem={save.problem} />
+              <Field
+                label={t('doctorSettings.specialization')}
+                name="specialization"
+                value={d.specialization}
+                required
+                problem={save.problem}
+              />
               <Field label={t('doctorSettings.bio')} name="bio" multiline value={d.bio} problem={save.problem} />
-              <Field label={t('doctorSettings.timezone')} name="timezone" options={zoneOptions(d.timezone)} value={d.timezone} problem={save.problem} />
+              <Field
+                label={t('doctorSettings.timezone')}
+                name="timezone"
+                options={zoneOptions(d.timezone)}
+                value={d.timezone}
+                problem={save.problem}
+              />
               <Field
                 label={t('doctorSettings.slotMinutes')}
                 name="slotMinutes"

@@ -106,9 +106,7 @@ export default function AccessLog() {
       </ul>
       {log.loading && <p aria-busy="true">{t('shell.loading')}</p>}
       <p role="status">
-        {!log.loading && !log.hasMore
-          ? t(hideMine ? 'accessLog.allShownHidden' : 'accessLog.allShown', { n: items.length })
-          : ''}
+        {!log.loading && !log.hasMore ? t(hideMine ? 'accessLog.allShownHidden' : 'accessLog.allShown', { n: items.length }) : ''}
       </p>
       {log.hasMore && (
         <button type="button" disabled={log.busy} onClick={log.loadMore}>

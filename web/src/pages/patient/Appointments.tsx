@@ -52,7 +52,8 @@ export default function Appointments() {
               : list.items.filter((a) => !stillOpen(a));
           return items.length === 0 ? (
             <p>
-              {tab === 'upcoming' ? t('appointments.noneUpcoming') : t('appointments.nonePast')} <a href="/doctors">{t('nav.findDoctor')}</a>.
+              {tab === 'upcoming' ? t('appointments.noneUpcoming') : t('appointments.nonePast')}{' '}
+              <a href="/doctors">{t('nav.findDoctor')}</a>.
             </p>
           ) : (
             <ul class="stack" aria-label={tab === 'upcoming' ? t('appointments.upcomingList') : t('appointments.pastList')}>
@@ -80,9 +81,7 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
   const doctor = useGet('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } }, { enabled: mode !== 'none' });
   return (
     <li class="card">
-      <h2>
-        {t('mail.doctorName', { name: `${a.doctor.firstname} ${a.doctor.lastname}` })}
-      </h2>
+      <h2>{t('mail.doctorName', { name: `${a.doctor.firstname} ${a.doctor.lastname}` })}</h2>
       <p>
         <AppointmentWhen a={a} /> <StatusBadge status={a.status} />
       </p>

@@ -9,9 +9,7 @@ export default function WaitlistPage() {
   return (
     <Page title={t('waitlistPage.title')}>
       <WaitlistEntries />
-      <p>
-        {tRich('waitlistPage.other', { link: (c) => <a href={pagePath('doctors')}>{c}</a> })}
-      </p>
+      <p>{tRich('waitlistPage.other', { link: (c) => <a href={pagePath('doctors')}>{c}</a> })}</p>
     </Page>
   );
 }

@@ -15,8 +15,8 @@ export default function Article() {
           <article>
             <p class="muted">
               {t('article.by')}{' '}
-              <a href={`/doctors/${p!.author.id}`}>{t('mail.doctorName', { name: `${p!.author.firstname} ${p!.author.lastname}` })}</a>{' '}
-              ({p!.author.specialization}) · <When iso={p!.publishedAt} />
+              <a href={`/doctors/${p!.author.id}`}>{t('mail.doctorName', { name: `${p!.author.firstname} ${p!.author.lastname}` })}</a> (
+              {p!.author.specialization}) · <When iso={p!.publishedAt} />
             </p>
             <Markdown source={p!.body} />
           </article>

@@ -73,9 +73,7 @@ export default function DoctorProfile() {
                 </button>
               </form>
             ) : !s.me ? (
-              <p>
-                {tRich('doctorProfile.signIn', { link: (c) => <a href={`/signin?next=/doctors/${d!.id}`}>{c}</a> })}
-              </p>
+              <p>{tRich('doctorProfile.signIn', { link: (c) => <a href={`/signin?next=/doctors/${d!.id}`}>{c}</a> })}</p>
             ) : null}
             {s.me?.user.role === 'PATIENT' && <JoinWaitlist doctorId={d!.id} onJoined={() => invalidate('/api/v1/waitlist')} />}
           </>

@@ -33,9 +33,7 @@ export default function Doctors() {
               {list.items.map((d) => (
                 <li class="card" key={d.id}>
                   <h2>
-                    <a href={`/doctors/${d.id}`}>
-                      {t('mail.doctorName', { name: `${d.firstname} ${d.lastname}` })}
-                    </a>
+                    <a href={`/doctors/${d.id}`}>{t('mail.doctorName', { name: `${d.firstname} ${d.lastname}` })}</a>
                   </h2>
                   <p>
                     <span class="badge">{d.specialization}</span>

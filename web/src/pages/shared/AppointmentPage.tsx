@@ -49,9 +49,7 @@ export default function AppointmentPage({ id }: { id: string }) {
           if (role === 'DOCTOR')
             return (
               <>
-                <h2>
-                  {t('appointmentPage.with', { name: `${a.patient.firstname} ${a.patient.lastname}` })}
-                </h2>
+                <h2>{t('appointmentPage.with', { name: `${a.patient.firstname} ${a.patient.lastname}` })}</h2>
                 <ul class="stack" aria-label={t('newRx.appointment')}>
                   <AgendaItem a={a} onChange={one.reload} />
                 </ul>
@@ -72,9 +70,7 @@ export default function AppointmentPage({ id }: { id: string }) {
                 {a.patient.firstname} {a.patient.lastname}
               </dd>
               <dt>{t('adminUsers.role.DOCTOR')}</dt>
-              <dd>
-                {t('mail.doctorName', { name: `${a.doctor.firstname} ${a.doctor.lastname}` })}
-              </dd>
+              <dd>{t('mail.doctorName', { name: `${a.doctor.firstname} ${a.doctor.lastname}` })}</dd>
               <dt>{t('audit.col.when')}</dt>
               <dd>
                 <AppointmentWhen a={a} />

@@ -28,9 +28,7 @@ export default function VisitPage() {
       ) : visit.problem ? (
         <>
           <ProblemBanner problem={visit.problem} />
-          {visit.problem.code === 'VISIT_NOT_OPEN' && (
-            <p>{t('visit.window')}</p>
-          )}
+          {visit.problem.code === 'VISIT_NOT_OPEN' && <p>{t('visit.window')}</p>}
           <div class="actions">
             <button type="button" class="secondary" onClick={visit.reload}>
               {t('visit.retry')}
@@ -88,9 +86,7 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
         {doctor && <AllowPatientShare call={call} />}
         {call.state === 'idle' && <PreCallCheck visit={visit} />}
         {!call.open && (
-          <p class="muted">
-            {t('visit.joinable', { from: formatDateTime(visit.opensAt), until: formatDateTime(visit.closesAt) })}
-          </p>
+          <p class="muted">{t('visit.joinable', { from: formatDateTime(visit.opensAt), until: formatDateTime(visit.closesAt) })}</p>
         )}
         {doctor && (
           <div class="stack">

@@ -208,10 +208,7 @@ export function PreCallCheck({ visit }: { visit: Visit }) {
           {rows.map(([key, name, c]) =>
             c ? (
               <li key={key} data-check={key} data-result={c.result}>
-                <strong>
-                  {t('precall.row', { name, result: words[c.result] })}
-                </strong>{' '}
-                {c.text}
+                <strong>{t('precall.row', { name, result: words[c.result] })}</strong> {c.text}
               </li>
             ) : null,
           )}

@@ -33,8 +33,7 @@ function turnExpiry(servers: RTCIceServer[]): number | null {
 export async function getMedia(cameraId: string, micId: string): Promise<{ stream: MediaStream | null; note: string | null }> {
   const video: MediaTrackConstraints | boolean = cameraId ? { deviceId: { exact: cameraId } } : true;
   const audio: MediaTrackConstraints | boolean = micId ? { deviceId: { exact: micId } } : true;
-  if (!navigator.mediaDevices?.getUserMedia)
-    return { stream: null, note: t('call.media.unsupported') };
+  if (!navigator.mediaDevices?.getUserMedia) return { stream: null, note: t('call.media.unsupported') };
   try {
     return { stream: await navigator.mediaDevices.getUserMedia({ video, audio }), note: null };
   } catch (e) {
@@ -43,16 +42,12 @@ export async function getMedia(cameraId: string, micId: string): Promise<{ strea
       const stream = await navigator.mediaDevices.getUserMedia({ audio });
       return {
         stream,
-        note: denied
-          ? t('call.media.cameraDenied')
-          : t('call.media.noCamera'),
+        note: denied ? t('call.media.cameraDenied') : t('call.media.noCamera'),
       };
     } catch {
       return {
         stream: null,
-        note: denied
-          ? t('call.media.allDenied')
-          : t('call.media.none'),
+        note: denied ? t('call.media.allDenied') : t('call.media.none'),
       };
     }
   }
