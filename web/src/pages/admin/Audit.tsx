@@ -67,7 +67,15 @@ export default function Audit() {
                       <td translate={false}>
                         {e.resourceType} {e.resourceId?.slice(0, 8)}
                       </td>
-                      <td>{e.patientId ? <a href={`/admin/audit?patientId=${e.patientId}`}>{e.patientId.slice(0, 8)}</a> : ''}</td>
+                      <td>
+                        {e.patientId ? (
+                          <a href={`/admin/audit?patientId=${e.patientId}`} translate={false}>
+                            {e.patientId.slice(0, 8)}
+                          </a>
+                        ) : (
+                          ''
+                        )}
+                      </td>
                       <td translate={false}>{e.outcome}</td>
                       <td translate={false}>{e.ip}</td>
                     </tr>
