@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
+import { printAST } from '@formatjs/icu-messageformat-parser/printer.js';
 import { catalogues, LOCALES, LOCALES_DIR } from '../src/platform/i18n.ts';
+import { pseudoMessage } from '../web/src/pseudo.ts';
 
 const en = catalogues.en;
 
@@ -96,8 +98,43 @@ test('every key of the catalogue is used by the server or the portal, spelt out 
 
 test('every key the code asks for exists in English', () => {
   // t(locale, 'key' …) on the server, t('key' …) in the portal, and the helpers that take a key.
-  const asked = [...code.matchAll(/\b(?:t|say|keyed)\(\s*(?:[\w.]+,\s*)?'([a-z][\w-]*(?:\.[\w-]+)+)'/g)].map((m) => m[1]);
+  const asked = [...code.matchAll(/\b(?:t|tRich|say|keyed)\(\s*(?:[\w.]+,\s*)?'([a-z][\w-]*(?:\.[\w-]+)+)'/g)].map((m) => m[1]);
   assert.ok(asked.length > 20, `found ${asked.length} keys asked for: is the pattern still right?`);
   const unknown = [...new Set(asked)].filter((k) => !(k in en));
   assert.deepEqual(unknown, []);
+});
+
+/** The literal text of a parsed message, in every plural, select and tag branch. */
+function literals(elements: MessageFormatElement[]): string {
+  return elements
+    .map((e) =>
+      e.type === TYPE.literal
+        ? e.value
+        : e.type === TYPE.plural || e.type === TYPE.select
+          ? Object.values(e.options)
+              .map((o) => literals(o.value))
+              .join(' ')
+          : e.type === TYPE.tag
+            ? literals(e.children)
+            : '',
+    )
+    .join(' ');
+}
+
+test('the pseudo-locale en-XA, generated from English, keeps every placeholder and leaves no plain ASCII letter', () => {
+  let english = 0;
+  let pseudo = 0;
+  for (const [key, message] of Object.entries(en)) {
+    const made = pseudoMessage(message);
+    // The same placeholders (and tags, plurals, selects) as English, so it formats wherever English does.
+    assert.deepEqual(placeholders(made).names, placeholders(parse(message)).names, `${key}: placeholders changed`);
+    const text = printAST(made);
+    assert.ok(text.startsWith('⟦') && text.endsWith('⟧'), `${key}: not bracketed`);
+    // Its literal text (not placeholder, option or tag names) has no plain ASCII letter left.
+    assert.doesNotMatch(literals(made), /[A-Za-z]/, `${key}: plain English left: ${text}`);
+    english += message.length;
+    pseudo += text.length;
+  }
+  // About 40 % longer, as German or Spanish texts run.
+  assert.ok(pseudo / english >= 1.3, `pseudo-locale only ${(pseudo / english).toFixed(2)} times as long as English`);
 });

@@ -1,8 +1,10 @@
 // The portal's language: the same catalogues as the server's mails (locales/*.json at the repository's top,
 // ICU MessageFormat through intl-messageformat). English is in the first bundle; another language is loaded
 // when it is chosen. The page follows the language: <html lang> and, for Arabic, dir="rtl".
+import type { ComponentChildren } from 'preact';
 import { IntlMessageFormat } from 'intl-messageformat';
 import en from '../../locales/en.json';
+import { PSEUDO_LOCALE, pseudoMessage } from './pseudo';
 
 export const LOCALES = ['en', 'de', 'es', 'ar'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -19,6 +21,20 @@ const catalogues: Partial<Record<Locale, Catalogue>> = { en };
 const INTL_TAG: Record<Locale, string> = { en: 'en-GB', de: 'de-DE', es: 'es-ES', ar: 'ar' };
 
 let current: Locale = 'en';
+/**
+ * The pseudo-locale (pseudo.ts) instead of whatever the account speaks: for development and the browser journeys
+ * only, never offered in the language menu. It is switched on in this browser by the setting
+ * localStorage['telecare.pseudoLocale'] = 'en-XA' (read once, at start), and by `?pseudo` in a development build.
+ */
+const pseudo = (() => {
+  try {
+    if ((import.meta as { env?: { DEV?: boolean } }).env?.DEV && new URLSearchParams(location.search).has('pseudo'))
+      localStorage.setItem('telecare.pseudoLocale', PSEUDO_LOCALE);
+    return localStorage.getItem('telecare.pseudoLocale') === PSEUDO_LOCALE;
+  } catch {
+    return false;
+  }
+})();
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 let zone = browserZone;
 const listeners = new Set<() => void>();
@@ -52,9 +68,9 @@ export function onLocaleChange(fn: () => void): () => void {
 /** Switches the portal's language: loads its catalogue if needed, then sets <html lang/dir> and re-renders. */
 export async function setLocale(locale: Locale): Promise<void> {
   if (!catalogues[locale] && locale !== 'en') catalogues[locale] = (await loaders[locale]()).default;
-  current = locale;
-  document.documentElement.lang = locale;
-  document.documentElement.dir = locale === 'ar' ? 'rtl' : 'ltr';
+  current = pseudo ? 'en' : locale;
+  document.documentElement.lang = pseudo ? PSEUDO_LOCALE : locale;
+  document.documentElement.dir = current === 'ar' ? 'rtl' : 'ltr';
   for (const fn of listeners) fn();
 }
 
@@ -64,8 +80,26 @@ export function t(key: string, values?: Record<string, string | number>): string
   let f = compiled.get(cacheKey);
   if (!f) {
     const source = catalogues[current]?.[key] ?? (en as Catalogue)[key] ?? key;
-    f = new IntlMessageFormat(source, INTL_TAG[current]);
+    f = new IntlMessageFormat(pseudo ? pseudoMessage(source) : source, INTL_TAG[current]);
     compiled.set(cacheKey, f);
   }
   return String(f.format(values));
+}
+
+/**
+ * A message with markup: its tags (`<b>…</b>`, `<link>…</link>`) filled by the functions of `values` that wrap
+ * their text in an element, so a translation moves the emphasised words or the link with the sentence.
+ */
+export function tRich(
+  key: string,
+  values: Record<string, ComponentChildren | ((chunks: ComponentChildren[]) => ComponentChildren)>,
+): ComponentChildren {
+  const cacheKey = `${current}\u0000${key}`;
+  let f = compiled.get(cacheKey);
+  if (!f) {
+    const source = catalogues[current]?.[key] ?? (en as Catalogue)[key] ?? key;
+    f = new IntlMessageFormat(pseudo ? pseudoMessage(source) : source, INTL_TAG[current]);
+    compiled.set(cacheKey, f);
+  }
+  return f.format<ComponentChildren>(values as never) as ComponentChildren;
 }

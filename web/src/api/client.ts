@@ -5,6 +5,7 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
 import { session } from '../session';
+import { t } from '../i18n';
 
 export type Schemas = components['schemas'];
 export type Problem = Schemas['Problem'];
@@ -60,9 +61,9 @@ export function asProblem(error: unknown): Problem {
   if (error && typeof error === 'object' && 'code' in error) return error as Problem;
   return {
     type: 'about:blank',
-    title: 'Network error',
+    title: t('network.title'),
     status: 0,
     code: 'NETWORK',
-    detail: 'The server could not be reached. Check your connection and try again.',
+    detail: t('network.detail'),
   };
 }

@@ -1,21 +1,22 @@
 import type { components } from '../api/schema';
 import type { Problem } from '../api/client';
 import { formatSpan } from './ui';
+import { t } from '../i18n';
 
 type Paths = import('../api/schema').paths;
 export type Appointment = Paths['/api/v1/appointments/{id}']['get']['responses'][200]['content']['application/json'];
 export type { components };
 
 const statusLabels: Record<string, string> = {
-  PENDING: 'Awaiting confirmation',
-  CONFIRMED: 'Confirmed',
-  CANCELLED: 'Cancelled',
-  COMPLETED: 'Completed',
-  NO_SHOW: 'No-show',
+  PENDING: 'appointmentStatus.PENDING',
+  CONFIRMED: 'appointmentStatus.CONFIRMED',
+  CANCELLED: 'appointmentStatus.CANCELLED',
+  COMPLETED: 'appointmentStatus.COMPLETED',
+  NO_SHOW: 'appointmentStatus.NO_SHOW',
 };
 
 export function StatusBadge({ status }: { status: string }) {
-  return <span class="badge">{statusLabels[status] ?? status}</span>;
+  return <span class="badge">{statusLabels[status] ? t(statusLabels[status]) : status}</span>;
 }
 
 /** "8 Dec 2026, 09:30–10:00 (Europe/Berlin)": the zone named once for the span. */
@@ -37,12 +38,11 @@ export function visitOpen(a: { status: string; startsAt: string; endsAt: string 
 
 /** The doctor's cancellation notice in words, shown before booking and before a patient cancels or moves. */
 export function cancellationPolicy(hours: number): string {
-  if (hours <= 0) return 'Free cancellation until the appointment starts.';
-  return `Free cancellation up to ${hours} hour${hours === 1 ? '' : 's'} before the appointment; later, only the doctor can cancel or move it.`;
+  return hours <= 0 ? t('appointmentPolicy.free') : t('appointmentPolicy.notice', { hours });
 }
 
 /** A patient's late cancel or reschedule is a rule, not a failure: say so plainly, keeping the server's detail. */
 export function lateChangeProblem(p: Problem | null): Problem | null {
   if (p?.code !== 'CANCELLATION_WINDOW_PASSED') return p;
-  return { ...p, title: 'Too late to change this appointment online' };
+  return { ...p, title: t('appointmentPolicy.tooLate') };
 }

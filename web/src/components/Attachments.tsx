@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, asProblem, type Problem } from '../api/client';
 import { session } from '../session';
 import type { components } from '../api/schema';
+import { t } from '../i18n';
 
 export type AttachmentSummary = components['schemas']['Message']['attachments'][number];
 type Uploaded = components['schemas']['Attachment'];
@@ -49,9 +50,9 @@ function uploadFile(file: File, onProgress: (fraction: number) => void, retried 
 /** What the person reads when an upload is refused, by the contract's code. */
 function explain(p: Problem): Problem {
   const detail: Record<string, string> = {
-    PAYLOAD_TOO_LARGE: 'The file is too large (at most 15 MB, and images at most 40 megapixels).',
-    UNSUPPORTED_MEDIA_TYPE: 'Only photos (JPEG, PNG, WebP) and PDF documents can be attached.',
-    QUOTA_EXCEEDED: 'Your storage for attachments is full.',
+    PAYLOAD_TOO_LARGE: t('attachments.tooLarge'),
+    UNSUPPORTED_MEDIA_TYPE: t('attachments.unsupported'),
+    QUOTA_EXCEEDED: t('attachments.quota'),
   };
   return detail[p.code] ? { ...p, detail: detail[p.code] } : p;
 }
@@ -63,7 +64,7 @@ export function AttachmentPicker({ pending, setPending }: { pending: Pending[]; 
     for (const file of files.slice(0, Math.max(0, MAX_ATTACHMENTS - pending.length))) {
       const key = `${Date.now()}-${Math.random()}`;
       const update = (patch: Partial<Pending>) => setPending((ps) => ps.map((p) => (p.key === key ? { ...p, ...patch } : p)));
-      setPending((ps) => [...ps, { key, name: file.name || 'pasted image', progress: 0 }]);
+      setPending((ps) => [...ps, { key, name: file.name || t('attachments.pasted'), progress: 0 }]);
       uploadFile(file, (progress) => update({ progress })).then(
         (attachment) => update({ attachment, progress: 1 }),
         (e: unknown) => update({ problem: explain(asProblem(e)) }),
@@ -97,7 +98,7 @@ export function AttachmentPicker({ pending, setPending }: { pending: Pending[]; 
       }}
     >
       <label class="button secondary">
-        Attach photo or PDF
+        {t('attachments.attach')}
         <input
           type="file"
           accept={ACCEPT}
@@ -113,7 +114,7 @@ export function AttachmentPicker({ pending, setPending }: { pending: Pending[]; 
       </label>
       {/* On a phone this opens the camera; elsewhere it is a second picker for images. */}
       <label class="button secondary">
-        Take a photo
+        {t('attachments.photo')}
         <input
           type="file"
           accept="image/*"
@@ -127,9 +128,9 @@ export function AttachmentPicker({ pending, setPending }: { pending: Pending[]; 
           }}
         />
       </label>
-      <small class="muted"> or drop or paste files here (up to {MAX_ATTACHMENTS})</small>
+      <small class="muted"> {t('attachments.drop', { n: MAX_ATTACHMENTS })}</small>
       {pending.length > 0 && (
-        <ul class="attachments" aria-label="Files to send">
+        <ul class="attachments" aria-label={t('attachments.pending')}>
           {pending.map((p) => (
             <li key={p.key}>
               <span>{p.name}</span>{' '}
@@ -138,12 +139,12 @@ export function AttachmentPicker({ pending, setPending }: { pending: Pending[]; 
                   {p.problem.detail ?? p.problem.title}
                 </span>
               ) : p.attachment ? (
-                <span class="muted">ready</span>
+                <span class="muted">{t('attachments.ready')}</span>
               ) : (
-                <progress max={1} value={p.progress} aria-label={`Uploading ${p.name}`} />
+                <progress max={1} value={p.progress} aria-label={t('attachments.uploading', { name: p.name })} />
               )}{' '}
               <button type="button" class="link" onClick={() => setPending((ps) => ps.filter((x) => x.key !== p.key))}>
-                Remove <span class="visually-hidden">{p.name}</span>
+                {t('attachments.remove')} <span class="visually-hidden">{p.name}</span>
               </button>
             </li>
           ))}
@@ -196,7 +197,7 @@ export function AttachmentView({ a }: { a: AttachmentSummary }) {
         setTimeout(() => URL.revokeObjectURL(href), 10_000);
       }}
     >
-      Download {a.fileName} ({Math.max(1, Math.round(a.size / 1024))} KB)
+      {t('attachments.download', { name: a.fileName, kb: Math.max(1, Math.round(a.size / 1024)) })}
     </button>
   );
 }

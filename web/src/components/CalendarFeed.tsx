@@ -4,6 +4,7 @@ import { useRef, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { Loading, Notice, ProblemBanner, useAction } from './ui';
 import { useGet } from '../query';
+import { t } from '../i18n';
 
 export function CalendarFeed() {
   const feed = useGet('/api/v1/me/calendar');
@@ -27,12 +28,12 @@ export function CalendarFeed() {
   };
   return (
     <section class="card" aria-labelledby="calendar-h">
-      <h2 id="calendar-h">Calendar feed</h2>
+      <h2 id="calendar-h">{t('calendarFeed.title')}</h2>
       <Loading loaded={feed}>
         {() => (
           <div class="stack">
             <div class="field">
-              <label for="calendar-url">Calendar feed URL</label>
+              <label for="calendar-url">{t('calendarFeed.url')}</label>
               <input
                 id="calendar-url"
                 ref={input}
@@ -41,21 +42,18 @@ export function CalendarFeed() {
                 aria-describedby="calendar-url-hint"
                 onFocus={(e) => (e.target as HTMLInputElement).select()}
               />
-              <small id="calendar-url-hint">
-                Subscribe to it in your calendar app to see your upcoming appointments there. Anyone who has this link can see the times of
-                your appointments: keep it private, and rotate it if it leaked.
-              </small>
+              <small id="calendar-url-hint">{t('calendarFeed.hint')}</small>
             </div>
             <p class="visually-hidden" role="status">
-              {copied === 'yes' ? 'Link copied.' : copied === 'manual' ? 'The link is selected: press Ctrl+C (or ⌘C) to copy it.' : ''}
+              {copied === 'yes' ? t('calendarFeed.copied') : copied === 'manual' ? t('calendarFeed.selected') : ''}
             </p>
-            {rotated && <Notice kind="success">New link made. The old link no longer works: update your calendar apps.</Notice>}
+            {rotated && <Notice kind="success">{t('calendarFeed.rotated')}</Notice>}
             <ProblemBanner problem={rotate.problem} />
             <div class="actions">
               <button type="button" onClick={copy}>
-                Copy link
+                {t('calendarFeed.copy')}
               </button>
-              {copied === 'yes' && <span aria-hidden="true">Copied</span>}
+              {copied === 'yes' && <span aria-hidden="true">{t('calendarFeed.copiedShort')}</span>}
               <button
                 type="button"
                 class="secondary"
@@ -65,14 +63,12 @@ export function CalendarFeed() {
                   setTimeout(() => confirmRef.current?.focus(), 0);
                 }}
               >
-                Rotate link
+                {t('calendarFeed.rotate')}
               </button>
             </div>
             {confirming && (
               <div id="calendar-rotate" class="banner warning" role="group" aria-labelledby="calendar-rotate-q">
-                <p id="calendar-rotate-q">
-                  Make a new link? The current link stops working at once, and calendar apps subscribed to it stop updating.
-                </p>
+                <p id="calendar-rotate-q">{t('calendarFeed.confirm')}</p>
                 <div class="actions">
                   <button
                     type="button"
@@ -90,10 +86,10 @@ export function CalendarFeed() {
                       }
                     }}
                   >
-                    Yes, make a new link
+                    {t('calendarFeed.yes')}
                   </button>
                   <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-                    Keep the current link
+                    {t('calendarFeed.keep')}
                   </button>
                 </div>
               </div>

@@ -9,6 +9,23 @@ import { Field, formatDateTime, formValues, ListEnd, Loading, ProblemBanner, use
 import { useList } from '../query';
 import { t } from '../i18n';
 
+/** The record's coded values (FHIR codes) in the portal's language; an unknown code is shown as it is. */
+const VALUES: Record<string, string> = {
+  active: 'record.value.active',
+  inactive: 'record.value.inactive',
+  stopped: 'record.value.stopped',
+  resolved: 'record.value.resolved',
+  'entered-in-error': 'record.value.enteredInError',
+  medication: 'record.value.medication',
+  food: 'record.value.food',
+  environment: 'record.value.environment',
+  other: 'record.value.other',
+  high: 'record.value.high',
+  low: 'record.value.low',
+  'unable-to-assess': 'record.value.unableToAssess',
+};
+const value = (code: string) => (VALUES[code] ? t(VALUES[code]) : code);
+
 type Coded = { system?: string; code?: string; display: string };
 type Substance = paths['/api/v1/terminology/substances']['get']['responses'][200]['content']['application/json'][number];
 type Note = paths['/api/v1/appointments/{id}/note']['get']['responses'][200]['content']['application/json'];
@@ -66,23 +83,23 @@ export function SubstanceField({
           </option>
         ))}
       </datalist>
-      <small>Pick a suggestion to record its RxNorm code; anything else is kept as free text.</small>
+      <small>{t('record.substanceHint')}</small>
     </div>
   );
 }
 
 function Verification({ v }: { v: 'confirmed' | 'unconfirmed' }) {
-  return v === 'unconfirmed' ? <span class="badge">Unconfirmed (self-reported)</span> : null;
+  return v === 'unconfirmed' ? <span class="badge">{t('record.unconfirmed')}</span> : null;
 }
 
 function Recorded({ e }: { e: { recordedAt: string; enteredInError: { at: string } | null } }) {
   return (
     <small>
-      Recorded <When iso={e.recordedAt} />
+      {t('record.recorded')} <When iso={e.recordedAt} />
       {e.enteredInError && (
         <>
           {' '}
-          · entered in error <When iso={e.enteredInError.at} />
+          · {t('record.enteredInError')} <When iso={e.enteredInError.at} />
         </>
       )}
     </small>
@@ -119,26 +136,26 @@ function EntryActions({
     <div class="actions">
       <ProblemBanner problem={act.problem} />
       <label>
-        Status of {what}{' '}
+        {t('record.statusOf', { what })}{' '}
         <select
-          aria-label={`Status of ${what}`}
+          aria-label={t('record.statusOf', { what })}
           onChange={(e) => patch({ [statusKey]: (e.target as HTMLSelectElement).value })}
           disabled={act.busy}
         >
           {statuses.map((s) => (
             <option key={s} value={s} selected={s === current}>
-              {s}
+              {value(s)}
             </option>
           ))}
         </select>
       </label>
       {confirm && (
         <button type="button" class="secondary" disabled={act.busy} onClick={() => patch({ verification: 'confirmed' })}>
-          Confirm
+          {t('record.confirm')}
         </button>
       )}
       <button type="button" class="danger" disabled={act.busy} onClick={() => patch({ [statusKey]: 'entered-in-error' })}>
-        Mark {what} entered in error
+        {t('record.markError', { what })}
       </button>
     </div>
   );
@@ -162,15 +179,15 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
   return (
     <>
       <section class="card" aria-labelledby="allergies-h">
-        <h2 id="allergies-h">Allergies and intolerances</h2>
+        <h2 id="allergies-h">{t('record.allergies')}</h2>
         <Loading loaded={allergies}>
           {() => (
-            <ul class="stack" aria-label="Allergies">
-              {allergies.items.length === 0 && <li>None recorded.</li>}
+            <ul class="stack" aria-label={t('record.allergiesList')}>
+              {allergies.items.length === 0 && <li>{t('record.none')}</li>}
               {allergies.items.map((a) => (
                 <li key={a.id} class={a.status === 'entered-in-error' ? 'muted' : ''}>
-                  <strong>{label(a.substance)}</strong> · {a.category} · criticality {a.criticality}
-                  {a.reaction && <> · {a.reaction}</>} · <span class="badge">{a.status}</span> <Verification v={a.verification} />{' '}
+                  <strong>{label(a.substance)}</strong> · {value(a.category)} · {t('record.criticality', { value: value(a.criticality) })}
+                  {a.reaction && <> · {a.reaction}</>} · <span class="badge">{value(a.status)}</span> <Verification v={a.verification} />{' '}
                   <Recorded e={a} />
                   <EntryActions
                     role={role}
@@ -191,15 +208,15 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
         <AddAllergy patientId={patientId} role={role} onDone={allergies.reload} />
       </section>
       <section class="card" aria-labelledby="medications-h">
-        <h2 id="medications-h">Medications</h2>
+        <h2 id="medications-h">{t('record.medications')}</h2>
         <Loading loaded={medications}>
           {() => (
-            <ul class="stack" aria-label="Medications">
-              {medications.items.length === 0 && <li>None recorded.</li>}
+            <ul class="stack" aria-label={t('record.medications')}>
+              {medications.items.length === 0 && <li>{t('record.none')}</li>}
               {medications.items.map((m) => (
                 <li key={m.id}>
                   <strong>{label(m.medication)}</strong>
-                  {m.dosage && <> · {m.dosage}</>} · <span class="badge">{m.status}</span> <Verification v={m.verification} />{' '}
+                  {m.dosage && <> · {m.dosage}</>} · <span class="badge">{value(m.status)}</span> <Verification v={m.verification} />{' '}
                   <Recorded e={m} />
                   <EntryActions
                     role={role}
@@ -220,15 +237,15 @@ export function ClinicalRecord({ patientId, role }: { patientId: string; role: R
         <AddMedication patientId={patientId} role={role} onDone={medications.reload} />
       </section>
       <section class="card" aria-labelledby="problems-h">
-        <h2 id="problems-h">Problems</h2>
+        <h2 id="problems-h">{t('record.problems')}</h2>
         <Loading loaded={problems}>
           {() => (
-            <ul class="stack" aria-label="Problems">
-              {problems.items.length === 0 && <li>None recorded.</li>}
+            <ul class="stack" aria-label={t('record.problems')}>
+              {problems.items.length === 0 && <li>{t('record.none')}</li>}
               {problems.items.map((c) => (
                 <li key={c.id}>
                   <strong>{label(c.condition)}</strong>
-                  {c.onset && <> · since {c.onset}</>} · <span class="badge">{c.clinicalStatus}</span>
+                  {c.onset && <> · {t('record.since', { date: c.onset })}</>} · <span class="badge">{value(c.clinicalStatus)}</span>
                   {c.note && <p>{c.note}</p>} <Recorded e={c} />
                   <EntryActions
                     role={role}
@@ -259,7 +276,7 @@ function AddAllergy({ patientId, role, onDone }: { patientId: string; role: Role
     <form
       key={key}
       class="stack"
-      aria-label={role === 'doctor' ? 'Record an allergy' : 'Report an allergy'}
+      aria-label={role === 'doctor' ? t('record.allergy.record') : t('record.allergy.report')}
       onSubmit={async (e) => {
         const v = formValues(e);
         if (!substance) return;
@@ -277,34 +294,34 @@ function AddAllergy({ patientId, role, onDone }: { patientId: string; role: Role
         }
       }}
     >
-      <h3>{role === 'doctor' ? 'Record an allergy' : 'Report an allergy'}</h3>
+      <h3>{role === 'doctor' ? t('record.allergy.record') : t('record.allergy.report')}</h3>
       <ProblemBanner problem={act.problem} />
-      <SubstanceField name="allergy-substance" label="Substance" onPick={setSubstance} />
+      <SubstanceField name="allergy-substance" label={t('record.allergy.substance')} onPick={setSubstance} />
       <Field
-        label="Category"
+        label={t('record.allergy.category')}
         name="category"
         options={[
-          ['medication', 'Medication'],
-          ['food', 'Food'],
-          ['environment', 'Environment'],
-          ['other', 'Other'],
+          ['medication', t('record.allergy.medication')],
+          ['food', t('record.allergy.food')],
+          ['environment', t('record.allergy.environment')],
+          ['other', t('record.allergy.other')],
         ]}
         value="medication"
       />
       <Field
-        label="Criticality"
+        label={t('record.allergy.criticality')}
         name="criticality"
         options={[
-          ['high', 'High'],
-          ['low', 'Low'],
-          ['unable-to-assess', 'Unable to assess'],
+          ['high', t('record.allergy.high')],
+          ['low', t('record.allergy.low')],
+          ['unable-to-assess', t('record.allergy.unableToAssess')],
         ]}
         value="high"
       />
-      <Field label="Reaction (optional)" name="reaction" />
-      {role === 'patient' && <p>A doctor confirms what you report; until then it shows as unconfirmed.</p>}
+      <Field label={t('record.allergy.reaction')} name="reaction" />
+      {role === 'patient' && <p>{t('record.allergy.patientHint')}</p>}
       <button type="submit" disabled={act.busy}>
-        {role === 'doctor' ? 'Record allergy' : 'Report allergy'}
+        {role === 'doctor' ? t('record.allergy.recordSubmit') : t('record.allergy.reportSubmit')}
       </button>
     </form>
   );
@@ -318,7 +335,7 @@ function AddMedication({ patientId, role, onDone }: { patientId: string; role: R
     <form
       key={key}
       class="stack"
-      aria-label={role === 'doctor' ? 'Record a medication' : 'Report a medication'}
+      aria-label={role === 'doctor' ? t('record.medication.record') : t('record.medication.report')}
       onSubmit={async (e) => {
         const v = formValues(e);
         if (!medication) return;
@@ -331,13 +348,13 @@ function AddMedication({ patientId, role, onDone }: { patientId: string; role: R
         }
       }}
     >
-      <h3>{role === 'doctor' ? 'Record a medication' : 'Report a medication'}</h3>
+      <h3>{role === 'doctor' ? t('record.medication.record') : t('record.medication.report')}</h3>
       <ProblemBanner problem={act.problem} />
-      <SubstanceField name="medication-name" label="Medication" onPick={setMedication} />
-      <Field label="Dosage (optional)" name="dosage" />
-      <Field label="Taken since (optional)" name="since" type="date" />
+      <SubstanceField name="medication-name" label={t('record.medication.name')} onPick={setMedication} />
+      <Field label={t('record.medication.dosage')} name="dosage" />
+      <Field label={t('record.medication.since')} name="since" type="date" />
       <button type="submit" disabled={act.busy}>
-        {role === 'doctor' ? 'Record medication' : 'Report medication'}
+        {role === 'doctor' ? t('record.medication.recordSubmit') : t('record.medication.reportSubmit')}
       </button>
     </form>
   );
@@ -348,7 +365,7 @@ function AddProblem({ patientId, onDone }: { patientId: string; onDone: () => vo
   return (
     <form
       class="stack"
-      aria-label="Record a problem"
+      aria-label={t('record.problem.record')}
       onSubmit={async (e) => {
         const v = formValues(e);
         const body = {
@@ -363,13 +380,13 @@ function AddProblem({ patientId, onDone }: { patientId: string; onDone: () => vo
         }
       }}
     >
-      <h3>Record a problem</h3>
+      <h3>{t('record.problem.record')}</h3>
       <ProblemBanner problem={act.problem} />
-      <Field label="Condition" name="condition" required problem={act.problem} />
-      <Field label="Onset (optional)" name="onset" type="date" />
-      <Field label="Note (optional)" name="problem-note" multiline />
+      <Field label={t('record.problem.condition')} name="condition" required problem={act.problem} />
+      <Field label={t('record.problem.onset')} name="onset" type="date" />
+      <Field label={t('record.problem.note')} name="problem-note" multiline />
       <button type="submit" disabled={act.busy}>
-        Record problem
+        {t('record.problem.submit')}
       </button>
     </form>
   );
@@ -380,13 +397,13 @@ export function VisitNotes({ patientId }: { patientId: string }) {
   const notes = useList('/api/v1/patients/{patientId}/notes', { params: { path: { patientId }, query: { limit: 50 } } });
   return (
     <section class="card" aria-labelledby="notes-h">
-      <h2 id="notes-h">Visit notes</h2>
+      <h2 id="notes-h">{t('record.notes')}</h2>
       <Loading loaded={notes}>
         {() =>
           notes.items.length === 0 ? (
-            <p>None yet.</p>
+            <p>{t('record.notesNone')}</p>
           ) : (
-            <ul class="stack" aria-label="Visit notes">
+            <ul class="stack" aria-label={t('record.notes')}>
               {notes.items.map((n) => (
                 <li key={n.appointmentId}>
                   <NoteView note={n} />
@@ -416,20 +433,20 @@ export function NoteLocation({ note }: { note: Note }) {
 
 export function NoteView({ note }: { note: Note }) {
   const parts: Array<[string, string | null]> = [
-    ['Subjective', note.subjective],
-    ['Objective', note.objective],
-    ['Assessment', note.assessment],
-    ['Plan', note.plan],
+    [t('note.subjective'), note.subjective],
+    [t('note.objective'), note.objective],
+    [t('note.assessment'), note.assessment],
+    [t('note.plan'), note.plan],
   ];
   return (
     <article>
       <h3>
         {note.status === 'SIGNED' ? (
           <>
-            Signed <When iso={note.signedAt} />
+            {t('note.signed')} <When iso={note.signedAt} />
           </>
         ) : (
-          'Draft'
+          t('note.draft')
         )}
       </h3>
       <NoteLocation note={note} />
@@ -447,7 +464,7 @@ export function NoteView({ note }: { note: Note }) {
       </dl>
       {note.addenda.length > 0 && (
         <>
-          <h4>Addenda</h4>
+          <h4>{t('note.addenda')}</h4>
           <ul>
             {note.addenda.map((a) => (
               <li key={a.id}>

@@ -5,6 +5,7 @@ import { api } from '../api/client';
 import Markdown from './Markdown';
 import { Notice, ProblemBanner, useAction, When } from './ui';
 import { useGet } from '../query';
+import { t } from '../i18n';
 
 export function ConsentAdmin() {
   const current = useGet('/api/v1/consents/telehealth');
@@ -21,17 +22,15 @@ export function ConsentAdmin() {
   const none = current.problem?.status === 404;
   return (
     <section aria-labelledby="consent-admin-h">
-      <h2 id="consent-admin-h">Telehealth consent</h2>
+      <h2 id="consent-admin-h">{t('consentAdmin.title')}</h2>
       {none ? (
-        <Notice kind="warning">
-          No telehealth consent is published: patients join video visits without accepting one or stating where they are.
-        </Notice>
+        <Notice kind="warning">{t('consentAdmin.none')}</Notice>
       ) : current.problem ? (
         <ProblemBanner problem={current.problem} />
       ) : current.data ? (
         <details>
           <summary>
-            Version {current.data.version}, published <When iso={current.data.publishedAt} />
+            {t('consentAdmin.version', { version: current.data.version })} <When iso={current.data.publishedAt} />
           </summary>
           <Markdown source={current.data.text} />
         </details>
@@ -39,15 +38,15 @@ export function ConsentAdmin() {
       <form onSubmit={publish}>
         <ProblemBanner problem={action.problem} />
         <div class="field">
-          <label for="consent-text">New version (Markdown)</label>
+          <label for="consent-text">{t('consentAdmin.newVersion')}</label>
           <textarea id="consent-text" rows={6} value={text} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />
         </div>
         <div class="actions">
           <button type="submit" disabled={!text.trim() || action.busy}>
-            Publish new version
+            {t('consentAdmin.publish')}
           </button>
         </div>
-        <small>Every patient must accept the new version before their next video visit.</small>
+        <small>{t('consentAdmin.hint')}</small>
       </form>
     </section>
   );

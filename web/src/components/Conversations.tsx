@@ -7,6 +7,7 @@ import { Field, ListEnd, Loading, ProblemBanner, useAction, When } from './ui';
 import type { components } from '../api/schema';
 import { AttachmentPicker, AttachmentView, type Pending } from './Attachments';
 import { invalidate, prependItem, useList } from '../query';
+import { t } from '../i18n';
 
 type Message = components['schemas']['Message'];
 
@@ -22,23 +23,24 @@ export function Conversations({ base, userId, peerLabel }: { base: string; userI
   );
   return (
     <div class="split">
-      <nav aria-label="Conversations">
+      <nav aria-label={t('conversations.label')}>
         <p class="muted" role="status">
-          {live ? 'Live updates on' : 'Reconnecting…'}
+          {live ? t('conversations.live') : t('call.state.reconnecting')}
         </p>
         <Loading loaded={list}>
           {() =>
             list.items.length === 0 ? (
-              <p>No conversations yet. You can write to a {peerLabel} you have an appointment with.</p>
+              <p>{peerLabel === 'doctor' ? t('conversations.noneDoctor') : t('conversations.nonePatient')}</p>
             ) : (
               <ul>
                 {list.items.map((c) => (
                   <li key={c.participant.id}>
                     <a href={`${base}/${c.participant.id}`} aria-current={c.participant.id === userId ? 'page' : undefined}>
-                      {c.participant.role === 'DOCTOR' ? 'Dr. ' : ''}
-                      {c.participant.firstname} {c.participant.lastname}
+                      {c.participant.role === 'DOCTOR'
+                        ? t('mail.doctorName', { name: `${c.participant.firstname} ${c.participant.lastname}` })
+                        : `${c.participant.firstname} ${c.participant.lastname}`}
                     </a>
-                    {c.unreadCount > 0 && <span class="badge">{c.unreadCount} unread</span>}
+                    {c.unreadCount > 0 && <span class="badge">{t('conversations.unread', { n: c.unreadCount })}</span>}
                   </li>
                 ))}
               </ul>
@@ -47,7 +49,7 @@ export function Conversations({ base, userId, peerLabel }: { base: string; userI
         </Loading>
         <ListEnd list={list} />
       </nav>
-      {userId ? <Thread userId={userId} onChange={list.reload} /> : <p>Choose a conversation.</p>}
+      {userId ? <Thread userId={userId} onChange={list.reload} /> : <p>{t('conversations.choose')}</p>}
     </div>
   );
 }
@@ -94,23 +96,23 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
 
   return (
     <section aria-labelledby="thread-h">
-      <h2 id="thread-h">Conversation</h2>
+      <h2 id="thread-h">{t('conversations.thread')}</h2>
       <ProblemBanner problem={thread.problem} />
       {thread.hasMore && (
         <button type="button" class="secondary" disabled={thread.busy} onClick={thread.loadMore}>
-          Load earlier messages
+          {t('conversations.earlier')}
         </button>
       )}
       {messages === null ? (
-        <p aria-busy="true">Loading…</p>
+        <p aria-busy="true">{t('shell.loading')}</p>
       ) : (
-        <ol class="messages" ref={listRef} aria-label="Messages" aria-live="polite" tabIndex={0}>
+        <ol class="messages" ref={listRef} aria-label={t('nav.messages')} aria-live="polite" tabIndex={0}>
           {[...messages].reverse().map((m) => (
             <li key={m.id} class={m.senderId === me ? 'mine' : ''}>
-              <span class="visually-hidden">{m.senderId === me ? 'You: ' : 'They: '}</span>
+              <span class="visually-hidden">{m.senderId === me ? t('conversations.you') : t('conversations.they')}</span>
               <span class="body">{m.body}</span>
               {m.attachments.length > 0 && (
-                <ul class="attachments" aria-label="Attachments">
+                <ul class="attachments" aria-label={t('conversations.attachments')}>
                   {m.attachments.map((a) => (
                     <li key={a.id}>
                       <AttachmentView a={a} />
@@ -121,7 +123,7 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
               <br />
               <small class="muted">
                 <When iso={m.createdAt} />
-                {m.senderId === me && m.readAt ? ' · read' : ''}
+                {m.senderId === me && m.readAt ? ` · ${t('conversations.read')}` : ''}
               </small>
             </li>
           ))}
@@ -148,7 +150,7 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
       >
         <ProblemBanner problem={send.problem} />
         <Field
-          label="Your message"
+          label={t('conversations.yourMessage')}
           name="body"
           multiline
           value={text}
@@ -158,7 +160,7 @@ export function Thread({ userId, onChange }: { userId: string; onChange: () => v
         />
         <AttachmentPicker pending={pending} setPending={setPending} />
         <button type="submit" disabled={send.busy || uploading}>
-          Send
+          {t('conversations.send')}
         </button>
       </form>
     </section>

@@ -52,13 +52,13 @@ export function IntakeSection({ id, patient }: { id: string; patient: boolean })
   if (intake.problem?.status === 404)
     return patient ? null : (
       <section aria-labelledby="intake-h">
-        <h2 id="intake-h">Intake form</h2>
-        <p>No intake form: name a default questionnaire under Settings.</p>
+        <h2 id="intake-h">{t('intakeForm.title')}</h2>
+        <p>{t('intakeForm.none')}</p>
       </section>
     );
   return (
     <section aria-labelledby="intake-h">
-      <h2 id="intake-h">Intake form</h2>
+      <h2 id="intake-h">{t('intakeForm.title')}</h2>
       <Loading loaded={intake}>
         {() => {
           const data = intake.data!;
@@ -73,7 +73,7 @@ export function IntakeSection({ id, patient }: { id: string; patient: boolean })
 
 function show(item: Item, v: Value | undefined): string {
   if (v === undefined) return '—';
-  if (item.type === 'boolean') return v ? 'Yes' : 'No';
+  if (item.type === 'boolean') return v ? t('intakeForm.yes') : t('intakeForm.no');
   return String(v);
 }
 
@@ -86,13 +86,13 @@ function Answers({ id, intake, doctor, onCopied }: { id: string; intake: IntakeB
   return (
     <>
       <p>
-        {intake.questionnaire.title} (version {intake.questionnaire.version}) —{' '}
+        {t('intakeForm.version', { title: intake.questionnaire.title, version: intake.questionnaire.version })}{' '}
         {intake.response.status === 'completed' ? (
           <>
-            submitted <When iso={intake.response.submittedAt} />
+            {t('intakeForm.submitted')} <When iso={intake.response.submittedAt} />
           </>
         ) : (
-          'in progress'
+          t('intakeForm.inProgress')
         )}
       </p>
       {done && <Notice kind="success">{done}</Notice>}
@@ -263,7 +263,7 @@ function IntakeForm({ id, intake, onSubmitted }: { id: string; intake: IntakeBod
     const answers = toAnswers(items, values);
     setSent(answers);
     const r = await action.run(() => api.PUT('/api/v1/appointments/{id}/intake', { params: { path: { id } }, body: { answers } }));
-    if (r.ok) setSaved('Your answers are saved. You can come back and finish later.');
+    if (r.ok) setSaved(t('intakeForm.saved'));
     return r.ok;
   };
   const submit = async (e: Event) => {
@@ -276,8 +276,8 @@ function IntakeForm({ id, intake, onSubmitted }: { id: string; intake: IntakeBod
   return (
     <form onSubmit={submit} noValidate class="intake-form">
       <p>
-        {intake.questionnaire.title}. Items marked “required” must be answered before you submit.
-        {intake.response.prefilled.length > 0 && ' Answers you gave before are filled in: check them.'}
+        {t('intakeForm.intro', { title: intake.questionnaire.title })}
+        {intake.response.prefilled.length > 0 && ` ${t('intakeForm.prefilled')}`}
       </p>
       <ProblemBanner problem={action.problem} />
       {items.map((it) => (
@@ -286,10 +286,10 @@ function IntakeForm({ id, intake, onSubmitted }: { id: string; intake: IntakeBod
       {saved && <Notice kind="success">{saved}</Notice>}
       <div class="actions">
         <button type="button" class="secondary" disabled={action.busy} onClick={() => void save()}>
-          Save answers
+          {t('intakeForm.save')}
         </button>
         <button type="submit" disabled={action.busy}>
-          Submit intake form
+          {t('intakeForm.submit')}
         </button>
       </div>
     </form>
@@ -317,7 +317,7 @@ export function ItemField({
   const label = (
     <>
       {item.text}
-      {item.required && <span class="required"> (required)</span>}
+      {item.required && <span class="required"> {t('intakeForm.required')}</span>}
     </>
   );
   const err = error && (
@@ -329,8 +329,8 @@ export function ItemField({
     const options: [string, string | boolean][] =
       item.type === 'boolean'
         ? [
-            ['Yes', true],
-            ['No', false],
+            [t('intakeForm.yes'), true],
+            [t('intakeForm.no'), false],
           ]
         : (item.options ?? []).map((o) => [o, o]);
     return (

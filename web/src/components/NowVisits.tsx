@@ -9,6 +9,7 @@ import { pagePath } from '../routes';
 import { useSession } from '../app';
 import { visitOpen, VISIT_CLOSES_AFTER_MS, VISIT_OPENS_BEFORE_MS, type Appointment } from './Appointment';
 import { formatDateTime } from './ui';
+import { t, tRich } from '../i18n';
 
 /** Longest appointment the portal looks back for: a visit stays open until 30 minutes after its end. */
 const LOOK_BACK_MS = 8 * 3_600_000;
@@ -107,7 +108,7 @@ export function NowVisits() {
   // On the visit page itself the call is the page.
   if (!open.length || path.includes('/visits/')) return null;
   return (
-    <aside class="now" aria-label="Now">
+    <aside class="now" aria-label={t('now.label')}>
       <ul class="stack plain">
         {open.map((a) => (
           <NowItem key={a.id} a={a} doctorView={role === 'DOCTOR'} />
@@ -120,20 +121,26 @@ export function NowVisits() {
 function NowItem({ a, doctorView }: { a: Appointment; doctorView: boolean }) {
   const { route } = useLocation();
   const waiting = usePeerPresent(a, true);
-  const who = doctorView ? `${a.patient.firstname} ${a.patient.lastname}` : `Dr. ${a.doctor.firstname} ${a.doctor.lastname}`;
+  const who = doctorView
+    ? `${a.patient.firstname} ${a.patient.lastname}`
+    : t('mail.doctorName', { name: `${a.doctor.firstname} ${a.doctor.lastname}` });
   const closes = new Date(Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS).toISOString();
   return (
     <li class="banner info now-item">
       <p>
-        <strong>Now:</strong> video visit with {who}, {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' }, false)}–
-        {formatDateTime(a.endsAt, undefined, { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' })}; open until{' '}
-        {formatDateTime(closes, undefined, { timeStyle: 'short' }, false)}.{' '}
+        {tRich('now.visit', {
+          who,
+          start: formatDateTime(a.startsAt, undefined, { timeStyle: 'short' }, false),
+          end: formatDateTime(a.endsAt, undefined, { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }),
+          closes: formatDateTime(closes, undefined, { timeStyle: 'short' }, false),
+          b: (c) => <strong>{c}</strong>,
+        })}{' '}
         <span role="status">
-          {waiting && <span class="badge waiting">{doctorView ? 'Patient waiting' : 'The doctor is in the visit'}</span>}
+          {waiting && <span class="badge waiting">{doctorView ? t('agenda.patientWaiting') : t('now.doctorIn')}</span>}
         </span>
       </p>
       <button type="button" onClick={() => route(pagePath(doctorView ? 'doctorVisit' : 'patientVisit', { id: a.id }))}>
-        Join now: {who}
+        {t('now.join', { who })}
       </button>
     </li>
   );

@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { Loading, Notice, ProblemBanner, useAction, useLoad } from './ui';
+import { t } from '../i18n';
 
 type Questionnaire = NonNullable<Awaited<ReturnType<typeof list>>['data']>[number];
 type ItemType = 'string' | 'text' | 'boolean' | 'choice' | 'date' | 'integer';
@@ -16,12 +17,12 @@ interface Draft {
 
 const list = () => api.GET('/api/v1/doctors/me/questionnaires');
 const TYPES: [ItemType, string][] = [
-  ['string', 'Short text'],
-  ['text', 'Long text'],
-  ['boolean', 'Yes / no'],
-  ['choice', 'One of several options'],
-  ['date', 'Date'],
-  ['integer', 'Whole number'],
+  ['string', 'questionnaire.type.string'],
+  ['text', 'questionnaire.type.text'],
+  ['boolean', 'questionnaire.type.boolean'],
+  ['choice', 'questionnaire.type.choice'],
+  ['date', 'questionnaire.type.date'],
+  ['integer', 'questionnaire.type.integer'],
 ];
 
 const toDraft = (q: Questionnaire | null): { title: string; items: Draft[] } => ({
@@ -35,20 +36,20 @@ export function QuestionnaireEditor({ defaultId, onDefault }: { defaultId: strin
   const action = useAction();
   return (
     <section aria-labelledby="questionnaires-h">
-      <h2 id="questionnaires-h">Intake questionnaires</h2>
+      <h2 id="questionnaires-h">{t('questionnaire.title')}</h2>
       <ProblemBanner problem={action.problem} />
       <Loading loaded={qs}>
         {() => (
           <>
-            {qs.data!.length === 0 && <p>No questionnaire yet.</p>}
-            <ul class="stack" aria-label="Your questionnaires">
+            {qs.data!.length === 0 && <p>{t('questionnaire.none')}</p>}
+            <ul class="stack" aria-label={t('questionnaire.yours')}>
               {qs.data!.map((q) => (
                 <li key={q.id}>
-                  <strong>{q.title}</strong> · version {q.version} · {q.items.length} items
-                  {q.id === defaultId && <span class="badge"> default</span>}
+                  <strong>{q.title}</strong> · {t('questionnaire.summary', { version: q.version, n: q.items.length })}
+                  {q.id === defaultId && <span class="badge"> {t('questionnaire.default')}</span>}
                   <div class="actions">
                     <button type="button" class="secondary" onClick={() => setEditing(q)}>
-                      Edit {q.title}
+                      {t('questionnaire.edit', { title: q.title })}
                     </button>
                     {q.id !== defaultId && (
                       <button
@@ -59,7 +60,7 @@ export function QuestionnaireEditor({ defaultId, onDefault }: { defaultId: strin
                           if (r.ok) onDefault();
                         }}
                       >
-                        Use {q.title} for new appointments
+                        {t('questionnaire.use', { title: q.title })}
                       </button>
                     )}
                   </div>
@@ -68,7 +69,7 @@ export function QuestionnaireEditor({ defaultId, onDefault }: { defaultId: strin
             </ul>
             {editing === null ? (
               <button type="button" onClick={() => setEditing('new')}>
-                New questionnaire
+                {t('questionnaire.new')}
               </button>
             ) : (
               <Editor
@@ -140,12 +141,16 @@ function Editor({ q, onDone }: { q: Questionnaire | null; onDone: () => void }) 
       .filter((e) => e.path === `/items/${i}/${field}` || (field === '' && e.path === `/items/${i}`))
       .map((e) => e.message);
   return (
-    <form onSubmit={save} class="stack questionnaire-editor" aria-label={q ? `Edit ${q.title}` : 'New questionnaire'}>
-      <h3>{q ? `${q.title}: new version` : 'New questionnaire'}</h3>
+    <form
+      onSubmit={save}
+      class="stack questionnaire-editor"
+      aria-label={q ? t('questionnaire.edit', { title: q.title }) : t('questionnaire.new')}
+    >
+      <h3>{q ? t('questionnaire.newVersion', { title: q.title }) : t('questionnaire.new')}</h3>
       <ProblemBanner problem={action.problem} />
-      {saved && <Notice kind="success">Saved.</Notice>}
+      {saved && <Notice kind="success">{t('doctorSettings.saved')}</Notice>}
       <div class="field">
-        <label for="qe-title">Title</label>
+        <label for="qe-title">{t('postEditor.titleLabel')}</label>
         <input
           id="qe-title"
           value={draft.title}
@@ -166,9 +171,9 @@ function Editor({ q, onDone }: { q: Questionnaire | null; onDone: () => void }) 
           return (
             <li key={i}>
               <fieldset>
-                <legend>Item {n}</legend>
+                <legend>{t('questionnaire.item', { n })}</legend>
                 <div class="field">
-                  <label for={`qe-${i}-text`}>Question {n}</label>
+                  <label for={`qe-${i}-text`}>{t('questionnaire.question', { n })}</label>
                   <input
                     id={`qe-${i}-text`}
                     value={it.text}
@@ -178,7 +183,7 @@ function Editor({ q, onDone }: { q: Questionnaire | null; onDone: () => void }) 
                   {errorOf('text')}
                 </div>
                 <div class="field">
-                  <label for={`qe-${i}-linkId`}>Key of question {n}</label>
+                  <label for={`qe-${i}-linkId`}>{t('questionnaire.key', { n })}</label>
                   <input
                     id={`qe-${i}-linkId`}
                     value={it.linkId}
@@ -188,21 +193,21 @@ function Editor({ q, onDone }: { q: Questionnaire | null; onDone: () => void }) 
                   {errorOf('linkId')}
                 </div>
                 <div class="field">
-                  <label for={`qe-${i}-type`}>Answer type of question {n}</label>
+                  <label for={`qe-${i}-type`}>{t('questionnaire.answerType', { n })}</label>
                   <select
                     id={`qe-${i}-type`}
                     onChange={(e) => setItem(i, { type: (e.currentTarget as HTMLSelectElement).value as ItemType })}
                   >
                     {TYPES.map(([v, l]) => (
                       <option key={v} value={v} selected={v === it.type}>
-                        {l}
+                        {t(l)}
                       </option>
                     ))}
                   </select>
                 </div>
                 {it.type === 'choice' && (
                   <div class="field">
-                    <label for={`qe-${i}-options`}>Options of question {n} (one per line)</label>
+                    <label for={`qe-${i}-options`}>{t('questionnaire.options', { n })}</label>
                     <textarea
                       id={`qe-${i}-options`}
                       rows={3}
@@ -219,17 +224,17 @@ function Editor({ q, onDone }: { q: Questionnaire | null; onDone: () => void }) 
                     checked={it.required}
                     onChange={(e) => setItem(i, { required: (e.currentTarget as HTMLInputElement).checked })}
                   />{' '}
-                  Question {n} is required
+                  {t('questionnaire.required', { n })}
                 </label>
                 <div class="actions">
                   <button type="button" class="secondary" disabled={i === 0} onClick={() => move(i, -1)}>
-                    Move question {n} up
+                    {t('questionnaire.up', { n })}
                   </button>
                   <button type="button" class="secondary" disabled={i === draft.items.length - 1} onClick={() => move(i, 1)}>
-                    Move question {n} down
+                    {t('questionnaire.down', { n })}
                   </button>
                   <button type="button" class="secondary" onClick={() => remove(i)}>
-                    Remove question {n}
+                    {t('questionnaire.remove', { n })}
                   </button>
                 </div>
               </fieldset>
@@ -239,13 +244,13 @@ function Editor({ q, onDone }: { q: Questionnaire | null; onDone: () => void }) 
       </ol>
       <div class="actions">
         <button type="button" class="secondary" onClick={add} disabled={draft.items.length >= 100}>
-          Add a question
+          {t('questionnaire.add')}
         </button>
         <button type="submit" disabled={action.busy}>
-          Save questionnaire
+          {t('questionnaire.save')}
         </button>
         <button type="button" class="secondary" onClick={onDone}>
-          Cancel
+          {t('agenda.cancel')}
         </button>
       </div>
     </form>

@@ -3,6 +3,7 @@
 import { api } from '../api/client';
 import { ProblemBanner, useAction } from './ui';
 import { useGet } from '../query';
+import { t } from '../i18n';
 
 const CHOICES = [5, 10, 15, 30];
 
@@ -15,7 +16,7 @@ export function RunningLate() {
   };
   return (
     <div class="stack running-late">
-      <div role="group" aria-label="Running late" class="actions">
+      <div role="group" aria-label={t('runningLate.label')} class="actions">
         <button
           type="button"
           class={minutes === 0 ? '' : 'secondary'}
@@ -23,7 +24,7 @@ export function RunningLate() {
           disabled={set.busy}
           onClick={() => choose(0)}
         >
-          On time
+          {t('runningLate.onTime')}
         </button>
         {CHOICES.map((m) => (
           <button
@@ -34,7 +35,7 @@ export function RunningLate() {
             disabled={set.busy}
             onClick={() => choose(m)}
           >
-            Late {m} min
+            {t('runningLate.late', { n: m })}
           </button>
         ))}
       </div>

@@ -1,7 +1,7 @@
 // Free slots of a doctor for one week, shown in the viewer's zone with the doctor's own time beside it.
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import { displayZone } from '../i18n';
+import { displayZone, t } from '../i18n';
 import { formatDateTime, Loading, type useAction } from './ui';
 import { useGet } from '../query';
 
@@ -34,29 +34,25 @@ export function SlotPicker({
   }
   return (
     <section aria-labelledby="slots-h">
-      <h2 id="slots-h">Free times</h2>
-      <p class="muted">
-        Times are in your time zone ({zone}); the doctor works in {doctorZone}.
-      </p>
+      <h2 id="slots-h">{t('slots.title')}</h2>
+      <p class="muted">{t('slots.zones', { zone, doctorZone })}</p>
       <div class="actions">
         <button type="button" class="secondary" disabled={week === 0} onClick={() => setWeek(week - 1)}>
-          Previous week
+          {t('slots.previous')}
         </button>
         <button type="button" class="secondary" onClick={() => setWeek(week + 1)}>
-          Next week
+          {t('slots.next')}
         </button>
       </div>
       <Loading loaded={slots}>
         {() =>
           byDay.size === 0 ? (
-            <p>No free times this week.</p>
+            <p>{t('slots.none')}</p>
           ) : (
             [...byDay].map(([day, starts], i) => (
               // One day open at a time keeps a full week short on a phone.
               <details key={day} open={i === 0}>
-                <summary>
-                  {day} ({starts.length} free)
-                </summary>
+                <summary>{t('slots.day', { day, n: starts.length })}</summary>
                 <ul class="slots">
                   {starts.map((s) => (
                     <li key={s}>
@@ -65,7 +61,11 @@ export function SlotPicker({
                         class="secondary"
                         aria-pressed={selected === s}
                         onClick={() => onSelect(s)}
-                        aria-label={`${formatDateTime(s, zone, { timeStyle: 'short' })} on ${formatDateTime(s, zone, { weekday: 'long', day: 'numeric', month: 'long' })} (doctor's time ${formatDateTime(s, doctorZone, { timeStyle: 'short' })})`}
+                        aria-label={t('slots.slot', {
+                          time: formatDateTime(s, zone, { timeStyle: 'short' }),
+                          day: formatDateTime(s, zone, { weekday: 'long', day: 'numeric', month: 'long' }),
+                          doctorTime: formatDateTime(s, doctorZone, { timeStyle: 'short' }),
+                        })}
                       >
                         {formatDateTime(s, zone, { timeStyle: 'short' }, false)}
                       </button>

@@ -5,25 +5,26 @@ import { api } from '../api/client';
 import { Field, formValues, Notice, ProblemBanner, useAction } from './ui';
 import { NoteLocation, NoteView } from './ClinicalRecord';
 import { useGet } from '../query';
+import { t } from '../i18n';
 
 export function VisitNoteEditor({ appointmentId, role }: { appointmentId: string; role: 'doctor' | 'patient' }) {
   const note = useGet('/api/v1/appointments/{id}/note', { params: { path: { id: appointmentId } } });
   const act = useAction();
   const [saved, setSaved] = useState<string | null>(null);
   const path = { params: { path: { id: appointmentId } } };
-  if (note.data === undefined && note.loading) return <p aria-busy="true">Loading the visit note…</p>;
+  if (note.data === undefined && note.loading) return <p aria-busy="true">{t('note.loading')}</p>;
   const n = note.data;
   // No note yet answers 404: for the doctor an empty draft to write; for the patient nothing signed yet.
   if (role === 'patient')
     return n ? (
       <section class="card" aria-labelledby="note-h">
-        <h2 id="note-h">Visit note</h2>
+        <h2 id="note-h">{t('note.title')}</h2>
         <NoteView note={n} />
       </section>
     ) : null;
   return (
     <section class="card" aria-labelledby="note-h">
-      <h2 id="note-h">Visit note</h2>
+      <h2 id="note-h">{t('note.title')}</h2>
       {saved && <Notice kind="success">{saved}</Notice>}
       <ProblemBanner problem={act.problem} />
       {n?.status === 'SIGNED' ? (
@@ -31,7 +32,7 @@ export function VisitNoteEditor({ appointmentId, role }: { appointmentId: string
           <NoteView note={n} />
           <form
             class="stack"
-            aria-label="Add an addendum"
+            aria-label={t('note.addAddendum')}
             onSubmit={async (e) => {
               const v = formValues(e);
               const r = await act.run(() =>
@@ -39,14 +40,14 @@ export function VisitNoteEditor({ appointmentId, role }: { appointmentId: string
               );
               if (r.ok) {
                 (e.target as HTMLFormElement).reset();
-                setSaved('Addendum added');
+                setSaved(t('note.addendumAdded'));
                 note.reload();
               }
             }}
           >
-            <Field label="Addendum" name="addendum" multiline required problem={act.problem} />
+            <Field label={t('note.addendum')} name="addendum" multiline required problem={act.problem} />
             <button type="submit" disabled={act.busy}>
-              Add addendum
+              {t('note.addendumSubmit')}
             </button>
           </form>
         </>
@@ -55,7 +56,7 @@ export function VisitNoteEditor({ appointmentId, role }: { appointmentId: string
           {n && <NoteLocation note={n} />}
           <form
             class="stack"
-            aria-label="Visit note (SOAP)"
+            aria-label={t('note.form')}
             onSubmit={async (e) => {
               const v = formValues(e);
               const submitter = (e as SubmitEvent).submitter as HTMLButtonElement | null;
@@ -70,21 +71,21 @@ export function VisitNoteEditor({ appointmentId, role }: { appointmentId: string
               if (submitter?.value === 'sign') {
                 const signed = await act.run(() => api.POST('/api/v1/appointments/{id}/note/sign', path));
                 if (!signed.ok) return;
-                setSaved('Note signed: it can no longer change; add an addendum to correct it');
-              } else setSaved('Draft saved');
+                setSaved(t('note.signedDone'));
+              } else setSaved(t('note.draftSaved'));
               note.reload();
             }}
           >
-            <Field label="Subjective" name="subjective" multiline value={n?.subjective ?? ''} problem={act.problem} />
-            <Field label="Objective" name="objective" multiline value={n?.objective ?? ''} problem={act.problem} />
-            <Field label="Assessment" name="assessment" multiline value={n?.assessment ?? ''} problem={act.problem} />
-            <Field label="Plan" name="plan" multiline value={n?.plan ?? ''} problem={act.problem} />
+            <Field label={t('note.subjective')} name="subjective" multiline value={n?.subjective ?? ''} problem={act.problem} />
+            <Field label={t('note.objective')} name="objective" multiline value={n?.objective ?? ''} problem={act.problem} />
+            <Field label={t('note.assessment')} name="assessment" multiline value={n?.assessment ?? ''} problem={act.problem} />
+            <Field label={t('note.plan')} name="plan" multiline value={n?.plan ?? ''} problem={act.problem} />
             <div class="actions">
               <button type="submit" name="action" value="draft" class="secondary" disabled={act.busy}>
-                Save draft
+                {t('note.saveDraft')}
               </button>
               <button type="submit" name="action" value="sign" disabled={act.busy}>
-                Save and sign
+                {t('note.sign')}
               </button>
             </div>
           </form>

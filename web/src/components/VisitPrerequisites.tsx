@@ -4,6 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import Markdown from './Markdown';
+import { t } from '../i18n';
 import { Field, formValues, Loading, ProblemBanner, useAction } from './ui';
 import { useGet } from '../query';
 
@@ -18,11 +19,14 @@ export function VisitPrerequisites({
 }) {
   return (
     <section aria-labelledby="before-visit-h">
-      <h2 id="before-visit-h">Before you join</h2>
-      <ol class="steps" aria-label="Steps before joining">
-        <li aria-current={code === 'CONSENT_REQUIRED' ? 'step' : undefined}>Telehealth consent{code === 'LOCATION_REQUIRED' && ' ✓'}</li>
-        <li aria-current={code === 'LOCATION_REQUIRED' ? 'step' : undefined}>Where you are</li>
-        <li>Join the visit</li>
+      <h2 id="before-visit-h">{t('prereq.title')}</h2>
+      <ol class="steps" aria-label={t('prereq.steps')}>
+        <li aria-current={code === 'CONSENT_REQUIRED' ? 'step' : undefined}>
+          {t('prereq.consent')}
+          {code === 'LOCATION_REQUIRED' && ' ✓'}
+        </li>
+        <li aria-current={code === 'LOCATION_REQUIRED' ? 'step' : undefined}>{t('prereq.where')}</li>
+        <li>{t('prereq.join')}</li>
       </ol>
       {code === 'CONSENT_REQUIRED' ? <ConsentStep onDone={onDone} /> : <LocationStep id={id} onDone={onDone} />}
     </section>
@@ -44,18 +48,18 @@ function ConsentStep({ onDone }: { onDone: () => void }) {
         };
         return (
           <form onSubmit={accept}>
-            <h3>Telehealth consent (version {c.version})</h3>
-            <div class="consent-text" tabIndex={0} aria-label="Consent text">
+            <h3>{t('prereq.consentVersion', { version: c.version })}</h3>
+            <div class="consent-text" tabIndex={0} aria-label={t('prereq.consentText')}>
               <Markdown source={c.text} />
             </div>
             <ProblemBanner problem={action.problem} />
             <label class="choice">
-              <input type="checkbox" checked={agreed} onChange={(e) => setAgreed((e.currentTarget as HTMLInputElement).checked)} /> I have
-              read the consent and agree to be seen by video
+              <input type="checkbox" checked={agreed} onChange={(e) => setAgreed((e.currentTarget as HTMLInputElement).checked)} />{' '}
+              {t('prereq.agree')}
             </label>
             <div class="actions">
               <button type="submit" disabled={!agreed || action.busy}>
-                Accept and continue
+                {t('prereq.accept')}
               </button>
             </div>
           </form>
@@ -77,28 +81,22 @@ function LocationStep({ id, onDone }: { id: string; onDone: () => void }) {
   };
   return (
     <form onSubmit={submit}>
-      <h3>Where are you right now?</h3>
-      <p>The law where you are decides how you may be seen: tell us where you will be during this visit.</p>
+      <h3>{t('prereq.location.title')}</h3>
+      <p>{t('prereq.location.intro')}</p>
       <ProblemBanner problem={action.problem} />
       <Field
-        label="Country"
+        label={t('prereq.location.country')}
         name="country"
-        hint="Two-letter code, e.g. US, DE, GB"
+        hint={t('prereq.location.countryHint')}
         required
         autoComplete="country"
         problem={action.problem}
       />
-      <Field
-        label="State or region"
-        name="region"
-        hint="Its ISO 3166-2 code, e.g. US-AL or AL for Alabama"
-        required
-        problem={action.problem}
-      />
-      <Field label="City (optional)" name="city" autoComplete="address-level2" problem={action.problem} />
+      <Field label={t('prereq.location.region')} name="region" hint={t('prereq.location.regionHint')} required problem={action.problem} />
+      <Field label={t('prereq.location.city')} name="city" autoComplete="address-level2" problem={action.problem} />
       <div class="actions">
         <button type="submit" disabled={action.busy}>
-          Continue
+          {t('prereq.location.continue')}
         </button>
       </div>
     </form>

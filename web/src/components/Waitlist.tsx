@@ -8,6 +8,7 @@ import type { paths } from '../api/schema';
 import { onRealtime } from '../realtime';
 import { Field, formatDateTime, formValues, ListEnd, Loading, Notice, ProblemBanner, useAction, When } from './ui';
 import { useList } from '../query';
+import { t, tRich } from '../i18n';
 
 type Entry = paths['/api/v1/waitlist']['get']['responses'][200]['content']['application/json']['items'][number];
 type Offer = NonNullable<Entry['offer']>;
@@ -48,8 +49,8 @@ const expiredProblem = (p: Problem | null): Problem | null =>
   p?.code === 'WAITLIST_OFFER_EXPIRED'
     ? {
         ...p,
-        title: 'This offer is no longer available',
-        detail: 'It was taken, declined or its hold ran out. You stay on the waitlist for other times.',
+        title: t('waitlistUi.expired.title'),
+        detail: t('waitlistUi.expired.detail'),
       }
     : p;
 
@@ -64,7 +65,7 @@ export function WaitlistEntries({ doctorId }: { doctorId?: string }) {
     () =>
       onRealtime((e) => {
         if (e.type === 'waitlist.offer' && (!doctorId || e.offer.doctorId === doctorId)) {
-          setAnnounce(`A time is offered to you: ${formatDateTime(e.offer.startsAt)}. Accept or decline it below.`);
+          setAnnounce(t('waitlistUi.announce', { when: formatDateTime(e.offer.startsAt) }));
         }
       }),
     [doctorId],
@@ -79,16 +80,16 @@ export function WaitlistEntries({ doctorId }: { doctorId?: string }) {
     );
   return (
     <section aria-labelledby="waitlist-h">
-      <h2 id="waitlist-h">{doctorId ? 'Your waitlist with this doctor' : 'Your waitlist'}</h2>
+      <h2 id="waitlist-h">{doctorId ? t('waitlistUi.titleDoctor') : t('waitlistUi.title')}</h2>
       <p class="visually-hidden" role="status">
         {announce}
       </p>
       <Loading loaded={list}>
         {() =>
           entries.length === 0 ? (
-            <p>You are not on any waitlist. When no free time of a doctor suits you, join their waitlist from their page.</p>
+            <p>{t('waitlistUi.none')}</p>
           ) : (
-            <ul class="stack plain" aria-label="Waitlist entries">
+            <ul class="stack plain" aria-label={t('waitlistUi.entries')}>
               {entries.map((e) => (
                 <EntryCard key={e.id} entry={e} showDoctor={!doctorId} onChange={list.reload} />
               ))}
@@ -101,7 +102,11 @@ export function WaitlistEntries({ doctorId }: { doctorId?: string }) {
   );
 }
 
-const statusText: Record<Entry['status'], string> = { WAITING: 'Waiting', OFFERED: 'Time offered', BOOKED: 'Booked' };
+const statusText: Record<Entry['status'], string> = {
+  WAITING: 'waitlistUi.status.WAITING',
+  OFFERED: 'waitlistUi.status.OFFERED',
+  BOOKED: 'waitlistUi.status.BOOKED',
+};
 
 function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: boolean; onChange: () => void }) {
   const leave = useAction();
@@ -110,13 +115,14 @@ function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: 
   const answer = useAction();
   const problem = useMemo(() => expiredProblem(answer.problem), [answer.problem]);
   const [lapsed, setLapsed] = useState<string | null>(null);
-  const doctor = `Dr. ${entry.doctor.firstname} ${entry.doctor.lastname}`;
+  const doctor = t('mail.doctorName', { name: `${entry.doctor.firstname} ${entry.doctor.lastname}` });
   const offer = entry.status === 'OFFERED' && entry.offer && entry.offer.id !== lapsed ? entry.offer : null;
   return (
     <li class="card">
       {showDoctor && <h3>{doctor}</h3>}
       <p>
-        Any free time from <When iso={entry.from} /> to <When iso={entry.to} /> <span class="badge">{statusText[entry.status]}</span>
+        {tRich('waitlistUi.range', { from: <When iso={entry.from} />, to: <When iso={entry.to} /> })}{' '}
+        <span class="badge">{t(statusText[entry.status])}</span>
       </p>
       {offer && (
         <OfferCard
@@ -131,9 +137,7 @@ function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: 
           }}
         />
       )}
-      {lapsed && !offer && entry.status !== 'BOOKED' && (
-        <Notice kind="warning">The time held for you ran out; you stay on the waitlist for other times.</Notice>
-      )}
+      {lapsed && !offer && entry.status !== 'BOOKED' && <Notice kind="warning">{t('waitlistUi.lapsed')}</Notice>}
       <ProblemBanner problem={problem} />
       <ProblemBanner problem={leave.problem} />
       {entry.status !== 'BOOKED' && (
@@ -145,7 +149,7 @@ function EntryCard({ entry, showDoctor, onChange }: { entry: Entry; showDoctor: 
             if ((await leave.run(() => api.DELETE('/api/v1/waitlist/{id}', { params: { path: { id: entry.id } } }))).ok) onChange();
           }}
         >
-          Leave the waitlist
+          {t('waitlistUi.leave')}
         </button>
       )}
     </li>
@@ -182,13 +186,15 @@ function OfferCard({
   return (
     <div class="banner info offer" role="group" aria-labelledby={headingId}>
       <p id={headingId}>
-        <strong>A time is free for you</strong>
+        <strong>{t('waitlistUi.offer.title')}</strong>
       </p>
+      <p>{tRich('waitlistUi.offer.slot', { start: <When iso={offer.startsAt} />, end: <When iso={offer.endsAt} />, doctor })}</p>
       <p>
-        <When iso={offer.startsAt} /> – <When iso={offer.endsAt} /> with {doctor}.
-      </p>
-      <p>
-        Held for you until <When iso={offer.expiresAt} />: <strong role="timer">{clock(left)}</strong> left to accept.
+        {tRich('waitlistUi.offer.held', {
+          until: <When iso={offer.expiresAt} />,
+          left: clock(left),
+          timer: (c) => <strong role="timer">{c}</strong>,
+        })}
       </p>
       <div class="actions">
         <button
@@ -202,7 +208,7 @@ function OfferCard({
             else onChange();
           }}
         >
-          Accept this time
+          {t('waitlistUi.offer.accept')}
         </button>
         <button
           type="button"
@@ -213,7 +219,7 @@ function OfferCard({
             onChange();
           }}
         >
-          Decline
+          {t('waitlistUi.offer.decline')}
         </button>
       </div>
     </div>
@@ -235,10 +241,10 @@ export function JoinWaitlist({ doctorId, onJoined }: { doctorId: string; onJoine
         if (!v.from || !v.to)
           return join.setProblem({
             type: 'about:blank',
-            title: 'Choose the days',
+            title: t('waitlistUi.join.daysTitle'),
             status: 400,
             code: 'VALIDATION_FAILED',
-            detail: 'Give the first and the last day that would suit you.',
+            detail: t('waitlistUi.join.daysDetail'),
           });
         const from = startOfLocalDay(v.from);
         // The last day counts whole: the window ends at the following midnight.
@@ -252,26 +258,23 @@ export function JoinWaitlist({ doctorId, onJoined }: { doctorId: string; onJoine
         }
       }}
     >
-      <h2 id="join-h">No time suits you?</h2>
-      <p>
-        Join the waitlist: when a time between these days becomes free, it is held for you for a short while and offered to you here and by
-        mail.
-      </p>
-      {done && <Notice kind="success">You are on the waitlist.</Notice>}
+      <h2 id="join-h">{t('waitlistUi.join.title')}</h2>
+      <p>{t('waitlistUi.join.intro')}</p>
+      {done && <Notice kind="success">{t('waitlistUi.join.done')}</Notice>}
       <ProblemBanner problem={join.problem} />
-      <Field label="First day that suits you" name="from" type="date" min={today} value={today} required problem={join.problem} />
+      <Field label={t('waitlistUi.join.from')} name="from" type="date" min={today} value={today} required problem={join.problem} />
       <Field
-        label="Last day that suits you"
+        label={t('waitlistUi.join.to')}
         name="to"
         type="date"
         min={today}
         value={localDate(Date.now() + 13 * DAY)}
         required
-        hint={`At most ${MAX_WINDOW_DAYS} days after the first.`}
+        hint={t('waitlistUi.join.toHint', { n: MAX_WINDOW_DAYS })}
         problem={join.problem}
       />
       <button type="submit" disabled={join.busy}>
-        Join the waitlist
+        {t('waitlistUi.join.submit')}
       </button>
     </form>
   );

@@ -65,13 +65,17 @@ export function Field({ label, name, problem = null, hint, multiline, options, .
   );
 }
 
-/** The API's own words for a problem; field errors are shown beside their fields too. */
+/**
+ * The API's own words for a problem; field errors are shown beside their fields too. They are the server's text
+ * (English until problem documents are localised), marked `data-server-text` so the pseudo-locale journey can
+ * tell them from the portal's own.
+ */
 export function ProblemBanner({ problem }: { problem: Problem | null }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => ref.current?.focus(), [problem]);
   if (!problem) return null;
   return (
-    <div class="banner error" role="alert" tabIndex={-1} ref={ref}>
+    <div class="banner error" role="alert" tabIndex={-1} ref={ref} data-server-text>
       <strong>{problem.title}</strong>
       {problem.detail && <span> — {problem.detail}</span>}
       {problem.errors && problem.errors.length > 0 && (

@@ -1,6 +1,7 @@
 import { useLocation } from 'preact-iso';
 import { Field, formValues, ListEnd, Loading, Page, When } from '../../components/ui';
 import { useList } from '../../query';
+import { t } from '../../i18n';
 
 export default function Audit() {
   const { query, route } = useLocation();
@@ -14,37 +15,37 @@ export default function Audit() {
   };
   const list = useList('/api/v1/admin/audit-events', { params: { query: { limit: 100, ...filters } } });
   return (
-    <Page title="Audit trail">
+    <Page title={t('nav.auditTrail')}>
       <form
         class="actions"
         role="search"
-        aria-label="Filter audit events"
+        aria-label={t('audit.filter')}
         onSubmit={(e) => route(`/admin/audit?${new URLSearchParams(formValues(e)).toString()}`)}
       >
-        <Field label="Actor id" name="actorId" value={actorId} />
-        <Field label="Patient id" name="patientId" value={patientId} />
-        <Field label="Action" name="action" value={action} hint="e.g. auth.login" />
-        <Field label="From" name="from" type="datetime-local" value={from} />
-        <Field label="To" name="to" type="datetime-local" value={to} />
-        <button type="submit">Filter</button>
+        <Field label={t('audit.actorId')} name="actorId" value={actorId} />
+        <Field label={t('audit.patientId')} name="patientId" value={patientId} />
+        <Field label={t('audit.action')} name="action" value={action} hint={t('audit.actionHint')} />
+        <Field label={t('audit.from')} name="from" type="datetime-local" value={from} />
+        <Field label={t('audit.to')} name="to" type="datetime-local" value={to} />
+        <button type="submit">{t('audit.submit')}</button>
       </form>
       <Loading loaded={list}>
         {() =>
           list.items.length === 0 ? (
-            <p>No events match.</p>
+            <p>{t('audit.none')}</p>
           ) : (
             <div class="table-wrap">
               <table>
-                <caption class="visually-hidden">Audit events</caption>
+                <caption class="visually-hidden">{t('audit.caption')}</caption>
                 <thead>
                   <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Actor</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Resource</th>
-                    <th scope="col">Patient</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col">Address</th>
+                    <th scope="col">{t('audit.col.when')}</th>
+                    <th scope="col">{t('audit.col.actor')}</th>
+                    <th scope="col">{t('audit.action')}</th>
+                    <th scope="col">{t('audit.col.resource')}</th>
+                    <th scope="col">{t('audit.col.patient')}</th>
+                    <th scope="col">{t('audit.col.outcome')}</th>
+                    <th scope="col">{t('audit.col.address')}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -55,20 +56,28 @@ export default function Audit() {
                       </td>
                       <td>
                         {e.actorId ? (
-                          <a href={`/admin/audit?actorId=${e.actorId}`}>
+                          <a href={`/admin/audit?actorId=${e.actorId}`} translate={false}>
                             {e.actorRole ?? ''} {e.actorId.slice(0, 8)}
                           </a>
                         ) : (
-                          'anonymous'
+                          t('audit.anonymous')
                         )}
                       </td>
-                      <td>{e.action}</td>
-                      <td>
+                      <td translate={false}>{e.action}</td>
+                      <td translate={false}>
                         {e.resourceType} {e.resourceId?.slice(0, 8)}
                       </td>
-                      <td>{e.patientId ? <a href={`/admin/audit?patientId=${e.patientId}`}>{e.patientId.slice(0, 8)}</a> : ''}</td>
-                      <td>{e.outcome}</td>
-                      <td>{e.ip}</td>
+                      <td>
+                        {e.patientId ? (
+                          <a href={`/admin/audit?patientId=${e.patientId}`} translate={false}>
+                            {e.patientId.slice(0, 8)}
+                          </a>
+                        ) : (
+                          ''
+                        )}
+                      </td>
+                      <td translate={false}>{e.outcome}</td>
+                      <td translate={false}>{e.ip}</td>
                     </tr>
                   ))}
                 </tbody>

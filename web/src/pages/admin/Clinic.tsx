@@ -6,6 +6,7 @@ import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction } fr
 import { useGet } from '../../query';
 import { applyClinic, contrastWithWhite, type Clinic as ClinicSettings } from '../../clinic';
 import { session } from '../../session';
+import { t } from '../../i18n';
 
 const MIN = 4.5;
 
@@ -19,13 +20,13 @@ function ColourField({ label, name, initial, problem }: { label: string; name: s
     <fieldset class="stack">
       <legend>{label}</legend>
       <label>
-        <input type="checkbox" name={`${name}-custom`} checked={on} onChange={(e) => setOn((e.target as HTMLInputElement).checked)} /> Use a
-        custom colour (else the portal's own)
+        <input type="checkbox" name={`${name}-custom`} checked={on} onChange={(e) => setOn((e.target as HTMLInputElement).checked)} />{' '}
+        {t('clinic.colour.custom')}
       </label>
       {on && (
         <>
           <Field
-            label={`${label}: colour`}
+            label={t('clinic.colour.field', { label })}
             name={name}
             type="color"
             value={value}
@@ -34,10 +35,10 @@ function ColourField({ label, name, initial, problem }: { label: string; name: s
           />
           <p id={hintId}>
             <span class="swatch" style={{ background: value }}>
-              Sample text
+              {t('clinic.colour.sample')}
             </span>{' '}
-            White text on {value}: contrast {ratio.toFixed(2)}:1 —{' '}
-            {ok ? 'meets WCAG AA (4.5:1)' : <strong>too light: WCAG AA needs at least 4.5:1, choose a darker colour</strong>}
+            {t('clinic.colour.contrast', { value, ratio: ratio.toFixed(2) })}{' '}
+            {ok ? t('clinic.colour.meets') : <strong>{t('clinic.colour.tooLight')}</strong>}
           </p>
         </>
       )}
@@ -72,12 +73,16 @@ function LogoPanel({ settings, onChange }: { settings: ClinicSettings; onChange:
   };
   return (
     <section class="card stack" aria-labelledby="logo-h">
-      <h2 id="logo-h">Logo</h2>
-      <p>A PNG or JPEG of at most 512 KiB. It is stored without its metadata and at most 512 × 512 pixels.</p>
-      {settings.logoUrl ? <img class="logo-preview" src={settings.logoUrl} alt="Current logo" /> : <p>No logo yet.</p>}
+      <h2 id="logo-h">{t('clinic.logo.title')}</h2>
+      <p>{t('clinic.logo.hint')}</p>
+      {settings.logoUrl ? (
+        <img class="logo-preview" src={settings.logoUrl} alt={t('clinic.logo.current')} />
+      ) : (
+        <p>{t('clinic.logo.none')}</p>
+      )}
       <ProblemBanner problem={problem} />
       <div class="field">
-        <label for="logo-file">Upload a new logo</label>
+        <label for="logo-file">{t('clinic.logo.upload')}</label>
         <input
           id="logo-file"
           type="file"
@@ -91,7 +96,7 @@ function LogoPanel({ settings, onChange }: { settings: ClinicSettings; onChange:
       </div>
       {settings.logoUrl && (
         <button type="button" class="secondary" disabled={busy} onClick={() => void send('DELETE')}>
-          Remove the logo
+          {t('clinic.logo.remove')}
         </button>
       )}
     </section>
@@ -104,7 +109,7 @@ export default function Clinic() {
   const [saved, setSaved] = useState<ClinicSettings | null>(null);
   const [formKey, setFormKey] = useState(0);
   return (
-    <Page title="Clinic">
+    <Page title={t('clinic.title')}>
       <Loading loaded={loaded}>
         {() => {
           const current = saved ?? loaded.data!;
@@ -115,13 +120,10 @@ export default function Clinic() {
           return (
             <>
               <section class="card" aria-labelledby="settings-h">
-                <h2 id="settings-h">Name, address and mails</h2>
-                <p>
-                  Shown in the portal's header and title, in every mail (sender name, subjects, footer), in calendar invitations and on
-                  printed prescriptions.
-                </p>
+                <h2 id="settings-h">{t('clinic.settings.title')}</h2>
+                <p>{t('clinic.settings.intro')}</p>
                 <ProblemBanner problem={save.problem} />
-                {saved && formKey > 0 && <Notice kind="success">The clinic's settings are saved.</Notice>}
+                {saved && formKey > 0 && <Notice kind="success">{t('clinic.settings.saved')}</Notice>}
                 <form
                   key={formKey}
                   class="stack"
@@ -148,37 +150,45 @@ export default function Clinic() {
                     }
                   }}
                 >
-                  <Field label="Clinic name" name="name" value={current.name} required problem={save.problem} />
+                  <Field label={t('clinic.field.name')} name="name" value={current.name} required problem={save.problem} />
                   <Field
-                    label="Address (one line each, at most 5)"
+                    label={t('clinic.field.address')}
                     name="address"
                     multiline
                     value={current.addressLines.join('\n')}
                     problem={save.problem}
                   />
-                  <Field label="Phone" name="phone" type="tel" value={current.phone ?? ''} problem={save.problem} />
-                  <Field label="Contact email" name="contactEmail" type="email" value={current.contactEmail ?? ''} problem={save.problem} />
-                  <p>
-                    Brand colours carry white text (the header, buttons and links), so each must reach a contrast of at least 4.5:1 with
-                    white (WCAG AA); a lighter one is refused.
-                  </p>
-                  <ColourField label="Header colour" name="primaryColor" initial={current.primaryColor} problem={save.problem} />
+                  <Field label={t('clinic.field.phone')} name="phone" type="tel" value={current.phone ?? ''} problem={save.problem} />
+                  <Field
+                    label={t('clinic.field.contactEmail')}
+                    name="contactEmail"
+                    type="email"
+                    value={current.contactEmail ?? ''}
+                    problem={save.problem}
+                  />
+                  <p>{t('clinic.colour.rule')}</p>
                   <ColourField
-                    label="Accent colour (buttons and links)"
+                    label={t('clinic.field.primaryColor')}
+                    name="primaryColor"
+                    initial={current.primaryColor}
+                    problem={save.problem}
+                  />
+                  <ColourField
+                    label={t('clinic.field.accentColor')}
                     name="accentColor"
                     initial={current.accentColor}
                     problem={save.problem}
                   />
                   <Field
-                    label="Mail footer"
+                    label={t('clinic.field.mailFooter')}
                     name="mailFooter"
                     multiline
-                    hint="Closes every mail; at most 1,000 characters."
+                    hint={t('clinic.field.mailFooterHint')}
                     value={current.mailFooter ?? ''}
                     problem={save.problem}
                   />
                   <button type="submit" disabled={save.busy}>
-                    Save
+                    {t('clinic.save')}
                   </button>
                 </form>
               </section>

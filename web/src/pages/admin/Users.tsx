@@ -2,19 +2,26 @@ import { useLocation } from 'preact-iso';
 import { api, type User } from '../../api/client';
 import { Field, formValues, ListEnd, Loading, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { useList } from '../../query';
+import { t } from '../../i18n';
 
-const roles: Array<[string, string]> = [
-  ['', 'Any role'],
-  ['PATIENT', 'Patient'],
-  ['DOCTOR', 'Doctor'],
-  ['ADMIN', 'Admin'],
+const roles = (): Array<[string, string]> => [
+  ['', t('adminUsers.anyRole')],
+  ['PATIENT', t('adminUsers.role.PATIENT')],
+  ['DOCTOR', t('adminUsers.role.DOCTOR')],
+  ['ADMIN', t('adminUsers.role.ADMIN')],
 ];
-const statuses: Array<[string, string]> = [
-  ['', 'Any status'],
-  ['ACTIVE', 'Active'],
-  ['SUSPENDED', 'Suspended'],
-  ['CLOSED', 'Closed'],
+const statuses = (): Array<[string, string]> => [
+  ['', t('adminUsers.anyStatus')],
+  ['ACTIVE', t('adminUsers.status.ACTIVE')],
+  ['SUSPENDED', t('adminUsers.status.SUSPENDED')],
+  ['CLOSED', t('adminUsers.status.CLOSED')],
 ];
+const ROLE: Record<string, string> = { PATIENT: 'role.patient', DOCTOR: 'role.doctor', ADMIN: 'role.admin' };
+const STATUS: Record<string, string> = {
+  ACTIVE: 'adminUsers.state.ACTIVE',
+  SUSPENDED: 'adminUsers.state.SUSPENDED',
+  CLOSED: 'adminUsers.state.CLOSED',
+};
 
 export default function Users() {
   const { query, route } = useLocation();
@@ -30,29 +37,29 @@ export default function Users() {
     },
   });
   return (
-    <Page title="Users">
+    <Page title={t('nav.users')}>
       <form class="actions" role="search" onSubmit={(e) => route(`/admin/users?${new URLSearchParams(formValues(e)).toString()}`)}>
-        <Field label="Name, username or email" name="q" value={q} />
-        <Field label="Role" name="role" options={roles} value={role} />
-        <Field label="Status" name="accountStatus" options={statuses} value={accountStatus} />
-        <button type="submit">Search</button>
+        <Field label={t('adminUsers.q')} name="q" value={q} />
+        <Field label={t('adminUsers.roleLabel')} name="role" options={roles()} value={role} />
+        <Field label={t('adminUsers.statusLabel')} name="accountStatus" options={statuses()} value={accountStatus} />
+        <button type="submit">{t('adminUsers.search')}</button>
       </form>
       <Loading loaded={list}>
         {() =>
           list.items.length === 0 ? (
-            <p>No users match.</p>
+            <p>{t('adminUsers.none')}</p>
           ) : (
             <div class="table-wrap">
               <table>
-                <caption class="visually-hidden">Users</caption>
+                <caption class="visually-hidden">{t('nav.users')}</caption>
                 <thead>
                   <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Username</th>
-                    <th scope="col">Email</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Since</th>
-                    <th scope="col">Status</th>
+                    <th scope="col">{t('adminUsers.col.name')}</th>
+                    <th scope="col">{t('adminUsers.col.username')}</th>
+                    <th scope="col">{t('adminUsers.col.email')}</th>
+                    <th scope="col">{t('adminUsers.roleLabel')}</th>
+                    <th scope="col">{t('adminUsers.col.since')}</th>
+                    <th scope="col">{t('adminUsers.statusLabel')}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -75,17 +82,17 @@ function UserRow({ u, onChange }: { u: User; onChange: () => void }) {
   const next = u.accountStatus === 'ACTIVE' ? 'SUSPENDED' : 'ACTIVE';
   return (
     <tr>
-      <td>
+      <td translate={false}>
         {u.firstname} {u.lastname}
       </td>
-      <td>{u.username}</td>
-      <td>{u.email}</td>
-      <td>{u.role.toLowerCase()}</td>
+      <td translate={false}>{u.username}</td>
+      <td translate={false}>{u.email}</td>
+      <td>{ROLE[u.role] ? t(ROLE[u.role]) : u.role}</td>
       <td>
         <When iso={u.createdAt} />
       </td>
       <td>
-        <span class="badge">{u.accountStatus.toLowerCase()}</span>{' '}
+        <span class="badge">{STATUS[u.accountStatus] ? t(STATUS[u.accountStatus]) : u.accountStatus}</span>{' '}
         {u.role !== 'ADMIN' && u.accountStatus !== 'CLOSED' && (
           <button
             type="button"
@@ -102,7 +109,7 @@ function UserRow({ u, onChange }: { u: User; onChange: () => void }) {
                 onChange();
             }}
           >
-            {next === 'SUSPENDED' ? `Suspend ${u.username}` : `Reactivate ${u.username}`}
+            {next === 'SUSPENDED' ? t('adminUsers.suspend', { name: u.username }) : t('adminUsers.reactivate', { name: u.username })}
           </button>
         )}
         <ProblemBanner problem={act.problem} />

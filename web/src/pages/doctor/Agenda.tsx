@@ -8,6 +8,7 @@ import { StatusBadge, visitOpen, type Appointment } from '../../components/Appoi
 import { usePeerPresent } from '../../components/NowVisits';
 import { appointmentsChanged, useList } from '../../query';
 import { RunningLate } from '../../components/RunningLate';
+import { t } from '../../i18n';
 
 const DAY = 86_400_000;
 const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
@@ -25,10 +26,10 @@ export default function Agenda() {
     days.set(k, [...(days.get(k) ?? []), a]);
   }
   return (
-    <Page title="Agenda">
+    <Page title={t('agenda.title')}>
       <RunningLate />
       <div class="actions">
-        <div role="group" aria-label="View" class="actions">
+        <div role="group" aria-label={t('agenda.view')} class="actions">
           <button
             type="button"
             class={view === 'day' ? '' : 'secondary'}
@@ -38,7 +39,7 @@ export default function Agenda() {
               setOffset(0);
             }}
           >
-            Day
+            {t('agenda.day')}
           </button>
           <button
             type="button"
@@ -49,17 +50,17 @@ export default function Agenda() {
               setOffset(0);
             }}
           >
-            Week
+            {t('agenda.week')}
           </button>
         </div>
         <button type="button" class="secondary" onClick={() => setOffset(offset - 1)}>
-          Previous
+          {t('agenda.previous')}
         </button>
         <button type="button" class="secondary" onClick={() => setOffset(0)}>
-          Today
+          {t('agenda.today')}
         </button>
         <button type="button" class="secondary" onClick={() => setOffset(offset + 1)}>
-          Next
+          {t('agenda.next')}
         </button>
       </div>
       <p class="muted">
@@ -69,7 +70,7 @@ export default function Agenda() {
       <Loading loaded={list}>
         {() =>
           days.size === 0 ? (
-            <p>No appointments in this period.</p>
+            <p>{t('agenda.empty')}</p>
           ) : (
             [...days].map(([day, items]) => (
               <section key={day} aria-label={day}>
@@ -113,35 +114,30 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
         {formatDateTime(a.startsAt, undefined, { timeStyle: 'short' }, false)}–{formatDateTime(a.endsAt, undefined, { timeStyle: 'short' })}{' '}
         · {name} <StatusBadge status={a.status} />
       </h3>
-      <p role="status">{waiting && <span class="badge waiting">Patient waiting</span>}</p>
-      {a.reason && <p>Reason: {a.reason}</p>}
+      <p role="status">{waiting && <span class="badge waiting">{t('agenda.patientWaiting')}</span>}</p>
+      {a.reason && <p>{t('agenda.reason', { reason: a.reason })}</p>}
       <ProblemBanner problem={act.problem} />
       <div class="actions">
         {a.status === 'CONFIRMED' && (
-          <button
-            type="button"
-            disabled={!visitOpen(a)}
-            title="Opens 10 minutes before the start, closes 30 minutes after the end"
-            onClick={() => route(`/doctor/visits/${a.id}`)}
-          >
-            Join video visit with {name}
+          <button type="button" disabled={!visitOpen(a)} title={t('agenda.joinWindow')} onClick={() => route(`/doctor/visits/${a.id}`)}>
+            {t('agenda.join', { name })}
           </button>
         )}
-        <a href={`/doctor/patients/${a.patientId}`}>Record of {name}</a>
-        <a href={`/doctor/messages/${a.patientId}`}>Message</a>
+        <a href={`/doctor/patients/${a.patientId}`}>{t('agenda.record', { name })}</a>
+        <a href={`/doctor/messages/${a.patientId}`}>{t('agenda.message')}</a>
         {a.status === 'PENDING' && (
           <button type="button" disabled={act.busy} onClick={() => transition('confirm')}>
-            Confirm
+            {t('agenda.confirm')}
           </button>
         )}
         {a.status === 'CONFIRMED' && started && (
           <button type="button" disabled={act.busy} onClick={() => transition('complete')}>
-            Mark completed
+            {t('agenda.complete')}
           </button>
         )}
         {a.status === 'CONFIRMED' && started && (
           <button type="button" class="secondary" disabled={act.busy} onClick={() => transition('no-show')}>
-            Mark no-show
+            {t('agenda.noShow')}
           </button>
         )}
         {(a.status === 'PENDING' || a.status === 'CONFIRMED') && !started && (
@@ -151,7 +147,7 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
             aria-expanded={mode === 'reschedule'}
             onClick={() => setMode(mode === 'reschedule' ? 'none' : 'reschedule')}
           >
-            Reschedule
+            {t('agenda.reschedule')}
           </button>
         )}
         {(a.status === 'PENDING' || a.status === 'CONFIRMED') && (
@@ -161,7 +157,7 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
             aria-expanded={mode === 'cancel'}
             onClick={() => setMode(mode === 'cancel' ? 'none' : 'cancel')}
           >
-            Cancel
+            {t('agenda.cancel')}
           </button>
         )}
       </div>
@@ -171,7 +167,7 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
           doctorId={a.doctorId}
           doctorZone={zone}
           act={act}
-          label={`Move ${name} to the selected time`}
+          label={t('agenda.move', { name })}
           onMoved={changed}
         />
       )}
@@ -193,9 +189,9 @@ export function AgendaItem({ a, onChange }: { a: Appointment; onChange?: () => v
               changed();
           }}
         >
-          <Field label="Reason for the patient (optional)" name="reason" problem={act.problem} />
+          <Field label={t('agenda.cancelReason')} name="reason" problem={act.problem} />
           <button type="submit" class="danger" disabled={act.busy}>
-            Cancel appointment
+            {t('agenda.cancelAppointment')}
           </button>
         </form>
       )}

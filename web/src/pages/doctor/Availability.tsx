@@ -5,9 +5,14 @@ import { api } from '../../api/client';
 import { Field, formatDateTime, formValues, ListEnd, Loading, Notice, Page, ProblemBanner, useAction, When } from '../../components/ui';
 import { useSession } from '../../app';
 import { invalidate, useGet, useList } from '../../query';
+import { intlTag, t, tRich } from '../../i18n';
 
 type Rule = { weekday: number; start: string; end: string };
-const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+/** Monday to Sunday, named in the portal's language (1 January 2024 was a Monday). */
+const weekdays = () =>
+  [0, 1, 2, 3, 4, 5, 6].map((n) =>
+    new Intl.DateTimeFormat(intlTag(), { weekday: 'long', timeZone: 'UTC' }).format(Date.UTC(2024, 0, 1 + n)),
+  );
 const toMin = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
 const toHHMM = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
@@ -43,16 +48,21 @@ export default function Availability() {
   const update = (i: number, patch: Partial<Rule>) => setRules((rs) => rs!.map((r, n) => (n === i ? { ...r, ...patch } : r)));
   const slotMinutes = current.data?.slotMinutes ?? 30;
   const preview = rules ? previewSlots(rules, slotMinutes) : new Map();
+  const WEEKDAYS = weekdays();
   return (
-    <Page title="Weekly availability">
+    <Page title={t('availability.title')}>
       <Loading loaded={current}>
         {() => (
           <>
             <p>
-              Times are in your time zone, <strong>{current.data!.timezone}</strong>; {slotMinutes}-minute visits (change both in{' '}
-              <a href="/doctor/settings">settings</a>).
+              {tRich('availability.intro', {
+                zone: current.data!.timezone,
+                minutes: slotMinutes,
+                b: (c) => <strong>{c}</strong>,
+                link: (c) => <a href="/doctor/settings">{c}</a>,
+              })}
             </p>
-            {saved && <Notice kind="success">Availability saved.</Notice>}
+            {saved && <Notice kind="success">{t('availability.saved')}</Notice>}
             <ProblemBanner problem={save.problem} />
             <form
               class="stack"
@@ -67,9 +77,9 @@ export default function Availability() {
             >
               {(rules ?? []).map((r, i) => (
                 <fieldset key={i} class="actions">
-                  <legend>Period {i + 1}</legend>
+                  <legend>{t('availability.period', { n: i + 1 })}</legend>
                   <div class="field">
-                    <label for={`wd-${i}`}>Day</label>
+                    <label for={`wd-${i}`}>{t('availability.day')}</label>
                     <select id={`wd-${i}`} onChange={(e) => update(i, { weekday: Number((e.target as HTMLSelectElement).value) })}>
                       {WEEKDAYS.map((w, n) => (
                         <option key={w} value={n + 1} selected={r.weekday === n + 1}>
@@ -79,7 +89,7 @@ export default function Availability() {
                     </select>
                   </div>
                   <div class="field">
-                    <label for={`st-${i}`}>From</label>
+                    <label for={`st-${i}`}>{t('availability.from')}</label>
                     <input
                       id={`st-${i}`}
                       type="time"
@@ -88,7 +98,7 @@ export default function Availability() {
                     />
                   </div>
                   <div class="field">
-                    <label for={`en-${i}`}>Until</label>
+                    <label for={`en-${i}`}>{t('availability.until')}</label>
                     <input
                       id={`en-${i}`}
                       type="time"
@@ -99,10 +109,10 @@ export default function Availability() {
                   <button
                     type="button"
                     class="secondary"
-                    aria-label={`Remove period ${i + 1}`}
+                    aria-label={t('availability.removePeriod', { n: i + 1 })}
                     onClick={() => setRules((rs) => rs!.filter((_, n) => n !== i))}
                   >
-                    Remove
+                    {t('availability.remove')}
                   </button>
                 </fieldset>
               ))}
@@ -113,17 +123,17 @@ export default function Availability() {
                   class="secondary"
                   onClick={() => setRules((rs) => [...(rs ?? []), { weekday: 1, start: '09:00', end: '12:00' }])}
                 >
-                  Add a period
+                  {t('availability.add')}
                 </button>
                 <button type="submit" disabled={save.busy}>
-                  Save availability
+                  {t('availability.save')}
                 </button>
               </div>
             </form>
             <section aria-labelledby="preview-h">
-              <h2 id="preview-h">Preview of your weekly slots</h2>
+              <h2 id="preview-h">{t('availability.preview')}</h2>
               {preview.size === 0 ? (
-                <p>No slots: add a period.</p>
+                <p>{t('availability.noSlots')}</p>
               ) : (
                 <div class="week">
                   {[...preview]
@@ -131,9 +141,7 @@ export default function Availability() {
                     .map(([wd, times]) => (
                       <div class="card" key={wd}>
                         <h3>{WEEKDAYS[wd - 1]}</h3>
-                        <p>
-                          {times.length} slots, {times[0]} to {times[times.length - 1]}
-                        </p>
+                        <p>{t('availability.slots', { n: times.length, first: times[0], last: times[times.length - 1] })}</p>
                         <p class="muted">
                           {times.slice(0, 6).join(', ')}
                           {times.length > 6 ? ' …' : ''}
@@ -147,21 +155,21 @@ export default function Availability() {
         )}
       </Loading>
       <section aria-labelledby="next-h">
-        <h2 id="next-h">Next free slots patients see (7 days)</h2>
+        <h2 id="next-h">{t('availability.next')}</h2>
         {!verified ? (
-          <p>Patients can book you once an administrator has verified your credentials.</p>
+          <p>{t('availability.unverified')}</p>
         ) : (
           <Loading loaded={upcoming}>
             {() =>
               upcoming.data!.length === 0 ? (
-                <p>None yet.</p>
+                <p>{t('availability.none')}</p>
               ) : (
                 <p>
                   {upcoming
                     .data!.slice(0, 12)
                     .map((x) => formatDateTime(x.startsAt))
                     .join(' · ')}
-                  {upcoming.data!.length > 12 ? ` … (${upcoming.data!.length} in all)` : ''}
+                  {upcoming.data!.length > 12 ? ` … ${t('availability.inAll', { n: upcoming.data!.length })}` : ''}
                 </p>
               )
             }
@@ -188,11 +196,12 @@ function CopyDay({ rules, onCopy }: { rules: Rule[]; onCopy: (rules: Rule[]) => 
   const [to, setTo] = useState<number[]>([]);
   const [done, setDone] = useState('');
   const source = days.includes(from) ? from : days[0]!;
+  const WEEKDAYS = weekdays();
   return (
     <fieldset class="stack">
-      <legend>Copy a day's hours</legend>
+      <legend>{t('availability.copy.title')}</legend>
       <div class="field">
-        <label for="copy-from">Copy the hours of</label>
+        <label for="copy-from">{t('availability.copy.from')}</label>
         <select id="copy-from" onChange={(e) => setFrom(Number((e.target as HTMLSelectElement).value))}>
           {days.map((d) => (
             <option key={d} value={d} selected={d === source}>
@@ -201,7 +210,7 @@ function CopyDay({ rules, onCopy }: { rules: Rule[]; onCopy: (rules: Rule[]) => 
           ))}
         </select>
       </div>
-      <div class="actions" role="group" aria-label="To these days">
+      <div class="actions" role="group" aria-label={t('availability.copy.to')}>
         {WEEKDAYS.map((w, n) =>
           n + 1 === source ? null : (
             <label key={w}>
@@ -215,7 +224,7 @@ function CopyDay({ rules, onCopy }: { rules: Rule[]; onCopy: (rules: Rule[]) => 
           ),
         )}
         <button type="button" class="secondary" onClick={() => setTo([1, 2, 3, 4, 5].filter((d) => d !== source))}>
-          All weekdays
+          {t('availability.copy.weekdays')}
         </button>
       </div>
       <button
@@ -224,11 +233,11 @@ function CopyDay({ rules, onCopy }: { rules: Rule[]; onCopy: (rules: Rule[]) => 
         disabled={to.length === 0}
         onClick={() => {
           onCopy(copyDay(rules, source, to));
-          setDone(`${WEEKDAYS[source - 1]}'s hours copied to ${to.map((d) => WEEKDAYS[d - 1]).join(', ')}. Save to keep them.`);
+          setDone(t('availability.copy.done', { from: WEEKDAYS[source - 1], to: to.map((d) => WEEKDAYS[d - 1]).join(', ') }));
           setTo([]);
         }}
       >
-        Copy hours
+        {t('availability.copy.submit')}
       </button>
       <p role="status">{done}</p>
     </fieldset>
@@ -240,7 +249,7 @@ function TimeOff({ onChange }: { onChange: () => void }) {
   const act = useAction();
   return (
     <section aria-labelledby="off-h">
-      <h2 id="off-h">Time off</h2>
+      <h2 id="off-h">{t('timeOff.title')}</h2>
       <ProblemBanner problem={act.problem} />
       <form
         class="stack"
@@ -258,23 +267,23 @@ function TimeOff({ onChange }: { onChange: () => void }) {
           }
         }}
       >
-        <Field label="Time off from" name="startsAt" type="datetime-local" required problem={act.problem} />
-        <Field label="Time off until" name="endsAt" type="datetime-local" required problem={act.problem} />
-        <Field label="Reason (optional)" name="reason" problem={act.problem} />
+        <Field label={t('timeOff.from')} name="startsAt" type="datetime-local" required problem={act.problem} />
+        <Field label={t('timeOff.until')} name="endsAt" type="datetime-local" required problem={act.problem} />
+        <Field label={t('timeOff.reason')} name="reason" problem={act.problem} />
         <button type="submit" disabled={act.busy}>
-          Add time off
+          {t('timeOff.add')}
         </button>
       </form>
       <Loading loaded={list}>
         {() =>
           list.items.length === 0 ? (
-            <p>No time off planned.</p>
+            <p>{t('timeOff.none')}</p>
           ) : (
             <ul>
-              {list.items.map((t) => (
-                <li key={t.id}>
-                  <When iso={t.startsAt} /> – <When iso={t.endsAt} />
-                  {t.reason ? ` (${t.reason})` : ''}{' '}
+              {list.items.map((o) => (
+                <li key={o.id}>
+                  <When iso={o.startsAt} /> – <When iso={o.endsAt} />
+                  {o.reason ? ` (${o.reason})` : ''}{' '}
                   <button
                     type="button"
                     class="link"
@@ -282,7 +291,7 @@ function TimeOff({ onChange }: { onChange: () => void }) {
                       if (
                         (
                           await act.run(() =>
-                            api.DELETE('/api/v1/doctors/me/time-off/{timeOffId}', { params: { path: { timeOffId: t.id } } }),
+                            api.DELETE('/api/v1/doctors/me/time-off/{timeOffId}', { params: { path: { timeOffId: o.id } } }),
                           )
                         ).ok
                       ) {
@@ -291,7 +300,7 @@ function TimeOff({ onChange }: { onChange: () => void }) {
                       }
                     }}
                   >
-                    Remove
+                    {t('timeOff.remove')}
                   </button>
                 </li>
               ))}

@@ -6,6 +6,9 @@ import { StatusBadge } from '../../components/Appointment';
 import { PdfButton } from '../../components/PrescriptionPdf';
 import { ClinicalRecord, VisitNotes } from '../../components/ClinicalRecord';
 import { useGet, useList, type GetData } from '../../query';
+import { t, tRich } from '../../i18n';
+
+const GENDER: Record<string, string> = { female: 'gender.female', male: 'gender.male', other: 'gender.other', unknown: 'gender.unknown' };
 
 export default function PatientRecord() {
   const { params } = useRoute();
@@ -15,27 +18,28 @@ export default function PatientRecord() {
   const p = patient.data;
   const mine = appointments.items;
   return (
-    <Page title={p ? `${p.user.firstname} ${p.user.lastname}` : 'Patient record'}>
+    <Page title={p ? `${p.user.firstname} ${p.user.lastname}` : t('patientRecord.title')}>
       <Loading loaded={patient}>
         {() => (
           <section class="card" aria-labelledby="rec-h">
-            <h2 id="rec-h">Record</h2>
+            <h2 id="rec-h">{t('patientRecord.record')}</h2>
             <p>
-              Born {p!.dateOfBirth} ({p!.age} years) · {p!.gender} · <a href={`/doctor/messages/${p!.id}`}>Message</a>
+              {t('patientRecord.born', { date: p!.dateOfBirth, age: p!.age })} · {GENDER[p!.gender] ? t(GENDER[p!.gender]) : p!.gender} ·{' '}
+              <a href={`/doctor/messages/${p!.id}`}>{t('patientRecord.message')}</a>
             </p>
-            <h3>Medical history</h3>
-            <p class="article">{p!.medicalHistory || 'None recorded.'}</p>
+            <h3>{t('patientRecord.history')}</h3>
+            <p class="article">{p!.medicalHistory || t('patientRecord.historyNone')}</p>
           </section>
         )}
       </Loading>
       <ClinicalRecord patientId={params.id} role="doctor" />
       <VisitNotes patientId={params.id} />
       <section aria-labelledby="appt-h">
-        <h2 id="appt-h">Appointments</h2>
+        <h2 id="appt-h">{t('patientRecord.appointments')}</h2>
         <Loading loaded={appointments}>
           {() =>
             mine.length === 0 ? (
-              <p>None.</p>
+              <p>{t('patientRecord.none')}</p>
             ) : (
               <ul>
                 {mine.map((a) => (
@@ -57,11 +61,11 @@ export default function PatientRecord() {
         onDone={prescriptions.reload}
       />
       <section aria-labelledby="rx-h">
-        <h2 id="rx-h">Prescriptions you issued</h2>
+        <h2 id="rx-h">{t('patientRecord.issued')}</h2>
         <Loading loaded={prescriptions}>
           {() =>
             prescriptions.items.length === 0 ? (
-              <p>None.</p>
+              <p>{t('patientRecord.none')}</p>
             ) : (
               <ul class="stack">
                 {prescriptions.items.map((rx) => (
@@ -85,22 +89,31 @@ function Prescription({ rx, onChange }: { rx: Rx; onChange: () => void }) {
   return (
     <li class="card">
       <h3>
-        Issued <When iso={rx.issuedAt} /> <span class="badge">{rx.status === 'ACTIVE' ? 'Active' : 'Revoked'}</span>
+        {t('patientRecord.rx.issued')} <When iso={rx.issuedAt} />{' '}
+        <span class="badge">{rx.status === 'ACTIVE' ? t('patientRecord.rx.active') : t('patientRecord.rx.revoked')}</span>
       </h3>
       <ul>
         {rx.items.map((i, n) => (
           <li key={n}>
-            {i.medication} {i.strength ? `${i.strength}, dose ${i.dosage}` : i.dosage}, {i.frequency}, {i.durationDays} days
+            {i.strength
+              ? t('patientRecord.rx.itemStrength', {
+                  medication: i.medication,
+                  strength: i.strength,
+                  dosage: i.dosage,
+                  frequency: i.frequency,
+                  days: i.durationDays,
+                })
+              : t('patientRecord.rx.item', { medication: i.medication, dosage: i.dosage, frequency: i.frequency, days: i.durationDays })}
           </li>
         ))}
       </ul>
-      {rx.revocationReason && <p>Revoked: {rx.revocationReason}</p>}
+      {rx.revocationReason && <p>{t('patientRecord.rx.revokedReason', { reason: rx.revocationReason })}</p>}
       <ProblemBanner problem={act.problem} />
       <div class="actions">
         <PdfButton id={rx.id} />
         {rx.status === 'ACTIVE' && (
           <button type="button" class="secondary" onClick={() => setRevoking(!revoking)}>
-            Revoke
+            {t('patientRecord.rx.revoke')}
           </button>
         )}
       </div>
@@ -119,9 +132,9 @@ function Prescription({ rx, onChange }: { rx: Rx; onChange: () => void }) {
               onChange();
           }}
         >
-          <Field label="Reason for revoking" name="reason" required problem={act.problem} />
+          <Field label={t('patientRecord.rx.revokeReason')} name="reason" required problem={act.problem} />
           <button type="submit" class="danger" disabled={act.busy}>
-            Revoke prescription
+            {t('patientRecord.rx.revokeSubmit')}
           </button>
         </form>
       )}
@@ -146,11 +159,11 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
   // 409 ALLERGY_CONFLICT: the conflicts are shown and the doctor may send it again with a reason.
   const conflicts = act.problem?.code === 'ALLERGY_CONFLICT' ? ((act.problem as { conflicts?: Conflict[] }).conflicts ?? []) : [];
   const [overriding, setOverriding] = useState<Conflict[]>([]);
-  if (appointments.length === 0) return <p>Prescribing needs a confirmed or completed appointment with this patient.</p>;
+  if (appointments.length === 0) return <p>{t('newRx.needsAppointment')}</p>;
   const set = (i: number, k: keyof Item, v: string) => setItems((xs) => xs.map((x, n) => (n === i ? { ...x, [k]: v } : x)));
   return (
     <section class="card" aria-labelledby="new-rx-h">
-      <h2 id="new-rx-h">Write a prescription</h2>
+      <h2 id="new-rx-h">{t('newRx.title')}</h2>
       <ProblemBanner problem={act.problem} />
       <form
         class="stack"
@@ -180,7 +193,7 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
         }}
       >
         <Field
-          label="Appointment"
+          label={t('newRx.appointment')}
           name="appointmentId"
           options={appointments.map((a) => [a.id, formatDateTime(a.startsAt)])}
           value={appointments[0].id}
@@ -188,9 +201,9 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
         />
         {items.map((x, i) => (
           <fieldset key={i} class="stack">
-            <legend>Medication {i + 1}</legend>
+            <legend>{t('newRx.item', { n: i + 1 })}</legend>
             <Field
-              label="Medication"
+              label={t('newRx.medication')}
               name={`items/${i}/medication`}
               value={x.medication}
               onInput={(e) => set(i, 'medication', (e.target as HTMLInputElement).value)}
@@ -198,24 +211,24 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
               problem={act.problem}
             />
             <Field
-              label="Strength (optional)"
+              label={t('newRx.strength')}
               name={`items/${i}/strength`}
-              hint='Of the product, e.g. "500 mg" or "250 mg/5 ml"'
+              hint={t('newRx.strengthHint')}
               value={x.strength}
               onInput={(e) => set(i, 'strength', (e.target as HTMLInputElement).value)}
               problem={act.problem}
             />
             <Field
-              label="Dosage"
+              label={t('newRx.dosage')}
               name={`items/${i}/dosage`}
-              hint='Per administration, e.g. "1 tablet" or "10 ml"'
+              hint={t('newRx.dosageHint')}
               value={x.dosage}
               onInput={(e) => set(i, 'dosage', (e.target as HTMLInputElement).value)}
               required
               problem={act.problem}
             />
             <Field
-              label="Frequency"
+              label={t('newRx.frequency')}
               name={`items/${i}/frequency`}
               value={x.frequency}
               onInput={(e) => set(i, 'frequency', (e.target as HTMLInputElement).value)}
@@ -223,7 +236,7 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
               problem={act.problem}
             />
             <Field
-              label="Duration (days)"
+              label={t('newRx.duration')}
               name={`items/${i}/durationDays`}
               type="number"
               min={1}
@@ -233,7 +246,7 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
               problem={act.problem}
             />
             <Field
-              label="Instructions (optional)"
+              label={t('newRx.instructions')}
               name={`items/${i}/instructions`}
               value={x.instructions}
               onInput={(e) => set(i, 'instructions', (e.target as HTMLInputElement).value)}
@@ -242,31 +255,35 @@ function NewPrescription({ appointments, onDone }: { appointments: Array<{ id: s
           </fieldset>
         ))}
         <button type="button" class="secondary" onClick={() => setItems((xs) => [...xs, { ...blank }])}>
-          Add a medication
+          {t('newRx.add')}
         </button>
-        <Field label="Notes (optional)" name="notes" multiline problem={act.problem} />
+        <Field label={t('newRx.notes')} name="notes" multiline problem={act.problem} />
         {(conflicts.length > 0 || overriding.length > 0) && (
-          <fieldset class="stack" aria-label="Allergy conflicts">
-            <legend>Allergy conflicts</legend>
+          <fieldset class="stack" aria-label={t('newRx.conflicts')}>
+            <legend>{t('newRx.conflicts')}</legend>
             <ul>
               {(conflicts.length ? conflicts : overriding).map((c) => (
                 <li key={`${c.itemIndex}-${c.allergyId}`}>
-                  Medication {c.itemIndex + 1} conflicts with the active allergy to <strong>{c.substance.display}</strong> (
-                  {c.match === 'class' ? `same class: ${c.class}` : 'same substance'})
+                  {tRich(c.match === 'class' ? 'newRx.conflictClass' : 'newRx.conflictSubstance', {
+                    n: c.itemIndex + 1,
+                    substance: c.substance.display,
+                    class: c.class ?? '',
+                    b: (chunks) => <strong>{chunks}</strong>,
+                  })}
                 </li>
               ))}
             </ul>
             {overriding.length === 0 ? (
               <button type="button" class="danger" onClick={() => setOverriding(conflicts)}>
-                Override…
+                {t('newRx.override')}
               </button>
             ) : (
-              <Field label="Reason for overriding the allergy" name="overrideReason" multiline required problem={act.problem} />
+              <Field label={t('newRx.overrideReason')} name="overrideReason" multiline required problem={act.problem} />
             )}
           </fieldset>
         )}
         <button type="submit" disabled={act.busy}>
-          {overriding.length ? 'Issue despite the allergy' : 'Issue prescription'}
+          {overriding.length ? t('newRx.issueDespite') : t('newRx.issue')}
         </button>
       </form>
     </section>

@@ -1,14 +1,17 @@
 import { ListEnd, Loading, Page } from '../../components/ui';
 import { useList } from '../../query';
+import { t } from '../../i18n';
+
+const GENDER: Record<string, string> = { female: 'gender.female', male: 'gender.male', other: 'gender.other', unknown: 'gender.unknown' };
 
 export default function Patients() {
   const list = useList('/api/v1/doctors/me/patients', { params: { query: { limit: 100 } } });
   return (
-    <Page title="Patients in your care">
+    <Page title={t('doctorPatients.title')}>
       <Loading loaded={list}>
         {() =>
           list.items.length === 0 ? (
-            <p>No patients yet: patients appear here once they book with you.</p>
+            <p>{t('doctorPatients.none')}</p>
           ) : (
             <ul class="grid">
               {list.items.map((p) => (
@@ -19,11 +22,9 @@ export default function Patients() {
                     </a>
                   </h2>
                   <p>
-                    {p.age} years · {p.gender}
+                    {t('doctorPatients.age', { age: p.age })} · {GENDER[p.gender] ? t(GENDER[p.gender]) : p.gender}
                   </p>
-                  <p>
-                    Late cancellations: {p.lateCancellations} · No-shows: {p.noShows}
-                  </p>
+                  <p>{t('doctorPatients.counts', { late: p.lateCancellations, noShows: p.noShows })}</p>
                 </li>
               ))}
             </ul>

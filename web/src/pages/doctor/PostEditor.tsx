@@ -3,6 +3,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { api } from '../../api/client';
 import { Field, Notice, Page, ProblemBanner, useAction } from '../../components/ui';
 import Markdown from '../../components/Markdown';
+import { t } from '../../i18n';
 
 export default function PostEditor() {
   const { params } = useRoute();
@@ -28,17 +29,17 @@ export default function PostEditor() {
       : await act.run(() => api.PATCH('/api/v1/posts/{id}', { params: { path: { id: params.id } }, body }));
     if (r.ok && r.data) {
       setPost((p) => ({ ...p, status }));
-      setSaved(status === 'PUBLISHED' ? 'Published.' : 'Draft saved.');
+      setSaved(status === 'PUBLISHED' ? t('postEditor.publishedDone') : t('postEditor.draftDone'));
       if (isNew) route(`/doctor/posts/${(r.data as { id: string }).id}`, true);
     }
   };
   const input = (k: 'title' | 'body' | 'tags') => (e: Event) => setPost((p) => ({ ...p, [k]: (e.target as HTMLInputElement).value }));
   return (
-    <Page title={isNew ? 'New article' : 'Edit article'}>
+    <Page title={isNew ? t('postEditor.new') : t('postEditor.edit')}>
       {saved && <Notice kind="success">{saved}</Notice>}
       <ProblemBanner problem={act.problem} />
       <p>
-        Status: <span class="badge">{post.status === 'DRAFT' ? 'Draft' : 'Published'}</span>
+        {t('postEditor.status')} <span class="badge">{post.status === 'DRAFT' ? t('note.draft') : t('doctorPosts.published')}</span>
       </p>
       <form
         class="stack"
@@ -47,31 +48,39 @@ export default function PostEditor() {
           void save('DRAFT');
         }}
       >
-        <Field label="Title" name="title" value={post.title} onInput={input('title')} required problem={act.problem} />
+        <Field label={t('postEditor.titleLabel')} name="title" value={post.title} onInput={input('title')} required problem={act.problem} />
         <Field
-          label="Tags"
+          label={t('postEditor.tags')}
           name="tags"
           value={post.tags}
           onInput={input('tags')}
-          hint="Separate with spaces: lower-case letters, digits and -"
+          hint={t('postEditor.tagsHint')}
           problem={act.problem}
         />
-        <Field label="Body (Markdown)" name="body" multiline value={post.body} onInput={input('body')} required problem={act.problem} />
+        <Field
+          label={t('postEditor.body')}
+          name="body"
+          multiline
+          value={post.body}
+          onInput={input('body')}
+          required
+          problem={act.problem}
+        />
         <div class="actions">
           <button type="button" class="secondary" aria-pressed={preview} onClick={() => setPreview(!preview)}>
-            {preview ? 'Hide preview' : 'Preview'}
+            {preview ? t('postEditor.hidePreview') : t('postEditor.preview')}
           </button>
           <button type="submit" class="secondary" disabled={act.busy}>
-            Save draft
+            {t('note.saveDraft')}
           </button>
           <button type="button" disabled={act.busy} onClick={() => save('PUBLISHED')}>
-            Publish
+            {t('postEditor.publish')}
           </button>
         </div>
       </form>
       {preview && (
         <section aria-labelledby="pv-h">
-          <h2 id="pv-h">Preview</h2>
+          <h2 id="pv-h">{t('postEditor.preview')}</h2>
           <h3>{post.title}</h3>
           <Markdown source={post.body} />
         </section>

@@ -4,6 +4,13 @@ import { Field, formValues, Loading, Notice, Page, ProblemBanner, useAction, zon
 import { useSession } from '../../app';
 import { QuestionnaireEditor } from '../../components/QuestionnaireEditor';
 import { useGet } from '../../query';
+import { t } from '../../i18n';
+
+const VERIFICATION: Record<string, string> = {
+  PENDING: 'doctorSettings.verification.PENDING',
+  VERIFIED: 'doctorSettings.verification.VERIFIED',
+  REJECTED: 'doctorSettings.verification.REJECTED',
+};
 
 export default function Settings() {
   const s = useSession();
@@ -11,7 +18,7 @@ export default function Settings() {
   const save = useAction();
   const [saved, setSaved] = useState(false);
   return (
-    <Page title="Profile and booking settings">
+    <Page title={t('doctorSettings.title')}>
       <Loading loaded={me}>
         {() => {
           const d = me.data!;
@@ -43,17 +50,32 @@ export default function Settings() {
                 }
               }}
             >
-              {saved && <Notice kind="success">Saved.</Notice>}
+              {saved && <Notice kind="success">{t('doctorSettings.saved')}</Notice>}
               <ProblemBanner problem={save.problem} />
               <p>
-                License {d.licenseNumber} · verification <span class="badge">{d.verificationStatus}</span>
+                {t('doctorSettings.license', { license: d.licenseNumber })}{' '}
+                <span class="badge">
+                  {VERIFICATION[d.verificationStatus] ? t(VERIFICATION[d.verificationStatus]) : d.verificationStatus}
+                </span>
                 {d.verificationNote ? ` — ${d.verificationNote}` : ''}
               </p>
-              <Field label="Specialization" name="specialization" value={d.specialization} required problem={save.problem} />
-              <Field label="Bio" name="bio" multiline value={d.bio} problem={save.problem} />
-              <Field label="Time zone" name="timezone" options={zoneOptions(d.timezone)} value={d.timezone} problem={save.problem} />
               <Field
-                label="Visit length (minutes)"
+                label={t('doctorSettings.specialization')}
+                name="specialization"
+                value={d.specialization}
+                required
+                problem={save.problem}
+              />
+              <Field label={t('doctorSettings.bio')} name="bio" multiline value={d.bio} problem={save.problem} />
+              <Field
+                label={t('doctorSettings.timezone')}
+                name="timezone"
+                options={zoneOptions(d.timezone)}
+                value={d.timezone}
+                problem={save.problem}
+              />
+              <Field
+                label={t('doctorSettings.slotMinutes')}
                 name="slotMinutes"
                 type="number"
                 min={10}
@@ -61,7 +83,7 @@ export default function Settings() {
                 problem={save.problem}
               />
               <Field
-                label="Minimum notice before a booking (minutes)"
+                label={t('doctorSettings.minNotice')}
                 name="minNoticeMinutes"
                 type="number"
                 min={0}
@@ -69,17 +91,17 @@ export default function Settings() {
                 problem={save.problem}
               />
               <Field
-                label="Cancellation notice (hours)"
+                label={t('doctorSettings.cancellationNotice')}
                 name="cancellationNoticeHours"
                 type="number"
                 min={0}
                 max={168}
                 value={d.cancellationNoticeHours}
                 problem={save.problem}
-                hint="Patients may cancel or reschedule online only up to this many hours before the start (0: any time). Patients see it before they book."
+                hint={t('doctorSettings.cancellationNoticeHint')}
               />
               <Field
-                label="Bookable up to (days ahead)"
+                label={t('doctorSettings.maxAdvance')}
                 name="maxAdvanceDays"
                 type="number"
                 min={1}
@@ -88,12 +110,12 @@ export default function Settings() {
               />
               <div class="field">
                 <label>
-                  <input type="checkbox" id="f-autoConfirm" name="autoConfirm" defaultChecked={d.autoConfirm} /> Confirm bookings
-                  automatically
+                  <input type="checkbox" id="f-autoConfirm" name="autoConfirm" defaultChecked={d.autoConfirm} />{' '}
+                  {t('doctorSettings.autoConfirm')}
                 </label>
               </div>
               <button type="submit" disabled={save.busy}>
-                Save settings
+                {t('doctorSettings.save')}
               </button>
             </form>
           );

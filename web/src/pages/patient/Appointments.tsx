@@ -11,6 +11,7 @@ import {
   VISIT_CLOSES_AFTER_MS,
   type Appointment,
 } from '../../components/Appointment';
+import { t } from '../../i18n';
 import { WaitlistEntries } from '../../components/Waitlist';
 import { RescheduleForm } from '../../components/Slots';
 import { appointmentsChanged, useGet, useList } from '../../query';
@@ -28,19 +29,19 @@ export default function Appointments() {
   });
   const stillOpen = (a: Appointment) => Date.parse(a.endsAt) + VISIT_CLOSES_AFTER_MS > Date.now();
   return (
-    <Page title="Appointments">
-      {query.booked && <Notice kind="success">Your appointment is booked.</Notice>}
-      <div class="actions" role="group" aria-label="Which appointments">
+    <Page title={t('appointments.title')}>
+      {query.booked && <Notice kind="success">{t('appointments.booked')}</Notice>}
+      <div class="actions" role="group" aria-label={t('appointments.which')}>
         <button
           type="button"
           class={tab === 'upcoming' ? '' : 'secondary'}
           aria-pressed={tab === 'upcoming'}
           onClick={() => setTab('upcoming')}
         >
-          Upcoming
+          {t('appointments.upcoming')}
         </button>
         <button type="button" class={tab === 'past' ? '' : 'secondary'} aria-pressed={tab === 'past'} onClick={() => setTab('past')}>
-          Past
+          {t('appointments.past')}
         </button>
       </div>
       <Loading loaded={list}>
@@ -51,10 +52,11 @@ export default function Appointments() {
               : list.items.filter((a) => !stillOpen(a));
           return items.length === 0 ? (
             <p>
-              No {tab} appointments. <a href="/doctors">Find a doctor</a>.
+              {tab === 'upcoming' ? t('appointments.noneUpcoming') : t('appointments.nonePast')}{' '}
+              <a href="/doctors">{t('nav.findDoctor')}</a>.
             </p>
           ) : (
-            <ul class="stack" aria-label={`${tab} appointments`}>
+            <ul class="stack" aria-label={tab === 'upcoming' ? t('appointments.upcomingList') : t('appointments.pastList')}>
               {items.map((a) => (
                 <AppointmentCard key={a.id} a={a} onChange={appointmentsChanged} />
               ))}
@@ -79,17 +81,15 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
   const doctor = useGet('/api/v1/doctors/{doctorId}', { params: { path: { doctorId: a.doctorId } } }, { enabled: mode !== 'none' });
   return (
     <li class="card">
-      <h2>
-        Dr. {a.doctor.firstname} {a.doctor.lastname}
-      </h2>
+      <h2>{t('mail.doctorName', { name: `${a.doctor.firstname} ${a.doctor.lastname}` })}</h2>
       <p>
         <AppointmentWhen a={a} /> <StatusBadge status={a.status} />
       </p>
-      {a.reason && <p>Reason: {a.reason}</p>}
-      {a.cancellationReason && <p>Cancellation: {a.cancellationReason}</p>}
+      {a.reason && <p>{t('agenda.reason', { reason: a.reason })}</p>}
+      {a.cancellationReason && <p>{t('appointments.cancellation', { reason: a.cancellationReason })}</p>}
       {a.status === 'CONFIRMED' && (
         <p class="muted" id={`visit-hint-${a.id}`}>
-          The video visit opens 10 minutes before the start and closes 30 minutes after the end.
+          {t('appointments.visitHint')}
         </p>
       )}
       <ProblemBanner problem={late} />
@@ -102,18 +102,18 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
             aria-describedby={`visit-hint-${a.id}`}
             onClick={() => route(`/patient/visits/${a.id}`)}
           >
-            Join video visit
+            {t('call.join')}
           </button>
         )}
-        <a href={`/patient/messages/${a.doctorId}`}>Message the doctor</a>
+        <a href={`/patient/messages/${a.doctorId}`}>{t('appointments.message')}</a>
         {open && (
           <button type="button" class="secondary" onClick={() => setMode(mode === 'reschedule' ? 'none' : 'reschedule')}>
-            Reschedule
+            {t('agenda.reschedule')}
           </button>
         )}
         {open && (
           <button type="button" class="secondary" onClick={() => setMode(mode === 'cancel' ? 'none' : 'cancel')}>
-            Cancel appointment
+            {t('agenda.cancelAppointment')}
           </button>
         )}
       </div>
@@ -137,9 +137,9 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
             }
           }}
         >
-          <Field label="Reason (optional)" name="reason" problem={act.problem} />
+          <Field label={t('timeOff.reason')} name="reason" problem={act.problem} />
           <button type="submit" class="danger" disabled={act.busy}>
-            Confirm cancellation
+            {t('appointments.confirmCancel')}
           </button>
         </form>
       )}
@@ -149,7 +149,7 @@ export function AppointmentCard({ a, onChange }: { a: Appointment; onChange: () 
           doctorId={a.doctorId}
           doctorZone={doctor.data.timezone}
           act={act}
-          label="Move to the selected time"
+          label={t('appointments.move')}
           onMoved={() => {
             setMode('none');
             onChange();

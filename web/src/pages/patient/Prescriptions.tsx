@@ -1,32 +1,35 @@
 import { ListEnd, Loading, Page, When } from '../../components/ui';
 import { PdfButton } from '../../components/PrescriptionPdf';
 import { useList } from '../../query';
+import { t } from '../../i18n';
 
 export default function Prescriptions() {
   const list = useList('/api/v1/prescriptions', { params: { query: { limit: 100 } } });
   return (
-    <Page title="Prescriptions">
+    <Page title={t('nav.prescriptions')}>
       <Loading loaded={list}>
         {() =>
           list.items.length === 0 ? (
-            <p>You have no prescriptions.</p>
+            <p>{t('prescriptions.none')}</p>
           ) : (
-            <ul class="stack" aria-label="Prescriptions">
+            <ul class="stack" aria-label={t('nav.prescriptions')}>
               {list.items.map((p) => (
                 <li class="card" key={p.id}>
                   <h2>
-                    Issued <When iso={p.issuedAt} /> <span class="badge">{p.status === 'ACTIVE' ? 'Active' : 'Revoked'}</span>
+                    {t('patientRecord.rx.issued')} <When iso={p.issuedAt} />{' '}
+                    <span class="badge">{p.status === 'ACTIVE' ? t('patientRecord.rx.active') : t('patientRecord.rx.revoked')}</span>
                   </h2>
                   <ul>
                     {p.items.map((i, n) => (
                       <li key={n}>
-                        <strong>{i.medication}</strong> {i.dosage}, {i.frequency}, {i.durationDays} days
+                        <strong>{i.medication}</strong>{' '}
+                        {t('prescriptions.item', { dosage: i.dosage, frequency: i.frequency, days: i.durationDays })}
                         {i.instructions ? ` — ${i.instructions}` : ''}
                       </li>
                     ))}
                   </ul>
                   {p.notes && <p>{p.notes}</p>}
-                  {p.revocationReason && <p>Revoked: {p.revocationReason}</p>}
+                  {p.revocationReason && <p>{t('patientRecord.rx.revokedReason', { reason: p.revocationReason })}</p>}
                   <PdfButton id={p.id} />
                 </li>
               ))}

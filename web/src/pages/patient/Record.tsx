@@ -3,12 +3,13 @@
 import { useSession } from '../../app';
 import { Page } from '../../components/ui';
 import { ClinicalRecord, VisitNotes } from '../../components/ClinicalRecord';
+import { t } from '../../i18n';
 
 export default function Record() {
   const s = useSession();
   const id = s.me?.user.id;
   return (
-    <Page title="My record">
+    <Page title={t('nav.record')}>
       {id && (
         <>
           <ClinicalRecord patientId={id} role="patient" />

@@ -3,14 +3,13 @@
 import { Page } from '../../components/ui';
 import { WaitlistEntries } from '../../components/Waitlist';
 import { pagePath } from '../../routes';
+import { t, tRich } from '../../i18n';
 
 export default function WaitlistPage() {
   return (
-    <Page title="Waitlist">
+    <Page title={t('waitlistPage.title')}>
       <WaitlistEntries />
-      <p>
-        To wait for another doctor, open their page from <a href={pagePath('doctors')}>Find a doctor</a>.
-      </p>
+      <p>{tRich('waitlistPage.other', { link: (c) => <a href={pagePath('doctors')}>{c}</a> })}</p>
     </Page>
   );
 }

@@ -29,7 +29,7 @@ export default function Account() {
   return (
     <Page title={t('account.title')}>
       <section class="card" aria-labelledby="who-h">
-        <h2 id="who-h">
+        <h2 id="who-h" translate={false}>
           {me.user.firstname} {me.user.lastname}
         </h2>
         <p>

@@ -7,6 +7,7 @@ import { cancellationPolicy } from '../../components/Appointment';
 import { JoinWaitlist, WaitlistEntries } from '../../components/Waitlist';
 import { useSession } from '../../app';
 import { invalidate, useGet } from '../../query';
+import { t, tRich } from '../../i18n';
 
 export default function DoctorProfile() {
   const { params } = useRoute();
@@ -19,12 +20,12 @@ export default function DoctorProfile() {
   const [key] = useState(() => crypto.randomUUID());
   const d = doctor.data;
   return (
-    <Page title={d ? `Dr. ${d.firstname} ${d.lastname}` : 'Doctor'}>
+    <Page title={d ? t('mail.doctorName', { name: `${d.firstname} ${d.lastname}` }) : t('adminUsers.role.DOCTOR')}>
       <Loading loaded={doctor}>
         {() => (
           <>
             <p>
-              <span class="badge">{d!.specialization}</span> · {d!.slotMinutes}-minute visits
+              <span class="badge">{d!.specialization}</span> · {t('doctorProfile.minutes', { n: d!.slotMinutes })}
             </p>
             <p>{d!.bio}</p>
             <p class="banner info" id="cancellation-policy">
@@ -41,10 +42,10 @@ export default function DoctorProfile() {
                   if (!slot)
                     return book.setProblem({
                       type: 'about:blank',
-                      title: 'Choose a time',
+                      title: t('doctorProfile.chooseTitle'),
                       status: 400,
                       code: 'VALIDATION_FAILED',
-                      detail: 'Pick one of the free times first.',
+                      detail: t('doctorProfile.chooseDetail'),
                     });
                   // One key per booking attempt: a retried click cannot book twice.
                   const r = await book.run(() =>
@@ -60,32 +61,30 @@ export default function DoctorProfile() {
                 <p>
                   {slot ? (
                     <>
-                      Selected: <When iso={slot} />
+                      {t('doctorProfile.selected')} <When iso={slot} />
                     </>
                   ) : (
-                    'Choose a time above.'
+                    t('doctorProfile.chooseAbove')
                   )}
                 </p>
-                <Field label="Reason for the visit (optional)" name="reason" problem={book.problem} />
+                <Field label={t('doctorProfile.reason')} name="reason" problem={book.problem} />
                 <button type="submit" disabled={book.busy} aria-describedby="cancellation-policy">
-                  Book appointment
+                  {t('doctorProfile.book')}
                 </button>
               </form>
             ) : !s.me ? (
-              <p>
-                <a href={`/signin?next=/doctors/${d!.id}`}>Sign in as a patient</a> to book.
-              </p>
+              <p>{tRich('doctorProfile.signIn', { link: (c) => <a href={`/signin?next=/doctors/${d!.id}`}>{c}</a> })}</p>
             ) : null}
             {s.me?.user.role === 'PATIENT' && <JoinWaitlist doctorId={d!.id} onJoined={() => invalidate('/api/v1/waitlist')} />}
           </>
         )}
       </Loading>
       <section aria-labelledby="posts-h">
-        <h2 id="posts-h">Articles by this doctor</h2>
+        <h2 id="posts-h">{t('doctorProfile.articles')}</h2>
         <Loading loaded={posts}>
           {() =>
             posts.data!.items.length === 0 ? (
-              <p>No articles yet.</p>
+              <p>{t('doctorProfile.noArticles')}</p>
             ) : (
               <ul>
                 {posts.data!.items.map((p) => (

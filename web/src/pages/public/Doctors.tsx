@@ -1,6 +1,7 @@
 import { useLocation } from 'preact-iso';
 import { Field, formValues, ListEnd, Loading, Page } from '../../components/ui';
 import { useList } from '../../query';
+import { t } from '../../i18n';
 
 export default function Doctors() {
   const { query, route } = useLocation();
@@ -10,7 +11,7 @@ export default function Doctors() {
     params: { query: { ...(q ? { q } : {}), ...(specialization ? { specialization } : {}), limit: 50 } },
   });
   return (
-    <Page title="Find a doctor">
+    <Page title={t('nav.findDoctor')}>
       <form
         class="actions"
         role="search"
@@ -19,22 +20,20 @@ export default function Doctors() {
           route(`/doctors?${new URLSearchParams(v).toString()}`);
         }}
       >
-        <Field label="Name, specialty or keyword" name="q" value={q} />
-        <Field label="Specialization" name="specialization" value={specialization} />
-        <button type="submit">Search</button>
+        <Field label={t('doctors.q')} name="q" value={q} />
+        <Field label={t('doctorSettings.specialization')} name="specialization" value={specialization} />
+        <button type="submit">{t('adminUsers.search')}</button>
       </form>
       <Loading loaded={list}>
         {() =>
           list.items.length === 0 ? (
-            <p>No doctor matches your search.</p>
+            <p>{t('doctors.none')}</p>
           ) : (
-            <ul class="grid" aria-label="Doctors">
+            <ul class="grid" aria-label={t('nav.doctors')}>
               {list.items.map((d) => (
                 <li class="card" key={d.id}>
                   <h2>
-                    <a href={`/doctors/${d.id}`}>
-                      Dr. {d.firstname} {d.lastname}
-                    </a>
+                    <a href={`/doctors/${d.id}`}>{t('mail.doctorName', { name: `${d.firstname} ${d.lastname}` })}</a>
                   </h2>
                   <p>
                     <span class="badge">{d.specialization}</span>

@@ -33,10 +33,10 @@ export default function VerifyEmail() {
             problem={
               verify.problem ?? {
                 type: 'about:blank',
-                title: 'No token',
+                title: t('verify.noToken'),
                 status: 400,
                 code: 'INVALID_TOKEN',
-                detail: 'This link has no verification token.',
+                detail: t('verify.noTokenDetail'),
               }
             }
           />

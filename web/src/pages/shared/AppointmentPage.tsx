@@ -15,6 +15,7 @@ import { VisitNoteEditor } from '../../components/VisitNoteEditor';
 const NOTABLE = ['CONFIRMED', 'COMPLETED', 'NO_SHOW'];
 import { IntakeSection } from '../../components/Intake';
 import { useGet } from '../../query';
+import { t } from '../../i18n';
 
 export default function AppointmentPage({ id }: { id: string }) {
   const s = useSession();
@@ -28,57 +29,53 @@ export default function AppointmentPage({ id }: { id: string }) {
     [id],
   );
   return (
-    <Page title="Appointment">
+    <Page title={t('newRx.appointment')}>
       <Loading loaded={one}>
         {() => {
           const a = one.data!;
           if (role === 'PATIENT')
             return (
               <>
-                <ul class="stack" aria-label="Appointment">
+                <ul class="stack" aria-label={t('newRx.appointment')}>
                   <AppointmentCard a={a} onChange={one.reload} />
                 </ul>
                 {(a.status === 'PENDING' || a.status === 'CONFIRMED') && <IntakeSection id={id} patient />}
                 <VisitNoteEditor appointmentId={a.id} role="patient" />
                 <p>
-                  <a href={pagePath('patientAppointments')}>All your appointments</a>
+                  <a href={pagePath('patientAppointments')}>{t('appointmentPage.all')}</a>
                 </p>
               </>
             );
           if (role === 'DOCTOR')
             return (
               <>
-                <h2>
-                  With {a.patient.firstname} {a.patient.lastname}
-                </h2>
-                <ul class="stack" aria-label="Appointment">
+                <h2>{t('appointmentPage.with', { name: `${a.patient.firstname} ${a.patient.lastname}` })}</h2>
+                <ul class="stack" aria-label={t('newRx.appointment')}>
                   <AgendaItem a={a} onChange={one.reload} />
                 </ul>
                 <IntakeSection id={id} patient={false} />
                 {NOTABLE.includes(a.status) && <VisitNoteEditor appointmentId={a.id} role="doctor" />}
                 <p>
-                  <a href={pagePath('doctorPatient', { id: a.patientId })}>Patient record</a>
+                  <a href={pagePath('doctorPatient', { id: a.patientId })}>{t('patientRecord.title')}</a>
                 </p>
                 <p>
-                  <a href={pagePath('doctorAgenda')}>Your agenda</a>
+                  <a href={pagePath('doctorAgenda')}>{t('appointmentPage.agenda')}</a>
                 </p>
               </>
             );
           return (
             <dl>
-              <dt>Patient</dt>
+              <dt>{t('audit.col.patient')}</dt>
               <dd>
                 {a.patient.firstname} {a.patient.lastname}
               </dd>
-              <dt>Doctor</dt>
-              <dd>
-                Dr. {a.doctor.firstname} {a.doctor.lastname}
-              </dd>
-              <dt>When</dt>
+              <dt>{t('adminUsers.role.DOCTOR')}</dt>
+              <dd>{t('mail.doctorName', { name: `${a.doctor.firstname} ${a.doctor.lastname}` })}</dd>
+              <dt>{t('audit.col.when')}</dt>
               <dd>
                 <AppointmentWhen a={a} />
               </dd>
-              <dt>Status</dt>
+              <dt>{t('adminUsers.statusLabel')}</dt>
               <dd>
                 <StatusBadge status={a.status} />
               </dd>

@@ -6,7 +6,8 @@ import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api } from '../../api/client';
 import { useSession } from '../../app';
-import { Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
+import { formatDateTime, Notice, Page, ProblemBanner, useAction, useLoad } from '../../components/ui';
+import { t } from '../../i18n';
 import { Thread } from '../../components/Conversations';
 import { VisitPrerequisites } from '../../components/VisitPrerequisites';
 import { fetchVisit, useCall, type Visit } from './visit/useCall';
@@ -21,21 +22,19 @@ export default function VisitPage() {
   const role = s.me!.user.role;
   const visit = useLoad(['visit', id], () => fetchVisit(id), { live: false });
   return (
-    <Page title="Video visit">
+    <Page title={t('visit.title')}>
       {visit.problem && role === 'PATIENT' && (visit.problem.code === 'CONSENT_REQUIRED' || visit.problem.code === 'LOCATION_REQUIRED') ? (
         <VisitPrerequisites id={id} code={visit.problem.code} onDone={visit.reload} />
       ) : visit.problem ? (
         <>
           <ProblemBanner problem={visit.problem} />
-          {visit.problem.code === 'VISIT_NOT_OPEN' && (
-            <p>The visit opens 10 minutes before the appointment and closes 30 minutes after its end.</p>
-          )}
+          {visit.problem.code === 'VISIT_NOT_OPEN' && <p>{t('visit.window')}</p>}
           <div class="actions">
             <button type="button" class="secondary" onClick={visit.reload}>
-              Try again
+              {t('visit.retry')}
             </button>
             <a href={role === 'DOCTOR' ? '/doctor/agenda' : '/patient/appointments'}>
-              Back to {role === 'DOCTOR' ? 'the agenda' : 'appointments'}
+              {role === 'DOCTOR' ? t('visit.backAgenda') : t('visit.backAppointments')}
             </a>
           </div>
         </>
@@ -45,7 +44,7 @@ export default function VisitPage() {
           <Call id={id} visit={visit.data} doctor={role === 'DOCTOR'} />
         </>
       ) : (
-        <p aria-busy="true">Loading…</p>
+        <p aria-busy="true">{t('shell.loading')}</p>
       )}
     </Page>
   );
@@ -56,45 +55,44 @@ function PatientPreconditions({ visit }: { visit: Visit }) {
   const c = visit.patientConsent;
   const l = visit.patientLocation;
   return (
-    <dl class="visit-preconditions" aria-label="Before the visit">
-      <dt>Telehealth consent</dt>
+    <dl class="visit-preconditions" aria-label={t('visit.before')}>
+      <dt>{t('visit.consent')}</dt>
       <dd>
         {c.currentVersion === null
-          ? 'No consent published'
+          ? t('visit.consentNone')
           : c.accepted
-            ? `Accepted (version ${c.currentVersion})`
-            : `Not accepted (version ${c.currentVersion})`}
+            ? t('visit.consentAccepted', { version: c.currentVersion })
+            : t('visit.consentNotAccepted', { version: c.currentVersion })}
       </dd>
-      <dt>Patient's location</dt>
-      <dd>{l ? `${l.city ? `${l.city}, ` : ''}${l.region}, ${l.country}` : 'Not stated'}</dd>
+      <dt>{t('visit.location')}</dt>
+      <dd>{l ? `${l.city ? `${l.city}, ` : ''}${l.region}, ${l.country}` : t('visit.locationNone')}</dd>
     </dl>
   );
 }
 
 function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean }) {
-  const peerName = `${visit.peer.role === 'DOCTOR' ? 'Dr. ' : ''}${visit.peer.firstname} ${visit.peer.lastname}`;
+  const fullName = `${visit.peer.firstname} ${visit.peer.lastname}`;
+  const peerName = visit.peer.role === 'DOCTOR' ? t('mail.doctorName', { name: fullName }) : fullName;
   const call = useCall(id, visit, doctor);
   const [completed, setCompleted] = useState(false);
   const complete = useAction();
   return (
     <div class="visit">
       <section aria-labelledby="call-h" class="stack">
-        <h2 id="call-h">Visit with {peerName}</h2>
+        <h2 id="call-h">{t('visit.with', { name: peerName })}</h2>
         {!doctor && call.state === 'lobby' && <PatientLobby call={call} doctorName={peerName} />}
         {doctor && <DoctorWaitingList call={call} />}
         <CallView call={call} peerName={peerName} />
         {doctor && <AllowPatientShare call={call} />}
         {call.state === 'idle' && <PreCallCheck visit={visit} />}
         {!call.open && (
-          <p class="muted">
-            The visit can be joined from {new Date(visit.opensAt).toLocaleString()} until {new Date(visit.closesAt).toLocaleString()}.
-          </p>
+          <p class="muted">{t('visit.joinable', { from: formatDateTime(visit.opensAt), until: formatDateTime(visit.closesAt) })}</p>
         )}
         {doctor && (
           <div class="stack">
             <ProblemBanner problem={complete.problem} />
             {completed ? (
-              <Notice kind="success">The appointment is completed.</Notice>
+              <Notice kind="success">{t('visit.completed')}</Notice>
             ) : (
               <button
                 type="button"
@@ -106,7 +104,7 @@ function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean
                   }
                 }}
               >
-                Complete appointment
+                {t('visit.complete')}
               </button>
             )}
           </div>

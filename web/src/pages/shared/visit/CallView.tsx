@@ -2,22 +2,23 @@
 import { useState } from 'preact/hooks';
 import { Notice, ProblemBanner } from '../../../components/ui';
 import type { CallApi, CallState } from './useCall';
+import { t, tRich } from '../../../i18n';
 
 export function CallView({ call, peerName }: { call: CallApi; peerName: string }) {
   const [cameraId, setCameraId] = useState('');
   const [micId, setMicId] = useState('');
   const { state, cameraOff, muted } = call;
   const words: Record<CallState, string> = {
-    idle: 'Not joined',
-    lobby: 'You are in the waiting room: the doctor will let you in.',
-    waiting: `Waiting for ${peerName}…`,
-    connecting: 'Connecting…',
-    connected: 'Connected',
-    reconnecting: 'Reconnecting…',
-    'peer-left': `${peerName} left the visit`,
-    ended: 'You left the visit',
-    replaced: 'You joined this visit from another tab or window: this one is out.',
-    closed: 'The visit has closed.',
+    idle: t('call.state.idle'),
+    lobby: t('call.state.lobby'),
+    waiting: t('call.state.waiting', { name: peerName }),
+    connecting: t('call.state.connecting'),
+    connected: t('call.state.connected'),
+    reconnecting: t('call.state.reconnecting'),
+    'peer-left': t('call.state.peerLeft', { name: peerName }),
+    ended: t('call.state.ended'),
+    replaced: t('call.state.replaced'),
+    closed: t('call.state.closed'),
   };
   // After the other side hangs up we stay in the visit (they may come back) until we hang up too.
   const inCall =
@@ -37,35 +38,36 @@ export function CallView({ call, peerName }: { call: CallApi; peerName: string }
       {call.note && <Notice kind="warning">{call.note}</Notice>}
       {call.sharing && (
         <div class="sharing-indicator" role="status">
-          <strong>You are sharing: {call.sharing}.</strong> {peerName} sees it instead of your camera.{' '}
+          {tRich('call.sharing', { what: call.sharing, name: peerName, b: (c) => <strong>{c}</strong> })}{' '}
           <button type="button" class="danger" onClick={call.stopShare}>
-            Stop sharing
+            {t('call.stopShare')}
           </button>
         </div>
       )}
       {call.peerSharing && (
         <p class="peer-sharing" role="status">
-          {peerName} is sharing their screen.
+          {t('call.peerSharing', { name: peerName })}
         </p>
       )}
       <ProblemBanner problem={call.problem} />
       <div class="videos">
         <figure>
-          <video ref={call.remoteRef} class="remote" autoplay playsInline aria-label={`Video of ${peerName}`} />
+          <video ref={call.remoteRef} class="remote" autoplay playsInline aria-label={t('call.videoOf', { name: peerName })} />
           <figcaption>{peerName}</figcaption>
         </figure>
         <figure>
-          <video ref={call.localRef} class="local" autoplay playsInline muted aria-label="Your camera preview" />
+          <video ref={call.localRef} class="local" autoplay playsInline muted aria-label={t('call.preview')} />
           <figcaption>
-            You{cameraOff ? ' (camera off)' : ''}
-            {muted ? ' (muted)' : ''}
+            {t('call.you')}
+            {cameraOff ? ` ${t('call.cameraOffTag')}` : ''}
+            {muted ? ` ${t('call.mutedTag')}` : ''}
           </figcaption>
         </figure>
       </div>
       <div class="actions">
         {(cameras.length > 0 || mics.length > 0) && (
           <>
-            <label for="visit-camera">Camera</label>
+            <label for="visit-camera">{t('call.camera')}</label>
             <select
               id="visit-camera"
               value={cameraId}
@@ -75,14 +77,14 @@ export function CallView({ call, peerName }: { call: CallApi; peerName: string }
                 void call.preview(v, micId);
               }}
             >
-              <option value="">Default camera</option>
+              <option value="">{t('call.defaultCamera')}</option>
               {cameras.map((d, i) => (
                 <option key={d.deviceId} value={d.deviceId}>
-                  {d.label || `Camera ${i + 1}`}
+                  {d.label || t('call.cameraN', { n: i + 1 })}
                 </option>
               ))}
             </select>
-            <label for="visit-mic">Microphone</label>
+            <label for="visit-mic">{t('call.microphone')}</label>
             <select
               id="visit-mic"
               value={micId}
@@ -92,36 +94,36 @@ export function CallView({ call, peerName }: { call: CallApi; peerName: string }
                 void call.preview(cameraId, v);
               }}
             >
-              <option value="">Default microphone</option>
+              <option value="">{t('call.defaultMicrophone')}</option>
               {mics.map((d, i) => (
                 <option key={d.deviceId} value={d.deviceId}>
-                  {d.label || `Microphone ${i + 1}`}
+                  {d.label || t('call.microphoneN', { n: i + 1 })}
                 </option>
               ))}
             </select>
           </>
         )}
       </div>
-      <div class="actions" role="group" aria-label="Call controls">
+      <div class="actions" role="group" aria-label={t('call.controls')}>
         {!inCall && (
           <button type="button" disabled={!call.open} onClick={call.join}>
-            {state === 'idle' ? 'Join video visit' : 'Join again'}
+            {state === 'idle' ? t('call.join') : t('call.joinAgain')}
           </button>
         )}
         <button type="button" class="secondary" aria-pressed={muted} disabled={!call.hasAudio} onClick={call.toggleMute}>
-          {muted ? 'Unmute' : 'Mute'}
+          {muted ? t('call.unmute') : t('call.mute')}
         </button>
         <button type="button" class="secondary" aria-pressed={cameraOff} disabled={!call.hasVideo} onClick={call.toggleCamera}>
-          {cameraOff ? 'Turn camera on' : 'Turn camera off'}
+          {cameraOff ? t('call.cameraOn') : t('call.cameraOff')}
         </button>
         {call.state === 'connected' && call.mayShare && !call.sharing && (
           <button type="button" class="secondary" onClick={() => void call.startShare()}>
-            Share screen
+            {t('call.share')}
           </button>
         )}
         {inCall && (
           <button type="button" class="danger" onClick={call.hangUp}>
-            Hang up
+            {t('call.hangUp')}
           </button>
         )}
       </div>

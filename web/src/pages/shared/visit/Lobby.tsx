@@ -2,6 +2,8 @@
 // doctor's list of who waits, with their texts and an "Admit" button each.
 import { useState } from 'preact/hooks';
 import type { CallApi } from './useCall';
+import { t } from '../../../i18n';
+import { formatDateTime } from '../../../components/ui';
 
 /** The server's bound (visit.lobby-message): 280 characters after trimming, no control characters. */
 const LOBBY_TEXT_MAX = 280;
@@ -11,12 +13,12 @@ export function PatientLobby({ call, doctorName }: { call: CallApi; doctorName: 
   const [sent, setSent] = useState<string[]>([]);
   const l = call.lobby;
   const status = !l
-    ? 'Checking whether the doctor is in…'
+    ? t('lobby.checking')
     : l.doctor === 'here'
-      ? `${doctorName} is here and will let you in shortly.`
+      ? t('lobby.doctorHere', { name: doctorName })
       : l.doctor === 'busy'
-        ? `${doctorName} is in another visit.`
-        : `${doctorName} has not joined yet.`;
+        ? t('lobby.doctorBusy', { name: doctorName })
+        : t('lobby.doctorAway', { name: doctorName });
   const send = (e: Event) => {
     e.preventDefault();
     // One line: the server refuses control characters, line breaks included.
@@ -28,20 +30,20 @@ export function PatientLobby({ call, doctorName }: { call: CallApi; doctorName: 
   };
   return (
     <section aria-labelledby="lobby-h" class="stack visit-lobby">
-      <h3 id="lobby-h">Waiting room</h3>
+      <h3 id="lobby-h">{t('lobby.title')}</h3>
       <p class="doctor-status" data-doctor={l?.doctor ?? 'unknown'} aria-live="polite">
         {status}
-        {l?.lateMinutes ? ` Running late by about ${l.lateMinutes} minutes.` : ''}
+        {l?.lateMinutes ? ` ${t('lobby.late', { n: l.lateMinutes })}` : ''}
       </p>
       <form onSubmit={send} class="stack">
-        <label for="lobby-text">Message to {doctorName} (optional)</label>
+        <label for="lobby-text">{t('lobby.messageTo', { name: doctorName })}</label>
         <input id="lobby-text" maxLength={LOBBY_TEXT_MAX} value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
         <button type="submit" class="secondary" disabled={!text.trim()}>
-          Send to the doctor
+          {t('lobby.send')}
         </button>
       </form>
       {sent.length > 0 && (
-        <ul aria-label="Your messages" class="lobby-sent">
+        <ul aria-label={t('lobby.yourMessages')} class="lobby-sent">
           {sent.map((s, i) => (
             <li key={i}>{s}</li>
           ))}
@@ -55,22 +57,22 @@ export function DoctorWaitingList({ call }: { call: CallApi }) {
   if (!call.waiting.length && !call.lobbyTexts.length) return null;
   return (
     <section aria-labelledby="waiting-h" class="stack visit-waiting">
-      <h3 id="waiting-h">Waiting room</h3>
-      <ul aria-label="Waiting">
+      <h3 id="waiting-h">{t('lobby.title')}</h3>
+      <ul aria-label={t('lobby.waiting')}>
         {call.waiting.map((w) => (
           <li key={w.id}>
-            {w.name} is waiting.{' '}
+            {t('lobby.isWaiting', { name: w.name })}{' '}
             <button type="button" disabled={!call.joined()} onClick={() => call.admit(w.id)}>
-              Admit {w.name}
+              {t('lobby.admit', { name: w.name })}
             </button>
           </li>
         ))}
       </ul>
       {call.lobbyTexts.length > 0 && (
-        <ul aria-label="Messages from the waiting room">
+        <ul aria-label={t('lobby.texts')}>
           {call.lobbyTexts.map((m, i) => (
             <li key={i}>
-              <time dateTime={m.sentAt}>{new Date(m.sentAt).toLocaleTimeString()}</time> {m.text}
+              <time dateTime={m.sentAt}>{formatDateTime(m.sentAt, undefined, { timeStyle: 'short' }, false)}</time> {m.text}
             </li>
           ))}
         </ul>
@@ -90,7 +92,7 @@ export function AllowPatientShare({ call }: { call: CallApi }) {
         aria-pressed={call.patientMayShare}
         onClick={() => call.allowPatientShare(!call.patientMayShare)}
       >
-        Let the patient share their screen
+        {t('lobby.allowShare')}
       </button>
     </div>
   );

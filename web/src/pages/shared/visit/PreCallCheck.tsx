@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { probeRoundTrips } from '../../../realtime';
 import type { Visit } from './useCall';
+import { t } from '../../../i18n';
 
 type Result = 'running' | 'ok' | 'warn' | 'fail';
 interface Check {
@@ -18,19 +19,16 @@ const LISTEN_MS = 3000;
 /** What to tell the user when getUserMedia refused, by the error's name. */
 function mediaAdvice(device: 'camera' | 'microphone', e: unknown): string {
   const name = (e as DOMException)?.name;
-  if (name === 'NotAllowedError' || name === 'SecurityError')
-    return `Your browser blocked the ${device}. Click the camera or lock icon in the address bar, allow the ${device} for this site, then run the check again.`;
-  if (name === 'NotFoundError' || name === 'OverconstrainedError')
-    return `No ${device} was found. Connect one (or use a phone or laptop that has one) and run the check again.`;
-  if (name === 'NotReadableError' || name === 'AbortError')
-    return `The ${device} is in use by another program (another call?). Close it and run the check again.`;
-  return `The ${device} could not be started (${name ?? 'unknown error'}). Try another browser, or restart this one.`;
+  if (name === 'NotAllowedError' || name === 'SecurityError') return t('precall.advice.blocked', { device });
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return t('precall.advice.notFound', { device });
+  if (name === 'NotReadableError' || name === 'AbortError') return t('precall.advice.inUse', { device });
+  return t('precall.advice.failed', { device, error: name ?? t('precall.advice.unknown') });
 }
 
 /** Gathers ICE candidates with relay only: answers whether the TURN server gave us an allocation. */
 async function relayAllocation(iceServers: RTCIceServer[]): Promise<Check> {
   if (!iceServers.some((s) => [s.urls].flat().some((u) => u.startsWith('turn')))) {
-    return { result: 'ok', text: 'No relay server is configured for this clinic: the call connects directly.' };
+    return { result: 'ok', text: t('precall.relay.none') };
   }
   const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: 'relay' });
   try {
@@ -49,13 +47,13 @@ async function relayAllocation(iceServers: RTCIceServer[]): Promise<Check> {
     });
     await pc.setLocalDescription(await pc.createOffer());
     return (await relay)
-      ? { result: 'ok', text: 'Our relay server answered: the call can get through firewalls.' }
+      ? { result: 'ok', text: t('precall.relay.ok') }
       : {
           result: 'fail',
-          text: 'Our relay server could not be reached. A firewall or VPN may block it: try another network (e.g. your phone’s hotspot) or ask your IT department to allow it.',
+          text: t('precall.relay.fail'),
         };
   } catch {
-    return { result: 'fail', text: 'This browser could not test the connection. Try an up-to-date Chrome, Firefox, Edge or Safari.' };
+    return { result: 'fail', text: t('precall.relay.unsupported') };
   } finally {
     pc.close();
   }
@@ -73,19 +71,19 @@ export function PreCallCheck({ visit }: { visit: Visit }) {
   useEffect(() => () => cleanup.current.forEach((f) => f()), []);
 
   const checkCamera = async () => {
-    setCamera({ result: 'running', text: 'Checking the camera…' });
+    setCamera({ result: 'running', text: t('precall.camera.running') });
     try {
       const s = await navigator.mediaDevices.getUserMedia({ video: true });
       const label = s.getVideoTracks()[0]?.label;
       s.getTracks().forEach((t) => t.stop());
-      setCamera({ result: 'ok', text: `The camera works${label ? ` (${label})` : ''}.` });
+      setCamera({ result: 'ok', text: label ? t('precall.camera.okLabel', { label }) : t('precall.camera.ok') });
     } catch (e) {
       setCamera({ result: 'fail', text: mediaAdvice('camera', e) });
     }
   };
 
   const checkMic = async () => {
-    setMic({ result: 'running', text: 'Listening… say something.' });
+    setMic({ result: 'running', text: t('precall.mic.running') });
     let s: MediaStream;
     try {
       s = await navigator.mediaDevices.getUserMedia({ audio: true });
@@ -122,30 +120,30 @@ export function PreCallCheck({ visit }: { visit: Visit }) {
     setLevel(0);
     setMic(
       peak > 0.01
-        ? { result: 'ok', text: 'The microphone works: we heard you.' }
+        ? { result: 'ok', text: t('precall.mic.ok') }
         : {
             result: 'warn',
-            text: 'The microphone gives no sound. Check that it is not muted (a switch on the headset or keyboard) and that the right one is chosen in your system settings.',
+            text: t('precall.mic.silent'),
           },
     );
   };
 
   const checkNetwork = async () => {
-    setRelay({ result: 'running', text: 'Testing the connection to our relay server…' });
-    setRtt({ result: 'running', text: 'Measuring the round trip to our server…' });
+    setRelay({ result: 'running', text: t('precall.relay.running') });
+    setRtt({ result: 'running', text: t('precall.rtt.running') });
     const [r, trips] = await Promise.all([relayAllocation(visit.iceServers as RTCIceServer[]), probeRoundTrips(5)]);
     setRelay(r);
     if (!trips) {
-      setRtt({ result: 'fail', text: 'Our server did not answer. Check your internet connection and reload the page.' });
+      setRtt({ result: 'fail', text: t('precall.rtt.fail') });
       return;
     }
     const median = Math.round([...trips].sort((a, b) => a - b)[Math.floor(trips.length / 2)]);
     setRtt(
       median < 300
-        ? { result: 'ok', text: `Round trip to our server: ${median} ms. Good.` }
+        ? { result: 'ok', text: t('precall.rtt.ok', { ms: median }) }
         : {
             result: 'warn',
-            text: `Round trip to our server: ${median} ms. The call may lag: move closer to the Wi-Fi router or close other programs using the internet.`,
+            text: t('precall.rtt.slow', { ms: median }),
           },
     );
   };
@@ -169,48 +167,48 @@ export function PreCallCheck({ visit }: { visit: Visit }) {
     osc.start();
     osc.stop(ctx.currentTime + 1);
     osc.onended = () => void ctx.close();
-    setSpeaker(
-      'A one-second tone played. If you heard nothing, turn the volume up or choose other speakers or headphones in your system settings.',
-    );
+    setSpeaker(t('precall.speaker'));
   };
 
   const rows: Array<[string, string, Check | null]> = [
-    ['camera', 'Camera', camera],
-    ['microphone', 'Microphone', mic],
-    ['relay', 'Connection (relay server)', relay],
-    ['round-trip', 'Connection (our server)', rtt],
+    ['camera', t('precall.row.camera'), camera],
+    ['microphone', t('precall.row.microphone'), mic],
+    ['relay', t('precall.row.relay'), relay],
+    ['round-trip', t('precall.row.server'), rtt],
   ];
-  const words: Record<Result, string> = { running: 'Checking', ok: 'OK', warn: 'Warning', fail: 'Problem' };
+  const words: Record<Result, string> = {
+    running: t('precall.result.running'),
+    ok: t('precall.result.ok'),
+    warn: t('precall.result.warn'),
+    fail: t('precall.result.fail'),
+  };
   return (
     <section aria-labelledby="precheck-h" class="stack precall-check">
-      <h3 id="precheck-h">Check your setup</h3>
-      <p class="muted">Camera, microphone, speakers and connection, in about ten seconds. You can join without it.</p>
+      <h3 id="precheck-h">{t('precall.title')}</h3>
+      <p class="muted">{t('precall.intro')}</p>
       <div class="actions">
         <button type="button" class="secondary" disabled={running} onClick={() => void run()}>
-          {camera ? 'Check again' : 'Check my setup'}
+          {camera ? t('precall.again') : t('precall.start')}
         </button>
         <button type="button" class="secondary" onClick={playSound}>
-          Play a test sound
+          {t('precall.sound')}
         </button>
       </div>
       {speaker && <p role="status">{speaker}</p>}
       {mic?.result === 'running' && (
         <p>
-          <label for="mic-level">Microphone level</label>{' '}
+          <label for="mic-level">{t('precall.level')}</label>{' '}
           <meter id="mic-level" min={0} max={1} value={level}>
             {Math.round(level * 100)}%
           </meter>
         </p>
       )}
       {camera && (
-        <ul aria-label="Setup check results" aria-live="polite">
+        <ul aria-label={t('precall.results')} aria-live="polite">
           {rows.map(([key, name, c]) =>
             c ? (
               <li key={key} data-check={key} data-result={c.result}>
-                <strong>
-                  {name}: {words[c.result]}.
-                </strong>{' '}
-                {c.text}
+                <strong>{t('precall.row', { name, result: words[c.result] })}</strong> {c.text}
               </li>
             ) : null,
           )}

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, asProblem, type Problem } from '../../../api/client';
 import { onRealtime, sendRealtime, type DoctorWhereabouts, type VisitSignalData } from '../../../realtime';
+import { t } from '../../../i18n';
 
 export type CallState =
   'idle' | 'lobby' | 'waiting' | 'connecting' | 'connected' | 'reconnecting' | 'peer-left' | 'ended' | 'replaced' | 'closed';
@@ -32,8 +33,7 @@ function turnExpiry(servers: RTCIceServer[]): number | null {
 export async function getMedia(cameraId: string, micId: string): Promise<{ stream: MediaStream | null; note: string | null }> {
   const video: MediaTrackConstraints | boolean = cameraId ? { deviceId: { exact: cameraId } } : true;
   const audio: MediaTrackConstraints | boolean = micId ? { deviceId: { exact: micId } } : true;
-  if (!navigator.mediaDevices?.getUserMedia)
-    return { stream: null, note: 'This browser cannot use a camera or microphone here. You can still join and use the chat.' };
+  if (!navigator.mediaDevices?.getUserMedia) return { stream: null, note: t('call.media.unsupported') };
   try {
     return { stream: await navigator.mediaDevices.getUserMedia({ video, audio }), note: null };
   } catch (e) {
@@ -42,16 +42,12 @@ export async function getMedia(cameraId: string, micId: string): Promise<{ strea
       const stream = await navigator.mediaDevices.getUserMedia({ audio });
       return {
         stream,
-        note: denied
-          ? 'Camera access was denied: you can join with audio only. Allow the camera in your browser settings to be seen.'
-          : 'No camera was found: you can join with audio only.',
+        note: denied ? t('call.media.cameraDenied') : t('call.media.noCamera'),
       };
     } catch {
       return {
         stream: null,
-        note: denied
-          ? 'Camera and microphone access was denied. You can still join and use the chat; allow them in your browser settings to talk.'
-          : 'No camera or microphone was found. You can still join and use the chat.',
+        note: denied ? t('call.media.allDenied') : t('call.media.none'),
       };
     }
   }
@@ -169,12 +165,12 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
     const title = track.label && !/^screen:/.test(track.label) ? ` (${track.label})` : '';
     setSharing(
       surface === 'monitor'
-        ? 'your entire screen'
+        ? t('call.share.monitor')
         : surface === 'window'
-          ? `one window${title}`
+          ? `${t('call.share.window')}${title}`
           : surface === 'browser'
-            ? `one browser tab${title}`
-            : 'your screen',
+            ? `${t('call.share.tab')}${title}`
+            : t('call.share.screen'),
     );
     sendRealtime({ type: 'visit.screen', appointmentId: id, sharing: true });
   };
@@ -406,7 +402,7 @@ export function useCall(id: string, visit: Visit, doctor: boolean) {
           } else if ((e.code === 'PEER_ABSENT' || e.code === 'NOT_JOINED') && r.joined) {
             sendRealtime({ type: 'visit.join', appointmentId: id });
           } else if (e.code !== 'PEER_ABSENT' && e.code !== 'NOT_JOINED' && e.code !== 'NOT_ADMITTED') {
-            setProblem({ type: 'about:blank', title: 'Video visit', status: 0, code: e.code, detail: e.detail });
+            setProblem({ type: 'about:blank', title: t('visit.title'), status: 0, code: e.code, detail: e.detail });
           }
           break;
         default:
