@@ -91,6 +91,18 @@ class Session {
     this.emit();
   }
 
+  /** Resolves once start() has restored (or not) the session: a page acting at load waits for it before reading `me`. */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.subscribe(() => {
+        if (!this.ready) return;
+        off();
+        resolve();
+      });
+    });
+  }
+
   async reloadMe(): Promise<void> {
     await this.loadMe();
     this.emit();

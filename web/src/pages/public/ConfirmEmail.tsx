@@ -19,7 +19,9 @@ export default function ConfirmEmail() {
       .then(async (r) => {
         if (r.ok && r.data) {
           setEmail(r.data.user.email);
-          // Signed in here (the session that asked stays): show the new address at once.
+          // Signed in here (the session that asked stays): show the new address at once. The session may still
+          // be restoring from its cookie, with a GET /me answered before this change: wait for it, then read again.
+          await s.whenReady();
           if (s.me) await s.reloadMe();
         }
         setState(r.ok ? 'done' : 'failed');
