@@ -74,8 +74,8 @@ export async function setLocale(locale: Locale): Promise<void> {
   for (const fn of listeners) fn();
 }
 
-/** The message `key` in the portal's language, placeholders filled; English where a translation is missing. */
-export function t(key: string, values?: Record<string, string | number>): string {
+/** The compiled message `key` in the portal's language (English where a translation is missing), cached. */
+function formatter(key: string): IntlMessageFormat {
   const cacheKey = `${current}\u0000${key}`;
   let f = compiled.get(cacheKey);
   if (!f) {
@@ -83,6 +83,12 @@ export function t(key: string, values?: Record<string, string | number>): string
     f = new IntlMessageFormat(pseudo ? pseudoMessage(source) : source, INTL_TAG[current]);
     compiled.set(cacheKey, f);
   }
+  return f;
+}
+
+/** The message `key` in the portal's language, placeholders filled; English where a translation is missing. */
+export function t(key: string, values?: Record<string, string | number>): string {
+  const f = formatter(key);
   return String(f.format(values));
 }
 
@@ -94,12 +100,6 @@ export function tRich(
   key: string,
   values: Record<string, ComponentChildren | ((chunks: ComponentChildren[]) => ComponentChildren)>,
 ): ComponentChildren {
-  const cacheKey = `${current}\u0000${key}`;
-  let f = compiled.get(cacheKey);
-  if (!f) {
-    const source = catalogues[current]?.[key] ?? (en as Catalogue)[key] ?? key;
-    f = new IntlMessageFormat(pseudo ? pseudoMessage(source) : source, INTL_TAG[current]);
-    compiled.set(cacheKey, f);
-  }
+  const f = formatter(key);
   return f.format<ComponentChildren>(values as never) as ComponentChildren;
 }
