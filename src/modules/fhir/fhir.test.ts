@@ -38,7 +38,9 @@ async function clinic(app: TestApp) {
     token: doctor.token,
     body: {
       appointmentId: appointments[0],
-      items: [{ medication: 'Amoxicillin', dosage: '500 mg', frequency: '3 times daily', durationDays: 7, quantity: 21 }],
+      items: [
+        { medication: 'Amoxicillin', strength: '500 mg', dosage: '1 capsule', frequency: '3 times daily', durationDays: 7, quantity: 21 },
+      ],
     },
   });
   assert.equal(rx.status, 201, rx.text);
@@ -152,7 +154,8 @@ test("each resource type reads by id for those who may see it, with the REST API
 
   const mr = await fhir(app, `/MedicationRequest/${c.rxId}-1`, c.patient);
   assert.equal(mr.res.status, 200);
-  assert.equal(mr.res.body.medicationCodeableConcept.text, 'Amoxicillin');
+  assert.equal(mr.res.body.medicationCodeableConcept.text, 'Amoxicillin 500 mg', 'the strength names the product');
+  assert.equal(mr.res.body.dosageInstruction[0].text, '1 capsule, 3 times daily, 7 days', 'the dose stays apart from the strength');
   assert.equal(mr.events[0].action, 'prescription.read');
   expectOutcome((await fhir(app, `/MedicationRequest/${c.rxId}-2`, c.patient)).res, 404, 'NOT_FOUND');
   expectOutcome((await fhir(app, `/MedicationRequest/${c.rxId}-1`, c.stranger)).res, 404, 'NOT_FOUND');

@@ -14,7 +14,9 @@ export function toFhirMedicationRequests(rx: Prescription): MedicationRequest[] 
     status: rx.status === 'ACTIVE' ? 'active' : 'cancelled',
     ...(rx.revocationReason ? { statusReason: { text: rx.revocationReason } } : {}),
     intent: 'order',
-    medicationCodeableConcept: { text: item.medication },
+    // The strength names the product (as RxNorm's clinical drug names do: "amoxicillin 500 MG"); R4 keeps a
+    // structured strength on a Medication resource, which would need a numeric ratio the item does not have.
+    medicationCodeableConcept: { text: item.strength ? `${item.medication} ${item.strength}` : item.medication },
     subject: { reference: `Patient/${rx.patientId}` },
     requester: { reference: `Practitioner/${rx.doctorId}` },
     supportingInformation: [{ reference: `Appointment/${rx.appointmentId}` }],
