@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PORTAL_DIST } from '../../src/platform/static.ts';
+import { appointmentFixture, createDoctor, createPatient, type TestApp } from '../helpers.ts';
 import { CHROMIUM, openTab, signIn, type Tab } from './browser.ts';
 
 /** Chromium that grants camera and microphone and feeds them a synthetic picture and tone. */
@@ -43,6 +44,25 @@ export async function callTab(browser: Browser, baseURL: string): Promise<Tab> {
     };
   });
   return tab;
+}
+
+/**
+ * What most visit journeys start from: a verified doctor and a patient (named for the journey's screenshots), a
+ * confirmed 30-minute visit five minutes ahead (so it is joinable now), and a call tab for each of them.
+ */
+export async function visitPair(app: TestApp, browser: Browser, names: { doctor: [string, string]; patient: [string, string] }) {
+  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: names.doctor[0], lastname: names.doctor[1] } });
+  const patient = await createPatient(app, { body: { firstname: names.patient[0], lastname: names.patient[1] } });
+  const id = await appointmentFixture(app, {
+    doctorId: doctor.id,
+    patientId: patient.id,
+    status: 'CONFIRMED',
+    startsAt: new Date(Date.now() + 5 * 60_000),
+    minutes: 30,
+  });
+  const pt = await callTab(browser, app.url);
+  const dt = await callTab(browser, app.url);
+  return { doctor, patient, id, pt, dt, pp: pt.page, dp: dt.page };
 }
 
 /** visit.* frames this page sent over its WebSocket, by type; and the ICE candidate lines among them. */

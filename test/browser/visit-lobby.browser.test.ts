@@ -5,9 +5,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
+import { build, type TestApp } from '../helpers.ts';
 import { check, signIn } from './browser.ts';
-import { callState, callTab, countSignals, firstRemoteFrame, launchWithFakeMedia, openVisit, playsFrames, total } from './visit-call.ts';
+import { callState, countSignals, firstRemoteFrame, launchWithFakeMedia, visitPair, openVisit, playsFrames, total } from './visit-call.ts';
 
 let app: TestApp;
 let browser: Browser;
@@ -21,19 +21,10 @@ after(async () => {
 
 test('waiting room: the patient waits (doctor absent, running late, here), sends a text; the doctor admits; media flows', async () => {
   assert.equal(app.config.visitWaitingRoom, true);
-  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Meredith', lastname: 'Grey' } });
-  const patient = await createPatient(app, { body: { firstname: 'Alex', lastname: 'Karev' } });
-  const id = await appointmentFixture(app, {
-    doctorId: doctor.id,
-    patientId: patient.id,
-    status: 'CONFIRMED',
-    startsAt: new Date(Date.now() + 5 * 60_000),
-    minutes: 30,
+  const { doctor, patient, id, pt, dt, pp, dp } = await visitPair(app, browser, {
+    doctor: ['Meredith', 'Grey'],
+    patient: ['Alex', 'Karev'],
   });
-  const pt = await callTab(browser, app.url);
-  const dt = await callTab(browser, app.url);
-  const pp = pt.page;
-  const dp = dt.page;
   const { sent: pSent } = countSignals(pp);
   const { sent: dSent } = countSignals(dp);
 
@@ -94,19 +85,10 @@ test('waiting room: the patient waits (doctor absent, running late, here), sends
 });
 
 test('screen sharing: the doctor shares (indicator on both sides, stop); the patient may once the doctor allows it', async () => {
-  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Addison', lastname: 'Montgomery' } });
-  const patient = await createPatient(app, { body: { firstname: 'Jo', lastname: 'Wilson' } });
-  const id = await appointmentFixture(app, {
-    doctorId: doctor.id,
-    patientId: patient.id,
-    status: 'CONFIRMED',
-    startsAt: new Date(Date.now() + 5 * 60_000),
-    minutes: 30,
+  const { doctor, patient, id, pt, dt, pp, dp } = await visitPair(app, browser, {
+    doctor: ['Addison', 'Montgomery'],
+    patient: ['Jo', 'Wilson'],
   });
-  const pt = await callTab(browser, app.url);
-  const dt = await callTab(browser, app.url);
-  const pp = pt.page;
-  const dp = dt.page;
   await openVisit(pp, patient.username, 'patient', id);
   await openVisit(dp, doctor.username, 'doctor', id);
   await pp.getByRole('button', { name: 'Join video visit' }).click();

@@ -5,10 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
+import { build, type TestApp } from '../helpers.ts';
 import { startCoturn, type Coturn } from '../fixtures/coturn.ts';
 import { check } from './browser.ts';
-import { callState, callTab, countSignals, launchWithFakeMedia, openVisit, playsFrames, selectedPair } from './visit-call.ts';
+import { callState, countSignals, launchWithFakeMedia, visitPair, openVisit, playsFrames, selectedPair } from './visit-call.ts';
 
 let first: Coturn;
 let second: Coturn;
@@ -35,19 +35,7 @@ const pcCount = (page: import('playwright-core').Page) =>
   page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.length);
 
 test('the relay dies mid-call: both sides show reconnecting, ICE restarts on the same connection, media flows again; nobody re-joins', async () => {
-  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Owen', lastname: 'Hunt' } });
-  const patient = await createPatient(app, { body: { firstname: 'Teddy', lastname: 'Altman' } });
-  const id = await appointmentFixture(app, {
-    doctorId: doctor.id,
-    patientId: patient.id,
-    status: 'CONFIRMED',
-    startsAt: new Date(Date.now() + 5 * 60_000),
-    minutes: 30,
-  });
-  const pt = await callTab(browser, app.url);
-  const dt = await callTab(browser, app.url);
-  const pp = pt.page;
-  const dp = dt.page;
+  const { doctor, patient, id, pt, dt, pp, dp } = await visitPair(app, browser, { doctor: ['Owen', 'Hunt'], patient: ['Teddy', 'Altman'] });
   const pSignals = countSignals(pp);
   const dSignals = countSignals(dp);
   await openVisit(pp, patient.username, 'patient', id);

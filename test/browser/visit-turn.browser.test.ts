@@ -4,9 +4,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
+import { build, type TestApp } from '../helpers.ts';
 import { startCoturn, type Coturn } from '../fixtures/coturn.ts';
-import { call, callTab, countSignals, hangUp, launchWithFakeMedia, openVisit, selectedPair, total } from './visit-call.ts';
+import { call, countSignals, hangUp, launchWithFakeMedia, visitPair, openVisit, selectedPair, total } from './visit-call.ts';
 
 let turn: Coturn;
 let app: TestApp;
@@ -31,19 +31,10 @@ after(async () => {
 });
 
 test('video visit relayed through coturn: relay candidates only, the call connects on a relay pair and plays video', async () => {
-  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Cristina', lastname: 'Yang' } });
-  const patient = await createPatient(app, { body: { firstname: 'Preston', lastname: 'Burke' } });
-  const id = await appointmentFixture(app, {
-    doctorId: doctor.id,
-    patientId: patient.id,
-    status: 'CONFIRMED',
-    startsAt: new Date(Date.now() + 5 * 60_000),
-    minutes: 30,
+  const { doctor, patient, id, pt, dt, pp, dp } = await visitPair(app, browser, {
+    doctor: ['Cristina', 'Yang'],
+    patient: ['Preston', 'Burke'],
   });
-  const pt = await callTab(browser, app.url);
-  const dt = await callTab(browser, app.url);
-  const pp = pt.page;
-  const dp = dt.page;
   const pSignals = countSignals(pp);
   const dSignals = countSignals(dp);
   await openVisit(pp, patient.username, 'patient', id);
