@@ -9,12 +9,19 @@ import { Type } from 'typebox';
  */
 const C0_C1 = '\\u0000-\\u001F\\u007F-\\u009F';
 export const SINGLE_LINE_PATTERN = `^[^${C0_C1}\\u2028\\u2029]*$`;
+/**
+ * Single-line text shown to another person as it was typed: also no bidirectional formatting (LRM, RLM, the
+ * embeddings, overrides and isolates), which could make a name read differently from what was sent.
+ */
+export const PRINTABLE_LINE_PATTERN = `^[^${C0_C1}\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$`;
 /** Line breaks (LF, or CR LF) and nothing else of the control characters. */
 export const MULTI_LINE_PATTERN = `^(?:[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]|\\r\\n)*$`;
 
 const SINGLE_LINE = new RegExp(SINGLE_LINE_PATTERN, 'u');
+const PRINTABLE_LINE = new RegExp(PRINTABLE_LINE_PATTERN, 'u');
 const MULTI_LINE = new RegExp(MULTI_LINE_PATTERN, 'u');
 export const isSingleLine = (s: string): boolean => SINGLE_LINE.test(s);
+export const isPrintableLine = (s: string): boolean => PRINTABLE_LINE.test(s);
 export const isMultiLine = (s: string): boolean => MULTI_LINE.test(s);
 
 const opts = (minLength: number, maxLength: number, pattern: string, description?: string) => ({

@@ -5,8 +5,9 @@ import { AppError, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Caller, Identity, RequestMeta as PlatformMeta } from '../../platform/guards.ts';
-import { hashToken } from '../../platform/tokens.ts';
+import { hashToken, newOpaqueToken } from '../../platform/tokens.ts';
 import { nowMs } from '../../platform/clock.ts';
+import { isPrintableLine } from '../../platform/text.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
@@ -22,8 +23,6 @@ type Authed = RequestMeta & { actor: Actor };
 export const MAX_GUESTS = 2;
 /** A guest's display name, validated like the lobby text: 1–80 characters after trimming, printable. */
 export const GUEST_NAME_MAX = 80;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 /** Capabilities carry this prefix: never a JWT, so every HTTP guard refuses them (401) and only the hub knows them. */
 const CAPABILITY_PREFIX = 'vgc_';
 
@@ -47,7 +46,7 @@ const SESSION_PREFIX = 'guest:';
 export function checkDisplayName(raw: string, pointer: string): string {
   const name = raw.trim();
   if (!name.length || [...name].length > GUEST_NAME_MAX) throw validation(pointer, `must have 1 to ${GUEST_NAME_MAX} characters`);
-  if (CONTROL.test(name)) throw validation(pointer, 'must not contain control or bidirectional formatting characters');
+  if (!isPrintableLine(name)) throw validation(pointer, 'must not contain control or bidirectional formatting characters');
   return name;
 }
 
@@ -106,12 +105,12 @@ export async function createInvite(
     if ((await repo.activeGuestCount(tx, appointmentId)) >= MAX_GUESTS)
       throw new AppError('GUEST_LIMIT_REACHED', `At most ${MAX_GUESTS} guests per visit; revoke an invite to make room`);
     // 256 random bits; only the hash is stored.
-    const token = randomBytes(32).toString('base64url');
+    const { token, hash: inviteHash } = newOpaqueToken();
     const row = await repo.insertGuest(tx, {
       appointmentId,
       role: body.role,
       label,
-      inviteHash: hashToken(token),
+      inviteHash,
       createdBy: meta.actor.userId,
       createdAt: new Date(nowMs(p)),
       agreement: isDoctor ? 'DOCTOR_STATED_PATIENT_AGREED' : 'PATIENT_INVITED',

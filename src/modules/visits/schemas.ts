@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { IdParams, Nullable, Timestamp, Uuid } from '../../platform/schema.ts';
+import { PRINTABLE_LINE_PATTERN } from '../../platform/text.ts';
 
 export const VisitParams = IdParams('id');
 
@@ -91,9 +92,6 @@ export const RunningLateBody = Type.Object(
 
 export const GuestParams = Type.Object({ id: Uuid(), guestId: Uuid() });
 
-/** One printable line: no C0/C1 controls, no line separators, no bidirectional formatting (what is shown is what was sent). */
-const GUEST_TEXT_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$';
-
 export const GuestInviteBody = Type.Object(
   {
     role: GuestRoleSchema,
@@ -101,7 +99,7 @@ export const GuestInviteBody = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 80,
-        pattern: GUEST_TEXT_PATTERN,
+        pattern: PRINTABLE_LINE_PATTERN,
         description: 'A note for the inviter’s list, e.g. "my daughter"; printable, 1–80 characters',
       }),
     ),
@@ -155,7 +153,7 @@ export const GuestRedeemBody = Type.Object(
     displayName: Type.String({
       minLength: 1,
       maxLength: 200,
-      pattern: GUEST_TEXT_PATTERN,
+      pattern: PRINTABLE_LINE_PATTERN,
       description: 'How the others see the guest: 1–80 printable characters after trimming',
     }),
   },
