@@ -151,10 +151,14 @@ export async function saveResponse(
   return saved;
 }
 
-/**
- * Saved answers the grant covers, by appointment id (the keyset): a patient's own; a doctor's, only of their own
- * appointments with patients in their care. Each with the questionnaire version it was given to.
- */
+/** The saved answers a grant covers: a patient's own; a doctor's, only of their own appointments with patients in care. */
+const responsesCovered = (grant: ClinicalGrant) =>
+  and(
+    or(eq(intakeResponses.patientId, grant.userId), eq(intakeResponses.doctorId, grant.userId)),
+    grant.where({ patientId: intakeResponses.patientId, doctorId: intakeResponses.doctorId }),
+  );
+
+/** Saved answers the grant covers, by appointment id (the keyset), each with the questionnaire version it was given to. */
 export async function responsesPage(
   ex: Executor,
   grant: ClinicalGrant,
@@ -164,13 +168,7 @@ export async function responsesPage(
   const rows = await ex
     .select()
     .from(intakeResponses)
-    .where(
-      and(
-        or(eq(intakeResponses.patientId, grant.userId), eq(intakeResponses.doctorId, grant.userId)),
-        grant.where({ patientId: intakeResponses.patientId, doctorId: intakeResponses.doctorId }),
-        afterAppointmentId ? gt(intakeResponses.appointmentId, afterAppointmentId) : undefined,
-      ),
-    )
+    .where(and(responsesCovered(grant), afterAppointmentId ? gt(intakeResponses.appointmentId, afterAppointmentId) : undefined))
     .orderBy(asc(intakeResponses.appointmentId))
     .limit(limit);
   const out: Array<{ r: ResponseRow; q: VersionRow }> = [];
@@ -325,13 +323,7 @@ export async function responsesNewestFirst(
   const rows = await ex
     .select()
     .from(intakeResponses)
-    .where(
-      and(
-        or(eq(intakeResponses.patientId, grant.userId), eq(intakeResponses.doctorId, grant.userId)),
-        grant.where({ patientId: intakeResponses.patientId, doctorId: intakeResponses.doctorId }),
-        before(intakeResponses.createdAt, intakeResponses.appointmentId, key),
-      ),
-    )
+    .where(and(responsesCovered(grant), before(intakeResponses.createdAt, intakeResponses.appointmentId, key)))
     .orderBy(desc(intakeResponses.createdAt), desc(intakeResponses.appointmentId))
     .limit(limit + 1);
   const out: Array<{ key: PageKey; r: ResponseRow; q: VersionRow }> = [];
