@@ -47,22 +47,23 @@ export async function callTab(browser: Browser, baseURL: string): Promise<Tab> {
 }
 
 /**
- * What most visit journeys start from: a verified doctor and a patient (named for the journey's screenshots), a
- * confirmed 30-minute visit five minutes ahead (so it is joinable now), and a call tab for each of them.
+ * A verified doctor and a patient (named for the journey's screenshots) with a confirmed 30-minute visit that
+ * starts in five minutes: its window (opening 10 minutes before) is open now, and it is still "upcoming".
  */
-export async function visitPair(app: TestApp, browser: Browser, names: { doctor: [string, string]; patient: [string, string] }) {
+export async function joinableVisit(app: TestApp, names: { doctor: [string, string]; patient: [string, string] }) {
   const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: names.doctor[0], lastname: names.doctor[1] } });
   const patient = await createPatient(app, { body: { firstname: names.patient[0], lastname: names.patient[1] } });
-  const id = await appointmentFixture(app, {
-    doctorId: doctor.id,
-    patientId: patient.id,
-    status: 'CONFIRMED',
-    startsAt: new Date(Date.now() + 5 * 60_000),
-    minutes: 30,
-  });
+  const startsAt = new Date(Date.now() + 5 * 60_000);
+  const id = await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED', startsAt, minutes: 30 });
+  return { doctor, patient, id, startsAt };
+}
+
+/** What most visit journeys start from: a joinable visit and a call tab for each of its two participants. */
+export async function visitPair(app: TestApp, browser: Browser, names: { doctor: [string, string]; patient: [string, string] }) {
+  const visit = await joinableVisit(app, names);
   const pt = await callTab(browser, app.url);
   const dt = await callTab(browser, app.url);
-  return { doctor, patient, id, pt, dt, pp: pt.page, dp: dt.page };
+  return { ...visit, pt, dt, pp: pt.page, dp: dt.page };
 }
 
 /** visit.* frames this page sent over its WebSocket, by type; and the ICE candidate lines among them. */

@@ -5,8 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
-import { call, callTab, countSignals, hangUp, launchWithFakeMedia, openVisit, total } from './visit-call.ts';
+import { build, type TestApp } from '../helpers.ts';
+import { call, callTab, countSignals, hangUp, joinableVisit, launchWithFakeMedia, openVisit, total } from './visit-call.ts';
 
 let a: TestApp;
 let b: TestApp;
@@ -25,15 +25,7 @@ after(async () => {
 });
 
 test('two instances: the patient on A and the doctor on B connect, see each other, and hang-up ends the call on both sides', async () => {
-  const doctor = await createDoctor(a, { credentials: 'VERIFIED', body: { firstname: 'Richard', lastname: 'Webber' } });
-  const patient = await createPatient(a, { body: { firstname: 'Izzie', lastname: 'Stevens' } });
-  const id = await appointmentFixture(a, {
-    doctorId: doctor.id,
-    patientId: patient.id,
-    status: 'CONFIRMED',
-    startsAt: new Date(Date.now() + 5 * 60_000),
-    minutes: 30,
-  });
+  const { doctor, patient, id } = await joinableVisit(a, { doctor: ['Richard', 'Webber'], patient: ['Izzie', 'Stevens'] });
   const pt = await callTab(browser, a.url);
   const dt = await callTab(browser, b.url);
   const pp = pt.page;

@@ -6,10 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser } from 'playwright-core';
-import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
+import { build, type TestApp } from '../helpers.ts';
 import { startCoturn, type Coturn } from '../fixtures/coturn.ts';
 import { CHROMIUM, check, openTab, signIn } from './browser.ts';
-import { launchWithFakeMedia } from './visit-call.ts';
+import { joinableVisit, launchWithFakeMedia } from './visit-call.ts';
 
 let turn: Coturn;
 let app: TestApp;
@@ -33,18 +33,7 @@ after(async () => {
   await turn?.stop();
 });
 
-async function visitFor(firstname: string) {
-  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Richard', lastname: 'Webber' } });
-  const patient = await createPatient(app, { body: { firstname, lastname: 'Stevens' } });
-  const id = await appointmentFixture(app, {
-    doctorId: doctor.id,
-    patientId: patient.id,
-    status: 'CONFIRMED',
-    startsAt: new Date(Date.now() + 5 * 60_000),
-    minutes: 30,
-  });
-  return { patient, id };
-}
+const visitFor = (firstname: string) => joinableVisit(app, { doctor: ['Richard', 'Webber'], patient: [firstname, 'Stevens'] });
 
 test('pre-call check: camera, microphone, relay allocation through our TURN and round trips all pass, within a minute', async () => {
   const { patient, id } = await visitFor('Izzie');

@@ -4,10 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { appointmentFixture, build, createDoctor, createPatient, type TestApp } from '../helpers.ts';
+import { build, type TestApp } from '../helpers.ts';
 import { pinClock } from '../../src/platform/clock.ts';
 import { check, openTab, signIn, type Tab } from './browser.ts';
-import { call, callState, callTab, countSignals, hangUp, launchWithFakeMedia, playsFrames, total } from './visit-call.ts';
+import { call, callState, callTab, countSignals, hangUp, joinableVisit, launchWithFakeMedia, playsFrames, total } from './visit-call.ts';
 
 // The issue's figure is the p50 over 10 calls; VISIT_CALLS changes it for a quicker local run.
 const CALLS = Number(process.env.VISIT_CALLS ?? 10);
@@ -23,11 +23,7 @@ after(async () => {
 });
 
 test('video visit: both peers connect, remote video plays, hang-up ends it on both sides', async () => {
-  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Meredith', lastname: 'Grey' } });
-  const patient = await createPatient(app, { body: { firstname: 'Alex', lastname: 'Karev' } });
-  // Starts in 5 minutes: the window (10 minutes before the start) is open now, and it is still "upcoming".
-  const startsAt = new Date(Date.now() + 5 * 60_000);
-  await appointmentFixture(app, { doctorId: doctor.id, patientId: patient.id, status: 'CONFIRMED', startsAt, minutes: 30 });
+  const { doctor, patient, startsAt } = await joinableVisit(app, { doctor: ['Meredith', 'Grey'], patient: ['Alex', 'Karev'] });
 
   const tabs: Tab[] = [];
   for (let i = 0; i < 2; i++) tabs.push(await callTab(browser, app.url));
@@ -86,15 +82,7 @@ test('video visit: both peers connect, remote video plays, hang-up ends it on bo
 });
 
 test('video visit: camera and microphone denied → a clear message, the patient still joins and receives the doctor', async () => {
-  const doctor = await createDoctor(app, { credentials: 'VERIFIED', body: { firstname: 'Miranda', lastname: 'Bailey' } });
-  const patient = await createPatient(app, { body: { firstname: 'George', lastname: 'Omalley' } });
-  const id = await appointmentFixture(app, {
-    doctorId: doctor.id,
-    patientId: patient.id,
-    status: 'CONFIRMED',
-    startsAt: new Date(Date.now() + 5 * 60_000),
-    minutes: 30,
-  });
+  const { doctor, patient, id } = await joinableVisit(app, { doctor: ['Miranda', 'Bailey'], patient: ['George', 'Omalley'] });
   // Both clocks, the server's and the browser's, are real again (the first test moved the server's).
   pinClock(app.app.platform, null);
   const pt = await openTab(browser, app.url);
