@@ -34,6 +34,8 @@ export const PORTAL_PAGES = {
   waitlist: { path: '/waitlist', roles: ['PATIENT'] },
   // Printed on every prescription (its QR-less link): a pharmacist checks the paper, signed out.
   verifyPrescription: { path: '/verify/prescription' },
+  // A visit guest's page, from the single-use link the patient or doctor shares (its token in the fragment): no account.
+  visitGuest: { path: '/visit/guest' },
 
   patientAppointments: { path: '/patient/appointments', roles: ['PATIENT'] },
   patientMessages: { path: '/patient/messages', roles: ['PATIENT'] },

@@ -34,6 +34,7 @@ const screens: Record<PortalPageName, ComponentType<any>> = {
   appointment: page(() => import('./pages/shared/AppointmentPage')),
   waitlist: page(() => import('./pages/patient/WaitlistPage')),
   verifyPrescription: page(() => import('./pages/public/VerifyPrescription')),
+  visitGuest: page(() => import('./pages/guest/GuestVisit')),
 
   patientAppointments: page(() => import('./pages/patient/Appointments')),
   patientMessages: page(() => import('./pages/patient/Messages')),

@@ -16,6 +16,7 @@ export const PORTAL_PAGES = {
   appointment: { path: '/appointments/:id', roles: ['PATIENT', 'DOCTOR', 'ADMIN'] },
   waitlist: { path: '/waitlist', roles: ['PATIENT'] },
   verifyPrescription: { path: '/verify/prescription' },
+  visitGuest: { path: '/visit/guest' },
   patientAppointments: { path: '/patient/appointments', roles: ['PATIENT'] },
   patientMessages: { path: '/patient/messages', roles: ['PATIENT'] },
   patientConversation: { path: '/patient/messages/:userId', roles: ['PATIENT'] },

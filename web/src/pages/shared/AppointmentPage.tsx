@@ -10,6 +10,7 @@ import { pagePath } from '../../routes';
 import { AppointmentCard } from '../patient/Appointments';
 import { AgendaItem } from '../doctor/Agenda';
 import { VisitNoteEditor } from '../../components/VisitNoteEditor';
+import { VisitGuests } from '../../components/VisitGuests';
 
 /** A note documents a visit that happened or is about to (the API's rule). */
 const NOTABLE = ['CONFIRMED', 'COMPLETED', 'NO_SHOW'];
@@ -40,6 +41,7 @@ export default function AppointmentPage({ id }: { id: string }) {
                   <AppointmentCard a={a} onChange={one.reload} />
                 </ul>
                 {(a.status === 'PENDING' || a.status === 'CONFIRMED') && <IntakeSection id={id} patient />}
+                {a.status === 'CONFIRMED' && <VisitGuests appointmentId={a.id} doctor={false} />}
                 <VisitNoteEditor appointmentId={a.id} role="patient" />
                 <p>
                   <a href={pagePath('patientAppointments')}>{t('appointmentPage.all')}</a>
@@ -54,6 +56,7 @@ export default function AppointmentPage({ id }: { id: string }) {
                   <AgendaItem a={a} onChange={one.reload} />
                 </ul>
                 <IntakeSection id={id} patient={false} />
+                {a.status === 'CONFIRMED' && <VisitGuests appointmentId={a.id} doctor />}
                 {NOTABLE.includes(a.status) && <VisitNoteEditor appointmentId={a.id} role="doctor" />}
                 <p>
                   <a href={pagePath('doctorPatient', { id: a.patientId })}>{t('patientRecord.title')}</a>

@@ -10,7 +10,7 @@ import { formatDateTime, Notice, Page, ProblemBanner, useAction, useLoad } from 
 import { t } from '../../i18n';
 import { Thread } from '../../components/Conversations';
 import { VisitPrerequisites } from '../../components/VisitPrerequisites';
-import { fetchVisit, useCall, type Visit } from './visit/useCall';
+import { fetchVisit, participantName, sessionSetup, useCall, type Visit } from './visit/useCall';
 import { CallView } from './visit/CallView';
 import { AllowPatientShare, DoctorWaitingList, PatientLobby } from './visit/Lobby';
 import { PreCallCheck } from './visit/PreCallCheck';
@@ -41,7 +41,7 @@ export default function VisitPage() {
       ) : visit.data ? (
         <>
           {role === 'DOCTOR' && <PatientPreconditions visit={visit.data} />}
-          <Call id={id} visit={visit.data} doctor={role === 'DOCTOR'} />
+          <Call id={id} visit={visit.data} me={{ id: s.me!.user.id, role: role === 'DOCTOR' ? 'DOCTOR' : 'PATIENT' }} />
         </>
       ) : (
         <p aria-busy="true">{t('shell.loading')}</p>
@@ -70,10 +70,12 @@ function PatientPreconditions({ visit }: { visit: Visit }) {
   );
 }
 
-function Call({ id, visit, doctor }: { id: string; visit: Visit; doctor: boolean }) {
-  const fullName = `${visit.peer.firstname} ${visit.peer.lastname}`;
-  const peerName = visit.peer.role === 'DOCTOR' ? t('mail.doctorName', { name: fullName }) : fullName;
-  const call = useCall(id, visit, doctor);
+function Call({ id, visit, me }: { id: string; visit: Visit; me: { id: string; role: 'DOCTOR' | 'PATIENT' } }) {
+  const doctor = me.role === 'DOCTOR';
+  const peerName = participantName(visit.peer);
+  // The setup is read once: the call keeps its own state (admission, fresh ICE servers) from there.
+  const [setup] = useState(() => sessionSetup(id, visit, me));
+  const call = useCall(setup);
   const [completed, setCompleted] = useState(false);
   const complete = useAction();
   return (
