@@ -41,14 +41,21 @@ const REDEEM_ERRORS: Record<string, string> = {
 };
 
 export default function GuestVisitPage() {
-  const [token] = useState(tokenFromUrl);
+  const [token, setToken] = useState(tokenFromUrl);
   const [pass, setPass] = useState<Pass | null>(() => (token ? null : storedPass()));
+  // Another link opened in this tab changes only the fragment: no page load, so the new token is read here.
+  useEffect(() => {
+    const changed = () => setToken(tokenFromUrl());
+    window.addEventListener('hashchange', changed);
+    return () => window.removeEventListener('hashchange', changed);
+  }, []);
   return (
     <Page title={t('guest.title')}>
       {pass ? (
         <GuestCall pass={pass} />
       ) : token ? (
         <RedeemForm
+          key={token}
           token={token}
           onPass={(p) => {
             sessionStorage.setItem(STORE, JSON.stringify(p));
