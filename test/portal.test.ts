@@ -131,6 +131,7 @@ test('one page table: the portal router is generated from it, the server serves 
     '/appointments',
     '/waitlist',
     '/verify',
+    '/visit',
     '/patient',
     '/doctor',
     '/admin',

@@ -133,7 +133,7 @@ function GuestRoom({ pass, setup }: { pass: Pass; setup: CallSetup }) {
   return (
     <section class="visit guest-visit" aria-labelledby="guest-call-h">
       <div class="stack">
-        <h2 id="guest-call-h">{t('guest.with', { name: doctorName })}</h2>
+        <h2 id="guest-call-h">{t('visit.with', { name: doctorName })}</h2>
         <p class="muted">
           {t('guest.youAre', { name: pass.guest.displayName })}{' '}
           {t('visit.joinable', { from: formatDateTime(pass.opensAt), until: formatDateTime(pass.closesAt) })}
