@@ -46,11 +46,10 @@ export async function openTab(browser: Browser, baseURL: string): Promise<Tab> {
 
 export const axeResults: Array<{ page: string; violations: number; serious: number }> = [];
 
-/** axe-core on the page as it is: no serious or critical violation; then screenshots at both widths. */
-export async function check(tab: Tab, name: string): Promise<void> {
-  const { page } = tab;
+/** axe-core's violations on the page as it is now (id, impact, what it asks, the first three nodes). */
+export async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string; help: string; targets: string[] }>> {
   await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
+  return page.evaluate(async () => {
     const axe = (
       window as unknown as {
         axe: {
@@ -69,6 +68,12 @@ export async function check(tab: Tab, name: string): Promise<void> {
       targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)),
     }));
   });
+}
+
+/** axe-core on the page as it is: no serious or critical violation; then screenshots at both widths. */
+export async function check(tab: Tab, name: string): Promise<void> {
+  const { page } = tab;
+  const result = await axeViolations(page);
   const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   axeResults.push({ page: name, violations: result.length, serious: serious.length });
   assert.deepEqual(serious, [], `axe: serious or critical violations on ${name}`);

@@ -2,14 +2,15 @@
 // longer, bracketed ⟦…⟧). A patient, a doctor and an admin each open every page of the one page table
 // (src/platform/portal-pages.ts) their role can open, at 390 px (the pages open to anyone, once, as the patient). A page fails when the text of its navigation or
 // main content has a word of plain ASCII letters — English that did not come through the catalogue — or when
-// the layout scrolls sideways. What is not the catalogue's is left out by rule, not by page: the data this test
-// seeded (names, usernames, addresses, titles, texts it sent), the clinic's name, and what Intl formats (month
+// the layout scrolls sideways, or when axe finds a serious or critical violation there (longer words at 390 px
+// must not break what assistive technology reads). What is not the catalogue's is left out by rule, not by
+// page: the data this test seeded (names, usernames, addresses, titles, texts it sent), the clinic's name, and what Intl formats (month
 // and weekday names, time-zone names) — dates and zones are data in the reader's locale, not messages.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appointmentFixture, createAdminUser, createDoctor, createPatient, type Person } from '../helpers.ts';
 import { PORTAL_PAGES, portalPath, type PortalPageName, type PortalRole } from '../../src/platform/portal-pages.ts';
-import { journeyFixture, landed, openTab, signIn } from './browser.ts';
+import { axeViolations, journeyFixture, landed, openTab, signIn } from './browser.ts';
 
 const { state, setup, teardown } = journeyFixture('pseudo-locale journey');
 before(setup);
@@ -118,6 +119,7 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
   };
   const findings: string[] = [];
   let pages = 0;
+  let axeChecked = 0;
   // The three roles side by side (one browser context each): the pages wait on the server more than on the CPU.
   const visitAll = async (role: PortalRole, person: Person) => {
     const tab = await openTab(browser, app.url);
@@ -149,12 +151,17 @@ test('every page each role can open is pseudo-localised (no hard-coded English) 
       const english = [...new Set(words.filter((w) => !excused.has(w)))];
       if (english.length) findings.push(`${role} ${path}: ${english.join(' ')}`);
       if (overflow > 1 || mainOverflow > 1) findings.push(`${role} ${path}: overflows 390 px by ${Math.max(overflow, mainOverflow)} px`);
+      // Longer, accented words at 390 px must not break what assistive technology reads (labels, names, contrast).
+      for (const v of await axeViolations(page))
+        if (v.impact === 'serious' || v.impact === 'critical')
+          findings.push(`${role} ${path}: axe ${v.id} (${v.help}) at ${v.targets.join(' ')}`);
+      axeChecked += 1;
     }
     assert.deepEqual(tab.problems, [], `script errors or CSP violations as ${role}`);
     await tab.context.close();
   };
   await Promise.all([visitAll('PATIENT', patient), visitAll('DOCTOR', doctor), visitAll('ADMIN', admin)]);
-  console.log(`pseudo-locale: ${pages} pages checked`);
+  console.log(`pseudo-locale: ${pages} pages checked, ${axeChecked} of them with axe`);
   assert.deepEqual(findings, [], 'pages with text that is not the catalogue’s, or wider than 390 px');
   assert.ok(pages >= 35, `only ${pages} pages were visited`);
 });
