@@ -125,7 +125,7 @@ test('a user suspended through the admin API gets 403 ACCOUNT_SUSPENDED on refre
   expectProblem(await app.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: p.refreshToken } }), 403, 'ACCOUNT_SUSPENDED');
 });
 
-test('the hand-rolled HS256 check: alg pinned, typ checked, exp required and live, signature constant-time', async () => {
+test('the HS256 check (fast-jwt and our claim rules): alg pinned, typ checked, exp required and live, signature constant-time', async () => {
   const { AccessTokens } = await import('../../platform/tokens.ts');
   const secret = 's'.repeat(64);
   const tokens = new AccessTokens(secret, 900);
