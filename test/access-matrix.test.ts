@@ -127,6 +127,9 @@ const FHIR_PURPOSE: Record<string, Purpose | null> = {
   Condition: 'profile',
   Encounter: 'profile',
   Composition: 'profile',
+  // An attachment's record and bytes, as GET /attachments/{id}: its conversation's two parties.
+  DocumentReference: 'parties',
+  Binary: 'parties',
 };
 const TAG_PURPOSE: Record<string, Purpose> = {
   patients: 'profile',
@@ -298,9 +301,10 @@ async function world(app: TestApp): Promise<World> {
   const prescriptionId = await prescription(app, doctor.id, patient.id, appointmentId, notes);
   const sent = await app.request('POST', `${API}/conversations/${doctor.id}/messages`, { token: patient.token, body: { body } });
   assert.equal(sent.status, 201, sent.text);
-  // A document the patient sent the doctor, whose bytes hold a marker (a PDF is stored as sent).
+  // A document the patient sent the doctor, whose bytes and name hold a marker (a PDF is stored as sent; its
+  // DocumentReference shows the name).
   const letter = `Letter${letters()}`;
-  const file = await uploaded(app, patient, Buffer.from(`%PDF-1.4\n% ${letter}\n%%EOF\n`), 'letter.pdf');
+  const file = await uploaded(app, patient, Buffer.from(`%PDF-1.4\n% ${letter}\n%%EOF\n`), `${letter}.pdf`);
   const withFile = await app.request('POST', `${API}/conversations/${doctor.id}/messages`, {
     token: patient.token,
     body: { attachmentIds: [file.id] },
@@ -489,6 +493,8 @@ async function recordId(w: World, op: Op, collection: string): Promise<string | 
     case 'problems':
       return change ? entry(w.app, collection, w.patient.id, w.doctor.id, w.record) : w.entries[collection];
     case 'attachments':
+    case 'DocumentReference':
+    case 'Binary':
       return w.attachmentId;
     case 'AuditEvent':
       return w.auditEventId;
@@ -604,6 +610,9 @@ test('every operation that carries patient data falls under a rule of the matrix
     'listVisitNotes',
     'addVisitNoteAddendum',
     'downloadAttachment',
+    'fhirReadDocumentReference',
+    'fhirSearchDocumentReference',
+    'fhirReadBinary',
   ]) {
     assert.ok(ids.includes(id), id);
   }

@@ -126,6 +126,17 @@ const fixture = (ctx: Ctx, status: 'PENDING' | 'CONFIRMED', startsAt = new Date(
 const past = (hoursAgo: number) => new Date(Date.parse(NOW) - hoursAgo * 3_600_000);
 const fhirId = (ctx: Ctx) => ctx.patient.id;
 
+/** A PDF the context's patient sent their doctor; its id. */
+async function sentLetter(c: Ctx): Promise<string> {
+  const a = await uploaded(c.app, c.patient, Buffer.from(PDF), 'letter.pdf');
+  const sent = await c.app.request('POST', `${API}/conversations/${c.doctor.id}/messages`, {
+    token: c.patient.token,
+    body: { attachmentIds: [a.id] },
+  });
+  assert.equal(sent.status, 201, sent.text);
+  return a.id;
+}
+
 /** A confirmed appointment of a fresh doctor and patient, starting now (its visit open), for the guest cases. */
 async function guestVisit(c: Ctx): Promise<{ id: string; patient: Person; doctor: Person }> {
   const [doctor, patient] = [await createDoctor(c.app), await createPatient(c.app)];
@@ -258,17 +269,27 @@ const CASES: Record<string, Case> = {
     action: 'attachment.create',
   },
   downloadAttachment: {
-    setup: async (c) => {
-      const a = await uploaded(c.app, c.patient, Buffer.from(PDF), 'letter.pdf');
-      const sent = await c.app.request('POST', `${API}/conversations/${c.doctor.id}/messages`, {
-        token: c.patient.token,
-        body: { attachmentIds: [a.id] },
-      });
-      assert.equal(sent.status, 201, sent.text);
-      return a.id;
-    },
+    setup: sentLetter,
     call: (c, id) => ({ method: 'GET', path: `${API}/attachments/${id}`, who: c.doctor }),
     action: 'attachment.read',
+  },
+  // The same file through FHIR, audited as its download: its DocumentReference, found or read, and its bytes.
+  fhirReadDocumentReference: {
+    setup: sentLetter,
+    call: (c, id) => ({ method: 'GET', path: `/fhir/R4/DocumentReference/${id}`, who: c.doctor }),
+    action: 'attachment.read',
+    resourceId: (_c, _res, id) => id,
+  },
+  fhirSearchDocumentReference: {
+    setup: sentLetter,
+    call: (c) => ({ method: 'GET', path: `/fhir/R4/DocumentReference?patient=${c.patient.id}`, who: c.doctor }),
+    action: 'attachment.read',
+  },
+  fhirReadBinary: {
+    setup: sentLetter,
+    call: (c, id) => ({ method: 'GET', path: `/fhir/R4/Binary/${id}`, who: c.doctor }),
+    action: 'attachment.read',
+    resourceId: (_c, _res, id) => id,
   },
   markConversationRead: {
     call: (c) => ({ method: 'POST', path: `${API}/conversations/${c.patient.id}/read`, who: c.doctor, body: { upTo: c.messageId } }),

@@ -1,5 +1,5 @@
 // SQL of the attachments module: the files' rows, their chunks, the quota and the orphan sweep.
-import { and, inArray, sql } from 'drizzle-orm';
+import { and, desc, inArray, sql, type SQL } from 'drizzle-orm';
 import type { ClinicalGrant } from '../appointments/index.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { attachmentChunks, attachments, type AttachmentRow, type AttachmentType } from './tables.ts';
@@ -31,7 +31,15 @@ export async function usage(ex: Executor, uploaderId: string): Promise<number> {
 
 export async function insertAttachment(
   ex: Executor,
-  v: { uploaderId: string; patientId: string | null; fileName: string; contentType: AttachmentType; size: number; sha256: string },
+  v: {
+    uploaderId: string;
+    patientId: string | null;
+    fileName: string;
+    contentType: AttachmentType;
+    size: number;
+    sha256: string;
+    sha1: string;
+  },
 ): Promise<AttachmentRow> {
   const [row] = await ex
     .insert(attachments)
@@ -148,4 +156,50 @@ export async function deleteOrphans(ex: Executor, cutoff: Date, limit: number): 
        ORDER BY created_at LIMIT ${limit}::int)
     RETURNING id`);
   return rowsOf(res).length;
+}
+
+/**
+ * An attachment of a patient's record (one a message carries: it has its patient and doctor) whose thread
+ * the grant covers; the DocumentReference of FHIR. Null for anything else, an upload no message carries yet
+ * included (that one only its uploader sees, through GET /attachments/{id}).
+ */
+export async function findDocument(ex: Executor, grant: ClinicalGrant, id: string): Promise<AttachmentRow | null> {
+  const rows = await ex
+    .select()
+    .from(attachments)
+    .where(
+      and(
+        sql`${attachments.id} = ${id} AND ${attachments.messageId} IS NOT NULL`,
+        grant.where({ patientId: attachments.patientId, doctorId: attachments.doctorId }),
+      ),
+    )
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+/**
+ * Up to `limit + 1` attachments of the records the grant covers (its named patient's, where it names one),
+ * newest first after the keyset position (created_at, id), optionally narrowed by `filter` in the same query
+ * (attachments_patient_idx: patient_id, created_at where a message carries it).
+ */
+export async function documentsPage(
+  ex: Executor,
+  grant: ClinicalGrant,
+  after: [string, string] | null,
+  limit: number,
+  filter?: SQL,
+): Promise<AttachmentRow[]> {
+  return ex
+    .select()
+    .from(attachments)
+    .where(
+      and(
+        sql`${attachments.messageId} IS NOT NULL`,
+        grant.where({ patientId: attachments.patientId, doctorId: attachments.doctorId }),
+        after ? sql`(${attachments.createdAt}, ${attachments.id}) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined,
+        filter,
+      ),
+    )
+    .orderBy(desc(attachments.createdAt), desc(attachments.id))
+    .limit(limit + 1);
 }

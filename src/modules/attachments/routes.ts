@@ -9,7 +9,6 @@ import { bearerSecurity, problems } from '../../platform/http.ts';
 import { actorOf } from '../auth/index.ts';
 import * as service from './service.ts';
 import { AttachmentIdParams } from './schemas.ts';
-import { contentDisposition, isImage } from './sniff.ts';
 
 const tags = ['attachments'];
 const security = bearerSecurity;
@@ -128,14 +127,7 @@ export default async function attachmentRoutes(fastify: FastifyInstance) {
     },
     async (req, reply) => {
       const { attachment, body } = await service.download(p, actorOf(req), req.params.id);
-      return reply
-        .type(attachment.contentType)
-        .header('content-length', String(attachment.size))
-        .header('content-disposition', contentDisposition(isImage(attachment.contentType) ? 'inline' : 'attachment', attachment.fileName))
-        .header('cache-control', 'private, no-store')
-        .header('x-content-type-options', 'nosniff')
-        .header('content-security-policy', "sandbox; default-src 'none'; frame-ancestors 'none'")
-        .send(body);
+      return reply.headers(service.downloadHeaders(attachment)).send(body);
     },
   );
 }

@@ -14,10 +14,12 @@ import { now } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
-import { clinicalAccess } from '../appointments/index.ts';
+import { clinicalAccess, type ClinicalGrant } from '../appointments/index.ts';
+import { cursorCodec, toPage } from '../../platform/pagination.ts';
+import type { SQL } from 'drizzle-orm';
 import * as repo from './repo.ts';
 import { toAttachment, type Attachment } from './schemas.ts';
-import { SNIFF_BYTES, isImage, safeFileName, sniff } from './sniff.ts';
+import { SNIFF_BYTES, contentDisposition, isImage, safeFileName, sniff } from './sniff.ts';
 import type { AttachmentRow, AttachmentType } from './tables.ts';
 import { PollingWorker } from '../../platform/worker.ts';
 
@@ -132,14 +134,20 @@ export async function store(p: Platform, meta: Meta, received: Spooled): Promise
     const size = (await stat(path)).size;
     if (size > p.config.attachmentMaxBytes) throw tooLarge(p);
     if (size === 0) throw unsupported();
+    // Both digests in one read of the file: SHA-256 for the record, SHA-1 (base64) for FHIR's Attachment.hash.
     const hash = createHash('sha256');
-    await pipeline(createReadStream(path), hash);
+    const sha1Hash = createHash('sha1');
+    for await (const piece of createReadStream(path)) {
+      hash.update(piece as Buffer);
+      sha1Hash.update(piece as Buffer);
+    }
     const sha256 = hash.digest('hex');
+    const sha1 = sha1Hash.digest('base64');
     const row = await p.db.transaction(async (tx) => {
       if ((await repo.lockedUsage(tx, uploaderId)) + size > p.config.attachmentQuotaBytes) throw overQuota(p);
       const patientId = meta.actor.role === 'PATIENT' ? uploaderId : null;
       const fileName = safeFileName(received.fileName, type);
-      const inserted = await repo.insertAttachment(tx, { uploaderId, patientId, fileName, contentType: type, size, sha256 });
+      const inserted = await repo.insertAttachment(tx, { uploaderId, patientId, fileName, contentType: type, size, sha256, sha1 });
       let n = 0;
       for await (const piece of createReadStream(path, { highWaterMark: repo.CHUNK_BYTES })) {
         await repo.insertChunk(tx, inserted.id, n++, piece as Buffer);
@@ -180,6 +188,22 @@ export function chunkStream(fetch: (n: number) => Promise<Buffer | null>, count:
 export interface Download {
   attachment: AttachmentRow;
   body: Readable;
+}
+
+/**
+ * The headers every download of stored bytes carries (GET /attachments/{id} and FHIR's Binary alike): its
+ * stored type and length, `attachment` unless an image, never cached, never sniffed, and a sandbox CSP so
+ * nothing in it runs in the portal's origin.
+ */
+export function downloadHeaders(a: AttachmentRow): Record<string, string> {
+  return {
+    'content-type': a.contentType,
+    'content-length': String(a.size),
+    'content-disposition': contentDisposition(isImage(a.contentType) ? 'inline' : 'attachment', a.fileName),
+    'cache-control': 'private, no-store',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "sandbox; default-src 'none'; frame-ancestors 'none'",
+  };
 }
 
 /**
@@ -262,4 +286,89 @@ export async function summariesByMessage(tx: Executor, grant: Parameters<typeof 
     out.set(s.messageId, list);
   }
   return out;
+}
+
+// ---------- what the FHIR API and the export ask of attachments ----------
+
+/** An attachment of a patient's record, as FHIR's DocumentReference describes it. */
+export interface RecordDocument {
+  id: string;
+  patientId: string;
+  doctorId: string;
+  uploaderId: string;
+  /** The message that carries it (the Communication). */
+  messageId: string;
+  fileName: string;
+  contentType: AttachmentType;
+  size: number;
+  /** SHA-1 of the bytes, base64 (FHIR's Attachment.hash); null for files stored before migrations/0034. */
+  sha1: string | null;
+  createdAt: Date;
+}
+
+const toDocument = (r: AttachmentRow): RecordDocument => ({
+  id: r.id,
+  patientId: r.patientId!,
+  doctorId: r.doctorId!,
+  uploaderId: r.uploaderId,
+  messageId: r.messageId!,
+  fileName: r.fileName,
+  contentType: r.contentType,
+  size: Number(r.size),
+  sha1: r.sha1,
+  createdAt: r.createdAt,
+});
+
+/**
+ * One attachment of a record by id, under the same `messages` grant as a download (the two parties of its
+ * thread; admins never), audited as a download is (`attachment.read` naming the patient): 404 otherwise.
+ */
+export async function readDocument(p: Platform, meta: Meta, id: string): Promise<RecordDocument> {
+  const grant = clinicalAccess(p, meta.actor, 'messages');
+  return p.db.transaction(async (tx) => {
+    const row = await repo.findDocument(tx, grant, id);
+    if (!row) throw notFound('document reference');
+    await audit(tx, meta, { action: 'attachment.read', resourceType: 'attachment', resourceId: row.id, patientId: row.patientId });
+    return toDocument(row);
+  });
+}
+
+const DOCUMENT_CURSOR = cursorCodec('instant', 'uuid');
+
+/**
+ * A page of the patient's record attachments the caller may see (their threads with the patient), newest
+ * first, narrowed by `filter` in the same query. Each attachment shown is audited as a download is; a page
+ * that shows nothing writes nothing against the patient (the contract: what was disclosed).
+ */
+export async function searchDocuments(
+  p: Platform,
+  meta: Meta,
+  patientId: string,
+  q: { limit: number; cursor?: string },
+  filter?: SQL,
+): Promise<{ items: RecordDocument[]; nextCursor: string | null }> {
+  const grant = clinicalAccess(p, meta.actor, 'messages', patientId);
+  const after = DOCUMENT_CURSOR.decode(q.cursor, '/_cursor');
+  return p.db.transaction(async (tx) => {
+    const rows = await repo.documentsPage(tx, grant, after && [after[0], after[1]], q.limit, filter);
+    const page = toPage(rows, q.limit, (r) => [r.createdAt.toISOString(), r.id], toDocument);
+    for (const d of page.items) {
+      await audit(tx, meta, { action: 'attachment.read', resourceType: 'attachment', resourceId: d.id, patientId: d.patientId });
+    }
+    return page;
+  });
+}
+
+/**
+ * Up to `limit + 1` record attachments the grant covers after `key`, newest first, not audited: for a caller
+ * that records the disclosure itself ($everything's page event, the export's export.read).
+ */
+export async function documentPage(
+  ex: Executor,
+  grant: ClinicalGrant,
+  key: [string, string] | null,
+  limit: number,
+): Promise<{ key: [string, string]; item: RecordDocument }[]> {
+  const rows = await repo.documentsPage(ex, grant, key, limit);
+  return rows.map((r) => ({ key: [r.createdAt.toISOString(), r.id], item: toDocument(r) }));
 }

@@ -1,4 +1,4 @@
-// The attachments module's tables (migrations/0024_attachments.sql is the source of truth).
+// The attachments module's tables (migrations/0024_attachments.sql and 0034 are the source of truth).
 import { bigint, customType, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { ts } from '../../platform/db/tables.ts';
 
@@ -17,6 +17,8 @@ export const attachments = pgTable('attachments', {
   contentType: text('content_type').$type<AttachmentType>().notNull(),
   size: bigint('size', { mode: 'number' }).notNull(),
   sha256: text('sha256').notNull(),
+  /** SHA-1, base64, as FHIR R4's Attachment.hash (migrations/0034); null for files stored before it. */
+  sha1: text('sha1'),
   createdAt: ts('created_at').notNull().defaultNow(),
   referencedAt: ts('referenced_at'),
 });

@@ -1,6 +1,6 @@
 // Visit notes (SOAP), one per appointment: a draft its doctor edits, signed once, then immutable (the
 // database refuses any change of a signed note, migrations/0021); corrections are addenda.
-import { and, desc, eq, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { AppError, invalidTransition, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
@@ -124,13 +124,14 @@ export async function getNote(p: Platform, meta: Meta, appointmentId: string) {
 }
 
 /** A patient's notes, newest first: the patient sees signed ones; a treating doctor signed ones and their own drafts. */
-export async function listNotes(p: Platform, meta: Meta, patientId: string, q: ListQuery, signedOnly = false) {
+export async function listNotes(p: Platform, meta: Meta, patientId: string, q: ListQuery, signedOnly = false, filter?: SQL) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   return p.db.transaction(async (tx) => {
     const grant = clinicalAccess(p, meta.actor, 'clinical', patientId);
     if (!(await repo.covers(tx, grant))) throw notFound('patient');
     const v = CURSOR.decode(q.cursor);
-    const visible = signedOnly ? eq(repo.visitNotes.status, 'SIGNED') : visibleNotes(grant);
+    const shownOnes = signedOnly ? eq(repo.visitNotes.status, 'SIGNED') : visibleNotes(grant);
+    const visible = filter ? and(shownOnes, filter)! : shownOnes;
     const rows = await repo.listNotes(tx, grant, visible, v && { at: v[0], id: v[1] }, limit);
     const shown = rows.slice(0, limit);
     const addenda = await repo.noteAddenda(

@@ -1,7 +1,7 @@
 // Reads of the clinical record for the FHIR API and the data export: under the caller's grant from the
 // central access point (purpose `clinical`) and audited as the REST reads are. The keyset pages at the end
 // are for a caller that holds the grant and records the disclosure itself ($everything, the export).
-import { eq } from 'drizzle-orm';
+import { eq, type SQL } from 'drizzle-orm';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
@@ -44,9 +44,9 @@ export async function readEntry<K extends EntryList>(p: Platform, meta: Meta, li
  * One page of a patient's list, as GET /patients/{id}/<list> answers it (same grant, same audit), except that
  * a patient the caller may not see gives an empty page instead of 404: a FHIR search matches nothing.
  */
-export async function searchEntries<K extends EntryList>(p: Platform, meta: Meta, list: K, patientId: string, q: ListQuery) {
+export async function searchEntries<K extends EntryList>(p: Platform, meta: Meta, list: K, patientId: string, q: ListQuery, filter?: SQL) {
   try {
-    return await listEntries<any, any, any, EntryOf[K]>(p, meta, KINDS[list], patientId, q);
+    return await listEntries<any, any, any, EntryOf[K]>(p, meta, KINDS[list], patientId, q, filter);
   } catch (err) {
     if (err instanceof AppError && err.code === 'NOT_FOUND') return { items: [] as EntryOf[K][], nextCursor: null };
     throw err;
@@ -95,10 +95,11 @@ export async function searchSignedNotes(
   meta: Meta,
   patientId: string,
   q: ListQuery,
+  filter?: SQL,
 ): Promise<{ items: VisitNote[]; nextCursor: string | null }> {
   let page: { items: Note[]; nextCursor: string | null };
   try {
-    page = await listNotes(p, meta, patientId, q, true);
+    page = await listNotes(p, meta, patientId, q, true, filter);
   } catch (err) {
     if (err instanceof AppError && err.code === 'NOT_FOUND') return { items: [], nextCursor: null };
     throw err;

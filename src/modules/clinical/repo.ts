@@ -133,8 +133,11 @@ export async function listEntries<T extends EntryTable>(
   grant: ClinicalGrant,
   after: { at: string; id: string } | null,
   limit: number,
+  /** A further condition on the rows (a FHIR date search's), in the same query. */
+  filter?: SQL,
 ) {
   const where: SQL[] = [grant.where({ patientId: table.patientId })];
+  if (filter) where.push(filter);
   if (after) where.push(sql`(${table.recordedAt}, ${table.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`);
   return ex
     .select()

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { AppError, forbidden, invalidTransition, notFound, validation } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
@@ -170,11 +170,12 @@ export async function listEntries<T extends repo.EntryTable, C, P, Out>(
   kind: EntryKind<T, C, P, Out>,
   patientId: string,
   q: ListQuery,
+  filter?: SQL,
 ) {
   const limit = q.limit ?? DEFAULT_LIMIT;
   return p.db.transaction(async (tx) => {
     const grant = await recordGrant(tx, p, meta, patientId);
-    const rows = await repo.listEntries(tx, kind.table, grant, decodeAfter(q.cursor), limit);
+    const rows = await repo.listEntries(tx, kind.table, grant, decodeAfter(q.cursor), limit, filter);
     const page = toPage(rows, limit, (r) => [r.recordedAt.toISOString(), r.id], kind.toApi);
     await auditList(tx, meta, `${kind.name}.list`, kind.name, patientId, page.items.length);
     return page;

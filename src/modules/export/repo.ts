@@ -8,6 +8,7 @@ import { history, listConversations, type MessageRow } from '../messages/index.t
 import { listByAuthor, type PostWithAuthor } from '../posts/index.ts';
 import { entryPage, signedNotePage, type EntryList, type EntryOf, type RecordKey, type VisitNote } from '../clinical/index.ts';
 import { listEvents, listPatientEvents, type AuditRow } from '../audit/index.ts';
+import { documentPage, type RecordDocument } from '../attachments/index.ts';
 import { acceptancesNewestFirst, locationsNewestFirst, responsesNewestFirst, type PageKey } from '../intake/index.ts';
 
 export const BATCH = 500;
@@ -155,3 +156,16 @@ export const intakesOf = (database: Database, grant: ClinicalGrant | null) => pa
 export const consentsOf = (database: Database, grant: ClinicalGrant | null) => pages(database, grant, acceptancesNewestFirst);
 /** Where the patient stated they were for each visit, every statement, newest first. */
 export const locationsOf = (database: Database, grant: ClinicalGrant | null) => pages(database, grant, locationsNewestFirst);
+
+/** The attachments of the records the grant covers (the caller's threads), newest first: FHIR DocumentReferences. */
+export async function* documentsOf(database: Database, grant: ClinicalGrant | null): AsyncGenerator<RecordDocument[]> {
+  if (!grant) return;
+  let after: [string, string] | null = null;
+  for (;;) {
+    const rows: { key: [string, string]; item: RecordDocument }[] = await documentPage(database.db, grant, after, BATCH);
+    const page = rows.slice(0, BATCH);
+    if (page.length) yield page.map((r) => r.item);
+    if (rows.length <= BATCH) return;
+    after = page[page.length - 1].key;
+  }
+}

@@ -19,6 +19,7 @@ import {
   toFhirAppointment,
   toFhirMedicationRequests,
   toFhirCommunication,
+  toFhirDocumentReference,
   toFhirAuditEvent,
   fullName,
   toFhirAllergyIntolerance,
@@ -224,6 +225,9 @@ async function* fhirBundle(p: Platform, meta: Meta, profile: Profile, grants: Gr
       )
       .join('');
   }
+  // The files those messages carry, as DocumentReferences (their bytes: Binary/{id}).
+  for await (const batch of repo.documentsOf(p.database, grants.messages))
+    yield batch.map((d) => entry(toFhirDocumentReference(d, p.config.publicUrl))).join('');
   for await (const batch of repo.entriesOf(p.database, grants.record, 'allergies'))
     yield batch.map((a) => entry(toFhirAllergyIntolerance(a))).join('');
   for await (const batch of repo.entriesOf(p.database, grants.record, 'medications'))

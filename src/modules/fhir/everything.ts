@@ -2,7 +2,7 @@
 // process) hold all of them. Each page is filled from the record's sections in a fixed order —
 // Patient, Appointments, MedicationRequests, the clinical record (AllergyIntolerance, MedicationStatement,
 // Condition, Encounter + Composition), intake (QuestionnaireResponse, Consent, Basic location statements),
-// Communications — each read on its own keyset, and the opaque cursor in Bundle.link next names the section
+// attachments (DocumentReference), Communications — each read on its own keyset, and the opaque cursor in Bundle.link next names the section
 // and the key to resume after.
 import { now } from '../../platform/clock.ts';
 import type { Bundle, BundleLink, Resource } from '@medplum/fhirtypes';
@@ -23,6 +23,7 @@ import * as repo from './repo.ts';
 import type { EverythingQuery } from './schemas.ts';
 import { clinicalSections } from './clinical.ts';
 import { intakeSections } from './intake.ts';
+import { documentSection } from './documents.ts';
 import { summariesByMessage } from '../attachments/index.ts';
 
 type Meta = RequestMeta & { actor: Actor };
@@ -52,6 +53,8 @@ function sections(p: Platform, actor: Actor, patientId: string): Record<SectionN
     ...clinicalSections(p, actor, patientId),
     // Before the visits (intake.ts): intake answers with their questionnaire versions, consents, location statements.
     ...intakeSections(p, actor, patientId),
+    // Attachments of the record the caller's threads with the patient carry (documents.ts), newest first.
+    D: documentSection(p, actor, patientId),
     // Appointments the caller may see (the patient's own, or the doctor's with this patient).
     A: {
       read: async (tx, key, limit) =>
@@ -100,7 +103,7 @@ function sections(p: Platform, actor: Actor, patientId: string): Record<SectionN
   };
 }
 
-const ORDER = ['A', 'M', 'L', 'S', 'P', 'N', 'Q', 'K', 'W', 'C'] as const;
+const ORDER = ['A', 'M', 'L', 'S', 'P', 'N', 'Q', 'K', 'W', 'D', 'C'] as const;
 /** $everything pages: the section, and the sort key and id of the last resource shown in it. */
 const EVERYTHING_CURSOR = cursorCodec('text', 'text', 'text');
 type SectionName = (typeof ORDER)[number];

@@ -109,6 +109,8 @@ test('metadata is an anonymous CapabilityStatement; every other read needs a tok
       'Composition',
       'QuestionnaireResponse',
       'Consent',
+      'DocumentReference',
+      'Binary',
     ],
   );
   const patient = await createPatient(app);

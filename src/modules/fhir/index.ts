@@ -6,6 +6,7 @@ export { toFhirAppointment } from './mappers/appointment.ts';
 export { toFhirAuditEvent } from './mappers/audit-event.ts';
 export { fullName } from './mappers/common.ts';
 export { toFhirCommunication } from './mappers/communication.ts';
+export { toFhirDocumentReference } from './mappers/document-reference.ts';
 export { toFhirMedicationRequests } from './mappers/medication-request.ts';
 export { toFhirPatient } from './mappers/patient.ts';
 export { toFhirPractitioner } from './mappers/practitioner.ts';

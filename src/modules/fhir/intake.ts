@@ -3,7 +3,7 @@
 // module's reads apply the central access point (purpose `clinical`) and the audit, as for the clinical record.
 import type { Resource } from '@medplum/fhirtypes';
 import { notFound } from '../../platform/errors.ts';
-import { searchedPatient, UUID } from './clinical.ts';
+import { refuseDateParams, searchedPatient, UUID } from './clinical.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Actor, RequestMeta } from '../auth/index.ts';
 import {
@@ -73,6 +73,7 @@ export async function searchIntake(
   q: SearchQuery,
   limit: number,
 ): Promise<{ resources: Resource[]; nextCursor: string | null }> {
+  refuseDateParams(type, q);
   const patientId = searchedPatient(meta, type, q);
   const query = { limit, cursor: q._cursor };
   if (type === 'QuestionnaireResponse') {

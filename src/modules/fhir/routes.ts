@@ -8,6 +8,10 @@ import { everything } from './everything.ts';
 import { CLINICAL_TYPES } from './clinical.ts';
 import { INTAKE_TYPES } from './intake.ts';
 import { EverythingQuery, FhirResource, IdParams, SearchQuery } from './schemas.ts';
+import { binaryJson, readBinary } from './documents.ts';
+import { downloadHeaders } from '../attachments/index.ts';
+import type { Readable } from 'node:stream';
+import { Type } from 'typebox';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 /** Where app.ts mounts this plugin. */
@@ -17,6 +21,19 @@ const PREFIX = '/fhir/R4';
  * that sends another Host must not make the server hand out links to the host of its choosing.
  */
 const base = (req: FastifyRequest) => `${req.server.platform.config.publicUrl}${PREFIX}`;
+
+/**
+ * Whether a Binary read asks for the FHIR resource rather than the bytes: an Accept header naming FHIR JSON
+ * (application/fhir+json, the older application/json+fhir) or plain application/json, as R4's http page
+ * lets a server read it. A browser's `*\/*`, an image or PDF type, or none gets the bytes.
+ */
+function wantsFhirJson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept
+    .split(',')
+    .map((part) => part.split(';')[0].trim().toLowerCase())
+    .some((t) => t === 'application/fhir+json' || t === 'application/json+fhir' || t === 'application/json');
+}
 
 /** The API's problem documents, re-expressed as the OperationOutcome a FHIR client expects. */
 function outcome(status: number, code: string, detail: string): OperationOutcome {
@@ -113,6 +130,7 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
     'AuditEvent',
     ...CLINICAL_TYPES,
     ...INTAKE_TYPES,
+    'DocumentReference',
   ] as const;
   for (const type of types) {
     app.get(
@@ -156,6 +174,53 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
   }
 
   app.get(
+    '/Binary/:id',
+    {
+      onRequest: guard,
+      schema: {
+        operationId: 'fhirReadBinary',
+        tags: ['fhir'],
+        security: bearerSecurity,
+        summary: "The bytes of an attachment (a DocumentReference's content.attachment.url)",
+        description:
+          'The same bytes, access rule and audit as GET /api/v1/attachments/{id}: its uploader and the two parties of the ' +
+          "conversation that carries it (a doctor while verified; admins never), every read audited as attachment.read in the patient's " +
+          'access log; anyone else 404. Without a FHIR JSON Accept header the raw bytes are served with their stored content type, ' +
+          '`Content-Disposition` (attachment unless an image), `Cache-Control: no-store`, `X-Content-Type-Options: nosniff` and ' +
+          '`Content-Security-Policy: sandbox`. With `Accept: application/fhir+json` (or `application/json`) the answer is a FHIR ' +
+          'Binary resource (`contentType`, `securityContext` its DocumentReference, `data` the base64 of the bytes), streamed from ' +
+          'the stored chunks one at a time, so memory stays bounded by one chunk (256 KiB) whatever the size; its size is bounded ' +
+          'by the upload limit (ATTACHMENT_MAX_BYTES, 15 MiB by default, about 20 MiB as base64). ' +
+          FHIR_ACCESS,
+        params: IdParams,
+        produces: ['image/jpeg', 'image/png', 'image/webp', 'application/pdf', 'application/fhir+json'],
+        response: {
+          200: {
+            description: 'The bytes, or a Binary resource for a FHIR JSON Accept header',
+            content: {
+              'application/octet-stream': { schema: Type.Unsafe<Readable>({ type: 'string', format: 'binary' }) },
+              'application/fhir+json': { schema: FhirResource },
+            },
+          },
+          '4xx': { description: 'An OperationOutcome', content: { 'application/fhir+json': { schema: FhirResource } } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { attachment, body } = await readBinary(p, actorOf(req), req.params.id);
+      const headers = downloadHeaders(attachment);
+      if (wantsFhirJson(req.headers.accept)) {
+        return reply
+          .type(FHIR_JSON)
+          .header('cache-control', headers['cache-control'])
+          .header('content-security-policy', headers['content-security-policy'])
+          .send(binaryJson(attachment, body));
+      }
+      return reply.headers(headers).send(body);
+    },
+  );
+
+  app.get(
     '/Patient/:id/$everything',
     {
       onRequest: guard,
@@ -169,7 +234,8 @@ export default async function fhirRoutes(fastify: FastifyInstance) {
           'Encounters with their Compositions (signed visit notes; the Encounter carries where the patient stated they were), ' +
           'QuestionnaireResponses (intake answers, each with the Questionnaire version it answers contained; a doctor sees those of ' +
           'their own appointments), Consents (telehealth consent acceptances), Basic resources (location statements, extension ' +
-          'https://telecare.dev/fhir/StructureDefinition/visit-location) and Communications the caller may see, in that order, ' +
+          "https://telecare.dev/fhir/StructureDefinition/visit-location), DocumentReferences (attachments the caller's conversations " +
+          'with the patient carry; the bytes at Binary/{id}) and Communications the caller may see, in that order, ' +
           '`_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). ' +
           'Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded ' +
           'responses. Each page re-checks that the caller may see the patient and is audited. ' +

@@ -21,20 +21,46 @@ import { toFhirAuditEvent } from './mappers/audit-event.ts';
 import { fullName } from './mappers/common.ts';
 import * as repo from './repo.ts';
 import type { SearchQuery } from './schemas.ts';
-import { CLINICAL_TYPES, isClinicalType, readClinical, searchClinical, type ClinicalType } from './clinical.ts';
+import {
+  CLINICAL_DATE_PARAMS,
+  CLINICAL_TYPES,
+  isClinicalType,
+  readClinical,
+  refuseDateParams,
+  searchClinical,
+  type ClinicalType,
+} from './clinical.ts';
 import { INTAKE_TYPES, isIntakeType, readIntake, searchIntake, type IntakeType } from './intake.ts';
+import { readDocumentReference, searchDocumentReferences } from './documents.ts';
 
 type Meta = RequestMeta & { actor: Actor };
 /** AuditEvent search pages: older than the last sequence number shown. */
 const AUDIT_CURSOR = cursorCodec('int');
 export type SearchType =
-  'Patient' | 'Practitioner' | 'Appointment' | 'MedicationRequest' | 'Communication' | 'AuditEvent' | ClinicalType | IntakeType;
+  | 'Patient'
+  | 'Practitioner'
+  | 'Appointment'
+  | 'MedicationRequest'
+  | 'Communication'
+  | 'AuditEvent'
+  | 'DocumentReference'
+  | ClinicalType
+  | IntakeType;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uuidOr404 = (id: string, what: string) => {
   if (!UUID.test(id)) throw notFound(what);
   return id;
 };
+
+/** A date search parameter with every R4 prefix and precision (date-search.ts), on the element it searches. */
+const fhirDateParam = (name: string, element: string) => ({
+  name,
+  type: 'date' as const,
+  documentation:
+    `${element}. Prefixes eq (default), ne, gt, lt, ge, le, sa, eb; a value stands for its whole range (a year, month, ` +
+    'day, minute, second); a date without a time is its UTC day; repeated parameters are AND-ed.',
+});
 
 export function capabilityStatement(base: string): CapabilityStatement {
   const search = [
@@ -72,10 +98,29 @@ export function capabilityStatement(base: string): CapabilityStatement {
           resource('MedicationRequest', [search[0], search[2]]),
           resource('Communication', search),
           resource('AuditEvent', search),
-          // The clinical record (clinical.ts): by id and by patient.
-          ...CLINICAL_TYPES.map((t) => resource(t, [search[0], search[2]])),
+          // The clinical record (clinical.ts): by id, by patient and by each type's R4 date parameters.
+          ...CLINICAL_TYPES.map((t) =>
+            resource(t, [
+              search[0],
+              ...Object.entries(CLINICAL_DATE_PARAMS[t]).map(([name, element]) => fhirDateParam(name, element)),
+              search[2],
+            ]),
+          ),
           // Intake answers and telehealth consent (intake.ts): by id and by patient.
           ...INTAKE_TYPES.map((t) => resource(t, [search[0], search[2]])),
+          // Attachments of the record (documents.ts): the file's DocumentReference, its bytes as Binary (read only).
+          resource('DocumentReference', [
+            search[0],
+            fhirDateParam('date', 'DocumentReference.date (when the file was uploaded)'),
+            search[2],
+          ]),
+          {
+            type: 'Binary',
+            interaction: [{ code: 'read' }],
+            documentation:
+              'The bytes of an attachment, with its stored content type, as GET /api/v1/attachments/{id} serves them; with ' +
+              'Accept: application/fhir+json (or application/json) a Binary resource whose data is the base64 of the bytes.',
+          },
         ],
       },
     ],
@@ -127,6 +172,8 @@ export async function read(p: Platform, meta: Meta, type: string, id: string): P
         });
       });
     }
+    case 'DocumentReference':
+      return readDocumentReference(p, meta, id);
     default:
       if (isClinicalType(type)) return readClinical(p, meta, type, id);
       if (isIntakeType(type)) return readIntake(p, meta, type, id);
@@ -136,9 +183,21 @@ export async function read(p: Platform, meta: Meta, type: string, id: string): P
 
 // ---------- search ----------
 
+/** Appointment, Communication and AuditEvent keep their first date search: `ge` and `lt`, a day or an instant. */
+const LEGACY_DATE = /^(ge|lt)\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/;
+
 function dateRange(q: SearchQuery): { from?: string; to?: string } {
   const out: { from?: string; to?: string } = {};
-  for (const d of q.date === undefined ? [] : Array.isArray(q.date) ? q.date : [q.date]) {
+  const values = q.date === undefined ? [] : Array.isArray(q.date) ? q.date : [q.date];
+  if (values.length > 2)
+    throw new AppError('VALIDATION_FAILED', 'This type searches date with at most two values (ge and lt)', [
+      { path: '/date', message: 'takes at most two values' },
+    ]);
+  for (const d of values) {
+    if (!LEGACY_DATE.test(d))
+      throw new AppError('VALIDATION_FAILED', 'This type searches date with ge or lt and a date or an instant', [
+        { path: '/date', message: 'takes ge<date or instant> or lt<date or instant>' },
+      ]);
     const value = d.slice(2);
     const instant = /T/.test(value) ? value : `${value}T00:00:00.000Z`;
     // Date.parse rolls 2026-02-30 over into March, and PostgreSQL has no year 0: both are refused here.
@@ -164,6 +223,9 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
   const limit = q._count ?? DEFAULT_LIMIT;
   const cursor = q._cursor;
   const { actor } = meta;
+  // Date parameters a type has no search for are 400 (the clinical and intake types check their own).
+  if (['Appointment', 'Communication', 'AuditEvent'].includes(type)) refuseDateParams(type, q, ['date']);
+  else if (['Patient', 'Practitioner', 'MedicationRequest'].includes(type)) refuseDateParams(type, q);
   const unsupported = (param: string) =>
     new AppError('VALIDATION_FAILED', `${type} does not support the search parameter ${param}`, [
       { path: `/${param}`, message: 'is not supported for this resource type' },
@@ -235,6 +297,8 @@ async function searchPage(p: Platform, meta: Meta, type: SearchType, q: SearchQu
     case 'QuestionnaireResponse':
     case 'Consent':
       return searchIntake(p, meta, type, q, limit);
+    case 'DocumentReference':
+      return searchDocumentReferences(p, meta, q, limit);
     case 'Practitioner': {
       if (q.date) throw unsupported('date');
       if (q.patient) throw unsupported('patient');

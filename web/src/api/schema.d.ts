@@ -2494,6 +2494,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/fhir/R4/DocumentReference/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one DocumentReference
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         */
+        get: operations["fhirReadDocumentReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/DocumentReference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search DocumentReference (searchset Bundle, paged by Bundle.link next)
+         * @description Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         */
+        get: operations["fhirSearchDocumentReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Binary/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The bytes of an attachment (a DocumentReference's content.attachment.url)
+         * @description The same bytes, access rule and audit as GET /api/v1/attachments/{id}: its uploader and the two parties of the conversation that carries it (a doctor while verified; admins never), every read audited as attachment.read in the patient's access log; anyone else 404. Without a FHIR JSON Accept header the raw bytes are served with their stored content type, `Content-Disposition` (attachment unless an image), `Cache-Control: no-store`, `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox`. With `Accept: application/fhir+json` (or `application/json`) the answer is a FHIR Binary resource (`contentType`, `securityContext` its DocumentReference, `data` the base64 of the bytes), streamed from the stored chunks one at a time, so memory stays bounded by one chunk (256 KiB) whatever the size; its size is bounded by the upload limit (ATTACHMENT_MAX_BYTES, 15 MiB by default, about 20 MiB as base64). Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         */
+        get: operations["fhirReadBinary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/fhir/R4/Patient/{id}/$everything": {
         parameters: {
             query?: never;
@@ -2503,7 +2563,7 @@ export interface paths {
         };
         /**
          * The patient's record as far as the caller may see it (searchset Bundle, paged by Bundle.link next)
-         * @description The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, Encounters with their Compositions (signed visit notes; the Encounter carries where the patient stated they were), QuestionnaireResponses (intake answers, each with the Questionnaire version it answers contained; a doctor sees those of their own appointments), Consents (telehealth consent acceptances), Basic resources (location statements, extension https://telecare.dev/fhir/StructureDefinition/visit-location) and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
+         * @description The Patient, then the Appointments, MedicationRequests, AllergyIntolerances, MedicationStatements, Conditions, Encounters with their Compositions (signed visit notes; the Encounter carries where the patient stated they were), QuestionnaireResponses (intake answers, each with the Questionnaire version it answers contained; a doctor sees those of their own appointments), Consents (telehealth consent acceptances), Basic resources (location statements, extension https://telecare.dev/fhir/StructureDefinition/visit-location), DocumentReferences (attachments the caller's conversations with the patient carry; the bytes at Binary/{id}) and Communications the caller may see, in that order, `_count` records a page (default 100, at most 1,000; a prescription with n items gives n MedicationRequests). Further pages are reached through `Bundle.link` `next`, so a record of any size is answered in bounded responses. Each page re-checks that the caller may see the patient and is audited. Visibility is the REST API's: a resource the caller may not see is 404 (OperationOutcome `not-found`), as an unknown id. A doctor whose credentials are not verified (pending, or rejected/withdrawn by an admin) gets 403 (OperationOutcome `forbidden`, code DOCTOR_NOT_VERIFIED) on Patient, Appointment, MedicationRequest, Communication and the clinical record (AllergyIntolerance, MedicationStatement, Condition, Encounter, Composition), intake answers and consent (QuestionnaireResponse, Consent), as on /api/v1. These types are searched by `patient` (a patient's own by default; a doctor names the patient). A QuestionnaireResponse's id is its appointment's; it contains the Questionnaire version it answers.
          */
         get: operations["fhirPatientEverything"];
         put?: never;
@@ -15686,7 +15746,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -15835,7 +15902,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -15984,7 +16058,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -16133,7 +16214,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -16282,7 +16370,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -16431,7 +16526,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -16580,7 +16682,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -16729,7 +16838,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -16878,7 +16994,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -17027,7 +17150,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -17176,7 +17306,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -17325,7 +17462,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -17474,7 +17618,14 @@ export interface operations {
             query?: {
                 /** @description Patient id or `Patient/<id>` */
                 patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
                 date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
                 /** @description Page size, 1–100 (default 20) */
                 _count?: number;
                 /** @description Opaque; taken from Bundle.link next */
@@ -17493,6 +17644,235 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadDocumentReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description DocumentReference */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirSearchDocumentReference: {
+        parameters: {
+            query?: {
+                /** @description Patient id or `Patient/<id>` */
+                patient?: string;
+                /** @description Appointment (start), Communication (sent), AuditEvent (recorded): `ge<date or instant>` (from, inclusive) and `lt<…>` (to, exclusive), a date being its UTC midnight. AllergyIntolerance (recordedDate), Encounter (period: the visit), Composition (date: signed), DocumentReference (date: uploaded): every prefix and precision of FHIR R4 date search, a date without time being its UTC day. Other types: 400. */
+                date?: string | string[];
+                /** @description Condition.recordedDate, as FHIR R4 date search; other types: 400. */
+                "recorded-date"?: string | string[];
+                /** @description Condition.onsetDateTime (a calendar date: its UTC day), as FHIR R4 date search; other types: 400. */
+                "onset-date"?: string | string[];
+                /** @description MedicationStatement.effective: the period from the UTC day the medication is taken since, ongoing (no end); as FHIR R4 date search; other types: 400. */
+                effective?: string | string[];
+                /** @description Page size, 1–100 (default 20) */
+                _count?: number;
+                /** @description Opaque; taken from Bundle.link next */
+                _cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description searchset Bundle */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the time in Retry-After */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The service or its database is unavailable; retry after the time in Retry-After */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An OperationOutcome */
+            "4XX": {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        resourceType: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    fhirReadBinary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description FHIR logical id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes, or a Binary resource for a FHIR JSON Accept header */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
                     "application/fhir+json": {
                         resourceType: string;
                     } & {
