@@ -2,7 +2,7 @@
 // POST /visit-guests/redeem gave (`vgc_…`), which the socket's auth frame carries instead of an access token.
 // It reconnects after a drop like the signed-in tab's socket (realtime.ts), and stops for good when the server
 // closes it as unauthenticated (4401: the visit closed or the invite was revoked).
-import type { RealtimeEvent, VisitFrame } from './realtime';
+import { openSocket, readFrame, reconnectDelay, type RealtimeEvent, type VisitFrame } from './realtime';
 import type { CallChannel } from './pages/shared/visit/useCall';
 
 /** The server's close code for a pass that no longer holds (src/platform/websocket.ts CLOSE.UNAUTHENTICATED). */
@@ -23,23 +23,18 @@ export function guestChannel(pass: string): GuestChannel {
 
   const connect = () => {
     if (closed || socket) return;
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws`);
+    const ws = openSocket(pass);
     socket = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', accessToken: pass }));
     ws.onmessage = (m) => {
-      let frame: { type?: string };
-      try {
-        frame = JSON.parse(String(m.data));
-      } catch {
-        return;
-      }
+      const frame = readFrame(m);
+      if (!frame) return;
       if (frame.type === 'ready') {
         attempt = 0;
         connected = true;
         emit({ type: 'status', connected: true });
         return;
       }
-      if (frame.type) emit(frame as RealtimeEvent);
+      emit(frame as RealtimeEvent);
     };
     ws.onclose = (e) => {
       if (socket === ws) socket = null;
@@ -50,8 +45,7 @@ export function guestChannel(pass: string): GuestChannel {
         return;
       }
       if (closed || timer) return;
-      // 1 s, 2 s, 4 s … capped at 30 s, with jitter, as the signed-in socket does.
-      const delay = Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      const delay = reconnectDelay(attempt);
       attempt += 1;
       timer = setTimeout(() => {
         timer = null;

@@ -59,18 +59,33 @@ function setConnected(v: boolean) {
   emit({ type: 'status', connected: v });
 }
 
+/** The API's WebSocket, its auth frame sent with `accessToken` (a user's access token, or a visit guest's pass). */
+export function openSocket(accessToken: string): WebSocket {
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws`);
+  ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', accessToken }));
+  return ws;
+}
+
+/** A server frame, or null for what is not a JSON object with a type. */
+export function readFrame(m: MessageEvent): { type: string } | null {
+  try {
+    const frame = JSON.parse(String(m.data)) as { type?: unknown } | null;
+    return frame && typeof frame.type === 'string' ? (frame as { type: string }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** 1 s, 2 s, 4 s … capped at 30 s, with jitter so a restarted server is not hit by every tab at once. */
+export const reconnectDelay = (attempt: number) => Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
+
 function connect() {
   if (socket || !session.accessToken) return;
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws`);
+  const ws = openSocket(session.accessToken);
   socket = ws;
-  ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', accessToken: session.accessToken }));
   ws.onmessage = (m) => {
-    let frame: { type?: string };
-    try {
-      frame = JSON.parse(String(m.data));
-    } catch {
-      return;
-    }
+    const frame = readFrame(m);
+    if (!frame) return;
     if (frame.type === 'ready') {
       attempt = 0;
       setConnected(true);
@@ -78,7 +93,7 @@ function connect() {
       everConnected = true;
       return;
     }
-    if (frame.type) emit(frame as RealtimeEvent);
+    emit(frame as RealtimeEvent);
   };
   ws.onclose = () => {
     if (socket === ws) socket = null;
@@ -89,8 +104,7 @@ function connect() {
 
 function scheduleReconnect() {
   if (timer || !session.accessToken) return;
-  // 1 s, 2 s, 4 s … capped at 30 s, with jitter so a restarted server is not hit by every tab at once.
-  const delay = Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  const delay = reconnectDelay(attempt);
   attempt += 1;
   timer = setTimeout(async () => {
     timer = null;
