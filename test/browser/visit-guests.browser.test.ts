@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { pinClock } from '../../src/platform/clock.ts';
 import { build, type TestApp } from '../helpers.ts';
-import { check, openTab, signIn } from './browser.ts';
+import { axeResults, check, openTab, signIn } from './browser.ts';
 import { callState, callTab, countSignals, joinableVisit, launchWithFakeMedia, openVisit, total } from './visit-call.ts';
 
 let app: TestApp;
@@ -22,6 +22,8 @@ after(async () => {
   pinClock(app.app.platform, null);
   await browser?.close();
   await app?.close();
+  const all = axeResults.reduce((n, r) => n + r.violations, 0);
+  console.log(`visit guests: ${axeResults.length} page checks with axe-core, ${all} violations of any impact`);
 });
 
 const REPEATS = 5;
