@@ -51,6 +51,7 @@ export const TABLE_OWNERS = {
   calendar_feeds: 'notifications',
   messages: 'messages',
   conversations: 'messages',
+  message_unread: 'messages',
   visit_presence: 'visits',
   visit_admissions: 'visits',
   doctor_running_late: 'visits',

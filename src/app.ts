@@ -7,9 +7,11 @@ import type { Config } from './platform/config.ts';
 import { DatabaseRoleError, openAndMigrate, pgliteDirFor, servingRole, type Database } from './platform/db/index.ts';
 import { AuditSequencer } from './platform/audit-sequencer.ts';
 import { loadPrivateKey, startPeriodicCheckpoints } from './platform/audit-checkpoint.ts';
+import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import {
   buildValidator,
   clientRequestId,
+  compiledOnFirstUse,
   frameworkErrors,
   genReqId,
   installErrorHandling,
@@ -104,7 +106,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     // Plugins (swagger-ui reads its assets) may take more than the default 10 s on a saturated machine.
     pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false } },
-    schemaController: { compilersFactory: (opts.compilers?.({ buildValidator }) ?? { buildValidator }) as CompilersFactory },
+    // Schemas compiled on first use rather than at start-up (docs/decisions.md, "Start-up time and memory");
+    // the tests hand their own factories, which compile every route part as it is registered.
+    schemaController: {
+      compilersFactory: (opts.compilers?.({ buildValidator }) ?? {
+        buildValidator: compiledOnFirstUse(buildValidator),
+        buildSerializer: compiledOnFirstUse(SerializerSelector() as unknown as CompilerFactory),
+      }) as CompilersFactory,
+    },
     // Slow clients (item 3 of issue 11): a request must arrive whole within requestTimeoutMs, its headers
     // within headersTimeoutMs; idle keep-alive sockets close after keepAliveTimeoutMs (see README).
     ...serverTimeouts(config),

@@ -86,6 +86,30 @@ export const buildValidator: CompilerFactory = () => {
   return ({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object);
 };
 
+/**
+ * The factory `factory`, but each function it makes for a route part (a body validator, a response
+ * serializer…) is compiled on that function's first call instead of when the route is registered: start-up
+ * then compiles nothing (about 0.8 s of CPU and the compiled code's memory for ~300 routes), and a route
+ * part no request reaches is never compiled. The first request of each part pays its compilation (a few
+ * ms). A validator's `errors`, which Fastify reads right after the call, are those of the compiled one.
+ */
+export function compiledOnFirstUse(factory: CompilerFactory): CompilerFactory {
+  type Compiled = ((data: unknown) => unknown) & { errors?: unknown };
+  return (externalSchemas, options) => {
+    const compile = factory(externalSchemas, options);
+    return (route) => {
+      let compiled: Compiled | undefined;
+      const onFirstUse: Compiled = (data) => {
+        compiled ??= compile(route) as Compiled;
+        const out = compiled(data);
+        onFirstUse.errors = compiled.errors;
+        return out;
+      };
+      return onFirstUse;
+    };
+  };
+}
+
 export const ProblemSchema = Type.Object(
   {
     type: Type.String(),

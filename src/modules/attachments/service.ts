@@ -7,7 +7,6 @@ import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import sharp from 'sharp';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { now } from '../../platform/clock.ts';
@@ -22,11 +21,9 @@ import { toAttachment, type Attachment } from './schemas.ts';
 import { SNIFF_BYTES, contentDisposition, isImage, safeFileName, sniff } from './sniff.ts';
 import type { AttachmentRow, AttachmentType } from './tables.ts';
 import { PollingWorker } from '../../platform/worker.ts';
+import { loadSharp } from '../../platform/images.ts';
 
 type Meta = RequestMeta & { actor: Actor };
-
-// Files are read once: libvips' operation cache would only keep decoded patient photos in memory.
-sharp.cache(false);
 
 /**
  * Re-encodes run two at a time per process: applying an EXIF rotation needs the decoded image whole (up to
@@ -101,6 +98,7 @@ const overQuota = (p: Platform) =>
  */
 async function reencode(p: Platform, input: string, type: AttachmentType): Promise<string> {
   const output = `${input}.out`;
+  const sharp = await loadSharp();
   try {
     let img = sharp(input, { limitInputPixels: p.config.attachmentMaxPixels, failOn: 'error', sequentialRead: true }).rotate();
     img = type === 'image/jpeg' ? img.jpeg({ quality: 90 }) : type === 'image/png' ? img.png() : img.webp({ quality: 90 });

@@ -1,7 +1,7 @@
 // The clinic's settings: one row an admin edits, read by everyone (the portal's shell, mails, invitations,
 // the prescription PDF). The logo is judged by its bytes and re-encoded like an attachment's image.
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
+import { loadSharp } from '../../platform/images.ts';
 import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db/index.ts';
@@ -87,6 +87,7 @@ function sniffLogo(b: Buffer): 'image/png' | 'image/jpeg' | null {
  * comments) and anything appended are left behind; the pixel limit is checked from the header first.
  */
 async function reencode(input: Buffer, type: 'image/png' | 'image/jpeg'): Promise<Buffer> {
+  const sharp = await loadSharp();
   try {
     const img = sharp(input, { limitInputPixels: LOGO_MAX_PIXELS, failOn: 'error' })
       .rotate()

@@ -313,3 +313,61 @@ test('sending and reading messages are audited with the patient of the pair, wit
   );
   assert.equal(rows[0].resource_id, m.id);
 });
+
+test('unread counts stay exact while two patients and the doctor send and the doctor marks read at the same time', async () => {
+  // The counters change in the transactions of the sends and the read marks (migration 0035): on the server
+  // engine these run concurrently on the pool's connections, so a lost or doubled update would show here.
+  const { doctor, patient } = await pair(app);
+  const { patient: patient2 } = await pair(app, 'CONFIRMED', { doctor });
+  const PER_SENDER = 20;
+  const sendAll = async (from: Person, to: Person) => {
+    for (let i = 0; i < PER_SENDER; i++) await send(app, from, to, `${i}`);
+  };
+  /** The doctor reads each thread up to its newest message from the patient, again and again while they send. */
+  let sending = true;
+  let marks = 0;
+  const markWhileSending = async (from: Person) => {
+    while (sending) {
+      const hist = await app.request('GET', `${conv(from.id)}/messages?limit=1`, { token: doctor.token });
+      assert.equal(hist.status, 200, hist.text);
+      const newest = hist.body.items[0];
+      if (newest) {
+        const res = await app.request('POST', `${conv(from.id)}/read`, { token: doctor.token, body: { upTo: newest.id } });
+        assert.equal(res.status, 204, res.text);
+        marks++;
+      }
+    }
+  };
+  const senders = Promise.all([sendAll(patient, doctor), sendAll(patient2, doctor), sendAll(doctor, patient)]).finally(() => {
+    sending = false;
+  });
+  await Promise.all([senders, markWhileSending(patient), markWhileSending(patient2)]);
+  assert.ok(marks > 0, 'the doctor marked read while messages arrived');
+
+  /** What the list says against what the history shows, for `me` and each thread. */
+  const check = async (me: Person) => {
+    const list = await app.request('GET', '/api/v1/conversations', { token: me.token });
+    assert.equal(list.status, 200, list.text);
+    for (const c of list.body.items) {
+      const hist = await app.request('GET', `${conv(c.participant.id)}/messages?limit=100`, { token: me.token });
+      const unread = hist.body.items.filter((m: any) => m.recipientId === me.id && m.readAt === null).length;
+      assert.equal(c.unreadCount, unread, `${me.id}'s thread with ${c.participant.id}`);
+    }
+    return list.body.items.map((c: any) => c.unreadCount as number);
+  };
+  await check(doctor);
+  assert.deepEqual(await check(patient), [PER_SENDER], "nobody read the doctor's messages");
+  await check(patient2);
+  // The counters agree with the rows, and reading everything brings the doctor's to zero.
+  const drift = await app.database.rows(sql`
+    SELECT u.recipient_id, u.sender_id, u.unread, count(m.id)::int AS counted
+      FROM message_unread u LEFT JOIN messages m ON m.recipient_id = u.recipient_id AND m.sender_id = u.sender_id AND m.read_at IS NULL
+     WHERE u.recipient_id IN (${doctor.id}, ${patient.id}, ${patient2.id})
+     GROUP BY 1, 2, 3 HAVING u.unread <> count(m.id)`);
+  assert.deepEqual(drift, []);
+  for (const p of [patient, patient2]) {
+    const newest = (await app.request('GET', `${conv(p.id)}/messages?limit=1`, { token: doctor.token })).body.items[0];
+    assert.equal((await app.request('POST', `${conv(p.id)}/read`, { token: doctor.token, body: { upTo: newest.id } })).status, 204);
+  }
+  assert.deepEqual(await check(doctor), [0, 0]);
+});

@@ -1,4 +1,4 @@
-import { bigserial, bigint, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, bigint, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { and, sql } from 'drizzle-orm';
 import type { ClinicalGrant } from '../appointments/index.ts';
 import type { Database, Executor } from '../../platform/db/index.ts';
@@ -25,6 +25,21 @@ export const conversations = pgTable(
     lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.doctorId, t.patientId] })],
+);
+
+/**
+ * Unread messages from sender to recipient, kept by triggers on messages in the transaction of every
+ * insert, read mark and delete (migration 0035): the conversation list reads it by primary key instead of
+ * counting the thread. No statement of this module writes it.
+ */
+export const messageUnread = pgTable(
+  'message_unread',
+  {
+    recipientId: uuid('recipient_id').notNull(),
+    senderId: uuid('sender_id').notNull(),
+    unread: integer('unread').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.recipientId, t.senderId] })],
 );
 
 export type MessageRow = typeof messages.$inferSelect;
@@ -186,10 +201,13 @@ export interface ConversationRow {
   body: string;
   created_at: Date | string;
   read_at: Date | string | null;
-  unread: string;
+  unread: number;
 }
 
-/** The caller's threads, most recent first, with the last message and the caller's unread count. */
+/**
+ * The caller's threads, most recent first, with the last message and the caller's unread count: the
+ * counter of message_unread, one primary-key read per thread however many messages are unread.
+ */
 export async function listConversations(
   database: Database,
   ex: Executor,
@@ -203,12 +221,11 @@ export async function listConversations(
   return database.rows<ConversationRow>(
     sql`
     SELECT ${other} AS other_id, u.firstname, u.lastname, u.role, c.doctor_id, c.patient_id, c.last_seq,
-           m.id, m.sender_id, m.recipient_id, m.body, m.created_at, m.read_at,
-           (SELECT count(*) FROM messages x
-             WHERE x.recipient_id = ${userId} AND x.sender_id = ${other} AND x.read_at IS NULL) AS unread
+           m.id, m.sender_id, m.recipient_id, m.body, m.created_at, m.read_at, COALESCE(n.unread, 0) AS unread
     FROM conversations c
     JOIN users u ON u.id = ${other}
     JOIN messages m ON m.id = c.last_message_id
+    LEFT JOIN message_unread n ON n.recipient_id = ${userId} AND n.sender_id = ${other}
     WHERE ${mine}${beforeSeq !== null ? sql` AND c.last_seq < ${beforeSeq}` : sql``}
     ORDER BY c.last_seq DESC
     LIMIT ${limit}`,

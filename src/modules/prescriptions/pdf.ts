@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import PDFDocument from 'pdfkit';
 import { oneLine } from '../../platform/text.ts';
 import { instantText, t, type Locale } from '../../platform/i18n.ts';
 import type { Clinic } from '../clinic/index.ts';
@@ -122,7 +121,10 @@ const foldForStandardFont = (parts: Parts): Parts => mapTextFields(parts, winAns
  * signature the electronic issue with the code and address a pharmacist verifies it at. A revoked one
  * carries a red REVOKED stamp and the reason.
  */
-export function renderPrescriptionPdf(original: PrescriptionRow, originalParties: PdfParties, frame: PdfFrame): Promise<Buffer> {
+export async function renderPrescriptionPdf(original: PrescriptionRow, originalParties: PdfParties, frame: PdfFrame): Promise<Buffer> {
+  // pdfkit (and fontkit under it) loaded with the first PDF, not at start-up: ~0.4 s and ~25 MiB that a
+  // server which prints no prescription should not pay (docs/decisions.md, "Start-up time and memory").
+  const { default: PDFDocument } = await import('pdfkit');
   const safe = singleLineFields({ rx: original, parties: originalParties, clinic: frame.clinic });
   const { rx, parties, clinic } = FONTS ? safe : foldForStandardFont(safe);
   const locale = pdfLocale(originalParties.patient.locale);
