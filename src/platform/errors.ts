@@ -1,3 +1,5 @@
+import { t, type Locale } from './i18n.ts';
+
 export type ErrorCode =
   | 'VALIDATION_FAILED'
   | 'UNAUTHENTICATED'
@@ -73,43 +75,56 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-export const ERROR_TITLES: Record<ErrorCode, string> = {
-  VALIDATION_FAILED: 'The request does not match the schema',
-  UNAUTHENTICATED: 'Authentication required',
-  INVALID_CREDENTIALS: 'Invalid credentials',
-  INVALID_TOKEN: 'The token is invalid or expired',
-  FORBIDDEN: 'Not allowed',
-  EMAIL_NOT_VERIFIED: 'Email address not verified',
-  ACCOUNT_SUSPENDED: 'Account suspended',
-  DOCTOR_NOT_VERIFIED: 'Doctor not verified',
-  NO_CARE_RELATIONSHIP: 'No care relationship',
-  NOT_FOUND: 'Not found',
-  METHOD_NOT_ALLOWED: 'Method not allowed',
-  USERNAME_TAKEN: 'Username taken',
-  EMAIL_TAKEN: 'Email taken',
-  SLOT_UNAVAILABLE: 'Slot unavailable',
-  INVALID_TRANSITION: 'Invalid status transition',
-  PRESCRIPTION_LIMIT_REACHED: 'Prescription limit of the appointment reached',
-  BOOKING_LIMIT_REACHED: 'Booking limit reached',
-  CANCELLATION_WINDOW_PASSED: 'Cancellation window passed',
-  WAITLIST_OFFER_EXPIRED: 'Waitlist offer expired',
-  WAITLIST_LIMIT_REACHED: 'Waitlist limit reached',
-  VISIT_NOT_OPEN: 'The video visit is not open',
-  GUEST_LIMIT_REACHED: 'Guest limit of the visit reached',
-  INVITE_USED: 'The guest link has already been used',
-  INVITE_GONE: 'The guest link is no longer valid',
-  ALLERGY_CONFLICT: 'The prescription conflicts with an active allergy',
-  NOTE_SIGNED: 'The visit note is signed',
-  QUOTA_EXCEEDED: 'Attachment quota exceeded',
-  PAYLOAD_TOO_LARGE: 'Upload too large',
-  UNSUPPORTED_MEDIA_TYPE: 'Unsupported file type',
-  CONSENT_REQUIRED: 'Telehealth consent required',
-  LOCATION_REQUIRED: 'Location required',
-  IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
-  RATE_LIMITED: 'Too many requests',
-  UNAVAILABLE: 'Service unavailable',
-  INTERNAL: 'Internal error',
+/**
+ * Each code's title, a key of the shared catalogue (locales/*.json): problem documents carry it in the language
+ * the request's Accept-Language negotiates (contract, "Languages and time zones"); `code` stays the stable
+ * identifier. Keys are spelt out whole so the catalogue guard finds them.
+ */
+export const ERROR_TITLE_KEYS: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'problem.validationFailed',
+  UNAUTHENTICATED: 'problem.unauthenticated',
+  INVALID_CREDENTIALS: 'problem.invalidCredentials',
+  INVALID_TOKEN: 'problem.invalidToken',
+  FORBIDDEN: 'problem.forbidden',
+  EMAIL_NOT_VERIFIED: 'problem.emailNotVerified',
+  ACCOUNT_SUSPENDED: 'problem.accountSuspended',
+  DOCTOR_NOT_VERIFIED: 'problem.doctorNotVerified',
+  NO_CARE_RELATIONSHIP: 'problem.noCareRelationship',
+  NOT_FOUND: 'problem.notFound',
+  METHOD_NOT_ALLOWED: 'problem.methodNotAllowed',
+  USERNAME_TAKEN: 'problem.usernameTaken',
+  EMAIL_TAKEN: 'problem.emailTaken',
+  SLOT_UNAVAILABLE: 'problem.slotUnavailable',
+  INVALID_TRANSITION: 'problem.invalidTransition',
+  PRESCRIPTION_LIMIT_REACHED: 'problem.prescriptionLimitReached',
+  BOOKING_LIMIT_REACHED: 'problem.bookingLimitReached',
+  CANCELLATION_WINDOW_PASSED: 'problem.cancellationWindowPassed',
+  WAITLIST_OFFER_EXPIRED: 'problem.waitlistOfferExpired',
+  WAITLIST_LIMIT_REACHED: 'problem.waitlistLimitReached',
+  VISIT_NOT_OPEN: 'problem.visitNotOpen',
+  GUEST_LIMIT_REACHED: 'problem.guestLimitReached',
+  INVITE_USED: 'problem.inviteUsed',
+  INVITE_GONE: 'problem.inviteGone',
+  ALLERGY_CONFLICT: 'problem.allergyConflict',
+  NOTE_SIGNED: 'problem.noteSigned',
+  QUOTA_EXCEEDED: 'problem.quotaExceeded',
+  PAYLOAD_TOO_LARGE: 'problem.payloadTooLarge',
+  UNSUPPORTED_MEDIA_TYPE: 'problem.unsupportedMediaType',
+  CONSENT_REQUIRED: 'problem.consentRequired',
+  LOCATION_REQUIRED: 'problem.locationRequired',
+  IDEMPOTENCY_KEY_REUSED: 'problem.idempotencyKeyReused',
+  RATE_LIMITED: 'problem.rateLimited',
+  UNAVAILABLE: 'problem.unavailable',
+  INTERNAL: 'problem.internal',
 };
+
+/** A code's title in `locale`. */
+export const errorTitle = (code: ErrorCode, locale: Locale): string => t(locale, ERROR_TITLE_KEYS[code]);
+
+/** The English titles: the OpenAPI description's list of codes and errors' messages in the logs. */
+export const ERROR_TITLES = Object.fromEntries(
+  Object.keys(ERROR_TITLE_KEYS).map((code) => [code, errorTitle(code as ErrorCode, 'en')]),
+) as Record<ErrorCode, string>;
 
 export interface FieldError {
   path: string;

@@ -3,7 +3,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import { Type } from 'typebox';
-import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode, type FieldError } from './errors.ts';
+import { AppError, ERROR_STATUS, errorTitle, type ErrorCode, type FieldError } from './errors.ts';
+import { negotiateLocale } from './i18n.ts';
 import { constraintName, isUnavailable, sqlState } from './db/index.ts';
 import { isInstant } from './instant.ts';
 
@@ -113,10 +114,13 @@ export function compiledOnFirstUse(factory: CompilerFactory): CompilerFactory {
 export const ProblemSchema = Type.Object(
   {
     type: Type.String(),
-    title: Type.String(),
+    title: Type.String({
+      description:
+        "The code's title in the language Accept-Language negotiates among the shipped locales (en, de, es, ar; English when none matches or the header is missing or malformed); the response varies on Accept-Language",
+    }),
     status: Type.Integer(),
-    code: Type.String({ description: 'Stable machine-readable error code' }),
-    detail: Type.Optional(Type.String()),
+    code: Type.String({ description: 'Stable machine-readable error code, the same in every language' }),
+    detail: Type.Optional(Type.String({ description: 'English: the specifics of this occurrence, often with values in them' })),
     requestId: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
     conflicts: Type.Optional(
@@ -156,6 +160,14 @@ export function problems(...statuses: number[]): Record<number, unknown> {
   return out;
 }
 
+/** The body depends on Accept-Language: caches keep one copy per language (RFC 9110 § 12.5.5). */
+function varyOnAcceptLanguage(reply: FastifyReply): void {
+  const vary = reply.getHeader('vary');
+  const present = (Array.isArray(vary) ? vary.join(',') : String(vary ?? '')).split(',').map((v) => v.trim().toLowerCase());
+  if (present.includes('accept-language') || present.includes('*')) return;
+  reply.header('vary', vary ? `${Array.isArray(vary) ? vary.join(', ') : String(vary)}, Accept-Language` : 'Accept-Language');
+}
+
 export function sendProblem(
   reply: FastifyReply,
   code: ErrorCode,
@@ -166,9 +178,14 @@ export function sendProblem(
 ) {
   const status = ERROR_STATUS[code];
   if (headers) reply.headers(headers);
+  // The title in the reader's language, negotiated as registration negotiates an account's locale; `detail`
+  // and `errors[].message` stay English (they carry the server's own wording, often with values in it).
+  const acceptLanguage = reply.request.headers['accept-language'];
+  const locale = negotiateLocale(typeof acceptLanguage === 'string' ? acceptLanguage : undefined);
+  varyOnAcceptLanguage(reply);
   const problem = {
     type: `https://telecare.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
-    title: ERROR_TITLES[code],
+    title: errorTitle(code, locale),
     status,
     code,
     ...(detail ? { detail } : {}),

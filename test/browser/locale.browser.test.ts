@@ -1,6 +1,7 @@
 // Journey: a patient switches the portal to Arabic on the account page: the page turns right to left, the
 // shell (navigation, header, account page) speaks Arabic, the choice survives a reload (it is the account's),
-// and switching back restores English. axe finds no violation on the Arabic page.
+// and switching back restores English; the API's problem titles come in Arabic too. axe finds no violation on
+// the Arabic page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
@@ -40,6 +41,13 @@ test('a patient switches to Arabic: dir=rtl, Arabic navigation, kept after a rel
   assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
   const me = await app.request('GET', '/api/v1/me', { token: patient.token });
   assert.equal(me.body.user.locale, 'ar');
+
+  // The portal asks the API in the account's language: a refused email change is titled in Arabic.
+  const emailCard = page.getByRole('region', { name: 'عنوان البريد الإلكتروني' });
+  await emailCard.getByLabel('عنوان البريد الإلكتروني الجديد').fill('samir.new@example.test');
+  await emailCard.getByLabel('كلمة المرور الحالية').fill('not the password');
+  await emailCard.getByRole('button', { name: 'تغيير عنوان البريد الإلكتروني' }).click();
+  await emailCard.getByRole('alert').getByText('بيانات الدخول غير صحيحة', { exact: true }).waitFor();
   assert.equal(me.body.user.timeZone, 'Asia/Riyadh');
 
   await page.getByRole('combobox', { name: 'اللغة' }).selectOption('en');

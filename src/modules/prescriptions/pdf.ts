@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { oneLine } from '../../platform/text.ts';
-import { instantText, t, type Locale } from '../../platform/i18n.ts';
+import { directionOf, instantText, t, type Locale } from '../../platform/i18n.ts';
+import { BidiParagraph, isolate, withoutBidiControls, type VisualRun } from './bidi-text.ts';
 import type { Clinic } from '../clinic/index.ts';
 import type { PrescriptionRow } from './repo.ts';
 
@@ -18,48 +19,23 @@ export interface PdfFrame {
 }
 
 /**
- * The language the PDF is printed in: the patient's. Arabic is printed in English: pdfkit lays text out left
- * to right without the Unicode bidirectional algorithm, so Arabic words would print in reverse order beside
- * the Latin names and numbers (docs/decisions.md, "The prescription PDF's languages").
- */
-export const pdfLocale = (l: Locale): Locale => (l === 'ar' ? 'en' : l);
-
-/**
  * The zone the PDF's times are printed in: the patient's own; the doctor's when the patient's is still the
  * account default (UTC), which for most patients means they never set one.
  */
 export const pdfZone = (parties: PdfParties): string =>
   parties.patient.timeZone === 'UTC' && parties.doctor.timeZone !== 'UTC' ? parties.doctor.timeZone : parties.patient.timeZone;
 
-// pdfkit's built-in Helvetica only covers Latin-1; a Unicode TrueType font, when the host has one, prints
-// names like "Łukasz" or "Jürgen Müller" correctly. Helvetica remains the fallback.
-const FONT_CANDIDATES: [string, string][] = [
-  ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'],
-  ['/usr/share/fonts/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf'],
-];
-const FONTS = FONT_CANDIDATES.find(([r, b]) => existsSync(r) && existsSync(b)) ?? null;
-
-// Characters the standard fonts' WinAnsi encoding can print: Latin-1 plus a few typographic extras.
-const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
-const NO_DECOMPOSITION: Record<string, string> = { Ł: 'L', ł: 'l', Đ: 'D', đ: 'd', ı: 'i', Ħ: 'H', ħ: 'h', Ŧ: 'T', ŧ: 't' };
-const winAnsi = (c: string) => (c >= ' ' && c <= '~') || (c >= '\u00a0' && c <= '\u00ff') || c === '\n' || WIN_ANSI_EXTRA.has(c);
-
-/**
- * Without a Unicode font, text is folded to what Helvetica can print ("Łukasz Żółć" → "Lukasz Zólc"),
- * never garbled; a character with no Latin equivalent becomes "?".
- */
-export function winAnsiSafe(text: string): string {
-  let out = '';
-  for (const c of text) {
-    if (winAnsi(c)) {
-      out += c;
-      continue;
-    }
-    const folded = NO_DECOMPOSITION[c] ?? c.normalize('NFKD').replace(/\p{M}/gu, '');
-    out += [...folded].every(winAnsi) && folded !== '' ? folded : '?';
-  }
-  return out;
-}
+// The one font every PDF is printed in, shipped as a dependency so the page never depends on the host's fonts:
+// Vazirmatn (SIL Open Font License 1.1), which carries Latin, Latin Extended and Arabic with OpenType shaping,
+// and gives every Arabic letter form a glyph of its own, so the text copied or extracted from the PDF is the
+// text printed (docs/decisions.md, "The prescription PDF's languages").
+const require = createRequire(import.meta.url);
+export const PDF_FONTS = {
+  regular: require.resolve('vazirmatn/fonts/ttf/Vazirmatn-Regular.ttf'),
+  bold: require.resolve('vazirmatn/fonts/ttf/Vazirmatn-Bold.ttf'),
+};
+/** With features given, pdfkit lays a run out whole instead of word by word, which would undo the runs' order. */
+const WHOLE_RUN = { features: [] as never[] };
 
 type Parts = { rx: PrescriptionRow; parties: PdfParties; clinic: PdfFrame['clinic'] };
 
@@ -111,28 +87,27 @@ const dateTimeUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' 
  * database before the schemas refused them prints as U+FFFD, never as a line break (a patient named
  * "Jane\nRx 2. Oxycodone" once printed a forged item on their own prescription). Notes may span lines.
  */
-const singleLineFields = (parts: Parts): Parts => mapTextFields(parts, oneLine, (notes) => notes);
-/** Without a Unicode font every field, notes too, is folded to what Helvetica prints (winAnsiSafe). */
-const foldForStandardFont = (parts: Parts): Parts => mapTextFields(parts, winAnsiSafe, winAnsiSafe);
+const singleLineFields = (parts: Parts): Parts => mapTextFields(parts, (s) => withoutBidiControls(oneLine(s)), withoutBidiControls);
 
 /**
  * Renders a printable A4 prescription in the patient's language, its times in their zone (named): the
  * practice's header, the parties, each item with strength and dose apart, and in place of a handwritten
  * signature the electronic issue with the code and address a pharmacist verifies it at. A revoked one
- * carries a red REVOKED stamp and the reason.
+ * carries a red REVOKED stamp and the reason. Arabic is laid out right to left: the page mirrored, each line
+ * right-aligned and ordered by the bidirectional algorithm, so a Latin drug name or a code reads as written.
  */
 export async function renderPrescriptionPdf(original: PrescriptionRow, originalParties: PdfParties, frame: PdfFrame): Promise<Buffer> {
   // pdfkit (and fontkit under it) loaded with the first PDF, not at start-up: ~0.4 s and ~25 MiB that a
   // server which prints no prescription should not pay (docs/decisions.md, "Start-up time and memory").
   const { default: PDFDocument } = await import('pdfkit');
-  const safe = singleLineFields({ rx: original, parties: originalParties, clinic: frame.clinic });
-  const { rx, parties, clinic } = FONTS ? safe : foldForStandardFont(safe);
-  const locale = pdfLocale(originalParties.patient.locale);
+  const { rx, parties, clinic } = singleLineFields({ rx: original, parties: originalParties, clinic: frame.clinic });
+  const locale = originalParties.patient.locale;
+  const direction = directionOf(locale);
+  const rtl = direction === 'rtl';
   const zone = pdfZone(originalParties);
-  const say = (key: string, values?: Record<string, string | number>) => {
-    const text = oneLine(t(locale, key, values));
-    return FONTS ? text : winAnsiSafe(text);
-  };
+  /** A message of the catalogue, each text value in it isolated so it keeps its own direction. */
+  const say = (key: string, values: Record<string, string | number> = {}) =>
+    oneLine(t(locale, key, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? isolate(v) : v]))));
   const doctorFull = `${parties.doctor.firstname} ${parties.doctor.lastname}`;
   const doc = new PDFDocument({
     size: 'A4',
@@ -141,17 +116,15 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
     lang: locale,
     info: {
       Title: `${say('pdf.title')} ${rx.id}`,
-      Author: `Dr. ${doctorFull}`,
+      Author: oneLine(t(locale, 'pdf.doctor', { name: doctorFull })),
       Subject: say('pdf.subject'),
       Creator: clinic.name,
     },
   });
-  const regular = FONTS ? 'body' : 'Helvetica';
-  const bold = FONTS ? 'bold' : 'Helvetica-Bold';
-  if (FONTS) {
-    doc.registerFont('body', FONTS[0]);
-    doc.registerFont('bold', FONTS[1]);
-  }
+  const regular = 'body';
+  const bold = 'bold';
+  doc.registerFont(regular, PDF_FONTS.regular);
+  doc.registerFont(bold, PDF_FONTS.bold);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
@@ -162,6 +135,21 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
   const { doctor, patient } = parties;
   const left = doc.page.margins.left;
   const width = doc.page.width - left - doc.page.margins.right;
+  /** Where a box laid out from the left edge goes on the page: mirrored for a right-to-left language. */
+  const place = (x: number, w: number) => (rtl ? left + width - (x - left) - w : x);
+
+  /** One laid-out line: its runs left to right, from the box's start edge (right for Arabic). */
+  const drawRuns = (runs: VisualRun[], x: number, w: number, link?: string) => {
+    const widths = runs.map((r) => doc.widthOfString(r.text, WHOLE_RUN));
+    let cx = rtl ? x + w - widths.reduce((a, b) => a + b, 0) : x;
+    const y = doc.y;
+    runs.forEach((r, i) => {
+      doc.text(r.text, cx, y, { ...WHOLE_RUN, lineBreak: false, ...(link ? { link } : {}) });
+      cx += widths[i]!;
+    });
+    doc.x = x;
+    doc.y = y + doc.currentLineHeight(true);
+  };
 
   /**
    * One line that never wraps: a field too long for the width is printed smaller, whole, rather than
@@ -169,18 +157,30 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
    */
   const fitLine = (text: string, x: number, w: number, font: string, size: number) => {
     doc.font(font).fontSize(size);
-    const natural = doc.widthOfString(text);
+    const runs = new BidiParagraph(text, direction).line();
+    const natural = runs.reduce((sum, r) => sum + doc.widthOfString(r.text, WHOLE_RUN), 0);
     if (natural > w) doc.fontSize(Math.max(2, (size * w) / natural) * 0.98);
-    doc.text(text, x, doc.y, { width: w, lineBreak: false });
+    drawRuns(runs, place(x, w), w);
     doc.fontSize(size);
   };
 
-  // The practice's header: its logo (if any) on the left, its name, address and contact beside it.
+  /** Text that wraps inside its box: wrapped in logical order first, then each line put in visual order. */
+  const paragraph = (text: string, x: number, w: number, font: string, size: number, link?: string) => {
+    doc.font(font).fontSize(size);
+    for (const line of text.split(/\r\n|[\n\r]/)) {
+      const p = new BidiParagraph(line, direction);
+      const lines = p.wrap(w, (s) => doc.widthOfString(s, WHOLE_RUN));
+      if (lines.length === 0) doc.y += doc.currentLineHeight(true);
+      for (const [from, to] of lines) drawRuns(p.line(from, to), place(x, w), w, link);
+    }
+  };
+
+  // The practice's header: its logo (if any) at the start edge, its name, address and contact beside it.
   const headerTop = doc.y;
   let textLeft = left;
   if (frame.logo) {
     try {
-      doc.image(frame.logo, left, headerTop, { fit: [96, 56] });
+      doc.image(frame.logo, place(left, 96), headerTop, { fit: [96, 56], ...(rtl ? { align: 'right' as const } : {}) });
       textLeft = left + 108;
     } catch {
       // A stored logo is a re-encoded PNG or JPEG; one pdfkit cannot read is left out rather than failing the document.
@@ -204,30 +204,27 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
     .stroke();
   doc.moveDown(0.8);
 
-  doc.font(bold).fontSize(20).text(say('pdf.title'), left, doc.y, { align: 'left' });
-  doc
-    .font(regular)
-    .fontSize(9)
-    .fillColor('#555')
-    .text(say('pdf.id', { id: rx.id }));
+  paragraph(say('pdf.title'), left, width, bold, 20);
+  doc.fillColor('#555');
+  paragraph(say('pdf.id', { id: rx.id }), left, width, regular, 9);
   doc.moveDown(0.8).fillColor('black');
 
   const top = doc.y;
   const col = left + width / 2;
   const colWidth = width / 2 - 12;
-  const issuedText = instantText(rx.issuedAt, locale, zone);
-  const issuedLocal = FONTS ? issuedText : winAnsiSafe(issuedText);
-  doc.font(bold).fontSize(11).text(say('pdf.prescriber'), left, top);
-  fitLine(`Dr. ${doctor.firstname} ${doctor.lastname}`, left, colWidth, regular, 10);
+  const issuedLocal = instantText(rx.issuedAt, locale, zone);
+  fitLine(say('pdf.prescriber'), left, colWidth, bold, 11);
+  fitLine(say('pdf.doctor', { name: `${doctor.firstname} ${doctor.lastname}` }), left, colWidth, regular, 10);
   fitLine(say('pdf.specialization', { value: doctor.specialization }), left, colWidth, regular, 10);
   fitLine(say('pdf.license', { value: doctor.licenseNumber }), left, colWidth, regular, 10);
   const afterDoctor = doc.y;
-  doc.font(bold).fontSize(11).text(say('pdf.patient'), col, top);
-  fitLine(`${patient.firstname} ${patient.lastname}`, col, colWidth, regular, 10);
+  doc.y = top;
+  fitLine(say('pdf.patient'), col, colWidth, bold, 11);
+  fitLine(isolate(`${patient.firstname} ${patient.lastname}`), col, colWidth, regular, 10);
   fitLine(say('pdf.dateOfBirth', { value: patient.dateOfBirth }), col, colWidth, regular, 10);
   fitLine(say('pdf.issued', { when: issuedLocal }), col, colWidth, regular, 10);
   doc.fillColor('#555');
-  fitLine(`(${dateTimeUtc(rx.issuedAt)})`, col, colWidth, regular, 8);
+  fitLine(`(${isolate(dateTimeUtc(rx.issuedAt))})`, col, colWidth, regular, 8);
   doc.fillColor('black');
   doc.x = left;
   doc.y = Math.max(afterDoctor, doc.y) + 12;
@@ -239,27 +236,21 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
   doc.moveDown(0.8);
 
   if (rx.status === 'REVOKED') {
-    doc
-      .font(bold)
-      .fontSize(12)
-      .fillColor('#c00')
-      .text(say('pdf.revoked', { when: dateTimeUtc(rx.revokedAt ?? rx.issuedAt) }), left, doc.y, { width });
+    doc.fillColor('#c00');
+    paragraph(say('pdf.revoked', { when: dateTimeUtc(rx.revokedAt ?? rx.issuedAt) }), left, width, bold, 12);
     // Long free text wraps, but only inside its own indented block, under its label.
-    if (rx.revocationReason)
-      doc
-        .font(regular)
-        .fontSize(10)
-        .text(say('pdf.reason', { reason: rx.revocationReason }), left + 14, doc.y, { width: width - 14 });
+    if (rx.revocationReason) paragraph(say('pdf.reason', { reason: rx.revocationReason }), left + 14, width - 14, regular, 10);
     doc.fillColor('black').moveDown(0.8);
   }
 
-  doc.font(bold).fontSize(13).text('Rx', left, doc.y);
+  fitLine('Rx', left, width, bold, 13);
   doc.moveDown(0.3);
   rx.items.forEach((item, i) => {
     // With a strength, strength and dose are two fields; an item written before strengths existed holds
     // both in its dosage and prints as it always did ("Amoxicillin 500 mg").
     const strength = item.strength;
-    fitLine(`${i + 1}. ${item.medication} ${strength ?? item.dosage}`, left, width, bold, 11);
+    // The drug and its strength as one left-to-right unit, whatever the page's direction.
+    fitLine(`${i + 1}. ${isolate(`${item.medication} ${strength ?? item.dosage}`)}`, left, width, bold, 11);
     const lines = [
       strength ? say('pdf.strength', { value: strength }) : null,
       strength ? say('pdf.dose', { value: item.dosage }) : null,
@@ -269,41 +260,32 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
       item.quantity !== undefined ? say('pdf.quantity', { n: item.quantity }) : null,
     ].filter((l): l is string => l !== null);
     fitLine(lines.join('   ·   '), left + 14, width - 14, regular, 10);
-    if (item.instructions) doc.text(say('pdf.instructions', { value: item.instructions }), left + 14, doc.y, { width: width - 14 });
+    if (item.instructions) paragraph(say('pdf.instructions', { value: item.instructions }), left + 14, width - 14, regular, 10);
     doc.moveDown(0.5);
   });
 
   if (rx.allergyOverrideReason) {
     // Issued over an allergy conflict: the pharmacist sees that the prescriber knew, and why.
-    doc.moveDown(0.4).font(bold).fontSize(11).fillColor('#c00').text(say('pdf.allergyOverride'), left, doc.y);
-    doc
-      .font(regular)
-      .fontSize(10)
-      .text(say('pdf.allergyOverrideText', { reason: rx.allergyOverrideReason }), left + 14, doc.y, { width: width - 14 });
+    doc.moveDown(0.4).fillColor('#c00');
+    paragraph(say('pdf.allergyOverride'), left, width, bold, 11);
+    paragraph(say('pdf.allergyOverrideText', { reason: rx.allergyOverrideReason }), left + 14, width - 14, regular, 10);
     doc.fillColor('black');
   }
 
   if (rx.notes) {
-    doc.moveDown(0.4).font(bold).fontSize(11).text(say('pdf.notes'), left, doc.y);
-    doc
-      .font(regular)
-      .fontSize(10)
-      .text(rx.notes, left + 14, doc.y, { width: width - 14 });
+    doc.moveDown(0.4);
+    paragraph(say('pdf.notes'), left, width, bold, 11);
+    paragraph(rx.notes, left + 14, width - 14, regular, 10);
   }
 
   // Issued electronically: no handwritten signature line, but who issued it, when, and where a pharmacist
   // checks that the paper matches a valid prescription.
   doc.moveDown(2);
-  doc
-    .font(regular)
-    .fontSize(10)
-    .text(say('pdf.issuedBy', { doctor: doctorFull, license: doctor.licenseNumber, when: issuedLocal }), left, doc.y, { width });
-  doc
-    .moveDown(0.3)
-    .font(bold)
-    .fontSize(10)
-    .text(say('pdf.verify', { code: frame.verification.code }), left, doc.y, { width });
-  doc.font(regular).fontSize(9).fillColor('#333').text(frame.verification.url, left, doc.y, { width, link: frame.verification.url });
+  paragraph(say('pdf.issuedBy', { doctor: doctorFull, license: doctor.licenseNumber, when: issuedLocal }), left, width, regular, 10);
+  doc.moveDown(0.3);
+  paragraph(say('pdf.verify', { code: frame.verification.code }), left, width, bold, 10);
+  doc.fillColor('#333');
+  paragraph(frame.verification.url, left, width, regular, 9, frame.verification.url);
   doc.fillColor('black');
 
   if (rx.status === 'REVOKED') {

@@ -4,7 +4,7 @@ import { PDFParse } from 'pdf-parse';
 import { build, createAdminUser, createDoctor, createPatient, expectProblem, sleep, type TestApp } from '../../../test/helpers.ts';
 import { RX, auditEvents, issue, item } from '../../../test/fixtures/prescriptions.ts';
 import { care } from '../../../test/fixtures/care.ts';
-import { winAnsiSafe } from './pdf.ts';
+import { printedCode } from './service.ts';
 import { pages } from '../../../test/fixtures/pages.ts';
 
 async function pdfText(app: TestApp, id: string, token: string): Promise<{ text: string; raw: Buffer; headers: Headers }> {
@@ -63,8 +63,8 @@ test('the PDF is a printable A4 prescription with both parties, the date, every 
     ]) {
       assert.ok(text.includes(expected), `PDF text lacks "${expected}":\n${text}`);
     }
-    // Printed as is with the host's Unicode font, folded to "Lukaszewicz" with the built-in Helvetica.
-    assert.match(text, /Dr\. Jürgen [ŁL]ukaszewicz/);
+    // Printed as is in the shipped font, on every host.
+    assert.match(text, /Dr\. Jürgen Łukaszewicz/);
     assert.ok(!text.includes('REVOKED'));
   }
   const events = await auditEvents(app, 'prescription.pdf.read', rx.id);
@@ -192,11 +192,72 @@ test('list pages neither skip nor repeat prescriptions while new ones are issued
   );
 });
 
-test('without a Unicode font, names are folded to printable Latin rather than garbled', () => {
-  assert.equal(winAnsiSafe('Łukasz Żółć'), 'Lukasz Zólc'); // ó is Latin-1: kept
-  assert.equal(winAnsiSafe('Jürgen Müller – “Dr.” Ørsted'), 'Jürgen Müller – “Dr.” Ørsted');
-  assert.equal(winAnsiSafe('Đorđe Ħal'), 'Dorde Hal');
-  assert.equal(winAnsiSafe('李 Anna'), '? Anna');
+test("an Arabic patient's PDF is in Arabic, right to left, shaped, with Latin drug lines and codes intact, in the shipped font", async (t) => {
+  const app = await build(t);
+  const doctor = await createDoctor(app, {
+    body: { firstname: 'Jürgen', lastname: 'Łukaszewicz', specialization: 'Internal Medicine', licenseNumber: 'DE-LIC-4711' },
+  });
+  const patient = await createPatient(app, { body: { firstname: 'فاطمة', lastname: 'الزهراء', dateOfBirth: '1990-12-10' } });
+  const chose = await app.request('PATCH', '/api/v1/me', { token: patient.token, body: { locale: 'ar', timeZone: 'Africa/Casablanca' } });
+  assert.equal(chose.status, 200, chose.text);
+  const c = await care(app, 'CONFIRMED', { doctor, patient });
+  const rx = await issue(app, c, {
+    items: [item({ medication: 'Amoxicillin', strength: '500 mg', dosage: '1 capsule', instructions: 'تؤخذ مع الطعام' })],
+    notes: 'الراحة وشرب الكثير من الماء',
+  });
+  const { text, raw } = await pdfText(app, rx.id, patient.token);
+  // The labels from locales/ar.json (ones whose letters extract back one to one: pdf.js and poppler hand the
+  // lam-alef ligature's two letters back reversed), the patient's data in Arabic script, shaped glyphs
+  // mapped back to the letters they print.
+  for (const expected of [
+    'وصفة طبية',
+    'الطبيب الواصف',
+    'المريض',
+    'التخصص',
+    'رقم الترخيص',
+    'DE-LIC-4711',
+    'فاطمة الزهراء',
+    'تؤخذ مع الطعام',
+    'الراحة وشرب الكثير من الماء',
+    'رمز التحقق',
+    'يمكن للصيدليات التحقق من هذه الوصفة',
+    'Jürgen Łukaszewicz',
+    'Internal Medicine',
+    'Africa/Casablanca',
+    rx.id,
+  ]) {
+    assert.ok(text.includes(expected), `PDF text lacks "${expected}":\n${text}`);
+  }
+  // Values set into Arabic sentences keep their own order (each is a bidi isolate): a date, a strength and
+  // dose, a phone number would otherwise print as "10-12-1990", "mg 500", "capsule 1".
+  for (const value of ['1990-12-10', '500 mg', '1 capsule']) assert.ok(text.includes(value), `"${value}" in order:\n${text}`);
+  // The Latin drug line reads as written, its number on the right as Arabic lists put it.
+  assert.match(text, /Amoxicillin 500 mg \.1/);
+  assert.ok(!text.includes('Prescriber') && !text.includes('Verification code'), 'no English labels');
+  // The verification code inside its Arabic sentence, and the address on its own line, both as written.
+  assert.ok(text.includes(printedCode(rx.verificationCode)), `the verification code is intact:\n${text}`);
+  assert.match(text, new RegExp(`^https?://\\S+${rx.verificationCode}$`, 'm'));
+  // One font for every script, shipped with the server, embedded as a subset.
+  const pdfSource = raw.toString('latin1');
+  assert.match(pdfSource, /\/BaseFont \/[A-Z]{6}\+Vazirmatn-Regular/);
+  assert.match(pdfSource, /\/BaseFont \/[A-Z]{6}\+Vazirmatn-Bold/);
+  assert.match(pdfSource, /\/FontFile2 /);
+  assert.match(pdfSource, /\/Lang \(ar\)/);
+  assert.ok(!/\/BaseFont \/(Helvetica|DejaVu)/.test(pdfSource), 'no standard or host font');
+  t.diagnostic(`Arabic prescription PDF: ${raw.length} bytes`);
+});
+
+test('every PDF, in any language, uses the shipped font and prints Latin Extended names as they are', async (t) => {
+  const app = await build(t);
+  const patient = await createPatient(app, { body: { firstname: 'Đorđe', lastname: 'Żółć-Ħal' } });
+  assert.equal((await app.request('PATCH', '/api/v1/me', { token: patient.token, body: { locale: 'de' } })).status, 200);
+  const c = await care(app, 'CONFIRMED', { patient });
+  const rx = await issue(app, c);
+  const { text, raw } = await pdfText(app, rx.id, patient.token);
+  assert.ok(text.includes('Đorđe Żółć-Ħal'), text);
+  assert.ok(text.includes('Rezept'), text);
+  assert.match(raw.toString('latin1'), /\/BaseFont \/[A-Z]{6}\+Vazirmatn-Regular/);
+  assert.match(raw.toString('latin1'), /\/Lang \(de\)/);
 });
 
 test('every user-supplied field prints as exactly its text on its own line: no line break or padding forges a line', async (t) => {

@@ -157,7 +157,7 @@ test("the PDF: the practice's header and logo, strength and dose apart, the pati
   assert.ok(text.includes(`${local} (America/New_York)`), text);
   assert.ok(text.includes(`${rx.issuedAt.slice(0, 16).replace('T', ' ')} UTC`), text);
 
-  // A German patient reads it in German; an Arabic one in English (docs/decisions.md).
+  // A German patient reads it in German; an Arabic one in Arabic.
   const speaking = async (locale: string, timeZone: string) => {
     const p = await createPatient(app, { body: { timeZone } });
     assert.equal((await app.request('PATCH', '/api/v1/me', { token: p.token, body: { locale } })).status, 200);
@@ -181,5 +181,6 @@ test("the PDF: the practice's header and logo, strength and dose apart, the pati
   const ar = await speaking('ar', 'Asia/Riyadh');
   const arRx = await issue(app, await care(app, 'CONFIRMED', { doctor, patient: ar }));
   const arText = await pdfText(app, arRx.id, ar.token);
-  assert.ok(arText.includes('Electronically issued by') && arText.includes('(Asia/Riyadh)'), arText);
+  assert.ok(arText.includes('صدرت إلكترونيًا من د.') && arText.includes('Asia/Riyadh'), arText);
+  assert.ok(!arText.includes('Electronically issued by'), arText);
 });

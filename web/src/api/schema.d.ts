@@ -2581,10 +2581,12 @@ export interface components {
         /** Problem (RFC 9457) */
         Problem: {
             type: string;
+            /** @description The code's title in the language Accept-Language negotiates among the shipped locales (en, de, es, ar; English when none matches or the header is missing or malformed); the response varies on Accept-Language */
             title: string;
             status: number;
-            /** @description Stable machine-readable error code */
+            /** @description Stable machine-readable error code, the same in every language */
             code: string;
+            /** @description English: the specifics of this occurrence, often with values in them */
             detail?: string;
             requestId?: string;
             errors?: {

@@ -66,9 +66,10 @@ export function Field({ label, name, problem = null, hint, multiline, options, .
 }
 
 /**
- * The API's own words for a problem; field errors are shown beside their fields too. They are the server's text
- * (English until problem documents are localised), marked `data-server-text` so the pseudo-locale journey can
- * tell them from the portal's own.
+ * The API's own words for a problem; field errors are shown beside their fields too. They are the server's text:
+ * the title in the language the client asked for (the portal's), the detail and field messages English (marked
+ * `lang="en"` for screen readers); all marked `data-server-text` so the pseudo-locale journey can tell them from
+ * the portal's own.
  */
 export function ProblemBanner({ problem }: { problem: Problem | null }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -77,9 +78,10 @@ export function ProblemBanner({ problem }: { problem: Problem | null }) {
   return (
     <div class="banner error" role="alert" tabIndex={-1} ref={ref} data-server-text>
       <strong>{problem.title}</strong>
-      {problem.detail && <span> — {problem.detail}</span>}
+      {/* The portal writes a network failure's detail itself, in its own language. */}
+      {problem.detail && <span lang={problem.code === 'NETWORK' ? undefined : 'en'}> — {problem.detail}</span>}
       {problem.errors && problem.errors.length > 0 && (
-        <ul>
+        <ul lang="en">
           {problem.errors.map((e) => (
             <li key={e.path}>
               {e.path.replace(/^\//, '') || 'request'}: {e.message}
