@@ -34,6 +34,38 @@ export const PDF_FONTS = {
   regular: require.resolve('vazirmatn/fonts/ttf/Vazirmatn-Regular.ttf'),
   bold: require.resolve('vazirmatn/fonts/ttf/Vazirmatn-Bold.ttf'),
 };
+// Vazirmatn has no Greek, Cyrillic, Armenian, Georgian or Hebrew: a character it lacks is printed in DejaVu Sans
+// (its own free licence, also shipped as a dependency), so a patient named "Δημήτρης" or "Иван" reads as named
+// on their prescription rather than as empty boxes. Only the characters Vazirmatn lacks switch font.
+export const PDF_FALLBACK_FONTS = {
+  regular: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
+  bold: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
+};
+let primaryCoverage: ((codePoint: number) => boolean) | null = null;
+/** Whether Vazirmatn prints the character (read once from the font's character map). */
+async function coverage(): Promise<(codePoint: number) => boolean> {
+  if (!primaryCoverage) {
+    const { openSync } = await import('fontkit');
+    const font = openSync(PDF_FONTS.regular) as import('fontkit').Font;
+    primaryCoverage = (cp) => font.hasGlyphForCodePoint(cp);
+  }
+  return primaryCoverage;
+}
+
+/** A text cut where it changes between the primary font and the fallback (spaces and marks stay with their neighbour). */
+export function fontSegments(text: string, covered: (codePoint: number) => boolean): { text: string; fallback: boolean }[] {
+  const out: { text: string; fallback: boolean }[] = [];
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    // Whitespace, controls and combining marks never decide the font: they follow what is around them.
+    const neutral = /[\s\p{M}\p{Cf}]/u.test(ch);
+    const last = out.at(-1);
+    const fallback = neutral ? (last?.fallback ?? false) : !covered(cp);
+    if (last && last.fallback === fallback) last.text += ch;
+    else out.push({ text: ch, fallback });
+  }
+  return out;
+}
 /** With features given, pdfkit lays a run out whole instead of word by word, which would undo the runs' order. */
 const WHOLE_RUN = { features: [] as never[] };
 
@@ -125,6 +157,25 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
   const bold = 'bold';
   doc.registerFont(regular, PDF_FONTS.regular);
   doc.registerFont(bold, PDF_FONTS.bold);
+  const fallbackOf: Record<string, string> = { [regular]: 'body-fallback', [bold]: 'bold-fallback' };
+  doc.registerFont(fallbackOf[regular]!, PDF_FALLBACK_FONTS.regular);
+  doc.registerFont(fallbackOf[bold]!, PDF_FALLBACK_FONTS.bold);
+  const covered = await coverage();
+  /** The font the text is set in (regular or bold); a run's characters Vazirmatn lacks go in its fallback. */
+  let current = regular;
+  const setFont = (name: string) => {
+    current = name;
+    return doc.font(name);
+  };
+  const pieces = (text: string) =>
+    fontSegments(text, covered).map((seg) => ({ ...seg, font: seg.fallback ? fallbackOf[current]! : current }));
+  /** The width of a run as printed, each piece in its own font. */
+  const measure = (text: string) => {
+    let w = 0;
+    for (const piece of pieces(text)) w += doc.font(piece.font).widthOfString(piece.text, WHOLE_RUN);
+    doc.font(current);
+    return w;
+  };
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
@@ -140,13 +191,18 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
 
   /** One laid-out line: its runs left to right, from the box's start edge (right for Arabic). */
   const drawRuns = (runs: VisualRun[], x: number, w: number, link?: string) => {
-    const widths = runs.map((r) => doc.widthOfString(r.text, WHOLE_RUN));
+    const widths = runs.map((r) => measure(r.text));
     let cx = rtl ? x + w - widths.reduce((a, b) => a + b, 0) : x;
     const y = doc.y;
-    runs.forEach((r, i) => {
-      doc.text(r.text, cx, y, { ...WHOLE_RUN, lineBreak: false, ...(link ? { link } : {}) });
-      cx += widths[i]!;
-    });
+    for (const r of runs) {
+      // A right-to-left run is printed reversed by fontkit: its pieces go on the page last first.
+      const inOrder = pieces(r.text);
+      for (const piece of r.rtl ? inOrder.reverse() : inOrder) {
+        doc.font(piece.font).text(piece.text, cx, y, { ...WHOLE_RUN, lineBreak: false, ...(link ? { link } : {}) });
+        cx += doc.widthOfString(piece.text, WHOLE_RUN);
+      }
+    }
+    doc.font(current);
     doc.x = x;
     doc.y = y + doc.currentLineHeight(true);
   };
@@ -156,9 +212,9 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
    * wrapped onto a line that would look like a line of its own (padding spaces before "Rx 2. …").
    */
   const fitLine = (text: string, x: number, w: number, font: string, size: number) => {
-    doc.font(font).fontSize(size);
+    setFont(font).fontSize(size);
     const runs = new BidiParagraph(text, direction).line();
-    const natural = runs.reduce((sum, r) => sum + doc.widthOfString(r.text, WHOLE_RUN), 0);
+    const natural = runs.reduce((sum, r) => sum + measure(r.text), 0);
     if (natural > w) doc.fontSize(Math.max(2, (size * w) / natural) * 0.98);
     drawRuns(runs, place(x, w), w);
     doc.fontSize(size);
@@ -166,10 +222,10 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
 
   /** Text that wraps inside its box: wrapped in logical order first, then each line put in visual order. */
   const paragraph = (text: string, x: number, w: number, font: string, size: number, link?: string) => {
-    doc.font(font).fontSize(size);
+    setFont(font).fontSize(size);
     for (const line of text.split(/\r\n|[\n\r]/)) {
       const p = new BidiParagraph(line, direction);
-      const lines = p.wrap(w, (s) => doc.widthOfString(s, WHOLE_RUN));
+      const lines = p.wrap(w, measure);
       if (lines.length === 0) doc.y += doc.currentLineHeight(true);
       for (const [from, to] of lines) drawRuns(p.line(from, to), place(x, w), w, link);
     }
