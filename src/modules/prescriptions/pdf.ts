@@ -34,35 +34,46 @@ export const PDF_FONTS = {
   regular: require.resolve('vazirmatn/fonts/ttf/Vazirmatn-Regular.ttf'),
   bold: require.resolve('vazirmatn/fonts/ttf/Vazirmatn-Bold.ttf'),
 };
-// Vazirmatn has no Greek, Cyrillic, Armenian, Georgian or Hebrew: a character it lacks is printed in DejaVu Sans
-// (its own free licence, also shipped as a dependency), so a patient named "Δημήτρης" or "Иван" reads as named
-// on their prescription rather than as empty boxes. Only the characters Vazirmatn lacks switch font.
-export const PDF_FALLBACK_FONTS = {
-  regular: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
-  bold: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
-};
-let primaryCoverage: ((codePoint: number) => boolean) | null = null;
-/** Whether Vazirmatn prints the character (read once from the font's character map). */
-async function coverage(): Promise<(codePoint: number) => boolean> {
-  if (!primaryCoverage) {
-    const { openSync } = await import('fontkit');
-    const font = openSync(PDF_FONTS.regular) as import('fontkit').Font;
-    primaryCoverage = (cp) => font.hasGlyphForCodePoint(cp);
+// Vazirmatn has no Greek, Cyrillic, Armenian, Georgian, Hebrew or CJK: a character it lacks is printed in the
+// first font of the chain that has it, DejaVu Sans (its own free licence) then Noto Sans SC (SIL OFL 1.1: Chinese
+// and Japanese kana), both shipped as dependencies, so a patient named "Δημήτρης", "Иван", "王芳" or "さくら" reads
+// as named on their prescription rather than as empty boxes. Only the characters Vazirmatn lacks switch font.
+export const PDF_FALLBACK_FONTS = [
+  {
+    regular: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
+    bold: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
+  },
+  {
+    regular: require.resolve('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf'),
+    bold: require.resolve('@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf'),
+  },
+];
+const CHAIN = [PDF_FONTS.regular, ...PDF_FALLBACK_FONTS.map((f) => f.regular)];
+/** Each font's character map, opened the first time a character has to be looked up in it (Noto Sans SC is 10 MB). */
+const charMaps: Array<((codePoint: number) => boolean) | null> = CHAIN.map(() => null);
+let openFont: ((path: string) => { hasGlyphForCodePoint(codePoint: number): boolean }) | null = null;
+/** The index in the chain of the first font that prints the character; 0 (Vazirmatn's empty box) when none does. */
+function fontFor(codePoint: number): number {
+  for (let i = 0; i < CHAIN.length; i++) {
+    charMaps[i] ??= (
+      (font) => (cp: number) =>
+        font.hasGlyphForCodePoint(cp)
+    )(openFont!(CHAIN[i]!));
+    if (charMaps[i]!(codePoint)) return i;
   }
-  return primaryCoverage;
+  return 0;
 }
 
-/** A text cut where it changes between the primary font and the fallback (spaces and marks stay with their neighbour). */
-export function fontSegments(text: string, covered: (codePoint: number) => boolean): { text: string; fallback: boolean }[] {
-  const out: { text: string; fallback: boolean }[] = [];
+/** A text cut where its font in the chain changes (spaces and marks stay with their neighbour). */
+export function fontSegments(text: string, fontOf: (codePoint: number) => number): { text: string; font: number }[] {
+  const out: { text: string; font: number }[] = [];
   for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
     // Whitespace, controls and combining marks never decide the font: they follow what is around them.
     const neutral = /[\s\p{M}\p{Cf}]/u.test(ch);
     const last = out.at(-1);
-    const fallback = neutral ? (last?.fallback ?? false) : !covered(cp);
-    if (last && last.fallback === fallback) last.text += ch;
-    else out.push({ text: ch, fallback });
+    const font = neutral ? (last?.font ?? 0) : fontOf(ch.codePointAt(0)!);
+    if (last && last.font === font) last.text += ch;
+    else out.push({ text: ch, font });
   }
   return out;
 }
@@ -157,18 +168,25 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
   const bold = 'bold';
   doc.registerFont(regular, PDF_FONTS.regular);
   doc.registerFont(bold, PDF_FONTS.bold);
-  const fallbackOf: Record<string, string> = { [regular]: 'body-fallback', [bold]: 'bold-fallback' };
-  doc.registerFont(fallbackOf[regular]!, PDF_FALLBACK_FONTS.regular);
-  doc.registerFont(fallbackOf[bold]!, PDF_FALLBACK_FONTS.bold);
-  const covered = await coverage();
-  /** The font the text is set in (regular or bold); a run's characters Vazirmatn lacks go in its fallback. */
+  // The fallbacks are registered, not read: pdfkit opens a font file the first time a piece is set in it.
+  const chainOf: Record<string, string[]> = { [regular]: [regular], [bold]: [bold] };
+  PDF_FALLBACK_FONTS.forEach((f, i) => {
+    doc.registerFont(`body-${i + 1}`, f.regular);
+    doc.registerFont(`bold-${i + 1}`, f.bold);
+    chainOf[regular]!.push(`body-${i + 1}`);
+    chainOf[bold]!.push(`bold-${i + 1}`);
+  });
+  if (!openFont) {
+    const { openSync } = await import('fontkit');
+    openFont = (path) => openSync(path) as import('fontkit').Font;
+  }
+  /** The font the text is set in (regular or bold); a run's characters Vazirmatn lacks go in a fallback. */
   let current = regular;
   const setFont = (name: string) => {
     current = name;
     return doc.font(name);
   };
-  const pieces = (text: string) =>
-    fontSegments(text, covered).map((seg) => ({ ...seg, font: seg.fallback ? fallbackOf[current]! : current }));
+  const pieces = (text: string) => fontSegments(text, fontFor).map((seg) => ({ text: seg.text, font: chainOf[current]![seg.font]! }));
   /** The width of a run as printed, each piece in its own font. */
   const measure = (text: string) => {
     let w = 0;

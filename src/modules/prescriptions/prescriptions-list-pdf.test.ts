@@ -260,20 +260,24 @@ test('every PDF, in any language, uses the shipped font and prints Latin Extende
   assert.match(raw.toString('latin1'), /\/Lang \(de\)/);
 });
 
-test('a name in a script the shipped font lacks (Greek, Cyrillic) prints in the fallback font, not as empty boxes', async (t) => {
+test('names in scripts the shipped font lacks (Greek, Cyrillic, Chinese, Japanese) print in the fallback fonts, not as empty boxes', async (t) => {
   const app = await build(t);
-  const patient = await createPatient(app, { body: { firstname: 'Δημήτρης', lastname: 'Иванов-Müller' } });
+  const patient = await createPatient(app, { body: { firstname: 'Δημήτρης 王芳', lastname: 'Иванов-Müller さくら' } });
   assert.equal((await app.request('PATCH', '/api/v1/me', { token: patient.token, body: { locale: 'es' } })).status, 200);
   const c = await care(app, 'CONFIRMED', { patient });
-  const rx = await issue(app, c, { items: [item({ instructions: 'Принимать после еды (after meals)' })] });
+  const rx = await issue(app, c, { items: [item({ instructions: 'Принимать после еды (after meals), 饭后服用' })] });
   const { text, raw } = await pdfText(app, rx.id, patient.token);
-  assert.ok(text.includes('Δημήτρης Иванов-Müller'), text);
-  assert.ok(text.includes('Принимать после еды (after meals)'), text);
+  assert.ok(text.includes('Δημήτρης 王芳 Иванов-Müller さくら'), text);
+  assert.ok(text.includes('Принимать после еды (after meals), 饭后服用'), text);
   assert.ok(text.includes('Receta'), text);
   const source = raw.toString('latin1');
-  // The labels and Latin text stay in Vazirmatn; only the Greek and Cyrillic letters are set in DejaVu Sans.
+  // The labels and Latin text stay in Vazirmatn; Greek and Cyrillic go to DejaVu Sans, Chinese and kana to
+  // Noto Sans SC, each embedded as a subset (the file stays small).
   assert.match(source, /\/BaseFont \/[A-Z]{6}\+Vazirmatn-Regular/);
   assert.match(source, /\/BaseFont \/[A-Z]{6}\+DejaVuSans/);
+  assert.match(source, /\/BaseFont \/[A-Z]{6}\+NotoSansSC/);
+  assert.ok(raw.length < 100_000, `${raw.length} bytes`);
+  t.diagnostic(`prescription PDF with Greek, Cyrillic, Chinese and Japanese: ${raw.length} bytes`);
 });
 
 test('every user-supplied field prints as exactly its text on its own line: no line break or padding forges a line', async (t) => {
