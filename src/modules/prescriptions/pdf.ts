@@ -49,17 +49,14 @@ export const PDF_FALLBACK_FONTS = [
   },
 ];
 const CHAIN = [PDF_FONTS.regular, ...PDF_FALLBACK_FONTS.map((f) => f.regular)];
-/** Each font's character map, opened the first time a character has to be looked up in it (Noto Sans SC is 10 MB). */
-const charMaps: Array<((codePoint: number) => boolean) | null> = CHAIN.map(() => null);
-let openFont: ((path: string) => { hasGlyphForCodePoint(codePoint: number): boolean }) | null = null;
+/** The chain's fonts as fontkit reads them, each opened the first time a character is looked up in it (Noto Sans SC is 10 MB). */
+const chainFonts: Array<import('fontkit').Font | null> = CHAIN.map(() => null);
+let fontkit: typeof import('fontkit') | null = null;
 /** The index in the chain of the first font that prints the character; 0 (Vazirmatn's empty box) when none does. */
 function fontFor(codePoint: number): number {
   for (let i = 0; i < CHAIN.length; i++) {
-    charMaps[i] ??= (
-      (font) => (cp: number) =>
-        font.hasGlyphForCodePoint(cp)
-    )(openFont!(CHAIN[i]!));
-    if (charMaps[i]!(codePoint)) return i;
+    const font = (chainFonts[i] ??= fontkit!.openSync(CHAIN[i]!) as import('fontkit').Font);
+    if (font.hasGlyphForCodePoint(codePoint)) return i;
   }
   return 0;
 }
@@ -176,24 +173,24 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
     chainOf[regular]!.push(`body-${i + 1}`);
     chainOf[bold]!.push(`bold-${i + 1}`);
   });
-  if (!openFont) {
-    const { openSync } = await import('fontkit');
-    openFont = (path) => openSync(path) as import('fontkit').Font;
-  }
+  fontkit ??= await import('fontkit');
   /** The font the text is set in (regular or bold); a run's characters Vazirmatn lacks go in a fallback. */
   let current = regular;
   const setFont = (name: string) => {
     current = name;
     return doc.font(name);
   };
-  const pieces = (text: string) => fontSegments(text, fontFor).map((seg) => ({ text: seg.text, font: chainOf[current]![seg.font]! }));
-  /** The width of a run as printed, each piece in its own font. */
-  const measure = (text: string) => {
-    let w = 0;
-    for (const piece of pieces(text)) w += doc.font(piece.font).widthOfString(piece.text, WHOLE_RUN);
+  /** A run cut into pieces by font, each with its width as printed (the current font left set). */
+  const layOut = (text: string) => {
+    const pieces = fontSegments(text, fontFor).map((seg) => {
+      const font = chainOf[current]![seg.font]!;
+      return { text: seg.text, font, width: doc.font(font).widthOfString(seg.text, WHOLE_RUN) };
+    });
     doc.font(current);
-    return w;
+    return pieces;
   };
+  /** The width of a run as printed, each piece in its own font. */
+  const measure = (text: string) => layOut(text).reduce((sum, piece) => sum + piece.width, 0);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
@@ -209,17 +206,16 @@ export async function renderPrescriptionPdf(original: PrescriptionRow, originalP
 
   /** One laid-out line: its runs left to right, from the box's start edge (right for Arabic). */
   const drawRuns = (runs: VisualRun[], x: number, w: number, link?: string) => {
-    const widths = runs.map((r) => measure(r.text));
-    let cx = rtl ? x + w - widths.reduce((a, b) => a + b, 0) : x;
+    const laid = runs.map((r) => layOut(r.text));
+    let cx = rtl ? x + w - laid.flat().reduce((sum, piece) => sum + piece.width, 0) : x;
     const y = doc.y;
-    for (const r of runs) {
+    runs.forEach((r, i) => {
       // A right-to-left run is printed reversed by fontkit: its pieces go on the page last first.
-      const inOrder = pieces(r.text);
-      for (const piece of r.rtl ? inOrder.reverse() : inOrder) {
+      for (const piece of r.rtl ? laid[i]!.reverse() : laid[i]!) {
         doc.font(piece.font).text(piece.text, cx, y, { ...WHOLE_RUN, lineBreak: false, ...(link ? { link } : {}) });
-        cx += doc.widthOfString(piece.text, WHOLE_RUN);
+        cx += piece.width;
       }
-    }
+    });
     doc.font(current);
     doc.x = x;
     doc.y = y + doc.currentLineHeight(true);
